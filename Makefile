@@ -26,8 +26,11 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
+# `npm install` (not `npm ci`) because the registry served here lacks the current workerd builds
+# for other platforms, which `npm ci` insists on finding; with a lock file present `npm install`
+# installs exactly the locked versions for this platform and leaves the lock file unchanged.
 node_modules/.installed: package-lock.json $(VENV)/.installed
-	npm ci --no-audit --no-fund --loglevel=error
+	npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
 deps: $(VENV)/.installed node_modules/.installed

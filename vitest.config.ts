@@ -1,0 +1,23 @@
+// Worker tests run inside workerd via @cloudflare/vitest-plugin, against the real wrangler.toml
+// bindings (D1 + SiteDO). Migrations are read here (Node) and applied in a setup file (workerd).
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+import { buildTracker } from "./scripts/build-tracker.mjs";
+
+export default defineConfig(async () => {
+  // The Worker imports the generated tracker module; build it so `npx vitest run` works alone.
+  await buildTracker({ quiet: true });
+  const migrations = await readD1Migrations("./migrations");
+  return {
+    plugins: [
+      cloudflareTest({
+        wrangler: { configPath: "./wrangler.toml" },
+        miniflare: { bindings: { TEST_MIGRATIONS: migrations } },
+      }),
+    ],
+    test: {
+      include: ["worker/test/**/*.test.ts"],
+      setupFiles: ["./worker/test/apply-migrations.ts"],
+    },
+  };
+});

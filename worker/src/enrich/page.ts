@@ -1,0 +1,39 @@
+/**
+ * Page URL -> hostname, pathname and UTM tags; screen width -> screen class.
+ */
+
+/** Longest UTM value kept, in characters. */
+export const MAX_UTM_LENGTH = 255;
+
+/** The five UTM tags, as event columns. */
+export interface UtmTags {
+  utm_source: string | null;
+  utm_medium: string | null;
+  utm_campaign: string | null;
+  utm_term: string | null;
+  utm_content: string | null;
+}
+
+/** Reads utm_* query parameters from the page URL; empty values are null. */
+export function utmTags(url: URL): UtmTags {
+  const tag = (name: string): string | null => {
+    const value = url.searchParams.get(name)?.trim();
+    return value ? value.slice(0, MAX_UTM_LENGTH) : null;
+  };
+  return {
+    utm_source: tag("utm_source"),
+    utm_medium: tag("utm_medium"),
+    utm_campaign: tag("utm_campaign"),
+    utm_term: tag("utm_term"),
+    utm_content: tag("utm_content"),
+  };
+}
+
+/** Screen class from the viewport width (breakpoints of common CSS frameworks). */
+export function screenClass(width: number | null): "mobile" | "tablet" | "laptop" | "desktop" | null {
+  if (width === null) return null;
+  if (width < 576) return "mobile";
+  if (width < 992) return "tablet";
+  if (width < 1440) return "laptop";
+  return "desktop";
+}

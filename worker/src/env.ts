@@ -1,0 +1,39 @@
+/**
+ * The collector's bindings, as declared in wrangler.toml. Also merged into `Cloudflare.Env`, so
+ * `env` imported from "cloudflare:workers" (tests included) is typed the same way.
+ */
+import type { SiteDO } from "./site-do";
+
+/** Bindings and vars of the collector Worker and of SiteDO. */
+export interface Env {
+  /** The analytics database (schema.sql). */
+  DB: D1Database;
+  /** One SiteDO per site: sessions, visitor salts and the outbox to D1. */
+  SITE_DO: DurableObjectNamespace<SiteDO>;
+  /** Seconds a domain -> site lookup stays cached in the isolate. */
+  SITE_CACHE_TTL_S: string;
+  /** Milliseconds between an accepted event and the outbox flush to D1. */
+  FLUSH_DELAY_MS: string;
+}
+
+type CollectorEnv = Env;
+
+declare global {
+  namespace Cloudflare {
+    interface Env extends CollectorEnv {}
+    // Types `ctx.exports` / `exports` from "cloudflare:workers" (used by tests as the Worker).
+    interface GlobalProps {
+      mainModule: typeof import("./index");
+      durableNamespaces: "SiteDO";
+    }
+  }
+}
+
+/**
+ * Reads a numeric var, falling back when it is missing or not a finite number: a typo in
+ * wrangler.toml should degrade to the default, not break ingestion.
+ */
+export function numberVar(value: string | undefined, fallback: number): number {
+  const parsed = Number(value);
+  return value !== undefined && value !== "" && Number.isFinite(parsed) ? parsed : fallback;
+}

@@ -1,0 +1,142 @@
+/**
+ * The event payload: JSON text in, a validated `EventPayload` out. Accepts the Plausible Events
+ * API key names (`name, url, domain, referrer, props, revenue, interactive`, plus `screen_width`)
+ * and the tracker's short keys (`n u d r p $ i w`); when both are present the long key wins.
+ * Every malformed field drops the event as `invalid` with a message naming the field.
+ */
+import { type Drop, drop, isDrop } from "./drop";
+
+/** Longest event name, in characters. */
+export const MAX_NAME_LENGTH = 120;
+/** Longest page URL or referrer accepted, in characters. */
+export const MAX_URL_LENGTH = 2000;
+/** Custom property caps (the same as Plausible's). */
+export const MAX_PROPS = 30;
+export const MAX_PROP_KEY_LENGTH = 300;
+export const MAX_PROP_VALUE_LENGTH = 2000;
+
+/** A validated event, before enrichment. */
+export interface EventPayload {
+  name: string;
+  url: URL;
+  domain: string;
+  referrer: string | null;
+  /** Flat custom properties, every value a string; null when there are none. */
+  props: Record<string, string> | null;
+  revenue: number | null;
+  /** False only when the sender says so; interactive events end a bounce. */
+  interactive: boolean;
+  screenWidth: number | null;
+}
+
+type Json = Record<string, unknown>;
+
+/** The value under the long key, else under the short key (undefined when neither is set). */
+function pick(body: Json, long: string, short: string): unknown {
+  return body[long] !== undefined ? body[long] : body[short];
+}
+
+/** Parses and validates an event body; see the module comment for the accepted shape. */
+export function parsePayload(text: string): EventPayload | Drop {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return drop("invalid", "body is not valid JSON");
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    return drop("invalid", "body must be a JSON object");
+  }
+  const fields = body as Json;
+
+  const name = pick(fields, "name", "n");
+  if (typeof name !== "string" || name.trim() === "") return drop("invalid", "name is required and must be a string");
+  if (name.length > MAX_NAME_LENGTH) return drop("invalid", `name is longer than ${MAX_NAME_LENGTH} characters`);
+
+  const url = parseUrl(pick(fields, "url", "u"));
+  if (!(url instanceof URL)) return url;
+
+  const domain = pick(fields, "domain", "d");
+  if (typeof domain !== "string" || domain.trim() === "" || domain.length > 255) {
+    return drop("invalid", "domain is required and must be a string");
+  }
+
+  const referrer = pick(fields, "referrer", "r");
+  if (referrer !== undefined && referrer !== null && typeof referrer !== "string") {
+    return drop("invalid", "referrer must be a string or null");
+  }
+
+  const props = parseProps(pick(fields, "props", "p"));
+  if (isDrop(props)) return props;
+
+  const revenue = parseRevenue(pick(fields, "revenue", "$"));
+  if (isDrop(revenue)) return revenue;
+
+  const interactive = pick(fields, "interactive", "i");
+  if (interactive !== undefined && interactive !== null && typeof interactive !== "boolean") {
+    return drop("invalid", "interactive must be a boolean");
+  }
+
+  const width = pick(fields, "screen_width", "w");
+  if (width !== undefined && width !== null && (typeof width !== "number" || !Number.isFinite(width) || width < 0)) {
+    return drop("invalid", "screen_width must be a non-negative number");
+  }
+
+  return {
+    name: name.trim(),
+    url,
+    // Domains are compared case-insensitively, like hostnames.
+    domain: domain.trim().toLowerCase(),
+    referrer: referrer === undefined || referrer === "" ? null : referrer,
+    props,
+    revenue,
+    interactive: interactive !== false,
+    screenWidth: typeof width === "number" ? Math.round(width) : null,
+  };
+}
+
+function parseUrl(value: unknown): URL | Drop {
+  if (typeof value !== "string" || value === "") return drop("invalid", "url is required and must be a string");
+  if (value.length > MAX_URL_LENGTH) return drop("invalid", `url is longer than ${MAX_URL_LENGTH} characters`);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return drop("invalid", "url is not a valid absolute URL");
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") return drop("invalid", "url must be http or https");
+  return url;
+}
+
+/** Props may be an object or (Plausible's legacy form) a JSON string holding one. */
+function parseProps(value: unknown): Record<string, string> | Drop | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value === "string") {
+    try {
+      value = JSON.parse(value);
+    } catch {
+      return drop("invalid", "props must be an object");
+    }
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return drop("invalid", "props must be an object");
+  const entries = Object.entries(value);
+  if (entries.length > MAX_PROPS) return drop("invalid", `props has more than ${MAX_PROPS} keys`);
+  const props: Record<string, string> = {};
+  for (const [key, raw] of entries) {
+    if (key === "" || key.length > MAX_PROP_KEY_LENGTH) return drop("invalid", "props has an empty or too long key");
+    if (raw === null || raw === undefined) continue;
+    if (typeof raw === "object") return drop("invalid", `props.${key} must be a string, number or boolean`);
+    const text = String(raw);
+    if (text.length > MAX_PROP_VALUE_LENGTH) return drop("invalid", `props.${key} is longer than ${MAX_PROP_VALUE_LENGTH} characters`);
+    props[key] = text;
+  }
+  return Object.keys(props).length > 0 ? props : null;
+}
+
+/** Revenue as a number, a numeric string, or Plausible's `{amount, currency}` (amount kept). */
+function parseRevenue(value: unknown): number | Drop | null {
+  if (value === undefined || value === null) return null;
+  const amount = typeof value === "object" && !Array.isArray(value) ? (value as Json).amount : value;
+  const number = typeof amount === "number" ? amount : typeof amount === "string" && amount.trim() !== "" ? Number(amount) : NaN;
+  return Number.isFinite(number) ? number : drop("invalid", "revenue must be a number");
+}

@@ -1,0 +1,67 @@
+/**
+ * The SiteDO's own SQLite tables, apart from the outbox: daily salts and live sessions. Every
+ * piece of DO state is here (not in memory), so it survives eviction and restarts.
+ */
+import { type LiveSession, SESSION_TIMEOUT_MS } from "./session";
+import { newSalt, previousUtcDay, utcDay } from "./visitor-hash";
+
+/** Creates the tables if they do not exist yet. Idempotent; run in the DO constructor. */
+export function migrateSiteStorage(sql: SqlStorage): void {
+  sql.exec(`CREATE TABLE IF NOT EXISTS salts (day TEXT PRIMARY KEY, salt TEXT NOT NULL)`);
+  // Keyed by the visitor hash that started the session; `session` is the LiveSession as JSON.
+  sql.exec(`CREATE TABLE IF NOT EXISTS live_sessions (
+    visitor_id TEXT PRIMARY KEY,
+    ended_at INTEGER NOT NULL,
+    session TEXT NOT NULL
+  )`);
+}
+
+/**
+ * The salts for `ts`'s UTC day and the day before (null if the DO was not running then).
+ * Creates today's salt on first use and deletes every older salt: once a salt is gone, the
+ * hashes made with it can never be recomputed from an IP and user agent.
+ */
+export function saltsFor(sql: SqlStorage, ts: number): { today: string; yesterday: string | null } {
+  const day = utcDay(ts);
+  const yesterdayDay = previousUtcDay(ts);
+  sql.exec("INSERT OR IGNORE INTO salts (day, salt) VALUES (?, ?)", day, newSalt());
+  sql.exec("DELETE FROM salts WHERE day < ?", yesterdayDay);
+  const rows = sql.exec<{ day: string; salt: string }>("SELECT day, salt FROM salts WHERE day IN (?, ?)", day, yesterdayDay).toArray();
+  const salt = (wanted: string) => rows.find((row) => row.day === wanted)?.salt ?? null;
+  return { today: salt(day) as string, yesterday: salt(yesterdayDay) };
+}
+
+/** The most recently active session of any of `visitorIds`, or null. */
+export function findLiveSession(sql: SqlStorage, visitorIds: readonly string[]): LiveSession | null {
+  if (visitorIds.length === 0) return null;
+  const placeholders = visitorIds.map(() => "?").join(", ");
+  const row = sql
+    .exec<{ session: string }>(
+      `SELECT session FROM live_sessions WHERE visitor_id IN (${placeholders}) ORDER BY ended_at DESC LIMIT 1`,
+      ...visitorIds,
+    )
+    .toArray()[0];
+  return row ? (JSON.parse(row.session) as LiveSession) : null;
+}
+
+/** Stores `session` as its visitor's current session (replacing a timed-out one). */
+export function saveLiveSession(sql: SqlStorage, session: LiveSession): void {
+  sql.exec(
+    "INSERT OR REPLACE INTO live_sessions (visitor_id, ended_at, session) VALUES (?, ?, ?)",
+    session.visitor_id,
+    session.ended_at,
+    JSON.stringify(session),
+  );
+}
+
+/**
+ * Deletes sessions that can no longer continue. "Now" is the newest event seen, not the wall
+ * clock, so the rule uses the same clock as the timeout itself (events are stamped by Workers).
+ */
+export function pruneLiveSessions(sql: SqlStorage): number {
+  const cursor = sql.exec(
+    "DELETE FROM live_sessions WHERE ended_at < (SELECT max(ended_at) FROM live_sessions) - ?",
+    SESSION_TIMEOUT_MS,
+  );
+  return cursor.rowsWritten;
+}

@@ -1,0 +1,43 @@
+/**
+ * The visitor hash: hex(HMAC-SHA256(daily_salt, site_id ‖ ip ‖ user_agent)) truncated to 16
+ * bytes. The salt is random per UTC day and deleted after two days, so a hash cannot be reversed
+ * to an IP or linked to the same visitor on another day. Salts live in the site's DO storage.
+ */
+
+const DAY_MS = 86_400_000;
+
+/** The UTC calendar day of a Unix-ms timestamp, as "YYYY-MM-DD". */
+export function utcDay(ts: number): string {
+  return new Date(ts).toISOString().slice(0, 10);
+}
+
+/** The UTC day before `ts`'s day. */
+export function previousUtcDay(ts: number): string {
+  return utcDay(ts - DAY_MS);
+}
+
+/** A fresh random 32-byte salt, hex-encoded. */
+export function newSalt(): string {
+  return toHex(crypto.getRandomValues(new Uint8Array(32)));
+}
+
+/**
+ * Computes the visitor id. The parts are joined with NUL, which cannot occur in a site id, an
+ * IP or a header value, so two different (ip, ua) pairs never concatenate to the same input.
+ */
+export async function visitorHash(saltHex: string, siteId: string, ip: string, userAgent: string): Promise<string> {
+  const key = await crypto.subtle.importKey("raw", fromHex(saltHex), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const message = new TextEncoder().encode(`${siteId}\0${ip}\0${userAgent}`);
+  const mac = await crypto.subtle.sign("HMAC", key, message);
+  return toHex(new Uint8Array(mac, 0, 16));
+}
+
+function toHex(bytes: Uint8Array): string {
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+function fromHex(hex: string): Uint8Array {
+  const bytes = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  return bytes;
+}

@@ -1,0 +1,164 @@
+// The outbox is loss-free and idempotent: D1 outages keep rows and re-arm the alarm with
+// backoff, replays insert nothing twice, and big backlogs drain in bounded batches.
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { CollectedEvent } from "../src/ingest/event";
+import { EVENT_COLUMNS, FLUSH_BATCH_ROWS, MAX_PARAMS_PER_STATEMENT, outboxSize, SESSION_COLUMNS } from "../src/outbox";
+import { MAX_FLUSH_BACKOFF_MS, type SiteDO } from "../src/site-do";
+import { CHROME_UA, createSite, flakyD1, postEvent, rows, siteStub } from "./helpers";
+
+type Stub = ReturnType<typeof siteStub>;
+
+const outbox = (stub: Stub) => runInDurableObject(stub, (_instance, state) => outboxSize(state.storage.sql));
+const alarmAt = (stub: Stub) => runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
+/** Swaps the DO's flush target for a wrapper built around its own D1 binding. */
+const wrapDb = (stub: Stub, wrap: (db: D1Database, instance: SiteDO) => D1Database) =>
+  runInDurableObject(stub, (instance: SiteDO) => {
+    instance.flushDb = wrap(instance.flushDb, instance);
+  });
+
+/** A D1 proxy whose batch() runs `before` first, then the real batch. */
+function beforeBatch(db: D1Database, before: (statements: D1PreparedStatement[]) => Promise<unknown> | void): D1Database {
+  return new Proxy(db, {
+    get(target, property) {
+      if (property === "batch") {
+        return async (statements: D1PreparedStatement[]) => {
+          await before(statements);
+          return target.batch(statements);
+        };
+      }
+      const value = Reflect.get(target, property, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+function pageview(domain: string, path: string) {
+  return postEvent({ n: "pageview", u: `https://${domain}${path}`, d: domain });
+}
+
+function event(siteId: string, ts: number, index: number): CollectedEvent {
+  return {
+    id: crypto.randomUUID(), ts, site_id: siteId, name: "pageview", hostname: "bulk.test", pathname: `/${index}`,
+    referrer: null, source: null, channel: "Direct",
+    utm_source: null, utm_medium: null, utm_campaign: null, utm_term: null, utm_content: null,
+    country: null, region: null, city: null, device: null, browser: null, browser_version: null,
+    os: null, os_version: null, screen: null, props: null, revenue: null, interactive: true,
+  };
+}
+
+describe("outbox", () => {
+  // Failed flushes are logged; capture the log so tests can assert on it (and stay quiet).
+  const quietErrors = () => vi.spyOn(console, "error").mockImplementation(() => {});
+  afterEach(() => vi.restoreAllMocks());
+
+  it("keeps every event through D1 failures, re-arms with backoff, then delivers each exactly once", async () => {
+    const siteId = await createSite("outage.test");
+    const stub = siteStub(siteId);
+    for (const path of ["/a", "/b", "/c"]) expect((await pageview("outage.test", path)).status).toBe(202);
+    let flaky!: ReturnType<typeof flakyD1>;
+    await wrapDb(stub, (db) => (flaky = flakyD1(db, 3)).db);
+
+    const errors = quietErrors();
+    const delays: number[] = [];
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      expect(await runDurableObjectAlarm(stub)).toBe(true);
+      const at = await alarmAt(stub);
+      expect(at).not.toBeNull(); // re-armed after the failure
+      delays.push((at as number) - Date.now());
+      expect(await rows("events", siteId)).toHaveLength(0);
+      // Traffic keeps arriving during the outage.
+      expect((await pageview("outage.test", `/during-${attempt}`)).status).toBe(202);
+    }
+    expect(flaky.calls.failed).toBe(3);
+    expect(errors.mock.calls.map((call) => String(call[0]))).toEqual([1, 2, 3].map((n) => expect.stringContaining(`outbox flush failed (attempt ${n})`)));
+    expect((await outbox(stub)).events).toBe(6);
+    // Exponential backoff: each retry waits longer than the one before, within the cap.
+    expect(delays[1]).toBeGreaterThan(delays[0] as number);
+    expect(delays[2]).toBeGreaterThan(delays[1] as number);
+    expect(Math.max(...delays)).toBeLessThanOrEqual(MAX_FLUSH_BACKOFF_MS);
+
+    expect(await runDurableObjectAlarm(stub)).toBe(true); // D1 is back
+    const events = await rows("events", siteId);
+    expect(events.map((e) => e.pathname).sort()).toEqual(["/a", "/b", "/c", "/during-1", "/during-2", "/during-3"]);
+    expect(new Set(events.map((e) => e.id)).size).toBe(6);
+    expect(await outbox(stub)).toEqual({ events: 0, sessions: 0 });
+    const [session] = await rows("sessions", siteId);
+    expect(session).toMatchObject({ pageviews: 6, exit_page: "/during-3" });
+    // Nothing left, so nothing re-armed.
+    expect(await alarmAt(stub)).toBeNull();
+  });
+
+  it("is idempotent when D1 committed a batch but the answer was lost", async () => {
+    const siteId = await createSite("replay.test");
+    const stub = siteStub(siteId);
+    for (const path of ["/1", "/2"]) await pageview("replay.test", path);
+    let flaky!: ReturnType<typeof flakyD1>;
+    await wrapDb(stub, (db) => (flaky = flakyD1(db, 1, { commitThenFail: true })).db);
+
+    quietErrors();
+    await runDurableObjectAlarm(stub); // commits, then "fails"
+    expect(await rows("events", siteId)).toHaveLength(2);
+    expect((await outbox(stub)).events).toBe(2); // so the rows stay and are sent again
+    await runDurableObjectAlarm(stub);
+    expect(flaky.calls.batch).toBe(2);
+    expect(await rows("events", siteId)).toHaveLength(2);
+    expect(await rows("sessions", siteId)).toHaveLength(1);
+    expect(await outbox(stub)).toEqual({ events: 0, sessions: 0 });
+  });
+
+  it("keeps a session snapshot that changed while a flush awaited D1", async () => {
+    const siteId = await createSite("interleave.test");
+    const stub = siteStub(siteId);
+    await pageview("interleave.test", "/first");
+    // Another event of the same visitor arrives while the flush awaits D1.
+    let interleaved = false;
+    await wrapDb(stub, (db, instance) =>
+      beforeBatch(db, async () => {
+        if (interleaved) return;
+        interleaved = true;
+        const mid = { ...event(siteId, Date.now(), 0), hostname: "interleave.test", pathname: "/second" };
+        await instance.ingest(mid, { ip: "203.0.113.7", userAgent: CHROME_UA });
+      }),
+    );
+    await runDurableObjectAlarm(stub);
+
+    expect(await rows("events", siteId)).toHaveLength(1);
+    expect((await rows("sessions", siteId))[0]).toMatchObject({ pageviews: 1 });
+    expect(await outbox(stub)).toEqual({ events: 1, sessions: 1 }); // newer snapshot kept
+    expect(await alarmAt(stub)).not.toBeNull();
+
+    await runDurableObjectAlarm(stub);
+    expect(await rows("events", siteId)).toHaveLength(2);
+    expect((await rows("sessions", siteId))[0]).toMatchObject({ pageviews: 2, exit_page: "/second" });
+  });
+
+  it("drains a large backlog in bounded batches, re-arming at once while rows remain", async () => {
+    const siteId = await createSite("bulk.test");
+    const stub = siteStub(siteId);
+    const total = FLUSH_BATCH_ROWS * 2 + 17;
+    const t0 = Date.UTC(2026, 10, 20, 12);
+    await runInDurableObject(stub, async (instance: SiteDO) => {
+      for (let i = 0; i < total; i++) {
+        await instance.ingest(event(siteId, t0 + i, i), { ip: `10.0.${i >> 8}.${i & 255}`, userAgent: CHROME_UA });
+      }
+    });
+    const batches: D1PreparedStatement[][] = [];
+    await wrapDb(stub, (db) => beforeBatch(db, (statements) => void batches.push(statements)));
+
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await rows("events", siteId)).toHaveLength(FLUSH_BATCH_ROWS);
+    expect(await alarmAt(stub)).toBeLessThanOrEqual(Date.now()); // immediately due
+    while (await runDurableObjectAlarm(stub));
+    expect(batches).toHaveLength(3);
+    expect(await rows("events", siteId)).toHaveLength(total);
+    expect(await rows("sessions", siteId)).toHaveLength(total);
+
+    // Every statement stays within D1's 100 bound parameters.
+    const perEventStatement = Math.floor(MAX_PARAMS_PER_STATEMENT / EVENT_COLUMNS.length);
+    const perSessionStatement = Math.floor(MAX_PARAMS_PER_STATEMENT / SESSION_COLUMNS.length);
+    expect(perEventStatement * EVENT_COLUMNS.length).toBeLessThanOrEqual(100);
+    expect(perSessionStatement * SESSION_COLUMNS.length).toBeLessThanOrEqual(100);
+    expect(batches[0]).toHaveLength(Math.ceil(FLUSH_BATCH_ROWS / perEventStatement) + Math.ceil(FLUSH_BATCH_ROWS / perSessionStatement));
+  });
+});

@@ -1,0 +1,146 @@
+// SiteDO sessions and visitor hashes, driven through the RPC stub with explicit timestamps.
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { ClientInfo, CollectedEvent } from "../src/ingest/event";
+import { CHROME_UA, createSite, postEvent, rows, siteStub } from "./helpers";
+
+const MINUTE = 60_000;
+const T0 = Date.UTC(2026, 10, 20, 12, 0, 0);
+const CLIENT: ClientInfo = { ip: "198.51.100.23", userAgent: CHROME_UA };
+
+function event(siteId: string, ts: number, pathname: string, name = "pageview"): CollectedEvent {
+  return {
+    id: crypto.randomUUID(), ts, site_id: siteId, name, hostname: "do.test", pathname,
+    referrer: null, source: null, channel: "Direct",
+    utm_source: null, utm_medium: null, utm_campaign: null, utm_term: null, utm_content: null,
+    country: "NL", region: null, city: null, device: "desktop", browser: "Chrome", browser_version: "131",
+    os: "Windows", os_version: "10", screen: "desktop", props: null, revenue: null, interactive: true,
+  };
+}
+
+describe("SiteDO sessions", () => {
+  it("continues a session within 30 minutes and starts a new one after 31", async () => {
+    const siteId = await createSite("sessions.test");
+    const stub = siteStub(siteId);
+    const first = await stub.ingest(event(siteId, T0, "/"), CLIENT);
+    const second = await stub.ingest(event(siteId, T0 + 10 * MINUTE, "/docs"), CLIENT);
+    expect(second.sessionId).toBe(first.sessionId);
+    expect(second.visitorId).toBe(first.visitorId);
+
+    const third = await stub.ingest(event(siteId, T0 + 41 * MINUTE, "/again"), CLIENT);
+    expect(third.sessionId).not.toBe(first.sessionId);
+    expect(third.visitorId).toBe(first.visitorId); // same day, same visitor
+
+    await runDurableObjectAlarm(stub);
+    const sessions = await rows("sessions", siteId);
+    expect(sessions).toHaveLength(2);
+    expect(sessions[0]).toMatchObject({
+      id: first.sessionId, started_at: T0, ended_at: T0 + 10 * MINUTE, duration_ms: 10 * MINUTE,
+      entry_page: "/", exit_page: "/docs", pageviews: 2, is_bounce: 0,
+    });
+    expect(sessions[1]).toMatchObject({ id: third.sessionId, pageviews: 1, is_bounce: 1, entry_page: "/again" });
+    const events = await rows("events", siteId);
+    expect(events.map((e) => e.session_id)).toEqual([first.sessionId, first.sessionId, third.sessionId]);
+  });
+
+  it("ends a bounce with an interactive custom event but not with a non-interactive one", async () => {
+    const siteId = await createSite("bounce.test");
+    const stub = siteStub(siteId);
+    const quiet = await stub.ingest(event(siteId, T0, "/"), CLIENT);
+    await stub.ingest({ ...event(siteId, T0 + MINUTE, "/", "scroll"), interactive: false }, CLIENT);
+    const other = { ip: "198.51.100.99", userAgent: CHROME_UA };
+    const busy = await stub.ingest(event(siteId, T0, "/"), other);
+    await stub.ingest(event(siteId, T0 + MINUTE, "/", "Signup"), other);
+    await runDurableObjectAlarm(stub);
+    const byId = new Map((await rows("sessions", siteId)).map((s) => [s.id, s]));
+    expect(byId.get(quiet.sessionId)).toMatchObject({ pageviews: 1, events: 1, is_bounce: 1 });
+    expect(byId.get(busy.sessionId)).toMatchObject({ pageviews: 1, events: 1, is_bounce: 0 });
+  });
+
+  it("keeps attribution of the session's first event on later events", async () => {
+    const siteId = await createSite("attribution.test");
+    const stub = siteStub(siteId);
+    await stub.ingest({ ...event(siteId, T0, "/"), source: "news.example", channel: "Referral" }, CLIENT);
+    await stub.ingest({ ...event(siteId, T0 + MINUTE, "/next"), country: "FR" }, CLIENT);
+    await runDurableObjectAlarm(stub);
+    const events = await rows("events", siteId);
+    expect(events.map((e) => [e.source, e.channel, e.country])).toEqual([
+      ["news.example", "Referral", "NL"],
+      ["news.example", "Referral", "NL"],
+    ]);
+  });
+
+  it("keeps sessions across DO eviction", async () => {
+    const siteId = await createSite("evict.test");
+    const stub = siteStub(siteId);
+    const first = await stub.ingest(event(siteId, T0, "/"), CLIENT);
+    const { evictDurableObject } = await import("cloudflare:test");
+    await evictDurableObject(stub);
+    const second = await stub.ingest(event(siteId, T0 + MINUTE, "/b"), CLIENT);
+    expect(second.sessionId).toBe(first.sessionId);
+  });
+});
+
+describe("visitor hash", () => {
+  it("is stable within a UTC day and changes on the next day", async () => {
+    const siteId = await createSite("hash.test");
+    const stub = siteStub(siteId);
+    const morning = await stub.ingest(event(siteId, T0 - 6 * 60 * MINUTE, "/"), CLIENT);
+    const noon = await stub.ingest(event(siteId, T0 + 3 * 60 * MINUTE, "/"), CLIENT);
+    expect(noon.visitorId).toBe(morning.visitorId);
+    const otherUa = await stub.ingest(event(siteId, T0, "/"), { ...CLIENT, userAgent: "Other/1.0" });
+    expect(otherUa.visitorId).not.toBe(morning.visitorId);
+    const nextDay = await stub.ingest(event(siteId, T0 + 24 * 60 * MINUTE, "/"), CLIENT);
+    expect(nextDay.visitorId).not.toBe(morning.visitorId);
+  });
+
+  it("continues a session across UTC midnight under the first day's hash", async () => {
+    const siteId = await createSite("midnight.test");
+    const stub = siteStub(siteId);
+    const midnight = Date.UTC(2026, 10, 21);
+    const before = await stub.ingest(event(siteId, midnight - 5 * MINUTE, "/"), CLIENT);
+    const after = await stub.ingest(event(siteId, midnight + 5 * MINUTE, "/late"), CLIENT);
+    expect(after.sessionId).toBe(before.sessionId);
+    expect(after.visitorId).toBe(before.visitorId);
+    // After the timeout the new day's hash applies.
+    const later = await stub.ingest(event(siteId, midnight + 60 * MINUTE, "/"), CLIENT);
+    expect(later.sessionId).not.toBe(before.sessionId);
+    expect(later.visitorId).not.toBe(before.visitorId);
+  });
+
+  it("keeps only today's and yesterday's salt", async () => {
+    const siteId = await createSite("salts.test");
+    const stub = siteStub(siteId);
+    for (let day = 0; day < 4; day++) await stub.ingest(event(siteId, T0 + day * 24 * 60 * MINUTE, "/"), CLIENT);
+    const days = await runInDurableObject(stub, (_instance, state) =>
+      state.storage.sql.exec<{ day: string }>("SELECT day FROM salts ORDER BY day").toArray().map((r) => r.day),
+    );
+    expect(days).toEqual(["2026-11-22", "2026-11-23"]);
+  });
+
+  it("stores no IP and no user agent in any D1 or DO table", async () => {
+    const siteId = await createSite("privacy.test");
+    const ip = "203.0.113.7"; // what postEvent sends as CF-Connecting-IP
+    expect((await postEvent({ n: "pageview", u: "https://privacy.test/", d: "privacy.test" })).status).toBe(202);
+    const stub = siteStub(siteId);
+    const doDump = await runInDurableObject(stub, (_instance, state) => {
+      const sql = state.storage.sql;
+      const tables = sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\'").toArray();
+      return JSON.stringify(tables.map(({ name }) => sql.exec(`SELECT * FROM "${name}"`).toArray()));
+    });
+    await runDurableObjectAlarm(stub);
+    const tables = await env.DB.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '\\_%' ESCAPE '\\'").all<{ name: string }>();
+    const d1Dump = JSON.stringify(
+      await Promise.all(tables.results.map(({ name }) => env.DB.prepare(`SELECT * FROM "${name}"`).all().then((r) => r.results))),
+    );
+    // The dumps hold the data (so the assertions below are not vacuous), but no IP or UA.
+    expect(doDump).toContain(siteId);
+    expect(d1Dump).toContain(siteId);
+    for (const dump of [doDump, d1Dump]) {
+      expect(dump).not.toContain(ip);
+      expect(dump).not.toContain(CHROME_UA);
+      expect(dump).not.toContain("AppleWebKit");
+    }
+  });
+});
