@@ -50,7 +50,7 @@ def _page(title: str, body: str) -> HTMLResponse:
     html = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{escape(title)} · Demo</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<script defer data-domain="{escape(DOMAIN)}" src="{escape(settings.collector_url)}/script.js"></script>
+<script defer data-include-localhost data-domain="{escape(DOMAIN)}" src="{escape(settings.collector_url)}/script.js"></script>
 <script defer src="/spa.js"></script>
 </head><body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 2rem auto">
 <h1>{escape(title)}</h1>{body}

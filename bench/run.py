@@ -1,0 +1,36 @@
+"""`make bench`: print every performance figure next to its target.
+
+Benches measure; tests assert. Figures that depend on the machine are printed as a ratio to a
+baseline taken in the same run (a bare hello-world Worker in workerd), because these machines
+are noisy. Select benches by name: `python bench/run.py tracker ingest`.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.ingest import bench_ingest
+from bench.tracker_size import bench_tracker_size
+
+BENCHES: dict[str, Callable[[], None]] = {
+    "tracker": bench_tracker_size,
+    "ingest": bench_ingest,
+}
+
+
+def main(argv: list[str]) -> None:
+    chosen = argv or list(BENCHES)
+    unknown = [name for name in chosen if name not in BENCHES]
+    if unknown:
+        raise SystemExit(f"unknown bench {unknown}; choose from {sorted(BENCHES)}")
+    for name in chosen:
+        print(f"\n== {name} ==", flush=True)
+        BENCHES[name]()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
