@@ -1,0 +1,47 @@
+// Builds the dashboard's static bundle: htmx.org 2 + uPlot + our small code, and the CSS (ours +
+// uPlot's), into static/dist/ with content-hashed names, plus manifest.json mapping the logical
+// names ("dashboard.js", "dashboard.css") to the hashed files. The Python side reads the manifest
+// to emit URLs, and serves the files with a year-long immutable cache.
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import * as esbuild from "esbuild";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+/**
+ * Bundle static/src/dashboard.{js,css} into static/dist/ and write static/dist/manifest.json.
+ * @param {{ root?: string, minify?: boolean }} [options]
+ * @returns {Promise<Record<string, string>>} the manifest
+ */
+export async function buildAssets({ root = ROOT, minify = true } = {}) {
+  const outdir = path.join(root, "static", "dist");
+  // Start clean so stale hashed files never ship in the wheel.
+  await rm(outdir, { recursive: true, force: true });
+  await mkdir(outdir, { recursive: true });
+  const result = await esbuild.build({
+    absWorkingDir: root,
+    entryPoints: ["static/src/dashboard.js", "static/src/dashboard.css"],
+    outdir,
+    entryNames: "[name]-[hash]",
+    bundle: true,
+    minify,
+    format: "iife",
+    target: ["es2020", "chrome100", "firefox100", "safari15"],
+    metafile: true,
+    logLevel: "warning",
+    // Keep the MIT/0BSD notices of the bundled packages next to the bundle.
+    legalComments: "linked",
+  });
+  const manifest = {};
+  for (const [output, info] of Object.entries(result.metafile.outputs)) {
+    if (info.entryPoint) manifest[path.basename(info.entryPoint)] = path.basename(output);
+  }
+  await writeFile(path.join(outdir, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
+  return manifest;
+}
+
+// Allow `node scripts/build-assets.mjs` on its own.
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  console.log(await buildAssets());
+}

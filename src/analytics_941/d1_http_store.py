@@ -1,0 +1,129 @@
+"""``D1HttpStore``: the ``Store`` over Cloudflare D1's REST API (``/d1/database/{id}/query``).
+
+Owns the wire format (single and batch bodies, the ``{success, errors, result}`` envelope), the
+retry policy (bounded exponential backoff with full jitter on 429, 5xx and transport errors) and
+turning Cloudflare's errors into ``D1Error``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import httpx
+
+from .exceptions import D1Error
+from .store import Param, Row, Statement
+
+__all__ = ["D1HttpStore"]
+
+API_BASE = "https://api.cloudflare.com/client/v4"
+_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+class D1HttpStore:
+    """Run SQL on a Cloudflare D1 database through the HTTP API with an API token.
+
+    ``max_attempts`` bounds the retries; the wait before attempt *n* is a random fraction of
+    ``min(backoff_cap, backoff_base * 2**n)`` (full jitter), or Cloudflare's ``Retry-After`` when
+    it is shorter than the cap. ``sleep`` and ``jitter`` are injectable so tests need no waiting.
+    """
+
+    def __init__(
+        self,
+        *,
+        account_id: str,
+        database_id: str,
+        api_token: str,
+        client: httpx.AsyncClient | None = None,
+        base_url: str = API_BASE,
+        timeout: float = 30.0,
+        max_attempts: int = 4,
+        backoff_base: float = 0.25,
+        backoff_cap: float = 4.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self._url = f"{base_url}/accounts/{account_id}/d1/database/{database_id}/query"
+        self._headers = {"Authorization": f"Bearer {api_token}"}
+        self._owns_client = client is None
+        # D1 caps a query at 30 s server-side; the client timeout matches it.
+        self._client = client or httpx.AsyncClient(timeout=timeout)
+        self._max_attempts = max(1, max_attempts)
+        self._backoff_base = backoff_base
+        self._backoff_cap = backoff_cap
+        self._sleep = sleep
+        self._jitter = jitter
+
+    async def execute(self, sql: str, params: Sequence[Param] = ()) -> list[Row]:
+        """Run one statement and return its rows as dicts."""
+        (rows,) = await self._post({"sql": sql, "params": list(params)}, expected=1)
+        return rows
+
+    async def batch(self, statements: Sequence[Statement]) -> list[list[Row]]:
+        """Run several statements in one request (D1 runs a batch as one transaction)."""
+        if not statements:
+            return []
+        body = {"batch": [{"sql": sql, "params": list(params)} for sql, params in statements]}
+        return await self._post(body, expected=len(statements))
+
+    async def aclose(self) -> None:
+        """Close the HTTP client if this store created it."""
+        if self._owns_client:
+            await self._client.aclose()
+
+    def _delay(self, attempt: int, response: httpx.Response | None) -> float:
+        ceiling = min(self._backoff_cap, self._backoff_base * 2**attempt)
+        retry_after = response.headers.get("retry-after") if response is not None else None
+        if retry_after is not None and retry_after.isdigit():
+            return min(self._backoff_cap, float(retry_after))
+        return float(ceiling * self._jitter())
+
+    async def _post(self, body: dict[str, Any], *, expected: int) -> list[list[Row]]:
+        for attempt in range(self._max_attempts):
+            last = attempt == self._max_attempts - 1
+            try:
+                response = await self._client.post(self._url, json=body, headers=self._headers)
+            except httpx.TransportError as exc:
+                # Connection resets and timeouts are transient on Cloudflare's edge: retry.
+                if last:
+                    raise D1Error(code=0, message=f"request failed: {exc!r}", status=0) from exc
+                await self._sleep(self._delay(attempt, None))
+                continue
+            if response.status_code in _RETRY_STATUSES and not last:
+                await self._sleep(self._delay(attempt, response))
+                continue
+            return _parse_envelope(response, expected=expected)
+        raise AssertionError("unreachable: the last attempt always returns or raises")
+
+
+def _parse_envelope(response: httpx.Response, *, expected: int) -> list[list[Row]]:
+    """Turn Cloudflare's ``{success, errors, result}`` envelope into rows, or raise ``D1Error``."""
+    try:
+        envelope = response.json()
+    except ValueError:
+        message = f"non-JSON response: {response.text[:200]!r}"
+        raise D1Error(code=0, message=message, status=response.status_code) from None
+    if not isinstance(envelope, dict):
+        raise D1Error(code=0, message="unexpected response shape", status=response.status_code)
+    if not envelope.get("success") or response.is_error:
+        errors = envelope.get("errors") or [{}]
+        first = errors[0] if isinstance(errors[0], dict) else {}
+        raise D1Error(
+            code=int(first.get("code", 0)),
+            message=str(first.get("message", f"HTTP {response.status_code} without details")),
+            status=response.status_code,
+        )
+    results = envelope.get("result") or []
+    if len(results) != expected:
+        raise D1Error(
+            code=0,
+            message=f"expected {expected} statement results, got {len(results)}",
+            status=response.status_code,
+        )
+    for result in results:
+        if not result.get("success", True):
+            raise D1Error(code=0, message="a statement failed", status=response.status_code)
+    return [list(result.get("results") or []) for result in results]

@@ -1,0 +1,77 @@
+"""Configuration of the dashboard library: one pydantic-settings object.
+
+Every field can come from an ``ANALYTICS_941_*`` environment variable (``ANALYTICS_941_STORE``,
+``ANALYTICS_941_CF_API_TOKEN``…) or be passed as a keyword argument.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal, Self
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .local_d1 import local_d1_path
+
+__all__ = ["Settings"]
+
+_ENV_PREFIX = "ANALYTICS_941_"
+
+
+class Settings(BaseSettings):
+    """Where the data lives and where the dashboard is mounted.
+
+    ``store="sqlite"`` (the default) reads a SQLite file: ``sqlite_path`` if given, else the local
+    D1 file ``wrangler dev`` persists for the project in ``project_dir``. ``store="d1"`` reads
+    Cloudflare D1 over its HTTP API and needs ``cf_account_id``, ``cf_api_token`` and
+    ``d1_database_id``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix=_ENV_PREFIX, extra="forbid")
+
+    store: Literal["sqlite", "d1"] = "sqlite"
+    sqlite_path: Path | None = None
+    project_dir: Path = Field(default_factory=Path.cwd)
+    cf_account_id: str | None = None
+    cf_api_token: SecretStr | None = None
+    d1_database_id: str | None = None
+    collector_url: str = "http://127.0.0.1:8787"
+    mount_path: str = "/admin/analytics"
+    allow_unauthenticated: bool = False
+
+    @field_validator("mount_path")
+    @classmethod
+    def _check_mount_path(cls, value: str) -> str:
+        # Starlette mounts need a leading slash and no trailing one; "/" would shadow the host.
+        if not value.startswith("/") or value.endswith("/") or len(value) < 2:
+            raise ValueError("mount_path must start with '/' and not end with '/'")
+        return value
+
+    @field_validator("collector_url")
+    @classmethod
+    def _check_collector_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("collector_url must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _check_d1_credentials(self) -> Self:
+        if self.store == "d1":
+            missing = [
+                f"{_ENV_PREFIX}{name.upper()}"
+                for name in ("cf_account_id", "cf_api_token", "d1_database_id")
+                if not getattr(self, name)
+            ]
+            if missing:
+                raise ValueError(f"store='d1' needs {', '.join(missing)} to be set")
+        return self
+
+    def resolved_sqlite_path(self) -> Path:
+        """Return the SQLite file to read: ``sqlite_path`` or wrangler's local D1 file.
+
+        Raises ``LocalD1NotFound`` if the local D1 file has not been created yet.
+        """
+        if self.sqlite_path is not None:
+            return self.sqlite_path
+        return local_d1_path(project_dir=self.project_dir)

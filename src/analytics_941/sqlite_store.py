@@ -1,0 +1,74 @@
+"""``SqliteStore``: the ``Store`` over a SQLite file, typically the one ``wrangler dev`` persists.
+
+workerd writes that file concurrently (WAL journal), so the store opens a short-lived connection
+per call in a worker thread and never holds a lock between calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable, Sequence
+from contextlib import closing
+from pathlib import Path
+
+from .exceptions import StoreError, StoreUnavailable
+from .store import Param, Row, Statement
+
+__all__ = ["SqliteStore"]
+
+# How long to wait for workerd's write lock before giving up, in seconds.
+_BUSY_TIMEOUT_S = 5.0
+
+
+class SqliteStore:
+    """Read (and, for the CLI, write) a SQLite file.
+
+    ``path`` may be a callable returning the path, so locating wrangler's local file (which may
+    not exist yet at startup) is deferred to the first query.
+    """
+
+    def __init__(self, *, path: Path | Callable[[], Path]) -> None:
+        self._path = path
+
+    def _connect(self) -> sqlite3.Connection:
+        path = self._path() if callable(self._path) else self._path
+        try:
+            # mode=rw: never create an empty database by accident (a typo would read as "no data").
+            conn = sqlite3.connect(
+                f"file:{path}?mode=rw", uri=True, timeout=_BUSY_TIMEOUT_S, isolation_level=None
+            )
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"cannot open SQLite database {path}: {exc}") from exc
+        conn.row_factory = sqlite3.Row
+        return conn
+
+    def _run(self, statements: Sequence[Statement]) -> list[list[Row]]:
+        with closing(self._connect()) as conn:
+            try:
+                # One transaction per batch, like D1: a consistent snapshot and atomic writes.
+                conn.execute("BEGIN")
+                results = [
+                    [dict(row) for row in conn.execute(sql, tuple(params)).fetchall()]
+                    for sql, params in statements
+                ]
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise StoreError(f"SQLite error: {exc}") from exc
+        return results
+
+    async def execute(self, sql: str, params: Sequence[Param] = ()) -> list[Row]:
+        """Run one statement and return its rows as dicts."""
+        (rows,) = await asyncio.to_thread(self._run, [(sql, params)])
+        return rows
+
+    async def batch(self, statements: Sequence[Statement]) -> list[list[Row]]:
+        """Run several statements in one transaction; return the rows of each."""
+        if not statements:
+            return []
+        return await asyncio.to_thread(self._run, list(statements))
+
+    async def aclose(self) -> None:
+        """Nothing to release: connections live only for the duration of a call."""

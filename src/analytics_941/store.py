@@ -1,0 +1,58 @@
+"""The ``Store`` protocol every reader of the data goes through, and the factory picking one.
+
+Everything above the store (query, builder, runner, web) is identical for the local SQLite file
+and for Cloudflare D1: both speak SQLite's dialect and return rows as dicts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
+
+if TYPE_CHECKING:
+    from .settings import Settings
+
+__all__ = ["Param", "Row", "Statement", "Store", "open_store"]
+
+# What a bound parameter may be. D1's HTTP API types them as strings, so SQL must not depend on
+# the Python type (see sql_builder's module docstring).
+Param: TypeAlias = str | int | float | None
+Row: TypeAlias = dict[str, Any]
+Statement: TypeAlias = tuple[str, Sequence[Param]]
+
+
+class Store(Protocol):
+    """An async SQL endpoint speaking SQLite's dialect."""
+
+    async def execute(self, sql: str, params: Sequence[Param] = ()) -> list[Row]:
+        """Run one statement and return its rows as dicts."""
+        ...
+
+    async def batch(self, statements: Sequence[Statement]) -> list[list[Row]]:
+        """Run several statements in one round trip (and one transaction); rows per statement."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections; the store must not be used afterwards."""
+        ...
+
+
+def open_store(settings: Settings) -> Store:
+    """Build the store ``settings`` describe (``SqliteStore`` or ``D1HttpStore``).
+
+    The SQLite file is located lazily, on first use, so an app can start before ``wrangler dev``
+    has created it; the dashboard then shows a clear error instead of refusing to boot.
+    """
+    if settings.store == "d1":
+        from .d1_http_store import D1HttpStore
+
+        # The settings validator guarantees all three are set when store == "d1".
+        assert settings.cf_account_id and settings.cf_api_token and settings.d1_database_id
+        return D1HttpStore(
+            account_id=settings.cf_account_id,
+            database_id=settings.d1_database_id,
+            api_token=settings.cf_api_token.get_secret_value(),
+        )
+    from .sqlite_store import SqliteStore
+
+    return SqliteStore(path=settings.resolved_sqlite_path)

@@ -1,0 +1,48 @@
+"""schema.sql is the whole current schema: applying migrations/*.sql in order must give the same."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from seeding import ROOT
+
+
+def describe(path: Path) -> dict[str, Any]:
+    """Tables with their columns, and indexes with their columns, from a database file."""
+    conn = sqlite3.connect(path)
+    try:
+        objects = conn.execute(
+            "SELECT type, name, tbl_name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' "
+            "AND name != 'd1_migrations' ORDER BY type, name"
+        ).fetchall()
+        shape: dict[str, Any] = {"objects": objects}
+        for kind, name, _table in objects:
+            if kind == "table":
+                shape[f"table {name}"] = conn.execute(f"PRAGMA table_xinfo('{name}')").fetchall()
+                shape[f"fks {name}"] = conn.execute(f"PRAGMA foreign_key_list('{name}')").fetchall()
+            elif kind == "index":
+                shape[f"index {name}"] = conn.execute(f"PRAGMA index_xinfo('{name}')").fetchall()
+        return shape
+    finally:
+        conn.close()
+
+
+def apply(path: Path, scripts: list[Path]) -> Path:
+    conn = sqlite3.connect(path)
+    try:
+        for script in scripts:
+            conn.executescript(script.read_text())
+    finally:
+        conn.close()
+    return path
+
+
+def test_migrations_in_order_equal_schema_sql(tmp_path: Path) -> None:
+    migrations = sorted((ROOT / "migrations").glob("*.sql"))
+    assert migrations, "no migrations found"
+    from_migrations = describe(apply(tmp_path / "migrated.sqlite", migrations))
+    from_schema = describe(apply(tmp_path / "schema.sqlite", [ROOT / "schema.sql"]))
+    assert from_migrations == from_schema
+    assert ("table", "events", "events") in from_schema["objects"]
