@@ -81,9 +81,10 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
-def wait_until(condition: Callable[[], Any], *, timeout: float = 20.0,
-               message: str = "condition") -> Any:
-    """Poll `condition` until it returns something truthy; fail with `message` at the deadline.
+def wait_until(fetch: Callable[[], Any], done: Callable[[Any], bool] = bool, *,
+               timeout: float = 20.0, message: str = "condition") -> Any:
+    """Call `fetch` until `done(value)` holds and return that value; fail at the deadline with
+    the last value seen.
 
     The collector flushes to D1 asynchronously (an alarm), so tests wait for the effect itself
     rather than sleeping a fixed time.
@@ -91,8 +92,8 @@ def wait_until(condition: Callable[[], Any], *, timeout: float = 20.0,
     deadline = time.monotonic() + timeout
     last: Any = None
     while time.monotonic() < deadline:
-        last = condition()
-        if last:
+        last = fetch()
+        if done(last):
             return last
         time.sleep(0.1)
     raise AssertionError(f"timed out waiting for {message}; last value: {last!r}")

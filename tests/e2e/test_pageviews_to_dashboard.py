@@ -60,7 +60,7 @@ def test_browsing_shows_up_on_the_dashboard(stack: Stack, browser: Any) -> None:
     bouncer.close()
 
     expected = {"visitors": 2, "visits": 2, "pageviews": 5, "bounce_rate": 50}
-    totals = wait_until(lambda: (t := _totals(stack)) == expected and t,
+    totals = wait_until(lambda: _totals(stack), lambda t: t == expected,
                         message=f"dashboard totals {expected}")
     assert totals == expected
 
