@@ -28,8 +28,8 @@ def ensure_demo_site() -> None:
     cli = str(BIN / "analytics-941")
     listed = subprocess.run([cli, "sites", "list"], cwd=ROOT, capture_output=True, text=True,
                             check=True)
-    if any(line.split()[:2][-1:] == [DOMAIN] or line.startswith(DOMAIN)
-           for line in listed.stdout.splitlines()):
+    # `sites list` prints one tab-separated row per site: id, domain, timezone, name.
+    if any(line.split("\t")[1:2] == [DOMAIN] for line in listed.stdout.splitlines()):
         return
     subprocess.run([cli, "sites", "add", DOMAIN, "--name", "Demo site", "--also-domain",
                     "127.0.0.1"], cwd=ROOT, check=True)
