@@ -45,8 +45,10 @@ def main() -> None:
     print("→ applying D1 migrations to the local database", flush=True)
     apply_migrations()
     ensure_demo_site()
-    # SIGTERM (e.g. from a supervisor) stops the servers the same way Ctrl-C does.
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    # Ctrl-C must stop the servers even when SIGINT was inherited as ignored (a background job
+    # of a non-interactive shell), and SIGTERM (e.g. from a supervisor) does the same.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
 
     print(f"→ starting the collector (wrangler dev) on {collector_url}", flush=True)
     collector = start_collector(port=collector_port, log_dir=log_dir)
