@@ -43,7 +43,7 @@ build: deps
 	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
 	else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi
 
-test: build /usr/bin/chromium
+test: /usr/bin/chromium
 	$(MAKE) --no-print-directory test-lint test-worker test-py test-e2e
 
 test-lint: build

@@ -46,11 +46,13 @@ document.addEventListener("click", function (e) {
 
 
 def _page(title: str, body: str) -> HTMLResponse:
-    links = "".join(f'<li><a href="{escape(p)}">{escape(t)}</a></li>' for p, (t, _) in PAGES.items())
+    links = "".join(f'<li><a href="{escape(p)}">{escape(t)}</a></li>'
+                    for p, (t, _) in PAGES.items())
     html = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{escape(title)} · Demo</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<script defer data-include-localhost data-domain="{escape(DOMAIN)}" src="{escape(settings.collector_url)}/script.js"></script>
+<script defer data-include-localhost data-domain="{escape(DOMAIN)}"
+  src="{escape(settings.collector_url)}/script.js"></script>
 <script defer src="/spa.js"></script>
 </head><body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 2rem auto">
 <h1>{escape(title)}</h1>{body}

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,10 +73,8 @@ class Server:
             except subprocess.TimeoutExpired:
                 continue
         # The launcher may exit before its children: sweep the group once more.
-        try:
+        with suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
     def log(self) -> str:
         """What the server printed so far (for error messages)."""
@@ -104,7 +102,8 @@ def _spawn(name: str, cmd: list[str], url: str, health: str, log_dir: Path,
             pass
         time.sleep(0.2)  # polling a starting server, not waiting for a result
     server.stop()
-    raise RuntimeError(f"{name} did not answer {url + health} within {timeout:.0f}s:\n{server.log()}")
+    raise RuntimeError(
+        f"{name} did not answer {url + health} within {timeout:.0f}s:\n{server.log()}")
 
 
 def start_collector(*, port: int, log_dir: Path, persist_to: Path | None = None,

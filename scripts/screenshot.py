@@ -19,7 +19,7 @@ def main(url: str, prefix: str) -> None:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
         for name, (width, height) in SIZES.items():
             page = browser.new_page(viewport={"width": width, "height": height})
-            page.on("console", lambda m: print(f"[{name} console] {m.type}: {m.text}"))
+            page.on("console", lambda m, size=name: print(f"[{size}] {m.type}: {m.text}"))
             page.goto(url, wait_until="networkidle")
             page.screenshot(path=f"{prefix}-{name}.png", full_page=True)
             page.close()
