@@ -35,6 +35,17 @@ def ensure_demo_site() -> None:
                     "127.0.0.1"], cwd=ROOT, check=True)
 
 
+def dashboard_link(site_port: int) -> str:
+    """The setup link while nobody can log in yet, else the login page (on localhost)."""
+    base = f"http://localhost:{site_port}"
+    done = subprocess.run([str(BIN / "analytics-941"), "setup-link", "--base-url", base],
+                          cwd=ROOT, capture_output=True, text=True)
+    if done.returncode == 0:
+        return (f"Set up:      {done.stdout.strip()}\n"
+                "                 (one-time link: registers your passkey as the owner)")
+    return f"Dashboard:   {base}/admin/analytics/  (sign in with your passkey)"
+
+
 def main() -> None:
     collector_port = int(os.environ.get("COLLECTOR_PORT", "8787"))
     site_port = int(os.environ.get("DEMO_PORT", "8000"))
@@ -64,7 +75,7 @@ def main() -> None:
   941 Analytics demo is running (logs in {log_dir.relative_to(ROOT)}/)
 
     Demo site:   {site_url}/
-    Dashboard:   {site_url}/admin/analytics/
+    {dashboard_link(site_port)}
     Collector:   {collector_url}/script.js
 
   Browse the demo site to add visits; the dashboard shows them within a couple of seconds.

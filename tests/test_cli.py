@@ -63,7 +63,7 @@ def test_bad_input_is_a_clear_error(
 def test_duplicate_domain_is_refused(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["sites", "add", "example.com"]) == 0
     assert main(["sites", "add", "example.com"]) == 1
-    assert "UNIQUE" in capsys.readouterr().err
+    assert "a site with the domain 'example.com' already exists" in capsys.readouterr().err
 
 
 def test_without_settings_it_needs_the_local_d1_file(
@@ -74,3 +74,45 @@ def test_without_settings_it_needs_the_local_d1_file(
     (tmp_path / "wrangler.toml").write_text('[[d1_databases]]\nbinding = "DB"\n')
     assert main(["sites", "list"]) == 1
     assert "make demo" in capsys.readouterr().err
+
+
+def test_tokens_create_prints_the_token_alone_on_the_last_line(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["sites", "add", "example.com"]) == 0
+    capsys.readouterr()
+    assert main(["tokens", "create", "--site", "example.com", "--scope", "stats"]) == 0
+    out = capsys.readouterr().out
+    token = out.splitlines()[-1]
+    assert token.startswith("a941_t_") and " " not in token
+    conn = sqlite3.connect(db)
+    stored = conn.execute("SELECT token_hash, scopes, prefix FROM api_tokens").fetchone()
+    conn.close()
+    assert token not in stored[0] and json.loads(stored[1]) == ["stats"]
+    assert token.startswith(stored[2])
+    assert main(["tokens", "create", "--site", "nope.org"]) == 1
+    assert "no site 'nope.org'" in capsys.readouterr().err
+
+
+def test_setup_link_invite_and_users_list(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["setup-link", "--base-url", "http://localhost:9000/"]) == 0
+    link = capsys.readouterr().out.strip()
+    assert link.startswith("http://localhost:9000/admin/analytics/setup?token=a941_setup_")
+    assert main(["sites", "add", "example.com"]) == 0
+    capsys.readouterr()
+    assert main(["invite", "--site", "example.com", "--role", "viewer"]) == 0
+    invite = capsys.readouterr().out.strip()
+    assert invite.startswith("http://localhost:8000/admin/analytics/invite/a941_i_")
+    conn = sqlite3.connect(db)
+    conn.execute("INSERT INTO users (id, name, handle, is_admin, created_at) "
+                 "VALUES ('u1', 'Ada', 'h1', 1, 0), ('u2', 'Bob', 'h2', 0, 1)")
+    conn.execute("INSERT INTO site_members SELECT id, 'u2', 'viewer', 0 FROM sites")
+    conn.commit()
+    conn.close()
+    assert main(["users", "list"]) == 0
+    assert capsys.readouterr().out == (
+        "u1\tAda\tadmin (all sites)\nu2\tBob\texample.com:viewer\n")
+    assert main(["setup-link"]) == 1
+    assert "setup is complete" in capsys.readouterr().err

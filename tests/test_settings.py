@@ -17,7 +17,7 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     assert settings.project_dir == tmp_path
     assert settings.collector_url == "http://127.0.0.1:8787"
     assert settings.mount_path == "/admin/analytics"
-    assert settings.allow_unauthenticated is False
+    assert settings.public_url is None and settings.api_rate_limit == 600
 
 
 def test_environment_variables(monkeypatch: pytest.MonkeyPatch) -> None:

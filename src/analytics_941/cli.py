@@ -1,8 +1,17 @@
-"""The ``analytics-941`` command line: managing sites in the configured store.
+"""The ``analytics-941`` command line: sites, API tokens, setup and invite links, users.
 
-``analytics-941 sites add DOMAIN [--name N] [--timezone TZ] [--also-domain HOST ...]`` and
-``analytics-941 sites list``. With no settings it uses the local wrangler D1 file of the project
-in the current directory, like the dashboard does.
+::
+
+    analytics-941 sites add DOMAIN [--name N] [--timezone TZ] [--also-domain HOST ...]
+    analytics-941 sites list
+    analytics-941 tokens create --site DOMAIN [--site DOMAIN ...] [--name N] [--scope stats|export]
+    analytics-941 setup-link [--base-url URL]
+    analytics-941 invite --site DOMAIN [--role viewer|admin|owner] [--base-url URL]
+    analytics-941 users list
+
+Configured by ``ANALYTICS_941_*`` environment variables, like the dashboard; with none it uses
+the local wrangler D1 file of the project in the current directory. Secrets and links are printed
+alone on the last line, so scripts can take ``| tail -n1``.
 """
 
 from __future__ import annotations
@@ -14,12 +23,19 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from .exceptions import AnalyticsError
+from .auth.api_tokens import SCOPES, create_token
+from .auth.invites import create_invite
+from .auth.roles import ROLES
+from .auth.setup_tokens import issue_setup_token
+from .auth.users import count_users, list_users
+from .exceptions import AnalyticsError, ConfigError
 from .settings import Settings
-from .sites import add_site, list_sites
+from .sites import Site, add_site, get_site, list_sites
 from .store import Store, open_store
 
 __all__ = ["main"]
+
+_DEFAULT_BASE = "http://localhost:8000"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -43,33 +59,97 @@ def _parser() -> argparse.ArgumentParser:
         help="another hostname allowed to send events (repeatable)",
     )
     sites.add_parser("list", help="list tracked websites")
+
+    tokens = commands.add_parser("tokens", help="API tokens").add_subparsers(
+        dest="action", required=True
+    )
+    create = tokens.add_parser("create", help="create an API token; prints it on the last line")
+    create.add_argument("--site", action="append", required=True, metavar="DOMAIN",
+                        help="a site the token may read (repeatable)")
+    create.add_argument("--name", default="CLI token", help="a label shown in the dashboard")
+    create.add_argument("--scope", action="append", choices=SCOPES, metavar="SCOPE",
+                        help="stats (JSON API) and/or export (CSV); default: both")
+
+    base_help = "the dashboard host's URL (default: ANALYTICS_941_PUBLIC_URL or " + (
+        f"{_DEFAULT_BASE})")
+    setup = commands.add_parser("setup-link", help="print a one-time link to register the "
+                                "first passkey (valid 24 hours)")
+    setup.add_argument("--base-url", help=base_help)
+    invite = commands.add_parser("invite", help="print a single-use invite link (valid 7 days)")
+    invite.add_argument("--site", action="append", required=True, metavar="DOMAIN")
+    invite.add_argument("--role", choices=ROLES, default="viewer")
+    invite.add_argument("--base-url", help=base_help)
+
+    users = commands.add_parser("users", help="people with access").add_subparsers(
+        dest="action", required=True
+    )
+    users.add_parser("list", help="list users with their roles")
     return parser
 
 
-async def _run(args: argparse.Namespace, store: Store) -> None:
-    try:
-        if args.action == "add":
-            site = await add_site(
-                store,
-                domain=args.domain,
-                name=args.name,
-                timezone=args.timezone,
-                also_domains=tuple(args.also_domain),
-            )
-            print(site.id)
-        else:
-            for site in await list_sites(store):
-                print(f"{site.id}\t{site.domain}\t{site.timezone}\t{site.name}")
-    finally:
-        await store.aclose()
+async def _sites(store: Store, domains: list[str]) -> list[Site]:
+    found = []
+    for domain in domains:
+        site = await get_site(store, domain=domain.strip().lower())
+        if site is None:
+            raise ConfigError(f"no site {domain!r}; add it with `analytics-941 sites add {domain}`")
+        found.append(site)
+    return found
+
+
+async def _run(args: argparse.Namespace, store: Store, settings: Settings) -> None:
+    base = (getattr(args, "base_url", None) or settings.public_url or _DEFAULT_BASE).rstrip("/")
+    mount = settings.mount_path
+    if args.command == "sites" and args.action == "add":
+        site = await add_site(store, domain=args.domain, name=args.name, timezone=args.timezone,
+                              also_domains=tuple(args.also_domain))
+        print(site.id)
+    elif args.command == "sites":
+        for site in await list_sites(store):
+            print(f"{site.id}\t{site.domain}\t{site.timezone}\t{site.name}")
+    elif args.command == "tokens":
+        sites = await _sites(store, args.site)
+        secret, token = await create_token(
+            store, name=args.name, user_id=None, site_ids=[s.id for s in sites],
+            scopes=list(args.scope or SCOPES))
+        print(f"# token {token.prefix}… for {', '.join(s.domain for s in sites)} "
+              f"({', '.join(token.scopes)}); shown only once:", file=sys.stderr)
+        print(secret)
+    elif args.command == "setup-link":
+        if await count_users(store) > 0:
+            raise ConfigError("setup is complete (a user exists); use `analytics-941 invite`")
+        print(f"{base}{mount}/setup?token={await issue_setup_token(store)}")
+    elif args.command == "invite":
+        sites = await _sites(store, args.site)
+        secret, _invite = await create_invite(
+            store, roles={s.id: args.role for s in sites}, created_by=None)
+        print(f"{base}{mount}/invite/{secret}")
+    elif args.command == "users":
+        rows = await store.execute(
+            "SELECT m.user_id, s.domain, m.role FROM site_members m "
+            "JOIN sites s ON s.id = m.site_id ORDER BY s.domain")
+        roles: dict[str, list[str]] = {}
+        for row in rows:
+            roles.setdefault(str(row["user_id"]), []).append(f"{row['domain']}:{row['role']}")
+        for user in await list_users(store):
+            access = "admin (all sites)" if user.is_admin else ",".join(roles.get(user.id, []))
+            print(f"{user.id}\t{user.name}\t{access or '-'}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the process exit status."""
     args = _parser().parse_args(argv)
     try:
-        store = open_store(Settings())
-        asyncio.run(_run(args, store))
+        settings = Settings()
+        store = open_store(settings)
+
+        async def run() -> None:
+            try:
+                await _run(args, store, settings)
+            finally:
+                await store.aclose()
+
+        asyncio.run(run())
     except ValidationError as exc:
         print(f"analytics-941: invalid settings:\n{exc}", file=sys.stderr)
         return 2

@@ -38,7 +38,16 @@ class Settings(BaseSettings):
     d1_database_id: str | None = None
     collector_url: str = "http://127.0.0.1:8787"
     mount_path: str = "/admin/analytics"
-    allow_unauthenticated: bool = False
+    # Authentication (see docs/security.md). `public_url` is the dashboard's origin as browsers
+    # see it (https://stats.example.com); passkeys are bound to its host name. Unset, it is taken
+    # from each request, which suits local development.
+    public_url: str | None = None
+    rp_name: str = "941 Analytics"
+    setup_token: SecretStr | None = None
+    session_idle_minutes: int = Field(default=7 * 24 * 60, ge=1)
+    session_max_days: int = Field(default=30, ge=1)
+    api_rate_limit: int = Field(default=600, ge=1, description="requests per token per hour")
+    login_rate_limit: int = Field(default=30, ge=1, description="per client per 10 minutes")
 
     @field_validator("mount_path")
     @classmethod
@@ -54,6 +63,13 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("collector_url must be an http:// or https:// URL")
         return value.rstrip("/")
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("public_url must be an http:// or https:// URL")
+        return value.rstrip("/") if value else None
 
     @model_validator(mode="after")
     def _check_d1_credentials(self) -> Self:

@@ -1,4 +1,4 @@
-"""Reading and writing the ``sites`` table (the tracked websites)."""
+"""Reading and writing the ``sites`` table: create, edit, and delete with a purge of the data."""
 
 from __future__ import annotations
 
@@ -13,13 +13,30 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .exceptions import ConfigError
 from .store import Row, Store
 
-__all__ = ["Site", "add_site", "get_site", "list_sites"]
+__all__ = [
+    "RESERVED_NAMES",
+    "Site",
+    "add_site",
+    "delete_site",
+    "get_site",
+    "get_site_by_id",
+    "list_sites",
+    "update_site",
+]
 
 # A hostname as the tracker reports it: lowercase labels, no scheme, port or path.
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _HOSTNAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*$")
 _ID_ALPHABET = string.ascii_lowercase + string.digits
-_COLUMNS = "id, domain, name, domains, timezone, created_at"
+_COLUMNS = (
+    "id, domain, name, domains, timezone, created_at, allow_subdomains, excluded_paths, "
+    "retention_days"
+)
+_INSERT_COLUMNS = "id, domain, name, domains, timezone, created_at"
+# Dashboard paths that a site's domain would shadow (the overview lives at {mount}/{domain}).
+RESERVED_NAMES = frozenset(
+    {"api", "auth", "invite", "login", "logout", "settings", "setup", "share", "static"}
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -32,6 +49,9 @@ class Site:
     domains: tuple[str, ...]
     timezone: str
     created_at: int
+    allow_subdomains: bool = False
+    excluded_paths: tuple[str, ...] = ()
+    retention_days: int | None = None
 
     @classmethod
     def from_row(cls, row: Row) -> Site:
@@ -47,7 +67,19 @@ class Site:
             domains=domains,
             timezone=str(row["timezone"] or "UTC"),
             created_at=int(row["created_at"]),
+            allow_subdomains=bool(int(row.get("allow_subdomains") or 0)),
+            excluded_paths=_json_strings(row.get("excluded_paths")),
+            retention_days=(
+                None if row.get("retention_days") is None else int(row["retention_days"])
+            ),
         )
+
+
+def _json_strings(value: object) -> tuple[str, ...]:
+    try:
+        return tuple(str(v) for v in json.loads(str(value or "[]")))
+    except (TypeError, ValueError):
+        return ()
 
 
 async def list_sites(store: Store) -> list[Site]:
@@ -60,6 +92,19 @@ async def get_site(store: Store, *, domain: str) -> Site | None:
     """Return the site whose ``domain`` is ``domain``, or None."""
     rows = await store.execute(f"SELECT {_COLUMNS} FROM sites WHERE domain = ?", [domain])
     return Site.from_row(rows[0]) if rows else None
+
+
+async def get_site_by_id(store: Store, *, site_id: str) -> Site | None:
+    """Return the site whose id is ``site_id``, or None."""
+    rows = await store.execute(f"SELECT {_COLUMNS} FROM sites WHERE id = ?", [site_id])
+    return Site.from_row(rows[0]) if rows else None
+
+
+def _check_timezone(timezone: str) -> None:
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"unknown IANA timezone {timezone!r} (e.g. Europe/Berlin)") from None
 
 
 def _check_hostname(value: str) -> str:
@@ -82,11 +127,12 @@ async def add_site(
     Raises ``ConfigError`` for a malformed hostname or an unknown timezone.
     """
     domain = _check_hostname(domain)
+    if domain in RESERVED_NAMES:
+        raise ConfigError(f"{domain!r} is reserved by the dashboard; use the real domain")
     hosts = tuple(dict.fromkeys([domain, *(_check_hostname(h) for h in also_domains)]))
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"unknown IANA timezone {timezone!r} (e.g. Europe/Berlin)") from None
+    _check_timezone(timezone)
+    if await get_site(store, domain=domain) is not None:
+        raise ConfigError(f"a site with the domain {domain!r} already exists")
     site = Site(
         id="".join(secrets.choice(_ID_ALPHABET) for _ in range(10)),
         domain=domain,
@@ -96,7 +142,66 @@ async def add_site(
         created_at=int(time.time() * 1000),
     )
     await store.execute(
-        f"INSERT INTO sites ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO sites ({_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
         [site.id, site.domain, site.name, json.dumps(list(hosts)), site.timezone, site.created_at],
     )
     return site
+
+
+async def update_site(
+    store: Store,
+    *,
+    site: Site,
+    name: str,
+    timezone: str,
+    also_domains: tuple[str, ...],
+    allow_subdomains: bool,
+    excluded_paths: tuple[str, ...],
+    retention_days: int | None,
+) -> Site:
+    """Change a site's editable settings (not its ``domain``: the tracker snippet names it)."""
+    _check_timezone(timezone)
+    hosts = tuple(dict.fromkeys([site.domain, *(_check_hostname(h) for h in also_domains if h)]))
+    paths = tuple(p.strip() for p in excluded_paths if p.strip())
+    for path in paths:
+        if not path.startswith("/") or len(path) > 200:
+            raise ConfigError(f"excluded path {path!r} must start with '/' (e.g. /admin/**)")
+    if retention_days is not None and not 1 <= retention_days <= 36500:
+        raise ConfigError("retention days must be between 1 and 36500 (or empty to keep all)")
+    await store.execute(
+        "UPDATE sites SET name = ?, timezone = ?, domains = ?, allow_subdomains = ?, "
+        "excluded_paths = ?, retention_days = ? WHERE id = ?",
+        [
+            name.strip()[:100] or site.domain,
+            timezone,
+            json.dumps(list(hosts)),
+            int(allow_subdomains),
+            json.dumps(list(paths)),
+            retention_days,
+            site.id,
+        ],
+    )
+    updated = await get_site_by_id(store, site_id=site.id)
+    assert updated is not None
+    return updated
+
+
+async def delete_site(store: Store, *, site: Site) -> None:
+    """Delete ``site`` and purge its data from every table with a ``site_id`` column.
+
+    The tables are found in the schema itself, so data added by later migrations (rollups,
+    goals…) is purged too. API tokens naming the site simply stop reaching it.
+    """
+    rows = await store.execute(
+        "SELECT m.name AS name FROM sqlite_master AS m JOIN pragma_table_info(m.name) AS c "
+        "WHERE m.type = 'table' AND c.name = 'site_id' AND m.name NOT LIKE 'sqlite_%' "
+        "AND m.name NOT LIKE '_cf_%' ORDER BY m.name"
+    )
+    tables = [str(r["name"]) for r in rows]
+    statements: list[tuple[str, list[str | int | float | None]]] = [
+        # Names come from sqlite_master (not from a request); quoted as identifiers anyway.
+        (f'DELETE FROM "{t.replace(chr(34), chr(34) * 2)}" WHERE site_id = ?', [site.id])
+        for t in tables
+    ]
+    statements.append(("DELETE FROM sites WHERE id = ?", [site.id]))
+    await store.batch(statements)

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from .conftest import DOMAIN, Stack, wait_until
+from .conftest import DOMAIN, Stack, dashboard_context, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -26,7 +26,7 @@ PHONE_UA = ("Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/
 def _stats(stack: Stack) -> dict[str, Any]:
     response = httpx.get(f"{stack.dashboard_url}/api/stats", params={
         "site": DOMAIN, "period": "day",
-        "metrics": "visitors,visits,pageviews,bounce_rate"}, timeout=10)
+        "metrics": "visitors,visits,pageviews,bounce_rate"}, headers=stack.api_headers, timeout=10)
     response.raise_for_status()
     body: dict[str, Any] = response.json()
     return body
@@ -66,12 +66,12 @@ def test_browsing_shows_up_on_the_dashboard(stack: Stack, browser: Any) -> None:
 
     pages = httpx.get(f"{stack.dashboard_url}/api/stats", params={
         "site": DOMAIN, "period": "day", "metrics": "pageviews", "dimensions": "page"},
-        timeout=10).json()
+        headers=stack.api_headers, timeout=10).json()
     by_page = {row["dimensions"][0]: row["metrics"][0] for row in pages["results"]}
     assert by_page == {"/": 1, "/pricing": 1, "/app": 1, "/app/reports": 1, "/blog/privacy": 1}
 
     # The rendered overview shows the same numbers a person reads.
-    viewer = browser.new_context()
+    viewer = dashboard_context(browser, stack)
     page = viewer.new_page()
     page.goto(f"{stack.dashboard_url}/{DOMAIN}?period=day")
     shown = {name: page.text_content(f"[data-metric='{name}'] [data-value]")

@@ -1,22 +1,44 @@
-"""The route class every dashboard route uses: access guard, error pages and security headers.
+"""The route class every dashboard route uses: authentication, site scoping, CSRF, rate limits,
+error pages and security headers.
 
 Keeping these in a route class (instead of middleware or exception handlers) is what leaves the
-host application untouched: nothing here runs for the host's own routes.
+host application untouched: nothing here runs for the host's own routes. ``make_route_class``
+builds one class per kind of route:
+
+- ``public``: login, setup, invite and share pages. No login needed; state-changing requests must
+  come from the dashboard's own origin.
+- ``page``: dashboard pages and partials. A logged-in user, or (GET only) an API token — so CSV
+  downloads work with a bearer token too. Not logged in: redirect to the login page (or to the
+  setup page while no user exists).
+- ``api``: the JSON API. A logged-in user or an API token; errors are JSON, 401 when anonymous.
+- ``settings``: settings pages. A logged-in user only; never a token.
+
+Every non-public route is scoped to the caller's sites before its handler runs (see
+``analytics_941.auth.principal`` for the rules routes can rely on). API tokens need the
+``export`` scope on routes whose path or name mentions ``csv`` or ``export``, else ``stats``.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import quote
 
 from fastapi import Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.routing import APIRoute
 
+from ..auth.csrf import SAFE_METHODS, check_origin, check_token
+from ..auth.errors import AuthError, RateLimited
+from ..auth.principal import STATE_PRINCIPAL, STATE_SITE, Principal, site_not_found
+from ..auth.users import count_users
 from ..exceptions import ConfigError, QueryError, StoreError
+from ..sites import get_site
+from .authn import AuthContext, authenticate, request_origin
 
-__all__ = ["SECURITY_HEADERS", "make_route_class"]
+__all__ = ["SECURITY_HEADERS", "RouteKind", "make_route_class"]
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -26,11 +48,7 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "X-Content-Type-Options": "nosniff",
 }
-REFUSAL = (
-    "The analytics dashboard has no login yet, so it refuses to serve anyone. Pass "
-    "allow_unauthenticated=True to setup_analytics() only on a trusted network or behind your "
-    "own authentication."
-)
+RouteKind = Literal["public", "page", "api", "settings"]
 
 _log = logging.getLogger("analytics_941")
 
@@ -39,35 +57,137 @@ Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 HtmlErrorRenderer = Callable[[Request, int, str, str], Response]
 
 
+def _token_scope(request: Request) -> str:
+    route = request.scope.get("route")
+    name = f"{request.url.path} {getattr(route, 'name', '')}".lower()
+    return "export" if "csv" in name or "export" in name else "stats"
+
+
+async def _named_domain(request: Request) -> str | None:
+    """The site a request names: ``{domain}`` in the path, ``site=`` or a JSON ``site_id``."""
+    # An empty name is left to the handler, which answers 400 for it.
+    if request.path_params.get("domain"):
+        return str(request.path_params["domain"])
+    if request.query_params.get("site"):
+        return request.query_params["site"]
+    if request.headers.get("content-type", "").startswith("application/json"):
+        try:
+            body = json.loads(await request.body() or b"null")
+        except ValueError:
+            return None
+        if isinstance(body, dict) and isinstance(body.get("site_id"), str) and body["site_id"]:
+            return str(body["site_id"])
+    return None
+
+
 def make_route_class(
-    *, allowed: bool, json_errors: bool, render_error: HtmlErrorRenderer
+    *,
+    kind: RouteKind,
+    auth: AuthContext,
+    render_error: HtmlErrorRenderer,
+    json_errors: bool | None = None,
 ) -> type[APIRoute]:
-    """Return an ``APIRoute`` subclass closing over the access decision and the error renderer."""
+    """Return an ``APIRoute`` subclass enforcing the rules of ``kind`` (see the module doc)."""
+    json_out = kind == "api" if json_errors is None else json_errors
+    mount = auth.settings.mount_path
 
     def error(request: Request, status: int, code: str, title: str, message: str) -> Response:
-        if json_errors:
+        # JSON for the API, and for any request that itself speaks JSON (the passkey ceremonies).
+        if json_out or request.headers.get("content-type", "").startswith("application/json"):
             return JSONResponse({"code": code, "message": message}, status_code=status)
         return render_error(request, status, title, message)
+
+    async def anonymous(request: Request) -> Response:
+        if json_out:
+            response = error(request, 401, "unauthenticated", "Log in", "Log in or send "
+                             "an API token: Authorization: Bearer <token>.")
+            response.headers["WWW-Authenticate"] = 'Bearer realm="analytics"'
+            return response
+        # First run: nobody can log in yet, so everything leads to the setup page.
+        if await count_users(auth.store) == 0:
+            return RedirectResponse(f"{mount}/setup", status_code=303)
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"{mount}/login?next={quote(target, safe='')}", status_code=303)
+
+    async def authorize(request: Request, principal: Principal) -> None:
+        # Tokens read; a token on a state-changing page route is a mistake or an attack.
+        if principal.kind == "token":
+            assert principal.token is not None
+            if kind == "page" and request.method not in SAFE_METHODS:
+                raise AuthError(code="forbidden", message="API tokens are read-only.", status=403)
+            scope = _token_scope(request)
+            if scope not in principal.token.scopes:
+                raise AuthError(code="insufficient_scope",
+                                message=f"This API token lacks the {scope!r} scope.", status=403)
+        elif request.method not in SAFE_METHODS:
+            # A cookie rides along on cross-site requests: demand the origin and the token.
+            check_origin(origin=request.headers.get("origin"),
+                         fetch_site=request.headers.get("sec-fetch-site"),
+                         expected=request_origin(request, auth.settings))
+            sent = request.headers.get("x-csrf-token")
+            if sent is None and request.headers.get("content-type", "").startswith(
+                "application/x-www-form-urlencoded"
+            ):
+                from urllib.parse import parse_qs
+
+                form = parse_qs((await request.body()).decode("utf-8", "replace"))
+                sent = next(iter(form.get("csrf_token") or []), None)
+            assert principal.session_token is not None
+            check_token(sent=sent, session_token=principal.session_token)
+        domain = await _named_domain(request)
+        if domain is not None:
+            site = await get_site(auth.store, domain=domain)
+            # Missing and invisible look the same, so site names cannot be probed.
+            if site is None or not principal.can(site.id):
+                raise site_not_found(domain)
+            setattr(request.state, STATE_SITE, site)
 
     class AnalyticsRoute(APIRoute):
         def get_route_handler(self) -> Handler:
             handler = super().get_route_handler()
 
             async def guarded(request: Request) -> Response:
-                if not allowed:
-                    response = error(request, 403, "unauthenticated", "Access refused", REFUSAL)
-                else:
-                    try:
+                try:
+                    principal = await authenticate(
+                        request, auth,
+                        allow_bearer=kind == "api" or (kind == "page" and request.method == "GET"),
+                    )
+                    if principal is not None:
+                        setattr(request.state, STATE_PRINCIPAL, principal)
+                    if kind == "public":
+                        if request.method not in SAFE_METHODS:
+                            check_origin(origin=request.headers.get("origin"),
+                                         fetch_site=request.headers.get("sec-fetch-site"),
+                                         expected=request_origin(request, auth.settings))
                         response = await handler(request)
-                    except QueryError as exc:
-                        response = error(request, 400, exc.code, "Invalid query", exc.message)
-                    except (StoreError, ConfigError) as exc:
-                        # Logged with the traceback; shown as a clear message, never a bare 500.
-                        _log.exception("analytics_941: the store could not answer")
-                        response = error(
-                            request, 503, "store_unavailable", "Analytics unavailable", str(exc)
-                        )
-                response.headers.update(SECURITY_HEADERS)
+                    elif principal is None:
+                        response = await anonymous(request)
+                    elif kind == "settings" and principal.kind != "user":
+                        raise AuthError(code="forbidden", status=403,
+                                        message="Settings need a logged-in user.")
+                    else:
+                        await authorize(request, principal)
+                        response = await handler(request)
+                except RateLimited as exc:
+                    response = error(request, 429, exc.code, "Slow down", exc.message)
+                    response.headers["Retry-After"] = str(exc.retry_after)
+                except AuthError as exc:
+                    titles = {401: "Log in", 403: "Not allowed", 404: "Not found"}
+                    title = titles.get(exc.status, "Not possible")
+                    if exc.code == "site_not_found":
+                        title = "Site not found"
+                    response = error(request, exc.status, exc.code, title, exc.message)
+                except QueryError as exc:
+                    response = error(request, 400, exc.code, "Invalid query", exc.message)
+                except (StoreError, ConfigError) as exc:
+                    # Logged with the traceback; shown as a clear message, never a bare 500.
+                    _log.exception("analytics_941: the store could not answer")
+                    response = error(
+                        request, 503, "store_unavailable", "Analytics unavailable", str(exc)
+                    )
+                for header, value in SECURITY_HEADERS.items():
+                    response.headers.setdefault(header, value)
+                response.headers.setdefault("Cache-Control", "no-store")
                 return response
 
             return guarded

@@ -2,8 +2,8 @@
 
 It adds exactly two things to the host: an ``APIRouter`` under ``settings.mount_path`` and one
 ``StaticFiles`` mount (``include_router`` would drop a mounted sub-app, so it is mounted on the
-host explicitly). No middleware, no exception handlers: errors are handled by the routes' own
-route class (see ``guard``).
+host explicitly). No middleware, no exception handlers: authentication, site scoping, CSRF and
+errors are handled by the routes' own route classes (see ``guard``).
 """
 
 from __future__ import annotations
@@ -11,22 +11,34 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.routing import APIRoute
 from starlette.responses import Response as StarletteResponse
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
+from ..auth.principal import STATE_PRINCIPAL
+from ..auth.setup_tokens import issue_setup_token
+from ..auth.users import count_users
+from ..exceptions import AnalyticsError
 from ..settings import Settings
-from ..store import open_store
+from ..store import Store, open_store
 from .api import make_api_router
+from .auth_routes import make_auth_router, make_logout_router
+from .authn import AuthContext
 from .guard import make_route_class
 from .pages import make_pages_router
+from .render import Renderer
 from .resources import load_manifest, resource_dir
+from .settings_routes import make_settings_router
+from .share_routes import make_share_router
+from .sites_routes import make_sites_router
 from .templating import make_templates
 
-__all__ = ["setup_analytics"]
+__all__ = ["announce_setup", "setup_analytics"]
 
 _log = logging.getLogger("analytics_941")
 
@@ -47,58 +59,83 @@ class _HashedStaticFiles(StaticFiles):
         return await super().get_response(path, scope)
 
 
-def setup_analytics(
-    app: FastAPI, settings: Settings | None = None, *, allow_unauthenticated: bool = False
-) -> None:
+async def announce_setup(store: Store, settings: Settings) -> str | None:
+    """While no user exists, log where to register the first passkey; return the link.
+
+    Uses ``ANALYTICS_941_SETUP_TOKEN`` if set (without logging it), else a fresh one-time token.
+    A store that cannot be reached yet only logs how to get a link later.
+    """
+    try:
+        if await count_users(store) > 0:
+            return None
+        base = f"{settings.public_url or ''}{settings.mount_path}/setup"
+        if settings.setup_token is not None:
+            _log.warning("analytics_941: no user yet; open %s?token=<ANALYTICS_941_SETUP_TOKEN> "
+                         "to register the first passkey", base)
+            return None
+        link = f"{base}?token={await issue_setup_token(store)}"
+    except AnalyticsError as exc:
+        _log.warning("analytics_941: could not check for a first user (%s); run "
+                     "`analytics-941 setup-link` once the database exists", exc)
+        return None
+    _log.warning("analytics_941: no user yet; register the first passkey at %s", link)
+    return link
+
+
+def format_ms(ms: int | None) -> str:
+    """A stored millisecond timestamp as ``2026-03-10 14:02 UTC`` (pages show UTC times)."""
+    if ms is None:
+        return ""
+    return datetime.fromtimestamp(int(ms) / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def setup_analytics(app: FastAPI, settings: Settings | None = None) -> None:
     """Mount the analytics dashboard into ``app`` at ``settings.mount_path``.
 
-    ``settings`` defaults to ``Settings()`` (``ANALYTICS_941_*`` environment variables). There is
-    no login yet, so every route answers 403 unless ``allow_unauthenticated=True`` is passed here
-    (or ``ANALYTICS_941_ALLOW_UNAUTHENTICATED=true`` is set); when allowed, a warning is logged.
+    ``settings`` defaults to ``Settings()`` (``ANALYTICS_941_*`` environment variables). Every
+    page needs a passkey login (or, for the API and CSV, an API token); while no user exists,
+    the only page served is the setup page, and its one-time link is logged at start-up.
     """
     settings = settings or Settings()
-    allowed = allow_unauthenticated or settings.allow_unauthenticated
-    if allowed:
-        _log.warning(
-            "analytics_941: the dashboard at %s is served WITHOUT authentication; anyone who "
-            "can reach this app can read your analytics",
-            settings.mount_path,
-        )
     store = open_store(settings)
     templates = make_templates(host_dirs=[settings.project_dir / "templates"])
+    templates.env.globals["analytics_principal"] = lambda request: getattr(
+        request.state, STATE_PRINCIPAL, None
+    )
+    templates.env.filters["when"] = format_ms
     dist_dir = resource_dir("static") / "dist"
     assets = load_manifest(dist_dir)
+    render = Renderer(templates=templates, settings=settings, store=store, assets=assets)
 
     def render_error(request: Request, status: int, title: str, message: str) -> Response:
-        context = {
-            "title": title,
-            "message": message,
-            "mount_path": settings.mount_path,
-            "assets": {
-                key: str(request.url_for("analytics_941_static", path=file).path)
-                for key, file in assets.items()
-            },
-        }
-        return templates.TemplateResponse(
-            request, "analytics_941/error.html", context, status_code=status
-        )
+        return render(request, "error.html", {"title": title, "message": message}, status)
 
     @asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
         # Runs inside the host's lifespan (FastAPI merges router lifespans): close the store.
+        await announce_setup(store, settings)
         yield
         await store.aclose()
 
+    auth = AuthContext(store=store, settings=settings)
+
+    def route(kind: Any) -> type[APIRoute]:
+        return make_route_class(kind=kind, auth=auth, render_error=render_error)
+
     router = APIRouter(prefix=settings.mount_path, lifespan=lifespan)
-    api_route = make_route_class(allowed=allowed, json_errors=True, render_error=render_error)
-    page_route = make_route_class(allowed=allowed, json_errors=False, render_error=render_error)
-    router.include_router(make_api_router(store=store, route_class=api_route))
+    # Fixed paths first: the pages router ends with the catch-all /{domain}.
+    router.include_router(make_auth_router(render=render, route_class=route("public")))
+    router.include_router(make_share_router(render=render, route_class=route("public")))
+    router.include_router(make_logout_router(render=render, route_class=route("settings")))
+    router.include_router(make_settings_router(render=render, route_class=route("settings")))
+    router.include_router(make_sites_router(render=render, route_class=route("settings")))
+    router.include_router(make_api_router(store=store, route_class=route("api")))
     router.include_router(
         make_pages_router(
             store=store,
             templates=templates,
             settings=settings,
-            route_class=page_route,
+            route_class=route("page"),
             assets=assets,
         )
     )

@@ -1,0 +1,141 @@
+"""Login sessions: an opaque random token in a cookie, stored only as its hash.
+
+A session ends at the first of: logout or revoke (the row is deleted), ``idle_ms`` without a
+request, or ``max_ms`` after login whatever happens. ``last_seen_at`` is refreshed at most once
+a minute so reading the dashboard does not write on every request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..store import Row, Statement, Store
+from .crypto import hash_token, new_id, new_secret, now_ms
+from .users import User
+
+__all__ = [
+    "SESSION_PREFIX",
+    "AuthSession",
+    "create_session",
+    "list_sessions",
+    "load_session",
+    "revoke_all_sessions",
+    "revoke_session",
+]
+
+SESSION_PREFIX = "a941_s_"
+_TOUCH_EVERY_MS = 60_000
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuthSession:
+    """A live session (never its token: that exists only in the browser's cookie)."""
+
+    id: str
+    user: User
+    user_agent: str
+    created_at: int
+    last_seen_at: int
+    expires_at: int
+
+    @classmethod
+    def from_row(cls, row: Row) -> AuthSession:
+        """Build from a session row joined with its user's columns."""
+        user = User.from_row(
+            {
+                "id": row["user_id"],
+                "name": row["name"],
+                "handle": row["handle"],
+                "is_admin": row["is_admin"],
+                "created_at": row["user_created_at"],
+            }
+        )
+        return cls(
+            id=str(row["id"]),
+            user=user,
+            user_agent=str(row["user_agent"]),
+            created_at=int(row["created_at"]),
+            last_seen_at=int(row["last_seen_at"]),
+            expires_at=int(row["expires_at"]),
+        )
+
+
+_SELECT = (
+    "SELECT s.id, s.user_id, s.user_agent, s.created_at, s.last_seen_at, s.expires_at, "
+    "u.name, u.handle, u.is_admin, u.created_at AS user_created_at "
+    "FROM auth_sessions s JOIN users u ON u.id = s.user_id "
+)
+
+
+async def create_session(
+    store: Store,
+    *,
+    user_id: str,
+    user_agent: str,
+    max_ms: int,
+    extra: list[Statement] | None = None,
+    now: int | None = None,
+) -> str:
+    """Start a session for ``user_id`` and return the token to put in the cookie.
+
+    ``extra`` statements run in the same transaction (e.g. creating the user being logged in).
+    """
+    now = now_ms() if now is None else now
+    token = new_secret(SESSION_PREFIX)
+    insert: Statement = (
+        "INSERT INTO auth_sessions (token_hash, id, user_id, user_agent, created_at, "
+        "last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [hash_token(token), new_id(), user_id, user_agent[:200], now, now, now + max_ms],
+    )
+    # Sessions that ran out are deleted on the way, so the table holds only live ones.
+    cleanup: Statement = ("DELETE FROM auth_sessions WHERE expires_at < ?", [now])
+    await store.batch([*(extra or []), insert, cleanup])
+    return token
+
+
+async def load_session(
+    store: Store, *, token: str, idle_ms: int, now: int | None = None
+) -> AuthSession | None:
+    """The live session for cookie ``token``, or None if unknown, revoked or expired."""
+    now = now_ms() if now is None else now
+    if not token.startswith(SESSION_PREFIX):
+        return None
+    token_hash = hash_token(token)
+    rows = await store.execute(
+        _SELECT + "WHERE s.token_hash = ? AND s.expires_at > ? AND s.last_seen_at > ?",
+        [token_hash, now, now - idle_ms],
+    )
+    if not rows:
+        return None
+    session = AuthSession.from_row(rows[0])
+    if now - session.last_seen_at > _TOUCH_EVERY_MS:
+        await store.execute(
+            "UPDATE auth_sessions SET last_seen_at = ? WHERE token_hash = ?", [now, token_hash]
+        )
+    return session
+
+
+async def list_sessions(store: Store, *, user_id: str, now: int | None = None) -> list[AuthSession]:
+    """``user_id``'s sessions that have not reached their absolute expiry, newest first."""
+    now = now_ms() if now is None else now
+    rows = await store.execute(
+        _SELECT + "WHERE s.user_id = ? AND s.expires_at > ? ORDER BY s.last_seen_at DESC",
+        [user_id, now],
+    )
+    return [AuthSession.from_row(r) for r in rows]
+
+
+async def revoke_session(store: Store, *, token: str | None = None, session_id: str | None = None,
+                         user_id: str | None = None) -> None:
+    """End a session by its cookie ``token`` (logout) or by ``session_id`` of ``user_id``."""
+    if token is not None:
+        await store.execute("DELETE FROM auth_sessions WHERE token_hash = ?", [hash_token(token)])
+    elif session_id is not None and user_id is not None:
+        await store.execute(
+            "DELETE FROM auth_sessions WHERE id = ? AND user_id = ?", [session_id, user_id]
+        )
+
+
+async def revoke_all_sessions(store: Store, *, user_id: str) -> None:
+    """End every session of ``user_id`` (e.g. after removing a passkey that may be lost)."""
+    await store.execute("DELETE FROM auth_sessions WHERE user_id = ?", [user_id])

@@ -1,0 +1,106 @@
+"""Account settings: the user's passkeys and sessions, and API tokens."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
+from fastapi.routing import APIRoute
+
+from ..auth.api_tokens import SCOPES, create_token, list_tokens, revoke_token
+from ..auth.errors import AuthError
+from ..auth.passkeys import list_passkeys, remove_passkey, rename_passkey
+from ..auth.principal import require_user
+from ..auth.sessions import list_sessions, revoke_session
+from ..sites import list_sites
+from .forms import read_form
+from .render import Renderer
+
+__all__ = ["make_settings_router"]
+
+
+def make_settings_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRouter:
+    """``/settings/account`` (passkeys, sessions) and ``/settings/tokens``."""
+    router = APIRouter(route_class=route_class)
+    store, mount = render.store, render.settings.mount_path
+
+    def back(path: str) -> Response:
+        return RedirectResponse(f"{mount}{path}", status_code=303)
+
+    @router.get("/settings", name="analytics_941_settings")
+    async def settings_home(request: Request) -> Response:
+        return back("/settings/sites")
+
+    @router.get("/settings/account", name="analytics_941_account")
+    async def account(request: Request) -> Response:
+        principal, user = require_user(request)
+        return render(request, "settings/account.html", {
+            "user": user,
+            "passkeys": await list_passkeys(store, user_id=user.id),
+            "sessions": await list_sessions(store, user_id=user.id),
+            "current_session": principal.session.id if principal.session else "",
+            "error": request.query_params.get("error", ""),
+        })
+
+    @router.post("/settings/passkeys/{passkey_id}/rename", name="analytics_941_passkey_rename")
+    async def passkey_rename(request: Request, passkey_id: str) -> Response:
+        _principal, user = require_user(request)
+        form = await read_form(request)
+        await rename_passkey(store, user_id=user.id, passkey_id=passkey_id, name=form.get("name"))
+        return back("/settings/account")
+
+    @router.post("/settings/passkeys/{passkey_id}/delete", name="analytics_941_passkey_delete")
+    async def passkey_delete(request: Request, passkey_id: str) -> Response:
+        _principal, user = require_user(request)
+        try:
+            await remove_passkey(store, user_id=user.id, passkey_id=passkey_id)
+        except AuthError as exc:
+            return back(f"/settings/account?error={exc.code}")
+        return back("/settings/account")
+
+    @router.post("/settings/sessions/{session_id}/revoke", name="analytics_941_session_revoke")
+    async def session_revoke(request: Request, session_id: str) -> Response:
+        _principal, user = require_user(request)
+        await revoke_session(store, session_id=session_id, user_id=user.id)
+        return back("/settings/account")
+
+    async def tokens_page(request: Request, *, secret: str = "", error: str = "",
+                          status: int = 200) -> Response:
+        principal, user = require_user(request)
+        sites = principal.visible(await list_sites(store))
+        names = {s.id: s.domain for s in sites}
+        tokens = await list_tokens(store, user_id=user.id)
+        return render(request, "settings/tokens.html", {
+            "sites": sites, "site_names": names, "tokens": tokens, "scopes": SCOPES,
+            "new_secret": secret, "error": error,
+        }, status)
+
+    @router.get("/settings/tokens", name="analytics_941_tokens")
+    async def tokens(request: Request) -> Response:
+        return await tokens_page(request)
+
+    @router.post("/settings/tokens", name="analytics_941_token_create")
+    async def token_create(request: Request) -> Response:
+        principal, user = require_user(request)
+        form = await read_form(request)
+        visible = {s.id for s in principal.visible(await list_sites(store))}
+        wanted = form.all("site")
+        # A token can only reach sites its creator can see today (and keeps that bound).
+        if not wanted or any(site_id not in visible for site_id in wanted):
+            return await tokens_page(request, error="Choose at least one of your sites.",
+                                     status=400)
+        try:
+            secret, _token = await create_token(
+                store, name=form.get("name"), user_id=user.id, site_ids=wanted,
+                scopes=form.all("scope"),
+            )
+        except AuthError as exc:
+            return await tokens_page(request, error=exc.message, status=400)
+        return await tokens_page(request, secret=secret)
+
+    @router.post("/settings/tokens/{token_id}/revoke", name="analytics_941_token_revoke")
+    async def token_revoke(request: Request, token_id: str) -> Response:
+        _principal, user = require_user(request)
+        await revoke_token(store, token_id=token_id, user_id=user.id)
+        return back("/settings/tokens")
+
+    return router

@@ -1,0 +1,226 @@
+"""Site settings: the sites grid, create, edit, delete (typed confirmation, purges data), the
+install snippet with "verify installation", members and invites, and public share links.
+
+Viewing a site's settings needs the ``admin`` role on it; deleting needs ``owner``; creating a
+site needs an instance administrator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
+from fastapi.routing import APIRoute
+
+from ..auth.crypto import now_ms
+from ..auth.errors import AuthError
+from ..auth.invites import create_invite
+from ..auth.principal import Principal, require_site, require_user
+from ..auth.roles import ROLES, at_least, check_role, list_members, remove_member
+from ..auth.share_links import create_share_link, list_share_links, revoke_share_link
+from ..exceptions import ConfigError, QueryError
+from ..query import parse_query
+from ..runner import run_queries
+from ..sites import Site, add_site, delete_site, get_site, list_sites, update_site
+from ..store import Store
+from .forms import read_form
+from .render import Renderer
+
+__all__ = ["SiteCard", "make_sites_router", "sparkline_points"]
+
+VERIFY_WINDOW_MS = 10 * 60 * 1000
+
+
+@dataclass(frozen=True, kw_only=True)
+class SiteCard:
+    """One tile of the sites grid."""
+
+    site: Site
+    role: str
+    today: int
+    week: list[int]
+    points: str
+
+
+def sparkline_points(values: list[int], *, width: int = 120, height: int = 32) -> str:
+    """SVG ``polyline`` points for ``values``, scaled into ``width`` x ``height`` (2px margin)."""
+    if not values:
+        return ""
+    top = max(values) or 1
+    step = width / max(1, len(values) - 1)
+    return " ".join(
+        f"{i * step:.1f},{height - 2 - (v / top) * (height - 4):.1f}" for i, v in enumerate(values)
+    )
+
+
+async def _cards(store: Store, principal: Principal, sites: list[Site]) -> list[SiteCard]:
+    specs: list[Any] = []
+    for site in sites:
+        base = {"site_id": site.id, "metrics": ["visitors"]}
+        specs.append(parse_query({**base, "date_range": "day"}, timezone=site.timezone))
+        specs.append(parse_query({**base, "date_range": "7d", "dimensions": ["time:day"]},
+                                 timezone=site.timezone))
+    try:
+        results = await run_queries(store, specs) if specs else []
+    except QueryError:
+        results = []
+    cards = []
+    for i, site in enumerate(sites):
+        today = week_rows = None
+        if results:
+            today, week_rows = results[2 * i], results[2 * i + 1]
+        total = int(today["results"][0]["metrics"][0]) if today and today["results"] else 0
+        week = [int(r["metrics"][0] or 0) for r in week_rows["results"]] if week_rows else []
+        cards.append(SiteCard(site=site, role=principal.role_for(site.id) or "viewer",
+                              today=total, week=week, points=sparkline_points(week)))
+    return cards
+
+
+def make_sites_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRouter:
+    """``/settings/sites`` and ``/settings/sites/{domain}/…``."""
+    router = APIRouter(route_class=route_class)
+    store, settings = render.store, render.settings
+    mount = settings.mount_path
+
+    def back(path: str) -> Response:
+        return RedirectResponse(f"{mount}{path}", status_code=303)
+
+    async def site_for(request: Request, domain: str, needed: str) -> Site:
+        site = await get_site(store, domain=domain)
+        return require_site(request, site, needed=check_role(needed), domain=domain)
+
+    def snippet(site: Site) -> str:
+        return (f'<script defer data-domain="{site.domain}" '
+                f'src="{settings.collector_url}/script.js"></script>')
+
+    async def sites_page(request: Request, *, error: str = "", status: int = 200) -> Response:
+        principal, _user = require_user(request)
+        sites = principal.visible(await list_sites(store))
+        return render(request, "settings/sites.html", {
+            "cards": await _cards(store, principal, sites),
+            "can_create": principal.is_admin, "error": error,
+        }, status)
+
+    @router.get("/settings/sites", name="analytics_941_settings_sites")
+    async def sites(request: Request) -> Response:
+        return await sites_page(request)
+
+    @router.post("/settings/sites", name="analytics_941_site_create")
+    async def site_create(request: Request) -> Response:
+        principal, _user = require_user(request)
+        if not principal.is_admin:
+            raise AuthError(code="forbidden", message="Only administrators add sites.", status=403)
+        form = await read_form(request)
+        try:
+            site = await add_site(
+                store, domain=form.get("domain"), name=form.get("name") or None,
+                timezone=form.get("timezone") or "UTC",
+                also_domains=tuple(h for h in form.get("also_domains").split() if h),
+            )
+        except ConfigError as exc:
+            return await sites_page(request, error=str(exc), status=400)
+        return back(f"/settings/sites/{site.domain}?created=1")
+
+    async def site_page(request: Request, site: Site, *, error: str = "", secret_link: str = "",
+                        status: int = 200) -> Response:
+        principal, _user = require_user(request)
+        role = principal.role_for(site.id)
+        return render(request, "settings/site.html", {
+            "site": site, "role": role, "is_owner": at_least(role, "owner"),
+            "members": await list_members(store, site_id=site.id),
+            "share_links": await list_share_links(store, site_id=site.id),
+            "roles": [r for r in ROLES if at_least(role, r)],
+            "snippet": snippet(site), "error": error, "invite_link": secret_link,
+            "origin": f"{request.url.scheme}://{request.url.netloc}",
+            "flash": request.query_params.get("saved") or request.query_params.get("created"),
+        }, status)
+
+    @router.get("/settings/sites/{domain}", name="analytics_941_site_settings")
+    async def site_settings(request: Request, domain: str) -> Response:
+        return await site_page(request, await site_for(request, domain, "admin"))
+
+    @router.post("/settings/sites/{domain}", name="analytics_941_site_update")
+    async def site_update(request: Request, domain: str) -> Response:
+        site = await site_for(request, domain, "admin")
+        form = await read_form(request)
+        retention = form.get("retention_days")
+        try:
+            await update_site(
+                store, site=site, name=form.get("name"),
+                timezone=form.get("timezone") or site.timezone,
+                also_domains=tuple(form.get("domains").split()),
+                allow_subdomains=form.flag("allow_subdomains"),
+                excluded_paths=tuple(form.get("excluded_paths").split()),
+                retention_days=int(retention) if retention.isdigit() else None,
+            )
+        except ConfigError as exc:
+            return await site_page(request, site, error=str(exc), status=400)
+        return back(f"/settings/sites/{site.domain}?saved=1")
+
+    @router.get("/settings/sites/{domain}/verify", name="analytics_941_site_verify")
+    async def site_verify(request: Request, domain: str) -> Response:
+        site = await site_for(request, domain, "admin")
+        now = now_ms()
+        # Bounded above too (one minute of clock skew): rows stamped in the future prove nothing.
+        rows = await store.execute(
+            "SELECT MAX(ts) AS last FROM events WHERE site_id = ? AND ts > ? AND ts < ?",
+            [site.id, now - VERIFY_WINDOW_MS, now + 60_000],
+        )
+        last = rows[0]["last"] if rows else None
+        seconds = None if last is None else max(0, (now_ms() - int(last)) // 1000)
+        return render(request, "settings/_verify.html", {"site": site, "seconds": seconds})
+
+    @router.post("/settings/sites/{domain}/delete", name="analytics_941_site_delete")
+    async def site_delete(request: Request, domain: str) -> Response:
+        site = await site_for(request, domain, "owner")
+        form = await read_form(request)
+        # Typed confirmation: deleting purges every event, with no undo.
+        if form.get("confirm") != site.domain:
+            return await site_page(request, site, status=400,
+                                   error=f"Type {site.domain} exactly to delete the site.")
+        await delete_site(store, site=site)
+        return back("/settings/sites")
+
+    @router.post("/settings/sites/{domain}/invites", name="analytics_941_invite_create")
+    async def invite_create(request: Request, domain: str) -> Response:
+        site = await site_for(request, domain, "admin")
+        principal, user = require_user(request)
+        form = await read_form(request)
+        role = check_role(form.get("role") or "viewer")
+        # Nobody hands out more than they hold.
+        if not at_least(principal.role_for(site.id), role):
+            raise AuthError(code="forbidden", message=f"You cannot invite {role}s.", status=403)
+        secret, _invite = await create_invite(store, roles={site.id: role}, created_by=user.id)
+        link = f"{request.url.scheme}://{request.url.netloc}{mount}/invite/{secret}"
+        return await site_page(request, site, secret_link=link)
+
+    @router.post("/settings/sites/{domain}/members/{user_id}/remove",
+                 name="analytics_941_member_remove")
+    async def member_remove(request: Request, domain: str, user_id: str) -> Response:
+        site = await site_for(request, domain, "admin")
+        principal, _user = require_user(request)
+        members = {m["user_id"]: m["role"] for m in await list_members(store, site_id=site.id)}
+        target = members.get(user_id)
+        if target is not None and not at_least(principal.role_for(site.id), check_role(target)):
+            raise AuthError(code="forbidden", message="You cannot remove this member.", status=403)
+        await remove_member(store, site_id=site.id, user_id=user_id)
+        return back(f"/settings/sites/{site.domain}")
+
+    @router.post("/settings/sites/{domain}/share", name="analytics_941_share_create")
+    async def share_create(request: Request, domain: str) -> Response:
+        site = await site_for(request, domain, "admin")
+        _principal, user = require_user(request)
+        form = await read_form(request)
+        await create_share_link(store, site_id=site.id, name=form.get("name"),
+                                password=form.get("password") or None, created_by=user.id)
+        return back(f"/settings/sites/{site.domain}#share")
+
+    @router.post("/settings/sites/{domain}/share/{slug}/revoke", name="analytics_941_share_revoke")
+    async def share_revoke(request: Request, domain: str, slug: str) -> Response:
+        site = await site_for(request, domain, "admin")
+        await revoke_share_link(store, site_id=site.id, slug=slug)
+        return back(f"/settings/sites/{site.domain}#share")
+
+    return router

@@ -1,0 +1,75 @@
+"""Test helpers for an authenticated dashboard: users, memberships and sessions written straight
+into a SQLite file, and a TestClient carrying the session cookie.
+
+For tests of other features that only need "a logged-in user" (passkey ceremonies are covered by
+tests/test_auth_*.py and the e2e tests).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from analytics_941.auth.crypto import hash_token, new_id, new_secret
+from analytics_941.auth.csrf import csrf_token
+from analytics_941.auth.sessions import SESSION_PREFIX
+from analytics_941.web.authn import SESSION_COOKIE
+
+MOUNT = "/admin/analytics"
+
+
+def add_user(db: Path, *, name: str = "Ada", is_admin: bool = True,
+             roles: dict[str, str] | None = None) -> str:
+    """Insert a user (with ``{site_id: role}`` memberships) and return their id."""
+    user_id = new_id()
+    now = int(time.time() * 1000)
+    with sqlite3.connect(db) as conn:
+        conn.execute("INSERT INTO users (id, name, handle, is_admin, created_at) "
+                     "VALUES (?, ?, ?, ?, ?)", (user_id, name, new_id(), int(is_admin), now))
+        for site_id, role in (roles or {}).items():
+            conn.execute("INSERT INTO site_members (site_id, user_id, role, created_at) "
+                         "VALUES (?, ?, ?, ?)", (site_id, user_id, role, now))
+    conn.close()
+    return user_id
+
+
+def new_session(db: Path, *, user_id: str, age_ms: int = 0, idle_ms: int = 0,
+                lifetime_ms: int = 86_400_000) -> str:
+    """Insert a session for ``user_id`` and return its cookie token."""
+    token = new_secret(SESSION_PREFIX)
+    now = int(time.time() * 1000)
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "INSERT INTO auth_sessions (token_hash, id, user_id, user_agent, created_at, "
+            "last_seen_at, expires_at) VALUES (?, ?, ?, 'pytest', ?, ?, ?)",
+            (hash_token(token), new_id(), user_id, now - age_ms, now - idle_ms,
+             now - age_ms + lifetime_ms),
+        )
+    conn.close()
+    return token
+
+
+def sign_in(client: TestClient, db: Path, *, user_id: str | None = None) -> str:
+    """Log ``client`` in (as a new administrator unless ``user_id``); return its CSRF token.
+
+    The client also sends ``Origin`` and ``X-CSRF-Token`` headers from now on, like a page of
+    the dashboard would.
+    """
+    user_id = user_id or add_user(db)
+    token = new_session(db, user_id=user_id)
+    client.cookies.set(SESSION_COOKIE, token)
+    csrf = csrf_token(token)
+    client.headers["Origin"] = str(client.base_url).rstrip("/")
+    client.headers["X-CSRF-Token"] = csrf
+    return csrf
+
+
+def signed_in_client(app: object, db: Path | None) -> TestClient:
+    """A TestClient for ``app`` logged in as a new administrator of the SQLite file ``db``."""
+    assert db is not None
+    client = TestClient(app)  # type: ignore[arg-type]
+    sign_in(client, db)
+    return client

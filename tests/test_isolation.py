@@ -1,0 +1,198 @@
+"""Tenant isolation: a user, API token or share link of site A can never read site B.
+
+Every dashboard route naming a site — found by walking the app's routes, so routes added later
+are covered too — is requested for a site the caller may not see, and must answer 404 exactly as
+for a site that does not exist.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from auth_support import MOUNT, add_user, sign_in
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from seeding import seed
+
+from analytics_941 import Settings, setup_analytics
+from analytics_941.auth.api_tokens import create_token
+from analytics_941.auth.share_links import create_share_link
+from analytics_941.sqlite_store import SqliteStore
+
+TZ = "Europe/Berlin"
+BASE = "http://localhost"
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return seed(tmp_path / "d1.sqlite", today=datetime.now(ZoneInfo(TZ)).date(), timezone=TZ)
+
+
+@pytest.fixture
+def app(db: Path) -> FastAPI:
+    app = FastAPI()
+    setup_analytics(app, Settings(sqlite_path=db, project_dir=db.parent))
+    return app
+
+
+@pytest.fixture
+def viewer_a(app: FastAPI, db: Path) -> TestClient:
+    """A viewer of example.com (s1) only."""
+    client = TestClient(app, base_url=BASE)
+    sign_in(client, db, user_id=add_user(db, name="Val", is_admin=False, roles={"s1": "viewer"}))
+    return client
+
+
+def site_routes(app: FastAPI) -> list[tuple[str, set[str]]]:
+    """(path, methods) of every dashboard route with a ``{domain}`` parameter."""
+    found: list[tuple[str, set[str]]] = []
+    for item in app.routes:
+        # FastAPI >= 0.16x keeps included routers nested; older versions flatten them.
+        contexts = (item.effective_route_contexts() if hasattr(item, "effective_route_contexts")
+                    else [item] if isinstance(item, APIRoute) else [])
+        for route in contexts:
+            if "{domain}" in route.path and route.path.startswith(MOUNT):
+                found.append((route.path, set(route.methods or ())))
+    return found
+
+
+def fill(path: str, domain: str) -> str:
+    # Any other parameter gets a harmless placeholder; the site check comes first.
+    out = path.replace("{domain}", domain)
+    while "{" in out:
+        start, end = out.index("{"), out.index("}")
+        out = out[:start] + "x" + out[end + 1:]
+    return out
+
+
+def test_every_site_route_hides_other_sites(app: FastAPI, viewer_a: TestClient) -> None:
+    routes = site_routes(app)
+    assert len(routes) >= 5
+    for route_path, methods in routes:
+        for method in methods:
+            path = fill(route_path, "other.org")
+            response = viewer_a.request(method, path, headers={"HX-Request": "true"})
+            assert response.status_code == 404, (method, route_path, response.status_code)
+            missing = viewer_a.request(method, fill(route_path, "missing.example"))
+            assert missing.status_code == 404, (method, route_path)
+
+
+def test_pages_partials_and_api_for_a_visible_site(viewer_a: TestClient) -> None:
+    assert viewer_a.get(f"{MOUNT}/example.com").status_code == 200
+    assert viewer_a.get(f"{MOUNT}/example.com?period=7d",
+                        headers={"HX-Request": "true"}).status_code == 200
+    assert viewer_a.get(f"{MOUNT}/api/stats?site=example.com").status_code == 200
+    other = viewer_a.get(f"{MOUNT}/api/stats?site=other.org")
+    assert other.status_code == 404 and other.json()["code"] == "site_not_found"
+    body = {"site_id": "other.org", "metrics": ["visitors"], "date_range": "7d"}
+    assert viewer_a.post(f"{MOUNT}/api/v2/query", json=body).status_code == 404
+
+
+def test_site_lists_show_only_visible_sites(viewer_a: TestClient) -> None:
+    grid = viewer_a.get(f"{MOUNT}/settings/sites")
+    assert [c.site.domain for c in grid.context["cards"]] == ["example.com"]  # type: ignore[attr-defined]
+    listing = viewer_a.get(f"{MOUNT}/", follow_redirects=False)
+    if listing.status_code == 200:
+        assert [s.domain for s in listing.context["sites"]] == ["example.com"]  # type: ignore[attr-defined]
+    else:
+        assert listing.headers["location"] == f"{MOUNT}/example.com"
+    tokens = viewer_a.get(f"{MOUNT}/settings/tokens")
+    assert [s.domain for s in tokens.context["sites"]] == ["example.com"]  # type: ignore[attr-defined]
+    forged = viewer_a.post(f"{MOUNT}/settings/tokens",
+                           data={"name": "x", "site": "s2", "scope": "stats"})
+    assert forged.status_code == 400
+
+
+def test_viewers_cannot_change_settings(viewer_a: TestClient) -> None:
+    assert viewer_a.get(f"{MOUNT}/settings/sites/example.com").status_code == 403
+    for path in ("", "/delete", "/invites", "/share"):
+        response = viewer_a.post(f"{MOUNT}/settings/sites/example.com{path}",
+                                 data={"confirm": "example.com", "role": "viewer"})
+        assert response.status_code == 403, path
+    assert viewer_a.post(f"{MOUNT}/settings/sites",
+                         data={"domain": "new.example"}).status_code == 403
+
+
+async def test_api_token_reaches_only_its_sites(app: FastAPI, db: Path) -> None:
+    store = SqliteStore(path=db)
+    secret, _ = await create_token(store, name="a", user_id=None, site_ids=["s1"],
+                                   scopes=["stats"])
+    client = TestClient(app, base_url=BASE, headers={"Authorization": f"Bearer {secret}"})
+    assert client.get(f"{MOUNT}/api/stats?site=example.com").status_code == 200
+    assert client.get(f"{MOUNT}/api/stats?site=other.org").status_code == 404
+    assert client.get(f"{MOUNT}/other.org").status_code == 404
+    # Tokens never open settings, and never change anything.
+    assert client.get(f"{MOUNT}/settings/tokens").status_code == 403
+    assert client.post(f"{MOUNT}/settings/sites/example.com/delete").status_code == 403
+    # A viewer's token loses what the viewer loses.
+    user = add_user(db, is_admin=False, roles={"s1": "viewer"})
+    mine, _ = await create_token(store, name="b", user_id=user, site_ids=["s1"], scopes=["stats"])
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM site_members WHERE user_id = ?", (user,))
+    conn.close()
+    lost = client.get(f"{MOUNT}/api/stats?site=example.com",
+                      headers={"Authorization": f"Bearer {mine}"})
+    assert lost.status_code == 404
+
+
+async def test_token_scope_and_rate_limit(db: Path) -> None:
+    app = FastAPI()
+    setup_analytics(app, Settings(sqlite_path=db, project_dir=db.parent, api_rate_limit=2))
+    secret, _ = await create_token(SqliteStore(path=db), name="a", user_id=None,
+                                   site_ids=["s1"], scopes=["export"])
+    client = TestClient(app, base_url=BASE, headers={"Authorization": f"Bearer {secret}"})
+    scope = client.get(f"{MOUNT}/api/stats?site=example.com")
+    assert (scope.status_code, scope.json()["code"]) == (403, "insufficient_scope")
+    client.get(f"{MOUNT}/api/stats?site=example.com")
+    limited = client.get(f"{MOUNT}/api/stats?site=example.com")
+    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
+    bad = client.get(f"{MOUNT}/api/stats?site=example.com",
+                     headers={"Authorization": "Bearer a941_t_nope"})
+    assert bad.status_code == 401
+
+
+async def test_share_link_shows_one_site_and_nothing_else(app: FastAPI, db: Path) -> None:
+    store = SqliteStore(path=db)
+    link = await create_share_link(store, site_id="s1", name="public", password=None,
+                                   created_by=None)
+    client = TestClient(app, base_url=BASE)
+    page = client.get(f"{MOUNT}/share/{link.id}")
+    assert page.status_code == 200
+    assert page.context["site"].domain == "example.com"  # type: ignore[attr-defined]
+    assert "frame-ancestors *" in page.headers["Content-Security-Policy"]
+    assert "/settings" not in page.text
+    # The share visitor has no session: everything else is the login page.
+    for path in ("/other.org", "/example.com", "/settings/sites"):
+        response = client.get(f"{MOUNT}{path}", follow_redirects=False)
+        assert response.status_code == 303
+        assert response.headers["location"].startswith((f"{MOUNT}/login", f"{MOUNT}/setup"))
+    assert client.get(f"{MOUNT}/api/stats?site=example.com").status_code == 401
+    assert client.get(f"{MOUNT}/share/{link.id}?site=other.org").context[  # type: ignore[attr-defined]
+        "site"].domain == "example.com"
+    assert client.get(f"{MOUNT}/share/nope").status_code == 404
+
+
+async def test_share_link_password_and_revocation(app: FastAPI, db: Path) -> None:
+    store = SqliteStore(path=db)
+    link = await create_share_link(store, site_id="s1", name="p", password="hunter2",  # noqa: S106
+                                   created_by=None)
+    client = TestClient(app, base_url=BASE, headers={"Origin": BASE})
+    url = f"{MOUNT}/share/{link.id}"
+    gate = client.get(url)
+    assert gate.template.name == "analytics_941/auth/share_password.html"  # type: ignore[attr-defined]
+    wrong = client.post(f"{url}/password", data={"password": "nope"}, follow_redirects=False)
+    assert wrong.headers["location"].endswith("?wrong=1")
+    client.post(f"{url}/password", data={"password": "hunter2"})
+    assert client.get(url).template.name == "analytics_941/overview.html"  # type: ignore[attr-defined]
+    admin = TestClient(app, base_url=BASE)
+    sign_in(admin, db)
+    revoked = admin.post(f"{url.replace('/share/', '/settings/sites/example.com/share/')}/revoke")
+    assert revoked.status_code in (200, 303)
+    assert client.get(url).status_code == 404
+
+
