@@ -13,7 +13,15 @@ CREATE TABLE sites (
   name TEXT NOT NULL,
   domains TEXT NOT NULL DEFAULT '[]',
   timezone TEXT NOT NULL DEFAULT 'UTC',
-  created_at INTEGER NOT NULL
+  created_at INTEGER NOT NULL,
+  -- Collector settings (migration 0002): subdomains accepted, excluded path patterns (JSON),
+  -- events per minute per visitor / per site (0 = no limit), bounce threshold, raw retention.
+  allow_subdomains INTEGER NOT NULL DEFAULT 0,
+  excluded_paths TEXT NOT NULL DEFAULT '[]',
+  rate_limit_visitor INTEGER NOT NULL DEFAULT 120,
+  rate_limit_site INTEGER NOT NULL DEFAULT 0,
+  bounce_threshold_ms INTEGER NOT NULL DEFAULT 10000,
+  retention_days INTEGER
 );
 
 -- One row per pageview or custom event. Session attribution (source, channel, UTM, geo, device)
@@ -47,7 +55,9 @@ CREATE TABLE events (
   screen TEXT,
   props TEXT,
   revenue REAL,
-  engaged_ms INTEGER
+  engaged_ms INTEGER,
+  scroll_depth INTEGER,
+  timezone TEXT
 );
 CREATE INDEX events_site_ts ON events (site_id, ts);
 CREATE INDEX events_site_name_ts ON events (site_id, name, ts);
@@ -82,6 +92,200 @@ CREATE TABLE sessions (
   browser_version TEXT,
   os TEXT,
   os_version TEXT,
-  screen TEXT
+  screen TEXT,
+  timezone TEXT
 );
 CREATE INDEX sessions_site_started ON sessions (site_id, started_at);
+
+-- Rejected events, counted per site, UTC day, reason and (for bots) category. Drops that happen
+-- before the site is known (invalid, too_large, unknown_site) are counted under site_id ''.
+-- Written by the collector in batched upserts (count = count + excluded.count).
+CREATE TABLE ingest_drops (
+  site_id TEXT NOT NULL,
+  day TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  category TEXT NOT NULL DEFAULT '',
+  count INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (site_id, day, reason, category)
+);
+
+-- Authentication and access (migration 0004): secrets are stored only as SHA-256 hashes.
+
+-- A person. `is_admin` = instance administrator (the first user, registered with the setup
+-- token): implicitly owner of every site and allowed to create sites. `handle` is the WebAuthn
+-- user handle (random, base64url), never the id, so it reveals nothing.
+CREATE TABLE users (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  handle TEXT NOT NULL UNIQUE,
+  is_admin INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL
+);
+
+-- A WebAuthn credential. `id` is the credential id (base64url); `public_key` the COSE key
+-- (base64url); `sign_count` the last counter the authenticator reported.
+CREATE TABLE passkeys (
+  id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  public_key TEXT NOT NULL,
+  sign_count INTEGER NOT NULL DEFAULT 0,
+  backed_up INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  last_used_at INTEGER
+);
+CREATE INDEX passkeys_user ON passkeys (user_id);
+
+-- A logged-in browser. The cookie holds a random token; only its hash is stored. `id` is a
+-- public handle for the sessions page. Idle expiry is checked against `last_seen_at`.
+CREATE TABLE auth_sessions (
+  token_hash TEXT PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  user_id TEXT NOT NULL,
+  user_agent TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  last_seen_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX auth_sessions_user ON auth_sessions (user_id);
+
+-- A WebAuthn challenge: single use (deleted when consumed) and short-lived. `context` is JSON
+-- (who registers, through which setup token or invite).
+CREATE TABLE challenges (
+  id TEXT PRIMARY KEY,
+  purpose TEXT NOT NULL,
+  challenge TEXT NOT NULL,
+  context TEXT NOT NULL DEFAULT '{}',
+  expires_at INTEGER NOT NULL
+);
+
+-- A bearer token for the Stats API and CSV export. `site_ids` and `scopes` are JSON arrays;
+-- `prefix` is the first characters of the token, shown in lists. `user_id` is NULL for tokens
+-- made with the CLI; a user's token never reaches further than the user.
+CREATE TABLE api_tokens (
+  id TEXT PRIMARY KEY,
+  token_hash TEXT NOT NULL UNIQUE,
+  prefix TEXT NOT NULL,
+  name TEXT NOT NULL,
+  user_id TEXT,
+  site_ids TEXT NOT NULL DEFAULT '[]',
+  scopes TEXT NOT NULL DEFAULT '[]',
+  created_at INTEGER NOT NULL,
+  last_used_at INTEGER,
+  revoked_at INTEGER
+);
+
+-- Who may see which site, and how much they may change.
+CREATE TABLE site_members (
+  site_id TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  role TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'viewer')),
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (site_id, user_id)
+);
+CREATE INDEX site_members_user ON site_members (user_id);
+
+-- A single-use, expiring invite link. `roles` is a JSON object {site_id: role}.
+CREATE TABLE invites (
+  id TEXT PRIMARY KEY,
+  token_hash TEXT NOT NULL UNIQUE,
+  roles TEXT NOT NULL DEFAULT '{}',
+  created_by TEXT,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  used_at INTEGER,
+  used_by TEXT
+);
+
+-- A public read-only dashboard of one site. `id` is the random slug in the link (kept in clear
+-- so owners can copy the link again; it grants read access to one site only). `password_hash`
+-- is scrypt, NULL for no password.
+CREATE TABLE share_links (
+  id TEXT PRIMARY KEY,
+  site_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  password_hash TEXT,
+  created_by TEXT,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX share_links_site ON share_links (site_id);
+
+-- One-time setup tokens (hashed) for registering the first user; all deleted once one is used.
+CREATE TABLE setup_tokens (
+  token_hash TEXT PRIMARY KEY,
+  expires_at INTEGER NOT NULL
+);
+
+-- Fixed-window request counters (login attempts per client, API calls per token).
+CREATE TABLE rate_limits (
+  key TEXT PRIMARY KEY,
+  window_start INTEGER NOT NULL,
+  count INTEGER NOT NULL DEFAULT 0
+);
+
+-- Daily rollups (migration 0003): per site, local day, dimension and value, the additive parts
+-- every metric is computed from (see src/analytics_941/sql/metrics.py). `dim` is '' with value
+-- '' for the day's totals. Visitors are daily uniques, so days add up exactly.
+CREATE TABLE rollup_daily (
+  site_id TEXT NOT NULL,
+  dim TEXT NOT NULL,
+  day TEXT NOT NULL,
+  value TEXT NOT NULL,
+  visitors INTEGER NOT NULL DEFAULT 0,
+  pageviews INTEGER NOT NULL DEFAULT 0,
+  events INTEGER NOT NULL DEFAULT 0,
+  engaged_ms INTEGER NOT NULL DEFAULT 0,
+  engaged_n INTEGER NOT NULL DEFAULT 0,
+  scroll_sum INTEGER NOT NULL DEFAULT 0,
+  scroll_n INTEGER NOT NULL DEFAULT 0,
+  visits INTEGER NOT NULL DEFAULT 0,
+  bounces INTEGER NOT NULL DEFAULT 0,
+  duration_ms INTEGER NOT NULL DEFAULT 0,
+  visit_pageviews INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (site_id, dim, day, value)
+) WITHOUT ROWID;
+
+-- The local days whose rollups are complete, in the timezone they were computed for. Readers
+-- use rollups only for days listed here (with the site's current timezone), raw events for the
+-- rest, in the same statement.
+CREATE TABLE rollup_days (
+  site_id TEXT NOT NULL,
+  day TEXT NOT NULL,
+  tz TEXT NOT NULL,
+  start_ms INTEGER NOT NULL,
+  end_ms INTEGER NOT NULL,
+  computed_at INTEGER NOT NULL,
+  PRIMARY KEY (site_id, day)
+) WITHOUT ROWID;
+CREATE INDEX rollup_days_site_start ON rollup_days (site_id, start_ms);
+
+-- Quarter-hours (ts / 900000; every UTC offset is a multiple of 15 minutes) with new or changed
+-- rows since their day was rolled up: the cron's work list. The triggers below fill it and, for
+-- a late row in a rolled-up day, drop that day from rollup_days so readers fall back to raw
+-- events until the cron has recomputed it: a late event is never lost, nor counted twice.
+CREATE TABLE rollup_dirty (
+  site_id TEXT NOT NULL,
+  slot INTEGER NOT NULL,
+  PRIMARY KEY (site_id, slot)
+) WITHOUT ROWID;
+
+CREATE TRIGGER events_rollup_insert AFTER INSERT ON events BEGIN
+  INSERT OR IGNORE INTO rollup_dirty (site_id, slot) VALUES (NEW.site_id, NEW.ts / 900000);
+  DELETE FROM rollup_days WHERE site_id = NEW.site_id AND start_ms <= NEW.ts AND end_ms > NEW.ts;
+END;
+CREATE TRIGGER events_rollup_update AFTER UPDATE ON events BEGIN
+  INSERT OR IGNORE INTO rollup_dirty (site_id, slot) VALUES (NEW.site_id, NEW.ts / 900000);
+  DELETE FROM rollup_days WHERE site_id = NEW.site_id AND start_ms <= NEW.ts AND end_ms > NEW.ts;
+END;
+CREATE TRIGGER sessions_rollup_insert AFTER INSERT ON sessions BEGIN
+  INSERT OR IGNORE INTO rollup_dirty (site_id, slot)
+    VALUES (NEW.site_id, NEW.started_at / 900000);
+  DELETE FROM rollup_days
+    WHERE site_id = NEW.site_id AND start_ms <= NEW.started_at AND end_ms > NEW.started_at;
+END;
+CREATE TRIGGER sessions_rollup_update AFTER UPDATE ON sessions BEGIN
+  INSERT OR IGNORE INTO rollup_dirty (site_id, slot)
+    VALUES (NEW.site_id, NEW.started_at / 900000);
+  DELETE FROM rollup_days
+    WHERE site_id = NEW.site_id AND start_ms <= NEW.started_at AND end_ms > NEW.started_at;
+END;

@@ -1,11 +1,14 @@
-// Builds the dashboard's static bundle: htmx.org 2 + uPlot + our small code, and the CSS (ours +
-// uPlot's), into static/dist/ with content-hashed names, plus manifest.json mapping the logical
-// names ("dashboard.js", "dashboard.css") to the hashed files. The Python side reads the manifest
+// Builds the dashboard's static bundle: htmx.org 2 + uPlot + our small code, the CSS (ours +
+// uPlot's) and the world map's outlines (build-map.mjs), into static/dist/ with content-hashed
+// names, plus manifest.json mapping the logical names ("dashboard.js", "dashboard.css",
+// "world.json") to the hashed files. The Python side reads the manifest
 // to emit URLs, and serves the files with a year-long immutable cache.
+import { createHash } from "node:crypto";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
+import { buildMap } from "./build-map.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -21,7 +24,7 @@ export async function buildAssets({ root = ROOT, minify = true } = {}) {
   await mkdir(outdir, { recursive: true });
   const result = await esbuild.build({
     absWorkingDir: root,
-    entryPoints: ["static/src/dashboard.js", "static/src/dashboard.css"],
+    entryPoints: ["static/src/dashboard.js", "static/src/dashboard.css", "static/src/auth.js", "static/src/auth.css"],
     outdir,
     entryNames: "[name]-[hash]",
     bundle: true,
@@ -37,6 +40,11 @@ export async function buildAssets({ root = ROOT, minify = true } = {}) {
   for (const [output, info] of Object.entries(result.metafile.outputs)) {
     if (info.entryPoint) manifest[path.basename(info.entryPoint)] = path.basename(output);
   }
+  // The world map's outlines: data, fetched by the Locations panel only when it shows the map.
+  const map = JSON.stringify(await buildMap(root));
+  const mapName = `world-${createHash("sha256").update(map).digest("hex").slice(0, 8).toUpperCase()}.json`;
+  await writeFile(path.join(outdir, mapName), map);
+  manifest["world.json"] = mapName;
   await writeFile(path.join(outdir, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
   return manifest;
 }

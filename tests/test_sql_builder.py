@@ -1,120 +1,177 @@
 """Golden tests: the exact SQL text and parameters the builder makes for representative queries.
 
-If one of these fails after an intended change, read the new SQL, then update the golden text.
+The golden statements live in tests/golden/sql/<name>.sql (+ .json for the parameters). If one
+fails after an intended change, read the new SQL, then rewrite the files with
+``GOLDEN_UPDATE=1 pytest tests/test_sql_builder.py``.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
+from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import NOW, TZ
 
 from analytics_941 import QueryError, build_sql, parse_query
+from analytics_941.sql.params import MAX_PARAMS
+from analytics_941.sql.where import glob_pattern
 
+GOLDEN = Path(__file__).parent / "golden" / "sql"
 # 2026-03-04 00:00 and 2026-03-11 00:00 in New York (EST and EDT), as UTC ms.
 START, END = 1772600400000, 1773201600000
+DAY_MS = 86_400_000
 
 
-def q(**spec: object):  # type: ignore[no-untyped-def]
+def q(**spec: Any):  # type: ignore[no-untyped-def]
     return parse_query({"site_id": "s1", "date_range": "7d", **spec}, timezone=TZ, now=NOW)
 
 
-def test_totals_join_event_and_session_aggregates() -> None:
-    sql, params = build_sql(
-        q(metrics=["visitors", "visits", "pageviews", "bounce_rate", "visit_duration"])
-    )
-    assert sql == (
-        "SELECT e.visitors AS visitors, COALESCE(s.visits, 0) AS visits, "
-        "e.pageviews AS pageviews, COALESCE(s.bounce_rate, 0) AS bounce_rate, "
-        "COALESCE(s.visit_duration, 0) AS visit_duration\n"
-        "FROM (SELECT COUNT(DISTINCT visitor_id) AS visitors, "
-        "COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews "
-        "FROM events WHERE site_id = ? AND ts >= ? AND ts < ?) AS e\n"
-        "CROSS JOIN (SELECT COUNT(*) AS visits, "
-        "COALESCE(CAST(ROUND(100.0 * AVG(is_bounce)) AS INTEGER), 0) AS bounce_rate, "
-        "COALESCE(CAST(ROUND(AVG(duration_ms) / 1000.0) AS INTEGER), 0) AS visit_duration "
-        "FROM sessions WHERE site_id = ? AND started_at >= ? AND started_at < ?) AS s"
-    )
-    assert params == ["s1", START, END, "s1", START, END]
+CASES: dict[str, dict[str, Any]] = {
+    # Totals: rollup-eligible: raw rows of units not rolled up UNION ALL rollup rows of the rest.
+    "totals": {"metrics": ["visitors", "visits", "bounce_rate"]},
+    # A breakdown filtered on another dimension: raw only; a page filter reaches sessions through
+    # their events.
+    "page_filtered": {
+        "metrics": ["visitors", "visits"],
+        "dimensions": ["page"],
+        "filters": [["is", "country", ["US", "CA"]], ["contains", "page", ["/blog"]]],
+        "limit": 5,
+    },
+    # A visit-only dimension: sessions drive, with order, offset and the total row count.
+    "entry_page": {
+        "metrics": ["visitors", "visits"],
+        "dimensions": ["entry_page"],
+        "filters": [["matches", "page", ["/docs/*"]]],
+        "order_by": [["visits", "asc"]],
+        "limit": 3,
+        "offset": 6,
+        "total_rows": True,
+    },
+    # The chart: time alone with a comparison, every bucket index of either period kept.
+    "chart_compare": {
+        "metrics": ["visitors"],
+        "dimensions": ["time:day"],
+        "comparison": "previous_period",
+    },
+    # A breakdown compared with the same dimension values a year earlier.
+    "source_compare": {
+        "metrics": ["visitors", "bounce_rate"],
+        "dimensions": ["source"],
+        "comparison": "year_over_year",
+        "filters": [["not", ["is", "source", ["Direct / None"]]]],
+    },
+}
 
 
-def test_time_day_passes_local_day_buckets_as_one_json_parameter() -> None:
-    sql, params = build_sql(q(metrics=["visitors", "pageviews"], dimensions=["time:day"]))
-    assert sql == (
-        "WITH buckets AS (SELECT json_extract(value, '$[0]') AS start_ms, "
-        "json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS label "
-        "FROM json_each(?))\n"
-        "SELECT e.d0 AS d0, e.visitors AS visitors, e.pageviews AS pageviews\n"
-        "FROM (SELECT buckets.label AS d0, COUNT(DISTINCT visitor_id) AS visitors, "
-        "COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews "
-        "FROM events JOIN buckets ON ts >= buckets.start_ms AND ts < buckets.end_ms "
-        "WHERE site_id = ? AND ts >= ? AND ts < ? GROUP BY d0) AS e\n"
-        "ORDER BY d0 ASC"
-    )
-    buckets = json.loads(str(params[0]))
-    assert params[1:] == ["s1", START, END]
-    assert [b[2] for b in buckets] == [f"2026-03-{d:02d}" for d in range(4, 11)]
-    assert buckets[0][0] == START and buckets[-1][1] == END
-    hours = [(end - start) / 3_600_000 for start, end, _ in buckets]
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_golden_statements(name: str) -> None:
+    sql, params = build_sql(q(**CASES[name]))
+    sql_file, params_file = GOLDEN / f"{name}.sql", GOLDEN / f"{name}.json"
+    if os.environ.get("GOLDEN_UPDATE"):
+        GOLDEN.mkdir(parents=True, exist_ok=True)
+        sql_file.write_text(sql + "\n")
+        params_file.write_text(json.dumps(params, indent=1) + "\n")
+    assert sql == sql_file.read_text().removesuffix("\n")
+    assert params == json.loads(params_file.read_text())
+    assert len(params) <= MAX_PARAMS
+
+
+def test_units_are_local_days_as_one_json_parameter() -> None:
+    _sql, params = build_sql(q(metrics=["visitors"], dimensions=["time:day"]))
+    units = json.loads(str(params[1]))
+    assert params[0] == "s1"
+    assert [u[3] for u in units] == [f"2026-03-{d:02d}" for d in range(4, 11)]
+    assert [u[2] for u in units] == list(range(7))  # bucket index per day
+    assert units[0][0] == START and units[-1][1] == END
+    hours = [(end - start) / 3_600_000 for start, end, *_ in units]
     # 2026-03-08 is the US spring-forward day: 23 hours long.
     assert hours == [24, 24, 24, 24, 23, 24, 24]
 
 
-def test_dimension_with_both_tables_and_filters() -> None:
-    sql, params = build_sql(
-        q(
-            metrics=["visitors", "visits", "bounce_rate"],
-            dimensions=["page"],
-            filters=[["is", "source", ["Google", "Direct / None"]], ["contains", "page", ["/"]]],
-            limit=5,
-        )
-    )
-    assert sql == (
-        "SELECT e.d0 AS d0, e.visitors AS visitors, COALESCE(s.visits, 0) AS visits, "
-        "COALESCE(s.bounce_rate, 0) AS bounce_rate\n"
-        "FROM (SELECT pathname AS d0, COUNT(DISTINCT visitor_id) AS visitors FROM events "
-        "WHERE site_id = ? AND ts >= ? AND ts < ? AND COALESCE(source, 'Direct / None') IN (?, ?) "
-        "AND (instr(pathname, ?) > 0) GROUP BY d0) AS e\n"
-        "LEFT JOIN (SELECT entry_page AS d0, COUNT(*) AS visits, "
-        "COALESCE(CAST(ROUND(100.0 * AVG(is_bounce)) AS INTEGER), 0) AS bounce_rate FROM sessions "
-        "WHERE site_id = ? AND started_at >= ? AND started_at < ? "
-        "AND COALESCE(source, 'Direct / None') IN (?, ?) AND (instr(entry_page, ?) > 0) "
-        "GROUP BY d0) AS s ON s.d0 = e.d0\n"
-        "ORDER BY visitors DESC, d0 ASC\n"
-        "LIMIT 5"
-    )
-    filter_params = ["Google", "Direct / None", "/"]
-    assert params == ["s1", START, END, *filter_params, "s1", START, END, *filter_params]
+def test_weeks_keep_day_units_and_group_them() -> None:
+    _sql, params = build_sql(q(metrics=["visitors"], dimensions=["time:week"]))
+    units = json.loads(str(params[1]))
+    assert [u[2] for u in units] == [0, 0, 0, 0, 0, 1, 1]
 
 
-def test_session_only_query_uses_sessions_alone_and_explicit_order() -> None:
-    sql, params = build_sql(
-        q(metrics=["visits"], dimensions=["device"], order_by=[["device", "asc"]], limit=3)
+def test_where_clause_per_operator() -> None:
+    def where(flt: list[Any]) -> str:
+        # Placeholder numbers depend on the rest of the statement; the clause shape is the point.
+        sql, _ = build_sql(q(metrics=["visitors"], filters=[flt]))
+        return re.sub(r"\?\d+", "?", sql.split(" WHERE ", 1)[1].split(" GROUP BY", 1)[0])
+
+    col = "COALESCE(country, 'Unknown')"
+    assert where(["is", "country", ["DE"]]).startswith(f"{col} IN (SELECT value FROM json_each(?))")
+    assert where(["is_not", "country", ["DE"]]).startswith(f"{col} NOT IN (SELECT value FROM")
+    assert where(["contains", "page", ["x"]]).startswith(
+        "EXISTS (SELECT 1 FROM json_each(?) WHERE instr(pathname, value) > 0)"
     )
-    assert sql == (
-        "SELECT s.d0 AS d0, s.visits AS visits\n"
-        "FROM (SELECT COALESCE(device, 'Unknown') AS d0, COUNT(*) AS visits FROM sessions "
-        "WHERE site_id = ? AND started_at >= ? AND started_at < ? GROUP BY d0) AS s\n"
-        "ORDER BY d0 ASC\n"
-        "LIMIT 3"
+    assert where(["contains_not", "page", ["x"]]).startswith("NOT EXISTS (SELECT 1 FROM")
+    assert where(["matches", "page", ["/a*"]]).startswith(
+        "EXISTS (SELECT 1 FROM json_each(?) WHERE pathname GLOB value)"
     )
-    assert params == ["s1", START, END]
+    assert where(["contains", "page", ["X"], {"case_sensitive": False}]).startswith(
+        "EXISTS (SELECT 1 FROM json_each(?) WHERE instr(lower(pathname), value) > 0)"
+    )
+    both = where(["or", [["is", "device", ["Mobile"]], ["not", ["is", "os", ["iOS"]]]]])
+    assert both.startswith(
+        "(COALESCE(device, 'Unknown') IN (SELECT value FROM json_each(?)) OR "
+        "NOT (COALESCE(os, 'Unknown') IN (SELECT value FROM json_each(?))))"
+    )
+    visit_level = where(["is", "entry_page", ["/"]])
+    assert visit_level.startswith(
+        "session_id IN (SELECT id FROM sessions WHERE site_id = ? AND started_at >= ? AND "
+        "started_at < ? AND entry_page IN (SELECT value FROM json_each(?)))"
+    )
+
+
+def test_wildcards_match_literally_except_the_star() -> None:
+    assert glob_pattern("/docs/*") == "/docs/*"
+    assert glob_pattern("/a?b[1]*") == "/a[?]b[[]1]*"
 
 
 def test_hostile_values_only_ever_become_parameters() -> None:
     hostile = "x') OR 1=1; DROP TABLE events; --"
-    sql, params = build_sql(q(metrics=["visitors"], filters=[["is_not", "page", [hostile]]]))
-    assert hostile not in sql
-    assert hostile in params
+    query = q(
+        metrics=["visitors"],
+        dimensions=["event:props:plan"],
+        filters=[["is_not", "page", [hostile]], ["contains", "event:props:plan", [hostile]]],
+    )
+    sql, params = build_sql(query)
+    assert hostile not in sql and "plan" not in sql
+    assert json.dumps([hostile]) in params
+    assert '$."plan"' in params
 
 
-def test_too_many_parameters_for_d1_is_a_query_error() -> None:
-    values = [f"/p{i}" for i in range(20)]
-    filters = [["is", dim, values] for dim in ("page", "source")]
-    # 40 filter values appear in both subqueries: 80 + 6 = 86 parameters, still fine...
-    build_sql(q(metrics=["visitors", "visits"], filters=filters))
-    # ...but the per-query cap on filter values keeps D1's 100-parameter limit out of reach.
+def test_long_value_lists_cost_one_parameter() -> None:
+    values = [f"/p{i}" for i in range(900)]
+    _sql, params = build_sql(
+        q(
+            metrics=["visitors", "visits"],
+            filters=[["is", "page", values]],
+            comparison="previous_period",
+        )
+    )
+    assert len(params) < 12
+    assert json.dumps(values, separators=(",", ":")) in params
+
+
+def test_many_filters_stay_within_d1s_parameter_limit() -> None:
+    filters = [["is", "country", [f"C{i}"]] for i in range(12)]
+    query = q(metrics=["visitors", "visits"], filters=filters, comparison="previous_period")
+    _sql, params = build_sql(query)
+    assert len(params) <= MAX_PARAMS
     with pytest.raises(QueryError) as info:
-        q(metrics=["visitors"], filters=[*filters, ["is", "country", ["DE"]]])
+        q(metrics=["visitors"], filters=[*filters, ["is", "country", ["X"]]])
     assert info.value.code == "invalid_filters"
+
+
+def test_subquery_bounds_widen_by_a_day() -> None:
+    _sql, params = build_sql(q(metrics=["visits"], filters=[["is", "page", ["/"]]]))
+    assert START in params and END + DAY_MS in params
+    _sql, params = build_sql(q(metrics=["visitors"], filters=[["is", "exit_page", ["/"]]]))
+    assert START - DAY_MS in params and END in params

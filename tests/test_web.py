@@ -3,13 +3,13 @@ and a host left exactly as it was."""
 
 from __future__ import annotations
 
-import logging
 import subprocess
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from auth_support import signed_in_client
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from seeding import EXPECTED_7D, EXPECTED_DAYS_7D, HOSTILE_PATH, ROOT, apply_schema, seed
@@ -41,33 +41,35 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def client(settings: Settings) -> TestClient:
     app = host_app()
-    setup_analytics(app, settings, allow_unauthenticated=True)
-    return TestClient(app)
+    setup_analytics(app, settings)
+    return signed_in_client(app, settings.sqlite_path)
 
 
 def test_overview_context_has_the_right_numbers(client: TestClient) -> None:
     response = client.get(f"{MOUNT}/example.com?period=7d")
     assert response.status_code == 200
-    assert response.template.name == "analytics_941/overview.html"  # type: ignore[attr-defined]
-    overview = response.context["overview"]  # type: ignore[attr-defined]
-    assert overview.totals == EXPECTED_7D
-    assert overview.chart["visitors"] == [v for v, _ in EXPECTED_DAYS_7D]
-    assert len(overview.chart["labels"]) == 7
-    panels = {p.key: [(r["name"], r["visitors"]) for r in p.rows] for p in overview.panels}
-    assert panels["page"] == [("/", 4), ("/pricing", 2), (HOSTILE_PATH, 1)]
-    assert panels["source"] == [("Google", 3), ("Direct / None", 1), ("news.ycombinator.com", 1)]
-    assert panels["country"] == [("US", 3), ("CA", 1), ("DE", 1)]
-    assert panels["device"] == [("Desktop", 3), ("Mobile", 2)]
-    assert not overview.is_empty
+    assert response.template.name == "analytics_941/dashboard.html"  # type: ignore[attr-defined]
+    dashboard = response.context["dashboard"]  # type: ignore[attr-defined]
+    totals = {s.key: s.value for s in dashboard.stats}
+    assert {k: totals[k] for k in EXPECTED_7D} == EXPECTED_7D
+    assert dashboard.chart["series"]["visitors"] == [v for v, _ in EXPECTED_DAYS_7D]
+    assert len(dashboard.chart["labels"]) == 7
+    panels = {
+        p.key: [(r.name, r.metrics["visitors"]) for r in p.rows] for p in dashboard.panels
+    }
+    assert panels["pages"] == [("/", 4), ("/pricing", 2), (HOSTILE_PATH, 1)]
+    assert panels["locations"] == [("US", 3), ("CA", 1), ("DE", 1)]
+    assert not dashboard.is_empty
 
 
 def test_period_change_is_an_htmx_partial(client: TestClient) -> None:
     response = client.get(f"{MOUNT}/example.com?period=day", headers={"HX-Request": "true"})
-    assert response.template.name == "analytics_941/_overview.html"  # type: ignore[attr-defined]
-    assert response.context["overview"].totals["pageviews"] == 3  # type: ignore[attr-defined]
+    assert response.template.name == "analytics_941/_dashboard.html"  # type: ignore[attr-defined]
+    stats = response.context["dashboard"].stats  # type: ignore[attr-defined]
+    assert {s.key: s.value for s in stats}["pageviews"] == 3
     assert response.headers["Vary"] == "HX-Request"
     assert "<html" not in response.text
-    bad = client.get(f"{MOUNT}/example.com?period=year")
+    bad = client.get(f"{MOUNT}/example.com?period=1y")
     assert bad.status_code == 400
     assert bad.template.name == "analytics_941/error.html"  # type: ignore[attr-defined]
 
@@ -96,31 +98,24 @@ def test_security_headers(client: TestClient) -> None:
         assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
-def test_refused_without_the_explicit_flag(settings: Settings) -> None:
+def test_anonymous_callers_get_nothing(settings: Settings) -> None:
     app = host_app()
     setup_analytics(app, settings)
     client = TestClient(app)
-    page = client.get(f"{MOUNT}/example.com")
-    assert page.status_code == 403
-    assert page.template.name == "analytics_941/error.html"  # type: ignore[attr-defined]
-    assert "allow_unauthenticated=True" in page.context["message"]  # type: ignore[attr-defined]
+    # No user exists yet in this database: every page leads to the one-time setup page.
+    page = client.get(f"{MOUNT}/example.com", follow_redirects=False)
+    assert (page.status_code, page.headers["location"]) == (303, f"{MOUNT}/setup")
     api = client.get(f"{MOUNT}/api/stats?site=example.com")
-    assert api.status_code == 403
+    assert api.status_code == 401
     assert api.json()["code"] == "unauthenticated"
-    assert client.get(f"{MOUNT}/").status_code == 403
+    assert client.get(f"{MOUNT}/", follow_redirects=False).status_code == 303
     assert client.get("/hello").json() == {"hello": "world"}
-
-
-def test_allowing_logs_a_loud_warning(settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="analytics_941"):
-        setup_analytics(host_app(), settings, allow_unauthenticated=True)
-    assert "WITHOUT authentication" in caplog.text
 
 
 def test_host_app_is_left_untouched(settings: Settings) -> None:
     app = host_app()
     handlers = dict(app.exception_handlers)
-    setup_analytics(app, settings, allow_unauthenticated=True)
+    setup_analytics(app, settings)
     assert app.user_middleware == []
     assert app.exception_handlers == handlers
     client = TestClient(app)
@@ -158,7 +153,7 @@ def test_json_api(client: TestClient) -> None:
         ({"site": "example.com", "period": "1y"}, 400, "invalid_date_range"),
         ({"site": "example.com", "filters": "[not json"}, 400, "invalid_filters"),
         (
-            {"site": "example.com", "filters": '[["matches", "page", ["/"]]]'},
+            {"site": "example.com", "filters": '[["regex", "page", ["/"]]]'},
             400,
             "invalid_filters",
         ),
@@ -181,7 +176,8 @@ def test_site_list_and_single_site_redirect(client: TestClient, tmp_path: Path) 
     assert [s.domain for s in response.context["sites"]] == ["example.com", "other.org"]  # type: ignore[attr-defined]
     single = apply_schema(tmp_path / "one.sqlite")
     app = host_app()
-    setup_analytics(app, Settings(sqlite_path=single), allow_unauthenticated=True)
+    setup_analytics(app, Settings(sqlite_path=single))
+    solo = signed_in_client(app, single)
     import sqlite3
 
     with sqlite3.connect(single) as conn:
@@ -189,22 +185,23 @@ def test_site_list_and_single_site_redirect(client: TestClient, tmp_path: Path) 
             "INSERT INTO sites (id, domain, name, created_at) VALUES ('x', 'solo.dev', 'Solo', 0)"
         )
     conn.close()
-    redirect = TestClient(app).get(f"{MOUNT}/", follow_redirects=False)
+    redirect = solo.get(f"{MOUNT}/", follow_redirects=False)
     assert redirect.status_code == 303
     assert redirect.headers["location"] == f"{MOUNT}/solo.dev"
-    empty = TestClient(app).get(f"{MOUNT}/solo.dev")
-    assert empty.context["overview"].is_empty  # type: ignore[attr-defined]
+    empty = solo.get(f"{MOUNT}/solo.dev")
+    assert empty.context["dashboard"].is_empty  # type: ignore[attr-defined]
     assert 'data-domain="solo.dev"' in empty.context["snippet"]  # type: ignore[attr-defined]
 
 
 def test_store_unavailable_is_a_clear_error_page(tmp_path: Path) -> None:
     app = host_app()
-    setup_analytics(app, Settings(project_dir=tmp_path), allow_unauthenticated=True)
+    setup_analytics(app, Settings(project_dir=tmp_path))
     response = TestClient(app).get(f"{MOUNT}/example.com")
     assert response.status_code == 503
     assert response.template.name == "analytics_941/error.html"  # type: ignore[attr-defined]
     assert "wrangler.toml" in response.context["message"]  # type: ignore[attr-defined]
-    api = TestClient(app).get(f"{MOUNT}/api/stats?site=example.com")
+    api = TestClient(app).get(f"{MOUNT}/api/stats?site=example.com",
+                              headers={"Authorization": "Bearer a941_t_any"})
     assert (api.status_code, api.json()["code"]) == (503, "store_unavailable")
 
 
@@ -213,8 +210,8 @@ def test_host_can_override_one_template(settings: Settings, tmp_path: Path) -> N
     override.parent.mkdir(parents=True)
     override.write_text("custom list: {{ sites|length }}")
     app = host_app()
-    setup_analytics(app, settings, allow_unauthenticated=True)
-    assert TestClient(app).get(f"{MOUNT}/").text == "custom list: 2"
+    setup_analytics(app, settings)
+    assert signed_in_client(app, settings.sqlite_path).get(f"{MOUNT}/").text == "custom list: 2"
 
 
 def built_manifest() -> dict[str, str]:
@@ -231,8 +228,8 @@ def built_manifest() -> dict[str, str]:
 def test_static_assets_are_served_hashed_and_cached(settings: Settings) -> None:
     manifest = built_manifest()
     app = host_app()
-    setup_analytics(app, settings, allow_unauthenticated=True)
-    client = TestClient(app)
+    setup_analytics(app, settings)
+    client = signed_in_client(app, settings.sqlite_path)
     html = client.get(f"{MOUNT}/example.com").text
     js = f"{MOUNT}/static/{manifest['dashboard.js']}"
     assert f'src="{js}"' in html

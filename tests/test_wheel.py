@@ -16,7 +16,7 @@ from seeding import ROOT
 pytestmark = pytest.mark.slow
 
 SMOKE = r"""
-import re, sqlite3, sys
+import hashlib, re, sqlite3, sys
 from pathlib import Path
 
 import analytics_941
@@ -32,18 +32,26 @@ conn = sqlite3.connect(db)
 conn.executescript(schema.read_text())
 conn.execute("INSERT INTO sites (id, domain, name, created_at) "
              "VALUES ('s1', 'example.com', 'Example', 0)")
+# A logged-in administrator (sessions are stored as the SHA-256 of the cookie value).
+session = "a941_s_smoke"
+conn.execute("INSERT INTO users (id, name, handle, is_admin, created_at) "
+             "VALUES ('u1', 'Ada', 'h1', 1, 0)")
+conn.execute("INSERT INTO auth_sessions (token_hash, id, user_id, created_at, last_seen_at, "
+             "expires_at) VALUES (?, 'x', 'u1', 0, 9999999999999, 9999999999999)",
+             (hashlib.sha256(session.encode()).hexdigest(),))
 conn.commit()
 conn.close()
 
 app = FastAPI()
-setup_analytics(app, Settings(sqlite_path=db, project_dir=db.parent), allow_unauthenticated=True)
+setup_analytics(app, Settings(sqlite_path=db, project_dir=db.parent))
 client = TestClient(app)
+client.cookies.set("a941_session", session)
 page = client.get("/admin/analytics/example.com?period=7d")
 assert page.status_code == 200, page.text
-assert page.template.name == "analytics_941/overview.html"
-assert page.context["overview"].is_empty
+assert page.template.name == "analytics_941/dashboard.html"
+assert page.context["dashboard"].is_empty
 urls = re.findall(r'(?:src|href)="([^"]*/static/[^"]+)"', page.text)
-assert sorted(u.rsplit(".", 1)[1] for u in urls) == ["css", "js"], urls
+assert {u.rsplit(".", 1)[1] for u in urls} == {"css", "js", "json"}, urls  # json: the map
 for url in urls:
     asset = client.get(url)
     assert asset.status_code == 200 and len(asset.content) > 1000, (url, asset.status_code)
@@ -81,8 +89,8 @@ def test_installed_wheel_renders_the_dashboard(tmp_path: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     required = {
         "analytics_941/templates/analytics_941/base.html",
-        "analytics_941/templates/analytics_941/overview.html",
-        "analytics_941/templates/analytics_941/_overview.html",
+        "analytics_941/templates/analytics_941/dashboard.html",
+        "analytics_941/templates/analytics_941/_dashboard.html",
         "analytics_941/static/dist/manifest.json",
         *(f"analytics_941/static/dist/{file}" for file in manifest.values()),
     }

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 
@@ -30,6 +30,9 @@ class D1HttpStore:
     ``min(backoff_cap, backoff_base * 2**n)`` (full jitter), or Cloudflare's ``Retry-After`` when
     it is shorter than the cap. ``sleep`` and ``jitter`` are injectable so tests need no waiting.
     """
+
+    #: Cloudflare allows 1,200 REST requests per 5 minutes per token: results are worth caching.
+    rate_limited: ClassVar[bool] = True
 
     def __init__(
         self,

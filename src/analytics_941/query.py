@@ -1,61 +1,164 @@
 """The typed stats ``Query`` and its parser: raw input in, validated value (or ``QueryError``) out.
 
 Shaped after Plausible's Stats API v2 (``metrics``, ``dimensions``, ``filters``, ``date_range``,
-``order_by``, ``limit``). The vocabularies below are the single list of what may be asked; the SQL
-builder maps each name to SQL through its own allowlist. Adding a metric, dimension or filter
-operator means extending a ``Literal`` here and one mapping there.
+``order_by``, ``pagination``). The vocabularies below are the single list of what may be asked;
+the SQL builder maps each name to SQL through its own allowlist (``sql.columns``), and a test
+proves the two lists agree. Adding a metric, dimension or filter operator means extending a
+vocabulary here and one mapping there.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
-from typing import Any, Literal, Self, TypeAlias
+from typing import Any, Literal, Self, TypeAlias, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 
 from .exceptions import QueryError
-from .periods import Preset, resolve_period
+from .filters import MAX_FILTER_LEAVES, FilterNode, filter_leaves, filter_to_json, parse_filters
+from .periods import (
+    ALL_TIME_MAX_DAYS,
+    Comparison,
+    DateRange,
+    Interval,
+    comparison_period,
+    resolve_period,
+)
 
-__all__ = ["Dimension", "Filter", "FilterOp", "Metric", "Query", "parse_query"]
+__all__ = [
+    "DIMENSIONS",
+    "METRICS",
+    "TIME_DIMENSIONS",
+    "Metric",
+    "Query",
+    "canonical_dimension",
+    "parse_query",
+]
 
-Metric: TypeAlias = Literal["visitors", "visits", "pageviews", "bounce_rate", "visit_duration"]
-Dimension: TypeAlias = Literal["time:day", "page", "source", "country", "device"]
-FilterDimension: TypeAlias = Literal["page", "source", "country", "device"]
-FilterOp: TypeAlias = Literal["is", "is_not", "contains"]
-Filter: TypeAlias = tuple[FilterOp, FilterDimension, tuple[str, ...]]
+Metric: TypeAlias = Literal[
+    "visitors",
+    "visits",
+    "pageviews",
+    "views_per_visit",
+    "bounce_rate",
+    "visit_duration",
+    "time_on_page",
+    "scroll_depth",
+    "events",
+    "percentage",
+]
+METRICS: tuple[str, ...] = get_args(Metric)
 
-# Plausible's prefixed names, accepted so existing Stats API v2 clients carry over.
-_DIMENSION_ALIASES = {
-    "event:page": "page",
-    "visit:source": "source",
-    "visit:country": "country",
-    "visit:device": "device",
+TIME_DIMENSIONS: dict[str, Interval] = {
+    "time:hour": "hour",
+    "time:day": "day",
+    "time:week": "week",
+    "time:month": "month",
 }
-# D1 binds at most 100 parameters per statement and filters appear in both subqueries.
-MAX_FILTER_VALUES = 40
-MAX_RANGE_DAYS = 366
+# Every dimension the builder knows, besides time and `event:props:<key>`.
+DIMENSIONS: tuple[str, ...] = (
+    "page",
+    "entry_page",
+    "exit_page",
+    "hostname",
+    "source",
+    "channel",
+    "referrer",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+    "country",
+    "region",
+    "city",
+    "device",
+    "browser",
+    "browser_version",
+    "os",
+    "os_version",
+    "screen",
+    "event:name",
+)
+PROP_PREFIX = "event:props:"
+# A property key is echoed into a JSON path (as a bound parameter); keep it plain.
+_PROP_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+
+# Plausible's own names, accepted so an existing Stats API v2 client works unchanged.
+_ALIASES = {
+    "time": "time:day",
+    "event:page": "page",
+    "event:hostname": "hostname",
+    "visit:entry_page": "entry_page",
+    "visit:exit_page": "exit_page",
+    "visit:hostname": "hostname",
+    "visit:entry_page_hostname": "hostname",
+    "visit:source": "source",
+    "visit:channel": "channel",
+    "visit:referrer": "referrer",
+    "visit:country": "country",
+    "visit:country_name": "country",
+    "visit:region": "region",
+    "visit:region_name": "region",
+    "visit:city": "city",
+    "visit:city_name": "city",
+    "visit:device": "device",
+    "visit:browser": "browser",
+    "visit:browser_version": "browser_version",
+    "visit:os": "os",
+    "visit:os_version": "os_version",
+    "visit:screen": "screen",
+    **{f"visit:utm_{k}": f"utm_{k}" for k in ("source", "medium", "campaign", "term", "content")},
+}
+MAX_DIMENSIONS = 3
+MAX_LIMIT = 10_000
+# time:hour makes one unit per hour; a month of them is 744 buckets.
+MAX_HOUR_RANGE_DAYS = 31
+
+
+def canonical_dimension(name: str) -> str:
+    """Return our name for ``name`` (accepting Plausible's), or raise ``ValueError``."""
+    name = _ALIASES.get(name, name)
+    if name in DIMENSIONS or name in TIME_DIMENSIONS:
+        return name
+    if name.startswith(PROP_PREFIX) and _PROP_KEY.match(name.removeprefix(PROP_PREFIX)):
+        return name
+    raise ValueError(f"unknown dimension {name!r}")
 
 
 class Query(BaseModel):
     """A validated stats query for one site.
 
-    ``today`` is the site-local date the presets are resolved against; pinning it makes a query a
-    pure value (the same query always means the same period).
+    ``today`` is the site-local date presets are resolved against, and ``stats_start`` the site's
+    first day (for ``all``); pinning them makes a query a pure value.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
     site_id: str = Field(min_length=1, max_length=64)
     timezone: str = "UTC"
     today: date
-    date_range: Preset | tuple[date, date]
+    stats_start: date | None = None
+    date_range: DateRange
+    comparison: Comparison | None = None
     metrics: tuple[Metric, ...] = Field(min_length=1)
-    dimensions: tuple[Dimension, ...] = Field(default=(), max_length=2)
-    filters: tuple[Filter, ...] = ()
-    order_by: tuple[tuple[Metric | Dimension, Literal["asc", "desc"]], ...] | None = None
-    limit: int = Field(default=100, ge=1, le=1000)
+    dimensions: tuple[str, ...] = Field(default=(), max_length=MAX_DIMENSIONS)
+    filters: tuple[FilterNode, ...] = ()
+    order_by: tuple[tuple[str, Literal["asc", "desc"]], ...] | None = None
+    limit: int = Field(default=100, ge=1, le=MAX_LIMIT)
+    offset: int = Field(default=0, ge=0, le=1_000_000)
+    total_rows: bool = False
 
     @field_validator("timezone")
     @classmethod
@@ -66,41 +169,74 @@ class Query(BaseModel):
             raise ValueError(f"unknown IANA timezone {value!r}") from None
         return value
 
-    @field_validator("date_range")
+    @field_validator("date_range", "comparison")
     @classmethod
-    def _check_date_range(cls, value: Preset | tuple[date, date]) -> Preset | tuple[date, date]:
+    def _check_range(cls, value: Any) -> Any:
         if isinstance(value, tuple):
             first, last = value
             if first > last:
                 raise ValueError("the first date is after the last")
-            if (last - first).days >= MAX_RANGE_DAYS:
-                raise ValueError(f"a custom range spans at most {MAX_RANGE_DAYS} days")
+            if (last - first).days >= ALL_TIME_MAX_DAYS:
+                raise ValueError(f"a custom range spans at most {ALL_TIME_MAX_DAYS} days")
         return value
 
-    @field_validator("metrics", "dimensions")
+    @field_validator("metrics")
     @classmethod
-    def _check_unique(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+    def _check_metrics(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         if len(set(value)) != len(value):
-            raise ValueError("each name may appear only once")
+            raise ValueError("each metric may appear only once")
         return value
 
-    @field_validator("filters")
+    @field_validator("dimensions", mode="before")
     @classmethod
-    def _check_filters(cls, value: tuple[Filter, ...]) -> tuple[Filter, ...]:
-        for _op, _dimension, values in value:
-            if not values:
-                raise ValueError("a filter needs at least one value")
-            if any(len(v) > 2000 for v in values):
-                raise ValueError("a filter value is longer than 2000 characters")
-        if sum(len(values) for *_, values in value) > MAX_FILTER_VALUES:
-            raise ValueError(f"filters may carry at most {MAX_FILTER_VALUES} values in total")
-        return value
+    def _check_dimensions(cls, value: Any) -> Any:
+        if not isinstance(value, list | tuple):
+            return value
+        names = tuple(canonical_dimension(str(d)) for d in value)
+        if len(set(names)) != len(names):
+            raise ValueError("each dimension may appear only once")
+        if sum(1 for d in names if d in TIME_DIMENSIONS) > 1:
+            raise ValueError("at most one time dimension")
+        return names
+
+    @field_validator("filters", mode="before")
+    @classmethod
+    def _parse_filters(cls, value: Any) -> Any:
+        return parse_filters(value, canonical=canonical_dimension)
+
+    @field_validator("order_by", mode="before")
+    @classmethod
+    def _canonical_order(cls, value: Any) -> Any:
+        if not isinstance(value, list | tuple):
+            return value
+        out = []
+        for item in value:
+            if isinstance(item, list | tuple) and len(item) == 2 and isinstance(item[0], str):
+                name = item[0] if item[0] in METRICS else canonical_dimension(item[0])
+                out.append((name, item[1]))
+            else:
+                out.append(item)
+        return out
+
+    @field_serializer("filters")
+    def _dump_filters(self, value: tuple[FilterNode, ...]) -> list[Any]:
+        return [filter_to_json(node) for node in value]
 
     @model_validator(mode="after")
-    def _check_order_by(self) -> Self:
+    def _check_together(self) -> Self:
         for name, _direction in self.order_by or ():
             if name not in self.metrics and name not in self.dimensions:
-                raise ValueError(f"{name!r} is not among the requested metrics or dimensions")
+                raise ValueError(f"order_by: {name!r} is not among the metrics or dimensions")
+        if "percentage" in self.metrics and not self.non_time_dimensions:
+            raise ValueError("metrics: percentage needs a non-time dimension")
+        if self.interval == "hour":
+            first, last = self.period
+            if (last - first).days >= MAX_HOUR_RANGE_DAYS:
+                raise ValueError(
+                    f"dimensions: time:hour needs a range of at most {MAX_HOUR_RANGE_DAYS} days"
+                )
+        if len(filter_leaves(self.filters)) > MAX_FILTER_LEAVES:
+            raise ValueError(f"filters: at most {MAX_FILTER_LEAVES} conditions")
         return self
 
     @property
@@ -111,46 +247,87 @@ class Query(BaseModel):
     @property
     def period(self) -> tuple[date, date]:
         """The inclusive (first, last) local dates the query covers."""
-        first, last = resolve_period(self.date_range, today=self.today)
-        return first, last
+        return resolve_period(self.date_range, today=self.today, stats_start=self.stats_start)
+
+    @property
+    def comparison_period(self) -> tuple[date, date] | None:
+        """The (first, last) local dates of the comparison, or None without one."""
+        if self.comparison is None:
+            return None
+        return comparison_period(self.period, self.comparison)
+
+    @property
+    def interval(self) -> Interval | None:
+        """The time dimension's interval, or None when time is not a dimension."""
+        for name in self.dimensions:
+            if name in TIME_DIMENSIONS:
+                return TIME_DIMENSIONS[name]
+        return None
+
+    @property
+    def non_time_dimensions(self) -> tuple[str, ...]:
+        """The dimensions other than time."""
+        return tuple(d for d in self.dimensions if d not in TIME_DIMENSIONS)
+
+    def includes_today(self) -> bool:
+        """True when the period (or its comparison) reaches today, so its numbers still move."""
+        last = max(self.period[1], (self.comparison_period or self.period)[1])
+        return last >= self.today
 
 
 def _normalise(data: Mapping[str, Any]) -> dict[str, Any]:
     raw = dict(data)
-    if isinstance(raw.get("dimensions"), list | tuple):
-        raw["dimensions"] = [_DIMENSION_ALIASES.get(d, d) for d in raw["dimensions"]]
-    if isinstance(raw.get("filters"), list | tuple):
-        raw["filters"] = [
-            [f[0], _DIMENSION_ALIASES.get(f[1], f[1]), *f[2:]]
-            if isinstance(f, list | tuple) and len(f) >= 2 and isinstance(f[1], str)
-            else f
-            for f in raw["filters"]
-        ]
+    pagination = raw.pop("pagination", None)
+    if isinstance(pagination, Mapping):
+        for key in ("limit", "offset"):
+            if key in pagination:
+                raw[key] = pagination[key]
+    elif pagination is not None:
+        raw["pagination"] = pagination  # refused below, naming the field
+    for field in ("date_range", "comparison"):
+        value = raw.get(field)
+        if isinstance(value, list):
+            raw[field] = tuple(value)
     return raw
 
 
+def _error_field(error: Mapping[str, Any]) -> tuple[str, str]:
+    location = [str(part) for part in error["loc"]]
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if location:
+        return location[0], ".".join(location)
+    # Model-level checks name their field at the start of the message ("order_by: ...").
+    field = message.split(":", 1)[0] if ":" in message else "query"
+    return field, ""
+
+
 def parse_query(
-    data: Mapping[str, Any], *, timezone: str = "UTC", now: datetime | None = None
+    data: Mapping[str, Any],
+    *,
+    timezone: str = "UTC",
+    now: datetime | None = None,
+    stats_start: date | None = None,
 ) -> Query:
     """Validate raw query input (e.g. a decoded JSON body) into a ``Query``.
 
-    ``timezone`` is the site's; ``now`` (default: the current time) fixes "today" in it. Raises
-    ``QueryError`` whose ``code`` is ``invalid_<field>`` and whose message names the field.
+    ``timezone`` is the site's; ``now`` (default: the current time) fixes "today" in it;
+    ``stats_start`` is the site's first day, where ``all`` begins. Raises ``QueryError`` whose
+    ``code`` is ``invalid_<field>`` and whose message names the field.
     """
     raw = _normalise(data)
     try:
         tz = ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        message = f"unknown timezone {timezone!r}"
+        message = f"timezone: unknown timezone {timezone!r}"
         raise QueryError(code="invalid_timezone", message=message) from None
     raw.setdefault("timezone", timezone)
     raw.setdefault("today", (now or datetime.now(UTC)).astimezone(tz).date())
+    if stats_start is not None:
+        raw.setdefault("stats_start", stats_start)
     try:
         return Query.model_validate(raw)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        # The only model-level (location-less) check is the order_by cross-check.
-        field = str(error["loc"][0]) if error["loc"] else "order_by"
-        location = ".".join(str(part) for part in error["loc"]) or "order_by"
-        message = error["msg"].removeprefix("Value error, ")
-        raise QueryError(code=f"invalid_{field}", message=f"{location}: {message}") from None
+        field, location = _error_field(exc.errors()[0])
+        message = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+        text = message if not location else f"{location}: {message}"
+        raise QueryError(code=f"invalid_{field}", message=text) from None

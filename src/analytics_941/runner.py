@@ -2,9 +2,14 @@
 
 The shape is Plausible's Stats API v2::
 
-    {"results": [{"dimensions": [...], "metrics": [...]}], "meta": {...}, "query": {...}}
+    {"results": [{"dimensions": [...], "metrics": [...],
+                  "comparison": {"dimensions": [...], "metrics": [...], "change": [...]}}],
+     "meta": {"time_labels": [...], "total_rows": 42, ...},
+     "query": {...}}
 
-The runner also fills empty ``time:day`` buckets with zeros so a chart has one point per day.
+The runner adds what SQL should not: time bucket labels (the builder returns bucket indexes),
+empty time buckets filled with zeros, ``percentage`` (visitors over the filtered total, from a
+second statement in the same batch) and the change against the comparison period.
 """
 
 from __future__ import annotations
@@ -12,52 +17,148 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .periods import day_buckets
-from .query import Query
+from .cache import ResultCache
+from .periods import time_units
+from .query import TIME_DIMENSIONS, Query
 from .sql_builder import build_sql
-from .store import Row, Store
+from .store import Row, Statement, Store
 
-__all__ = ["run_queries", "run_query", "shape_result"]
+__all__ = ["change", "run_queries", "run_query", "shape_result", "statements_for"]
+
+# Metrics that are percentages already: their change is a difference in points, as Plausible's.
+_POINTS = frozenset({"bounce_rate", "percentage"})
 
 
-def shape_result(query: Query, rows: Sequence[Row]) -> dict[str, Any]:
-    """Turn builder output rows into the result shape, filling empty days when time is alone."""
-    width = len(query.dimensions)
-    results = [
-        {
-            "dimensions": [row[f"d{i}"] for i in range(width)],
-            "metrics": [row[m] for m in query.metrics],
+def change(metric: str, current: float | None, baseline: float | None) -> float | None:
+    """The change of ``metric`` from ``baseline`` to ``current``: percent, or points for rates.
+
+    None where a percentage change is undefined (a baseline of 0).
+    """
+    current, baseline = current or 0, baseline or 0
+    if metric in _POINTS:
+        return round(current - baseline, 1)
+    if baseline == 0:
+        return None
+    return round(100 * (current - baseline) / baseline)
+
+
+def _totals_query(query: Query) -> Query:
+    return query.model_copy(
+        update={"dimensions": (), "metrics": ("visitors",), "order_by": None, "total_rows": False}
+    )
+
+
+def statements_for(query: Query) -> list[Statement]:
+    """The statements ``query`` needs: its own, plus the filtered total for ``percentage``."""
+    statements: list[Statement] = [build_sql(query)]
+    if "percentage" in query.metrics:
+        statements.append(build_sql(_totals_query(query)))
+    return statements
+
+
+def _labels(query: Query, period: tuple[Any, Any] | None) -> list[str]:
+    if period is None or query.interval is None:
+        return []
+    return time_units(*period, tz=query.zone, interval=query.interval).labels
+
+
+def _number(value: Any) -> Any:
+    return 0 if value is None else value
+
+
+def shape_result(query: Query, rowsets: Sequence[Sequence[Row]]) -> dict[str, Any]:
+    """Turn the rows of ``statements_for(query)`` into the result shape."""
+    rows = list(rowsets[0])
+    labels = _labels(query, query.period)
+    compare_period = query.comparison_period
+    compare_labels = _labels(query, compare_period)
+    time_at = next((i for i, d in enumerate(query.dimensions) if d in TIME_DIMENSIONS), None)
+    if query.dimensions and all(d in TIME_DIMENSIONS for d in query.dimensions):
+        # Time alone: one row per bucket, in order, zeros where nothing happened.
+        by_bucket = {int(row["d0"]): row for row in rows}
+        rows = [by_bucket.get(i, {"d0": i}) for i in range(len(labels))]
+    totals: dict[str, float] = {}
+    if "percentage" in query.metrics:
+        (total_row,) = rowsets[1]
+        totals = {"m": _number(total_row["visitors"]), "c": _number(total_row.get("c_visitors"))}
+
+    def metric_values(row: Row, prefix: str) -> list[Any]:
+        values = []
+        for metric in query.metrics:
+            value = _number(row.get(f"{prefix}{metric}"))
+            if metric == "percentage":
+                total = totals["c" if prefix else "m"]
+                value = round(100 * value / total, 1) if total else 0.0
+            values.append(value)
+        return values
+
+    def dimension_values(row: Row, labels_: list[str]) -> list[Any]:
+        out = []
+        for i in range(len(query.dimensions)):
+            value = row.get(f"d{i}")
+            if i == time_at:
+                index = int(value) if value is not None else -1
+                value = labels_[index] if 0 <= index < len(labels_) else None
+            out.append(value)
+        return out
+
+    results = []
+    for row in rows:
+        item: dict[str, Any] = {
+            "dimensions": dimension_values(row, labels),
+            "metrics": metric_values(row, ""),
         }
-        for row in rows
-    ]
+        if compare_period is not None:
+            current, baseline = item["metrics"], metric_values(row, "c_")
+            item["comparison"] = {
+                "dimensions": dimension_values(row, compare_labels),
+                "metrics": baseline,
+                "change": [
+                    change(m, a, b)
+                    for m, a, b in zip(query.metrics, current, baseline, strict=True)
+                ],
+            }
+        results.append(item)
     first, last = query.period
     meta: dict[str, Any] = {
         "timezone": query.timezone,
         "date_range": [first.isoformat(), last.isoformat()],
     }
-    if "time:day" in query.dimensions:
-        labels = [label for _, _, label in day_buckets(first, last, tz=query.zone)]
+    if compare_period is not None:
+        meta["comparison_date_range"] = [d.isoformat() for d in compare_period]
+    if labels:
         meta["time_labels"] = labels
-        # Filling is only unambiguous when time is the only dimension (one row per day).
-        if query.dimensions == ("time:day",):
-            by_day = {r["dimensions"][0]: r for r in results}
-            zeros = [0] * len(query.metrics)
-            results = [by_day.get(day, {"dimensions": [day], "metrics": zeros}) for day in labels]
+    if query.total_rows:
+        meta["total_rows"] = int(rows[0].get("total_rows") or 0) if rows else 0
     return {"results": results, "meta": meta, "query": query.model_dump(mode="json")}
 
 
 async def run_query(store: Store, query: Query) -> dict[str, Any]:
     """Run one query and return its result shape."""
-    sql, params = build_sql(query)
-    return shape_result(query, await store.execute(sql, params))
+    (result,) = await run_queries(store, [query])
+    return result
 
 
-async def run_queries(store: Store, queries: Sequence[Query]) -> list[dict[str, Any]]:
+async def run_queries(
+    store: Store, queries: Sequence[Query], *, cache: ResultCache | None = None
+) -> list[dict[str, Any]]:
     """Run several queries in ONE store round trip (a D1 batch) and shape each result.
 
-    A dashboard page needs half a dozen queries; D1's API allows 1,200 requests per 5 minutes per
-    token, so one request per page matters.
+    A dashboard view needs a dozen queries; D1's API allows 1,200 requests per 5 minutes per
+    token, so one request per view matters. With ``cache``, cached results are reused and only
+    the others are sent (still in one batch, and none at all when every result is cached).
     """
-    statements = [build_sql(q) for q in queries]
-    rows = await store.batch(statements)
-    return [shape_result(q, r) for q, r in zip(queries, rows, strict=True)]
+    results: list[dict[str, Any] | None] = [cache.get(q) if cache else None for q in queries]
+    missing = [i for i, r in enumerate(results) if r is None]
+    plans = {i: statements_for(queries[i]) for i in missing}
+    flat = [statement for i in missing for statement in plans[i]]
+    rowsets = await store.batch(flat) if flat else []
+    at = 0
+    for i in missing:
+        count = len(plans[i])
+        shaped = shape_result(queries[i], rowsets[at : at + count])
+        at += count
+        if cache is not None:
+            cache.put(queries[i], shaped)
+        results[i] = shaped
+    return [r for r in results if r is not None]

@@ -1,109 +1,285 @@
-"""The one SQL builder: a ``Query`` in, ``(sql, params)`` out.
+"""The one SQL builder: a ``Query`` in, ``(sql, params)`` out — for every page, partial, API call
+and CSV export, and for the rollup job (``rollups``), which reuses its per-unit "arms".
 
 Rules it keeps, so the same SQL is safe and gives the same answer on local SQLite and on D1:
 
-* values only as bound parameters; identifiers and SQL fragments only from the allowlists below;
-* parameters are compared only against typed columns (``ts``, ``started_at``, ``site_id``), never
-  used in arithmetic, because D1's HTTP API may deliver every parameter as a string; integers
-  that shape the statement (``LIMIT``) are validated and inlined;
-* at most 100 bound parameters per statement (D1's limit);
-* ``time:day`` buckets are computed in Python in the site's timezone and passed as ONE JSON
-  parameter read with ``json_each``, so DST days are exactly 23 or 25 hours long.
+* values only as bound parameters (numbered ``?N``, deduplicated); identifiers and SQL fragments
+  only from the allowlists in ``sql.columns`` and ``sql.metrics``;
+* parameters are compared only against typed columns or JSON values, never used in arithmetic,
+  because D1's HTTP API may deliver every parameter as a string; integers that shape the
+  statement (``LIMIT``/``OFFSET``) are validated and inlined;
+* at most 100 bound parameters per statement (D1's limit): value lists travel as ONE JSON
+  parameter read with ``json_each``;
+* the counting units (local days, or hours) are computed in Python in the site's timezone and
+  passed as ONE JSON parameter, so DST days are exactly 23 or 25 hours long.
 
-Event-level metrics come from ``events``, session-level metrics from ``sessions`` (bucketed by
-``started_at``). When both are asked for, each table is aggregated in its own grouped subquery and
-the two are joined on the dimension values, as Plausible does.
+Shape of a statement (``m`` = the main period, ``c`` = the comparison, when asked)::
+
+    WITH m_units AS (json_each of [start_ms, end_ms, bucket, day] per unit),
+         m_done  AS (units whose day is in the rollups, when the query can use them),
+         m_e     AS (event parts per unit and dimension values → summed → metrics),
+         m_s     AS (the same from sessions),
+         m       AS (m_e LEFT JOIN m_s on the dimension values),
+         c_...   AS (the same for the comparison period)
+    SELECT dimensions, metrics, c_<metric>… FROM m [LEFT JOIN c] ORDER BY … LIMIT … OFFSET …
+
+Each side's parts come from raw rows for units not rolled up and from ``rollup_daily`` for units
+that are (``UNION ALL``), so a 12-month query reads 11 months of rollups and today's raw events.
+Output columns: ``d0``, ``d1``… for the dimensions (a time dimension yields its bucket index),
+one column per metric (``percentage`` holds visitors; the runner divides), ``c_<metric>`` for the
+comparison, and ``total_rows`` when asked.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
 
 from .exceptions import QueryError
-from .periods import bounds_ms, day_buckets
-from .query import Filter, Query
+from .filters import Condition, filter_leaves
+from .periods import Units, bounds_ms, time_units
+from .query import TIME_DIMENSIONS, Query
+from .sql.columns import ROLLUP_DIMENSIONS, SESSION_ONLY, dimension_sql, filter_sql_target
+from .sql.metrics import (
+    EVENT_METRICS,
+    EVENT_PARTS,
+    FINALS,
+    SESSION_DRIVEN_PARTS,
+    SESSION_METRICS,
+    SESSION_PARTS,
+    parts_for,
+)
+from .sql.params import MAX_PARAMS, Params
+from .sql.where import filters_sql, value_filters_sql
 from .store import Param
 
-__all__ = ["MAX_PARAMS", "build_sql"]
+__all__ = ["MAX_PARAMS", "Plan", "build_sql", "plan_query", "raw_arm", "units_cte"]
 
-MAX_PARAMS = 100
-
-# Metric -> aggregate, per table. Empty aggregates become 0, not NULL, so results stay numeric.
-_EVENT_METRICS = {
-    "visitors": "COUNT(DISTINCT visitor_id)",
-    "pageviews": "COUNT(CASE WHEN name = 'pageview' THEN 1 END)",
-}
-_SESSION_METRICS = {
-    "visits": "COUNT(*)",
-    "bounce_rate": "COALESCE(CAST(ROUND(100.0 * AVG(is_bounce)) AS INTEGER), 0)",
-    "visit_duration": "COALESCE(CAST(ROUND(AVG(duration_ms) / 1000.0) AS INTEGER), 0)",
-}
-
-# Dimension -> (events expression, sessions expression). The one identifier allowlist.
-# On sessions, `page` means the ENTRY page: session metrics "of a page" (visits, bounce rate,
-# duration) describe the visits that landed on it. Missing values get a label so rows can be
-# joined on them (NULL never equals NULL) and shown as is.
-_DIMENSIONS = {
-    "page": ("pathname", "entry_page"),
-    "source": ("COALESCE(source, 'Direct / None')", "COALESCE(source, 'Direct / None')"),
-    "country": ("COALESCE(country, 'Unknown')", "COALESCE(country, 'Unknown')"),
-    "device": ("COALESCE(device, 'Unknown')", "COALESCE(device, 'Unknown')"),
-    "time:day": ("buckets.label", "buckets.label"),
-}
-# Table -> (name, timestamp column, position of its expression in _DIMENSIONS values).
-_TABLES = {"e": ("events", "ts", 0), "s": ("sessions", "started_at", 1)}
-
-_BUCKETS_CTE = (
-    "WITH buckets AS (SELECT json_extract(value, '$[0]') AS start_ms, "
-    "json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS label "
-    "FROM json_each(?))"
-)
+_TS = {"events": "ts", "sessions": "started_at"}
 
 
-def _filter_sql(flt: Filter, *, column: str, params: list[Param]) -> str:
-    """Return one WHERE clause for ``flt``; one branch per operator, unknown ones refused."""
-    op, _dimension, values = flt
-    params.extend(values)
-    marks = ", ".join("?" for _ in values)
-    if op == "is":
-        return f"{column} IN ({marks})"
-    if op == "is_not":
-        return f"{column} NOT IN ({marks})"
-    if op == "contains":
-        # instr() is case-sensitive and needs no LIKE escaping of % and _ in the value.
-        return "(" + " OR ".join(f"instr({column}, ?) > 0" for _ in values) + ")"
-    raise QueryError(code="invalid_filters", message=f"filters: unknown operator {op!r}")
+@dataclass(frozen=True, kw_only=True)
+class Plan:
+    """How a query is answered: which tables, which parts, and whether rollups can serve it.
+
+    ``rollup_dim`` is the ``rollup_daily.dim`` whose rows answer the query ('' = totals), or None
+    when the query needs raw rows (several dimensions, properties, hours, filters on another
+    dimension than the one broken down).
+    """
+
+    session_driven: bool
+    event_metrics: tuple[str, ...]
+    session_metrics: tuple[str, ...]
+    rollup_dim: str | None
+
+    @property
+    def sides(self) -> tuple[str, ...]:
+        """The tables read, the driving one first."""
+        if self.session_driven:
+            return ("sessions",)
+        sides = ["events"] if self.event_metrics else []
+        return (*sides, "sessions") if self.session_metrics else tuple(sides)
 
 
-def _subquery(query: Query, *, alias: str, metrics: Sequence[str], params: list[Param]) -> str:
-    """Aggregate one table (events or sessions) grouped by the query's dimensions."""
-    table, ts_column, side = _TABLES[alias]
-    aggregates = _EVENT_METRICS if alias == "e" else _SESSION_METRICS
-    start_ms, end_ms = bounds_ms(*query.period, tz=query.zone)
-    select = [f"{_DIMENSIONS[d][side]} AS d{i}" for i, d in enumerate(query.dimensions)]
-    select += [f"{aggregates[m]} AS {m}" for m in metrics]
-    source = table
-    if "time:day" in query.dimensions:
-        source += (
-            f" JOIN buckets ON {ts_column} >= buckets.start_ms AND {ts_column} < buckets.end_ms"
+def _rollup_dim(query: Query, *, needs_sessions: bool) -> str | None:
+    if query.interval == "hour":
+        return None
+    dims = query.non_time_dimensions
+    leaves = filter_leaves(query.filters)
+    if len(dims) > 1:
+        return None
+    if dims:
+        dim = dims[0]
+        usable = dim in ROLLUP_DIMENSIONS and all(leaf.dimension == dim for leaf in leaves)
+        return dim if usable else None
+    if not query.filters:
+        return ""
+    # Totals filtered to one value of one dimension are that value's rollup row — when the
+    # filter means the same as the dimension on every table read (page filters visits by the
+    # pages viewed, but groups them by entry page; visit-only dimensions count differently).
+    node = query.filters[0]
+    if len(query.filters) != 1 or not isinstance(node, Condition):
+        return None
+    if node.op != "is" or len(node.values) != 1:
+        return None
+    dim = node.dimension
+    if dim not in ROLLUP_DIMENSIONS or dim in SESSION_ONLY or not node.case_sensitive:
+        return None
+    if needs_sessions:
+        scratch = Params()
+        same = filter_sql_target(dim, table="sessions", params=scratch) == dimension_sql(
+            dim, table="sessions", params=scratch
         )
-    where = ["site_id = ?", f"{ts_column} >= ?", f"{ts_column} < ?"]
-    params.extend([query.site_id, start_ms, end_ms])
-    for flt in query.filters:
-        where.append(_filter_sql(flt, column=_DIMENSIONS[flt[1]][side], params=params))
-    sql = f"SELECT {', '.join(select)} FROM {source} WHERE {' AND '.join(where)}"
-    if query.dimensions:
-        sql += " GROUP BY " + ", ".join(f"d{i}" for i in range(len(query.dimensions)))
-    return sql
+        if not same:
+            return None
+    return dim
+
+
+def plan_query(query: Query) -> Plan:
+    """Decide how ``query`` is answered, or raise ``QueryError`` for an impossible combination."""
+    metrics = tuple("visitors" if m == "percentage" else m for m in query.metrics)
+    dims = query.non_time_dimensions
+    session_driven = any(d in SESSION_ONLY for d in dims)
+    event_metrics = tuple(dict.fromkeys(m for m in metrics if m in EVENT_METRICS))
+    session_metrics = tuple(dict.fromkeys(m for m in metrics if m in SESSION_METRICS))
+    scratch = Params()
+    if session_driven:
+        bad = [m for m in event_metrics if m not in SESSION_DRIVEN_PARTS]
+        if bad:
+            raise QueryError(
+                code="invalid_metrics",
+                message=f"metrics: {bad[0]} cannot be broken down by a visit's entry or exit page",
+            )
+        session_metrics, event_metrics = (*event_metrics, *session_metrics), ()
+    else:
+        lacking = [d for d in dims if dimension_sql(d, table="sessions", params=scratch) is None]
+        if session_metrics and lacking:
+            raise QueryError(
+                code="invalid_metrics",
+                message=f"metrics: {session_metrics[0]} cannot be broken down by {lacking[0]}",
+            )
+    needs_sessions = bool(session_metrics)
+    return Plan(
+        session_driven=session_driven,
+        event_metrics=event_metrics,
+        session_metrics=session_metrics,
+        rollup_dim=_rollup_dim(query, needs_sessions=needs_sessions),
+    )
+
+
+def units_cte(name: str, *, units: Units, params: Params) -> str:
+    """The CTE reading the units from ONE JSON parameter: ``i, start_ms, end_ms, t, day``."""
+    payload = json.dumps([list(u) for u in units.units], separators=(",", ":"))
+    return (
+        f"{name} AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, "
+        f"json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, "
+        f"json_extract(value, '$[3]') AS day FROM json_each({params.ref(payload)}))"
+    )
+
+
+def raw_arm(
+    *,
+    table: str,
+    units: str,
+    site: str,
+    dimensions: Sequence[tuple[str, str]],
+    parts: Sequence[str],
+    where: Sequence[str],
+) -> str:
+    """Parts of ``table`` per unit and dimension values: ``u, t, <aliases>, <parts>``.
+
+    ``dimensions`` are (alias, expression) pairs; ``parts`` are names from ``sql.metrics``. The
+    units drive the join (CROSS JOIN fixes the order) so each unit is one index range scan.
+    """
+    ts = _TS[table]
+    sources = EVENT_PARTS if table == "events" else {**SESSION_PARTS, **SESSION_DRIVEN_PARTS}
+    select = ["b.i AS u", "b.t AS t"]
+    select += [f"{expression} AS {alias}" for alias, expression in dimensions]
+    select += [f"{sources[part]} AS {part}" for part in parts]
+    sql = (
+        f"SELECT {', '.join(select)} FROM {units} AS b CROSS JOIN {table} "
+        f"ON {table}.site_id = {site} AND {table}.{ts} >= b.start_ms AND {table}.{ts} < b.end_ms"
+    )
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    return sql + " GROUP BY " + ", ".join(["b.i", *(alias for alias, _ in dimensions)])
+
+
+def _dimension_columns(query: Query, *, table: str, params: Params) -> list[tuple[str, str]]:
+    """(alias, expression) for each non-time dimension; time is the ``t`` column."""
+    out = []
+    for i, name in enumerate(query.dimensions):
+        if name in TIME_DIMENSIONS:
+            continue
+        expression = dimension_sql(name, table=table, params=params)
+        assert expression is not None, "plan_query refuses dimensions a read table lacks"
+        out.append((f"d{i}", expression))
+    return out
+
+
+def _side(
+    query: Query,
+    *,
+    prefix: str,
+    table: str,
+    plan: Plan,
+    bounds: tuple[int, int],
+    site: str,
+    params: Params,
+) -> str:
+    """One side's CTE body: its arms (raw, and rollup when usable) summed into metrics."""
+    metrics = plan.session_metrics if table == "sessions" else plan.event_metrics
+    parts = parts_for(metrics)
+    dims = _dimension_columns(query, table=table, params=params)
+    where = filters_sql(query.filters, table=table, site=site, bounds=bounds, params=params)
+    units = f"{prefix}_units"
+    if plan.rollup_dim is not None:
+        where = [*where, f"b.i NOT IN (SELECT i FROM {prefix}_done)"]
+    arms = [raw_arm(table=table, units=units, site=site, dimensions=dims, parts=parts, where=where)]
+    if plan.rollup_dim is not None:
+        select = ["b.i AS u", "b.t AS t", *(f"r.value AS {alias}" for alias, _ in dims)]
+        select += [f"r.{part} AS {part}" for part in parts]
+        rollup = (
+            f"SELECT {', '.join(select)} FROM {units} AS b JOIN rollup_daily AS r "
+            f"ON r.site_id = {site} AND r.dim = {params.ref(plan.rollup_dim)} AND r.day = b.day "
+            f"WHERE b.i IN (SELECT i FROM {prefix}_done)"
+        )
+        if query.filters:
+            clause = value_filters_sql(query.filters, expression="r.value", params=params)
+            rollup += f" AND {clause}"
+        arms.append(rollup)
+    keys = ["t", *(alias for alias, _ in dims)] if query.dimensions else []
+    finals = [f"{FINALS[m]} AS {m}" for m in metrics]
+    selected = ", ".join([*(keys or ["0 AS t"]), *finals])
+    body = f"SELECT {selected} FROM ({' UNION ALL '.join(arms)})"
+    return body + (f" GROUP BY {', '.join(keys)}" if keys else "")
+
+
+def _period_ctes(
+    query: Query, *, prefix: str, period: tuple[date, date], plan: Plan, params: Params
+) -> list[str]:
+    site = params.ref(query.site_id)
+    units = time_units(*period, tz=query.zone, interval=query.interval)
+    bounds = bounds_ms(*period, tz=query.zone)
+    ctes = [units_cte(f"{prefix}_units", units=units, params=params)]
+    if plan.rollup_dim is not None:
+        ctes.append(
+            f"{prefix}_done AS (SELECT b.i AS i FROM {prefix}_units AS b JOIN rollup_days AS r "
+            f"ON r.site_id = {site} AND r.day = b.day AND r.tz = {params.ref(query.timezone)})"
+        )
+    sides = plan.sides
+    for table in sides:
+        body = _side(
+            query, prefix=prefix, table=table, plan=plan, bounds=bounds, site=site, params=params
+        )
+        name = prefix if len(sides) == 1 else f"{prefix}_{table[0]}"
+        ctes.append(f"{name} AS ({body})")
+    if len(sides) == 2:
+        keys = _join_keys(query)
+        on = " AND ".join(f"s.{k} = e.{k}" for k in keys)
+        columns = [f"e.{k} AS {k}" for k in keys]
+        columns += [f"e.{m} AS {m}" for m in plan.event_metrics]
+        columns += [f"COALESCE(s.{m}, 0) AS {m}" for m in plan.session_metrics]
+        join = f"LEFT JOIN {prefix}_s AS s ON {on}"
+        if not query.dimensions:
+            join = f"CROSS JOIN {prefix}_s AS s"
+        ctes.append(f"{prefix} AS (SELECT {', '.join(columns)} FROM {prefix}_e AS e {join})")
+    return ctes
+
+
+def _join_keys(query: Query) -> list[str]:
+    """The columns two relations of the same query join on: the time bucket and the values."""
+    return ["t", *(f"d{i}" for i, d in enumerate(query.dimensions) if d not in TIME_DIMENSIONS)]
 
 
 def _order_by(query: Query) -> str:
-    dims: dict[str, str] = {d: f"d{i}" for i, d in enumerate(query.dimensions)}
+    dims = {d: f"d{i}" for i, d in enumerate(query.dimensions)}
     if query.order_by:
         terms = [(dims.get(name, name), direction.upper()) for name, direction in query.order_by]
-    elif "time:day" in dims:
-        terms = [(dims["time:day"], "ASC")]
+    elif query.interval is not None:
+        terms = [(dims[d], "ASC") for d in query.dimensions if d in TIME_DIMENSIONS]
     else:
         terms = [(query.metrics[0], "DESC")]
     # Dimension values break ties so the order (and so the golden tests) is deterministic.
@@ -113,50 +289,45 @@ def _order_by(query: Query) -> str:
 
 
 def build_sql(query: Query) -> tuple[str, list[Param]]:
-    """Translate ``query`` into one parameterised SELECT and its parameters.
+    """Translate ``query`` into ONE parameterised SELECT and its parameters.
 
-    Output columns: ``d0``, ``d1``… for the dimensions in order, then one column per metric named
-    after it. Raises ``QueryError`` if the statement would need more than 100 parameters.
+    Raises ``QueryError`` for metric/dimension combinations no table answers, or if the
+    statement would need more than 100 parameters.
     """
-    params: list[Param] = []
-    lines: list[str] = []
-    if "time:day" in query.dimensions:
-        buckets = day_buckets(*query.period, tz=query.zone)
-        lines.append(_BUCKETS_CTE)
-        params.append(json.dumps([list(b) for b in buckets], separators=(",", ":")))
-
-    event_metrics = [m for m in query.metrics if m in _EVENT_METRICS]
-    session_metrics = [m for m in query.metrics if m in _SESSION_METRICS]
-    # Events drive the join: every session's first event is in events, so no dimension value
-    # that sessions have can be missing from the events side.
-    parts = [(alias, ms) for alias, ms in (("e", event_metrics), ("s", session_metrics)) if ms]
-    primary = parts[0][0]
-    dims = [f"{primary}.d{i} AS d{i}" for i in range(len(query.dimensions))]
-    table_of = {m: ("e" if m in _EVENT_METRICS else "s") for m in query.metrics}
-    # The secondary side of a LEFT JOIN may have no row for a dimension value: that means 0.
-    columns = [
-        f"{primary}.{m} AS {m}" if table_of[m] == primary else f"COALESCE(s.{m}, 0) AS {m}"
-        for m in query.metrics
+    plan = plan_query(query)
+    params = Params()
+    ctes = _period_ctes(query, prefix="m", period=query.period, plan=plan, params=params)
+    compare = query.comparison_period
+    if compare is not None:
+        ctes += _period_ctes(query, prefix="c", period=compare, plan=plan, params=params)
+    metric_columns = {m: ("visitors" if m == "percentage" else m) for m in query.metrics}
+    dims = [
+        f"m.t AS d{i}" if d in TIME_DIMENSIONS else f"m.d{i} AS d{i}"
+        for i, d in enumerate(query.dimensions)
     ]
-    lines.append("SELECT " + ", ".join(dims + columns))
-    for n, (alias, ms) in enumerate(parts):
-        sub = f"({_subquery(query, alias=alias, metrics=ms, params=params)}) AS {alias}"
-        if n == 0:
-            lines.append(f"FROM {sub}")
+    columns = dims + [f"m.{col} AS {m}" for m, col in metric_columns.items()]
+    source = "m"
+    if compare is not None:
+        columns += [f"c.{col} AS c_{m}" for m, col in metric_columns.items()]
+        keys = _join_keys(query)
+        if query.non_time_dimensions:
+            source += " LEFT JOIN c ON " + " AND ".join(f"c.{k} = m.{k}" for k in keys)
         elif query.dimensions:
-            width = len(query.dimensions)
-            on = " AND ".join(f"{alias}.d{i} = {primary}.d{i}" for i in range(width))
-            lines.append(f"LEFT JOIN {sub} ON {on}")
+            # Time alone: buckets pair up by position, and a comparison bucket whose main bucket
+            # is empty must still show (a chart's second line), so join every bucket index.
+            source = (
+                "(SELECT t FROM m UNION SELECT t FROM c) AS k LEFT JOIN m ON m.t = k.t "
+                "LEFT JOIN c ON c.t = k.t"
+            )
+            columns[0] = "k.t AS d0"
         else:
-            lines.append(f"CROSS JOIN {sub}")
+            source += " CROSS JOIN c"
+    if query.total_rows:
+        columns.append("COUNT(*) OVER () AS total_rows")
+    lines = ["WITH " + ",\n".join(ctes), f"SELECT {', '.join(columns)}", f"FROM {source}"]
     if query.dimensions:
         lines.append(f"ORDER BY {_order_by(query)}")
-        # A lone time dimension is bounded by its buckets; the limit would cut days off.
-        if query.dimensions != ("time:day",):
-            lines.append(f"LIMIT {int(query.limit)}")
-    if len(params) > MAX_PARAMS:
-        raise QueryError(
-            code="invalid_filters",
-            message=f"filters: the query needs {len(params)} parameters, D1 allows {MAX_PARAMS}",
-        )
-    return "\n".join(lines), params
+        # Time alone is bounded by its buckets; a limit would cut some off.
+        if query.non_time_dimensions:
+            lines.append(f"LIMIT {int(query.limit)} OFFSET {int(query.offset)}")
+    return "\n".join(lines), params.check()

@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from contextlib import closing
 from pathlib import Path
+from typing import ClassVar
 
 from .exceptions import StoreError, StoreUnavailable
 from .store import Param, Row, Statement
@@ -27,6 +28,9 @@ class SqliteStore:
     ``path`` may be a callable returning the path, so locating wrangler's local file (which may
     not exist yet at startup) is deferred to the first query.
     """
+
+    #: Reading a local file is free, so results are not cached (see ``cache.cache_for``).
+    rate_limited: ClassVar[bool] = False
 
     def __init__(self, *, path: Path | Callable[[], Path]) -> None:
         self._path = path

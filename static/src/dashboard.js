@@ -1,13 +1,13 @@
 // The dashboard's only script (bundled with htmx and uPlot; served from 'self', so it runs under
 // CSP script-src 'self'). Data arrives in <script type="application/json"> blocks, never as
-// inline code; everything here re-runs on every HTMX swap through htmx.onLoad.
+// inline code; everything here re-runs on every HTMX swap through htmx.onLoad. The server renders
+// every state; this file only draws (graph, map), names countries and reports loading and errors.
 import htmx from "htmx.org";
 import uPlot from "uplot";
 
 const numberFormat = new Intl.NumberFormat("en");
-const dayFormat = new Intl.DateTimeFormat("en", {
-  weekday: "short", day: "numeric", month: "short", year: "numeric", timeZone: "UTC",
-});
+const regionNames = typeof Intl.DisplayNames === "function" ? new Intl.DisplayNames(["en"], { type: "region" }) : null;
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 function cssVar(name) {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
@@ -18,66 +18,99 @@ function readJson(id) {
   return el ? JSON.parse(el.textContent) : null;
 }
 
-// Labels are the site-local days "YYYY-MM-DD"; plot them at UTC midnight and format them in UTC
-// so the browser's own timezone never shifts a day.
-function dayToSeconds(label) {
-  const [y, m, d] = label.split("-").map(Number);
-  return Date.UTC(y, m - 1, d) / 1000;
+function duration(seconds) {
+  const s = Math.round(seconds);
+  const m = Math.floor(s / 60);
+  const h = Math.floor(m / 60);
+  if (h) return `${h}h ${String(m % 60).padStart(2, "0")}m`;
+  if (m) return `${m}m ${String(s % 60).padStart(2, "0")}s`;
+  return `${s}s`;
+}
+
+function formatValue(metric, v) {
+  if (v == null) return "—";
+  if (metric === "bounce_rate") return `${v}%`;
+  if (metric === "visit_duration") return duration(v);
+  if (metric === "views_per_visit") return Number(v).toFixed(2);
+  return numberFormat.format(v);
+}
+
+// Labels are site-local "YYYY-MM-DD" or "YYYY-MM-DD HH:00:00": shown as written, so the
+// browser's own timezone never shifts a bucket.
+function shortLabel(label, interval) {
+  const [day, time] = label.split(" ");
+  const [y, m, d] = day.split("-").map(Number);
+  if (interval === "hour") return time.slice(0, 5);
+  if (interval === "month") return `${MONTHS[m - 1]} ${y}`;
+  return `${d} ${MONTHS[m - 1]}`;
+}
+
+function longLabel(label, interval) {
+  if (!label) return "";
+  const [day, time] = label.split(" ");
+  const [y, m, d] = day.split("-").map(Number);
+  const date = `${d} ${MONTHS[m - 1]} ${y}`;
+  if (interval === "hour") return `${date}, ${time.slice(0, 5)}`;
+  if (interval === "month") return `${MONTHS[m - 1]} ${y}`;
+  if (interval === "week") return `Week of ${date}`;
+  return date;
 }
 
 function renderChart(el) {
   const data = readJson(el.dataset.chart);
   if (!data) return;
-  const readout = el.parentElement.querySelector("[data-chart-readout]");
-  const xs = data.labels.map(dayToSeconds);
+  const metric = el.dataset.metric || "visitors";
+  const interval = el.dataset.interval || "day";
+  const readout = el.closest(".card").querySelector("[data-chart-readout]");
+  const xs = data.labels.map((_, i) => i);
+  const values = data.series[metric] || [];
+  const previous = data.compare ? data.compare[metric] : null;
   const accent = cssVar("--accent");
   const muted = cssVar("--muted");
   const font = `12px ${cssVar("--font")}`;
   const size = () => ({ width: el.clientWidth, height: el.clientHeight || 260 });
-  const showDay = (i) => {
+  const show = (i) => {
     if (!readout) return;
     if (i == null) { readout.textContent = ""; return; }
-    const n = data.visitors[i];
-    readout.textContent = `${dayFormat.format(xs[i] * 1000)}: ${numberFormat.format(n)} visitor${n === 1 ? "" : "s"}`;
+    let text = `${longLabel(data.labels[i], interval)}: ${formatValue(metric, values[i])}`;
+    if (previous) text += ` · ${longLabel(data.compare_labels[i], interval)}: ${formatValue(metric, previous[i])}`;
+    readout.textContent = text;
   };
+  const series = [
+    {},
+    { label: data.metrics[metric], stroke: accent, width: 2, fill: cssVar("--accent-fill"),
+      points: { show: xs.length <= 31, size: 5, fill: accent } },
+  ];
+  const rows = [xs, values];
+  if (previous) {
+    series.push({ label: "Comparison", stroke: muted, width: 1.5, dash: [6, 4], points: { show: false } });
+    rows.push(previous);
+  }
   const opts = {
     ...size(),
-    tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC"),
     legend: { show: false },
     cursor: { drag: { x: false, y: false }, points: { size: 9, fill: accent } },
-    // A single day (period "day") would otherwise get an axis spanning years: pad it to one day.
     scales: {
-      x: xs.length < 2 ? { time: true, auto: false, range: [xs[0] - 43200, xs[0] + 43200] } : { time: true },
-      y: { range: (_u, _min, max) => [0, Math.max(4, Math.ceil(max * 1.15))] },
+      x: { time: false, range: xs.length < 2 ? [-0.5, 0.5] : [0, xs.length - 1] },
+      y: { range: (_u, _min, max) => [0, Math.max(metric === "views_per_visit" ? 2 : 4, Math.ceil(max * 1.15))] },
     },
     axes: [
       {
-        stroke: muted, font, grid: { show: false }, ticks: { show: false }, space: 60,
-        ...(xs.length < 2
-          ? { splits: () => xs, values: (_u, splits) => splits.map((s) => dayFormat.format(s * 1000)) }
-          : {}),
+        stroke: muted, font, grid: { show: false }, ticks: { show: false }, space: 64,
+        incrs: [1, 2, 3, 4, 6, 7, 12, 14, 24, 28, 30, 60, 91, 182, 365],
+        values: (_u, splits) => splits.map((s) => (Number.isInteger(s) && data.labels[s] ? shortLabel(data.labels[s], interval) : "")),
       },
       {
-        stroke: muted, font, size: 48, ticks: { show: false },
+        stroke: muted, font, size: 56, ticks: { show: false },
         grid: { stroke: cssVar("--grid"), width: 1 },
-        incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 50000, 100000],
-        values: (_u, splits) => splits.map((v) => numberFormat.format(v)),
+        values: (_u, splits) => splits.map((v) => formatValue(metric, v)),
       },
     ],
-    series: [
-      {},
-      {
-        label: "Visitors",
-        stroke: accent,
-        width: 2,
-        fill: cssVar("--accent-fill"),
-        points: { show: xs.length <= 31, size: 5, fill: accent },
-      },
-    ],
-    hooks: { setCursor: [(u) => showDay(u.cursor.idx)] },
+    series,
+    hooks: { setCursor: [(u) => show(u.cursor.idx)] },
   };
   el.replaceChildren();
-  const plot = new uPlot(opts, [xs, data.visitors], el);
+  const plot = new uPlot(opts, rows, el);
   const observer = new ResizeObserver(() => {
     // Swapped out by HTMX: release the chart with its element.
     if (!el.isConnected) { observer.disconnect(); plot.destroy(); return; }
@@ -86,12 +119,94 @@ function renderChart(el) {
   observer.observe(el);
 }
 
+const SVG = "http://www.w3.org/2000/svg";
+let worldPromise = null;
+
+async function renderMap(el) {
+  const data = readJson(el.dataset.map);
+  if (!data || !el.dataset.src) return;
+  worldPromise = worldPromise || fetch(el.dataset.src).then((r) => r.json());
+  const world = await worldPromise;
+  const max = Math.max(1, ...Object.values(data.values));
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("viewBox", world.viewBox);
+  svg.setAttribute("class", "map-svg");
+  for (const [code, d] of Object.entries(world.paths)) {
+    const count = data.values[code] || 0;
+    const path = document.createElementNS(SVG, "path");
+    path.setAttribute("d", d);
+    const title = document.createElementNS(SVG, "title");
+    const name = (regionNames && regionNames.of(code)) || code;
+    title.textContent = `${name}: ${numberFormat.format(count)} visitor${count === 1 ? "" : "s"}`;
+    path.append(title);
+    if (!count) { path.setAttribute("class", "land"); svg.append(path); continue; }
+    // Colour by share of the busiest country, on a square-root scale so small ones still show.
+    path.setAttribute("class", `land level-${Math.min(5, 1 + Math.floor(Math.sqrt(count / max) * 5))}`);
+    const link = document.createElementNS(SVG, "a");
+    const url = data.filter.replace("__VALUE__", encodeURIComponent(code));
+    link.setAttribute("href", url);
+    link.setAttribute("hx-get", url);
+    link.setAttribute("hx-target", "#dashboard");
+    link.setAttribute("hx-swap", "outerHTML");
+    link.setAttribute("hx-push-url", "true");
+    link.setAttribute("aria-label", title.textContent);
+    link.append(path);
+    svg.append(link);
+  }
+  el.replaceChildren(svg);
+  htmx.process(svg);
+}
+
+function nameCountries(root) {
+  if (!regionNames) return;
+  for (const el of root.querySelectorAll("[data-country]")) {
+    const code = el.dataset.country;
+    let name = null;
+    try { name = /^[A-Z]{2}$/.test(code) ? regionNames.of(code) : null; } catch { name = null; }
+    if (name && name !== code) { el.textContent = name; el.title = `${el.title} (${code})`; }
+  }
+}
+
+function closeMenus(except) {
+  for (const menu of document.querySelectorAll("details[data-menu][open]")) {
+    if (menu !== except) menu.open = false;
+  }
+}
+
+function toast(message) {
+  let box = document.getElementById("toast");
+  if (!box) {
+    box = document.createElement("div");
+    box.id = "toast";
+    box.className = "toast";
+    box.setAttribute("role", "alert");
+    document.body.append(box);
+  }
+  box.textContent = message;
+  box.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => { box.hidden = true; }, 6000);
+}
+
+function errorMessage(xhr) {
+  const type = xhr.getResponseHeader("content-type") || "";
+  try {
+    if (type.includes("json")) return JSON.parse(xhr.responseText).message;
+    const doc = new DOMParser().parseFromString(xhr.responseText, "text/html");
+    const text = doc.querySelector(".error-card p");
+    if (text) return text.textContent;
+  } catch { /* fall through */ }
+  return `The server answered ${xhr.status}.`;
+}
+
 function init(root) {
   // Bar widths are set through the CSSOM: CSP forbids style="" attributes in the markup.
   for (const bar of root.querySelectorAll("[data-pct]")) {
     bar.style.width = `${Math.max(0, Math.min(100, Number(bar.dataset.pct) || 0))}%`;
   }
   for (const el of root.querySelectorAll("[data-chart]")) renderChart(el);
+  for (const el of root.querySelectorAll("[data-map]")) renderMap(el).catch(() => el.classList.add("map-failed"));
+  nameCountries(root);
   for (const button of root.querySelectorAll("[data-copy]")) {
     button.addEventListener("click", async () => {
       const source = document.getElementById(button.dataset.copy);
@@ -99,6 +214,30 @@ function init(root) {
       button.textContent = "Copied";
     });
   }
+  for (const menu of root.querySelectorAll("details[data-menu]")) {
+    menu.addEventListener("toggle", () => { if (menu.open) closeMenus(menu); });
+  }
 }
+
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  const open = document.querySelector("details[data-menu][open]");
+  if (open) { open.open = false; open.querySelector("summary").focus(); }
+});
+document.addEventListener("click", (event) => {
+  if (!event.target.closest("details[data-menu]")) closeMenus(null);
+});
+document.addEventListener("htmx:beforeRequest", () => document.documentElement.classList.add("is-loading"));
+document.addEventListener("htmx:afterRequest", () => document.documentElement.classList.remove("is-loading"));
+document.addEventListener("htmx:responseError", (event) => toast(`Could not update: ${errorMessage(event.detail.xhr)}`));
+document.addEventListener("htmx:sendError", () => toast("Could not reach the server. Check the connection and try again."));
+document.addEventListener("htmx:afterSwap", (event) => {
+  // A swap replaces the focused control: keep keyboard users in the region they were working in.
+  if (!document.activeElement || document.activeElement === document.body) {
+    const target = event.detail.target;
+    const region = (target && target.id && document.getElementById(target.id)) || document.getElementById("dashboard");
+    if (region) { region.setAttribute("tabindex", "-1"); region.focus({ preventScroll: true }); }
+  }
+});
 
 htmx.onLoad(init);

@@ -1,37 +1,135 @@
-"""The JSON stats API: query-string parameters → ``Query`` → runner → Plausible v2 shape.
+"""The JSON Stats API, shaped after Plausible's Stats API v2 so a Plausible client works unchanged.
 
-``GET {mount}/api/stats?site=example.com&period=7d&metrics=visitors,pageviews&dimensions=page``.
-``filters`` and ``order_by`` take JSON (``[["is","page",["/"]]]``); ``date_range`` takes either a
-preset or ``YYYY-MM-DD,YYYY-MM-DD``. Bad input answers 400 ``{code, message}``.
+``POST {mount}/api/v2/query`` with a JSON body::
+
+    {"site_id": "example.com", "metrics": ["visitors", "bounce_rate"], "date_range": "7d",
+     "dimensions": ["visit:source"], "filters": [["is", "visit:country", ["DE"]]],
+     "order_by": [["visitors", "desc"]], "pagination": {"limit": 10, "offset": 0},
+     "include": {"comparisons": {"mode": "previous_period"}, "time_labels": true,
+                 "total_rows": true}}
+
+answers ``{"results": [{"dimensions", "metrics", "comparison"?}], "meta", "query"}``. The older
+``GET {mount}/api/stats?site=…&metrics=…`` takes the same fields as query-string parameters. Bad
+input answers 400 ``{code, message}`` naming the field. Authentication and site access are the
+route class's (``guard``): a dashboard session or an API token.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
+from ..auth.principal import STATE_SITE
+from ..cache import cache_for
 from ..exceptions import QueryError
-from ..query import parse_query
-from ..runner import run_query
-from ..sites import get_site
+from ..query import Query, parse_query
+from ..runner import run_queries
+from ..sites import Site, get_site
 from ..store import Store
 
-__all__ = ["make_api_router"]
+__all__ = ["make_api_router", "parse_api_body", "site_stats_start"]
+
+_QUERY_FIELDS = {"metrics", "date_range", "dimensions", "filters", "order_by", "pagination"}
+_INCLUDE = {"comparisons", "time_labels", "total_rows", "imports"}
 
 
-def _json_param(value: str, *, field: str) -> Any:
-    try:
-        return json.loads(value)
-    except ValueError:
-        raise QueryError(code=f"invalid_{field}", message=f"{field}: not valid JSON") from None
+def site_stats_start(site: Site) -> Any:
+    """The site's first local day (where ``all`` begins): the day it was added."""
+    from zoneinfo import ZoneInfo
+
+    return datetime.fromtimestamp(site.created_at / 1000, tz=ZoneInfo(site.timezone)).date()
 
 
-def _query_input(params: dict[str, str]) -> dict[str, Any]:
-    """Translate query-string parameters into ``parse_query`` input."""
+def _comparison(value: Any) -> Any:
+    """Plausible's ``include.comparisons`` → our ``comparison`` field (None when off)."""
+    if value in (None, False):
+        return None
+    if value is True:
+        return "previous_period"
+    if not isinstance(value, Mapping):
+        raise QueryError(
+            code="invalid_include", message="include.comparisons: expected {mode, date_range?}"
+        )
+    mode = value.get("mode")
+    if mode == "custom":
+        return value.get("date_range")
+    if mode in ("previous_period", "year_over_year"):
+        return mode
+    raise QueryError(
+        code="invalid_include",
+        message="include.comparisons.mode: one of previous_period, year_over_year, custom",
+    )
+
+
+def parse_api_body(
+    body: Any, *, site: Site, now: datetime | None = None
+) -> tuple[Query, dict[str, Any]]:
+    """Validate a v2 request body for ``site``; return the ``Query`` and the ``include`` flags."""
+    if not isinstance(body, Mapping):
+        raise QueryError(code="invalid_body", message="body: expected a JSON object")
+    unknown = set(body) - _QUERY_FIELDS - {"site_id", "include", "comparison"}
+    if unknown:
+        name = sorted(unknown)[0]
+        raise QueryError(code=f"invalid_{name}", message=f"{name}: unknown field")
+    include = body.get("include") or {}
+    if not isinstance(include, Mapping) or set(include) - _INCLUDE:
+        raise QueryError(
+            code="invalid_include",
+            message=f"include: expected an object with {', '.join(sorted(_INCLUDE))}",
+        )
+    raw: dict[str, Any] = {k: v for k, v in body.items() if k in _QUERY_FIELDS}
+    raw["site_id"] = site.id
+    comparison = body.get("comparison", _comparison(include.get("comparisons")))
+    if comparison is not None:
+        raw["comparison"] = comparison
+    raw["total_rows"] = bool(include.get("total_rows"))
+    query = parse_query(
+        raw, timezone=site.timezone, now=now, stats_start=site_stats_start(site)
+    )
+    return query, dict(include)
+
+
+def _echo(query: Query, *, site: Site, include: Mapping[str, Any]) -> dict[str, Any]:
+    """The normalised query, as Plausible echoes it back."""
+    dump = query.model_dump(mode="json")
+    first, last = query.period
+    echo: dict[str, Any] = {
+        "site_id": site.domain,
+        "metrics": dump["metrics"],
+        "date_range": [first.isoformat(), last.isoformat()],
+        "dimensions": dump["dimensions"],
+        "filters": dump["filters"],
+        "order_by": dump["order_by"],
+        "include": dict(include),
+        "pagination": {"limit": query.limit, "offset": query.offset},
+    }
+    if query.comparison_period is not None:
+        echo["comparison_date_range"] = [d.isoformat() for d in query.comparison_period]
+    return echo
+
+
+def api_response(
+    result: dict[str, Any], *, query: Query, site: Site, include: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The v2 response body for a runner result (which is left untouched: it may be cached)."""
+    meta = dict(result["meta"])
+    if not include.get("time_labels"):
+        meta.pop("time_labels", None)
+    return {
+        "results": result["results"],
+        "meta": meta,
+        "query": _echo(query, site=site, include=include),
+    }
+
+
+def _legacy_input(params: Mapping[str, str]) -> dict[str, Any]:
+    """Query-string parameters of ``GET /api/stats`` → a v2 body."""
     raw: dict[str, Any] = {}
     date_range = params.get("date_range") or params.get("period") or "30d"
     raw["date_range"] = date_range.split(",") if "," in date_range else date_range
@@ -40,28 +138,53 @@ def _query_input(params: dict[str, str]) -> dict[str, Any]:
         raw["dimensions"] = [d for d in params["dimensions"].split(",") if d]
     for field in ("filters", "order_by"):
         if params.get(field):
-            raw[field] = _json_param(params[field], field=field)
+            try:
+                raw[field] = json.loads(params[field])
+            except ValueError:
+                raise QueryError(
+                    code=f"invalid_{field}", message=f"{field}: not valid JSON"
+                ) from None
     if params.get("limit"):
-        raw["limit"] = params["limit"]
+        raw["pagination"] = {"limit": params["limit"]}
     return raw
 
 
 def make_api_router(*, store: Store, route_class: type[APIRoute]) -> APIRouter:
-    """Return the router serving ``/api/stats``."""
+    """Return the router serving ``/api/v2/query`` and ``/api/stats``."""
     router = APIRouter(route_class=route_class)
+    cache = cache_for(store)
+
+    async def resolve_site(request: Request, domain: str) -> Site:
+        # The route class has usually looked the site up (and checked access) already.
+        site = getattr(request.state, STATE_SITE, None)
+        if isinstance(site, Site) and site.domain == domain:
+            return site
+        found = await get_site(store, domain=domain) if domain else None
+        if found is None:
+            raise QueryError(code="invalid_site_id", message=f"site_id: no site {domain!r}")
+        return found
+
+    async def answer(request: Request, body: Any) -> Response:
+        domain = body.get("site_id") if isinstance(body, Mapping) else None
+        if not isinstance(domain, str) or not domain:
+            raise QueryError(code="invalid_site_id", message="site_id: the site's domain")
+        site = await resolve_site(request, domain)
+        query, include = parse_api_body(body, site=site)
+        (result,) = await run_queries(store, [query], cache=cache)
+        return JSONResponse(api_response(result, query=query, site=site, include=include))
+
+    @router.post("/api/v2/query", name="analytics_941_api_v2_query")
+    async def query_v2(request: Request) -> Response:
+        try:
+            body = json.loads(await request.body() or b"null")
+        except ValueError:
+            raise QueryError(code="invalid_body", message="body: not valid JSON") from None
+        return await answer(request, body)
 
     @router.get("/api/stats", name="analytics_941_api_stats")
     async def stats(request: Request) -> Response:
         params = dict(request.query_params)
-        domain = params.get("site", "")
-        if not domain:
-            raise QueryError(code="invalid_site_id", message="site: the site's domain is required")
-        site = await get_site(store, domain=domain)
-        if site is None:
-            body = {"code": "site_not_found", "message": f"site: no site {domain!r} is tracked"}
-            return JSONResponse(body, status_code=404)
-        query = parse_query({**_query_input(params), "site_id": site.id}, timezone=site.timezone)
-        result = await run_query(store, query)
-        return JSONResponse(result, headers={"Cache-Control": "no-store"})
+        body = {**_legacy_input(params), "site_id": params.get("site", "")}
+        return await answer(request, body)
 
     return router

@@ -1,24 +1,47 @@
-"""The HTML pages: the site list and a site's overview (full page, or an HTMX partial)."""
+"""The HTML pages: the site list, a site's dashboard (whole page or HTMX partial), one panel,
+a report's details view and the CSV export.
+
+Thin handlers: the URL becomes a ``DashboardState``, the state becomes queries (``dashboard``,
+``csv_export``), results become template context. Access checks are the route class's
+(``guard``), which also looks the site up (``request.state``).
+"""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
+from ..auth.principal import STATE_PRINCIPAL, STATE_SITE, Principal
+from ..cache import cache_for
 from ..exceptions import QueryError
-from ..periods import Preset
+from ..periods import PRESETS
 from ..settings import Settings
-from ..sites import get_site, list_sites
+from ..sites import Site, get_site, list_sites
 from ..store import Store
-from .overview import PERIODS, load_overview
+from .csv_export import build_export
+from .dashboard import DIMENSION_LABELS, OP_LABELS, load_dashboard, load_panel, load_report
+from .formatting import register_filters
+from .reports import PANELS, REPORTS
+from .state import CHART_METRICS, INTERVALS, PERIOD_LABELS, DashboardState
 
-__all__ = ["DEFAULT_PERIOD", "make_pages_router"]
+__all__ = ["make_pages_router"]
 
-DEFAULT_PERIOD: Preset = "30d"
+DETAILS_PAGE = 100
+MAX_DETAILS_ROWS = 2000
+METRIC_LABELS = {
+    **CHART_METRICS,
+    "time_on_page": "Time on page",
+    "scroll_depth": "Scroll depth",
+    "events": "Events",
+    "visitors": "Visitors",
+    "visits": "Visits",
+}
 
 
 def _is_partial(request: Request) -> bool:
@@ -29,6 +52,43 @@ def _is_partial(request: Request) -> bool:
     )
 
 
+def _intervals(first: date, last: date) -> list[str]:
+    days = (last - first).days + 1
+    allowed = [("hour", days <= 31), ("day", True), ("week", days >= 14), ("month", days >= 45)]
+    return [name for name, ok in allowed if ok and name in INTERVALS]
+
+
+def dashboard_links(state: DashboardState, base: str, first: date, last: date) -> dict[str, Any]:
+    """Every URL the dashboard's controls point at, each a whole state."""
+    compare_labels = [("off", "No comparison"), ("previous_period", "Previous period"),
+                      ("year_over_year", "Year over year")]
+    keep = [(k, v) for k, v in state.params() if k not in ("period", "from", "to")]
+    return {
+        "period_links": [
+            (key, PERIOD_LABELS[key], state.url(base, period=key, interval=None))
+            for key in PRESETS
+        ],
+        "compare_links": [
+            (key, label, state.url(base, compare=None if key == "off" else key))
+            for key, label in compare_labels
+        ],
+        "metric_urls": {m: state.url(base, metric=m) for m in CHART_METRICS},
+        "interval_links": [
+            (key, key.capitalize(), state.url(base, interval=key))
+            for key in _intervals(first, last)
+        ],
+        "clear_url": state.url(base, filters=()),
+        "keep_params": [(k, v) for k, v in keep if k != "interval"],
+        "panel_urls": {
+            panel.key: {
+                tab: state.with_tab(panel.key, tab).url(f"{base}/panel/{panel.key}")
+                for tab, _label, _report in panel.tabs
+            }
+            for panel in PANELS
+        },
+    }
+
+
 def make_pages_router(
     *,
     store: Store,
@@ -37,8 +97,10 @@ def make_pages_router(
     route_class: type[APIRoute],
     assets: dict[str, str],
 ) -> APIRouter:
-    """Return the router serving ``/`` (site list) and ``/{domain}`` (overview)."""
+    """Return the router serving the site list and every page of a site's dashboard."""
     router = APIRouter(route_class=route_class)
+    cache = cache_for(store)
+    register_filters(templates.env)
 
     def page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
         static = {
@@ -50,36 +112,140 @@ def make_pages_router(
             request, f"analytics_941/{name}", {**base, **context}, status_code=status
         )
 
+    async def site_of(request: Request, domain: str) -> Site | None:
+        # The route class has looked the site up and checked access; reuse it (one query less).
+        site = getattr(request.state, STATE_SITE, None)
+        if isinstance(site, Site) and site.domain == domain:
+            return site
+        return await get_site(store, domain=domain)
+
+    def not_found(request: Request, domain: str) -> Response:
+        missing = {"title": "Site not found", "message": f"No site {domain!r} is tracked."}
+        return page(request, "error.html", missing, status=404)
+
+    def state_of(request: Request) -> DashboardState:
+        return DashboardState.from_params(request.query_params.multi_items())
+
     @router.get("/", name="analytics_941_sites")
     async def sites_page(request: Request) -> Response:
         sites = await list_sites(store)
+        # Only the sites the caller may see (the route class put the caller on the request).
+        principal = getattr(request.state, STATE_PRINCIPAL, None)
+        if isinstance(principal, Principal):
+            sites = principal.visible(sites)
         if len(sites) == 1:
             url = request.url_for("analytics_941_overview", domain=sites[0].domain)
             return RedirectResponse(str(url.path), status_code=303)
         return page(request, "sites.html", {"sites": sites})
 
+    @router.get("/{domain}/export", name="analytics_941_export")
+    async def export(request: Request, domain: str) -> Response:
+        site = await site_of(request, domain)
+        if site is None:
+            return not_found(request, domain)
+        filename, body = await build_export(store, site=site, state=state_of(request), cache=cache)
+        return Response(
+            body,
+            media_type="application/zip",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+
+    @router.get("/{domain}/panel/{panel_key}", name="analytics_941_panel")
+    async def panel(request: Request, domain: str, panel_key: str) -> Response:
+        site = await site_of(request, domain)
+        if site is None:
+            return not_found(request, domain)
+        if panel_key not in {p.key for p in PANELS}:
+            raise QueryError(code="invalid_panel", message=f"panel: no panel {panel_key!r}")
+        state = state_of(request)
+        base = str(request.url_for("analytics_941_overview", domain=domain).path)
+        spec = next(p for p in PANELS if p.key == panel_key)
+        view = await load_panel(store, site=site, state=state, panel=spec, base=base, cache=cache)
+        context = {
+            "site": site,
+            "panel": view,
+            "panel_urls": {
+                panel_key: {
+                    tab: state.with_tab(panel_key, tab).url(f"{base}/panel/{panel_key}")
+                    for tab, _label, _report in spec.tabs
+                }
+            },
+        }
+        response = page(request, "_panel.html", context)
+        response.headers["Vary"] = "HX-Request"
+        return response
+
+    @router.get("/{domain}/details/{report_key}", name="analytics_941_details")
+    async def details(request: Request, domain: str, report_key: str) -> Response:
+        site = await site_of(request, domain)
+        if site is None:
+            return not_found(request, domain)
+        report = REPORTS.get(report_key)
+        if report is None:
+            raise QueryError(code="invalid_report", message=f"report: no report {report_key!r}")
+        state = state_of(request)
+        search = request.query_params.get("q", "").strip()[:200]
+        try:
+            limit = int(request.query_params.get("limit", DETAILS_PAGE))
+        except ValueError:
+            raise QueryError(code="invalid_limit", message="limit: a whole number") from None
+        limit = max(1, min(limit, MAX_DETAILS_ROWS))
+        base = str(request.url_for("analytics_941_overview", domain=domain).path)
+        rows, total, query = await load_report(
+            store, site=site, state=state, report=report, base=base, limit=limit,
+            search=search, cache=cache,
+        )
+        details_path = f"{base}/details/{report.key}"
+        extra = [("q", search)] if search else []
+        more = None
+        if total > len(rows) and limit < MAX_DETAILS_ROWS:
+            pairs = [*state.params(), *extra, ("limit", str(limit + DETAILS_PAGE))]
+            more = f"{details_path}?{urlencode(pairs)}"
+        first, last = query.period
+        label = PERIOD_LABELS.get(state.period) or f"{first.isoformat()} \u2013 {last.isoformat()}"
+        context = {
+            "site": site,
+            "report": report,
+            "rows": rows,
+            "total_rows": total,
+            "compared": query.comparison is not None,
+            "metric_labels": METRIC_LABELS,
+            "period_label": label,
+            "filters": [
+                (DIMENSION_LABELS.get(d, d), OP_LABELS[o], v) for o, d, v in state.filters
+            ],
+            "back_url": state.url(base),
+            "details_url": details_path,
+            "keep_params": state.params(),
+            "search": search,
+            "more_url": more,
+        }
+        template = "_details_table.html" if _is_partial(request) else "details.html"
+        response = page(request, template, context)
+        response.headers["Vary"] = "HX-Request"
+        return response
+
     @router.get("/{domain}", name="analytics_941_overview")
     async def overview_page(request: Request, domain: str) -> Response:
-        period = request.query_params.get("period", DEFAULT_PERIOD)
-        if period not in PERIODS:
-            allowed = ", ".join(PERIODS)
-            raise QueryError(code="invalid_date_range", message=f"period must be one of {allowed}")
-        site = await get_site(store, domain=domain)
+        site = await site_of(request, domain)
         if site is None:
-            missing = {"title": "Site not found", "message": f"No site {domain!r} is tracked."}
-            return page(request, "error.html", missing, status=404)
-        overview = await load_overview(store, site=site, period=period)
+            return not_found(request, domain)
+        state = state_of(request)
+        base = str(request.url_for("analytics_941_overview", domain=domain).path)
+        dashboard = await load_dashboard(store, site=site, state=state, base=base, cache=cache)
         context: dict[str, Any] = {
             "site": site,
-            "overview": overview,
-            "periods": PERIODS,
-            "overview_url": str(request.url_for("analytics_941_overview", domain=domain).path),
+            "dashboard": dashboard,
+            "base_url": base,
+            "export_url": state.url(f"{base}/export"),
+            "shared": False,
             "snippet": (
                 f'<script defer data-domain="{site.domain}" '
                 f'src="{settings.collector_url}/script.js"></script>'
             ),
+            **dashboard_links(state, base, dashboard.first, dashboard.last),
         }
-        template = "_overview.html" if _is_partial(request) else "overview.html"
+        template = "_dashboard.html" if _is_partial(request) else "dashboard.html"
         response = page(request, template, context)
         response.headers["Vary"] = "HX-Request"
         return response

@@ -1,0 +1,153 @@
+"""Query speed of the dashboard's panels at 1 M and 10 M events, and the dashboard's first-load
+weight.
+
+For each dataset (bench/datagen.py, cached under .bench/ and reused while its parameters and the
+day match), every query of one dashboard view — top stats, graph, and the four panels — runs
+several times for 30 days and 12 months, unfiltered and filtered (a country filter: panels other
+than Locations then read raw events; a page filter: visit metrics then read raw too). Printed:
+p50 / p95 per panel and the worst p95 of each group against the targets (panels ≤ 50 ms p95 at
+10 M; any filtered raw query ≤ 500 ms). The statements are exactly the builder's.
+
+    python bench/run.py query            # 1 M and 10 M (the 10 M file takes ~20 min once)
+    BENCH_QUERY_SIZES=1000000 python bench/run.py query
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import sqlite3
+import statistics
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bench.datagen import ROOT, SITE_ID, TIMEZONE, generate
+from bench.report import figure
+
+CACHE = ROOT / ".bench"
+RUNS = int(os.environ.get("BENCH_QUERY_RUNS", "7"))
+PANEL_TARGET_MS = 50.0
+FILTERED_RAW_TARGET_MS = 500.0
+
+
+def dataset(events: int) -> tuple[Path, datetime]:
+    """The SQLite file with ``events`` events (generated once a day), and the "now" it is for."""
+    CACHE.mkdir(exist_ok=True)
+    path = CACHE / f"query-{events}.sqlite"
+    meta = path.with_suffix(".json")
+    today = datetime.now(ZoneInfo(TIMEZONE)).date()
+    if not (path.exists() and meta.exists() and json.loads(meta.read_text()) == {
+        "events": events, "today": today.isoformat()
+    }):
+        print(f"  generating {events:,} events into {path} …", flush=True)
+        figures = generate(path, events=events, days=366, today=today)
+        print(f"  generated in {figures['load_s']:.0f} s, rolled up in "
+              f"{figures.get('rollup_s', 0):.0f} s", flush=True)
+        meta.write_text(json.dumps({"events": events, "today": today.isoformat()}))
+    noon = datetime.combine(today, datetime.min.time(), tzinfo=ZoneInfo(TIMEZONE))
+    return path, (noon + timedelta(hours=12)).astimezone(UTC)
+
+
+def view_statements(period: str, filters: list[Any], now: datetime) -> dict[str, Any]:
+    """The statements of one dashboard view, by panel, through the real loader's queries."""
+    from analytics_941.query import parse_query
+    from analytics_941.runner import statements_for
+    from analytics_941.sites import Site
+    from analytics_941.web.dashboard import TOP_METRICS, panel_query
+    from analytics_941.web.reports import PANELS
+    from analytics_941.web.state import CHART_METRICS, DashboardState
+
+    site = Site(id=SITE_ID, domain="bench.example", name="Bench", domains=(), timezone=TIMEZONE,
+                created_at=0)
+    params = [("period", period)] + [("f", f) for f in filters]
+    state = DashboardState.from_params(params)
+    base = {"site_id": SITE_ID, "date_range": period, "filters": state.query_filters()}
+    interval = "day" if period == "30d" else "month"
+    queries = {
+        "top stats": parse_query({**base, "metrics": list(TOP_METRICS)}, timezone=TIMEZONE,
+                                 now=now),
+        "graph": parse_query({**base, "metrics": list(CHART_METRICS),
+                              "dimensions": [f"time:{interval}"]}, timezone=TIMEZONE, now=now),
+    }
+    for panel in PANELS:
+        queries[panel.key] = panel_query(site, state, panel, now=now)
+    return {name: (q, statements_for(q)) for name, q in queries.items()}
+
+
+def timed(conn: sqlite3.Connection, statements: list[Any]) -> float:
+    started = time.perf_counter()
+    for sql, params in statements:
+        conn.execute(sql, params).fetchall()
+    return (time.perf_counter() - started) * 1000
+
+
+def bench_size(events: int) -> None:
+    from analytics_941.sql_builder import plan_query
+
+    path, now = dataset(events)
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    label = f"{events // 1_000_000}M"
+    for period in ("30d", "12mo"):
+        for name, filters in (("unfiltered", []), ("country=DE", ["is,country,DE"]),
+                              ("page=/", ["is,page,/"])):
+            worst_rollup = worst_raw = 0.0
+            for panel, (query, statements) in view_statements(period, filters, now).items():
+                timed(conn, statements)  # warm the page cache
+                samples = sorted(timed(conn, statements) for _ in range(RUNS))
+                p50 = statistics.median(samples)
+                p95 = samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))]
+                raw = plan_query(query).rollup_dim is None
+                path_name = "raw" if raw else "rollup"
+                figure(f"{label} {period} {name} {panel} p50 ({path_name})", p50, "ms")
+                figure(f"{label} {period} {name} {panel} p95 ({path_name})", p95, "ms")
+                if raw:
+                    worst_raw = max(worst_raw, p95)
+                else:
+                    worst_rollup = max(worst_rollup, p95)
+            target = PANEL_TARGET_MS if events >= 10_000_000 else None
+            if worst_rollup:
+                figure(f"{label} {period} {name} worst rollup panel p95", worst_rollup, "ms",
+                       target=target)
+            if worst_raw:
+                figure(f"{label} {period} {name} worst raw panel p95", worst_raw, "ms",
+                       target=FILTERED_RAW_TARGET_MS if filters else target)
+    conn.close()
+
+
+def bench_first_load() -> None:
+    """Bytes a first dashboard view transfers, gzip: HTML + CSS + JS (+ the map outlines)."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from auth_support import signed_in_client
+    from fastapi import FastAPI
+
+    from analytics_941 import Settings, setup_analytics
+
+    path, _now = dataset(200_000) if os.environ.get("BENCH_FIRST_LOAD_DB") is None else (
+        Path(os.environ["BENCH_FIRST_LOAD_DB"]), None)
+    copy = CACHE / "first-load.sqlite"
+    copy.write_bytes(path.read_bytes())
+    app = FastAPI()
+    setup_analytics(app, Settings(sqlite_path=copy, project_dir=CACHE))
+    client = signed_in_client(app, copy)
+    html = client.get("/admin/analytics/bench.example").content
+    manifest = json.loads((ROOT / "static/dist/manifest.json").read_text())
+    sizes = {"html": len(gzip.compress(html, 6))}
+    for key in ("dashboard.js", "dashboard.css", "auth.js", "auth.css", "world.json"):
+        if key in manifest:
+            sizes[key] = len(gzip.compress((ROOT / "static/dist" / manifest[key]).read_bytes(), 6))
+    for key, size in sizes.items():
+        figure(f"first load {key} (gzip)", size / 1024, "KB")
+    figure("dashboard first load, total (gzip)", sum(sizes.values()) / 1024, "KB", target=60)
+
+
+def bench_query() -> None:
+    """Print query and first-load figures."""
+    sizes = [int(s) for s in os.environ.get("BENCH_QUERY_SIZES", "1000000,10000000").split(",")]
+    for events in sizes:
+        bench_size(events)
+    bench_first_load()

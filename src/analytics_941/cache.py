@@ -1,0 +1,87 @@
+"""A small in-process cache of query results, so a dashboard view costs few D1 requests.
+
+Cloudflare allows 1,200 REST requests per 5 minutes per API token. A result is kept for a short
+time when its period reaches today (its numbers still move) and for long when the period is
+closed (they change only through late events, which are rare). Keys are the whole ``Query``
+value, which pins "today": a new day is a new key.
+"""
+
+from __future__ import annotations
+
+import time
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from .query import Query
+
+__all__ = ["CLOSED_TTL_S", "OPEN_TTL_S", "ResultCache", "cache_for"]
+
+OPEN_TTL_S = 30.0
+CLOSED_TTL_S = 3600.0
+
+
+class ResultCache:
+    """Query → result shape, least recently used first out, with a TTL per entry."""
+
+    def __init__(
+        self,
+        *,
+        max_entries: int = 512,
+        open_ttl_s: float = OPEN_TTL_S,
+        closed_ttl_s: float = CLOSED_TTL_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._entries: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
+        self._max = max_entries
+        self._open_ttl = open_ttl_s
+        self._closed_ttl = closed_ttl_s
+        self._clock = clock
+
+    @staticmethod
+    def key(query: Query) -> str:
+        """The cache key of ``query``: its canonical JSON."""
+        return query.model_dump_json()
+
+    def get(self, query: Query) -> dict[str, Any] | None:
+        """The cached result of ``query``, or None when absent or expired."""
+        key = self.key(query)
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        expires, value = entry
+        if expires <= self._clock():
+            del self._entries[key]
+            return None
+        self._entries.move_to_end(key)
+        return value
+
+    def put(self, query: Query, result: dict[str, Any]) -> None:
+        """Keep ``result`` for ``query``, for a short time if its period reaches today."""
+        ttl = self._open_ttl if query.includes_today() else self._closed_ttl
+        self._entries[self.key(query)] = (self._clock() + ttl, result)
+        self._entries.move_to_end(self.key(query))
+        while len(self._entries) > self._max:
+            self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget everything."""
+        self._entries.clear()
+
+
+_CACHES: weakref.WeakKeyDictionary[Any, ResultCache] = weakref.WeakKeyDictionary()
+
+
+def cache_for(store: object) -> ResultCache | None:
+    """The one cache shared by every route reading ``store`` (created on first use).
+
+    Only a store that declares itself ``rate_limited`` (D1 over HTTP) gets one: a local SQLite
+    file costs nothing to read, and a cache there would only hide fresh events for its TTL.
+    """
+    if not getattr(store, "rate_limited", False):
+        return None
+    cache = _CACHES.get(store)
+    if cache is None:
+        cache = _CACHES[store] = ResultCache()
+    return cache

@@ -1,0 +1,219 @@
+"""Daily rollups: the statements that compute one site-local day, and the job that runs them.
+
+The statements are made by the SQL builder's own per-unit arms (``sql_builder.raw_arm``) with the
+same dimension expressions and metric parts a raw query uses, so a rolled-up day holds exactly
+the parts a raw query would aggregate for it: rollup and raw paths give identical numbers by
+construction (and ``tests/test_rollups.py`` checks it).
+
+The Worker's cron runs the same statements: ``scripts/gen_rollup_sql.py`` writes them into
+``worker/src/rollup/statements.ts``, and a test fails when that file is stale. ``refresh_rollups``
+is the Python twin of the cron's loop, used by the bench and the tests (and usable from a host's
+own scheduler when the data lives in a local SQLite file).
+
+Late rows: triggers on ``events`` and ``sessions`` (migration 0003) mark the row's quarter-hour
+in ``rollup_dirty`` and drop its day from ``rollup_days``, so readers use raw events for that day
+until it is recomputed here.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from .periods import bounds_ms
+from .sql.columns import ROLLUP_DIMENSIONS, SESSION_ONLY, dimension_sql
+from .sql.metrics import EVENT_PARTS, PARTS, SESSION_DRIVEN_PARTS, SESSION_PARTS
+from .sql.params import Params
+from .sql_builder import raw_arm
+from .store import Param, Statement, Store
+
+__all__ = [
+    "ROLLUP_PARAMS",
+    "RollupStatement",
+    "day_params",
+    "refresh_rollups",
+    "rollup_day",
+    "rollup_statements",
+]
+
+SLOT_MS = 900_000
+# A day is rolled up once it ended this long ago: visits still running at midnight and late
+# engagement reports have landed by then (a later one only sends the day back to raw reads).
+GRACE_MS = 3_600_000
+# The named parameters every statement draws from, in ?N order.
+ROLLUP_PARAMS = ("site_id", "units", "day", "tz", "computed_at", "start_ms", "end_ms")
+
+
+@dataclass(frozen=True, kw_only=True)
+class RollupStatement:
+    """One statement of a day's recompute and the names of its parameters (``?1``…``?N``)."""
+
+    sql: str
+    params: tuple[str, ...]
+
+
+def _insert_sql(dim: str) -> str:
+    """One dimension's rows of a day (D1 caps compound SELECTs, so one statement each)."""
+    params = Params()
+    refs = {name: params.ref(f"<{name}>") for name in ROLLUP_PARAMS}
+    site = refs["site_id"]
+    arms: list[str] = []
+    tables = []
+    if dim not in SESSION_ONLY:
+        tables.append(("events", list(EVENT_PARTS)))
+    if not dim or dimension_sql(dim, table="sessions", params=params) is not None:
+        extra = list(SESSION_DRIVEN_PARTS) if dim in SESSION_ONLY else []
+        tables.append(("sessions", [*extra, *SESSION_PARTS]))
+    for table, parts in tables:
+        expression = dimension_sql(dim, table=table, params=params) if dim else None
+        dims = [("v", expression)] if expression else []
+        inner = raw_arm(
+            table=table, units="units", site=site, dimensions=dims, parts=parts, where=[]
+        )
+        columns = [f"'{dim}' AS dim", "v AS value" if dims else "'' AS value"]
+        columns += [part if part in parts else f"0 AS {part}" for part in PARTS]
+        arms.append(f"SELECT {', '.join(columns)} FROM ({inner})")
+    sums = ", ".join(f"COALESCE(SUM({part}), 0)" for part in PARTS)
+    return (
+        f"WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, "
+        f"json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, "
+        f"json_extract(value, '$[3]') AS day FROM json_each({refs['units']}))\n"
+        f"INSERT INTO rollup_daily (site_id, dim, day, value, {', '.join(PARTS)})\n"
+        f"SELECT {site}, dim, {refs['day']}, value, {sums}\n"
+        f"FROM ({' UNION ALL '.join(arms)})\n"
+        f"GROUP BY dim, value"
+    )
+
+
+def rollup_statements() -> list[RollupStatement]:
+    """The statements recomputing one day, to run in ONE batch (one transaction).
+
+    Parameters by name: ``site_id``, ``units`` (JSON ``[[start_ms, end_ms, 0, day]]``), ``day``
+    (``YYYY-MM-DD``), ``tz``, ``computed_at`` (ms), ``start_ms``, ``end_ms``. Deleting the dirty
+    marks in the same transaction as the recompute is what makes a concurrent late write safe:
+    it lands before (and is counted) or after (and marks the day again).
+    """
+    return [
+        RollupStatement(
+            sql="DELETE FROM rollup_daily WHERE site_id = ?1 AND day = ?3",
+            params=ROLLUP_PARAMS[:3],
+        ),
+        *(
+            RollupStatement(sql=_insert_sql(dim), params=ROLLUP_PARAMS[:3])
+            for dim in ("", *ROLLUP_DIMENSIONS)
+        ),
+        RollupStatement(
+            sql=(
+                "INSERT OR REPLACE INTO rollup_days "
+                "(site_id, day, tz, start_ms, end_ms, computed_at) "
+                "VALUES (?1, ?3, ?4, ?6, ?7, ?5)"
+            ),
+            params=ROLLUP_PARAMS,
+        ),
+        RollupStatement(
+            sql=(
+                "DELETE FROM rollup_dirty WHERE site_id = ?1 "
+                f"AND slot >= CAST(?6 AS INTEGER) / {SLOT_MS} "
+                f"AND slot < CAST(?7 AS INTEGER) / {SLOT_MS}"
+            ),
+            params=ROLLUP_PARAMS,
+        ),
+    ]
+
+
+def day_params(*, site_id: str, day: date, tz: ZoneInfo, now_ms: int) -> dict[str, Param]:
+    """The named parameters for recomputing ``day`` of ``site_id`` in ``tz``."""
+    start, end = bounds_ms(day, day, tz=tz)
+    return {
+        "site_id": site_id,
+        "units": json.dumps([[start, end, 0, day.isoformat()]], separators=(",", ":")),
+        "day": day.isoformat(),
+        "tz": str(tz.key),
+        "computed_at": now_ms,
+        "start_ms": start,
+        "end_ms": end,
+    }
+
+
+async def rollup_day(store: Store, *, site_id: str, day: date, tz: ZoneInfo, now_ms: int) -> None:
+    """Recompute one day's rollups in one batch."""
+    values = day_params(site_id=site_id, day=day, tz=tz, now_ms=now_ms)
+    await store.batch(
+        [(s.sql, [values[name] for name in s.params]) for s in rollup_statements()]
+    )
+
+
+# Sites whose timezone changed: their days were cut at other midnights. Mark each old day's first
+# quarter-hour dirty (it lies in exactly one new day) and stop serving the old rollups.
+_RETIME: list[Statement] = [
+    (
+        "INSERT OR IGNORE INTO rollup_dirty (site_id, slot) "
+        f"SELECT r.site_id, r.start_ms / {SLOT_MS} FROM rollup_days AS r "
+        "JOIN sites AS s ON s.id = r.site_id WHERE r.tz != s.timezone",
+        [],
+    ),
+    (
+        "DELETE FROM rollup_days "
+        "WHERE tz != (SELECT timezone FROM sites WHERE sites.id = rollup_days.site_id)",
+        [],
+    ),
+]
+
+
+async def refresh_rollups(
+    store: Store, *, now_ms: int, max_days: int = 64, grace_ms: int = GRACE_MS
+) -> list[tuple[str, date]]:
+    """Recompute the closed days with dirty marks (oldest first, at most ``max_days``).
+
+    Returns the (site id, day) pairs recomputed. What the Worker's cron does on D1.
+    """
+    await store.batch(_RETIME)
+    rows = await store.execute(
+        "SELECT d.site_id AS site_id, d.slot AS slot, s.timezone AS tz FROM rollup_dirty AS d "
+        "JOIN sites AS s ON s.id = d.site_id WHERE d.slot < ? ORDER BY d.slot LIMIT 20000",
+        [(now_ms - grace_ms) // SLOT_MS],
+    )
+    todo: dict[tuple[str, date], ZoneInfo] = {}
+    for row in rows:
+        tz = ZoneInfo(str(row["tz"]))
+        day = datetime.fromtimestamp(int(row["slot"]) * SLOT_MS / 1000, tz=tz).date()
+        _start, end = bounds_ms(day, day, tz=tz)
+        if end + grace_ms <= now_ms:
+            todo.setdefault((str(row["site_id"]), day), tz)
+    done = sorted(todo, key=lambda key: key[1])[:max_days]
+    for site_id, day in done:
+        await rollup_day(store, site_id=site_id, day=day, tz=todo[(site_id, day)], now_ms=now_ms)
+    return done
+
+
+def days_between(first: date, last: date) -> list[date]:
+    """Every date from ``first`` to ``last`` inclusive."""
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def typescript_module() -> str:
+    """``worker/src/rollup/statements.ts``: the statements above for the Worker's cron.
+
+    Generated (``python scripts/gen_rollup_statements.py``) so the cron runs exactly the SQL the
+    Python side tests; ``tests/test_rollups.py`` fails when the file is stale.
+    """
+    statements = [{"sql": s.sql, "params": list(s.params)} for s in rollup_statements()]
+    retime = [sql for sql, _params in _RETIME]
+    return (
+        "// GENERATED by scripts/gen_rollup_statements.py from src/analytics_941/rollups.py: do\n"
+        "// not edit. The statements recomputing one site-local day of rollups, made by the\n"
+        "// Python SQL builder's own arms so rollups and raw reads agree exactly.\n\n"
+        "/** A statement and the names of its parameters, in ?1..?N order. */\n"
+        "export interface RollupStatement {\n  sql: string;\n  params: RollupParam[];\n}\n\n"
+        f"export type RollupParam = {' | '.join(json.dumps(p) for p in ROLLUP_PARAMS)};\n\n"
+        f"/** Quarter-hour slots of rollup_dirty, in ms. */\nexport const SLOT_MS = {SLOT_MS};\n"
+        f"/** How long after its end a day is rolled up, in ms. */\n"
+        f"export const GRACE_MS = {GRACE_MS};\n\n"
+        "/** Recompute one day: run in ONE batch (one transaction). */\n"
+        "export const ROLLUP_STATEMENTS: RollupStatement[] = "
+        f"{json.dumps(statements, indent=2)};\n\n"
+        "/** Retire rollups of sites whose timezone changed (marking their days dirty). */\n"
+        f"export const RETIME_STATEMENTS: string[] = {json.dumps(retime, indent=2)};\n"
+    )

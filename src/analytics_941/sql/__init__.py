@@ -1,0 +1,3 @@
+"""The pieces the one SQL builder (``sql_builder``) is made of: the identifier allowlist
+(``columns``), bound parameters (``params``), filter clauses (``where``) and metric aggregates
+(``metrics``). Nothing outside ``sql_builder`` and ``rollups`` assembles SQL from them."""

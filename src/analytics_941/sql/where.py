@@ -1,0 +1,145 @@
+"""Filter trees → WHERE clauses: one branch per operator, an explicit refusal for anything else.
+
+Every value list is ONE bound JSON parameter read with ``json_each``, so a filter costs one
+parameter however many values it carries (D1 allows 100 per statement). A condition on a column
+the table lacks becomes a subquery on the other table, matched by session id:
+
+* on ``events``, a visit-level condition (``entry_page``…) keeps events of matching visits;
+* on ``sessions``, an event-level condition (``page``, ``event:name``, properties) keeps visits
+  with at least one matching event.
+
+The subqueries are bounded by the period, widened by a day on the side where a visit may start
+before (or its events run after) the period's edge.
+"""
+
+from __future__ import annotations
+
+import json
+
+from ..exceptions import QueryError
+from ..filters import Condition, FilterNode, Negation
+from .columns import filter_sql_target
+from .params import Params
+
+__all__ = ["filters_sql", "glob_pattern"]
+
+DAY_MS = 86_400_000
+
+
+def glob_pattern(pattern: str) -> str:
+    """Translate a wildcard pattern (``*`` = anything) into a GLOB pattern matching literally."""
+    out = []
+    for char in pattern:
+        if char == "[":
+            out.append("[[]")
+        elif char == "?":
+            out.append("[?]")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def _ascii_lower(text: str) -> str:
+    # SQLite's lower() folds ASCII only; fold the values the same way so both sides agree.
+    return "".join(c.lower() if c.isascii() else c for c in text)
+
+
+def _condition_sql(cond: Condition, *, expression: str, params: Params) -> str:
+    values = list(cond.values)
+    if not cond.case_sensitive:
+        expression = f"lower({expression})"
+        values = [_ascii_lower(v) for v in values]
+    if cond.op in ("matches", "matches_not"):
+        values = [glob_pattern(v) for v in values]
+    ref = params.ref(json.dumps(values, ensure_ascii=False, separators=(",", ":")))
+    if cond.op == "is":
+        return f"{expression} IN (SELECT value FROM json_each({ref}))"
+    if cond.op == "is_not":
+        return f"{expression} NOT IN (SELECT value FROM json_each({ref}))"
+    # instr() is case-sensitive and needs no LIKE escaping of % and _ in the value.
+    if cond.op == "contains":
+        return f"EXISTS (SELECT 1 FROM json_each({ref}) WHERE instr({expression}, value) > 0)"
+    if cond.op == "contains_not":
+        return f"NOT EXISTS (SELECT 1 FROM json_each({ref}) WHERE instr({expression}, value) > 0)"
+    if cond.op == "matches":
+        return f"EXISTS (SELECT 1 FROM json_each({ref}) WHERE {expression} GLOB value)"
+    if cond.op == "matches_not":
+        return f"NOT EXISTS (SELECT 1 FROM json_each({ref}) WHERE {expression} GLOB value)"
+    raise QueryError(code="invalid_filters", message=f"filters: unknown operator {cond.op!r}")
+
+
+def _leaf_sql(
+    cond: Condition, *, table: str, site: str, bounds: tuple[int, int], params: Params
+) -> str:
+    expression = filter_sql_target(cond.dimension, table=table, params=params)
+    if expression is not None:
+        return _condition_sql(cond, expression=expression, params=params)
+    other = "sessions" if table == "events" else "events"
+    inner = filter_sql_target(cond.dimension, table=other, params=params)
+    if inner is None:
+        raise QueryError(
+            code="invalid_filters", message=f"filters: cannot filter on {cond.dimension!r}"
+        )
+    test = _condition_sql(cond, expression=inner, params=params)
+    start, end = bounds
+    if table == "events":
+        lo, hi = params.ref(start - DAY_MS), params.ref(end)
+        return (
+            f"session_id IN (SELECT id FROM sessions WHERE site_id = {site} "
+            f"AND started_at >= {lo} AND started_at < {hi} AND {test})"
+        )
+    lo, hi = params.ref(start), params.ref(end + DAY_MS)
+    return (
+        f"id IN (SELECT session_id FROM events WHERE site_id = {site} "
+        f"AND ts >= {lo} AND ts < {hi} AND {test})"
+    )
+
+
+def _node_sql(
+    node: FilterNode, *, table: str, site: str, bounds: tuple[int, int], params: Params
+) -> str:
+    if isinstance(node, Condition):
+        return _leaf_sql(node, table=table, site=site, bounds=bounds, params=params)
+    if isinstance(node, Negation):
+        inner = _node_sql(node.child, table=table, site=site, bounds=bounds, params=params)
+        return f"NOT ({inner})"
+    joiner = " AND " if node.op == "and" else " OR "
+    parts = [
+        _node_sql(child, table=table, site=site, bounds=bounds, params=params)
+        for child in node.children
+    ]
+    return "(" + joiner.join(parts) + ")"
+
+
+def filters_sql(
+    nodes: tuple[FilterNode, ...],
+    *,
+    table: str,
+    site: str,
+    bounds: tuple[int, int],
+    params: Params,
+) -> list[str]:
+    """One clause per top-level filter (they are ANDed) for ``table``.
+
+    ``site`` is the site id's placeholder; ``bounds`` the period in UTC ms, for subqueries.
+    """
+    return [
+        _node_sql(node, table=table, site=site, bounds=bounds, params=params) for node in nodes
+    ]
+
+
+def value_filters_sql(nodes: tuple[FilterNode, ...], *, expression: str, params: Params) -> str:
+    """The filters as one clause on a single value column (a rollup row's ``value``).
+
+    Only valid when every condition is on the dimension that column holds (the builder checks).
+    """
+
+    def walk(node: FilterNode) -> str:
+        if isinstance(node, Condition):
+            return _condition_sql(node, expression=expression, params=params)
+        if isinstance(node, Negation):
+            return f"NOT ({walk(node.child)})"
+        joiner = " AND " if node.op == "and" else " OR "
+        return "(" + joiner.join(walk(child) for child in node.children) + ")"
+
+    return " AND ".join(walk(node) for node in nodes)

@@ -1,0 +1,94 @@
+"""The CSV export: a zip with one CSV per report, for the dashboard's current period and filters.
+
+Every value a visitor can influence (paths, referrers, UTM tags, event names) is untrusted: a
+cell that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab
+or a carriage return) is prefixed with an apostrophe, OWASP's advice against CSV injection.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from ..cache import ResultCache
+from ..query import parse_query
+from ..runner import run_queries
+from ..sites import Site
+from ..store import Store
+from .api import site_stats_start
+from .reports import CSV_REPORTS, REPORTS
+from .state import CHART_METRICS, DashboardState, default_interval
+
+__all__ = ["CSV_ROW_LIMIT", "build_export", "export_filename", "safe_cell"]
+
+CSV_ROW_LIMIT = 10_000
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """``value`` as a spreadsheet will not execute it; numbers pass through untouched."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _csv(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows([safe_cell(cell) for cell in row] for row in rows)
+    return out.getvalue().encode("utf-8")
+
+
+def export_filename(site: Site, first: Any, last: Any) -> str:
+    """``example.com 2026-03-01 2026-03-31.zip``-like, filesystem-safe."""
+    return f"{site.domain}-{first.isoformat()}-{last.isoformat()}.zip"
+
+
+async def build_export(
+    store: Store,
+    *,
+    site: Site,
+    state: DashboardState,
+    cache: ResultCache | None = None,
+    now: datetime | None = None,
+) -> tuple[str, bytes]:
+    """Run every report in one batch and return ``(file name, zip bytes)``."""
+    base: dict[str, Any] = {"site_id": site.id, "date_range": state.date_range}
+    if state.filters:
+        base["filters"] = state.query_filters()
+    start = site_stats_start(site)
+
+    def parse(spec: dict[str, Any]) -> Any:
+        return parse_query({**base, **spec}, timezone=site.timezone, now=now, stats_start=start)
+
+    probe = parse({"metrics": ["visitors"]})
+    first, last = probe.period
+    interval = state.interval or default_interval(state.period, (last - first).days + 1)
+    if interval == "hour" and (last - first).days >= 31:
+        interval = "day"
+    queries = [parse({"metrics": list(CHART_METRICS), "dimensions": [f"time:{interval}"]})]
+    queries += [
+        parse({"metrics": list(REPORTS[key].metrics), "dimensions": [REPORTS[key].dimension],
+               "pagination": {"limit": CSV_ROW_LIMIT}})
+        for key in CSV_REPORTS
+    ]
+    results = await run_queries(store, queries, cache=cache)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        series = results[0]
+        archive.writestr(
+            "timeseries.csv",
+            _csv(["date", *CHART_METRICS],
+                 [[*r["dimensions"], *r["metrics"]] for r in series["results"]]),
+        )
+        for key, result in zip(CSV_REPORTS, results[1:], strict=True):
+            report = REPORTS[key]
+            rows = [[*r["dimensions"], *r["metrics"]] for r in result["results"]]
+            header = [report.dimension.replace("event:", ""), *report.metrics]
+            archive.writestr(f"{key}.csv", _csv(header, rows))
+    return export_filename(site, first, last), buffer.getvalue()

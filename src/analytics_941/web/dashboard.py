@@ -1,0 +1,298 @@
+"""The data behind the dashboard: which queries a view runs and how results become its parts.
+
+A whole view — top stats, graph and the four panels, each with its comparison — is ONE call to
+``run_queries``: one D1 request (none when cached). Every number goes through the same
+``Query`` → builder → runner path as the JSON API and the CSV export.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from ..cache import ResultCache
+from ..query import Query, parse_query
+from ..runner import run_queries
+from ..sites import Site
+from ..store import Store
+from .api import site_stats_start
+from .reports import PANELS, REPORTS, Panel, Report
+from .state import CHART_METRICS, PERIOD_LABELS, DashboardState, default_interval
+
+__all__ = [
+    "PANEL_ROWS",
+    "Dashboard",
+    "PanelView",
+    "Row",
+    "Stat",
+    "load_dashboard",
+    "load_panel",
+    "load_report",
+    "panel_query",
+    "report_query",
+]
+
+PANEL_ROWS = 9
+MAP_ROWS = 250
+TOP_METRICS = tuple(CHART_METRICS)
+DIMENSION_LABELS = {r.dimension: r.label for r in REPORTS.values()} | {"page": "Page"}
+OP_LABELS = {
+    "is": "is", "is_not": "is not", "contains": "contains", "contains_not": "does not contain",
+    "matches": "matches", "matches_not": "does not match",
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Stat:
+    """One top stat: value, comparison value and change (percent, or points for rates)."""
+
+    key: str
+    label: str
+    value: float
+    previous: float | None
+    change: float | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Row:
+    """One row of a report: its value, metrics, bar width and the URL adding it as a filter."""
+
+    name: str
+    metrics: dict[str, Any]
+    pct: int
+    filter_url: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PanelView:
+    """A panel as shown: its tabs (key, label, URL, active), the active report and rows."""
+
+    key: str
+    title: str
+    tab: str
+    tabs: list[tuple[str, str, str, bool]]
+    report: Report
+    rows: list[Row]
+    details_url: str
+    filter_template: str = ""
+
+    @property
+    def map_values(self) -> dict[str, Any]:
+        """Country code → visitors, for the map."""
+        return {row.name: row.metrics.get("visitors", 0) for row in self.rows}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Dashboard:
+    """Everything the dashboard template shows."""
+
+    site: Site
+    state: DashboardState
+    first: date
+    last: date
+    compare_first: date | None
+    compare_last: date | None
+    interval: str
+    stats: list[Stat]
+    chart: dict[str, Any]
+    panels: list[PanelView]
+    filters: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        """True when the period has no visitors at all (and so needs the install hint)."""
+        return all(s.value == 0 for s in self.stats if s.key in ("visitors", "pageviews"))
+
+    @property
+    def period_label(self) -> str:
+        """"Last 30 days", or the custom range."""
+        if self.state.period == "custom":
+            return f"{self.first.isoformat()} \u2013 {self.last.isoformat()}"
+        return PERIOD_LABELS.get(self.state.period, self.state.period)
+
+
+def _base_spec(site: Site, state: DashboardState) -> dict[str, Any]:
+    spec: dict[str, Any] = {"site_id": site.id, "date_range": state.date_range}
+    if state.filters:
+        spec["filters"] = state.query_filters()
+    if state.compare:
+        spec["comparison"] = state.compare
+    return spec
+
+
+def _parse(site: Site, spec: dict[str, Any], now: datetime | None) -> Query:
+    return parse_query(spec, timezone=site.timezone, now=now, stats_start=site_stats_start(site))
+
+
+def report_query(
+    site: Site,
+    state: DashboardState,
+    report: Report,
+    *,
+    limit: int,
+    offset: int = 0,
+    search: str = "",
+    metrics: tuple[str, ...] | None = None,
+    compare: bool = True,
+    now: datetime | None = None,
+) -> Query:
+    """The query of ``report`` under ``state`` (``search`` narrows it to values containing it)."""
+    spec = _base_spec(site, state)
+    if not compare:
+        spec.pop("comparison", None)
+    if search:
+        flt = ["contains", report.dimension, [search], {"case_sensitive": False}]
+        spec["filters"] = [*spec.get("filters", []), flt]
+    spec |= {
+        "metrics": list(metrics or report.metrics),
+        "dimensions": [report.dimension],
+        "pagination": {"limit": limit, "offset": offset},
+        "total_rows": True,
+    }
+    return _parse(site, spec, now)
+
+
+def _rows(result: dict[str, Any], query: Query, *, state: DashboardState, base: str,
+          dimension: str) -> list[Row]:
+    rows = []
+    top = max((r["metrics"][0] for r in result["results"]), default=0) or 1
+    for item in result["results"]:
+        name = str(item["dimensions"][0])
+        values = dict(zip(query.metrics, item["metrics"], strict=True))
+        rows.append(Row(
+            name=name,
+            metrics=values,
+            pct=round(100 * item["metrics"][0] / top),
+            filter_url=state.with_filter("is", dimension, name).url(base),
+        ))
+    return rows
+
+
+def _chart(result: dict[str, Any], query: Query) -> dict[str, Any]:
+    labels = result["meta"].get("time_labels", [])
+    series = {m: [r["metrics"][i] for r in result["results"]] for i, m in enumerate(query.metrics)}
+    chart: dict[str, Any] = {"labels": labels, "series": series, "metrics": CHART_METRICS}
+    if query.comparison is not None:
+        chart["compare_labels"] = [r["comparison"]["dimensions"][0] for r in result["results"]]
+        chart["compare"] = {
+            m: [r["comparison"]["metrics"][i] for r in result["results"]]
+            for i, m in enumerate(query.metrics)
+        }
+    return chart
+
+
+def panel_query(
+    site: Site, state: DashboardState, panel: Panel, *, now: datetime | None = None
+) -> Query:
+    """The query of the tab ``panel`` shows (visitors; every country for the map)."""
+    tab = state.tab(panel.key)
+    report = REPORTS[panel.report_of(tab)]
+    limit = MAP_ROWS if tab == "map" else PANEL_ROWS
+    return report_query(
+        site, state, report, limit=limit, metrics=("visitors",), compare=False, now=now
+    )
+
+
+def _panel_view(
+    panel: Panel, query: Query, result: dict[str, Any], *, state: DashboardState, base: str
+) -> PanelView:
+    tab = state.tab(panel.key)
+    report = REPORTS[panel.report_of(tab)]
+    return PanelView(
+        key=panel.key, title=panel.title, tab=tab,
+        tabs=[(key, label, state.with_tab(panel.key, key).url(base), key == tab)
+              for key, label, _r in panel.tabs],
+        report=report,
+        rows=_rows(result, query, state=state, base=base, dimension=report.dimension),
+        details_url=state.url(f"{base}/details/{report.key}"),
+        # The map's countries link to this URL with the code in place of the marker.
+        filter_template=state.with_filter("is", report.dimension, "__VALUE__").url(base),
+    )
+
+
+async def load_panel(
+    store: Store,
+    *,
+    site: Site,
+    state: DashboardState,
+    panel: Panel,
+    base: str,
+    cache: ResultCache | None = None,
+    now: datetime | None = None,
+) -> PanelView:
+    """One panel alone (a tab switch): one query."""
+    query = panel_query(site, state, panel, now=now)
+    (result,) = await run_queries(store, [query], cache=cache)
+    return _panel_view(panel, query, result, state=state, base=base)
+
+
+async def load_dashboard(
+    store: Store,
+    *,
+    site: Site,
+    state: DashboardState,
+    base: str,
+    cache: ResultCache | None = None,
+    now: datetime | None = None,
+) -> Dashboard:
+    """Run a whole view's queries in one batch and shape them for the template."""
+    spec = _base_spec(site, state)
+    totals = _parse(site, {**spec, "metrics": list(TOP_METRICS)}, now)
+    first, last = totals.period
+    interval = state.interval or default_interval(state.period, (last - first).days + 1)
+    if interval == "hour" and (last - first).days >= 31:
+        interval = "day"
+    chart = _parse(
+        site, {**spec, "metrics": list(CHART_METRICS), "dimensions": [f"time:{interval}"]}, now
+    )
+    reports = [panel_query(site, state, panel, now=now) for panel in PANELS]
+    results = await run_queries(store, [totals, chart, *reports], cache=cache)
+    (total_row,) = results[0]["results"]
+    stats = []
+    for i, metric in enumerate(TOP_METRICS):
+        comparison = total_row.get("comparison")
+        stats.append(Stat(
+            key=metric, label=CHART_METRICS[metric], value=total_row["metrics"][i],
+            previous=comparison["metrics"][i] if comparison else None,
+            change=comparison["change"][i] if comparison else None,
+        ))
+    panels = [
+        _panel_view(panel, query, result, state=state, base=base)
+        for panel, query, result in zip(PANELS, reports, results[2:], strict=True)
+    ]
+    compare = totals.comparison_period
+    filters = [
+        {"label": DIMENSION_LABELS.get(dim, dim), "op": OP_LABELS[op], "value": value,
+         "remove_url": state.without_filter(i).url(base)}
+        for i, (op, dim, value) in enumerate(state.filters)
+    ]
+    return Dashboard(
+        site=site, state=state, first=first, last=last,
+        compare_first=compare[0] if compare else None,
+        compare_last=compare[1] if compare else None,
+        interval=interval, stats=stats, chart=_chart(results[1], chart), panels=panels,
+        filters=filters,
+    )
+
+
+async def load_report(
+    store: Store,
+    *,
+    site: Site,
+    state: DashboardState,
+    report: Report,
+    base: str,
+    limit: int,
+    search: str = "",
+    cache: ResultCache | None = None,
+    now: datetime | None = None,
+) -> tuple[list[Row], int, Query]:
+    """One report's rows (for the details view): rows, total row count, and the query."""
+    query = report_query(site, state, report, limit=limit, search=search, now=now)
+    (result,) = await run_queries(store, [query], cache=cache)
+    rows = _rows(result, query, state=state, base=base, dimension=report.dimension)
+    if query.comparison is not None:
+        for row, item in zip(rows, result["results"], strict=True):
+            row.metrics["change"] = item["comparison"]["change"][0]
+    return rows, int(result["meta"].get("total_rows", len(rows))), query

@@ -1,0 +1,195 @@
+"""The dashboard's whole state, carried in the URL so every view can be bookmarked and shared.
+
+``?period=30d`` (a preset, or ``custom`` with ``from`` and ``to``), ``compare=previous_period`` or
+``year_over_year``, ``metric=visitors`` (the graph), ``interval=day``, one ``f=op,dimension,value``
+per filter (the value may contain commas), and one ``<panel>=<tab>`` per panel. Parsing is
+strict: a bad value is a ``QueryError`` naming the parameter, shown as a 400 page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+from ..exceptions import QueryError
+from ..periods import PRESETS
+from ..query import canonical_dimension
+from .reports import PANELS
+
+__all__ = [
+    "CHART_METRICS",
+    "DEFAULT_PERIOD",
+    "FILTER_OPS",
+    "INTERVALS",
+    "PERIOD_LABELS",
+    "DashboardState",
+    "default_interval",
+]
+
+DEFAULT_PERIOD = "30d"
+PERIOD_LABELS: dict[str, str] = {
+    "day": "Today",
+    "7d": "Last 7 days",
+    "28d": "Last 28 days",
+    "30d": "Last 30 days",
+    "91d": "Last 91 days",
+    "month": "Month to date",
+    "6mo": "Last 6 months",
+    "12mo": "Last 12 months",
+    "year": "Year to date",
+    "all": "All time",
+}
+CHART_METRICS: dict[str, str] = {
+    "visitors": "Unique visitors",
+    "visits": "Total visits",
+    "pageviews": "Pageviews",
+    "views_per_visit": "Views per visit",
+    "bounce_rate": "Bounce rate",
+    "visit_duration": "Visit duration",
+}
+INTERVALS = ("hour", "day", "week", "month")
+FILTER_OPS = ("is", "is_not", "contains", "contains_not", "matches", "matches_not")
+COMPARES = ("previous_period", "year_over_year")
+MAX_URL_FILTERS = 10
+
+
+def default_interval(period: str, days: int) -> str:
+    """The graph's interval when the URL names none: hours for a day, months past ~3 months."""
+    if days <= 1:
+        return "hour"
+    return "month" if days > 92 else "day"
+
+
+def _error(name: str, message: str) -> QueryError:
+    return QueryError(code=f"invalid_{name}", message=f"{name}: {message}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DashboardState:
+    """What the dashboard shows; ``url()`` writes it back into a query string."""
+
+    period: str = DEFAULT_PERIOD
+    date_from: date | None = None
+    date_to: date | None = None
+    compare: str | None = None
+    metric: str = "visitors"
+    interval: str | None = None
+    filters: tuple[tuple[str, str, str], ...] = ()
+    tabs: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_params(cls, params: Iterable[tuple[str, str]]) -> DashboardState:
+        """Parse query-string pairs (repeated ``f`` allowed); raise ``QueryError`` on bad ones."""
+        single: dict[str, str] = {}
+        filters: list[tuple[str, str, str]] = []
+        for key, value in params:
+            if key == "f":
+                filters.append(cls._parse_filter(value))
+            else:
+                single[key] = value
+        if len(filters) > MAX_URL_FILTERS:
+            raise _error("f", f"at most {MAX_URL_FILTERS} filters")
+        period = single.get("period", DEFAULT_PERIOD)
+        date_from = date_to = None
+        if period == "custom":
+            try:
+                date_from = date.fromisoformat(single.get("from", ""))
+                date_to = date.fromisoformat(single.get("to", ""))
+            except ValueError:
+                raise _error("period", "a custom range needs from and to as YYYY-MM-DD") from None
+            if date_from > date_to:
+                date_from, date_to = date_to, date_from
+        elif period not in PRESETS:
+            raise _error("period", f"one of {', '.join(PRESETS)} or custom")
+        compare = single.get("compare") or None
+        if compare in ("off", "none"):
+            compare = None
+        if compare is not None and compare not in COMPARES:
+            raise _error("compare", f"one of {', '.join(COMPARES)} or off")
+        metric = single.get("metric", "visitors")
+        if metric not in CHART_METRICS:
+            raise _error("metric", f"one of {', '.join(CHART_METRICS)}")
+        interval = single.get("interval") or None
+        if interval is not None and interval not in INTERVALS:
+            raise _error("interval", f"one of {', '.join(INTERVALS)}")
+        tabs: dict[str, str] = {}
+        for panel in PANELS:
+            tab = single.get(panel.key)
+            if tab is not None:
+                if tab not in {key for key, _label, _report in panel.tabs}:
+                    raise _error(panel.key, f"unknown tab {tab!r}")
+                tabs[panel.key] = tab
+        return cls(
+            period=period, date_from=date_from, date_to=date_to, compare=compare,
+            metric=metric, interval=interval, filters=tuple(filters), tabs=tabs,
+        )
+
+    @staticmethod
+    def _parse_filter(value: str) -> tuple[str, str, str]:
+        parts = value.split(",", 2)
+        if len(parts) != 3 or parts[0] not in FILTER_OPS:
+            raise _error("f", "expected op,dimension,value with op one of " + ", ".join(FILTER_OPS))
+        op, dimension, text = parts
+        try:
+            dimension = canonical_dimension(dimension)
+        except ValueError as exc:
+            raise _error("f", str(exc)) from None
+        if dimension.startswith("time:") or not text or len(text) > 2000:
+            raise _error("f", "a filter needs a dimension and a value")
+        return op, dimension, text
+
+    @property
+    def date_range(self) -> Any:
+        """The ``date_range`` for ``parse_query``: a preset or ``[from, to]``."""
+        if self.period == "custom" and self.date_from and self.date_to:
+            return [self.date_from.isoformat(), self.date_to.isoformat()]
+        return self.period
+
+    def query_filters(self) -> list[list[Any]]:
+        """The filters in the query's wire form."""
+        return [[op, dimension, [value]] for op, dimension, value in self.filters]
+
+    def tab(self, panel: str) -> str:
+        """The tab a panel shows."""
+        return self.tabs.get(panel) or next(p.default_tab for p in PANELS if p.key == panel)
+
+    def params(self) -> list[tuple[str, str]]:
+        """The state as query-string pairs, defaults left out (short, stable URLs)."""
+        pairs: list[tuple[str, str]] = []
+        if self.period != DEFAULT_PERIOD:
+            pairs.append(("period", self.period))
+        if self.period == "custom" and self.date_from and self.date_to:
+            pairs += [("from", self.date_from.isoformat()), ("to", self.date_to.isoformat())]
+        if self.compare:
+            pairs.append(("compare", self.compare))
+        if self.metric != "visitors":
+            pairs.append(("metric", self.metric))
+        if self.interval:
+            pairs.append(("interval", self.interval))
+        pairs += [("f", f"{op},{dim},{value}") for op, dim, value in self.filters]
+        for panel in PANELS:
+            if panel.key in self.tabs and self.tabs[panel.key] != panel.default_tab:
+                pairs.append((panel.key, self.tabs[panel.key]))
+        return pairs
+
+    def url(self, base: str, **changes: Any) -> str:
+        """``base`` with this state (after ``changes``) as its query string."""
+        state = replace(self, **changes) if changes else self
+        query = urlencode(state.params())
+        return f"{base}?{query}" if query else base
+
+    def with_filter(self, op: str, dimension: str, value: str) -> DashboardState:
+        """This state plus a filter (replacing one on the same dimension with the same op)."""
+        kept = tuple(f for f in self.filters if (f[0], f[1]) != (op, dimension))
+        return replace(self, filters=(*kept, (op, dimension, value)))
+
+    def without_filter(self, index: int) -> DashboardState:
+        """This state less the ``index``-th filter."""
+        return replace(self, filters=self.filters[:index] + self.filters[index + 1 :])
+
+    def with_tab(self, panel: str, tab: str) -> DashboardState:
+        """This state showing ``tab`` in ``panel``."""
+        return replace(self, tabs={**self.tabs, panel: tab})

@@ -1,0 +1,9 @@
+WITH m_units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2)),
+m_done AS (SELECT b.i AS i FROM m_units AS b JOIN rollup_days AS r ON r.site_id = ?1 AND r.day = b.day AND r.tz = ?3),
+m AS (SELECT t, COALESCE(SUM(visitors), 0) AS visitors FROM (SELECT b.i AS u, b.t AS t, COUNT(DISTINCT visitor_id) AS visitors FROM m_units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms WHERE b.i NOT IN (SELECT i FROM m_done) GROUP BY b.i UNION ALL SELECT b.i AS u, b.t AS t, r.visitors AS visitors FROM m_units AS b JOIN rollup_daily AS r ON r.site_id = ?1 AND r.dim = ?4 AND r.day = b.day WHERE b.i IN (SELECT i FROM m_done)) GROUP BY t),
+c_units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?5)),
+c_done AS (SELECT b.i AS i FROM c_units AS b JOIN rollup_days AS r ON r.site_id = ?1 AND r.day = b.day AND r.tz = ?3),
+c AS (SELECT t, COALESCE(SUM(visitors), 0) AS visitors FROM (SELECT b.i AS u, b.t AS t, COUNT(DISTINCT visitor_id) AS visitors FROM c_units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms WHERE b.i NOT IN (SELECT i FROM c_done) GROUP BY b.i UNION ALL SELECT b.i AS u, b.t AS t, r.visitors AS visitors FROM c_units AS b JOIN rollup_daily AS r ON r.site_id = ?1 AND r.dim = ?4 AND r.day = b.day WHERE b.i IN (SELECT i FROM c_done)) GROUP BY t)
+SELECT k.t AS d0, m.visitors AS visitors, c.visitors AS c_visitors
+FROM (SELECT t FROM m UNION SELECT t FROM c) AS k LEFT JOIN m ON m.t = k.t LEFT JOIN c ON c.t = k.t
+ORDER BY d0 ASC

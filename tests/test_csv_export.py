@@ -1,0 +1,86 @@
+"""The CSV export: one CSV per report in a zip, honouring period and filters, and cells that a
+spreadsheet would run as formulas neutralised."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sqlite3
+import zipfile
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from auth_support import signed_in_client
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from seeding import seed
+
+from analytics_941 import Settings, setup_analytics
+from analytics_941.web.csv_export import safe_cell
+from analytics_941.web.reports import CSV_REPORTS
+
+TZ = "Europe/Berlin"
+BASE = "/admin/analytics/example.com"
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> TestClient:
+    db = seed(tmp_path / "d1.sqlite", today=datetime.now(ZoneInfo(TZ)).date(), timezone=TZ)
+    with sqlite3.connect(db) as conn:
+        # A hostile visitor-controlled value: a page path that is a spreadsheet formula.
+        conn.execute("UPDATE events SET pathname = '=HYPERLINK(\"http://evil\")' "
+                     "WHERE pathname = '/pricing'")
+        conn.execute("UPDATE events SET source = '@SUM(A1)' WHERE source = 'news.ycombinator.com'")
+    conn.close()
+    app = FastAPI()
+    setup_analytics(app, Settings(sqlite_path=db, project_dir=tmp_path))
+    return signed_in_client(app, db)
+
+
+def read(response_bytes: bytes) -> dict[str, list[list[str]]]:
+    with zipfile.ZipFile(io.BytesIO(response_bytes)) as archive:
+        return {
+            name.removesuffix(".csv"): list(csv.reader(io.StringIO(archive.read(name).decode())))
+            for name in archive.namelist()
+        }
+
+
+def test_a_zip_with_one_csv_per_report(client: TestClient) -> None:
+    response = client.get(f"{BASE}/export?period=7d")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/zip"
+    assert "attachment" in response.headers["content-disposition"]
+    files = read(response.content)
+    assert set(files) == {"timeseries", *CSV_REPORTS}
+    assert files["timeseries"][0][:3] == ["date", "visitors", "visits"]
+    assert len(files["timeseries"]) == 8  # header + 7 days
+    assert files["pages"][0] == ["page", "visitors", "pageviews", "bounce_rate", "time_on_page",
+                                 "scroll_depth"]
+    assert files["pages"][1][:3] == ["/", "4", "5"]
+    assert files["events"][1:] == [["pageview", "5", "8"], ["signup", "1", "1"]]
+
+
+def test_formula_cells_are_neutralised(client: TestClient) -> None:
+    files = read(client.get(f"{BASE}/export?period=7d").content)
+    pages = [row[0] for row in files["pages"][1:]]
+    assert "'=HYPERLINK(\"http://evil\")" in pages
+    assert "'@SUM(A1)" in [row[0] for row in files["sources"][1:]]
+    assert all(not cell.startswith(("=", "+", "-", "@")) for f in files.values()
+               for row in f for cell in row)
+
+
+def test_filters_and_range_are_honoured(client: TestClient) -> None:
+    files = read(client.get(f"{BASE}/export?period=day&f=is,country,US").content)
+    assert len(files["timeseries"]) in (24, 25, 26)  # an hourly series for one day (+ header)
+    assert [row[0] for row in files["countries"][1:]] == ["US"]
+
+
+@pytest.mark.parametrize(
+    ("value", "safe"),
+    [("=1+1", "'=1+1"), ("+1", "'+1"), ("-1", "'-1"), ("@x", "'@x"), ("\tx", "'\tx"),
+     ("\rx", "'\rx"), ("/ok", "/ok"), (-5, -5), (3.5, 3.5)],
+)
+def test_safe_cell(value: object, safe: object) -> None:
+    assert safe_cell(value) == safe

@@ -1,0 +1,158 @@
+"""The dashboard: URL state, filters from rows, chips, comparison, panels, details, and the
+number of D1 requests a view costs. Assertions are on template context, not on markup."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from auth_support import signed_in_client
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from pytest_httpx import HTTPXMock
+from seeding import HOSTILE_PATH, seed
+from test_api import D1_URL, d1_emulator
+
+from analytics_941 import D1HttpStore, Settings, setup_analytics
+from analytics_941.cache import ResultCache
+from analytics_941.sites import get_site
+from analytics_941.sqlite_store import SqliteStore
+from analytics_941.web.dashboard import load_dashboard
+from analytics_941.web.state import DashboardState
+
+TZ = "Europe/Berlin"
+MOUNT = "/admin/analytics"
+BASE = f"{MOUNT}/example.com"
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return seed(tmp_path / "d1.sqlite", today=datetime.now(ZoneInfo(TZ)).date(), timezone=TZ)
+
+
+@pytest.fixture
+def client(db: Path, tmp_path: Path) -> TestClient:
+    app = FastAPI()
+    setup_analytics(app, Settings(sqlite_path=db, project_dir=tmp_path))
+    return signed_in_client(app, db)
+
+
+def context(response: Any) -> dict[str, Any]:
+    assert response.status_code == 200, response.text[:500]
+    return response.context  # type: ignore[no-any-return]
+
+
+def stats(ctx: dict[str, Any]) -> dict[str, Any]:
+    return {s.key: s for s in ctx["dashboard"].stats}
+
+
+def test_a_row_adds_a_filter_and_a_chip_removes_it(client: TestClient) -> None:
+    ctx = context(client.get(f"{BASE}?period=7d"))
+    pages = next(p for p in ctx["dashboard"].panels if p.key == "pages")
+    row = next(r for r in pages.rows if r.name == "/pricing")
+    assert row.filter_url == f"{BASE}?period=7d&f=is%2Cpage%2C%2Fpricing"
+    filtered = context(client.get(row.filter_url))
+    assert stats(filtered)["visitors"].value == 2
+    (chip,) = filtered["dashboard"].filters
+    assert (chip["label"], chip["op"], chip["value"]) == ("Page", "is", "/pricing")
+    assert chip["remove_url"] == f"{BASE}?period=7d"
+    assert stats(context(client.get(chip["remove_url"])))["visitors"].value == 5
+
+
+def test_comparison_and_period_links_keep_the_rest_of_the_state(client: TestClient) -> None:
+    url = f"{BASE}?period=7d&compare=previous_period&f=is,country,US&metric=bounce_rate"
+    ctx = context(client.get(url))
+    visitors = stats(ctx)["visitors"]
+    assert visitors.previous is not None and visitors.value == 3
+    assert ctx["dashboard"].compare_first is not None
+    assert "compare" in ctx["dashboard"].chart and ctx["dashboard"].state.metric == "bounce_rate"
+    links = {key: link for key, _label, link in ctx["period_links"]}
+    assert links["28d"] == (
+        f"{BASE}?period=28d&compare=previous_period&metric=bounce_rate&f=is%2Ccountry%2CUS"
+    )
+    compare = {key: link for key, _label, link in ctx["compare_links"]}
+    assert "compare" not in compare["off"]
+    assert ("interval", "hour") not in ctx["keep_params"]
+    custom = context(client.get(f"{BASE}?period=custom&from=2020-01-01&to=2020-01-31"))
+    assert custom["dashboard"].period_label.startswith("2020-01-01")
+    assert custom["dashboard"].is_empty
+
+
+def test_intervals_and_the_chart(client: TestClient) -> None:
+    ctx = context(client.get(f"{BASE}?period=day"))
+    assert ctx["dashboard"].interval == "hour"
+    assert len(ctx["dashboard"].chart["labels"]) in (23, 24, 25)
+    weeks = context(client.get(f"{BASE}?period=30d&interval=week"))
+    assert weeks["dashboard"].interval == "week"
+    assert [k for k, _label, _url in weeks["interval_links"]] == ["hour", "day", "week"]
+
+
+def test_panel_tab_is_a_partial_of_one_card(client: TestClient) -> None:
+    response = client.get(f"{BASE}/panel/locations?period=7d&locations=countries",
+                          headers={"HX-Request": "true"})
+    ctx = context(response)
+    assert response.template.name == "analytics_941/_panel.html"  # type: ignore[attr-defined]
+    assert ctx["panel"].tab == "countries"
+    assert [r.name for r in ctx["panel"].rows] == ["US", "CA", "DE"]
+    assert ctx["panel"].tabs[1][2] == f"{BASE}?period=7d&locations=countries"
+    entry = context(client.get(f"{BASE}/panel/pages?period=7d&pages=entry"))
+    assert [r.name for r in entry["panel"].rows] == ["/", HOSTILE_PATH]
+
+
+def test_details_search_and_more_rows(client: TestClient) -> None:
+    ctx = context(client.get(f"{BASE}/details/pages?period=7d"))
+    assert [r.name for r in ctx["rows"]] == ["/", "/pricing", HOSTILE_PATH]
+    assert ctx["total_rows"] == 3 and ctx["more_url"] is None
+    assert ctx["rows"][0].metrics["pageviews"] == 5
+    response = client.get(f"{BASE}/details/pages?period=7d&q=PRIC", headers={"HX-Request": "true"})
+    assert response.template.name == "analytics_941/_details_table.html"  # type: ignore[attr-defined]
+    assert [r.name for r in context(response)["rows"]] == ["/pricing"]
+    one = context(client.get(f"{BASE}/details/sources?period=7d&limit=1&compare=previous_period"))
+    assert one["total_rows"] == 3 and one["compared"]
+    assert one["more_url"] == f"{BASE}/details/sources?period=7d&compare=previous_period&limit=101"
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("period=1y", "period"), ("compare=x", "compare"), ("metric=x", "metric"),
+     ("interval=x", "interval"), ("f=is,planet,x", "planet"), ("f=nope", "f"),
+     ("pages=nope", "pages"), ("period=custom&from=x", "period")],
+)
+def test_bad_state_is_a_400_page_naming_the_parameter(
+    client: TestClient, query: str, field: str
+) -> None:
+    response = client.get(f"{BASE}?{query}")
+    assert response.status_code == 400
+    assert field in response.context["message"]  # type: ignore[attr-defined]
+
+
+def test_markup_stays_within_the_csp(client: TestClient) -> None:
+    html = client.get(f"{BASE}?period=7d&compare=previous_period").text
+    assert " style=" not in html and "onclick" not in html
+    for tag in re.findall(r"<script[^>]*>", html):
+        assert " src=" in tag or 'type="application/json"' in tag, tag
+    assert "<script>alert(1)</script>" not in html
+
+
+async def test_a_dashboard_view_costs_one_d1_request(httpx_mock: HTTPXMock, db: Path) -> None:
+    requests: list[dict[str, Any]] = []
+    httpx_mock.add_callback(d1_emulator(db, requests), url=D1_URL, is_reusable=True)
+    site = await get_site(SqliteStore(path=db), domain="example.com")
+    assert site is not None
+    store = D1HttpStore(account_id="acc", database_id="db", api_token="t")  # noqa: S106
+    cache = ResultCache()
+    state = DashboardState.from_params([("period", "7d"), ("compare", "previous_period")])
+    view = await load_dashboard(store, site=site, state=state, base=BASE, cache=cache)
+    assert len(requests) == 1 and len(requests[0]["batch"]) == 6
+    assert {s.key: s.value for s in view.stats}["visitors"] == 5
+    again = await load_dashboard(store, site=site, state=state, base=BASE, cache=cache)
+    assert len(requests) == 1 and again.stats == view.stats
+    tab = DashboardState.from_params([("period", "7d"), ("compare", "previous_period"),
+                                      ("devices", "os")])
+    await load_dashboard(store, site=site, state=tab, base=BASE, cache=cache)
+    assert len(requests) == 2 and len(requests[1]["batch"]) == 1  # only the new tab's query
+    await store.aclose()

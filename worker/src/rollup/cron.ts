@@ -1,0 +1,58 @@
+/**
+ * The rollup job the Worker's cron (`scheduled`) runs: recompute the closed site-local days that
+ * have new or changed rows (rollup_dirty, filled by triggers), oldest first, each in one D1 batch.
+ * The twin of `refresh_rollups` in src/analytics_941/rollups.py, running the same generated SQL.
+ */
+import { dayBounds, localDay } from "./days";
+import { GRACE_MS, RETIME_STATEMENTS, ROLLUP_STATEMENTS, SLOT_MS, type RollupParam } from "./statements";
+
+/** A recomputed day. */
+export interface RolledDay {
+  siteId: string;
+  day: string;
+}
+
+/** Days recomputed per run: keeps one cron invocation well inside its CPU budget. */
+export const MAX_DAYS_PER_RUN = 24;
+
+/** Recomputes one day of one site in one batch (one transaction). */
+export async function rollupDay(db: D1Database, siteId: string, day: string, tz: string, nowMs: number): Promise<void> {
+  const [start, end] = dayBounds(day, tz);
+  const values: Record<RollupParam, string | number> = {
+    site_id: siteId,
+    units: JSON.stringify([[start, end, 0, day]]),
+    day,
+    tz,
+    computed_at: nowMs,
+    start_ms: start,
+    end_ms: end,
+  };
+  await db.batch(ROLLUP_STATEMENTS.map((s) => db.prepare(s.sql).bind(...s.params.map((p) => values[p]))));
+}
+
+/** Recomputes the dirty closed days (at most `maxDays`) and returns them. */
+export async function refreshRollups(db: D1Database, nowMs: number, maxDays = MAX_DAYS_PER_RUN): Promise<RolledDay[]> {
+  await db.batch(RETIME_STATEMENTS.map((sql) => db.prepare(sql)));
+  const { results } = await db
+    .prepare(
+      "SELECT d.site_id AS site_id, d.slot AS slot, s.timezone AS tz FROM rollup_dirty AS d " +
+        "JOIN sites AS s ON s.id = d.site_id WHERE d.slot < ? ORDER BY d.slot LIMIT 20000",
+    )
+    .bind(Math.floor((nowMs - GRACE_MS) / SLOT_MS))
+    .all<{ site_id: string; slot: number; tz: string }>();
+  const todo = new Map<string, RolledDay & { tz: string }>();
+  for (const row of results) {
+    let day: string;
+    let end: number;
+    try {
+      day = localDay(row.slot * SLOT_MS, row.tz);
+      end = dayBounds(day, row.tz)[1];
+    } catch {
+      continue; // An unknown timezone: the dashboard refuses it too; nothing to roll up.
+    }
+    if (end + GRACE_MS <= nowMs) todo.set(`${row.site_id}\u0000${day}`, { siteId: row.site_id, day, tz: row.tz });
+  }
+  const chosen = [...todo.values()].sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0)).slice(0, maxDays);
+  for (const item of chosen) await rollupDay(db, item.siteId, item.day, item.tz, nowMs);
+  return chosen.map(({ siteId, day }) => ({ siteId, day }));
+}
