@@ -87,7 +87,7 @@ def test_setup_logout_login_invite_viewer(dashboard: Dashboard, browser: Any) ->
 
     owner.click("button:has-text('Sign in with a passkey')")
     owner.wait_for_url(f"{dashboard.url}{MOUNT}/localhost")
-    assert owner.locator("[data-metric='visitors']").count() == 1
+    assert owner.locator("[data-metric='visitors'] [data-value]").count() == 1
 
     owner.goto(f"{dashboard.url}{MOUNT}/settings/sites/localhost")
     owner.select_option("select[name=role]", "viewer")
@@ -102,7 +102,7 @@ def test_setup_logout_login_invite_viewer(dashboard: Dashboard, browser: Any) ->
     viewer.fill("input[name=name]", "Vic Viewer")
     viewer.click("button[type=submit]")
     viewer.wait_for_url(f"{dashboard.url}{MOUNT}/localhost")
-    assert viewer.locator("[data-metric='visitors']").count() == 1
+    assert viewer.locator("[data-metric='visitors'] [data-value]").count() == 1
     nav = viewer.text_content(".usernav") or ""
     assert "Vic Viewer" in nav and "settings" not in nav.lower()
 
