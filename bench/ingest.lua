@@ -12,6 +12,7 @@ end
 function init(args)
   accepted = 0
   rejected = 0
+  first_rejection = nil
   n = 0
   domain = os.getenv("BENCH_DOMAIN") or "bench.example"
 end
@@ -34,7 +35,13 @@ function request()
 end
 
 function response(status, headers, body)
-  if status == 202 then accepted = accepted + 1 else rejected = rejected + 1 end
+  -- Bots and excluded pages also get a 202, with a `code`: only `{"ok":true}` is an accepted event.
+  if status == 202 and string.find(body, '"ok":true', 1, true) then
+    accepted = accepted + 1
+  else
+    rejected = rejected + 1
+    if first_rejection == nil then first_rejection = string.format("%d %s", status, body) end
+  end
 end
 
 function done(summary, latency, requests)
@@ -42,6 +49,8 @@ function done(summary, latency, requests)
   for _, t in ipairs(threads) do
     a = a + t:get("accepted")
     r = r + t:get("rejected")
+    local first = t:get("first_rejection")
+    if first ~= nil then io.write("FIRST_REJECTION " .. first .. "\n") end
   end
   io.write(string.format("ACCEPTED %d\nREJECTED %d\n", a, r))
   for _, p in ipairs({ 50, 99 }) do

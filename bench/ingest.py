@@ -40,9 +40,10 @@ def _serve(bundle: Path, port: int, *persist: Path) -> subprocess.Popen[str]:
         try:
             httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
             return process
-        except httpx.HTTPError:
+        except httpx.HTTPError as error:
             if process.poll() is not None:
-                raise RuntimeError(f"workerd exited: {process.stdout.read() if process.stdout else ''}")
+                output = process.stdout.read() if process.stdout else ""
+                raise RuntimeError(f"workerd exited: {output}") from error
             time.sleep(0.2)
     raise RuntimeError("workerd did not start")
 
@@ -62,6 +63,8 @@ def _wrk(url: str, seconds: int, script: Path | None = None) -> dict[str, float]
     out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True,
                          env={**os.environ, "BENCH_DOMAIN": DOMAIN}).stdout
     figures = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))}  # type: ignore[union-attr]
+    for line in re.findall(r"^FIRST_REJECTION (.*)$", out, re.MULTILINE)[:1]:
+        print(f"  first rejected answer: {line[:200]}", flush=True)
     for key, value in re.findall(r"^([A-Z0-9_]+) ([\d.]+)$", out, re.MULTILINE):
         figures[key] = float(value)
     return figures
@@ -88,7 +91,7 @@ def bench_ingest() -> None:
         finally:
             _stop(hello)
 
-        collector = _serve(bundle, port, d1_dir, state / "v3" / "do")
+        collector = _serve(bundle, port, state / "v3")
         try:
             load = _wrk(f"http://127.0.0.1:{port}/api/event", SECONDS, BENCH_DIR / "ingest.lua")
             accepted = int(load["ACCEPTED"])
@@ -111,4 +114,7 @@ def bench_ingest() -> None:
     figure("collector p50 latency", load["P50_MS"], "ms")
     figure("collector p99 latency", load["P99_MS"], "ms", target=TARGET_P99_MS)
     figure("rejected (non-202) responses", load["REJECTED"], "requests", target=0)
-    figure("accepted events missing from D1", accepted - stored, "events", target=0)
+    figure("events in D1 after the drain", stored, "events")
+    # wrk stops counting at the deadline; requests in flight then are stored but not counted, so
+    # D1 may hold a few more rows than were counted as accepted — never fewer.
+    figure("accepted events missing from D1", max(0, accepted - stored), "events", target=0)

@@ -14,6 +14,8 @@ export interface Env {
   SITE_CACHE_TTL_S: string;
   /** Milliseconds between an accepted event and the outbox flush to D1. */
   FLUSH_DELAY_MS: string;
+  /** Milliseconds an isolate gathers drop counts before writing them to D1 in one batch. */
+  DROP_FLUSH_DELAY_MS?: string;
 }
 
 type CollectorEnv = Env;

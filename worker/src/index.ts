@@ -4,18 +4,23 @@
  */
 import type { Env } from "./env";
 import { errorResponse } from "./http";
+import { refreshRollups } from "./rollup/cron";
 import { route } from "./routes";
 
 export { SiteDO } from "./site-do";
 
 export default {
   /** Every request; an unexpected error becomes a logged 500 JSON, never an HTML error page. */
-  async fetch(request, env): Promise<Response> {
+  async fetch(request, env, ctx): Promise<Response> {
     try {
-      return await route(request, env);
+      return await route(request, env, ctx);
     } catch (error) {
       console.error("unhandled collector error", error);
       return errorResponse(500, "internal", "internal error");
     }
+  },
+  /** The cron (wrangler.toml [triggers]): rollups of closed days, see rollup/cron.ts. */
+  async scheduled(controller, env, ctx): Promise<void> {
+    ctx.waitUntil(refreshRollups(env.DB, controller.scheduledTime));
   },
 } satisfies ExportedHandler<Env>;

@@ -1,23 +1,30 @@
 /**
- * The outbox: accepted events and the latest snapshot of each touched session wait in the DO's
- * SQLite storage until a flush has written them to D1. Rows leave the outbox only after D1
- * confirmed the batch; event ids make a repeated flush harmless (INSERT OR IGNORE), and a
- * session upsert never replaces a row with an older snapshot. At-least-once delivery plus
- * idempotent writes gives exactly-once rows in D1.
+ * The outbox: accepted events, engagement updates of pageviews, and the latest snapshot of each
+ * touched session wait in the DO's SQLite storage until a flush has written them to D1. Rows
+ * leave the outbox only after D1 confirmed the batch; event ids make a repeated flush harmless
+ * (INSERT OR IGNORE), engagement updates only ever raise values (max), and a session upsert never
+ * replaces a row with an older snapshot. At-least-once delivery plus idempotent writes gives
+ * exactly-once rows in D1.
  */
 import type { EventRow, SessionRow } from "./session";
 
-/** D1 refuses statements with more than 100 bound parameters. */
+/** D1 refuses statements with more than 100 bound parameters; ours bind one each. */
 export const MAX_PARAMS_PER_STATEMENT = 100;
-/** Rows of each kind sent per flush; keeps a batch well inside D1's request limits. */
-export const FLUSH_BATCH_ROWS = 150;
+/** Rows of each kind sent per flush. */
+export const FLUSH_BATCH_ROWS = 250;
+/**
+ * Largest JSON parameter per statement. Rows travel as one JSON array per statement (unpacked by
+ * json_each in SQL), so a flush is a handful of statements instead of one per three rows: D1's
+ * cost is per statement, and this keeps each well under its 100 KB statement limit.
+ */
+export const MAX_JSON_PARAM_BYTES = 90_000;
 
 /** `events` columns, in schema order. */
 export const EVENT_COLUMNS = [
   "id", "site_id", "ts", "name", "visitor_id", "session_id", "hostname", "pathname",
   "referrer", "source", "channel", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
   "country", "region", "city", "device", "browser", "browser_version", "os", "os_version", "screen",
-  "props", "revenue", "engaged_ms",
+  "props", "revenue", "engaged_ms", "scroll_depth", "timezone",
 ] as const satisfies readonly (keyof EventRow)[];
 
 /** `sessions` columns, in schema order. */
@@ -25,7 +32,7 @@ export const SESSION_COLUMNS = [
   "id", "site_id", "visitor_id", "started_at", "ended_at", "hostname", "entry_page", "exit_page",
   "pageviews", "events", "duration_ms", "is_bounce",
   "referrer", "source", "channel", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
-  "country", "region", "city", "device", "browser", "browser_version", "os", "os_version", "screen",
+  "country", "region", "city", "device", "browser", "browser_version", "os", "os_version", "screen", "timezone",
 ] as const satisfies readonly (keyof SessionRow)[];
 
 /** Creates the outbox tables if they do not exist yet. Idempotent. */
@@ -41,18 +48,25 @@ export function migrateOutbox(sql: SqlStorage): void {
     seq INTEGER NOT NULL,
     row TEXT NOT NULL
   )`);
-  // Small counters, e.g. consecutive failed flushes (drives the retry backoff).
+  // Engagement of pageviews: applied to D1 as UPDATEs once the pageview's INSERT has gone out.
+  sql.exec(`CREATE TABLE IF NOT EXISTS engagement_outbox (
+    event_id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    engaged_ms INTEGER NOT NULL,
+    scroll_depth INTEGER NOT NULL
+  )`);
+  // Small counters, e.g. consecutive failed flushes (drives the retry backoff), and `seq`, the
+  // one sequence every outbox row is numbered from (a snapshot's seq must differ from the one a
+  // running flush read, whichever kind of row caused it).
   sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)");
+  sql.exec("INSERT OR IGNORE INTO meta (key, value) SELECT 'seq', coalesce(max(seq), 0) FROM event_outbox");
 }
 
-/**
- * Puts an event and its session's new snapshot in the outbox, in one synchronous step (no await
- * in between, so no other request can interleave).
- */
-export function enqueue(sql: SqlStorage, event: EventRow, session: SessionRow): void {
-  const { seq } = sql
-    .exec<{ seq: number }>("INSERT INTO event_outbox (id, row) VALUES (?, ?) RETURNING seq", event.id, JSON.stringify(event))
-    .one();
+function nextSeq(sql: SqlStorage): number {
+  return sql.exec<{ value: number }>("UPDATE meta SET value = value + 1 WHERE key = 'seq' RETURNING value").one().value;
+}
+
+function putSession(sql: SqlStorage, session: SessionRow, seq: number): void {
   sql.exec(
     `INSERT INTO session_outbox (session_id, seq, row) VALUES (?, ?, ?)
      ON CONFLICT (session_id) DO UPDATE SET seq = excluded.seq, row = excluded.row`,
@@ -62,10 +76,35 @@ export function enqueue(sql: SqlStorage, event: EventRow, session: SessionRow): 
   );
 }
 
+/**
+ * Puts an event and its session's new snapshot in the outbox, in one synchronous step (no await
+ * in between, so no other request can interleave).
+ */
+export function enqueue(sql: SqlStorage, event: EventRow, session: SessionRow): void {
+  const seq = nextSeq(sql);
+  sql.exec("INSERT INTO event_outbox (seq, id, row) VALUES (?, ?, ?)", seq, event.id, JSON.stringify(event));
+  putSession(sql, session, seq);
+}
+
+/** Puts a pageview's new engagement totals and its session's new snapshot in the outbox. */
+export function enqueueEngagement(sql: SqlStorage, eventId: string, engagedMs: number, scrollDepth: number, session: SessionRow): void {
+  const seq = nextSeq(sql);
+  sql.exec(
+    `INSERT INTO engagement_outbox (event_id, seq, engaged_ms, scroll_depth) VALUES (?, ?, ?, ?)
+     ON CONFLICT (event_id) DO UPDATE SET seq = excluded.seq,
+       engaged_ms = max(engaged_ms, excluded.engaged_ms), scroll_depth = max(scroll_depth, excluded.scroll_depth)`,
+    eventId,
+    seq,
+    engagedMs,
+    scrollDepth,
+  );
+  putSession(sql, session, seq);
+}
+
 /** Rows waiting in the outbox. */
-export function outboxSize(sql: SqlStorage): { events: number; sessions: number } {
+export function outboxSize(sql: SqlStorage): { events: number; sessions: number; engagements: number } {
   const count = (table: string) => sql.exec<{ n: number }>(`SELECT count(*) AS n FROM ${table}`).one().n;
-  return { events: count("event_outbox"), sessions: count("session_outbox") };
+  return { events: count("event_outbox"), sessions: count("session_outbox"), engagements: count("engagement_outbox") };
 }
 
 /** The result of one flush. */
@@ -87,11 +126,43 @@ export async function flushOutbox(sql: SqlStorage, db: D1Database, batchRows = F
   const sessions = sql
     .exec<{ session_id: string; seq: number; row: string }>("SELECT session_id, seq, row FROM session_outbox ORDER BY seq LIMIT ?", batchRows)
     .toArray();
-  if (events.length === 0 && sessions.length === 0) return { events: 0, sessions: 0, remaining: false };
+  // Engagement of pageviews that are in D1 already or go out in this batch (their UPDATE runs
+  // after the INSERT in the same transaction); the others wait for their pageview's batch.
+  const lastSeq = events.at(-1)?.seq ?? -1;
+  const engagements = sql
+    .exec<{ event_id: string; seq: number; engaged_ms: number; scroll_depth: number }>(
+      `SELECT event_id, seq, engaged_ms, scroll_depth FROM engagement_outbox
+       WHERE event_id NOT IN (SELECT id FROM event_outbox WHERE seq > ?) ORDER BY seq LIMIT ?`,
+      lastSeq,
+      batchRows,
+    )
+    .toArray();
+  if (events.length === 0 && sessions.length === 0 && engagements.length === 0) return { events: 0, sessions: 0, remaining: false };
 
+  const sessionTuples = sessions.map((s) => rowValues(JSON.parse(s.row) as SessionRow, SESSION_COLUMNS));
   const statements = [
-    ...insertStatements(db, "events", EVENT_COLUMNS, events.map((e) => JSON.parse(e.row) as EventRow), "INSERT OR IGNORE INTO", ""),
-    ...insertStatements(db, "sessions", SESSION_COLUMNS, sessions.map((s) => JSON.parse(s.row) as SessionRow), "INSERT INTO", SESSION_UPSERT),
+    ...jsonStatements(db, events.map((e) => rowValues(JSON.parse(e.row) as EventRow, EVENT_COLUMNS)), (tuples) =>
+      `INSERT OR IGNORE INTO events (${EVENT_COLUMNS.join(", ")}) SELECT ${tuples(EVENT_COLUMNS.length)} FROM json_each(?) WHERE true`,
+    ),
+    // Engagement only ever raises the values, so replaying an update is harmless.
+    ...jsonStatements(db, engagements.map((e) => [e.event_id, e.engaged_ms, e.scroll_depth]), () =>
+      `UPDATE events SET engaged_ms = max(coalesce(events.engaged_ms, 0), json_extract(u.value, '$[1]')),
+         scroll_depth = max(coalesce(events.scroll_depth, 0), json_extract(u.value, '$[2]'))
+       FROM json_each(?) AS u WHERE events.id = json_extract(u.value, '$[0]')`,
+    ),
+    // Sessions: update the rows that exist (unless the snapshot is stale), then insert the new
+    // ones. Not one INSERT … ON CONFLICT DO UPDATE: an upsert's conflict policy overrides the
+    // INSERT OR IGNORE inside the rollup triggers on `sessions`, which then fail.
+    ...jsonStatements(db, sessionTuples, () =>
+      `UPDATE sessions SET ${SESSION_COLUMNS.slice(1).map((column, i) => `${column} = json_extract(u.value, '$[${i + 1}]')`).join(", ")}
+       FROM json_each(?) AS u
+       WHERE sessions.id = json_extract(u.value, '$[0]')
+         AND (json_extract(u.value, '$[${PAGEVIEWS}]') + json_extract(u.value, '$[${EVENTS}]'), json_extract(u.value, '$[${DURATION}]'))
+             >= (sessions.pageviews + sessions.events, sessions.duration_ms)`,
+    ),
+    ...jsonStatements(db, sessionTuples, (tuples) =>
+      `INSERT OR IGNORE INTO sessions (${SESSION_COLUMNS.join(", ")}) SELECT ${tuples(SESSION_COLUMNS.length)} FROM json_each(?) WHERE true`,
+    ),
   ];
   // A D1 batch is one transaction: either every row landed or none did.
   await db.batch(statements);
@@ -100,37 +171,59 @@ export async function flushOutbox(sql: SqlStorage, db: D1Database, batchRows = F
   // updated meanwhile has a new seq and must stay until the next flush sends the new snapshot.
   const lastEventSeq = events.at(-1)?.seq;
   if (lastEventSeq !== undefined) sql.exec("DELETE FROM event_outbox WHERE seq <= ?", lastEventSeq);
-  for (const session of sessions) {
-    sql.exec("DELETE FROM session_outbox WHERE session_id = ? AND seq = ?", session.session_id, session.seq);
+  // One statement per table, not one per row: this runs while ingestion waits.
+  if (sessions.length > 0) {
+    sql.exec(
+      `DELETE FROM session_outbox WHERE (session_id, seq) IN
+         (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))`,
+      JSON.stringify(sessions.map((session) => [session.session_id, session.seq])),
+    );
+  }
+  if (engagements.length > 0) {
+    sql.exec(
+      `DELETE FROM engagement_outbox WHERE (event_id, seq) IN
+         (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))`,
+      JSON.stringify(engagements.map((engagement) => [engagement.event_id, engagement.seq])),
+    );
   }
   const left = outboxSize(sql);
-  return { events: events.length, sessions: sessions.length, remaining: left.events + left.sessions > 0 };
+  return { events: events.length, sessions: sessions.length, remaining: left.events + left.sessions + left.engagements > 0 };
 }
 
-// Counters only grow within a session, so a snapshot with fewer pageviews+events than the
-// stored row is stale (a replay of an old flush) and must not overwrite it.
-const SESSION_UPSERT =
-  " ON CONFLICT (id) DO UPDATE SET " +
-  SESSION_COLUMNS.filter((column) => column !== "id").map((column) => `${column} = excluded.${column}`).join(", ") +
-  " WHERE excluded.pageviews + excluded.events >= sessions.pageviews + sessions.events";
+// Counters and duration only grow within a session, so a snapshot with fewer pageviews+events,
+// or as many but a shorter duration, is stale (a replay of an old flush) and must not overwrite.
+const PAGEVIEWS = SESSION_COLUMNS.indexOf("pageviews");
+const EVENTS = SESSION_COLUMNS.indexOf("events");
+const DURATION = SESSION_COLUMNS.indexOf("duration_ms");
 
-/** Multi-row INSERTs, as many rows per statement as fit in MAX_PARAMS_PER_STATEMENT. */
-function insertStatements<Row>(
-  db: D1Database,
-  table: string,
-  columns: readonly (keyof Row & string)[],
-  rows: Row[],
-  verb: string,
-  suffix: string,
-): D1PreparedStatement[] {
-  const perStatement = Math.floor(MAX_PARAMS_PER_STATEMENT / columns.length);
-  const tuple = `(${columns.map(() => "?").join(", ")})`;
+/** A row's values in column order (missing ones as null). */
+function rowValues<Row>(row: Row, columns: readonly (keyof Row & string)[]): unknown[] {
+  return columns.map((column) => row[column] ?? null);
+}
+
+/**
+ * Statements that each bind one JSON array of row tuples, split so no parameter exceeds
+ * MAX_JSON_PARAM_BYTES. `sqlFor` gets a helper that lists `json_extract(value, '$[i]')` for
+ * every column of a tuple.
+ */
+function jsonStatements(db: D1Database, tuples: unknown[][], sqlFor: (columns: (count: number) => string) => string): D1PreparedStatement[] {
+  if (tuples.length === 0) return [];
+  const columns = (count: number) => Array.from({ length: count }, (_, i) => `json_extract(value, '$[${i}]')`).join(", ");
+  const sqlText = sqlFor(columns);
   const statements: D1PreparedStatement[] = [];
-  for (let start = 0; start < rows.length; start += perStatement) {
-    const chunk = rows.slice(start, start + perStatement);
-    const sqlText = `${verb} ${table} (${columns.join(", ")}) VALUES ${chunk.map(() => tuple).join(", ")}${suffix}`;
-    const params = chunk.flatMap((row) => columns.map((column) => (row[column] ?? null) as unknown));
-    statements.push(db.prepare(sqlText).bind(...params));
+  let chunk: string[] = [];
+  let bytes = 2;
+  const push = () => {
+    if (chunk.length > 0) statements.push(db.prepare(sqlText).bind(`[${chunk.join(",")}]`));
+    chunk = [];
+    bytes = 2;
+  };
+  for (const tuple of tuples) {
+    const text = JSON.stringify(tuple);
+    if (bytes + text.length + 1 > MAX_JSON_PARAM_BYTES) push();
+    chunk.push(text);
+    bytes += text.length + 1;
   }
+  push();
   return statements;
 }

@@ -6,32 +6,37 @@ import type { Env } from "./env";
 import { errorResponse, json, preflight } from "./http";
 import { isDrop } from "./ingest/drop";
 import { ingestRequest } from "./ingest/pipeline";
-import { serveTracker } from "./tracker";
+import { serveTracker, TRACKER_PATH } from "./tracker";
 
-type Handler = (request: Request, env: Env) => Response | Promise<Response>;
+type Handler = (request: Request, env: Env, ctx: ExecutionContext) => Response | Promise<Response>;
+
+const TRACKER = { GET: serveTracker, HEAD: serveTracker };
 
 const ROUTES: Record<string, Record<string, Handler>> = {
-  "/script.js": { GET: serveTracker, HEAD: serveTracker },
   "/api/event": { POST: postEvent },
   "/health": { GET: () => json({ ok: true }) },
 };
 
 /** Routes a request; every answer, including errors, is JSON with CORS headers. */
-export async function route(request: Request, env: Env): Promise<Response> {
-  const methods = ROUTES[new URL(request.url).pathname];
+export async function route(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+  const path = new URL(request.url).pathname;
+  const methods = ROUTES[path] ?? (TRACKER_PATH.test(path) ? TRACKER : undefined);
   if (!methods) return errorResponse(404, "not_found", "no such route");
   if (request.method === "OPTIONS") return preflight();
-  const handler = methods[request.method];
+  const handler: Handler | undefined = (methods as Record<string, Handler>)[request.method];
   if (!handler) {
     const allow = [...Object.keys(methods), "OPTIONS"].join(", ");
     return errorResponse(405, "method_not_allowed", `use ${allow}`, { Allow: allow });
   }
-  return handler(request, env);
+  return handler(request, env, ctx);
 }
 
-/** POST /api/event: 202 `{ok: true}` once the event is stored, else the drop as `{code, message}`. */
-async function postEvent(request: Request, env: Env): Promise<Response> {
-  const outcome = await ingestRequest(request, env);
+/**
+ * POST /api/event: 202 `{ok: true}` once the event is stored, else the drop as `{code, message}`
+ * (202 too for bots and excluded pages, see ingest/drop.ts).
+ */
+async function postEvent(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+  const outcome = await ingestRequest(request, env, ctx);
   if (isDrop(outcome)) return errorResponse(outcome.status, outcome.reason, outcome.message);
   return json({ ok: true }, 202);
 }

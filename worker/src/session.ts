@@ -23,11 +23,34 @@ export interface SessionRow extends Attribution {
   is_bounce: 0 | 1;
 }
 
-/** The DO's working copy of a session: the D1 row plus what the bounce rule needs. */
+/** A recent pageview of a live session, the target of the tracker's engagement events. */
+export interface PageView {
+  id: string;
+  path: string;
+  ts: number;
+  /** Engaged ms reported for this view (cumulative, so the latest report is the total). */
+  engaged: number;
+  /** Deepest scroll reported, percent. */
+  scroll: number;
+}
+
+/** Pageviews kept per live session for engagement; older ones fold into `engaged_earlier`. */
+export const MAX_LIVE_PAGES = 20;
+
+/** The DO's working copy of a session: the D1 row plus what the bounce and duration rules need. */
 export interface LiveSession extends SessionRow {
   /** An interactive custom event happened, so the visit is not a bounce. */
   interacted: boolean;
+  /** The latest pageviews, oldest first. */
+  pages?: PageView[];
+  /** Engaged ms of pageviews that no longer fit in `pages`. */
+  engaged_earlier?: number;
+  /** The latest event or engagement report: the session's inactivity clock. */
+  last_seen?: number;
 }
+
+/** The engaged time a site counts as "not a bounce" unless it says otherwise (GA4's 10 s). */
+export const DEFAULT_BOUNCE_THRESHOLD_MS = 10_000;
 
 /** An `events` row in D1 (schema.sql). */
 export interface EventRow extends Attribution {
@@ -42,19 +65,29 @@ export interface EventRow extends Attribution {
   props: string | null;
   revenue: number | null;
   engaged_ms: number | null;
+  scroll_depth: number | null;
 }
 
-/** True when `event` belongs to `session`: same visitor and within the inactivity timeout. */
+/**
+ * True when `event` belongs to `session`: same visitor and within the inactivity timeout, which
+ * engagement reports reset too (a visitor reading one long page is still there).
+ */
 export function continues(session: LiveSession | null, event: CollectedEvent): session is LiveSession {
-  return session !== null && event.ts - session.ended_at <= SESSION_TIMEOUT_MS;
+  return session !== null && event.ts - Math.max(session.ended_at, session.last_seen ?? 0) <= SESSION_TIMEOUT_MS;
 }
 
 /**
  * Applies an event to the visitor's current session, starting a new one when there is none or
  * it timed out. A new session takes its attribution from this, its first event.
  */
-export function applyEvent(current: LiveSession | null, event: CollectedEvent, visitorId: string): LiveSession {
+export function applyEvent(
+  current: LiveSession | null,
+  event: CollectedEvent,
+  visitorId: string,
+  bounceThresholdMs = DEFAULT_BOUNCE_THRESHOLD_MS,
+): LiveSession {
   const isPageview = event.name === "pageview";
+  const view: PageView[] = isPageview ? [{ id: event.id, path: event.pathname, ts: event.ts, engaged: 0, scroll: 0 }] : [];
   if (!continues(current, event)) {
     const attribution = Object.fromEntries(ATTRIBUTION_COLUMNS.map((column) => [column, event[column]])) as unknown as Attribution;
     const interacted = !isPageview && event.interactive;
@@ -72,7 +105,10 @@ export function applyEvent(current: LiveSession | null, event: CollectedEvent, v
       events: isPageview ? 0 : 1,
       duration_ms: 0,
       interacted,
-      is_bounce: bounce(isPageview ? 1 : 0, interacted),
+      is_bounce: bounce(isPageview ? 1 : 0, interacted, 0, bounceThresholdMs),
+      pages: view,
+      engaged_earlier: 0,
+      last_seen: event.ts,
     };
   }
   const pageviews = current.pageviews + (isPageview ? 1 : 0);
@@ -81,16 +117,66 @@ export function applyEvent(current: LiveSession | null, event: CollectedEvent, v
   const started_at = Math.min(current.started_at, event.ts);
   const ended_at = Math.max(current.ended_at, event.ts);
   const latest = event.ts >= current.ended_at;
+  let pages = [...(current.pages ?? []), ...view].sort((a, b) => a.ts - b.ts);
+  let engagedEarlier = current.engaged_earlier ?? 0;
+  if (pages.length > MAX_LIVE_PAGES) {
+    engagedEarlier += pages.slice(0, pages.length - MAX_LIVE_PAGES).reduce((sum, page) => sum + page.engaged, 0);
+    pages = pages.slice(-MAX_LIVE_PAGES);
+  }
+  return withEngagement(
+    {
+      ...current,
+      started_at,
+      ended_at,
+      exit_page: isPageview && latest ? event.pathname : current.exit_page,
+      pageviews,
+      events: current.events + (isPageview ? 0 : 1),
+      interacted,
+      pages,
+      engaged_earlier: engagedEarlier,
+      last_seen: Math.max(current.last_seen ?? 0, event.ts),
+    },
+    bounceThresholdMs,
+  );
+}
+
+/**
+ * Applies an engagement report (engaged ms and scroll depth of one pageview) to its session:
+ * the pageview is the latest one of the session with the report's path (the report can arrive
+ * after the next page's pageview), else the latest pageview. Returns null when the visitor has
+ * no live session or it has no pageview: there is nothing to attribute the time to.
+ */
+export function applyEngagement(
+  current: LiveSession | null,
+  event: CollectedEvent,
+  bounceThresholdMs = DEFAULT_BOUNCE_THRESHOLD_MS,
+): { session: LiveSession; page: PageView } | null {
+  if (!continues(current, event)) return null;
+  const pages = (current.pages ?? []).map((page) => ({ ...page }));
+  const page = [...pages].reverse().find((candidate) => candidate.path === event.pathname) ?? pages.at(-1);
+  if (!page) return null;
+  // Reports are cumulative per pageview, so the largest one is the total: replays and reports
+  // that arrive out of order change nothing.
+  page.engaged = Math.max(page.engaged, event.engaged_ms ?? 0);
+  page.scroll = Math.max(page.scroll, event.scroll_depth ?? 0);
+  const session = withEngagement({ ...current, pages, last_seen: Math.max(current.last_seen ?? 0, event.ts) }, bounceThresholdMs);
+  return { session, page };
+}
+
+/**
+ * Recomputes duration and bounce. Duration runs from the first event to the last pageview plus
+ * that page's engaged time (the time read on the exit page, which event timestamps cannot see),
+ * or to the last event if that is later.
+ */
+function withEngagement(session: LiveSession, bounceThresholdMs: number): LiveSession {
+  const pages = session.pages ?? [];
+  const last = pages.at(-1);
+  const engagedTotal = (session.engaged_earlier ?? 0) + pages.reduce((sum, page) => sum + page.engaged, 0);
+  const toLastPage = last ? last.ts + last.engaged - session.started_at : 0;
   return {
-    ...current,
-    started_at,
-    ended_at,
-    exit_page: isPageview && latest ? event.pathname : current.exit_page,
-    pageviews,
-    events: current.events + (isPageview ? 0 : 1),
-    duration_ms: ended_at - started_at,
-    interacted,
-    is_bounce: bounce(pageviews, interacted),
+    ...session,
+    duration_ms: Math.max(session.ended_at - session.started_at, toLastPage),
+    is_bounce: bounce(session.pageviews, session.interacted, engagedTotal, bounceThresholdMs),
   };
 }
 
@@ -110,15 +196,20 @@ export function eventRow(event: CollectedEvent, session: SessionRow): EventRow {
     props: event.props,
     revenue: event.revenue,
     engaged_ms: null,
+    scroll_depth: null,
   };
 }
 
 /** The D1 row of a live session (drops the DO-only fields). */
 export function sessionRow(session: LiveSession): SessionRow {
-  const { interacted: _interacted, ...row } = session;
+  const { interacted: _interacted, pages: _pages, engaged_earlier: _earlier, last_seen: _seen, ...row } = session;
   return row;
 }
 
-function bounce(pageviews: number, interacted: boolean): 0 | 1 {
-  return pageviews <= 1 && !interacted ? 1 : 0;
+/**
+ * GA4's engaged-session rule, inverted: a bounce is one pageview (or none), no interactive
+ * custom event, and less engaged time than the site's threshold.
+ */
+export function bounce(pageviews: number, interacted: boolean, engagedMs: number, thresholdMs: number): 0 | 1 {
+  return pageviews <= 1 && !interacted && engagedMs < thresholdMs ? 1 : 0;
 }

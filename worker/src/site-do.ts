@@ -5,20 +5,34 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { numberVar, type Env } from "./env";
+import { type Drop, drop } from "./ingest/drop";
 import type { ClientInfo, CollectedEvent } from "./ingest/event";
-import { enqueue, flushOutbox, type FlushResult, migrateOutbox } from "./outbox";
-import { applyEvent, continues, eventRow, sessionRow } from "./session";
+import { ENGAGEMENT } from "./ingest/payload";
+import { enqueue, enqueueEngagement, flushOutbox, type FlushResult, migrateOutbox } from "./outbox";
+import { RateLimiter } from "./rate-limit";
+import { applyEngagement, applyEvent, continues, DEFAULT_BOUNCE_THRESHOLD_MS, eventRow, sessionRow } from "./session";
 import { findLiveSession, migrateSiteStorage, pruneLiveSessions, saltsFor, saveLiveSession } from "./site-storage";
-import { visitorHash } from "./visitor-hash";
+import { utcDay, visitorHash } from "./visitor-hash";
 
 /** Longest wait between two flush attempts while D1 keeps failing. */
 export const MAX_FLUSH_BACKOFF_MS = 5 * 60 * 1000;
 
-/** What `ingest` tells the Worker about an accepted event. */
+/** What `ingest` tells the Worker about an accepted event (null ids: an engagement report with no session to update). */
 export interface IngestResult {
-  visitorId: string;
-  sessionId: string;
+  visitorId: string | null;
+  sessionId: string | null;
 }
+
+/** The site settings the DO applies, passed by the Worker from its cached site row. */
+export interface SiteSettings {
+  /** Events per minute per visitor hash; 0 = no limit. */
+  rateLimitVisitor: number;
+  /** Events per minute for the site; 0 = no limit. */
+  rateLimitSite: number;
+  bounceThresholdMs: number;
+}
+
+const DEFAULT_SETTINGS: SiteSettings = { rateLimitVisitor: 0, rateLimitSite: 0, bounceThresholdMs: DEFAULT_BOUNCE_THRESHOLD_MS };
 
 /** The per-site Durable Object; see the module comment. */
 export class SiteDO extends DurableObject<Env> {
@@ -27,6 +41,16 @@ export class SiteDO extends DurableObject<Env> {
    * runInDurableObject) with a wrapper that fails, to prove the outbox loses nothing.
    */
   flushDb: D1Database;
+  /** Per-visitor and per-site event counts of the current minute (memory only, see rate-limit.ts). */
+  private readonly limiter = new RateLimiter();
+  /** A flush alarm is known to be pending, so ingest need not ask storage. */
+  private alarmArmed = false;
+  /** Events waiting for the next group commit (see inBatch). */
+  private batch: { work: () => unknown; resolve: (value: unknown) => void; reject: (error: unknown) => void }[] = [];
+  /** When live sessions were last pruned (wall clock, ms). */
+  private prunedAt = 0;
+  /** The salts of the last event's UTC day. */
+  private salts: { day: string; today: string; yesterday: string | null } | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -39,27 +63,90 @@ export class SiteDO extends DurableObject<Env> {
    * Registers an accepted event (RPC from the Worker). When this resolves, the event and its
    * session snapshot are in durable storage and a flush alarm is pending. `client` is used for
    * the visitor hash only and is never stored. Time comes from `event.ts`, not the clock.
+   * Answers a `rate_limited` drop instead when the visitor or the site is over its limit.
    */
-  async ingest(event: CollectedEvent, client: ClientInfo): Promise<IngestResult> {
-    const sql = this.ctx.storage.sql;
-    const salts = saltsFor(sql, event.ts);
+  async ingest(event: CollectedEvent, client: ClientInfo, settings: SiteSettings = DEFAULT_SETTINGS): Promise<IngestResult | Drop> {
+    const salts = this.saltsFor(event.ts);
     const [today, yesterday] = await Promise.all([
       visitorHash(salts.today, event.site_id, client.ip, client.userAgent),
       salts.yesterday ? visitorHash(salts.yesterday, event.site_id, client.ip, client.userAgent) : null,
     ]);
 
-    // From here to enqueue there is no await: the read-modify-write of the session cannot
-    // interleave with another event of the same visitor.
+    return this.inBatch(() => this.register(event, today, yesterday, settings));
+  }
+
+  /**
+   * The synchronous part of ingest: rate limits, session, outbox. No await from the session read
+   * to the outbox writes, so the read-modify-write of a session cannot interleave with another
+   * event of the same visitor.
+   */
+  private register(event: CollectedEvent, today: string, yesterday: string | null, settings: SiteSettings): IngestResult | Drop {
+    const sql = this.ctx.storage.sql;
+    const limited = this.limiter.hit(today, event.ts, settings.rateLimitVisitor, settings.rateLimitSite);
+    if (limited) return drop("rate_limited", `too many events ${limited === "visitor" ? "from this visitor" : "for this site"}; retry later`);
+
     // Yesterday's hash lets a visit that spans midnight (UTC) continue instead of splitting.
     const current = findLiveSession(sql, yesterday ? [today, yesterday] : [today]);
-    const session = applyEvent(current, event, continues(current, event) ? current.visitor_id : today);
+    if (event.name === ENGAGEMENT) {
+      const engaged = applyEngagement(current, event, settings.bounceThresholdMs);
+      if (!engaged) return { visitorId: null, sessionId: null };
+      saveLiveSession(sql, engaged.session);
+      enqueueEngagement(sql, engaged.page.id, engaged.page.engaged, engaged.page.scroll, sessionRow(engaged.session));
+      return { visitorId: engaged.session.visitor_id, sessionId: engaged.session.id };
+    }
+    const session = applyEvent(current, event, continues(current, event) ? current.visitor_id : today, settings.bounceThresholdMs);
     saveLiveSession(sql, session);
     enqueue(sql, eventRow(event, session), sessionRow(session));
+    return { visitorId: session.visitor_id, sessionId: session.id };
+  }
 
+  /**
+   * Group commit. Storage writes made in one synchronous stretch are committed together, and a
+   * commit, not a statement, is what an event costs. So events whose hashes are ready wait for
+   * the next macrotask and are then registered in one go: under load dozens share one commit,
+   * alone an event waits a timer tick. Each caller is answered only after the batch's writes
+   * and the flush alarm are durable (the output gate holds the RPC answers until then).
+   */
+  private inBatch<T>(work: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.batch.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      if (this.batch.length === 1) setTimeout(() => void this.drainBatch(), 0);
+    });
+  }
+
+  private async drainBatch(): Promise<void> {
+    const items = this.batch;
+    this.batch = [];
+    const results = items.map(({ work }) => {
+      try {
+        return { ok: true as const, value: work() };
+      } catch (error) {
+        return { ok: false as const, error };
+      }
+    });
+    try {
+      await this.armFlush();
+    } catch (error) {
+      for (const item of items) item.reject(error);
+      return;
+    }
+    results.forEach((result, i) => (result.ok ? items[i]?.resolve(result.value) : items[i]?.reject(result.error)));
+  }
+
+  /** Today's and yesterday's salt for `ts`, read from storage once per UTC day (see saltsFor). */
+  private saltsFor(ts: number): { today: string; yesterday: string | null } {
+    const day = utcDay(ts);
+    if (this.salts?.day !== day) this.salts = { day, ...saltsFor(this.ctx.storage.sql, ts) };
+    return this.salts;
+  }
+
+  private async armFlush(): Promise<void> {
+    // Cached in memory: getAlarm() on every event would be a storage read on the hot path.
+    if (this.alarmArmed) return;
     if ((await this.ctx.storage.getAlarm()) === null) {
       await this.ctx.storage.setAlarm(Date.now() + this.flushDelayMs());
     }
-    return { visitorId: session.visitor_id, sessionId: session.id };
+    this.alarmArmed = true;
   }
 
   /**
@@ -67,6 +154,8 @@ export class SiteDO extends DurableObject<Env> {
    * with exponential backoff; when a full batch went out, it is re-armed at once for the rest.
    */
   override async alarm(): Promise<void> {
+    // From here on a new event must check (and maybe set) the alarm again.
+    this.alarmArmed = false;
     let result: FlushResult;
     try {
       result = await flushOutbox(this.ctx.storage.sql, this.flushDb);
@@ -79,7 +168,11 @@ export class SiteDO extends DurableObject<Env> {
       return;
     }
     this.setFlushAttempts(0);
-    pruneLiveSessions(this.ctx.storage.sql);
+    // Pruning scans every live session: once a minute is enough, not after every flush.
+    if (Date.now() - this.prunedAt >= 60_000) {
+      pruneLiveSessions(this.ctx.storage.sql);
+      this.prunedAt = Date.now();
+    }
     if (result.remaining) await this.ctx.storage.setAlarm(Date.now());
   }
 

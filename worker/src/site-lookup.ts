@@ -5,13 +5,49 @@
  * almost at once. On a D1 error a stale entry is served rather than dropping traffic.
  */
 
-/** A tracked site, as the collector needs it. */
+/** A tracked site, as the collector needs it: identity plus the collector settings. */
 export interface Site {
   id: string;
   domain: string;
   /** Hostnames allowed to send events for the site (parsed from the JSON column). */
   domains: string[];
   timezone: string;
+  /** Events from subdomains of `domains` are accepted too. */
+  allowSubdomains: boolean;
+  /** Path patterns never counted (`*` one segment, `**` anything). */
+  excludedPaths: string[];
+  /** Events per minute per visitor hash; 0 = no limit. */
+  rateLimitVisitor: number;
+  /** Events per minute for the whole site; 0 = no limit. */
+  rateLimitSite: number;
+  /** Engaged time from which a one-page visit is not a bounce. */
+  bounceThresholdMs: number;
+  /** Days raw events are kept; null = forever. */
+  retentionDays: number | null;
+}
+
+/** The settings a site row without the 0002 columns (or with NULLs) gets. */
+export const SITE_DEFAULTS = {
+  allowSubdomains: false,
+  excludedPaths: [],
+  rateLimitVisitor: 120,
+  rateLimitSite: 0,
+  bounceThresholdMs: 10_000,
+  retentionDays: null,
+} as const satisfies Partial<Site>;
+
+/** A `sites` row as selected here. */
+export interface SiteRow {
+  id: string;
+  domain: string;
+  domains: string;
+  timezone: string;
+  allow_subdomains?: number | null;
+  excluded_paths?: string | null;
+  rate_limit_visitor?: number | null;
+  rate_limit_site?: number | null;
+  bounce_threshold_ms?: number | null;
+  retention_days?: number | null;
 }
 
 interface CacheEntry {
@@ -37,10 +73,14 @@ export async function lookupSite(db: D1Database, domain: string, ttlSeconds: num
   let site: Site | null;
   try {
     const row = await db
-      .prepare("SELECT id, domain, domains, timezone FROM sites WHERE domain = ?")
+      .prepare(
+        `SELECT id, domain, domains, timezone, allow_subdomains, excluded_paths, rate_limit_visitor,
+                rate_limit_site, bounce_threshold_ms, retention_days
+         FROM sites WHERE domain = ?`,
+      )
       .bind(domain)
-      .first<{ id: string; domain: string; domains: string; timezone: string }>();
-    site = row ? { id: row.id, domain: row.domain, domains: parseDomains(row.domains), timezone: row.timezone } : null;
+      .first<SiteRow>();
+    site = row ? siteFromRow(row) : null;
   } catch (error) {
     if (cached) return cached.site;
     throw error;
@@ -58,7 +98,25 @@ export function clearSiteCache(): void {
   cache.clear();
 }
 
-function parseDomains(text: string): string[] {
+/** Builds a Site from its row; a malformed or missing setting falls back to its default. */
+export function siteFromRow(row: SiteRow): Site {
+  const count = (value: number | null | undefined, fallback: number) =>
+    typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : fallback;
+  return {
+    id: row.id,
+    domain: row.domain,
+    domains: parseStrings(row.domains),
+    timezone: row.timezone,
+    allowSubdomains: row.allow_subdomains === 1,
+    excludedPaths: parseStrings(row.excluded_paths ?? "[]"),
+    rateLimitVisitor: count(row.rate_limit_visitor, SITE_DEFAULTS.rateLimitVisitor),
+    rateLimitSite: count(row.rate_limit_site, SITE_DEFAULTS.rateLimitSite),
+    bounceThresholdMs: count(row.bounce_threshold_ms, SITE_DEFAULTS.bounceThresholdMs),
+    retentionDays: typeof row.retention_days === "number" ? row.retention_days : null,
+  };
+}
+
+function parseStrings(text: string): string[] {
   try {
     const value: unknown = JSON.parse(text);
     return Array.isArray(value) ? value.filter((item): item is string => typeof item === "string") : [];

@@ -26,10 +26,24 @@ export function newSalt(): string {
  * IP or a header value, so two different (ip, ua) pairs never concatenate to the same input.
  */
 export async function visitorHash(saltHex: string, siteId: string, ip: string, userAgent: string): Promise<string> {
-  const key = await crypto.subtle.importKey("raw", fromHex(saltHex), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const key = await hmacKey(saltHex);
   const message = new TextEncoder().encode(`${siteId}\0${ip}\0${userAgent}`);
   const mac = await crypto.subtle.sign("HMAC", key, message);
   return toHex(new Uint8Array(mac, 0, 16));
+}
+
+// Imported keys per salt: two salts are live at a time, so importing once per day and salt
+// instead of once per event takes a key import off the hot path.
+const keys = new Map<string, Promise<CryptoKey>>();
+
+function hmacKey(saltHex: string): Promise<CryptoKey> {
+  let key = keys.get(saltHex);
+  if (!key) {
+    if (keys.size >= 4) keys.clear();
+    key = crypto.subtle.importKey("raw", fromHex(saltHex), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    keys.set(saltHex, key);
+  }
+  return key;
 }
 
 function toHex(bytes: Uint8Array): string {

@@ -1,10 +1,31 @@
 // Shared test helpers: site rows, event requests, a D1 dump, and a D1 wrapper that fails.
 import { env, exports } from "cloudflare:workers";
+import { isDrop } from "../src/ingest/drop";
+import type { ClientInfo, CollectedEvent } from "../src/ingest/event";
+import type { SiteSettings } from "../src/site-do";
+
+/** Site settings a test may set (the `sites` columns of migration 0002). */
+export interface SiteOptions {
+  domains?: string[];
+  allow_subdomains?: number;
+  excluded_paths?: string[];
+  rate_limit_visitor?: number;
+  rate_limit_site?: number;
+  bounce_threshold_ms?: number;
+}
 
 /** Inserts a site and returns its id. Use a unique domain per test (the site cache is per isolate). */
-export async function createSite(domain: string, id = `site-${domain}`): Promise<string> {
-  await env.DB.prepare("INSERT INTO sites (id, domain, name, domains, timezone, created_at) VALUES (?, ?, ?, ?, 'UTC', 0)")
-    .bind(id, domain, domain, JSON.stringify([domain]))
+export async function createSite(domain: string, id = `site-${domain}`, options: SiteOptions = {}): Promise<string> {
+  await env.DB.prepare(
+    `INSERT INTO sites (id, domain, name, domains, timezone, created_at, allow_subdomains, excluded_paths,
+                        rate_limit_visitor, rate_limit_site, bounce_threshold_ms)
+     VALUES (?, ?, ?, ?, 'UTC', 0, ?, ?, ?, ?, ?)`,
+  )
+    .bind(
+      id, domain, domain, JSON.stringify(options.domains ?? [domain]), options.allow_subdomains ?? 0,
+      JSON.stringify(options.excluded_paths ?? []), options.rate_limit_visitor ?? 120, options.rate_limit_site ?? 0,
+      options.bounce_threshold_ms ?? 10_000,
+    )
     .run();
   return id;
 }
@@ -27,9 +48,21 @@ export function siteStub(siteId: string) {
   return env.SITE_DO.get(env.SITE_DO.idFromName(siteId));
 }
 
+/** Calls SiteDO.ingest and fails the test when the DO drops the event. */
+export async function ingestOk(
+  stub: ReturnType<typeof siteStub>,
+  event: CollectedEvent,
+  client: ClientInfo,
+  settings?: SiteSettings,
+): Promise<{ visitorId: string; sessionId: string }> {
+  const result = await stub.ingest(event, client, settings);
+  if (isDrop(result)) throw new Error(`unexpected drop: ${result.reason}`);
+  return result as { visitorId: string; sessionId: string };
+}
+
 /** Rows of a D1 table for one site, oldest first. */
-export async function rows<T = Record<string, unknown>>(table: "events" | "sessions", siteId: string): Promise<T[]> {
-  const order = table === "events" ? "ts, id" : "started_at, id";
+export async function rows<T = Record<string, unknown>>(table: "events" | "sessions" | "ingest_drops", siteId: string): Promise<T[]> {
+  const order = table === "events" ? "ts, id" : table === "sessions" ? "started_at, id" : "day, reason, category";
   const result = await env.DB.prepare(`SELECT * FROM ${table} WHERE site_id = ? ORDER BY ${order}`).bind(siteId).all<T>();
   return result.results;
 }

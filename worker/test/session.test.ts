@@ -8,6 +8,7 @@ const base: CollectedEvent = {
   referrer: null, source: null, channel: "Direct", utm_source: null, utm_medium: null, utm_campaign: null,
   utm_term: null, utm_content: null, country: null, region: null, city: null, device: null, browser: null,
   browser_version: null, os: null, os_version: null, screen: null, props: null, revenue: null, interactive: true,
+timezone: null, engaged_ms: null, scroll_depth: null,
 };
 
 describe("applyEvent", () => {

@@ -1,6 +1,6 @@
 // Site lookup caching: hits for the TTL, misses briefly, stale entries served when D1 fails.
 import { beforeEach, describe, expect, it } from "vitest";
-import { clearSiteCache, lookupSite, MISS_TTL_S } from "../src/site-lookup";
+import { clearSiteCache, lookupSite, MISS_TTL_S, SITE_DEFAULTS, siteFromRow } from "../src/site-lookup";
 
 /** A stand-in D1 that answers the sites query from a map and counts queries. */
 function fakeD1(sites: Record<string, string>) {
@@ -25,7 +25,9 @@ describe("lookupSite", () => {
 
   it("caches hits for the TTL", async () => {
     const { db, state } = fakeD1({ "a.test": "s-a" });
-    expect(await lookupSite(db, "a.test", 60, 0)).toEqual({ id: "s-a", domain: "a.test", domains: ["a.test"], timezone: "UTC" });
+    expect(await lookupSite(db, "a.test", 60, 0)).toEqual({
+      id: "s-a", domain: "a.test", domains: ["a.test"], timezone: "UTC", ...SITE_DEFAULTS,
+    });
     await lookupSite(db, "a.test", 60, 59_000);
     expect(state.queries).toBe(1);
     await lookupSite(db, "a.test", 60, 60_001);
@@ -47,5 +49,15 @@ describe("lookupSite", () => {
     state.failing = true;
     expect(await lookupSite(db, "a.test", 60, 120_000)).toMatchObject({ id: "s-a" });
     await expect(lookupSite(db, "b.test", 60, 120_000)).rejects.toThrow("D1_ERROR");
+  });
+
+  it("reads the collector settings, falling back to defaults for malformed values", () => {
+    expect(siteFromRow({
+      id: "s", domain: "s.test", domains: "not json", timezone: "UTC", allow_subdomains: 1,
+      excluded_paths: '["/admin/**", 3]', rate_limit_visitor: 10, rate_limit_site: -1, bounce_threshold_ms: 5000, retention_days: 30,
+    })).toEqual({
+      id: "s", domain: "s.test", domains: [], timezone: "UTC", allowSubdomains: true, excludedPaths: ["/admin/**"],
+      rateLimitVisitor: 10, rateLimitSite: 0, bounceThresholdMs: 5000, retentionDays: 30,
+    });
   });
 });

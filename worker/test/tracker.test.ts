@@ -2,7 +2,7 @@
 // the right events (run against a minimal fake browser).
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { TRACKER_ETAG, TRACKER_JS } from "../src/generated/tracker";
+import { TRACKER_ETAG, TRACKER_FEATURES, TRACKER_JS, TRACKER_VARIANTS } from "../src/generated/tracker";
 
 async function gzipSize(text: string): Promise<number> {
   const stream = new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"));
@@ -33,39 +33,92 @@ describe("GET /script.js", () => {
   });
 });
 
+describe("tracker variants", () => {
+  it("serves each feature combination in any order, and 404s unknown features", async () => {
+    const get = (path: string) => exports.default.fetch(`https://collector.test${path}`);
+    const both = await get("/script.file-downloads.outbound-links.js");
+    expect(both.status).toBe(200);
+    expect(await both.text()).toBe(TRACKER_VARIANTS["script.outbound-links.file-downloads.js"]?.js);
+    expect(Object.keys(TRACKER_VARIANTS)).toHaveLength(2 ** TRACKER_FEATURES.length);
+    expect((await get("/script.nope.js")).status).toBe(404);
+    expect((await get("/script.outbound-links.outbound-links.js")).status).toBe(404);
+  });
+
+  it("keeps each feature within 300 bytes gzipped over the default script", async () => {
+    const base = await gzipSize(TRACKER_JS);
+    for (const feature of TRACKER_FEATURES) {
+      expect(await gzipSize(TRACKER_VARIANTS[`script.${feature}.js`]?.js as string)).toBeLessThanOrEqual(base + 300);
+    }
+  });
+});
+
+type Listener = (event?: unknown) => void;
+
+interface FakeOptions {
+  code?: string;
+  href?: string;
+  hidden?: boolean;
+  storage?: Record<string, string>;
+  globals?: Record<string, unknown>;
+}
+
 /** Runs the tracker in a fake page and returns what it sent and the page's controls. */
-function runTracker(attributes: Record<string, string>) {
+function runTracker(attributes: Record<string, string>, options: FakeOptions = {}) {
   const sent: { url: string; init: RequestInit; body: Record<string, unknown> }[] = [];
-  const listeners: Record<string, () => void> = {};
-  const location = { href: "https://site.test/", hostname: "site.test" };
+  const listeners: Record<string, Listener[]> = {};
+  const target = (prefix: string) => ({
+    addEventListener: (type: string, listener: Listener) => (listeners[prefix + type] ??= []).push(listener),
+  });
+  const location = new URL(options.href ?? "https://site.test/");
+  const clock = { now: 1_000_000 };
   const history = {
     pushState(_state: unknown, _title: string, url: string) {
       location.href = new URL(url, location.href).href;
     },
   };
   const window: Record<string, unknown> = {
-    innerWidth: 1024,
-    history,
-    addEventListener: (type: string, listener: () => void) => (listeners[type] = listener),
+    innerWidth: 1024, innerHeight: 500, scrollY: 0, history, ...target("window:"), ...options.globals,
   };
   const document = {
     referrer: "https://ref.test/",
+    hidden: options.hidden ?? false,
+    prerendering: false,
+    focused: true,
+    hasFocus: () => document.focused,
+    documentElement: { scrollHeight: 2000 },
     currentScript: { src: "https://collector.test/script.js", getAttribute: (name: string) => attributes[name] ?? null },
+    ...target("document:"),
   };
   const fetch = (url: string, init: RequestInit) => {
     sent.push({ url, init, body: JSON.parse(init.body as string) });
     return Promise.resolve(new Response(null, { status: 202 }));
   };
-  new Function("window", "document", "location", "fetch", TRACKER_JS)(window, document, location, fetch);
-  return { sent, window, history, location, popstate: () => listeners.popstate?.() };
+  const FakeDate = { now: () => clock.now };
+  new Function("window", "document", "location", "fetch", "localStorage", "Date", options.code ?? TRACKER_JS)(
+    window, document, location, fetch, options.storage ?? {}, FakeDate,
+  );
+  const fire = (key: string, event?: unknown) => listeners[key]?.forEach((listener) => listener(event));
+  return {
+    sent,
+    names: () => sent.map((s) => s.body.n),
+    window,
+    document,
+    history,
+    location,
+    clock,
+    fire,
+    popstate: () => fire("window:popstate"),
+  };
 }
 
 describe("tracker script", () => {
-  it("sends a pageview on load to the script's origin, as text/plain with keepalive", () => {
+  it("sends a pageview on load to the script's origin, as a keepalive text body", () => {
     const { sent } = runTracker({ "data-domain": "site.test" });
     expect(sent).toHaveLength(1);
     expect(sent[0]?.url).toBe("https://collector.test/api/event");
-    expect(sent[0]?.init).toMatchObject({ method: "POST", keepalive: true, headers: { "Content-Type": "text/plain" } });
+    // A string body goes out as text/plain: a simple request, no CORS preflight.
+    expect(sent[0]?.init).toMatchObject({ method: "POST", keepalive: true });
+    expect(typeof sent[0]?.init.body).toBe("string");
     expect(sent[0]?.body).toEqual({ n: "pageview", u: "https://site.test/", d: "site.test", r: "https://ref.test/", w: 1024 });
   });
 
@@ -73,16 +126,141 @@ describe("tracker script", () => {
     const page = runTracker({ "data-domain": "site.test", "data-api": "https://other.test/e" });
     page.history.pushState({}, "", "/docs");
     page.history.pushState({}, "", "/docs"); // same URL again
+    page.history.pushState({}, "", "/docs#section"); // only the hash changed, not in hash mode
     page.popstate(); // fired for the same URL
     page.location.href = "https://site.test/";
     page.popstate(); // back to the first page
-    expect(page.sent.map((s) => s.body.u)).toEqual(["https://site.test/", "https://site.test/docs", "https://site.test/"]);
+    const pageviews = page.sent.filter((s) => s.body.n === "pageview");
+    expect(pageviews.map((s) => s.body.u)).toEqual(["https://site.test/", "https://site.test/docs", "https://site.test/"]);
     expect(page.sent.every((s) => s.url === "https://other.test/e")).toBe(true);
   });
 
-  it("exposes a941.event for custom events with props and revenue", () => {
-    const page = runTracker({ "data-domain": "site.test" });
+  it("counts hash routes as pages with data-hash", () => {
+    const page = runTracker({ "data-domain": "site.test", "data-hash": "" });
+    page.location.hash = "#/settings";
+    page.fire("window:hashchange");
+    expect(page.sent.map((s) => [s.body.n, s.body.u, s.body.h])).toEqual([
+      ["pageview", "https://site.test/", true],
+      ["engagement", "https://site.test/", true], // the first page's report, then the new page
+      ["pageview", "https://site.test/#/settings", true],
+    ]);
+  });
+
+  it("exposes a941.event with props and revenue, replays the queue stub, and claims `analytics` only when free", () => {
+    const queued = { q: [["Early", { props: { from: "stub" } }]] };
+    const page = runTracker({ "data-domain": "site.test" }, { globals: { a941: queued } });
     (page.window.a941 as { event: (name: string, options: object) => void }).event("Signup", { props: { plan: "pro" }, revenue: 9.5 });
-    expect(page.sent[1]?.body).toMatchObject({ n: "Signup", p: { plan: "pro" }, $: 9.5, d: "site.test" });
+    expect(page.names()).toEqual(["pageview", "Early", "Signup"]);
+    expect(page.sent[1]?.body).toMatchObject({ n: "Early", p: { from: "stub" } });
+    expect(page.sent[2]?.body).toMatchObject({ n: "Signup", p: { plan: "pro" }, $: 9.5, d: "site.test" });
+    expect(page.window.analytics).toBe(page.window.a941);
+
+    const segment = { track() {} };
+    expect(runTracker({}, { globals: { analytics: segment } }).window.analytics).toBe(segment);
+  });
+
+  it("reports engaged time and scroll depth on hide and on SPA navigation", () => {
+    const page = runTracker({ "data-domain": "site.test" });
+    page.clock.now += 4000;
+    page.window.scrollY = 1500; // (1500 + 500) / 2000 = 100 %
+    page.fire("document:scroll");
+    page.document.hidden = true;
+    page.fire("document:visibilitychange");
+    expect(page.sent[1]?.body).toMatchObject({ n: "engagement", u: "https://site.test/", e: 4000, s: 100 });
+
+    // Hidden time does not count; nothing new to report means no event.
+    page.clock.now += 60_000;
+    page.fire("document:visibilitychange");
+    expect(page.sent).toHaveLength(2);
+    page.document.hidden = false;
+    page.fire("document:visibilitychange");
+    page.clock.now += 1000;
+    page.history.pushState({}, "", "/next");
+    expect(page.names()).toEqual(["pageview", "engagement", "engagement", "pageview"]);
+    expect(page.sent[2]?.body).toMatchObject({ u: "https://site.test/", e: 5000 });
+  });
+
+  it("waits while the page is hidden or prerendered, and counts back/forward-cache restores", () => {
+    const page = runTracker({}, { hidden: true });
+    expect(page.sent).toHaveLength(0);
+    page.document.hidden = false;
+    page.fire("document:visibilitychange");
+    expect(page.names()).toEqual(["pageview"]);
+    page.fire("window:pageshow", { persisted: false });
+    page.fire("window:pageshow", { persisted: true });
+    expect(page.names()).toEqual(["pageview", "pageview"]);
+  });
+
+  it("sends nothing for the owner's own visits or on localhost unless asked", () => {
+    expect(runTracker({}, { storage: { a941_ignore: "true" } }).sent).toHaveLength(0);
+    expect(runTracker({}, { href: "http://localhost:8000/" }).sent).toHaveLength(0);
+    expect(runTracker({}, { href: "http://127.0.0.1:8000/" }).sent).toHaveLength(0);
+    expect(runTracker({ "data-include-localhost": "" }, { href: "http://localhost:8000/" }).sent).toHaveLength(1);
+  });
+
+  it("sends a 404 event on pages marked with data-404", () => {
+    const page = runTracker({ "data-404": "" }, { href: "https://site.test/missing" });
+    expect(page.sent[1]?.body).toMatchObject({ n: "404", p: { path: "/missing" } });
+  });
+});
+
+describe("tracker feature variants", () => {
+  const variant = (name: string) => TRACKER_VARIANTS[name]?.js as string;
+  /** A fake element with the attributes and `closest` answers a click handler looks at. */
+  const element = (link: Record<string, string> | null, tagged: Record<string, string> | null) => ({
+    closest: (selector: string) =>
+      selector.startsWith("a[href]")
+        ? link
+        : tagged && {
+            attributes: Object.entries(tagged).map(([name, value]) => ({ name, value })),
+            getAttribute: (name: string) => tagged[name] ?? null,
+          },
+  });
+  const link = (href: string) => {
+    const url = new URL(href);
+    return { href, host: url.host, protocol: url.protocol, pathname: url.pathname };
+  };
+
+  it("outbound-links: clicks on links to other hosts", () => {
+    const page = runTracker({}, { code: variant("script.outbound-links.js") });
+    page.fire("document:click", { target: element(link("https://elsewhere.test/a"), null) });
+    page.fire("document:click", { target: element(link("https://site.test/internal"), null) });
+    page.fire("document:auxclick", { target: element(link("https://elsewhere.test/b"), null) });
+    expect(page.sent.slice(1).map((s) => [s.body.n, (s.body.p as { url: string }).url])).toEqual([
+      ["Outbound Link: Click", "https://elsewhere.test/a"],
+      ["Outbound Link: Click", "https://elsewhere.test/b"],
+    ]);
+    // The default script has no click tracking at all.
+    const plain = runTracker({});
+    plain.fire("document:click", { target: element(link("https://elsewhere.test/a"), null) });
+    expect(plain.sent).toHaveLength(1);
+  });
+
+  it("file-downloads: clicks on links to files", () => {
+    const page = runTracker({}, { code: variant("script.file-downloads.js") });
+    page.fire("document:click", { target: element(link("https://site.test/files/report.pdf"), null) });
+    page.fire("document:click", { target: element(link("https://site.test/about"), null) });
+    expect(page.sent.slice(1).map((s) => s.body)).toEqual([
+      expect.objectContaining({ n: "File Download", p: { url: "https://site.test/files/report.pdf" } }),
+    ]);
+  });
+
+  it("tagged-events: data-a941-* attributes on clicked elements and forms", () => {
+    const page = runTracker({}, { code: variant("script.tagged-events.js") });
+    const tags = { "data-a941-event": "Signup", "data-a941-prop-plan": "pro", "data-a941-revenue": "9.5", class: "btn" };
+    page.fire("document:click", { target: element(null, tags) });
+    const form = { hasAttribute: (name: string) => name === "data-a941-event", ...element(null, null),
+      attributes: [{ name: "data-a941-event", value: "Contact" }], getAttribute: () => "Contact" };
+    page.fire("document:submit", { target: form });
+    expect(page.sent.slice(1).map((s) => s.body)).toEqual([
+      expect.objectContaining({ n: "Signup", p: { plan: "pro" }, $: "9.5" }),
+      expect.objectContaining({ n: "Contact", p: {} }),
+    ]);
+  });
+
+  it("form-submissions: every form submit", () => {
+    const page = runTracker({}, { code: variant("script.form-submissions.js") });
+    page.fire("document:submit", { target: { id: "newsletter", hasAttribute: () => false, getAttribute: () => null } });
+    expect(page.sent[1]?.body).toMatchObject({ n: "Form: Submission", p: { path: "/", form: "newsletter" } });
   });
 });

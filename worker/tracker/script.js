@@ -1,54 +1,181 @@
 // 941 Analytics tracker. Loaded as
 //   <script defer data-domain="example.com" src="https://collector.example/script.js"></script>
-// Sends a pageview on load and on SPA navigations (history.pushState / popstate), and exposes
-// window.a941.event(name, {props, revenue}) for custom events. No cookies, no storage.
-// Built (minified) by scripts/build-tracker.mjs into worker/src/generated/tracker.ts; the
-// gzip budget is 1 KB, so every byte here should earn its place.
+// Default script: pageviews (also SPA pushState/popstate, hash routing with data-hash, back/
+// forward-cache restores, deferred while prerendered or hidden), custom events through
+// a941.event(name, {props, revenue, interactive}) with a queue stub, engaged time and scroll
+// depth as an "engagement" event, a "404" event with data-404. No cookies, no storage ids.
+// Opt-in features are compile-time flags (OUTBOUND, DOWNLOADS, TAGGED, FORMS) set by
+// scripts/build-tracker.mjs, which builds one variant per combination (script.outbound-links.js…).
+// The gzip budget is 1 KB for the default script and 300 bytes per feature: every byte counts.
 (function () {
   var w = window;
   var doc = document;
   var loc = location;
   var script = doc.currentScript;
   var attr = function (name) {
-    return script && script.getAttribute("data-" + name);
+    return script.getAttribute("data-" + name);
   };
+  // Bubble phase only: window's focus/blur must not fire for every form field focus change.
+  var on = function (target, type, listener) {
+    target.addEventListener(type, listener);
+  };
+  var now = Date.now;
   // Default endpoint is the collector that served this script, so a site needs only one tag.
   var api = attr("api") || new URL(script.src).origin + "/api/event";
   var domain = attr("domain") || loc.hostname;
-  var lastUrl;
+  var hashMode = attr("hash") != null;
+  var skip;
+  // Own visits: localStorage.a941_ignore = "true" in the owner's browser turns tracking off.
+  try {
+    skip = localStorage.a941_ignore == "true";
+  } catch (e) {}
+  if (/^(localhost|127\.|\[::1\])/.test(loc.hostname) && attr("include-localhost") == null) skip = 1;
 
-  function send(name, options) {
+  // The current page: its URL as sent, engaged ms so far, the clock start (0 = stopped), the
+  // deepest scroll, and what the last engagement event already reported.
+  var page, engaged, since, depth, sentEngaged, sentDepth, waiting;
+
+  function send(name, options, url) {
     options = options || {};
-    var body = { n: name, u: loc.href, d: domain, r: doc.referrer || null, w: w.innerWidth };
-    if (options.props) body.p = options.props;
-    if (options.revenue != null) body.$ = options.revenue;
-    if (options.interactive === false) body.i = false;
-    // text/plain keeps this a "simple" request: no CORS preflight. keepalive lets the request
-    // outlive the page when the event fires during unload or navigation.
-    fetch(api, {
-      method: "POST",
-      body: JSON.stringify(body),
-      keepalive: true,
-      headers: { "Content-Type": "text/plain" },
-    }).catch(function () {});
+    // JSON.stringify leaves out undefined values, so absent options cost no bytes on the wire.
+    // A string body is sent as text/plain: a "simple" request, no CORS preflight. keepalive lets
+    // the request outlive the page when the event fires during unload or navigation.
+    if (!skip)
+      fetch(api, {
+        method: "POST",
+        keepalive: true,
+        body: JSON.stringify({
+          n: name,
+          u: url || loc.href,
+          d: domain,
+          r: doc.referrer,
+          w: w.innerWidth,
+          h: hashMode || undefined,
+          p: options.props,
+          $: options.revenue,
+          i: options.interactive,
+          e: options.e,
+          s: options.s,
+        }),
+      }).catch(function () {});
+  }
+
+  // Engaged time runs only while the page is visible and focused.
+  function tick() {
+    var t = now();
+    if (since) engaged += t - since;
+    since = !doc.hidden && doc.hasFocus() ? t : 0;
+  }
+
+  // Percent of the page seen; the collector rounds and caps it at 100.
+  function scrolled() {
+    var d = (100 * (w.scrollY + w.innerHeight)) / doc.documentElement.scrollHeight;
+    if (d > depth) depth = d;
+  }
+
+  // Like Plausible's engagement event: sent on hide, blur and SPA navigation, only when there is
+  // something new. Values are cumulative for the page, so a repeated event is harmless.
+  function engage() {
+    tick();
+    if (page && (engaged > sentEngaged || depth > sentDepth)) {
+      sentEngaged = engaged;
+      sentDepth = depth;
+      send("engagement", { e: engaged, s: depth }, page);
+    }
   }
 
   function pageview() {
+    // A prerendered or background page counts once it is first shown.
+    if (doc.prerendering || doc.hidden) return (waiting = 1);
+    waiting = 0;
+    var url = hashMode ? loc.href : loc.href.split("#")[0];
     // pushState with the current URL (and popstate after it) must not count the page twice.
-    if (loc.href === lastUrl) return;
-    lastUrl = loc.href;
+    if (url == page) return;
+    engage();
+    page = url;
+    engaged = sentEngaged = sentDepth = depth = 0;
+    tick();
+    scrolled();
     send("pageview");
+    if (attr("404") != null) send("404", { props: { path: loc.pathname } });
   }
 
   var history = w.history;
   var pushState = history.pushState;
-  if (pushState) {
-    history.pushState = function () {
-      pushState.apply(this, arguments);
+  history.pushState = function () {
+    pushState.apply(this, arguments);
+    pageview();
+  };
+  on(w, "popstate", pageview);
+  if (hashMode) on(w, "hashchange", pageview);
+  on(w, "pageshow", function (e) {
+    // Restored from the back/forward cache: a new view of the page.
+    if (e.persisted) {
+      page = 0;
       pageview();
+    }
+  });
+  on(doc, "visibilitychange", function () {
+    if (waiting) pageview();
+    else doc.hidden ? engage() : tick();
+  });
+  on(doc, "prerenderingchange", pageview);
+  on(w, "focus", tick);
+  on(w, "blur", engage);
+  on(w, "pagehide", engage);
+  on(doc, "scroll", scrolled);
+
+  // Feature variants: clicks on links and tagged elements, form submissions. The flags are
+  // constants at build time, so the default script carries none of this code.
+  if (TAGGED || FORMS) {
+    // <button data-a941-event="Signup" data-a941-prop-plan="pro" data-a941-revenue="9.5">
+    var tagged = function (el) {
+      if (!el) return;
+      var props = {};
+      var revenue;
+      for (var i = 0, a; (a = el.attributes[i++]); ) {
+        if (a.name.indexOf("data-a941-prop-") == 0) props[a.name.slice(15)] = a.value;
+        if (a.name == "data-a941-revenue") revenue = a.value;
+      }
+      send(el.getAttribute("data-a941-event"), { props: props, revenue: revenue });
     };
-    w.addEventListener("popstate", pageview);
+    on(doc, "submit", function (event) {
+      var form = event.target;
+      if (TAGGED && form.hasAttribute("data-a941-event")) tagged(form);
+      else if (FORMS) send("Form: Submission", { props: { path: loc.pathname, form: form.id || form.getAttribute("name") || "" } });
+    });
   }
-  w.a941 = { event: send };
+  if (OUTBOUND || DOWNLOADS || TAGGED) {
+    var clicked = function (event) {
+      var target = event.target;
+      var link = target.closest && target.closest("a[href]");
+      if (OUTBOUND && link && link.host != loc.host && /^http/.test(link.protocol)) {
+        send("Outbound Link: Click", { props: { url: link.href } });
+      }
+      if (
+        DOWNLOADS &&
+        link &&
+        /\.(pdf|xlsx?|docx?|txt|rtf|csv|exe|key|pp[st]x?|7z|pkg|rar|gz|zip|avi|mov|mp[34]|mpe?g|wmv|midi?|wav|wma|dmg|iso|msi|apk)$/i.test(
+          link.pathname,
+        )
+      ) {
+        send("File Download", { props: { url: link.href } });
+      }
+      if (TAGGED && target.closest) tagged(target.closest("[data-a941-event]:not(form)"));
+    };
+    on(doc, "click", clicked);
+    on(doc, "auxclick", clicked);
+  }
+
+  // Calls made before the script loaded wait in a941.q (see docs/tracker.md for the stub).
+  var queued = (w.a941 && w.a941.q) || [];
+  var api941 = (w.a941 = {
+    event: function (name, options) {
+      send(name, options);
+    },
+  });
+  // Segment uses the name `analytics`: only claim it when nobody else has.
+  if (!w.analytics) w.analytics = api941;
   pageview();
+  for (var i = 0; i < queued.length; i++) api941.event.apply(0, queued[i]);
 })();

@@ -8,9 +8,10 @@ export interface GeoInfo {
   country: string | null;
   region: string | null;
   city: string | null;
+  timezone: string | null;
 }
 
-/** Reads country / region / city from `request.cf`, null when absent or unknown. */
+/** Reads country / region / city / timezone from `request.cf`, null when absent or unknown. */
 export function geoFromCf(cf: Record<string, unknown> | undefined): GeoInfo {
   const text = (value: unknown): string | null => (typeof value === "string" && value.trim() !== "" ? value.trim() : null);
   const country = text(cf?.country)?.toUpperCase() ?? null;
@@ -18,5 +19,6 @@ export function geoFromCf(cf: Record<string, unknown> | undefined): GeoInfo {
     country: country === "XX" || country === "T1" ? null : country,
     region: text(cf?.region),
     city: text(cf?.city),
+    timezone: text(cf?.timezone),
   };
 }

@@ -29,6 +29,27 @@ export function utmTags(url: URL): UtmTags {
   };
 }
 
+/**
+ * The source named by URL parameters when utm_source is missing: `ref`, then `source` (the
+ * conventions of Product Hunt, Hacker News posts, newsletters; Plausible reads them too).
+ */
+export function paramSource(url: URL, utmSource: string | null): string | null {
+  if (utmSource) return utmSource;
+  for (const name of ["ref", "source"]) {
+    const value = url.searchParams.get(name)?.trim();
+    if (value) return value.slice(0, MAX_UTM_LENGTH);
+  }
+  return null;
+}
+
+/**
+ * The page path as stored: the URL's pathname, plus the hash on sites that route by hash
+ * (`#/settings`), where the hash is the page. Capped at 2,000 characters like the URL itself.
+ */
+export function pagePath(url: URL, hashMode: boolean): string {
+  return (hashMode && url.hash.length > 1 ? url.pathname + url.hash : url.pathname).slice(0, 2000);
+}
+
 /** Screen class from the viewport width (breakpoints of common CSS frameworks). */
 export function screenClass(width: number | null): "mobile" | "tablet" | "laptop" | "desktop" | null {
   if (width === null) return null;

@@ -1,14 +1,23 @@
 /**
  * Typed drops: how an ingestion step says "this event stops here". A drop is data, not an
- * exception (Plausible's ingestion/event.ex does the same), so the route turns it into a
- * `{code, message}` response and later issues can count drops per reason.
+ * exception (Plausible's ingestion/event.ex does the same): the route turns it into a
+ * `{code, message}` response and drop-counter.ts counts it per site, UTC day, reason and
+ * (for bots) category.
  */
 
-/** Why an event was not accepted, each with the HTTP status the collector answers. */
+/**
+ * Why an event was not accepted, each with the HTTP status the collector answers. Bots and
+ * excluded pages get a 202 like an accepted event: a crawler learns nothing from the answer, and
+ * a page the owner chose not to count is not the tracker's error.
+ */
 export const DROP_STATUS = {
   invalid: 400,
   too_large: 413,
   unknown_site: 404,
+  wrong_origin: 403,
+  bot: 202,
+  excluded: 202,
+  rate_limited: 429,
   unavailable: 503,
 } as const satisfies Record<string, number>;
 
@@ -21,11 +30,13 @@ export interface Drop {
   readonly reason: DropReason;
   readonly status: number;
   readonly message: string;
+  /** For `bot` drops: the bot category (see enrich/bot.ts); "" otherwise. */
+  readonly category: string;
 }
 
 /** Builds a drop with the status that belongs to `reason`. */
-export function drop(reason: DropReason, message: string): Drop {
-  return { dropped: true, reason, status: DROP_STATUS[reason], message };
+export function drop(reason: DropReason, message: string, category = ""): Drop {
+  return { dropped: true, reason, status: DROP_STATUS[reason], message, category };
 }
 
 /** Narrows a step result to a drop. */

@@ -2,13 +2,15 @@
  * Enrichment: a validated payload plus request context -> the event columns. Pure except for
  * the id and timestamp the Worker stamps, which callers may pass in for deterministic tests.
  */
+import { channelFor, clickId } from "../enrich/channel";
 import { geoFromCf } from "../enrich/geo";
-import { screenClass, utmTags } from "../enrich/page";
-import { referrerInfo } from "../enrich/referrer";
+import { pagePath, paramSource, screenClass, utmTags } from "../enrich/page";
+import { referrerInfo, stripWww } from "../enrich/referrer";
 import { parseUserAgent } from "../enrich/user-agent";
 import type { Site } from "../site-lookup";
 import type { CollectedEvent } from "./event";
 import type { EventPayload } from "./payload";
+import { isSiteHost } from "./site-rules";
 
 /** What enrichment reads from the request besides the payload. */
 export interface RequestContext {
@@ -24,21 +26,32 @@ export function enrichEvent(
   stamp: { id?: string; ts?: number } = {},
 ): CollectedEvent {
   const utm = utmTags(payload.url);
+  const page = stripWww(payload.url.hostname);
+  // Self-referrals: the page's own host, or any host of the site.
+  const isOwnHost = (hostname: string) => stripWww(hostname) === page || isSiteHost(site, hostname);
+  const { known, ...referrer } = referrerInfo(payload.referrer, isOwnHost, paramSource(payload.url, utm.utm_source));
+  const click = clickId(payload.url);
+  const source = referrer.source ?? click?.[1] ?? null;
   return {
     id: stamp.id ?? crypto.randomUUID(),
     ts: stamp.ts ?? Date.now(),
     site_id: site.id,
     name: payload.name,
     hostname: payload.url.hostname,
-    pathname: payload.url.pathname,
-    ...referrerInfo(payload.referrer, payload.url, utm.utm_source),
+    pathname: pagePath(payload.url, payload.hashMode),
+    referrer: referrer.referrer,
+    source,
+    channel: channelFor({ source, known, utmMedium: utm.utm_medium, click }),
     ...utm,
     ...geoFromCf(request.cf),
     ...parseUserAgent(request.userAgent),
     screen: screenClass(payload.screenWidth),
     props: payload.props ? JSON.stringify(payload.props) : null,
     revenue: payload.revenue,
-    // A pageview is always an interaction; custom events may opt out (e.g. scroll-depth pings).
-    interactive: payload.name === "pageview" || payload.interactive,
+    // A pageview is always an interaction; custom events may opt out (e.g. scroll-depth pings),
+    // and an engagement report never is one (engaged time has its own bounce rule).
+    interactive: payload.name === "pageview" || (payload.interactive && payload.engagedMs === null && payload.scrollDepth === null),
+    engaged_ms: payload.engagedMs,
+    scroll_depth: payload.scrollDepth,
   };
 }

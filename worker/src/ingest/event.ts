@@ -22,6 +22,8 @@ export interface Attribution {
   os: string | null;
   os_version: string | null;
   screen: string | null;
+  /** The visitor's IANA timezone from request.cf. */
+  timezone: string | null;
 }
 
 /** The attribution column names, in schema order. */
@@ -29,7 +31,7 @@ export const ATTRIBUTION_COLUMNS = [
   "referrer", "source", "channel",
   "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
   "country", "region", "city",
-  "device", "browser", "browser_version", "os", "os_version", "screen",
+  "device", "browser", "browser_version", "os", "os_version", "screen", "timezone",
 ] as const satisfies readonly (keyof Attribution)[];
 
 /** An accepted event, stamped and enriched by the Worker; visitor and session come from the DO. */
@@ -47,6 +49,10 @@ export interface CollectedEvent extends Attribution {
   revenue: number | null;
   /** Custom events are interactive unless the sender says otherwise; pageviews always are. */
   interactive: boolean;
+  /** Engagement events only: cumulative engaged ms of the page they report on. */
+  engaged_ms: number | null;
+  /** Engagement events only: deepest scroll on that page, percent. */
+  scroll_depth: number | null;
 }
 
 /** What the Worker knows about the sender and passes to the DO only for hashing. Never stored. */

@@ -1,7 +1,8 @@
 /**
  * The event payload: JSON text in, a validated `EventPayload` out. Accepts the Plausible Events
- * API key names (`name, url, domain, referrer, props, revenue, interactive`, plus `screen_width`)
- * and the tracker's short keys (`n u d r p $ i w`); when both are present the long key wins.
+ * API key names (`name, url, domain, referrer, props, revenue, interactive`, plus `screen_width`,
+ * `hash_mode`, `engagement_time`, `scroll_depth`) and the tracker's short keys
+ * (`n u d r p $ i w h e s`); when both are present the long key wins.
  * Every malformed field drops the event as `invalid` with a message naming the field.
  */
 import { type Drop, drop, isDrop } from "./drop";
@@ -14,6 +15,10 @@ export const MAX_URL_LENGTH = 2000;
 export const MAX_PROPS = 30;
 export const MAX_PROP_KEY_LENGTH = 300;
 export const MAX_PROP_VALUE_LENGTH = 2000;
+/** The event name of the tracker's engaged-time / scroll-depth report. */
+export const ENGAGEMENT = "engagement";
+/** Engaged time above this is clamped: no page is read for longer in one view. */
+export const MAX_ENGAGED_MS = 24 * 60 * 60 * 1000;
 
 /** A validated event, before enrichment. */
 export interface EventPayload {
@@ -27,6 +32,12 @@ export interface EventPayload {
   /** False only when the sender says so; interactive events end a bounce. */
   interactive: boolean;
   screenWidth: number | null;
+  /** The site routes by URL hash (data-hash): the hash is part of the page path. */
+  hashMode: boolean;
+  /** For engagement events: engaged ms on the page so far (cumulative), else null. */
+  engagedMs: number | null;
+  /** For engagement events: deepest scroll, percent 0–100, else null. */
+  scrollDepth: number | null;
 }
 
 type Json = Record<string, unknown>;
@@ -82,8 +93,22 @@ export function parsePayload(text: string): EventPayload | Drop {
     return drop("invalid", "screen_width must be a non-negative number");
   }
 
+  const hashMode = pick(fields, "hash_mode", "h");
+  if (hashMode !== undefined && hashMode !== null && typeof hashMode !== "boolean" && hashMode !== 0 && hashMode !== 1) {
+    return drop("invalid", "hash_mode must be a boolean");
+  }
+
+  const engagedMs = metric(pick(fields, "engagement_time", "e"), "engagement_time");
+  if (isDrop(engagedMs)) return engagedMs;
+  const scrollDepth = metric(pick(fields, "scroll_depth", "s"), "scroll_depth");
+  if (isDrop(scrollDepth)) return scrollDepth;
+  const trimmed = name.trim();
+  if (trimmed === ENGAGEMENT && engagedMs === null && scrollDepth === null) {
+    return drop("invalid", "an engagement event needs engagement_time or scroll_depth");
+  }
+
   return {
-    name: name.trim(),
+    name: trimmed,
     url,
     // Domains are compared case-insensitively, like hostnames.
     domain: domain.trim().toLowerCase(),
@@ -92,7 +117,17 @@ export function parsePayload(text: string): EventPayload | Drop {
     revenue,
     interactive: interactive !== false,
     screenWidth: typeof width === "number" ? Math.round(width) : null,
+    hashMode: hashMode === true || hashMode === 1,
+    engagedMs: trimmed === ENGAGEMENT && engagedMs !== null ? Math.min(Math.round(engagedMs), MAX_ENGAGED_MS) : null,
+    scrollDepth: trimmed === ENGAGEMENT && scrollDepth !== null ? Math.min(Math.round(scrollDepth), 100) : null,
   };
+}
+
+/** A non-negative finite number, or null when absent. */
+function metric(value: unknown, field: string): number | null | Drop {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) return drop("invalid", `${field} must be a non-negative number`);
+  return value;
 }
 
 function parseUrl(value: unknown): URL | Drop {

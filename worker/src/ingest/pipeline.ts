@@ -1,26 +1,41 @@
 /**
  * The write path as a pipeline of named steps, after Plausible's ingestion/event.ex:
- * read_body -> parse_payload -> put_site -> enrich -> register_session. Each step returns the
- * value the next one needs or a typed `Drop`; the first drop ends the pipeline.
+ * read_body -> parse_payload -> put_site -> check_origin -> filter_bot -> check_excluded ->
+ * enrich -> register_session. Each step returns the value the next one needs or a typed `Drop`;
+ * the first drop ends the pipeline and is counted (drop-counter.ts), under the site when the
+ * site is known and under "" before that.
  */
+import { botCategory } from "../enrich/bot";
 import { numberVar, type Env } from "../env";
-import { lookupSite } from "../site-lookup";
+import { lookupSite, type Site } from "../site-lookup";
+import { countDrop, scheduleDropFlush } from "./drop-counter";
 import { type Drop, drop, isDrop } from "./drop";
 import { enrichEvent } from "./enrich";
-import type { CollectedEvent, ClientInfo } from "./event";
-import { parsePayload } from "./payload";
+import type { ClientInfo, CollectedEvent } from "./event";
+import { type EventPayload, parsePayload } from "./payload";
 import { readBody } from "./read-body";
+import { isExcludedPath, isSiteHost } from "./site-rules";
 
 /** The outcome of an accepted event. */
 export interface Accepted {
   readonly dropped: false;
   readonly event: CollectedEvent;
-  readonly visitorId: string;
-  readonly sessionId: string;
+  readonly visitorId: string | null;
+  readonly sessionId: string | null;
 }
 
-/** Runs an event request through every ingestion step. */
-export async function ingestRequest(request: Request, env: Env): Promise<Accepted | Drop> {
+/** Runs an event request through every ingestion step, counting the drop if there is one. */
+export async function ingestRequest(request: Request, env: Env, ctx: Pick<ExecutionContext, "waitUntil">): Promise<Accepted | Drop> {
+  const state: { site: Site | null } = { site: null };
+  const outcome = await runSteps(request, env, state);
+  if (isDrop(outcome)) {
+    countDrop(state.site?.id ?? "", outcome);
+    scheduleDropFlush(env.DB, ctx, numberVar(env.DROP_FLUSH_DELAY_MS, 1000));
+  }
+  return outcome;
+}
+
+async function runSteps(request: Request, env: Env, state: { site: Site | null }): Promise<Accepted | Drop> {
   const text = await readBody(request);
   if (isDrop(text)) return text;
 
@@ -29,21 +44,36 @@ export async function ingestRequest(request: Request, env: Env): Promise<Accepte
 
   const site = await putSite(env, payload.domain);
   if (isDrop(site)) return site;
+  state.site = site;
+
+  const origin = checkOrigin(site, payload);
+  if (isDrop(origin)) return origin;
 
   const client = clientInfo(request);
+  const bot = filterBot(client.userAgent);
+  if (isDrop(bot)) return bot;
+
+  const excluded = checkExcluded(site, payload);
+  if (isDrop(excluded)) return excluded;
+
   const event = enrichEvent(payload, site, {
     userAgent: client.userAgent,
     cf: request.cf as Record<string, unknown> | undefined,
   });
 
-  // register_session: the site's DO assigns visitor and session and puts the event in its
-  // outbox before it returns, so a 202 always means "stored durably".
+  // register_session: the site's DO assigns visitor and session, applies the rate limits, and
+  // puts the event in its outbox before it returns, so a 202 always means "stored durably".
   const stub = env.SITE_DO.get(env.SITE_DO.idFromName(site.id));
-  const { visitorId, sessionId } = await stub.ingest(event, client);
-  return { dropped: false, event, visitorId, sessionId };
+  const registered = await stub.ingest(event, client, {
+    rateLimitVisitor: site.rateLimitVisitor,
+    rateLimitSite: site.rateLimitSite,
+    bounceThresholdMs: site.bounceThresholdMs,
+  });
+  if (isDrop(registered)) return registered;
+  return { dropped: false, event, visitorId: registered.visitorId, sessionId: registered.sessionId };
 }
 
-async function putSite(env: Env, domain: string) {
+async function putSite(env: Env, domain: string): Promise<Site | Drop> {
   let site;
   try {
     site = await lookupSite(env.DB, domain, numberVar(env.SITE_CACHE_TTL_S, 60));
@@ -52,6 +82,23 @@ async function putSite(env: Env, domain: string) {
     return drop("unavailable", "site lookup is temporarily unavailable");
   }
   return site ?? drop("unknown_site", `no site is registered for domain ${JSON.stringify(domain)}`);
+}
+
+/** check_origin: the page's hostname must be one of the site's hosts. */
+function checkOrigin(site: Site, payload: EventPayload): true | Drop {
+  if (isSiteHost(site, payload.url.hostname)) return true;
+  return drop("wrong_origin", `hostname ${JSON.stringify(payload.url.hostname)} is not one of the site's domains`);
+}
+
+/** filter_bot: crawlers, monitors, previews, headless browsers and HTTP libraries. */
+function filterBot(userAgent: string): true | Drop {
+  const category = botCategory(userAgent);
+  return category === null ? true : drop("bot", "bot traffic is not counted", category);
+}
+
+/** check_excluded: paths the owner chose not to count (site setting excluded_paths). */
+function checkExcluded(site: Site, payload: EventPayload): true | Drop {
+  return isExcludedPath(site, payload.url.pathname) ? drop("excluded", "this page is excluded from counting") : true;
 }
 
 /**

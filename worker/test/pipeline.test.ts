@@ -1,0 +1,102 @@
+// The pipeline's site steps and drop accounting: origin, bots, excluded paths, rate limits, and
+// every drop counted in D1 per site, day, reason and bot category.
+import { runDurableObjectAlarm } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { beforeEach, describe, expect, it } from "vitest";
+import { flushDropCounts } from "../src/ingest/drop-counter";
+import { utcDay } from "../src/visitor-hash";
+import { CHROME_UA, createSite, postEvent, rows, siteStub } from "./helpers";
+
+const GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
+const GPTBOT = "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; +https://openai.com/gptbot)";
+
+/** Drop counters of a site in D1 after a flush, as {reason[/category]: count}. */
+async function drops(siteId: string): Promise<Record<string, number>> {
+  await flushDropCounts(env.DB);
+  const counted = await rows<{ day: string; reason: string; category: string; count: number }>("ingest_drops", siteId);
+  expect(counted.every((row) => row.day === utcDay(Date.now()))).toBe(true);
+  return Object.fromEntries(counted.map((row) => [row.category ? `${row.reason}/${row.category}` : row.reason, row.count]));
+}
+
+const pageview = (domain: string, url: string, headers: Record<string, string> = {}) =>
+  postEvent({ n: "pageview", u: url, d: domain }, headers);
+
+describe("check_origin", () => {
+  beforeEach(async () => void (await flushDropCounts(env.DB)));
+
+  it("accepts the site's hosts (and www.) and drops other hostnames as wrong_origin", async () => {
+    const siteId = await createSite("origin.test", undefined, { domains: ["origin.test", "shop.example"] });
+    for (const url of ["https://origin.test/", "https://www.origin.test/", "https://shop.example/cart"]) {
+      expect((await pageview("origin.test", url)).status).toBe(202);
+    }
+    for (const url of ["https://evil.test/", "https://blog.origin.test/", "https://origin.test.evil.test/"]) {
+      const response = await pageview("origin.test", url);
+      expect(response.status).toBe(403);
+      expect(await response.json()).toMatchObject({ code: "wrong_origin" });
+    }
+    expect(await drops(siteId)).toEqual({ wrong_origin: 3 });
+  });
+
+  it("accepts subdomains when the site allows them", async () => {
+    await createSite("subs.test", undefined, { allow_subdomains: 1 });
+    expect((await pageview("subs.test", "https://blog.subs.test/post")).status).toBe(202);
+    expect((await pageview("subs.test", "https://a.b.subs.test/")).status).toBe(202);
+    expect((await pageview("subs.test", "https://notsubs.test/")).status).toBe(403);
+  });
+});
+
+describe("filter_bot and check_excluded", () => {
+  it("drops bots with a 202 and counts them per category", async () => {
+    const siteId = await createSite("bots.test");
+    for (const ua of [GOOGLEBOT, GOOGLEBOT, GPTBOT, "curl/8.5.0", ""]) {
+      const response = await pageview("bots.test", "https://bots.test/", { "User-Agent": ua });
+      expect(response.status).toBe(202);
+      expect(await response.json()).toMatchObject({ code: "bot" });
+    }
+    expect((await pageview("bots.test", "https://bots.test/", { "User-Agent": CHROME_UA })).status).toBe(202);
+    await runDurableObjectAlarm(siteStub(siteId));
+    expect(await rows("events", siteId)).toHaveLength(1);
+    expect(await drops(siteId)).toEqual({
+      "bot/search_crawler": 2, "bot/ai_crawler": 1, "bot/http_library": 1, "bot/no_user_agent": 1,
+    });
+  });
+
+  it("drops excluded paths", async () => {
+    const siteId = await createSite("excluded.test", undefined, { excluded_paths: ["/admin/**", "/preview/*", "/secret"] });
+    for (const path of ["/admin", "/admin/users/1", "/preview/draft", "/secret"]) {
+      const response = await pageview("excluded.test", `https://excluded.test${path}`);
+      expect([path, response.status, (await response.json<{ code?: string }>()).code]).toEqual([path, 202, "excluded"]);
+    }
+    for (const path of ["/preview/draft/2", "/secrets", "/"]) {
+      expect(await (await pageview("excluded.test", `https://excluded.test${path}`)).json()).toEqual({ ok: true });
+    }
+    expect(await drops(siteId)).toEqual({ excluded: 4 });
+  });
+});
+
+describe("rate limits", () => {
+  it("limits events per visitor per minute and per site per minute", async () => {
+    const siteId = await createSite("limits.test", undefined, { rate_limit_visitor: 3, rate_limit_site: 5 });
+    const from = (ip: string) => pageview("limits.test", "https://limits.test/", { "CF-Connecting-IP": ip });
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await from("198.51.100.1")).status);
+    for (let i = 0; i < 3; i++) statuses.push((await from("198.51.100.2")).status);
+    expect(statuses).toEqual([202, 202, 202, 429, 202, 202, 429]);
+    const limited = await from("198.51.100.3");
+    expect(await limited.json()).toMatchObject({ code: "rate_limited" });
+    expect(await drops(siteId)).toEqual({ rate_limited: 3 });
+  });
+});
+
+describe("drops before the site is known", () => {
+  it("are counted under site ''", async () => {
+    await flushDropCounts(env.DB);
+    const before = await drops("");
+    await postEvent("{nope");
+    await postEvent({ n: "pageview", u: "https://unknown-site.test/", d: "unknown-site.test" });
+    await postEvent(JSON.stringify({ n: "pageview", u: "https://x.test/", d: "x.test", p: { pad: "x".repeat(9000) } }));
+    const after = await drops("");
+    const delta = (reason: string) => (after[reason] ?? 0) - (before[reason] ?? 0);
+    expect([delta("invalid"), delta("unknown_site"), delta("too_large")]).toEqual([1, 1, 1]);
+  });
+});
