@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+from auth_support import signed_in_client
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from seeding import seed
 
-from analytics_941 import SqliteStore
+from analytics_941 import Settings, SqliteStore, setup_analytics
 from analytics_941.store import Param, Row, Statement
 
 # A fixed "now": 2026-03-10 12:00 in New York. The 7-day range 03-04..03-10 contains the US DST
@@ -53,3 +57,22 @@ class StringParamStore:
 def any_store(request: pytest.FixtureRequest, store: SqliteStore) -> SqliteStore | StringParamStore:
     """The seeded store, once with typed parameters and once with every parameter a string."""
     return store if request.param == "typed" else StringParamStore(store)
+
+
+# The site timezone of the `db` / `client` fixtures, whose "today" is the real today.
+LIVE_TZ = "Europe/Berlin"
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    """A seeded database whose "today" is the real today (for pages that default to now)."""
+    today = datetime.now(ZoneInfo(LIVE_TZ)).date()
+    return seed(tmp_path / "d1.sqlite", today=today, timezone=LIVE_TZ)
+
+
+@pytest.fixture
+def client(db: Path, tmp_path: Path) -> TestClient:
+    """A host app with the dashboard mounted over ``db``, signed in as its administrator."""
+    app = FastAPI()
+    setup_analytics(app, Settings(sqlite_path=db, project_dir=tmp_path))
+    return signed_in_client(app, db)

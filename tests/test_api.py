@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from auth_support import signed_in_client
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pytest_httpx import HTTPXMock
-from seeding import EXPECTED_7D, seed
+from seeding import EXPECTED_7D
 
 from analytics_941 import D1HttpStore, Settings, parse_query, run_queries, setup_analytics
 from analytics_941.cache import ResultCache
@@ -25,18 +22,6 @@ TZ = "Europe/Berlin"
 MOUNT = "/admin/analytics"
 URL = f"{MOUNT}/api/v2/query"
 D1_URL = "https://api.cloudflare.com/client/v4/accounts/acc/d1/database/db/query"
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    return seed(tmp_path / "d1.sqlite", today=datetime.now(ZoneInfo(TZ)).date(), timezone=TZ)
-
-
-@pytest.fixture
-def client(db: Path, tmp_path: Path) -> TestClient:
-    app = FastAPI()
-    setup_analytics(app, Settings(sqlite_path=db, project_dir=tmp_path))
-    return signed_in_client(app, db)
 
 
 def post(client: TestClient, body: dict[str, Any]) -> httpx.Response:

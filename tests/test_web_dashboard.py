@@ -4,20 +4,16 @@ number of D1 requests a view costs. Assertions are on template context, not on m
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
-from auth_support import signed_in_client
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pytest_httpx import HTTPXMock
-from seeding import HOSTILE_PATH, seed
+from seeding import HOSTILE_PATH
 from test_api import D1_URL, d1_emulator
 
-from analytics_941 import D1HttpStore, Settings, setup_analytics
+from analytics_941 import D1HttpStore
 from analytics_941.cache import ResultCache
 from analytics_941.sites import get_site
 from analytics_941.sqlite_store import SqliteStore
@@ -27,18 +23,6 @@ from analytics_941.web.state import DashboardState
 TZ = "Europe/Berlin"
 MOUNT = "/admin/analytics"
 BASE = f"{MOUNT}/example.com"
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    return seed(tmp_path / "d1.sqlite", today=datetime.now(ZoneInfo(TZ)).date(), timezone=TZ)
-
-
-@pytest.fixture
-def client(db: Path, tmp_path: Path) -> TestClient:
-    app = FastAPI()
-    setup_analytics(app, Settings(sqlite_path=db, project_dir=tmp_path))
-    return signed_in_client(app, db)
 
 
 def context(response: Any) -> dict[str, Any]:
