@@ -120,7 +120,7 @@ def bench_size(events: int) -> None:
 
 
 def bench_first_load() -> None:
-    """Bytes a first dashboard view transfers, gzip: HTML + CSS + JS (+ the map outlines)."""
+    """Bytes a first dashboard view transfers, gzip: the HTML and every asset it references."""
     sys.path.insert(0, str(ROOT / "tests"))
     from auth_support import signed_in_client
     from fastapi import FastAPI
@@ -137,12 +137,17 @@ def bench_first_load() -> None:
     html = client.get("/admin/analytics/bench.example").content
     manifest = json.loads((ROOT / "static/dist/manifest.json").read_text())
     sizes = {"html": len(gzip.compress(html, 6))}
-    for key in ("dashboard.js", "dashboard.css", "auth.js", "auth.css", "world.json"):
-        if key in manifest:
-            sizes[key] = len(gzip.compress((ROOT / "static/dist" / manifest[key]).read_bytes(), 6))
+    # Every asset the page itself references (scripts, styles); the map outlines are fetched only
+    # once the map scrolls into view, so they are shown apart from the first load.
+    for key, file in manifest.items():
+        if file.encode() in html and not key.endswith(".json"):
+            sizes[key] = len(gzip.compress((ROOT / "static/dist" / file).read_bytes(), 6))
     for key, size in sizes.items():
         figure(f"first load {key} (gzip)", size / 1024, "KB")
     figure("dashboard first load, total (gzip)", sum(sizes.values()) / 1024, "KB", target=60)
+    if "world.json" in manifest:
+        world = gzip.compress((ROOT / "static/dist" / manifest["world.json"]).read_bytes(), 6)
+        figure("map outlines, on scrolling to the map (gzip)", len(world) / 1024, "KB")
 
 
 def bench_query() -> None:

@@ -122,6 +122,18 @@ function renderChart(el) {
 const SVG = "http://www.w3.org/2000/svg";
 let worldPromise = null;
 
+// The world outlines (~12 KB gzip) are the largest asset after the bundle, and the map sits below
+// the fold on most screens: fetch them only once the map scrolls into view.
+function whenVisible(el, callback) {
+  if (!("IntersectionObserver" in window)) return callback();
+  const observer = new IntersectionObserver((entries) => {
+    if (!entries.some((entry) => entry.isIntersecting)) return;
+    observer.disconnect();
+    callback();
+  }, { rootMargin: "200px" });
+  observer.observe(el);
+}
+
 async function renderMap(el) {
   const data = readJson(el.dataset.map);
   if (!data || !el.dataset.src) return;
@@ -205,7 +217,7 @@ function init(root) {
     bar.style.width = `${Math.max(0, Math.min(100, Number(bar.dataset.pct) || 0))}%`;
   }
   for (const el of root.querySelectorAll("[data-chart]")) renderChart(el);
-  for (const el of root.querySelectorAll("[data-map]")) renderMap(el).catch(() => el.classList.add("map-failed"));
+  for (const el of root.querySelectorAll("[data-map]")) whenVisible(el, () => renderMap(el).catch(() => el.classList.add("map-failed")));
   nameCountries(root);
   for (const button of root.querySelectorAll("[data-copy]")) {
     button.addEventListener("click", async () => {
