@@ -73,8 +73,14 @@ def test_filter_period_compare_and_csv(stack: Stack, browser: Any) -> None:
     loads: list[str] = []
     page.on("load", lambda: loads.append(page.url))
 
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
     page.goto(f"{stack.dashboard_url}/{SITE}?period=7d")
     assert _value(page, "visitors") == "5"
+    # The map's outlines are fetched only once it scrolls into view.
+    assert not [url for url in requested if "/world-" in url]
+    page.locator("#panel-locations").scroll_into_view_if_needed()
+    page.wait_for_selector("#panel-locations .map-svg path")
     assert page.locator("#panel-locations .map-svg path").count() > 100  # the map drew
 
     # Click a row: the whole view filters, a chip appears, the URL carries the filter.
