@@ -6,11 +6,13 @@ import type { Env } from "./env";
 import { errorResponse, json, preflight } from "./http";
 import { isDrop } from "./ingest/drop";
 import { ingestRequest } from "./ingest/pipeline";
+import { getRealtime, REALTIME_PATH } from "./realtime/routes";
 import { serveTracker, TRACKER_PATH } from "./tracker";
 
 type Handler = (request: Request, env: Env, ctx: ExecutionContext) => Response | Promise<Response>;
 
 const TRACKER = { GET: serveTracker, HEAD: serveTracker };
+const REALTIME = { GET: getRealtime };
 
 const ROUTES: Record<string, Record<string, Handler>> = {
   "/api/event": { POST: postEvent },
@@ -20,7 +22,7 @@ const ROUTES: Record<string, Record<string, Handler>> = {
 /** Routes a request; every answer, including errors, is JSON with CORS headers. */
 export async function route(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
   const path = new URL(request.url).pathname;
-  const methods = ROUTES[path] ?? (TRACKER_PATH.test(path) ? TRACKER : undefined);
+  const methods = ROUTES[path] ?? (TRACKER_PATH.test(path) ? TRACKER : REALTIME_PATH.test(path) ? REALTIME : undefined);
   if (!methods) return errorResponse(404, "not_found", "no such route");
   if (request.method === "OPTIONS") return preflight();
   const handler: Handler | undefined = (methods as Record<string, Handler>)[request.method];

@@ -11,11 +11,23 @@ import { ENGAGEMENT } from "./ingest/payload";
 import { enqueue, enqueueEngagement, flushOutbox, type FlushResult, migrateOutbox } from "./outbox";
 import { RateLimiter } from "./rate-limit";
 import { applyEngagement, applyEvent, continues, DEFAULT_BOUNCE_THRESHOLD_MS, eventRow, sessionRow } from "./session";
+import { FEED_SIZE, type FeedItem, migrateRealtime, pruneRealtime, readSnapshot, recordSightings, type Sighting } from "./realtime/state";
 import { findLiveSession, migrateSiteStorage, pruneLiveSessions, saltsFor, saveLiveSession } from "./site-storage";
 import { utcDay, visitorHash } from "./visitor-hash";
 
 /** Longest wait between two flush attempts while D1 keeps failing. */
 export const MAX_FLUSH_BACKOFF_MS = 5 * 60 * 1000;
+
+/** Realtime pushes after events are coalesced over this window (the issue allows ≤ 100 ms). */
+export const REALTIME_COALESCE_MS = 50;
+
+/** Per-socket state kept with the WebSocket across hibernation (serializeAttachment). */
+export interface RealtimeAttachment {
+  site: string;
+  /** Expiry of the token the socket was opened with (Unix seconds); checked at connect only. */
+  exp: number;
+  connectedAt: number;
+}
 
 /** What `ingest` tells the Worker about an accepted event (null ids: an engagement report with no session to update). */
 export interface IngestResult {
@@ -51,12 +63,60 @@ export class SiteDO extends DurableObject<Env> {
   private prunedAt = 0;
   /** The salts of the last event's UTC day. */
   private salts: { day: string; today: string; yesterday: string | null } | null = null;
+  /** The current batch's accepted events, for the realtime state (see recordRealtime). */
+  private sightings: Sighting[] = [];
+  /** Feed items registered since the last realtime push; non-null while a push is scheduled. */
+  private pendingFeed: FeedItem[] | null = null;
+  /** When realtime windows were last pruned (wall clock, ms). */
+  private realtimePrunedAt = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.flushDb = env.DB;
     migrateSiteStorage(ctx.storage.sql);
     migrateOutbox(ctx.storage.sql);
+    migrateRealtime(ctx.storage.sql);
+    // Answered by the runtime without waking a hibernated DO (realtime.js pings every 30 s).
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
+  }
+
+  /**
+   * Realtime WebSocket (the Worker has already checked the token, see routes.ts): accepted with
+   * the hibernation API, so an idle dashboard costs nothing; the current state is sent at once.
+   */
+  override async fetch(request: Request): Promise<Response> {
+    if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
+      return Response.json({ code: "upgrade_required", message: "expected a WebSocket upgrade" }, { status: 426 });
+    }
+    const { 0: client, 1: server } = new WebSocketPair();
+    this.ctx.acceptWebSocket(server);
+    const attachment: RealtimeAttachment = {
+      site: request.headers.get("X-Realtime-Site") ?? "",
+      exp: Number(request.headers.get("X-Realtime-Exp") ?? 0),
+      connectedAt: Date.now(),
+    };
+    server.serializeAttachment(attachment);
+    server.send(JSON.stringify({ type: "snapshot", ...this.snapshot() }));
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  /** The realtime state now (RPC: the snapshot endpoint). */
+  snapshot(now = Date.now()) {
+    this.pruneRealtimeSometimes(now);
+    return readSnapshot(this.ctx.storage.sql, now);
+  }
+
+  /** A client may ask for a fresh snapshot with the text "snapshot"; anything else is ignored. */
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    if (message === "snapshot") ws.send(JSON.stringify({ type: "snapshot", ...this.snapshot() }));
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    try {
+      ws.close(code === 1005 || code === 1006 ? 1000 : code, reason);
+    } catch {
+      // Already closed (the runtime may have answered the close frame itself).
+    }
   }
 
   /**
@@ -91,12 +151,19 @@ export class SiteDO extends DurableObject<Env> {
       const engaged = applyEngagement(current, event, settings.bounceThresholdMs);
       if (!engaged) return { visitorId: null, sessionId: null };
       saveLiveSession(sql, engaged.session);
+      this.sightings.push({ visitor: engaged.session.visitor_id, ts: event.ts });
       enqueueEngagement(sql, engaged.page.id, engaged.page.engaged, engaged.page.scroll, sessionRow(engaged.session));
       return { visitorId: engaged.session.visitor_id, sessionId: engaged.session.id };
     }
     const session = applyEvent(current, event, continues(current, event) ? current.visitor_id : today, settings.bounceThresholdMs);
     saveLiveSession(sql, session);
-    enqueue(sql, eventRow(event, session), sessionRow(session));
+    const row = eventRow(event, session);
+    enqueue(sql, row, sessionRow(session));
+    this.sightings.push({
+      visitor: session.visitor_id,
+      ts: event.ts,
+      event: { name: event.name, path: event.pathname, source: row.source, country: row.country, device: row.device },
+    });
     return { visitorId: session.visitor_id, sessionId: session.id };
   }
 
@@ -124,6 +191,7 @@ export class SiteDO extends DurableObject<Env> {
         return { ok: false as const, error };
       }
     });
+    this.recordRealtime();
     try {
       await this.armFlush();
     } catch (error) {
@@ -131,6 +199,64 @@ export class SiteDO extends DurableObject<Env> {
       return;
     }
     results.forEach((result, i) => (result.ok ? items[i]?.resolve(result.value) : items[i]?.reject(result.error)));
+  }
+
+  /**
+   * Writes the batch's sightings to the realtime tables, in the same synchronous stretch (so the
+   * same commit) as the events, then schedules a push. Best effort: a failure here is logged and
+   * never fails ingestion.
+   */
+  private recordRealtime(): void {
+    const sightings = this.sightings;
+    this.sightings = [];
+    if (sightings.length === 0) return;
+    try {
+      const feed = recordSightings(this.ctx.storage.sql, sightings);
+      this.schedulePush(feed);
+    } catch (error) {
+      console.error("realtime state update failed", error);
+    }
+  }
+
+  /**
+   * Schedules one push to the connected dashboards within REALTIME_COALESCE_MS: a burst of events
+   * becomes one message. The timer keeps the DO awake for that long, which is fine.
+   */
+  private schedulePush(items: readonly FeedItem[]): void {
+    if (this.pendingFeed === null) {
+      // No socket, no work: skip the timer and the queries entirely.
+      if (this.ctx.getWebSockets().length === 0) return;
+      this.pendingFeed = [];
+      setTimeout(() => this.push(), REALTIME_COALESCE_MS);
+    }
+    this.pendingFeed.push(...items);
+    // A dashboard shows FEED_SIZE events: a burst need not send more.
+    if (this.pendingFeed.length > FEED_SIZE) this.pendingFeed.splice(0, this.pendingFeed.length - FEED_SIZE);
+  }
+
+  /** Sends the delta: fresh aggregates plus the feed items since the last push, newest first. */
+  private push(): void {
+    const feed = this.pendingFeed ?? [];
+    this.pendingFeed = null;
+    const sockets = this.ctx.getWebSockets();
+    if (sockets.length === 0) return;
+    const now = Date.now();
+    this.pruneRealtimeSometimes(now);
+    const delta = { type: "delta", ...readSnapshot(this.ctx.storage.sql, now, false), events: feed.reverse() };
+    const message = JSON.stringify(delta);
+    for (const ws of sockets) {
+      try {
+        ws.send(message);
+      } catch {
+        // A socket closing under us: its close handler cleans up.
+      }
+    }
+  }
+
+  private pruneRealtimeSometimes(now: number): void {
+    if (now - this.realtimePrunedAt < 10_000) return;
+    pruneRealtime(this.ctx.storage.sql, now);
+    this.realtimePrunedAt = now;
   }
 
   /** Today's and yesterday's salt for `ts`, read from storage once per UTC day (see saltsFor). */
@@ -171,6 +297,7 @@ export class SiteDO extends DurableObject<Env> {
     // Pruning scans every live session: once a minute is enough, not after every flush.
     if (Date.now() - this.prunedAt >= 60_000) {
       pruneLiveSessions(this.ctx.storage.sql);
+      pruneRealtime(this.ctx.storage.sql, Date.now());
       this.prunedAt = Date.now();
     }
     if (result.remaining) await this.ctx.storage.setAlarm(Date.now());
