@@ -24,7 +24,7 @@ export async function buildAssets({ root = ROOT, minify = true } = {}) {
   await mkdir(outdir, { recursive: true });
   const result = await esbuild.build({
     absWorkingDir: root,
-    entryPoints: ["static/src/dashboard.js", "static/src/dashboard.css", "static/src/auth.js", "static/src/auth.css"],
+    entryPoints: ["static/src/dashboard.js", "static/src/dashboard.css", "static/src/auth.js", "static/src/auth.css", "static/src/realtime.js"],
     outdir,
     entryNames: "[name]-[hash]",
     bundle: true,

@@ -6,6 +6,7 @@ Every field can come from an ``ANALYTICS_941_*`` environment variable (``ANALYTI
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Literal, Self
 
@@ -17,6 +18,10 @@ from .local_d1 import local_d1_path
 __all__ = ["Settings"]
 
 _ENV_PREFIX = "ANALYTICS_941_"
+# Development only: equals REALTIME_SECRET in wrangler.toml [vars]. Production sets its own
+# ANALYTICS_941_SECRET and the same value with `wrangler secret put REALTIME_SECRET`.
+DEV_SECRET = "dev-insecure-941-secret-change-me"  # noqa: S105 - the documented dev default
+_log = logging.getLogger("analytics_941")
 
 
 class Settings(BaseSettings):
@@ -48,6 +53,9 @@ class Settings(BaseSettings):
     session_max_days: int = Field(default=30, ge=1)
     api_rate_limit: int = Field(default=600, ge=1, description="requests per token per hour")
     login_rate_limit: int = Field(default=30, ge=1, description="per client per 10 minutes")
+    # HMAC key of realtime tokens (docs/realtime.md); the collector's REALTIME_SECRET.
+    secret: SecretStr = SecretStr(DEV_SECRET)
+    realtime_token_ttl: int = Field(default=120, ge=10, le=300, description="seconds")
 
     @field_validator("mount_path")
     @classmethod
@@ -81,6 +89,11 @@ class Settings(BaseSettings):
             ]
             if missing:
                 raise ValueError(f"store='d1' needs {', '.join(missing)} to be set")
+            if self.secret.get_secret_value() == DEV_SECRET:
+                _log.warning(
+                    "analytics_941: %sSECRET is the development default; set your own (and the "
+                    "same value with `wrangler secret put REALTIME_SECRET`)", _ENV_PREFIX
+                )
         return self
 
     def resolved_sqlite_path(self) -> Path:

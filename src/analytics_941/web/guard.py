@@ -38,7 +38,7 @@ from ..exceptions import ConfigError, QueryError, StoreError
 from ..sites import get_site
 from .authn import AuthContext, authenticate, request_origin
 
-__all__ = ["SECURITY_HEADERS", "RouteKind", "make_route_class"]
+__all__ = ["SECURITY_HEADERS", "RouteKind", "connect_src", "make_route_class"]
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -49,6 +49,15 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
 }
 RouteKind = Literal["public", "page", "api", "settings"]
+
+
+def connect_src(collector_url: str) -> str:
+    """The CSP ``connect-src`` directive: our origin plus the collector's, over HTTP and WebSocket
+    (the realtime page's socket and its snapshot fallback)."""
+    scheme, _, rest = collector_url.partition("://")
+    origin = f"{scheme}://{rest.split('/', 1)[0]}"
+    ws = ("wss://" if scheme == "https" else "ws://") + rest.split("/", 1)[0]
+    return f"connect-src 'self' {origin} {ws}"
 
 _log = logging.getLogger("analytics_941")
 
@@ -90,6 +99,11 @@ def make_route_class(
     """Return an ``APIRoute`` subclass enforcing the rules of ``kind`` (see the module doc)."""
     json_out = kind == "api" if json_errors is None else json_errors
     mount = auth.settings.mount_path
+    headers = {
+        **SECURITY_HEADERS,
+        "Content-Security-Policy": f"{SECURITY_HEADERS['Content-Security-Policy']}; "
+        f"{connect_src(auth.settings.collector_url)}",
+    }
 
     def error(request: Request, status: int, code: str, title: str, message: str) -> Response:
         # JSON for the API, and for any request that itself speaks JSON (the passkey ceremonies).
@@ -185,7 +199,7 @@ def make_route_class(
                     response = error(
                         request, 503, "store_unavailable", "Analytics unavailable", str(exc)
                     )
-                for header, value in SECURITY_HEADERS.items():
+                for header, value in headers.items():
                     response.headers.setdefault(header, value)
                 response.headers.setdefault("Cache-Control", "no-store")
                 return response

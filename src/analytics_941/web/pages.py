@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
@@ -21,6 +21,7 @@ from ..auth.principal import STATE_PRINCIPAL, STATE_SITE, Principal
 from ..cache import cache_for
 from ..exceptions import QueryError
 from ..periods import PRESETS
+from ..realtime import realtime_token
 from ..settings import Settings
 from ..sites import Site, get_site, list_sites
 from ..store import Store
@@ -225,6 +226,36 @@ def make_pages_router(
         response.headers["Vary"] = "HX-Request"
         return response
 
+    @router.get("/{domain}/realtime", name="analytics_941_realtime")
+    async def realtime_page(request: Request, domain: str) -> Response:
+        site = await site_of(request, domain)
+        if site is None:
+            return not_found(request, domain)
+        base = str(request.url_for("analytics_941_overview", domain=domain).path)
+        context = {
+            "site": site,
+            "base_url": base,
+            "token_url": f"{base}/realtime/token",
+            "collector_url": settings.collector_url,
+        }
+        return page(request, "realtime.html", context)
+
+    @router.get("/{domain}/realtime/token", name="analytics_941_realtime_token")
+    async def realtime_token_json(request: Request, domain: str) -> Response:
+        # Behind the same access check as the pages: only who may see the site gets a token.
+        site = await site_of(request, domain)
+        if site is None:
+            return JSONResponse({"code": "site_not_found", "message": "no such site"}, 404)
+        ttl = settings.realtime_token_ttl
+        token = realtime_token(site.domain, settings.secret.get_secret_value(), ttl)
+        return JSONResponse({
+            "token": token,
+            "ttl": ttl,
+            "socket_url": f"{settings.collector_url.replace('http', 'ws', 1)}"
+                          f"/api/realtime/{site.domain}",
+            "snapshot_url": f"{settings.collector_url}/api/realtime/{site.domain}/snapshot",
+        })
+
     @router.get("/{domain}", name="analytics_941_overview")
     async def overview_page(request: Request, domain: str) -> Response:
         site = await site_of(request, domain)
@@ -239,6 +270,8 @@ def make_pages_router(
             "base_url": base,
             "export_url": state.url(f"{base}/export"),
             "shared": False,
+            "realtime_url": f"{base}/realtime",
+            "realtime_token_url": f"{base}/realtime/token",
             "snippet": (
                 f'<script defer data-domain="{site.domain}" '
                 f'src="{settings.collector_url}/script.js"></script>'

@@ -1,0 +1,269 @@
+// Realtime: the realtime page ([data-realtime]) and the "N visitors now" badge of the dashboard
+// ([data-realtime-badge], re-rendered by HTMX swaps). One connection per page: a WebSocket to the
+// collector (token from the dashboard, see docs/realtime.md), reconnecting with backoff; while
+// the socket cannot open, the collector's snapshot endpoint is polled instead. Every visitor
+// string is set with textContent; styles only through the CSSOM (CSP: no inline styles).
+
+const FEED_SIZE = 20;
+const POLL_MS = 5000;
+const PING_MS = 30000;
+const MAX_BACKOFF_MS = 30000;
+
+const numberFormat = new Intl.NumberFormat("en");
+const regionNames = typeof Intl.DisplayNames === "function" ? new Intl.DisplayNames(["en"], { type: "region" }) : null;
+
+function countryName(code) {
+  if (!code || code === "Unknown") return "Unknown";
+  try {
+    return regionNames?.of(code) ?? code;
+  } catch {
+    return code;
+  }
+}
+
+function timeAgo(ts, now) {
+  const s = Math.max(0, Math.round((now - ts) / 1000));
+  if (s < 60) return `${s}s ago`;
+  return `${Math.floor(s / 60)}m ago`;
+}
+
+/** Opens and keeps a realtime connection; calls onState(state) with the merged state. */
+function connect(tokenUrl, onState, onStatus) {
+  let state = null;
+  let token = null;
+  let failures = 0;
+  let pollTimer = null;
+  let ws = null;
+  let pingTimer = null;
+  let stopped = false;
+  // The last snapshot poll succeeded (the status then says "Live (polling)").
+  let pollOk = false;
+
+  async function freshToken() {
+    if (token && token.expires - Date.now() > 15000) return token;
+    const response = await fetch(tokenUrl, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    if (!response.ok) throw new Error(`token: HTTP ${response.status}`);
+    const body = await response.json();
+    token = { ...body, expires: Date.now() + body.ttl * 1000 };
+    return token;
+  }
+
+  function apply(message) {
+    if (message.type === "delta" && state) {
+      state = { ...message, events: [...message.events, ...state.events].slice(0, FEED_SIZE) };
+    } else {
+      state = message;
+    }
+    onState(state);
+  }
+
+  // One polling chain at a time: starting or stopping bumps the generation, ending the old one.
+  let pollGen = 0;
+  let polling = false;
+
+  function stopPolling() {
+    pollGen += 1;
+    polling = false;
+    clearTimeout(pollTimer);
+  }
+
+  function startPolling() {
+    if (polling) return;
+    polling = true;
+    poll(++pollGen);
+  }
+
+  async function poll(gen) {
+    if (stopped || gen !== pollGen) return;
+    try {
+      const t = await freshToken();
+      const response = await fetch(`${t.snapshot_url}?token=${encodeURIComponent(t.token)}`);
+      if (!response.ok) throw new Error(`snapshot: HTTP ${response.status}`);
+      const snapshot = await response.json();
+      if (stopped || gen !== pollGen) return;
+      apply({ type: "snapshot", ...snapshot });
+      pollOk = true;
+      onStatus("Live (polling)", "polling");
+    } catch {
+      if (gen !== pollGen) return;
+      pollOk = false;
+      onStatus("Offline, retrying…", "offline");
+    }
+    pollTimer = setTimeout(() => poll(gen), POLL_MS);
+  }
+
+  function scheduleReconnect() {
+    failures += 1;
+    const delay = Math.min(MAX_BACKOFF_MS, 500 * 2 ** Math.min(failures, 6)) * (0.75 + Math.random() / 2);
+    // Until the socket is back, keep the figures current over HTTP.
+    startPolling();
+    setTimeout(open, delay);
+  }
+
+  async function open() {
+    if (stopped) return;
+    let t;
+    try {
+      t = await freshToken();
+    } catch {
+      scheduleReconnect();
+      return;
+    }
+    // "Opened" means the first message arrived, not just the handshake: the collector accepts
+    // then closes refused sockets (1008), and that must count as a failure for the backoff.
+    let opened = false;
+    try {
+      ws = new WebSocket(`${t.socket_url}?token=${encodeURIComponent(t.token)}`);
+    } catch {
+      scheduleReconnect();
+      return;
+    }
+    const socket = ws;
+    socket.addEventListener("open", () => {
+      pingTimer = setInterval(() => socket.readyState === WebSocket.OPEN && socket.send("ping"), PING_MS);
+    });
+    socket.addEventListener("message", (event) => {
+      if (typeof event.data !== "string" || event.data[0] !== "{") return; // "pong"
+      if (!opened) {
+        opened = true;
+        failures = 0;
+        pollOk = false;
+        stopPolling();
+        onStatus("Live", "live");
+      }
+      apply(JSON.parse(event.data));
+    });
+    socket.addEventListener("close", (event) => {
+      clearInterval(pingTimer);
+      ws = null;
+      if (stopped) return;
+      // 1008: the token was refused (expired, say); fetch a new one before trying again.
+      if (event.code === 1008) token = null;
+      if (opened) onStatus("Reconnecting…", "offline");
+      else if (!pollOk) onStatus("Cannot open a live connection, polling…", "offline");
+      scheduleReconnect();
+    });
+  }
+
+  open();
+  return {
+    stop() {
+      stopped = true;
+      stopPolling();
+      ws?.close(1000, "page left");
+    },
+  };
+}
+
+function fillList(list, rows, label) {
+  const items = rows.map(([key, count]) => {
+    const li = document.createElement("li");
+    const name = document.createElement("span");
+    name.className = "name";
+    name.textContent = label(key);
+    name.title = key;
+    const value = document.createElement("span");
+    value.className = "value";
+    value.textContent = numberFormat.format(count);
+    li.append(name, value);
+    return li;
+  });
+  if (items.length === 0) {
+    const li = document.createElement("li");
+    li.className = "empty";
+    li.textContent = "Nobody yet";
+    items.push(li);
+  }
+  list.replaceChildren(...items);
+}
+
+function renderPage(root, state) {
+  root.querySelector("[data-realtime-count]").textContent = numberFormat.format(state.visitors);
+  const bars = root.querySelector("[data-realtime-bars]");
+  const max = Math.max(1, ...state.minutes);
+  bars.replaceChildren(
+    ...state.minutes.map((n, i) => {
+      const bar = document.createElement("span");
+      bar.className = "bar";
+      bar.style.height = `${Math.round((n / max) * 100)}%`;
+      bar.title = `${numberFormat.format(n)} pageviews, ${state.minutes.length - 1 - i} min ago`;
+      return bar;
+    }),
+  );
+  bars.setAttribute("aria-label", `Pageviews per minute, last 30 minutes: ${state.minutes.join(", ")}`);
+  for (const list of root.querySelectorAll("[data-realtime-list]")) {
+    const key = list.dataset.realtimeList;
+    fillList(list, state.top[key] ?? [], key === "country" ? countryName : (k) => k);
+  }
+  const feed = root.querySelector("[data-realtime-feed]");
+  const items = state.events.map((event) => {
+    const li = document.createElement("li");
+    const name = document.createElement("strong");
+    name.textContent = event.name;
+    const path = document.createElement("span");
+    path.className = "path";
+    path.textContent = event.path;
+    const meta = document.createElement("small");
+    meta.textContent = `${countryName(event.country)} · ${timeAgo(event.ts, state.now)}`;
+    li.append(name, " ", path, " ", meta);
+    return li;
+  });
+  if (items.length === 0) {
+    const li = document.createElement("li");
+    li.className = "empty";
+    li.textContent = "Waiting for events…";
+    items.push(li);
+  }
+  feed.replaceChildren(...items);
+}
+
+function startPage(root) {
+  const status = root.querySelector("[data-realtime-status]");
+  connect(
+    root.dataset.tokenUrl,
+    (state) => renderPage(root, state),
+    (text, kind) => {
+      status.textContent = text;
+      status.dataset.state = kind;
+    },
+  );
+}
+
+// The badge lives inside the HTMX-swapped dashboard: keep one connection per token URL (site)
+// and write into whichever badge is in the document when a message arrives.
+let badge = null;
+
+function startBadge() {
+  const el = document.querySelector("[data-realtime-badge]");
+  if (!el) return;
+  const tokenUrl = el.dataset.tokenUrl;
+  const update = () => {
+    const count = document.querySelector("[data-realtime-badge] [data-realtime-count]");
+    if (count && badge?.state) count.textContent = numberFormat.format(badge.state.visitors);
+  };
+  if (badge?.tokenUrl === tokenUrl) {
+    update();
+    return;
+  }
+  badge?.connection.stop();
+  badge = { tokenUrl, state: null, connection: null };
+  const current = badge;
+  current.connection = connect(
+    tokenUrl,
+    (state) => {
+      current.state = state;
+      if (badge === current) update();
+    },
+    () => {},
+  );
+}
+
+function init() {
+  const page = document.querySelector("[data-realtime]");
+  if (page) startPage(page);
+  startBadge();
+  document.body.addEventListener("htmx:afterSettle", startBadge);
+}
+
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+else init();
