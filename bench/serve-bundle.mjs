@@ -24,7 +24,11 @@ if (persistRoot) {
   Object.assign(worker, {
     d1Databases: { DB: "00000000-0000-0000-0000-000000000000" },
     durableObjects: { SITE_DO: { className: "SiteDO", useSQLite: true } },
-    bindings: { SITE_CACHE_TTL_S: "60", FLUSH_DELAY_MS: "1000", DROP_FLUSH_DELAY_MS: "1000" },
+    bindings: {
+      SITE_CACHE_TTL_S: "60", FLUSH_DELAY_MS: "1000", DROP_FLUSH_DELAY_MS: "1000",
+      // wrangler.toml's development value (bench/realtime.py signs its tokens with it).
+      REALTIME_SECRET: process.env.REALTIME_SECRET ?? "dev-insecure-941-secret-change-me",
+    },
   });
 }
 const mf = new Miniflare(convertV4MiniflareOptions({

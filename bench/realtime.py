@@ -1,0 +1,79 @@
+"""Realtime latency: event accepted by the collector -> delta on a dashboard's WebSocket.
+
+The collector bundle runs in workerd on a direct loopback socket (as in bench/ingest.py); a Node
+client (bench/realtime.mjs) holds the realtime socket and POSTs pageviews open-loop at a steady
+rate, each with its own path, and times each POST until the pushed delta naming its path. The
+latency includes the HTTP ingest itself, the DO's group commit and the ≤ 100 ms coalescing window.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import statistics
+import subprocess
+import tempfile
+from pathlib import Path
+
+from analytics_941.realtime import realtime_token
+from analytics_941.settings import DEV_SECRET
+from bench.ingest import BENCH_DIR, _serve, _stop
+from bench.report import figure
+from scripts.devstack import BIN, ROOT, apply_migrations, tool_env, wrangler
+
+DOMAIN = "realtime.example"
+EVENTS = int(os.environ.get("BENCH_REALTIME_EVENTS", "1000"))
+RATE = int(os.environ.get("BENCH_REALTIME_RATE", "100"))
+TARGET_P95_MS = 250
+
+
+def _percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+def measure(port: int = 18788) -> dict[str, float]:
+    """Serve the collector, run the client, return p50/p95/max and counts."""
+    with tempfile.TemporaryDirectory(prefix="bench-realtime-") as tmp:
+        work = Path(tmp)
+        wrangler(["deploy", "--dry-run", "--outdir", str(work / "bundle")])
+        state = work / "state"
+        apply_migrations(persist_to=state)
+        d1_dir = state / "v3" / "d1"
+        db_file = next((d1_dir / "miniflare-D1DatabaseObject").glob("[0-9a-f]*.sqlite"))
+        with sqlite3.connect(db_file) as db:
+            db.execute("INSERT INTO sites (id, domain, name, domains, timezone, created_at, "
+                       "rate_limit_visitor) VALUES ('rt', ?, 'RT', json_array(?), 'UTC', 0, 0)",
+                       (DOMAIN, DOMAIN))
+        db.close()
+        collector = _serve(work / "bundle" / "index.js", port, state / "v3")
+        try:
+            token = realtime_token(DOMAIN, DEV_SECRET, ttl=300)
+            out = subprocess.run(
+                [str(BIN / "node"), str(BENCH_DIR / "realtime.mjs"), f"http://127.0.0.1:{port}",
+                 DOMAIN, token, str(EVENTS), str(RATE)],
+                cwd=ROOT, env=tool_env(), capture_output=True, text=True, check=True, timeout=300,
+            ).stdout
+        finally:
+            _stop(collector)
+    result = json.loads(out.strip().splitlines()[-1])
+    latencies: list[float] = result["latencies"]
+    return {
+        "events": len(latencies),
+        "p50": statistics.median(latencies),
+        "p95": _percentile(latencies, 95),
+        "max": max(latencies),
+        "missing": result["missing"],
+        "rejected": result["rejected"],
+    }
+
+
+def bench_realtime() -> None:
+    """Print event -> WebSocket message latency next to the target."""
+    m = measure()
+    figure(f"realtime deltas received ({RATE} events/s)", m["events"], "events")
+    figure("realtime event -> socket p50", m["p50"], "ms")
+    figure("realtime event -> socket p95", m["p95"], "ms", target=TARGET_P95_MS)
+    figure("realtime event -> socket max", m["max"], "ms")
+    figure("events never pushed", m["missing"], "events", target=0)
+    figure("rejected events", m["rejected"], "events", target=0)
