@@ -29,9 +29,10 @@ $(VENV)/bin/node:
 
 # `npm install` (not `npm ci`) because the registry served here lacks the current workerd builds
 # for other platforms, which `npm ci` insists on finding; with a lock file present `npm install`
-# installs exactly the locked versions for this platform and leaves the lock file unchanged.
+# installs exactly the locked versions for this platform. `--no-save` keeps it from rewriting the
+# lock file (it would otherwise add entries for those other platforms' optional packages).
 node_modules/.installed: package-lock.json | $(VENV)/bin/node
-	npm install --no-audit --no-fund --loglevel=error
+	npm install --no-save --no-audit --no-fund --loglevel=error
 	touch $@
 
 # The wheel force-includes static/dist, which hatch checks even for an editable install: build
@@ -47,9 +48,11 @@ deps: $(VENV)/.installed node_modules/.installed
 build: deps
 	node scripts/build.mjs
 
-/usr/bin/chromium:
-	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
-	else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi
+# Debian packages the tests and benches drive: Chromium for the e2e tests, wrk as the load
+# generator of bench/ingest.py.
+/usr/bin/chromium /usr/bin/wrk:
+	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $(notdir $@); \
+	else sudo apt-get update -qq && sudo apt-get install -y -qq $(notdir $@); fi
 
 test: /usr/bin/chromium
 	$(MAKE) --no-print-directory test-lint test-worker test-py test-e2e
@@ -71,7 +74,7 @@ test-e2e: build /usr/bin/chromium
 demo: build
 	python scripts/demo.py
 
-bench: build
+bench: build /usr/bin/wrk
 	python bench/run.py
 
 clean:
