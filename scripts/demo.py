@@ -31,8 +31,10 @@ def ensure_demo_site() -> None:
     # `sites list` prints one tab-separated row per site: id, domain, timezone, name.
     if any(line.split("\t")[1:2] == [DOMAIN] for line in listed.stdout.splitlines()):
         return
+    # The CLI prints the new site's id for scripts; the demo says in words what it did.
     subprocess.run([cli, "sites", "add", DOMAIN, "--name", "Demo site", "--also-domain",
-                    "127.0.0.1"], cwd=ROOT, check=True)
+                    "127.0.0.1"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    print(f"→ registered the demo site {DOMAIN} (also 127.0.0.1)")
 
 
 def dashboard_link(site_port: int) -> str:
