@@ -7,6 +7,7 @@ for a site that does not exist.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import datetime
 from pathlib import Path
@@ -14,15 +15,20 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from auth_support import MOUNT, add_user, sign_in
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from seeding import seed
 
 from analytics_941 import Settings, setup_analytics
 from analytics_941.auth.api_tokens import create_token
+from analytics_941.auth.errors import AuthError
+from analytics_941.auth.principal import STATE_PRINCIPAL, STATE_SITE, Principal
 from analytics_941.auth.share_links import create_share_link
 from analytics_941.sqlite_store import SqliteStore
+from analytics_941.web.api import make_api_router
+from analytics_941.web.authn import AuthContext
+from analytics_941.web.guard import make_route_class
 
 TZ = "Europe/Berlin"
 BASE = "http://localhost"
@@ -91,6 +97,94 @@ def test_pages_partials_and_api_for_a_visible_site(viewer_a: TestClient) -> None
     assert other.status_code == 404 and other.json()["code"] == "site_not_found"
     body = {"site_id": "other.org", "metrics": ["visitors"], "date_range": "7d"}
     assert viewer_a.post(f"{MOUNT}/api/v2/query", json=body).status_code == 404
+
+
+V2 = f"{MOUNT}/api/v2/query"
+FOREIGN = json.dumps({"site_id": "other.org", "metrics": ["visitors"], "date_range": "7d"})
+
+
+@pytest.mark.parametrize(("url", "headers"), [
+    (V2, {"Content-Type": "text/plain"}),
+    (V2, {}),
+    (f"{V2}?site=example.com", {"Content-Type": "application/json"}),
+    (f"{V2}?site=example.com", {"Content-Type": "text/plain"}),
+])
+def test_api_body_naming_another_site_is_not_found(
+    viewer_a: TestClient, url: str, headers: dict[str, str]
+) -> None:
+    # The API parses any body as JSON, so the site it answers for is checked whatever the
+    # Content-Type, and whatever other site the query string names.
+    response = viewer_a.post(url, content=FOREIGN, headers=headers)
+    assert response.status_code == 404, response.text
+    assert response.json()["code"] == "site_not_found"
+
+
+async def test_api_token_body_naming_another_site_is_not_found(app: FastAPI, db: Path) -> None:
+    secret, _ = await create_token(SqliteStore(path=db), name="a", user_id=None,
+                                   site_ids=["s1"], scopes=["stats"])
+    client = TestClient(app, base_url=BASE, headers={"Authorization": f"Bearer {secret}"})
+    mine = json.dumps({"site_id": "example.com", "metrics": ["visitors"], "date_range": "7d"})
+    assert client.post(V2, content=mine, headers={"Content-Type": "text/plain"}).status_code == 200
+    for url, headers in [(V2, {"Content-Type": "text/plain"}), (V2, {}),
+                         (f"{V2}?site=example.com", {"Content-Type": "application/json"})]:
+        response = client.post(url, content=FOREIGN, headers=headers)
+        assert response.status_code == 404, (url, headers, response.text)
+
+
+def test_the_api_checks_the_site_it_answers_for_by_itself(db: Path) -> None:
+    # Behind a route class that checks nothing, the API still refuses a site the caller may not
+    # see: its own check does not depend on what the guard happened to look at.
+    class SignedIn(APIRoute):
+        def get_route_handler(self):  # type: ignore[no-untyped-def]
+            handler = super().get_route_handler()
+
+            async def as_viewer_of_s1(request: Request) -> Response:
+                principal = Principal(kind="user", roles={"s1": "viewer"})
+                setattr(request.state, STATE_PRINCIPAL, principal)
+                return await handler(request)
+
+            return as_viewer_of_s1
+
+    app = FastAPI()
+    app.include_router(make_api_router(store=SqliteStore(path=db), route_class=SignedIn))
+    client = TestClient(app)
+    assert client.get("/api/stats?site=example.com").status_code == 200
+    for domain in ("other.org", "missing.example"):
+        # No guard here to turn the error into a response: it reaches the test.
+        with pytest.raises(AuthError) as refused:
+            client.post("/api/v2/query", json={"site_id": domain, "metrics": ["visitors"]})
+        assert (refused.value.status, refused.value.code) == (404, "site_not_found")
+
+
+def test_the_guard_checks_every_site_a_request_names(db: Path) -> None:
+    # Any route of the route class gets this, not just the API: a handler that reads the body's
+    # site_id, even without a JSON Content-Type, never sees a site the caller may not.
+    settings = Settings(sqlite_path=db, project_dir=db.parent)
+    auth = AuthContext(store=SqliteStore(path=db), settings=settings)
+    route_class = make_route_class(kind="api", auth=auth,
+                                   render_error=lambda *_: Response(status_code=500))
+    router = APIRouter(route_class=route_class)
+
+    @router.post(f"{MOUNT}/probe")
+    async def probe(request: Request) -> dict[str, str]:
+        return {"site": getattr(request.state, STATE_SITE).domain}
+
+    app = FastAPI()
+    app.include_router(router)
+    client = TestClient(app, base_url=BASE)
+    sign_in(client, db, user_id=add_user(db, is_admin=False, roles={"s1": "viewer"}))
+    mine = json.dumps({"site_id": "example.com"})
+    assert client.post(f"{MOUNT}/probe", content=mine).json() == {"site": "example.com"}
+    for url in (f"{MOUNT}/probe", f"{MOUNT}/probe?site=example.com"):
+        for headers in ({}, {"Content-Type": "text/plain"}):
+            response = client.post(url, content=FOREIGN, headers=headers)
+            assert response.status_code == 404, (url, headers)
+    assert client.post(f"{MOUNT}/probe?site=other.org", content=mine).status_code == 404
+
+
+def test_a_deeply_nested_body_is_a_bad_request(viewer_a: TestClient) -> None:
+    response = viewer_a.post(V2, content="[" * 100_000, headers={"Content-Type": "text/plain"})
+    assert response.status_code == 400
 
 
 def test_site_lists_show_only_visible_sites(viewer_a: TestClient) -> None:

@@ -5,9 +5,11 @@ it on ``request.state``; routes read it with ``get_principal(request)`` (or the 
 dependency ``CurrentPrincipal``). How routes stay inside the caller's sites:
 
 - A route whose path has a ``{domain}`` parameter, or whose query string has ``site=DOMAIN``, or
-  whose JSON body has ``"site_id": DOMAIN``, is checked by the guard **before** the handler runs:
-  a site the caller may not see answers 404 ``site_not_found``, exactly like a missing site. The
-  resolved ``Site`` is then on ``request.state.analytics_941_site``.
+  whose body parses as JSON with ``"site_id": DOMAIN`` (whatever its Content-Type), is checked
+  by the guard **before** the handler runs — every one of those names, not just the first: a
+  site the caller may not see answers 404 ``site_not_found``, exactly like a missing site. The
+  first named ``Site`` is then on ``request.state.analytics_941_site``. A handler that uses a
+  site named elsewhere still checks it itself with ``require_site`` (the Stats API does).
 - A route listing sites must filter them: ``principal.visible(sites)``.
 - Anything else naming a site (a site id in a form, say) calls ``require_site(request, site)``.
 

@@ -25,7 +25,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
-from ..auth.principal import STATE_SITE
+from ..auth.principal import STATE_SITE, require_site
 from ..cache import cache_for
 from ..exceptions import QueryError
 from ..query import Query, parse_query
@@ -155,14 +155,12 @@ def make_api_router(*, store: Store, route_class: type[APIRoute]) -> APIRouter:
     cache = cache_for(store)
 
     async def resolve_site(request: Request, domain: str) -> Site:
-        # The route class has usually looked the site up (and checked access) already.
+        # The API's one access check, made on the very site it answers for: whatever the route
+        # class saw, a site the caller may not read answers 404 like a missing one.
         site = getattr(request.state, STATE_SITE, None)
-        if isinstance(site, Site) and site.domain == domain:
-            return site
-        found = await get_site(store, domain=domain) if domain else None
-        if found is None:
-            raise QueryError(code="invalid_site_id", message=f"site_id: no site {domain!r}")
-        return found
+        if not (isinstance(site, Site) and site.domain == domain):
+            site = await get_site(store, domain=domain)
+        return require_site(request, site, domain=domain)
 
     async def answer(request: Request, body: Any) -> Response:
         domain = body.get("site_id") if isinstance(body, Mapping) else None
@@ -177,7 +175,7 @@ def make_api_router(*, store: Store, route_class: type[APIRoute]) -> APIRouter:
     async def query_v2(request: Request) -> Response:
         try:
             body = json.loads(await request.body() or b"null")
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested past the parser's depth
             raise QueryError(code="invalid_body", message="body: not valid JSON") from None
         return await answer(request, body)
 

@@ -14,7 +14,8 @@ builds one class per kind of route:
 - ``settings``: settings pages. A logged-in user only; never a token.
 
 Every non-public route is scoped to the caller's sites before its handler runs (see
-``analytics_941.auth.principal`` for the rules routes can rely on). API tokens need the
+``analytics_941.auth.principal`` for the rules routes can rely on): every site a request names
+is checked, and a body is read as JSON whatever its Content-Type. API tokens need the
 ``export`` scope on routes whose path or name mentions ``csv`` or ``export``, else ``stats``.
 """
 
@@ -72,21 +73,21 @@ def _token_scope(request: Request) -> str:
     return "export" if "csv" in name or "export" in name else "stats"
 
 
-async def _named_domain(request: Request) -> str | None:
-    """The site a request names: ``{domain}`` in the path, ``site=`` or a JSON ``site_id``."""
+async def _named_domains(request: Request) -> list[str]:
+    """Every site a request names: ``{domain}`` in the path, ``site=``, a body's ``site_id``.
+
+    The body is read whatever its Content-Type: the API parses any body as JSON, so a
+    ``text/plain`` body must not slip a site past this check.
+    """
     # An empty name is left to the handler, which answers 400 for it.
-    if request.path_params.get("domain"):
-        return str(request.path_params["domain"])
-    if request.query_params.get("site"):
-        return request.query_params["site"]
-    if request.headers.get("content-type", "").startswith("application/json"):
-        try:
-            body = json.loads(await request.body() or b"null")
-        except ValueError:
-            return None
-        if isinstance(body, dict) and isinstance(body.get("site_id"), str) and body["site_id"]:
-            return str(body["site_id"])
-    return None
+    names = [str(request.path_params.get("domain") or ""), request.query_params.get("site", "")]
+    try:
+        body = json.loads(await request.body() or b"null")
+    except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("site_id"), str):
+        names.append(body["site_id"])
+    return list(dict.fromkeys(name for name in names if name))
 
 
 def make_route_class(
@@ -148,13 +149,16 @@ def make_route_class(
                 sent = next(iter(form.get("csrf_token") or []), None)
             assert principal.session_token is not None
             check_token(sent=sent, session_token=principal.session_token)
-        domain = await _named_domain(request)
-        if domain is not None:
+        # Every name is checked, not just the first: ?site=A must not vouch for a body's B.
+        sites = []
+        for domain in await _named_domains(request):
             site = await get_site(auth.store, domain=domain)
             # Missing and invisible look the same, so site names cannot be probed.
             if site is None or not principal.can(site.id):
                 raise site_not_found(domain)
-            setattr(request.state, STATE_SITE, site)
+            sites.append(site)
+        if sites:
+            setattr(request.state, STATE_SITE, sites[0])
 
     class AnalyticsRoute(APIRoute):
         def get_route_handler(self) -> Handler:
