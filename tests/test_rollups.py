@@ -73,6 +73,16 @@ ELIGIBLE: list[dict[str, Any]] = [
     {"metrics": ["visitors", "visits"], "dimensions": ["country"],
      "filters": [["not", ["is", "country", ["US", "DE"]]]]},
     {"metrics": ["visitors", "visits", "bounce_rate"], "filters": [["is", "source", ["Google"]]]},
+    # Page rows with visit metrics and a page filter without negation: the rows are the pages
+    # matching the filter (from events), and every visit that entered on such a page viewed it,
+    # so the entry-page rollup rows hold exactly the visits the raw path keeps...
+    {"metrics": ["visitors", "visits", "bounce_rate"], "dimensions": ["page"],
+     "filters": [["contains", "page", ["/blog"]]]},
+    {"metrics": ["visitors", "visits"], "dimensions": ["time:week", "page"],
+     "filters": [["is_not", "page", ["/"]]]},
+    # ...and negated page filters do too when only event metrics are asked (page = pathname).
+    {"metrics": ["visitors", "pageviews"], "dimensions": ["page"],
+     "filters": [["not", ["is", "page", ["/"]]]]},
     {"metrics": ["visitors", "visits"], "dimensions": ["time:day", "device"]},
 ]
 # And some it cannot (checked to take the raw path, and to agree anyway).
@@ -82,6 +92,17 @@ RAW_ONLY: list[dict[str, Any]] = [
     {"metrics": ["visitors", "visits"], "filters": [["is", "page", ["/"]]]},
     {"date_range": "7d", "metrics": ["visitors"], "dimensions": ["time:hour"]},
     {"metrics": ["events"], "dimensions": ["event:props:plan"]},
+    # Page filters on visit metrics where "viewed a matching page" (the raw path's meaning on
+    # sessions) and "entered on a matching page" (the rollup rows) differ: under a negation
+    # ("never viewed /" is not "did not enter on /")...
+    {"metrics": ["visitors", "visits", "bounce_rate"], "dimensions": ["page"],
+     "filters": [["not", ["is", "page", ["/"]]]]},
+    {"metrics": ["visitors", "visits"], "dimensions": ["page"],
+     "filters": [["or", [["not", ["contains", "page", ["/blog"]]], ["is", "page", ["/"]]]]]},
+    # ...and whenever visits alone make the rows (entry pages of visits that viewed /blog).
+    {"metrics": ["visits", "bounce_rate"], "dimensions": ["page"],
+     "filters": [["contains", "page", ["/blog"]]]},
+    {"metrics": ["visits"], "dimensions": ["page"], "filters": [["is_not", "page", ["/"]]]},
 ]
 
 

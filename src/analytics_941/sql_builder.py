@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from .exceptions import QueryError
-from .filters import Condition, filter_leaves
+from .filters import Condition, Connective, FilterNode, Negation, filter_leaves
 from .periods import Units, bounds_ms, time_units
 from .query import TIME_DIMENSIONS, Query
 from .sql.columns import ROLLUP_DIMENSIONS, SESSION_ONLY, dimension_sql, filter_sql_target
@@ -66,7 +66,8 @@ class Plan:
 
     ``rollup_dim`` is the ``rollup_daily.dim`` whose rows answer the query ('' = totals), or None
     when the query needs raw rows (several dimensions, properties, hours, filters on another
-    dimension than the one broken down).
+    dimension than the one broken down, page filters whose meaning on visits differs from the
+    entry-page rows).
     """
 
     session_driven: bool
@@ -83,7 +84,28 @@ class Plan:
         return (*sides, "sessions") if self.session_metrics else tuple(sides)
 
 
-def _rollup_dim(query: Query, *, needs_sessions: bool) -> str | None:
+def _filters_differently_on_sessions(dim: str) -> bool:
+    """True when a *filter* on ``dim`` tests sessions otherwise than the rows group them.
+
+    ``page`` groups visits by entry page but filters them by the pages they viewed.
+    """
+    scratch = Params()
+    target = filter_sql_target(dim, table="sessions", params=scratch)
+    return target != dimension_sql(dim, table="sessions", params=scratch)
+
+
+def _has_negation(nodes: Sequence[FilterNode]) -> bool:
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Negation):
+            return True
+        if isinstance(node, Connective):
+            stack.extend(node.children)
+    return False
+
+
+def _rollup_dim(query: Query, *, needs_sessions: bool, events_drive: bool) -> str | None:
     if query.interval == "hour":
         return None
     dims = query.non_time_dimensions
@@ -93,6 +115,14 @@ def _rollup_dim(query: Query, *, needs_sessions: bool) -> str | None:
     if dims:
         dim = dims[0]
         usable = dim in ROLLUP_DIMENSIONS and all(leaf.dimension == dim for leaf in leaves)
+        if usable and leaves and needs_sessions and _filters_differently_on_sessions(dim):
+            # The raw path keeps the visits that *viewed* a matching page and groups them by
+            # entry page; a rollup row holds the visits that *entered* on its page. The two
+            # agree only when the rows are the matching pages themselves (event metrics drive
+            # them) and the filter holds for any visit that entered on such a page — true of
+            # every condition and and/or of conditions (the entry page is a viewed page), not
+            # of a negation ("never viewed /a" is not "did not enter on /a").
+            usable = events_drive and not _has_negation(query.filters)
         return dim if usable else None
     if not query.filters:
         return ""
@@ -107,13 +137,8 @@ def _rollup_dim(query: Query, *, needs_sessions: bool) -> str | None:
     dim = node.dimension
     if dim not in ROLLUP_DIMENSIONS or dim in SESSION_ONLY or not node.case_sensitive:
         return None
-    if needs_sessions:
-        scratch = Params()
-        same = filter_sql_target(dim, table="sessions", params=scratch) == dimension_sql(
-            dim, table="sessions", params=scratch
-        )
-        if not same:
-            return None
+    if needs_sessions and _filters_differently_on_sessions(dim):
+        return None
     return dim
 
 
@@ -140,12 +165,13 @@ def plan_query(query: Query) -> Plan:
                 code="invalid_metrics",
                 message=f"metrics: {session_metrics[0]} cannot be broken down by {lacking[0]}",
             )
-    needs_sessions = bool(session_metrics)
     return Plan(
         session_driven=session_driven,
         event_metrics=event_metrics,
         session_metrics=session_metrics,
-        rollup_dim=_rollup_dim(query, needs_sessions=needs_sessions),
+        rollup_dim=_rollup_dim(
+            query, needs_sessions=bool(session_metrics), events_drive=bool(event_metrics)
+        ),
     )
 
 
