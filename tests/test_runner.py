@@ -229,6 +229,21 @@ async def test_order_pagination_and_total_rows(any_store: Store) -> None:
     assert rows == [(["/"], [4])]
 
 
+async def test_total_rows_of_a_time_series_is_its_bucket_count(any_store: Store) -> None:
+    # Only visit C (03-08) is from DE: the first bucket is empty, filled in by the runner.
+    out = await result(
+        any_store, metrics=["visitors"], dimensions=["time:day"], total_rows=True,
+        filters=[["is", "country", ["DE"]]], comparison="previous_period",
+    )
+    assert [r["metrics"] for r in out["results"]] == [[0], [0], [0], [0], [1], [0], [0]]
+    assert out["meta"]["total_rows"] == 7
+    nothing = await result(
+        any_store, date_range=["2026-02-01", "2026-02-28"], metrics=["visitors"],
+        dimensions=["time:week"], total_rows=True,
+    )
+    assert nothing["meta"]["total_rows"] == len(nothing["results"]) == 5
+
+
 async def test_custom_range_and_empty_periods(any_store: Store) -> None:
     rows = await run(
         any_store, date_range=["2026-03-03", "2026-03-03"], metrics=["visitors", "pageviews"]

@@ -73,10 +73,15 @@ def shape_result(query: Query, rowsets: Sequence[Sequence[Row]]) -> dict[str, An
     compare_period = query.comparison_period
     compare_labels = _labels(query, compare_period)
     time_at = next((i for i, d in enumerate(query.dimensions) if d in TIME_DIMENSIONS), None)
-    if query.dimensions and all(d in TIME_DIMENSIONS for d in query.dimensions):
-        # Time alone: one row per bucket, in order, zeros where nothing happened.
+    time_alone = bool(query.dimensions) and all(d in TIME_DIMENSIONS for d in query.dimensions)
+    # SQL counts the rows it found; its count is the total everywhere but for time alone.
+    total_rows = int(rows[0].get("total_rows") or 0) if rows else 0
+    if time_alone:
+        # Time alone: one row per bucket, in order, zeros where nothing happened — so the
+        # total is the number of buckets, not the number of buckets with data.
         by_bucket = {int(row["d0"]): row for row in rows}
         rows = [by_bucket.get(i, {"d0": i}) for i in range(len(labels))]
+        total_rows = len(rows)
     totals: dict[str, float] = {}
     if "percentage" in query.metrics:
         (total_row,) = rowsets[1]
@@ -129,7 +134,7 @@ def shape_result(query: Query, rowsets: Sequence[Sequence[Row]]) -> dict[str, An
     if labels:
         meta["time_labels"] = labels
     if query.total_rows:
-        meta["total_rows"] = int(rows[0].get("total_rows") or 0) if rows else 0
+        meta["total_rows"] = total_rows
     return {"results": results, "meta": meta, "query": query.model_dump(mode="json")}
 
 
