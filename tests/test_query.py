@@ -10,6 +10,7 @@ import pytest
 from analytics_941 import QueryError, parse_query
 from analytics_941.filters import Condition, Connective, Negation
 from analytics_941.periods import ALL_TIME_MAX_DAYS, bounds_ms
+from analytics_941.query import comparison_from_include
 
 # 03:30 UTC on 2026-03-10 is still 03-09 in New York and already 03-10 in Berlin.
 NOW = datetime(2026, 3, 10, 3, 30, tzinfo=UTC)
@@ -186,3 +187,47 @@ def test_unknown_site_timezone() -> None:
     with pytest.raises(QueryError) as info:
         parse("Mars/Olympus", date_range="day")
     assert info.value.code == "invalid_timezone"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, None),
+        (False, None),
+        (True, "previous_period"),
+        ({"mode": "year_over_year"}, "year_over_year"),
+        ({"mode": "custom", "date_range": ["2025-01-01", "2025-01-31"]},
+         ("2025-01-01", "2025-01-31")),
+    ],
+)
+def test_plausible_comparisons_become_our_comparison(value: Any, expected: Any) -> None:
+    assert comparison_from_include(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "field"),
+    [
+        ({"mode": "custom"}, "include.comparisons.date_range"),
+        ({"mode": "custom", "date_range": "2025-01-01"}, "include.comparisons.date_range"),
+        ({"mode": "custom", "date_range": ["2025-01-01"]}, "include.comparisons.date_range"),
+        ({"mode": "custom", "date_range": [20250101, 20250131]}, "include.comparisons.date_range"),
+        ({"mode": "previous"}, "include.comparisons.mode"),
+        ({}, "include.comparisons.mode"),
+        ("previous_period", "include.comparisons"),
+    ],
+)
+def test_a_comparison_that_cannot_be_honoured_is_an_error(value: Any, field: str) -> None:
+    # A custom comparison without its range used to turn the comparison off silently.
+    with pytest.raises(QueryError) as info:
+        comparison_from_include(value)
+    assert info.value.code == "invalid_include"
+    assert info.value.message.startswith(f"{field}:")
+
+
+def test_a_custom_comparison_range_is_validated_as_dates() -> None:
+    custom = comparison_from_include({"mode": "custom", "date_range": ["2025-01-01", "2025-01-07"]})
+    assert parse(comparison=custom).comparison_period == (date(2025, 1, 1), date(2025, 1, 7))
+    bad = comparison_from_include({"mode": "custom", "date_range": ["2025-01-07", "nope"]})
+    with pytest.raises(QueryError) as info:
+        parse(comparison=bad)
+    assert info.value.code == "invalid_comparison"

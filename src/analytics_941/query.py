@@ -43,6 +43,7 @@ __all__ = [
     "Metric",
     "Query",
     "canonical_dimension",
+    "comparison_from_include",
     "parse_query",
 ]
 
@@ -299,6 +300,44 @@ def _error_field(error: Mapping[str, Any]) -> tuple[str, str]:
     # Model-level checks name their field at the start of the message ("order_by: ...").
     field = message.split(":", 1)[0] if ":" in message else "query"
     return field, ""
+
+
+def comparison_from_include(value: Any) -> Any:
+    """Plausible's ``include.comparisons`` → our ``comparison`` field (None when off).
+
+    ``{"mode": "previous_period"}``, ``{"mode": "year_over_year"}``, ``{"mode": "custom",
+    "date_range": [first, last]}``; ``true`` means the previous period. Raises ``QueryError``
+    naming the field for anything else — a custom comparison without its range included: turning
+    the comparison off instead would answer a question the client did not ask.
+    """
+    if value in (None, False):
+        return None
+    if value is True:
+        return "previous_period"
+    if not isinstance(value, Mapping):
+        raise QueryError(
+            code="invalid_include", message="include.comparisons: expected {mode, date_range?}"
+        )
+    mode = value.get("mode")
+    if mode in ("previous_period", "year_over_year"):
+        return mode
+    if mode != "custom":
+        raise QueryError(
+            code="invalid_include",
+            message="include.comparisons.mode: one of previous_period, year_over_year, custom",
+        )
+    date_range = value.get("date_range")
+    if (
+        not isinstance(date_range, list | tuple)
+        or len(date_range) != 2
+        or not all(isinstance(day, str) for day in date_range)
+    ):
+        raise QueryError(
+            code="invalid_include",
+            message='include.comparisons.date_range: mode "custom" needs ["YYYY-MM-DD", '
+            '"YYYY-MM-DD"]',
+        )
+    return tuple(date_range)
 
 
 def parse_query(
