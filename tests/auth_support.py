@@ -11,6 +11,8 @@ import sqlite3
 import time
 from pathlib import Path
 
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from analytics_941.auth.crypto import hash_token, new_id, new_secret
@@ -73,3 +75,26 @@ def signed_in_client(app: object, db: Path | None) -> TestClient:
     client = TestClient(app)  # type: ignore[arg-type]
     sign_in(client, db)
     return client
+
+
+def mounted_routes(app: FastAPI) -> list[tuple[str, set[str]]]:
+    """(path, methods) of every dashboard route mounted in ``app``."""
+    found: list[tuple[str, set[str]]] = []
+    for item in app.routes:
+        # FastAPI >= 0.16x keeps included routers nested; older versions flatten them.
+        contexts = (item.effective_route_contexts() if hasattr(item, "effective_route_contexts")
+                    else [item] if isinstance(item, APIRoute) else [])
+        for route in contexts:
+            if route.path.startswith(MOUNT):
+                found.append((route.path, set(route.methods or ())))
+    return found
+
+
+def fill(path: str, domain: str) -> str:
+    """``path`` with ``{domain}`` set and any other parameter a harmless placeholder."""
+    # The site and CSRF checks come before any handler looks at the other parameters.
+    out = path.replace("{domain}", domain)
+    while "{" in out:
+        start, end = out.index("{"), out.index("}")
+        out = out[:start] + "x" + out[end + 1:]
+    return out

@@ -14,7 +14,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from auth_support import MOUNT, add_user, sign_in
+from auth_support import MOUNT, add_user, fill, mounted_routes, sign_in
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
@@ -56,24 +56,7 @@ def viewer_a(app: FastAPI, db: Path) -> TestClient:
 
 def site_routes(app: FastAPI) -> list[tuple[str, set[str]]]:
     """(path, methods) of every dashboard route with a ``{domain}`` parameter."""
-    found: list[tuple[str, set[str]]] = []
-    for item in app.routes:
-        # FastAPI >= 0.16x keeps included routers nested; older versions flatten them.
-        contexts = (item.effective_route_contexts() if hasattr(item, "effective_route_contexts")
-                    else [item] if isinstance(item, APIRoute) else [])
-        for route in contexts:
-            if "{domain}" in route.path and route.path.startswith(MOUNT):
-                found.append((route.path, set(route.methods or ())))
-    return found
-
-
-def fill(path: str, domain: str) -> str:
-    # Any other parameter gets a harmless placeholder; the site check comes first.
-    out = path.replace("{domain}", domain)
-    while "{" in out:
-        start, end = out.index("{"), out.index("}")
-        out = out[:start] + "x" + out[end + 1:]
-    return out
+    return [(path, methods) for path, methods in mounted_routes(app) if "{domain}" in path]
 
 
 def test_every_site_route_hides_other_sites(app: FastAPI, viewer_a: TestClient) -> None:
