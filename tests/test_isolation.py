@@ -217,6 +217,25 @@ async def test_api_token_reaches_only_its_sites(app: FastAPI, db: Path) -> None:
     assert lost.status_code == 404
 
 
+async def test_csv_export_with_a_bearer_token(app: FastAPI, db: Path) -> None:
+    store = SqliteStore(path=db)
+
+    async def bearer(site_id: str, scope: str) -> dict[str, str]:
+        secret, _ = await create_token(store, name=scope, user_id=None, site_ids=[site_id],
+                                       scopes=[scope])
+        return {"Authorization": f"Bearer {secret}"}
+
+    client = TestClient(app, base_url=BASE)
+    url = f"{MOUNT}/example.com/export?period=7d"
+    export = client.get(url, headers=await bearer("s1", "export"))
+    assert export.status_code == 200 and export.headers["content-type"] == "application/zip"
+    stats_only = client.get(url, headers=await bearer("s1", "stats"))
+    assert stats_only.status_code == 403
+    assert "'export' scope" in stats_only.context["message"]  # type: ignore[attr-defined]
+    other_site = client.get(url, headers=await bearer("s2", "export"))
+    assert other_site.status_code == 404
+
+
 async def test_token_scope_and_rate_limit(db: Path) -> None:
     app = FastAPI()
     setup_analytics(app, Settings(sqlite_path=db, project_dir=db.parent, api_rate_limit=2))
