@@ -4,7 +4,7 @@
  */
 import type { Env } from "./env";
 import { errorResponse } from "./http";
-import { refreshRollups } from "./rollup/cron";
+import { runCron } from "./rollup/cron";
 import { route } from "./routes";
 
 export { SiteDO } from "./site-do";
@@ -19,8 +19,8 @@ export default {
       return errorResponse(500, "internal", "internal error");
     }
   },
-  /** The cron (wrangler.toml [triggers]): rollups of closed days, see rollup/cron.ts. */
+  /** The cron (wrangler.toml [triggers]): rollups of closed days, then the retention purge (rollup/cron.ts). */
   async scheduled(controller, env, ctx): Promise<void> {
-    ctx.waitUntil(refreshRollups(env.DB, controller.scheduledTime));
+    ctx.waitUntil(runCron(env.DB, controller.scheduledTime));
   },
 } satisfies ExportedHandler<Env>;

@@ -1,9 +1,11 @@
 /**
- * The rollup job the Worker's cron (`scheduled`) runs: recompute the closed site-local days that
- * have new or changed rows (rollup_dirty, filled by triggers), oldest first, each in one D1 batch.
- * The twin of `refresh_rollups` in src/analytics_941/rollups.py, running the same generated SQL.
+ * The Worker's cron (`scheduled`): first the rollups — recompute the closed site-local days that
+ * have new or changed rows (rollup_dirty, filled by triggers), oldest first, each in one D1 batch,
+ * the twin of `refresh_rollups` in src/analytics_941/rollups.py, running the same generated SQL —
+ * then the retention purge (purge.ts), which deletes only days the rollups already answer for.
  */
 import { dayBounds, localDay } from "./days";
+import { purgeExpired, type PurgeResult } from "./purge";
 import { GRACE_MS, RETIME_STATEMENTS, ROLLUP_STATEMENTS, SLOT_MS, type RollupParam } from "./statements";
 
 /** A recomputed day. */
@@ -55,4 +57,33 @@ export async function refreshRollups(db: D1Database, nowMs: number, maxDays = MA
   const chosen = [...todo.values()].sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0)).slice(0, maxDays);
   for (const item of chosen) await rollupDay(db, item.siteId, item.day, item.tz, nowMs);
   return chosen.map(({ siteId, day }) => ({ siteId, day }));
+}
+
+/** What one cron run did. */
+export interface CronResult {
+  rolled: RolledDay[];
+  purged: PurgeResult;
+}
+
+/**
+ * One cron run: rollups, then the purge. The purge runs even when the rollups failed (it only
+ * deletes days that are rolled up already); the first failure is rethrown at the end so the run
+ * shows as failed in the cron logs, and the next run retries both.
+ */
+export async function runCron(db: D1Database, nowMs: number): Promise<CronResult> {
+  const failures: unknown[] = [];
+  let rolled: RolledDay[] = [];
+  try {
+    rolled = await refreshRollups(db, nowMs);
+  } catch (error) {
+    failures.push(error);
+  }
+  let purged: PurgeResult = { events: 0, sessions: 0, more: false };
+  try {
+    purged = await purgeExpired(db, nowMs);
+  } catch (error) {
+    failures.push(error);
+  }
+  if (failures.length > 0) throw failures[0];
+  return { rolled, purged };
 }

@@ -1,0 +1,98 @@
+/**
+ * The retention purge the Worker's cron runs after the rollups: raw `events` and `sessions` rows
+ * older than their site's `retention_days` are deleted; rollup tables are kept (they answer long
+ * ranges). Only whole site-local days are purged, and only days whose rollups are complete
+ * (listed in rollup_days for the site's timezone), so a purge never removes rows the dashboard
+ * still reads raw, and never leaves a day half gone for a later recompute.
+ */
+import { dayBounds, localDay } from "./days";
+
+/** Rows one DELETE statement removes at most: keeps each statement short, so D1 stays responsive. */
+export const PURGE_ROWS_PER_STATEMENT = 2000;
+/**
+ * Batches (one D1 round trip each) per cron run. Bounds the run; a larger backlog (retention
+ * just turned on for a big site) continues at the next run, 15 minutes later.
+ */
+export const MAX_PURGE_ROUNDS = 25;
+/** Largest JSON parameter per statement: (site, cutoff, tz) tuples, far below D1's 100 KB limit. */
+const MAX_SITES_PARAM_BYTES = 60_000;
+const DAY_MS = 86_400_000;
+
+/** What one purge run deleted. */
+export interface PurgeResult {
+  events: number;
+  sessions: number;
+  /** Rows may remain past retention (a statement was still full at the last round). */
+  more: boolean;
+}
+
+/**
+ * One statement per table for all sites: the (site, cutoff, tz) tuples come in as one JSON
+ * parameter, so many sites cost a handful of statements, not one per site. Each site is an index
+ * range (site_id, ts < cutoff); each candidate row checks the one rollup day that can contain
+ * it (the latest starting at or before it), an index seek.
+ */
+function purgeSql(table: "events" | "sessions", column: "ts" | "started_at"): string {
+  return `DELETE FROM ${table} WHERE rowid IN (
+    SELECT t.rowid FROM json_each(?1) AS p
+    JOIN ${table} AS t ON t.site_id = json_extract(p.value, '$[0]') AND t.${column} < json_extract(p.value, '$[1]')
+    WHERE (SELECT r.end_ms > t.${column} AND r.tz = json_extract(p.value, '$[2]') FROM rollup_days AS r
+           WHERE r.site_id = t.site_id AND r.start_ms <= t.${column} ORDER BY r.start_ms DESC LIMIT 1)
+    LIMIT ${PURGE_ROWS_PER_STATEMENT})`;
+}
+
+const PURGE_EVENTS = purgeSql("events", "ts");
+const PURGE_SESSIONS = purgeSql("sessions", "started_at");
+
+/**
+ * The first instant a site keeps: local midnight starting the day that contains
+ * `now - retentionDays`, so at least `retentionDays` full days stay and days go whole.
+ * Null for a retention that is not a positive number of days or an unknown timezone.
+ */
+export function retentionCutoff(retentionDays: unknown, tz: string, nowMs: number): number | null {
+  if (typeof retentionDays !== "number" || !Number.isFinite(retentionDays) || retentionDays < 1) return null;
+  try {
+    return dayBounds(localDay(nowMs - Math.floor(retentionDays) * DAY_MS, tz), tz)[0];
+  } catch {
+    return null; // An unknown timezone: its days are never rolled up, so nothing could go anyway.
+  }
+}
+
+/** Deletes expired raw rows of every site with a retention, in bounded batches; see the module comment. */
+export async function purgeExpired(db: D1Database, nowMs: number, maxRounds = MAX_PURGE_ROUNDS): Promise<PurgeResult> {
+  const { results } = await db
+    .prepare("SELECT id, timezone, retention_days FROM sites WHERE retention_days IS NOT NULL")
+    .all<{ id: string; timezone: string; retention_days: number }>();
+  const chunks: string[] = [];
+  let chunk: string[] = [];
+  let bytes = 2;
+  for (const site of results) {
+    const cutoff = retentionCutoff(site.retention_days, site.timezone, nowMs);
+    if (cutoff === null) continue;
+    const tuple = JSON.stringify([site.id, cutoff, site.timezone]);
+    if (bytes + tuple.length + 1 > MAX_SITES_PARAM_BYTES && chunk.length > 0) {
+      chunks.push(`[${chunk.join(",")}]`);
+      chunk = [];
+      bytes = 2;
+    }
+    chunk.push(tuple);
+    bytes += tuple.length + 1;
+  }
+  if (chunk.length > 0) chunks.push(`[${chunk.join(",")}]`);
+
+  // Each pending item is a statement that deleted a full batch last round (or has not run yet).
+  let pending = chunks.flatMap((param) => [
+    { sql: PURGE_EVENTS, param, table: "events" as const },
+    { sql: PURGE_SESSIONS, param, table: "sessions" as const },
+  ]);
+  const total = { events: 0, sessions: 0 };
+  for (let round = 0; round < maxRounds && pending.length > 0; round++) {
+    const answers = await db.batch(pending.map((item) => db.prepare(item.sql).bind(item.param)));
+    pending = pending.filter((item, i) => {
+      const changes = answers[i]?.meta.changes ?? 0;
+      total[item.table] += changes;
+      return changes >= PURGE_ROWS_PER_STATEMENT;
+    });
+  }
+  return { ...total, more: pending.length > 0 };
+}
