@@ -138,3 +138,63 @@ async def test_transport_errors_are_retried(
     httpx_mock.add_response(method="POST", url=URL, json=ok([]))
     assert await d1.execute("SELECT 1") == []
     assert len(sleeps) == 1
+
+
+def failed_statement(**error: object) -> dict[str, object]:
+    return {"success": False, "results": [], "meta": META, **error}
+
+
+@pytest.mark.parametrize(
+    ("failure", "code"),
+    [
+        # The text D1's own client reports for a failed statement...
+        ({"error": "D1_ERROR: no such table: nope: SQLITE_ERROR"}, 0),
+        # ...or Cloudflare's {code, message} list, as the envelope carries it.
+        ({"errors": [{"code": 7500, "message": "no such table: nope: SQLITE_ERROR"}]}, 7500),
+    ],
+)
+async def test_a_failed_statement_carries_its_own_error(
+    d1: D1HttpStore, httpx_mock: HTTPXMock, failure: dict[str, object], code: int
+) -> None:
+    body = ok([{"n": 1}])
+    body["result"] = [*body["result"], failed_statement(**failure)]  # type: ignore[misc]
+    httpx_mock.add_response(method="POST", url=URL, json=body)
+    with pytest.raises(D1Error) as info:
+        await d1.batch([("SELECT 1 AS n", []), ("SELECT * FROM nope", [])])
+    assert info.value.code == code
+    assert info.value.message.startswith("statement 2 of 2 failed:")
+    assert "no such table: nope" in info.value.message
+
+
+async def test_a_failed_statement_without_details_falls_back_to_the_envelope(
+    d1: D1HttpStore, httpx_mock: HTTPXMock
+) -> None:
+    body = {"success": True, "errors": [{"code": 7500, "message": "SQLITE_BUSY"}],
+            "messages": [], "result": [failed_statement()]}
+    httpx_mock.add_response(method="POST", url=URL, json=body)
+    with pytest.raises(D1Error) as info:
+        await d1.execute("SELECT 1")
+    assert (info.value.code, info.value.message) == (7500, "statement 1 of 1 failed: SQLITE_BUSY")
+
+
+@pytest.mark.parametrize(
+    ("errors", "code", "message"),
+    [
+        ([{"code": "7500", "message": "syntax error"}], 7500, "syntax error"),
+        ([{"code": "SQLITE_ERROR", "message": "syntax error"}], 0,
+         "syntax error [SQLITE_ERROR]"),
+        ([{"code": None, "message": "syntax error"}], 0, "syntax error"),
+        ([{"code": 7500.0, "message": "syntax error"}], 0, "syntax error [7500.0]"),
+        (["a bare string"], 0, "a bare string"),
+        ({"code": 7500}, 0, "HTTP 400 without details"),
+        ([], 0, "HTTP 400 without details"),
+    ],
+)
+async def test_odd_error_codes_do_not_crash_the_parser(
+    d1: D1HttpStore, httpx_mock: HTTPXMock, errors: object, code: int, message: str
+) -> None:
+    body = {"success": False, "errors": errors, "messages": [], "result": None}
+    httpx_mock.add_response(method="POST", url=URL, status_code=400, json=body)
+    with pytest.raises(D1Error) as info:
+        await d1.execute("SELEC 1")
+    assert (info.value.code, info.value.message, info.value.status) == (code, message, 400)

@@ -102,31 +102,83 @@ class D1HttpStore:
         raise AssertionError("unreachable: the last attempt always returns or raises")
 
 
+def _code(value: Any) -> int:
+    """Cloudflare's numeric error code; 0 for a missing or non-numeric one (never a crash)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return 0
+
+
+def _first_error(errors: Any) -> tuple[int, str | None]:
+    """``(code, message)`` of the first ``{code, message}`` in Cloudflare's ``errors`` list.
+
+    A non-numeric code stays visible in the message, since ``D1Error.code`` is a number.
+    """
+    first = errors[0] if isinstance(errors, list) and errors else None
+    if isinstance(first, str):
+        return 0, first
+    if not isinstance(first, dict):
+        return 0, None
+    raw_code, message = first.get("code"), first.get("message")
+    code = _code(raw_code)
+    text = None if message is None else str(message)
+    if raw_code is not None and code == 0 and str(raw_code) not in ("", "0"):
+        text = f"{text or 'error'} [{raw_code}]"
+    return code, text
+
+
+def _statement_error(result: dict[str, Any]) -> tuple[int, str | None]:
+    """What a failed statement's result says about itself: ``error`` (the text D1's own client
+    reports), an ``errors`` list like the envelope's, or a ``message``."""
+    if isinstance(result.get("error"), str) and result["error"]:
+        return _code(result.get("code")), result["error"]
+    code, message = _first_error(result.get("errors"))
+    if message is None and result.get("message") is not None:
+        message = str(result["message"])
+    return code, message
+
+
 def _parse_envelope(response: httpx.Response, *, expected: int) -> list[list[Row]]:
     """Turn Cloudflare's ``{success, errors, result}`` envelope into rows, or raise ``D1Error``."""
     try:
         envelope = response.json()
     except ValueError:
-        message = f"non-JSON response: {response.text[:200]!r}"
-        raise D1Error(code=0, message=message, status=response.status_code) from None
+        text = f"non-JSON response: {response.text[:200]!r}"
+        raise D1Error(code=0, message=text, status=response.status_code) from None
     if not isinstance(envelope, dict):
         raise D1Error(code=0, message="unexpected response shape", status=response.status_code)
     if not envelope.get("success") or response.is_error:
-        errors = envelope.get("errors") or [{}]
-        first = errors[0] if isinstance(errors[0], dict) else {}
+        code, detail = _first_error(envelope.get("errors"))
         raise D1Error(
-            code=int(first.get("code", 0)),
-            message=str(first.get("message", f"HTTP {response.status_code} without details")),
+            code=code,
+            message=detail or f"HTTP {response.status_code} without details",
             status=response.status_code,
         )
     results = envelope.get("result") or []
-    if len(results) != expected:
+    if not isinstance(results, list) or len(results) != expected:
+        count = len(results) if isinstance(results, list) else "no list of"
         raise D1Error(
             code=0,
-            message=f"expected {expected} statement results, got {len(results)}",
+            message=f"expected {expected} statement results, got {count}",
             status=response.status_code,
         )
-    for result in results:
+    for index, result in enumerate(results, start=1):
+        if not isinstance(result, dict):
+            raise D1Error(
+                code=0,
+                message=f"statement {index} of {expected}: unexpected result shape",
+                status=response.status_code,
+            )
         if not result.get("success", True):
-            raise D1Error(code=0, message="a statement failed", status=response.status_code)
+            code, detail = _statement_error(result)
+            if detail is None:
+                # Nothing on the statement itself: the envelope's errors may still say why.
+                code, detail = _first_error(envelope.get("errors"))
+            raise D1Error(
+                code=code,
+                message=f"statement {index} of {expected} failed: {detail or 'no details given'}",
+                status=response.status_code,
+            )
     return [list(result.get("results") or []) for result in results]
