@@ -1,8 +1,9 @@
 // The pipeline's site steps and drop accounting: origin, bots, excluded paths, rate limits, and
-// every drop counted in D1 per site, day, reason and bot category.
-import { runDurableObjectAlarm } from "cloudflare:test";
+// every drop counted in D1 per site, day, reason and bot category, a failing DO included.
+import { createExecutionContext, runDurableObjectAlarm, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import worker from "../src/index";
 import { flushDropCounts } from "../src/ingest/drop-counter";
 import { utcDay } from "../src/visitor-hash";
 import { CHROME_UA, createSite, postEvent, rows, siteStub } from "./helpers";
@@ -98,5 +99,45 @@ describe("drops before the site is known", () => {
     const after = await drops("");
     const delta = (reason: string) => (after[reason] ?? 0) - (before[reason] ?? 0);
     expect([delta("invalid"), delta("unknown_site"), delta("too_large")]).toEqual([1, 1, 1]);
+  });
+});
+
+describe("register_session", () => {
+  it("answers a failing Durable Object with a counted 503 unavailable, not a bare 500", async () => {
+    const siteId = await createSite("do-down.test");
+    await flushDropCounts(env.DB);
+    // The real namespace, except that every stub's ingest RPC fails like an overloaded DO.
+    const failing = new Proxy(env.SITE_DO, {
+      get(target, property) {
+        if (property === "get") {
+          return (id: DurableObjectId) =>
+            new Proxy(target.get(id), {
+              get: (stub, name) =>
+                name === "ingest" ? () => Promise.reject(new Error("Durable Object is overloaded")) : Reflect.get(stub, name),
+            });
+        }
+        const value = Reflect.get(target, property, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    const ctx = createExecutionContext();
+    const response = await worker.fetch(
+      new Request("https://collector.test/api/event", {
+        method: "POST",
+        body: JSON.stringify({ n: "pageview", u: "https://do-down.test/", d: "do-down.test" }),
+        headers: { "User-Agent": CHROME_UA },
+      }),
+      { ...env, SITE_DO: failing },
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    const logged = errors.mock.calls.map((call) => call[0]);
+    errors.mockRestore();
+    expect(response.status).toBe(503);
+    expect(response.headers.get("Content-Type")).toBe("application/json");
+    expect(await response.json()).toEqual({ code: "unavailable", message: expect.stringContaining("retry") });
+    expect(logged).toEqual(["site durable object failed"]);
+    expect(await drops(siteId)).toEqual({ unavailable: 1 });
   });
 });

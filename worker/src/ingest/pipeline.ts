@@ -7,6 +7,7 @@
  */
 import { botCategory } from "../enrich/bot";
 import { numberVar, type Env } from "../env";
+import type { IngestResult } from "../site-do";
 import { lookupSite, type Site } from "../site-lookup";
 import { countDrop, scheduleDropFlush } from "./drop-counter";
 import { type Drop, drop, isDrop } from "./drop";
@@ -61,16 +62,29 @@ async function runSteps(request: Request, env: Env, state: { site: Site | null }
     cf: request.cf as Record<string, unknown> | undefined,
   });
 
-  // register_session: the site's DO assigns visitor and session, applies the rate limits, and
-  // puts the event in its outbox before it returns, so a 202 always means "stored durably".
-  const stub = env.SITE_DO.get(env.SITE_DO.idFromName(site.id));
-  const registered = await stub.ingest(event, client, {
-    rateLimitVisitor: site.rateLimitVisitor,
-    rateLimitSite: site.rateLimitSite,
-    bounceThresholdMs: site.bounceThresholdMs,
-  });
+  const registered = await registerSession(env, site, event, client);
   if (isDrop(registered)) return registered;
   return { dropped: false, event, visitorId: registered.visitorId, sessionId: registered.sessionId };
+}
+
+/**
+ * register_session: the site's DO assigns visitor and session, applies the rate limits, and puts
+ * the event in its outbox before it returns, so a 202 always means "stored durably". A failed
+ * RPC or DO storage write (overload, a reset during a deploy, a storage error) means the event
+ * was not stored: a counted `unavailable` drop (503, the sender may retry), never a bare 500.
+ */
+async function registerSession(env: Env, site: Site, event: CollectedEvent, client: ClientInfo): Promise<IngestResult | Drop> {
+  try {
+    const stub = env.SITE_DO.get(env.SITE_DO.idFromName(site.id));
+    return await stub.ingest(event, client, {
+      rateLimitVisitor: site.rateLimitVisitor,
+      rateLimitSite: site.rateLimitSite,
+      bounceThresholdMs: site.bounceThresholdMs,
+    });
+  } catch (error) {
+    console.error("site durable object failed", error);
+    return drop("unavailable", "event storage is temporarily unavailable; retry later");
+  }
 }
 
 async function putSite(env: Env, domain: string): Promise<Site | Drop> {
