@@ -198,9 +198,34 @@ describe("tracker script", () => {
     expect(runTracker({ "data-include-localhost": "" }, { href: "http://localhost:8000/" }).sent).toHaveLength(1);
   });
 
-  it("sends a 404 event on pages marked with data-404", () => {
+  it("sends one non-interactive 404 event for the page load marked with data-404, none on SPA navigation", () => {
     const page = runTracker({ "data-404": "" }, { href: "https://site.test/missing" });
-    expect(page.sent[1]?.body).toMatchObject({ n: "404", p: { path: "/missing" } });
+    // Non-interactive: a visit that only saw the missing page can still be a bounce.
+    expect(page.sent[1]?.body).toMatchObject({ n: "404", p: { path: "/missing" }, i: false });
+    page.history.pushState({}, "", "/found");
+    page.history.pushState({}, "", "/also-found");
+    expect(page.names().filter((name) => name !== "engagement")).toEqual(["pageview", "404", "pageview", "pageview"]);
+  });
+
+  it("sends the 404 event only after a hidden page's pageview went out", () => {
+    const page = runTracker({ "data-404": "" }, { href: "https://site.test/missing", hidden: true });
+    expect(page.sent).toHaveLength(0);
+    page.document.hidden = false;
+    page.fire("document:visibilitychange");
+    expect(page.names()).toEqual(["pageview", "404"]);
+  });
+
+  it("replays queued calls only after the pageview went out, also while the page was hidden or prerendered", () => {
+    const queued = { q: [["Early", { props: { from: "stub" } }]] };
+    const page = runTracker({ "data-domain": "site.test" }, { hidden: true, globals: { a941: queued } });
+    const a941 = page.window.a941 as { event: (name: string, options?: object) => void };
+    a941.event("While hidden");
+    expect(page.sent).toHaveLength(0);
+    page.document.hidden = false;
+    page.fire("document:visibilitychange");
+    a941.event("Later");
+    expect(page.names()).toEqual(["pageview", "Early", "While hidden", "Later"]);
+    expect(page.sent[1]?.body).toMatchObject({ n: "Early", p: { from: "stub" } });
   });
 });
 

@@ -97,7 +97,14 @@
     tick();
     scrolled();
     send("pageview");
-    if (attr("404") != null) send("404", { props: { path: loc.pathname } });
+    // Once, after the first pageview actually went out (not while it waits for the page to be
+    // shown): the 404 event, non-interactive so a visit to a missing page can still bounce, then
+    // the calls made before the pageview, so none of them reaches the collector before it.
+    if (queued) {
+      if (attr("404") != null) send("404", { props: { path: loc.pathname }, interactive: false });
+      for (var i = 0; i < queued.length; i++) send(queued[i][0], queued[i][1]);
+      queued = 0;
+    }
   }
 
   var history = w.history;
@@ -167,15 +174,15 @@
     on(doc, "auxclick", clicked);
   }
 
-  // Calls made before the script loaded wait in a941.q (see docs/tracker.md for the stub).
+  // Calls made before the script loaded wait in a941.q (see docs/tracker.md for the stub); calls
+  // made while the first pageview waits join them. Both go out right after that pageview.
   var queued = (w.a941 && w.a941.q) || [];
   var api941 = (w.a941 = {
     event: function (name, options) {
-      send(name, options);
+      queued ? queued.push([name, options]) : send(name, options);
     },
   });
   // Segment uses the name `analytics`: only claim it when nobody else has.
   if (!w.analytics) w.analytics = api941;
   pageview();
-  for (var i = 0; i < queued.length; i++) api941.event.apply(0, queued[i]);
 })();
