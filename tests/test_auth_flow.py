@@ -12,13 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from auth_support import MOUNT
+from auth_support import MOUNT, add_user
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from seeding import apply_schema
 from soft_authenticator import SoftAuthenticator
 
-from analytics_941 import Settings, setup_analytics
+from analytics_941 import Settings, SqliteStore, setup_analytics
+from analytics_941.auth.invites import create_invite, find_invite
+from analytics_941.exceptions import StoreError
 from analytics_941.web.authn import SESSION_COOKIE
 
 SETUP_TOKEN = "let-me-in-0123456789"  # noqa: S105
@@ -128,6 +130,44 @@ def test_setup_logout_login(client: TestClient, db: Path) -> None:
         count = conn.execute("SELECT sign_count FROM passkeys").fetchone()[0]
     conn.close()
     assert count == 1
+
+
+def join_by_invite(client: TestClient, secret: str, key: SoftAuthenticator) -> Any:
+    start = post(client, "/auth/invite/options", {"secret": secret, "name": "Val"})
+    assert start.status_code == 200, start.text
+    return post(client, "/auth/register/verify", {
+        "challenge_id": start.json()["challenge_id"],
+        "credential": key.create(start.json()["publicKey"])})
+
+
+async def test_a_failed_invite_signup_leaves_the_link_unspent(
+    client: TestClient, db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_user(db, name="Ada")
+    store = SqliteStore(path=db)
+    secret, _invite = await create_invite(store, roles={"s1": "viewer"}, created_by=None)
+    real_batch = SqliteStore.batch
+
+    async def failing_batch(self: SqliteStore, statements: Any) -> Any:
+        # The signup's batch (it starts the session) fails, as a D1 outage would.
+        if any(sql.startswith("INSERT INTO auth_sessions") for sql, _ in statements):
+            raise StoreError("D1 is down")
+        return await real_batch(self, statements)
+
+    monkeypatch.setattr(SqliteStore, "batch", failing_batch)
+    key = SoftAuthenticator(origin=BASE, rp_id="localhost")
+    assert join_by_invite(client, secret, key).status_code == 503
+    assert (await find_invite(store, secret=secret)).roles == {"s1": "viewer"}
+    monkeypatch.setattr(SqliteStore, "batch", real_batch)
+    joined = join_by_invite(client, secret, SoftAuthenticator(origin=BASE, rp_id="localhost"))
+    assert joined.status_code == 200, joined.text
+    with sqlite3.connect(db) as conn:
+        users = conn.execute("SELECT name FROM users ORDER BY name").fetchall()
+        roles = conn.execute("SELECT role FROM site_members").fetchall()
+    conn.close()
+    assert (users, roles) == ([("Ada",), ("Val",)], [("viewer",)])
+    again = post(client, "/auth/invite/options", {"secret": secret, "name": "Eve"})
+    assert (again.status_code, again.json()["code"]) == (404, "invite_invalid")
 
 
 def test_sign_count_going_backwards_is_refused(client: TestClient) -> None:

@@ -7,6 +7,7 @@ as D1's HTTP API may deliver them.
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -19,13 +20,15 @@ from analytics_941.auth.api_tokens import authenticate_token, create_token, revo
 from analytics_941.auth.challenges import CHALLENGE_TTL_MS, consume_challenge, issue_challenge
 from analytics_941.auth.crypto import hash_password, now_ms, verify_password
 from analytics_941.auth.errors import AuthError, RateLimited
-from analytics_941.auth.invites import claim_invite, create_invite, find_invite
+from analytics_941.auth.invites import create_invite, find_invite, redeem_invite_statements
 from analytics_941.auth.passkeys import Passkey, add_passkey_statement, remove_passkey
 from analytics_941.auth.principal import Principal
 from analytics_941.auth.rate_limit import hit
 from analytics_941.auth.roles import at_least, check_role, roles_for_user, set_role
 from analytics_941.auth.sessions import load_session, revoke_session
 from analytics_941.auth.setup_tokens import SETUP_TTL_MS, issue_setup_token, setup_token_valid
+from analytics_941.auth.users import new_user
+from analytics_941.exceptions import StoreError
 from analytics_941.store import Store
 
 HOUR = 3_600_000
@@ -96,17 +99,31 @@ async def test_revoked_and_unknown_tokens_are_refused(store: Store) -> None:
         await create_token(store, name="x", user_id=None, site_ids=[], scopes=["stats"])
 
 
-async def test_invites_are_single_use_and_expire(store: Store) -> None:
+async def test_invites_are_single_use_and_expire(store: Store, db: Path) -> None:
     secret, invite = await create_invite(store, roles={"s1": "viewer"}, created_by=None)
     assert (await find_invite(store, secret=secret)).roles == {"s1": "viewer"}
-    await claim_invite(store, invite_id=invite.id, user_id="u1")
+    first, second = new_user(name="A", is_admin=False), new_user(name="B", is_admin=False)
+    await store.batch(redeem_invite_statements(invite_id=invite.id, user=first))
     with pytest.raises(AuthError):
         await find_invite(store, secret=secret)
-    with pytest.raises(AuthError):
-        await claim_invite(store, invite_id=invite.id, user_id="u2")
-    old_secret, _ = await create_invite(store, roles={"s1": "admin"}, created_by=None, ttl_ms=1)
+    # A second signup through the same link (a race both sides passed find_invite in) aborts
+    # its whole batch: no user, nothing else from that batch.
+    marker = ("INSERT INTO setup_tokens (token_hash, expires_at) VALUES ('marker', 0)", [])
+    with pytest.raises(StoreError):
+        await store.batch([*redeem_invite_statements(invite_id=invite.id, user=second), marker])
+    old_secret, old = await create_invite(store, roles={"s1": "admin"}, created_by=None, ttl_ms=1)
     with pytest.raises(AuthError):
         await find_invite(store, secret=old_secret, now=now_ms() + 10)
+    with pytest.raises(StoreError):
+        await store.batch(redeem_invite_statements(invite_id=old.id, user=second,
+                                                   now=now_ms() + 10))
+    with sqlite3.connect(db) as conn:
+        users = conn.execute("SELECT name FROM users").fetchall()
+        markers = conn.execute("SELECT COUNT(*) FROM setup_tokens").fetchone()[0]
+        used = conn.execute("SELECT used_by FROM invites ORDER BY created_at").fetchall()
+    conn.close()
+    assert (users, markers) == ([("A",)], 0)
+    assert sorted(used, key=str) == sorted([(first.id,), (None,)], key=str)
     with pytest.raises(AuthError):
         await create_invite(store, roles={"s1": "superuser"}, created_by=None)
 

@@ -1,7 +1,8 @@
 """Invites: single-use, expiring links through which a new person registers a passkey.
 
-An invite carries ``{site_id: role}``; using it creates the user, their first passkey and their
-memberships in one transaction, and marks the invite used so it never opens twice.
+An invite carries ``{site_id: role}``; using it marks the invite used, so it never opens twice,
+and creates the user, their first passkey and their memberships, all in one transaction: a
+signup that fails leaves the link unspent.
 """
 
 from __future__ import annotations
@@ -9,18 +10,19 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from ..store import Store
+from ..store import Statement, Store
 from .crypto import hash_token, new_id, new_secret, now_ms
 from .errors import AuthError
 from .roles import Role, check_role
+from .users import User
 
 __all__ = [
     "INVITE_PREFIX",
     "INVITE_TTL_MS",
     "Invite",
-    "claim_invite",
     "create_invite",
     "find_invite",
+    "redeem_invite_statements",
 ]
 
 INVITE_PREFIX = "a941_i_"
@@ -87,12 +89,24 @@ async def find_invite(
     return Invite(id=str(row["id"]), roles=roles, expires_at=int(row["expires_at"]))
 
 
-async def claim_invite(store: Store, *, invite_id: str, user_id: str) -> None:
-    """Atomically mark the invite used by ``user_id``; raise if someone else got there first."""
-    rows = await store.execute(
-        "UPDATE invites SET used_at = ?, used_by = ? WHERE id = ? AND used_at IS NULL "
-        "RETURNING id",
-        [now_ms(), user_id, invite_id],
+def redeem_invite_statements(
+    *, invite_id: str, user: User, now: int | None = None
+) -> list[Statement]:
+    """Mark the invite used by ``user`` and create ``user``: to batch with the rest of the signup.
+
+    Both or neither. The INSERT reads the user's name back from the invite row claimed by the
+    UPDATE before it, so when the claim fails (used meanwhile, or expired) the name is NULL, the
+    NOT NULL constraint aborts the whole batch and nothing is written.
+    """
+    now = now_ms() if now is None else now
+    claim: Statement = (
+        "UPDATE invites SET used_at = ?, used_by = ? "
+        "WHERE id = ? AND used_at IS NULL AND expires_at > ?",
+        [now, user.id, invite_id, now],
     )
-    if not rows:
-        raise AuthError(code="invite_invalid", message="This invite was already used.", status=409)
+    create: Statement = (
+        "INSERT INTO users (id, name, handle, is_admin, created_at) "
+        "VALUES (?, (SELECT ? FROM invites WHERE id = ? AND used_by = ?), ?, ?, ?)",
+        [user.id, user.name, invite_id, user.id, user.handle, int(user.is_admin), user.created_at],
+    )
+    return [claim, create]

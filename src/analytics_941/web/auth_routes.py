@@ -16,7 +16,7 @@ from fastapi.routing import APIRoute
 
 from ..auth.ceremonies import login_options, registration_options, verify_login, verify_registration
 from ..auth.errors import AuthError
-from ..auth.invites import claim_invite, find_invite
+from ..auth.invites import find_invite, redeem_invite_statements
 from ..auth.passkeys import add_passkey_statement, list_passkeys
 from ..auth.principal import require_user
 from ..auth.rate_limit import hit
@@ -24,6 +24,7 @@ from ..auth.roles import set_role_statement
 from ..auth.sessions import create_session, revoke_session
 from ..auth.setup_tokens import clear_setup_tokens_statement, setup_token_valid
 from ..auth.users import User, count_users, create_user_statement, get_user, new_user
+from ..exceptions import StoreError
 from ..sites import list_sites
 from ..store import Statement
 from .authn import (
@@ -167,7 +168,7 @@ def make_auth_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRou
             return JSONResponse({"redirect": f"{mount}/settings/account"})
         user = User(id=str(ctx["user_id"]), name=str(ctx["name"]), handle=str(ctx["handle"]),
                     is_admin=mode == "setup", created_at=new.passkey.created_at)
-        user_sql, user_params = create_user_statement(user)
+        pk_statement = add_passkey_statement(new.passkey)
         if mode == "setup":
             # Re-checked at the finish line: the token may have been used meanwhile.
             if not await setup_token_valid(store, token=str(ctx.get("token", "")),
@@ -175,25 +176,28 @@ def make_auth_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRou
                 raise AuthError(code="setup_token_invalid", status=403,
                                 message="The setup token expired; get a new setup link.")
             # Inserted only while no user exists: two racing setups cannot both win.
+            user_sql, user_params = create_user_statement(user)
             first_user: Statement = (
                 user_sql.replace("VALUES (?, ?, ?, ?, ?)",
                                  "SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM users)"),
                 user_params,
             )
-            pk_sql, pk_params = add_passkey_statement(new.passkey)
-            extra = [first_user, (pk_sql, pk_params), clear_setup_tokens_statement()]
+            extra = [first_user, pk_statement, clear_setup_tokens_statement()]
             _log.info("analytics_941: setup complete; %s is the administrator", user.name)
             return await logged_in(request, user, extra, f"{mount}/")
         if mode == "invite":
-            invite_id = str(ctx.get("invite_id", ""))
-            # Claimed first and atomically: one link, one new user.
-            invite = (await find_invite(store, invite_id=invite_id)).roles
-            await claim_invite(store, invite_id=invite_id, user_id=user.id)
-            pk_sql, pk_params = add_passkey_statement(new.passkey)
-            extra = [(user_sql, user_params), (pk_sql, pk_params)]
+            invite = await find_invite(store, invite_id=str(ctx.get("invite_id", "")))
+            # One link, one new user: the claim is in the same transaction as the signup, so a
+            # failed signup leaves the link unspent and a lost race creates nobody.
+            extra = [*redeem_invite_statements(invite_id=invite.id, user=user), pk_statement]
             extra += [set_role_statement(site_id=s, user_id=user.id, role=r)
-                      for s, r in invite.items()]
-            return await logged_in(request, user, extra, f"{mount}/")
+                      for s, r in invite.roles.items()]
+            try:
+                return await logged_in(request, user, extra, f"{mount}/")
+            except StoreError:
+                # A lost race aborts the batch too: say so (404) rather than "store unavailable".
+                await find_invite(store, invite_id=invite.id)
+                raise
         raise AuthError(code="invalid_body", message="Unknown registration.")
 
     @router.post("/auth/login/options", name="analytics_941_login_options")
