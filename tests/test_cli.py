@@ -102,15 +102,19 @@ def test_setup_link_invite_and_users_list(
     assert link.startswith("http://localhost:9000/admin/analytics/setup?token=a941_setup_")
     assert main(["sites", "add", "example.com"]) == 0
     capsys.readouterr()
-    assert main(["invite", "--site", "example.com", "--role", "viewer"]) == 0
-    invite = capsys.readouterr().out.strip()
-    assert invite.startswith("http://localhost:8000/admin/analytics/invite/a941_i_")
+    # Before the administrator exists, an invite would make a non-admin the first user.
+    assert main(["invite", "--site", "example.com", "--role", "viewer"]) == 1
+    assert "no user exists yet" in capsys.readouterr().err
     conn = sqlite3.connect(db)
+    assert conn.execute("SELECT COUNT(*) FROM invites").fetchone()[0] == 0
     conn.execute("INSERT INTO users (id, name, handle, is_admin, created_at) "
                  "VALUES ('u1', 'Ada', 'h1', 1, 0), ('u2', 'Bob', 'h2', 0, 1)")
     conn.execute("INSERT INTO site_members SELECT id, 'u2', 'viewer', 0 FROM sites")
     conn.commit()
     conn.close()
+    assert main(["invite", "--site", "example.com", "--role", "viewer"]) == 0
+    invite = capsys.readouterr().out.strip()
+    assert invite.startswith("http://localhost:8000/admin/analytics/invite/a941_i_")
     assert main(["users", "list"]) == 0
     assert capsys.readouterr().out == (
         "u1\tAda\tadmin (all sites)\nu2\tBob\texample.com:viewer\n")

@@ -120,6 +120,11 @@ async def _run(args: argparse.Namespace, store: Store, settings: Settings) -> No
             raise ConfigError("setup is complete (a user exists); use `analytics-941 invite`")
         print(f"{base}{mount}/setup?token={await issue_setup_token(store)}")
     elif args.command == "invite":
+        # The first person to sign up through it would be a non-admin user, and setup closes
+        # the moment any user exists: nobody could administer the instance.
+        if await count_users(store) == 0:
+            raise ConfigError("no user exists yet; run `analytics-941 setup-link` and register "
+                              "the administrator first, then invite others")
         sites = await _sites(store, args.site)
         secret, _invite = await create_invite(
             store, roles={s.id: args.role for s in sites}, created_by=None)
