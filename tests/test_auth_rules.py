@@ -25,7 +25,7 @@ from analytics_941.auth.passkeys import Passkey, add_passkey_statement, remove_p
 from analytics_941.auth.principal import Principal
 from analytics_941.auth.rate_limit import hit
 from analytics_941.auth.roles import at_least, check_role, roles_for_user, set_role
-from analytics_941.auth.sessions import load_session, revoke_session
+from analytics_941.auth.sessions import list_sessions, load_session, revoke_session
 from analytics_941.auth.setup_tokens import SETUP_TTL_MS, issue_setup_token, setup_token_valid
 from analytics_941.auth.users import new_user
 from analytics_941.exceptions import StoreError
@@ -78,6 +78,9 @@ async def test_sessions_expire_when_idle_or_old_and_when_revoked(store: Store, d
     assert await load_session(store, token=idle, idle_ms=HOUR) is None
     old = new_session(db, user_id=user, age_ms=2 * HOUR, lifetime_ms=HOUR)
     assert await load_session(store, token=old, idle_ms=10 * HOUR) is None
+    # The sessions page lists exactly the sessions that would still open.
+    assert len(await list_sessions(store, user_id=user, idle_ms=HOUR)) == 1
+    assert len(await list_sessions(store, user_id=user, idle_ms=3 * HOUR)) == 2
     await revoke_session(store, token=fresh)
     assert await load_session(store, token=fresh, idle_ms=HOUR) is None
     assert await load_session(store, token="a941_s_forged", idle_ms=HOUR) is None  # noqa: S106

@@ -9,7 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from auth_support import MOUNT, sign_in
+from auth_support import MOUNT, new_session, sign_in
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from seeding import seed
@@ -108,7 +108,12 @@ def test_invite_share_and_token_pages(admin: TestClient, db: Path) -> None:
     assert api.get(f"{MOUNT}/api/stats?site=example.com").status_code == 401
 
 
-def test_account_page_lists_sessions_and_revokes(admin: TestClient) -> None:
+def test_account_page_lists_sessions_and_revokes(admin: TestClient, db: Path) -> None:
+    with sqlite3.connect(db) as conn:
+        (user_id,) = conn.execute("SELECT id FROM users").fetchone()
+    conn.close()
+    # Idle past the default 7 days: it would not open any more, so it is not listed.
+    new_session(db, user_id=user_id, idle_ms=8 * 86_400_000)
     page = admin.get(f"{MOUNT}/settings/account")
     (session,) = page.context["sessions"]  # type: ignore[attr-defined]
     assert page.context["current_session"] == session.id  # type: ignore[attr-defined]

@@ -115,12 +115,16 @@ async def load_session(
     return session
 
 
-async def list_sessions(store: Store, *, user_id: str, now: int | None = None) -> list[AuthSession]:
-    """``user_id``'s sessions that have not reached their absolute expiry, newest first."""
+async def list_sessions(
+    store: Store, *, user_id: str, idle_ms: int, now: int | None = None
+) -> list[AuthSession]:
+    """``user_id``'s live sessions (neither idle for ``idle_ms`` nor past their expiry), newest
+    first: the same rule as ``load_session``, so the list shows only sessions that still open."""
     now = now_ms() if now is None else now
     rows = await store.execute(
-        _SELECT + "WHERE s.user_id = ? AND s.expires_at > ? ORDER BY s.last_seen_at DESC",
-        [user_id, now],
+        _SELECT + "WHERE s.user_id = ? AND s.expires_at > ? AND s.last_seen_at > ? "
+        "ORDER BY s.last_seen_at DESC",
+        [user_id, now, now - idle_ms],
     )
     return [AuthSession.from_row(r) for r in rows]
 

@@ -36,7 +36,7 @@ def make_settings_router(*, render: Renderer, route_class: type[APIRoute]) -> AP
         return render(request, "settings/account.html", {
             "user": user,
             "passkeys": await list_passkeys(store, user_id=user.id),
-            "sessions": await list_sessions(store, user_id=user.id),
+            "sessions": await list_sessions(store, user_id=user.id, idle_ms=render.auth.idle_ms),
             "current_session": principal.session.id if principal.session else "",
             "error": request.query_params.get("error", ""),
         })
