@@ -5,6 +5,7 @@ A software authenticator stands in for the browser (the e2e tests use Chromium's
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from seeding import apply_schema
 from soft_authenticator import SoftAuthenticator
 
 from analytics_941 import Settings, SqliteStore, setup_analytics
+from analytics_941.auth.crypto import hash_token
 from analytics_941.auth.invites import create_invite, find_invite
 from analytics_941.exceptions import StoreError
 from analytics_941.web.authn import SESSION_COOKIE
@@ -168,6 +170,21 @@ async def test_a_failed_invite_signup_leaves_the_link_unspent(
     assert (users, roles) == ([("Ada",), ("Val",)], [("viewer",)])
     again = post(client, "/auth/invite/options", {"secret": secret, "name": "Eve"})
     assert (again.status_code, again.json()["code"]) == (404, "invite_invalid")
+
+
+def test_the_setup_challenge_stores_only_the_setup_token_hash(
+    client: TestClient, db: Path
+) -> None:
+    key = SoftAuthenticator(origin=BASE, rp_id="localhost")
+    start = post(client, "/auth/setup/options", {"token": SETUP_TOKEN, "name": "Ada"}).json()
+    with sqlite3.connect(db) as conn:
+        (context,) = conn.execute("SELECT context FROM challenges").fetchone()
+    conn.close()
+    assert SETUP_TOKEN not in context
+    assert json.loads(context)["token_hash"] == hash_token(SETUP_TOKEN)
+    done = post(client, "/auth/register/verify", {
+        "challenge_id": start["challenge_id"], "credential": key.create(start["publicKey"])})
+    assert done.status_code == 200, done.text
 
 
 def test_sign_count_going_backwards_is_refused(client: TestClient) -> None:

@@ -18,7 +18,7 @@ from seeding import apply_schema
 from analytics_941 import SqliteStore
 from analytics_941.auth.api_tokens import authenticate_token, create_token, revoke_token
 from analytics_941.auth.challenges import CHALLENGE_TTL_MS, consume_challenge, issue_challenge
-from analytics_941.auth.crypto import hash_password, now_ms, verify_password
+from analytics_941.auth.crypto import hash_password, hash_token, now_ms, verify_password
 from analytics_941.auth.errors import AuthError, RateLimited
 from analytics_941.auth.invites import create_invite, find_invite, redeem_invite_statements
 from analytics_941.auth.passkeys import Passkey, add_passkey_statement, remove_passkey
@@ -26,7 +26,12 @@ from analytics_941.auth.principal import Principal
 from analytics_941.auth.rate_limit import hit
 from analytics_941.auth.roles import at_least, check_role, roles_for_user, set_role
 from analytics_941.auth.sessions import list_sessions, load_session, revoke_session
-from analytics_941.auth.setup_tokens import SETUP_TTL_MS, issue_setup_token, setup_token_valid
+from analytics_941.auth.setup_tokens import (
+    SETUP_TTL_MS,
+    issue_setup_token,
+    setup_token_hash_valid,
+    setup_token_valid,
+)
 from analytics_941.auth.users import new_user
 from analytics_941.exceptions import StoreError
 from analytics_941.store import Store
@@ -182,6 +187,13 @@ async def test_setup_tokens(store: Store) -> None:
     assert not await setup_token_valid(store, token="guess", configured=None)  # noqa: S106
     assert await setup_token_valid(store, token="fixed", configured="fixed")  # noqa: S106
     assert not await setup_token_valid(store, token="", configured="")
+    # By hash: what the registration challenge keeps instead of the secret.
+    assert await setup_token_hash_valid(store, token_hash=hash_token(secret), configured=None)
+    assert await setup_token_hash_valid(store, token_hash=hash_token("fixed"), configured="fixed")
+    # The raw secret in place of its hash does not pass.
+    assert not await setup_token_hash_valid(store, token_hash="fixed",  # noqa: S106
+                                            configured="fixed")
+    assert not await setup_token_hash_valid(store, token_hash="", configured=None)
 
 
 def test_share_passwords_are_scrypt() -> None:

@@ -17,6 +17,7 @@ __all__ = [
     "SETUP_TTL_MS",
     "clear_setup_tokens_statement",
     "issue_setup_token",
+    "setup_token_hash_valid",
     "setup_token_valid",
 ]
 
@@ -46,12 +47,25 @@ async def setup_token_valid(
     """True when ``token`` is the configured setup token or a live generated one."""
     if not token:
         return False
-    if configured and hmac.compare_digest(token.encode(), configured.encode()):
+    return await setup_token_hash_valid(
+        store, token_hash=hash_token(token), configured=configured, now=now
+    )
+
+
+async def setup_token_hash_valid(
+    store: Store, *, token_hash: str, configured: str | None, now: int | None = None
+) -> bool:
+    """``setup_token_valid`` for a token known by its hash only.
+
+    The registration ceremony keeps the hash in its stored challenge, so the setup secret itself
+    is never written to the database.
+    """
+    if configured and hmac.compare_digest(token_hash, hash_token(configured)):
         return True
     now = now_ms() if now is None else now
     rows = await store.execute(
         "SELECT 1 AS ok FROM setup_tokens WHERE token_hash = ? AND expires_at > ?",
-        [hash_token(token), now],
+        [token_hash, now],
     )
     return bool(rows)
 

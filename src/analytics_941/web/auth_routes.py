@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.routing import APIRoute
 
 from ..auth.ceremonies import login_options, registration_options, verify_login, verify_registration
+from ..auth.crypto import hash_token
 from ..auth.errors import AuthError
 from ..auth.invites import find_invite, redeem_invite_statements
 from ..auth.passkeys import add_passkey_statement, list_passkeys
@@ -22,7 +23,11 @@ from ..auth.principal import require_user
 from ..auth.rate_limit import hit
 from ..auth.roles import set_role_statement
 from ..auth.sessions import create_session, revoke_session
-from ..auth.setup_tokens import clear_setup_tokens_statement, setup_token_valid
+from ..auth.setup_tokens import (
+    clear_setup_tokens_statement,
+    setup_token_hash_valid,
+    setup_token_valid,
+)
 from ..auth.users import User, count_users, create_user_statement, get_user, new_user
 from ..exceptions import StoreError
 from ..sites import list_sites
@@ -126,8 +131,9 @@ def make_auth_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRou
                             message="The setup token is wrong or expired. Run "
                                     "`analytics-941 setup-link` for a new link.")
         user = new_user(name=str(body.get("name", "")), is_admin=True)
+        # Only the token's hash goes into the stored challenge: the secret is never written down.
         context = {"mode": "setup", "user_id": user.id, "name": user.name, "handle": user.handle,
-                   "token": str(body["token"])}
+                   "token_hash": hash_token(str(body["token"]))}
         options = await registration_options(
             store, rp=relying_party(request, settings), user=user, exclude=[], context=context)
         return JSONResponse(options)
@@ -171,8 +177,8 @@ def make_auth_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRou
         pk_statement = add_passkey_statement(new.passkey)
         if mode == "setup":
             # Re-checked at the finish line: the token may have been used meanwhile.
-            if not await setup_token_valid(store, token=str(ctx.get("token", "")),
-                                           configured=configured):
+            if not await setup_token_hash_valid(store, token_hash=str(ctx.get("token_hash", "")),
+                                                configured=configured):
                 raise AuthError(code="setup_token_invalid", status=403,
                                 message="The setup token expired; get a new setup link.")
             # Inserted only while no user exists: two racing setups cannot both win.
