@@ -37,6 +37,8 @@ class Visit:
     country: str
     device: str
     site: str = "s1"
+    # (utm_source, utm_medium, utm_campaign, utm_term, utm_content) of the landing page
+    utm: tuple[str, str, str, str, str] | None = None
 
 
 VISITS = [
@@ -53,6 +55,7 @@ VISITS = [
         "Google",
         "US",
         "Desktop",
+        utm=("google", "cpc", "spring-sale", "privacy analytics", "ad-b"),
     ),
     # 23:30 local: in a UTC-5 zone that is the next UTC day, yet it belongs to day -6.
     Visit("B", "v2", -6, [("23:30:00", "pageview", "/")], 0, None, "CA", "Mobile"),
@@ -122,7 +125,9 @@ def seed(path: Path, *, today: date, timezone: str) -> Path:
             for i, ((_, name, path_), ts) in enumerate(zip(visit.events, stamps, strict=True)):
                 conn.execute(
                     "INSERT INTO events (id, site_id, ts, name, visitor_id, session_id, hostname, "
-                    "pathname, source, country, device) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "pathname, source, country, device, utm_source, utm_medium, utm_campaign, "
+                    "utm_term, utm_content) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         f"e{n}-{i}",
                         visit.site,
@@ -135,12 +140,14 @@ def seed(path: Path, *, today: date, timezone: str) -> Path:
                         visit.source,
                         visit.country,
                         visit.device,
+                        *(visit.utm or (None,) * 5),
                     ),
                 )
             conn.execute(
                 "INSERT INTO sessions (id, site_id, visitor_id, started_at, ended_at, hostname, "
                 "entry_page, exit_page, pageviews, events, duration_ms, is_bounce, source, "
-                "country, device) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "country, device, utm_source, utm_medium, utm_campaign, utm_term, utm_content) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     visit.session,
                     visit.site,
@@ -157,6 +164,7 @@ def seed(path: Path, *, today: date, timezone: str) -> Path:
                     visit.source,
                     visit.country,
                     visit.device,
+                    *(visit.utm or (None,) * 5),
                 ),
             )
     conn.close()

@@ -19,7 +19,7 @@ from seeding import seed
 
 from analytics_941 import Settings, setup_analytics
 from analytics_941.web.csv_export import safe_cell
-from analytics_941.web.reports import CSV_REPORTS
+from analytics_941.web.reports import CSV_REPORTS, PANELS
 
 TZ = "Europe/Berlin"
 BASE = "/admin/analytics/example.com"
@@ -60,6 +60,9 @@ def test_a_zip_with_one_csv_per_report(client: TestClient) -> None:
                                  "scroll_depth"]
     assert files["pages"][1][:3] == ["/", "4", "5"]
     assert files["events"][1:] == [["pageview", "5", "8"], ["signup", "1", "1"]]
+    assert files["utm_terms"][0] == ["utm_term", "visitors", "visits", "bounce_rate",
+                                     "visit_duration"]
+    assert [row[0] for row in files["utm_terms"][1:]] == ["(none)", "privacy analytics"]
 
 
 def test_formula_cells_are_neutralised(client: TestClient) -> None:
@@ -84,3 +87,9 @@ def test_filters_and_range_are_honoured(client: TestClient) -> None:
 )
 def test_safe_cell(value: object, safe: object) -> None:
     assert safe_cell(value) == safe
+
+
+def test_every_report_a_panel_shows_is_exported() -> None:
+    shown = {panel.report_of(key) for panel in PANELS for key, _label, _report in panel.tabs}
+    assert shown <= set(CSV_REPORTS)
+    assert {"utm_sources", "utm_mediums", "utm_campaigns", "utm_terms", "utm_contents"} <= shown

@@ -87,6 +87,41 @@ def test_panel_tab_is_a_partial_of_one_card(client: TestClient) -> None:
     assert [r.name for r in entry["panel"].rows] == ["/", HOSTILE_PATH]
 
 
+@pytest.mark.parametrize(
+    ("tab", "report", "value"),
+    [("campaigns", "utm_campaigns", "spring-sale"), ("mediums", "utm_mediums", "cpc"),
+     ("utm_sources", "utm_sources", "google"), ("terms", "utm_terms", "privacy analytics"),
+     ("contents", "utm_contents", "ad-b")],
+)
+def test_every_utm_parameter_has_a_tab_in_the_sources_menu(
+    client: TestClient, tab: str, report: str, value: str
+) -> None:
+    response = client.get(f"{BASE}/panel/sources?period=7d&sources={tab}",
+                          headers={"HX-Request": "true"})
+    panel = context(response)["panel"]
+    assert panel.report.key == report
+    assert [r.name for r in panel.rows] == ["(none)", value]
+    # Channels and Sources stay tabs; the five UTM parameters share one menu, the chosen one named.
+    assert [key for key, *_rest in panel.tabs] == ["channels", "sources"]
+    assert panel.menu.label == "UTM"
+    assert [key for key, *_rest in panel.menu.items] == [
+        "campaigns", "mediums", "utm_sources", "terms", "contents"]
+    assert [active for *_rest, active in panel.menu.items].count(True) == 1
+    assert panel.menu.current == dict((k, label) for k, label, *_ in panel.menu.items)[tab]
+    assert dict((k, url) for k, _label, url, _a in panel.menu.items)[tab] == (
+        f"{BASE}?period=7d&sources={tab}")
+    # A row filters the whole dashboard by that UTM value.
+    dimension = report.removesuffix("s")
+    assert panel.rows[1].filter_url.startswith(f"{BASE}?period=7d&f=is%2C{dimension}%2C")
+
+
+def test_the_utm_menu_names_nothing_until_a_utm_tab_is_chosen(client: TestClient) -> None:
+    sources = next(p for p in context(client.get(f"{BASE}?period=7d"))["dashboard"].panels
+                   if p.key == "sources")
+    assert sources.tab == "channels" and sources.menu is not None
+    assert sources.menu.current == "" and not any(a for *_r, a in sources.menu.items)
+
+
 def test_details_search_and_more_rows(client: TestClient) -> None:
     ctx = context(client.get(f"{BASE}/details/pages?period=7d"))
     assert [r.name for r in ctx["rows"]] == ["/", "/pricing", HOSTILE_PATH]

@@ -26,6 +26,7 @@ __all__ = [
     "PanelView",
     "Row",
     "Stat",
+    "TabMenu",
     "load_dashboard",
     "load_panel",
     "load_report",
@@ -65,8 +66,20 @@ class Row:
 
 
 @dataclass(frozen=True, kw_only=True)
+class TabMenu:
+    """Tabs folded into one menu: its label, the chosen item's label (or "") and the items."""
+
+    label: str
+    current: str
+    items: list[tuple[str, str, str, bool]]
+
+
+@dataclass(frozen=True, kw_only=True)
 class PanelView:
-    """A panel as shown: its tabs (key, label, URL, active), the active report and rows."""
+    """A panel as shown: its tabs (key, label, URL, active), the active report and rows.
+
+    ``tabs`` are the plain tabs; those of the panel's menu are in ``menu``.
+    """
 
     key: str
     title: str
@@ -76,6 +89,7 @@ class PanelView:
     rows: list[Row]
     details_url: str
     filter_template: str = ""
+    menu: TabMenu | None = None
 
     @property
     def map_values(self) -> dict[str, Any]:
@@ -199,10 +213,17 @@ def _panel_view(
 ) -> PanelView:
     tab = state.tab(panel.key)
     report = REPORTS[panel.report_of(tab)]
+    tabs = [(key, label, state.with_tab(panel.key, key).url(base), key == tab)
+            for key, label, _r in panel.tabs]
+    items = [t for t in tabs if t[0] in panel.menu_tabs]
+    menu = None
+    if items:
+        current = next((label for _key, label, _url, active in items if active), "")
+        menu = TabMenu(label=panel.menu_label, current=current, items=items)
     return PanelView(
         key=panel.key, title=panel.title, tab=tab,
-        tabs=[(key, label, state.with_tab(panel.key, key).url(base), key == tab)
-              for key, label, _r in panel.tabs],
+        tabs=[t for t in tabs if t[0] not in panel.menu_tabs],
+        menu=menu,
         report=report,
         rows=_rows(result, query, state=state, base=base, dimension=report.dimension),
         details_url=state.url(f"{base}/details/{report.key}"),

@@ -26,11 +26,17 @@ class Report:
 
 @dataclass(frozen=True, kw_only=True)
 class Panel:
-    """A card on the overview with tabs, each showing one report (``map`` is countries drawn)."""
+    """A card on the overview with tabs, each showing one report (``map`` is countries drawn).
+
+    ``menu_tabs`` are tabs folded into one menu tab labelled ``menu_label`` (the five UTM
+    parameters would not fit side by side on a phone).
+    """
 
     key: str
     title: str
     tabs: tuple[tuple[str, str, str], ...]  # (tab key, tab label, report key)
+    menu_label: str = ""
+    menu_tabs: tuple[str, ...] = ()
 
     @property
     def default_tab(self) -> str:
@@ -77,9 +83,13 @@ PANELS: tuple[Panel, ...] = (
     Panel(key="pages", title="Pages", tabs=(
         ("top", "Top pages", "pages"), ("entry", "Entry", "entry_pages"),
         ("exit", "Exit", "exit_pages"))),
+    # The UTM tab keys "campaigns" and "mediums" predate the menu: kept so old URLs still work.
     Panel(key="sources", title="Sources", tabs=(
         ("channels", "Channels", "channels"), ("sources", "Sources", "sources"),
-        ("campaigns", "Campaigns", "utm_campaigns"), ("mediums", "Mediums", "utm_mediums"))),
+        ("campaigns", "Campaign", "utm_campaigns"), ("mediums", "Medium", "utm_mediums"),
+        ("utm_sources", "Source", "utm_sources"), ("terms", "Term", "utm_terms"),
+        ("contents", "Content", "utm_contents")),
+        menu_label="UTM", menu_tabs=("campaigns", "mediums", "utm_sources", "terms", "contents")),
     Panel(key="locations", title="Locations", tabs=(
         ("map", "Map", "countries"), ("countries", "Countries", "countries"),
         ("regions", "Regions", "regions"), ("cities", "Cities", "cities"))),
