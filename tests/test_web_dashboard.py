@@ -135,6 +135,31 @@ def test_details_search_and_more_rows(client: TestClient) -> None:
     assert one["more_url"] == f"{BASE}/details/sources?period=7d&compare=previous_period&limit=101"
 
 
+def test_details_and_back_swap_the_whole_view_in_place(client: TestClient) -> None:
+    swap = {"HX-Request": "true", "HX-Target": "dashboard"}
+    pages = next(p for p in context(client.get(f"{BASE}?period=7d&f=is,country,US"))[
+        "dashboard"].panels if p.key == "pages")
+    assert pages.details_url == f"{BASE}/details/pages?period=7d&f=is%2Ccountry%2CUS"
+    # A Details link swaps #dashboard: the view alone (no base page), retitled, same state.
+    response = client.get(pages.details_url, headers=swap)
+    ctx = context(response)
+    assert response.template.name == "analytics_941/details.html"  # type: ignore[attr-defined]
+    assert ctx["partial"] is True and [r.name for r in ctx["rows"]] == ["/", "/pricing"]
+    assert response.text.lstrip().startswith("<title>Top pages · example.com · 941 Analytics")
+    assert "<html" not in response.text and 'id="dashboard"' in response.text
+    assert "HX-Target" in response.headers["Vary"]
+    # Loaded directly (a bookmark, a reload, a history restore) the same URL is a whole page.
+    for headers in ({}, {**swap, "HX-History-Restore-Request": "true"}):
+        whole = client.get(pages.details_url, headers=headers)
+        assert context(whole)["partial"] is False and "<html" in whole.text
+    # Back swaps the dashboard in with the state the details view was opened with.
+    assert ctx["back_url"] == f"{BASE}?period=7d&f=is%2Ccountry%2CUS"
+    back = client.get(ctx["back_url"], headers=swap)
+    assert back.template.name == "analytics_941/_dashboard.html"  # type: ignore[attr-defined]
+    assert context(back)["partial"] is True and stats(context(back))["visitors"].value == 3
+    assert back.text.lstrip().startswith("<title>example.com · 941 Analytics</title>")
+
+
 @pytest.mark.parametrize(
     ("query", "field"),
     [("period=1y", "period"), ("compare=x", "compare"), ("metric=x", "metric"),

@@ -1,5 +1,6 @@
 """The dashboard in Chromium: click a row to filter, change the period, toggle the comparison,
-download the CSV — each without a full page load, each reflected in the URL.
+download the CSV, open a report's details, search them and come back — each without a full page
+load, each reflected in the URL.
 
 Runs on its own site (dash.example) so the other end-to-end tests' exact numbers stay theirs.
 """
@@ -117,6 +118,31 @@ def test_filter_period_compare_and_csv(stack: Stack, browser: Any) -> None:
     page.keyboard.press("Enter")
     page.wait_for_url(lambda url: "f=" not in url)
     page.wait_for_selector(".chip", state="detached")
+
+    # A report's details: swapped in place, the URL carrying the state (period, comparison).
+    page.click("#panel-pages .details-link")
+    page.wait_for_url("**/details/pages?*")
+    assert "period=30d" not in page.url and "compare=previous_period" in page.url
+    expect(page.locator(".details h1")).to_contain_text("Top pages")
+    expect(page).to_have_title("Top pages · Dash · 941 Analytics")
+    expect(page.locator("#details-table a.name")).to_have_count(3)
+    # Search in it: only the table is swapped, and the URL keeps the query.
+    page.fill("#details-search", "pric")
+    page.wait_for_url("**q=pric*")
+    expect(page.locator("#details-table a.name")).to_have_count(1)
+    expect(page.locator("#details-table a.name")).to_have_text("/pricing")
+    # Back to the dashboard with the same state; the browser's Back returns to the search.
+    page.click(".back-link")
+    page.wait_for_url(lambda url: "/details/" not in url and "compare=previous_period" in url)
+    expect(page.locator("[data-metric='visitors'] [data-value]")).to_have_text("5")
+    expect(page).to_have_title("Dash · 941 Analytics")
+    page.go_back()
+    page.wait_for_url("**/details/pages?*q=pric*")
+    expect(page.locator("#details-table a.name")).to_have_text("/pricing")
+    # A details row filters the dashboard, in place too.
+    page.click("#details-table a.name:text-is('/pricing')")
+    page.wait_for_url(lambda url: "/details/" not in url and "f=is%2Cpage%2C%2Fpricing" in url)
+    expect(page.locator("[data-metric='visitors'] [data-value]")).to_have_text("2")
 
     assert len(loads) == 1, f"full page loads: {loads}"
     assert problems == []

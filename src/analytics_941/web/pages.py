@@ -53,6 +53,19 @@ def _is_partial(request: Request) -> bool:
     )
 
 
+def _swaps_view(request: Request) -> bool:
+    """True when HTMX swaps the whole view (``#dashboard``), not a part of it.
+
+    The dashboard and a details view both are the element ``#dashboard``, so a link from one
+    to the other swaps it in place; a search inside a details view swaps only its table.
+    """
+    return _is_partial(request) and request.headers.get("HX-Target") == "dashboard"
+
+
+# Responses differ by these request headers: caches must keep the variants apart.
+_VARY = "HX-Request, HX-Target, HX-History-Restore-Request"
+
+
 def _intervals(first: date, last: date) -> list[str]:
     days = (last - first).days + 1
     allowed = [("hour", days <= 31), ("day", True), ("week", days >= 14), ("month", days >= 45)]
@@ -173,7 +186,7 @@ def make_pages_router(
             },
         }
         response = page(request, "_panel.html", context)
-        response.headers["Vary"] = "HX-Request"
+        response.headers["Vary"] = _VARY
         return response
 
     @router.get("/{domain}/details/{report_key}", name="analytics_941_details")
@@ -220,10 +233,13 @@ def make_pages_router(
             "keep_params": state.params(),
             "search": search,
             "more_url": more,
+            # Without base.html: the view alone, swapped in place of the dashboard.
+            "partial": _swaps_view(request),
         }
-        template = "_details_table.html" if _is_partial(request) else "details.html"
+        table_only = _is_partial(request) and not _swaps_view(request)
+        template = "_details_table.html" if table_only else "details.html"
         response = page(request, template, context)
-        response.headers["Vary"] = "HX-Request"
+        response.headers["Vary"] = _VARY
         return response
 
     @router.get("/{domain}/realtime", name="analytics_941_realtime")
@@ -278,9 +294,11 @@ def make_pages_router(
             ),
             **dashboard_links(state, base, dashboard.first, dashboard.last),
         }
-        template = "_dashboard.html" if _is_partial(request) else "dashboard.html"
+        partial = _is_partial(request)
+        context["partial"] = partial
+        template = "_dashboard.html" if partial else "dashboard.html"
         response = page(request, template, context)
-        response.headers["Vary"] = "HX-Request"
+        response.headers["Vary"] = _VARY
         return response
 
     return router
