@@ -2,15 +2,19 @@
 into a SQLite file, and a TestClient carrying the session cookie.
 
 For tests of other features that only need "a logged-in user" (passkey ceremonies are covered by
-tests/test_auth_*.py and the e2e tests).
+tests/test_auth_*.py and the e2e tests). Also: the route walker the isolation and CSRF tests
+share, and a D1 HTTP API emulator for counting D1 requests.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
@@ -21,6 +25,7 @@ from analytics_941.auth.sessions import SESSION_PREFIX
 from analytics_941.web.authn import SESSION_COOKIE
 
 MOUNT = "/admin/analytics"
+D1_URL = "https://api.cloudflare.com/client/v4/accounts/acc/d1/database/db/query"
 
 
 def add_user(db: Path, *, name: str = "Ada", is_admin: bool = True,
@@ -98,3 +103,35 @@ def fill(path: str, domain: str) -> str:
         start, end = out.index("{"), out.index("}")
         out = out[:start] + "x" + out[end + 1:]
     return out
+
+
+def d1_emulator(db: Path, log: list[list[str]]) -> Callable[[httpx.Request], httpx.Response]:
+    """A pytest-httpx callback answering D1's ``/query`` (single and batch forms) from the SQLite
+    file ``db``: one transaction per request, every parameter a string as Cloudflare's API types
+    them, Cloudflare's envelope around the rows. Each request's SQL is appended to ``log``."""
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        statements = body.get("batch", [body])
+        log.append([statement["sql"] for statement in statements])
+        conn = sqlite3.connect(db, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        try:
+            conn.execute("BEGIN")
+            results = []
+            for statement in statements:
+                params = [None if p is None else str(p) for p in statement["params"]]
+                rows = [dict(r) for r in conn.execute(statement["sql"], params).fetchall()]
+                results.append({"success": True, "results": rows, "meta": {}})
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            conn.execute("ROLLBACK")
+            error = {"code": 7500, "message": str(exc)}
+            return httpx.Response(400, json={"success": False, "errors": [error], "result": []})
+        finally:
+            conn.close()
+        return httpx.Response(
+            200, json={"success": True, "errors": [], "messages": [], "result": results}
+        )
+
+    return respond

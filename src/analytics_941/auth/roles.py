@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-from ..store import Store
+from ..store import Row, Store
+from . import session_cache
 from .crypto import now_ms
 from .errors import AuthError
 
@@ -19,6 +20,7 @@ __all__ = [
     "at_least",
     "check_role",
     "list_members",
+    "parse_roles",
     "remove_member",
     "roles_for_user",
     "set_role",
@@ -56,6 +58,8 @@ async def set_role(store: Store, *, site_id: str, user_id: str, role: Role) -> N
     """Give ``user_id`` ``role`` on ``site_id`` (replacing any previous role)."""
     sql, params = set_role_statement(site_id=site_id, user_id=user_id, role=role)
     await store.execute(sql, params)
+    # Their sessions carry their roles: the change must show on their next request.
+    session_cache.forget(store, user_id=user_id)
 
 
 async def remove_member(store: Store, *, site_id: str, user_id: str) -> None:
@@ -63,6 +67,13 @@ async def remove_member(store: Store, *, site_id: str, user_id: str) -> None:
     await store.execute(
         "DELETE FROM site_members WHERE site_id = ? AND user_id = ?", [site_id, user_id]
     )
+    # A revocation: their cached sessions must not keep the site.
+    session_cache.forget(store, user_id=user_id)
+
+
+def parse_roles(rows: list[Row]) -> dict[str, Role]:
+    """``site_members`` rows (``site_id``, ``role``) as ``{site_id: role}``."""
+    return {str(r["site_id"]): check_role(str(r["role"])) for r in rows}
 
 
 async def roles_for_user(store: Store, *, user_id: str) -> dict[str, Role]:
@@ -70,7 +81,7 @@ async def roles_for_user(store: Store, *, user_id: str) -> dict[str, Role]:
     rows = await store.execute(
         "SELECT site_id, role FROM site_members WHERE user_id = ?", [user_id]
     )
-    return {str(r["site_id"]): check_role(str(r["role"])) for r in rows}
+    return parse_roles(rows)
 
 
 async def list_members(store: Store, *, site_id: str) -> list[dict[str, str]]:

@@ -2,15 +2,18 @@
 
 A session ends at the first of: logout or revoke (the row is deleted), ``idle_ms`` without a
 request, or ``max_ms`` after login whatever happens. ``last_seen_at`` is refreshed at most once
-a minute so reading the dashboard does not write on every request.
+a minute so reading the dashboard does not write on every request. On the rate-limited D1 HTTP
+store a loaded session is kept for a few seconds (``session_cache``); ending one evicts it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..store import Row, Statement, Store
+from . import session_cache
 from .crypto import hash_token, new_id, new_secret, now_ms
+from .roles import Role, parse_roles
 from .users import User
 
 __all__ = [
@@ -19,6 +22,7 @@ __all__ = [
     "create_session",
     "list_sessions",
     "load_session",
+    "load_session_and_roles",
     "revoke_all_sessions",
     "revoke_session",
 ]
@@ -97,22 +101,47 @@ async def load_session(
     store: Store, *, token: str, idle_ms: int, now: int | None = None
 ) -> AuthSession | None:
     """The live session for cookie ``token``, or None if unknown, revoked or expired."""
+    found = await load_session_and_roles(store, token=token, idle_ms=idle_ms, now=now)
+    return found[0] if found else None
+
+
+async def load_session_and_roles(
+    store: Store, *, token: str, idle_ms: int, now: int | None = None
+) -> tuple[AuthSession, dict[str, Role]] | None:
+    """The live session for cookie ``token`` and its user's ``{site_id: role}``, or None.
+
+    One store round trip (none while cached): every dashboard request starts here.
+    """
     now = now_ms() if now is None else now
     if not token.startswith(SESSION_PREFIX):
         return None
     token_hash = hash_token(token)
-    rows = await store.execute(
-        _SELECT + "WHERE s.token_hash = ? AND s.expires_at > ? AND s.last_seen_at > ?",
-        [token_hash, now, now - idle_ms],
-    )
-    if not rows:
+    kept = session_cache.cached(store, token_hash=token_hash)
+    # A kept session still ends on time; only revocations elsewhere wait for the TTL.
+    if kept is not None and kept[0].expires_at > now and kept[0].last_seen_at > now - idle_ms:
+        return kept
+    session_rows, role_rows = await store.batch([
+        (
+            _SELECT + "WHERE s.token_hash = ? AND s.expires_at > ? AND s.last_seen_at > ?",
+            [token_hash, now, now - idle_ms],
+        ),
+        (
+            "SELECT m.site_id, m.role FROM site_members m "
+            "JOIN auth_sessions s ON s.user_id = m.user_id WHERE s.token_hash = ?",
+            [token_hash],
+        ),
+    ])
+    if not session_rows:
         return None
-    session = AuthSession.from_row(rows[0])
+    session = AuthSession.from_row(session_rows[0])
     if now - session.last_seen_at > _TOUCH_EVERY_MS:
         await store.execute(
             "UPDATE auth_sessions SET last_seen_at = ? WHERE token_hash = ?", [now, token_hash]
         )
-    return session
+        session = replace(session, last_seen_at=now)
+    entry = (session, parse_roles(role_rows))
+    session_cache.remember(store, token_hash=token_hash, entry=entry)
+    return entry
 
 
 async def list_sessions(
@@ -134,12 +163,15 @@ async def revoke_session(store: Store, *, token: str | None = None, session_id: 
     """End a session by its cookie ``token`` (logout) or by ``session_id`` of ``user_id``."""
     if token is not None:
         await store.execute("DELETE FROM auth_sessions WHERE token_hash = ?", [hash_token(token)])
+        session_cache.forget(store, token_hash=hash_token(token))
     elif session_id is not None and user_id is not None:
         await store.execute(
             "DELETE FROM auth_sessions WHERE id = ? AND user_id = ?", [session_id, user_id]
         )
+        session_cache.forget(store, session_id=session_id)
 
 
 async def revoke_all_sessions(store: Store, *, user_id: str) -> None:
     """End every session of ``user_id`` (e.g. after removing a passkey that may be lost)."""
     await store.execute("DELETE FROM auth_sessions WHERE user_id = ?", [user_id])
+    session_cache.forget(store, user_id=user_id)

@@ -17,7 +17,7 @@ from ..auth.errors import AuthError
 from ..auth.principal import Principal
 from ..auth.rate_limit import hit
 from ..auth.roles import Role, roles_for_user
-from ..auth.sessions import load_session
+from ..auth.sessions import load_session_and_roles
 from ..settings import Settings
 from ..store import Store
 
@@ -143,17 +143,15 @@ async def authenticate(
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return None
-    session = await load_session(ctx.store, token=cookie, idle_ms=ctx.idle_ms)
-    if session is None:
+    found = await load_session_and_roles(ctx.store, token=cookie, idle_ms=ctx.idle_ms)
+    if found is None:
         return None
-    roles = {} if session.user.is_admin else await roles_for_user(
-        ctx.store, user_id=session.user.id
-    )
+    session, roles = found
     return Principal(
         kind="user",
         user=session.user,
         session=session,
         session_token=cookie,
-        roles=roles,
+        roles={} if session.user.is_admin else roles,
         all_sites=session.user.is_admin,
     )
