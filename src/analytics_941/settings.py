@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 from typing import Literal, Self
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -22,6 +23,7 @@ _ENV_PREFIX = "ANALYTICS_941_"
 # ANALYTICS_941_SECRET and the same value with `wrangler secret put REALTIME_SECRET`.
 DEV_SECRET = "dev-insecure-941-secret-change-me"  # noqa: S105 - the documented dev default
 _log = logging.getLogger("analytics_941")
+_LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
 class Settings(BaseSettings):
@@ -89,11 +91,19 @@ class Settings(BaseSettings):
             ]
             if missing:
                 raise ValueError(f"store='d1' needs {', '.join(missing)} to be set")
-            if self.secret.get_secret_value() == DEV_SECRET:
-                _log.warning(
-                    "analytics_941: %sSECRET is the development default; set your own (and the "
-                    "same value with `wrangler secret put REALTIME_SECRET`)", _ENV_PREFIX
-                )
+        return self
+
+    @model_validator(mode="after")
+    def _warn_dev_secret(self) -> Self:
+        # The dev secret is public (it is in this file): anyone could mint realtime tokens. Warn
+        # wherever the dashboard looks deployed: production data, or a public origin.
+        public_host = urlsplit(self.public_url).hostname if self.public_url else None
+        deployed = self.store == "d1" or public_host not in (None, *_LOCAL_HOSTS)
+        if deployed and self.secret.get_secret_value() == DEV_SECRET:
+            _log.warning(
+                "analytics_941: %sSECRET is the development default; set your own (and the "
+                "same value with `wrangler secret put REALTIME_SECRET`)", _ENV_PREFIX
+            )
         return self
 
     def resolved_sqlite_path(self) -> Path:
