@@ -4,6 +4,8 @@ number of D1 requests a view costs. Assertions are on template context, not on m
 from __future__ import annotations
 
 import re
+import sqlite3
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -160,6 +162,52 @@ def test_details_and_back_swap_the_whole_view_in_place(client: TestClient) -> No
     assert back.text.lstrip().startswith("<title>example.com · 941 Analytics</title>")
 
 
+def add_drops(db: Path, rows: list[tuple[str, int, str, str, int]]) -> None:
+    """(site id, days ago, reason, category, count) into the collector's ingest_drops."""
+    today = datetime.now(UTC).date()
+    with sqlite3.connect(db) as conn:
+        conn.executemany(
+            "INSERT INTO ingest_drops (site_id, day, reason, category, count) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [(site, (today - timedelta(days=ago)).isoformat(), reason, category, count)
+             for site, ago, reason, category, count in rows])
+    conn.close()
+
+
+def test_rejected_events_of_the_period(client: TestClient, db: Path) -> None:
+    add_drops(db, [
+        ("s1", 1, "bot", "ai_crawler", 400), ("s1", 2, "bot", "ai_crawler", 200),
+        ("s1", 1, "bot", "search_crawler", 400), ("s1", 3, "bot", "seo_tool", 100),
+        ("s1", 1, "wrong_origin", "", 80), ("s1", 0, "rate_limited", "", 23),
+        ("s1", 2, "excluded", "", 1),
+        ("s1", 20, "bot", "ai_crawler", 5000),  # before the 7-day period
+        ("s2", 1, "bot", "ai_crawler", 7000),  # another site's
+        ("", 1, "invalid", "", 9000),  # before any site was known: nobody's
+    ])
+    rejected = context(client.get(f"{BASE}?period=7d"))["dashboard"].rejected
+    assert rejected.total == 1204
+    assert [(g.reason, g.label, g.count, g.categories) for g in rejected.groups] == [
+        ("bot", "bots", 1100, [("AI crawler", 600), ("search crawler", 400), ("SEO tool", 100)]),
+        ("wrong_origin", "wrong origin", 80, []),
+        ("rate_limited", "rate limited", 23, []),
+        ("excluded", "excluded page", 1, []),
+    ]
+    assert context(client.get(f"{BASE}?period=30d"))["dashboard"].rejected.total == 6204
+
+
+def test_rejected_events_empty_and_escaped(client: TestClient, db: Path) -> None:
+    ctx = context(client.get(f"{BASE}?period=7d"))
+    assert ctx["dashboard"].rejected.total == 0 and ctx["dashboard"].rejected.groups == []
+    # A reason or category the dashboard does not know is shown by its own name, escaped.
+    add_drops(db, [("s1", 1, "bot", "<img src=x onerror=alert(1)>", 2),
+                   ("s1", 1, "new_reason", "", 1)])
+    response = client.get(f"{BASE}?period=7d")
+    groups = context(response)["dashboard"].rejected.groups
+    assert [(g.label, g.categories) for g in groups] == [
+        ("bots", [("<img src=x onerror=alert(1)>", 2)]), ("new reason", [])]
+    assert "<img src=x" not in response.text and "&lt;img src=x" in response.text
+
+
 @pytest.mark.parametrize(
     ("query", "field"),
     [("period=1y", "period"), ("compare=x", "compare"), ("metric=x", "metric"),
@@ -191,8 +239,11 @@ async def test_a_dashboard_view_costs_one_d1_request(httpx_mock: HTTPXMock, db: 
     cache = ResultCache()
     state = DashboardState.from_params([("period", "7d"), ("compare", "previous_period")])
     view = await load_dashboard(store, site=site, state=state, base=BASE, cache=cache)
-    assert len(requests) == 1 and len(requests[0]["batch"]) == 6
+    # Totals, graph, four panels and the collector's rejection counts: one batch.
+    assert len(requests) == 1 and len(requests[0]["batch"]) == 7
+    assert "ingest_drops" in requests[0]["batch"][-1]["sql"]
     assert {s.key: s.value for s in view.stats}["visitors"] == 5
+    assert view.rejected is not None and view.rejected.total == 0
     again = await load_dashboard(store, site=site, state=state, base=BASE, cache=cache)
     assert len(requests) == 1 and again.stats == view.stats
     tab = DashboardState.from_params([("period", "7d"), ("compare", "previous_period"),

@@ -23,7 +23,7 @@ from .query import TIME_DIMENSIONS, Query
 from .sql_builder import build_sql
 from .store import Row, Statement, Store
 
-__all__ = ["change", "run_queries", "run_query", "shape_result", "statements_for"]
+__all__ = ["change", "run_batch", "run_queries", "run_query", "shape_result", "statements_for"]
 
 # Metrics that are percentages already: their change is a difference in points, as Plausible's.
 _POINTS = frozenset({"bounce_rate", "percentage"})
@@ -153,11 +153,27 @@ async def run_queries(
     token, so one request per view matters. With ``cache``, cached results are reused and only
     the others are sent (still in one batch, and none at all when every result is cached).
     """
+    results, _extra = await run_batch(store, queries, cache=cache)
+    return results
+
+
+async def run_batch(
+    store: Store,
+    queries: Sequence[Query],
+    *,
+    extra: Sequence[Statement] = (),
+    cache: ResultCache | None = None,
+) -> tuple[list[dict[str, Any]], list[list[Row]]]:
+    """``run_queries``, with ``extra`` statements sent in the same batch: (results, their rows).
+
+    For what a view shows beside its queries (the collector's drop counts) at no extra request.
+    """
     results: list[dict[str, Any] | None] = [cache.get(q) if cache else None for q in queries]
     missing = [i for i, r in enumerate(results) if r is None]
     plans = {i: statements_for(queries[i]) for i in missing}
     flat = [statement for i in missing for statement in plans[i]]
-    rowsets = await store.batch(flat) if flat else []
+    rowsets = await store.batch([*flat, *extra]) if flat or extra else []
+    extra_rows = [list(rows) for rows in rowsets[len(flat) :]]
     at = 0
     for i in missing:
         count = len(plans[i])
@@ -166,4 +182,4 @@ async def run_queries(
         if cache is not None:
             cache.put(queries[i], shaped)
         results[i] = shaped
-    return [r for r in results if r is not None]
+    return [r for r in results if r is not None], extra_rows

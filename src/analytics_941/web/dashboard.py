@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from ..cache import ResultCache
+from ..cache import ResultCache, lookup_cache_for
 from ..query import Query, parse_query
-from ..runner import run_queries
+from ..runner import run_batch, run_queries
 from ..sites import Site
+from ..sql.drops import drops_statement
+from ..store import Row as StoreRow
 from ..store import Store
 from .api import site_stats_start
 from .reports import PANELS, REPORTS, Panel, Report
@@ -23,7 +25,9 @@ from .state import CHART_METRICS, PERIOD_LABELS, DashboardState, default_interva
 __all__ = [
     "PANEL_ROWS",
     "Dashboard",
+    "DropGroup",
     "PanelView",
+    "Rejections",
     "Row",
     "Stat",
     "TabMenu",
@@ -31,6 +35,7 @@ __all__ = [
     "load_panel",
     "load_report",
     "panel_query",
+    "rejections",
     "report_query",
 ]
 
@@ -97,6 +102,69 @@ class PanelView:
         return {row.name: row.metrics.get("visitors", 0) for row in self.rows}
 
 
+# The collector's drop reasons and bot categories (worker/src/ingest/drop.ts, enrich/bot.ts),
+# as the dashboard names them; an unknown one is shown as its own name, de-underscored.
+DROP_REASONS = {
+    "bot": "bots", "wrong_origin": "wrong origin", "excluded": "excluded pages",
+    "rate_limited": "rate limited", "unavailable": "collector unavailable",
+    "invalid": "invalid", "too_large": "too large", "unknown_site": "unknown site",
+}
+BOT_CATEGORIES = {
+    "search_crawler": "search crawler", "ai_crawler": "AI crawler", "seo_tool": "SEO tool",
+    "social_preview": "social preview", "monitoring": "monitoring", "headless": "headless browser",
+    "http_library": "HTTP library", "feed_reader": "feed reader", "scanner": "scanner",
+    "archiver": "archiver", "ad_crawler": "ad crawler", "research": "research",
+    "no_user_agent": "no user agent", "other": "other",
+}
+
+
+# The reasons whose label is a plural noun, in the singular ("1 bot").
+_ONE = {"bot": "bot", "excluded": "excluded page"}
+
+
+def _label(names: dict[str, str], key: str) -> str:
+    return names.get(key) or key.replace("_", " ") or "unknown"
+
+
+@dataclass(frozen=True, kw_only=True)
+class DropGroup:
+    """Rejected requests of one reason, and per category (bots) the counts, most first."""
+
+    reason: str
+    label: str
+    count: int
+    categories: list[tuple[str, int]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rejections:
+    """What the collector turned away in the period (UTC days): the total and each reason."""
+
+    total: int
+    groups: list[DropGroup]
+
+
+def rejections(rows: list[StoreRow]) -> Rejections:
+    """Shape ``drops_statement`` rows (reason, category, count; most first) for the template."""
+    counts: dict[str, int] = {}
+    categories: dict[str, list[tuple[str, int]]] = {}
+    for row in rows:
+        reason, category = str(row["reason"]), str(row["category"] or "")
+        count = int(row["count"] or 0)
+        if count <= 0:
+            continue
+        counts[reason] = counts.get(reason, 0) + count
+        if category:
+            categories.setdefault(reason, []).append((_label(BOT_CATEGORIES, category), count))
+    groups = [
+        DropGroup(reason=reason, count=count, categories=categories.get(reason, []),
+                  label=_ONE.get(reason) if count == 1 and reason in _ONE
+                  else _label(DROP_REASONS, reason))
+        for reason, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    ]
+    return Rejections(total=sum(counts.values()), groups=groups)
+
+
 @dataclass(frozen=True, kw_only=True)
 class Dashboard:
     """Everything the dashboard template shows."""
@@ -112,6 +180,8 @@ class Dashboard:
     chart: dict[str, Any]
     panels: list[PanelView]
     filters: list[dict[str, str]] = field(default_factory=list)
+    # None when not read (a public share page does not show them).
+    rejected: Rejections | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -256,8 +326,13 @@ async def load_dashboard(
     base: str,
     cache: ResultCache | None = None,
     now: datetime | None = None,
+    with_rejections: bool = True,
 ) -> Dashboard:
-    """Run a whole view's queries in one batch and shape them for the template."""
+    """Run a whole view's queries in one batch and shape them for the template.
+
+    With ``with_rejections``, the collector's drop counts for the period ride in the same batch
+    (and, where results are cached, are cached as long as a live result).
+    """
     spec = _base_spec(site, state)
     totals = _parse(site, {**spec, "metrics": list(TOP_METRICS)}, now)
     first, last = totals.period
@@ -268,7 +343,19 @@ async def load_dashboard(
         site, {**spec, "metrics": list(CHART_METRICS), "dimensions": [f"time:{interval}"]}, now
     )
     reports = [panel_query(site, state, panel, now=now) for panel in PANELS]
-    results = await run_queries(store, [totals, chart, *reports], cache=cache)
+    drops_key = f"{site.id}\n{first.isoformat()}\n{last.isoformat()}"
+    drops_cache = lookup_cache_for(store, "ingest_drops") if cache is not None else None
+    drops = drops_cache.get(drops_key) if drops_cache is not None else None
+    extra = []
+    if with_rejections and drops is None:
+        extra.append(drops_statement(site_id=site.id, first=first, last=last))
+    results, extra_rows = await run_batch(
+        store, [totals, chart, *reports], extra=extra, cache=cache
+    )
+    if extra:
+        drops = rejections(extra_rows[0])
+        if drops_cache is not None:
+            drops_cache.put(drops_key, drops)
     (total_row,) = results[0]["results"]
     stats = []
     for i, metric in enumerate(TOP_METRICS):
@@ -293,7 +380,7 @@ async def load_dashboard(
         compare_first=compare[0] if compare else None,
         compare_last=compare[1] if compare else None,
         interval=interval, stats=stats, chart=_chart(results[1], chart), panels=panels,
-        filters=filters,
+        filters=filters, rejected=drops if with_rejections else None,
     )
 
 
