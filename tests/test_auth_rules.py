@@ -23,7 +23,7 @@ from analytics_941.auth.errors import AuthError, RateLimited
 from analytics_941.auth.invites import create_invite, find_invite, redeem_invite_statements
 from analytics_941.auth.passkeys import Passkey, add_passkey_statement, remove_passkey
 from analytics_941.auth.principal import Principal
-from analytics_941.auth.rate_limit import hit
+from analytics_941.auth.rate_limit import PURGE_CHANCE, hit
 from analytics_941.auth.roles import at_least, check_role, roles_for_user, set_role
 from analytics_941.auth.sessions import list_sessions, load_session, revoke_session
 from analytics_941.auth.setup_tokens import (
@@ -163,6 +163,30 @@ async def test_rate_limit_answers_with_retry_after(store: Store) -> None:
     # A new window starts from zero; other keys are independent.
     await hit(store, key="t", limit=3, window_s=3600, now=start + 3_600_000)
     await hit(store, key="other", limit=1, window_s=3600, now=start)
+
+
+async def test_hits_now_and_then_purge_counters_of_long_gone_windows(
+    store: Store, db: Path
+) -> None:
+    now = 1_700_000_000_000
+    await hit(store, key="old", limit=9, window_s=600, now=now - 2 * 86_400_000)
+    await hit(store, key="recent", limit=9, window_s=600, now=now - 3_600_000)
+    await hit(store, key="t", limit=9, window_s=600, now=now, purge_chance=0.0)
+
+    def keys() -> list[str]:
+        with sqlite3.connect(db) as conn:
+            found = [k for (k,) in conn.execute("SELECT key FROM rate_limits ORDER BY key")]
+        conn.close()
+        return found
+
+    assert keys() == ["old", "recent", "t"]
+    # The purge rides in the same batch as the upsert, which still counts.
+    await hit(store, key="t", limit=9, window_s=600, now=now, purge_chance=1.0)
+    assert keys() == ["recent", "t"]
+    with pytest.raises(RateLimited):
+        for _ in range(9):
+            await hit(store, key="t", limit=9, window_s=600, now=now, purge_chance=1.0)
+    assert 0 < PURGE_CHANCE < 0.1  # cheap: a small fraction of hits
 
 
 async def test_the_last_passkey_cannot_be_removed(store: Store, db: Path) -> None:

@@ -2,15 +2,19 @@
 
 One upsert per request: the row for ``key`` counts requests in the window that started at
 ``window_start``; a new window resets it. Past ``limit``, ``RateLimited`` says when the window ends.
+About one hit in a hundred also deletes counters of windows over a day old, in the same round
+trip, so the table holds only recent clients and tokens.
 """
 
 from __future__ import annotations
 
-from ..store import Store
+import random
+
+from ..store import Statement, Store
 from .crypto import now_ms
 from .errors import RateLimited
 
-__all__ = ["hit", "purge_rate_limits"]
+__all__ = ["PURGE_CHANCE", "hit", "purge_rate_limits"]
 
 _UPSERT = """
 INSERT INTO rate_limits (key, window_start, count) VALUES (?, ?, 1)
@@ -22,22 +26,34 @@ RETURNING count
 """
 
 
+PURGE_CHANCE = 0.01
+_PURGE_AFTER_S = 86400
+
+
+def _purge_statement(now: int, older_than_s: int) -> Statement:
+    return ("DELETE FROM rate_limits WHERE window_start < ?", [now - older_than_s * 1000])
+
+
 async def hit(
-    store: Store, *, key: str, limit: int, window_s: int, now: int | None = None
+    store: Store, *, key: str, limit: int, window_s: int, now: int | None = None,
+    purge_chance: float = PURGE_CHANCE,
 ) -> None:
     """Count one request for ``key``; raise ``RateLimited`` once ``limit`` is exceeded."""
     now = now_ms() if now is None else now
     window_ms = window_s * 1000
     start = now - now % window_ms
-    rows = await store.execute(_UPSERT, [key, start])
+    upsert: Statement = (_UPSERT, [key, start])
+    # Old counters are cleared on the way, batched with the upsert: no extra D1 request.
+    if random.random() < purge_chance:  # noqa: S311 - sampling, not a secret
+        rows, _ = await store.batch([upsert, _purge_statement(now, _PURGE_AFTER_S)])
+    else:
+        rows = await store.execute(*upsert)
     count = int(rows[0]["count"]) if rows else 1
     if count > limit:
         # Seconds until the window ends, rounded up: what Retry-After promises.
         raise RateLimited(retry_after=-(-(start + window_ms - now) // 1000))
 
 
-async def purge_rate_limits(store: Store, *, older_than_s: int = 86400) -> None:
+async def purge_rate_limits(store: Store, *, older_than_s: int = _PURGE_AFTER_S) -> None:
     """Delete counters whose window started long ago (they can never limit again)."""
-    await store.execute(
-        "DELETE FROM rate_limits WHERE window_start < ?", [now_ms() - older_than_s * 1000]
-    )
+    await store.execute(*_purge_statement(now_ms(), older_than_s))
