@@ -158,7 +158,7 @@ def rejections(rows: list[StoreRow]) -> Rejections:
             categories.setdefault(reason, []).append((_label(BOT_CATEGORIES, category), count))
     groups = [
         DropGroup(reason=reason, count=count, categories=categories.get(reason, []),
-                  label=_ONE.get(reason) if count == 1 and reason in _ONE
+                  label=_ONE[reason] if count == 1 and reason in _ONE
                   else _label(DROP_REASONS, reason))
         for reason, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
     ]
