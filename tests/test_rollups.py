@@ -201,3 +201,14 @@ def test_the_worker_cron_runs_the_same_statements() -> None:
     assert generated.read_text() == typescript_module(), (
         "stale: run python scripts/gen_rollup_statements.py"
     )
+
+
+def test_the_scripts_the_module_names_exist() -> None:
+    import re
+
+    from analytics_941 import rollups
+
+    root = Path(__file__).resolve().parent.parent
+    named = set(re.findall(r"scripts/[\w.-]+\.py", rollups.__doc__ or ""))
+    assert named == {"scripts/gen_rollup_statements.py"}
+    assert all((root / path).is_file() for path in named)

@@ -15,6 +15,7 @@ from conftest import NOW, TZ
 from seeding import EXPECTED_7D, EXPECTED_DAYS_7D, HOSTILE_PATH
 
 from analytics_941 import QueryError, parse_query, run_queries, run_query
+from analytics_941.runner import change
 from analytics_941.store import Store
 
 ALL_METRICS = ["visitors", "visits", "pageviews", "bounce_rate", "visit_duration"]
@@ -286,3 +287,14 @@ async def test_run_queries_batches_and_shapes_each(store: Store) -> None:
     assert [r["results"][0]["metrics"] for r in results] == [[1], [1], [0]]
     assert results[0]["meta"] == {"timezone": TZ, "date_range": ["2026-03-10", "2026-03-10"]}
     assert results[0]["query"]["metrics"] == ["visitors"]
+
+
+@pytest.mark.parametrize(
+    ("metric", "current", "baseline", "expected"),
+    [("scroll_depth", 50, 40, 10), ("bounce_rate", 30, 45, -15), ("percentage", 12.5, 10, 2.5),
+     ("visitors", 50, 40, 25), ("time_on_page", 30, 0, None)],
+)
+def test_rates_change_in_points_counts_in_percent(
+    metric: str, current: float, baseline: float, expected: float | None
+) -> None:
+    assert change(metric, current, baseline) == expected

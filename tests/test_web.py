@@ -15,6 +15,9 @@ from fastapi.testclient import TestClient
 from seeding import EXPECTED_7D, EXPECTED_DAYS_7D, HOSTILE_PATH, ROOT, apply_schema, seed
 
 from analytics_941 import Settings, setup_analytics
+from analytics_941.query import METRICS
+from analytics_941.runner import change
+from analytics_941.web.formatting import format_change
 
 TZ = "Europe/Berlin"
 MOUNT = "/admin/analytics"
@@ -237,3 +240,21 @@ def test_static_assets_are_served_hashed_and_cached(settings: Settings) -> None:
     assert response.status_code == 200
     assert "immutable" in response.headers["Cache-Control"]
     assert client.get(f"{MOUNT}/static/manifest.json").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("change", "metric", "text"),
+    [(10, "scroll_depth", "+10 pts"), (-15, "bounce_rate", "\u221215 pts"),
+     (25, "visitors", "+25%"), (-3, "time_on_page", "\u22123%"), (None, "visits", "—")],
+)
+def test_a_change_is_labelled_in_the_unit_the_runner_computes(
+    change: float | None, metric: str, text: str
+) -> None:
+    assert format_change(change, metric) == text
+
+
+def test_the_change_labels_follow_the_runner() -> None:
+    # "pts" exactly where the runner subtracts, "%" where it divides.
+    for metric in METRICS:
+        points = change(metric, 50, 40) == 10
+        assert format_change(10, metric).endswith(" pts") == points, metric

@@ -5,7 +5,7 @@ same dimension expressions and metric parts a raw query uses, so a rolled-up day
 the parts a raw query would aggregate for it: rollup and raw paths give identical numbers by
 construction (and ``tests/test_rollups.py`` checks it).
 
-The Worker's cron runs the same statements: ``scripts/gen_rollup_sql.py`` writes them into
+The Worker's cron runs the same statements: ``scripts/gen_rollup_statements.py`` writes them into
 ``worker/src/rollup/statements.ts``, and a test fails when that file is stale. ``refresh_rollups``
 is the Python twin of the cron's loop, used by the bench and the tests (and usable from a host's
 own scheduler when the data lives in a local SQLite file).

@@ -23,10 +23,20 @@ from .query import TIME_DIMENSIONS, Query
 from .sql_builder import build_sql
 from .store import Row, Statement, Store
 
-__all__ = ["change", "run_batch", "run_queries", "run_query", "shape_result", "statements_for"]
+__all__ = [
+    "POINTS_METRICS",
+    "change",
+    "run_batch",
+    "run_queries",
+    "run_query",
+    "shape_result",
+    "statements_for",
+]
 
-# Metrics that are percentages already: their change is a difference in points, as Plausible's.
-_POINTS = frozenset({"bounce_rate", "percentage"})
+# Metrics that are percentages already: their change is a difference in points, as Plausible's
+# bounce rate (a scroll depth going from 40 % to 50 % is +10 points, not +25 %). The dashboard's
+# formatting labels exactly these changes "pts".
+POINTS_METRICS = frozenset({"bounce_rate", "percentage", "scroll_depth"})
 
 
 def change(metric: str, current: float | None, baseline: float | None) -> float | None:
@@ -35,7 +45,7 @@ def change(metric: str, current: float | None, baseline: float | None) -> float 
     None where a percentage change is undefined (a baseline of 0).
     """
     current, baseline = current or 0, baseline or 0
-    if metric in _POINTS:
+    if metric in POINTS_METRICS:
         return round(current - baseline, 1)
     if baseline == 0:
         return None

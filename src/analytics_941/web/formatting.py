@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..runner import POINTS_METRICS
 from .templating import format_duration
 
 __all__ = ["format_change", "format_metric", "register_filters", "trend"]
@@ -35,7 +36,8 @@ def format_change(change: Any, metric: str) -> str:
     if change is None:
         return "—"
     sign = "+" if change > 0 else ("\u2212" if change < 0 else "±")
-    unit = " pts" if metric in _PERCENT else "%"
+    # The runner decides which changes are points; the label follows it.
+    unit = " pts" if metric in POINTS_METRICS else "%"
     return f"{sign}{abs(change):g}{unit}"
 
 
