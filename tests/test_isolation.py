@@ -236,6 +236,25 @@ async def test_csv_export_with_a_bearer_token(app: FastAPI, db: Path) -> None:
     assert other_site.status_code == 404
 
 
+async def test_token_scope_follows_the_route_not_the_site_name(app: FastAPI, db: Path) -> None:
+    with sqlite3.connect(db) as conn:
+        conn.execute("INSERT INTO sites (id, domain, name, created_at) "
+                     "VALUES ('s3', 'export.example', 'Export', 0)")
+    conn.close()
+    store = SqliteStore(path=db)
+    stats, _ = await create_token(store, name="s", user_id=None, site_ids=["s3"],
+                                  scopes=["stats"])
+    export, _ = await create_token(store, name="e", user_id=None, site_ids=["s3"],
+                                   scopes=["export"])
+    client = TestClient(app, base_url=BASE)
+    page = f"{MOUNT}/export.example"
+    assert client.get(page, headers={"Authorization": f"Bearer {stats}"}).status_code == 200
+    assert client.get(page, headers={"Authorization": f"Bearer {export}"}).status_code == 403
+    csv = f"{page}/export"
+    assert client.get(csv, headers={"Authorization": f"Bearer {export}"}).status_code == 200
+    assert client.get(csv, headers={"Authorization": f"Bearer {stats}"}).status_code == 403
+
+
 async def test_token_scope_and_rate_limit(db: Path) -> None:
     app = FastAPI()
     setup_analytics(app, Settings(sqlite_path=db, project_dir=db.parent, api_rate_limit=2))

@@ -69,7 +69,9 @@ HtmlErrorRenderer = Callable[[Request, int, str, str], Response]
 
 def _token_scope(request: Request) -> str:
     route = request.scope.get("route")
-    name = f"{request.url.path} {getattr(route, 'name', '')}".lower()
+    # The route's template and name, never the URL itself: a site called export.example must
+    # not turn its dashboard into an export route, nor csv.example its API calls.
+    name = f"{getattr(route, 'path', request.url.path)} {getattr(route, 'name', '')}".lower()
     return "export" if "csv" in name or "export" in name else "stats"
 
 
