@@ -18,7 +18,7 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
 from ..auth.principal import STATE_PRINCIPAL, STATE_SITE, Principal
-from ..cache import cache_for
+from ..cache import ResultCache, cache_for
 from ..exceptions import QueryError
 from ..periods import PRESETS
 from ..realtime import realtime_token
@@ -31,7 +31,7 @@ from .formatting import register_filters
 from .reports import PANELS, REPORTS
 from .state import CHART_METRICS, INTERVALS, PERIOD_LABELS, DashboardState
 
-__all__ = ["make_pages_router"]
+__all__ = ["dashboard_links", "dashboard_view", "details_view", "make_pages_router", "panel_view"]
 
 DETAILS_PAGE = 100
 MAX_DETAILS_ROWS = 2000
@@ -103,6 +103,129 @@ def dashboard_links(state: DashboardState, base: str, first: date, last: date) -
     }
 
 
+def _state_of(request: Request) -> DashboardState:
+    return DashboardState.from_params(request.query_params.multi_items())
+
+
+async def dashboard_view(
+    store: Store,
+    request: Request,
+    *,
+    site: Site,
+    base: str,
+    cache: ResultCache | None,
+    shared: bool = False,
+) -> tuple[str, dict[str, Any]]:
+    """The dashboard at ``base`` under the URL's state: (template, context).
+
+    ``shared`` is the read-only public view (a share link): no export, realtime badge, install
+    hint or rejected-events section; routes add those for signed-in viewers.
+    """
+    state = _state_of(request)
+    dashboard = await load_dashboard(
+        store, site=site, state=state, base=base, cache=cache, with_rejections=not shared
+    )
+    partial = _is_partial(request)
+    context: dict[str, Any] = {
+        "site": site,
+        "dashboard": dashboard,
+        "base_url": base,
+        "shared": shared,
+        "partial": partial,
+        "export_url": None,
+        "realtime_url": None,
+        "realtime_token_url": None,
+        "snippet": "",
+        **dashboard_links(state, base, dashboard.first, dashboard.last),
+    }
+    # The shared page has its own name so a host can override the public page alone.
+    whole = "overview.html" if shared else "dashboard.html"
+    return ("_dashboard.html" if partial else whole), context
+
+
+async def panel_view(
+    store: Store,
+    request: Request,
+    *,
+    site: Site,
+    panel_key: str,
+    base: str,
+    cache: ResultCache | None,
+) -> tuple[str, dict[str, Any]]:
+    """One panel of the dashboard at ``base`` (a tab switch): (template, context)."""
+    spec = next((p for p in PANELS if p.key == panel_key), None)
+    if spec is None:
+        raise QueryError(code="invalid_panel", message=f"panel: no panel {panel_key!r}")
+    state = _state_of(request)
+    view = await load_panel(store, site=site, state=state, panel=spec, base=base, cache=cache)
+    context = {
+        "site": site,
+        "panel": view,
+        "panel_urls": {
+            panel_key: {
+                tab: state.with_tab(panel_key, tab).url(f"{base}/panel/{panel_key}")
+                for tab, _label, _report in spec.tabs
+            }
+        },
+    }
+    return "_panel.html", context
+
+
+async def details_view(
+    store: Store,
+    request: Request,
+    *,
+    site: Site,
+    report_key: str,
+    base: str,
+    cache: ResultCache | None,
+) -> tuple[str, dict[str, Any]]:
+    """A report's details view under the dashboard at ``base``: (template, context)."""
+    report = REPORTS.get(report_key)
+    if report is None:
+        raise QueryError(code="invalid_report", message=f"report: no report {report_key!r}")
+    state = _state_of(request)
+    search = request.query_params.get("q", "").strip()[:200]
+    try:
+        limit = int(request.query_params.get("limit", DETAILS_PAGE))
+    except ValueError:
+        raise QueryError(code="invalid_limit", message="limit: a whole number") from None
+    limit = max(1, min(limit, MAX_DETAILS_ROWS))
+    rows, total, query = await load_report(
+        store, site=site, state=state, report=report, base=base, limit=limit,
+        search=search, cache=cache,
+    )
+    details_path = f"{base}/details/{report.key}"
+    extra = [("q", search)] if search else []
+    more = None
+    if total > len(rows) and limit < MAX_DETAILS_ROWS:
+        pairs = [*state.params(), *extra, ("limit", str(limit + DETAILS_PAGE))]
+        more = f"{details_path}?{urlencode(pairs)}"
+    first, last = query.period
+    label = PERIOD_LABELS.get(state.period) or f"{first.isoformat()} \u2013 {last.isoformat()}"
+    context = {
+        "site": site,
+        "report": report,
+        "rows": rows,
+        "total_rows": total,
+        "compared": query.comparison is not None,
+        "metric_labels": METRIC_LABELS,
+        "period_label": label,
+        "filters": [
+            (DIMENSION_LABELS.get(d, d), OP_LABELS[o], v) for o, d, v in state.filters
+        ],
+        "back_url": state.url(base),
+        "details_url": details_path,
+        "keep_params": state.params(),
+        "search": search,
+        "more_url": more,
+        # Without base.html: the view alone, swapped in place of the dashboard.
+        "partial": _swaps_view(request),
+    }
+    table_only = _is_partial(request) and not _swaps_view(request)
+    return ("_details_table.html" if table_only else "details.html"), context
+
+
 def make_pages_router(
     *,
     store: Store,
@@ -137,9 +260,6 @@ def make_pages_router(
         missing = {"title": "Site not found", "message": f"No site {domain!r} is tracked."}
         return page(request, "error.html", missing, status=404)
 
-    def state_of(request: Request) -> DashboardState:
-        return DashboardState.from_params(request.query_params.multi_items())
-
     @router.get("/", name="analytics_941_sites")
     async def sites_page(request: Request) -> Response:
         sites = await list_sites(store)
@@ -157,7 +277,7 @@ def make_pages_router(
         site = await site_of(request, domain)
         if site is None:
             return not_found(request, domain)
-        filename, body = await build_export(store, site=site, state=state_of(request), cache=cache)
+        filename, body = await build_export(store, site=site, state=_state_of(request), cache=cache)
         return Response(
             body,
             media_type="application/zip",
@@ -169,23 +289,11 @@ def make_pages_router(
         site = await site_of(request, domain)
         if site is None:
             return not_found(request, domain)
-        if panel_key not in {p.key for p in PANELS}:
-            raise QueryError(code="invalid_panel", message=f"panel: no panel {panel_key!r}")
-        state = state_of(request)
         base = str(request.url_for("analytics_941_overview", domain=domain).path)
-        spec = next(p for p in PANELS if p.key == panel_key)
-        view = await load_panel(store, site=site, state=state, panel=spec, base=base, cache=cache)
-        context = {
-            "site": site,
-            "panel": view,
-            "panel_urls": {
-                panel_key: {
-                    tab: state.with_tab(panel_key, tab).url(f"{base}/panel/{panel_key}")
-                    for tab, _label, _report in spec.tabs
-                }
-            },
-        }
-        response = page(request, "_panel.html", context)
+        template, context = await panel_view(
+            store, request, site=site, panel_key=panel_key, base=base, cache=cache
+        )
+        response = page(request, template, context)
         response.headers["Vary"] = _VARY
         return response
 
@@ -194,50 +302,10 @@ def make_pages_router(
         site = await site_of(request, domain)
         if site is None:
             return not_found(request, domain)
-        report = REPORTS.get(report_key)
-        if report is None:
-            raise QueryError(code="invalid_report", message=f"report: no report {report_key!r}")
-        state = state_of(request)
-        search = request.query_params.get("q", "").strip()[:200]
-        try:
-            limit = int(request.query_params.get("limit", DETAILS_PAGE))
-        except ValueError:
-            raise QueryError(code="invalid_limit", message="limit: a whole number") from None
-        limit = max(1, min(limit, MAX_DETAILS_ROWS))
         base = str(request.url_for("analytics_941_overview", domain=domain).path)
-        rows, total, query = await load_report(
-            store, site=site, state=state, report=report, base=base, limit=limit,
-            search=search, cache=cache,
+        template, context = await details_view(
+            store, request, site=site, report_key=report_key, base=base, cache=cache
         )
-        details_path = f"{base}/details/{report.key}"
-        extra = [("q", search)] if search else []
-        more = None
-        if total > len(rows) and limit < MAX_DETAILS_ROWS:
-            pairs = [*state.params(), *extra, ("limit", str(limit + DETAILS_PAGE))]
-            more = f"{details_path}?{urlencode(pairs)}"
-        first, last = query.period
-        label = PERIOD_LABELS.get(state.period) or f"{first.isoformat()} \u2013 {last.isoformat()}"
-        context = {
-            "site": site,
-            "report": report,
-            "rows": rows,
-            "total_rows": total,
-            "compared": query.comparison is not None,
-            "metric_labels": METRIC_LABELS,
-            "period_label": label,
-            "filters": [
-                (DIMENSION_LABELS.get(d, d), OP_LABELS[o], v) for o, d, v in state.filters
-            ],
-            "back_url": state.url(base),
-            "details_url": details_path,
-            "keep_params": state.params(),
-            "search": search,
-            "more_url": more,
-            # Without base.html: the view alone, swapped in place of the dashboard.
-            "partial": _swaps_view(request),
-        }
-        table_only = _is_partial(request) and not _swaps_view(request)
-        template = "_details_table.html" if table_only else "details.html"
         response = page(request, template, context)
         response.headers["Vary"] = _VARY
         return response
@@ -277,26 +345,17 @@ def make_pages_router(
         site = await site_of(request, domain)
         if site is None:
             return not_found(request, domain)
-        state = state_of(request)
         base = str(request.url_for("analytics_941_overview", domain=domain).path)
-        dashboard = await load_dashboard(store, site=site, state=state, base=base, cache=cache)
-        context: dict[str, Any] = {
-            "site": site,
-            "dashboard": dashboard,
-            "base_url": base,
-            "export_url": state.url(f"{base}/export"),
-            "shared": False,
+        template, context = await dashboard_view(store, request, site=site, base=base, cache=cache)
+        context |= {
+            "export_url": _state_of(request).url(f"{base}/export"),
             "realtime_url": f"{base}/realtime",
             "realtime_token_url": f"{base}/realtime/token",
             "snippet": (
                 f'<script defer data-domain="{site.domain}" '
                 f'src="{settings.collector_url}/script.js"></script>'
             ),
-            **dashboard_links(state, base, dashboard.first, dashboard.last),
         }
-        partial = _is_partial(request)
-        context["partial"] = partial
-        template = "_dashboard.html" if partial else "dashboard.html"
         response = page(request, template, context)
         response.headers["Vary"] = _VARY
         return response
