@@ -16,6 +16,7 @@ from seeding import HOSTILE_PATH
 from test_api import D1_URL, d1_emulator
 
 from analytics_941 import D1HttpStore
+from analytics_941.auth.share_links import create_share_link
 from analytics_941.cache import ResultCache
 from analytics_941.sites import get_site
 from analytics_941.sqlite_store import SqliteStore
@@ -251,3 +252,53 @@ async def test_a_dashboard_view_costs_one_d1_request(httpx_mock: HTTPXMock, db: 
     await load_dashboard(store, site=site, state=tab, base=BASE, cache=cache)
     assert len(requests) == 2 and len(requests[1]["batch"]) == 1  # only the new tab's query
     await store.aclose()
+
+
+async def test_a_share_link_is_the_dashboard_read_only(client: TestClient, db: Path) -> None:
+    link = await create_share_link(SqliteStore(path=db), site_id="s1", name="public",
+                                   password=None, created_by=None)
+    share = f"{MOUNT}/share/{link.id}"
+    public = TestClient(client.app, base_url=str(client.base_url))  # no session
+    add_drops(db, [("s1", 1, "bot", "ai_crawler", 5)])
+    # Period, comparison and filters in the URL, as on the dashboard.
+    response = public.get(f"{share}?period=7d&compare=previous_period&f=is,country,US")
+    ctx = context(response)
+    assert response.template.name == "analytics_941/overview.html"  # type: ignore[attr-defined]
+    assert "frame-ancestors *" in response.headers["Content-Security-Policy"]
+    view = ctx["dashboard"]
+    assert stats(ctx)["visitors"].value == 3 and stats(ctx)["visitors"].previous is not None
+    assert [f["value"] for f in view.filters] == ["US"]
+    # Read-only: no export, realtime badge, install hint or the collector's rejection counts.
+    assert ctx["shared"] and ctx["export_url"] is None and ctx["realtime_url"] is None
+    assert ctx["snippet"] == "" and view.rejected is None
+    for absent in ("Export CSV", "data-realtime-badge", "Rejected events", "/settings"):
+        assert absent not in response.text, absent
+    # Every link stays under the share link.
+    pages = next(p for p in view.panels if p.key == "pages")
+    assert pages.rows[0].filter_url.startswith(f"{share}?period=7d&compare=previous_period&f=")
+    assert pages.details_url.startswith(f"{share}/details/pages?")
+    assert ctx["panel_urls"]["sources"]["terms"].startswith(f"{share}/panel/sources?")
+    assert all(url.startswith(f"{share}?") for _k, _l, url in ctx["period_links"])
+    # Partials, tab switches and details work there too.
+    swap = {"HX-Request": "true", "HX-Target": "dashboard"}
+    assert public.get(share, headers=swap).template.name == (  # type: ignore[attr-defined]
+        "analytics_941/_dashboard.html")
+    tab = public.get(ctx["panel_urls"]["sources"]["terms"], headers={"HX-Request": "true"})
+    assert context(tab)["panel"].report.key == "utm_terms"
+    details = public.get(pages.details_url, headers=swap)
+    assert [r.name for r in context(details)["rows"]] == ["/", "/pricing"]
+    assert context(details)["back_url"] == (
+        f"{share}?period=7d&compare=previous_period&f=is%2Ccountry%2CUS")
+    assert "frame-ancestors *" in details.headers["Content-Security-Policy"]
+
+
+async def test_a_password_guards_every_view_of_a_share_link(client: TestClient, db: Path) -> None:
+    link = await create_share_link(SqliteStore(path=db), site_id="s1", name="p",
+                                   password="hunter2", created_by=None)  # noqa: S106
+    public = TestClient(client.app, base_url=str(client.base_url))
+    share = f"{MOUNT}/share/{link.id}"
+    for path in ("", "/panel/sources", "/details/pages"):
+        gate = public.get(f"{share}{path}?period=7d")
+        template = gate.template.name  # type: ignore[attr-defined]
+        assert template == "analytics_941/auth/share_password.html", path
+        assert "dashboard" not in gate.context and "rows" not in gate.context  # type: ignore[attr-defined]

@@ -1,13 +1,17 @@
-"""Public shared dashboards: ``/share/{slug}`` shows one site's overview read-only.
+"""Public shared dashboards: ``/share/{slug}`` shows one site's dashboard read-only.
 
 No login; the link itself is the credential (and a password, if the owner set one). The caller
-becomes a ``share`` principal that can view exactly one site and change nothing. The page may be
-embedded in other sites (``frame-ancestors *``), unlike the rest of the dashboard.
+becomes a ``share`` principal that can view exactly one site and change nothing. The view is the
+dashboard's own (``pages.dashboard_view``: period, comparison, filters, tabs, details, all in the
+URL under ``/share/{slug}``) without what belongs to signed-in viewers: no CSV export, settings,
+realtime badge or rejected events. The pages may be embedded in other sites
+(``frame-ancestors *``), unlike the rest of the dashboard.
 """
 
 from __future__ import annotations
 
 import hmac
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
@@ -18,12 +22,13 @@ from ..auth.errors import AuthError
 from ..auth.principal import STATE_PRINCIPAL, STATE_SITE, Principal
 from ..auth.rate_limit import hit
 from ..auth.share_links import ShareLink, get_share_link, share_cookie_value
-from ..exceptions import QueryError
+from ..cache import cache_for
 from ..sites import Site, get_site_by_id
 from .authn import client_key
+from .formatting import register_filters
 from .forms import read_form
 from .guard import SECURITY_HEADERS
-from .overview import PERIODS, load_overview
+from .pages import dashboard_view, details_view, panel_view
 from .render import Renderer
 
 __all__ = ["make_share_router"]
@@ -42,6 +47,9 @@ def make_share_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
     router = APIRouter(route_class=route_class)
     store, settings = render.store, render.settings
     mount = settings.mount_path
+    cache = cache_for(store)
+    # The dashboard templates' number filters (the pages router registers them too).
+    register_filters(render.templates.env)
 
     async def resolve(slug: str) -> tuple[ShareLink, Site]:
         link = await get_share_link(store, slug=slug)
@@ -52,8 +60,8 @@ def make_share_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
                             message="This shared dashboard does not exist or was revoked.")
         return link, site
 
-    @router.get("/share/{slug}", name="analytics_941_share")
-    async def shared(request: Request, slug: str) -> Response:
+    async def admit(request: Request, slug: str) -> tuple[Site, str] | Response:
+        """The site and base URL of a share link, or the password page when one is due."""
         link, site = await resolve(slug)
         setattr(request.state, STATE_PRINCIPAL,
                 Principal(kind="share", share=link, roles={site.id: "viewer"}))
@@ -65,20 +73,46 @@ def make_share_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
                 return render(request, "auth/share_password.html",
                               {"site": site, "action": f"{url}/password",
                                "wrong": request.query_params.get("wrong") == "1"})
-        period = request.query_params.get("period", "30d")
-        if period not in PERIODS:
-            raise QueryError(code="invalid_date_range",
-                             message=f"period must be one of {', '.join(PERIODS)}")
-        overview = await load_overview(store, site=site, period=period)
-        partial = (request.headers.get("HX-Request") == "true"
-                   and request.headers.get("HX-History-Restore-Request") != "true")
-        response = render(request, "_overview.html" if partial else "overview.html", {
-            "site": site, "overview": overview, "periods": PERIODS, "overview_url": url,
-            "snippet": "", "shared": True,
-        })
-        response.headers["Vary"] = "HX-Request"
+        return site, url
+
+    def shared_response(request: Request, template: str, context: dict[str, Any]) -> Response:
+        response = render(request, template, context)
+        response.headers["Vary"] = "HX-Request, HX-Target, HX-History-Restore-Request"
         response.headers["Content-Security-Policy"] = _EMBEDDABLE_CSP
         return response
+
+    @router.get("/share/{slug}", name="analytics_941_share")
+    async def shared(request: Request, slug: str) -> Response:
+        admitted = await admit(request, slug)
+        if isinstance(admitted, Response):
+            return admitted
+        site, url = admitted
+        template, context = await dashboard_view(
+            store, request, site=site, base=url, cache=cache, shared=True
+        )
+        return shared_response(request, template, context)
+
+    @router.get("/share/{slug}/panel/{panel_key}", name="analytics_941_share_panel")
+    async def shared_panel(request: Request, slug: str, panel_key: str) -> Response:
+        admitted = await admit(request, slug)
+        if isinstance(admitted, Response):
+            return admitted
+        site, url = admitted
+        template, context = await panel_view(
+            store, request, site=site, panel_key=panel_key, base=url, cache=cache
+        )
+        return shared_response(request, template, context)
+
+    @router.get("/share/{slug}/details/{report_key}", name="analytics_941_share_details")
+    async def shared_details(request: Request, slug: str, report_key: str) -> Response:
+        admitted = await admit(request, slug)
+        if isinstance(admitted, Response):
+            return admitted
+        site, url = admitted
+        template, context = await details_view(
+            store, request, site=site, report_key=report_key, base=url, cache=cache
+        )
+        return shared_response(request, template, context)
 
     @router.post("/share/{slug}/password", name="analytics_941_share_password")
     async def share_password(request: Request, slug: str) -> Response:
