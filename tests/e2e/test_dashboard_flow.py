@@ -119,6 +119,21 @@ def test_filter_period_compare_and_csv(stack: Stack, browser: Any) -> None:
     page.wait_for_url(lambda url: "f=" not in url)
     page.wait_for_selector(".chip", state="detached")
 
+    # The UTM menu tab by keyboard: Enter opens it, Escape closes it, Tab + Enter picks one.
+    menu = page.locator("#panel-sources .tab-menu")
+    page.focus("#panel-sources .tab-menu summary")
+    page.keyboard.press("Enter")
+    expect(menu).to_have_attribute("open", "")
+    page.keyboard.press("Escape")
+    expect(menu).not_to_have_attribute("open", "")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")  # the second item: UTM medium
+    page.keyboard.press("Enter")
+    page.wait_for_url("**sources=mediums*")
+    expect(page.locator("#panel-sources thead th").first).to_have_text("UTM medium")
+    expect(page.locator("#panel-sources .tab-menu summary")).to_have_text("UTM: Medium")
+
     # A report's details: swapped in place, the URL carrying the state (period, comparison).
     page.click("#panel-pages .details-link")
     page.wait_for_url("**/details/pages?*")
