@@ -88,6 +88,9 @@ def test_totals_time_labels_and_custom_comparison(client: TestClient) -> None:
         ({"metrics": ["visitors"], "filters": [["is", "page"]]}, "invalid_filters", "filters"),
         ({"metrics": ["visitors"], "include": {"comparisons": {"mode": "x"}}}, "invalid_include",
          "include.comparisons"),
+        # A custom comparison without its range must not quietly answer without a comparison.
+        ({"metrics": ["visitors"], "include": {"comparisons": {"mode": "custom"}}},
+         "invalid_include", "include.comparisons.date_range"),
         ({"metrics": ["visitors"], "interval": "day"}, "invalid_interval", "interval"),
         ({"metrics": ["visitors"], "site_id": ""}, "invalid_site_id", "site_id"),
     ],

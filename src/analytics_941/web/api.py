@@ -28,7 +28,7 @@ from fastapi.routing import APIRoute
 from ..auth.principal import STATE_SITE, require_site
 from ..cache import cache_for
 from ..exceptions import QueryError
-from ..query import Query, parse_query
+from ..query import Query, comparison_from_include, parse_query
 from ..runner import run_queries
 from ..sites import Site, get_site
 from ..store import Store
@@ -44,27 +44,6 @@ def site_stats_start(site: Site) -> Any:
     from zoneinfo import ZoneInfo
 
     return datetime.fromtimestamp(site.created_at / 1000, tz=ZoneInfo(site.timezone)).date()
-
-
-def _comparison(value: Any) -> Any:
-    """Plausible's ``include.comparisons`` → our ``comparison`` field (None when off)."""
-    if value in (None, False):
-        return None
-    if value is True:
-        return "previous_period"
-    if not isinstance(value, Mapping):
-        raise QueryError(
-            code="invalid_include", message="include.comparisons: expected {mode, date_range?}"
-        )
-    mode = value.get("mode")
-    if mode == "custom":
-        return value.get("date_range")
-    if mode in ("previous_period", "year_over_year"):
-        return mode
-    raise QueryError(
-        code="invalid_include",
-        message="include.comparisons.mode: one of previous_period, year_over_year, custom",
-    )
 
 
 def parse_api_body(
@@ -85,7 +64,7 @@ def parse_api_body(
         )
     raw: dict[str, Any] = {k: v for k, v in body.items() if k in _QUERY_FIELDS}
     raw["site_id"] = site.id
-    comparison = body.get("comparison", _comparison(include.get("comparisons")))
+    comparison = body.get("comparison", comparison_from_include(include.get("comparisons")))
     if comparison is not None:
         raw["comparison"] = comparison
     raw["total_rows"] = bool(include.get("total_rows"))
