@@ -311,3 +311,31 @@ async def test_share_link_password_and_revocation(app: FastAPI, db: Path) -> Non
     assert client.get(url).status_code == 404
 
 
+
+
+def test_pages_check_the_site_they_answer_for_by_themselves(db: Path) -> None:
+    # As for the API: behind a route class that checks nothing, a page (here the realtime token,
+    # which would let its holder watch the site live) still refuses a site the caller may not see.
+    from analytics_941.web.pages import make_pages_router
+    from analytics_941.web.templating import make_templates
+
+    class SignedIn(APIRoute):
+        def get_route_handler(self):  # type: ignore[no-untyped-def]
+            handler = super().get_route_handler()
+
+            async def as_viewer_of_s1(request: Request) -> Response:
+                viewer = Principal(kind="user", roles={"s1": "viewer"})
+                setattr(request.state, STATE_PRINCIPAL, viewer)
+                return await handler(request)
+
+            return as_viewer_of_s1
+
+    app = FastAPI()
+    app.include_router(make_pages_router(
+        store=SqliteStore(path=db), templates=make_templates(host_dirs=[]),
+        settings=Settings(sqlite_path=db, project_dir=db.parent), route_class=SignedIn, assets={},
+    ))
+    client = TestClient(app)
+    assert client.get("/example.com/realtime/token").status_code == 200
+    for domain in ("other.org", "missing.example"):
+        assert client.get(f"/{domain}/realtime/token").status_code == 404

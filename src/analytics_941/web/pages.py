@@ -254,7 +254,14 @@ def make_pages_router(
         site = getattr(request.state, STATE_SITE, None)
         if isinstance(site, Site) and site.domain == domain:
             return site
-        return await get_site(store, domain=domain)
+        # Not what the route class checked: check access here too, so no page ever depends on
+        # what the guard happened to look at (a site the caller may not see looks missing).
+        site = await get_site(store, domain=domain)
+        principal = getattr(request.state, STATE_PRINCIPAL, None)
+        if site is None or not isinstance(principal, Principal) or not principal.can(site.id,
+                                                                                       "viewer"):
+            return None
+        return site
 
     def not_found(request: Request, domain: str) -> Response:
         missing = {"title": "Site not found", "message": f"No site {domain!r} is tracked."}
