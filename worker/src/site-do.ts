@@ -12,7 +12,7 @@ import { enqueue, enqueueEngagement, flushOutbox, type FlushResult, migrateOutbo
 import { RateLimiter } from "./rate-limit";
 import { applyEngagement, applyEvent, continues, DEFAULT_BOUNCE_THRESHOLD_MS, eventRow, sessionRow } from "./session";
 import { FEED_SIZE, type FeedItem, migrateRealtime, pruneRealtime, readSnapshot, recordSightings, type Sighting } from "./realtime/state";
-import { findLiveSession, migrateSiteStorage, pruneLiveSessions, saltsFor, saveLiveSession } from "./site-storage";
+import { findLiveSession, migrateSiteStorage, pruneLiveSessions, pruneSalts, saltsFor, saveLiveSession } from "./site-storage";
 import { utcDay, visitorHash } from "./visitor-hash";
 
 /** Longest wait between two flush attempts while D1 keeps failing. */
@@ -269,19 +269,31 @@ export class SiteDO extends DurableObject<Env> {
   private async armFlush(): Promise<void> {
     // Cached in memory: getAlarm() on every event would be a storage read on the hot path.
     if (this.alarmArmed) return;
-    if ((await this.ctx.storage.getAlarm()) === null) {
-      await this.ctx.storage.setAlarm(Date.now() + this.flushDelayMs());
-    }
+    await this.armBy(Date.now() + this.flushDelayMs());
     this.alarmArmed = true;
   }
 
   /**
-   * Flushes the outbox to D1. Never throws: on failure the rows stay and the alarm is re-armed
-   * with exponential backoff; when a full batch went out, it is re-armed at once for the rest.
+   * Makes sure the alarm fires by `at`: one alarm serves both the flush and the salt expiry, so
+   * a pending later alarm (a salt expiry hours away) is moved forward, an earlier one kept.
+   */
+  private async armBy(at: number): Promise<void> {
+    const pending = await this.ctx.storage.getAlarm();
+    if (pending === null || pending > at) await this.ctx.storage.setAlarm(at);
+  }
+
+  /**
+   * Deletes expired salts, then flushes the outbox to D1. Never throws: on failure the rows stay
+   * and the alarm is re-armed with exponential backoff; when a full batch went out, it is
+   * re-armed at once for the rest; otherwise for the next salt expiry, so a site that has gone
+   * idle still loses yesterday's salt on time.
    */
   override async alarm(): Promise<void> {
     // From here on a new event must check (and maybe set) the alarm again.
     this.alarmArmed = false;
+    // Before the flush: deleting a salt must not wait for D1 to come back.
+    const salts = pruneSalts(this.ctx.storage.sql, Date.now());
+    if (salts.deleted > 0) this.salts = null;
     let result: FlushResult;
     try {
       result = await flushOutbox(this.ctx.storage.sql, this.flushDb);
@@ -301,6 +313,7 @@ export class SiteDO extends DurableObject<Env> {
       this.prunedAt = Date.now();
     }
     if (result.remaining) await this.ctx.storage.setAlarm(Date.now());
+    else if (salts.nextExpiry !== null) await this.armBy(salts.nextExpiry);
   }
 
   private flushDelayMs(): number {

@@ -31,6 +31,20 @@ export function saltsFor(sql: SqlStorage, ts: number): { today: string; yesterda
   return { today: salt(day) as string, yesterday: salt(yesterdayDay) };
 }
 
+/**
+ * Deletes the salts older than yesterday by the wall clock, for the alarm: an idle site gets no
+ * event that would delete them in saltsFor, and a salt kept is a day of hashes that could be
+ * recomputed. Returns how many were deleted and when the oldest remaining salt expires (the start
+ * of the second UTC day after its own), or null when none is left.
+ */
+export function pruneSalts(sql: SqlStorage, now: number): { deleted: number; nextExpiry: number | null } {
+  const deleted = sql.exec("DELETE FROM salts WHERE day < ?", previousUtcDay(now)).rowsWritten;
+  const oldest = sql.exec<{ day: string | null }>("SELECT min(day) AS day FROM salts").one().day;
+  return { deleted, nextExpiry: oldest === null ? null : Date.parse(`${oldest}T00:00:00Z`) + 2 * DAY_MS };
+}
+
+const DAY_MS = 86_400_000;
+
 /** The most recently active session of any of `visitorIds`, or null. */
 export function findLiveSession(sql: SqlStorage, visitorIds: readonly string[]): LiveSession | null {
   if (visitorIds.length === 0) return null;

@@ -3,10 +3,14 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { ClientInfo, CollectedEvent } from "../src/ingest/event";
+import { utcDay } from "../src/visitor-hash";
 import { CHROME_UA, createSite, ingestOk, postEvent, rows, siteStub } from "./helpers";
 
 const MINUTE = 60_000;
-const T0 = Date.UTC(2026, 10, 20, 12, 0, 0);
+const DAY = 24 * 60 * MINUTE;
+// Noon (UTC) of the real current day: the alarm deletes salts older than yesterday by the wall
+// clock, so events of a fixed past day would lose their salt at the first flush.
+const T0 = Math.floor(Date.now() / DAY) * DAY + 12 * 60 * MINUTE;
 const CLIENT: ClientInfo = { ip: "198.51.100.23", userAgent: CHROME_UA };
 
 function event(siteId: string, ts: number, pathname: string, name = "pageview"): CollectedEvent {
@@ -117,7 +121,37 @@ describe("visitor hash", () => {
     const days = await runInDurableObject(stub, (_instance, state) =>
       state.storage.sql.exec<{ day: string }>("SELECT day FROM salts ORDER BY day").toArray().map((r) => r.day),
     );
-    expect(days).toEqual(["2026-11-22", "2026-11-23"]);
+    expect(days).toEqual([utcDay(T0 + 2 * DAY), utcDay(T0 + 3 * DAY)]);
+  });
+
+  it("deletes an idle site's old salts in the alarm and re-arms it for the next expiry", async () => {
+    const siteId = await createSite("idle-salts.test");
+    const stub = siteStub(siteId);
+    const salts = () =>
+      runInDurableObject(stub, (_instance, state) =>
+        state.storage.sql.exec<{ day: string }>("SELECT day FROM salts ORDER BY day").toArray().map((r) => r.day),
+      );
+    const alarmAt = () => runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
+    const now = Date.now();
+    const today = Math.floor(now / DAY) * DAY;
+    // The last event was three days ago; no event comes after it.
+    await ingestOk(stub, event(siteId, now - 3 * DAY, "/"), CLIENT);
+    expect(await salts()).toEqual([utcDay(now - 3 * DAY)]);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await salts()).toEqual([]);
+    expect(await alarmAt()).toBeNull(); // nothing left to expire: an idle DO stays asleep
+
+    // Yesterday's and today's salts: the alarm after the flush is set for yesterday's expiry.
+    await ingestOk(stub, event(siteId, now - DAY, "/"), CLIENT);
+    await ingestOk(stub, event(siteId, now, "/"), CLIENT);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await salts()).toEqual([utcDay(now - DAY), utcDay(now)]);
+    expect(await alarmAt()).toBe(today + DAY);
+    // A new event does not wait for that alarm: its flush is armed as usual.
+    await ingestOk(stub, event(siteId, now + 1, "/later"), CLIENT);
+    expect(await alarmAt()).toBeLessThanOrEqual(Date.now() + 1000);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect((await rows("events", siteId)).map((e) => e.pathname)).toEqual(["/", "/", "/", "/later"]);
   });
 
   it("stores no IP and no user agent in any D1 or DO table", async () => {
