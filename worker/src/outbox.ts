@@ -4,7 +4,8 @@
  * leave the outbox only after D1 confirmed the batch; event ids make a repeated flush harmless
  * (INSERT OR IGNORE), engagement updates only ever raise values (max), and a session upsert never
  * replaces a row with an older snapshot. At-least-once delivery plus idempotent writes gives
- * exactly-once rows in D1.
+ * exactly-once rows in D1. Rows of a site deleted meanwhile, or already past the site's
+ * retention, are not written (see `writable`) and leave the outbox like delivered ones.
  */
 import type { EventRow, SessionRow } from "./session";
 
@@ -142,13 +143,14 @@ export async function flushOutbox(sql: SqlStorage, db: D1Database, batchRows = F
   const sessionTuples = sessions.map((s) => rowValues(JSON.parse(s.row) as SessionRow, SESSION_COLUMNS));
   const statements = [
     ...jsonStatements(db, events.map((e) => rowValues(JSON.parse(e.row) as EventRow, EVENT_COLUMNS)), (tuples) =>
-      `INSERT OR IGNORE INTO events (${EVENT_COLUMNS.join(", ")}) SELECT ${tuples(EVENT_COLUMNS.length)} FROM json_each(?) WHERE true`,
+      `INSERT OR IGNORE INTO events (${EVENT_COLUMNS.join(", ")}) SELECT ${tuples(EVENT_COLUMNS.length)} FROM json_each(?)
+       WHERE ${writable(`json_extract(value, '$[${EVENT_SITE}]')`, `json_extract(value, '$[${EVENT_TS}]')`)}`,
     ),
     // Engagement only ever raises the values, so replaying an update is harmless.
     ...jsonStatements(db, engagements.map((e) => [e.event_id, e.engaged_ms, e.scroll_depth]), () =>
       `UPDATE events SET engaged_ms = max(coalesce(events.engaged_ms, 0), json_extract(u.value, '$[1]')),
          scroll_depth = max(coalesce(events.scroll_depth, 0), json_extract(u.value, '$[2]'))
-       FROM json_each(?) AS u WHERE events.id = json_extract(u.value, '$[0]')`,
+       FROM json_each(?) AS u WHERE events.id = json_extract(u.value, '$[0]') AND ${writable("events.site_id", "events.ts")}`,
     ),
     // Sessions: update the rows that exist (unless the snapshot is stale), then insert the new
     // ones. Not one INSERT … ON CONFLICT DO UPDATE: an upsert's conflict policy overrides the
@@ -158,10 +160,12 @@ export async function flushOutbox(sql: SqlStorage, db: D1Database, batchRows = F
        FROM json_each(?) AS u
        WHERE sessions.id = json_extract(u.value, '$[0]')
          AND (json_extract(u.value, '$[${PAGEVIEWS}]') + json_extract(u.value, '$[${EVENTS}]'), json_extract(u.value, '$[${DURATION}]'))
-             >= (sessions.pageviews + sessions.events, sessions.duration_ms)`,
+             >= (sessions.pageviews + sessions.events, sessions.duration_ms)
+         AND ${writable("sessions.site_id", "sessions.started_at")}`,
     ),
     ...jsonStatements(db, sessionTuples, (tuples) =>
-      `INSERT OR IGNORE INTO sessions (${SESSION_COLUMNS.join(", ")}) SELECT ${tuples(SESSION_COLUMNS.length)} FROM json_each(?) WHERE true`,
+      `INSERT OR IGNORE INTO sessions (${SESSION_COLUMNS.join(", ")}) SELECT ${tuples(SESSION_COLUMNS.length)} FROM json_each(?)
+       WHERE ${writable(`json_extract(value, '$[${SESSION_SITE}]')`, `json_extract(value, '$[${SESSION_START}]')`)}`,
     ),
   ];
   // A D1 batch is one transaction: either every row landed or none did.
@@ -189,6 +193,25 @@ export async function flushOutbox(sql: SqlStorage, db: D1Database, batchRows = F
   const left = outboxSize(sql);
   return { events: events.length, sessions: sessions.length, remaining: left.events + left.sessions + left.engagements > 0 };
 }
+
+/**
+ * The condition every D1 write of the flush carries, checked in the same transaction:
+ * - the site still exists. A site deleted in the dashboard stays in Worker caches for up to
+ *   SITE_CACHE_TTL_S and its outbox may hold rows; writing them would leave rows of a site that
+ *   is gone. Existing sites always pass, so the flush stays loss-free for them.
+ * - the row is within the site's retention. The cron purges whole rolled-up days; a write to an
+ *   older row (a visit running for days, a flush after a days-long outage) would send a purged
+ *   day back to the rollups, to be recomputed from the few raw rows left.
+ */
+function writable(siteSql: string, tsSql: string): string {
+  return `EXISTS (SELECT 1 FROM sites WHERE sites.id = ${siteSql} AND (sites.retention_days IS NULL
+    OR ${tsSql} >= (CAST(strftime('%s', 'now') AS INTEGER) - sites.retention_days * 86400) * 1000))`;
+}
+
+const EVENT_SITE = EVENT_COLUMNS.indexOf("site_id");
+const EVENT_TS = EVENT_COLUMNS.indexOf("ts");
+const SESSION_SITE = SESSION_COLUMNS.indexOf("site_id");
+const SESSION_START = SESSION_COLUMNS.indexOf("started_at");
 
 // Counters and duration only grow within a session, so a snapshot with fewer pageviews+events,
 // or as many but a shorter duration, is stale (a replay of an old flush) and must not overwrite.

@@ -1,6 +1,8 @@
-// Shared test helpers: site rows, event requests, a D1 dump, and a D1 wrapper that fails.
+// Shared test helpers: site rows, event requests, draining an outbox, a D1 dump, and a D1 wrapper that fails.
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { isDrop } from "../src/ingest/drop";
+import { outboxSize } from "../src/outbox";
 import type { ClientInfo, CollectedEvent } from "../src/ingest/event";
 import type { SiteSettings } from "../src/site-do";
 
@@ -46,6 +48,16 @@ export function postEvent(body: unknown, headers: Record<string, string> = {}, c
 /** The SiteDO stub of a site, as the Worker addresses it. */
 export function siteStub(siteId: string) {
   return env.SITE_DO.get(env.SITE_DO.idFromName(siteId));
+}
+
+/**
+ * Runs a DO's alarm until its outbox is empty (at most `rounds` times) and says whether it is.
+ * Not "until no alarm is left": one stays pending for the expiry of the DO's salts.
+ */
+export async function drainOutbox(stub: ReturnType<typeof siteStub>, rounds = 100): Promise<boolean> {
+  const waiting = () => runInDurableObject(stub, (_instance, state) => Object.values(outboxSize(state.storage.sql)).some((n) => n > 0));
+  for (let round = 0; round < rounds && (await waiting()); round++) await runDurableObjectAlarm(stub);
+  return !(await waiting());
 }
 
 /** Calls SiteDO.ingest and fails the test when the DO drops the event. */

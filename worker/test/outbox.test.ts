@@ -1,11 +1,13 @@
 // The outbox is loss-free and idempotent: D1 outages keep rows and re-arm the alarm with
-// backoff, replays insert nothing twice, and big backlogs drain in bounded batches.
+// backoff, replays insert nothing twice, big backlogs drain in bounded batches, and nothing is
+// written for a deleted site or past a site's retention.
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { CollectedEvent } from "../src/ingest/event";
 import { FLUSH_BATCH_ROWS, MAX_JSON_PARAM_BYTES, outboxSize } from "../src/outbox";
 import { MAX_FLUSH_BACKOFF_MS, type SiteDO } from "../src/site-do";
-import { CHROME_UA, createSite, flakyD1, postEvent, rows, siteStub } from "./helpers";
+import { CHROME_UA, createSite, drainOutbox, flakyD1, postEvent, rows, siteStub } from "./helpers";
 
 type Stub = ReturnType<typeof siteStub>;
 
@@ -151,7 +153,7 @@ describe("outbox", () => {
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await rows("events", siteId)).toHaveLength(FLUSH_BATCH_ROWS);
     expect(await alarmAt(stub)).toBeLessThanOrEqual(Date.now()); // immediately due
-    while (await runDurableObjectAlarm(stub));
+    expect(await drainOutbox(stub)).toBe(true);
     expect(batches).toHaveLength(3);
     expect(await rows("events", siteId)).toHaveLength(total);
     expect(await rows("sessions", siteId)).toHaveLength(total);
@@ -160,5 +162,33 @@ describe("outbox", () => {
     // inside D1's 100 bound parameters and 100 KB per statement.
     expect(batches[0]?.length).toBeLessThanOrEqual(Math.ceil((FLUSH_BATCH_ROWS * 2 * 1200) / MAX_JSON_PARAM_BYTES) + 1);
     expect(MAX_JSON_PARAM_BYTES).toBeLessThan(100_000);
+  });
+
+  it("writes nothing for a site deleted meanwhile, and drops its outbox instead of retrying", async () => {
+    const siteId = await createSite("deleted.test");
+    const stub = siteStub(siteId);
+    for (const path of ["/a", "/b"]) expect((await pageview("deleted.test", path)).status).toBe(202);
+    // The dashboard deletes the site (and every row of it) while the rows wait in the outbox.
+    await env.DB.prepare("DELETE FROM sites WHERE id = ?").bind(siteId).run();
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await rows("events", siteId)).toHaveLength(0);
+    expect(await rows("sessions", siteId)).toHaveLength(0);
+    expect(await outbox(stub)).toEqual({ events: 0, sessions: 0, engagements: 0 });
+  });
+
+  it("writes no row already past the site's retention, and every row within it", async () => {
+    const siteId = await createSite("retained.test");
+    await env.DB.prepare("UPDATE sites SET retention_days = 2 WHERE id = ?").bind(siteId).run();
+    const stub = siteStub(siteId);
+    const now = Date.now();
+    const client = { ip: "203.0.113.9", userAgent: CHROME_UA };
+    // A flush after a long outage: one row is three days old, one is a day old.
+    await runInDurableObject(stub, async (instance: SiteDO) => {
+      await instance.ingest(event(siteId, now - 3 * 86_400_000, 1), client);
+      await instance.ingest(event(siteId, now - 86_400_000, 2), { ...client, ip: "203.0.113.10" });
+    });
+    expect(await drainOutbox(stub)).toBe(true);
+    expect((await rows("events", siteId)).map((e) => e.pathname)).toEqual(["/2"]);
+    expect((await rows<{ entry_page: string }>("sessions", siteId)).map((s) => s.entry_page)).toEqual(["/2"]);
   });
 });
