@@ -2,7 +2,8 @@
  * Counts drops per (site, UTC day, reason, category) in the isolate and writes them to D1's
  * `ingest_drops` in batched upserts, at most once per DROP_FLUSH_DELAY_MS per isolate. A flood of
  * junk requests thus costs a counter increment each and one D1 batch per second, not one write
- * per request. A failed write puts the counts back, so the next flush carries them.
+ * per request. A failed write puts the counts back and is retried a few times with backoff
+ * within the same waitUntil; after the last retry the counts wait for the next drop's flush.
  */
 import { utcDay } from "../visitor-hash";
 import type { Drop } from "./drop";
@@ -31,20 +32,43 @@ export function pendingDrops(): Counter[] {
   return [...pending.values()].map((counter) => ({ ...counter }));
 }
 
+/** Retries of a failed drop flush. */
+export const DROP_FLUSH_RETRIES = 3;
+/**
+ * Longest wait before a retry. With the retries this keeps a flush well inside the ~30 s a
+ * Worker may keep working after its response (waitUntil), whatever DROP_FLUSH_DELAY_MS is.
+ */
+export const MAX_DROP_RETRY_DELAY_MS = 5000;
+
 /**
  * Makes sure a flush is scheduled `delayMs` from now, kept alive by `ctx.waitUntil`. Later drops
- * in the same isolate ride on the same flush.
+ * in the same isolate ride on the same flush. A failed flush is retried up to `retries` times,
+ * waiting twice as long each time (capped at MAX_DROP_RETRY_DELAY_MS): without it, counts of a
+ * failed write would sit in memory until the next drop, and be lost if the isolate goes first.
  */
-export function scheduleDropFlush(db: D1Database, ctx: Pick<ExecutionContext, "waitUntil">, delayMs: number): void {
+export function scheduleDropFlush(
+  db: D1Database,
+  ctx: Pick<ExecutionContext, "waitUntil">,
+  delayMs: number,
+  retries = DROP_FLUSH_RETRIES,
+): void {
   if (scheduled || pending.size === 0) return;
-  const flush = new Promise<void>((resolve) => setTimeout(resolve, delayMs))
-    .then(async () => {
-      await flushDropCounts(db);
-    })
-    .catch((error: unknown) => console.error("drop counter flush failed; counts kept for the next flush", error))
-    .finally(() => {
-      scheduled = null;
-    });
+  const flush = (async () => {
+    for (let attempt = 0; ; attempt++) {
+      const wait = attempt === 0 ? delayMs : Math.min(delayMs * 2 ** attempt, MAX_DROP_RETRY_DELAY_MS);
+      await new Promise((resolve) => setTimeout(resolve, wait));
+      try {
+        await flushDropCounts(db);
+        return;
+      } catch (error) {
+        const last = attempt >= retries;
+        console.error(`drop counter flush failed (attempt ${attempt + 1}); counts kept, ${last ? "left for the next drop" : "retrying"}`, error);
+        if (last) return;
+      }
+    }
+  })().finally(() => {
+    scheduled = null;
+  });
   scheduled = flush;
   ctx.waitUntil(flush);
 }
