@@ -1,7 +1,9 @@
-// parsePayload: long and short keys, defaults, and the invalid shapes it drops.
+// parsePayload: long and short keys, defaults, and the invalid shapes it drops; through the
+// route, the limits answer 400 JSON and a long referrer is truncated, not refused.
 import { describe, expect, it } from "vitest";
 import { isDrop } from "../src/ingest/drop";
-import { parsePayload } from "../src/ingest/payload";
+import { MAX_PROP_KEY_LENGTH, MAX_PROP_VALUE_LENGTH, MAX_URL_LENGTH, parsePayload } from "../src/ingest/payload";
+import { createSite, drainOutbox, postEvent, rows, siteStub } from "./helpers";
 
 const parse = (body: unknown) => parsePayload(JSON.stringify(body));
 
@@ -34,5 +36,55 @@ describe("parsePayload", () => {
     expect(isDrop(result) && result.message).toContain("http");
     expect(parsePayload("null")).toMatchObject({ reason: "invalid" });
     expect(parse({ n: "e", u: "https://a.test/", d: "a.test", p: Object.fromEntries(Array.from({ length: 31 }, (_, i) => [`k${i}`, i])) })).toMatchObject({ reason: "invalid" });
+  });
+});
+
+describe("props", () => {
+  it("keeps a prop named __proto__ as a prop, in both the object and the JSON-string form", () => {
+    // Written as JSON text: an object literal's __proto__ would set a prototype, not a key.
+    const text = '{"n":"e","u":"https://a.test/","d":"a.test","p":{"__proto__":"x","plan":"pro"}}';
+    const payload = parsePayload(text);
+    expect(isDrop(payload)).toBe(false);
+    const props = (payload as { props: Record<string, string> }).props;
+    expect(Object.keys(props)).toEqual(["__proto__", "plan"]);
+    expect(JSON.stringify(props)).toBe('{"__proto__":"x","plan":"pro"}');
+    const legacy = parsePayload(JSON.stringify({ n: "e", u: "https://a.test/", d: "a.test", props: '{"__proto__":"y"}' }));
+    expect(JSON.stringify((legacy as { props: unknown }).props)).toBe('{"__proto__":"y"}');
+  });
+
+  it("stores a __proto__ prop end to end", async () => {
+    const siteId = await createSite("proto.test");
+    const response = await postEvent('{"n":"Signup","u":"https://proto.test/","d":"proto.test","p":{"__proto__":"polluted?"}}');
+    expect(response.status).toBe(202);
+    expect(await drainOutbox(siteStub(siteId))).toBe(true);
+    const [event] = await rows<{ props: string }>("events", siteId);
+    expect(event?.props).toBe('{"__proto__":"polluted?"}');
+  });
+
+  it("answers 400 JSON for a prop key over 300 characters and a value over 2,000", async () => {
+    await createSite("limits.test");
+    const send = (props: Record<string, string>) => postEvent({ n: "e", u: "https://limits.test/", d: "limits.test", p: props });
+    for (const props of [{ ["k".repeat(MAX_PROP_KEY_LENGTH + 1)]: "v" }, { k: "v".repeat(MAX_PROP_VALUE_LENGTH + 1) }]) {
+      const response = await send(props);
+      expect(response.status).toBe(400);
+      expect(response.headers.get("Content-Type")).toBe("application/json");
+      expect(await response.json()).toEqual({ code: "invalid", message: expect.stringMatching(/too long key|longer than 2000/) });
+    }
+    // At the limits exactly, the event is accepted.
+    expect((await send({ ["k".repeat(MAX_PROP_KEY_LENGTH)]: "v" })).status).toBe(202);
+    expect((await send({ k: "v".repeat(MAX_PROP_VALUE_LENGTH) })).status).toBe(202);
+  });
+});
+
+describe("referrer", () => {
+  it("truncates a referrer over 2,000 characters instead of refusing the event", async () => {
+    const siteId = await createSite("long-ref.test");
+    const referrer = `https://news.example/${"a".repeat(3000)}`;
+    const response = await postEvent({ n: "pageview", u: "https://long-ref.test/", d: "long-ref.test", r: referrer });
+    expect(response.status).toBe(202);
+    expect(await drainOutbox(siteStub(siteId))).toBe(true);
+    const [event] = await rows<{ referrer: string; source: string }>("events", siteId);
+    expect(event?.referrer).toBe(referrer.slice(0, MAX_URL_LENGTH));
+    expect(event?.source).toBe("news.example");
   });
 });

@@ -9,7 +9,11 @@ import { type Drop, drop, isDrop } from "./drop";
 
 /** Longest event name, in characters. */
 export const MAX_NAME_LENGTH = 120;
-/** Longest page URL or referrer accepted, in characters. */
+/**
+ * Longest page URL accepted, in characters (a longer one drops the event). Also the length a
+ * referrer is cut to: a referrer is context, not the event, so a long one is truncated
+ * (enrich/referrer.ts), never a reason to lose the pageview.
+ */
 export const MAX_URL_LENGTH = 2000;
 /** Custom property caps (the same as Plausible's). */
 export const MAX_PROPS = 30;
@@ -156,7 +160,9 @@ function parseProps(value: unknown): Record<string, string> | Drop | null {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return drop("invalid", "props must be an object");
   const entries = Object.entries(value);
   if (entries.length > MAX_PROPS) return drop("invalid", `props has more than ${MAX_PROPS} keys`);
-  const props: Record<string, string> = {};
+  // No prototype: a key named "__proto__" (legal in JSON, and JSON.parse makes it an own
+  // property) would otherwise set the object's prototype instead of becoming a prop.
+  const props: Record<string, string> = Object.create(null);
   for (const [key, raw] of entries) {
     if (key === "" || key.length > MAX_PROP_KEY_LENGTH) return drop("invalid", "props has an empty or too long key");
     if (raw === null || raw === undefined) continue;
