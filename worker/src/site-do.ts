@@ -283,8 +283,9 @@ export class SiteDO extends DurableObject<Env> {
   }
 
   /**
-   * Deletes expired salts, then flushes the outbox to D1. Never throws: on failure the rows stay
-   * and the alarm is re-armed with exponential backoff; when a full batch went out, it is
+   * Deletes expired salts, then flushes the outbox to D1. A D1 failure never makes it throw: the
+   * rows stay and the alarm is re-armed with exponential backoff (a DO storage failure does
+   * throw, and the runtime retries the alarm); when a full batch went out, it is
    * re-armed at once for the rest; otherwise for the next salt expiry, so a site that has gone
    * idle still loses yesterday's salt on time.
    */
