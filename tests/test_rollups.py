@@ -212,3 +212,44 @@ def test_the_scripts_the_module_names_exist() -> None:
     named = set(re.findall(r"scripts/[\w.-]+\.py", rollups.__doc__ or ""))
     assert named == {"scripts/gen_rollup_statements.py"}
     assert all((root / path).is_file() for path in named)
+
+
+async def test_a_timezone_change_never_zeroes_days_whose_raw_rows_are_purged(
+    paths: tuple[Path, Path],
+) -> None:
+    raw, rolled = paths
+    store = SqliteStore(path=rolled)
+    await refresh_rollups(store, now_ms=NOW_MS)
+    # Retention 20 days, purged as the Worker's purge does: whole Berlin days before local
+    # midnight of the day holding now - 20 days (2026-02-18 in Berlin).
+    cutoff = execute(rolled, "SELECT start_ms FROM rollup_days WHERE day = '2026-02-18'")[0][0]
+    execute(rolled, "UPDATE sites SET retention_days = 20")
+    execute(rolled, "DELETE FROM events WHERE ts < ?", cutoff)
+    execute(rolled, "DELETE FROM sessions WHERE started_at < ?", cutoff)
+    kept = ("SELECT day, dim, value, visitors, visits FROM rollup_daily WHERE day < ? "
+            "ORDER BY 1, 2, 3")
+    before = execute(rolled, kept, "2026-02-19")
+    assert before and all(row[3] > 0 for row in before if row[1] == "")
+    for path in (raw, rolled):
+        execute(path, "UPDATE sites SET timezone = 'America/New_York' WHERE id = ?", SITE_ID)
+    while await refresh_rollups(store, now_ms=NOW_MS):
+        pass
+    # The days that began before the horizon (now - 20 days) kept their rollups instead of
+    # being recomputed from nothing, and are listed for the new timezone...
+    assert execute(rolled, kept, "2026-02-19") == before
+    assert execute(rolled, "SELECT COUNT(*) FROM rollup_dirty WHERE slot < ?",
+                   NOW_MS // 900_000 - 96) == [(0,)]
+    assert execute(rolled, "SELECT DISTINCT tz FROM rollup_days") == [("America/New_York",)]
+
+    async def in_new_york(path: Path, date_range: Any) -> Any:
+        q = parse_query({"site_id": SITE_ID, "date_range": date_range,
+                         "metrics": ["visitors", "visits"], "dimensions": ["time:day"]},
+                        timezone="America/New_York", now=NOW)
+        return (await run_query(SqliteStore(path=path), q))["results"]
+
+    # ...so no day of the dashboard drops to zero...
+    month = await in_new_york(rolled, "30d")
+    assert len(month) == 30 and all(row["metrics"][0] > 0 for row in month)
+    # ...and the days wholly inside retention were recomputed in the new timezone exactly.
+    inside = ["2026-02-21", "2026-03-09"]
+    assert await in_new_york(rolled, inside) == await in_new_york(raw, inside)

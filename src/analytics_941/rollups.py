@@ -30,6 +30,7 @@ from .sql_builder import raw_arm
 from .store import Param, Statement, Store
 
 __all__ = [
+    "DAY_MS",
     "ROLLUP_PARAMS",
     "RollupStatement",
     "day_params",
@@ -83,25 +84,47 @@ def _insert_sql(dim: str) -> str:
         f"INSERT INTO rollup_daily (site_id, dim, day, value, {', '.join(PARTS)})\n"
         f"SELECT {site}, dim, {refs['day']}, value, {sums}\n"
         f"FROM ({' UNION ALL '.join(arms)})\n"
+        f"WHERE NOT {_FROZEN}\n"
         f"GROUP BY dim, value"
     )
+
+
+DAY_MS = 86_400_000
+# True when this day's stored rollups must be kept as they are: the day began before the site's
+# retention horizon (``now - retention_days``, with ?5 = now) and has rollups already. The purge
+# (worker/src/rollup/purge.ts) deletes raw rows only of rolled-up days older than local midnight of
+# the day holding ``now - retention_days`` — never later than the horizon — so a day starting at or
+# after it is whole, while an older one may have lost its raw rows: recomputing it would overwrite
+# real numbers with zeros (after a timezone change re-queues every day, or a late row marks it).
+# Kept, it is listed again for the site's current timezone (its numbers cut at the midnights it
+# was computed for: the best answer left once raw rows are gone); a late row that old goes with
+# the purge uncounted, as any raw row past retention. A day without rollups is computed: the purge
+# never touched it.
+_FROZEN = (
+    "(COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - "
+    f"CAST(s.retention_days AS INTEGER) * {DAY_MS} FROM sites AS s "
+    "WHERE s.id = ?1 AND s.retention_days >= 1), 0) "
+    "AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))"
+)
 
 
 def rollup_statements() -> list[RollupStatement]:
     """The statements recomputing one day, to run in ONE batch (one transaction).
 
     Parameters by name: ``site_id``, ``units`` (JSON ``[[start_ms, end_ms, 0, day]]``), ``day``
-    (``YYYY-MM-DD``), ``tz``, ``computed_at`` (ms), ``start_ms``, ``end_ms``. Deleting the dirty
-    marks in the same transaction as the recompute is what makes a concurrent late write safe:
-    it lands before (and is counted) or after (and marks the day again).
+    (``YYYY-MM-DD``), ``tz``, ``computed_at`` (ms, the job's now), ``start_ms``, ``end_ms``. A day
+    older than the site's retention horizon that has rollups keeps them (see ``_FROZEN``): its
+    raw rows may be purged. Deleting the dirty marks in the same transaction as the recompute is
+    what makes a concurrent late write safe: it lands before (and is counted) or after (and
+    marks the day again).
     """
     return [
         RollupStatement(
-            sql="DELETE FROM rollup_daily WHERE site_id = ?1 AND day = ?3",
-            params=ROLLUP_PARAMS[:3],
+            sql=f"DELETE FROM rollup_daily WHERE site_id = ?1 AND day = ?3 AND NOT {_FROZEN}",
+            params=ROLLUP_PARAMS[:6],
         ),
         *(
-            RollupStatement(sql=_insert_sql(dim), params=ROLLUP_PARAMS[:3])
+            RollupStatement(sql=_insert_sql(dim), params=ROLLUP_PARAMS[:6])
             for dim in ("", *ROLLUP_DIMENSIONS)
         ),
         RollupStatement(

@@ -81,4 +81,27 @@ describe("refreshRollups", () => {
     await waitOnExecutionContext(ctx);
     expect((await totals("r2", "2026-01-10"))?.visitors).toBe(1);
   });
+
+  it("keeps the rollups of days past retention when the timezone changes (their raw rows are gone)", async () => {
+    await site("r3");
+    const DAY = 86_400_000;
+    const first = dayBounds("2026-01-01", TZ)[0];
+    for (let d = 0; d < 10; d++) await visit("r3", `t${d}`, first + d * DAY + 12 * HOUR, `v${d}`);
+    const now = first + 10 * DAY + 3 * HOUR;
+    expect((await refreshRollups(env.DB, now)).length).toBe(10);
+    // Retention 5 days: raw rows of the first days go (as the purge would delete them)...
+    const cutoff = dayBounds("2026-01-06", TZ)[0];
+    await env.DB.batch([
+      env.DB.prepare("UPDATE sites SET retention_days = 5, timezone = 'America/New_York' WHERE id = 'r3'"),
+      env.DB.prepare("DELETE FROM events WHERE site_id = 'r3' AND ts < ?").bind(cutoff),
+      env.DB.prepare("DELETE FROM sessions WHERE site_id = 'r3' AND started_at < ?").bind(cutoff),
+    ]);
+    while ((await refreshRollups(env.DB, now)).length > 0);
+    // ...and the timezone change kept their numbers instead of recomputing them from nothing.
+    for (const day of ["2026-01-01", "2026-01-02", "2026-01-03", "2026-01-04"]) {
+      expect((await totals("r3", day))?.visitors).toBe(1);
+    }
+    const tzs = await env.DB.prepare("SELECT DISTINCT tz FROM rollup_days WHERE site_id = 'r3'").all();
+    expect(tzs.results).toEqual([{ tz: "America/New_York" }]);
+  });
 });
