@@ -108,20 +108,33 @@ def _stored(db_file: Path) -> tuple[set[tuple[int, int]], int, int]:
     return stored, duplicates, foreign
 
 
+def prepare_collector(work: Path, *, site_id: str, domain: str,
+                      rate_limit_visitor: int | None = None) -> tuple[Path, Path, Path]:
+    """Bundle the collector and give it a local D1 holding one site, under ``work``.
+
+    Returns the bundle, the persistence folder to serve it with and the D1 file. A
+    ``rate_limit_visitor`` of 0 lifts the per-visitor limit (for benches sending from few IPs).
+    """
+    wrangler(["deploy", "--dry-run", "--outdir", str(work / "bundle")])
+    state = work / "state"
+    apply_migrations(persist_to=state)
+    d1_dir = state / "v3" / "d1"
+    db_file = next((d1_dir / "miniflare-D1DatabaseObject").glob("[0-9a-f]*.sqlite"))
+    db = sqlite3.connect(db_file)
+    with db:
+        db.execute("INSERT INTO sites (id, domain, name, domains, timezone, created_at) "
+                   "VALUES (?, ?, ?, json_array(?), 'UTC', 0)", (site_id, domain, site_id, domain))
+        if rate_limit_visitor is not None:
+            db.execute("UPDATE sites SET rate_limit_visitor = ? WHERE id = ?",
+                       (rate_limit_visitor, site_id))
+    db.close()
+    return work / "bundle" / "index.js", state / "v3", db_file
+
+
 def bench_ingest() -> None:
     """Run the hello-world baseline and the collector under the same load; print figures."""
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
-        work = Path(tmp)
-        wrangler(["deploy", "--dry-run", "--outdir", str(work / "bundle")])
-        bundle = work / "bundle" / "index.js"
-        state = work / "state"
-        apply_migrations(persist_to=state)
-        d1_dir = state / "v3" / "d1"
-        db_file = next((d1_dir / "miniflare-D1DatabaseObject").glob("[0-9a-f]*.sqlite"))
-        with sqlite3.connect(db_file) as db:
-            db.execute("INSERT INTO sites (id, domain, name, domains, timezone, created_at) "
-                       "VALUES ('bench', ?, 'Bench', json_array(?), 'UTC', 0)", (DOMAIN, DOMAIN))
-
+        bundle, persist, db_file = prepare_collector(Path(tmp), site_id="bench", domain=DOMAIN)
         port = 18787
         hello = _serve(BENCH_DIR / "hello.mjs", port)
         try:
@@ -129,7 +142,7 @@ def bench_ingest() -> None:
         finally:
             _stop(hello)
 
-        collector = _serve(bundle, port, state / "v3")
+        collector = _serve(bundle, port, persist)
         try:
             load, out = _wrk(f"http://127.0.0.1:{port}/api/event", SECONDS,
                              BENCH_DIR / "ingest.lua")

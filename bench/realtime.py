@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import statistics
 import subprocess
 import tempfile
@@ -18,9 +17,9 @@ from pathlib import Path
 
 from analytics_941.realtime import realtime_token
 from analytics_941.settings import DEV_SECRET
-from bench.ingest import BENCH_DIR, _serve, _stop
+from bench.ingest import BENCH_DIR, _serve, _stop, prepare_collector
 from bench.report import figure
-from scripts.devstack import BIN, ROOT, apply_migrations, tool_env, wrangler
+from scripts.devstack import BIN, ROOT, tool_env
 
 DOMAIN = "realtime.example"
 EVENTS = int(os.environ.get("BENCH_REALTIME_EVENTS", "1000"))
@@ -35,18 +34,9 @@ def _percentile(values: list[float], q: float) -> float:
 def measure(port: int = 18788) -> dict[str, float]:
     """Serve the collector, run the client, return p50/p95/max and counts."""
     with tempfile.TemporaryDirectory(prefix="bench-realtime-") as tmp:
-        work = Path(tmp)
-        wrangler(["deploy", "--dry-run", "--outdir", str(work / "bundle")])
-        state = work / "state"
-        apply_migrations(persist_to=state)
-        d1_dir = state / "v3" / "d1"
-        db_file = next((d1_dir / "miniflare-D1DatabaseObject").glob("[0-9a-f]*.sqlite"))
-        with sqlite3.connect(db_file) as db:
-            db.execute("INSERT INTO sites (id, domain, name, domains, timezone, created_at, "
-                       "rate_limit_visitor) VALUES ('rt', ?, 'RT', json_array(?), 'UTC', 0, 0)",
-                       (DOMAIN, DOMAIN))
-        db.close()
-        collector = _serve(work / "bundle" / "index.js", port, state / "v3")
+        bundle, persist, _db = prepare_collector(Path(tmp), site_id="rt", domain=DOMAIN,
+                                                 rate_limit_visitor=0)
+        collector = _serve(bundle, port, persist)
         try:
             token = realtime_token(DOMAIN, DEV_SECRET, ttl=300)
             out = subprocess.run(
