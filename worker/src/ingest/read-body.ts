@@ -16,6 +16,12 @@ export async function readBody(request: Request, limit = MAX_BODY_BYTES): Promis
   }
   if (request.body === null) return drop("invalid", "empty body");
 
+  // With a Content-Length the HTTP layer frames the body: no more than the declared (and just
+  // checked) bytes can arrive, so one native read is safe, and it is cheaper than a JS reader
+  // loop (that loop was ~5 % of the collector's CPU under load). The count is checked again,
+  // in case a Request built in code carries a header that does not match its body.
+  if (declared !== null) return decode(new Uint8Array(await request.arrayBuffer()), limit);
+
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -36,8 +42,15 @@ export async function readBody(request: Request, limit = MAX_BODY_BYTES): Promis
     bytes.set(chunk, offset);
     offset += chunk.byteLength;
   }
+  return decode(bytes, limit);
+}
+
+const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
+function decode(bytes: Uint8Array, limit: number): string | Drop {
+  if (bytes.byteLength > limit) return drop("too_large", `body exceeds ${limit} bytes`);
   try {
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+    return decoder.decode(bytes);
   } catch {
     return drop("invalid", "body is not valid UTF-8");
   }
