@@ -253,3 +253,72 @@ async def test_a_timezone_change_never_zeroes_days_whose_raw_rows_are_purged(
     # ...and the days wholly inside retention were recomputed in the new timezone exactly.
     inside = ["2026-02-21", "2026-03-09"]
     assert await in_new_york(rolled, inside) == await in_new_york(raw, inside)
+
+
+async def test_whole_closed_months_come_from_the_monthly_rollups(paths: tuple[Path, Path]) -> None:
+    raw, rolled = paths
+    store = SqliteStore(path=rolled)
+    await refresh_rollups(store, now_ms=NOW_MS)
+    # February is the one whole closed month of the data (2026-01-30 … today, 2026-03-10).
+    assert execute(rolled, "SELECT month, tz FROM rollup_months") == [("2026-02", TIMEZONE)]
+    february = execute(rolled, "SELECT dim, value, visitors, pageviews, visits, bounces "
+                       "FROM rollup_monthly ORDER BY 1, 2")
+    summed = execute(rolled, "SELECT dim, value, SUM(visitors), SUM(pageviews), SUM(visits), "
+                     "SUM(bounces) FROM rollup_daily WHERE day LIKE '2026-02-%' "
+                     "GROUP BY 1, 2 ORDER BY 1, 2")
+    assert february == summed and february
+    specs: list[dict[str, Any]] = [
+        {"date_range": "12mo", "metrics": ["visitors", "visits", "bounce_rate", "pageviews"],
+         "dimensions": ["page"], "limit": 50},
+        {"date_range": "12mo", "metrics": ["visitors", "visit_duration", "time_on_page"],
+         "dimensions": ["time:month"]},
+        {"date_range": ["2026-02-01", "2026-02-28"], "metrics": ["visitors", "visits"],
+         "dimensions": ["country"], "filters": [["is_not", "country", ["US"]]]},
+        {"date_range": ["2026-01-31", "2026-03-01"], "metrics": ["visitors", "scroll_depth"],
+         "filters": [["is", "source", ["Google"]]]},
+        {"date_range": ["2026-02-01", "2026-02-28"], "metrics": ["visitors"],
+         "dimensions": ["time:week"]},
+    ]
+    expected = await results(raw, specs)
+    assert await results(rolled, specs) == expected
+    # Proof the month rows answered: without February's daily rows the numbers stay (the
+    # week-bucketed query, which cannot use months, is left out).
+    execute(rolled, "DELETE FROM rollup_daily WHERE day LIKE '2026-02-%'")
+    assert await results(rolled, specs[:4]) == expected[:4]
+
+
+async def test_a_late_event_takes_its_month_out_until_recomputed(paths: tuple[Path, Path]) -> None:
+    raw, rolled = paths
+    store = SqliteStore(path=rolled)
+    await refresh_rollups(store, now_ms=NOW_MS)
+    start = execute(rolled, "SELECT start_ms FROM rollup_days WHERE day = '2026-02-14'")[0][0]
+    for path in (raw, rolled):
+        execute(path, "INSERT INTO events (id, site_id, ts, name, visitor_id, session_id, "
+                "hostname, pathname) VALUES ('late-f', ?, ?, 'pageview', 'late-v', 'late-s', "
+                "'bench.example', '/late-feb')", SITE_ID, start + 3_600_000)
+    assert execute(rolled, "SELECT COUNT(*) FROM rollup_months") == [(0,)]
+    spec = {"date_range": "12mo", "metrics": ["visitors", "pageviews"], "dimensions": ["page"],
+            "filters": [["contains", "page", ["/late"]]]}
+    expected = await results(raw, [spec])
+    assert expected[0] == [{"dimensions": ["/late-feb"], "metrics": [1, 1]}]
+    assert await results(rolled, [spec]) == expected
+    assert await refresh_rollups(store, now_ms=NOW_MS) == [(SITE_ID, date(2026, 2, 14))]
+    assert execute(rolled, "SELECT visitors FROM rollup_monthly WHERE dim = 'page' "
+                   "AND value = '/late-feb'") == [(1,)]
+    assert await results(rolled, [spec]) == expected
+
+
+async def test_migration_0005_backfills_the_closed_months(paths: tuple[Path, Path]) -> None:
+    _raw, rolled = paths
+    await refresh_rollups(SqliteStore(path=rolled), now_ms=NOW_MS)
+    tables = "SELECT * FROM rollup_monthly ORDER BY 1, 2, 3, 4"
+    months = "SELECT site_id, month, tz FROM rollup_months"
+    before = execute(rolled, tables), execute(rolled, months)
+    migration = Path(__file__).resolve().parent.parent / "migrations/0005_rollup_monthly.sql"
+    with sqlite3.connect(rolled) as conn:
+        conn.executescript("DROP TRIGGER rollup_days_month_delete; DROP TABLE rollup_monthly; "
+                           "DROP TABLE rollup_months;")
+        conn.executescript(migration.read_text())
+    conn.close()
+    assert (execute(rolled, tables), execute(rolled, months)) == before
+    assert before[1]

@@ -143,6 +143,54 @@ def rollup_statements() -> list[RollupStatement]:
             ),
             params=ROLLUP_PARAMS,
         ),
+        *_month_statements(),
+    ]
+
+
+# The month of the day ?3, as 'YYYY-MM', its first day and the first day of the next month.
+_MONTH = "substr(?3, 1, 7)"
+_MONTH_FIRST = "date(?3, 'start of month')"
+_MONTH_NEXT = "date(?3, 'start of month', '+1 month')"
+# True when every day of that month is rolled up for timezone ?4 (this day included: the
+# statements run after it is listed).
+_MONTH_COMPLETE = (
+    "(SELECT COUNT(*) FROM rollup_days AS d WHERE d.site_id = ?1 "
+    f"AND d.day >= {_MONTH_FIRST} AND d.day < {_MONTH_NEXT} AND d.tz = ?4) = "
+    "CAST(strftime('%d', date(?3, 'start of month', '+1 month', '-1 day')) AS INTEGER)"
+)
+
+
+def _month_statements() -> list[RollupStatement]:
+    """Rebuild the month of the recomputed day from its days' rows, once the month is complete.
+
+    The month's rows are plain sums of the daily rows, so they are exact by construction.
+    """
+    sums = ", ".join(f"SUM({part})" for part in PARTS)
+    return [
+        RollupStatement(
+            sql=f"DELETE FROM rollup_months WHERE site_id = ?1 AND month = {_MONTH}",
+            params=ROLLUP_PARAMS[:3],
+        ),
+        RollupStatement(
+            sql=f"DELETE FROM rollup_monthly WHERE site_id = ?1 AND month = {_MONTH}",
+            params=ROLLUP_PARAMS[:3],
+        ),
+        RollupStatement(
+            sql=(
+                f"INSERT INTO rollup_monthly (site_id, dim, month, value, {', '.join(PARTS)}) "
+                f"SELECT ?1, dim, {_MONTH}, value, {sums} FROM rollup_daily "
+                f"WHERE site_id = ?1 AND day >= {_MONTH_FIRST} AND day < {_MONTH_NEXT} "
+                f"AND {_MONTH_COMPLETE} GROUP BY dim, value"
+            ),
+            params=ROLLUP_PARAMS[:4],
+        ),
+        RollupStatement(
+            sql=(
+                "INSERT INTO rollup_months (site_id, month, tz, computed_at) "
+                f"SELECT ?1, {_MONTH}, ?4, ?5 WHERE {_MONTH_COMPLETE}"
+            ),
+            params=ROLLUP_PARAMS[:5],
+        ),
     ]
 
 

@@ -23,8 +23,10 @@ Shape of a statement (``m`` = the main period, ``c`` = the comparison, when aske
          c_...   AS (the same for the comparison period)
     SELECT dimensions, metrics, c_<metric>… FROM m [LEFT JOIN c] ORDER BY … LIMIT … OFFSET …
 
-Each side's parts come from raw rows for units not rolled up and from ``rollup_daily`` for units
-that are (``UNION ALL``), so a 12-month query reads 11 months of rollups and today's raw events.
+Each side's parts come from raw rows for units not rolled up, from ``rollup_monthly`` for whole
+closed months when the query has no time buckets finer than a month (``m_months``), and from
+``rollup_daily`` for the other units that are rolled up (``UNION ALL``), so a 12-month query reads
+11 month rows per value, the current month's days and today's raw events.
 Output columns: ``d0``, ``d1``… for the dimensions (a time dimension yields its bucket index),
 one column per metric (``percentage`` holds visitors; the runner divides), ``c_<metric>`` for the
 comparison, and ``total_rows`` when asked.
@@ -247,20 +249,38 @@ def _side(
     if plan.rollup_dim is not None:
         select = ["b.i AS u", "b.t AS t", *(f"r.value AS {alias}" for alias, _ in dims)]
         select += [f"r.{part} AS {part}" for part in parts]
+        dim = params.ref(plan.rollup_dim)
         rollup = (
             f"SELECT {', '.join(select)} FROM {units} AS b JOIN rollup_daily AS r "
-            f"ON r.site_id = {site} AND r.dim = {params.ref(plan.rollup_dim)} AND r.day = b.day "
+            f"ON r.site_id = {site} AND r.dim = {dim} AND r.day = b.day "
             f"WHERE b.i IN (SELECT i FROM {prefix}_done)"
         )
+        monthly = None
+        if _uses_months(query):
+            rollup += f" AND substr(b.day, 1, 7) NOT IN (SELECT month FROM {prefix}_months)"
+            monthly = (
+                f"SELECT {', '.join(['NULL AS u', *select[1:]])} FROM {prefix}_months AS b "
+                "JOIN rollup_monthly AS r "
+                f"ON r.site_id = {site} AND r.dim = {dim} AND r.month = b.month"
+            )
         if query.filters:
             clause = value_filters_sql(query.filters, expression="r.value", params=params)
             rollup += f" AND {clause}"
+            if monthly is not None:
+                monthly += f" WHERE {clause}"
         arms.append(rollup)
+        if monthly is not None:
+            arms.append(monthly)
     keys = ["t", *(alias for alias, _ in dims)] if query.dimensions else []
     finals = [f"{FINALS[m]} AS {m}" for m in metrics]
     selected = ", ".join([*(keys or ["0 AS t"]), *finals])
     body = f"SELECT {selected} FROM ({' UNION ALL '.join(arms)})"
     return body + (f" GROUP BY {', '.join(keys)}" if keys else "")
+
+
+def _uses_months(query: Query) -> bool:
+    """Whole closed months can come from ``rollup_monthly`` when a month lies in one bucket."""
+    return query.interval in (None, "month")
 
 
 def _period_ctes(
@@ -275,6 +295,18 @@ def _period_ctes(
             f"{prefix}_done AS (SELECT b.i AS i FROM {prefix}_units AS b JOIN rollup_days AS r "
             f"ON r.site_id = {site} AND r.day = b.day AND r.tz = {params.ref(query.timezone)})"
         )
+        if _uses_months(query):
+            # The months of the period whose days are all units here, all rolled up, in one
+            # bucket, and summed into rollup_monthly for the site's timezone.
+            month = "substr(b.day, 1, 7)"
+            ctes.append(
+                f"{prefix}_months AS (SELECT {month} AS month, MIN(b.t) AS t "
+                f"FROM {prefix}_units AS b JOIN {prefix}_done AS d ON d.i = b.i "
+                f"JOIN rollup_months AS r ON r.site_id = {site} AND r.month = {month} "
+                f"AND r.tz = {params.ref(query.timezone)} GROUP BY {month} "
+                "HAVING COUNT(*) = CAST(strftime('%d', date(MIN(b.day), 'start of month', "
+                "'+1 month', '-1 day')) AS INTEGER) AND MIN(b.t) = MAX(b.t))"
+            )
     sides = plan.sides
     for table in sides:
         body = _side(

@@ -304,6 +304,41 @@ export const ROLLUP_STATEMENTS: RollupStatement[] = [
       "start_ms",
       "end_ms"
     ]
+  },
+  {
+    "sql": "DELETE FROM rollup_months WHERE site_id = ?1 AND month = substr(?3, 1, 7)",
+    "params": [
+      "site_id",
+      "units",
+      "day"
+    ]
+  },
+  {
+    "sql": "DELETE FROM rollup_monthly WHERE site_id = ?1 AND month = substr(?3, 1, 7)",
+    "params": [
+      "site_id",
+      "units",
+      "day"
+    ]
+  },
+  {
+    "sql": "INSERT INTO rollup_monthly (site_id, dim, month, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews) SELECT ?1, dim, substr(?3, 1, 7), value, SUM(visitors), SUM(pageviews), SUM(events), SUM(engaged_ms), SUM(engaged_n), SUM(scroll_sum), SUM(scroll_n), SUM(visits), SUM(bounces), SUM(duration_ms), SUM(visit_pageviews) FROM rollup_daily WHERE site_id = ?1 AND day >= date(?3, 'start of month') AND day < date(?3, 'start of month', '+1 month') AND (SELECT COUNT(*) FROM rollup_days AS d WHERE d.site_id = ?1 AND d.day >= date(?3, 'start of month') AND d.day < date(?3, 'start of month', '+1 month') AND d.tz = ?4) = CAST(strftime('%d', date(?3, 'start of month', '+1 month', '-1 day')) AS INTEGER) GROUP BY dim, value",
+    "params": [
+      "site_id",
+      "units",
+      "day",
+      "tz"
+    ]
+  },
+  {
+    "sql": "INSERT INTO rollup_months (site_id, month, tz, computed_at) SELECT ?1, substr(?3, 1, 7), ?4, ?5 WHERE (SELECT COUNT(*) FROM rollup_days AS d WHERE d.site_id = ?1 AND d.day >= date(?3, 'start of month') AND d.day < date(?3, 'start of month', '+1 month') AND d.tz = ?4) = CAST(strftime('%d', date(?3, 'start of month', '+1 month', '-1 day')) AS INTEGER)",
+    "params": [
+      "site_id",
+      "units",
+      "day",
+      "tz",
+      "computed_at"
+    ]
   }
 ];
 
