@@ -42,35 +42,52 @@ def dataset(events: int) -> tuple[Path, datetime]:
     path = CACHE / f"query-{events}.sqlite"
     meta = path.with_suffix(".json")
     today = datetime.now(ZoneInfo(TIMEZONE)).date()
-    if not (path.exists() and meta.exists() and json.loads(meta.read_text()) == {
-        "events": events, "today": today.isoformat()
-    }):
+    wanted = {"events": events, "today": today.isoformat()}
+    if not (path.exists() and meta.exists() and all(
+        json.loads(meta.read_text()).get(key) == value for key, value in wanted.items()
+    )):
         print(f"  generating {events:,} events into {path} …", flush=True)
         figures = generate(path, events=events, days=366, today=today)
         print(f"  generated in {figures['load_s']:.0f} s, rolled up in "
               f"{figures.get('rollup_s', 0):.0f} s", flush=True)
-        meta.write_text(json.dumps({"events": events, "today": today.isoformat()}))
+        migrations = sorted(p.name for p in (ROOT / "migrations").glob("*.sql"))
+        meta.write_text(json.dumps({**wanted, "migrations": migrations}))
     else:
-        upgrade(path)
+        upgrade(path, meta)
     noon = datetime.combine(today, datetime.min.time(), tzinfo=ZoneInfo(TIMEZONE))
     return path, (noon + timedelta(hours=12)).astimezone(UTC)
 
 
-def upgrade(path: Path) -> None:
-    """Apply to a cached dataset the migrations made after it (those whose tables it lacks), as
-    a deployment would: cheaper than generating it again, and the same rows (a migration such as
-    0005 backfills its rollups from the existing ones)."""
+def _applied(conn: sqlite3.Connection, text: str) -> bool:
+    """Whether a dataset made before the ``migrations`` key was recorded has ``text`` applied:
+    all its tables exist, and its indexes exist as it defines them."""
+    master = dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL"))
+    tables = re.findall(r"^CREATE TABLE (\w+)", text, flags=re.MULTILINE)
+    indexes = re.findall(r"^(CREATE INDEX (\w+)\s+ON [^;]+);", text, flags=re.MULTILINE)
+    normal = " ".join
+    return all(t in master for t in tables) and all(
+        normal(master.get(name, "").split()) == normal(sql.split()) for sql, name in indexes
+    )
+
+
+def upgrade(path: Path, meta: Path) -> None:
+    """Apply to a cached dataset the migrations made after it, as a deployment would: cheaper
+    than generating it again, and the same rows (0005 backfills its rollups from the daily ones,
+    0006 rebuilds two indexes)."""
+    info = json.loads(meta.read_text())
     conn = sqlite3.connect(path)
     try:
-        have = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
         for migration in sorted((ROOT / "migrations").glob("*.sql")):
             text = migration.read_text()
-            tables = set(re.findall(r"^CREATE TABLE (\w+)", text, flags=re.MULTILINE))
-            if tables and not tables & have:
-                print(f"  applying {migration.name} to {path.name} …", flush=True)
-                started = time.perf_counter()
-                conn.executescript(text)
-                print(f"  applied in {time.perf_counter() - started:.1f} s", flush=True)
+            done = info.get("migrations")
+            if migration.name in done if done is not None else _applied(conn, text):
+                continue
+            print(f"  applying {migration.name} to {path.name} …", flush=True)
+            started = time.perf_counter()
+            conn.executescript(text)
+            print(f"  applied in {time.perf_counter() - started:.1f} s", flush=True)
+        info["migrations"] = sorted(p.name for p in (ROOT / "migrations").glob("*.sql"))
+        meta.write_text(json.dumps(info))
     finally:
         conn.close()
 
