@@ -63,8 +63,28 @@ export function migrateOutbox(sql: SqlStorage): void {
   sql.exec("INSERT OR IGNORE INTO meta (key, value) SELECT 'seq', coalesce(max(seq), 0) FROM event_outbox");
 }
 
-function nextSeq(sql: SqlStorage): number {
-  return sql.exec<{ value: number }>("UPDATE meta SET value = value + 1 WHERE key = 'seq' RETURNING value").one().value;
+/**
+ * The outbox sequence, counted in memory and written back once per group commit (`persist`)
+ * instead of an UPDATE … RETURNING per event (a statement per event saved). The DO calls
+ * `persist` in the same synchronous stretch as the writes that used the numbers, so they share
+ * one commit; a failed commit resets the DO, and the next instance reads the value back.
+ */
+export class OutboxSeq {
+  private value: number | null = null;
+  private dirty = false;
+
+  next(sql: SqlStorage): number {
+    this.value ??= sql.exec<{ value: number }>("SELECT value FROM meta WHERE key = 'seq'").one().value;
+    this.dirty = true;
+    return ++this.value;
+  }
+
+  /** Writes the counter back if it moved; call before the synchronous stretch ends. */
+  persist(sql: SqlStorage): void {
+    if (!this.dirty || this.value === null) return;
+    sql.exec("UPDATE meta SET value = ? WHERE key = 'seq'", this.value);
+    this.dirty = false;
+  }
 }
 
 function putSession(sql: SqlStorage, session: SessionRow, seq: number): void {
@@ -81,15 +101,15 @@ function putSession(sql: SqlStorage, session: SessionRow, seq: number): void {
  * Puts an event and its session's new snapshot in the outbox, in one synchronous step (no await
  * in between, so no other request can interleave).
  */
-export function enqueue(sql: SqlStorage, event: EventRow, session: SessionRow): void {
-  const seq = nextSeq(sql);
+export function enqueue(sql: SqlStorage, seqs: OutboxSeq, event: EventRow, session: SessionRow): void {
+  const seq = seqs.next(sql);
   sql.exec("INSERT INTO event_outbox (seq, id, row) VALUES (?, ?, ?)", seq, event.id, JSON.stringify(event));
   putSession(sql, session, seq);
 }
 
 /** Puts a pageview's new engagement totals and its session's new snapshot in the outbox. */
-export function enqueueEngagement(sql: SqlStorage, eventId: string, engagedMs: number, scrollDepth: number, session: SessionRow): void {
-  const seq = nextSeq(sql);
+export function enqueueEngagement(sql: SqlStorage, seqs: OutboxSeq, eventId: string, engagedMs: number, scrollDepth: number, session: SessionRow): void {
+  const seq = seqs.next(sql);
   sql.exec(
     `INSERT INTO engagement_outbox (event_id, seq, engaged_ms, scroll_depth) VALUES (?, ?, ?, ?)
      ON CONFLICT (event_id) DO UPDATE SET seq = excluded.seq,

@@ -8,7 +8,7 @@ import { numberVar, type Env } from "./env";
 import { type Drop, drop } from "./ingest/drop";
 import type { ClientInfo, CollectedEvent } from "./ingest/event";
 import { ENGAGEMENT } from "./ingest/payload";
-import { enqueue, enqueueEngagement, flushOutbox, type FlushResult, migrateOutbox } from "./outbox";
+import { enqueue, enqueueEngagement, flushOutbox, type FlushResult, migrateOutbox, OutboxSeq } from "./outbox";
 import { RateLimiter } from "./rate-limit";
 import { applyEngagement, applyEvent, continues, DEFAULT_BOUNCE_THRESHOLD_MS, eventRow, sessionRow } from "./session";
 import { FEED_SIZE, type FeedItem, migrateRealtime, pruneRealtime, readSnapshot, recordSightings, type Sighting } from "./realtime/state";
@@ -69,6 +69,8 @@ export class SiteDO extends DurableObject<Env> {
   private pendingFeed: FeedItem[] | null = null;
   /** When realtime windows were last pruned (wall clock, ms). */
   private realtimePrunedAt = 0;
+  /** The outbox sequence (written back once per group commit, see OutboxSeq). */
+  private readonly seqs = new OutboxSeq();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -152,13 +154,13 @@ export class SiteDO extends DurableObject<Env> {
       if (!engaged) return { visitorId: null, sessionId: null };
       saveLiveSession(sql, engaged.session);
       this.sightings.push({ visitor: engaged.session.visitor_id, ts: event.ts });
-      enqueueEngagement(sql, engaged.page.id, engaged.page.engaged, engaged.page.scroll, sessionRow(engaged.session));
+      enqueueEngagement(sql, this.seqs, engaged.page.id, engaged.page.engaged, engaged.page.scroll, sessionRow(engaged.session));
       return { visitorId: engaged.session.visitor_id, sessionId: engaged.session.id };
     }
     const session = applyEvent(current, event, continues(current, event) ? current.visitor_id : today, settings.bounceThresholdMs);
     saveLiveSession(sql, session);
     const row = eventRow(event, session);
-    enqueue(sql, row, sessionRow(session));
+    enqueue(sql, this.seqs, row, sessionRow(session));
     this.sightings.push({
       visitor: session.visitor_id,
       ts: event.ts,
@@ -193,6 +195,8 @@ export class SiteDO extends DurableObject<Env> {
     });
     this.recordRealtime();
     try {
+      // Still in the batch's synchronous stretch: the counter commits with the rows that used it.
+      this.seqs.persist(this.ctx.storage.sql);
       await this.armFlush();
     } catch (error) {
       for (const item of items) item.reject(error);
