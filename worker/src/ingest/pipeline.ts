@@ -75,7 +75,7 @@ async function runSteps(request: Request, env: Env, state: { site: Site | null }
  */
 async function registerSession(env: Env, site: Site, event: CollectedEvent, client: ClientInfo): Promise<IngestResult | Drop> {
   try {
-    const stub = env.SITE_DO.get(env.SITE_DO.idFromName(site.id));
+    const stub = env.SITE_DO.get(siteObjectId(env.SITE_DO, site.id));
     return await stub.ingest(event, client, {
       rateLimitVisitor: site.rateLimitVisitor,
       rateLimitSite: site.rateLimitSite,
@@ -85,6 +85,22 @@ async function registerSession(env: Env, site: Site, event: CollectedEvent, clie
     console.error("site durable object failed", error);
     return drop("unavailable", "event storage is temporarily unavailable; retry later");
   }
+}
+
+// Durable Object ids per site name, per isolate: idFromName hashes the name on every call, and
+// an id (unlike a stub, which belongs to its request) may be kept. Keyed by namespace too, since
+// tests run several environments in one isolate.
+const objectIds = new WeakMap<DurableObjectNamespace, Map<string, DurableObjectId>>();
+
+function siteObjectId(namespace: DurableObjectNamespace, siteId: string): DurableObjectId {
+  let ids = objectIds.get(namespace);
+  if (!ids) objectIds.set(namespace, (ids = new Map()));
+  let id = ids.get(siteId);
+  if (!id) {
+    if (ids.size >= 10_000) ids.clear();
+    ids.set(siteId, (id = namespace.idFromName(siteId)));
+  }
+  return id;
 }
 
 async function putSite(env: Env, domain: string): Promise<Site | Drop> {
