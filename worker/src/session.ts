@@ -2,6 +2,7 @@
  * Session rules, as pure functions: when an event continues a visit or starts a new one, and
  * how the visit's counters change. The SiteDO persists the result; nothing here does I/O.
  */
+import { timeOrderedId } from "./ids";
 import { ATTRIBUTION_COLUMNS, type Attribution, type CollectedEvent } from "./ingest/event";
 
 /** A visit ends after this long without events (measured on event timestamps). */
@@ -93,7 +94,8 @@ export function applyEvent(
     const interacted = !isPageview && event.interactive;
     return {
       ...attribution,
-      id: crypto.randomUUID(),
+      // Time-ordered (see ids.ts), so session rows append to their primary keys.
+      id: timeOrderedId(event.ts),
       site_id: event.site_id,
       visitor_id: visitorId,
       started_at: event.ts,

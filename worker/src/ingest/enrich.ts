@@ -11,6 +11,7 @@ import type { Site } from "../site-lookup";
 import type { CollectedEvent } from "./event";
 import type { EventPayload } from "./payload";
 import { isSiteHost } from "./site-rules";
+import { timeOrderedId } from "../ids";
 
 /** What enrichment reads from the request besides the payload. */
 export interface RequestContext {
@@ -18,7 +19,7 @@ export interface RequestContext {
   cf: Record<string, unknown> | undefined;
 }
 
-/** Builds the stored event from a payload; `id` and `ts` default to a fresh UUID and now. */
+/** Builds the stored event from a payload; `id` and `ts` default to a fresh time-ordered UUID and now. */
 export function enrichEvent(
   payload: EventPayload,
   site: Site,
@@ -32,9 +33,11 @@ export function enrichEvent(
   const { known, ...referrer } = referrerInfo(payload.referrer, isOwnHost, paramSource(payload.url, utm.utm_source));
   const click = clickId(payload.url);
   const source = referrer.source ?? click?.[1] ?? null;
+  const ts = stamp.ts ?? Date.now();
   return {
-    id: stamp.id ?? crypto.randomUUID(),
-    ts: stamp.ts ?? Date.now(),
+    // Time-ordered (see ids.ts): appends to the events primary key instead of a random page.
+    id: stamp.id ?? timeOrderedId(ts),
+    ts,
     site_id: site.id,
     name: payload.name,
     hostname: payload.url.hostname,
