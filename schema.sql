@@ -63,6 +63,9 @@ CREATE TABLE events (
 CREATE INDEX events_site_ts
   ON events (site_id, ts, name, visitor_id, pathname, engaged_ms, scroll_depth);
 CREATE INDEX events_site_name_ts ON events (site_id, name, ts);
+-- For country and page filters: see migration 0007.
+CREATE INDEX events_site_country_ts ON events (site_id, COALESCE(country, 'Unknown'), ts);
+CREATE INDEX events_site_path_ts ON events (site_id, pathname, ts, session_id);
 
 -- One row per visit, upserted by the site's Durable Object on every flush.
 CREATE TABLE sessions (
@@ -97,8 +100,12 @@ CREATE TABLE sessions (
   screen TEXT,
   timezone TEXT
 );
+-- Covering for the parts rollup queries read raw (today), and the id page filters test: see
+-- migrations 0006 and 0007.
 CREATE INDEX sessions_site_started
-  ON sessions (site_id, started_at, visitor_id, is_bounce, duration_ms, pageviews);
+  ON sessions (site_id, started_at, visitor_id, is_bounce, duration_ms, pageviews, id);
+CREATE INDEX sessions_site_country_started
+  ON sessions (site_id, COALESCE(country, 'Unknown'), started_at);
 
 -- Rejected events, counted per site, UTC day, reason and (for bots) category. Drops that happen
 -- before the site is known (invalid, too_large, unknown_site) are counted under site_id ''.
