@@ -191,4 +191,21 @@ describe("outbox", () => {
     expect((await rows("events", siteId)).map((e) => e.pathname)).toEqual(["/2"]);
     expect((await rows<{ entry_page: string }>("sessions", siteId)).map((s) => s.entry_page)).toEqual(["/2"]);
   });
+  it("still delivers rows an older version stored as JSON objects", async () => {
+    const siteId = await createSite("legacy-rows.test");
+    const stub = siteStub(siteId);
+    const old = { ...event(siteId, Date.now(), 1), visitor_id: "v-legacy", session_id: "s-legacy" };
+    const session = {
+      ...old, id: "s-legacy", started_at: old.ts, ended_at: old.ts, entry_page: "/1", exit_page: "/1",
+      pageviews: 1, events: 0, duration_ms: 0, is_bounce: 1,
+    };
+    await runInDurableObject(stub, async (_instance, state) => {
+      await state.storage.setAlarm(Date.now());
+      state.storage.sql.exec("INSERT INTO event_outbox (seq, id, row) VALUES (1, ?, ?)", old.id, JSON.stringify(old));
+      state.storage.sql.exec("INSERT INTO session_outbox (session_id, seq, row) VALUES (?, 1, ?)", session.id, JSON.stringify(session));
+    });
+    expect(await drainOutbox(stub)).toBe(true);
+    expect(await rows("events", siteId)).toEqual([expect.objectContaining({ id: old.id, pathname: "/1", visitor_id: "v-legacy", session_id: "s-legacy" })]);
+    expect(await rows("sessions", siteId)).toEqual([expect.objectContaining({ id: "s-legacy", pageviews: 1, is_bounce: 1 })]);
+  });
 });
