@@ -59,9 +59,10 @@ CREATE TABLE events (
   scroll_depth INTEGER,
   timezone TEXT
 );
--- Covering for the parts rollup queries read raw (today): see migration 0006.
-CREATE INDEX events_site_ts
-  ON events (site_id, ts, name, visitor_id, pathname, engaged_ms, scroll_depth);
+-- Covering for the parts rollup queries read raw (today) and the default panel tabs' dimensions:
+-- see migrations 0006 and 0008.
+CREATE INDEX events_site_ts ON events
+  (site_id, ts, name, visitor_id, pathname, engaged_ms, scroll_depth, channel, country, browser);
 CREATE INDEX events_site_name_ts ON events (site_id, name, ts);
 -- For country and page filters: see migration 0007.
 CREATE INDEX events_site_country_ts ON events (site_id, COALESCE(country, 'Unknown'), ts);
