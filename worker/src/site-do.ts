@@ -12,7 +12,7 @@ import { enqueue, enqueueEngagement, flushOutbox, type FlushResult, migrateOutbo
 import { RateLimiter } from "./rate-limit";
 import { applyEngagement, applyEvent, continues, DEFAULT_BOUNCE_THRESHOLD_MS, eventRow, sessionRow } from "./session";
 import { FEED_SIZE, type FeedItem, migrateRealtime, pruneRealtime, readSnapshot, recordSightings, type Sighting } from "./realtime/state";
-import { findLiveSession, migrateSiteStorage, pruneLiveSessions, pruneSalts, saltsFor, saveLiveSession } from "./site-storage";
+import { LiveSessions, migrateSiteStorage, pruneSalts, saltsFor } from "./site-storage";
 import { utcDay, visitorHash } from "./visitor-hash";
 
 /** Longest wait between two flush attempts while D1 keeps failing. */
@@ -71,6 +71,8 @@ export class SiteDO extends DurableObject<Env> {
   private realtimePrunedAt = 0;
   /** The outbox sequence (written back once per group commit, see OutboxSeq). */
   private readonly seqs = new OutboxSeq();
+  /** Live sessions: storage behind an in-memory cache (see LiveSessions). */
+  private readonly liveSessions: LiveSessions;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -78,6 +80,7 @@ export class SiteDO extends DurableObject<Env> {
     migrateSiteStorage(ctx.storage.sql);
     migrateOutbox(ctx.storage.sql);
     migrateRealtime(ctx.storage.sql);
+    this.liveSessions = new LiveSessions(ctx.storage.sql);
     // Answered by the runtime without waking a hibernated DO (realtime.js pings every 30 s).
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
   }
@@ -148,17 +151,17 @@ export class SiteDO extends DurableObject<Env> {
     if (limited) return drop("rate_limited", `too many events ${limited === "visitor" ? "from this visitor" : "for this site"}; retry later`);
 
     // Yesterday's hash lets a visit that spans midnight (UTC) continue instead of splitting.
-    const current = findLiveSession(sql, yesterday ? [today, yesterday] : [today]);
+    const current = this.liveSessions.find(yesterday ? [today, yesterday] : [today]);
     if (event.name === ENGAGEMENT) {
       const engaged = applyEngagement(current, event, settings.bounceThresholdMs);
       if (!engaged) return { visitorId: null, sessionId: null };
-      saveLiveSession(sql, engaged.session);
+      this.liveSessions.save(engaged.session);
       this.sightings.push({ visitor: engaged.session.visitor_id, ts: event.ts });
       enqueueEngagement(sql, this.seqs, engaged.page.id, engaged.page.engaged, engaged.page.scroll, sessionRow(engaged.session));
       return { visitorId: engaged.session.visitor_id, sessionId: engaged.session.id };
     }
     const session = applyEvent(current, event, continues(current, event) ? current.visitor_id : today, settings.bounceThresholdMs);
-    saveLiveSession(sql, session);
+    this.liveSessions.save(session);
     const row = eventRow(event, session);
     enqueue(sql, this.seqs, row, sessionRow(session));
     this.sightings.push({
@@ -313,7 +316,7 @@ export class SiteDO extends DurableObject<Env> {
     this.setFlushAttempts(0);
     // Pruning scans every live session: once a minute is enough, not after every flush.
     if (Date.now() - this.prunedAt >= 60_000) {
-      pruneLiveSessions(this.ctx.storage.sql);
+      this.liveSessions.prune();
       pruneRealtime(this.ctx.storage.sql, Date.now());
       this.prunedAt = Date.now();
     }

@@ -79,3 +79,69 @@ export function pruneLiveSessions(sql: SqlStorage): number {
   );
   return cursor.rowsWritten;
 }
+
+/**
+ * The live sessions as the SiteDO reads them: storage, with an in-memory cache in front. Under
+ * load most events continue a visit, and reading the session back (a SELECT plus JSON.parse of
+ * a few KB with its pageviews) was ~6 % of the isolate's JS samples in the ingest bench. The DO
+ * is the only writer and every write goes through `save`, so the cache cannot go stale; absent
+ * sessions are cached too (null). A failed storage commit resets the DO, memory included.
+ * Bounded (least recently used out first); `prune` empties it with the table's old rows.
+ */
+export class LiveSessions {
+  private readonly cache = new Map<string, LiveSession | null>();
+
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly maxEntries = 2_000,
+  ) {}
+
+  /** Like findLiveSession: the most recently active session of any of `visitorIds`, or null. */
+  find(visitorIds: readonly string[]): LiveSession | null {
+    let best: LiveSession | null = null;
+    const missing: string[] = [];
+    for (const id of visitorIds) {
+      const cached = this.cache.get(id);
+      if (cached === undefined) {
+        missing.push(id);
+        continue;
+      }
+      this.remember(id, cached);
+      if (cached && (!best || cached.ended_at > best.ended_at)) best = cached;
+    }
+    if (missing.length > 0) {
+      const found = new Map<string, LiveSession>();
+      const placeholders = missing.map(() => "?").join(", ");
+      for (const row of this.sql.exec<{ visitor_id: string; session: string }>(
+        `SELECT visitor_id, session FROM live_sessions WHERE visitor_id IN (${placeholders})`,
+        ...missing,
+      )) {
+        found.set(row.visitor_id, JSON.parse(row.session) as LiveSession);
+      }
+      for (const id of missing) {
+        const session = found.get(id) ?? null;
+        this.remember(id, session);
+        if (session && (!best || session.ended_at > best.ended_at)) best = session;
+      }
+    }
+    return best;
+  }
+
+  /** Stores `session` as its visitor's current session (saveLiveSession), and caches it. */
+  save(session: LiveSession): void {
+    saveLiveSession(this.sql, session);
+    this.remember(session.visitor_id, session);
+  }
+
+  /** pruneLiveSessions, and forgets the cache (it may hold the deleted sessions). */
+  prune(): number {
+    this.cache.clear();
+    return pruneLiveSessions(this.sql);
+  }
+
+  private remember(visitorId: string, session: LiveSession | null): void {
+    this.cache.delete(visitorId);
+    this.cache.set(visitorId, session);
+    if (this.cache.size > this.maxEntries) this.cache.delete(this.cache.keys().next().value as string);
+  }
+}
