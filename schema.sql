@@ -341,3 +341,37 @@ CREATE TABLE rollup_months (
 CREATE TRIGGER rollup_days_month_delete AFTER DELETE ON rollup_days BEGIN
   DELETE FROM rollup_months WHERE site_id = OLD.site_id AND month = substr(OLD.day, 1, 7);
 END;
+
+-- Weekly rollups (migration 0009): the same as the monthly ones for whole ISO weeks (`week` is
+-- the Monday, 'YYYY-MM-DD'), so a 30-day range reads about four week rows and a few days per
+-- value instead of thirty days.
+CREATE TABLE rollup_weekly (
+  site_id TEXT NOT NULL,
+  dim TEXT NOT NULL,
+  week TEXT NOT NULL,
+  value TEXT NOT NULL,
+  visitors INTEGER NOT NULL DEFAULT 0,
+  pageviews INTEGER NOT NULL DEFAULT 0,
+  events INTEGER NOT NULL DEFAULT 0,
+  engaged_ms INTEGER NOT NULL DEFAULT 0,
+  engaged_n INTEGER NOT NULL DEFAULT 0,
+  scroll_sum INTEGER NOT NULL DEFAULT 0,
+  scroll_n INTEGER NOT NULL DEFAULT 0,
+  visits INTEGER NOT NULL DEFAULT 0,
+  bounces INTEGER NOT NULL DEFAULT 0,
+  duration_ms INTEGER NOT NULL DEFAULT 0,
+  visit_pageviews INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (site_id, dim, week, value)
+) WITHOUT ROWID;
+
+CREATE TABLE rollup_weeks (
+  site_id TEXT NOT NULL,
+  week TEXT NOT NULL,
+  tz TEXT NOT NULL,
+  computed_at INTEGER NOT NULL,
+  PRIMARY KEY (site_id, week)
+) WITHOUT ROWID;
+
+CREATE TRIGGER rollup_days_week_delete AFTER DELETE ON rollup_days BEGIN
+  DELETE FROM rollup_weeks WHERE site_id = OLD.site_id AND week = date(OLD.day, '-' || ((CAST(strftime('%w', OLD.day) AS INTEGER) + 6) % 7) || ' days');
+END;

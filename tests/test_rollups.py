@@ -308,17 +308,57 @@ async def test_a_late_event_takes_its_month_out_until_recomputed(paths: tuple[Pa
     assert await results(rolled, [spec]) == expected
 
 
-async def test_migration_0005_backfills_the_closed_months(paths: tuple[Path, Path]) -> None:
+@pytest.mark.parametrize(("migration", "span"), [("0005_rollup_monthly", "month"),
+                                                  ("0009_rollup_weekly", "week")])
+async def test_the_span_migrations_backfill_closed_spans(
+    paths: tuple[Path, Path], migration: str, span: str
+) -> None:
     _raw, rolled = paths
     await refresh_rollups(SqliteStore(path=rolled), now_ms=NOW_MS)
-    tables = "SELECT * FROM rollup_monthly ORDER BY 1, 2, 3, 4"
-    months = "SELECT site_id, month, tz FROM rollup_months"
-    before = execute(rolled, tables), execute(rolled, months)
-    migration = Path(__file__).resolve().parent.parent / "migrations/0005_rollup_monthly.sql"
+    tables = f"SELECT * FROM rollup_{span}ly ORDER BY 1, 2, 3, 4"
+    listed = f"SELECT site_id, {span}, tz FROM rollup_{span}s ORDER BY 2"
+    before = execute(rolled, tables), execute(rolled, listed)
+    script = Path(__file__).resolve().parent.parent / f"migrations/{migration}.sql"
     with sqlite3.connect(rolled) as conn:
-        conn.executescript("DROP TRIGGER rollup_days_month_delete; DROP TABLE rollup_monthly; "
-                           "DROP TABLE rollup_months;")
-        conn.executescript(migration.read_text())
+        conn.executescript(f"DROP TRIGGER rollup_days_{span}_delete; DROP TABLE rollup_{span}ly; "
+                           f"DROP TABLE rollup_{span}s;")
+        conn.executescript(script.read_text())
     conn.close()
-    assert (execute(rolled, tables), execute(rolled, months)) == before
+    assert (execute(rolled, tables), execute(rolled, listed)) == before
     assert before[1]
+
+
+async def test_whole_weeks_come_from_the_weekly_rollups(paths: tuple[Path, Path]) -> None:
+    raw, rolled = paths
+    store = SqliteStore(path=rolled)
+    await refresh_rollups(store, now_ms=NOW_MS)
+    # The whole closed ISO weeks of the data (2026-01-30 … 2026-03-09 closed; Mondays).
+    assert execute(rolled, "SELECT week FROM rollup_weeks ORDER BY 1") == [
+        ("2026-02-02",), ("2026-02-09",), ("2026-02-16",), ("2026-02-23",), ("2026-03-02",)]
+    week = execute(rolled, "SELECT dim, value, visitors, visits FROM rollup_weekly "
+                   "WHERE week = '2026-03-02' ORDER BY 1, 2")
+    summed = execute(rolled, "SELECT dim, value, SUM(visitors), SUM(visits) FROM rollup_daily "
+                     "WHERE day BETWEEN '2026-03-02' AND '2026-03-08' GROUP BY 1, 2 ORDER BY 1, 2")
+    assert week == summed and week
+    specs: list[dict[str, Any]] = [
+        {"metrics": ["visitors", "visits", "bounce_rate", "pageviews"], "dimensions": ["page"],
+         "limit": 50},
+        {"metrics": ["visitors", "visit_duration"], "filters": [["is", "device", ["mobile"]]]},
+        {"date_range": "month", "metrics": ["visitors"], "dimensions": ["time:month"]},
+        {"date_range": ["2026-02-25", "2026-03-09"], "metrics": ["visitors", "visits"],
+         "dimensions": ["source"], "filters": [["contains", "source", ["o"]]]},
+    ]
+    expected = await results(raw, specs)
+    assert await results(rolled, specs) == expected
+    # Proof the week rows answered: without that week's daily rows the numbers stay.
+    execute(rolled, "DELETE FROM rollup_daily WHERE day BETWEEN '2026-03-02' AND '2026-03-08'")
+    assert await results(rolled, specs) == expected
+    # A late event takes its week out (trigger) until the day, and with it the week, is redone.
+    start = execute(rolled, "SELECT start_ms FROM rollup_days WHERE day = '2026-02-25'")[0][0]
+    execute(rolled, "INSERT INTO events (id, site_id, ts, name, visitor_id, session_id, "
+            "hostname, pathname) VALUES ('late-w', ?, ?, 'pageview', 'late-v', 'late-s', "
+            "'bench.example', '/late-week')", SITE_ID, start + 3_600_000)
+    assert execute(rolled, "SELECT COUNT(*) FROM rollup_weeks WHERE week = '2026-02-23'") == [(0,)]
+    await refresh_rollups(store, now_ms=NOW_MS)
+    assert execute(rolled, "SELECT visitors FROM rollup_weekly WHERE dim = 'page' "
+                   "AND value = '/late-week'") == [(1,)]

@@ -26,7 +26,7 @@ from .periods import bounds_ms
 from .sql.columns import ROLLUP_DIMENSIONS, SESSION_ONLY, dimension_sql
 from .sql.metrics import EVENT_PARTS, PARTS, SESSION_DRIVEN_PARTS, SESSION_PARTS
 from .sql.params import Params
-from .sql_builder import raw_arm
+from .sql_builder import raw_arm, week_of
 from .store import Param, Statement, Store
 
 __all__ = [
@@ -143,55 +143,79 @@ def rollup_statements() -> list[RollupStatement]:
             ),
             params=ROLLUP_PARAMS,
         ),
-        *_month_statements(),
+        *_span_statements(),
     ]
 
 
-# The month of the day ?3, as 'YYYY-MM', its first day and the first day of the next month.
-_MONTH = "substr(?3, 1, 7)"
-_MONTH_FIRST = "date(?3, 'start of month')"
-_MONTH_NEXT = "date(?3, 'start of month', '+1 month')"
-# True when every day of that month is rolled up for timezone ?4 (this day included: the
-# statements run after it is listed).
-_MONTH_COMPLETE = (
-    "(SELECT COUNT(*) FROM rollup_days AS d WHERE d.site_id = ?1 "
-    f"AND d.day >= {_MONTH_FIRST} AND d.day < {_MONTH_NEXT} AND d.tz = ?4) = "
-    "CAST(strftime('%d', date(?3, 'start of month', '+1 month', '-1 day')) AS INTEGER)"
+@dataclass(frozen=True, kw_only=True)
+class Span:
+    """A span of whole local days summed into coarser rollups: its tables and, as SQL on the
+    date expression ``?3``, its key, its first day, the day after it and its number of days."""
+
+    rows: str
+    listed: str
+    key_column: str
+    key: str
+    first: str
+    after: str
+    days: str
+
+
+SPANS: tuple[Span, ...] = (
+    Span(
+        rows="rollup_monthly", listed="rollup_months", key_column="month",
+        key="substr(?3, 1, 7)", first="date(?3, 'start of month')",
+        after="date(?3, 'start of month', '+1 month')",
+        days="CAST(strftime('%d', date(?3, 'start of month', '+1 month', '-1 day')) AS INTEGER)",
+    ),
+    Span(
+        rows="rollup_weekly", listed="rollup_weeks", key_column="week",
+        key=week_of("?3"), first=week_of("?3"), after=f"date({week_of('?3')}, '+7 days')",
+        days="7",
+    ),
 )
 
 
-def _month_statements() -> list[RollupStatement]:
-    """Rebuild the month of the recomputed day from its days' rows, once the month is complete.
-
-    The month's rows are plain sums of the daily rows, so they are exact by construction.
+def _span_statements() -> list[RollupStatement]:
+    """Rebuild the month and the week of the recomputed day from their days' rows, once all
+    their days are rolled up for timezone ?4 (this day included: these statements run after it
+    is listed). Their rows are plain sums of the daily rows, so they are exact by construction.
     """
     sums = ", ".join(f"SUM({part})" for part in PARTS)
-    return [
-        RollupStatement(
-            sql=f"DELETE FROM rollup_months WHERE site_id = ?1 AND month = {_MONTH}",
-            params=ROLLUP_PARAMS[:3],
-        ),
-        RollupStatement(
-            sql=f"DELETE FROM rollup_monthly WHERE site_id = ?1 AND month = {_MONTH}",
-            params=ROLLUP_PARAMS[:3],
-        ),
-        RollupStatement(
-            sql=(
-                f"INSERT INTO rollup_monthly (site_id, dim, month, value, {', '.join(PARTS)}) "
-                f"SELECT ?1, dim, {_MONTH}, value, {sums} FROM rollup_daily "
-                f"WHERE site_id = ?1 AND day >= {_MONTH_FIRST} AND day < {_MONTH_NEXT} "
-                f"AND {_MONTH_COMPLETE} GROUP BY dim, value"
+    out: list[RollupStatement] = []
+    for span in SPANS:
+        complete = (
+            "(SELECT COUNT(*) FROM rollup_days AS d WHERE d.site_id = ?1 "
+            f"AND d.day >= {span.first} AND d.day < {span.after} AND d.tz = ?4) = {span.days}"
+        )
+        key = span.key_column
+        out += [
+            RollupStatement(
+                sql=f"DELETE FROM {span.listed} WHERE site_id = ?1 AND {key} = {span.key}",
+                params=ROLLUP_PARAMS[:3],
             ),
-            params=ROLLUP_PARAMS[:4],
-        ),
-        RollupStatement(
-            sql=(
-                "INSERT INTO rollup_months (site_id, month, tz, computed_at) "
-                f"SELECT ?1, {_MONTH}, ?4, ?5 WHERE {_MONTH_COMPLETE}"
+            RollupStatement(
+                sql=f"DELETE FROM {span.rows} WHERE site_id = ?1 AND {key} = {span.key}",
+                params=ROLLUP_PARAMS[:3],
             ),
-            params=ROLLUP_PARAMS[:5],
-        ),
-    ]
+            RollupStatement(
+                sql=(
+                    f"INSERT INTO {span.rows} (site_id, dim, {key}, value, {', '.join(PARTS)}) "
+                    f"SELECT ?1, dim, {span.key}, value, {sums} FROM rollup_daily "
+                    f"WHERE site_id = ?1 AND day >= {span.first} AND day < {span.after} "
+                    f"AND {complete} GROUP BY dim, value"
+                ),
+                params=ROLLUP_PARAMS[:4],
+            ),
+            RollupStatement(
+                sql=(
+                    f"INSERT INTO {span.listed} (site_id, {key}, tz, computed_at) "
+                    f"SELECT ?1, {span.key}, ?4, ?5 WHERE {complete}"
+                ),
+                params=ROLLUP_PARAMS[:5],
+            ),
+        ]
+    return out
 
 
 def day_params(*, site_id: str, day: date, tz: ZoneInfo, now_ms: int) -> dict[str, Param]:

@@ -24,9 +24,10 @@ Shape of a statement (``m`` = the main period, ``c`` = the comparison, when aske
     SELECT dimensions, metrics, c_<metric>… FROM m [LEFT JOIN c] ORDER BY … LIMIT … OFFSET …
 
 Each side's parts come from raw rows for units not rolled up, from ``rollup_monthly`` for whole
-closed months when the query has no time buckets finer than a month (``m_months``), and from
-``rollup_daily`` for the other units that are rolled up (``UNION ALL``), so a 12-month query reads
-11 month rows per value, the current month's days and today's raw events.
+closed months and ``rollup_weekly`` for whole ISO weeks among the other days when the query has
+no time buckets finer than a month (``m_months``, ``m_weeks``), and from ``rollup_daily`` for the
+other units that are rolled up (``UNION ALL``), so a 12-month query reads 11 month rows per value,
+the current month's weeks and days, and today's raw events.
 Output columns: ``d0``, ``d1``… for the dimensions (a time dimension yields its bucket index),
 one column per metric (``percentage`` holds visitors; the runner divides), ``c_<metric>`` for the
 comparison, and ``total_rows`` when asked.
@@ -57,7 +58,7 @@ from .sql.params import MAX_PARAMS, Params
 from .sql.where import filters_sql, value_filters_sql
 from .store import Param
 
-__all__ = ["MAX_PARAMS", "Plan", "build_sql", "plan_query", "raw_arm", "units_cte"]
+__all__ = ["MAX_PARAMS", "Plan", "build_sql", "plan_query", "raw_arm", "units_cte", "week_of"]
 
 _TS = {"events": "ts", "sessions": "started_at"}
 
@@ -255,27 +256,32 @@ def _side(
             f"ON r.site_id = {site} AND r.dim = {dim} AND r.day = b.day "
             f"WHERE b.i IN (SELECT i FROM {prefix}_done)"
         )
-        monthly = None
+        spans = []
         if _uses_months(query):
-            rollup += f" AND substr(b.day, 1, 7) NOT IN (SELECT month FROM {prefix}_months)"
-            monthly = (
-                f"SELECT {', '.join(['NULL AS u', *select[1:]])} FROM {prefix}_months AS b "
-                "JOIN rollup_monthly AS r "
-                f"ON r.site_id = {site} AND r.dim = {dim} AND r.month = b.month"
+            rollup += (
+                f" AND substr(b.day, 1, 7) NOT IN (SELECT month FROM {prefix}_months)"
+                f" AND {week_of('b.day')} NOT IN (SELECT week FROM {prefix}_weeks)"
             )
+            spans = [
+                f"SELECT {', '.join(['NULL AS u', *select[1:]])} FROM {prefix}_{key}s AS b "
+                f"JOIN {table} AS r ON r.site_id = {site} AND r.dim = {dim} AND r.{key} = b.{key}"
+                for key, table in (("month", "rollup_monthly"), ("week", "rollup_weekly"))
+            ]
         if query.filters:
             clause = value_filters_sql(query.filters, expression="r.value", params=params)
             rollup += f" AND {clause}"
-            if monthly is not None:
-                monthly += f" WHERE {clause}"
-        arms.append(rollup)
-        if monthly is not None:
-            arms.append(monthly)
+            spans = [f"{span} WHERE {clause}" for span in spans]
+        arms += [rollup, *spans]
     keys = ["t", *(alias for alias, _ in dims)] if query.dimensions else []
     finals = [f"{FINALS[m]} AS {m}" for m in metrics]
     selected = ", ".join([*(keys or ["0 AS t"]), *finals])
     body = f"SELECT {selected} FROM ({' UNION ALL '.join(arms)})"
     return body + (f" GROUP BY {', '.join(keys)}" if keys else "")
+
+
+def week_of(day: str) -> str:
+    """SQL: the Monday (``YYYY-MM-DD``) starting the ISO week of the date expression ``day``."""
+    return f"date({day}, '-' || ((CAST(strftime('%w', {day}) AS INTEGER) + 6) % 7) || ' days')"
 
 
 def _uses_months(query: Query) -> bool:
@@ -306,6 +312,16 @@ def _period_ctes(
                 f"AND r.tz = {params.ref(query.timezone)} GROUP BY {month} "
                 "HAVING COUNT(*) = CAST(strftime('%d', date(MIN(b.day), 'start of month', "
                 "'+1 month', '-1 day')) AS INTEGER) AND MIN(b.t) = MAX(b.t))"
+            )
+            # Then the whole ISO weeks among the other days, on the same conditions.
+            week = week_of("b.day")
+            ctes.append(
+                f"{prefix}_weeks AS (SELECT {week} AS week, MIN(b.t) AS t "
+                f"FROM {prefix}_units AS b JOIN {prefix}_done AS d ON d.i = b.i "
+                f"JOIN rollup_weeks AS r ON r.site_id = {site} AND r.week = {week} "
+                f"AND r.tz = {params.ref(query.timezone)} "
+                f"WHERE substr(b.day, 1, 7) NOT IN (SELECT month FROM {prefix}_months) "
+                f"GROUP BY {week} HAVING COUNT(*) = 7 AND MIN(b.t) = MAX(b.t))"
             )
     sides = plan.sides
     for table in sides:

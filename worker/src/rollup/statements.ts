@@ -339,6 +339,41 @@ export const ROLLUP_STATEMENTS: RollupStatement[] = [
       "tz",
       "computed_at"
     ]
+  },
+  {
+    "sql": "DELETE FROM rollup_weeks WHERE site_id = ?1 AND week = date(?3, '-' || ((CAST(strftime('%w', ?3) AS INTEGER) + 6) % 7) || ' days')",
+    "params": [
+      "site_id",
+      "units",
+      "day"
+    ]
+  },
+  {
+    "sql": "DELETE FROM rollup_weekly WHERE site_id = ?1 AND week = date(?3, '-' || ((CAST(strftime('%w', ?3) AS INTEGER) + 6) % 7) || ' days')",
+    "params": [
+      "site_id",
+      "units",
+      "day"
+    ]
+  },
+  {
+    "sql": "INSERT INTO rollup_weekly (site_id, dim, week, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews) SELECT ?1, dim, date(?3, '-' || ((CAST(strftime('%w', ?3) AS INTEGER) + 6) % 7) || ' days'), value, SUM(visitors), SUM(pageviews), SUM(events), SUM(engaged_ms), SUM(engaged_n), SUM(scroll_sum), SUM(scroll_n), SUM(visits), SUM(bounces), SUM(duration_ms), SUM(visit_pageviews) FROM rollup_daily WHERE site_id = ?1 AND day >= date(?3, '-' || ((CAST(strftime('%w', ?3) AS INTEGER) + 6) % 7) || ' days') AND day < date(date(?3, '-' || ((CAST(strftime('%w', ?3) AS INTEGER) + 6) % 7) || ' days'), '+7 days') AND (SELECT COUNT(*) FROM rollup_days AS d WHERE d.site_id = ?1 AND d.day >= date(?3, '-' || ((CAST(strftime('%w', ?3) AS INTEGER) + 6) % 7) || ' days') AND d.day < date(date(?3, '-' || ((CAST(strftime('%w', ?3) AS INTEGER) + 6) % 7) || ' days'), '+7 days') AND d.tz = ?4) = 7 GROUP BY dim, value",
+    "params": [
+      "site_id",
+      "units",
+      "day",
+      "tz"
+    ]
+  },
+  {
+    "sql": "INSERT INTO rollup_weeks (site_id, week, tz, computed_at) SELECT ?1, date(?3, '-' || ((CAST(strftime('%w', ?3) AS INTEGER) + 6) % 7) || ' days'), ?4, ?5 WHERE (SELECT COUNT(*) FROM rollup_days AS d WHERE d.site_id = ?1 AND d.day >= date(?3, '-' || ((CAST(strftime('%w', ?3) AS INTEGER) + 6) % 7) || ' days') AND d.day < date(date(?3, '-' || ((CAST(strftime('%w', ?3) AS INTEGER) + 6) % 7) || ' days'), '+7 days') AND d.tz = ?4) = 7",
+    "params": [
+      "site_id",
+      "units",
+      "day",
+      "tz",
+      "computed_at"
+    ]
   }
 ];
 
