@@ -3,7 +3,7 @@
  * how the visit's counters change. The SiteDO persists the result; nothing here does I/O.
  */
 import { timeOrderedId } from "./ids";
-import { ATTRIBUTION_COLUMNS, type Attribution, type CollectedEvent } from "./ingest/event";
+import type { Attribution, CollectedEvent } from "./ingest/event";
 
 /** A visit ends after this long without events (measured on event timestamps). */
 export const SESSION_TIMEOUT_MS = 30 * 60 * 1000;
@@ -90,7 +90,7 @@ export function applyEvent(
   const isPageview = event.name === "pageview";
   const view: PageView[] = isPageview ? [{ id: event.id, path: event.pathname, ts: event.ts, engaged: 0, scroll: 0 }] : [];
   if (!continues(current, event)) {
-    const attribution = Object.fromEntries(ATTRIBUTION_COLUMNS.map((column) => [column, event[column]])) as unknown as Attribution;
+    const attribution = attributionOf(event);
     const interacted = !isPageview && event.interactive;
     return {
       ...attribution,
@@ -184,7 +184,7 @@ function withEngagement(session: LiveSession, bounceThresholdMs: number): LiveSe
 
 /** The `events` row for an event in a session: attribution comes from the session. */
 export function eventRow(event: CollectedEvent, session: SessionRow): EventRow {
-  const attribution = Object.fromEntries(ATTRIBUTION_COLUMNS.map((column) => [column, session[column]])) as unknown as Attribution;
+  const attribution = attributionOf(session);
   return {
     ...attribution,
     id: event.id,
@@ -199,6 +199,22 @@ export function eventRow(event: CollectedEvent, session: SessionRow): EventRow {
     revenue: event.revenue,
     engaged_ms: null,
     scroll_depth: null,
+  };
+}
+
+/**
+ * The attribution columns of an event or session, as one object literal: twice per event on the
+ * hot path, where Object.fromEntries over ATTRIBUTION_COLUMNS allocated an array per column.
+ * The return type makes a column added to Attribution a compile error here until it is copied.
+ */
+function attributionOf(from: Attribution): Attribution {
+  return {
+    referrer: from.referrer, source: from.source, channel: from.channel,
+    utm_source: from.utm_source, utm_medium: from.utm_medium, utm_campaign: from.utm_campaign,
+    utm_term: from.utm_term, utm_content: from.utm_content,
+    country: from.country, region: from.region, city: from.city,
+    device: from.device, browser: from.browser, browser_version: from.browser_version,
+    os: from.os, os_version: from.os_version, screen: from.screen, timezone: from.timezone,
   };
 }
 
