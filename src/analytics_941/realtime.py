@@ -14,9 +14,15 @@ import hmac
 import json
 import time
 
-__all__ = ["MAX_TTL", "realtime_token"]
+__all__ = ["MAX_TTL", "realtime_token", "websocket_url"]
 
 MAX_TTL = 300
+
+
+def websocket_url(url: str) -> str:
+    """``url`` (the collector's, http or https) with the matching WebSocket scheme (ws, wss)."""
+    scheme, _, rest = url.partition("://")
+    return f"{'wss' if scheme == 'https' else 'ws'}://{rest}"
 
 
 def _b64url(data: bytes) -> str:

@@ -36,6 +36,7 @@ from ..auth.errors import AuthError, RateLimited
 from ..auth.principal import STATE_PRINCIPAL, STATE_SITE, Principal, site_not_found
 from ..auth.users import count_users
 from ..exceptions import ConfigError, QueryError, StoreError
+from ..realtime import websocket_url
 from ..sites import get_site
 from .authn import AuthContext, authenticate, request_origin
 
@@ -57,8 +58,7 @@ def connect_src(collector_url: str) -> str:
     (the realtime page's socket and its snapshot fallback)."""
     scheme, _, rest = collector_url.partition("://")
     origin = f"{scheme}://{rest.split('/', 1)[0]}"
-    ws = ("wss://" if scheme == "https" else "ws://") + rest.split("/", 1)[0]
-    return f"connect-src 'self' {origin} {ws}"
+    return f"connect-src 'self' {origin} {websocket_url(origin)}"
 
 _log = logging.getLogger("analytics_941")
 

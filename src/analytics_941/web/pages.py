@@ -21,7 +21,7 @@ from ..auth.principal import STATE_PRINCIPAL, STATE_SITE, Principal
 from ..cache import ResultCache, cache_for
 from ..exceptions import QueryError
 from ..periods import PRESETS
-from ..realtime import realtime_token
+from ..realtime import realtime_token, websocket_url
 from ..settings import Settings
 from ..sites import Site, get_site, list_sites
 from ..store import Store
@@ -31,7 +31,14 @@ from .formatting import register_filters
 from .reports import PANELS, REPORTS
 from .state import CHART_METRICS, INTERVALS, PERIOD_LABELS, DashboardState
 
-__all__ = ["dashboard_links", "dashboard_view", "details_view", "make_pages_router", "panel_view"]
+__all__ = [
+    "VARY",
+    "dashboard_links",
+    "dashboard_view",
+    "details_view",
+    "make_pages_router",
+    "panel_view",
+]
 
 DETAILS_PAGE = 100
 MAX_DETAILS_ROWS = 2000
@@ -63,7 +70,7 @@ def _swaps_view(request: Request) -> bool:
 
 
 # Responses differ by these request headers: caches must keep the variants apart.
-_VARY = "HX-Request, HX-Target, HX-History-Restore-Request"
+VARY = "HX-Request, HX-Target, HX-History-Restore-Request"
 
 
 def _intervals(first: date, last: date) -> list[str]:
@@ -301,7 +308,7 @@ def make_pages_router(
             store, request, site=site, panel_key=panel_key, base=base, cache=cache
         )
         response = page(request, template, context)
-        response.headers["Vary"] = _VARY
+        response.headers["Vary"] = VARY
         return response
 
     @router.get("/{domain}/details/{report_key}", name="analytics_941_details")
@@ -314,7 +321,7 @@ def make_pages_router(
             store, request, site=site, report_key=report_key, base=base, cache=cache
         )
         response = page(request, template, context)
-        response.headers["Vary"] = _VARY
+        response.headers["Vary"] = VARY
         return response
 
     @router.get("/{domain}/realtime", name="analytics_941_realtime")
@@ -342,8 +349,7 @@ def make_pages_router(
         return JSONResponse({
             "token": token,
             "ttl": ttl,
-            "socket_url": f"{settings.collector_url.replace('http', 'ws', 1)}"
-                          f"/api/realtime/{site.domain}",
+            "socket_url": f"{websocket_url(settings.collector_url)}/api/realtime/{site.domain}",
             "snapshot_url": f"{settings.collector_url}/api/realtime/{site.domain}/snapshot",
         })
 
@@ -355,7 +361,7 @@ def make_pages_router(
         base = str(request.url_for("analytics_941_overview", domain=domain).path)
         template, context = await dashboard_view(store, request, site=site, base=base, cache=cache)
         context |= {
-            "export_url": _state_of(request).url(f"{base}/export"),
+            "export_url": context["dashboard"].state.url(f"{base}/export"),
             "realtime_url": f"{base}/realtime",
             "realtime_token_url": f"{base}/realtime/token",
             "snippet": (
@@ -364,7 +370,7 @@ def make_pages_router(
             ),
         }
         response = page(request, template, context)
-        response.headers["Vary"] = _VARY
+        response.headers["Vary"] = VARY
         return response
 
     return router

@@ -28,7 +28,7 @@ from .authn import client_key
 from .formatting import register_filters
 from .forms import read_form
 from .guard import SECURITY_HEADERS
-from .pages import dashboard_view, details_view, panel_view
+from .pages import VARY, dashboard_view, details_view, panel_view
 from .render import Renderer
 
 __all__ = ["make_share_router"]
@@ -77,7 +77,7 @@ def make_share_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
 
     def shared_response(request: Request, template: str, context: dict[str, Any]) -> Response:
         response = render(request, template, context)
-        response.headers["Vary"] = "HX-Request, HX-Target, HX-History-Restore-Request"
+        response.headers["Vary"] = VARY
         response.headers["Content-Security-Policy"] = _EMBEDDABLE_CSP
         return response
 
