@@ -155,26 +155,28 @@ function connect(tokenUrl, onState, onStatus) {
   };
 }
 
+/** An element with a class and text (textContent: visitor strings are never parsed as HTML). */
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  node.textContent = text;
+  return node;
+}
+
+/** Replaces a list's items, or shows `emptyText` when there are none. */
+function fillItems(list, items, emptyText) {
+  list.replaceChildren(...(items.length > 0 ? items : [el("li", "empty", emptyText)]));
+}
+
 function fillList(list, rows, label) {
   const items = rows.map(([key, count]) => {
     const li = document.createElement("li");
-    const name = document.createElement("span");
-    name.className = "name";
-    name.textContent = label(key);
+    const name = el("span", "name", label(key));
     name.title = key;
-    const value = document.createElement("span");
-    value.className = "value";
-    value.textContent = numberFormat.format(count);
-    li.append(name, value);
+    li.append(name, el("span", "value", numberFormat.format(count)));
     return li;
   });
-  if (items.length === 0) {
-    const li = document.createElement("li");
-    li.className = "empty";
-    li.textContent = "Nobody yet";
-    items.push(li);
-  }
-  list.replaceChildren(...items);
+  fillItems(list, items, "Nobody yet");
 }
 
 function renderPage(root, state) {
@@ -195,26 +197,13 @@ function renderPage(root, state) {
     const key = list.dataset.realtimeList;
     fillList(list, state.top[key] ?? [], key === "country" ? countryName : (k) => k);
   }
-  const feed = root.querySelector("[data-realtime-feed]");
   const items = state.events.map((event) => {
     const li = document.createElement("li");
-    const name = document.createElement("strong");
-    name.textContent = event.name;
-    const path = document.createElement("span");
-    path.className = "path";
-    path.textContent = event.path;
-    const meta = document.createElement("small");
-    meta.textContent = `${countryName(event.country)} · ${timeAgo(event.ts, state.now)}`;
-    li.append(name, " ", path, " ", meta);
+    const meta = `${countryName(event.country)} · ${timeAgo(event.ts, state.now)}`;
+    li.append(el("strong", "", event.name), " ", el("span", "path", event.path), " ", el("small", "", meta));
     return li;
   });
-  if (items.length === 0) {
-    const li = document.createElement("li");
-    li.className = "empty";
-    li.textContent = "Waiting for events…";
-    items.push(li);
-  }
-  feed.replaceChildren(...items);
+  fillItems(root.querySelector("[data-realtime-feed]"), items, "Waiting for events…");
 }
 
 function startPage(root) {
