@@ -375,3 +375,51 @@ CREATE TABLE rollup_weeks (
 CREATE TRIGGER rollup_days_week_delete AFTER DELETE ON rollup_days BEGIN
   DELETE FROM rollup_weeks WHERE site_id = OLD.site_id AND week = date(OLD.day, '-' || ((CAST(strftime('%w', OLD.day) AS INTEGER) + 6) % 7) || ' days');
 END;
+
+-- Rollups per filter value (migration 0010): the rows of rollup_daily and rollup_monthly once
+-- more for the visits and events matching one value of a filter dimension (`fdim` is 'page' or
+-- 'country', `fvalue` its value), so a dashboard filtered to one page or one country reads a few
+-- rows per day and month instead of every raw event of the range. Which pairs are kept: see
+-- FILTERED_ROLLUP_* in src/analytics_941/sql/columns.py. Readers use them for the days and
+-- months listed in rollup_days and rollup_months, exactly as the unfiltered rollups.
+CREATE TABLE rollup_filtered_daily (
+  site_id TEXT NOT NULL,
+  fdim TEXT NOT NULL,
+  fvalue TEXT NOT NULL,
+  dim TEXT NOT NULL,
+  day TEXT NOT NULL,
+  value TEXT NOT NULL,
+  visitors INTEGER NOT NULL DEFAULT 0,
+  pageviews INTEGER NOT NULL DEFAULT 0,
+  events INTEGER NOT NULL DEFAULT 0,
+  engaged_ms INTEGER NOT NULL DEFAULT 0,
+  engaged_n INTEGER NOT NULL DEFAULT 0,
+  scroll_sum INTEGER NOT NULL DEFAULT 0,
+  scroll_n INTEGER NOT NULL DEFAULT 0,
+  visits INTEGER NOT NULL DEFAULT 0,
+  bounces INTEGER NOT NULL DEFAULT 0,
+  duration_ms INTEGER NOT NULL DEFAULT 0,
+  visit_pageviews INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (site_id, fdim, fvalue, dim, day, value)
+) WITHOUT ROWID;
+
+CREATE TABLE rollup_filtered_monthly (
+  site_id TEXT NOT NULL,
+  fdim TEXT NOT NULL,
+  fvalue TEXT NOT NULL,
+  dim TEXT NOT NULL,
+  month TEXT NOT NULL,
+  value TEXT NOT NULL,
+  visitors INTEGER NOT NULL DEFAULT 0,
+  pageviews INTEGER NOT NULL DEFAULT 0,
+  events INTEGER NOT NULL DEFAULT 0,
+  engaged_ms INTEGER NOT NULL DEFAULT 0,
+  engaged_n INTEGER NOT NULL DEFAULT 0,
+  scroll_sum INTEGER NOT NULL DEFAULT 0,
+  scroll_n INTEGER NOT NULL DEFAULT 0,
+  visits INTEGER NOT NULL DEFAULT 0,
+  bounces INTEGER NOT NULL DEFAULT 0,
+  duration_ms INTEGER NOT NULL DEFAULT 0,
+  visit_pageviews INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (site_id, fdim, fvalue, dim, month, value)
+) WITHOUT ROWID;

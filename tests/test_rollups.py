@@ -84,12 +84,39 @@ ELIGIBLE: list[dict[str, Any]] = [
     {"metrics": ["visitors", "pageviews"], "dimensions": ["page"],
      "filters": [["not", ["is", "page", ["/"]]]]},
     {"metrics": ["visitors", "visits"], "dimensions": ["time:day", "device"]},
-]
-# And some it cannot (checked to take the raw path, and to agree anyway).
-RAW_ONLY: list[dict[str, Any]] = [
+    # The rollups per filter value: one page or one country, on the totals and the first view's
+    # breakdowns — a page filter keeping the visits that viewed the page, as the raw path does.
     {"metrics": ["visitors", "visits"], "dimensions": ["page"],
      "filters": [["is", "country", ["US"]]]},
     {"metrics": ["visitors", "visits"], "filters": [["is", "page", ["/"]]]},
+    {"metrics": ["visitors", "visits", "pageviews", "views_per_visit", "bounce_rate",
+                 "visit_duration", "time_on_page", "scroll_depth", "events"],
+     "filters": [["is", "page", ["/about/0bd15a-1"]]], "comparison": "previous_period"},
+    {"date_range": "12mo", "metrics": ["visitors", "visits", "bounce_rate"],
+     "dimensions": ["time:month"], "filters": [["is", "page", ["/"]]]},
+    {"metrics": ["visitors", "pageviews", "visits"], "dimensions": ["time:day"],
+     "filters": [["is", "page", ["/"]]]},
+    *({"metrics": ["visitors", "percentage", "visits", "bounce_rate"], "dimensions": [d],
+       "filters": [["is", "page", ["/"]]]} for d in ("channel", "country", "browser")),
+    *({"metrics": ["visitors", "visits", "visit_duration"], "dimensions": [d],
+       "filters": [["is", "country", ["DE"]]], "limit": 30}
+      for d in ("page", "channel", "browser")),
+    {"metrics": ["visitors"], "dimensions": ["country"], "filters": [["is", "page", ["/nope"]]]},
+]
+# And some it cannot (checked to take the raw path, and to agree anyway).
+RAW_ONLY: list[dict[str, Any]] = [
+    # Filters the rollups per filter value do not hold: another breakdown, another dimension,
+    # several values, another operator, a second filter, any case.
+    {"metrics": ["visitors", "visits"], "dimensions": ["source"],
+     "filters": [["is", "country", ["US"]]]},
+    {"metrics": ["visitors", "visits"], "dimensions": ["page"],
+     "filters": [["is", "source", ["Google"]]]},
+    {"metrics": ["visitors", "visits"], "filters": [["is", "page", ["/", "/pricing"]]]},
+    {"metrics": ["visitors", "visits"], "filters": [["contains", "page", ["/blog"]]]},
+    {"metrics": ["visitors", "visits"], "dimensions": ["country"],
+     "filters": [["is", "page", ["/"]], ["is", "device", ["mobile"]]]},
+    {"metrics": ["visitors", "visits"], "dimensions": ["country"],
+     "filters": [["is", "page", ["/PRICING"], {"case_sensitive": False}]]},
     {"date_range": "7d", "metrics": ["visitors"], "dimensions": ["time:hour"]},
     {"metrics": ["events"], "dimensions": ["event:props:plan"]},
     # Page filters on visit metrics where "viewed a matching page" (the raw path's meaning on
@@ -122,6 +149,12 @@ async def test_rollup_and_raw_paths_agree(paths: tuple[Path, Path]) -> None:
     expected = await results(raw, ELIGIBLE + RAW_ONLY)
     assert await results(rolled, ELIGIBLE + RAW_ONLY) == expected
     assert any(r for r in expected)
+    # The filtered ones have rows to compare, with visitors (but the page nobody viewed).
+    filtered = [(spec, rows) for spec, rows in zip(ELIGIBLE, expected, strict=False)
+                if plan_query(query(**spec)).rollup_filter is not None]
+    assert len(filtered) == 12
+    assert all(any(row["metrics"][0] > 0 for row in rows) for _spec, rows in filtered[:-1])
+    assert filtered[-1][1] == []
     # Proof the rolled-up file really answered from rollups: without the raw rows of closed days
     # (as after a retention purge) the eligible queries still give the same numbers.
     start = execute(rolled, "SELECT MIN(start_ms) FROM rollup_days")[0][0]
@@ -276,15 +309,22 @@ async def test_whole_closed_months_come_from_the_monthly_rollups(paths: tuple[Pa
          "dimensions": ["country"], "filters": [["is_not", "country", ["US"]]]},
         {"date_range": ["2026-01-31", "2026-03-01"], "metrics": ["visitors", "scroll_depth"],
          "filters": [["is", "source", ["Google"]]]},
+        {"date_range": "12mo", "metrics": ["visitors", "visits", "bounce_rate"],
+         "dimensions": ["country"], "filters": [["is", "page", ["/"]]]},
         {"date_range": ["2026-02-01", "2026-02-28"], "metrics": ["visitors"],
          "dimensions": ["time:week"]},
     ]
     expected = await results(raw, specs)
     assert await results(rolled, specs) == expected
+    assert execute(rolled, "SELECT fdim, dim, value, visitors, visits "
+                   "FROM rollup_filtered_monthly ORDER BY 1, 2, 3") == execute(
+        rolled, "SELECT fdim, dim, value, SUM(visitors), SUM(visits) FROM rollup_filtered_daily "
+        "WHERE day LIKE '2026-02-%' GROUP BY fdim, fvalue, dim, value ORDER BY 1, 2, 3")
     # Proof the month rows answered: without February's daily rows the numbers stay (the
     # week-bucketed query, which cannot use months, is left out).
     execute(rolled, "DELETE FROM rollup_daily WHERE day LIKE '2026-02-%'")
-    assert await results(rolled, specs[:4]) == expected[:4]
+    execute(rolled, "DELETE FROM rollup_filtered_daily WHERE day LIKE '2026-02-%'")
+    assert await results(rolled, specs[:5]) == expected[:5]
 
 
 async def test_a_late_event_takes_its_month_out_until_recomputed(paths: tuple[Path, Path]) -> None:
@@ -299,13 +339,21 @@ async def test_a_late_event_takes_its_month_out_until_recomputed(paths: tuple[Pa
     assert execute(rolled, "SELECT COUNT(*) FROM rollup_months") == [(0,)]
     spec = {"date_range": "12mo", "metrics": ["visitors", "pageviews"], "dimensions": ["page"],
             "filters": [["contains", "page", ["/late"]]]}
-    expected = await results(raw, [spec])
-    assert expected[0] == [{"dimensions": ["/late-feb"], "metrics": [1, 1]}]
-    assert await results(rolled, [spec]) == expected
+    # The same event through the rollups per filter value (it has no country).
+    filtered = {"date_range": "12mo", "metrics": ["visitors", "pageviews"],
+                "dimensions": ["country"], "filters": [["is", "page", ["/late-feb"]]]}
+    expected = await results(raw, [spec, filtered])
+    assert expected == [[{"dimensions": ["/late-feb"], "metrics": [1, 1]}],
+                        [{"dimensions": ["Unknown"], "metrics": [1, 1]}]]
+    assert await results(rolled, [spec, filtered]) == expected
     assert await refresh_rollups(store, now_ms=NOW_MS) == [(SITE_ID, date(2026, 2, 14))]
     assert execute(rolled, "SELECT visitors FROM rollup_monthly WHERE dim = 'page' "
                    "AND value = '/late-feb'") == [(1,)]
-    assert await results(rolled, [spec]) == expected
+    assert execute(rolled, "SELECT dim, value, visitors FROM rollup_filtered_monthly "
+                   "WHERE fdim = 'page' AND fvalue = '/late-feb' ORDER BY 1") == [
+        ("", "", 1), ("browser", "Unknown", 1), ("channel", "Direct", 1),
+        ("country", "Unknown", 1)]
+    assert await results(rolled, [spec, filtered]) == expected
 
 
 @pytest.mark.parametrize(("migration", "span"), [("0005_rollup_monthly", "month"),
@@ -326,6 +374,23 @@ async def test_the_span_migrations_backfill_closed_spans(
     conn.close()
     assert (execute(rolled, tables), execute(rolled, listed)) == before
     assert before[1]
+
+
+async def test_the_filtered_rollups_migration_backfills_listed_days_and_months(
+    paths: tuple[Path, Path],
+) -> None:
+    _raw, rolled = paths
+    await refresh_rollups(SqliteStore(path=rolled), now_ms=NOW_MS)
+    tables = [f"SELECT * FROM rollup_filtered_{span} ORDER BY 1, 2, 3, 4, 5, 6"
+              for span in ("daily", "monthly")]
+    before = [execute(rolled, sql) for sql in tables]
+    script = Path(__file__).resolve().parent.parent / "migrations/0010_rollup_filtered.sql"
+    with sqlite3.connect(rolled) as conn:
+        conn.executescript("DROP TABLE rollup_filtered_daily; DROP TABLE rollup_filtered_monthly;")
+        conn.executescript(script.read_text())
+    conn.close()
+    assert [execute(rolled, sql) for sql in tables] == before
+    assert all(before)
 
 
 async def test_whole_weeks_come_from_the_weekly_rollups(paths: tuple[Path, Path]) -> None:

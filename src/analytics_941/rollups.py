@@ -23,7 +23,14 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from .periods import bounds_ms
-from .sql.columns import ROLLUP_DIMENSIONS, SESSION_ONLY, dimension_sql
+from .sql.columns import (
+    FILTERED_ROLLUP_DIMENSIONS,
+    FILTERED_ROLLUP_FILTERS,
+    ROLLUP_DIMENSIONS,
+    SESSION_ONLY,
+    dimension_sql,
+    filter_sql_target,
+)
 from .sql.metrics import EVENT_PARTS, PARTS, SESSION_DRIVEN_PARTS, SESSION_PARTS
 from .sql.params import Params
 from .sql_builder import raw_arm, week_of
@@ -55,12 +62,21 @@ class RollupStatement:
     params: tuple[str, ...]
 
 
-def _insert_sql(dim: str) -> str:
-    """One dimension's rows of a day (D1 caps compound SELECTs, so one statement each)."""
-    params = Params()
-    refs = {name: params.ref(f"<{name}>") for name in ROLLUP_PARAMS}
-    site = refs["site_id"]
+# A page filter keeps the visits that *viewed* a matching page (sql.where): for rollups per page
+# filter value, one row per visit and page it viewed, its events bounded as the raw filter's.
+_VIEWED = (
+    "viewed AS (SELECT DISTINCT e.session_id AS session_id, e.pathname AS pathname "
+    "FROM units AS b CROSS JOIN events AS e ON e.site_id = {site} AND e.ts >= b.start_ms "
+    "AND e.ts < b.end_ms + 86400000)"
+)
+
+
+def _arms(dim: str, *, fdim: str | None, site: str, params: Params) -> tuple[list[str], bool]:
+    """The arms of a day's rows for ``dim`` (one filter value ``f`` per row too, with ``fdim``):
+    events and sessions each give the parts they hold, zeros for the others. Also says whether
+    the arms read the ``viewed`` CTE."""
     arms: list[str] = []
+    viewed = False
     tables = []
     if dim not in SESSION_ONLY:
         tables.append(("events", list(EVENT_PARTS)))
@@ -68,24 +84,89 @@ def _insert_sql(dim: str) -> str:
         extra = list(SESSION_DRIVEN_PARTS) if dim in SESSION_ONLY else []
         tables.append(("sessions", [*extra, *SESSION_PARTS]))
     for table, parts in tables:
+        dims: list[tuple[str, str]] = []
+        join = ""
+        if fdim is not None:
+            target = filter_sql_target(fdim, table=table, params=params)
+            if target is None:
+                assert fdim == "page" and table == "sessions", "only page filters reach across"
+                target, viewed = "p.pathname", True
+                join = "JOIN viewed AS p ON p.session_id = sessions.id"
+            dims.append(("f", target))
         expression = dimension_sql(dim, table=table, params=params) if dim else None
-        dims = [("v", expression)] if expression else []
+        if expression:
+            dims.append(("v", expression))
         inner = raw_arm(
-            table=table, units="units", site=site, dimensions=dims, parts=parts, where=[]
+            table=table, units="units", site=site, dimensions=dims, parts=parts, where=[], join=join
         )
-        columns = [f"'{dim}' AS dim", "v AS value" if dims else "'' AS value"]
+        columns = ["u"] + (["f"] if fdim is not None else [])
+        columns += [f"'{dim}' AS dim", "v AS value" if expression else "'' AS value"]
         columns += [part if part in parts else f"0 AS {part}" for part in PARTS]
         arms.append(f"SELECT {', '.join(columns)} FROM ({inner})")
+    return arms, viewed
+
+
+_UNITS = (
+    "units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, "
+    "json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, "
+    "json_extract(value, '$[3]') AS day FROM json_each({units}))"
+)
+
+
+def _insert_sql(dim: str, *, fdim: str | None = None) -> str:
+    """One dimension's rows of a day, or one (filter, dimension) pair's (D1 caps compound SELECTs,
+    so one statement each)."""
+    params = Params()
+    refs = {name: params.ref(f"<{name}>") for name in ROLLUP_PARAMS}
+    site = refs["site_id"]
+    arms, viewed = _arms(dim, fdim=fdim, site=site, params=params)
+    ctes = [_UNITS.format(units=refs["units"])] + ([_VIEWED.format(site=site)] if viewed else [])
     sums = ", ".join(f"COALESCE(SUM({part}), 0)" for part in PARTS)
+    if fdim is None:
+        table, keys, values = "rollup_daily", "dim", "dim"
+    else:
+        table, keys, values = "rollup_filtered_daily", "fdim, fvalue, dim", f"'{fdim}', f, dim"
     return (
-        f"WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, "
-        f"json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, "
-        f"json_extract(value, '$[3]') AS day FROM json_each({refs['units']}))\n"
-        f"INSERT INTO rollup_daily (site_id, dim, day, value, {', '.join(PARTS)})\n"
-        f"SELECT {site}, dim, {refs['day']}, value, {sums}\n"
+        f"WITH {', '.join(ctes)}\n"
+        f"INSERT INTO {table} (site_id, {keys}, day, value, {', '.join(PARTS)})\n"
+        f"SELECT {site}, {values}, {refs['day']}, value, {sums}\n"
         f"FROM ({' UNION ALL '.join(arms)})\n"
         f"WHERE NOT {_FROZEN}\n"
-        f"GROUP BY dim, value"
+        f"GROUP BY {'f, ' if fdim is not None else ''}dim, value"
+    )
+
+
+def filtered_pairs() -> list[tuple[str, str]]:
+    """(filter dimension, dimension) pairs kept in ``rollup_filtered_*``: a filter on the
+    dimension broken down is answered by ``rollup_daily`` itself."""
+    return [
+        (fdim, dim)
+        for fdim in FILTERED_ROLLUP_FILTERS
+        for dim in FILTERED_ROLLUP_DIMENSIONS
+        if dim != fdim
+    ]
+
+
+def filtered_backfill_sql(fdim: str, dim: str) -> str:
+    """The rows of one pair for every day listed in ``rollup_days``, cut at the bounds each day
+    was computed with: migration 0010's backfill (a migration cannot call the cron)."""
+    params = Params()
+    arms, viewed = _arms(dim, fdim=fdim, site="b.site_id", params=params)
+    assert not params.check(), "the backfill binds nothing"
+    units = (
+        "units AS (SELECT json_array(site_id, day) AS i, site_id, start_ms, end_ms, 0 AS t, day "
+        "FROM rollup_days)"
+    )
+    ctes = [units] + ([_VIEWED.format(site="b.site_id")] if viewed else [])
+    sums = ", ".join(f"COALESCE(SUM({part}), 0)" for part in PARTS)
+    return (
+        f"WITH {', '.join(ctes)}\n"
+        f"INSERT INTO rollup_filtered_daily (site_id, fdim, fvalue, dim, day, value, "
+        f"{', '.join(PARTS)})\n"
+        f"SELECT json_extract(u, '$[0]'), '{fdim}', f, dim, json_extract(u, '$[1]'), value, "
+        f"{sums}\n"
+        f"FROM ({' UNION ALL '.join(arms)})\n"
+        "GROUP BY u, f, dim, value;"
     )
 
 
@@ -119,9 +200,17 @@ def rollup_statements() -> list[RollupStatement]:
     marks the day again).
     """
     return [
-        RollupStatement(
-            sql=f"DELETE FROM rollup_daily WHERE site_id = ?1 AND day = ?3 AND NOT {_FROZEN}",
-            params=ROLLUP_PARAMS[:6],
+        *(
+            RollupStatement(
+                sql=f"DELETE FROM {table} WHERE site_id = ?1 AND day = ?3 AND NOT {_FROZEN}",
+                params=ROLLUP_PARAMS[:6],
+            )
+            for table in ("rollup_filtered_daily", "rollup_daily")
+        ),
+        # Pairs first: _FROZEN asks whether the day has rollup_daily rows already.
+        *(
+            RollupStatement(sql=_insert_sql(dim, fdim=fdim), params=ROLLUP_PARAMS[:6])
+            for fdim, dim in filtered_pairs()
         ),
         *(
             RollupStatement(sql=_insert_sql(dim), params=ROLLUP_PARAMS[:6])
@@ -159,6 +248,9 @@ class Span:
     first: str
     after: str
     days: str
+    # The span's rollups per filter value, if it keeps them (weeks do not: a filtered 30-day
+    # range reads its days).
+    filtered_rows: str | None = None
 
 
 SPANS: tuple[Span, ...] = (
@@ -167,6 +259,7 @@ SPANS: tuple[Span, ...] = (
         key="substr(?3, 1, 7)", first="date(?3, 'start of month')",
         after="date(?3, 'start of month', '+1 month')",
         days="CAST(strftime('%d', date(?3, 'start of month', '+1 month', '-1 day')) AS INTEGER)",
+        filtered_rows="rollup_filtered_monthly",
     ),
     Span(
         rows="rollup_weekly", listed="rollup_weeks", key_column="week",
@@ -194,19 +287,27 @@ def _span_statements() -> list[RollupStatement]:
                 sql=f"DELETE FROM {span.listed} WHERE site_id = ?1 AND {key} = {span.key}",
                 params=ROLLUP_PARAMS[:3],
             ),
-            RollupStatement(
-                sql=f"DELETE FROM {span.rows} WHERE site_id = ?1 AND {key} = {span.key}",
-                params=ROLLUP_PARAMS[:3],
-            ),
-            RollupStatement(
-                sql=(
-                    f"INSERT INTO {span.rows} (site_id, dim, {key}, value, {', '.join(PARTS)}) "
-                    f"SELECT ?1, dim, {span.key}, value, {sums} FROM rollup_daily "
-                    f"WHERE site_id = ?1 AND day >= {span.first} AND day < {span.after} "
-                    f"AND {complete} GROUP BY dim, value"
+        ]
+        tables = [(span.rows, "rollup_daily", "dim")]
+        if span.filtered_rows:
+            tables.append((span.filtered_rows, "rollup_filtered_daily", "fdim, fvalue, dim"))
+        for rows, daily, keys in tables:
+            out += [
+                RollupStatement(
+                    sql=f"DELETE FROM {rows} WHERE site_id = ?1 AND {key} = {span.key}",
+                    params=ROLLUP_PARAMS[:3],
                 ),
-                params=ROLLUP_PARAMS[:4],
-            ),
+                RollupStatement(
+                    sql=(
+                        f"INSERT INTO {rows} (site_id, {keys}, {key}, value, {', '.join(PARTS)}) "
+                        f"SELECT ?1, {keys}, {span.key}, value, {sums} FROM {daily} "
+                        f"WHERE site_id = ?1 AND day >= {span.first} AND day < {span.after} "
+                        f"AND {complete} GROUP BY {keys}, value"
+                    ),
+                    params=ROLLUP_PARAMS[:4],
+                ),
+            ]
+        out += [
             RollupStatement(
                 sql=(
                     f"INSERT INTO {span.listed} (site_id, {key}, tz, computed_at) "

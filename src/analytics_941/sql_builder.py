@@ -44,7 +44,14 @@ from .exceptions import QueryError
 from .filters import Condition, Connective, FilterNode, Negation, filter_leaves
 from .periods import Units, bounds_ms, time_units
 from .query import TIME_DIMENSIONS, Query
-from .sql.columns import ROLLUP_DIMENSIONS, SESSION_ONLY, dimension_sql, filter_sql_target
+from .sql.columns import (
+    FILTERED_ROLLUP_DIMENSIONS,
+    FILTERED_ROLLUP_FILTERS,
+    ROLLUP_DIMENSIONS,
+    SESSION_ONLY,
+    dimension_sql,
+    filter_sql_target,
+)
 from .sql.metrics import (
     EVENT_METRICS,
     EVENT_PARTS,
@@ -77,6 +84,9 @@ class Plan:
     event_metrics: tuple[str, ...]
     session_metrics: tuple[str, ...]
     rollup_dim: str | None
+    # (filter dimension, value) when ``rollup_dim``'s rows come from the rollups per filter
+    # value (``rollup_filtered_*``) instead: the query's one filter is that value.
+    rollup_filter: tuple[str, str] | None = None
 
     @property
     def sides(self) -> tuple[str, ...]:
@@ -145,6 +155,23 @@ def _rollup_dim(query: Query, *, needs_sessions: bool, events_drive: bool) -> st
     return dim
 
 
+def _rollup_filter(query: Query) -> tuple[str, str] | None:
+    """(dimension, value) of a lone ``is`` filter on one value that the rollups per filter value
+    hold for the query's breakdown, or None."""
+    dims = query.non_time_dimensions
+    if query.interval == "hour" or len(dims) > 1 or len(query.filters) != 1:
+        return None
+    dim = dims[0] if dims else ""
+    node = query.filters[0]
+    if not isinstance(node, Condition) or node.op != "is" or len(node.values) != 1:
+        return None
+    if not node.case_sensitive or node.dimension not in FILTERED_ROLLUP_FILTERS:
+        return None
+    if dim not in FILTERED_ROLLUP_DIMENSIONS or dim == node.dimension:
+        return None
+    return node.dimension, node.values[0]
+
+
 def plan_query(query: Query) -> Plan:
     """Decide how ``query`` is answered, or raise ``QueryError`` for an impossible combination."""
     metrics = tuple("visitors" if m == "percentage" else m for m in query.metrics)
@@ -168,13 +195,18 @@ def plan_query(query: Query) -> Plan:
                 code="invalid_metrics",
                 message=f"metrics: {session_metrics[0]} cannot be broken down by {lacking[0]}",
             )
+    rollup_dim = _rollup_dim(
+        query, needs_sessions=bool(session_metrics), events_drive=bool(event_metrics)
+    )
+    rollup_filter = _rollup_filter(query) if rollup_dim is None else None
+    if rollup_filter is not None:
+        rollup_dim = dims[0] if dims else ""
     return Plan(
         session_driven=session_driven,
         event_metrics=event_metrics,
         session_metrics=session_metrics,
-        rollup_dim=_rollup_dim(
-            query, needs_sessions=bool(session_metrics), events_drive=bool(event_metrics)
-        ),
+        rollup_dim=rollup_dim,
+        rollup_filter=rollup_filter,
     )
 
 
@@ -196,11 +228,13 @@ def raw_arm(
     dimensions: Sequence[tuple[str, str]],
     parts: Sequence[str],
     where: Sequence[str],
+    join: str = "",
 ) -> str:
     """Parts of ``table`` per unit and dimension values: ``u, t, <aliases>, <parts>``.
 
-    ``dimensions`` are (alias, expression) pairs; ``parts`` are names from ``sql.metrics``. The
-    units drive the join (CROSS JOIN fixes the order) so each unit is one index range scan.
+    ``dimensions`` are (alias, expression) pairs; ``parts`` are names from ``sql.metrics``;
+    ``join`` an extra JOIN clause (the rollups' rows of visits by viewed page). The units drive the
+    join (CROSS JOIN fixes the order) so each unit is one index range scan.
     """
     ts = _TS[table]
     sources = EVENT_PARTS if table == "events" else {**SESSION_PARTS, **SESSION_DRIVEN_PARTS}
@@ -211,6 +245,8 @@ def raw_arm(
         f"SELECT {', '.join(select)} FROM {units} AS b CROSS JOIN {table} "
         f"ON {table}.site_id = {site} AND {table}.{ts} >= b.start_ms AND {table}.{ts} < b.end_ms"
     )
+    if join:
+        sql += f" {join}"
     if where:
         sql += " WHERE " + " AND ".join(where)
     return sql + " GROUP BY " + ", ".join(["b.i", *(alias for alias, _ in dimensions)])
@@ -250,24 +286,30 @@ def _side(
     if plan.rollup_dim is not None:
         select = ["b.i AS u", "b.t AS t", *(f"r.value AS {alias}" for alias, _ in dims)]
         select += [f"r.{part} AS {part}" for part in parts]
-        dim = params.ref(plan.rollup_dim)
+        match = f"r.site_id = {site} AND r.dim = {params.ref(plan.rollup_dim)}"
+        spans_of = [("month", "rollup_monthly"), ("week", "rollup_weekly")]
+        daily = "rollup_daily"
+        if plan.rollup_filter is not None:
+            fdim, fvalue = plan.rollup_filter
+            match += f" AND r.fdim = {params.ref(fdim)} AND r.fvalue = {params.ref(fvalue)}"
+            spans_of = [("month", "rollup_filtered_monthly")]
+            daily = "rollup_filtered_daily"
         rollup = (
-            f"SELECT {', '.join(select)} FROM {units} AS b JOIN rollup_daily AS r "
-            f"ON r.site_id = {site} AND r.dim = {dim} AND r.day = b.day "
-            f"WHERE b.i IN (SELECT i FROM {prefix}_done)"
+            f"SELECT {', '.join(select)} FROM {units} AS b JOIN {daily} AS r "
+            f"ON {match} AND r.day = b.day WHERE b.i IN (SELECT i FROM {prefix}_done)"
         )
         spans = []
         if _uses_months(query):
-            rollup += (
-                f" AND substr(b.day, 1, 7) NOT IN (SELECT month FROM {prefix}_months)"
-                f" AND {week_of('b.day')} NOT IN (SELECT week FROM {prefix}_weeks)"
+            rollup += "".join(
+                f" AND {_SPAN_KEYS[key]} NOT IN (SELECT {key} FROM {prefix}_{key}s)"
+                for key, _table in spans_of
             )
             spans = [
                 f"SELECT {', '.join(['NULL AS u', *select[1:]])} FROM {prefix}_{key}s AS b "
-                f"JOIN {table} AS r ON r.site_id = {site} AND r.dim = {dim} AND r.{key} = b.{key}"
-                for key, table in (("month", "rollup_monthly"), ("week", "rollup_weekly"))
+                f"JOIN {table} AS r ON {match} AND r.{key} = b.{key}"
+                for key, table in spans_of
             ]
-        if query.filters:
+        if query.filters and plan.rollup_filter is None:
             clause = value_filters_sql(query.filters, expression="r.value", params=params)
             rollup += f" AND {clause}"
             spans = [f"{span} WHERE {clause}" for span in spans]
@@ -282,6 +324,10 @@ def _side(
 def week_of(day: str) -> str:
     """SQL: the Monday (``YYYY-MM-DD``) starting the ISO week of the date expression ``day``."""
     return f"date({day}, '-' || ((CAST(strftime('%w', {day}) AS INTEGER) + 6) % 7) || ' days')"
+
+
+# SQL: the month and the week of a unit's day.
+_SPAN_KEYS = {"month": "substr(b.day, 1, 7)", "week": week_of("b.day")}
 
 
 def _uses_months(query: Query) -> bool:
@@ -313,7 +359,9 @@ def _period_ctes(
                 "HAVING COUNT(*) = CAST(strftime('%d', date(MIN(b.day), 'start of month', "
                 "'+1 month', '-1 day')) AS INTEGER) AND MIN(b.t) = MAX(b.t))"
             )
-            # Then the whole ISO weeks among the other days, on the same conditions.
+        if _uses_months(query) and plan.rollup_filter is None:
+            # Then the whole ISO weeks among the other days, on the same conditions (the
+            # rollups per filter value keep no weeks).
             week = week_of("b.day")
             ctes.append(
                 f"{prefix}_weeks AS (SELECT {week} AS week, MIN(b.t) AS t "

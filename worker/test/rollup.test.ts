@@ -61,6 +61,13 @@ describe("refreshRollups", () => {
     expect(await totals("r1", "2026-03-30")).toBeNull();
     const page = await env.DB.prepare("SELECT value, visitors FROM rollup_daily WHERE site_id = 'r1' AND dim = 'page' ORDER BY value").all();
     expect(page.results).toEqual([{ value: "/a", visitors: 1 }, { value: "/b", visitors: 1 }]);
+    // The rollups per filter value: each page's visits by country (a page filter's "viewed").
+    const byPage = () =>
+      env.DB.prepare("SELECT fvalue, value, visitors, visits FROM rollup_filtered_daily WHERE site_id = 'r1' AND fdim = 'page' AND dim = 'country' AND day = '2026-03-29' ORDER BY fvalue").all();
+    expect((await byPage()).results).toEqual([
+      { fvalue: "/a", value: "DE", visitors: 1, visits: 1 },
+      { fvalue: "/b", value: "DE", visitors: 1, visits: 1 },
+    ]);
     expect(await refreshRollups(env.DB, now)).toEqual([]);
 
     // A late event for the closed day: the trigger takes the day out of the rollups at once...
@@ -70,6 +77,7 @@ describe("refreshRollups", () => {
     // ...and the next run recomputes it with the late event counted.
     expect(await refreshRollups(env.DB, now)).toEqual([{ siteId: "r1", day: "2026-03-29" }]);
     expect((await totals("r1", "2026-03-29"))?.visitors).toBe(3);
+    expect((await byPage()).results.map((row) => row.fvalue)).toEqual(["/a", "/b", "/late"]);
   });
 
   it("runs from the scheduled handler", async () => {
@@ -98,8 +106,11 @@ describe("refreshRollups", () => {
     ]);
     while ((await refreshRollups(env.DB, now)).length > 0);
     // ...and the timezone change kept their numbers instead of recomputing them from nothing.
+    const byCountry = (day: string) =>
+      env.DB.prepare("SELECT visitors FROM rollup_filtered_daily WHERE site_id = 'r3' AND fdim = 'country' AND fvalue = 'DE' AND dim = '' AND day = ?").bind(day).first<{ visitors: number }>();
     for (const day of ["2026-01-01", "2026-01-02", "2026-01-03", "2026-01-04"]) {
       expect((await totals("r3", day))?.visitors).toBe(1);
+      expect((await byCountry(day))?.visitors).toBe(1);
     }
     const tzs = await env.DB.prepare("SELECT DISTINCT tz FROM rollup_days WHERE site_id = 'r3'").all();
     expect(tzs.results).toEqual([{ tz: "America/New_York" }]);

@@ -19,6 +19,8 @@ from .params import Params
 
 __all__ = [
     "COLUMNS",
+    "FILTERED_ROLLUP_DIMENSIONS",
+    "FILTERED_ROLLUP_FILTERS",
     "ROLLUP_DIMENSIONS",
     "SESSION_ONLY",
     "dimension_sql",
@@ -56,6 +58,14 @@ assert set(COLUMNS) == set(DIMENSIONS), "query.DIMENSIONS and sql.columns.COLUMN
 SESSION_ONLY = frozenset(d for d, (e, _s) in COLUMNS.items() if e is None)
 # Dimensions kept in the daily rollup tables: all but event properties (open-ended keys).
 ROLLUP_DIMENSIONS: tuple[str, ...] = tuple(COLUMNS)
+# Rollups per filter value (``rollup_filtered_*``): a filter ``<dimension> is <one value>`` on one
+# of FILTERED_ROLLUP_FILTERS, crossed with the totals ('') and the dimensions the dashboard's
+# first view breaks down (top pages, channels, countries, browsers). A pair costs rows every day
+# — at 10 M events a year the pairs below hold about as many rows a day as the day has events —
+# so both lists stay short; other filtered breakdowns read raw rows.
+FILTERED_ROLLUP_FILTERS: tuple[str, ...] = ("page", "country")
+FILTERED_ROLLUP_DIMENSIONS: tuple[str, ...] = ("", "page", "channel", "country", "browser")
+assert not set(FILTERED_ROLLUP_DIMENSIONS) & SESSION_ONLY, "pairs are read from events too"
 
 
 def _prop_sql(name: str, params: Params) -> str:
