@@ -380,8 +380,8 @@ END;
 -- more for the visits and events matching one value of a filter dimension (`fdim` is 'page' or
 -- 'country', `fvalue` its value), so a dashboard filtered to one page or one country reads a few
 -- rows per day and month instead of every raw event of the range. Which pairs are kept: see
--- FILTERED_ROLLUP_* in src/analytics_941/sql/columns.py. Readers use them for the days and
--- months listed in rollup_days and rollup_months, exactly as the unfiltered rollups.
+-- FILTERED_ROLLUP_* in src/analytics_941/sql/columns.py. Readers use them only for the days and
+-- months listed in rollup_filtered_days and rollup_filtered_months (below).
 CREATE TABLE rollup_filtered_daily (
   site_id TEXT NOT NULL,
   fdim TEXT NOT NULL,
@@ -423,3 +423,26 @@ CREATE TABLE rollup_filtered_monthly (
   visit_pageviews INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (site_id, fdim, fvalue, dim, month, value)
 ) WITHOUT ROWID;
+
+-- The days and months whose rollups per filter value are complete, kept apart from rollup_days
+-- and rollup_months so days rolled up before this migration read raw rows (as they did) until
+-- the cron has recomputed them. A day is listed here in the same batch as in rollup_days, and
+-- leaves with it.
+CREATE TABLE rollup_filtered_days (
+  site_id TEXT NOT NULL,
+  day TEXT NOT NULL,
+  tz TEXT NOT NULL,
+  PRIMARY KEY (site_id, day)
+) WITHOUT ROWID;
+
+CREATE TABLE rollup_filtered_months (
+  site_id TEXT NOT NULL,
+  month TEXT NOT NULL,
+  tz TEXT NOT NULL,
+  PRIMARY KEY (site_id, month)
+) WITHOUT ROWID;
+
+CREATE TRIGGER rollup_days_filtered_delete AFTER DELETE ON rollup_days BEGIN
+  DELETE FROM rollup_filtered_days WHERE site_id = OLD.site_id AND day = OLD.day;
+  DELETE FROM rollup_filtered_months WHERE site_id = OLD.site_id AND month = substr(OLD.day, 1, 7);
+END;

@@ -376,21 +376,37 @@ async def test_the_span_migrations_backfill_closed_spans(
     assert before[1]
 
 
-async def test_the_filtered_rollups_migration_backfills_listed_days_and_months(
+async def test_the_filtered_rollups_migration_queues_rolled_up_days_for_the_cron(
     paths: tuple[Path, Path],
 ) -> None:
-    _raw, rolled = paths
-    await refresh_rollups(SqliteStore(path=rolled), now_ms=NOW_MS)
+    raw, rolled = paths
+    store = SqliteStore(path=rolled)
+    await refresh_rollups(store, now_ms=NOW_MS)
     tables = [f"SELECT * FROM rollup_filtered_{span} ORDER BY 1, 2, 3, 4, 5, 6"
               for span in ("daily", "monthly")]
-    before = [execute(rolled, sql) for sql in tables]
+    listed = ["SELECT * FROM rollup_filtered_days ORDER BY 1, 2",
+              "SELECT * FROM rollup_filtered_months ORDER BY 1, 2"]
+    before = [execute(rolled, sql) for sql in tables + listed]
+    assert all(before) and len(before[2]) == 39 and before[3] == [(SITE_ID, "2026-02", TIMEZONE)]
+    # A database rolled up before migration 0010 (its tables gone), then migrated.
     script = Path(__file__).resolve().parent.parent / "migrations/0010_rollup_filtered.sql"
     with sqlite3.connect(rolled) as conn:
-        conn.executescript("DROP TABLE rollup_filtered_daily; DROP TABLE rollup_filtered_monthly;")
+        conn.executescript(
+            "DROP TRIGGER rollup_days_filtered_delete; DROP TABLE rollup_filtered_daily; "
+            "DROP TABLE rollup_filtered_monthly; DROP TABLE rollup_filtered_days; "
+            "DROP TABLE rollup_filtered_months;")
         conn.executescript(script.read_text())
     conn.close()
-    assert [execute(rolled, sql) for sql in tables] == before
-    assert all(before)
+    # Filtered views read raw rows meanwhile, with the same numbers; the other rollups stay.
+    spec = {"date_range": "12mo", "metrics": ["visitors", "visits", "bounce_rate"],
+            "dimensions": ["country"], "filters": [["is", "page", ["/"]]]}
+    expected = await results(raw, [spec])
+    assert await results(rolled, [spec]) == expected and expected[0]
+    assert execute(rolled, "SELECT COUNT(*) FROM rollup_days") == [(39,)]
+    # The next cron runs recompute every queued day and list it: the same rows as before.
+    assert len(await refresh_rollups(store, now_ms=NOW_MS)) == 39
+    assert [execute(rolled, sql) for sql in tables + listed] == before
+    assert await results(rolled, [spec]) == expected
 
 
 async def test_whole_weeks_come_from_the_weekly_rollups(paths: tuple[Path, Path]) -> None:

@@ -64,6 +64,16 @@ CASES: dict[str, dict[str, Any]] = {
         "comparison": "year_over_year",
         "filters": [["not", ["is", "source", ["Direct / None"]]]],
     },
+    # One page filter value over six months, by country: rollups per filter value (whole months
+    # from rollup_filtered_monthly, the other days from rollup_filtered_daily, no weeks), raw
+    # rows of the rest with the page filter reaching sessions through their events.
+    "page_value_by_country": {
+        "date_range": "6mo",
+        "metrics": ["visitors", "visits"],
+        "dimensions": ["country"],
+        "filters": [["is", "page", ["/pricing"]]],
+        "limit": 10,
+    },
 }
 
 
@@ -172,10 +182,20 @@ def test_many_filters_stay_within_d1s_parameter_limit() -> None:
 
 
 def test_subquery_bounds_widen_by_a_day() -> None:
-    _sql, params = build_sql(q(metrics=["visits"], filters=[["is", "page", ["/"]]]))
+    _sql, params = build_sql(q(metrics=["visits"], filters=[["is", "page", ["/", "/a"]]]))
     assert START in params and END + DAY_MS in params
     _sql, params = build_sql(q(metrics=["visitors"], filters=[["is", "exit_page", ["/"]]]))
     assert START - DAY_MS in params and END in params
+
+
+def test_subqueries_of_rollup_queries_scan_only_the_raw_units() -> None:
+    # Rollups answer the closed days: the raw part's filter subquery spans the units left.
+    sql, params = build_sql(q(metrics=["visits"], dimensions=["country"],
+                              filters=[["is", "page", ["/"]]]))
+    raw = "FROM m_units WHERE i NOT IN (SELECT i FROM m_done)"
+    assert (f"ts >= (SELECT MIN(start_ms) {raw}) AND ts < ((SELECT MAX(end_ms) {raw}) + "
+            f"{DAY_MS})") in sql
+    assert START not in params and END + DAY_MS not in params
 
 
 @pytest.mark.parametrize(

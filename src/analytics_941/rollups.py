@@ -147,29 +147,6 @@ def filtered_pairs() -> list[tuple[str, str]]:
     ]
 
 
-def filtered_backfill_sql(fdim: str, dim: str) -> str:
-    """The rows of one pair for every day listed in ``rollup_days``, cut at the bounds each day
-    was computed with: migration 0010's backfill (a migration cannot call the cron)."""
-    params = Params()
-    arms, viewed = _arms(dim, fdim=fdim, site="b.site_id", params=params)
-    assert not params.check(), "the backfill binds nothing"
-    units = (
-        "units AS (SELECT json_array(site_id, day) AS i, site_id, start_ms, end_ms, 0 AS t, day "
-        "FROM rollup_days)"
-    )
-    ctes = [units] + ([_VIEWED.format(site="b.site_id")] if viewed else [])
-    sums = ", ".join(f"COALESCE(SUM({part}), 0)" for part in PARTS)
-    return (
-        f"WITH {', '.join(ctes)}\n"
-        f"INSERT INTO rollup_filtered_daily (site_id, fdim, fvalue, dim, day, value, "
-        f"{', '.join(PARTS)})\n"
-        f"SELECT json_extract(u, '$[0]'), '{fdim}', f, dim, json_extract(u, '$[1]'), value, "
-        f"{sums}\n"
-        f"FROM ({' UNION ALL '.join(arms)})\n"
-        "GROUP BY u, f, dim, value;"
-    )
-
-
 DAY_MS = 86_400_000
 # True when this day's stored rollups must be kept as they are: the day began before the site's
 # retention horizon (``now - retention_days``, with ?5 = now) and has rollups already. The purge
@@ -224,6 +201,16 @@ def rollup_statements() -> list[RollupStatement]:
             ),
             params=ROLLUP_PARAMS,
         ),
+        # Listed for filtered reads once its rows are in, or when it is kept as it is (past
+        # the retention horizon) and has such rows from before.
+        RollupStatement(
+            sql=(
+                "INSERT OR REPLACE INTO rollup_filtered_days (site_id, day, tz) "
+                f"SELECT ?1, ?3, ?4 WHERE NOT {_FROZEN} OR EXISTS (SELECT 1 FROM "
+                "rollup_filtered_daily AS f WHERE f.site_id = ?1 AND f.day = ?3)"
+            ),
+            params=ROLLUP_PARAMS[:6],
+        ),
         RollupStatement(
             sql=(
                 "DELETE FROM rollup_dirty WHERE site_id = ?1 "
@@ -248,9 +235,9 @@ class Span:
     first: str
     after: str
     days: str
-    # The span's rollups per filter value, if it keeps them (weeks do not: a filtered 30-day
-    # range reads its days).
-    filtered_rows: str | None = None
+    # The span's rollups per filter value and their listing, if it keeps them (weeks do not: a
+    # filtered 30-day range reads its days).
+    filtered: tuple[str, str] | None = None
 
 
 SPANS: tuple[Span, ...] = (
@@ -259,7 +246,7 @@ SPANS: tuple[Span, ...] = (
         key="substr(?3, 1, 7)", first="date(?3, 'start of month')",
         after="date(?3, 'start of month', '+1 month')",
         days="CAST(strftime('%d', date(?3, 'start of month', '+1 month', '-1 day')) AS INTEGER)",
-        filtered_rows="rollup_filtered_monthly",
+        filtered=("rollup_filtered_monthly", "rollup_filtered_months"),
     ),
     Span(
         rows="rollup_weekly", listed="rollup_weeks", key_column="week",
@@ -271,28 +258,31 @@ SPANS: tuple[Span, ...] = (
 
 def _span_statements() -> list[RollupStatement]:
     """Rebuild the month and the week of the recomputed day from their days' rows, once all
-    their days are rolled up for timezone ?4 (this day included: these statements run after it
-    is listed). Their rows are plain sums of the daily rows, so they are exact by construction.
+    their days are rolled up (and listed) for timezone ?4 (this day included: these statements
+    run after it is listed). Their rows are plain sums of the daily rows, so they are exact by
+    construction.
     """
     sums = ", ".join(f"SUM({part})" for part in PARTS)
     out: list[RollupStatement] = []
     for span in SPANS:
-        complete = (
-            "(SELECT COUNT(*) FROM rollup_days AS d WHERE d.site_id = ?1 "
-            f"AND d.day >= {span.first} AND d.day < {span.after} AND d.tz = ?4) = {span.days}"
-        )
         key = span.key_column
-        out += [
-            RollupStatement(
-                sql=f"DELETE FROM {span.listed} WHERE site_id = ?1 AND {key} = {span.key}",
-                params=ROLLUP_PARAMS[:3],
-            ),
-        ]
-        tables = [(span.rows, "rollup_daily", "dim")]
-        if span.filtered_rows:
-            tables.append((span.filtered_rows, "rollup_filtered_daily", "fdim, fvalue, dim"))
-        for rows, daily, keys in tables:
+        variants = [(span.rows, span.listed, "rollup_daily", "rollup_days", "dim", ", computed_at")]
+        if span.filtered:
+            rows, listed = span.filtered
+            variants.append(
+                (rows, listed, "rollup_filtered_daily", "rollup_filtered_days",
+                 "fdim, fvalue, dim", "")
+            )
+        for rows, listed, daily, days, keys, stamp in variants:
+            complete = (
+                f"(SELECT COUNT(*) FROM {days} AS d WHERE d.site_id = ?1 "
+                f"AND d.day >= {span.first} AND d.day < {span.after} AND d.tz = ?4) = {span.days}"
+            )
             out += [
+                RollupStatement(
+                    sql=f"DELETE FROM {listed} WHERE site_id = ?1 AND {key} = {span.key}",
+                    params=ROLLUP_PARAMS[:3],
+                ),
                 RollupStatement(
                     sql=f"DELETE FROM {rows} WHERE site_id = ?1 AND {key} = {span.key}",
                     params=ROLLUP_PARAMS[:3],
@@ -306,16 +296,14 @@ def _span_statements() -> list[RollupStatement]:
                     ),
                     params=ROLLUP_PARAMS[:4],
                 ),
-            ]
-        out += [
-            RollupStatement(
-                sql=(
-                    f"INSERT INTO {span.listed} (site_id, {key}, tz, computed_at) "
-                    f"SELECT ?1, {span.key}, ?4, ?5 WHERE {complete}"
+                RollupStatement(
+                    sql=(
+                        f"INSERT INTO {listed} (site_id, {key}, tz{stamp}) "
+                        f"SELECT ?1, {span.key}, ?4{', ?5' if stamp else ''} WHERE {complete}"
+                    ),
+                    params=ROLLUP_PARAMS[:5] if stamp else ROLLUP_PARAMS[:4],
                 ),
-                params=ROLLUP_PARAMS[:5],
-            ),
-        ]
+            ]
     return out
 
 

@@ -27,7 +27,10 @@ Each side's parts come from raw rows for units not rolled up, from ``rollup_mont
 closed months and ``rollup_weekly`` for whole ISO weeks among the other days when the query has
 no time buckets finer than a month (``m_months``, ``m_weeks``), and from ``rollup_daily`` for the
 other units that are rolled up (``UNION ALL``), so a 12-month query reads 11 month rows per value,
-the current month's weeks and days, and today's raw events.
+the current month's weeks and days, and today's raw events. A lone ``is`` filter on one value
+of a dimension in ``FILTERED_ROLLUP_FILTERS`` (one page, one country) reads the rollups per
+filter value the same way (``rollup_filtered_daily`` and ``_monthly``; they keep no weeks), for
+the totals and the breakdowns in ``FILTERED_ROLLUP_DIMENSIONS``.
 Output columns: ``d0``, ``d1``… for the dimensions (a time dimension yields its bucket index),
 one column per metric (``percentage`` holds visitors; the runner divides), ``c_<metric>`` for the
 comparison, and ``total_rows`` when asked.
@@ -62,7 +65,7 @@ from .sql.metrics import (
     parts_for,
 )
 from .sql.params import MAX_PARAMS, Params
-from .sql.where import filters_sql, value_filters_sql
+from .sql.where import Bounds, filters_sql, value_filters_sql
 from .store import Param
 
 __all__ = ["MAX_PARAMS", "Plan", "build_sql", "plan_query", "raw_arm", "units_cte", "week_of"]
@@ -76,8 +79,8 @@ class Plan:
 
     ``rollup_dim`` is the ``rollup_daily.dim`` whose rows answer the query ('' = totals), or None
     when the query needs raw rows (several dimensions, properties, hours, filters on another
-    dimension than the one broken down, page filters whose meaning on visits differs from the
-    entry-page rows).
+    dimension than the one broken down that the rollups per filter value do not hold, page
+    filters whose meaning on visits differs from the entry-page rows).
     """
 
     session_driven: bool
@@ -270,7 +273,7 @@ def _side(
     prefix: str,
     table: str,
     plan: Plan,
-    bounds: tuple[int, int],
+    bounds: Bounds,
     site: str,
     params: Params,
 ) -> str:
@@ -278,8 +281,12 @@ def _side(
     metrics = plan.session_metrics if table == "sessions" else plan.event_metrics
     parts = parts_for(metrics)
     dims = _dimension_columns(query, table=table, params=params)
-    where = filters_sql(query.filters, table=table, site=site, bounds=bounds, params=params)
     units = f"{prefix}_units"
+    if plan.rollup_dim is not None:
+        # Only the units not rolled up read raw rows: their filter subqueries need no more.
+        raw = f"FROM {units} WHERE i NOT IN (SELECT i FROM {prefix}_done)"
+        bounds = (f"(SELECT MIN(start_ms) {raw})", f"(SELECT MAX(end_ms) {raw})")
+    where = filters_sql(query.filters, table=table, site=site, bounds=bounds, params=params)
     if plan.rollup_dim is not None:
         where = [*where, f"b.i NOT IN (SELECT i FROM {prefix}_done)"]
     arms = [raw_arm(table=table, units=units, site=site, dimensions=dims, parts=parts, where=where)]
@@ -343,8 +350,11 @@ def _period_ctes(
     bounds = bounds_ms(*period, tz=query.zone)
     ctes = [units_cte(f"{prefix}_units", units=units, params=params)]
     if plan.rollup_dim is not None:
+        days, months = "rollup_days", "rollup_months"
+        if plan.rollup_filter is not None:
+            days, months = "rollup_filtered_days", "rollup_filtered_months"
         ctes.append(
-            f"{prefix}_done AS (SELECT b.i AS i FROM {prefix}_units AS b JOIN rollup_days AS r "
+            f"{prefix}_done AS (SELECT b.i AS i FROM {prefix}_units AS b JOIN {days} AS r "
             f"ON r.site_id = {site} AND r.day = b.day AND r.tz = {params.ref(query.timezone)})"
         )
         if _uses_months(query):
@@ -354,7 +364,7 @@ def _period_ctes(
             ctes.append(
                 f"{prefix}_months AS (SELECT {month} AS month, MIN(b.t) AS t "
                 f"FROM {prefix}_units AS b JOIN {prefix}_done AS d ON d.i = b.i "
-                f"JOIN rollup_months AS r ON r.site_id = {site} AND r.month = {month} "
+                f"JOIN {months} AS r ON r.site_id = {site} AND r.month = {month} "
                 f"AND r.tz = {params.ref(query.timezone)} GROUP BY {month} "
                 "HAVING COUNT(*) = CAST(strftime('%d', date(MIN(b.day), 'start of month', "
                 "'+1 month', '-1 day')) AS INTEGER) AND MIN(b.t) = MAX(b.t))"

@@ -74,10 +74,14 @@ describe("refreshRollups", () => {
     await visit("r1", "late", DST_START + 12 * HOUR, "v4", "/late");
     const listed = await env.DB.prepare("SELECT COUNT(*) AS n FROM rollup_days WHERE site_id = 'r1' AND day = '2026-03-29'").first<{ n: number }>();
     expect(listed?.n).toBe(0);
+    const filteredListed = () =>
+      env.DB.prepare("SELECT COUNT(*) AS n FROM rollup_filtered_days WHERE site_id = 'r1' AND day = '2026-03-29'").first<{ n: number }>();
+    expect((await filteredListed())?.n).toBe(0);
     // ...and the next run recomputes it with the late event counted.
     expect(await refreshRollups(env.DB, now)).toEqual([{ siteId: "r1", day: "2026-03-29" }]);
     expect((await totals("r1", "2026-03-29"))?.visitors).toBe(3);
     expect((await byPage()).results.map((row) => row.fvalue)).toEqual(["/a", "/b", "/late"]);
+    expect((await filteredListed())?.n).toBe(1);
   });
 
   it("runs from the scheduled handler", async () => {

@@ -9,7 +9,9 @@ the table lacks becomes a subquery on the other table, matched by session id:
   with at least one matching event.
 
 The subqueries are bounded by the period, widened by a day on the side where a visit may start
-before (or its events run after) the period's edge.
+before (or its events run after) the period's edge. When rollups answer most of the period the
+bounds are SQL instead: the first and last raw unit's (``Bounds``), so today's raw part of a
+12-month view scans a day or two, not the year.
 """
 
 from __future__ import annotations
@@ -21,9 +23,18 @@ from ..filters import Condition, FilterNode, Negation
 from .columns import filter_sql_target
 from .params import Params
 
-__all__ = ["filters_sql", "glob_pattern"]
+__all__ = ["Bounds", "filters_sql", "glob_pattern"]
 
 DAY_MS = 86_400_000
+# A subquery's time range: UTC ms (bound as parameters), or SQL expressions of JSON-extracted
+# numbers (safe in arithmetic, unlike parameters D1 may deliver as strings).
+Bounds = tuple[int, int] | tuple[str, str]
+
+
+def _widened(bound: int | str, by: int, params: Params) -> str:
+    if isinstance(bound, int):
+        return params.ref(bound + by)
+    return f"({bound} + {by})" if by else bound
 
 
 def glob_pattern(pattern: str) -> str:
@@ -69,7 +80,7 @@ def _condition_sql(cond: Condition, *, expression: str, params: Params) -> str:
 
 
 def _leaf_sql(
-    cond: Condition, *, table: str, site: str, bounds: tuple[int, int], params: Params
+    cond: Condition, *, table: str, site: str, bounds: Bounds, params: Params
 ) -> str:
     expression = filter_sql_target(cond.dimension, table=table, params=params)
     if expression is not None:
@@ -83,12 +94,12 @@ def _leaf_sql(
     test = _condition_sql(cond, expression=inner, params=params)
     start, end = bounds
     if table == "events":
-        lo, hi = params.ref(start - DAY_MS), params.ref(end)
+        lo, hi = _widened(start, -DAY_MS, params), _widened(end, 0, params)
         return (
             f"session_id IN (SELECT id FROM sessions WHERE site_id = {site} "
             f"AND started_at >= {lo} AND started_at < {hi} AND {test})"
         )
-    lo, hi = params.ref(start), params.ref(end + DAY_MS)
+    lo, hi = _widened(start, 0, params), _widened(end, DAY_MS, params)
     return (
         f"id IN (SELECT session_id FROM events WHERE site_id = {site} "
         f"AND ts >= {lo} AND ts < {hi} AND {test})"
@@ -96,7 +107,7 @@ def _leaf_sql(
 
 
 def _node_sql(
-    node: FilterNode, *, table: str, site: str, bounds: tuple[int, int], params: Params
+    node: FilterNode, *, table: str, site: str, bounds: Bounds, params: Params
 ) -> str:
     if isinstance(node, Condition):
         return _leaf_sql(node, table=table, site=site, bounds=bounds, params=params)
@@ -116,12 +127,12 @@ def filters_sql(
     *,
     table: str,
     site: str,
-    bounds: tuple[int, int],
+    bounds: Bounds,
     params: Params,
 ) -> list[str]:
     """One clause per top-level filter (they are ANDed) for ``table``.
 
-    ``site`` is the site id's placeholder; ``bounds`` the period in UTC ms, for subqueries.
+    ``site`` is the site id's placeholder; ``bounds`` the range subqueries scan (``Bounds``).
     """
     return [
         _node_sql(node, table=table, site=site, bounds=bounds, params=params) for node in nodes

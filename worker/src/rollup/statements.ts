@@ -393,6 +393,17 @@ export const ROLLUP_STATEMENTS: RollupStatement[] = [
     ]
   },
   {
+    "sql": "INSERT OR REPLACE INTO rollup_filtered_days (site_id, day, tz) SELECT ?1, ?3, ?4 WHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3)) OR EXISTS (SELECT 1 FROM rollup_filtered_daily AS f WHERE f.site_id = ?1 AND f.day = ?3)",
+    "params": [
+      "site_id",
+      "units",
+      "day",
+      "tz",
+      "computed_at",
+      "start_ms"
+    ]
+  },
+  {
     "sql": "DELETE FROM rollup_dirty WHERE site_id = ?1 AND slot >= CAST(?6 AS INTEGER) / 900000 AND slot < CAST(?7 AS INTEGER) / 900000",
     "params": [
       "site_id",
@@ -430,6 +441,24 @@ export const ROLLUP_STATEMENTS: RollupStatement[] = [
     ]
   },
   {
+    "sql": "INSERT INTO rollup_months (site_id, month, tz, computed_at) SELECT ?1, substr(?3, 1, 7), ?4, ?5 WHERE (SELECT COUNT(*) FROM rollup_days AS d WHERE d.site_id = ?1 AND d.day >= date(?3, 'start of month') AND d.day < date(?3, 'start of month', '+1 month') AND d.tz = ?4) = CAST(strftime('%d', date(?3, 'start of month', '+1 month', '-1 day')) AS INTEGER)",
+    "params": [
+      "site_id",
+      "units",
+      "day",
+      "tz",
+      "computed_at"
+    ]
+  },
+  {
+    "sql": "DELETE FROM rollup_filtered_months WHERE site_id = ?1 AND month = substr(?3, 1, 7)",
+    "params": [
+      "site_id",
+      "units",
+      "day"
+    ]
+  },
+  {
     "sql": "DELETE FROM rollup_filtered_monthly WHERE site_id = ?1 AND month = substr(?3, 1, 7)",
     "params": [
       "site_id",
@@ -438,7 +467,7 @@ export const ROLLUP_STATEMENTS: RollupStatement[] = [
     ]
   },
   {
-    "sql": "INSERT INTO rollup_filtered_monthly (site_id, fdim, fvalue, dim, month, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews) SELECT ?1, fdim, fvalue, dim, substr(?3, 1, 7), value, SUM(visitors), SUM(pageviews), SUM(events), SUM(engaged_ms), SUM(engaged_n), SUM(scroll_sum), SUM(scroll_n), SUM(visits), SUM(bounces), SUM(duration_ms), SUM(visit_pageviews) FROM rollup_filtered_daily WHERE site_id = ?1 AND day >= date(?3, 'start of month') AND day < date(?3, 'start of month', '+1 month') AND (SELECT COUNT(*) FROM rollup_days AS d WHERE d.site_id = ?1 AND d.day >= date(?3, 'start of month') AND d.day < date(?3, 'start of month', '+1 month') AND d.tz = ?4) = CAST(strftime('%d', date(?3, 'start of month', '+1 month', '-1 day')) AS INTEGER) GROUP BY fdim, fvalue, dim, value",
+    "sql": "INSERT INTO rollup_filtered_monthly (site_id, fdim, fvalue, dim, month, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews) SELECT ?1, fdim, fvalue, dim, substr(?3, 1, 7), value, SUM(visitors), SUM(pageviews), SUM(events), SUM(engaged_ms), SUM(engaged_n), SUM(scroll_sum), SUM(scroll_n), SUM(visits), SUM(bounces), SUM(duration_ms), SUM(visit_pageviews) FROM rollup_filtered_daily WHERE site_id = ?1 AND day >= date(?3, 'start of month') AND day < date(?3, 'start of month', '+1 month') AND (SELECT COUNT(*) FROM rollup_filtered_days AS d WHERE d.site_id = ?1 AND d.day >= date(?3, 'start of month') AND d.day < date(?3, 'start of month', '+1 month') AND d.tz = ?4) = CAST(strftime('%d', date(?3, 'start of month', '+1 month', '-1 day')) AS INTEGER) GROUP BY fdim, fvalue, dim, value",
     "params": [
       "site_id",
       "units",
@@ -447,13 +476,12 @@ export const ROLLUP_STATEMENTS: RollupStatement[] = [
     ]
   },
   {
-    "sql": "INSERT INTO rollup_months (site_id, month, tz, computed_at) SELECT ?1, substr(?3, 1, 7), ?4, ?5 WHERE (SELECT COUNT(*) FROM rollup_days AS d WHERE d.site_id = ?1 AND d.day >= date(?3, 'start of month') AND d.day < date(?3, 'start of month', '+1 month') AND d.tz = ?4) = CAST(strftime('%d', date(?3, 'start of month', '+1 month', '-1 day')) AS INTEGER)",
+    "sql": "INSERT INTO rollup_filtered_months (site_id, month, tz) SELECT ?1, substr(?3, 1, 7), ?4 WHERE (SELECT COUNT(*) FROM rollup_filtered_days AS d WHERE d.site_id = ?1 AND d.day >= date(?3, 'start of month') AND d.day < date(?3, 'start of month', '+1 month') AND d.tz = ?4) = CAST(strftime('%d', date(?3, 'start of month', '+1 month', '-1 day')) AS INTEGER)",
     "params": [
       "site_id",
       "units",
       "day",
-      "tz",
-      "computed_at"
+      "tz"
     ]
   },
   {
