@@ -6,6 +6,8 @@
 -- rows per day and month instead of every raw event of the range. Which pairs are kept: see
 -- FILTERED_ROLLUP_* in src/analytics_941/sql/columns.py. Readers use them only for the days and
 -- months listed in rollup_filtered_days and rollup_filtered_months (below).
+-- Keys start with the day (month) so a recompute deletes and sums its rows by range; readers
+-- seek every unit on all five leading columns anyway.
 CREATE TABLE rollup_filtered_daily (
   site_id TEXT NOT NULL,
   fdim TEXT NOT NULL,
@@ -24,7 +26,7 @@ CREATE TABLE rollup_filtered_daily (
   bounces INTEGER NOT NULL DEFAULT 0,
   duration_ms INTEGER NOT NULL DEFAULT 0,
   visit_pageviews INTEGER NOT NULL DEFAULT 0,
-  PRIMARY KEY (site_id, fdim, fvalue, dim, day, value)
+  PRIMARY KEY (site_id, day, fdim, fvalue, dim, value)
 ) WITHOUT ROWID;
 
 CREATE TABLE rollup_filtered_monthly (
@@ -45,7 +47,7 @@ CREATE TABLE rollup_filtered_monthly (
   bounces INTEGER NOT NULL DEFAULT 0,
   duration_ms INTEGER NOT NULL DEFAULT 0,
   visit_pageviews INTEGER NOT NULL DEFAULT 0,
-  PRIMARY KEY (site_id, fdim, fvalue, dim, month, value)
+  PRIMARY KEY (site_id, month, fdim, fvalue, dim, value)
 ) WITHOUT ROWID;
 
 -- The days and months whose rollups per filter value are complete, kept apart from rollup_days
