@@ -184,7 +184,29 @@ def bench_size(events: int) -> None:
             if worst_raw:
                 figure(f"{label} {period} {name} worst raw panel p95", worst_raw, "ms",
                        target=FILTERED_RAW_TARGET_MS if filters else target)
+    bench_storage(conn, label)
     conn.close()
+
+
+def bench_storage(conn: sqlite3.Connection, label: str) -> None:
+    """What the rollups cost on disk, against the raw rows they summarise (SQLite's dbstat)."""
+    sizes = dict(conn.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name"))
+    total = sum(sizes.values())
+    tables = [name for (name,) in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'rollup_%'")]
+    indexes = dict(conn.execute("SELECT name, tbl_name FROM sqlite_master WHERE type = 'index'"))
+    raw = sum(size for name, size in sizes.items()
+              if name in ("events", "sessions") or indexes.get(name) in ("events", "sessions"))
+    filtered = sum(sizes.get(name, 0) for name in tables if name.startswith("rollup_filtered"))
+    others = sum(sizes.get(name, 0) for name in tables) - filtered
+    mb = 1024 * 1024
+    figure(f"{label} database size", total / mb, "MB")
+    figure(f"{label} raw events and sessions, with indexes", raw / mb, "MB")
+    figure(f"{label} rollups (daily, weekly, monthly)", others / mb, "MB")
+    figure(f"{label} rollups per filter value", filtered / mb, "MB")
+    rows = conn.execute("SELECT COUNT(*) FROM rollup_filtered_daily").fetchone()[0]
+    events = conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+    figure(f"{label} rows per filter value per event", rows / max(events, 1), "rows")
 
 
 def bench_first_load() -> None:
