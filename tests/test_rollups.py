@@ -168,7 +168,10 @@ async def test_rollups_with_string_parameters(paths: tuple[Path, Path]) -> None:
     _raw, rolled = paths
     store = SqliteStore(path=rolled)
     await refresh_rollups(store, now_ms=NOW_MS)
-    before = execute(rolled, "SELECT * FROM rollup_daily ORDER BY 1, 2, 3, 4")
+    tables = ["SELECT * FROM rollup_daily ORDER BY 1, 2, 3, 4",
+              "SELECT * FROM rollup_filtered_daily ORDER BY 1, 2, 3, 4, 5, 6",
+              "SELECT * FROM rollup_filtered_days ORDER BY 1, 2"]
+    before = [execute(rolled, sql) for sql in tables]
     # D1's HTTP API may deliver every parameter as a string: recompute a day that way.
     values = {"site_id": SITE_ID, "day": "2026-03-05", "tz": TIMEZONE, "computed_at": "1"}
     start, end = execute(rolled, "SELECT start_ms, end_ms FROM rollup_days WHERE day = ?",
@@ -176,7 +179,7 @@ async def test_rollups_with_string_parameters(paths: tuple[Path, Path]) -> None:
     values |= {"start_ms": str(start), "end_ms": str(end),
                "units": f'[[{start},{end},0,"2026-03-05"]]'}
     await store.batch([(s.sql, [values[n] for n in s.params]) for s in rollup_statements()])
-    assert execute(rolled, "SELECT * FROM rollup_daily ORDER BY 1, 2, 3, 4") == before
+    assert [execute(rolled, sql) for sql in tables] == before
 
 
 async def test_a_late_event_for_a_closed_day_is_not_lost(paths: tuple[Path, Path]) -> None:
