@@ -13,6 +13,10 @@ own scheduler when the data lives in a local SQLite file).
 Late rows: triggers on ``events`` and ``sessions`` (migration 0003) mark the row's quarter-hour
 in ``rollup_dirty`` and drop its day from ``rollup_days``, so readers use raw events for that day
 until it is recomputed here.
+
+The same batch writes the rollups per filter value (``rollup_filtered_daily``: the pairs of
+``filtered_pairs``) and lists the day in ``rollup_filtered_days``; the month rebuild sums both
+kinds. A trigger drops that listing with the day's ``rollup_days`` row.
 """
 
 from __future__ import annotations
@@ -99,7 +103,7 @@ def _arms(dim: str, *, fdim: str | None, site: str, params: Params) -> tuple[lis
         inner = raw_arm(
             table=table, units="units", site=site, dimensions=dims, parts=parts, where=[], join=join
         )
-        columns = ["u"] + (["f"] if fdim is not None else [])
+        columns = ["f"] if fdim is not None else []
         columns += [f"'{dim}' AS dim", "v AS value" if expression else "'' AS value"]
         columns += [part if part in parts else f"0 AS {part}" for part in PARTS]
         arms.append(f"SELECT {', '.join(columns)} FROM ({inner})")
