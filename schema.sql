@@ -429,11 +429,13 @@ CREATE TABLE rollup_filtered_monthly (
 -- The days and months whose rollups per filter value are complete, kept apart from rollup_days
 -- and rollup_months so days rolled up before this migration read raw rows (as they did) until
 -- the cron has recomputed them. A day is listed here in the same batch as in rollup_days, and
--- leaves with it.
+-- leaves with it. `pairs` names the set of pairs computed (FILTERED_ROLLUP_SET): a day listed
+-- for another set is queued again by the cron and read raw meanwhile.
 CREATE TABLE rollup_filtered_days (
   site_id TEXT NOT NULL,
   day TEXT NOT NULL,
   tz TEXT NOT NULL,
+  pairs TEXT NOT NULL,
   PRIMARY KEY (site_id, day)
 ) WITHOUT ROWID;
 
@@ -441,6 +443,7 @@ CREATE TABLE rollup_filtered_months (
   site_id TEXT NOT NULL,
   month TEXT NOT NULL,
   tz TEXT NOT NULL,
+  pairs TEXT NOT NULL,
   PRIMARY KEY (site_id, month)
 ) WITHOUT ROWID;
 

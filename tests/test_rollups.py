@@ -16,6 +16,7 @@ import pytest
 from analytics_941 import SqliteStore, parse_query, run_query
 from analytics_941.query import DIMENSIONS
 from analytics_941.rollups import refresh_rollups, rollup_statements, typescript_module
+from analytics_941.sql.columns import FILTERED_ROLLUP_SET
 from analytics_941.sql_builder import plan_query
 from bench.datagen import SITE_ID, TIMEZONE, generate
 
@@ -390,7 +391,8 @@ async def test_the_filtered_rollups_migration_queues_rolled_up_days_for_the_cron
     listed = ["SELECT * FROM rollup_filtered_days ORDER BY 1, 2",
               "SELECT * FROM rollup_filtered_months ORDER BY 1, 2"]
     before = [execute(rolled, sql) for sql in tables + listed]
-    assert all(before) and len(before[2]) == 39 and before[3] == [(SITE_ID, "2026-02", TIMEZONE)]
+    assert all(before) and len(before[2]) == 39
+    assert before[3] == [(SITE_ID, "2026-02", TIMEZONE, FILTERED_ROLLUP_SET)]
     # A database rolled up before migration 0010 (its tables gone), then migrated.
     script = Path(__file__).resolve().parent.parent / "migrations/0010_rollup_filtered.sql"
     with sqlite3.connect(rolled) as conn:
@@ -409,6 +411,35 @@ async def test_the_filtered_rollups_migration_queues_rolled_up_days_for_the_cron
     # The next cron runs recompute every queued day and list it: the same rows as before.
     assert len(await refresh_rollups(store, now_ms=NOW_MS)) == 39
     assert [execute(rolled, sql) for sql in tables + listed] == before
+    assert await results(rolled, [spec]) == expected
+
+
+async def test_days_rolled_up_for_another_set_of_pairs_read_raw_until_redone(
+    paths: tuple[Path, Path],
+) -> None:
+    raw, rolled = paths
+    store = SqliteStore(path=rolled)
+    await refresh_rollups(store, now_ms=NOW_MS)
+    # As after an upgrade that changed FILTERED_ROLLUP_*: the listed days hold another set, and
+    # their rows say nothing of the new pairs (here: wrong numbers that must never show).
+    execute(rolled, "UPDATE rollup_filtered_days SET pairs = 'page|,page'")
+    execute(rolled, "UPDATE rollup_filtered_months SET pairs = 'page|,page'")
+    execute(rolled, "UPDATE rollup_filtered_daily SET visitors = visitors + 1000")
+    execute(rolled, "UPDATE rollup_filtered_monthly SET visitors = visitors + 1000")
+    spec = {"date_range": "12mo", "metrics": ["visitors", "visits"], "dimensions": ["browser"],
+            "filters": [["is", "country", ["DE"]]]}
+    expected = await results(raw, [spec])
+    assert await results(rolled, [spec]) == expected and expected[0]
+    # The cron queues them again and redoes them for the current set.
+    assert len(await refresh_rollups(store, now_ms=NOW_MS)) == 39
+    assert execute(rolled, "SELECT DISTINCT pairs FROM rollup_filtered_days") == [
+        (FILTERED_ROLLUP_SET,)]
+    assert execute(rolled, "SELECT pairs FROM rollup_filtered_months") == [(FILTERED_ROLLUP_SET,)]
+    assert await results(rolled, [spec]) == expected
+    # From the rollups again: without raw rows of the closed days the numbers stay.
+    start, end = execute(rolled, "SELECT MIN(start_ms), MAX(end_ms) FROM rollup_days")[0]
+    execute(rolled, "DELETE FROM events WHERE ts >= ? AND ts < ?", start, end)
+    execute(rolled, "DELETE FROM sessions WHERE started_at >= ? AND started_at < ?", start, end)
     assert await results(rolled, [spec]) == expected
 
 

@@ -30,6 +30,7 @@ from .periods import bounds_ms
 from .sql.columns import (
     FILTERED_ROLLUP_DIMENSIONS,
     FILTERED_ROLLUP_FILTERS,
+    FILTERED_ROLLUP_SET,
     ROLLUP_DIMENSIONS,
     SESSION_ONLY,
     dimension_sql,
@@ -209,8 +210,9 @@ def rollup_statements() -> list[RollupStatement]:
         # the retention horizon) and has such rows from before.
         RollupStatement(
             sql=(
-                "INSERT OR REPLACE INTO rollup_filtered_days (site_id, day, tz) "
-                f"SELECT ?1, ?3, ?4 WHERE NOT {_FROZEN} OR EXISTS (SELECT 1 FROM "
+                "INSERT OR REPLACE INTO rollup_filtered_days (site_id, day, tz, pairs) "
+                f"SELECT ?1, ?3, ?4, '{FILTERED_ROLLUP_SET}' WHERE NOT {_FROZEN} "
+                "OR EXISTS (SELECT 1 FROM "
                 "rollup_filtered_daily AS f WHERE f.site_id = ?1 AND f.day = ?3)"
             ),
             params=ROLLUP_PARAMS[:6],
@@ -270,17 +272,21 @@ def _span_statements() -> list[RollupStatement]:
     out: list[RollupStatement] = []
     for span in SPANS:
         key = span.key_column
-        variants = [(span.rows, span.listed, "rollup_daily", "rollup_days", "dim", ", computed_at")]
+        # (rows, listing, daily rows, daily listing, keys, listing's extra column and value)
+        variants = [(span.rows, span.listed, "rollup_daily", "rollup_days", "dim",
+                     ("computed_at", "?5"))]
         if span.filtered:
             rows, listed = span.filtered
             variants.append(
                 (rows, listed, "rollup_filtered_daily", "rollup_filtered_days",
-                 "fdim, fvalue, dim", "")
+                 "fdim, fvalue, dim", ("pairs", f"'{FILTERED_ROLLUP_SET}'"))
             )
-        for rows, listed, daily, days, keys, stamp in variants:
+        for rows, listed, daily, days, keys, (column, value) in variants:
+            same_set = f" AND d.pairs = {value}" if column == "pairs" else ""
             complete = (
                 f"(SELECT COUNT(*) FROM {days} AS d WHERE d.site_id = ?1 "
-                f"AND d.day >= {span.first} AND d.day < {span.after} AND d.tz = ?4) = {span.days}"
+                f"AND d.day >= {span.first} AND d.day < {span.after} AND d.tz = ?4{same_set}) "
+                f"= {span.days}"
             )
             out += [
                 RollupStatement(
@@ -302,10 +308,10 @@ def _span_statements() -> list[RollupStatement]:
                 ),
                 RollupStatement(
                     sql=(
-                        f"INSERT INTO {listed} (site_id, {key}, tz{stamp}) "
-                        f"SELECT ?1, {span.key}, ?4{', ?5' if stamp else ''} WHERE {complete}"
+                        f"INSERT INTO {listed} (site_id, {key}, tz, {column}) "
+                        f"SELECT ?1, {span.key}, ?4, {value} WHERE {complete}"
                     ),
-                    params=ROLLUP_PARAMS[:5] if stamp else ROLLUP_PARAMS[:4],
+                    params=ROLLUP_PARAMS[:5] if column == "computed_at" else ROLLUP_PARAMS[:4],
                 ),
             ]
     return out
@@ -346,6 +352,19 @@ _RETIME: list[Statement] = [
         "DELETE FROM rollup_days "
         "WHERE tz != (SELECT timezone FROM sites WHERE sites.id = rollup_days.site_id)",
         [],
+    ),
+    # Days and months rolled up for another set of pairs per filter value (an earlier version's
+    # FILTERED_ROLLUP_*): queue the days again and read them raw meanwhile.
+    (
+        "INSERT OR IGNORE INTO rollup_dirty (site_id, slot) "
+        f"SELECT r.site_id, r.start_ms / {SLOT_MS} FROM rollup_days AS r "
+        "JOIN rollup_filtered_days AS f ON f.site_id = r.site_id AND f.day = r.day "
+        f"WHERE f.pairs != '{FILTERED_ROLLUP_SET}'",
+        [],
+    ),
+    *(
+        (f"DELETE FROM {table} WHERE pairs != '{FILTERED_ROLLUP_SET}'", [])
+        for table in ("rollup_filtered_days", "rollup_filtered_months")
     ),
 ]
 

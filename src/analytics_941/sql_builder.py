@@ -50,6 +50,7 @@ from .query import TIME_DIMENSIONS, Query
 from .sql.columns import (
     FILTERED_ROLLUP_DIMENSIONS,
     FILTERED_ROLLUP_FILTERS,
+    FILTERED_ROLLUP_SET,
     ROLLUP_DIMENSIONS,
     SESSION_ONLY,
     dimension_sql,
@@ -351,11 +352,13 @@ def _period_ctes(
     ctes = [units_cte(f"{prefix}_units", units=units, params=params)]
     if plan.rollup_dim is not None:
         days, months = "rollup_days", "rollup_months"
+        listed = f"r.tz = {params.ref(query.timezone)}"
         if plan.rollup_filter is not None:
             days, months = "rollup_filtered_days", "rollup_filtered_months"
+            listed += f" AND r.pairs = {params.ref(FILTERED_ROLLUP_SET)}"
         ctes.append(
             f"{prefix}_done AS (SELECT b.i AS i FROM {prefix}_units AS b JOIN {days} AS r "
-            f"ON r.site_id = {site} AND r.day = b.day AND r.tz = {params.ref(query.timezone)})"
+            f"ON r.site_id = {site} AND r.day = b.day AND {listed})"
         )
         if _uses_months(query):
             # The months of the period whose days are all units here, all rolled up, in one
@@ -365,7 +368,7 @@ def _period_ctes(
                 f"{prefix}_months AS (SELECT {month} AS month, MIN(b.t) AS t "
                 f"FROM {prefix}_units AS b JOIN {prefix}_done AS d ON d.i = b.i "
                 f"JOIN {months} AS r ON r.site_id = {site} AND r.month = {month} "
-                f"AND r.tz = {params.ref(query.timezone)} GROUP BY {month} "
+                f"AND {listed} GROUP BY {month} "
                 "HAVING COUNT(*) = CAST(strftime('%d', date(MIN(b.day), 'start of month', "
                 "'+1 month', '-1 day')) AS INTEGER) AND MIN(b.t) = MAX(b.t))"
             )

@@ -13,6 +13,7 @@ keeps the visits that viewed a matching page (see ``where``).
 from __future__ import annotations
 
 import json
+import re
 
 from ..query import DIMENSIONS, PROP_PREFIX
 from .params import Params
@@ -21,6 +22,7 @@ __all__ = [
     "COLUMNS",
     "FILTERED_ROLLUP_DIMENSIONS",
     "FILTERED_ROLLUP_FILTERS",
+    "FILTERED_ROLLUP_SET",
     "ROLLUP_DIMENSIONS",
     "SESSION_ONLY",
     "dimension_sql",
@@ -66,6 +68,10 @@ ROLLUP_DIMENSIONS: tuple[str, ...] = tuple(COLUMNS)
 FILTERED_ROLLUP_FILTERS: tuple[str, ...] = ("page", "country")
 FILTERED_ROLLUP_DIMENSIONS: tuple[str, ...] = ("", "page", "channel", "country", "browser")
 assert not set(FILTERED_ROLLUP_DIMENSIONS) & SESSION_ONLY, "pairs are read from events too"
+# Names the set above. Listed days and months carry it, so after a change of either list a day
+# rolled up for the old set reads raw rows (not missing pairs) until the cron has redone it.
+FILTERED_ROLLUP_SET = f"{','.join(FILTERED_ROLLUP_FILTERS)}|{','.join(FILTERED_ROLLUP_DIMENSIONS)}"
+assert re.fullmatch(r"[a-z_,|:]+", FILTERED_ROLLUP_SET), "inlined into generated SQL as a literal"
 
 
 def _prop_sql(name: str, params: Params) -> str:

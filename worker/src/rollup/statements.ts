@@ -393,7 +393,7 @@ export const ROLLUP_STATEMENTS: RollupStatement[] = [
     ]
   },
   {
-    "sql": "INSERT OR REPLACE INTO rollup_filtered_days (site_id, day, tz) SELECT ?1, ?3, ?4 WHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3)) OR EXISTS (SELECT 1 FROM rollup_filtered_daily AS f WHERE f.site_id = ?1 AND f.day = ?3)",
+    "sql": "INSERT OR REPLACE INTO rollup_filtered_days (site_id, day, tz, pairs) SELECT ?1, ?3, ?4, 'page,country|,page,channel,country,browser' WHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3)) OR EXISTS (SELECT 1 FROM rollup_filtered_daily AS f WHERE f.site_id = ?1 AND f.day = ?3)",
     "params": [
       "site_id",
       "units",
@@ -467,7 +467,7 @@ export const ROLLUP_STATEMENTS: RollupStatement[] = [
     ]
   },
   {
-    "sql": "INSERT INTO rollup_filtered_monthly (site_id, fdim, fvalue, dim, month, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews) SELECT ?1, fdim, fvalue, dim, substr(?3, 1, 7), value, SUM(visitors), SUM(pageviews), SUM(events), SUM(engaged_ms), SUM(engaged_n), SUM(scroll_sum), SUM(scroll_n), SUM(visits), SUM(bounces), SUM(duration_ms), SUM(visit_pageviews) FROM rollup_filtered_daily WHERE site_id = ?1 AND day >= date(?3, 'start of month') AND day < date(?3, 'start of month', '+1 month') AND (SELECT COUNT(*) FROM rollup_filtered_days AS d WHERE d.site_id = ?1 AND d.day >= date(?3, 'start of month') AND d.day < date(?3, 'start of month', '+1 month') AND d.tz = ?4) = CAST(strftime('%d', date(?3, 'start of month', '+1 month', '-1 day')) AS INTEGER) GROUP BY fdim, fvalue, dim, value",
+    "sql": "INSERT INTO rollup_filtered_monthly (site_id, fdim, fvalue, dim, month, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews) SELECT ?1, fdim, fvalue, dim, substr(?3, 1, 7), value, SUM(visitors), SUM(pageviews), SUM(events), SUM(engaged_ms), SUM(engaged_n), SUM(scroll_sum), SUM(scroll_n), SUM(visits), SUM(bounces), SUM(duration_ms), SUM(visit_pageviews) FROM rollup_filtered_daily WHERE site_id = ?1 AND day >= date(?3, 'start of month') AND day < date(?3, 'start of month', '+1 month') AND (SELECT COUNT(*) FROM rollup_filtered_days AS d WHERE d.site_id = ?1 AND d.day >= date(?3, 'start of month') AND d.day < date(?3, 'start of month', '+1 month') AND d.tz = ?4 AND d.pairs = 'page,country|,page,channel,country,browser') = CAST(strftime('%d', date(?3, 'start of month', '+1 month', '-1 day')) AS INTEGER) GROUP BY fdim, fvalue, dim, value",
     "params": [
       "site_id",
       "units",
@@ -476,7 +476,7 @@ export const ROLLUP_STATEMENTS: RollupStatement[] = [
     ]
   },
   {
-    "sql": "INSERT INTO rollup_filtered_months (site_id, month, tz) SELECT ?1, substr(?3, 1, 7), ?4 WHERE (SELECT COUNT(*) FROM rollup_filtered_days AS d WHERE d.site_id = ?1 AND d.day >= date(?3, 'start of month') AND d.day < date(?3, 'start of month', '+1 month') AND d.tz = ?4) = CAST(strftime('%d', date(?3, 'start of month', '+1 month', '-1 day')) AS INTEGER)",
+    "sql": "INSERT INTO rollup_filtered_months (site_id, month, tz, pairs) SELECT ?1, substr(?3, 1, 7), ?4, 'page,country|,page,channel,country,browser' WHERE (SELECT COUNT(*) FROM rollup_filtered_days AS d WHERE d.site_id = ?1 AND d.day >= date(?3, 'start of month') AND d.day < date(?3, 'start of month', '+1 month') AND d.tz = ?4 AND d.pairs = 'page,country|,page,channel,country,browser') = CAST(strftime('%d', date(?3, 'start of month', '+1 month', '-1 day')) AS INTEGER)",
     "params": [
       "site_id",
       "units",
@@ -524,5 +524,8 @@ export const ROLLUP_STATEMENTS: RollupStatement[] = [
 /** Retire rollups of sites whose timezone changed (marking their days dirty). */
 export const RETIME_STATEMENTS: string[] = [
   "INSERT OR IGNORE INTO rollup_dirty (site_id, slot) SELECT r.site_id, r.start_ms / 900000 FROM rollup_days AS r JOIN sites AS s ON s.id = r.site_id WHERE r.tz != s.timezone",
-  "DELETE FROM rollup_days WHERE tz != (SELECT timezone FROM sites WHERE sites.id = rollup_days.site_id)"
+  "DELETE FROM rollup_days WHERE tz != (SELECT timezone FROM sites WHERE sites.id = rollup_days.site_id)",
+  "INSERT OR IGNORE INTO rollup_dirty (site_id, slot) SELECT r.site_id, r.start_ms / 900000 FROM rollup_days AS r JOIN rollup_filtered_days AS f ON f.site_id = r.site_id AND f.day = r.day WHERE f.pairs != 'page,country|,page,channel,country,browser'",
+  "DELETE FROM rollup_filtered_days WHERE pairs != 'page,country|,page,channel,country,browser'",
+  "DELETE FROM rollup_filtered_months WHERE pairs != 'page,country|,page,channel,country,browser'"
 ];
