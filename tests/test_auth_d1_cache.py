@@ -1,8 +1,9 @@
 """The D1 request budget of a dashboard view, and the lookup caches that keep it.
 
 Against a mocked Cloudflare D1 HTTP API (answering from a real SQLite file): a dashboard view
-with a warm session costs at most two D1 requests, and whatever ends a session, takes a role
-away or edits a site in this process takes effect on the very next request.
+with a warm session costs at most two D1 requests, an API client polling with a token its rate-limit
+count and the query, and whatever ends a session, revokes a token, takes a role away or edits a
+site in this process takes effect on the very next request.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pydantic import SecretStr
 from pytest_httpx import HTTPXMock
 
 from analytics_941 import D1HttpStore, Settings, SqliteStore, setup_analytics
+from analytics_941.auth.api_tokens import create_token
 from analytics_941.auth.sessions import load_session, revoke_session
 from analytics_941.cache import LookupCache, lookup_cache_for
 from analytics_941.sites import get_site
@@ -149,3 +151,39 @@ def test_lookup_entries_expire_after_their_ttl() -> None:
 def test_a_sqlite_store_gets_no_lookup_cache(db: Path) -> None:
     # A local file answers fresh, and its revocations must act at once in every process.
     assert lookup_cache_for(SqliteStore(path=db), "sessions") is None
+
+
+async def test_a_polling_api_client_costs_its_rate_limit_count_and_the_query(
+    app: FastAPI, db: Path, log: list[list[str]]
+) -> None:
+    admin_id = add_user(db)
+    val = add_user(db, name="Val", is_admin=False, roles={"s1": "viewer"})
+    admin = client_of(app, db, admin_id)
+    tokens = {}
+    for owner in (admin_id, val):
+        secret, token = await create_token(SqliteStore(path=db), name="poll", user_id=owner,
+                                           site_ids=["s1"], scopes=["stats"])
+        tokens[owner] = (TestClient(app, base_url=BASE,
+                                    headers={"Authorization": f"Bearer {secret}"}), token.id)
+    body = {"site_id": "example.com", "metrics": ["visitors"], "date_range": "7d"}
+
+    def cost(client: TestClient, status: int = 200) -> int:
+        before = len(log)
+        response = client.post(f"{MOUNT}/api/v2/query", json=body)
+        assert response.status_code == status, response.text
+        return len(log) - before
+
+    poller, token_id = tokens[admin_id]
+    assert cost(poller) >= 4  # the token, its use stamp, its owner, the count, the site, the query
+    # Warm: the rate-limit count alone (the result is cached too), then a fresh query's batch.
+    assert cost(poller) == 1
+    body["date_range"] = "30d"
+    assert cost(poller) == 2
+    # A revocation in this process acts on the very next request…
+    admin.post(f"{MOUNT}/settings/tokens/{token_id}/revoke")
+    assert cost(poller, status=401) == 1
+    # …and so does a role taken from a token's owner.
+    viewer, _ = tokens[val]
+    cost(viewer)
+    admin.post(f"{MOUNT}/settings/sites/example.com/members/{val}/remove")
+    cost(viewer, status=404)

@@ -11,6 +11,7 @@ from typing import Literal, get_args
 
 from ..store import Row, Store
 from . import session_cache
+from .api_tokens import forget_tokens
 from .crypto import now_ms
 from .errors import AuthError
 
@@ -58,8 +59,9 @@ async def set_role(store: Store, *, site_id: str, user_id: str, role: Role) -> N
     """Give ``user_id`` ``role`` on ``site_id`` (replacing any previous role)."""
     sql, params = set_role_statement(site_id=site_id, user_id=user_id, role=role)
     await store.execute(sql, params)
-    # Their sessions carry their roles: the change must show on their next request.
+    # Their sessions and tokens carry their roles: the change must show on their next request.
     session_cache.forget(store, user_id=user_id)
+    forget_tokens(store, user_id=user_id)
 
 
 async def remove_member(store: Store, *, site_id: str, user_id: str) -> None:
@@ -67,8 +69,9 @@ async def remove_member(store: Store, *, site_id: str, user_id: str) -> None:
     await store.execute(
         "DELETE FROM site_members WHERE site_id = ? AND user_id = ?", [site_id, user_id]
     )
-    # A revocation: their cached sessions must not keep the site.
+    # A revocation: their cached sessions and tokens must not keep the site.
     session_cache.forget(store, user_id=user_id)
+    forget_tokens(store, user_id=user_id)
 
 
 def parse_roles(rows: list[Row]) -> dict[str, Role]:

@@ -11,13 +11,15 @@ from urllib.parse import urlsplit
 
 from fastapi import Request, Response
 
-from ..auth.api_tokens import ApiToken, authenticate_token
+from ..auth.api_tokens import TOKEN_CACHE, ApiToken, authenticate_token
 from ..auth.ceremonies import RelyingParty
+from ..auth.crypto import hash_token
 from ..auth.errors import AuthError
 from ..auth.principal import Principal
 from ..auth.rate_limit import hit
 from ..auth.roles import Role, roles_for_user
 from ..auth.sessions import load_session_and_roles
+from ..cache import lookup_cache_for
 from ..settings import Settings
 from ..store import Store
 
@@ -107,7 +109,7 @@ def _bearer(request: Request) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
-async def _token_principal(ctx: AuthContext, token: ApiToken) -> Principal:
+async def _token_roles(ctx: AuthContext, token: ApiToken) -> dict[str, Role]:
     roles: dict[str, Role] = dict.fromkeys(token.site_ids, "viewer")
     if token.user_id is not None:
         # A user's token never reaches further than the user does today.
@@ -119,7 +121,21 @@ async def _token_principal(ctx: AuthContext, token: ApiToken) -> Principal:
         elif not user.is_admin:
             mine = await roles_for_user(ctx.store, user_id=user.id)
             roles = {site: role for site, role in roles.items() if site in mine}
-    return Principal(kind="token", token=token, roles=roles)
+    return roles
+
+
+async def _token_lookup(ctx: AuthContext, secret: str) -> tuple[ApiToken, dict[str, Role]]:
+    """The live token behind bearer ``secret`` and the roles it opens, kept for a few seconds
+    on the D1 HTTP store (``api_tokens.TOKEN_CACHE``); raises ``AuthError`` (401)."""
+    cache = lookup_cache_for(ctx.store, TOKEN_CACHE)
+    key = hash_token(secret)
+    kept: tuple[ApiToken, dict[str, Role]] | None = cache.get(key) if cache is not None else None
+    if kept is None:
+        token = await authenticate_token(ctx.store, secret=secret)
+        kept = (token, await _token_roles(ctx, token))
+        if cache is not None:
+            cache.put(key, kept)
+    return kept
 
 
 async def authenticate(
@@ -136,10 +152,10 @@ async def authenticate(
             raise AuthError(
                 code="token_not_allowed", message="API tokens cannot be used here.", status=403
             )
-        token = await authenticate_token(ctx.store, secret=bearer)
+        token, roles = await _token_lookup(ctx, bearer)
         await hit(ctx.store, key=f"token:{token.id}", limit=ctx.settings.api_rate_limit,
                   window_s=3600)
-        return await _token_principal(ctx, token)
+        return Principal(kind="token", token=token, roles=roles)
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return None
