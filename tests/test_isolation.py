@@ -230,10 +230,16 @@ async def test_csv_export_with_a_bearer_token(app: FastAPI, db: Path) -> None:
     export = client.get(url, headers=await bearer("s1", "export"))
     assert export.status_code == 200 and export.headers["content-type"] == "application/zip"
     stats_only = client.get(url, headers=await bearer("s1", "stats"))
+    # A token's caller is a program: errors come as JSON, as from the API.
     assert stats_only.status_code == 403
-    assert "'export' scope" in stats_only.context["message"]  # type: ignore[attr-defined]
+    assert stats_only.json() == {"code": "insufficient_scope",
+                                 "message": "This API token lacks the 'export' scope."}
     other_site = client.get(url, headers=await bearer("s2", "export"))
-    assert other_site.status_code == 404
+    assert other_site.status_code == 404 and other_site.json()["code"] == "site_not_found"
+    bad = client.get(f"{url}&f=is,nope,x", headers=await bearer("s1", "export"))
+    assert bad.status_code == 400 and bad.json()["code"] == "invalid_f", bad.text
+    # A browser (no bearer) still gets the page.
+    assert client.get(url).status_code in (303, 200)
 
 
 async def test_token_scope_follows_the_route_not_the_site_name(app: FastAPI, db: Path) -> None:

@@ -103,7 +103,8 @@ def clear_session_cookie(response: Response, request: Request, settings: Setting
     )
 
 
-def _bearer(request: Request) -> str | None:
+def bearer_secret(request: Request) -> str | None:
+    """The secret of an ``Authorization: Bearer`` header, or None."""
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
@@ -146,7 +147,7 @@ async def authenticate(
     A request with an ``Authorization: Bearer`` header is judged by the token alone (an invalid
     one is a 401, never a fall-back to the cookie). Bearer tokens are rate limited per token.
     """
-    bearer = _bearer(request)
+    bearer = bearer_secret(request)
     if bearer is not None:
         if not allow_bearer:
             raise AuthError(

@@ -38,7 +38,7 @@ from ..auth.users import count_users
 from ..exceptions import ConfigError, QueryError, StoreError
 from ..realtime import websocket_url
 from ..sites import get_site
-from .authn import AuthContext, authenticate, request_origin
+from .authn import AuthContext, authenticate, bearer_secret, request_origin
 
 __all__ = ["SECURITY_HEADERS", "RouteKind", "connect_src", "make_route_class"]
 
@@ -109,8 +109,10 @@ def make_route_class(
     }
 
     def error(request: Request, status: int, code: str, title: str, message: str) -> Response:
-        # JSON for the API, and for any request that itself speaks JSON (the passkey ceremonies).
-        if json_out or request.headers.get("content-type", "").startswith("application/json"):
+        # JSON for the API, for any request that itself speaks JSON (the passkey ceremonies),
+        # and for bearer-token callers of page routes (the CSV export): programs, not browsers.
+        if (json_out or request.headers.get("content-type", "").startswith("application/json")
+                or bearer_secret(request) is not None):
             return JSONResponse({"code": code, "message": message}, status_code=status)
         return render_error(request, status, title, message)
 
