@@ -24,6 +24,12 @@ def describe(path: Path) -> dict[str, Any]:
                 shape[f"fks {name}"] = conn.execute(f"PRAGMA foreign_key_list('{name}')").fetchall()
             elif kind == "index":
                 shape[f"index {name}"] = conn.execute(f"PRAGMA index_xinfo('{name}')").fetchall()
+            elif kind == "trigger":
+                # Triggers have no PRAGMA: compare their SQL, whitespace aside.
+                (sql,) = conn.execute(
+                    "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (name,)
+                ).fetchone()
+                shape[f"trigger {name}"] = " ".join(sql.split())
         return shape
     finally:
         conn.close()
