@@ -7,6 +7,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from auth_support import D1_URL, d1_emulator
+from pytest_httpx import HTTPXMock
 from seeding import apply_schema
 
 from analytics_941.cli import main
@@ -120,3 +122,32 @@ def test_setup_link_invite_and_users_list(
         "u1\tAda\tadmin (all sites)\nu2\tBob\texample.com:viewer\n")
     assert main(["setup-link"]) == 1
     assert "setup is complete" in capsys.readouterr().err
+
+
+def test_against_d1_over_its_http_api(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, httpx_mock: HTTPXMock,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The same commands with store=d1: every statement goes through D1HttpStore to the
+    # (mocked) Cloudflare API, answered from a real SQLite file.
+    remote = apply_schema(tmp_path / "remote.sqlite")
+    log: list[list[str]] = []
+    httpx_mock.add_callback(d1_emulator(remote, log), url=D1_URL, is_reusable=True)
+    for name, value in {"STORE": "d1", "CF_ACCOUNT_ID": "acc", "CF_API_TOKEN": "t",
+                        "D1_DATABASE_ID": "db"}.items():
+        monkeypatch.setenv(f"ANALYTICS_941_{name}", value)
+    monkeypatch.delenv("ANALYTICS_941_SQLITE_PATH", raising=False)
+    assert main(["sites", "add", "example.com", "--timezone", "Europe/Berlin"]) == 0
+    site_id = capsys.readouterr().out.strip()
+    assert main(["sites", "list"]) == 0
+    assert capsys.readouterr().out == f"{site_id}\texample.com\tEurope/Berlin\texample.com\n"
+    assert main(["tokens", "create", "--name", "ci", "--site", "example.com"]) == 0
+    secret = capsys.readouterr().out.strip().splitlines()[-1]
+    with sqlite3.connect(remote) as conn:
+        assert conn.execute("SELECT domain FROM sites").fetchall() == [("example.com",)]
+        assert conn.execute("SELECT COUNT(*) FROM api_tokens").fetchone() == (1,)
+    conn.close()
+    assert secret.startswith("a941_t_") and log
+    # A refusal from D1 is a clear error, not a traceback.
+    assert main(["sites", "add", "example.com"]) == 1
+    assert "example.com" in capsys.readouterr().err
