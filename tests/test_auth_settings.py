@@ -62,6 +62,21 @@ def test_sites_grid_create_edit_and_delete(admin: TestClient, db: Path) -> None:
                                        ("/admin/**",), 90, True)
     bad = admin.post(f"{MOUNT}/settings/sites/new.example", data={"timezone": "Mars/Base"})
     assert bad.status_code == 400
+    # The collector's limits: stored where the Worker reads them (docs/collector.md).
+    limits = {"timezone": "UTC", "rate_limit_visitor": "30", "rate_limit_site": "5000",
+              "bounce_threshold_s": "20"}
+    assert admin.post(f"{MOUNT}/settings/sites/new.example", data=limits).status_code == 200
+    assert count(db, "SELECT rate_limit_visitor * 1000000 + rate_limit_site FROM sites "
+                 "WHERE domain = 'new.example'") == 30_005_000
+    assert count(db, "SELECT bounce_threshold_ms FROM sites WHERE domain = 'new.example'") == 20_000
+    for field, value, message in (("rate_limit_visitor", "12x", "not a whole number"),
+                                  ("rate_limit_site", "200000", "between 0 (no limit)"),
+                                  ("bounce_threshold_s", "7200", "3600 seconds")):
+        refused = admin.post(f"{MOUNT}/settings/sites/new.example",
+                             data={**limits, field: value})
+        assert refused.status_code == 400
+        assert message in refused.context["error"]  # type: ignore[attr-defined]
+    assert count(db, "SELECT bounce_threshold_ms FROM sites WHERE domain = 'new.example'") == 20_000
     # Delete: the typed domain must match; then every row of the site is purged.
     before = count(db, "SELECT COUNT(*) FROM events WHERE site_id = 's1'")
     assert before > 0

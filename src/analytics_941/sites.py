@@ -35,8 +35,12 @@ _HOSTNAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*$")
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 _COLUMNS = (
     "id, domain, name, domains, timezone, created_at, allow_subdomains, excluded_paths, "
-    "retention_days"
+    "retention_days, rate_limit_visitor, rate_limit_site, bounce_threshold_ms"
 )
+# The collector's limits a site may set (docs/collector.md): events per minute, and the engaged
+# time that makes a one-page visit not a bounce.
+MAX_RATE_LIMIT = 100_000
+MAX_BOUNCE_THRESHOLD_MS = 3_600_000
 _INSERT_COLUMNS = "id, domain, name, domains, timezone, created_at"
 # Dashboard paths that a site's domain would shadow (the overview lives at {mount}/{domain}).
 RESERVED_NAMES = frozenset(
@@ -57,6 +61,9 @@ class Site:
     allow_subdomains: bool = False
     excluded_paths: tuple[str, ...] = ()
     retention_days: int | None = None
+    rate_limit_visitor: int = 120
+    rate_limit_site: int = 0
+    bounce_threshold_ms: int = 10_000
 
     @classmethod
     def from_row(cls, row: Row) -> Site:
@@ -77,7 +84,15 @@ class Site:
             retention_days=(
                 None if row.get("retention_days") is None else int(row["retention_days"])
             ),
+            rate_limit_visitor=_count(row.get("rate_limit_visitor"), 120),
+            rate_limit_site=_count(row.get("rate_limit_site"), 0),
+            bounce_threshold_ms=_count(row.get("bounce_threshold_ms"), 10_000),
         )
+
+
+def _count(value: object, default: int) -> int:
+    # D1's HTTP API may deliver integers as strings; a NULL means the collector's default.
+    return default if value is None else int(str(value))
 
 
 def _json_strings(value: object) -> tuple[str, ...]:
@@ -177,8 +192,14 @@ async def update_site(
     allow_subdomains: bool,
     excluded_paths: tuple[str, ...],
     retention_days: int | None,
+    rate_limit_visitor: int | None = None,
+    rate_limit_site: int | None = None,
+    bounce_threshold_ms: int | None = None,
 ) -> Site:
-    """Change a site's editable settings (not its ``domain``: the tracker snippet names it)."""
+    """Change a site's editable settings (not its ``domain``: the tracker snippet names it).
+
+    The collector's limits left None keep their current values.
+    """
     _check_timezone(timezone)
     hosts = tuple(dict.fromkeys([site.domain, *(_check_hostname(h) for h in also_domains if h)]))
     paths = tuple(p.strip() for p in excluded_paths if p.strip())
@@ -187,9 +208,19 @@ async def update_site(
             raise ConfigError(f"excluded path {path!r} must start with '/' (e.g. /admin/**)")
     if retention_days is not None and not 1 <= retention_days <= 36500:
         raise ConfigError("retention days must be between 1 and 36500 (or empty to keep all)")
+    per_visitor = site.rate_limit_visitor if rate_limit_visitor is None else rate_limit_visitor
+    per_site = site.rate_limit_site if rate_limit_site is None else rate_limit_site
+    bounce = site.bounce_threshold_ms if bounce_threshold_ms is None else bounce_threshold_ms
+    for label, limit in (("events per visitor", per_visitor), ("events per site", per_site)):
+        if not 0 <= limit <= MAX_RATE_LIMIT:
+            raise ConfigError(f"{label} per minute must be between 0 (no limit) and "
+                              f"{MAX_RATE_LIMIT:,}")
+    if not 0 <= bounce <= MAX_BOUNCE_THRESHOLD_MS:
+        raise ConfigError("the bounce threshold must be between 0 and 3600 seconds")
     await store.execute(
         "UPDATE sites SET name = ?, timezone = ?, domains = ?, allow_subdomains = ?, "
-        "excluded_paths = ?, retention_days = ? WHERE id = ?",
+        "excluded_paths = ?, retention_days = ?, rate_limit_visitor = ?, rate_limit_site = ?, "
+        "bounce_threshold_ms = ? WHERE id = ?",
         [
             name.strip()[:100] or site.domain,
             timezone,
@@ -197,6 +228,9 @@ async def update_site(
             int(allow_subdomains),
             json.dumps(list(paths)),
             retention_days,
+            per_visitor,
+            per_site,
+            bounce,
             site.id,
         ],
     )

@@ -25,7 +25,7 @@ from ..query import parse_query
 from ..runner import run_queries
 from ..sites import Site, add_site, delete_site, get_site, list_sites, update_site
 from ..store import Store
-from .forms import read_form
+from .forms import Form, read_form
 from .render import Renderer
 
 __all__ = ["SiteCard", "make_sites_router", "sparkline_points"]
@@ -42,6 +42,16 @@ class SiteCard:
     today: int
     week: list[int]
     points: str
+
+
+def _whole(form: Form, name: str, label: str) -> int | None:
+    """A whole number from the form; None when the field is missing or empty (keep as is)."""
+    value = form.get(name)
+    if not value:
+        return None
+    if not value.isdigit():
+        raise ConfigError(f"{label}: {value!r} is not a whole number")
+    return int(value)
 
 
 def sparkline_points(values: list[int], *, width: int = 120, height: int = 32) -> str:
@@ -147,6 +157,7 @@ def make_sites_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
         form = await read_form(request)
         retention = form.get("retention_days")
         try:
+            bounce_s = _whole(form, "bounce_threshold_s", "the bounce threshold")
             await update_site(
                 store, site=site, name=form.get("name"),
                 timezone=form.get("timezone") or site.timezone,
@@ -154,6 +165,9 @@ def make_sites_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
                 allow_subdomains=form.flag("allow_subdomains"),
                 excluded_paths=tuple(form.get("excluded_paths").split()),
                 retention_days=int(retention) if retention.isdigit() else None,
+                rate_limit_visitor=_whole(form, "rate_limit_visitor", "events per visitor"),
+                rate_limit_site=_whole(form, "rate_limit_site", "events per site"),
+                bounce_threshold_ms=None if bounce_s is None else bounce_s * 1000,
             )
         except ConfigError as exc:
             return await site_page(request, site, error=str(exc), status=400)
