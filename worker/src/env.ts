@@ -16,6 +16,8 @@ export interface Env {
   FLUSH_DELAY_MS: string;
   /** Milliseconds an isolate gathers drop counts before writing them to D1 in one batch. */
   DROP_FLUSH_DELAY_MS?: string;
+  /** Site-days the cron recomputes per run (default 24): raise it to catch up faster. */
+  ROLLUP_DAYS_PER_RUN?: string;
   /**
    * HMAC key of realtime tokens; equals the dashboard's ANALYTICS_941_SECRET. A dev value is in
    * wrangler.toml [vars]; production sets it with `wrangler secret put REALTIME_SECRET`.

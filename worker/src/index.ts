@@ -2,9 +2,9 @@
  * The 941 Analytics collector Worker: serves the tracker, ingests events into each site's
  * SiteDO, and answers health checks. See routes.ts for the routes.
  */
-import type { Env } from "./env";
+import { numberVar, type Env } from "./env";
 import { errorResponse } from "./http";
-import { runCron } from "./rollup/cron";
+import { MAX_DAYS_PER_RUN, runCron } from "./rollup/cron";
 import { route } from "./routes";
 
 export { SiteDO } from "./site-do";
@@ -21,6 +21,7 @@ export default {
   },
   /** The cron (wrangler.toml [triggers]): rollups of closed days, then the retention purge (rollup/cron.ts). */
   async scheduled(controller, env, ctx): Promise<void> {
-    ctx.waitUntil(runCron(env.DB, controller.scheduledTime));
+    const days = Math.max(1, Math.floor(numberVar(env.ROLLUP_DAYS_PER_RUN, MAX_DAYS_PER_RUN)));
+    ctx.waitUntil(runCron(env.DB, controller.scheduledTime, days));
   },
 } satisfies ExportedHandler<Env>;

@@ -94,6 +94,21 @@ describe("refreshRollups", () => {
     expect((await totals("r2", "2026-01-10"))?.visitors).toBe(1);
   });
 
+  it("recomputes as many site-days per run as ROLLUP_DAYS_PER_RUN says", async () => {
+    await site("r4");
+    for (const day of [10, 11, 12]) await visit("r4", `d${day}`, Date.UTC(2026, 1, day, 12), `v${day}`);
+    const run = async (vars: Record<string, string>) => {
+      const controller = createScheduledController({ scheduledTime: Date.UTC(2026, 1, 20), cron: "*/15 * * * *" });
+      const ctx = createExecutionContext();
+      await worker.scheduled(controller, { ...env, ...vars }, ctx);
+      await waitOnExecutionContext(ctx);
+      const listed = await env.DB.prepare("SELECT COUNT(*) AS n FROM rollup_days WHERE site_id = 'r4'").first<{ n: number }>();
+      return listed?.n;
+    };
+    expect(await run({ ROLLUP_DAYS_PER_RUN: "1" })).toBe(1);
+    expect(await run({ ROLLUP_DAYS_PER_RUN: "not a number" })).toBe(3); // the default, 24
+  });
+
   it("keeps the rollups of days past retention when the timezone changes (their raw rows are gone)", async () => {
     await site("r3");
     const DAY = 86_400_000;

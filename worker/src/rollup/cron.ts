@@ -14,7 +14,10 @@ export interface RolledDay {
   day: string;
 }
 
-/** Days recomputed per run: keeps one cron invocation well inside its CPU budget. */
+/**
+ * Days recomputed per run by default (the `ROLLUP_DAYS_PER_RUN` var): each is one D1 batch of a
+ * few seconds at most for a large site, so a run stays well inside a cron invocation's limits.
+ */
 export const MAX_DAYS_PER_RUN = 24;
 
 /** Recomputes one day of one site in one batch (one transaction). */
@@ -70,11 +73,11 @@ export interface CronResult {
  * deletes days that are rolled up already); the first failure is rethrown at the end so the run
  * shows as failed in the cron logs, and the next run retries both.
  */
-export async function runCron(db: D1Database, nowMs: number): Promise<CronResult> {
+export async function runCron(db: D1Database, nowMs: number, maxDays = MAX_DAYS_PER_RUN): Promise<CronResult> {
   const failures: unknown[] = [];
   let rolled: RolledDay[] = [];
   try {
-    rolled = await refreshRollups(db, nowMs);
+    rolled = await refreshRollups(db, nowMs, maxDays);
   } catch (error) {
     failures.push(error);
   }
