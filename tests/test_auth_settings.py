@@ -140,3 +140,26 @@ def test_account_page_lists_sessions_and_revokes(admin: TestClient, db: Path) ->
 def test_sparkline_points() -> None:
     assert sparkline_points([]) == ""
     assert sparkline_points([0, 2, 1], width=100, height=20) == "0.0,18.0 50.0,2.0 100.0,10.0"
+
+
+def test_removing_a_passkey_signs_out_every_other_session(admin: TestClient, db: Path) -> None:
+    with sqlite3.connect(db) as conn:
+        (user_id,) = conn.execute("SELECT id FROM users").fetchone()
+        for pid in ("lost-phone", "laptop"):
+            conn.execute("INSERT INTO passkeys (id, user_id, name, public_key, sign_count, "
+                         "backed_up, created_at) VALUES (?, ?, ?, 'x', 0, 0, 1)",
+                         (pid, user_id, pid))
+    conn.close()
+    # The lost phone is still signed in somewhere.
+    phone = TestClient(admin.app, base_url=str(admin.base_url))
+    phone.cookies.set("a941_session", new_session(db, user_id=user_id))
+    assert phone.get(f"{MOUNT}/settings/account").status_code == 200
+    done = admin.post(f"{MOUNT}/settings/passkeys/lost-phone/delete", follow_redirects=False)
+    assert done.headers["location"].endswith("/settings/account?signed_out=1")
+    page = admin.get(done.headers["location"])
+    assert page.context["signed_out"]  # type: ignore[attr-defined]
+    assert [p.id for p in page.context["passkeys"]] == ["laptop"]  # type: ignore[attr-defined]
+    # This browser stays signed in; the phone's session is gone.
+    assert len(page.context["sessions"]) == 1  # type: ignore[attr-defined]
+    gone = phone.get(f"{MOUNT}/settings/account", follow_redirects=False)
+    assert gone.status_code == 303 and "/login" in gone.headers["location"]

@@ -171,7 +171,13 @@ async def revoke_session(store: Store, *, token: str | None = None, session_id: 
         session_cache.forget(store, session_id=session_id)
 
 
-async def revoke_all_sessions(store: Store, *, user_id: str) -> None:
-    """End every session of ``user_id`` (e.g. after removing a passkey that may be lost)."""
-    await store.execute("DELETE FROM auth_sessions WHERE user_id = ?", [user_id])
+async def revoke_all_sessions(store: Store, *, user_id: str, keep: str | None = None) -> None:
+    """End every session of ``user_id`` but the one with id ``keep`` (e.g. after removing a
+    passkey that may be lost: whoever holds the device is signed out with it)."""
+    if keep is None:
+        await store.execute("DELETE FROM auth_sessions WHERE user_id = ?", [user_id])
+    else:
+        await store.execute(
+            "DELETE FROM auth_sessions WHERE user_id = ? AND id != ?", [user_id, keep]
+        )
     session_cache.forget(store, user_id=user_id)

@@ -10,7 +10,7 @@ from ..auth.api_tokens import SCOPES, create_token, list_tokens, revoke_token
 from ..auth.errors import AuthError
 from ..auth.passkeys import list_passkeys, remove_passkey, rename_passkey
 from ..auth.principal import require_user
-from ..auth.sessions import list_sessions, revoke_session
+from ..auth.sessions import list_sessions, revoke_all_sessions, revoke_session
 from ..sites import list_sites
 from .forms import read_form
 from .render import Renderer
@@ -39,6 +39,7 @@ def make_settings_router(*, render: Renderer, route_class: type[APIRoute]) -> AP
             "sessions": await list_sessions(store, user_id=user.id, idle_ms=render.auth.idle_ms),
             "current_session": principal.session.id if principal.session else "",
             "error": request.query_params.get("error", ""),
+            "signed_out": request.query_params.get("signed_out") == "1",
         })
 
     @router.post("/settings/passkeys/{passkey_id}/rename", name="analytics_941_passkey_rename")
@@ -50,12 +51,16 @@ def make_settings_router(*, render: Renderer, route_class: type[APIRoute]) -> AP
 
     @router.post("/settings/passkeys/{passkey_id}/delete", name="analytics_941_passkey_delete")
     async def passkey_delete(request: Request, passkey_id: str) -> Response:
-        _principal, user = require_user(request)
+        principal, user = require_user(request)
         try:
             await remove_passkey(store, user_id=user.id, passkey_id=passkey_id)
         except AuthError as exc:
             return back(f"/settings/account?error={exc.code}")
-        return back("/settings/account")
+        # A passkey is removed because a device is lost or given away: its sessions go too.
+        # Sessions do not record their passkey, so every other session of the user ends.
+        current = principal.session.id if principal.session else None
+        await revoke_all_sessions(store, user_id=user.id, keep=current)
+        return back("/settings/account?signed_out=1")
 
     @router.post("/settings/sessions/{session_id}/revoke", name="analytics_941_session_revoke")
     async def session_revoke(request: Request, session_id: str) -> Response:
