@@ -38,6 +38,7 @@ from .sql.columns import (
 )
 from .sql.metrics import EVENT_PARTS, PARTS, SESSION_DRIVEN_PARTS, SESSION_PARTS
 from .sql.params import Params
+from .sql.rollup_tables import PER_FILTER_VALUE, PLAIN
 from .sql_builder import raw_arm, week_of
 from .store import Param, Statement, Store
 
@@ -127,13 +128,10 @@ def _insert_sql(dim: str, *, fdim: str | None = None) -> str:
     arms, viewed = _arms(dim, fdim=fdim, site=site, params=params)
     ctes = [_UNITS.format(units=refs["units"])] + ([_VIEWED.format(site=site)] if viewed else [])
     sums = ", ".join(f"COALESCE(SUM({part}), 0)" for part in PARTS)
-    if fdim is None:
-        table, keys, values = "rollup_daily", "dim", "dim"
-    else:
-        table, keys, values = "rollup_filtered_daily", "fdim, fvalue, dim", f"'{fdim}', f, dim"
+    tables, values = (PLAIN, "dim") if fdim is None else (PER_FILTER_VALUE, f"'{fdim}', f, dim")
     return (
         f"WITH {', '.join(ctes)}\n"
-        f"INSERT INTO {table} (site_id, {keys}, day, value, {', '.join(PARTS)})\n"
+        f"INSERT INTO {tables.daily} (site_id, {tables.keys}, day, value, {', '.join(PARTS)})\n"
         f"SELECT {site}, {values}, {refs['day']}, value, {sums}\n"
         f"FROM ({' UNION ALL '.join(arms)})\n"
         f"WHERE NOT {_FROZEN}\n"
@@ -187,7 +185,7 @@ def rollup_statements() -> list[RollupStatement]:
                 sql=f"DELETE FROM {table} WHERE site_id = ?1 AND day = ?3 AND NOT {_FROZEN}",
                 params=ROLLUP_PARAMS[:6],
             )
-            for table in ("rollup_filtered_daily", "rollup_daily")
+            for table in (PER_FILTER_VALUE.daily, PLAIN.daily)
         ),
         # Pairs first: _FROZEN asks whether the day has rollup_daily rows already.
         *(
@@ -231,31 +229,26 @@ def rollup_statements() -> list[RollupStatement]:
 
 @dataclass(frozen=True, kw_only=True)
 class Span:
-    """A span of whole local days summed into coarser rollups: its tables and, as SQL on the
-    date expression ``?3``, its key, its first day, the day after it and its number of days."""
+    """A span of whole local days summed into coarser rollups (its tables: ``RollupTables``):
+    its key column and, as SQL on the date expression ``?3``, its key, its first day, the day
+    after it and its number of days."""
 
-    rows: str
-    listed: str
     key_column: str
     key: str
     first: str
     after: str
     days: str
-    # The span's rollups per filter value and their listing, if it keeps them (weeks do not: a
-    # filtered 30-day range reads its days).
-    filtered: tuple[str, str] | None = None
 
 
 SPANS: tuple[Span, ...] = (
     Span(
-        rows="rollup_monthly", listed="rollup_months", key_column="month",
+        key_column="month",
         key="substr(?3, 1, 7)", first="date(?3, 'start of month')",
         after="date(?3, 'start of month', '+1 month')",
         days="CAST(strftime('%d', date(?3, 'start of month', '+1 month', '-1 day')) AS INTEGER)",
-        filtered=("rollup_filtered_monthly", "rollup_filtered_months"),
     ),
     Span(
-        rows="rollup_weekly", listed="rollup_weeks", key_column="week",
+        key_column="week",
         key=week_of("?3"), first=week_of("?3"), after=f"date({week_of('?3')}, '+7 days')",
         days="7",
     ),
@@ -272,20 +265,20 @@ def _span_statements() -> list[RollupStatement]:
     out: list[RollupStatement] = []
     for span in SPANS:
         key = span.key_column
-        # (rows, listing, daily rows, daily listing, keys, listing's extra column and value)
-        variants = [(span.rows, span.listed, "rollup_daily", "rollup_days", "dim",
-                     ("computed_at", "?5"))]
-        if span.filtered:
-            rows, listed = span.filtered
-            variants.append(
-                (rows, listed, "rollup_filtered_daily", "rollup_filtered_days",
-                 "fdim, fvalue, dim", ("pairs", f"'{FILTERED_ROLLUP_SET}'"))
-            )
-        for rows, listed, daily, days, keys, (column, value) in variants:
-            same_set = f" AND d.pairs = {value}" if column == "pairs" else ""
+        for tables in (PLAIN, PER_FILTER_VALUE):
+            if key not in tables.spans:
+                continue
+            rows, listed = tables.spans[key]
+            # A listing either names what its rows hold (its days must name the same) or
+            # stamps when they were computed.
+            column, value, same = "computed_at", "?5", ""
+            if tables.marked is not None:
+                column, value = tables.marked[0], f"'{tables.marked[1]}'"
+                same = f" AND d.{column} = {value}"
+            daily, days, keys = tables.daily, tables.days, tables.keys
             complete = (
                 f"(SELECT COUNT(*) FROM {days} AS d WHERE d.site_id = ?1 "
-                f"AND d.day >= {span.first} AND d.day < {span.after} AND d.tz = ?4{same_set}) "
+                f"AND d.day >= {span.first} AND d.day < {span.after} AND d.tz = ?4{same}) "
                 f"= {span.days}"
             )
             out += [
@@ -311,7 +304,7 @@ def _span_statements() -> list[RollupStatement]:
                         f"INSERT INTO {listed} (site_id, {key}, tz, {column}) "
                         f"SELECT ?1, {span.key}, ?4, {value} WHERE {complete}"
                     ),
-                    params=ROLLUP_PARAMS[:5] if column == "computed_at" else ROLLUP_PARAMS[:4],
+                    params=ROLLUP_PARAMS[:4] if tables.marked else ROLLUP_PARAMS[:5],
                 ),
             ]
     return out

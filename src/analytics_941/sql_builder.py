@@ -50,7 +50,6 @@ from .query import TIME_DIMENSIONS, Query
 from .sql.columns import (
     FILTERED_ROLLUP_DIMENSIONS,
     FILTERED_ROLLUP_FILTERS,
-    FILTERED_ROLLUP_SET,
     ROLLUP_DIMENSIONS,
     SESSION_ONLY,
     dimension_sql,
@@ -66,6 +65,7 @@ from .sql.metrics import (
     parts_for,
 )
 from .sql.params import MAX_PARAMS, Params
+from .sql.rollup_tables import PER_FILTER_VALUE, PLAIN, RollupTables
 from .sql.where import Bounds, filters_sql, value_filters_sql
 from .store import Param
 
@@ -295,15 +295,13 @@ def _side(
         select = ["b.i AS u", "b.t AS t", *(f"r.value AS {alias}" for alias, _ in dims)]
         select += [f"r.{part} AS {part}" for part in parts]
         match = f"r.site_id = {site} AND r.dim = {params.ref(plan.rollup_dim)}"
-        spans_of = [("month", "rollup_monthly"), ("week", "rollup_weekly")]
-        daily = "rollup_daily"
         if plan.rollup_filter is not None:
             fdim, fvalue = plan.rollup_filter
             match += f" AND r.fdim = {params.ref(fdim)} AND r.fvalue = {params.ref(fvalue)}"
-            spans_of = [("month", "rollup_filtered_monthly")]
-            daily = "rollup_filtered_daily"
+        tables = _tables(plan)
+        spans_of = [(key, rows) for key, (rows, _listing) in tables.spans.items()]
         rollup = (
-            f"SELECT {', '.join(select)} FROM {units} AS b JOIN {daily} AS r "
+            f"SELECT {', '.join(select)} FROM {units} AS b JOIN {tables.daily} AS r "
             f"ON {match} AND r.day = b.day WHERE b.i IN (SELECT i FROM {prefix}_done)"
         )
         spans = []
@@ -338,6 +336,11 @@ def week_of(day: str) -> str:
 _SPAN_KEYS = {"month": "substr(b.day, 1, 7)", "week": week_of("b.day")}
 
 
+def _tables(plan: Plan) -> RollupTables:
+    """The rollups answering ``plan``: per filter value, or the plain ones."""
+    return PER_FILTER_VALUE if plan.rollup_filter is not None else PLAIN
+
+
 def _uses_months(query: Query) -> bool:
     """Whole closed months can come from ``rollup_monthly`` when a month lies in one bucket."""
     return query.interval in (None, "month")
@@ -351,37 +354,37 @@ def _period_ctes(
     bounds = bounds_ms(*period, tz=query.zone)
     ctes = [units_cte(f"{prefix}_units", units=units, params=params)]
     if plan.rollup_dim is not None:
-        days, months = "rollup_days", "rollup_months"
+        tables = _tables(plan)
+        # A listed row counts when it was made for the site's timezone (and holds what the
+        # rollups hold now, when its kind says so).
         listed = f"r.tz = {params.ref(query.timezone)}"
-        if plan.rollup_filter is not None:
-            days, months = "rollup_filtered_days", "rollup_filtered_months"
-            listed += f" AND r.pairs = {params.ref(FILTERED_ROLLUP_SET)}"
+        if tables.marked is not None:
+            column, value = tables.marked
+            listed += f" AND r.{column} = {params.ref(value)}"
         ctes.append(
-            f"{prefix}_done AS (SELECT b.i AS i FROM {prefix}_units AS b JOIN {days} AS r "
+            f"{prefix}_done AS (SELECT b.i AS i FROM {prefix}_units AS b JOIN {tables.days} AS r "
             f"ON r.site_id = {site} AND r.day = b.day AND {listed})"
         )
+        month, week = _SPAN_KEYS["month"], _SPAN_KEYS["week"]
         if _uses_months(query):
             # The months of the period whose days are all units here, all rolled up, in one
-            # bucket, and summed into rollup_monthly for the site's timezone.
-            month = "substr(b.day, 1, 7)"
+            # bucket, and summed into the monthly rows for the site's timezone.
             ctes.append(
                 f"{prefix}_months AS (SELECT {month} AS month, MIN(b.t) AS t "
                 f"FROM {prefix}_units AS b JOIN {prefix}_done AS d ON d.i = b.i "
-                f"JOIN {months} AS r ON r.site_id = {site} AND r.month = {month} "
-                f"AND {listed} GROUP BY {month} "
+                f"JOIN {tables.spans['month'][1]} AS r ON r.site_id = {site} "
+                f"AND r.month = {month} AND {listed} GROUP BY {month} "
                 "HAVING COUNT(*) = CAST(strftime('%d', date(MIN(b.day), 'start of month', "
                 "'+1 month', '-1 day')) AS INTEGER) AND MIN(b.t) = MAX(b.t))"
             )
-        if _uses_months(query) and plan.rollup_filter is None:
-            # Then the whole ISO weeks among the other days, on the same conditions (the
-            # rollups per filter value keep no weeks).
-            week = week_of("b.day")
+        if _uses_months(query) and "week" in tables.spans:
+            # Then the whole ISO weeks among the other days, on the same conditions.
             ctes.append(
                 f"{prefix}_weeks AS (SELECT {week} AS week, MIN(b.t) AS t "
                 f"FROM {prefix}_units AS b JOIN {prefix}_done AS d ON d.i = b.i "
-                f"JOIN rollup_weeks AS r ON r.site_id = {site} AND r.week = {week} "
-                f"AND r.tz = {params.ref(query.timezone)} "
-                f"WHERE substr(b.day, 1, 7) NOT IN (SELECT month FROM {prefix}_months) "
+                f"JOIN {tables.spans['week'][1]} AS r ON r.site_id = {site} AND r.week = {week} "
+                f"AND {listed} "
+                f"WHERE {month} NOT IN (SELECT month FROM {prefix}_months) "
                 f"GROUP BY {week} HAVING COUNT(*) = 7 AND MIN(b.t) = MAX(b.t))"
             )
     sides = plan.sides
