@@ -38,9 +38,12 @@ _COLUMNS = (
     "retention_days, rate_limit_visitor, rate_limit_site, bounce_threshold_ms"
 )
 # The collector's limits a site may set (docs/collector.md): events per minute, and the engaged
-# time that makes a one-page visit not a bounce.
+# time that makes a one-page visit not a bounce. The defaults are schema.sql's column defaults.
 MAX_RATE_LIMIT = 100_000
 MAX_BOUNCE_THRESHOLD_MS = 3_600_000
+_DEFAULT_RATE_LIMIT_VISITOR = 120
+_DEFAULT_RATE_LIMIT_SITE = 0
+_DEFAULT_BOUNCE_THRESHOLD_MS = 10_000
 _INSERT_COLUMNS = "id, domain, name, domains, timezone, created_at"
 # Dashboard paths that a site's domain would shadow (the overview lives at {mount}/{domain}).
 RESERVED_NAMES = frozenset(
@@ -61,9 +64,9 @@ class Site:
     allow_subdomains: bool = False
     excluded_paths: tuple[str, ...] = ()
     retention_days: int | None = None
-    rate_limit_visitor: int = 120
-    rate_limit_site: int = 0
-    bounce_threshold_ms: int = 10_000
+    rate_limit_visitor: int = _DEFAULT_RATE_LIMIT_VISITOR
+    rate_limit_site: int = _DEFAULT_RATE_LIMIT_SITE
+    bounce_threshold_ms: int = _DEFAULT_BOUNCE_THRESHOLD_MS
 
     @classmethod
     def from_row(cls, row: Row) -> Site:
@@ -84,9 +87,11 @@ class Site:
             retention_days=(
                 None if row.get("retention_days") is None else int(row["retention_days"])
             ),
-            rate_limit_visitor=_count(row.get("rate_limit_visitor"), 120),
-            rate_limit_site=_count(row.get("rate_limit_site"), 0),
-            bounce_threshold_ms=_count(row.get("bounce_threshold_ms"), 10_000),
+            rate_limit_visitor=_count(row.get("rate_limit_visitor"), _DEFAULT_RATE_LIMIT_VISITOR),
+            rate_limit_site=_count(row.get("rate_limit_site"), _DEFAULT_RATE_LIMIT_SITE),
+            bounce_threshold_ms=_count(
+                row.get("bounce_threshold_ms"), _DEFAULT_BOUNCE_THRESHOLD_MS
+            ),
         )
 
 
