@@ -40,6 +40,11 @@ FILTERED_RAW_TARGET_MS = 500.0
 OTHER_TABS = {"pages": "entry", "sources": "sources", "locations": "regions", "devices": "os"}
 
 
+def _migrations() -> list[Path]:
+    """The migration files, in the order they apply."""
+    return sorted((ROOT / "migrations").glob("*.sql"))
+
+
 def dataset(events: int) -> tuple[Path, datetime]:
     """The SQLite file with ``events`` events (generated once a day), and the "now" it is for."""
     CACHE.mkdir(exist_ok=True)
@@ -54,8 +59,7 @@ def dataset(events: int) -> tuple[Path, datetime]:
         figures = generate(path, events=events, days=366, today=today)
         print(f"  generated in {figures['load_s']:.0f} s, rolled up in "
               f"{figures.get('rollup_s', 0):.0f} s", flush=True)
-        migrations = sorted(p.name for p in (ROOT / "migrations").glob("*.sql"))
-        meta.write_text(json.dumps({**wanted, "migrations": migrations}))
+        meta.write_text(json.dumps({**wanted, "migrations": [m.name for m in _migrations()]}))
     else:
         upgrade(path, meta)
     noon = datetime.combine(today, datetime.min.time(), tzinfo=ZoneInfo(TIMEZONE))
@@ -82,7 +86,7 @@ def upgrade(path: Path, meta: Path) -> None:
     conn = sqlite3.connect(path)
     applied = False
     try:
-        for migration in sorted((ROOT / "migrations").glob("*.sql")):
+        for migration in _migrations():
             text = migration.read_text()
             done = info.get("migrations")
             if migration.name in done if done is not None else _applied(conn, text):
@@ -100,7 +104,7 @@ def upgrade(path: Path, meta: Path) -> None:
         days = asyncio.run(_drain_rollups(path))
         print(f"  recomputed {days} queued days in {time.perf_counter() - started:.0f} s",
               flush=True)
-    info["migrations"] = sorted(p.name for p in (ROOT / "migrations").glob("*.sql"))
+    info["migrations"] = [m.name for m in _migrations()]
     meta.write_text(json.dumps(info))
 
 
