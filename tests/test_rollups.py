@@ -477,3 +477,102 @@ async def test_whole_weeks_come_from_the_weekly_rollups(paths: tuple[Path, Path]
     await refresh_rollups(store, now_ms=NOW_MS)
     assert execute(rolled, "SELECT visitors FROM rollup_weekly WHERE dim = 'page' "
                    "AND value = '/late-week'") == [(1,)]
+
+
+# The other tabs under one page or one country, for ranges holding whole months: the monthly
+# rollups per frequent value (with a threshold the small data set reaches: 40 visits a month).
+FREQUENT: list[dict[str, Any]] = [
+    *({"date_range": "12mo", "metrics": ["visitors", "visits", "bounce_rate", "visit_duration"],
+       "dimensions": [d], "filters": [f], "limit": 40}
+      for d in ("entry_page", "exit_page", "source", "utm_campaign", "region", "city", "os",
+                "screen", "device")
+      for f in (["is", "page", ["/"]], ["is", "country", ["DE"]])),
+    {"date_range": "12mo", "metrics": ["visitors", "pageviews", "percentage"],
+     "dimensions": ["utm_source"], "filters": [["is", "country", ["US"]]]},
+    {"date_range": ["2026-01-31", "2026-03-01"], "metrics": ["visitors", "visits"],
+     "dimensions": ["region"], "filters": [["is", "page", ["/"]]],
+     "comparison": "previous_period"},
+    # A page under the threshold: planned for the rollups, answered from raw rows.
+    {"date_range": "12mo", "metrics": ["visitors", "visits"], "dimensions": ["source"],
+     "filters": [["is", "page", ["/nope"]]]},
+]
+MIN_VISITS = 40
+
+
+async def test_other_tabs_under_a_filter_come_from_monthly_rollups_of_frequent_values(
+    paths: tuple[Path, Path],
+) -> None:
+    raw, rolled = paths
+    store = SqliteStore(path=rolled)
+    await refresh_rollups(store, now_ms=NOW_MS, min_visits=MIN_VISITS)
+    assert execute(rolled, "SELECT month, tz FROM rollup_frequent_months") == [
+        ("2026-02", TIMEZONE)]
+    # Held: the values with 40 visits in February, each with its totals row, and no other.
+    held = execute(rolled, "SELECT fdim, fvalue, visits FROM rollup_frequent_monthly "
+                   "WHERE dim = '' ORDER BY 1, 2")
+    assert held == execute(rolled, "SELECT fdim, fvalue, visits FROM rollup_filtered_monthly "
+                           "WHERE dim = '' AND visits >= 40 ORDER BY 1, 2")
+    assert {"/", "DE", "US"} <= {value for _fdim, value, _visits in held}
+    assert execute(rolled, "SELECT COUNT(*) FROM rollup_frequent_monthly AS r WHERE NOT EXISTS "
+                   "(SELECT 1 FROM rollup_frequent_monthly AS h WHERE h.dim = '' "
+                   "AND h.fdim = r.fdim AND h.fvalue = r.fvalue)") == [(0,)]
+    for spec in FREQUENT:
+        assert plan_query(query(**spec)).rollup_filter is not None, spec
+    # 30 days hold no whole month, nor does a day-bucketed range: raw, with no rollup CTEs.
+    for spec in ({"metrics": ["visitors"], "dimensions": ["os"],
+                  "filters": [["is", "page", ["/"]]]},
+                 {"date_range": "12mo", "metrics": ["visitors"], "dimensions": ["time:day", "os"],
+                  "filters": [["is", "page", ["/"]]]}):
+        assert plan_query(query(**spec)).rollup_dim is None, spec
+    expected = await results(raw, FREQUENT)
+    assert await results(rolled, FREQUENT) == expected
+    assert all(rows for rows in expected[:-1]) and expected[-1] == []
+    # Proof the month rows answered: without February's raw rows the held values keep their
+    # numbers, while a value the month does not hold loses February (it reads raw rows).
+    rare = {"date_range": "12mo", "metrics": ["visits"], "dimensions": ["os"],
+            "filters": [["is", "page", [_rare_page(rolled)]]]}
+    (rare_before,) = await results(rolled, [rare])
+    assert rare_before
+    start, end = execute(rolled, "SELECT MIN(start_ms), MAX(end_ms) FROM rollup_days "
+                         "WHERE day LIKE '2026-02-%'")[0]
+    execute(rolled, "DELETE FROM events WHERE ts >= ? AND ts < ?", start, end)
+    execute(rolled, "DELETE FROM sessions WHERE started_at >= ? AND started_at < ?", start, end)
+    assert await results(rolled, FREQUENT[:-2]) == expected[:-2]
+    assert await results(rolled, [rare]) != [rare_before]
+
+
+def _rare_page(path: Path) -> str:
+    """A page viewed in February by fewer visits than the threshold, and by some."""
+    return str(execute(path, "SELECT fvalue FROM rollup_filtered_monthly WHERE fdim = 'page' "
+                       "AND dim = '' AND visits BETWEEN 5 AND 39 ORDER BY visits DESC")[0][0])
+
+
+async def test_a_late_event_takes_its_frequent_month_out_until_recomputed(
+    paths: tuple[Path, Path],
+) -> None:
+    raw, rolled = paths
+    store = SqliteStore(path=rolled)
+    await refresh_rollups(store, now_ms=NOW_MS, min_visits=MIN_VISITS)
+    start = execute(rolled, "SELECT start_ms FROM rollup_days WHERE day = '2026-02-14'")[0][0]
+    for path in (raw, rolled):
+        execute(path, "INSERT INTO sessions (id, site_id, visitor_id, started_at, ended_at, "
+                "hostname, entry_page, exit_page, pageviews, events, duration_ms, is_bounce, "
+                "country, os) VALUES ('late-s', ?, 'late-v', ?, ?, 'bench.example', '/', '/', "
+                "1, 1, 0, 1, 'DE', 'LateOS')", SITE_ID, start + 3_600_000, start + 3_600_000)
+        execute(path, "INSERT INTO events (id, site_id, ts, name, visitor_id, session_id, "
+                "hostname, pathname, country, os) VALUES ('late-e', ?, ?, 'pageview', 'late-v', "
+                "'late-s', 'bench.example', '/', 'DE', 'LateOS')", SITE_ID, start + 3_600_000)
+    # Out of the list at once (its day left the rollups), so the late visit shows at once.
+    assert execute(rolled, "SELECT COUNT(*) FROM rollup_frequent_months") == [(0,)]
+    specs = [{"date_range": "12mo", "metrics": ["visitors", "visits"], "dimensions": ["os"],
+              "filters": [f]} for f in (["is", "page", ["/"]], ["is", "country", ["DE"]])]
+    expected = await results(raw, specs)
+    assert all({"dimensions": ["LateOS"], "metrics": [1, 1]} in rows for rows in expected)
+    assert await results(rolled, specs) == expected
+    # The next run redoes the day, then the month, from the rows as they are now.
+    assert await refresh_rollups(store, now_ms=NOW_MS, min_visits=MIN_VISITS) == [
+        (SITE_ID, date(2026, 2, 14))]
+    assert execute(rolled, "SELECT fdim, visitors FROM rollup_frequent_monthly "
+                   "WHERE dim = 'os' AND value = 'LateOS' ORDER BY 1") == [
+        ("country", 1), ("page", 1)]
+    assert await results(rolled, specs) == expected

@@ -31,6 +31,7 @@ from .sql.columns import (
     FILTERED_ROLLUP_DIMENSIONS,
     FILTERED_ROLLUP_FILTERS,
     FILTERED_ROLLUP_SET,
+    FREQUENT_MIN_VISITS,
     ROLLUP_DIMENSIONS,
     SESSION_ONLY,
     dimension_sql,
@@ -47,9 +48,12 @@ __all__ = [
     "ROLLUP_PARAMS",
     "RollupStatement",
     "day_params",
+    "pair_arms",
     "refresh_rollups",
     "rollup_day",
     "rollup_statements",
+    "units_cte",
+    "viewed_cte",
 ]
 
 SLOT_MS = 900_000
@@ -73,14 +77,17 @@ class RollupStatement:
 _VIEWED = (
     "viewed AS (SELECT DISTINCT e.session_id AS session_id, e.pathname AS pathname "
     "FROM units AS b CROSS JOIN events AS e ON e.site_id = {site} AND e.ts >= b.start_ms "
-    "AND e.ts < b.end_ms + 86400000)"
+    "AND e.ts < b.end_ms + 86400000{held})"
 )
 
 
-def _arms(dim: str, *, fdim: str | None, site: str, params: Params) -> tuple[list[str], bool]:
+def pair_arms(
+    dim: str, *, fdim: str | None, site: str, params: Params, held: str | None = None
+) -> tuple[list[str], bool]:
     """The arms of a day's rows for ``dim`` (one filter value ``f`` per row too, with ``fdim``):
     events and sessions each give the parts they hold, zeros for the others. Also says whether
-    the arms read the ``viewed`` CTE."""
+    the arms read the ``viewed`` CTE (``viewed_cte``). ``held``, a subquery of filter values,
+    keeps only the rows of those values (the viewed CTE takes it too)."""
     arms: list[str] = []
     viewed = False
     tables = []
@@ -91,6 +98,7 @@ def _arms(dim: str, *, fdim: str | None, site: str, params: Params) -> tuple[lis
         tables.append(("sessions", [*extra, *SESSION_PARTS]))
     for table, parts in tables:
         dims: list[tuple[str, str]] = []
+        where: list[str] = []
         join = ""
         if fdim is not None:
             target = filter_sql_target(fdim, table=table, params=params)
@@ -98,12 +106,20 @@ def _arms(dim: str, *, fdim: str | None, site: str, params: Params) -> tuple[lis
                 assert fdim == "page" and table == "sessions", "only page filters reach across"
                 target, viewed = "p.pathname", True
                 join = "JOIN viewed AS p ON p.session_id = sessions.id"
+            elif held is not None:
+                where.append(f"{target} IN ({held})")
             dims.append(("f", target))
         expression = dimension_sql(dim, table=table, params=params) if dim else None
         if expression:
             dims.append(("v", expression))
         inner = raw_arm(
-            table=table, units="units", site=site, dimensions=dims, parts=parts, where=[], join=join
+            table=table,
+            units="units",
+            site=site,
+            dimensions=dims,
+            parts=parts,
+            where=where,
+            join=join,
         )
         columns = ["f"] if fdim is not None else []
         columns += [f"'{dim}' AS dim", "v AS value" if expression else "'' AS value"]
@@ -119,14 +135,24 @@ _UNITS = (
 )
 
 
+def units_cte(units: str) -> str:
+    """The ``units`` CTE of a rollup statement, from the JSON parameter ``units``."""
+    return _UNITS.format(units=units)
+
+
+def viewed_cte(site: str, *, held: str | None = None) -> str:
+    """The ``viewed`` CTE (visit x page it viewed), optionally of the pages in ``held`` only."""
+    return _VIEWED.format(site=site, held=f" AND e.pathname IN ({held})" if held else "")
+
+
 def _insert_sql(dim: str, *, fdim: str | None = None) -> str:
     """One dimension's rows of a day, or one (filter, dimension) pair's (D1 caps compound SELECTs,
     so one statement each)."""
     params = Params()
     refs = {name: params.ref(f"<{name}>") for name in ROLLUP_PARAMS}
     site = refs["site_id"]
-    arms, viewed = _arms(dim, fdim=fdim, site=site, params=params)
-    ctes = [_UNITS.format(units=refs["units"])] + ([_VIEWED.format(site=site)] if viewed else [])
+    arms, viewed = pair_arms(dim, fdim=fdim, site=site, params=params)
+    ctes = [units_cte(refs["units"])] + ([viewed_cte(site)] if viewed else [])
     sums = ", ".join(f"COALESCE(SUM({part}), 0)" for part in PARTS)
     tables, values = (PLAIN, "dim") if fdim is None else (PER_FILTER_VALUE, f"'{fdim}', f, dim")
     return (
@@ -243,13 +269,16 @@ class Span:
 SPANS: tuple[Span, ...] = (
     Span(
         key_column="month",
-        key="substr(?3, 1, 7)", first="date(?3, 'start of month')",
+        key="substr(?3, 1, 7)",
+        first="date(?3, 'start of month')",
         after="date(?3, 'start of month', '+1 month')",
         days="CAST(strftime('%d', date(?3, 'start of month', '+1 month', '-1 day')) AS INTEGER)",
     ),
     Span(
         key_column="week",
-        key=week_of("?3"), first=week_of("?3"), after=f"date({week_of('?3')}, '+7 days')",
+        key=week_of("?3"),
+        first=week_of("?3"),
+        after=f"date({week_of('?3')}, '+7 days')",
         days="7",
     ),
 )
@@ -327,9 +356,7 @@ def day_params(*, site_id: str, day: date, tz: ZoneInfo, now_ms: int) -> dict[st
 async def rollup_day(store: Store, *, site_id: str, day: date, tz: ZoneInfo, now_ms: int) -> None:
     """Recompute one day's rollups in one batch."""
     values = day_params(site_id=site_id, day=day, tz=tz, now_ms=now_ms)
-    await store.batch(
-        [(s.sql, [values[name] for name in s.params]) for s in rollup_statements()]
-    )
+    await store.batch([(s.sql, [values[name] for name in s.params]) for s in rollup_statements()])
 
 
 # Sites whose timezone changed: their days were cut at other midnights. Mark each old day's first
@@ -363,12 +390,23 @@ _RETIME: list[Statement] = [
 
 
 async def refresh_rollups(
-    store: Store, *, now_ms: int, max_days: int = 64, grace_ms: int = GRACE_MS
+    store: Store,
+    *,
+    now_ms: int,
+    max_days: int = 64,
+    grace_ms: int = GRACE_MS,
+    max_months: int = 1,
+    min_visits: int | None = None,
 ) -> list[tuple[str, date]]:
-    """Recompute the closed days with dirty marks (oldest first, at most ``max_days``).
+    """Recompute the closed days with dirty marks (oldest first, at most ``max_days``), then up
+    to ``max_months`` months of the rollups per frequent filter value (``frequent_rollups``;
+    ``min_visits`` defaults to ``FREQUENT_MIN_VISITS``).
 
     Returns the (site id, day) pairs recomputed. What the Worker's cron does on D1.
     """
+    # Imported here: frequent_rollups builds on this module's arms.
+    from .frequent_rollups import refresh_frequent_months
+
     await store.batch(_RETIME)
     rows = await store.execute(
         "SELECT d.site_id AS site_id, d.slot AS slot, s.timezone AS tz FROM rollup_dirty AS d "
@@ -385,6 +423,12 @@ async def refresh_rollups(
     done = sorted(todo, key=lambda key: key[1])[:max_days]
     for site_id, day in done:
         await rollup_day(store, site_id=site_id, day=day, tz=todo[(site_id, day)], now_ms=now_ms)
+    await refresh_frequent_months(
+        store,
+        now_ms=now_ms,
+        max_months=max_months,
+        **({} if min_visits is None else {"min_visits": min_visits}),
+    )
     return done
 
 
@@ -399,8 +443,14 @@ def typescript_module() -> str:
     Generated (``python scripts/gen_rollup_statements.py``) so the cron runs exactly the SQL the
     Python side tests; ``tests/test_rollups.py`` fails when the file is stale.
     """
-    statements = [{"sql": s.sql, "params": list(s.params)} for s in rollup_statements()]
+    from . import frequent_rollups as frequent  # builds on this module (see refresh_rollups)
+
+    def listed(items: list[RollupStatement]) -> list[dict[str, object]]:
+        return [{"sql": s.sql, "params": list(s.params)} for s in items]
+
+    statements = listed(rollup_statements())
     retime = [sql for sql, _params in _RETIME]
+    month_param = " | ".join(json.dumps(p) for p in frequent.MONTH_PARAMS)
     return (
         "// GENERATED by scripts/gen_rollup_statements.py from src/analytics_941/rollups.py: do\n"
         "// not edit. The statements recomputing one site-local day of rollups, made by the\n"
@@ -415,5 +465,19 @@ def typescript_module() -> str:
         "export const ROLLUP_STATEMENTS: RollupStatement[] = "
         f"{json.dumps(statements, indent=2)};\n\n"
         "/** Retire rollups of sites whose timezone changed (marking their days dirty). */\n"
-        f"export const RETIME_STATEMENTS: string[] = {json.dumps(retime, indent=2)};\n"
+        f"export const RETIME_STATEMENTS: string[] = {json.dumps(retime, indent=2)};\n\n"
+        "// The monthly rollups per frequent filter value (frequent_rollups.py).\n\n"
+        "/** A month's statement and the names of its parameters, in ?1..?N order. */\n"
+        "export interface MonthStatement {\n  sql: string;\n  params: MonthParam[];\n}\n\n"
+        f"export type MonthParam = {month_param};\n\n"
+        "/** Visits a value needs in a month to be held. */\n"
+        f"export const FREQUENT_MIN_VISITS = {FREQUENT_MIN_VISITS};\n\n"
+        "/** The months to compute (site_id, month, tz, retention_days), newest first. */\n"
+        f"export const FREQUENT_TODO = {json.dumps(frequent.todo_sql())};\n\n"
+        "/** Compute one month: run in order, each statement in its own call. */\n"
+        "export const FREQUENT_STATEMENTS: MonthStatement[] = "
+        f"{json.dumps(listed(frequent.frequent_statements()), indent=2)};\n\n"
+        "/** List again a month past the retention horizon that has rows. */\n"
+        "export const FREQUENT_RELIST: MonthStatement = "
+        f"{json.dumps(listed([frequent.relist_statement()])[0], indent=2)};\n"
     )

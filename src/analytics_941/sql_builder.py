@@ -41,7 +41,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from .exceptions import QueryError
 from .filters import Condition, Connective, FilterNode, Negation, filter_leaves
@@ -50,6 +50,7 @@ from .query import TIME_DIMENSIONS, Query
 from .sql.columns import (
     FILTERED_ROLLUP_DIMENSIONS,
     FILTERED_ROLLUP_FILTERS,
+    FREQUENT_ROLLUP_DIMENSIONS,
     ROLLUP_DIMENSIONS,
     SESSION_ONLY,
     dimension_sql,
@@ -65,7 +66,7 @@ from .sql.metrics import (
     parts_for,
 )
 from .sql.params import MAX_PARAMS, Params
-from .sql.rollup_tables import PER_FILTER_VALUE, PLAIN, RollupTables
+from .sql.rollup_tables import PER_FILTER_VALUE, PER_FREQUENT_VALUE, PLAIN, RollupTables
 from .sql.where import Bounds, filters_sql, value_filters_sql
 from .store import Param
 
@@ -171,9 +172,25 @@ def _rollup_filter(query: Query) -> tuple[str, str] | None:
         return None
     if not node.case_sensitive or node.dimension not in FILTERED_ROLLUP_FILTERS:
         return None
-    if dim not in FILTERED_ROLLUP_DIMENSIONS or dim == node.dimension:
+    if dim == node.dimension:
         return None
-    return node.dimension, node.values[0]
+    # The other tabs' rollups (per frequent value) are whole months: of use only to a query
+    # whose buckets hold whole months.
+    if dim in FILTERED_ROLLUP_DIMENSIONS or (
+        dim in FREQUENT_ROLLUP_DIMENSIONS
+        and _uses_months(query)
+        and any(_has_whole_month(p) for p in (query.period, query.comparison_period) if p)
+    ):
+        return node.dimension, node.values[0]
+    return None
+
+
+def _has_whole_month(period: tuple[date, date]) -> bool:
+    """Whether the days ``period`` spans hold at least one whole calendar month."""
+    start, end = period
+    first = start if start.day == 1 else (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    return last <= end
 
 
 def plan_query(query: Query) -> Plan:
@@ -300,16 +317,18 @@ def _side(
             match += f" AND r.fdim = {params.ref(fdim)} AND r.fvalue = {params.ref(fvalue)}"
         tables = _tables(plan)
         spans_of = [(key, rows) for key, (rows, _listing) in tables.spans.items()]
-        rollup = (
-            f"SELECT {', '.join(select)} FROM {units} AS b JOIN {tables.daily} AS r "
-            f"ON {match} AND r.day = b.day WHERE b.i IN (SELECT i FROM {prefix}_done)"
-        )
+        days = []
+        if tables.daily is not None:
+            days = [
+                f"SELECT {', '.join(select)} FROM {units} AS b JOIN {tables.daily} AS r "
+                f"ON {match} AND r.day = b.day WHERE b.i IN (SELECT i FROM {prefix}_done)"
+                + "".join(
+                    f" AND {_SPAN_KEYS[key]} NOT IN (SELECT {key} FROM {prefix}_{key}s)"
+                    for key, _table in (spans_of if _uses_months(query) else [])
+                )
+            ]
         spans = []
         if _uses_months(query):
-            rollup += "".join(
-                f" AND {_SPAN_KEYS[key]} NOT IN (SELECT {key} FROM {prefix}_{key}s)"
-                for key, _table in spans_of
-            )
             spans = [
                 f"SELECT {', '.join(['NULL AS u', *select[1:]])} FROM {prefix}_{key}s AS b "
                 f"JOIN {table} AS r ON {match} AND r.{key} = b.{key}"
@@ -317,9 +336,9 @@ def _side(
             ]
         if query.filters and plan.rollup_filter is None:
             clause = value_filters_sql(query.filters, expression="r.value", params=params)
-            rollup += f" AND {clause}"
+            days = [f"{day} AND {clause}" for day in days]
             spans = [f"{span} WHERE {clause}" for span in spans]
-        arms += [rollup, *spans]
+        arms += [*days, *spans]
     keys = ["t", *(alias for alias, _ in dims)] if query.dimensions else []
     finals = [f"{FINALS[m]} AS {m}" for m in metrics]
     selected = ", ".join([*(keys or ["0 AS t"]), *finals])
@@ -337,13 +356,77 @@ _SPAN_KEYS = {"month": "substr(b.day, 1, 7)", "week": week_of("b.day")}
 
 
 def _tables(plan: Plan) -> RollupTables:
-    """The rollups answering ``plan``: per filter value, or the plain ones."""
-    return PER_FILTER_VALUE if plan.rollup_filter is not None else PLAIN
+    """The rollups answering ``plan``: per filter value (every value, or frequent ones), or the
+    plain ones."""
+    if plan.rollup_filter is None:
+        return PLAIN
+    return PER_FILTER_VALUE if plan.rollup_dim in FILTERED_ROLLUP_DIMENSIONS else PER_FREQUENT_VALUE
 
 
 def _uses_months(query: Query) -> bool:
     """Whole closed months can come from ``rollup_monthly`` when a month lies in one bucket."""
     return query.interval in (None, "month")
+
+
+_DAYS_IN_MONTH = (
+    "CAST(strftime('%d', date(MIN(b.day), 'start of month', '+1 month', '-1 day')) AS INTEGER)"
+)
+
+
+def _rollup_ctes(query: Query, *, prefix: str, plan: Plan, site: str, params: Params) -> list[str]:
+    """``<prefix>_done`` (the units the rollups answer) and the spans answering some of them."""
+    tables = _tables(plan)
+    # A listed row counts when it was made for the site's timezone (and holds what the
+    # rollups hold now, when its kind says so).
+    listed = f"r.tz = {params.ref(query.timezone)}"
+    if tables.marked is not None:
+        column, value = tables.marked
+        listed += f" AND r.{column} = {params.ref(value)}"
+    month, week = _SPAN_KEYS["month"], _SPAN_KEYS["week"]
+    rows, months_listed = tables.spans["month"]
+    if tables.days is None:
+        # Months only: the whole months of the period, in one bucket, listed, and holding the
+        # filter's value; they are all the units the rollups answer.
+        assert plan.rollup_filter is not None, "only rollups per filter value keep months only"
+        fdim, fvalue = plan.rollup_filter
+        held = (
+            f"EXISTS (SELECT 1 FROM {rows} AS h WHERE h.site_id = {site} AND h.month = {month} "
+            f"AND h.fdim = {params.ref(fdim)} AND h.fvalue = {params.ref(fvalue)} "
+            "AND h.dim = '')"
+        )
+        return [
+            f"{prefix}_months AS (SELECT {month} AS month, MIN(b.t) AS t "
+            f"FROM {prefix}_units AS b JOIN {months_listed} AS r ON r.site_id = {site} "
+            f"AND r.month = {month} AND {listed} WHERE {held} GROUP BY {month} "
+            f"HAVING COUNT(*) = {_DAYS_IN_MONTH} AND MIN(b.t) = MAX(b.t))",
+            f"{prefix}_done AS (SELECT b.i AS i FROM {prefix}_units AS b "
+            f"WHERE {month} IN (SELECT month FROM {prefix}_months))",
+        ]
+    ctes = [
+        f"{prefix}_done AS (SELECT b.i AS i FROM {prefix}_units AS b JOIN {tables.days} AS r "
+        f"ON r.site_id = {site} AND r.day = b.day AND {listed})"
+    ]
+    if _uses_months(query):
+        # The months of the period whose days are all units here, all rolled up, in one
+        # bucket, and summed into the monthly rows for the site's timezone.
+        ctes.append(
+            f"{prefix}_months AS (SELECT {month} AS month, MIN(b.t) AS t "
+            f"FROM {prefix}_units AS b JOIN {prefix}_done AS d ON d.i = b.i "
+            f"JOIN {months_listed} AS r ON r.site_id = {site} "
+            f"AND r.month = {month} AND {listed} GROUP BY {month} "
+            f"HAVING COUNT(*) = {_DAYS_IN_MONTH} AND MIN(b.t) = MAX(b.t))"
+        )
+    if _uses_months(query) and "week" in tables.spans:
+        # Then the whole ISO weeks among the other days, on the same conditions.
+        ctes.append(
+            f"{prefix}_weeks AS (SELECT {week} AS week, MIN(b.t) AS t "
+            f"FROM {prefix}_units AS b JOIN {prefix}_done AS d ON d.i = b.i "
+            f"JOIN {tables.spans['week'][1]} AS r ON r.site_id = {site} AND r.week = {week} "
+            f"AND {listed} "
+            f"WHERE {month} NOT IN (SELECT month FROM {prefix}_months) "
+            f"GROUP BY {week} HAVING COUNT(*) = 7 AND MIN(b.t) = MAX(b.t))"
+        )
+    return ctes
 
 
 def _period_ctes(
@@ -354,39 +437,7 @@ def _period_ctes(
     bounds = bounds_ms(*period, tz=query.zone)
     ctes = [units_cte(f"{prefix}_units", units=units, params=params)]
     if plan.rollup_dim is not None:
-        tables = _tables(plan)
-        # A listed row counts when it was made for the site's timezone (and holds what the
-        # rollups hold now, when its kind says so).
-        listed = f"r.tz = {params.ref(query.timezone)}"
-        if tables.marked is not None:
-            column, value = tables.marked
-            listed += f" AND r.{column} = {params.ref(value)}"
-        ctes.append(
-            f"{prefix}_done AS (SELECT b.i AS i FROM {prefix}_units AS b JOIN {tables.days} AS r "
-            f"ON r.site_id = {site} AND r.day = b.day AND {listed})"
-        )
-        month, week = _SPAN_KEYS["month"], _SPAN_KEYS["week"]
-        if _uses_months(query):
-            # The months of the period whose days are all units here, all rolled up, in one
-            # bucket, and summed into the monthly rows for the site's timezone.
-            ctes.append(
-                f"{prefix}_months AS (SELECT {month} AS month, MIN(b.t) AS t "
-                f"FROM {prefix}_units AS b JOIN {prefix}_done AS d ON d.i = b.i "
-                f"JOIN {tables.spans['month'][1]} AS r ON r.site_id = {site} "
-                f"AND r.month = {month} AND {listed} GROUP BY {month} "
-                "HAVING COUNT(*) = CAST(strftime('%d', date(MIN(b.day), 'start of month', "
-                "'+1 month', '-1 day')) AS INTEGER) AND MIN(b.t) = MAX(b.t))"
-            )
-        if _uses_months(query) and "week" in tables.spans:
-            # Then the whole ISO weeks among the other days, on the same conditions.
-            ctes.append(
-                f"{prefix}_weeks AS (SELECT {week} AS week, MIN(b.t) AS t "
-                f"FROM {prefix}_units AS b JOIN {prefix}_done AS d ON d.i = b.i "
-                f"JOIN {tables.spans['week'][1]} AS r ON r.site_id = {site} AND r.week = {week} "
-                f"AND {listed} "
-                f"WHERE {month} NOT IN (SELECT month FROM {prefix}_months) "
-                f"GROUP BY {week} HAVING COUNT(*) = 7 AND MIN(b.t) = MAX(b.t))"
-            )
+        ctes += _rollup_ctes(query, prefix=prefix, plan=plan, site=site, params=params)
     sides = plan.sides
     for table in sides:
         body = _side(

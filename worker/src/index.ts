@@ -5,6 +5,7 @@
 import { numberVar, type Env } from "./env";
 import { errorResponse } from "./http";
 import { MAX_DAYS_PER_RUN, runCron } from "./rollup/cron";
+import { FREQUENT_MIN_VISITS } from "./rollup/statements";
 import { route } from "./routes";
 
 export { SiteDO } from "./site-do";
@@ -22,6 +23,7 @@ export default {
   /** The cron (wrangler.toml [triggers]): rollups of closed days, then the retention purge (rollup/cron.ts). */
   async scheduled(controller, env, ctx): Promise<void> {
     const days = Math.max(1, Math.floor(numberVar(env.ROLLUP_DAYS_PER_RUN, MAX_DAYS_PER_RUN)));
-    ctx.waitUntil(runCron(env.DB, controller.scheduledTime, days));
+    const minVisits = Math.max(1, Math.floor(numberVar(env.ROLLUP_FREQUENT_MIN_VISITS, FREQUENT_MIN_VISITS)));
+    ctx.waitUntil(runCron(env.DB, controller.scheduledTime, days, minVisits));
   },
 } satisfies ExportedHandler<Env>;

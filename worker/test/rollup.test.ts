@@ -5,6 +5,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
 import { refreshRollups } from "../src/rollup/cron";
+import { refreshFrequentMonths } from "../src/rollup/frequent";
 import { dayBounds, localDay } from "../src/rollup/days";
 
 const TZ = "Europe/Berlin";
@@ -133,5 +134,74 @@ describe("refreshRollups", () => {
     }
     const tzs = await env.DB.prepare("SELECT DISTINCT tz FROM rollup_days WHERE site_id = 'r3'").all();
     expect(tzs.results).toEqual([{ tz: "America/New_York" }]);
+  });
+});
+
+describe("refreshFrequentMonths", () => {
+  const DAY = 86_400_000;
+  const frequent = (siteId: string) =>
+    env.DB.prepare(
+      "SELECT fdim, fvalue, dim, value, visitors, visits FROM rollup_frequent_monthly WHERE site_id = ? AND month = '2026-02' " +
+        "AND dim IN ('', 'entry_page') ORDER BY fdim, fvalue, dim, value",
+    )
+      .bind(siteId)
+      .all();
+  const listedMonths = async (siteId: string) =>
+    (await env.DB.prepare("SELECT month FROM rollup_frequent_months WHERE site_id = ?").bind(siteId).all()).results;
+
+  it("computes a whole month for the frequent values only, and a late event takes it out until redone", async () => {
+    await site("f1");
+    const first = dayBounds("2026-02-01", TZ)[0];
+    // Every day of February: one visit entering on /a, and on the 1st a lone visit to /rare.
+    for (let d = 0; d < 28; d++) await visit("f1", `a${d}`, first + d * DAY + 12 * HOUR, `v${d}`, "/a");
+    await visit("f1", "rare", first + 13 * HOUR, "w", "/rare");
+    const now = first + 28 * DAY + 3 * HOUR; // 2026-03-01 03:00 local: all of February is closed
+    expect((await refreshRollups(env.DB, now, 40)).length).toBe(28);
+    expect(await refreshFrequentMonths(env.DB, now, 1, 2)).toEqual([{ siteId: "f1", month: "2026-02" }]);
+    expect(await listedMonths("f1")).toEqual([{ month: "2026-02" }]);
+    // /a (28 visits) and DE (29) are held; /rare (1 visit) is not: it reads raw rows.
+    expect((await frequent("f1")).results).toEqual([
+      { fdim: "country", fvalue: "DE", dim: "", value: "", visitors: 29, visits: 29 },
+      { fdim: "country", fvalue: "DE", dim: "entry_page", value: "/a", visitors: 28, visits: 28 },
+      { fdim: "country", fvalue: "DE", dim: "entry_page", value: "/rare", visitors: 1, visits: 1 },
+      { fdim: "page", fvalue: "/a", dim: "", value: "", visitors: 28, visits: 28 },
+      { fdim: "page", fvalue: "/a", dim: "entry_page", value: "/a", visitors: 28, visits: 28 },
+    ]);
+    expect(await refreshFrequentMonths(env.DB, now, 1, 2)).toEqual([]);
+
+    // A late event in February: its day leaves the rollups, and the month leaves this list with it.
+    await visit("f1", "f1-late", first + 3 * DAY + 15 * HOUR, "v-late", "/a");
+    expect(await listedMonths("f1")).toEqual([]);
+    // The cron redoes the day, then the month, with the late visit counted.
+    const controller = createScheduledController({ scheduledTime: now, cron: "*/15 * * * *" });
+    const ctx = createExecutionContext();
+    await worker.scheduled(controller, { ...env, ROLLUP_FREQUENT_MIN_VISITS: "2" }, ctx);
+    await waitOnExecutionContext(ctx);
+    expect(await listedMonths("f1")).toEqual([{ month: "2026-02" }]);
+    const rows = (await frequent("f1")).results;
+    expect(rows.find((r) => r.fdim === "page" && r.dim === "entry_page")).toEqual({ fdim: "page", fvalue: "/a", dim: "entry_page", value: "/a", visitors: 29, visits: 29 });
+  });
+
+  it("lists a month past retention again without recomputing it from purged rows", async () => {
+    await site("f2");
+    const first = dayBounds("2026-02-01", TZ)[0];
+    for (let d = 0; d < 28; d++) await visit("f2", `b${d}`, first + d * DAY + 12 * HOUR, `v${d}`, "/b");
+    const now = first + 28 * DAY + 3 * HOUR;
+    await refreshRollups(env.DB, now, 40);
+    await refreshFrequentMonths(env.DB, now, 1, 2);
+    const before = (await frequent("f2")).results;
+    expect(before.length).toBe(4);
+    // Retention 10 days, raw rows purged, and a timezone round trip that unlists everything.
+    await env.DB.batch([
+      env.DB.prepare("UPDATE sites SET retention_days = 10 WHERE id = 'f2'"),
+      env.DB.prepare("DELETE FROM events WHERE site_id = 'f2' AND ts < ?").bind(first + 18 * DAY),
+      env.DB.prepare("DELETE FROM sessions WHERE site_id = 'f2' AND started_at < ?").bind(first + 18 * DAY),
+      env.DB.prepare("DELETE FROM rollup_filtered_months WHERE site_id = 'f2'"),
+    ]);
+    expect(await listedMonths("f2")).toEqual([]);
+    await env.DB.prepare("INSERT INTO rollup_filtered_months (site_id, month, tz, pairs) SELECT site_id, '2026-02', tz, pairs FROM rollup_filtered_days WHERE site_id = 'f2' LIMIT 1").run();
+    expect(await refreshFrequentMonths(env.DB, now, 1, 2)).toEqual([]); // not recomputed...
+    expect(await listedMonths("f2")).toEqual([{ month: "2026-02" }]); // ...but listed again
+    expect((await frequent("f2")).results).toEqual(before);
   });
 });

@@ -23,6 +23,9 @@ __all__ = [
     "FILTERED_ROLLUP_DIMENSIONS",
     "FILTERED_ROLLUP_FILTERS",
     "FILTERED_ROLLUP_SET",
+    "FREQUENT_MIN_VISITS",
+    "FREQUENT_ROLLUP_DIMENSIONS",
+    "FREQUENT_ROLLUP_SET",
     "ROLLUP_DIMENSIONS",
     "SESSION_ONLY",
     "dimension_sql",
@@ -72,6 +75,33 @@ assert not set(FILTERED_ROLLUP_DIMENSIONS) & SESSION_ONLY, "pairs are read from 
 # rolled up for the old set reads raw rows (not missing pairs) until the cron has redone it.
 FILTERED_ROLLUP_SET = f"{','.join(FILTERED_ROLLUP_FILTERS)}|{','.join(FILTERED_ROLLUP_DIMENSIONS)}"
 assert re.fullmatch(r"[a-z_,|:]+", FILTERED_ROLLUP_SET), "inlined into generated SQL as a literal"
+# Monthly rollups per *frequent* filter value (``rollup_frequent_monthly``): the panels' other
+# tabs under the same filters, kept per whole month only, and only for the values (pages,
+# countries) with at least FREQUENT_MIN_VISITS visits that month. A rarer value has few visits
+# to read raw over any range (at most 11 x 2,000 in the closed months of a 12-month view), and
+# the frequent ones are few (at 10 M events a year, about 50 pages and 30 countries a month), so
+# the rows stay bounded where daily pairs for every tab would cost gigabytes a year.
+FREQUENT_ROLLUP_DIMENSIONS: tuple[str, ...] = (
+    "entry_page",
+    "exit_page",
+    "source",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+    "region",
+    "city",
+    "os",
+    "screen",
+    "device",
+)
+assert not set(FREQUENT_ROLLUP_DIMENSIONS) & set(FILTERED_ROLLUP_DIMENSIONS), "one kind per pair"
+FREQUENT_MIN_VISITS = 2000
+# As FILTERED_ROLLUP_SET: listed months name the pairs their rows hold. (The threshold needs no
+# name: readers ask whether the month holds the value, not whether it should.)
+FREQUENT_ROLLUP_SET = f"{','.join(FILTERED_ROLLUP_FILTERS)}|{','.join(FREQUENT_ROLLUP_DIMENSIONS)}"
+assert re.fullmatch(r"[a-z_,|:]+", FREQUENT_ROLLUP_SET), "inlined into generated SQL as a literal"
 
 
 def _prop_sql(name: str, params: Params) -> str:

@@ -8,20 +8,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .columns import FILTERED_ROLLUP_SET
+from .columns import FILTERED_ROLLUP_SET, FREQUENT_ROLLUP_SET
 
-__all__ = ["PER_FILTER_VALUE", "PLAIN", "RollupTables"]
+__all__ = ["PER_FILTER_VALUE", "PER_FREQUENT_VALUE", "PLAIN", "RollupTables"]
 
 
 @dataclass(frozen=True, kw_only=True)
 class RollupTables:
     """One kind of rollup. ``keys`` are its key columns between ``site_id`` and the day (span);
     ``spans`` maps a span (``month``, ``week``) to its (rows, listing) tables; ``marked`` is the
-    column of its listings that names what their rows hold and the value it must have now."""
+    column of its listings that names what their rows hold and the value it must have now.
+    A kind without ``daily`` rows keeps months only, and only for some filter values: a month
+    holds a value when it has that value's totals row (dim '')."""
 
     keys: str
-    daily: str
-    days: str
+    daily: str | None
+    days: str | None
     spans: Mapping[str, tuple[str, str]]
     marked: tuple[str, str] | None = None
 
@@ -39,4 +41,12 @@ PER_FILTER_VALUE = RollupTables(
     days="rollup_filtered_days",
     spans={"month": ("rollup_filtered_monthly", "rollup_filtered_months")},
     marked=("pairs", FILTERED_ROLLUP_SET),
+)
+# The rollups per frequent filter value: months only (frequent_rollups.py).
+PER_FREQUENT_VALUE = RollupTables(
+    keys="fdim, fvalue, dim",
+    daily=None,
+    days=None,
+    spans={"month": ("rollup_frequent_monthly", "rollup_frequent_months")},
+    marked=("pairs", FREQUENT_ROLLUP_SET),
 )

@@ -1,12 +1,14 @@
 /**
  * The Worker's cron (`scheduled`): first the rollups — recompute the closed site-local days that
  * have new or changed rows (rollup_dirty, filled by triggers), oldest first, each in one D1 batch,
- * the twin of `refresh_rollups` in src/analytics_941/rollups.py, running the same generated SQL —
- * then the retention purge (purge.ts), which deletes only days the rollups already answer for.
+ * the twin of `refresh_rollups` in src/analytics_941/rollups.py, running the same generated SQL;
+ * then a month of the rollups per frequent filter value (frequent.ts) — then the retention purge
+ * (purge.ts), which deletes only days the rollups already answer for.
  */
 import { dayBounds, localDay } from "./days";
+import { MAX_MONTHS_PER_RUN, refreshFrequentMonths, type FrequentMonth } from "./frequent";
 import { purgeExpired, type PurgeResult } from "./purge";
-import { GRACE_MS, RETIME_STATEMENTS, ROLLUP_STATEMENTS, SLOT_MS, type RollupParam } from "./statements";
+import { FREQUENT_MIN_VISITS, GRACE_MS, RETIME_STATEMENTS, ROLLUP_STATEMENTS, SLOT_MS, type RollupParam } from "./statements";
 
 /** A recomputed day. */
 export interface RolledDay {
@@ -65,19 +67,23 @@ export async function refreshRollups(db: D1Database, nowMs: number, maxDays = MA
 /** What one cron run did. */
 export interface CronResult {
   rolled: RolledDay[];
+  months: FrequentMonth[];
   purged: PurgeResult;
 }
 
 /**
- * One cron run: rollups, then the purge. The purge runs even when the rollups failed (it only
+ * One cron run: rollups (days, then months), then the purge. The purge runs even when the rollups failed (it only
  * deletes days that are rolled up already); the first failure is rethrown at the end so the run
  * shows as failed in the cron logs, and the next run retries both.
  */
-export async function runCron(db: D1Database, nowMs: number, maxDays = MAX_DAYS_PER_RUN): Promise<CronResult> {
+export async function runCron(db: D1Database, nowMs: number, maxDays = MAX_DAYS_PER_RUN, minVisits = FREQUENT_MIN_VISITS): Promise<CronResult> {
   const failures: unknown[] = [];
   let rolled: RolledDay[] = [];
+  let months: FrequentMonth[] = [];
   try {
     rolled = await refreshRollups(db, nowMs, maxDays);
+    // After the days: a month is taken once all its days are rolled up.
+    months = await refreshFrequentMonths(db, nowMs, MAX_MONTHS_PER_RUN, minVisits);
   } catch (error) {
     failures.push(error);
   }
@@ -88,5 +94,5 @@ export async function runCron(db: D1Database, nowMs: number, maxDays = MAX_DAYS_
     failures.push(error);
   }
   if (failures.length > 0) throw failures[0];
-  return { rolled, purged };
+  return { rolled, months, purged };
 }

@@ -1,0 +1,197 @@
+"""Monthly rollups per frequent filter value: the panels' other tabs under one page or country.
+
+``rollup_filtered_*`` hold the first view's breakdowns for every page and country, every day.
+The other tabs (``FREQUENT_ROLLUP_DIMENSIONS``) would cost about as many rows again per set of
+four, so they are kept per whole month only, and only for the values with at least
+``min_visits`` visits that month: those whose raw rows are many. A rarer value reads raw rows
+at any range, and they are few.
+
+The job runs after the days, in the cron (``worker/src/rollup/frequent.ts``, the same generated
+SQL) and in ``rollups.refresh_rollups``. It takes a month once ``rollup_filtered_months`` lists
+it (all its days rolled up), and computes it from raw rows, one statement per call:
+
+1. delete the month's rows;
+2. copy the totals row (dim '') of every value with ``min_visits`` visits from
+   ``rollup_filtered_monthly``: these rows say which values the month holds;
+3. one statement per (filter dimension, dimension) pair, over the month's days as units (so
+   visitors add up per day, as everywhere) and only the visits of the held values;
+4. list the month — only if its ``rollup_filtered_months`` row is still there and no day of it
+   was recomputed since the job began. A late row or a recomputed day removes that row, and a
+   trigger removes this listing with it, so between steps and after them a reader either finds
+   the month listed with rows as exact as its days, or reads it raw.
+
+A month that began before the site's retention horizon may have lost raw rows: it is never
+recomputed, only listed again when it has rows (as ``rollups._FROZEN`` keeps such days).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+from .periods import bounds_ms
+from .rollups import DAY_MS, RollupStatement, pair_arms, units_cte, viewed_cte
+from .sql.columns import (
+    FILTERED_ROLLUP_FILTERS,
+    FILTERED_ROLLUP_SET,
+    FREQUENT_MIN_VISITS,
+    FREQUENT_ROLLUP_DIMENSIONS,
+    FREQUENT_ROLLUP_SET,
+)
+from .sql.metrics import PARTS
+from .sql.params import Params
+from .store import Param, Store
+
+__all__ = [
+    "MONTH_PARAMS",
+    "frequent_statements",
+    "month_params",
+    "refresh_frequent_months",
+    "relist_statement",
+    "todo_sql",
+]
+
+# The named parameters of the month's statements, in ?N order.
+MONTH_PARAMS = ("site_id", "units", "month", "tz", "computed_at", "min_visits")
+_COLUMNS = f"site_id, fdim, fvalue, dim, month, value, {', '.join(PARTS)}"
+# The month's days in rollup_days, by key range (?3 is 'YYYY-MM').
+_DAYS_OF_MONTH = "d.day >= ?3 || '-01' AND d.day < date(?3 || '-01', '+1 month')"
+_STILL_COMPLETE = (
+    "EXISTS (SELECT 1 FROM rollup_filtered_months AS f WHERE f.site_id = ?1 AND f.month = ?3 "
+    f"AND f.tz = ?4 AND f.pairs = '{FILTERED_ROLLUP_SET}')"
+)
+_LIST = (
+    "INSERT OR REPLACE INTO rollup_frequent_months (site_id, month, tz, pairs, computed_at) "
+    f"SELECT ?1, ?3, ?4, '{FREQUENT_ROLLUP_SET}', CAST(?5 AS INTEGER) WHERE {_STILL_COMPLETE}"
+)
+
+
+def frequent_pairs() -> list[tuple[str, str]]:
+    """(filter dimension, dimension) pairs kept per month for the frequent values."""
+    return [(fdim, dim) for fdim in FILTERED_ROLLUP_FILTERS for dim in FREQUENT_ROLLUP_DIMENSIONS]
+
+
+def _pair_sql(fdim: str, dim: str) -> str:
+    params = Params()
+    refs = {name: params.ref(f"<{name}>") for name in MONTH_PARAMS}
+    site = refs["site_id"]
+    held = (
+        "SELECT h.fvalue FROM rollup_frequent_monthly AS h WHERE h.site_id = ?1 "
+        f"AND h.month = ?3 AND h.fdim = '{fdim}' AND h.dim = ''"
+    )
+    arms, viewed = pair_arms(dim, fdim=fdim, site=site, params=params, held=held)
+    ctes = [units_cte(refs["units"])] + ([viewed_cte(site, held=held)] if viewed else [])
+    sums = ", ".join(f"COALESCE(SUM({part}), 0)" for part in PARTS)
+    return (
+        f"WITH {', '.join(ctes)}\n"
+        f"INSERT INTO rollup_frequent_monthly ({_COLUMNS})\n"
+        f"SELECT {site}, '{fdim}', f, dim, {refs['month']}, value, {sums}\n"
+        f"FROM ({' UNION ALL '.join(arms)})\n"
+        "GROUP BY f, dim, value"
+    )
+
+
+def frequent_statements() -> list[RollupStatement]:
+    """Computing one month: run in order, each in its own call (see the module's steps)."""
+    return [
+        RollupStatement(
+            sql="DELETE FROM rollup_frequent_monthly WHERE site_id = ?1 AND month = ?3",
+            params=MONTH_PARAMS[:3],
+        ),
+        RollupStatement(
+            sql=(
+                f"INSERT INTO rollup_frequent_monthly ({_COLUMNS}) SELECT {_COLUMNS} "
+                "FROM rollup_filtered_monthly WHERE site_id = ?1 AND month = ?3 AND dim = '' "
+                "AND visits >= CAST(?6 AS INTEGER)"
+            ),
+            params=MONTH_PARAMS,
+        ),
+        *(
+            RollupStatement(sql=_pair_sql(fdim, dim), params=MONTH_PARAMS[:3])
+            for fdim, dim in frequent_pairs()
+        ),
+        RollupStatement(
+            sql=(
+                f"{_LIST} AND NOT EXISTS (SELECT 1 FROM rollup_days AS d WHERE d.site_id = ?1 "
+                f"AND {_DAYS_OF_MONTH} AND d.computed_at > CAST(?5 AS INTEGER))"
+            ),
+            params=MONTH_PARAMS[:5],
+        ),
+    ]
+
+
+def relist_statement() -> RollupStatement:
+    """Listing again a month past the retention horizon that has rows (never recomputed)."""
+    return RollupStatement(
+        sql=(
+            f"{_LIST} AND EXISTS (SELECT 1 FROM rollup_frequent_monthly AS r "
+            "WHERE r.site_id = ?1 AND r.month = ?3)"
+        ),
+        params=MONTH_PARAMS[:5],
+    )
+
+
+def todo_sql() -> str:
+    """The months to compute: complete for the site's timezone, not listed here; newest first
+    (the ones most read)."""
+    return (
+        "SELECT f.site_id AS site_id, f.month AS month, f.tz AS tz, "
+        "s.retention_days AS retention_days FROM rollup_filtered_months AS f "
+        "JOIN sites AS s ON s.id = f.site_id AND s.timezone = f.tz "
+        f"WHERE f.pairs = '{FILTERED_ROLLUP_SET}' AND NOT EXISTS (SELECT 1 FROM "
+        "rollup_frequent_months AS q WHERE q.site_id = f.site_id AND q.month = f.month "
+        f"AND q.tz = f.tz AND q.pairs = '{FREQUENT_ROLLUP_SET}') "
+        "ORDER BY f.month DESC, f.site_id LIMIT 100"
+    )
+
+
+def month_params(
+    *, site_id: str, month: str, tz: ZoneInfo, now_ms: int, min_visits: int
+) -> dict[str, Param]:
+    """The named parameters for computing ``month`` ('YYYY-MM') of ``site_id`` in ``tz``."""
+    first = date.fromisoformat(f"{month}-01")
+    after = (first + timedelta(days=32)).replace(day=1)
+    days = [first + timedelta(days=n) for n in range((after - first).days)]
+    units = [[*bounds_ms(day, day, tz=tz), 0, day.isoformat()] for day in days]
+    return {
+        "site_id": site_id,
+        "units": json.dumps(units, separators=(",", ":")),
+        "month": month,
+        "tz": str(tz.key),
+        "computed_at": now_ms,
+        "min_visits": min_visits,
+    }
+
+
+async def refresh_frequent_months(
+    store: Store, *, now_ms: int, max_months: int = 1, min_visits: int = FREQUENT_MIN_VISITS
+) -> list[tuple[str, str]]:
+    """Compute up to ``max_months`` months (and list again the frozen ones that have rows).
+
+    Returns the (site id, month) pairs computed. What the Worker's cron does after the days.
+    """
+    rows = await store.execute(todo_sql(), [])
+    done: list[tuple[str, str]] = []
+    for row in rows:
+        tz = ZoneInfo(str(row["tz"]))
+        month = str(row["month"])
+        values = month_params(
+            site_id=str(row["site_id"]),
+            month=month,
+            tz=tz,
+            now_ms=now_ms,
+            min_visits=min_visits,
+        )
+        first = date.fromisoformat(f"{month}-01")
+        retention = int(row["retention_days"] or 0)
+        if retention >= 1 and bounds_ms(first, first, tz=tz)[0] < now_ms - retention * DAY_MS:
+            statement = relist_statement()
+            await store.execute(statement.sql, [values[n] for n in statement.params])
+            continue
+        if len(done) >= max_months:
+            continue
+        for statement in frequent_statements():
+            await store.execute(statement.sql, [values[n] for n in statement.params])
+        done.append((str(row["site_id"]), month))
+    return done
