@@ -206,14 +206,24 @@ def generate(path: Path, *, events: int, days: int = 366, seed: int = 941,
 
 
 async def _rollup_all(path: Path, *, today: date, tz: ZoneInfo) -> None:
+    now = datetime.combine(today, datetime.min.time(), tzinfo=tz) + timedelta(hours=2)
+    await drain_rollups(path, now_ms=int(now.astimezone(UTC).timestamp() * 1000))
+
+
+async def drain_rollups(path: Path, *, now_ms: int) -> tuple[int, int]:
+    """Run the cron's rollup steps until nothing is left: the days, then the months of the
+    rollups per frequent filter value. Returns (days, months) computed."""
     from analytics_941 import SqliteStore
+    from analytics_941.frequent_rollups import refresh_frequent_months
     from analytics_941.rollups import refresh_rollups
 
     store = SqliteStore(path=path)
-    now = datetime.combine(today, datetime.min.time(), tzinfo=tz) + timedelta(hours=2)
-    now_ms = int(now.astimezone(UTC).timestamp() * 1000)
-    while await refresh_rollups(store, now_ms=now_ms, max_days=400):
-        pass
+    days = months = 0
+    while done := await refresh_rollups(store, now_ms=now_ms, max_days=400, max_months=0):
+        days += len(done)
+    while done_months := await refresh_frequent_months(store, now_ms=now_ms):
+        months += len(done_months)
+    return days, months
 
 
 def main() -> None:

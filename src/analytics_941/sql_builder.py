@@ -30,7 +30,9 @@ other units that are rolled up (``UNION ALL``), so a 12-month query reads 11 mon
 the current month's weeks and days, and today's raw events. A lone ``is`` filter on one value
 of a dimension in ``FILTERED_ROLLUP_FILTERS`` (one page, one country) reads the rollups per
 filter value the same way (``rollup_filtered_daily`` and ``_monthly``; they keep no weeks), for
-the totals and the breakdowns in ``FILTERED_ROLLUP_DIMENSIONS``.
+the totals and the breakdowns in ``FILTERED_ROLLUP_DIMENSIONS``; for the other breakdowns in
+``FREQUENT_ROLLUP_DIMENSIONS`` it reads ``rollup_frequent_monthly`` for the whole months that
+hold the filter's value (``frequent_rollups``), and raw rows for every other day.
 Output columns: ``d0``, ``d1``… for the dimensions (a time dimension yields its bucket index),
 one column per metric (``percentage`` holds visitors; the runner divides), ``c_<metric>`` for the
 comparison, and ``total_rows`` when asked.
