@@ -44,5 +44,45 @@ CREATE TRIGGER rollup_filtered_months_frequent_delete AFTER DELETE ON rollup_fil
   DELETE FROM rollup_frequent_months WHERE site_id = OLD.site_id AND month = OLD.month;
 END;
 
+-- The same per day, for the recent days only (FREQUENT_DAYS, 32: a 30-day view and the current
+-- month of a 12-month one), and for the values with a thirtieth of the threshold that day; the
+-- day's recompute writes them and deletes older ones. Listed in rollup_frequent_days (in the same
+-- batch as rollup_days, and leaving with it) with the set of pairs they hold.
+CREATE TABLE rollup_frequent_daily (
+  site_id TEXT NOT NULL,
+  fdim TEXT NOT NULL,
+  fvalue TEXT NOT NULL,
+  dim TEXT NOT NULL,
+  day TEXT NOT NULL,
+  value TEXT NOT NULL,
+  visitors INTEGER NOT NULL DEFAULT 0,
+  pageviews INTEGER NOT NULL DEFAULT 0,
+  events INTEGER NOT NULL DEFAULT 0,
+  engaged_ms INTEGER NOT NULL DEFAULT 0,
+  engaged_n INTEGER NOT NULL DEFAULT 0,
+  scroll_sum INTEGER NOT NULL DEFAULT 0,
+  scroll_n INTEGER NOT NULL DEFAULT 0,
+  visits INTEGER NOT NULL DEFAULT 0,
+  bounces INTEGER NOT NULL DEFAULT 0,
+  duration_ms INTEGER NOT NULL DEFAULT 0,
+  visit_pageviews INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (site_id, day, fdim, fvalue, dim, value)
+) WITHOUT ROWID;
+
+CREATE TABLE rollup_frequent_days (
+  site_id TEXT NOT NULL,
+  day TEXT NOT NULL,
+  tz TEXT NOT NULL,
+  pairs TEXT NOT NULL,
+  PRIMARY KEY (site_id, day)
+) WITHOUT ROWID;
+
+CREATE TRIGGER rollup_days_frequent_delete AFTER DELETE ON rollup_days BEGIN
+  DELETE FROM rollup_frequent_days WHERE site_id = OLD.site_id AND day = OLD.day;
+END;
+
 -- No backfill here: the cron computes every complete month missing from rollup_frequent_months,
--- newest first, one a run (15 minutes); until then those months read raw rows, as before.
+-- newest first, one a run (15 minutes); until then those months read raw rows, as before. The
+-- recent days get their rows as they are recomputed: queue the last 32 rolled-up days again.
+INSERT OR IGNORE INTO rollup_dirty (site_id, slot)
+  SELECT site_id, start_ms / 900000 FROM rollup_days WHERE day >= date('now', '-32 days');

@@ -108,7 +108,7 @@ ELIGIBLE: list[dict[str, Any]] = [
 RAW_ONLY: list[dict[str, Any]] = [
     # Filters the rollups per filter value do not hold: another breakdown, another dimension,
     # several values, another operator, a second filter, any case.
-    {"metrics": ["visitors", "visits"], "dimensions": ["source"],
+    {"metrics": ["visitors", "visits"], "dimensions": ["referrer"],
      "filters": [["is", "country", ["US"]]]},
     {"metrics": ["visitors", "visits"], "dimensions": ["page"],
      "filters": [["is", "source", ["Google"]]]},
@@ -168,13 +168,17 @@ async def test_rollup_and_raw_paths_agree(paths: tuple[Path, Path]) -> None:
 async def test_rollups_with_string_parameters(paths: tuple[Path, Path]) -> None:
     _raw, rolled = paths
     store = SqliteStore(path=rolled)
-    await refresh_rollups(store, now_ms=NOW_MS)
+    await refresh_rollups(store, now_ms=NOW_MS, min_visits=40)
     tables = ["SELECT * FROM rollup_daily ORDER BY 1, 2, 3, 4",
               "SELECT * FROM rollup_filtered_daily ORDER BY 1, 2, 3, 4, 5, 6",
-              "SELECT * FROM rollup_filtered_days ORDER BY 1, 2"]
+              "SELECT * FROM rollup_filtered_days ORDER BY 1, 2",
+              "SELECT * FROM rollup_frequent_daily ORDER BY 1, 2, 3, 4, 5, 6",
+              "SELECT * FROM rollup_frequent_days ORDER BY 1, 2"]
     before = [execute(rolled, sql) for sql in tables]
+    assert before[3]
     # D1's HTTP API may deliver every parameter as a string: recompute a day that way.
-    values = {"site_id": SITE_ID, "day": "2026-03-05", "tz": TIMEZONE, "computed_at": "1"}
+    values = {"site_id": SITE_ID, "day": "2026-03-05", "tz": TIMEZONE,
+              "computed_at": str(NOW_MS), "min_visits": "40"}
     start, end = execute(rolled, "SELECT start_ms, end_ms FROM rollup_days WHERE day = ?",
                          "2026-03-05")[0]
     values |= {"start_ms": str(start), "end_ms": str(end),
@@ -492,6 +496,13 @@ FREQUENT: list[dict[str, Any]] = [
     {"date_range": ["2026-01-31", "2026-03-01"], "metrics": ["visitors", "visits"],
      "dimensions": ["region"], "filters": [["is", "page", ["/"]]],
      "comparison": "previous_period"},
+    # 30 days: the recent days' rows (and raw rows for today and the days before them).
+    *({"metrics": ["visitors", "visits", "bounce_rate", "visit_duration"], "dimensions": [d],
+       "filters": [f], "limit": 40}
+      for d in ("entry_page", "source", "city", "os")
+      for f in (["is", "page", ["/"]], ["is", "country", ["US"]])),
+    {"metrics": ["visitors", "pageviews"], "dimensions": ["time:day", "device"],
+     "filters": [["is", "country", ["DE"]]]},
     # A page under the threshold: planned for the rollups, answered from raw rows.
     {"date_range": "12mo", "metrics": ["visitors", "visits"], "dimensions": ["source"],
      "filters": [["is", "page", ["/nope"]]]},
@@ -516,14 +527,15 @@ async def test_other_tabs_under_a_filter_come_from_monthly_rollups_of_frequent_v
     assert execute(rolled, "SELECT COUNT(*) FROM rollup_frequent_monthly AS r WHERE NOT EXISTS "
                    "(SELECT 1 FROM rollup_frequent_monthly AS h WHERE h.dim = '' "
                    "AND h.fdim = r.fdim AND h.fvalue = r.fvalue)") == [(0,)]
+    # The days that began in the last 32 days hold the values with a thirtieth of that a day.
+    days = execute(rolled, "SELECT MIN(day), MAX(day), COUNT(*) FROM rollup_frequent_days")
+    assert days == [("2026-02-07", "2026-03-09", 31)]
+    assert execute(rolled, "SELECT COUNT(*) FROM rollup_frequent_daily WHERE dim = '' "
+                   "AND visits * 30 < 40") == [(0,)]
+    assert execute(rolled, "SELECT COUNT(*) FROM rollup_frequent_daily WHERE dim = 'os'") != [
+        (0,)]
     for spec in FREQUENT:
         assert plan_query(query(**spec)).rollup_filter is not None, spec
-    # 30 days hold no whole month, nor does a day-bucketed range: raw, with no rollup CTEs.
-    for spec in ({"metrics": ["visitors"], "dimensions": ["os"],
-                  "filters": [["is", "page", ["/"]]]},
-                 {"date_range": "12mo", "metrics": ["visitors"], "dimensions": ["time:day", "os"],
-                  "filters": [["is", "page", ["/"]]]}):
-        assert plan_query(query(**spec)).rollup_dim is None, spec
     expected = await results(raw, FREQUENT)
     assert await results(rolled, FREQUENT) == expected
     assert all(rows for rows in expected[:-1]) and expected[-1] == []
@@ -537,8 +549,20 @@ async def test_other_tabs_under_a_filter_come_from_monthly_rollups_of_frequent_v
                          "WHERE day LIKE '2026-02-%'")[0]
     execute(rolled, "DELETE FROM events WHERE ts >= ? AND ts < ?", start, end)
     execute(rolled, "DELETE FROM sessions WHERE started_at >= ? AND started_at < ?", start, end)
-    assert await results(rolled, FREQUENT[:-2]) == expected[:-2]
+    assert await results(rolled, FREQUENT[:19]) == expected[:19]
     assert await results(rolled, [rare]) != [rare_before]
+    # And the recent days' rows answered for March: without its raw rows (today's apart), the
+    # 30-day views lose only what the days that do not hold the value had.
+    start, end = execute(rolled, "SELECT MIN(start_ms), MAX(end_ms) FROM rollup_days "
+                         "WHERE day LIKE '2026-03-%'")[0]
+    held = execute(rolled, "SELECT COUNT(DISTINCT day) FROM rollup_frequent_daily WHERE "
+                   "fdim = 'country' AND fvalue = 'US' AND dim = '' AND day LIKE '2026-03-%'")
+    assert held == [(9,)]
+    execute(rolled, "DELETE FROM events WHERE ts >= ? AND ts < ?", start, end)
+    execute(rolled, "DELETE FROM sessions WHERE started_at >= ? AND started_at < ?", start, end)
+    us = [i for i, spec in enumerate(FREQUENT) if spec.get("filters") == [["is", "country", ["US"]]]
+          and "date_range" not in spec]
+    assert await results(rolled, [FREQUENT[i] for i in us]) == [expected[i] for i in us]
 
 
 def _rare_page(path: Path) -> str:

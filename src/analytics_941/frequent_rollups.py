@@ -31,10 +31,19 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from .periods import bounds_ms
-from .rollups import DAY_MS, RollupStatement, pair_arms, units_cte, viewed_cte
+from .rollup_arms import (
+    DAY_MS,
+    FROZEN,
+    ROLLUP_PARAMS,
+    RollupStatement,
+    pair_arms,
+    units_cte,
+    viewed_cte,
+)
 from .sql.columns import (
     FILTERED_ROLLUP_FILTERS,
     FILTERED_ROLLUP_SET,
+    FREQUENT_DAYS,
     FREQUENT_MIN_VISITS,
     FREQUENT_ROLLUP_DIMENSIONS,
     FREQUENT_ROLLUP_SET,
@@ -45,6 +54,8 @@ from .store import Param, Store
 
 __all__ = [
     "MONTH_PARAMS",
+    "frequent_day_listing",
+    "frequent_day_statements",
     "frequent_statements",
     "month_params",
     "refresh_frequent_months",
@@ -54,7 +65,14 @@ __all__ = [
 
 # The named parameters of the month's statements, in ?N order.
 MONTH_PARAMS = ("site_id", "units", "month", "tz", "computed_at", "min_visits")
-_COLUMNS = f"site_id, fdim, fvalue, dim, month, value, {', '.join(PARTS)}"
+
+
+def _columns(key: str) -> str:
+    """The columns of the rows keyed by ``key`` ('month' or 'day')."""
+    return f"site_id, fdim, fvalue, dim, {key}, value, {', '.join(PARTS)}"
+
+
+_COLUMNS = _columns("month")
 # The month's days in rollup_days, by key range (?3 is 'YYYY-MM').
 _DAYS_OF_MONTH = "d.day >= ?3 || '-01' AND d.day < date(?3 || '-01', '+1 month')"
 _STILL_COMPLETE = (
@@ -72,23 +90,84 @@ def frequent_pairs() -> list[tuple[str, str]]:
     return [(fdim, dim) for fdim in FILTERED_ROLLUP_FILTERS for dim in FREQUENT_ROLLUP_DIMENSIONS]
 
 
-def _pair_sql(fdim: str, dim: str) -> str:
+def _pair_sql(fdim: str, dim: str, *, span: str = "month", where: str = "") -> str:
+    """One pair's rows of the month (``span`` 'month', ?3 'YYYY-MM') or of the day ('day', ?3
+    'YYYY-MM-DD'), for the values whose totals row the span has already; ``where`` guards it."""
     params = Params()
-    refs = {name: params.ref(f"<{name}>") for name in MONTH_PARAMS}
+    names = MONTH_PARAMS if span == "month" else ROLLUP_PARAMS
+    refs = {name: params.ref(f"<{name}>") for name in names}
     site = refs["site_id"]
+    table = "rollup_frequent_monthly" if span == "month" else "rollup_frequent_daily"
     held = (
-        "SELECT h.fvalue FROM rollup_frequent_monthly AS h WHERE h.site_id = ?1 "
-        f"AND h.month = ?3 AND h.fdim = '{fdim}' AND h.dim = ''"
+        f"SELECT h.fvalue FROM {table} AS h WHERE h.site_id = ?1 "
+        f"AND h.{span} = ?3 AND h.fdim = '{fdim}' AND h.dim = ''"
     )
     arms, viewed = pair_arms(dim, fdim=fdim, site=site, params=params, held=held)
     ctes = [units_cte(refs["units"])] + ([viewed_cte(site, held=held)] if viewed else [])
     sums = ", ".join(f"COALESCE(SUM({part}), 0)" for part in PARTS)
     return (
         f"WITH {', '.join(ctes)}\n"
-        f"INSERT INTO rollup_frequent_monthly ({_COLUMNS})\n"
-        f"SELECT {site}, '{fdim}', f, dim, {refs['month']}, value, {sums}\n"
+        f"INSERT INTO {table} ({_columns(span)})\n"
+        f"SELECT {site}, '{fdim}', f, dim, ?3, value, {sums}\n"
         f"FROM ({' UNION ALL '.join(arms)})\n"
-        "GROUP BY f, dim, value"
+        + (f"WHERE {where}\n" if where else "")
+        + "GROUP BY f, dim, value"
+    )
+
+
+# The day's rows are kept for the last FREQUENT_DAYS days (?6: the day's start, ?5: now).
+_RECENT = f"CAST(?6 AS INTEGER) >= CAST(?5 AS INTEGER) - {FREQUENT_DAYS * DAY_MS}"
+_OLDER = f"day < date(CAST(?5 AS INTEGER) / 1000, 'unixepoch', '-{FREQUENT_DAYS} days')"
+
+
+def frequent_day_statements() -> tuple[list[RollupStatement], list[RollupStatement]]:
+    """A day's share of the rollups per frequent value, for the day's batch (``rollups``):
+    the deletes, to run before ``rollup_daily``'s (``FROZEN`` asks whether that has rows), and
+    the inserts, to run after the rollups per filter value (their totals rows say which values
+    the day holds) and before ``rollup_daily``'s. Parameters: ``rollups.ROLLUP_PARAMS``."""
+    deletes = [
+        RollupStatement(
+            sql=f"DELETE FROM {table} WHERE site_id = ?1 AND day = ?3 AND NOT {FROZEN}",
+            params=ROLLUP_PARAMS[:6],
+        )
+        for table in ("rollup_frequent_daily", "rollup_frequent_days")
+    ] + [
+        RollupStatement(
+            sql=f"DELETE FROM {table} WHERE site_id = ?1 AND {_OLDER}", params=ROLLUP_PARAMS[:5]
+        )
+        for table in ("rollup_frequent_daily", "rollup_frequent_days")
+    ]
+    columns = _columns("day")
+    inserts = [
+        RollupStatement(
+            sql=(
+                f"INSERT INTO rollup_frequent_daily ({columns}) SELECT {columns} "
+                "FROM rollup_filtered_daily WHERE site_id = ?1 AND day = ?3 AND dim = '' "
+                f"AND visits * 30 >= CAST(?8 AS INTEGER) AND {_RECENT} AND NOT {FROZEN}"
+            ),
+            params=ROLLUP_PARAMS,
+        ),
+        *(
+            RollupStatement(
+                sql=_pair_sql(fdim, dim, span="day", where=f"NOT {FROZEN}"),
+                params=ROLLUP_PARAMS[:6],
+            )
+            for fdim, dim in frequent_pairs()
+        ),
+    ]
+    return deletes, inserts
+
+
+def frequent_day_listing() -> RollupStatement:
+    """Lists the day for the rows above: after ``rollup_days`` (as ``rollup_filtered_days``)."""
+    return RollupStatement(
+        sql=(
+            "INSERT OR REPLACE INTO rollup_frequent_days (site_id, day, tz, pairs) "
+            f"SELECT ?1, ?3, ?4, '{FREQUENT_ROLLUP_SET}' WHERE {_RECENT} AND (NOT {FROZEN} "
+            "OR EXISTS (SELECT 1 FROM rollup_frequent_daily AS r WHERE r.site_id = ?1 "
+            "AND r.day = ?3))"
+        ),
+        params=ROLLUP_PARAMS[:6],
     )
 
 

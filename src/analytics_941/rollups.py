@@ -26,21 +26,37 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from .frequent_rollups import (
+    MONTH_PARAMS,
+    frequent_day_listing,
+    frequent_day_statements,
+    frequent_statements,
+    refresh_frequent_months,
+    relist_statement,
+    todo_sql,
+)
 from .periods import bounds_ms
+from .rollup_arms import (
+    DAY_MS,
+    FROZEN,
+    ROLLUP_PARAMS,
+    RollupStatement,
+    pair_arms,
+    units_cte,
+    viewed_cte,
+)
 from .sql.columns import (
     FILTERED_ROLLUP_DIMENSIONS,
     FILTERED_ROLLUP_FILTERS,
     FILTERED_ROLLUP_SET,
     FREQUENT_MIN_VISITS,
+    FREQUENT_ROLLUP_SET,
     ROLLUP_DIMENSIONS,
-    SESSION_ONLY,
-    dimension_sql,
-    filter_sql_target,
 )
-from .sql.metrics import EVENT_PARTS, PARTS, SESSION_DRIVEN_PARTS, SESSION_PARTS
+from .sql.metrics import PARTS
 from .sql.params import Params
 from .sql.rollup_tables import PER_FILTER_VALUE, PLAIN
-from .sql_builder import raw_arm, week_of
+from .sql_builder import week_of
 from .store import Param, Statement, Store
 
 __all__ = [
@@ -48,101 +64,15 @@ __all__ = [
     "ROLLUP_PARAMS",
     "RollupStatement",
     "day_params",
-    "pair_arms",
     "refresh_rollups",
     "rollup_day",
     "rollup_statements",
-    "units_cte",
-    "viewed_cte",
 ]
 
 SLOT_MS = 900_000
 # A day is rolled up once it ended this long ago: visits still running at midnight and late
 # engagement reports have landed by then (a later one only sends the day back to raw reads).
 GRACE_MS = 3_600_000
-# The named parameters every statement draws from, in ?N order.
-ROLLUP_PARAMS = ("site_id", "units", "day", "tz", "computed_at", "start_ms", "end_ms")
-
-
-@dataclass(frozen=True, kw_only=True)
-class RollupStatement:
-    """One statement of a day's recompute and the names of its parameters (``?1``…``?N``)."""
-
-    sql: str
-    params: tuple[str, ...]
-
-
-# A page filter keeps the visits that *viewed* a matching page (sql.where): for rollups per page
-# filter value, one row per visit and page it viewed, its events bounded as the raw filter's.
-_VIEWED = (
-    "viewed AS (SELECT DISTINCT e.session_id AS session_id, e.pathname AS pathname "
-    "FROM units AS b CROSS JOIN events AS e ON e.site_id = {site} AND e.ts >= b.start_ms "
-    "AND e.ts < b.end_ms + 86400000{held})"
-)
-
-
-def pair_arms(
-    dim: str, *, fdim: str | None, site: str, params: Params, held: str | None = None
-) -> tuple[list[str], bool]:
-    """The arms of a day's rows for ``dim`` (one filter value ``f`` per row too, with ``fdim``):
-    events and sessions each give the parts they hold, zeros for the others. Also says whether
-    the arms read the ``viewed`` CTE (``viewed_cte``). ``held``, a subquery of filter values,
-    keeps only the rows of those values (the viewed CTE takes it too)."""
-    arms: list[str] = []
-    viewed = False
-    tables = []
-    if dim not in SESSION_ONLY:
-        tables.append(("events", list(EVENT_PARTS)))
-    if not dim or dimension_sql(dim, table="sessions", params=params) is not None:
-        extra = list(SESSION_DRIVEN_PARTS) if dim in SESSION_ONLY else []
-        tables.append(("sessions", [*extra, *SESSION_PARTS]))
-    for table, parts in tables:
-        dims: list[tuple[str, str]] = []
-        where: list[str] = []
-        join = ""
-        if fdim is not None:
-            target = filter_sql_target(fdim, table=table, params=params)
-            if target is None:
-                assert fdim == "page" and table == "sessions", "only page filters reach across"
-                target, viewed = "p.pathname", True
-                join = "JOIN viewed AS p ON p.session_id = sessions.id"
-            elif held is not None:
-                where.append(f"{target} IN ({held})")
-            dims.append(("f", target))
-        expression = dimension_sql(dim, table=table, params=params) if dim else None
-        if expression:
-            dims.append(("v", expression))
-        inner = raw_arm(
-            table=table,
-            units="units",
-            site=site,
-            dimensions=dims,
-            parts=parts,
-            where=where,
-            join=join,
-        )
-        columns = ["f"] if fdim is not None else []
-        columns += [f"'{dim}' AS dim", "v AS value" if expression else "'' AS value"]
-        columns += [part if part in parts else f"0 AS {part}" for part in PARTS]
-        arms.append(f"SELECT {', '.join(columns)} FROM ({inner})")
-    return arms, viewed
-
-
-_UNITS = (
-    "units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, "
-    "json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, "
-    "json_extract(value, '$[3]') AS day FROM json_each({units}))"
-)
-
-
-def units_cte(units: str) -> str:
-    """The ``units`` CTE of a rollup statement, from the JSON parameter ``units``."""
-    return _UNITS.format(units=units)
-
-
-def viewed_cte(site: str, *, held: str | None = None) -> str:
-    """The ``viewed`` CTE (visit x page it viewed), optionally of the pages in ``held`` only."""
-    return _VIEWED.format(site=site, held=f" AND e.pathname IN ({held})" if held else "")
 
 
 def _insert_sql(dim: str, *, fdim: str | None = None) -> str:
@@ -160,7 +90,7 @@ def _insert_sql(dim: str, *, fdim: str | None = None) -> str:
         f"INSERT INTO {tables.daily} (site_id, {tables.keys}, day, value, {', '.join(PARTS)})\n"
         f"SELECT {site}, {values}, {refs['day']}, value, {sums}\n"
         f"FROM ({' UNION ALL '.join(arms)})\n"
-        f"WHERE NOT {_FROZEN}\n"
+        f"WHERE NOT {FROZEN}\n"
         f"GROUP BY {'f, ' if fdim is not None else ''}dim, value"
     )
 
@@ -176,48 +106,35 @@ def filtered_pairs() -> list[tuple[str, str]]:
     ]
 
 
-DAY_MS = 86_400_000
-# True when this day's stored rollups must be kept as they are: the day began before the site's
-# retention horizon (``now - retention_days``, with ?5 = now) and has rollups already. The purge
-# (worker/src/rollup/purge.ts) deletes raw rows only of rolled-up days older than local midnight of
-# the day holding ``now - retention_days`` — never later than the horizon — so a day starting at or
-# after it is whole, while an older one may have lost its raw rows: recomputing it would overwrite
-# real numbers with zeros (after a timezone change re-queues every day, or a late row marks it).
-# Kept, it is listed again for the site's current timezone (its numbers cut at the midnights it
-# was computed for: the best answer left once raw rows are gone); a late row that old goes with
-# the purge uncounted, as any raw row past retention. A day without rollups is computed: the purge
-# never touched it.
-_FROZEN = (
-    "(COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - "
-    f"CAST(s.retention_days AS INTEGER) * {DAY_MS} FROM sites AS s "
-    "WHERE s.id = ?1 AND s.retention_days >= 1), 0) "
-    "AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))"
-)
-
-
 def rollup_statements() -> list[RollupStatement]:
     """The statements recomputing one day, to run in ONE batch (one transaction).
 
     Parameters by name: ``site_id``, ``units`` (JSON ``[[start_ms, end_ms, 0, day]]``), ``day``
-    (``YYYY-MM-DD``), ``tz``, ``computed_at`` (ms, the job's now), ``start_ms``, ``end_ms``. A day
-    older than the site's retention horizon that has rollups keeps them (see ``_FROZEN``): its
+    (``YYYY-MM-DD``), ``tz``, ``computed_at`` (ms, the job's now), ``start_ms``, ``end_ms``,
+    ``min_visits`` (the monthly threshold of the rollups per frequent value). A day
+    older than the site's retention horizon that has rollups keeps them (see ``FROZEN``): its
     raw rows may be purged. Deleting the dirty marks in the same transaction as the recompute is
     what makes a concurrent late write safe: it lands before (and is counted) or after (and
     marks the day again).
     """
+    frequent_deletes, frequent_inserts = frequent_day_statements()
     return [
+        # rollup_daily's last: FROZEN asks whether the day has rows there.
+        *frequent_deletes,
         *(
             RollupStatement(
-                sql=f"DELETE FROM {table} WHERE site_id = ?1 AND day = ?3 AND NOT {_FROZEN}",
+                sql=f"DELETE FROM {table} WHERE site_id = ?1 AND day = ?3 AND NOT {FROZEN}",
                 params=ROLLUP_PARAMS[:6],
             )
             for table in (PER_FILTER_VALUE.daily, PLAIN.daily)
         ),
-        # Pairs first: _FROZEN asks whether the day has rollup_daily rows already.
+        # Pairs first, for the same reason; the frequent values' rows after them (the pairs'
+        # totals rows say which values the day holds).
         *(
             RollupStatement(sql=_insert_sql(dim, fdim=fdim), params=ROLLUP_PARAMS[:6])
             for fdim, dim in filtered_pairs()
         ),
+        *frequent_inserts,
         *(
             RollupStatement(sql=_insert_sql(dim), params=ROLLUP_PARAMS[:6])
             for dim in ("", *ROLLUP_DIMENSIONS)
@@ -228,26 +145,27 @@ def rollup_statements() -> list[RollupStatement]:
                 "(site_id, day, tz, start_ms, end_ms, computed_at) "
                 "VALUES (?1, ?3, ?4, ?6, ?7, ?5)"
             ),
-            params=ROLLUP_PARAMS,
+            params=ROLLUP_PARAMS[:7],
         ),
         # Listed for filtered reads once its rows are in, or when it is kept as it is (past
         # the retention horizon) and has such rows from before.
         RollupStatement(
             sql=(
                 "INSERT OR REPLACE INTO rollup_filtered_days (site_id, day, tz, pairs) "
-                f"SELECT ?1, ?3, ?4, '{FILTERED_ROLLUP_SET}' WHERE NOT {_FROZEN} "
+                f"SELECT ?1, ?3, ?4, '{FILTERED_ROLLUP_SET}' WHERE NOT {FROZEN} "
                 "OR EXISTS (SELECT 1 FROM "
                 "rollup_filtered_daily AS f WHERE f.site_id = ?1 AND f.day = ?3)"
             ),
             params=ROLLUP_PARAMS[:6],
         ),
+        frequent_day_listing(),
         RollupStatement(
             sql=(
                 "DELETE FROM rollup_dirty WHERE site_id = ?1 "
                 f"AND slot >= CAST(?6 AS INTEGER) / {SLOT_MS} "
                 f"AND slot < CAST(?7 AS INTEGER) / {SLOT_MS}"
             ),
-            params=ROLLUP_PARAMS,
+            params=ROLLUP_PARAMS[:7],
         ),
         *_span_statements(),
     ]
@@ -339,7 +257,9 @@ def _span_statements() -> list[RollupStatement]:
     return out
 
 
-def day_params(*, site_id: str, day: date, tz: ZoneInfo, now_ms: int) -> dict[str, Param]:
+def day_params(
+    *, site_id: str, day: date, tz: ZoneInfo, now_ms: int, min_visits: int = FREQUENT_MIN_VISITS
+) -> dict[str, Param]:
     """The named parameters for recomputing ``day`` of ``site_id`` in ``tz``."""
     start, end = bounds_ms(day, day, tz=tz)
     return {
@@ -350,12 +270,21 @@ def day_params(*, site_id: str, day: date, tz: ZoneInfo, now_ms: int) -> dict[st
         "computed_at": now_ms,
         "start_ms": start,
         "end_ms": end,
+        "min_visits": min_visits,
     }
 
 
-async def rollup_day(store: Store, *, site_id: str, day: date, tz: ZoneInfo, now_ms: int) -> None:
+async def rollup_day(
+    store: Store,
+    *,
+    site_id: str,
+    day: date,
+    tz: ZoneInfo,
+    now_ms: int,
+    min_visits: int = FREQUENT_MIN_VISITS,
+) -> None:
     """Recompute one day's rollups in one batch."""
-    values = day_params(site_id=site_id, day=day, tz=tz, now_ms=now_ms)
+    values = day_params(site_id=site_id, day=day, tz=tz, now_ms=now_ms, min_visits=min_visits)
     await store.batch([(s.sql, [values[name] for name in s.params]) for s in rollup_statements()])
 
 
@@ -386,6 +315,16 @@ _RETIME: list[Statement] = [
         (f"DELETE FROM {table} WHERE pairs != '{FILTERED_ROLLUP_SET}'", [])
         for table in ("rollup_filtered_days", "rollup_filtered_months")
     ),
+    # The same for the recent days of the rollups per frequent value (their months are redone
+    # by the month job, which takes any month not listed for the current set).
+    (
+        "INSERT OR IGNORE INTO rollup_dirty (site_id, slot) "
+        f"SELECT r.site_id, r.start_ms / {SLOT_MS} FROM rollup_days AS r "
+        "JOIN rollup_frequent_days AS f ON f.site_id = r.site_id AND f.day = r.day "
+        f"WHERE f.pairs != '{FREQUENT_ROLLUP_SET}'",
+        [],
+    ),
+    (f"DELETE FROM rollup_frequent_days WHERE pairs != '{FREQUENT_ROLLUP_SET}'", []),
 ]
 
 
@@ -396,17 +335,14 @@ async def refresh_rollups(
     max_days: int = 64,
     grace_ms: int = GRACE_MS,
     max_months: int = 1,
-    min_visits: int | None = None,
+    min_visits: int = FREQUENT_MIN_VISITS,
 ) -> list[tuple[str, date]]:
     """Recompute the closed days with dirty marks (oldest first, at most ``max_days``), then up
     to ``max_months`` months of the rollups per frequent filter value (``frequent_rollups``;
-    ``min_visits`` defaults to ``FREQUENT_MIN_VISITS``).
+    ``min_visits``: their threshold).
 
     Returns the (site id, day) pairs recomputed. What the Worker's cron does on D1.
     """
-    # Imported here: frequent_rollups builds on this module's arms.
-    from .frequent_rollups import refresh_frequent_months
-
     await store.batch(_RETIME)
     rows = await store.execute(
         "SELECT d.site_id AS site_id, d.slot AS slot, s.timezone AS tz FROM rollup_dirty AS d "
@@ -422,12 +358,12 @@ async def refresh_rollups(
             todo.setdefault((str(row["site_id"]), day), tz)
     done = sorted(todo, key=lambda key: key[1])[:max_days]
     for site_id, day in done:
-        await rollup_day(store, site_id=site_id, day=day, tz=todo[(site_id, day)], now_ms=now_ms)
+        await rollup_day(
+            store, site_id=site_id, day=day, tz=todo[(site_id, day)], now_ms=now_ms,
+            min_visits=min_visits,
+        )
     await refresh_frequent_months(
-        store,
-        now_ms=now_ms,
-        max_months=max_months,
-        **({} if min_visits is None else {"min_visits": min_visits}),
+        store, now_ms=now_ms, max_months=max_months, min_visits=min_visits
     )
     return done
 
@@ -443,14 +379,13 @@ def typescript_module() -> str:
     Generated (``python scripts/gen_rollup_statements.py``) so the cron runs exactly the SQL the
     Python side tests; ``tests/test_rollups.py`` fails when the file is stale.
     """
-    from . import frequent_rollups as frequent  # builds on this module (see refresh_rollups)
 
     def listed(items: list[RollupStatement]) -> list[dict[str, object]]:
         return [{"sql": s.sql, "params": list(s.params)} for s in items]
 
     statements = listed(rollup_statements())
     retime = [sql for sql, _params in _RETIME]
-    month_param = " | ".join(json.dumps(p) for p in frequent.MONTH_PARAMS)
+    month_param = " | ".join(json.dumps(p) for p in MONTH_PARAMS)
     return (
         "// GENERATED by scripts/gen_rollup_statements.py from src/analytics_941/rollups.py: do\n"
         "// not edit. The statements recomputing one site-local day of rollups, made by the\n"
@@ -473,11 +408,11 @@ def typescript_module() -> str:
         "/** Visits a value needs in a month to be held. */\n"
         f"export const FREQUENT_MIN_VISITS = {FREQUENT_MIN_VISITS};\n\n"
         "/** The months to compute (site_id, month, tz, retention_days), newest first. */\n"
-        f"export const FREQUENT_TODO = {json.dumps(frequent.todo_sql())};\n\n"
+        f"export const FREQUENT_TODO = {json.dumps(todo_sql())};\n\n"
         "/** Compute one month: run in order, each statement in its own call. */\n"
         "export const FREQUENT_STATEMENTS: MonthStatement[] = "
-        f"{json.dumps(listed(frequent.frequent_statements()), indent=2)};\n\n"
+        f"{json.dumps(listed(frequent_statements()), indent=2)};\n\n"
         "/** List again a month past the retention horizon that has rows. */\n"
         "export const FREQUENT_RELIST: MonthStatement = "
-        f"{json.dumps(listed([frequent.relist_statement()])[0], indent=2)};\n"
+        f"{json.dumps(listed([relist_statement()])[0], indent=2)};\n"
     )

@@ -31,8 +31,9 @@ the current month's weeks and days, and today's raw events. A lone ``is`` filter
 of a dimension in ``FILTERED_ROLLUP_FILTERS`` (one page, one country) reads the rollups per
 filter value the same way (``rollup_filtered_daily`` and ``_monthly``; they keep no weeks), for
 the totals and the breakdowns in ``FILTERED_ROLLUP_DIMENSIONS``; for the other breakdowns in
-``FREQUENT_ROLLUP_DIMENSIONS`` it reads ``rollup_frequent_monthly`` for the whole months that
-hold the filter's value (``frequent_rollups``), and raw rows for every other day.
+``FREQUENT_ROLLUP_DIMENSIONS`` it reads ``rollup_frequent_monthly`` and ``_daily`` for the
+whole months and the recent days that hold the filter's value (``frequent_rollups``), and raw
+rows for every other day.
 Output columns: ``d0``, ``d1``… for the dimensions (a time dimension yields its bucket index),
 one column per metric (``percentage`` holds visitors; the runner divides), ``c_<metric>`` for the
 comparison, and ``total_rows`` when asked.
@@ -43,7 +44,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from .exceptions import QueryError
 from .filters import Condition, Connective, FilterNode, Negation, filter_leaves
@@ -176,23 +177,9 @@ def _rollup_filter(query: Query) -> tuple[str, str] | None:
         return None
     if dim == node.dimension:
         return None
-    # The other tabs' rollups (per frequent value) are whole months: of use only to a query
-    # whose buckets hold whole months.
-    if dim in FILTERED_ROLLUP_DIMENSIONS or (
-        dim in FREQUENT_ROLLUP_DIMENSIONS
-        and _uses_months(query)
-        and any(_has_whole_month(p) for p in (query.period, query.comparison_period) if p)
-    ):
+    if dim in FILTERED_ROLLUP_DIMENSIONS or dim in FREQUENT_ROLLUP_DIMENSIONS:
         return node.dimension, node.values[0]
     return None
-
-
-def _has_whole_month(period: tuple[date, date]) -> bool:
-    """Whether the days ``period`` spans hold at least one whole calendar month."""
-    start, end = period
-    first = start if start.day == 1 else (start.replace(day=28) + timedelta(days=4)).replace(day=1)
-    last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-    return last <= end
 
 
 def plan_query(query: Query) -> Plan:
@@ -319,16 +306,14 @@ def _side(
             match += f" AND r.fdim = {params.ref(fdim)} AND r.fvalue = {params.ref(fvalue)}"
         tables = _tables(plan)
         spans_of = [(key, rows) for key, (rows, _listing) in tables.spans.items()]
-        days = []
-        if tables.daily is not None:
-            days = [
-                f"SELECT {', '.join(select)} FROM {units} AS b JOIN {tables.daily} AS r "
-                f"ON {match} AND r.day = b.day WHERE b.i IN (SELECT i FROM {prefix}_done)"
-                + "".join(
-                    f" AND {_SPAN_KEYS[key]} NOT IN (SELECT {key} FROM {prefix}_{key}s)"
-                    for key, _table in (spans_of if _uses_months(query) else [])
-                )
-            ]
+        days = [
+            f"SELECT {', '.join(select)} FROM {units} AS b JOIN {tables.daily} AS r "
+            f"ON {match} AND r.day = b.day WHERE b.i IN (SELECT i FROM {prefix}_done)"
+            + "".join(
+                f" AND {_SPAN_KEYS[key]} NOT IN (SELECT {key} FROM {prefix}_{key}s)"
+                for key, _table in (spans_of if _uses_months(query) else [])
+            )
+        ]
         spans = []
         if _uses_months(query):
             spans = [
@@ -386,23 +371,31 @@ def _rollup_ctes(query: Query, *, prefix: str, plan: Plan, site: str, params: Pa
         listed += f" AND r.{column} = {params.ref(value)}"
     month, week = _SPAN_KEYS["month"], _SPAN_KEYS["week"]
     rows, months_listed = tables.spans["month"]
-    if tables.days is None:
-        # Months only: the whole months of the period, in one bucket, listed, and holding the
-        # filter's value; they are all the units the rollups answer.
-        assert plan.rollup_filter is not None, "only rollups per filter value keep months only"
+    if tables.held:
+        # Rows only for the values frequent in their day or month: the whole months of the
+        # period, in one bucket, listed and holding the filter's value, then its listed days
+        # that hold it.
+        assert plan.rollup_filter is not None, "only rollups per filter value hold some values"
         fdim, fvalue = plan.rollup_filter
-        held = (
-            f"EXISTS (SELECT 1 FROM {rows} AS h WHERE h.site_id = {site} AND h.month = {month} "
-            f"AND h.fdim = {params.ref(fdim)} AND h.fvalue = {params.ref(fvalue)} "
-            "AND h.dim = '')"
+        value = (
+            f"h.site_id = {site} AND h.fdim = {params.ref(fdim)} "
+            f"AND h.fvalue = {params.ref(fvalue)} AND h.dim = ''"
         )
+        days = (
+            f"SELECT b.i AS i FROM {prefix}_units AS b JOIN {tables.days} AS r "
+            f"ON r.site_id = {site} AND r.day = b.day AND {listed} "
+            f"WHERE EXISTS (SELECT 1 FROM {tables.daily} AS h WHERE {value} AND h.day = b.day)"
+        )
+        if not _uses_months(query):
+            return [f"{prefix}_done AS ({days})"]
         return [
             f"{prefix}_months AS (SELECT {month} AS month, MIN(b.t) AS t "
             f"FROM {prefix}_units AS b JOIN {months_listed} AS r ON r.site_id = {site} "
-            f"AND r.month = {month} AND {listed} WHERE {held} GROUP BY {month} "
+            f"AND r.month = {month} AND {listed} WHERE EXISTS (SELECT 1 FROM {rows} AS h "
+            f"WHERE {value} AND h.month = {month}) GROUP BY {month} "
             f"HAVING COUNT(*) = {_DAYS_IN_MONTH} AND MIN(b.t) = MAX(b.t))",
             f"{prefix}_done AS (SELECT b.i AS i FROM {prefix}_units AS b "
-            f"WHERE {month} IN (SELECT month FROM {prefix}_months))",
+            f"WHERE {month} IN (SELECT month FROM {prefix}_months) UNION {days})",
         ]
     ctes = [
         f"{prefix}_done AS (SELECT b.i AS i FROM {prefix}_units AS b JOIN {tables.days} AS r "

@@ -156,7 +156,17 @@ describe("refreshFrequentMonths", () => {
     for (let d = 0; d < 28; d++) await visit("f1", `a${d}`, first + d * DAY + 12 * HOUR, `v${d}`, "/a");
     await visit("f1", "rare", first + 13 * HOUR, "w", "/rare");
     const now = first + 28 * DAY + 3 * HOUR; // 2026-03-01 03:00 local: all of February is closed
-    expect((await refreshRollups(env.DB, now, 40)).length).toBe(28);
+    expect((await refreshRollups(env.DB, now, 40, 2)).length).toBe(28);
+    // The recent days have their rows too, for the values with a thirtieth of 2 visits a day.
+    const days = await env.DB.prepare("SELECT COUNT(*) AS n FROM rollup_frequent_days WHERE site_id = 'f1'").first<{ n: number }>();
+    expect(days?.n).toBe(28);
+    const firstDay = await env.DB.prepare(
+      "SELECT fvalue, value, visits FROM rollup_frequent_daily WHERE site_id = 'f1' AND day = '2026-02-01' AND fdim = 'page' AND dim = 'entry_page' ORDER BY fvalue",
+    ).all();
+    expect(firstDay.results).toEqual([
+      { fvalue: "/a", value: "/a", visits: 1 },
+      { fvalue: "/rare", value: "/rare", visits: 1 },
+    ]);
     expect(await refreshFrequentMonths(env.DB, now, 1, 2)).toEqual([{ siteId: "f1", month: "2026-02" }]);
     expect(await listedMonths("f1")).toEqual([{ month: "2026-02" }]);
     // /a (28 visits) and DE (29) are held; /rare (1 visit) is not: it reads raw rows.
@@ -187,7 +197,7 @@ describe("refreshFrequentMonths", () => {
     const first = dayBounds("2026-02-01", TZ)[0];
     for (let d = 0; d < 28; d++) await visit("f2", `b${d}`, first + d * DAY + 12 * HOUR, `v${d}`, "/b");
     const now = first + 28 * DAY + 3 * HOUR;
-    await refreshRollups(env.DB, now, 40);
+    await refreshRollups(env.DB, now, 40, 2);
     await refreshFrequentMonths(env.DB, now, 1, 2);
     const before = (await frequent("f2")).results;
     expect(before.length).toBe(4);

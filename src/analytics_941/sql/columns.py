@@ -23,6 +23,7 @@ __all__ = [
     "FILTERED_ROLLUP_DIMENSIONS",
     "FILTERED_ROLLUP_FILTERS",
     "FILTERED_ROLLUP_SET",
+    "FREQUENT_DAYS",
     "FREQUENT_MIN_VISITS",
     "FREQUENT_ROLLUP_DIMENSIONS",
     "FREQUENT_ROLLUP_SET",
@@ -98,6 +99,9 @@ FREQUENT_ROLLUP_DIMENSIONS: tuple[str, ...] = (
 )
 assert not set(FREQUENT_ROLLUP_DIMENSIONS) & set(FILTERED_ROLLUP_DIMENSIONS), "one kind per pair"
 FREQUENT_MIN_VISITS = 2000
+# The same tabs per day for the last FREQUENT_DAYS days only (a 30-day view, and the current
+# month of a 12-month one), for the values with a thirtieth of the threshold that day.
+FREQUENT_DAYS = 32
 # As FILTERED_ROLLUP_SET: listed months name the pairs their rows hold. (The threshold needs no
 # name: readers ask whether the month holds the value, not whether it should.)
 FREQUENT_ROLLUP_SET = f"{','.join(FILTERED_ROLLUP_FILTERS)}|{','.join(FREQUENT_ROLLUP_DIMENSIONS)}"

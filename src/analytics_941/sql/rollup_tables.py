@@ -18,14 +18,15 @@ class RollupTables:
     """One kind of rollup. ``keys`` are its key columns between ``site_id`` and the day (span);
     ``spans`` maps a span (``month``, ``week``) to its (rows, listing) tables; ``marked`` is the
     column of its listings that names what their rows hold and the value it must have now.
-    A kind without ``daily`` rows keeps months only, and only for some filter values: a month
-    holds a value when it has that value's totals row (dim '')."""
+    A ``held`` kind keeps rows only for some filter values, decided per day and per month: a
+    listed day (month) holds a value when it has that value's totals row (dim '')."""
 
     keys: str
-    daily: str | None
-    days: str | None
+    daily: str
+    days: str
     spans: Mapping[str, tuple[str, str]]
     marked: tuple[str, str] | None = None
+    held: bool = False
 
 
 PLAIN = RollupTables(
@@ -42,11 +43,13 @@ PER_FILTER_VALUE = RollupTables(
     spans={"month": ("rollup_filtered_monthly", "rollup_filtered_months")},
     marked=("pairs", FILTERED_ROLLUP_SET),
 )
-# The rollups per frequent filter value: months only (frequent_rollups.py).
+# The rollups per frequent filter value (frequent_rollups.py): recent days and all months,
+# each for the values frequent in it.
 PER_FREQUENT_VALUE = RollupTables(
     keys="fdim, fvalue, dim",
-    daily=None,
-    days=None,
+    daily="rollup_frequent_daily",
+    days="rollup_frequent_days",
     spans={"month": ("rollup_frequent_monthly", "rollup_frequent_months")},
     marked=("pairs", FREQUENT_ROLLUP_SET),
+    held=True,
 )

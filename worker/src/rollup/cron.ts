@@ -23,7 +23,7 @@ export interface RolledDay {
 export const MAX_DAYS_PER_RUN = 24;
 
 /** Recomputes one day of one site in one batch (one transaction). */
-export async function rollupDay(db: D1Database, siteId: string, day: string, tz: string, nowMs: number): Promise<void> {
+export async function rollupDay(db: D1Database, siteId: string, day: string, tz: string, nowMs: number, minVisits = FREQUENT_MIN_VISITS): Promise<void> {
   const [start, end] = dayBounds(day, tz);
   const values: Record<RollupParam, string | number> = {
     site_id: siteId,
@@ -33,12 +33,13 @@ export async function rollupDay(db: D1Database, siteId: string, day: string, tz:
     computed_at: nowMs,
     start_ms: start,
     end_ms: end,
+    min_visits: minVisits,
   };
   await db.batch(ROLLUP_STATEMENTS.map((s) => db.prepare(s.sql).bind(...s.params.map((p) => values[p]))));
 }
 
 /** Recomputes the dirty closed days (at most `maxDays`) and returns them. */
-export async function refreshRollups(db: D1Database, nowMs: number, maxDays = MAX_DAYS_PER_RUN): Promise<RolledDay[]> {
+export async function refreshRollups(db: D1Database, nowMs: number, maxDays = MAX_DAYS_PER_RUN, minVisits = FREQUENT_MIN_VISITS): Promise<RolledDay[]> {
   await db.batch(RETIME_STATEMENTS.map((sql) => db.prepare(sql)));
   const { results } = await db
     .prepare(
@@ -60,7 +61,7 @@ export async function refreshRollups(db: D1Database, nowMs: number, maxDays = MA
     if (end + GRACE_MS <= nowMs) todo.set(`${row.site_id}\u0000${day}`, { siteId: row.site_id, day, tz: row.tz });
   }
   const chosen = [...todo.values()].sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0)).slice(0, maxDays);
-  for (const item of chosen) await rollupDay(db, item.siteId, item.day, item.tz, nowMs);
+  for (const item of chosen) await rollupDay(db, item.siteId, item.day, item.tz, nowMs, minVisits);
   return chosen.map(({ siteId, day }) => ({ siteId, day }));
 }
 
@@ -81,7 +82,7 @@ export async function runCron(db: D1Database, nowMs: number, maxDays = MAX_DAYS_
   let rolled: RolledDay[] = [];
   let months: FrequentMonth[] = [];
   try {
-    rolled = await refreshRollups(db, nowMs, maxDays);
+    rolled = await refreshRollups(db, nowMs, maxDays, minVisits);
     // After the days: a month is taken once all its days are rolled up.
     months = await refreshFrequentMonths(db, nowMs, MAX_MONTHS_PER_RUN, minVisits);
   } catch (error) {
