@@ -11,20 +11,18 @@ import json
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from ..cache import lookup_cache_for
 from ..store import Row, Store
+from . import token_cache
 from .crypto import hash_token, new_id, new_secret, now_ms
 from .errors import AuthError
 
 __all__ = [
     "SCOPES",
-    "TOKEN_CACHE",
     "TOKEN_PREFIX",
     "ApiToken",
     "Scope",
     "authenticate_token",
     "create_token",
-    "forget_tokens",
     "list_tokens",
     "revoke_token",
 ]
@@ -146,21 +144,4 @@ async def revoke_token(store: Store, *, token_id: str, user_id: str | None) -> N
         sql += " AND user_id = ?"
         params.append(user_id)
     await store.execute(sql, params)
-    forget_tokens(store, token_id=token_id)
-
-
-# The lookup cache (``cache.lookup_cache_for``, D1 HTTP store only) of bearer secret hash →
-# (token, the roles it opens), filled by ``web.authn``: like the session cache for cookies, it
-# spares a polling API client three D1 requests a call (the token, its use stamp, its owner's
-# roles), leaving its rate-limit count and the query. ``last_used_at`` is then stamped once per
-# lookup, at most every ``cache.LOOKUP_TTL_S`` per process.
-TOKEN_CACHE = "tokens"  # noqa: S105 - a cache name, not a secret
-
-
-def forget_tokens(store: object, *, token_id: str | None = None,
-                  user_id: str | None = None) -> None:
-    """Evict the cached lookups of one token, or of every token of one user."""
-    cache = lookup_cache_for(store, TOKEN_CACHE)
-    if cache is not None:
-        cache.discard(lambda _key, kept: kept[0].id == token_id or (
-            user_id is not None and kept[0].user_id == user_id))
+    token_cache.forget(store, token_id=token_id)

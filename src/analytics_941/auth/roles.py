@@ -10,8 +10,7 @@ from __future__ import annotations
 from typing import Literal, get_args
 
 from ..store import Row, Store
-from . import session_cache
-from .api_tokens import forget_tokens
+from . import session_cache, token_cache
 from .crypto import now_ms
 from .errors import AuthError
 
@@ -61,7 +60,7 @@ async def set_role(store: Store, *, site_id: str, user_id: str, role: Role) -> N
     await store.execute(sql, params)
     # Their sessions and tokens carry their roles: the change must show on their next request.
     session_cache.forget(store, user_id=user_id)
-    forget_tokens(store, user_id=user_id)
+    token_cache.forget(store, user_id=user_id)
 
 
 async def remove_member(store: Store, *, site_id: str, user_id: str) -> None:
@@ -71,7 +70,7 @@ async def remove_member(store: Store, *, site_id: str, user_id: str) -> None:
     )
     # A revocation: their cached sessions and tokens must not keep the site.
     session_cache.forget(store, user_id=user_id)
-    forget_tokens(store, user_id=user_id)
+    token_cache.forget(store, user_id=user_id)
 
 
 def parse_roles(rows: list[Row]) -> dict[str, Role]:

@@ -11,7 +11,8 @@ from urllib.parse import urlsplit
 
 from fastapi import Request, Response
 
-from ..auth.api_tokens import TOKEN_CACHE, ApiToken, authenticate_token
+from ..auth import token_cache
+from ..auth.api_tokens import ApiToken, authenticate_token
 from ..auth.ceremonies import RelyingParty
 from ..auth.crypto import hash_token
 from ..auth.errors import AuthError
@@ -19,7 +20,6 @@ from ..auth.principal import Principal
 from ..auth.rate_limit import hit
 from ..auth.roles import Role, roles_for_user
 from ..auth.sessions import load_session_and_roles
-from ..cache import lookup_cache_for
 from ..settings import Settings
 from ..store import Store
 
@@ -127,15 +127,13 @@ async def _token_roles(ctx: AuthContext, token: ApiToken) -> dict[str, Role]:
 
 async def _token_lookup(ctx: AuthContext, secret: str) -> tuple[ApiToken, dict[str, Role]]:
     """The live token behind bearer ``secret`` and the roles it opens, kept for a few seconds
-    on the D1 HTTP store (``api_tokens.TOKEN_CACHE``); raises ``AuthError`` (401)."""
-    cache = lookup_cache_for(ctx.store, TOKEN_CACHE)
+    on the D1 HTTP store (``auth.token_cache``); raises ``AuthError`` (401)."""
     key = hash_token(secret)
-    kept: tuple[ApiToken, dict[str, Role]] | None = cache.get(key) if cache is not None else None
+    kept = token_cache.cached(ctx.store, secret_hash=key)
     if kept is None:
         token = await authenticate_token(ctx.store, secret=secret)
         kept = (token, await _token_roles(ctx, token))
-        if cache is not None:
-            cache.put(key, kept)
+        token_cache.remember(ctx.store, secret_hash=key, entry=kept)
     return kept
 
 
