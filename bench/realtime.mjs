@@ -2,13 +2,19 @@
 // opens the realtime WebSocket, then POSTs COUNT pageviews open-loop at RATE per second, each
 // with its own path, and times event POST -> the pushed delta that carries that path.
 // Usage: node bench/realtime.mjs BASE_URL DOMAIN TOKEN COUNT RATE
-// Prints one JSON line: {latencies: [ms…], missing, rejected}.
+// Prints one JSON line: {latencies: [ms…], missing, rejected, counted, fullFeeds}: `missing` are
+// events no delta's feed named (a delta names at most FEED_SIZE, 20, so a burst after a stall
+// leaves some out by design), `counted` the pageviews the last delta's minute bars hold (every
+// accepted event, if none was lost), `fullFeeds` the deltas whose feed was full.
 const [base, domain, token, countArg, rateArg] = process.argv.slice(2);
 const count = Number(countArg);
 const interval = 1000 / Number(rateArg);
 const sent = new Map();
 const latencies = [];
 let rejected = 0;
+let counted = 0;
+let fullFeeds = 0;
+const FEED_SIZE = 20;
 
 const ws = new WebSocket(`${base.replace(/^http/, "ws")}/api/realtime/${domain}?token=${encodeURIComponent(token)}`);
 await new Promise((resolve, reject) => {
@@ -21,13 +27,15 @@ ws.addEventListener("message", (event) => {
   const now = performance.now();
   const message = JSON.parse(event.data);
   if (message.type !== "delta") return;
+  counted = message.minutes.reduce((a, b) => a + b, 0);
+  if (message.events.length >= FEED_SIZE) fullFeeds++;
   for (const item of message.events) {
     const start = sent.get(item.path);
     if (start === undefined) continue;
     sent.delete(item.path);
     latencies.push(now - start);
   }
-  if (latencies.length + rejected === count) allSeen();
+  if (latencies.length + rejected === count || counted + rejected === count) allSeen();
 });
 
 const body = (i) => JSON.stringify({ n: "pageview", u: `https://${domain}/rt/${i}`, d: domain, r: null, w: 1280 });
@@ -56,5 +64,5 @@ for (let i = 0; i < count; i++) {
 }
 await Promise.race([done, new Promise((r) => setTimeout(r, 15000))]);
 ws.close();
-console.log(JSON.stringify({ latencies, missing: sent.size, rejected }));
+console.log(JSON.stringify({ latencies, missing: sent.size, rejected, counted, fullFeeds }));
 process.exit(0);
