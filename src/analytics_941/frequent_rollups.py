@@ -1,10 +1,12 @@
-"""Monthly rollups per frequent filter value: the panels' other tabs under one page or country.
+"""Rollups per frequent filter value: the panels' other tabs under one page or one country.
 
 ``rollup_filtered_*`` hold the first view's breakdowns for every page and country, every day.
 The other tabs (``FREQUENT_ROLLUP_DIMENSIONS``) would cost about as many rows again per set of
-four, so they are kept per whole month only, and only for the values with at least
-``min_visits`` visits that month: those whose raw rows are many. A rarer value reads raw rows
-at any range, and they are few.
+four, so they are kept only for the values whose raw rows are many: per whole month for the
+values with at least ``min_visits`` visits that month (the month job below), and per day, for
+the last ``FREQUENT_DAYS`` days only, for those with a thirtieth of that that day (statements
+of the day's batch, ``frequent_day_statements``, pruned as days age). A rarer value reads raw
+rows at any range, and they are few.
 
 The job runs after the days, in the cron (``worker/src/rollup/frequent.ts``, the same generated
 SQL) and in ``rollups.refresh_rollups``. It takes a month once ``rollup_filtered_months`` lists
@@ -21,7 +23,7 @@ it (all its days rolled up), and computes it from raw rows, one statement per ca
    the month listed with rows as exact as its days, or reads it raw.
 
 A month that began before the site's retention horizon may have lost raw rows: it is never
-recomputed, only listed again when it has rows (as ``rollups._FROZEN`` keeps such days).
+recomputed, only listed again when it has rows (as ``rollup_arms.FROZEN`` keeps such days).
 """
 
 from __future__ import annotations
@@ -124,7 +126,7 @@ def frequent_day_statements() -> tuple[list[RollupStatement], list[RollupStateme
     """A day's share of the rollups per frequent value, for the day's batch (``rollups``):
     the deletes, to run before ``rollup_daily``'s (``FROZEN`` asks whether that has rows), and
     the inserts, to run after the rollups per filter value (their totals rows say which values
-    the day holds) and before ``rollup_daily``'s. Parameters: ``rollups.ROLLUP_PARAMS``."""
+    the day holds) and before ``rollup_daily``'s. Parameters: ``rollup_arms.ROLLUP_PARAMS``."""
     deletes = [
         RollupStatement(
             sql=f"DELETE FROM {table} WHERE site_id = ?1 AND day = ?3 AND NOT {FROZEN}",

@@ -16,7 +16,9 @@ until it is recomputed here.
 
 The same batch writes the rollups per filter value (``rollup_filtered_daily``: the pairs of
 ``filtered_pairs``) and lists the day in ``rollup_filtered_days``; the month rebuild sums both
-kinds. A trigger drops that listing with the day's ``rollup_days`` row.
+kinds. A trigger drops that listing with the day's ``rollup_days`` row. It also writes a recent
+day's rollups per frequent filter value (``frequent_rollups``), whose months the cron computes
+after the days. The arms and guards every statement is made of are in ``rollup_arms``.
 """
 
 from __future__ import annotations
