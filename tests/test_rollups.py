@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from analytics_941 import SqliteStore, parse_query, run_query
+from analytics_941.frequent_rollups import frequent_day_statements
 from analytics_941.query import DIMENSIONS
 from analytics_941.rollups import refresh_rollups, rollup_statements, typescript_module
 from analytics_941.sql.columns import FILTERED_ROLLUP_SET
@@ -184,6 +185,8 @@ async def test_rollups_with_string_parameters(paths: tuple[Path, Path]) -> None:
     values |= {"start_ms": str(start), "end_ms": str(end),
                "units": f'[[{start},{end},0,"2026-03-05"]]'}
     await store.batch([(s.sql, [values[n] for n in s.params]) for s in rollup_statements()])
+    for statement in frequent_day_statements():
+        await store.execute(statement.sql, [values[n] for n in statement.params])
     assert [execute(rolled, sql) for sql in tables] == before
 
 
@@ -600,3 +603,33 @@ async def test_a_late_event_takes_its_frequent_month_out_until_recomputed(
                    "WHERE dim = 'os' AND value = 'LateOS' ORDER BY 1") == [
         ("country", 1), ("page", 1)]
     assert await results(rolled, specs) == expected
+
+
+async def test_a_late_event_during_the_day_job_keeps_the_day_unlisted(
+    paths: tuple[Path, Path],
+) -> None:
+    """The Worker runs a recent day's rows per frequent value a statement a call after the day's
+    batch: a late row landing in between must leave the day to raw reads, not list stale rows."""
+    _raw, rolled = paths
+    store = SqliteStore(path=rolled)
+    await refresh_rollups(store, now_ms=NOW_MS, min_visits=MIN_VISITS)
+    start, end = execute(rolled, "SELECT start_ms, end_ms FROM rollup_days WHERE day = ?",
+                         "2026-03-05")[0]
+    values = {"site_id": SITE_ID, "units": f'[[{start},{end},0,"2026-03-05"]]',
+              "day": "2026-03-05", "tz": TIMEZONE, "computed_at": NOW_MS + 1,
+              "start_ms": start, "end_ms": end, "min_visits": MIN_VISITS}
+    await store.batch([(s.sql, [values[n] for n in s.params]) for s in rollup_statements()])
+    listed = "SELECT COUNT(*) FROM rollup_frequent_days WHERE day = '2026-03-05'"
+    assert execute(rolled, listed) == [(0,)]  # out while its rows are redone
+    statements = frequent_day_statements()
+    for statement in statements[:-1]:
+        await store.execute(statement.sql, [values[n] for n in statement.params])
+    execute(rolled, "INSERT INTO events (id, site_id, ts, name, visitor_id, session_id, "
+            "hostname, pathname, country) VALUES ('late-j', ?, ?, 'pageview', 'late-v', "
+            "'late-s', 'bench.example', '/', 'DE')", SITE_ID, start + 3_600_000)
+    last = statements[-1]
+    await store.execute(last.sql, [values[n] for n in last.params])
+    assert execute(rolled, listed) == [(0,)]
+    # The next run redoes the day and lists it.
+    await refresh_rollups(store, now_ms=NOW_MS + 2, min_visits=MIN_VISITS)
+    assert execute(rolled, listed) == [(1,)]

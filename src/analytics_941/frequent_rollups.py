@@ -4,9 +4,9 @@
 The other tabs (``FREQUENT_ROLLUP_DIMENSIONS``) would cost about as many rows again per set of
 four, so they are kept only for the values whose raw rows are many: per whole month for the
 values with at least ``min_visits`` visits that month (the month job below), and per day, for
-the last ``FREQUENT_DAYS`` days only, for those with a thirtieth of that that day (statements
-of the day's batch, ``frequent_day_statements``, pruned as days age). A rarer value reads raw
-rows at any range, and they are few.
+the last ``FREQUENT_DAYS`` days only, for those with a thirtieth of that that day (the day's
+job, ``frequent_day_statements``, run after the day's batch; pruned as days age). A rarer value
+reads raw rows at any range, and they are few.
 
 The job runs after the days, in the cron (``worker/src/rollup/frequent.ts``, the same generated
 SQL) and in ``rollups.refresh_rollups``. It takes a month once ``rollup_filtered_months`` lists
@@ -56,13 +56,14 @@ from .store import Param, Store
 
 __all__ = [
     "MONTH_PARAMS",
-    "frequent_day_listing",
     "frequent_day_statements",
     "frequent_statements",
+    "is_recent",
     "month_params",
     "refresh_frequent_months",
     "relist_statement",
     "todo_sql",
+    "unlist_day_statement",
 ]
 
 # The named parameters of the month's statements, in ?N order.
@@ -122,25 +123,42 @@ _RECENT = f"CAST(?6 AS INTEGER) >= CAST(?5 AS INTEGER) - {FREQUENT_DAYS * DAY_MS
 _OLDER = f"day < date(CAST(?5 AS INTEGER) / 1000, 'unixepoch', '-{FREQUENT_DAYS} days')"
 
 
-def frequent_day_statements() -> tuple[list[RollupStatement], list[RollupStatement]]:
-    """A day's share of the rollups per frequent value, for the day's batch (``rollups``):
-    the deletes, to run before ``rollup_daily``'s (``FROZEN`` asks whether that has rows), and
-    the inserts, to run after the rollups per filter value (their totals rows say which values
-    the day holds) and before ``rollup_daily``'s. Parameters: ``rollup_arms.ROLLUP_PARAMS``."""
-    deletes = [
-        RollupStatement(
-            sql=f"DELETE FROM {table} WHERE site_id = ?1 AND day = ?3 AND NOT {FROZEN}",
-            params=ROLLUP_PARAMS[:6],
-        )
-        for table in ("rollup_frequent_daily", "rollup_frequent_days")
-    ] + [
-        RollupStatement(
-            sql=f"DELETE FROM {table} WHERE site_id = ?1 AND {_OLDER}", params=ROLLUP_PARAMS[:5]
-        )
-        for table in ("rollup_frequent_daily", "rollup_frequent_days")
-    ]
+def unlist_day_statement() -> RollupStatement:
+    """For the day's batch (``rollups``), before ``rollup_daily``'s deletes (``FROZEN`` asks
+    whether that has rows): the day leaves ``rollup_frequent_days`` while the day's job redoes
+    its rows (a day past the retention horizon stays, as its rows do)."""
+    return RollupStatement(
+        sql=f"DELETE FROM rollup_frequent_days WHERE site_id = ?1 AND day = ?3 AND NOT {FROZEN}",
+        params=ROLLUP_PARAMS[:6],
+    )
+
+
+def is_recent(*, start_ms: int, now_ms: int) -> bool:
+    """Whether a day starting at ``start_ms`` gets rows per frequent value (``FREQUENT_DAYS``)."""
+    return start_ms >= now_ms - FREQUENT_DAYS * DAY_MS
+
+
+def frequent_day_statements() -> list[RollupStatement]:
+    """A recent day's rows per frequent value, after the day's batch, each statement in its own
+    call (so the batch, one transaction, stays as short as it was): delete the day's rows and
+    those past ``FREQUENT_DAYS``; copy the totals rows of the day's frequent values from
+    ``rollup_filtered_daily``; one statement per pair; list the day, only if its ``rollup_days``
+    row is still the one this run wrote (no late row took it out, no other run redid it).
+    Parameters: ``rollup_arms.ROLLUP_PARAMS``."""
     columns = _columns("day")
-    inserts = [
+    return [
+        RollupStatement(
+            sql=f"DELETE FROM rollup_frequent_daily WHERE site_id = ?1 AND day = ?3 "
+            f"AND NOT {FROZEN}",
+            params=ROLLUP_PARAMS[:6],
+        ),
+        *(
+            RollupStatement(
+                sql=f"DELETE FROM {table} WHERE site_id = ?1 AND {_OLDER}",
+                params=ROLLUP_PARAMS[:5],
+            )
+            for table in ("rollup_frequent_daily", "rollup_frequent_days")
+        ),
         RollupStatement(
             sql=(
                 f"INSERT INTO rollup_frequent_daily ({columns}) SELECT {columns} "
@@ -156,21 +174,18 @@ def frequent_day_statements() -> tuple[list[RollupStatement], list[RollupStateme
             )
             for fdim, dim in frequent_pairs()
         ),
-    ]
-    return deletes, inserts
-
-
-def frequent_day_listing() -> RollupStatement:
-    """Lists the day for the rows above: after ``rollup_days`` (as ``rollup_filtered_days``)."""
-    return RollupStatement(
-        sql=(
-            "INSERT OR REPLACE INTO rollup_frequent_days (site_id, day, tz, pairs) "
-            f"SELECT ?1, ?3, ?4, '{FREQUENT_ROLLUP_SET}' WHERE {_RECENT} AND (NOT {FROZEN} "
-            "OR EXISTS (SELECT 1 FROM rollup_frequent_daily AS r WHERE r.site_id = ?1 "
-            "AND r.day = ?3))"
+        RollupStatement(
+            sql=(
+                "INSERT OR REPLACE INTO rollup_frequent_days (site_id, day, tz, pairs) "
+                f"SELECT ?1, ?3, ?4, '{FREQUENT_ROLLUP_SET}' WHERE {_RECENT} "
+                "AND EXISTS (SELECT 1 FROM rollup_days AS d WHERE d.site_id = ?1 "
+                "AND d.day = ?3 AND d.tz = ?4 AND d.computed_at = CAST(?5 AS INTEGER)) "
+                f"AND (NOT {FROZEN} OR EXISTS (SELECT 1 FROM rollup_frequent_daily AS r "
+                "WHERE r.site_id = ?1 AND r.day = ?3))"
+            ),
+            params=ROLLUP_PARAMS[:6],
         ),
-        params=ROLLUP_PARAMS[:6],
-    )
+    ]
 
 
 def frequent_statements() -> list[RollupStatement]:

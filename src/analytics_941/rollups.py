@@ -30,12 +30,13 @@ from zoneinfo import ZoneInfo
 
 from .frequent_rollups import (
     MONTH_PARAMS,
-    frequent_day_listing,
     frequent_day_statements,
     frequent_statements,
+    is_recent,
     refresh_frequent_months,
     relist_statement,
     todo_sql,
+    unlist_day_statement,
 )
 from .periods import bounds_ms
 from .rollup_arms import (
@@ -51,6 +52,7 @@ from .sql.columns import (
     FILTERED_ROLLUP_DIMENSIONS,
     FILTERED_ROLLUP_FILTERS,
     FILTERED_ROLLUP_SET,
+    FREQUENT_DAYS,
     FREQUENT_MIN_VISITS,
     FREQUENT_ROLLUP_SET,
     ROLLUP_DIMENSIONS,
@@ -119,10 +121,9 @@ def rollup_statements() -> list[RollupStatement]:
     what makes a concurrent late write safe: it lands before (and is counted) or after (and
     marks the day again).
     """
-    frequent_deletes, frequent_inserts = frequent_day_statements()
     return [
         # rollup_daily's last: FROZEN asks whether the day has rows there.
-        *frequent_deletes,
+        unlist_day_statement(),
         *(
             RollupStatement(
                 sql=f"DELETE FROM {table} WHERE site_id = ?1 AND day = ?3 AND NOT {FROZEN}",
@@ -130,13 +131,11 @@ def rollup_statements() -> list[RollupStatement]:
             )
             for table in (PER_FILTER_VALUE.daily, PLAIN.daily)
         ),
-        # Pairs first, for the same reason; the frequent values' rows after them (the pairs'
-        # totals rows say which values the day holds).
+        # Pairs first, for the same reason.
         *(
             RollupStatement(sql=_insert_sql(dim, fdim=fdim), params=ROLLUP_PARAMS[:6])
             for fdim, dim in filtered_pairs()
         ),
-        *frequent_inserts,
         *(
             RollupStatement(sql=_insert_sql(dim), params=ROLLUP_PARAMS[:6])
             for dim in ("", *ROLLUP_DIMENSIONS)
@@ -160,7 +159,6 @@ def rollup_statements() -> list[RollupStatement]:
             ),
             params=ROLLUP_PARAMS[:6],
         ),
-        frequent_day_listing(),
         RollupStatement(
             sql=(
                 "DELETE FROM rollup_dirty WHERE site_id = ?1 "
@@ -285,9 +283,16 @@ async def rollup_day(
     now_ms: int,
     min_visits: int = FREQUENT_MIN_VISITS,
 ) -> None:
-    """Recompute one day's rollups in one batch."""
+    """Recompute one day's rollups in one batch, then (a recent day) its rows per frequent
+    value (``frequent_rollups.frequent_day_statements``). The Worker runs those a statement a
+    call, to keep D1 answering in between; on a local file one more batch is as safe (their
+    last statement checks that nothing changed since the first) and spares 30 connections."""
     values = day_params(site_id=site_id, day=day, tz=tz, now_ms=now_ms, min_visits=min_visits)
     await store.batch([(s.sql, [values[name] for name in s.params]) for s in rollup_statements()])
+    if is_recent(start_ms=int(values["start_ms"] or 0), now_ms=now_ms):
+        await store.batch(
+            [(s.sql, [values[name] for name in s.params]) for s in frequent_day_statements()]
+        )
 
 
 # Sites whose timezone changed: their days were cut at other midnights. Mark each old day's first
@@ -414,6 +419,11 @@ def typescript_module() -> str:
         "/** Compute one month: run in order, each statement in its own call. */\n"
         "export const FREQUENT_STATEMENTS: MonthStatement[] = "
         f"{json.dumps(listed(frequent_statements()), indent=2)};\n\n"
+        "/** Days that began this long before now get rows per frequent value, in ms. */\n"
+        f"export const FREQUENT_RECENT_MS = {FREQUENT_DAYS * DAY_MS};\n\n"
+        "/** A recent day's rows per frequent value: after the day's batch, one call each. */\n"
+        "export const FREQUENT_DAY_STATEMENTS: RollupStatement[] = "
+        f"{json.dumps(listed(frequent_day_statements()), indent=2)};\n\n"
         "/** List again a month past the retention horizon that has rows. */\n"
         "export const FREQUENT_RELIST: MonthStatement = "
         f"{json.dumps(listed([relist_statement()])[0], indent=2)};\n"

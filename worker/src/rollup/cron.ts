@@ -8,7 +8,7 @@
 import { dayBounds, localDay } from "./days";
 import { MAX_MONTHS_PER_RUN, refreshFrequentMonths, type FrequentMonth } from "./frequent";
 import { purgeExpired, type PurgeResult } from "./purge";
-import { FREQUENT_MIN_VISITS, GRACE_MS, RETIME_STATEMENTS, ROLLUP_STATEMENTS, SLOT_MS, type RollupParam } from "./statements";
+import { FREQUENT_DAY_STATEMENTS, FREQUENT_MIN_VISITS, FREQUENT_RECENT_MS, GRACE_MS, RETIME_STATEMENTS, ROLLUP_STATEMENTS, SLOT_MS, type RollupParam } from "./statements";
 
 /** A recomputed day. */
 export interface RolledDay {
@@ -22,7 +22,7 @@ export interface RolledDay {
  */
 export const MAX_DAYS_PER_RUN = 24;
 
-/** Recomputes one day of one site in one batch (one transaction). */
+/** Recomputes one day of one site in one batch (one transaction), then its rows per frequent value. */
 export async function rollupDay(db: D1Database, siteId: string, day: string, tz: string, nowMs: number, minVisits = FREQUENT_MIN_VISITS): Promise<void> {
   const [start, end] = dayBounds(day, tz);
   const values: Record<RollupParam, string | number> = {
@@ -36,6 +36,11 @@ export async function rollupDay(db: D1Database, siteId: string, day: string, tz:
     min_visits: minVisits,
   };
   await db.batch(ROLLUP_STATEMENTS.map((s) => db.prepare(s.sql).bind(...s.params.map((p) => values[p]))));
+  // A recent day's rows per frequent value: one call each, so the batch (one transaction, during
+  // which D1 answers nothing else) stays short; the last lists the day only if nothing changed.
+  if (start >= nowMs - FREQUENT_RECENT_MS) {
+    for (const s of FREQUENT_DAY_STATEMENTS) await db.prepare(s.sql).bind(...s.params.map((p) => values[p])).run();
+  }
 }
 
 /** Recomputes the dirty closed days (at most `maxDays`) and returns them. */
