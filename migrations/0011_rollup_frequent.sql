@@ -46,8 +46,9 @@ END;
 
 -- The same per day, for the recent days only (FREQUENT_DAYS, 32: a 30-day view and the current
 -- month of a 12-month one), and for the values with a thirtieth of the threshold that day; the
--- day's recompute writes them and deletes older ones. Listed in rollup_frequent_days (in the same
--- batch as rollup_days, and leaving with it) with the set of pairs they hold.
+-- day's recompute writes them after its batch and deletes older ones. Listed in
+-- rollup_frequent_days with the set of pairs they hold, only if the day's rollup_days row is
+-- still the one that recompute wrote; the batch unlists the day first, and it leaves with it.
 CREATE TABLE rollup_frequent_daily (
   site_id TEXT NOT NULL,
   fdim TEXT NOT NULL,
