@@ -229,8 +229,9 @@ def relist_statement() -> RollupStatement:
 
 
 def todo_sql() -> str:
-    """The months to compute: complete for the site's timezone, not listed here; newest first
-    (the ones most read)."""
+    """The months to compute (``?1``: now): complete for the site's timezone, not listed here;
+    newest first (the ones most read). A month past the retention horizon is one only when it
+    has rows to list again: without, it would come back every run for nothing."""
     return (
         "SELECT f.site_id AS site_id, f.month AS month, f.tz AS tz, "
         "s.retention_days AS retention_days FROM rollup_filtered_months AS f "
@@ -238,6 +239,10 @@ def todo_sql() -> str:
         f"WHERE f.pairs = '{FILTERED_ROLLUP_SET}' AND NOT EXISTS (SELECT 1 FROM "
         "rollup_frequent_months AS q WHERE q.site_id = f.site_id AND q.month = f.month "
         f"AND q.tz = f.tz AND q.pairs = '{FREQUENT_ROLLUP_SET}') "
+        "AND (COALESCE(s.retention_days, 0) < 1 OR (SELECT d.start_ms FROM rollup_days AS d "
+        "WHERE d.site_id = f.site_id AND d.day = f.month || '-01') >= CAST(?1 AS INTEGER) - "
+        f"CAST(s.retention_days AS INTEGER) * {DAY_MS} OR EXISTS (SELECT 1 FROM "
+        "rollup_frequent_monthly AS r WHERE r.site_id = f.site_id AND r.month = f.month)) "
         "ORDER BY f.month DESC, f.site_id LIMIT 100"
     )
 
@@ -267,7 +272,7 @@ async def refresh_frequent_months(
 
     Returns the (site id, month) pairs computed. What the Worker's cron does after the days.
     """
-    rows = await store.execute(todo_sql(), [])
+    rows = await store.execute(todo_sql(), [now_ms])
     done: list[tuple[str, str]] = []
     for row in rows:
         tz = ZoneInfo(str(row["tz"]))

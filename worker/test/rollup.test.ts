@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import worker from "../src/index";
 import { refreshRollups } from "../src/rollup/cron";
 import { refreshFrequentMonths } from "../src/rollup/frequent";
+import { FREQUENT_TODO } from "../src/rollup/statements";
 import { dayBounds, localDay } from "../src/rollup/days";
 
 const TZ = "Europe/Berlin";
@@ -213,5 +214,12 @@ describe("refreshFrequentMonths", () => {
     expect(await refreshFrequentMonths(env.DB, now, 1, 2)).toEqual([]); // not recomputed...
     expect(await listedMonths("f2")).toEqual([{ month: "2026-02" }]); // ...but listed again
     expect((await frequent("f2")).results).toEqual(before);
+    // Without rows such a month is no longer even a candidate (not a query every run for nothing).
+    await env.DB.batch([
+      env.DB.prepare("DELETE FROM rollup_frequent_monthly WHERE site_id = 'f2'"),
+      env.DB.prepare("DELETE FROM rollup_frequent_months WHERE site_id = 'f2'"),
+    ]);
+    const todo = await env.DB.prepare(FREQUENT_TODO).bind(now).all<{ site_id: string }>();
+    expect(todo.results.filter((row) => row.site_id === "f2")).toEqual([]);
   });
 });

@@ -41,7 +41,7 @@ async function run(db: D1Database, statement: MonthStatement, values: Record<Mon
  * that have rows (their raw rows may be purged: never recomputed). Returns the computed months.
  */
 export async function refreshFrequentMonths(db: D1Database, nowMs: number, maxMonths = MAX_MONTHS_PER_RUN, minVisits = FREQUENT_MIN_VISITS): Promise<FrequentMonth[]> {
-  const { results } = await db.prepare(FREQUENT_TODO).all<Todo>();
+  const { results } = await db.prepare(FREQUENT_TODO).bind(nowMs).all<Todo>();
   const done: FrequentMonth[] = [];
   for (const row of results) {
     let units: [number, number, number, string][];

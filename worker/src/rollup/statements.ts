@@ -556,8 +556,8 @@ export type MonthParam = "site_id" | "units" | "month" | "tz" | "computed_at" | 
 /** Visits a value needs in a month to be held. */
 export const FREQUENT_MIN_VISITS = 2000;
 
-/** The months to compute (site_id, month, tz, retention_days), newest first. */
-export const FREQUENT_TODO = "SELECT f.site_id AS site_id, f.month AS month, f.tz AS tz, s.retention_days AS retention_days FROM rollup_filtered_months AS f JOIN sites AS s ON s.id = f.site_id AND s.timezone = f.tz WHERE f.pairs = 'page,country|,page,channel,country,browser' AND NOT EXISTS (SELECT 1 FROM rollup_frequent_months AS q WHERE q.site_id = f.site_id AND q.month = f.month AND q.tz = f.tz AND q.pairs = 'page,country|entry_page,exit_page,source,utm_source,utm_medium,utm_campaign,utm_term,utm_content,region,city,os,screen,device') ORDER BY f.month DESC, f.site_id LIMIT 100";
+/** The months to compute (site_id, month, tz, retention_days); ?1: now. */
+export const FREQUENT_TODO = "SELECT f.site_id AS site_id, f.month AS month, f.tz AS tz, s.retention_days AS retention_days FROM rollup_filtered_months AS f JOIN sites AS s ON s.id = f.site_id AND s.timezone = f.tz WHERE f.pairs = 'page,country|,page,channel,country,browser' AND NOT EXISTS (SELECT 1 FROM rollup_frequent_months AS q WHERE q.site_id = f.site_id AND q.month = f.month AND q.tz = f.tz AND q.pairs = 'page,country|entry_page,exit_page,source,utm_source,utm_medium,utm_campaign,utm_term,utm_content,region,city,os,screen,device') AND (COALESCE(s.retention_days, 0) < 1 OR (SELECT d.start_ms FROM rollup_days AS d WHERE d.site_id = f.site_id AND d.day = f.month || '-01') >= CAST(?1 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 OR EXISTS (SELECT 1 FROM rollup_frequent_monthly AS r WHERE r.site_id = f.site_id AND r.month = f.month)) ORDER BY f.month DESC, f.site_id LIMIT 100";
 
 /** Compute one month: run in order, each statement in its own call. */
 export const FREQUENT_STATEMENTS: MonthStatement[] = [
