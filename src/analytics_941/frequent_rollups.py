@@ -230,20 +230,24 @@ def relist_statement() -> RollupStatement:
 
 def todo_sql() -> str:
     """The months to compute (``?1``: now): complete for the site's timezone, not listed here;
-    newest first (the ones most read). A month past the retention horizon is one only when it
-    has rows to list again: without, it would come back every run for nothing."""
+    newest first (the ones most read). ``frozen`` says the month began before the site's
+    retention horizon (its raw rows may be purged: list it again, never recompute it); such a
+    month is one only when it has rows to list again: without, it would come back every run."""
+    frozen = (
+        "COALESCE(s.retention_days, 0) >= 1 AND COALESCE((SELECT d.start_ms FROM rollup_days "
+        "AS d WHERE d.site_id = f.site_id AND d.day = f.month || '-01') < CAST(?1 AS INTEGER) - "
+        f"CAST(s.retention_days AS INTEGER) * {DAY_MS}, 1)"
+    )
     return (
-        "SELECT f.site_id AS site_id, f.month AS month, f.tz AS tz, "
-        "s.retention_days AS retention_days FROM rollup_filtered_months AS f "
+        "SELECT site_id, month, tz, frozen FROM (SELECT f.site_id AS site_id, "
+        f"f.month AS month, f.tz AS tz, ({frozen}) AS frozen FROM rollup_filtered_months AS f "
         "JOIN sites AS s ON s.id = f.site_id AND s.timezone = f.tz "
         f"WHERE f.pairs = '{FILTERED_ROLLUP_SET}' AND NOT EXISTS (SELECT 1 FROM "
         "rollup_frequent_months AS q WHERE q.site_id = f.site_id AND q.month = f.month "
-        f"AND q.tz = f.tz AND q.pairs = '{FREQUENT_ROLLUP_SET}') "
-        "AND (COALESCE(s.retention_days, 0) < 1 OR (SELECT d.start_ms FROM rollup_days AS d "
-        "WHERE d.site_id = f.site_id AND d.day = f.month || '-01') >= CAST(?1 AS INTEGER) - "
-        f"CAST(s.retention_days AS INTEGER) * {DAY_MS} OR EXISTS (SELECT 1 FROM "
-        "rollup_frequent_monthly AS r WHERE r.site_id = f.site_id AND r.month = f.month)) "
-        "ORDER BY f.month DESC, f.site_id LIMIT 100"
+        f"AND q.tz = f.tz AND q.pairs = '{FREQUENT_ROLLUP_SET}')) AS m "
+        "WHERE NOT frozen OR EXISTS (SELECT 1 FROM rollup_frequent_monthly AS r "
+        "WHERE r.site_id = m.site_id AND r.month = m.month) "
+        "ORDER BY month DESC, site_id LIMIT 100"
     )
 
 
@@ -284,9 +288,7 @@ async def refresh_frequent_months(
             now_ms=now_ms,
             min_visits=min_visits,
         )
-        first = date.fromisoformat(f"{month}-01")
-        retention = int(row["retention_days"] or 0)
-        if retention >= 1 and bounds_ms(first, first, tz=tz)[0] < now_ms - retention * DAY_MS:
+        if row["frozen"]:
             statement = relist_statement()
             await store.execute(statement.sql, [values[n] for n in statement.params])
             continue

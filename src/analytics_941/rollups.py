@@ -414,7 +414,7 @@ def typescript_module() -> str:
         f"export type MonthParam = {month_param};\n\n"
         "/** Visits a value needs in a month to be held. */\n"
         f"export const FREQUENT_MIN_VISITS = {FREQUENT_MIN_VISITS};\n\n"
-        "/** The months to compute (site_id, month, tz, retention_days); ?1: now. */\n"
+        "/** The months to compute (site_id, month, tz, frozen: past retention); ?1: now. */\n"
         f"export const FREQUENT_TODO = {json.dumps(todo_sql())};\n\n"
         "/** Compute one month: run in order, each statement in its own call. */\n"
         "export const FREQUENT_STATEMENTS: MonthStatement[] = "

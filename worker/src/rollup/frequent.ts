@@ -10,7 +10,6 @@ import { FREQUENT_MIN_VISITS, FREQUENT_RELIST, FREQUENT_STATEMENTS, FREQUENT_TOD
 
 /** Months computed per cron run: a month of a large site is a minute or two of D1 time. */
 export const MAX_MONTHS_PER_RUN = 1;
-const DAY_MS = 86_400_000;
 
 /** A computed month. */
 export interface FrequentMonth {
@@ -22,7 +21,7 @@ interface Todo {
   site_id: string;
   month: string;
   tz: string;
-  retention_days: number | null;
+  frozen: number;
 }
 
 /** The units of `month` ("YYYY-MM") in `tz`: `[start_ms, end_ms, 0, day]` per local day. */
@@ -58,8 +57,7 @@ export async function refreshFrequentMonths(db: D1Database, nowMs: number, maxMo
       computed_at: nowMs,
       min_visits: minVisits,
     };
-    const retention = Number(row.retention_days ?? 0);
-    if (retention >= 1 && (units[0]?.[0] ?? 0) < nowMs - retention * DAY_MS) {
+    if (row.frozen) {
       await run(db, FREQUENT_RELIST, values);
       continue;
     }
