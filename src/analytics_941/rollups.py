@@ -54,12 +54,11 @@ from .sql.columns import (
     FILTERED_ROLLUP_SET,
     FREQUENT_DAYS,
     FREQUENT_MIN_VISITS,
-    FREQUENT_ROLLUP_SET,
     ROLLUP_DIMENSIONS,
 )
 from .sql.metrics import PARTS
 from .sql.params import Params
-from .sql.rollup_tables import PER_FILTER_VALUE, PLAIN
+from .sql.rollup_tables import PER_FILTER_VALUE, PER_FREQUENT_VALUE, PLAIN, RollupTables
 from .sql_builder import week_of
 from .store import Param, Statement, Store
 
@@ -295,6 +294,22 @@ async def rollup_day(
         )
 
 
+def _relisted(tables: RollupTables, column: str, value: str) -> list[Statement]:
+    """Queue again the days ``tables`` listed with another ``column`` than ``value``, and drop
+    those days' and spans' listings."""
+    listings = [tables.days, *(listed for _rows, listed in tables.spans.values())]
+    return [
+        (
+            "INSERT OR IGNORE INTO rollup_dirty (site_id, slot) "
+            f"SELECT r.site_id, r.start_ms / {SLOT_MS} FROM rollup_days AS r "
+            f"JOIN {tables.days} AS f ON f.site_id = r.site_id AND f.day = r.day "
+            f"WHERE f.{column} != '{value}'",
+            [],
+        ),
+        *((f"DELETE FROM {table} WHERE {column} != '{value}'", []) for table in listings),
+    ]
+
+
 # Sites whose timezone changed: their days were cut at other midnights. Mark each old day's first
 # quarter-hour dirty (it lies in exactly one new day) and stop serving the old rollups.
 _RETIME: list[Statement] = [
@@ -309,29 +324,15 @@ _RETIME: list[Statement] = [
         "WHERE tz != (SELECT timezone FROM sites WHERE sites.id = rollup_days.site_id)",
         [],
     ),
-    # Days and months rolled up for another set of pairs per filter value (an earlier version's
-    # FILTERED_ROLLUP_*): queue the days again and read them raw meanwhile.
-    (
-        "INSERT OR IGNORE INTO rollup_dirty (site_id, slot) "
-        f"SELECT r.site_id, r.start_ms / {SLOT_MS} FROM rollup_days AS r "
-        "JOIN rollup_filtered_days AS f ON f.site_id = r.site_id AND f.day = r.day "
-        f"WHERE f.pairs != '{FILTERED_ROLLUP_SET}'",
-        [],
-    ),
+    # Days and months rolled up for another set of pairs (an earlier version's FILTERED_ROLLUP_*
+    # or FREQUENT_ROLLUP_DIMENSIONS): queue the days again and read them raw meanwhile (months
+    # are rebuilt from their days, or by the month job, which takes any month not listed).
     *(
-        (f"DELETE FROM {table} WHERE pairs != '{FILTERED_ROLLUP_SET}'", [])
-        for table in ("rollup_filtered_days", "rollup_filtered_months")
+        statement
+        for tables in (PER_FILTER_VALUE, PER_FREQUENT_VALUE)
+        if tables.marked is not None
+        for statement in _relisted(tables, *tables.marked)
     ),
-    # The same for the recent days of the rollups per frequent value (their months are redone
-    # by the month job, which takes any month not listed for the current set).
-    (
-        "INSERT OR IGNORE INTO rollup_dirty (site_id, slot) "
-        f"SELECT r.site_id, r.start_ms / {SLOT_MS} FROM rollup_days AS r "
-        "JOIN rollup_frequent_days AS f ON f.site_id = r.site_id AND f.day = r.day "
-        f"WHERE f.pairs != '{FREQUENT_ROLLUP_SET}'",
-        [],
-    ),
-    (f"DELETE FROM rollup_frequent_days WHERE pairs != '{FREQUENT_ROLLUP_SET}'", []),
 ]
 
 

@@ -540,7 +540,8 @@ export const RETIME_STATEMENTS: string[] = [
   "DELETE FROM rollup_filtered_days WHERE pairs != 'page,country|,page,channel,country,browser'",
   "DELETE FROM rollup_filtered_months WHERE pairs != 'page,country|,page,channel,country,browser'",
   "INSERT OR IGNORE INTO rollup_dirty (site_id, slot) SELECT r.site_id, r.start_ms / 900000 FROM rollup_days AS r JOIN rollup_frequent_days AS f ON f.site_id = r.site_id AND f.day = r.day WHERE f.pairs != 'page,country|entry_page,exit_page,source,utm_source,utm_medium,utm_campaign,utm_term,utm_content,region,city,os,screen,device'",
-  "DELETE FROM rollup_frequent_days WHERE pairs != 'page,country|entry_page,exit_page,source,utm_source,utm_medium,utm_campaign,utm_term,utm_content,region,city,os,screen,device'"
+  "DELETE FROM rollup_frequent_days WHERE pairs != 'page,country|entry_page,exit_page,source,utm_source,utm_medium,utm_campaign,utm_term,utm_content,region,city,os,screen,device'",
+  "DELETE FROM rollup_frequent_months WHERE pairs != 'page,country|entry_page,exit_page,source,utm_source,utm_medium,utm_campaign,utm_term,utm_content,region,city,os,screen,device'"
 ];
 
 // The monthly rollups per frequent filter value (frequent_rollups.py).
