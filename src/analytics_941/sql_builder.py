@@ -371,6 +371,13 @@ def _rollup_ctes(query: Query, *, prefix: str, plan: Plan, site: str, params: Pa
         listed += f" AND r.{column} = {params.ref(value)}"
     month, week = _SPAN_KEYS["month"], _SPAN_KEYS["week"]
     rows, months_listed = tables.spans["month"]
+    # The months of the period whose days are all units here, in one bucket, and listed for
+    # the site's timezone; {done} and {held} narrow them per kind.
+    months = (
+        f"SELECT {month} AS month, MIN(b.t) AS t FROM {prefix}_units AS b {{done}}"
+        f"JOIN {months_listed} AS r ON r.site_id = {site} AND r.month = {month} AND {listed} "
+        f"{{held}}GROUP BY {month} HAVING COUNT(*) = {_DAYS_IN_MONTH} AND MIN(b.t) = MAX(b.t)"
+    )
     if tables.held:
         # Rows only for the values frequent in their day or month: the whole months of the
         # period, in one bucket, listed and holding the filter's value, then its listed days
@@ -388,12 +395,9 @@ def _rollup_ctes(query: Query, *, prefix: str, plan: Plan, site: str, params: Pa
         )
         if not _uses_months(query):
             return [f"{prefix}_done AS ({days})"]
+        held = f"WHERE EXISTS (SELECT 1 FROM {rows} AS h WHERE {value} AND h.month = {month}) "
         return [
-            f"{prefix}_months AS (SELECT {month} AS month, MIN(b.t) AS t "
-            f"FROM {prefix}_units AS b JOIN {months_listed} AS r ON r.site_id = {site} "
-            f"AND r.month = {month} AND {listed} WHERE EXISTS (SELECT 1 FROM {rows} AS h "
-            f"WHERE {value} AND h.month = {month}) GROUP BY {month} "
-            f"HAVING COUNT(*) = {_DAYS_IN_MONTH} AND MIN(b.t) = MAX(b.t))",
+            f"{prefix}_months AS ({months.format(done='', held=held)})",
             f"{prefix}_done AS (SELECT b.i AS i FROM {prefix}_units AS b "
             f"WHERE {month} IN (SELECT month FROM {prefix}_months) UNION {days})",
         ]
@@ -402,15 +406,9 @@ def _rollup_ctes(query: Query, *, prefix: str, plan: Plan, site: str, params: Pa
         f"ON r.site_id = {site} AND r.day = b.day AND {listed})"
     ]
     if _uses_months(query):
-        # The months of the period whose days are all units here, all rolled up, in one
-        # bucket, and summed into the monthly rows for the site's timezone.
-        ctes.append(
-            f"{prefix}_months AS (SELECT {month} AS month, MIN(b.t) AS t "
-            f"FROM {prefix}_units AS b JOIN {prefix}_done AS d ON d.i = b.i "
-            f"JOIN {months_listed} AS r ON r.site_id = {site} "
-            f"AND r.month = {month} AND {listed} GROUP BY {month} "
-            f"HAVING COUNT(*) = {_DAYS_IN_MONTH} AND MIN(b.t) = MAX(b.t))"
-        )
+        # The months whose days are also all rolled up.
+        done = f"JOIN {prefix}_done AS d ON d.i = b.i "
+        ctes.append(f"{prefix}_months AS ({months.format(done=done, held='')})")
     if _uses_months(query) and "week" in tables.spans:
         # Then the whole ISO weeks among the other days, on the same conditions.
         ctes.append(
