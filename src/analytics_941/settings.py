@@ -6,7 +6,7 @@ Every field can come from an ``ANALYTICS_941_*`` environment variable (``ANALYTI
 
 from __future__ import annotations
 
-import logging
+import ipaddress
 from pathlib import Path
 from typing import Literal, Self
 from urllib.parse import urlsplit
@@ -14,16 +14,30 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .exceptions import ConfigError
 from .local_d1 import local_d1_path
 
-__all__ = ["Settings"]
+__all__ = ["DEV_SECRET", "MIN_SECRET_BYTES", "Settings", "is_loopback"]
 
 _ENV_PREFIX = "ANALYTICS_941_"
 # Development only: equals REALTIME_SECRET in wrangler.toml [vars]. Production sets its own
 # ANALYTICS_941_SECRET and the same value with `wrangler secret put REALTIME_SECRET`.
 DEV_SECRET = "dev-insecure-941-secret-change-me"  # noqa: S105 - the documented dev default
-_log = logging.getLogger("analytics_941")
-_LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+# Shorter secrets are refused when deployed (the collector refuses them too): an HMAC key.
+MIN_SECRET_BYTES = 32
+
+
+def is_loopback(host: str | None) -> bool:
+    """True for ``localhost``, ``127.x.x.x`` and ``::1`` (brackets allowed): this machine only."""
+    if not host:
+        return False
+    host = host.strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class Settings(BaseSettings):
@@ -58,6 +72,11 @@ class Settings(BaseSettings):
     # HMAC key of realtime tokens (docs/realtime.md); the collector's REALTIME_SECRET.
     secret: SecretStr = SecretStr(DEV_SECRET)
     realtime_token_ttl: int = Field(default=120, ge=10, le=300, description="seconds")
+    # Limits that keep one member from slowing every tenant (docs/security.md, "Limits").
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024, description="per request body")
+    query_timeout_s: float = Field(default=10.0, gt=0, le=30, description="per query batch")
+    max_concurrent_queries: int = Field(default=4, ge=1, description="per user, token or link")
+    query_queue_wait_s: float = Field(default=2.0, ge=0, description="wait for a free slot")
 
     @field_validator("mount_path")
     @classmethod
@@ -93,18 +112,35 @@ class Settings(BaseSettings):
                 raise ValueError(f"store='d1' needs {', '.join(missing)} to be set")
         return self
 
-    @model_validator(mode="after")
-    def _warn_dev_secret(self) -> Self:
-        # The dev secret is public (it is in this file): anyone could mint realtime tokens. Warn
-        # wherever the dashboard looks deployed: production data, or a public origin.
+    def looks_deployed(self) -> bool:
+        """True when this dashboard serves production data or a public origin: a D1 store, or a
+        ``public_url`` whose host is not loopback."""
         public_host = urlsplit(self.public_url).hostname if self.public_url else None
-        deployed = self.store == "d1" or public_host not in (None, *_LOCAL_HOSTS)
-        if deployed and self.secret.get_secret_value() == DEV_SECRET:
-            _log.warning(
-                "analytics_941: %sSECRET is the development default; set your own (and the "
-                "same value with `wrangler secret put REALTIME_SECRET`)", _ENV_PREFIX
-            )
-        return self
+        return self.store == "d1" or (public_host is not None and not is_loopback(public_host))
+
+    def check_secret(self) -> None:
+        """Refuse (``ConfigError``) the public development secret, or one shorter than
+        ``MIN_SECRET_BYTES``, when the dashboard looks deployed (``looks_deployed``).
+
+        Not a validator: the CLI never signs realtime tokens, so it keeps working with D1 and no
+        secret; ``setup_analytics`` calls this before mounting anything.
+        """
+        if not self.looks_deployed():
+            return
+        value = self.secret.get_secret_value()
+        # The dev secret is public (it is in this file): anyone could mint realtime tokens.
+        if value == DEV_SECRET:
+            problem = "is the public development default"
+        elif len(value.encode()) < MIN_SECRET_BYTES:
+            problem = f"is shorter than {MIN_SECRET_BYTES} bytes"
+        else:
+            return
+        raise ConfigError(
+            f"{_ENV_PREFIX}SECRET {problem}, and this dashboard looks deployed (store=d1 or a "
+            f"public ANALYTICS_941_PUBLIC_URL). Set {_ENV_PREFIX}SECRET to a random value of at "
+            f"least {MIN_SECRET_BYTES} bytes (e.g. `openssl rand -base64 32`) and the same value "
+            "with `wrangler secret put REALTIME_SECRET`."
+        )
 
     def resolved_sqlite_path(self) -> Path:
         """Return the SQLite file to read: ``sqlite_path`` or wrangler's local D1 file.
