@@ -40,7 +40,7 @@ def app(db: Path, log: list[list[str]]) -> FastAPI:
     app = FastAPI()
     setup_analytics(app, Settings(
         store="d1", cf_account_id="acc", cf_api_token=SecretStr("t"), d1_database_id="db",
-        project_dir=db.parent, secret=SecretStr("a-test-secret"),
+        project_dir=db.parent, secret=SecretStr("a-test-secret-of-at-least-32-bytes"),
     ))
     return app
 

@@ -95,8 +95,12 @@ def setup_analytics(app: FastAPI, settings: Settings | None = None) -> None:
     ``settings`` defaults to ``Settings()`` (``ANALYTICS_941_*`` environment variables). Every
     page needs a passkey login (or, for the API and CSV, an API token); while no user exists,
     the only page served is the setup page, and its one-time link is logged at start-up.
+
+    Raises ``ConfigError`` when the dashboard looks deployed (D1, or a public ``public_url``)
+    with the public development secret or one too short (``Settings.check_secret``).
     """
     settings = settings or Settings()
+    settings.check_secret()
     store = open_store(settings)
     templates = make_templates(host_dirs=[settings.project_dir / "templates"])
     templates.env.globals["analytics_principal"] = lambda request: getattr(
