@@ -3,6 +3,9 @@
 // names, plus manifest.json mapping the logical names ("dashboard.js", "dashboard.css",
 // "world.json") to the hashed files. The Python side reads the manifest
 // to emit URLs, and serves the files with a year-long immutable cache.
+// static/dist/ is committed (so a pip install needs no Node) and the build is deterministic:
+// the same static/src and node_modules give byte-identical files wherever they are written,
+// which lets tests/test_assets_fresh.py rebuild into a temporary folder and compare.
 import { createHash } from "node:crypto";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -13,12 +16,13 @@ import { buildMap } from "./build-map.mjs";
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 /**
- * Bundle static/src/dashboard.{js,css} into static/dist/ and write static/dist/manifest.json.
- * @param {{ root?: string, minify?: boolean }} [options]
+ * Bundle static/src/{dashboard,auth,realtime}.* into static/dist/ and write its manifest.json.
+ * @param {{ root?: string, outdir?: string, minify?: boolean }} [options] outdir: where to
+ *   write (default <root>/static/dist); it is emptied first.
  * @returns {Promise<Record<string, string>>} the manifest
  */
-export async function buildAssets({ root = ROOT, minify = true } = {}) {
-  const outdir = path.join(root, "static", "dist");
+export async function buildAssets({ root = ROOT, outdir, minify = true } = {}) {
+  outdir = path.resolve(outdir ?? path.join(root, "static", "dist"));
   // Start clean so stale hashed files never ship in the wheel.
   await rm(outdir, { recursive: true, force: true });
   await mkdir(outdir, { recursive: true });
