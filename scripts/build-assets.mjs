@@ -23,34 +23,53 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
  */
 export async function buildAssets({ root = ROOT, outdir, minify = true } = {}) {
   outdir = path.resolve(outdir ?? path.join(root, "static", "dist"));
-  // Start clean so stale hashed files never ship in the wheel.
-  await rm(outdir, { recursive: true, force: true });
-  await mkdir(outdir, { recursive: true });
   const result = await esbuild.build({
     absWorkingDir: root,
     entryPoints: ["static/src/dashboard.js", "static/src/dashboard.css", "static/src/auth.js", "static/src/auth.css", "static/src/realtime.js"],
     outdir,
-    entryNames: "[name]-[hash]",
+    // Hashed below from the content alone: esbuild's [hash] also covers the input paths, so it
+    // changes with where node_modules sits although the bytes are the same.
+    entryNames: "[name]",
+    write: false,
     bundle: true,
     minify,
     format: "iife",
     target: ["es2020", "chrome100", "firefox100", "safari15"],
     metafile: true,
     logLevel: "warning",
-    // Keep the MIT/0BSD notices of the bundled packages next to the bundle.
+    // Keep the MIT/0BSD notices of the bundled packages next to the bundle (named by esbuild,
+    // e.g. dashboard.js.LEGAL.txt, as the bundle's comment points to it).
     legalComments: "linked",
   });
-  const manifest = {};
+  const entries = new Map();
   for (const [output, info] of Object.entries(result.metafile.outputs)) {
-    if (info.entryPoint) manifest[path.basename(info.entryPoint)] = path.basename(output);
+    if (info.entryPoint) entries.set(path.resolve(root, output), path.basename(info.entryPoint));
+  }
+  const files = new Map();
+  const manifest = {};
+  for (const file of result.outputFiles) {
+    const logical = entries.get(file.path);
+    const name = logical ? hashedName(logical, file.contents) : path.basename(file.path);
+    if (logical) manifest[logical] = name;
+    files.set(name, file.contents);
   }
   // The world map's outlines: data, fetched by the Locations panel only when it shows the map.
   const map = JSON.stringify(await buildMap(root));
-  const mapName = `world-${createHash("sha256").update(map).digest("hex").slice(0, 8).toUpperCase()}.json`;
-  await writeFile(path.join(outdir, mapName), map);
-  manifest["world.json"] = mapName;
-  await writeFile(path.join(outdir, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
+  manifest["world.json"] = hashedName("world.json", map);
+  files.set(manifest["world.json"], map);
+  files.set("manifest.json", JSON.stringify(manifest, null, 2) + "\n");
+  // Start clean so stale hashed files never ship in the wheel.
+  await rm(outdir, { recursive: true, force: true });
+  await mkdir(outdir, { recursive: true });
+  for (const [name, contents] of files) await writeFile(path.join(outdir, name), contents);
   return manifest;
+}
+
+/** "dashboard.js" + its bytes -> "dashboard-1A2B3C4D.js": the name changes only with the content. */
+function hashedName(logical, contents) {
+  const hash = createHash("sha256").update(contents).digest("hex").slice(0, 8).toUpperCase();
+  const ext = path.extname(logical);
+  return `${path.basename(logical, ext)}-${hash}${ext}`;
 }
 
 // Allow `node scripts/build-assets.mjs` on its own.
