@@ -19,12 +19,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from pydantic import ValidationError
 
 from .auth.api_tokens import SCOPES, create_token
 from .auth.invites import create_invite
+from .auth.names import unsafe_char
 from .auth.roles import ROLES
 from .auth.setup_tokens import issue_setup_token
 from .auth.users import count_users, list_users
@@ -36,6 +37,25 @@ from .store import Store, open_store
 __all__ = ["main"]
 
 _DEFAULT_BASE = "http://localhost:8000"
+
+
+def _escape_char(char: str) -> str:
+    if char == "\\" or unsafe_char(char):
+        # repr's spelling (\t, \n, \x1b, \u202e); a backslash doubles so escapes stay unambiguous.
+        return repr(char)[1:-1]
+    return char
+
+
+def cell(value: object) -> str:
+    """``value`` as one table cell that cannot forge output: tabs, line breaks, ANSI escapes and
+    bidi overrides are printed as escapes (``\\t``, ``\\x1b``), never raw."""
+    return "".join(_escape_char(char) for char in str(value))
+
+
+def print_table(rows: Iterable[Sequence[object]]) -> None:
+    """Print ``rows`` tab-separated, every cell through ``cell``: the one way tables are printed."""
+    for row in rows:
+        print("\t".join(cell(value) for value in row))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -105,14 +125,13 @@ async def _run(args: argparse.Namespace, store: Store, settings: Settings) -> No
                               also_domains=tuple(args.also_domain))
         print(site.id)
     elif args.command == "sites":
-        for site in await list_sites(store):
-            print(f"{site.id}\t{site.domain}\t{site.timezone}\t{site.name}")
+        print_table((s.id, s.domain, s.timezone, s.name) for s in await list_sites(store))
     elif args.command == "tokens":
         sites = await _sites(store, args.site)
         secret, token = await create_token(
             store, name=args.name, user_id=None, site_ids=[s.id for s in sites],
             scopes=list(args.scope or SCOPES))
-        print(f"# token {token.prefix}… for {', '.join(s.domain for s in sites)} "
+        print(f"# token {cell(token.prefix)}… for {cell(', '.join(s.domain for s in sites))} "
               f"({', '.join(token.scopes)}); shown only once:", file=sys.stderr)
         print(secret)
     elif args.command == "setup-link":
@@ -136,9 +155,10 @@ async def _run(args: argparse.Namespace, store: Store, settings: Settings) -> No
         roles: dict[str, list[str]] = {}
         for row in rows:
             roles.setdefault(str(row["user_id"]), []).append(f"{row['domain']}:{row['role']}")
-        for user in await list_users(store):
-            access = "admin (all sites)" if user.is_admin else ",".join(roles.get(user.id, []))
-            print(f"{user.id}\t{user.name}\t{access or '-'}")
+        print_table(
+            (u.id, u.name, "admin (all sites)" if u.is_admin else ",".join(roles.get(u.id, ["-"])))
+            for u in await list_users(store)
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -15,6 +15,7 @@ from ..store import Row, Store
 from . import token_cache
 from .crypto import hash_token, new_id, new_secret, now_ms
 from .errors import AuthError
+from .names import check_name
 
 __all__ = [
     "SCOPES",
@@ -82,7 +83,7 @@ async def create_token(
     token = ApiToken(
         id=new_id(),
         prefix=secret[: len(TOKEN_PREFIX) + 6],
-        name=name.strip()[:60] or "API token",
+        name=check_name(name, what="A token name", max_len=60, default="API token"),
         user_id=user_id,
         site_ids=tuple(dict.fromkeys(site_ids)),
         scopes=tuple(wanted),

@@ -30,6 +30,7 @@ from ..store import Store
 from .challenges import CHALLENGE_TTL_MS, consume_challenge, issue_challenge
 from .crypto import b64url, from_b64url, now_ms
 from .errors import AuthError
+from .names import check_name
 from .passkeys import Passkey, get_passkey, record_use
 from .users import User, get_user
 
@@ -105,6 +106,8 @@ async def verify_registration(
     name: str,
 ) -> NewPasskey:
     """Check the browser's answer to ``registration_options``; return the passkey to store."""
+    # Before the challenge is spent: a refused name must not cost the user a new ceremony.
+    name = check_name(name, what="A passkey name", max_len=60, default="Passkey")
     # Single use and five minutes: consume_challenge raises for unknown, reused or expired.
     challenge = await consume_challenge(store, challenge_id=challenge_id, purpose="register")
     try:
@@ -128,7 +131,7 @@ async def verify_registration(
     passkey = Passkey(
         id=credential_id,
         user_id=user_id,
-        name=name.strip()[:60] or "Passkey",
+        name=name,
         public_key=b64url(verified.credential_public_key),
         sign_count=verified.sign_count,
         backed_up=verified.credential_backed_up,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from ..store import Row, Store
 from .crypto import now_ms
 from .errors import AuthError
+from .names import check_name
 
 __all__ = [
     "Passkey",
@@ -93,7 +94,7 @@ async def record_use(
 
 async def rename_passkey(store: Store, *, user_id: str, passkey_id: str, name: str) -> None:
     """Rename one of ``user_id``'s passkeys."""
-    name = name.strip()[:60]
+    name = check_name(name, what="A passkey name", max_len=60, default="")
     if not name:
         raise AuthError(code="invalid_name", message="A passkey needs a name.")
     await store.execute(

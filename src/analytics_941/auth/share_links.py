@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from ..store import Row, Store
 from .crypto import hash_password, new_id, now_ms
+from .names import check_name
 
 __all__ = [
     "ShareLink",
@@ -67,7 +68,7 @@ async def create_share_link(
     link = ShareLink(
         id=new_id(),
         site_id=site_id,
-        name=name.strip()[:60] or "Shared dashboard",
+        name=check_name(name, what="A link name", max_len=60, default="Shared dashboard"),
         password_hash=hash_password(password) if password else None,
         created_at=now_ms(),
     )

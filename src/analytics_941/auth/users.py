@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from ..store import Row, Store
 from .crypto import b64url, new_id, now_ms
+from .names import check_name
 
 __all__ = ["User", "count_users", "create_user_statement", "get_user", "list_users", "new_user"]
 
@@ -36,10 +37,13 @@ class User:
 
 
 def new_user(*, name: str, is_admin: bool) -> User:
-    """A user not yet stored, with a fresh id and WebAuthn user handle."""
+    """A user not yet stored, with a fresh id and WebAuthn user handle.
+
+    Raises ``AuthError`` (400) for a name with control characters (``names.check_name``).
+    """
     return User(
         id=new_id(),
-        name=name.strip()[:80] or "Owner",
+        name=check_name(name, what="Your name", max_len=80, default="Owner"),
         handle=b64url(secrets.token_bytes(32)),
         is_admin=is_admin,
         created_at=now_ms(),
