@@ -121,6 +121,8 @@ def make_auth_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRou
     @router.post("/auth/setup/options", name="analytics_941_setup_options")
     async def setup_options(request: Request) -> Response:
         await limit(request)
+        # First, before any token or invite is looked at: without a trusted origin nothing works.
+        rp = relying_party(request, settings)
         body = await _json(request)
         # Setup exists only while nobody can log in; afterwards it must not mint owners.
         if await count_users(store) > 0:
@@ -135,30 +137,34 @@ def make_auth_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRou
         context = {"mode": "setup", "user_id": user.id, "name": user.name, "handle": user.handle,
                    "token_hash": hash_token(str(body["token"]))}
         options = await registration_options(
-            store, rp=relying_party(request, settings), user=user, exclude=[], context=context)
+            store, rp=rp, user=user, exclude=[], context=context)
         return JSONResponse(options)
 
     @router.post("/auth/invite/options", name="analytics_941_invite_options")
     async def invite_options(request: Request) -> Response:
         await limit(request)
+        # First, before any token or invite is looked at: without a trusted origin nothing works.
+        rp = relying_party(request, settings)
         body = await _json(request)
         invite = await find_invite(store, secret=str(body.get("secret", "")))
         user = new_user(name=str(body.get("name", "")), is_admin=False)
         context = {"mode": "invite", "user_id": user.id, "name": user.name, "handle": user.handle,
                    "invite_id": invite.id}
         options = await registration_options(
-            store, rp=relying_party(request, settings), user=user, exclude=[], context=context)
+            store, rp=rp, user=user, exclude=[], context=context)
         return JSONResponse(options)
 
     @router.post("/auth/register/verify", name="analytics_941_register_verify")
     async def register_verify(request: Request) -> Response:
         await limit(request)
+        # First, before any token or invite is looked at: without a trusted origin nothing works.
+        rp = relying_party(request, settings)
         body = await _json(request)
         credential = body.get("credential")
         if not isinstance(credential, dict):
             raise AuthError(code="invalid_body", message="credential: expected an object.")
         new = await verify_registration(
-            store, rp=relying_party(request, settings),
+            store, rp=rp,
             challenge_id=str(body.get("challenge_id", "")), credential=credential,
             name=str(body.get("passkey_name", "")) or "Passkey",
         )
@@ -209,17 +215,21 @@ def make_auth_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRou
     @router.post("/auth/login/options", name="analytics_941_login_options")
     async def login_opts(request: Request) -> Response:
         await limit(request)
-        return JSONResponse(await login_options(store, rp=relying_party(request, settings)))
+        # First, before any token or invite is looked at: without a trusted origin nothing works.
+        rp = relying_party(request, settings)
+        return JSONResponse(await login_options(store, rp=rp))
 
     @router.post("/auth/login/verify", name="analytics_941_login_verify")
     async def login_verify(request: Request) -> Response:
         await limit(request)
+        # First, before any token or invite is looked at: without a trusted origin nothing works.
+        rp = relying_party(request, settings)
         body = await _json(request)
         credential = body.get("credential")
         if not isinstance(credential, dict):
             raise AuthError(code="invalid_body", message="credential: expected an object.")
         user, _passkey = await verify_login(
-            store, rp=relying_party(request, settings),
+            store, rp=rp,
             challenge_id=str(body.get("challenge_id", "")), credential=credential,
         )
         return await logged_in(request, user, [], safe_next(str(body.get("next", "")), mount))
@@ -245,10 +255,11 @@ def make_logout_router(*, render: Renderer, route_class: type[APIRoute]) -> APIR
     async def add_passkey_options(request: Request) -> Response:
         await hit(store, key=f"auth:{client_key(request)}", limit=settings.login_rate_limit,
                   window_s=600)
+        rp = relying_party(request, settings)
         _principal, user = require_user(request)
         mine = await list_passkeys(store, user_id=user.id)
         options = await registration_options(
-            store, rp=relying_party(request, settings), user=user, exclude=mine,
+            store, rp=rp, user=user, exclude=mine,
             context={"mode": "add", "user_id": user.id},
         )
         return JSONResponse(options)

@@ -20,7 +20,7 @@ from ..auth.principal import Principal
 from ..auth.rate_limit import hit
 from ..auth.roles import Role, roles_for_user
 from ..auth.sessions import load_session_and_roles
-from ..settings import Settings
+from ..settings import Settings, is_loopback
 from ..store import Store
 
 __all__ = [
@@ -65,7 +65,19 @@ def request_origin(request: Request, settings: Settings) -> str:
 
 
 def relying_party(request: Request, settings: Settings) -> RelyingParty:
-    """The WebAuthn relying party for this dashboard."""
+    """The WebAuthn relying party for this dashboard.
+
+    Without ``public_url`` the origin comes from the request's Host header, which anyone can
+    set: passkeys would be bound to whatever host a request names. That is only acceptable on a
+    loopback host (local development); elsewhere every ceremony answers 503 until it is set.
+    """
+    if not settings.public_url and not is_loopback(request.url.hostname):
+        raise AuthError(
+            code="public_url_required", status=503,
+            message="Passkeys are disabled until the dashboard knows its address: set "
+                    "ANALYTICS_941_PUBLIC_URL to its origin (https://stats.example.com) and "
+                    "restart.",
+        )
     origin = request_origin(request, settings)
     return RelyingParty(
         id=urlsplit(origin).hostname or "localhost", name=settings.rp_name, origin=origin
