@@ -105,3 +105,38 @@ export function flakyD1(db: D1Database, failures: number, { commitThenFail = fal
   });
   return { db: wrapper, calls };
 }
+
+/** A hex string (SQLite's `hex()`) holding the UTF-8 form of a UTF-16 surrogate: ED A0..BF xx. */
+export function hasSurrogateBytes(hex: string): boolean {
+  return /^(?:[0-9A-F]{2})*?ED[AB][0-9A-F]/.test(hex);
+}
+
+/**
+ * The `table.column`s of a site's rows in D1 that hold a surrogate's bytes (invalid UTF-8: the
+ * kind of value that makes every later read of the row fail to decode), with the offending rows'
+ * count. Every TEXT column of `events` and `sessions` is looked at, as bytes (`hex`), and the
+ * keys and values of `events.props` as SQLite's JSON functions decode them.
+ */
+export async function surrogateColumns(siteId: string): Promise<Record<string, number>> {
+  const found: Record<string, number> = {};
+  for (const table of ["events", "sessions"]) {
+    const columns = await env.DB.prepare(`SELECT name FROM pragma_table_info('${table}') WHERE type = 'TEXT'`).all<{ name: string }>();
+    for (const { name } of columns.results) {
+      const values = await env.DB.prepare(`SELECT hex(${name}) AS h FROM ${table} WHERE site_id = ? AND ${name} IS NOT NULL`)
+        .bind(siteId)
+        .all<{ h: string }>();
+      const bad = values.results.filter((row) => hasSurrogateBytes(row.h)).length;
+      if (bad > 0) found[`${table}.${name}`] = bad;
+    }
+  }
+  // Props are JSON text, where a surrogate hides as a `\ud800` escape until a report reads it.
+  const props = await env.DB.prepare(
+    `SELECT hex(p.key) AS k, hex(p.value) AS v FROM events, json_each(events.props) AS p
+     WHERE site_id = ? AND json_valid(events.props)`,
+  )
+    .bind(siteId)
+    .all<{ k: string; v: string | null }>();
+  const bad = props.results.filter((row) => hasSurrogateBytes(row.k) || hasSurrogateBytes(row.v ?? "")).length;
+  if (bad > 0) found["events.props (as JSON)"] = bad;
+  return found;
+}

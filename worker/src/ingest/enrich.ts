@@ -12,6 +12,7 @@ import type { CollectedEvent } from "./event";
 import type { EventPayload } from "./payload";
 import { isSiteHost } from "./site-rules";
 import { timeOrderedId } from "../ids";
+import { wellFormedEvent } from "./well-formed";
 
 /** What enrichment reads from the request besides the payload. */
 export interface RequestContext {
@@ -19,7 +20,11 @@ export interface RequestContext {
   cf: Record<string, unknown> | undefined;
 }
 
-/** Builds the stored event from a payload; `id` and `ts` default to a fresh time-ordered UUID and now. */
+/**
+ * Builds the stored event from a payload; `id` and `ts` default to a fresh time-ordered UUID and
+ * now. Every text column comes out well-formed: a value cut to a length (referrer, UTM) may have
+ * split a surrogate pair.
+ */
 export function enrichEvent(
   payload: EventPayload,
   site: Site,
@@ -34,7 +39,7 @@ export function enrichEvent(
   const click = clickId(payload.url);
   const source = referrer.source ?? click?.[1] ?? null;
   const ts = stamp.ts ?? Date.now();
-  return {
+  return wellFormedEvent({
     // Time-ordered (see ids.ts): appends to the events primary key instead of a random page.
     id: stamp.id ?? timeOrderedId(ts),
     ts,
@@ -56,5 +61,5 @@ export function enrichEvent(
     interactive: payload.name === "pageview" || (payload.interactive && payload.engagedMs === null && payload.scrollDepth === null),
     engaged_ms: payload.engagedMs,
     scroll_depth: payload.scrollDepth,
-  };
+  });
 }

@@ -3,9 +3,12 @@
  * API key names (`name, url, domain, referrer, props, revenue, interactive`, plus `screen_width`,
  * `hash_mode`, `engagement_time`, `scroll_depth`) and the tracker's short keys
  * (`n u d r p $ i w h e s`); when both are present the long key wins.
- * Every malformed field drops the event as `invalid` with a message naming the field.
+ * Every malformed field drops the event as `invalid` with a message naming the field. Lone UTF-16
+ * surrogates in any string (name, url, domain, referrer, props keys and values) become U+FFFD
+ * (well-formed.ts), so nothing stored is invalid UTF-8.
  */
 import { type Drop, drop, isDrop } from "./drop";
+import { wellFormed } from "./well-formed";
 
 /** Longest event name, in characters. */
 export const MAX_NAME_LENGTH = 120;
@@ -46,9 +49,10 @@ export interface EventPayload {
 
 type Json = Record<string, unknown>;
 
-/** The value under the long key, else under the short key (undefined when neither is set). */
+/** The value under the long key, else under the short key (undefined when neither is set); strings well-formed. */
 function pick(body: Json, long: string, short: string): unknown {
-  return body[long] !== undefined ? body[long] : body[short];
+  const value = body[long] !== undefined ? body[long] : body[short];
+  return typeof value === "string" ? wellFormed(value) : value;
 }
 
 /** Parses and validates an event body; see the module comment for the accepted shape. */
@@ -163,11 +167,14 @@ function parseProps(value: unknown): Record<string, string> | Drop | null {
   // No prototype: a key named "__proto__" (legal in JSON, and JSON.parse makes it an own
   // property) would otherwise set the object's prototype instead of becoming a prop.
   const props: Record<string, string> = Object.create(null);
-  for (const [key, raw] of entries) {
+  for (const [rawKey, raw] of entries) {
+    // Cleaned here, before enrichment serialises props to JSON text (where a lone surrogate
+    // would survive as a `\ud800` escape that SQLite's json functions decode to invalid UTF-8).
+    const key = wellFormed(rawKey);
     if (key === "" || key.length > MAX_PROP_KEY_LENGTH) return drop("invalid", "props has an empty or too long key");
     if (raw === null || raw === undefined) continue;
     if (typeof raw === "object") return drop("invalid", `props.${key} must be a string, number or boolean`);
-    const text = String(raw);
+    const text = wellFormed(String(raw));
     if (text.length > MAX_PROP_VALUE_LENGTH) return drop("invalid", `props.${key} is longer than ${MAX_PROP_VALUE_LENGTH} characters`);
     props[key] = text;
   }
