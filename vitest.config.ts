@@ -12,7 +12,9 @@ export default defineConfig(async () => {
     plugins: [
       cloudflareTest({
         wrangler: { configPath: "./wrangler.toml" },
-        miniflare: { bindings: { TEST_MIGRATIONS: migrations } },
+        // A strong REALTIME_SECRET: the development value of wrangler.toml is refused outside
+        // loopback (worker/src/realtime/token.ts), and tests call the collector as collector.test.
+        miniflare: { bindings: { TEST_MIGRATIONS: migrations, REALTIME_SECRET: "test-only-realtime-secret-0123456789abcdef" } },
       }),
     ],
     test: {

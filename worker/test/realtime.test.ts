@@ -4,7 +4,8 @@ import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { ClientInfo, CollectedEvent } from "../src/ingest/event";
 import { readSnapshot } from "../src/realtime/state";
-import { signToken, verifyToken } from "../src/realtime/token";
+import { getRealtime } from "../src/realtime/routes";
+import { DEV_SECRET, isLoopbackHost, signToken, verifyToken } from "../src/realtime/token";
 import type { SiteDO } from "../src/site-do";
 import { CHROME_UA, createSite, ingestOk, siteStub } from "./helpers";
 
@@ -101,6 +102,43 @@ describe("realtime tokens", () => {
     expect(body.top.page).toEqual([["/pricing", 1]]);
     expect(body.events).toEqual([{ name: "pageview", path: "/pricing", country: "NL", ts: expect.any(Number) }]);
     expect(JSON.stringify(body)).not.toMatch(/198\.51|visitor_id|session|[0-9a-f]{32}/);
+  });
+
+  it("a malformed percent-escape in the site answers 400, on both routes", async () => {
+    const token = encodeURIComponent(await signToken(SECRET, "x.test", nowS() + 60));
+    for (const [path, headers] of [["/api/realtime/%ZZ/snapshot", {}], ["/api/realtime/%ZZ", { Upgrade: "websocket" }], ["/api/realtime/a%E0%A4", { Upgrade: "websocket" }]] as const) {
+      const response = await exports.default.fetch(`https://collector.test${path}?token=${token}`, { headers });
+      expect(response.status, path).toBe(400);
+      expect(await response.json()).toMatchObject({ code: "bad_request", message: expect.stringContaining("percent-encoding") });
+    }
+  });
+
+  it("refuses the development secret and short secrets outside loopback, with a reason", async () => {
+    const siteId = await createSite("weak.test");
+    await ingestOk(siteStub(siteId), event(siteId, "/"), CLIENT);
+    const call = async (origin: string, secret: string, socket = false) => {
+      const token = encodeURIComponent(await signToken(secret, "weak.test", nowS() + 60));
+      const path = socket ? "/api/realtime/weak.test" : "/api/realtime/weak.test/snapshot";
+      const request = new Request(`${origin}${path}?token=${token}`, { headers: socket ? { Upgrade: "websocket" } : {} });
+      return getRealtime(request, { ...env, REALTIME_SECRET: secret });
+    };
+    for (const secret of [DEV_SECRET, "short-but-not-empty"]) {
+      const refused = await call("https://collector.example", secret);
+      expect(refused.status).toBe(503);
+      expect(await refused.json()).toMatchObject({ code: "realtime_misconfigured", message: expect.stringContaining("REALTIME_SECRET") });
+      const socket = (await call("https://collector.example", secret, true)).webSocket as WebSocket;
+      const closed = new Promise<{ code: number; reason: string }>((resolve) => socket.addEventListener("close", (e) => resolve({ code: e.code, reason: e.reason })));
+      socket.accept();
+      expect(await closed).toEqual({ code: 1011, reason: secret === DEV_SECRET ? "REALTIME_SECRET is the public development value" : "REALTIME_SECRET is shorter than 32 bytes" });
+      // Local development (wrangler dev, the demo) keeps working.
+      for (const origin of ["http://localhost:8787", "http://127.0.0.1:8787", "http://127.3.2.1", "http://[::1]:8787"]) {
+        expect((await call(origin, secret)).status, origin).toBe(200);
+      }
+    }
+    expect((await call("https://collector.example", SECRET)).status).toBe(200);
+    expect(SECRET).not.toBe(DEV_SECRET);
+    expect(["localhost", "127.0.0.1", "[::1]", "LOCALHOST"].every(isLoopbackHost)).toBe(true);
+    expect(["localhost.example", "127.0.0.1.example", "128.0.0.1", "[::2]", "0.0.0.0", "example.com"].some(isLoopbackHost)).toBe(false);
   });
 
   it("the socket route without an upgrade answers 426", async () => {

@@ -5,6 +5,15 @@
  * with the same value as REALTIME_SECRET. A token lives at most MAX_TOKEN_TTL_S.
  */
 
+/**
+ * The development REALTIME_SECRET of wrangler.toml (and the dashboard's DEV_SECRET): public, so
+ * anyone could sign tokens with it. Refused, like any secret under MIN_SECRET_BYTES, unless the
+ * request comes to a loopback host (see secretProblem).
+ */
+export const DEV_SECRET = "dev-insecure-941-secret-change-me";
+/** The shortest REALTIME_SECRET accepted outside loopback, in bytes (an HMAC-SHA256 key). */
+export const MIN_SECRET_BYTES = 32;
+
 /** The longest lifetime a token may claim, in seconds (plus CLOCK_SKEW_S of clock drift). */
 export const MAX_TOKEN_TTL_S = 300;
 const CLOCK_SKEW_S = 30;
@@ -65,4 +74,23 @@ export async function verifyToken(token: string | null, secret: string | undefin
   if (exp <= nowS) return { ok: false, reason: "token expired" };
   if (exp > nowS + MAX_TOKEN_TTL_S + CLOCK_SKEW_S) return { ok: false, reason: "token lifetime too long" };
   return { ok: true, site: tokenSite, exp };
+}
+
+/** True for `localhost`, `127.0.0.0/8` and `[::1]`: a URL hostname that only this machine reaches. */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.toLowerCase();
+  return host === "localhost" || host === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/**
+ * Why REALTIME_SECRET may not check tokens of a request to `hostname`, or null when it may: the
+ * public development value, or a secret shorter than MIN_SECRET_BYTES, is accepted on a loopback
+ * host only (local development), so a deployer who forgot `wrangler secret put` exposes nothing.
+ */
+export function secretProblem(secret: string, hostname: string): string | null {
+  if (isLoopbackHost(hostname)) return null;
+  // Short enough for a WebSocket close reason (at most 123 bytes).
+  if (secret === DEV_SECRET) return "REALTIME_SECRET is the public development value";
+  if (encoder.encode(secret).byteLength < MIN_SECRET_BYTES) return `REALTIME_SECRET is shorter than ${MIN_SECRET_BYTES} bytes`;
+  return null;
 }
