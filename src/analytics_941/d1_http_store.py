@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 import httpx
 
-from .exceptions import D1Error
+from .exceptions import D1Error, QueryTimeout
 from .store import Param, Row, Statement
 
 __all__ = ["D1HttpStore"]
@@ -52,7 +52,9 @@ class D1HttpStore:
         self._url = f"{base_url}/accounts/{account_id}/d1/database/{database_id}/query"
         self._headers = {"Authorization": f"Bearer {api_token}"}
         self._owns_client = client is None
-        # D1 caps a query at 30 s server-side; the client timeout matches it.
+        # D1 caps a query at 30 s server-side; ``timeout`` (``query_timeout_s``) is our own
+        # budget, usually shorter: past it the caller gets ``QueryTimeout``, not a retry.
+        self._timeout_s = timeout
         self._client = client or httpx.AsyncClient(timeout=timeout)
         self._max_attempts = max(1, max_attempts)
         self._backoff_base = backoff_base
@@ -89,6 +91,9 @@ class D1HttpStore:
             last = attempt == self._max_attempts - 1
             try:
                 response = await self._client.post(self._url, json=body, headers=self._headers)
+            except httpx.ReadTimeout as exc:
+                # The query may still be running at D1: retrying would only pile more work on.
+                raise QueryTimeout(f"D1 did not answer within {self._timeout_s} s") from exc
             except httpx.TransportError as exc:
                 # Connection resets and timeouts are transient on Cloudflare's edge: retry.
                 if last:
@@ -98,8 +103,19 @@ class D1HttpStore:
             if response.status_code in _RETRY_STATUSES and not last:
                 await self._sleep(self._delay(attempt, response))
                 continue
-            return _parse_envelope(response, expected=expected)
+            try:
+                return _parse_envelope(response, expected=expected)
+            except D1Error as exc:
+                if _is_timeout(exc.message):
+                    raise QueryTimeout(f"D1 stopped the query: {exc.message}") from exc
+                raise
         raise AssertionError("unreachable: the last attempt always returns or raises")
+
+
+def _is_timeout(message: str) -> bool:
+    """True for D1's own time-limit errors ("…timed out", "…exceeded timeout…")."""
+    text = message.lower()
+    return "timed out" in text or "timeout" in text
 
 
 def _code(value: Any) -> int:

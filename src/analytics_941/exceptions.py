@@ -9,6 +9,7 @@ The hierarchy, drawn the way httpx draws its own::
     │                               becomes an HTTP 400 at the edge
     └── StoreError                  the store could not answer
         ├── StoreUnavailable        the database cannot be reached or opened
+        ├── QueryTimeout            a query ran past its time budget (``query_timeout_s``)
         └── D1Error                 Cloudflare's D1 API answered with an error; carries
                                     Cloudflare's ``code``, ``message`` and the HTTP status
 """
@@ -21,6 +22,7 @@ __all__ = [
     "D1Error",
     "LocalD1NotFound",
     "QueryError",
+    "QueryTimeout",
     "StoreError",
     "StoreUnavailable",
 ]
@@ -61,6 +63,10 @@ class StoreError(AnalyticsError):
 
 class StoreUnavailable(StoreError):
     """The database cannot be reached or opened at all."""
+
+
+class QueryTimeout(StoreError):
+    """A query (or batch) ran longer than its budget and was stopped; an HTTP 503 at the edge."""
 
 
 class D1Error(StoreError):

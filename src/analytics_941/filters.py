@@ -18,7 +18,10 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias, cast, get_args
 
 __all__ = [
+    "MAX_FILTER_CHARS",
     "MAX_FILTER_LEAVES",
+    "MAX_VALUES",
+    "MAX_VALUE_LENGTH",
     "Condition",
     "Connective",
     "FilterNode",
@@ -34,11 +37,48 @@ FilterOp: TypeAlias = Literal[
 ]
 FILTER_OPS: tuple[str, ...] = get_args(FilterOp)
 _OP_ALIASES = {"matches_wildcard": "matches", "matches_wildcard_not": "matches_not"}
+# The one set of filter limits every entry point shares (the API, the dashboard's URL, the CSV
+# export and share links all go through ``parse_filters``); docs/security.md lists them.
 # Each condition binds one JSON parameter per side (plus a subquery's bounds); D1 allows 100.
 MAX_FILTER_LEAVES = 12
+# A long list of pages or codes fits in one condition (it binds as ONE JSON parameter); the total
+# below bounds what a list may weigh.
 MAX_VALUES = 1000
+# A long URL path or campaign name fits.
 MAX_VALUE_LENGTH = 2000
+# All values of all conditions together: what SQLite must compare against every row. 12 x 1,000
+# x 2,000 characters took seconds per query and slowed every other site on the same database.
+MAX_FILTER_CHARS = 16_000
 MAX_DEPTH = 4
+
+
+class _Budget:
+    """What is left of ``MAX_FILTER_LEAVES`` and ``MAX_FILTER_CHARS`` while parsing one tree.
+
+    Checked while parsing, so an oversized tree is refused after at most one condition's work.
+    """
+
+    def __init__(self) -> None:
+        self.leaves = MAX_FILTER_LEAVES
+        self.chars = MAX_FILTER_CHARS
+
+    def spend(self, at: str, values: tuple[str, ...]) -> None:
+        self.leaves -= 1
+        if self.leaves < 0:
+            raise ValueError(f"{at}: at most {MAX_FILTER_LEAVES} conditions")
+        self.chars -= sum(len(v) for v in values)
+        if self.chars < 0:
+            raise ValueError(f"{at}: filter values total at most {MAX_FILTER_CHARS} characters")
+
+
+def _is_text(value: str) -> bool:
+    """False for a string holding a lone UTF-16 surrogate (invalid Unicode, e.g. ``"\\ud800"`` in
+    JSON): SQLite cannot bind it, and no stored value could equal it."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -69,11 +109,20 @@ class Negation:
 FilterNode: TypeAlias = Condition | Connective | Negation
 
 
-def _parse(raw: Any, *, at: str, depth: int, canonical: Callable[[str], str]) -> FilterNode:
-    if isinstance(raw, Condition | Connective | Negation):
+def _parse(
+    raw: Any, *, at: str, depth: int, canonical: Callable[[str], str], budget: _Budget
+) -> FilterNode:
+    if isinstance(raw, Condition):
+        budget.spend(at, raw.values)
+        return raw
+    if isinstance(raw, Connective | Negation):
+        for leaf in filter_leaves((raw,)):
+            budget.spend(at, leaf.values)
         return raw
     if not isinstance(raw, list | tuple) or not raw or not isinstance(raw[0], str):
         raise ValueError(f"{at}: expected [operator, ...]")
+    if not _is_text(raw[0]) or len(raw[0]) > 64:
+        raise ValueError(f"{at}: unknown operator")
     if depth > MAX_DEPTH:
         raise ValueError(f"{at}: filters nest at most {MAX_DEPTH} levels deep")
     op = _OP_ALIASES.get(raw[0], raw[0])
@@ -81,18 +130,21 @@ def _parse(raw: Any, *, at: str, depth: int, canonical: Callable[[str], str]) ->
         if len(raw) != 2 or not isinstance(raw[1], list | tuple) or not raw[1]:
             raise ValueError(f"{at}: expected [{op!r}, [filter, ...]]")
         children = tuple(
-            _parse(child, at=f"{at}.{i}", depth=depth + 1, canonical=canonical)
+            _parse(child, at=f"{at}.{i}", depth=depth + 1, canonical=canonical, budget=budget)
             for i, child in enumerate(raw[1])
         )
         return Connective(op=cast(Literal["and", "or"], op), children=children)
     if op == "not":
         if len(raw) != 2:
             raise ValueError(f"{at}: expected ['not', filter]")
-        return Negation(child=_parse(raw[1], at=f"{at}.1", depth=depth + 1, canonical=canonical))
+        child = _parse(raw[1], at=f"{at}.1", depth=depth + 1, canonical=canonical, budget=budget)
+        return Negation(child=child)
     if op not in FILTER_OPS:
         raise ValueError(f"{at}: unknown operator {raw[0]!r}")
     if len(raw) not in (3, 4) or not isinstance(raw[1], str):
         raise ValueError(f"{at}: expected [{op!r}, dimension, [value, ...]]")
+    if not _is_text(raw[1]) or len(raw[1]) > 128:
+        raise ValueError(f"{at}: unknown dimension")
     try:
         dimension = canonical(raw[1])
     except ValueError as exc:
@@ -109,6 +161,9 @@ def _parse(raw: Any, *, at: str, depth: int, canonical: Callable[[str], str]) ->
     texts = tuple(str(v) for v in values)
     if any(len(v) > MAX_VALUE_LENGTH for v in texts):
         raise ValueError(f"{at}: a value is longer than {MAX_VALUE_LENGTH} characters")
+    if not all(_is_text(v) for v in texts):
+        raise ValueError(f"{at}: a value is not valid Unicode (a lone surrogate)")
+    budget.spend(at, texts)
     modifiers = raw[3] if len(raw) == 4 else {}
     if not isinstance(modifiers, dict) or set(modifiers) - {"case_sensitive"}:
         raise ValueError(f"{at}: the only modifier is {{'case_sensitive': bool}}")
@@ -126,8 +181,12 @@ def parse_filters(raw: Any, *, canonical: Callable[[str], str]) -> tuple[FilterN
         return ()
     if not isinstance(raw, list | tuple):
         raise ValueError("expected a list of filters")
+    if len(raw) > MAX_FILTER_LEAVES:
+        raise ValueError(f"at most {MAX_FILTER_LEAVES} conditions")
+    budget = _Budget()
     return tuple(
-        _parse(item, at=str(i), depth=1, canonical=canonical) for i, item in enumerate(raw)
+        _parse(item, at=str(i), depth=1, canonical=canonical, budget=budget)
+        for i, item in enumerate(raw)
     )
 
 

@@ -126,6 +126,11 @@ MAX_DIMENSIONS = 3
 MAX_LIMIT = 10_000
 # time:hour makes one unit per hour; a month of them is 744 buckets.
 MAX_HOUR_RANGE_DAYS = 31
+# Dates a custom range or comparison may name. Far enough from Python's date limits (years 1 and
+# 9999) that a comparison period or the day after the range still exists; before 1970 no web
+# analytics were collected.
+MIN_DATE = date(1970, 1, 1)
+MAX_DATE = date(9998, 12, 31)
 
 
 def canonical_dimension(name: str) -> str:
@@ -175,6 +180,10 @@ class Query(BaseModel):
     def _check_range(cls, value: Any) -> Any:
         if isinstance(value, tuple):
             first, last = value
+            if not (MIN_DATE <= first <= MAX_DATE and MIN_DATE <= last <= MAX_DATE):
+                raise ValueError(
+                    f"dates must lie between {MIN_DATE.isoformat()} and {MAX_DATE.isoformat()}"
+                )
             if first > last:
                 raise ValueError("the first date is after the last")
             if (last - first).days >= ALL_TIME_MAX_DAYS:

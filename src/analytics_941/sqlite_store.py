@@ -8,32 +8,44 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import Callable, Sequence
 from contextlib import closing
 from pathlib import Path
 from typing import ClassVar
 
-from .exceptions import StoreError, StoreUnavailable
+from .exceptions import QueryTimeout, StoreError, StoreUnavailable
 from .store import Param, Row, Statement
 
 __all__ = ["SqliteStore"]
 
 # How long to wait for workerd's write lock before giving up, in seconds.
 _BUSY_TIMEOUT_S = 5.0
+# SQLite calls the progress handler every this many virtual-machine steps (well under 1 ms).
+_PROGRESS_STEPS = 10_000
+
+
+def _decode_text(raw: bytes) -> str:
+    return raw.decode("utf-8", "replace")
 
 
 class SqliteStore:
     """Read (and, for the CLI, write) a SQLite file.
 
     ``path`` may be a callable returning the path, so locating wrangler's local file (which may
-    not exist yet at startup) is deferred to the first query.
+    not exist yet at startup) is deferred to the first query. ``query_timeout_s`` bounds one
+    call (a statement or a batch): past it SQLite interrupts the work and ``QueryTimeout`` is
+    raised; ``None`` means no bound (the CLI's long jobs).
     """
 
     #: Reading a local file is free, so results are not cached (see ``cache.cache_for``).
     rate_limited: ClassVar[bool] = False
 
-    def __init__(self, *, path: Path | Callable[[], Path]) -> None:
+    def __init__(
+        self, *, path: Path | Callable[[], Path], query_timeout_s: float | None = None
+    ) -> None:
         self._path = path
+        self._timeout_s = query_timeout_s
 
     def _connect(self) -> sqlite3.Connection:
         path = self._path() if callable(self._path) else self._path
@@ -45,10 +57,17 @@ class SqliteStore:
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"cannot open SQLite database {path}: {exc}") from exc
         conn.row_factory = sqlite3.Row
+        # One stored value that is not valid UTF-8 (e.g. a lone surrogate workerd wrote) must
+        # never fail a whole report: decode it with U+FFFD instead of raising.
+        conn.text_factory = _decode_text
         return conn
 
     def _run(self, statements: Sequence[Statement]) -> list[list[Row]]:
         with closing(self._connect()) as conn:
+            if self._timeout_s is not None:
+                deadline = time.monotonic() + self._timeout_s
+                # A true return value makes SQLite abandon the statement ("interrupted").
+                conn.set_progress_handler(lambda: time.monotonic() > deadline, _PROGRESS_STEPS)
             try:
                 # One transaction per batch, like D1: a consistent snapshot and atomic writes.
                 conn.execute("BEGIN")
@@ -58,8 +77,11 @@ class SqliteStore:
                 ]
                 conn.execute("COMMIT")
             except sqlite3.Error as exc:
+                conn.set_progress_handler(None, 0)
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
+                if "interrupted" in str(exc):
+                    raise QueryTimeout(f"query stopped after {self._timeout_s} s") from exc
                 raise StoreError(f"SQLite error: {exc}") from exc
         return results
 

@@ -52,7 +52,10 @@ def open_store(settings: Settings) -> Store:
             account_id=settings.cf_account_id,
             database_id=settings.d1_database_id,
             api_token=settings.cf_api_token.get_secret_value(),
+            timeout=settings.query_timeout_s,
         )
     from .sqlite_store import SqliteStore
 
-    return SqliteStore(path=settings.resolved_sqlite_path)
+    return SqliteStore(
+        path=settings.resolved_sqlite_path, query_timeout_s=settings.query_timeout_s
+    )

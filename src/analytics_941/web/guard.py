@@ -23,24 +23,29 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 from collections.abc import Callable, Coroutine
+from http import HTTPStatus
 from typing import Any, Literal
 from urllib.parse import quote
 
 from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
 
 from ..auth.csrf import SAFE_METHODS, check_origin, check_token
 from ..auth.errors import AuthError, RateLimited
 from ..auth.principal import STATE_PRINCIPAL, STATE_SITE, Principal, site_not_found
 from ..auth.users import count_users
-from ..exceptions import ConfigError, QueryError, StoreError
+from ..exceptions import ConfigError, QueryError, QueryTimeout, StoreError
 from ..realtime import websocket_url
 from ..sites import get_site
 from .authn import AuthContext, authenticate, bearer_secret, request_origin
+from .limits import BodyTooLarge, ConcurrencyLimiter, TooManyQueries, caller_key, read_body
 
-__all__ = ["SECURITY_HEADERS", "RouteKind", "connect_src", "make_route_class"]
+__all__ = ["SECURITY_HEADERS", "RouteKind", "connect_src", "error_id", "make_route_class"]
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -65,6 +70,27 @@ _log = logging.getLogger("analytics_941")
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 # (request, status, title, message) -> an HTML error page
 HtmlErrorRenderer = Callable[[Request, int, str, str], Response]
+
+
+def error_id() -> str:
+    """A short random id tying an error shown to a user to its full entry in the log."""
+    return secrets.token_hex(6)
+
+
+def _reject_surrogates(body: bytes) -> None:
+    """Refuse a JSON body whose strings hold a lone UTF-16 surrogate (``"\\ud800"``): no store
+    can bind it, and it is never a real site name, filter value or setting."""
+    if b"\\u" not in body:  # the only way to write a surrogate in a valid UTF-8 body
+        return
+    try:
+        value = json.loads(body)
+    except (ValueError, RecursionError):
+        return  # not JSON: the handler answers for it
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        message = "body: a string holds a lone surrogate (invalid Unicode)"
+        raise QueryError(code="invalid_body", message=message) from None
 
 
 def _token_scope(request: Request) -> str:
@@ -98,9 +124,18 @@ def make_route_class(
     auth: AuthContext,
     render_error: HtmlErrorRenderer,
     json_errors: bool | None = None,
+    limiter: ConcurrencyLimiter | None = None,
 ) -> type[APIRoute]:
-    """Return an ``APIRoute`` subclass enforcing the rules of ``kind`` (see the module doc)."""
+    """Return an ``APIRoute`` subclass enforcing the rules of ``kind`` (see the module doc).
+
+    ``limiter`` bounds each caller's concurrent requests; share one between all route classes
+    of a dashboard (``setup_analytics`` does) so the bound holds across kinds of routes.
+    """
     json_out = kind == "api" if json_errors is None else json_errors
+    max_body = auth.settings.max_body_bytes
+    slots = limiter or ConcurrencyLimiter(
+        per_key=auth.settings.max_concurrent_queries, wait_s=auth.settings.query_queue_wait_s
+    )
     mount = auth.settings.mount_path
     headers = {
         **SECURITY_HEADERS,
@@ -108,13 +143,36 @@ def make_route_class(
         f"{connect_src(auth.settings.collector_url)}",
     }
 
-    def error(request: Request, status: int, code: str, title: str, message: str) -> Response:
+    def error(request: Request, status: int, code: str, title: str, message: str,
+              ref: str | None = None) -> Response:
         # JSON for the API, for any request that itself speaks JSON (the passkey ceremonies),
         # and for bearer-token callers of page routes (the CSV export): programs, not browsers.
         if (json_out or request.headers.get("content-type", "").startswith("application/json")
                 or bearer_secret(request) is not None):
-            return JSONResponse({"code": code, "message": message}, status_code=status)
-        return render_error(request, status, title, message)
+            body = {"code": code, "message": message} | ({"id": ref} if ref else {})
+            return JSONResponse(body, status_code=status)
+        return render_error(request, status, title,
+                            f"{message} (error id {ref})" if ref else message)
+
+    def failure(request: Request, exc: Exception) -> Response:
+        """A 5xx whose body says what happened in general and carries an id; the log has the
+        rest. Never the exception's text: it may hold SQL, stored values or column aliases."""
+        ref = error_id()
+        _log.error("analytics_941: error %s on %s %s", ref, request.method, request.url.path,
+                   exc_info=exc)
+        if isinstance(exc, QueryTimeout):
+            return error(request, 503, "query_timeout", "Query took too long",
+                         "This query took too long and was stopped; try a shorter period or "
+                         "fewer filters.", ref)
+        if isinstance(exc, StoreError):
+            return error(request, 503, "store_unavailable", "Analytics unavailable",
+                         "The analytics database could not answer; try again shortly.", ref)
+        if isinstance(exc, ConfigError):
+            # The deployer's own settings (e.g. wrangler's file is missing): say which.
+            return error(request, 503, "store_unavailable", "Analytics unavailable",
+                         str(exc), ref)
+        return error(request, 500, "internal_error", "Something went wrong",
+                     "Something went wrong on our side.", ref)
 
     async def anonymous(request: Request) -> Response:
         if json_out:
@@ -170,6 +228,8 @@ def make_route_class(
 
             async def guarded(request: Request) -> Response:
                 try:
+                    await read_body(request, limit=max_body)
+                    _reject_surrogates(await request.body())
                     principal = await authenticate(
                         request, auth,
                         allow_bearer=kind == "api" or (kind == "page" and request.method == "GET"),
@@ -181,7 +241,7 @@ def make_route_class(
                             check_origin(origin=request.headers.get("origin"),
                                          fetch_site=request.headers.get("sec-fetch-site"),
                                          expected=request_origin(request, auth.settings))
-                        response = await handler(request)
+                        response = await limited(request, principal)
                     elif principal is None:
                         response = await anonymous(request)
                     elif kind == "settings" and principal.kind != "user":
@@ -189,7 +249,14 @@ def make_route_class(
                                         message="Settings need a logged-in user.")
                     else:
                         await authorize(request, principal)
-                        response = await handler(request)
+                        response = await limited(request, principal)
+                except BodyTooLarge as exc:
+                    response = error(request, 413, "body_too_large", "Too large",
+                                     f"The request body is larger than {exc.limit} bytes.")
+                except TooManyQueries:
+                    response = error(request, 429, "too_many_queries", "Slow down",
+                                     "Too many queries at once; wait for one to finish.")
+                    response.headers["Retry-After"] = "1"
                 except RateLimited as exc:
                     response = error(request, 429, exc.code, "Slow down", exc.message)
                     response.headers["Retry-After"] = str(exc.retry_after)
@@ -201,16 +268,25 @@ def make_route_class(
                     response = error(request, exc.status, exc.code, title, exc.message)
                 except QueryError as exc:
                     response = error(request, 400, exc.code, "Invalid query", exc.message)
-                except (StoreError, ConfigError) as exc:
-                    # Logged with the traceback; shown as a clear message, never a bare 500.
-                    _log.exception("analytics_941: the store could not answer")
-                    response = error(
-                        request, 503, "store_unavailable", "Analytics unavailable", str(exc)
-                    )
+                except RequestValidationError:
+                    response = error(request, 400, "invalid_request", "Invalid request",
+                                     "The request's parameters are malformed.")
+                except HTTPException as exc:  # raised by FastAPI itself, e.g. an unreadable form
+                    response = error(request, exc.status_code, "http_error", "Not possible",
+                                     HTTPStatus(exc.status_code).phrase)
+                except Exception as exc:  # logged with an id, never a bare 500
+                    response = failure(request, exc)
                 for header, value in headers.items():
                     response.headers.setdefault(header, value)
                 response.headers.setdefault("Cache-Control", "no-store")
                 return response
+
+            async def limited(request: Request, principal: Principal | None) -> Response:
+                key = caller_key(principal, request)
+                if key is None:
+                    return await handler(request)
+                async with slots.slot(key):
+                    return await handler(request)
 
             return guarded
 

@@ -1,8 +1,10 @@
 """``setup_analytics``: the one public entry point, mounting the dashboard into a host app.
 
-It adds exactly two things to the host: an ``APIRouter`` under ``settings.mount_path`` and one
+It adds exactly three things to the host: an ``APIRouter`` under ``settings.mount_path``, one
 ``StaticFiles`` mount (``include_router`` would drop a mounted sub-app, so it is mounted on the
-host explicitly). No middleware, no exception handlers: authentication, site scoping, CSRF and
+host explicitly) and, after it, a catch-all route answering any other path under the mount with
+our own 404/405 (``fallback``), so every response there carries the security headers. No
+middleware, no exception handlers: authentication, site scoping, CSRF and
 errors are handled by the routes' own route classes (see ``guard``).
 """
 
@@ -12,10 +14,12 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
 from starlette.responses import Response as StarletteResponse
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
@@ -29,7 +33,9 @@ from ..store import Store, open_store
 from .api import make_api_router
 from .auth_routes import make_auth_router, make_logout_router
 from .authn import AuthContext
-from .guard import make_route_class
+from .fallback import make_fallback_route
+from .guard import SECURITY_HEADERS, make_route_class
+from .limits import ConcurrencyLimiter
 from .pages import make_pages_router
 from .render import Renderer
 from .resources import load_manifest, resource_dir
@@ -49,14 +55,20 @@ class _HashedStaticFiles(StaticFiles):
     def file_response(self, *args: Any, **kwargs: Any) -> StarletteResponse:
         response = super().file_response(*args, **kwargs)
         response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
-        response.headers["X-Content-Type-Options"] = "nosniff"
         return response
 
     async def get_response(self, path: str, scope: Scope) -> StarletteResponse:
         # manifest.json is build metadata, not an asset.
-        if path == "manifest.json":
-            return StarletteResponse(status_code=404)
-        return await super().get_response(path, scope)
+        try:
+            if path == "manifest.json":
+                raise HTTPException(status_code=404)
+            response = await super().get_response(path, scope)
+        except HTTPException as exc:  # a missing file: answered here, not by the host's handler
+            response = StarletteResponse(HTTPStatus(exc.status_code).phrase, exc.status_code)
+        # Every response under the mount carries them, a missing file's 404 too.
+        for header, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(header, value)
+        return response
 
 
 async def announce_setup(store: Store, settings: Settings) -> str | None:
@@ -123,8 +135,13 @@ def setup_analytics(app: FastAPI, settings: Settings | None = None) -> None:
 
     auth = AuthContext(store=store, settings=settings)
 
+    # One per dashboard: a caller's concurrent requests count across every kind of route.
+    limiter = ConcurrencyLimiter(
+        per_key=settings.max_concurrent_queries, wait_s=settings.query_queue_wait_s
+    )
+
     def route(kind: Any) -> type[APIRoute]:
-        return make_route_class(kind=kind, auth=auth, render_error=render_error)
+        return make_route_class(kind=kind, auth=auth, render_error=render_error, limiter=limiter)
 
     router = APIRouter(prefix=settings.mount_path, lifespan=lifespan)
     # Fixed paths first: the pages router ends with the catch-all /{domain}.
@@ -149,3 +166,7 @@ def setup_analytics(app: FastAPI, settings: Settings | None = None) -> None:
         _HashedStaticFiles(directory=dist_dir, check_dir=False),
         name="analytics_941_static",
     )
+    # Last, after the static files: any other path under the mount is our 404 (or 405).
+    app.router.routes.append(make_fallback_route(
+        mount=settings.mount_path, routes=router.routes, render_error=render_error
+    ))

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from ..exceptions import QueryError
+from ..filters import MAX_FILTER_LEAVES, MAX_VALUE_LENGTH
 from ..periods import PRESETS
 from ..query import canonical_dimension
 from .reports import PANELS
@@ -53,7 +54,8 @@ CHART_METRICS: dict[str, str] = {
 INTERVALS = ("hour", "day", "week", "month")
 FILTER_OPS = ("is", "is_not", "contains", "contains_not", "matches", "matches_not")
 COMPARES = ("previous_period", "year_over_year")
-MAX_URL_FILTERS = 10
+# The query's own limits (``filters``), so a URL can ask no more than the API can.
+MAX_URL_FILTERS = MAX_FILTER_LEAVES
 
 
 def default_interval(period: str, days: int) -> str:
@@ -87,11 +89,12 @@ class DashboardState:
         filters: list[tuple[str, str, str]] = []
         for key, value in params:
             if key == "f":
+                # Refused on the first one too many: a URL of thousands is not parsed through.
+                if len(filters) >= MAX_URL_FILTERS:
+                    raise _error("f", f"at most {MAX_URL_FILTERS} filters")
                 filters.append(cls._parse_filter(value))
             else:
                 single[key] = value
-        if len(filters) > MAX_URL_FILTERS:
-            raise _error("f", f"at most {MAX_URL_FILTERS} filters")
         period = single.get("period", DEFAULT_PERIOD)
         date_from = date_to = None
         if period == "custom":
@@ -137,8 +140,10 @@ class DashboardState:
             dimension = canonical_dimension(dimension)
         except ValueError as exc:
             raise _error("f", str(exc)) from None
-        if dimension.startswith("time:") or not text or len(text) > 2000:
+        if dimension.startswith("time:") or not text:
             raise _error("f", "a filter needs a dimension and a value")
+        if len(text) > MAX_VALUE_LENGTH:
+            raise _error("f", f"a value is longer than {MAX_VALUE_LENGTH} characters")
         return op, dimension, text
 
     @property
