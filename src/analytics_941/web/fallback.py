@@ -26,10 +26,14 @@ HtmlErrorRenderer = Callable[[Request, int, str, str], Response]
 def _allowed(routes: Sequence[BaseRoute], request: Request) -> set[str]:
     """The methods of the dashboard's routes whose path matches the request (405's ``Allow``)."""
     methods: set[str] = set()
-    for route in routes:
-        match, _scope = route.matches(request.scope)
-        if match == Match.PARTIAL:
-            methods |= set(getattr(route, "methods", None) or ())
+    for item in routes:
+        # FastAPI >= 0.16x keeps included routers nested; older versions flatten them.
+        inner = item.effective_route_contexts() if hasattr(item, "effective_route_contexts") \
+            else [item]
+        for route in inner:
+            match, _scope = route.matches(request.scope)
+            if match == Match.PARTIAL:
+                methods |= set(getattr(route, "methods", None) or ())
     return methods
 
 
