@@ -533,3 +533,20 @@ CREATE TABLE rollup_frequent_days (
 CREATE TRIGGER rollup_days_frequent_delete AFTER DELETE ON rollup_days BEGIN
   DELETE FROM rollup_frequent_days WHERE site_id = OLD.site_id AND day = OLD.day;
 END;
+
+-- Audit log (migrations/0013_audit_log.sql explains the columns).
+CREATE TABLE audit_log (
+  id INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  site_ref TEXT,
+  actor_kind TEXT NOT NULL CHECK (actor_kind IN ('user', 'token', 'cli')),
+  actor_id TEXT,
+  actor_name TEXT NOT NULL,
+  detail TEXT NOT NULL DEFAULT '{}',
+  count INTEGER NOT NULL DEFAULT 1,
+  counter_key TEXT UNIQUE
+);
+CREATE INDEX audit_log_site_at ON audit_log (site_ref, at);
+CREATE INDEX audit_log_actor_at ON audit_log (actor_id, at);
+CREATE INDEX audit_log_at ON audit_log (at);

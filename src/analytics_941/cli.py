@@ -8,6 +8,7 @@
     analytics-941 setup-link [--base-url URL]
     analytics-941 invite --site DOMAIN [--role viewer|admin|owner] [--base-url URL]
     analytics-941 users list
+    analytics-941 audit [--site DOMAIN] [--limit N]
 
 Configured by ``ANALYTICS_941_*`` environment variables, like the dashboard; with none it uses
 the local wrangler D1 file of the project in the current directory. Secrets and links are printed
@@ -18,11 +19,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
+from . import audit
 from .auth.api_tokens import SCOPES, create_token
 from .auth.invites import create_invite
 from .auth.names import unsafe_char
@@ -104,7 +108,18 @@ def _parser() -> argparse.ArgumentParser:
         dest="action", required=True
     )
     users.add_parser("list", help="list users with their roles")
+
+    log = commands.add_parser("audit", help="print the audit log, newest first")
+    log.add_argument("--site", metavar="DOMAIN", help="only this site's entries")
+    log.add_argument("--limit", type=_limit, default=50, metavar="N",
+                     help="how many entries (1-1000, default 50)")
     return parser
+
+
+def _limit(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 1000:
+        raise argparse.ArgumentTypeError("a whole number from 1 to 1000")
+    return int(value)
 
 
 async def _sites(store: Store, domains: list[str]) -> list[Site]:
@@ -123,6 +138,8 @@ async def _run(args: argparse.Namespace, store: Store, settings: Settings) -> No
     if args.command == "sites" and args.action == "add":
         site = await add_site(store, domain=args.domain, name=args.name, timezone=args.timezone,
                               also_domains=tuple(args.also_domain))
+        await audit.record(store, "site_create", actor=audit.CLI, sites=[site.id],
+                           detail={"domain": site.domain})
         print(site.id)
     elif args.command == "sites":
         print_table((s.id, s.domain, s.timezone, s.name) for s in await list_sites(store))
@@ -131,6 +148,8 @@ async def _run(args: argparse.Namespace, store: Store, settings: Settings) -> No
         secret, token = await create_token(
             store, name=args.name, user_id=None, site_ids=[s.id for s in sites],
             scopes=list(args.scope or SCOPES))
+        await audit.record(store, "token_create", actor=audit.CLI, sites=token.site_ids,
+                           detail=audit.token_detail(token))
         print(f"# token {cell(token.prefix)}… for {cell(', '.join(s.domain for s in sites))} "
               f"({', '.join(token.scopes)}); shown only once:", file=sys.stderr)
         print(secret)
@@ -145,8 +164,10 @@ async def _run(args: argparse.Namespace, store: Store, settings: Settings) -> No
             raise ConfigError("no user exists yet; run `analytics-941 setup-link` and register "
                               "the administrator first, then invite others")
         sites = await _sites(store, args.site)
-        secret, _invite = await create_invite(
+        secret, invite = await create_invite(
             store, roles={s.id: args.role for s in sites}, created_by=None)
+        await audit.record(store, "invite_create", actor=audit.CLI, sites=[s.id for s in sites],
+                           detail={"invite": invite.id, "role": args.role})
         print(f"{base}{mount}/invite/{secret}")
     elif args.command == "users":
         rows = await store.execute(
@@ -159,6 +180,24 @@ async def _run(args: argparse.Namespace, store: Store, settings: Settings) -> No
             (u.id, u.name, "admin (all sites)" if u.is_admin else ",".join(roles.get(u.id, ["-"])))
             for u in await list_users(store)
         )
+    elif args.command == "audit":
+        await _audit(store, site_domain=args.site, limit=args.limit)
+
+
+async def _audit(store: Store, *, site_domain: str | None, limit: int) -> None:
+    site_ids = [s.id for s in await _sites(store, [site_domain])] if site_domain else None
+    domains = {s.id: s.domain for s in await list_sites(store)}
+    entries = await audit.list_entries(store, sites=site_ids, limit=limit)
+    print_table([("when (UTC)", "site", "who", "what", "count", "detail")] + [
+        (_utc(e.at), domains.get(e.site_ref, e.detail.get("domain", e.site_ref)) if e.site_ref
+         else "-", f"{e.actor_kind}:{e.actor_name}", e.kind, e.count,
+         json.dumps(e.detail, ensure_ascii=False, sort_keys=True))
+        for e in entries
+    ])
+
+
+def _utc(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -92,14 +92,15 @@ async def record_use(
     )
 
 
-async def rename_passkey(store: Store, *, user_id: str, passkey_id: str, name: str) -> None:
-    """Rename one of ``user_id``'s passkeys."""
+async def rename_passkey(store: Store, *, user_id: str, passkey_id: str, name: str) -> str:
+    """Rename one of ``user_id``'s passkeys; return the name stored."""
     name = check_name(name, what="A passkey name", max_len=60, default="")
     if not name:
         raise AuthError(code="invalid_name", message="A passkey needs a name.")
     await store.execute(
         "UPDATE passkeys SET name = ? WHERE id = ? AND user_id = ?", [name, passkey_id, user_id]
     )
+    return name
 
 
 async def remove_passkey(store: Store, *, user_id: str, passkey_id: str) -> None:

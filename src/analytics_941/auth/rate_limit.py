@@ -9,6 +9,7 @@ trip, so the table holds only recent clients and tokens.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 
 from ..store import Statement, Store
 from .crypto import now_ms
@@ -36,16 +37,22 @@ def _purge_statement(now: int, older_than_s: int) -> Statement:
 
 async def hit(
     store: Store, *, key: str, limit: int, window_s: int, now: int | None = None,
-    purge_chance: float = PURGE_CHANCE,
+    purge_chance: float = PURGE_CHANCE, extra: Sequence[Statement] = (),
 ) -> None:
-    """Count one request for ``key``; raise ``RateLimited`` once ``limit`` is exceeded."""
+    """Count one request for ``key``; raise ``RateLimited`` once ``limit`` is exceeded.
+
+    ``extra`` statements (the audit log's token counter) ride in the same round trip.
+    """
     now = now_ms() if now is None else now
     window_ms = window_s * 1000
     start = now - now % window_ms
     upsert: Statement = (_UPSERT, [key, start])
     # Old counters are cleared on the way, batched with the upsert: no extra D1 request.
+    statements = [upsert, *extra]
     if random.random() < purge_chance:  # noqa: S311 - sampling, not a secret
-        rows, _ = await store.batch([upsert, _purge_statement(now, _PURGE_AFTER_S)])
+        statements.append(_purge_statement(now, _PURGE_AFTER_S))
+    if len(statements) > 1:
+        rows = (await store.batch(statements))[0]
     else:
         rows = await store.execute(*upsert)
     count = int(rows[0]["count"]) if rows else 1

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.routing import APIRoute
 
+from ..audit import Actor, entry_statements
 from ..auth.ceremonies import login_options, registration_options, verify_login, verify_registration
 from ..auth.crypto import hash_token
 from ..auth.errors import AuthError
@@ -176,7 +177,8 @@ def make_auth_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRou
             if user.id != ctx.get("user_id"):
                 raise AuthError(code="forbidden", message="Not your registration.", status=403)
             sql, params = add_passkey_statement(new.passkey)
-            await store.execute(sql, params)
+            await store.batch([(sql, params), *entry_statements(
+                "passkey_add", actor=Actor.of_user(user), detail={"name": new.passkey.name})])
             return JSONResponse({"redirect": f"{mount}/settings/account"})
         user = User(id=str(ctx["user_id"]), name=str(ctx["name"]), handle=str(ctx["handle"]),
                     is_admin=mode == "setup", created_at=new.passkey.created_at)
@@ -194,7 +196,8 @@ def make_auth_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRou
                                  "SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM users)"),
                 user_params,
             )
-            extra = [first_user, pk_statement, clear_setup_tokens_statement()]
+            extra = [first_user, pk_statement, clear_setup_tokens_statement(),
+                     *entry_statements("setup", actor=Actor.of_user(user))]
             _log.info("analytics_941: setup complete; %s is the administrator", user.name)
             return await logged_in(request, user, extra, f"{mount}/")
         if mode == "invite":
@@ -204,6 +207,9 @@ def make_auth_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRou
             extra = [*redeem_invite_statements(invite_id=invite.id, user=user), pk_statement]
             extra += [set_role_statement(site_id=s, user_id=user.id, role=r)
                       for s, r in invite.roles.items()]
+            for site_id, role in invite.roles.items():
+                extra += entry_statements("invite_use", actor=Actor.of_user(user),
+                                          sites=[site_id], detail={"role": role})
             try:
                 return await logged_in(request, user, extra, f"{mount}/")
             except StoreError:
@@ -228,11 +234,13 @@ def make_auth_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRou
         credential = body.get("credential")
         if not isinstance(credential, dict):
             raise AuthError(code="invalid_body", message="credential: expected an object.")
-        user, _passkey = await verify_login(
+        user, passkey = await verify_login(
             store, rp=rp,
             challenge_id=str(body.get("challenge_id", "")), credential=credential,
         )
-        return await logged_in(request, user, [], safe_next(str(body.get("next", "")), mount))
+        audited = entry_statements("login", actor=Actor.of_user(user),
+                                   detail={"passkey": passkey.name})
+        return await logged_in(request, user, audited, safe_next(str(body.get("next", "")), mount))
 
     return router
 

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from fastapi import Request, Response
 
+from .. import audit
 from ..auth import token_cache
 from ..auth.api_tokens import ApiToken, authenticate_token
 from ..auth.ceremonies import RelyingParty
@@ -164,8 +165,9 @@ async def authenticate(
                 code="token_not_allowed", message="API tokens cannot be used here.", status=403
             )
         token, roles = await _token_lookup(ctx, bearer)
+        # Every token-authenticated read is audited: a per-day counter, in the same round trip.
         await hit(ctx.store, key=f"token:{token.id}", limit=ctx.settings.api_rate_limit,
-                  window_s=3600)
+                  window_s=3600, extra=audit.token_read_statements(token, sites=sorted(roles)))
         return Principal(kind="token", token=token, roles=roles)
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:

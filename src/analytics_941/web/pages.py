@@ -17,7 +17,8 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
-from ..auth.principal import STATE_PRINCIPAL, STATE_SITE, Principal
+from ..audit import actor_of
+from ..auth.principal import STATE_PRINCIPAL, STATE_SITE, Principal, get_principal
 from ..cache import ResultCache, cache_for
 from ..exceptions import QueryError
 from ..periods import PRESETS
@@ -291,7 +292,8 @@ def make_pages_router(
         site = await site_of(request, domain)
         if site is None:
             return not_found(request, domain)
-        filename, body = await build_export(store, site=site, state=_state_of(request), cache=cache)
+        filename, body = await build_export(store, site=site, state=_state_of(request), cache=cache,
+                                            audited_as=actor_of(get_principal(request)))
         return Response(
             body,
             media_type="application/zip",

@@ -1,4 +1,4 @@
-"""Account settings: the user's passkeys and sessions, and API tokens."""
+"""Account settings: the user's passkeys and sessions, API tokens, and the audit log."""
 
 from __future__ import annotations
 
@@ -6,20 +6,23 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 
+from ..audit import Actor, list_entries, parse_cursor, record, token_detail
 from ..auth.api_tokens import SCOPES, create_token, list_tokens, revoke_token
 from ..auth.errors import AuthError
 from ..auth.passkeys import list_passkeys, remove_passkey, rename_passkey
-from ..auth.principal import require_user
+from ..auth.principal import require_site, require_user
 from ..auth.sessions import list_sessions, revoke_all_sessions, revoke_session
 from ..sites import list_sites
 from .forms import read_form
 from .render import Renderer
 
-__all__ = ["make_settings_router"]
+__all__ = ["AUDIT_PAGE", "make_settings_router"]
+
+AUDIT_PAGE = 50  # entries per page of the audit log
 
 
 def make_settings_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRouter:
-    """``/settings/account`` (passkeys, sessions) and ``/settings/tokens``."""
+    """``/settings/account`` (passkeys, sessions), ``/settings/tokens``, ``/settings/audit``."""
     router = APIRouter(route_class=route_class)
     store, mount = render.store, render.settings.mount_path
 
@@ -46,16 +49,24 @@ def make_settings_router(*, render: Renderer, route_class: type[APIRoute]) -> AP
     async def passkey_rename(request: Request, passkey_id: str) -> Response:
         _principal, user = require_user(request)
         form = await read_form(request)
-        await rename_passkey(store, user_id=user.id, passkey_id=passkey_id, name=form.get("name"))
+        old = {p.id: p.name for p in await list_passkeys(store, user_id=user.id)}
+        if passkey_id in old:
+            new = await rename_passkey(store, user_id=user.id, passkey_id=passkey_id,
+                                       name=form.get("name"))
+            await record(store, "passkey_rename", actor=Actor.of_user(user),
+                         detail={"from": old[passkey_id], "to": new})
         return back("/settings/account")
 
     @router.post("/settings/passkeys/{passkey_id}/delete", name="analytics_941_passkey_delete")
     async def passkey_delete(request: Request, passkey_id: str) -> Response:
         principal, user = require_user(request)
+        names = {p.id: p.name for p in await list_passkeys(store, user_id=user.id)}
         try:
             await remove_passkey(store, user_id=user.id, passkey_id=passkey_id)
         except AuthError as exc:
             return back(f"/settings/account?error={exc.code}")
+        await record(store, "passkey_remove", actor=Actor.of_user(user),
+                     detail={"name": names.get(passkey_id, "")})
         # A passkey is removed because a device is lost or given away: its sessions go too.
         # Sessions do not record their passkey, so every other session of the user ends.
         current = principal.session.id if principal.session else None
@@ -65,7 +76,12 @@ def make_settings_router(*, render: Renderer, route_class: type[APIRoute]) -> AP
     @router.post("/settings/sessions/{session_id}/revoke", name="analytics_941_session_revoke")
     async def session_revoke(request: Request, session_id: str) -> Response:
         _principal, user = require_user(request)
-        await revoke_session(store, session_id=session_id, user_id=user.id)
+        mine = {s.id: s.user_agent for s in await list_sessions(
+            store, user_id=user.id, idle_ms=render.auth.idle_ms)}
+        if session_id in mine:
+            await revoke_session(store, session_id=session_id, user_id=user.id)
+            await record(store, "session_revoke", actor=Actor.of_user(user),
+                         detail={"session": session_id, "browser": mine[session_id]})
         return back("/settings/account")
 
     async def tokens_page(request: Request, *, secret: str = "", error: str = "",
@@ -94,18 +110,48 @@ def make_settings_router(*, render: Renderer, route_class: type[APIRoute]) -> AP
             return await tokens_page(request, error="Choose at least one of your sites.",
                                      status=400)
         try:
-            secret, _token = await create_token(
+            secret, token = await create_token(
                 store, name=form.get("name"), user_id=user.id, site_ids=wanted,
                 scopes=form.all("scope"),
             )
         except AuthError as exc:
             return await tokens_page(request, error=exc.message, status=400)
+        await record(store, "token_create", actor=Actor.of_user(user), sites=token.site_ids,
+                     detail=token_detail(token))
         return await tokens_page(request, secret=secret)
+
+    @router.get("/settings/audit", name="analytics_941_audit")
+    async def audit_log(request: Request) -> Response:
+        principal, user = require_user(request)
+        sites = await list_sites(store)
+        owned = [s for s in sites if principal.can(s.id, "owner")]
+        domain = request.query_params.get("site", "")
+        # The guard already answered 404 for a site the caller cannot see at all.
+        chosen = require_site(request, next((s for s in sites if s.domain == domain), None),
+                              needed="owner", domain=domain) if domain else None
+        if chosen is not None:
+            scope: list[str] | None = [chosen.id]
+        else:
+            # Owners: their sites and their own account; the instance administrator: everything.
+            scope = None if principal.is_admin else [s.id for s in owned]
+        entries = await list_entries(
+            store, sites=scope, own_user_id=None if chosen else user.id,
+            before=parse_cursor(request.query_params.get("before")), limit=AUDIT_PAGE + 1)
+        return render(request, "settings/audit.html", {
+            "entries": entries[:AUDIT_PAGE], "owned": owned, "chosen": chosen,
+            "domains": {s.id: s.domain for s in sites},
+            "older": entries[AUDIT_PAGE - 1].cursor if len(entries) > AUDIT_PAGE else "",
+            "paged": "before" in request.query_params,
+        })
 
     @router.post("/settings/tokens/{token_id}/revoke", name="analytics_941_token_revoke")
     async def token_revoke(request: Request, token_id: str) -> Response:
         _principal, user = require_user(request)
-        await revoke_token(store, token_id=token_id, user_id=user.id)
+        live = {t.id: t for t in await list_tokens(store, user_id=user.id) if not t.revoked_at}
+        if token_id in live:
+            await revoke_token(store, token_id=token_id, user_id=user.id)
+            await record(store, "token_revoke", actor=Actor.of_user(user),
+                         sites=live[token_id].site_ids, detail=token_detail(live[token_id]))
         return back("/settings/tokens")
 
     return router

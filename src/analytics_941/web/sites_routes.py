@@ -7,13 +7,14 @@ site needs an instance administrator.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 
+from ..audit import Actor, record
 from ..auth.crypto import now_ms
 from ..auth.errors import AuthError
 from ..auth.invites import create_invite
@@ -119,7 +120,7 @@ def make_sites_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
 
     @router.post("/settings/sites", name="analytics_941_site_create")
     async def site_create(request: Request) -> Response:
-        principal, _user = require_user(request)
+        principal, user = require_user(request)
         if not principal.is_admin:
             raise AuthError(code="forbidden", message="Only administrators add sites.", status=403)
         form = await read_form(request)
@@ -131,6 +132,8 @@ def make_sites_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
             )
         except ConfigError as exc:
             return await sites_page(request, error=str(exc), status=400)
+        await record(store, "site_create", actor=Actor.of_user(user), sites=[site.id],
+                     detail={"domain": site.domain})
         return back(f"/settings/sites/{site.domain}?created=1")
 
     async def site_page(request: Request, site: Site, *, error: str = "", secret_link: str = "",
@@ -158,7 +161,7 @@ def make_sites_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
         retention = form.get("retention_days")
         try:
             bounce_s = _whole(form, "bounce_threshold_s", "the bounce threshold")
-            await update_site(
+            updated = await update_site(
                 store, site=site, name=form.get("name"),
                 timezone=form.get("timezone") or site.timezone,
                 also_domains=tuple(form.get("domains").split()),
@@ -171,6 +174,11 @@ def make_sites_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
             )
         except ConfigError as exc:
             return await site_page(request, site, error=str(exc), status=400)
+        # What changed, before and after (site settings hold no secrets).
+        changed = {f.name: [getattr(site, f.name), getattr(updated, f.name)]
+                   for f in fields(site) if getattr(site, f.name) != getattr(updated, f.name)}
+        await record(store, "site_update", actor=Actor.of_user(require_user(request)[1]),
+                     sites=[site.id], detail={"changed": changed})
         return back(f"/settings/sites/{site.domain}?saved=1")
 
     @router.get("/settings/sites/{domain}/verify", name="analytics_941_site_verify")
@@ -195,6 +203,8 @@ def make_sites_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
             return await site_page(request, site, status=400,
                                    error=f"Type {site.domain} exactly to delete the site.")
         await delete_site(store, site=site)
+        await record(store, "site_delete", actor=Actor.of_user(require_user(request)[1]),
+                     sites=[site.id], detail={"domain": site.domain})
         return back("/settings/sites")
 
     @router.post("/settings/sites/{domain}/invites", name="analytics_941_invite_create")
@@ -206,7 +216,9 @@ def make_sites_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
         # Nobody hands out more than they hold.
         if not at_least(principal.role_for(site.id), role):
             raise AuthError(code="forbidden", message=f"You cannot invite {role}s.", status=403)
-        secret, _invite = await create_invite(store, roles={site.id: role}, created_by=user.id)
+        secret, invite = await create_invite(store, roles={site.id: role}, created_by=user.id)
+        await record(store, "invite_create", actor=Actor.of_user(user), sites=[site.id],
+                     detail={"invite": invite.id, "role": role})
         link = f"{request.url.scheme}://{request.url.netloc}{mount}/invite/{secret}"
         return await site_page(request, site, secret_link=link)
 
@@ -214,12 +226,16 @@ def make_sites_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
                  name="analytics_941_member_remove")
     async def member_remove(request: Request, domain: str, user_id: str) -> Response:
         site = await site_for(request, domain, "admin")
-        principal, _user = require_user(request)
-        members = {m["user_id"]: m["role"] for m in await list_members(store, site_id=site.id)}
+        principal, user = require_user(request)
+        members = {m["user_id"]: m for m in await list_members(store, site_id=site.id)}
         target = members.get(user_id)
-        if target is not None and not at_least(principal.role_for(site.id), check_role(target)):
+        if target is not None and not at_least(principal.role_for(site.id),
+                                                check_role(target["role"])):
             raise AuthError(code="forbidden", message="You cannot remove this member.", status=403)
         await remove_member(store, site_id=site.id, user_id=user_id)
+        if target is not None:
+            await record(store, "member_remove", actor=Actor.of_user(user), sites=[site.id],
+                         detail={"user": user_id, "name": target["name"], "role": target["role"]})
         return back(f"/settings/sites/{site.domain}")
 
     @router.post("/settings/sites/{domain}/share", name="analytics_941_share_create")
@@ -227,14 +243,22 @@ def make_sites_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
         site = await site_for(request, domain, "admin")
         _principal, user = require_user(request)
         form = await read_form(request)
-        await create_share_link(store, site_id=site.id, name=form.get("name"),
-                                password=form.get("password") or None, created_by=user.id)
+        link = await create_share_link(store, site_id=site.id, name=form.get("name"),
+                                       password=form.get("password") or None, created_by=user.id)
+        # The slug opens the dashboard: only its first characters are logged.
+        await record(store, "share_create", actor=Actor.of_user(user), sites=[site.id],
+                     detail={"link": f"{link.id[:4]}…", "name": link.name,
+                             "password": link.has_password})
         return back(f"/settings/sites/{site.domain}#share")
 
     @router.post("/settings/sites/{domain}/share/{slug}/revoke", name="analytics_941_share_revoke")
     async def share_revoke(request: Request, domain: str, slug: str) -> Response:
         site = await site_for(request, domain, "admin")
+        links = {link.id: link for link in await list_share_links(store, site_id=site.id)}
         await revoke_share_link(store, site_id=site.id, slug=slug)
+        if slug in links:
+            await record(store, "share_revoke", actor=Actor.of_user(require_user(request)[1]),
+                         sites=[site.id], detail={"link": f"{slug[:4]}…", "name": links[slug].name})
         return back(f"/settings/sites/{site.domain}#share")
 
     return router
