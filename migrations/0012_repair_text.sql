@@ -57,7 +57,10 @@ CREATE TABLE _repair_text (old TEXT PRIMARY KEY, new TEXT NOT NULL) WITHOUT ROWI
 INSERT OR IGNORE INTO _repair_text (old, new)
 WITH RECURSIVE
   hit AS MATERIALIZED (
-    SELECT name, hostname, pathname, referrer, source, channel, utm_source, utm_medium, utm_campaign, utm_term, utm_content, country, region, city, device, browser, browser_version, os, os_version, screen, timezone, props FROM events
+    SELECT name, hostname, pathname, referrer, source, channel, utm_source, utm_medium, utm_campaign,
+      utm_term, utm_content, country, region, city, device, browser, browser_version, os,
+      os_version, screen, timezone, props
+    FROM events
     WHERE name GLOB '*' || char(65533) || '*'
       OR hostname GLOB '*' || char(65533) || '*'
       OR pathname GLOB '*' || char(65533) || '*'
@@ -82,31 +85,35 @@ WITH RECURSIVE
       OR props GLOB '*' || char(65533) || '*'
   ),
   bad(v) AS (
-    SELECT name FROM hit WHERE name GLOB '*' || char(65533) || '*'
-    UNION SELECT hostname FROM hit WHERE hostname GLOB '*' || char(65533) || '*'
-    UNION SELECT pathname FROM hit WHERE pathname GLOB '*' || char(65533) || '*'
-    UNION SELECT referrer FROM hit WHERE referrer GLOB '*' || char(65533) || '*'
-    UNION SELECT source FROM hit WHERE source GLOB '*' || char(65533) || '*'
-    UNION SELECT channel FROM hit WHERE channel GLOB '*' || char(65533) || '*'
-    UNION SELECT utm_source FROM hit WHERE utm_source GLOB '*' || char(65533) || '*'
-    UNION SELECT utm_medium FROM hit WHERE utm_medium GLOB '*' || char(65533) || '*'
-    UNION SELECT utm_campaign FROM hit WHERE utm_campaign GLOB '*' || char(65533) || '*'
-    UNION SELECT utm_term FROM hit WHERE utm_term GLOB '*' || char(65533) || '*'
-    UNION SELECT utm_content FROM hit WHERE utm_content GLOB '*' || char(65533) || '*'
-    UNION SELECT country FROM hit WHERE country GLOB '*' || char(65533) || '*'
-    UNION SELECT region FROM hit WHERE region GLOB '*' || char(65533) || '*'
-    UNION SELECT city FROM hit WHERE city GLOB '*' || char(65533) || '*'
-    UNION SELECT device FROM hit WHERE device GLOB '*' || char(65533) || '*'
-    UNION SELECT browser FROM hit WHERE browser GLOB '*' || char(65533) || '*'
-    UNION SELECT browser_version FROM hit WHERE browser_version GLOB '*' || char(65533) || '*'
-    UNION SELECT os FROM hit WHERE os GLOB '*' || char(65533) || '*'
-    UNION SELECT os_version FROM hit WHERE os_version GLOB '*' || char(65533) || '*'
-    UNION SELECT screen FROM hit WHERE screen GLOB '*' || char(65533) || '*'
-    UNION SELECT timezone FROM hit WHERE timezone GLOB '*' || char(65533) || '*'
-    UNION SELECT props FROM hit WHERE props GLOB '*' || char(65533) || '*'
+    -- Each column of each hit row (a join, not a UNION: D1 caps compound SELECTs).
+    SELECT DISTINCT CASE k.n
+      WHEN 1 THEN h.name
+      WHEN 2 THEN h.hostname
+      WHEN 3 THEN h.pathname
+      WHEN 4 THEN h.referrer
+      WHEN 5 THEN h.source
+      WHEN 6 THEN h.channel
+      WHEN 7 THEN h.utm_source
+      WHEN 8 THEN h.utm_medium
+      WHEN 9 THEN h.utm_campaign
+      WHEN 10 THEN h.utm_term
+      WHEN 11 THEN h.utm_content
+      WHEN 12 THEN h.country
+      WHEN 13 THEN h.region
+      WHEN 14 THEN h.city
+      WHEN 15 THEN h.device
+      WHEN 16 THEN h.browser
+      WHEN 17 THEN h.browser_version
+      WHEN 18 THEN h.os
+      WHEN 19 THEN h.os_version
+      WHEN 20 THEN h.screen
+      WHEN 21 THEN h.timezone
+      WHEN 22 THEN h.props
+    END
+    FROM hit AS h JOIN _repair_steps AS k ON k.n <= 22
   ),
   fixed(n, old, v) AS (
-    SELECT 0, v, v FROM bad
+    SELECT 0, v, v FROM bad WHERE v GLOB '*' || char(65533) || '*'
     UNION ALL
     SELECT f.n + 1, f.old, replace(f.v, CAST(s.pat AS TEXT), CAST(s.rep AS TEXT))
     FROM fixed AS f JOIN _repair_steps AS s ON s.n = f.n + 1
@@ -117,7 +124,10 @@ SELECT old, v FROM fixed WHERE n = 97 AND v != old;
 INSERT OR IGNORE INTO _repair_text (old, new)
 WITH RECURSIVE
   hit AS MATERIALIZED (
-    SELECT hostname, entry_page, exit_page, referrer, source, channel, utm_source, utm_medium, utm_campaign, utm_term, utm_content, country, region, city, device, browser, browser_version, os, os_version, screen, timezone FROM sessions
+    SELECT hostname, entry_page, exit_page, referrer, source, channel, utm_source, utm_medium,
+      utm_campaign, utm_term, utm_content, country, region, city, device, browser,
+      browser_version, os, os_version, screen, timezone
+    FROM sessions
     WHERE hostname GLOB '*' || char(65533) || '*'
       OR entry_page GLOB '*' || char(65533) || '*'
       OR exit_page GLOB '*' || char(65533) || '*'
@@ -141,30 +151,34 @@ WITH RECURSIVE
       OR timezone GLOB '*' || char(65533) || '*'
   ),
   bad(v) AS (
-    SELECT hostname FROM hit WHERE hostname GLOB '*' || char(65533) || '*'
-    UNION SELECT entry_page FROM hit WHERE entry_page GLOB '*' || char(65533) || '*'
-    UNION SELECT exit_page FROM hit WHERE exit_page GLOB '*' || char(65533) || '*'
-    UNION SELECT referrer FROM hit WHERE referrer GLOB '*' || char(65533) || '*'
-    UNION SELECT source FROM hit WHERE source GLOB '*' || char(65533) || '*'
-    UNION SELECT channel FROM hit WHERE channel GLOB '*' || char(65533) || '*'
-    UNION SELECT utm_source FROM hit WHERE utm_source GLOB '*' || char(65533) || '*'
-    UNION SELECT utm_medium FROM hit WHERE utm_medium GLOB '*' || char(65533) || '*'
-    UNION SELECT utm_campaign FROM hit WHERE utm_campaign GLOB '*' || char(65533) || '*'
-    UNION SELECT utm_term FROM hit WHERE utm_term GLOB '*' || char(65533) || '*'
-    UNION SELECT utm_content FROM hit WHERE utm_content GLOB '*' || char(65533) || '*'
-    UNION SELECT country FROM hit WHERE country GLOB '*' || char(65533) || '*'
-    UNION SELECT region FROM hit WHERE region GLOB '*' || char(65533) || '*'
-    UNION SELECT city FROM hit WHERE city GLOB '*' || char(65533) || '*'
-    UNION SELECT device FROM hit WHERE device GLOB '*' || char(65533) || '*'
-    UNION SELECT browser FROM hit WHERE browser GLOB '*' || char(65533) || '*'
-    UNION SELECT browser_version FROM hit WHERE browser_version GLOB '*' || char(65533) || '*'
-    UNION SELECT os FROM hit WHERE os GLOB '*' || char(65533) || '*'
-    UNION SELECT os_version FROM hit WHERE os_version GLOB '*' || char(65533) || '*'
-    UNION SELECT screen FROM hit WHERE screen GLOB '*' || char(65533) || '*'
-    UNION SELECT timezone FROM hit WHERE timezone GLOB '*' || char(65533) || '*'
+    -- Each column of each hit row (a join, not a UNION: D1 caps compound SELECTs).
+    SELECT DISTINCT CASE k.n
+      WHEN 1 THEN h.hostname
+      WHEN 2 THEN h.entry_page
+      WHEN 3 THEN h.exit_page
+      WHEN 4 THEN h.referrer
+      WHEN 5 THEN h.source
+      WHEN 6 THEN h.channel
+      WHEN 7 THEN h.utm_source
+      WHEN 8 THEN h.utm_medium
+      WHEN 9 THEN h.utm_campaign
+      WHEN 10 THEN h.utm_term
+      WHEN 11 THEN h.utm_content
+      WHEN 12 THEN h.country
+      WHEN 13 THEN h.region
+      WHEN 14 THEN h.city
+      WHEN 15 THEN h.device
+      WHEN 16 THEN h.browser
+      WHEN 17 THEN h.browser_version
+      WHEN 18 THEN h.os
+      WHEN 19 THEN h.os_version
+      WHEN 20 THEN h.screen
+      WHEN 21 THEN h.timezone
+    END
+    FROM hit AS h JOIN _repair_steps AS k ON k.n <= 21
   ),
   fixed(n, old, v) AS (
-    SELECT 0, v, v FROM bad
+    SELECT 0, v, v FROM bad WHERE v GLOB '*' || char(65533) || '*'
     UNION ALL
     SELECT f.n + 1, f.old, replace(f.v, CAST(s.pat AS TEXT), CAST(s.rep AS TEXT))
     FROM fixed AS f JOIN _repair_steps AS s ON s.n = f.n + 1
@@ -179,10 +193,14 @@ WITH RECURSIVE
     WHERE value GLOB '*' || char(65533) || '*'
   ),
   bad(v) AS (
-    SELECT value FROM hit WHERE value GLOB '*' || char(65533) || '*'
+    -- Each column of each hit row (a join, not a UNION: D1 caps compound SELECTs).
+    SELECT DISTINCT CASE k.n
+      WHEN 1 THEN h.value
+    END
+    FROM hit AS h JOIN _repair_steps AS k ON k.n <= 1
   ),
   fixed(n, old, v) AS (
-    SELECT 0, v, v FROM bad
+    SELECT 0, v, v FROM bad WHERE v GLOB '*' || char(65533) || '*'
     UNION ALL
     SELECT f.n + 1, f.old, replace(f.v, CAST(s.pat AS TEXT), CAST(s.rep AS TEXT))
     FROM fixed AS f JOIN _repair_steps AS s ON s.n = f.n + 1
@@ -197,10 +215,14 @@ WITH RECURSIVE
     WHERE value GLOB '*' || char(65533) || '*'
   ),
   bad(v) AS (
-    SELECT value FROM hit WHERE value GLOB '*' || char(65533) || '*'
+    -- Each column of each hit row (a join, not a UNION: D1 caps compound SELECTs).
+    SELECT DISTINCT CASE k.n
+      WHEN 1 THEN h.value
+    END
+    FROM hit AS h JOIN _repair_steps AS k ON k.n <= 1
   ),
   fixed(n, old, v) AS (
-    SELECT 0, v, v FROM bad
+    SELECT 0, v, v FROM bad WHERE v GLOB '*' || char(65533) || '*'
     UNION ALL
     SELECT f.n + 1, f.old, replace(f.v, CAST(s.pat AS TEXT), CAST(s.rep AS TEXT))
     FROM fixed AS f JOIN _repair_steps AS s ON s.n = f.n + 1
@@ -215,10 +237,14 @@ WITH RECURSIVE
     WHERE value GLOB '*' || char(65533) || '*'
   ),
   bad(v) AS (
-    SELECT value FROM hit WHERE value GLOB '*' || char(65533) || '*'
+    -- Each column of each hit row (a join, not a UNION: D1 caps compound SELECTs).
+    SELECT DISTINCT CASE k.n
+      WHEN 1 THEN h.value
+    END
+    FROM hit AS h JOIN _repair_steps AS k ON k.n <= 1
   ),
   fixed(n, old, v) AS (
-    SELECT 0, v, v FROM bad
+    SELECT 0, v, v FROM bad WHERE v GLOB '*' || char(65533) || '*'
     UNION ALL
     SELECT f.n + 1, f.old, replace(f.v, CAST(s.pat AS TEXT), CAST(s.rep AS TEXT))
     FROM fixed AS f JOIN _repair_steps AS s ON s.n = f.n + 1
@@ -234,11 +260,15 @@ WITH RECURSIVE
       OR value GLOB '*' || char(65533) || '*'
   ),
   bad(v) AS (
-    SELECT fvalue FROM hit WHERE fvalue GLOB '*' || char(65533) || '*'
-    UNION SELECT value FROM hit WHERE value GLOB '*' || char(65533) || '*'
+    -- Each column of each hit row (a join, not a UNION: D1 caps compound SELECTs).
+    SELECT DISTINCT CASE k.n
+      WHEN 1 THEN h.fvalue
+      WHEN 2 THEN h.value
+    END
+    FROM hit AS h JOIN _repair_steps AS k ON k.n <= 2
   ),
   fixed(n, old, v) AS (
-    SELECT 0, v, v FROM bad
+    SELECT 0, v, v FROM bad WHERE v GLOB '*' || char(65533) || '*'
     UNION ALL
     SELECT f.n + 1, f.old, replace(f.v, CAST(s.pat AS TEXT), CAST(s.rep AS TEXT))
     FROM fixed AS f JOIN _repair_steps AS s ON s.n = f.n + 1
@@ -254,11 +284,15 @@ WITH RECURSIVE
       OR value GLOB '*' || char(65533) || '*'
   ),
   bad(v) AS (
-    SELECT fvalue FROM hit WHERE fvalue GLOB '*' || char(65533) || '*'
-    UNION SELECT value FROM hit WHERE value GLOB '*' || char(65533) || '*'
+    -- Each column of each hit row (a join, not a UNION: D1 caps compound SELECTs).
+    SELECT DISTINCT CASE k.n
+      WHEN 1 THEN h.fvalue
+      WHEN 2 THEN h.value
+    END
+    FROM hit AS h JOIN _repair_steps AS k ON k.n <= 2
   ),
   fixed(n, old, v) AS (
-    SELECT 0, v, v FROM bad
+    SELECT 0, v, v FROM bad WHERE v GLOB '*' || char(65533) || '*'
     UNION ALL
     SELECT f.n + 1, f.old, replace(f.v, CAST(s.pat AS TEXT), CAST(s.rep AS TEXT))
     FROM fixed AS f JOIN _repair_steps AS s ON s.n = f.n + 1
@@ -274,11 +308,15 @@ WITH RECURSIVE
       OR value GLOB '*' || char(65533) || '*'
   ),
   bad(v) AS (
-    SELECT fvalue FROM hit WHERE fvalue GLOB '*' || char(65533) || '*'
-    UNION SELECT value FROM hit WHERE value GLOB '*' || char(65533) || '*'
+    -- Each column of each hit row (a join, not a UNION: D1 caps compound SELECTs).
+    SELECT DISTINCT CASE k.n
+      WHEN 1 THEN h.fvalue
+      WHEN 2 THEN h.value
+    END
+    FROM hit AS h JOIN _repair_steps AS k ON k.n <= 2
   ),
   fixed(n, old, v) AS (
-    SELECT 0, v, v FROM bad
+    SELECT 0, v, v FROM bad WHERE v GLOB '*' || char(65533) || '*'
     UNION ALL
     SELECT f.n + 1, f.old, replace(f.v, CAST(s.pat AS TEXT), CAST(s.rep AS TEXT))
     FROM fixed AS f JOIN _repair_steps AS s ON s.n = f.n + 1
@@ -294,11 +332,15 @@ WITH RECURSIVE
       OR value GLOB '*' || char(65533) || '*'
   ),
   bad(v) AS (
-    SELECT fvalue FROM hit WHERE fvalue GLOB '*' || char(65533) || '*'
-    UNION SELECT value FROM hit WHERE value GLOB '*' || char(65533) || '*'
+    -- Each column of each hit row (a join, not a UNION: D1 caps compound SELECTs).
+    SELECT DISTINCT CASE k.n
+      WHEN 1 THEN h.fvalue
+      WHEN 2 THEN h.value
+    END
+    FROM hit AS h JOIN _repair_steps AS k ON k.n <= 2
   ),
   fixed(n, old, v) AS (
-    SELECT 0, v, v FROM bad
+    SELECT 0, v, v FROM bad WHERE v GLOB '*' || char(65533) || '*'
     UNION ALL
     SELECT f.n + 1, f.old, replace(f.v, CAST(s.pat AS TEXT), CAST(s.rep AS TEXT))
     FROM fixed AS f JOIN _repair_steps AS s ON s.n = f.n + 1
