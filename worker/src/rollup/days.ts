@@ -38,14 +38,20 @@ export function localDay(ms: number, tz: string): string {
   return `${String(w.y).padStart(4, "0")}-${String(w.m).padStart(2, "0")}-${String(w.d).padStart(2, "0")}`;
 }
 
-/** UTC ms of local midnight starting `day` in `tz`. */
+/**
+ * UTC ms of local midnight starting `day` in `tz`, as Python's zoneinfo reads it (fold=0): where
+ * midnight happens twice, the first; where a DST jump skips it, the offset from before the jump
+ * applies, so the day starts at the jump (America/Santiago's spring day has 23 hours, not 24
+ * borrowed from the day before).
+ */
 export function localMidnightMs(day: string, tz: string): number {
   const [y = 0, m = 1, d = 1] = day.split("-").map(Number);
-  const utc = Date.UTC(y, m - 1, d);
-  // Two rounds settle the offset even when midnight is near a DST change.
-  let guess = utc - offsetMs(utc, tz);
-  guess = utc - offsetMs(guess, tz);
-  return guess;
+  const wall = Date.UTC(y, m - 1, d);
+  // Offsets in force a day either side: no zone changes its offset twice within two days.
+  const before = offsetMs(wall - 86_400_000, tz);
+  const after = offsetMs(wall + 86_400_000, tz);
+  const valid = [wall - before, wall - after].filter((t, i) => offsetMs(t, tz) === (i === 0 ? before : after));
+  return valid.length > 0 ? Math.min(...valid) : wall - before;
 }
 
 /** The day after `day`. */
