@@ -80,7 +80,7 @@ class SqliteStore:
                 conn.set_progress_handler(None, 0)
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
-                if "interrupted" in str(exc):
+                if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_INTERRUPT:
                     raise QueryTimeout(f"query stopped after {self._timeout_s} s") from exc
                 raise StoreError(f"SQLite error: {exc}") from exc
         return results
