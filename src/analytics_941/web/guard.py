@@ -17,6 +17,11 @@ Every non-public route is scoped to the caller's sites before its handler runs (
 ``analytics_941.auth.principal`` for the rules routes can rely on): every site a request names
 is checked, and a body is read as JSON whatever its Content-Type. API tokens need the
 ``export`` scope on routes whose path or name mentions ``csv`` or ``export``, else ``stats``.
+
+Before any of that, the body is read up to ``max_body_bytes`` (413 past it) and a JSON body with
+a lone surrogate is refused (400); each caller's concurrent requests are bounded (``limits``).
+Errors are ``{code, message}`` (an HTML page for browsers); a 5xx never shows the exception's
+text (SQL, stored values, column aliases), only an id that its log entry carries too.
 """
 
 from __future__ import annotations
