@@ -1,6 +1,7 @@
 """Realtime on the Python side: tokens the collector accepts, the token route and the realtime
 page behind the page auth, the dashboard badge, the CSP's connect-src and the secret's default.
-(The collector's checks of the same tokens are in worker/test/realtime.test.ts.)"""
+(The collector's checks of the same tokens are in worker/test/realtime.test.ts.) And the page's
+socket renewal on the collector's ``reauth`` message (static/src/realtime.js, run in Node)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ import base64
 import hashlib
 import hmac
 import json
+import shutil
+import subprocess
+import sys
 import time
 from datetime import datetime
 from pathlib import Path
@@ -115,3 +119,17 @@ def test_realtime_page_and_badge(viewer: TestClient) -> None:
     dashboard = viewer.get(f"{MOUNT}/example.com")
     assert f'href="{MOUNT}/example.com/realtime"' in dashboard.text
     assert "data-realtime-badge" in dashboard.text
+
+
+def test_the_page_renews_its_socket_on_reauth_without_a_gap() -> None:
+    # tests/js/realtime_renewal.mjs drives static/src/realtime.js with fake sockets and fetch:
+    # a second socket with a fresh token replaces the first once live; a revoked user's socket
+    # ends at its token's expiry and no new one opens.
+    node = shutil.which("node") or shutil.which("node", path=str(Path(sys.executable).parent))
+    assert node, "Node is needed to run the realtime client check: run `make deps`"
+    result = subprocess.run(
+        [node, str(ROOT / "tests/js/realtime_renewal.mjs")],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "realtime renewal: ok" in result.stdout

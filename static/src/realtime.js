@@ -1,7 +1,9 @@
 // Realtime: the realtime page ([data-realtime]) and the "N visitors now" badge of the dashboard
 // ([data-realtime-badge], re-rendered by HTMX swaps). One connection per page: a WebSocket to the
 // collector (token from the dashboard, see docs/realtime.md), reconnecting with backoff; while
-// the socket cannot open, the collector's snapshot endpoint is polled instead. Every visitor
+// the socket cannot open, the collector's snapshot endpoint is polled instead. A socket lives no
+// longer than its token: told `reauth` before the expiry, the page opens a second socket with a
+// fresh token and closes the first once the second is live, so the figures never stop. Every visitor
 // string is set with textContent; styles only through the CSSOM (CSP: no inline styles).
 
 const FEED_SIZE = 20;
@@ -33,8 +35,8 @@ function connect(tokenUrl, onState, onStatus) {
   let token = null;
   let failures = 0;
   let pollTimer = null;
+  // The socket whose messages are shown; a renewal's second socket replaces it when live.
   let ws = null;
-  let pingTimer = null;
   let stopped = false;
   // The last snapshot poll succeeded (the status then says "Live (polling)").
   let pollOk = false;
@@ -100,44 +102,71 @@ function connect(tokenUrl, onState, onStatus) {
     setTimeout(open, delay);
   }
 
-  async function open() {
-    if (stopped) return;
+  /**
+   * Opens a socket. `renewing`: the current socket was told to reauth; this one, opened with a
+   * fresh token, takes over on its first message (and the old one is closed), or is forgotten if
+   * it fails, leaving the old one until the collector closes it at its expiry.
+   */
+  async function open(renewing = false) {
+    // A reconnect scheduled before a renewal took over finds a live socket: nothing to do.
+    if (stopped || (!renewing && ws)) return;
     let t;
     try {
+      if (renewing) token = null;
       t = await freshToken();
     } catch {
-      scheduleReconnect();
+      if (!renewing) scheduleReconnect();
       return;
     }
     // "Opened" means the first message arrived, not just the handshake: the collector accepts
     // then closes refused sockets (1008), and that must count as a failure for the backoff.
     let opened = false;
+    let socket;
     try {
-      ws = new WebSocket(`${t.socket_url}?token=${encodeURIComponent(t.token)}`);
+      socket = new WebSocket(`${t.socket_url}?token=${encodeURIComponent(t.token)}`);
     } catch {
-      scheduleReconnect();
+      if (!renewing) scheduleReconnect();
       return;
     }
-    const socket = ws;
+    if (!renewing) ws = socket;
+    let pingTimer = null;
     socket.addEventListener("open", () => {
       pingTimer = setInterval(() => socket.readyState === WebSocket.OPEN && socket.send("ping"), PING_MS);
     });
     socket.addEventListener("message", (event) => {
       if (typeof event.data !== "string" || event.data[0] !== "{") return; // "pong"
+      if (stopped) {
+        socket.close(1000, "page left"); // a renewal that went live after the page stopped
+        return;
+      }
       if (!opened) {
         opened = true;
+        if (socket !== ws) {
+          // A renewal is live: it takes over, and the old socket goes.
+          const old = ws;
+          ws = socket;
+          old?.close(1000, "renewed");
+        }
         failures = 0;
         pollOk = false;
         stopPolling();
         onStatus("Live", "live");
       }
-      apply(JSON.parse(event.data));
+      if (socket !== ws) return; // the replaced socket's last messages
+      const message = JSON.parse(event.data);
+      if (message.type === "reauth") {
+        open(true);
+        return;
+      }
+      apply(message);
     });
     socket.addEventListener("close", (event) => {
       clearInterval(pingTimer);
+      // A replaced socket, or a renewal that never went live: the current one carries on.
+      if (socket !== ws) return;
       ws = null;
       if (stopped) return;
-      // 1008: the token was refused (expired, say); fetch a new one before trying again.
+      // 1008: the token was refused or has expired; fetch a new one before trying again.
       if (event.code === 1008) token = null;
       if (opened) onStatus("Reconnecting…", "offline");
       else if (!pollOk) onStatus("Cannot open a live connection, polling…", "offline");

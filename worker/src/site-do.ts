@@ -11,6 +11,7 @@ import { ENGAGEMENT } from "./ingest/payload";
 import { enqueue, enqueueEngagement, flushOutbox, type FlushResult, migrateOutbox, OutboxSeq } from "./outbox";
 import { RateLimiter } from "./rate-limit";
 import { applyEngagement, applyEvent, continues, DEFAULT_BOUNCE_THRESHOLD_MS, eventRow, sessionRow } from "./session";
+import { closeIfExpired, expireSockets, type RealtimeAttachment, socketDue } from "./realtime/sockets";
 import { FEED_SIZE, type FeedItem, migrateRealtime, pruneRealtime, readSnapshot, recordSightings, type Sighting } from "./realtime/state";
 import { LiveSessions, migrateSiteStorage, pruneSalts, saltsFor } from "./site-storage";
 import { utcDay, visitorHash } from "./visitor-hash";
@@ -20,14 +21,6 @@ export const MAX_FLUSH_BACKOFF_MS = 5 * 60 * 1000;
 
 /** Realtime pushes after events are coalesced over this window (the issue allows ≤ 100 ms). */
 export const REALTIME_COALESCE_MS = 50;
-
-/** Per-socket state kept with the WebSocket across hibernation (serializeAttachment). */
-export interface RealtimeAttachment {
-  site: string;
-  /** Expiry of the token the socket was opened with (Unix seconds); checked at connect only. */
-  exp: number;
-  connectedAt: number;
-}
 
 /** What `ingest` tells the Worker about an accepted event (null ids: an engagement report with no session to update). */
 export interface IngestResult {
@@ -53,6 +46,11 @@ export class SiteDO extends DurableObject<Env> {
    * runInDurableObject) with a wrapper that fails, to prove the outbox loses nothing.
    */
   flushDb: D1Database;
+  /**
+   * The time realtime sockets' token expiry is judged by (ms). Always the clock in production;
+   * tests move it forward (via runInDurableObject) instead of waiting for a token to expire.
+   */
+  clock: () => number = () => Date.now();
   /** Per-visitor and per-site event counts of the current minute (memory only, see rate-limit.ts). */
   private readonly limiter = new RateLimiter();
   /** A flush alarm is known to be pending, so ingest need not ask storage. */
@@ -87,7 +85,8 @@ export class SiteDO extends DurableObject<Env> {
 
   /**
    * Realtime WebSocket (the Worker has already checked the token, see routes.ts): accepted with
-   * the hibernation API, so an idle dashboard costs nothing; the current state is sent at once.
+   * the hibernation API, so an idle dashboard costs nothing; the current state is sent at once,
+   * and the alarm is set for the socket's reauth message (realtime/sockets.ts).
    */
   override async fetch(request: Request): Promise<Response> {
     if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
@@ -102,6 +101,7 @@ export class SiteDO extends DurableObject<Env> {
     };
     server.serializeAttachment(attachment);
     server.send(JSON.stringify({ type: "snapshot", ...this.snapshot() }));
+    await this.armBy(socketDue(attachment));
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -113,6 +113,7 @@ export class SiteDO extends DurableObject<Env> {
 
   /** A client may ask for a fresh snapshot with the text "snapshot"; anything else is ignored. */
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    if (closeIfExpired(ws, this.clock())) return;
     if (message === "snapshot") ws.send(JSON.stringify({ type: "snapshot", ...this.snapshot() }));
   }
 
@@ -251,7 +252,10 @@ export class SiteDO extends DurableObject<Env> {
     this.pruneRealtimeSometimes(now);
     const delta = { type: "delta", ...readSnapshot(this.ctx.storage.sql, now, false), events: feed.reverse() };
     const message = JSON.stringify(delta);
+    const clock = this.clock();
     for (const ws of sockets) {
+      // An expired token gets nothing more, even if the alarm that closes it is late.
+      if (closeIfExpired(ws, clock)) continue;
       try {
         ws.send(message);
       } catch {
@@ -290,15 +294,27 @@ export class SiteDO extends DurableObject<Env> {
   }
 
   /**
-   * Deletes expired salts, then flushes the outbox to D1. A D1 failure never makes it throw: the
-   * rows stay and the alarm is re-armed with exponential backoff (a DO storage failure does
-   * throw, and the runtime retries the alarm); when a full batch went out, it is
-   * re-armed at once for the rest; otherwise for the next salt expiry, so a site that has gone
-   * idle still loses yesterday's salt on time.
+   * Serves the realtime sockets' token expiry (reauth messages, closes), deletes expired salts,
+   * then flushes the outbox to D1. A D1 failure never makes it throw: the rows stay and the
+   * alarm is re-armed with exponential backoff (a DO storage failure does throw, and the runtime
+   * retries the alarm); when a full batch went out, it is re-armed at once for the rest;
+   * otherwise for the next salt expiry, so a site that has gone idle still loses yesterday's
+   * salt on time. In every case the alarm also fires by the next socket's moment: one alarm
+   * serves all three, at the earliest of them (armBy).
    */
   override async alarm(): Promise<void> {
     // From here on a new event must check (and maybe set) the alarm again.
     this.alarmArmed = false;
+    const socketsDue = expireSockets(this.ctx.getWebSockets(), this.clock());
+    try {
+      await this.flushAndPrune();
+    } finally {
+      if (socketsDue !== null) await this.armBy(socketsDue);
+    }
+  }
+
+  /** The alarm's flush and pruning, which arm their own next alarm (see alarm). */
+  private async flushAndPrune(): Promise<void> {
     // Before the flush: deleting a salt must not wait for D1 to come back.
     const salts = pruneSalts(this.ctx.storage.sql, Date.now());
     if (salts.deleted > 0) this.salts = null;

@@ -1,10 +1,11 @@
 // Realtime: token checks, the hibernatable WebSocket, pushes after ingest, state in storage.
-import { evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { ClientInfo, CollectedEvent } from "../src/ingest/event";
 import { readSnapshot } from "../src/realtime/state";
 import { getRealtime } from "../src/realtime/routes";
+import { REAUTH_LEAD_MS } from "../src/realtime/sockets";
 import { DEV_SECRET, isLoopbackHost, signToken, verifyToken } from "../src/realtime/token";
 import type { SiteDO } from "../src/site-do";
 import { CHROME_UA, createSite, ingestOk, siteStub } from "./helpers";
@@ -217,5 +218,89 @@ describe("realtime socket", () => {
     expect(state.top.source).toEqual([["news.example", 30]]);
     expect(state.events).toHaveLength(20);
     expect(state.minutes.reduce((a, b) => a + b, 0)).toBe(30);
+  });
+});
+
+describe("realtime socket token expiry", () => {
+  /** Moves the DO's clock (the time token expiry is judged by) and returns its pending alarm. */
+  const setClock = (stub: ReturnType<typeof siteStub>, at: number | null) =>
+    runInDurableObject(stub, async (instance: SiteDO, state) => {
+      if (at !== null) instance.clock = () => at;
+      return state.storage.getAlarm();
+    });
+
+  it("sends reauth 30 s before the token expires, keeps pushing, then closes the socket at the expiry", async () => {
+    const siteId = await createSite("expiry.test");
+    const stub = siteStub(siteId);
+    const exp = nowS() + 120;
+    const token = await signToken(SECRET, "expiry.test", exp);
+    const socket = await openSocket("expiry.test", token);
+    await socket.next((m) => m.type === "snapshot");
+    // The alarm is set for the reauth message.
+    expect(await setClock(stub, exp * 1000 - REAUTH_LEAD_MS)).toBe(exp * 1000 - REAUTH_LEAD_MS);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await socket.next((m) => m.type === "reauth")).toEqual({ type: "reauth", exp });
+
+    // Until the expiry the socket still gets deltas (the page renews meanwhile, without a gap).
+    const before = socket.messages.length;
+    await ingestOk(stub, event(siteId, "/after-reauth"), CLIENT);
+    await socket.next((m) => m.type === "delta", before);
+    await runDurableObjectAlarm(stub); // the flush (unless it already ran by itself)
+    const alarm = await runInDurableObject(stub, async (_instance: SiteDO, state) => {
+      expect(state.getWebSockets()[0]?.deserializeAttachment()).toMatchObject({ exp, reauthSent: true });
+      return state.storage.getAlarm();
+    });
+    expect(alarm).toBe(exp * 1000);
+    expect(socket.messages.filter((m) => m.type === "reauth")).toHaveLength(1);
+
+    // At the expiry the socket is closed, renewed or not: revoked access ends with the token.
+    await setClock(stub, exp * 1000);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await socket.closed).toEqual({ code: 1008, reason: "token expired" });
+    expect(await setClock(stub, null)).toBeGreaterThan(exp * 1000); // the salt expiry, not the socket
+  });
+
+  it("a push closes an expired socket instead of sending it the delta", async () => {
+    const siteId = await createSite("expiry-push.test");
+    const stub = siteStub(siteId);
+    const exp = nowS() + 60;
+    const socket = await openSocket("expiry-push.test", await signToken(SECRET, "expiry-push.test", exp));
+    await socket.next((m) => m.type === "snapshot");
+    await setClock(stub, exp * 1000 + 1);
+    await ingestOk(stub, event(siteId, "/late"), CLIENT);
+    expect(await socket.closed).toEqual({ code: 1008, reason: "token expired" });
+    expect(socket.messages.map((m) => m.type)).toEqual(["snapshot"]);
+  });
+
+  it("one alarm serves the flush and the sockets, at the earlier of them", async () => {
+    const siteId = await createSite("expiry-alarm.test");
+    const stub = siteStub(siteId);
+    const late = nowS() + 280;
+    const soon = nowS() + 100;
+    const sockets = [
+      await openSocket("expiry-alarm.test", await signToken(SECRET, "expiry-alarm.test", late)),
+      await openSocket("expiry-alarm.test", await signToken(SECRET, "expiry-alarm.test", soon)),
+    ];
+    await Promise.all(sockets.map((s) => s.next((m) => m.type === "snapshot")));
+    expect(await setClock(stub, null)).toBe(soon * 1000 - REAUTH_LEAD_MS);
+
+    // An event's flush is due sooner: the alarm moves forward, and after the flush goes back to
+    // the sockets' next moment.
+    await ingestOk(stub, event(siteId, "/x"), CLIENT);
+    expect(await setClock(stub, null)).toBeLessThan(soon * 1000 - REAUTH_LEAD_MS);
+    await runDurableObjectAlarm(stub);
+    expect(await setClock(stub, null)).toBe(soon * 1000 - REAUTH_LEAD_MS);
+
+    // Only the socket due is told; the other one's moment is next.
+    await setClock(stub, soon * 1000 - REAUTH_LEAD_MS);
+    await runDurableObjectAlarm(stub);
+    await sockets[1]?.next((m) => m.type === "reauth");
+    expect(sockets[0]?.messages.some((m) => m.type === "reauth")).toBe(false);
+    expect(await setClock(stub, null)).toBe(soon * 1000);
+    await setClock(stub, soon * 1000);
+    await runDurableObjectAlarm(stub);
+    expect(await sockets[1]?.closed).toEqual({ code: 1008, reason: "token expired" });
+    expect(await setClock(stub, null)).toBe(late * 1000 - REAUTH_LEAD_MS);
+    sockets[0]?.ws.close(1000, "done");
   });
 });
