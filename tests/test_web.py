@@ -125,6 +125,8 @@ def test_host_app_is_left_untouched(settings: Settings) -> None:
     assert client.get("/hello").json() == {"hello": "world"}
     # The host's own 404 stays the host's (FastAPI's JSON), not ours.
     assert client.get("/missing").json() == {"detail": "Not Found"}
+    # The host's OpenAPI (and so its /docs) lists the host's own paths, none of ours.
+    assert list(client.get("/openapi.json").json()["paths"]) == ["/hello"]
 
 
 def test_json_api(client: TestClient) -> None:

@@ -160,7 +160,8 @@ def setup_analytics(app: FastAPI, settings: Settings | None = None) -> None:
             assets=assets,
         )
     )
-    app.include_router(router)
+    # Our login, settings and API paths are no part of the host's API description (its /docs).
+    app.include_router(router, include_in_schema=False)
     app.mount(
         f"{settings.mount_path}/static",
         _HashedStaticFiles(directory=dist_dir, check_dir=False),
