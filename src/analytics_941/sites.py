@@ -38,7 +38,9 @@ _COLUMNS = (
     "retention_days, rate_limit_visitor, rate_limit_site, bounce_threshold_ms"
 )
 # The collector's limits a site may set (docs/collector.md): events per minute, and the engaged
-# time that makes a one-page visit not a bounce. The defaults are schema.sql's column defaults.
+# time that makes a one-page visit not a bounce. The defaults are schema.sql's column defaults;
+# a rate_limit_site of 0 means the collector's own per-site default (RATE_LIMIT_SITE_DEFAULT in
+# wrangler.toml, 10,000 a minute), a rate_limit_visitor of 0 no limit.
 MAX_RATE_LIMIT = 100_000
 MAX_BOUNCE_THRESHOLD_MS = 3_600_000
 _DEFAULT_RATE_LIMIT_VISITOR = 120
@@ -216,9 +218,10 @@ async def update_site(
     per_visitor = site.rate_limit_visitor if rate_limit_visitor is None else rate_limit_visitor
     per_site = site.rate_limit_site if rate_limit_site is None else rate_limit_site
     bounce = site.bounce_threshold_ms if bounce_threshold_ms is None else bounce_threshold_ms
-    for label, limit in (("events per visitor", per_visitor), ("events per site", per_site)):
+    for label, zero, limit in (("events per visitor", "no limit", per_visitor),
+                               ("events per site", "the collector's default", per_site)):
         if not 0 <= limit <= MAX_RATE_LIMIT:
-            raise ConfigError(f"{label} per minute must be between 0 (no limit) and "
+            raise ConfigError(f"{label} per minute must be between 0 ({zero}) and "
                               f"{MAX_RATE_LIMIT:,}")
     if not 0 <= bounce <= MAX_BOUNCE_THRESHOLD_MS:
         raise ConfigError("the bounce threshold must be between 0 and 3600 seconds")

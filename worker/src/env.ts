@@ -16,6 +16,10 @@ export interface Env {
   FLUSH_DELAY_MS: string;
   /** Milliseconds an isolate gathers drop counts before writing them to D1 in one batch. */
   DROP_FLUSH_DELAY_MS?: string;
+  /** Events per minute one client IP (IPv6: one /64) may send to one site (default 600; 0 = no limit). */
+  RATE_LIMIT_IP?: string;
+  /** Events per minute for a site whose `rate_limit_site` is 0 (default 10000; 0 = no limit). */
+  RATE_LIMIT_SITE_DEFAULT?: string;
   /** Site-days the cron recomputes per run (default 24): raise it to catch up faster. */
   ROLLUP_DAYS_PER_RUN?: string;
   /** Visits a page or country needs in a month for its other tabs to be rolled up (default 2000). */

@@ -9,7 +9,7 @@ import { type Drop, drop } from "./ingest/drop";
 import type { ClientInfo, CollectedEvent } from "./ingest/event";
 import { ENGAGEMENT } from "./ingest/payload";
 import { enqueue, enqueueEngagement, flushOutbox, type FlushResult, migrateOutbox, OutboxSeq } from "./outbox";
-import { RateLimiter } from "./rate-limit";
+import { IpKeys, RateLimiter } from "./rate-limit";
 import { applyEngagement, applyEvent, continues, DEFAULT_BOUNCE_THRESHOLD_MS, eventRow, sessionRow } from "./session";
 import { closeIfExpired, expireSockets, type RealtimeAttachment, socketDue } from "./realtime/sockets";
 import { FEED_SIZE, type FeedItem, migrateRealtime, pruneRealtime, readSnapshot, recordSightings, type Sighting } from "./realtime/state";
@@ -32,12 +32,18 @@ export interface IngestResult {
 export interface SiteSettings {
   /** Events per minute per visitor hash; 0 = no limit. */
   rateLimitVisitor: number;
+  /** Events per minute per client IP (IPv6: per /64); 0 = no limit. */
+  rateLimitIp: number;
   /** Events per minute for the site; 0 = no limit. */
   rateLimitSite: number;
   bounceThresholdMs: number;
 }
 
-const DEFAULT_SETTINGS: SiteSettings = { rateLimitVisitor: 0, rateLimitSite: 0, bounceThresholdMs: DEFAULT_BOUNCE_THRESHOLD_MS };
+/** Without settings (tests) no limit applies; the Worker always passes the site's (pipeline.ts). */
+const DEFAULT_SETTINGS: SiteSettings = { rateLimitVisitor: 0, rateLimitIp: 0, rateLimitSite: 0, bounceThresholdMs: DEFAULT_BOUNCE_THRESHOLD_MS };
+
+/** How a rate_limited drop's message names its bucket. */
+const LIMITED = { per_visitor: "from this visitor", per_ip: "from this address", per_site: "for this site" } as const;
 
 /** The per-site Durable Object; see the module comment. */
 export class SiteDO extends DurableObject<Env> {
@@ -51,8 +57,10 @@ export class SiteDO extends DurableObject<Env> {
    * tests move it forward (via runInDurableObject) instead of waiting for a token to expire.
    */
   clock: () => number = () => Date.now();
-  /** Per-visitor and per-site event counts of the current minute (memory only, see rate-limit.ts). */
+  /** Per-visitor, per-IP and per-site event counts of the current minute (memory only, see rate-limit.ts). */
   private readonly limiter = new RateLimiter();
+  /** The IP bucket keys, under a key of this instance's memory only. */
+  private readonly ipKeys = new IpKeys();
   /** A flush alarm is known to be pending, so ingest need not ask storage. */
   private alarmArmed = false;
   /** Events waiting for the next group commit (see inBatch). */
@@ -129,16 +137,18 @@ export class SiteDO extends DurableObject<Env> {
    * Registers an accepted event (RPC from the Worker). When this resolves, the event and its
    * session snapshot are in durable storage and a flush alarm is pending. `client` is used for
    * the visitor hash only and is never stored. Time comes from `event.ts`, not the clock.
-   * Answers a `rate_limited` drop instead when the visitor or the site is over its limit.
+   * Answers a `rate_limited` drop instead when the visitor, the client IP or the site is over
+   * its limit (the drop's category names which).
    */
   async ingest(event: CollectedEvent, client: ClientInfo, settings: SiteSettings = DEFAULT_SETTINGS): Promise<IngestResult | Drop> {
     const salts = this.saltsFor(event.ts);
-    const [today, yesterday] = await Promise.all([
+    const [today, yesterday, ipKey] = await Promise.all([
       visitorHash(salts.today, event.site_id, client.ip, client.userAgent),
       salts.yesterday ? visitorHash(salts.yesterday, event.site_id, client.ip, client.userAgent) : null,
+      this.ipKeys.keyFor(client.ip),
     ]);
 
-    return this.inBatch(() => this.register(event, today, yesterday, settings));
+    return this.inBatch(() => this.register(event, today, yesterday, ipKey, settings));
   }
 
   /**
@@ -146,10 +156,11 @@ export class SiteDO extends DurableObject<Env> {
    * to the outbox writes, so the read-modify-write of a session cannot interleave with another
    * event of the same visitor.
    */
-  private register(event: CollectedEvent, today: string, yesterday: string | null, settings: SiteSettings): IngestResult | Drop {
+  private register(event: CollectedEvent, today: string, yesterday: string | null, ipKey: string, settings: SiteSettings): IngestResult | Drop {
     const sql = this.ctx.storage.sql;
-    const limited = this.limiter.hit(today, event.ts, settings.rateLimitVisitor, settings.rateLimitSite);
-    if (limited) return drop("rate_limited", `too many events ${limited === "visitor" ? "from this visitor" : "for this site"}; retry later`);
+    const limits = { visitor: settings.rateLimitVisitor, ip: settings.rateLimitIp, site: settings.rateLimitSite };
+    const limited = this.limiter.hit(today, ipKey, event.ts, limits);
+    if (limited) return drop("rate_limited", `too many events ${LIMITED[limited]} this minute; retry later`, limited);
 
     // Yesterday's hash lets a visit that spans midnight (UTC) continue instead of splitting.
     const current = this.liveSessions.find(yesterday ? [today, yesterday] : [today]);

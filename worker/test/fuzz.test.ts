@@ -57,7 +57,8 @@ function makeAnyCase(random: () => number, index: number): Case {
   const headers: Record<string, string> = {
     "Content-Type": pick(["text/plain", "application/json", "text/plain;charset=UTF-8", "application/x-www-form-urlencoded"]),
     "User-Agent": CHROME_UA,
-    "CF-Connecting-IP": `2001:db8::${index.toString(16)}`,
+    // A /64 of its own per request: the IP bucket counts a /64 as one address.
+    "CF-Connecting-IP": `2001:db8:${index.toString(16)}::1`,
   };
   const valid = () => ({
     n: pick(["pageview", "pageview", "Signup", "Download", "ünïcødé 🎉"]),

@@ -5,6 +5,7 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
 import { flushDropCounts } from "../src/ingest/drop-counter";
+import { DEFAULT_RATE_LIMIT_IP, DEFAULT_RATE_LIMIT_SITE } from "../src/rate-limit";
 import { utcDay } from "../src/visitor-hash";
 import { CHROME_UA, createSite, postEvent, rows, siteStub } from "./helpers";
 
@@ -84,8 +85,98 @@ describe("rate limits", () => {
     for (let i = 0; i < 3; i++) statuses.push((await from("198.51.100.2")).status);
     expect(statuses).toEqual([202, 202, 202, 429, 202, 202, 429]);
     const limited = await from("198.51.100.3");
-    expect(await limited.json()).toMatchObject({ code: "rate_limited" });
-    expect(await drops(siteId)).toEqual({ rate_limited: 3 });
+    expect(await limited.json()).toMatchObject({ code: "rate_limited", message: expect.stringContaining("for this site") });
+    // The drop's category names the bucket.
+    expect(await drops(siteId)).toEqual({ "rate_limited/per_visitor": 1, "rate_limited/per_site": 2 });
+  });
+
+  /**
+   * Runs a burst that must fall in one minute of event time (the limits' window), once more on a
+   * fresh site if it straddled a minute's end. `attempt` names the site of each try.
+   */
+  async function inOneMinute<T>(burst: (attempt: number) => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const minute = Math.floor(Date.now() / 60_000);
+      const result = await burst(attempt);
+      if (Math.floor(Date.now() / 60_000) === minute || attempt >= 2) return result;
+    }
+  }
+
+  const chrome = (build: number) => CHROME_UA.replace("131.0.0.0", `131.0.${build}.0`);
+
+  it("stops one address rotating user agents (and IPv6 addresses within its /64) with the IP bucket", async () => {
+    expect(env.RATE_LIMIT_IP).toBe(String(DEFAULT_RATE_LIMIT_IP));
+    const { siteId, statuses, next, other } = await inOneMinute(async (attempt) => {
+      const domain = `ip-rotate-${attempt}.test`;
+      const siteId = await createSite(domain); // the defaults: 120 per visitor, no site limit of its own
+      const send = (ip: string, build: number) => pageview(domain, `https://${domain}/`, { "CF-Connecting-IP": ip, "User-Agent": chrome(build) });
+      // Every event a new visitor hash: the visitor limit never applies.
+      const statuses: number[] = [];
+      for (let start = 0; start < DEFAULT_RATE_LIMIT_IP; start += 50) {
+        const batch = Array.from({ length: 50 }, (_, i) => send(`2001:db8:1:2::${(start + i).toString(16)}`, start + i));
+        statuses.push(...(await Promise.all(batch)).map((r) => r.status));
+      }
+      const next = await send("2001:db8:1:2:ffff::1", 9999);
+      const other = await send("2001:db8:1:3::1", 9998);
+      return { siteId, statuses, next, other };
+    });
+    expect(statuses.filter((status) => status !== 202)).toEqual([]);
+    expect(next.status).toBe(429);
+    expect(await next.json()).toMatchObject({ code: "rate_limited", message: expect.stringContaining("from this address") });
+    expect(other.status).toBe(202); // another /64
+    expect(await drops(siteId)).toEqual({ "rate_limited/per_ip": 1 });
+  });
+
+  it("lets a busy site through: many visitors, and an office of 100 behind one address", async () => {
+    const { siteId, statuses } = await inOneMinute(async (attempt) => {
+      const domain = `busy-${attempt}.test`;
+      const siteId = await createSite(domain);
+      const send = (ip: string, build: number, path: string) =>
+        pageview(domain, `https://${domain}${path}`, { "CF-Connecting-IP": ip, "User-Agent": chrome(build) });
+      const statuses: number[] = [];
+      for (let round = 0; round < 5; round++) {
+        const visitors = Array.from({ length: 200 }, (_, i) => send(`198.51.${round % 2}.${i}`, i, `/p${round}`));
+        const office = Array.from({ length: 100 }, (_, i) => send("192.0.2.200", 1000 + i, `/o${round}`));
+        statuses.push(...(await Promise.all([...visitors, ...office])).map((r) => r.status));
+      }
+      return { siteId, statuses };
+    });
+    expect(statuses).toHaveLength(1500);
+    expect(statuses.filter((status) => status !== 202)).toEqual([]);
+    expect(await drops(siteId)).toEqual({});
+  });
+
+  it("applies the collector's per-site default to a site without a limit of its own", async () => {
+    expect(env.RATE_LIMIT_SITE_DEFAULT).toBe(String(DEFAULT_RATE_LIMIT_SITE));
+    // A smaller default than 10,000, through the same code path (the var), to keep the test short.
+    const small = { ...env, RATE_LIMIT_SITE_DEFAULT: "5", DROP_FLUSH_DELAY_MS: "0" };
+    const send = async (domain: string, i: number) => {
+      const ctx = createExecutionContext();
+      const response = await worker.fetch(
+        new Request("https://collector.test/api/event", {
+          method: "POST",
+          body: JSON.stringify({ n: "pageview", u: `https://${domain}/`, d: domain }),
+          headers: { "User-Agent": CHROME_UA, "CF-Connecting-IP": `203.0.113.${i}` },
+        }),
+        small,
+        ctx,
+      );
+      await waitOnExecutionContext(ctx);
+      return response.status;
+    };
+    const { unset, own, statuses } = await inOneMinute(async (attempt) => {
+      const unset = await createSite(`site-default-${attempt}.test`);
+      const own = await createSite(`site-own-${attempt}.test`, undefined, { rate_limit_site: 8 });
+      const statuses = { unset: [] as number[], own: [] as number[] };
+      for (let i = 0; i < 7; i++) statuses.unset.push(await send(`site-default-${attempt}.test`, i));
+      for (let i = 0; i < 9; i++) statuses.own.push(await send(`site-own-${attempt}.test`, i));
+      return { unset, own, statuses };
+    });
+    expect(statuses.unset).toEqual([202, 202, 202, 202, 202, 429, 429]);
+    expect(await drops(unset)).toEqual({ "rate_limited/per_site": 2 });
+    // A site's own limit wins over the default, above it as below.
+    expect(statuses.own).toEqual([...Array<number>(8).fill(202), 429]);
+    expect(await drops(own)).toEqual({ "rate_limited/per_site": 1 });
   });
 });
 

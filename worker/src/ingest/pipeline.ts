@@ -7,6 +7,7 @@
  */
 import { botCategory } from "../enrich/bot";
 import { numberVar, type Env } from "../env";
+import { DEFAULT_RATE_LIMIT_IP, DEFAULT_RATE_LIMIT_SITE } from "../rate-limit";
 import type { IngestResult } from "../site-do";
 import { lookupSite, type Site } from "../site-lookup";
 import { countDrop, scheduleDropFlush } from "./drop-counter";
@@ -68,7 +69,8 @@ async function runSteps(request: Request, env: Env, state: { site: Site | null }
 }
 
 /**
- * register_session: the site's DO assigns visitor and session, applies the rate limits, and puts
+ * register_session: the site's DO assigns visitor and session, applies the rate limits (per
+ * visitor, per IP, per site: docs/collector.md), and puts
  * the event in its outbox before it returns, so a 202 always means "stored durably". A failed
  * RPC or DO storage write (overload, a reset during a deploy, a storage error) means the event
  * was not stored: a counted `unavailable` drop (503, the sender may retry), never a bare 500.
@@ -78,7 +80,9 @@ async function registerSession(env: Env, site: Site, event: CollectedEvent, clie
     const stub = env.SITE_DO.get(siteObjectId(env.SITE_DO, site.id));
     return await stub.ingest(event, client, {
       rateLimitVisitor: site.rateLimitVisitor,
-      rateLimitSite: site.rateLimitSite,
+      rateLimitIp: numberVar(env.RATE_LIMIT_IP, DEFAULT_RATE_LIMIT_IP),
+      // A site's own limit (> 0) wins; 0 means "not set": the collector's default applies.
+      rateLimitSite: site.rateLimitSite > 0 ? site.rateLimitSite : numberVar(env.RATE_LIMIT_SITE_DEFAULT, DEFAULT_RATE_LIMIT_SITE),
       bounceThresholdMs: site.bounceThresholdMs,
     });
   } catch (error) {
