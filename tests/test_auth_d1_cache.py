@@ -21,8 +21,9 @@ from pytest_httpx import HTTPXMock
 from analytics_941 import D1HttpStore, Settings, SqliteStore, setup_analytics
 from analytics_941.auth.api_tokens import create_token
 from analytics_941.auth.sessions import load_session, revoke_session
-from analytics_941.cache import LookupCache, lookup_cache_for
+from analytics_941.cache import lookup_cache_for
 from analytics_941.sites import get_site
+from analytics_941.ttl_cache import TtlCache
 
 BASE = "http://localhost"
 
@@ -135,7 +136,7 @@ async def test_a_revocation_made_elsewhere_acts_within_the_ttl(
 
 def test_lookup_entries_expire_after_their_ttl() -> None:
     now = [0.0]
-    cache: LookupCache[str] = LookupCache(ttl_s=30, max_entries=2, clock=lambda: now[0])
+    cache: TtlCache[str, str] = TtlCache(ttl_s=30, max_entries=2, clock=lambda: now[0])
     cache.put("a", "A")
     now[0] = 29.9
     assert cache.get("a") == "A"

@@ -6,26 +6,30 @@ itself ``rate_limited`` (D1 over HTTP) gets caches; a local SQLite file costs no
 - ``ResultCache``: query results. A result is kept for a short time when its period reaches today
   (its numbers still move) and for long when the period is closed (they change only through late
   events, which are rare). Keys are the whole ``Query`` value, which pins "today".
-- ``LookupCache``: what every request looks up before its query — the session behind a cookie and
-  the site behind a domain — for ``LOOKUP_TTL_S``. Writes made in this process evict their entries
-  at once; writes made elsewhere show within the TTL (see docs/security.md).
+- lookup caches (``lookup_cache``): what every request looks up before its query — the session
+  behind a cookie and the site behind a domain — for ``LOOKUP_TTL_S``. Writes made in this
+  process evict their entries at once; writes made elsewhere show within the TTL (see
+  docs/security.md).
+
+Both are ``TtlCache`` (``ttl_cache.py``), the one time-limited cache.
 """
 
 from __future__ import annotations
 
 import time
 import weakref
-from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any
 
-from .query import Query
+from .ttl_cache import TtlCache
+
+if TYPE_CHECKING:
+    from .query import Query
 
 __all__ = [
     "CLOSED_TTL_S",
     "LOOKUP_TTL_S",
     "OPEN_TTL_S",
-    "LookupCache",
     "ResultCache",
     "cache_for",
     "lookup_cache_for",
@@ -34,11 +38,11 @@ __all__ = [
 OPEN_TTL_S = 30.0
 CLOSED_TTL_S = 3600.0
 LOOKUP_TTL_S = 30.0
-_V = TypeVar("_V")
+LOOKUP_MAX_ENTRIES = 1024
 
 
 class ResultCache:
-    """Query → result shape, least recently used first out, with a TTL per entry."""
+    """Query → result shape: ``OPEN_TTL_S`` when its period reaches today, else ``CLOSED_TTL_S``."""
 
     def __init__(
         self,
@@ -48,11 +52,10 @@ class ResultCache:
         closed_ttl_s: float = CLOSED_TTL_S,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._entries: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
-        self._max = max_entries
+        self._entries: TtlCache[str, dict[str, Any]] = TtlCache(
+            ttl_s=closed_ttl_s, max_entries=max_entries, clock=clock
+        )
         self._open_ttl = open_ttl_s
-        self._closed_ttl = closed_ttl_s
-        self._clock = clock
 
     @staticmethod
     def key(query: Query) -> str:
@@ -61,75 +64,25 @@ class ResultCache:
 
     def get(self, query: Query) -> dict[str, Any] | None:
         """The cached result of ``query``, or None when absent or expired."""
-        key = self.key(query)
-        entry = self._entries.get(key)
-        if entry is None:
-            return None
-        expires, value = entry
-        if expires <= self._clock():
-            del self._entries[key]
-            return None
-        self._entries.move_to_end(key)
-        return value
+        return self._entries.get(self.key(query))
 
     def put(self, query: Query, result: dict[str, Any]) -> None:
         """Keep ``result`` for ``query``, for a short time if its period reaches today."""
-        ttl = self._open_ttl if query.includes_today() else self._closed_ttl
-        self._entries[self.key(query)] = (self._clock() + ttl, result)
-        self._entries.move_to_end(self.key(query))
-        while len(self._entries) > self._max:
-            self._entries.popitem(last=False)
+        ttl = self._open_ttl if query.includes_today() else None
+        self._entries.put(self.key(query), result, ttl_s=ttl)
 
     def clear(self) -> None:
         """Forget everything."""
         self._entries.clear()
 
 
-class LookupCache(Generic[_V]):
-    """key → value for ``ttl_s`` seconds, least recently used first out."""
-
-    def __init__(
-        self,
-        *,
-        max_entries: int = 1024,
-        ttl_s: float = LOOKUP_TTL_S,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._entries: OrderedDict[str, tuple[float, _V]] = OrderedDict()
-        self._max = max_entries
-        self._ttl = ttl_s
-        self._clock = clock
-
-    def get(self, key: str) -> _V | None:
-        """The value kept for ``key``, or None when absent or expired."""
-        entry = self._entries.get(key)
-        if entry is None:
-            return None
-        if entry[0] <= self._clock():
-            del self._entries[key]
-            return None
-        self._entries.move_to_end(key)
-        return entry[1]
-
-    def put(self, key: str, value: _V) -> None:
-        """Keep ``value`` for ``key`` for the TTL."""
-        self._entries[key] = (self._clock() + self._ttl, value)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self._max:
-            self._entries.popitem(last=False)
-
-    def discard(self, matches: Callable[[str, _V], bool]) -> None:
-        """Forget every entry for which ``matches(key, value)`` is true."""
-        for key in [k for k, (_, v) in self._entries.items() if matches(k, v)]:
-            del self._entries[key]
-
-    def clear(self) -> None:
-        """Forget everything."""
-        self._entries.clear()
+def lookup_cache() -> TtlCache[str, Any]:
+    """A fresh lookup cache: ``LOOKUP_TTL_S``, at most ``LOOKUP_MAX_ENTRIES`` entries."""
+    return TtlCache(ttl_s=LOOKUP_TTL_S, max_entries=LOOKUP_MAX_ENTRIES)
 
 
 _CACHES: weakref.WeakKeyDictionary[Any, ResultCache] = weakref.WeakKeyDictionary()
-_LOOKUPS: weakref.WeakKeyDictionary[Any, dict[str, LookupCache[Any]]] = (
+_LOOKUPS: weakref.WeakKeyDictionary[Any, dict[str, TtlCache[str, Any]]] = (
     weakref.WeakKeyDictionary()
 )
 
@@ -152,7 +105,7 @@ def cache_for(store: object) -> ResultCache | None:
     return cache
 
 
-def lookup_cache_for(store: object, name: str) -> LookupCache[Any] | None:
+def lookup_cache_for(store: object, name: str) -> TtlCache[str, Any] | None:
     """The lookup cache ``name`` (``"sessions"``, ``"sites"``) of ``store``; None unless the store
     is ``rate_limited`` (a SQLite file answers fresh, and its revocations act at once)."""
     if not _rate_limited(store):
@@ -160,5 +113,5 @@ def lookup_cache_for(store: object, name: str) -> LookupCache[Any] | None:
     caches = _LOOKUPS.setdefault(store, {})
     cache = caches.get(name)
     if cache is None:
-        cache = caches[name] = LookupCache()
+        cache = caches[name] = lookup_cache()
     return cache
