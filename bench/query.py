@@ -130,7 +130,6 @@ PERIODS = ("30d", "12mo", "12mo@29th")
 
 def view_statements(period: str, filters: list[Any], now: datetime) -> dict[str, Any]:
     """The statements of one dashboard view, by panel, through the real loader's queries."""
-    from analytics_941.query import parse_query
     from analytics_941.runner import statements_for
     from analytics_941.sites import Site
     from analytics_941.web.dashboard import TOP_METRICS, panel_query
@@ -141,13 +140,11 @@ def view_statements(period: str, filters: list[Any], now: datetime) -> dict[str,
                 created_at=0)
     periods = _month_end_range(now) if period == "12mo@29th" else [("period", period)]
     state = DashboardState.from_params(periods + [("f", f) for f in filters])
-    base = {"site_id": SITE_ID, "date_range": state.date_range, "filters": state.query_filters()}
     interval = "day" if period == "30d" else "month"
     queries = {
-        "top stats": parse_query({**base, "metrics": list(TOP_METRICS)}, timezone=TIMEZONE,
-                                 now=now),
-        "graph": parse_query({**base, "metrics": list(CHART_METRICS),
-                              "dimensions": [f"time:{interval}"]}, timezone=TIMEZONE, now=now),
+        "top stats": state.query(site, metrics=TOP_METRICS, now=now),
+        "graph": state.query(site, metrics=tuple(CHART_METRICS),
+                             dimensions=[f"time:{interval}"], now=now),
     }
     for panel in PANELS:
         queries[panel.key] = panel_query(site, state, panel, now=now)

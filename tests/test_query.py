@@ -10,7 +10,7 @@ import pytest
 from analytics_941 import QueryError, parse_query
 from analytics_941.filters import Condition, Connective, Negation
 from analytics_941.periods import ALL_TIME_MAX_DAYS, bounds_ms
-from analytics_941.query import comparison_from_include
+from analytics_941.web.api import comparison_from_include
 
 # 03:30 UTC on 2026-03-10 is still 03-09 in New York and already 03-10 in Berlin.
 NOW = datetime(2026, 3, 10, 3, 30, tzinfo=UTC)

@@ -14,10 +14,11 @@ offered, SQLite has none built in).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal, TypeAlias, cast, get_args
 
 __all__ = [
+    "FILTER_OPS",
     "MAX_FILTER_CHARS",
     "MAX_FILTER_LEAVES",
     "MAX_VALUES",
@@ -29,6 +30,7 @@ __all__ = [
     "Negation",
     "filter_leaves",
     "filter_to_json",
+    "make_condition",
     "parse_filters",
 ]
 
@@ -143,33 +145,51 @@ def _parse(
         raise ValueError(f"{at}: unknown operator {raw[0]!r}")
     if len(raw) not in (3, 4) or not isinstance(raw[1], str):
         raise ValueError(f"{at}: expected [{op!r}, dimension, [value, ...]]")
-    if not _is_text(raw[1]) or len(raw[1]) > 128:
-        raise ValueError(f"{at}: unknown dimension")
     try:
-        dimension = canonical(raw[1])
+        condition = make_condition(op, raw[1], raw[2], canonical=canonical)
     except ValueError as exc:
         raise ValueError(f"{at}: {exc}") from None
-    if dimension.startswith("time:"):
-        raise ValueError(f"{at}: filter on the date range, not on {dimension}")
-    values = raw[2]
-    if not isinstance(values, list | tuple) or not values:
-        raise ValueError(f"{at}: a filter needs a non-empty list of values")
-    if len(values) > MAX_VALUES:
-        raise ValueError(f"{at}: at most {MAX_VALUES} values")
-    if not all(isinstance(v, str | int | float) and not isinstance(v, bool) for v in values):
-        raise ValueError(f"{at}: values must be strings")
-    texts = tuple(str(v) for v in values)
-    if any(len(v) > MAX_VALUE_LENGTH for v in texts):
-        raise ValueError(f"{at}: a value is longer than {MAX_VALUE_LENGTH} characters")
-    if not all(_is_text(v) for v in texts):
-        raise ValueError(f"{at}: a value is not valid Unicode (a lone surrogate)")
-    budget.spend(at, texts)
+    budget.spend(at, condition.values)
     modifiers = raw[3] if len(raw) == 4 else {}
     if not isinstance(modifiers, dict) or set(modifiers) - {"case_sensitive"}:
         raise ValueError(f"{at}: the only modifier is {{'case_sensitive': bool}}")
     case_sensitive = modifiers.get("case_sensitive", True)
     if not isinstance(case_sensitive, bool):
         raise ValueError(f"{at}: case_sensitive must be true or false")
+    return replace(condition, case_sensitive=case_sensitive)
+
+
+def make_condition(
+    op: str,
+    dimension: str,
+    values: Any,
+    *,
+    canonical: Callable[[str], str],
+    case_sensitive: bool = True,
+) -> Condition:
+    """One condition, checked as the wire form's are: operator, dimension, value limits.
+
+    The one home of these checks: the API's filters and the dashboard's ``f=`` parameters both
+    come through here. Raises ``ValueError`` saying what is wrong (without the filter's index).
+    """
+    if op not in FILTER_OPS:
+        raise ValueError(f"unknown operator {op!r}")
+    if not _is_text(dimension) or len(dimension) > 128:
+        raise ValueError("unknown dimension")
+    dimension = canonical(dimension)
+    if dimension.startswith("time:"):
+        raise ValueError(f"filter on the date range, not on {dimension}")
+    if not isinstance(values, list | tuple) or not values:
+        raise ValueError("a filter needs a non-empty list of values")
+    if len(values) > MAX_VALUES:
+        raise ValueError(f"at most {MAX_VALUES} values")
+    if not all(isinstance(v, str | int | float) and not isinstance(v, bool) for v in values):
+        raise ValueError("values must be strings")
+    texts = tuple(str(v) for v in values)
+    if any(len(v) > MAX_VALUE_LENGTH for v in texts):
+        raise ValueError(f"a value is longer than {MAX_VALUE_LENGTH} characters")
+    if not all(_is_text(v) for v in texts):
+        raise ValueError("a value is not valid Unicode (a lone surrogate)")
     return Condition(
         op=cast(FilterOp, op), dimension=dimension, values=texts, case_sensitive=case_sensitive
     )

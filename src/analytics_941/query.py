@@ -10,7 +10,7 @@ vocabulary here and one mapping there.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, Literal, Self, TypeAlias, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -38,12 +38,14 @@ from .periods import (
 
 __all__ = [
     "DIMENSIONS",
+    "MAX_HOUR_RANGE_DAYS",
     "METRICS",
     "TIME_DIMENSIONS",
     "Metric",
     "Query",
     "canonical_dimension",
-    "comparison_from_include",
+    "hours_fit",
+    "make_query",
     "parse_query",
 ]
 
@@ -131,6 +133,11 @@ MAX_HOUR_RANGE_DAYS = 31
 # analytics were collected.
 MIN_DATE = date(1970, 1, 1)
 MAX_DATE = date(9998, 12, 31)
+
+
+def hours_fit(first: date, last: date) -> bool:
+    """True when the range ``first``..``last`` may be shown by the hour (``time:hour``)."""
+    return (last - first).days < MAX_HOUR_RANGE_DAYS
 
 
 def canonical_dimension(name: str) -> str:
@@ -239,12 +246,10 @@ class Query(BaseModel):
                 raise ValueError(f"order_by: {name!r} is not among the metrics or dimensions")
         if "percentage" in self.metrics and not self.non_time_dimensions:
             raise ValueError("metrics: percentage needs a non-time dimension")
-        if self.interval == "hour":
-            first, last = self.period
-            if (last - first).days >= MAX_HOUR_RANGE_DAYS:
-                raise ValueError(
-                    f"dimensions: time:hour needs a range of at most {MAX_HOUR_RANGE_DAYS} days"
-                )
+        if self.interval == "hour" and not hours_fit(*self.period):
+            raise ValueError(
+                f"dimensions: time:hour needs a range of at most {MAX_HOUR_RANGE_DAYS} days"
+            )
         if len(filter_leaves(self.filters)) > MAX_FILTER_LEAVES:
             raise ValueError(f"filters: at most {MAX_FILTER_LEAVES} conditions")
         return self
@@ -311,44 +316,6 @@ def _error_field(error: Mapping[str, Any]) -> tuple[str, str]:
     return field, ""
 
 
-def comparison_from_include(value: Any) -> Any:
-    """Plausible's ``include.comparisons`` → our ``comparison`` field (None when off).
-
-    ``{"mode": "previous_period"}``, ``{"mode": "year_over_year"}``, ``{"mode": "custom",
-    "date_range": [first, last]}``; ``true`` means the previous period. Raises ``QueryError``
-    naming the field for anything else — a custom comparison without its range included: turning
-    the comparison off instead would answer a question the client did not ask.
-    """
-    if value in (None, False):
-        return None
-    if value is True:
-        return "previous_period"
-    if not isinstance(value, Mapping):
-        raise QueryError(
-            code="invalid_include", message="include.comparisons: expected {mode, date_range?}"
-        )
-    mode = value.get("mode")
-    if mode in ("previous_period", "year_over_year"):
-        return mode
-    if mode != "custom":
-        raise QueryError(
-            code="invalid_include",
-            message="include.comparisons.mode: one of previous_period, year_over_year, custom",
-        )
-    date_range = value.get("date_range")
-    if (
-        not isinstance(date_range, list | tuple)
-        or len(date_range) != 2
-        or not all(isinstance(day, str) for day in date_range)
-    ):
-        raise QueryError(
-            code="invalid_include",
-            message='include.comparisons.date_range: mode "custom" needs ["YYYY-MM-DD", '
-            '"YYYY-MM-DD"]',
-        )
-    return tuple(date_range)
-
-
 def parse_query(
     data: Mapping[str, Any],
     *,
@@ -362,7 +329,40 @@ def parse_query(
     ``stats_start`` is the site's first day, where ``all`` begins. Raises ``QueryError`` whose
     ``code`` is ``invalid_<field>`` and whose message names the field.
     """
-    raw = _normalise(data)
+    return _validated(_normalise(data), timezone=timezone, now=now, stats_start=stats_start)
+
+
+def make_query(
+    *,
+    site_id: str,
+    date_range: DateRange,
+    metrics: Sequence[str],
+    dimensions: Sequence[str] = (),
+    filters: Sequence[FilterNode] = (),
+    comparison: Comparison | None = None,
+    limit: int = 100,
+    offset: int = 0,
+    total_rows: bool = False,
+    timezone: str = "UTC",
+    now: datetime | None = None,
+    stats_start: date | None = None,
+) -> Query:
+    """A ``Query`` from parts already typed (the dashboard's state), checked as ``parse_query``
+    checks raw input, with the same ``QueryError`` on a bad combination (e.g. a range too long
+    for ``time:hour``)."""
+    raw: dict[str, Any] = {
+        "site_id": site_id, "date_range": date_range, "metrics": tuple(metrics),
+        "dimensions": tuple(dimensions), "filters": tuple(filters), "limit": limit,
+        "offset": offset, "total_rows": total_rows,
+    }
+    if comparison is not None:
+        raw["comparison"] = comparison
+    return _validated(raw, timezone=timezone, now=now, stats_start=stats_start)
+
+
+def _validated(
+    raw: dict[str, Any], *, timezone: str, now: datetime | None, stats_start: date | None
+) -> Query:
     try:
         tz = ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):

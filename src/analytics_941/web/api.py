@@ -28,12 +28,12 @@ from fastapi.routing import APIRoute
 from ..auth.principal import STATE_SITE, require_site
 from ..cache import cache_for
 from ..exceptions import QueryError
-from ..query import Query, comparison_from_include, parse_query
+from ..query import Query, parse_query
 from ..runner import run_queries
 from ..sites import Site, get_site
 from ..store import Store
 
-__all__ = ["make_api_router", "parse_api_body", "site_stats_start"]
+__all__ = ["comparison_from_include", "make_api_router", "parse_api_body", "site_stats_start"]
 
 _QUERY_FIELDS = {"metrics", "date_range", "dimensions", "filters", "order_by", "pagination"}
 _INCLUDE = {"comparisons", "time_labels", "total_rows", "imports"}
@@ -44,6 +44,44 @@ def site_stats_start(site: Site) -> Any:
     from zoneinfo import ZoneInfo
 
     return datetime.fromtimestamp(site.created_at / 1000, tz=ZoneInfo(site.timezone)).date()
+
+
+def comparison_from_include(value: Any) -> Any:
+    """Plausible's ``include.comparisons`` → our ``comparison`` field (None when off).
+
+    ``{"mode": "previous_period"}``, ``{"mode": "year_over_year"}``, ``{"mode": "custom",
+    "date_range": [first, last]}``; ``true`` means the previous period. Raises ``QueryError``
+    naming the field for anything else — a custom comparison without its range included: turning
+    the comparison off instead would answer a question the client did not ask.
+    """
+    if value in (None, False):
+        return None
+    if value is True:
+        return "previous_period"
+    if not isinstance(value, Mapping):
+        raise QueryError(
+            code="invalid_include", message="include.comparisons: expected {mode, date_range?}"
+        )
+    mode = value.get("mode")
+    if mode in ("previous_period", "year_over_year"):
+        return mode
+    if mode != "custom":
+        raise QueryError(
+            code="invalid_include",
+            message="include.comparisons.mode: one of previous_period, year_over_year, custom",
+        )
+    date_range = value.get("date_range")
+    if (
+        not isinstance(date_range, list | tuple)
+        or len(date_range) != 2
+        or not all(isinstance(day, str) for day in date_range)
+    ):
+        raise QueryError(
+            code="invalid_include",
+            message='include.comparisons.date_range: mode "custom" needs ["YYYY-MM-DD", '
+            '"YYYY-MM-DD"]',
+        )
+    return tuple(date_range)
 
 
 def parse_api_body(

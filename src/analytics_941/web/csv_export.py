@@ -16,13 +16,11 @@ from typing import Any
 
 from ..audit import Actor, record
 from ..cache import ResultCache
-from ..query import parse_query
 from ..runner import run_queries
 from ..sites import Site
 from ..store import Store
-from .api import site_stats_start
 from .reports import CSV_REPORTS, REPORTS
-from .state import CHART_METRICS, DashboardState, default_interval
+from .state import CHART_METRICS, DashboardState
 
 __all__ = ["CSV_ROW_LIMIT", "build_export", "export_filename", "safe_cell"]
 
@@ -63,23 +61,15 @@ async def build_export(
 
     ``audited_as``: who downloads it; the export is recorded in the audit log under their name.
     """
-    base: dict[str, Any] = {"site_id": site.id, "date_range": state.date_range}
-    if state.filters:
-        base["filters"] = state.query_filters()
-    start = site_stats_start(site)
-
-    def parse(spec: dict[str, Any]) -> Any:
-        return parse_query({**base, **spec}, timezone=site.timezone, now=now, stats_start=start)
-
-    probe = parse({"metrics": ["visitors"]})
+    # The export has no comparison columns, whatever the dashboard compares.
+    probe = state.query(site, metrics=["visitors"], compare=False, now=now)
     first, last = probe.period
-    interval = state.interval or default_interval(state.period, (last - first).days + 1)
-    if interval == "hour" and (last - first).days >= 31:
-        interval = "day"
-    queries = [parse({"metrics": list(CHART_METRICS), "dimensions": [f"time:{interval}"]})]
+    interval = state.interval_for(first, last)
+    queries = [state.query(site, metrics=tuple(CHART_METRICS), dimensions=[f"time:{interval}"],
+                           compare=False, now=now)]
     queries += [
-        parse({"metrics": list(REPORTS[key].metrics), "dimensions": [REPORTS[key].dimension],
-               "pagination": {"limit": CSV_ROW_LIMIT}})
+        state.query(site, metrics=REPORTS[key].metrics, dimensions=[REPORTS[key].dimension],
+                    compare=False, limit=CSV_ROW_LIMIT, now=now)
         for key in CSV_REPORTS
     ]
     results = await run_queries(store, queries, cache=cache)

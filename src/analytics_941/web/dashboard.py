@@ -12,15 +12,14 @@ from datetime import date, datetime
 from typing import Any
 
 from ..cache import ResultCache, lookup_cache_for
-from ..query import Query, parse_query
+from ..query import Query
 from ..runner import run_batch, run_queries
 from ..sites import Site
 from ..sql.drops import drops_statement
 from ..store import Row as StoreRow
 from ..store import Store
-from .api import site_stats_start
 from .reports import PANELS, REPORTS, Panel, Report
-from .state import CHART_METRICS, PERIOD_LABELS, DashboardState, default_interval
+from .state import CHART_METRICS, PERIOD_LABELS, DashboardState, search_condition
 
 __all__ = [
     "PANEL_ROWS",
@@ -196,19 +195,6 @@ class Dashboard:
         return PERIOD_LABELS.get(self.state.period, self.state.period)
 
 
-def _base_spec(site: Site, state: DashboardState) -> dict[str, Any]:
-    spec: dict[str, Any] = {"site_id": site.id, "date_range": state.date_range}
-    if state.filters:
-        spec["filters"] = state.query_filters()
-    if state.compare:
-        spec["comparison"] = state.compare
-    return spec
-
-
-def _parse(site: Site, spec: dict[str, Any], now: datetime | None) -> Query:
-    return parse_query(spec, timezone=site.timezone, now=now, stats_start=site_stats_start(site))
-
-
 def report_query(
     site: Site,
     state: DashboardState,
@@ -222,19 +208,11 @@ def report_query(
     now: datetime | None = None,
 ) -> Query:
     """The query of ``report`` under ``state`` (``search`` narrows it to values containing it)."""
-    spec = _base_spec(site, state)
-    if not compare:
-        spec.pop("comparison", None)
-    if search:
-        flt = ["contains", report.dimension, [search], {"case_sensitive": False}]
-        spec["filters"] = [*spec.get("filters", []), flt]
-    spec |= {
-        "metrics": list(metrics or report.metrics),
-        "dimensions": [report.dimension],
-        "pagination": {"limit": limit, "offset": offset},
-        "total_rows": True,
-    }
-    return _parse(site, spec, now)
+    return state.query(
+        site, metrics=metrics or report.metrics, dimensions=[report.dimension],
+        search=search_condition(report.dimension, search) if search else None,
+        compare=compare, limit=limit, offset=offset, total_rows=True, now=now,
+    )
 
 
 def _rows(result: dict[str, Any], query: Query, *, state: DashboardState, base: str,
@@ -333,15 +311,11 @@ async def load_dashboard(
     With ``with_rejections``, the collector's drop counts for the period ride in the same batch
     (and, where results are cached, are cached as long as a live result).
     """
-    spec = _base_spec(site, state)
-    totals = _parse(site, {**spec, "metrics": list(TOP_METRICS)}, now)
+    totals = state.query(site, metrics=TOP_METRICS, now=now)
     first, last = totals.period
-    interval = state.interval or default_interval(state.period, (last - first).days + 1)
-    if interval == "hour" and (last - first).days >= 31:
-        interval = "day"
-    chart = _parse(
-        site, {**spec, "metrics": list(CHART_METRICS), "dimensions": [f"time:{interval}"]}, now
-    )
+    interval = state.interval_for(first, last)
+    chart = state.query(site, metrics=tuple(CHART_METRICS), dimensions=[f"time:{interval}"],
+                        now=now)
     reports = [panel_query(site, state, panel, now=now) for panel in PANELS]
     drops_key = f"{site.id}\n{first.isoformat()}\n{last.isoformat()}"
     drops_cache = lookup_cache_for(store, "ingest_drops") if cache is not None else None

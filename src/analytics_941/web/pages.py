@@ -22,6 +22,7 @@ from ..auth.principal import STATE_PRINCIPAL, STATE_SITE, Principal, get_princip
 from ..cache import ResultCache, cache_for
 from ..exceptions import QueryError
 from ..periods import PRESETS
+from ..query import hours_fit
 from ..realtime import realtime_token, websocket_url
 from ..settings import Settings
 from ..sites import Site, get_site, list_sites
@@ -76,7 +77,8 @@ VARY = "HX-Request, HX-Target, HX-History-Restore-Request"
 
 def _intervals(first: date, last: date) -> list[str]:
     days = (last - first).days + 1
-    allowed = [("hour", days <= 31), ("day", True), ("week", days >= 14), ("month", days >= 45)]
+    allowed = [("hour", hours_fit(first, last)), ("day", True), ("week", days >= 14),
+               ("month", days >= 45)]
     return [name for name, ok in allowed if ok and name in INTERVALS]
 
 

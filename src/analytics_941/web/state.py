@@ -8,26 +8,28 @@ strict: a bad value is a ``QueryError`` naming the parameter, shown as a 400 pag
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from ..exceptions import QueryError
-from ..filters import MAX_FILTER_LEAVES, MAX_VALUE_LENGTH
-from ..periods import PRESETS
-from ..query import canonical_dimension
+from ..filters import FILTER_OPS, MAX_FILTER_LEAVES, Condition, make_condition
+from ..periods import PRESETS, Comparison, DateRange
+from ..query import Query, canonical_dimension, hours_fit, make_query
+from ..sites import Site
+from .api import site_stats_start
 from .reports import PANELS
 
 __all__ = [
     "CHART_METRICS",
     "DEFAULT_PERIOD",
-    "FILTER_OPS",
     "INTERVALS",
     "PERIOD_LABELS",
     "DashboardState",
     "default_interval",
+    "search_condition",
 ]
 
 DEFAULT_PERIOD = "30d"
@@ -52,7 +54,6 @@ CHART_METRICS: dict[str, str] = {
     "visit_duration": "Visit duration",
 }
 INTERVALS = ("hour", "day", "week", "month")
-FILTER_OPS = ("is", "is_not", "contains", "contains_not", "matches", "matches_not")
 COMPARES = ("previous_period", "year_over_year")
 # The query's own limits (``filters``), so a URL can ask no more than the API can.
 MAX_URL_FILTERS = MAX_FILTER_LEAVES
@@ -136,26 +137,58 @@ class DashboardState:
         if len(parts) != 3 or parts[0] not in FILTER_OPS:
             raise _error("f", "expected op,dimension,value with op one of " + ", ".join(FILTER_OPS))
         op, dimension, text = parts
+        if not text:
+            raise _error("f", "a filter needs a dimension and a value")
+        # The query's own checks (operator, dimension, value limits), made once, here.
         try:
-            dimension = canonical_dimension(dimension)
+            condition = make_condition(op, dimension, [text], canonical=canonical_dimension)
         except ValueError as exc:
             raise _error("f", str(exc)) from None
-        if dimension.startswith("time:") or not text:
-            raise _error("f", "a filter needs a dimension and a value")
-        if len(text) > MAX_VALUE_LENGTH:
-            raise _error("f", f"a value is longer than {MAX_VALUE_LENGTH} characters")
-        return op, dimension, text
+        return op, condition.dimension, text
 
     @property
-    def date_range(self) -> Any:
-        """The ``date_range`` for ``parse_query``: a preset or ``[from, to]``."""
+    def date_range(self) -> DateRange:
+        """The query's ``date_range``: a preset or ``(from, to)``."""
         if self.period == "custom" and self.date_from and self.date_to:
-            return [self.date_from.isoformat(), self.date_to.isoformat()]
-        return self.period
+            return (self.date_from, self.date_to)
+        return cast(DateRange, self.period)  # a preset: from_params checked it
 
-    def query_filters(self) -> list[list[Any]]:
-        """The filters in the query's wire form."""
-        return [[op, dimension, [value]] for op, dimension, value in self.filters]
+    def conditions(self) -> tuple[Condition, ...]:
+        """The filters as the query's conditions (checked when the URL was parsed)."""
+        return tuple(
+            make_condition(op, dimension, [value], canonical=canonical_dimension)
+            for op, dimension, value in self.filters
+        )
+
+    def interval_for(self, first: date, last: date) -> str:
+        """The graph's interval for the period ``first``..``last``: the URL's, or the default;
+        by the day where hours do not fit."""
+        interval = self.interval or default_interval(self.period, (last - first).days + 1)
+        return "day" if interval == "hour" and not hours_fit(first, last) else interval
+
+    def query(
+        self,
+        site: Site,
+        *,
+        metrics: Sequence[str],
+        dimensions: Sequence[str] = (),
+        search: Condition | None = None,
+        compare: bool = True,
+        limit: int = 100,
+        offset: int = 0,
+        total_rows: bool = False,
+        now: datetime | None = None,
+    ) -> Query:
+        """The one way from this state to a ``Query`` of ``site`` (the dashboard's views, its
+        CSV export and share pages): its period, filters (plus ``search``) and, unless
+        ``compare`` is off, its comparison."""
+        filters = (*self.conditions(), search) if search is not None else self.conditions()
+        return make_query(
+            site_id=site.id, date_range=self.date_range, metrics=metrics, dimensions=dimensions,
+            filters=filters, comparison=cast(Comparison | None, self.compare if compare else None),
+            limit=limit, offset=offset, total_rows=total_rows,
+            timezone=site.timezone, now=now, stats_start=site_stats_start(site),
+        )
 
     def tab(self, panel: str) -> str:
         """The tab a panel shows."""
@@ -198,3 +231,12 @@ class DashboardState:
     def with_tab(self, panel: str, tab: str) -> DashboardState:
         """This state showing ``tab`` in ``panel``."""
         return replace(self, tabs={**self.tabs, panel: tab})
+
+
+def search_condition(dimension: str, text: str) -> Condition:
+    """The details view's search: values of ``dimension`` containing ``text``, any case."""
+    try:
+        return make_condition("contains", dimension, [text], canonical=canonical_dimension,
+                              case_sensitive=False)
+    except ValueError as exc:
+        raise QueryError(code="invalid_q", message=f"q: {exc}") from None

@@ -1,0 +1,68 @@
+"""The dashboard's state becomes a ``Query`` directly (no wire form parsed again), with the
+query's own filter checks and hour limit: the same query the API would build for the same ask."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from analytics_941 import QueryError, parse_query
+from analytics_941.filters import MAX_VALUE_LENGTH, Condition
+from analytics_941.query import MAX_HOUR_RANGE_DAYS, hours_fit
+from analytics_941.sites import Site
+from analytics_941.web.state import DashboardState
+
+NOW = datetime(2026, 3, 10, 12, tzinfo=UTC)
+SITE = Site(id="s1", domain="example.com", name="Example", domains=(), timezone="Europe/Berlin",
+            created_at=int(datetime(2025, 1, 1, tzinfo=UTC).timestamp() * 1000))
+
+
+def state(*pairs: tuple[str, str]) -> DashboardState:
+    return DashboardState.from_params(pairs)
+
+
+def test_the_state_query_is_the_query_the_wire_form_gives() -> None:
+    chosen = state(("period", "custom"), ("from", "2026-02-01"), ("to", "2026-02-20"),
+                   ("compare", "year_over_year"), ("f", "is,country,DE"),
+                   ("f", "contains_not,page,/a,b"))
+    typed = chosen.query(SITE, metrics=["visitors", "pageviews"], dimensions=["page"], limit=9,
+                         total_rows=True, now=NOW)
+    wire = parse_query(
+        {"site_id": "s1", "date_range": ["2026-02-01", "2026-02-20"],
+         "comparison": "year_over_year", "metrics": ["visitors", "pageviews"],
+         "dimensions": ["page"], "pagination": {"limit": 9}, "total_rows": True,
+         "filters": [["is", "country", ["DE"]], ["contains_not", "page", ["/a,b"]]]},
+        timezone="Europe/Berlin", now=NOW, stats_start=date(2025, 1, 1),
+    )
+    assert typed == wire
+    assert chosen.query(SITE, metrics=["visitors"], compare=False, now=NOW).comparison is None
+
+
+def test_url_filters_meet_the_query_checks() -> None:
+    with pytest.raises(QueryError) as time_filter:
+        state(("f", "is,time:day,2026-01-01"))
+    assert time_filter.value.code == "invalid_f"
+    assert "date range" in time_filter.value.message
+    with pytest.raises(QueryError) as too_long:
+        state(("f", "is,page,/" + "x" * MAX_VALUE_LENGTH))
+    assert too_long.value.code == "invalid_f"
+    assert state(("f", "is,visit:country,DE")).conditions() == (
+        Condition(op="is", dimension="country", values=("DE",)),
+    )
+
+
+def test_hours_fit_one_limit_for_the_graph_and_the_query() -> None:
+    first = date(2026, 1, 1)
+    fits = date(2026, 1, MAX_HOUR_RANGE_DAYS)  # 31 days, both ends included
+    too_long = date(2026, 2, 1)
+    assert hours_fit(first, fits) and not hours_fit(first, too_long)
+    for last, interval in ((fits, "hour"), (too_long, "day")):
+        chosen = state(("period", "custom"), ("from", first.isoformat()),
+                       ("to", last.isoformat()), ("interval", "hour"))
+        assert chosen.interval_for(first, last) == interval
+    with pytest.raises(QueryError) as refused:
+        state(("period", "custom"), ("from", "2026-01-01"), ("to", "2026-02-01")).query(
+            SITE, metrics=["visitors"], dimensions=["time:hour"], now=NOW
+        )
+    assert refused.value.code == "invalid_dimensions"
