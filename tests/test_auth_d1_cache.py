@@ -21,7 +21,7 @@ from pytest_httpx import HTTPXMock
 from analytics_941 import D1HttpStore, Settings, SqliteStore, setup_analytics
 from analytics_941.auth.api_tokens import create_token
 from analytics_941.auth.sessions import load_session, revoke_session
-from analytics_941.cache import lookup_cache_for
+from analytics_941.cache import caches_of
 from analytics_941.sites import get_site
 from analytics_941.ttl_cache import TtlCache
 
@@ -123,9 +123,7 @@ async def test_a_revocation_made_elsewhere_acts_within_the_ttl(
     conn.close()
     assert await load_session(store, token=token, idle_ms=3_600_000) is not None
     # …and asks D1 again once the entry is gone.
-    sessions = lookup_cache_for(store, "sessions")
-    assert sessions is not None
-    sessions.clear()
+    store.caches.sessions.clear()
     assert await load_session(store, token=token, idle_ms=3_600_000) is None
     # Misses are never kept, so a session or site created elsewhere is seen at once.
     assert await get_site(store, domain="example.com") is not None
@@ -151,7 +149,7 @@ def test_lookup_entries_expire_after_their_ttl() -> None:
 
 def test_a_sqlite_store_gets_no_lookup_cache(db: Path) -> None:
     # A local file answers fresh, and its revocations must act at once in every process.
-    assert lookup_cache_for(SqliteStore(path=db), "sessions") is None
+    assert caches_of(SqliteStore(path=db)) is None
 
 
 async def test_a_polling_api_client_costs_its_rate_limit_count_and_the_query(
@@ -188,3 +186,18 @@ async def test_a_polling_api_client_costs_its_rate_limit_count_and_the_query(
     cost(viewer)
     admin.post(f"{MOUNT}/settings/sites/example.com/members/{val}/remove")
     cost(viewer, status=404)
+
+
+async def test_each_store_carries_its_own_caches(db: Path, log: list[list[str]]) -> None:
+    # Owned by the store, not by a module: a second store (another database) starts cold.
+    first, second = (
+        D1HttpStore(account_id="acc", database_id="db", api_token="t")  # noqa: S106
+        for _ in range(2)
+    )
+    assert caches_of(first) is first.caches and first.caches is not second.caches
+    token = new_session(db, user_id=add_user(db))
+    for store in (first, first, second, second):
+        assert await load_session(store, token=token, idle_ms=3_600_000) is not None
+    assert len(log) == 2
+    await first.aclose()
+    await second.aclose()

@@ -1,37 +1,47 @@
-"""Small in-process caches, so a dashboard view costs few D1 requests.
+"""The in-process caches in front of a store, so a dashboard view costs few D1 requests.
 
-Cloudflare allows 1,200 REST requests per 5 minutes per API token, so only a store that declares
-itself ``rate_limited`` (D1 over HTTP) gets caches; a local SQLite file costs nothing to read.
+Cloudflare allows 1,200 REST requests per 5 minutes per API token, so only the D1 HTTP store
+carries caches (``StoreCaches``, one set per store, as ``store.caches``); a local SQLite file
+costs nothing to read.
 
-- ``ResultCache``: query results. A result is kept for a short time when its period reaches today
+- ``results``: query results. A result is kept for a short time when its period reaches today
   (its numbers still move) and for long when the period is closed (they change only through late
   events, which are rare). Keys are the whole ``Query`` value, which pins "today".
-- lookup caches (``lookup_cache``): what every request looks up before its query — the session
-  behind a cookie and the site behind a domain — for ``LOOKUP_TTL_S``. Writes made in this
-  process evict their entries at once; writes made elsewhere show within the TTL (see
-  docs/security.md).
+- ``sessions``, ``tokens``, ``sites``, ``ingest_drops``: what requests look up besides their
+  query — the session behind a cookie, the token behind a bearer secret, the site behind a domain
+  — for ``LOOKUP_TTL_S``. Writes made in this process evict their entries at once; writes made
+  elsewhere show within the TTL (see docs/security.md).
 
-Both are ``TtlCache`` (``ttl_cache.py``), the one time-limited cache.
+Each is a ``TtlCache`` (``ttl_cache.py``), the one time-limited cache.
 """
 
 from __future__ import annotations
 
 import time
-import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from .ttl_cache import TtlCache
 
 if TYPE_CHECKING:
+    from .auth.api_tokens import ApiToken
+    from .auth.roles import Role
+    from .auth.sessions import AuthSession
     from .query import Query
+    from .sites import Site
 
 __all__ = [
     "CLOSED_TTL_S",
+    "LOOKUP_MAX_ENTRIES",
     "LOOKUP_TTL_S",
     "OPEN_TTL_S",
     "ResultCache",
+    "SessionEntry",
+    "StoreCaches",
+    "TokenEntry",
     "cache_for",
+    "caches_of",
     "lookup_cache_for",
 ]
 
@@ -39,6 +49,8 @@ OPEN_TTL_S = 30.0
 CLOSED_TTL_S = 3600.0
 LOOKUP_TTL_S = 30.0
 LOOKUP_MAX_ENTRIES = 1024
+SessionEntry: TypeAlias = "tuple[AuthSession, dict[str, Role]]"
+TokenEntry: TypeAlias = "tuple[ApiToken, dict[str, Role]]"
 
 
 class ResultCache:
@@ -76,42 +88,70 @@ class ResultCache:
         self._entries.clear()
 
 
-def lookup_cache() -> TtlCache[str, Any]:
-    """A fresh lookup cache: ``LOOKUP_TTL_S``, at most ``LOOKUP_MAX_ENTRIES`` entries."""
+def _lookup() -> TtlCache[str, Any]:
     return TtlCache(ttl_s=LOOKUP_TTL_S, max_entries=LOOKUP_MAX_ENTRIES)
 
 
-_CACHES: weakref.WeakKeyDictionary[Any, ResultCache] = weakref.WeakKeyDictionary()
-_LOOKUPS: weakref.WeakKeyDictionary[Any, dict[str, TtlCache[str, Any]]] = (
-    weakref.WeakKeyDictionary()
-)
+@dataclass(frozen=True, eq=False)
+class StoreCaches:
+    """The caches in front of one store, created with it and owned by it (``D1HttpStore.caches``):
+    they live and die with the store, and two stores never share one.
+
+    The lookups keep an answer for ``LOOKUP_TTL_S``; the ``forget_*`` methods are what a write in
+    this process calls so that it shows on the very next request.
+    """
+
+    results: ResultCache = field(default_factory=ResultCache)
+    #: cookie hash → (session, its user's roles)
+    sessions: TtlCache[str, SessionEntry] = field(default_factory=_lookup)
+    #: bearer secret hash → (token, the roles it opens)
+    tokens: TtlCache[str, TokenEntry] = field(default_factory=_lookup)
+    #: domain → site; misses are never kept, so a site added elsewhere shows at once
+    sites: TtlCache[str, Site] = field(default_factory=_lookup)
+    #: site and period → the collector's drop counts (``web.dashboard.Rejections``)
+    ingest_drops: TtlCache[str, Any] = field(default_factory=_lookup)
+
+    def forget_sessions(self, *, token_hash: str | None = None, session_id: str | None = None,
+                        user_id: str | None = None) -> None:
+        """Evict one cookie hash, one session id, or every session of one user."""
+        self.sessions.discard(lambda key, entry: key == token_hash or entry[0].id == session_id
+                              or entry[0].user.id == user_id)
+
+    def forget_tokens(self, *, token_id: str | None = None, user_id: str | None = None) -> None:
+        """Evict one token, or every token of one user."""
+        self.tokens.discard(lambda _key, entry: entry[0].id == token_id
+                            or (user_id is not None and entry[0].user_id == user_id))
+
+    def forget_user(self, user_id: str) -> None:
+        """Evict whatever carries ``user_id``'s roles: their sessions and their tokens."""
+        self.forget_sessions(user_id=user_id)
+        self.forget_tokens(user_id=user_id)
+
+    def forget_site(self, site_id: str) -> None:
+        """Evict the site ``site_id`` under whatever domain it was kept."""
+        self.sites.discard(lambda _domain, site: site.id == site_id)
 
 
-def _rate_limited(store: object) -> bool:
-    return bool(getattr(store, "rate_limited", False))
+def caches_of(store: object) -> StoreCaches | None:
+    """The caches ``store`` carries, or None.
+
+    Only the D1 HTTP store carries any (Cloudflare counts its REST requests): a local SQLite file
+    costs nothing to read, answers fresh, and its revocations act at once in every process.
+    """
+    caches = getattr(store, "caches", None)
+    return caches if isinstance(caches, StoreCaches) else None
 
 
 def cache_for(store: object) -> ResultCache | None:
-    """The one result cache shared by every route reading ``store`` (created on first use).
-
-    Only a store that declares itself ``rate_limited`` (D1 over HTTP) gets one: a local SQLite
-    file costs nothing to read, and a cache there would only hide fresh events for its TTL.
-    """
-    if not _rate_limited(store):
-        return None
-    cache = _CACHES.get(store)
-    if cache is None:
-        cache = _CACHES[store] = ResultCache()
-    return cache
+    """The result cache shared by every route reading ``store``, or None (see ``caches_of``)."""
+    caches = caches_of(store)
+    return caches.results if caches is not None else None
 
 
 def lookup_cache_for(store: object, name: str) -> TtlCache[str, Any] | None:
-    """The lookup cache ``name`` (``"sessions"``, ``"sites"``) of ``store``; None unless the store
-    is ``rate_limited`` (a SQLite file answers fresh, and its revocations act at once)."""
-    if not _rate_limited(store):
-        return None
-    caches = _LOOKUPS.setdefault(store, {})
-    cache = caches.get(name)
-    if cache is None:
-        cache = caches[name] = lookup_cache()
-    return cache
+    """The lookup cache ``name`` (a ``StoreCaches`` field) of ``store``, or None.
+
+    The older spelling of ``caches_of(store).<name>``, kept for callers not yet moved to it.
+    """
+    cache = getattr(caches_of(store), name, None)
+    return cache if isinstance(cache, TtlCache) else None

@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 import httpx
 
+from .cache import StoreCaches
 from .exceptions import D1Error, QueryTimeout
 from .store import Param, Row, Statement
 
@@ -29,10 +30,10 @@ class D1HttpStore:
     ``max_attempts`` bounds the retries; the wait before attempt *n* is a random fraction of
     ``min(backoff_cap, backoff_base * 2**n)`` (full jitter), or Cloudflare's ``Retry-After`` when
     it is shorter than the cap. ``sleep`` and ``jitter`` are injectable so tests need no waiting.
-    """
 
-    #: Cloudflare allows 1,200 REST requests per 5 minutes per token: results are worth caching.
-    rate_limited: ClassVar[bool] = True
+    Cloudflare allows 1,200 REST requests per 5 minutes per token, so the store carries its own
+    caches (``caches``, fresh ones unless given): results, sessions, tokens and sites.
+    """
 
     def __init__(
         self,
@@ -48,7 +49,9 @@ class D1HttpStore:
         backoff_cap: float = 4.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         jitter: Callable[[], float] = random.random,
+        caches: StoreCaches | None = None,
     ) -> None:
+        self.caches = caches if caches is not None else StoreCaches()
         self._url = f"{base_url}/accounts/{account_id}/d1/database/{database_id}/query"
         self._headers = {"Authorization": f"Bearer {api_token}"}
         self._owns_client = client is None

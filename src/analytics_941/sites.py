@@ -1,7 +1,7 @@
 """Reading and writing the ``sites`` table: create, edit, and delete with a purge of the data.
 
-On the rate-limited D1 HTTP store ``get_site`` answers from a short-lived lookup cache (every
-dashboard request looks its site up); editing or deleting a site here evicts it at once.
+On the D1 HTTP store ``get_site`` answers from a short-lived lookup cache (``store.caches.sites``:
+every dashboard request looks its site up); editing or deleting a site here evicts it at once.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .cache import lookup_cache_for
+from .cache import caches_of
 from .exceptions import ConfigError
 from .store import Row, Store
 
@@ -117,22 +117,16 @@ async def list_sites(store: Store) -> list[Site]:
 
 async def get_site(store: Store, *, domain: str) -> Site | None:
     """Return the site whose ``domain`` is ``domain``, or None."""
-    cache = lookup_cache_for(store, "sites")
-    cached: Site | None = cache.get(domain) if cache is not None else None
+    caches = caches_of(store)
+    cached = caches.sites.get(domain) if caches is not None else None
     if cached is not None:
         return cached
     rows = await store.execute(f"SELECT {_COLUMNS} FROM sites WHERE domain = ?", [domain])
     site = Site.from_row(rows[0]) if rows else None
     # Misses are not kept: a site added in another process must show up at once.
-    if cache is not None and site is not None:
-        cache.put(domain, site)
+    if caches is not None and site is not None:
+        caches.sites.put(domain, site)
     return site
-
-
-def _forget(store: Store, site: Site) -> None:
-    cache = lookup_cache_for(store, "sites")
-    if cache is not None:
-        cache.discard(lambda _domain, cached: cached.id == site.id)
 
 
 async def get_site_by_id(store: Store, *, site_id: str) -> Site | None:
@@ -242,7 +236,8 @@ async def update_site(
             site.id,
         ],
     )
-    _forget(store, site)
+    if caches := caches_of(store):
+        caches.forget_site(site.id)
     updated = await get_site_by_id(store, site_id=site.id)
     assert updated is not None
     return updated
@@ -267,4 +262,5 @@ async def delete_site(store: Store, *, site: Site) -> None:
     ]
     statements.append(("DELETE FROM sites WHERE id = ?", [site.id]))
     await store.batch(statements)
-    _forget(store, site)
+    if caches := caches_of(store):
+        caches.forget_site(site.id)

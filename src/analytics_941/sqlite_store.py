@@ -38,8 +38,8 @@ class SqliteStore:
     raised; ``None`` means no bound (the CLI's long jobs).
     """
 
-    #: Reading a local file is free, so results are not cached (see ``cache.cache_for``).
-    rate_limited: ClassVar[bool] = False
+    #: Reading a local file is free and answers fresh: nothing is cached (see ``cache.caches_of``).
+    caches: ClassVar[None] = None
 
     def __init__(
         self, *, path: Path | Callable[[], Path], query_timeout_s: float | None = None

@@ -22,7 +22,11 @@ Statement: TypeAlias = tuple[str, Sequence[Param]]
 
 
 class Store(Protocol):
-    """An async SQL endpoint speaking SQLite's dialect."""
+    """An async SQL endpoint speaking SQLite's dialect.
+
+    A store may also carry its own in-process caches as ``caches`` (``cache.StoreCaches``, read
+    through ``cache.caches_of``); of the two here only ``D1HttpStore`` does.
+    """
 
     async def execute(self, sql: str, params: Sequence[Param] = ()) -> list[Row]:
         """Run one statement and return its rows as dicts."""

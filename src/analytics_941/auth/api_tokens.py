@@ -11,8 +11,8 @@ import json
 from dataclasses import dataclass
 from typing import Literal, get_args
 
+from ..cache import caches_of
 from ..store import Row, Store
-from . import token_cache
 from .crypto import hash_token, new_id, new_secret, now_ms
 from .errors import AuthError
 from .names import check_name
@@ -145,4 +145,5 @@ async def revoke_token(store: Store, *, token_id: str, user_id: str | None) -> N
         sql += " AND user_id = ?"
         params.append(user_id)
     await store.execute(sql, params)
-    token_cache.forget(store, token_id=token_id)
+    if caches := caches_of(store):
+        caches.forget_tokens(token_id=token_id)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
+from ..cache import caches_of
 from ..store import Row, Store
-from . import session_cache, token_cache
 from .crypto import now_ms
 from .errors import AuthError
 
@@ -59,8 +59,8 @@ async def set_role(store: Store, *, site_id: str, user_id: str, role: Role) -> N
     sql, params = set_role_statement(site_id=site_id, user_id=user_id, role=role)
     await store.execute(sql, params)
     # Their sessions and tokens carry their roles: the change must show on their next request.
-    session_cache.forget(store, user_id=user_id)
-    token_cache.forget(store, user_id=user_id)
+    if caches := caches_of(store):
+        caches.forget_user(user_id)
 
 
 async def remove_member(store: Store, *, site_id: str, user_id: str) -> None:
@@ -69,8 +69,8 @@ async def remove_member(store: Store, *, site_id: str, user_id: str) -> None:
         "DELETE FROM site_members WHERE site_id = ? AND user_id = ?", [site_id, user_id]
     )
     # A revocation: their cached sessions and tokens must not keep the site.
-    session_cache.forget(store, user_id=user_id)
-    token_cache.forget(store, user_id=user_id)
+    if caches := caches_of(store):
+        caches.forget_user(user_id)
 
 
 def parse_roles(rows: list[Row]) -> dict[str, Role]:

@@ -3,15 +3,15 @@
 A session ends at the first of: logout or revoke (the row is deleted), ``idle_ms`` without a
 request, or ``max_ms`` after login whatever happens. ``last_seen_at`` is refreshed at most once
 a minute so reading the dashboard does not write on every request. On the rate-limited D1 HTTP
-store a loaded session is kept for a few seconds (``session_cache``); ending one evicts it.
+store a loaded session is kept for a few seconds (``store.caches.sessions``); ending one evicts it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from ..cache import caches_of
 from ..store import Row, Statement, Store
-from . import session_cache
 from .crypto import hash_token, new_id, new_secret, now_ms
 from .roles import Role, parse_roles
 from .users import User
@@ -116,7 +116,8 @@ async def load_session_and_roles(
     if not token.startswith(SESSION_PREFIX):
         return None
     token_hash = hash_token(token)
-    kept = session_cache.cached(store, token_hash=token_hash)
+    caches = caches_of(store)
+    kept = caches.sessions.get(token_hash) if caches is not None else None
     # A kept session still ends on time; only revocations elsewhere wait for the TTL.
     if kept is not None and kept[0].expires_at > now and kept[0].last_seen_at > now - idle_ms:
         return kept
@@ -140,7 +141,8 @@ async def load_session_and_roles(
         )
         session = replace(session, last_seen_at=now)
     entry = (session, parse_roles(role_rows))
-    session_cache.remember(store, token_hash=token_hash, entry=entry)
+    if caches is not None:
+        caches.sessions.put(token_hash, entry)
     return entry
 
 
@@ -163,12 +165,14 @@ async def revoke_session(store: Store, *, token: str | None = None, session_id: 
     """End a session by its cookie ``token`` (logout) or by ``session_id`` of ``user_id``."""
     if token is not None:
         await store.execute("DELETE FROM auth_sessions WHERE token_hash = ?", [hash_token(token)])
-        session_cache.forget(store, token_hash=hash_token(token))
+        if caches := caches_of(store):
+            caches.forget_sessions(token_hash=hash_token(token))
     elif session_id is not None and user_id is not None:
         await store.execute(
             "DELETE FROM auth_sessions WHERE id = ? AND user_id = ?", [session_id, user_id]
         )
-        session_cache.forget(store, session_id=session_id)
+        if caches := caches_of(store):
+            caches.forget_sessions(session_id=session_id)
 
 
 async def revoke_all_sessions(store: Store, *, user_id: str, keep: str | None = None) -> None:
@@ -180,4 +184,5 @@ async def revoke_all_sessions(store: Store, *, user_id: str, keep: str | None = 
         await store.execute(
             "DELETE FROM auth_sessions WHERE user_id = ? AND id != ?", [user_id, keep]
         )
-    session_cache.forget(store, user_id=user_id)
+    if caches := caches_of(store):
+        caches.forget_sessions(user_id=user_id)

@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 from fastapi import Request, Response
 
 from .. import audit
-from ..auth import token_cache
 from ..auth.api_tokens import ApiToken, authenticate_token
 from ..auth.ceremonies import RelyingParty
 from ..auth.crypto import hash_token
@@ -21,6 +20,7 @@ from ..auth.principal import Principal
 from ..auth.rate_limit import hit
 from ..auth.roles import Role, roles_for_user
 from ..auth.sessions import load_session_and_roles
+from ..cache import caches_of
 from ..settings import Settings, is_loopback
 from ..store import Store
 
@@ -140,13 +140,15 @@ async def _token_roles(ctx: AuthContext, token: ApiToken) -> dict[str, Role]:
 
 async def _token_lookup(ctx: AuthContext, secret: str) -> tuple[ApiToken, dict[str, Role]]:
     """The live token behind bearer ``secret`` and the roles it opens, kept for a few seconds
-    on the D1 HTTP store (``auth.token_cache``); raises ``AuthError`` (401)."""
+    on the D1 HTTP store (``store.caches.tokens``); raises ``AuthError`` (401)."""
     key = hash_token(secret)
-    kept = token_cache.cached(ctx.store, secret_hash=key)
+    caches = caches_of(ctx.store)
+    kept = caches.tokens.get(key) if caches is not None else None
     if kept is None:
         token = await authenticate_token(ctx.store, secret=secret)
         kept = (token, await _token_roles(ctx, token))
-        token_cache.remember(ctx.store, secret_hash=key, entry=kept)
+        if caches is not None:
+            caches.tokens.put(key, kept)
     return kept
 
 
