@@ -25,13 +25,14 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
-from ..auth.principal import STATE_SITE, require_site
+from ..auth.principal import site_not_found
 from ..cache import cache_for
 from ..exceptions import QueryError
 from ..query import Query, parse_query
 from ..runner import run_queries
-from ..sites import Site, get_site
+from ..sites import Site
 from ..store import Store
+from .access import site_of
 
 __all__ = ["comparison_from_include", "make_api_router", "parse_api_body", "site_stats_start"]
 
@@ -172,12 +173,12 @@ def make_api_router(*, store: Store, route_class: type[APIRoute]) -> APIRouter:
     cache = cache_for(store)
 
     async def resolve_site(request: Request, domain: str) -> Site:
-        # The API's one access check, made on the very site it answers for: whatever the route
-        # class saw, a site the caller may not read answers 404 like a missing one.
-        site = getattr(request.state, STATE_SITE, None)
-        if not (isinstance(site, Site) and site.domain == domain):
-            site = await get_site(store, domain=domain)
-        return require_site(request, site, domain=domain)
+        # Made on the very site the API answers for: whatever the route class saw, a site the
+        # caller may not read answers 404 like a missing one.
+        site = await site_of(store, request, domain)
+        if site is None:
+            raise site_not_found(domain)
+        return site
 
     async def answer(request: Request, body: Any) -> Response:
         domain = body.get("site_id") if isinstance(body, Mapping) else None

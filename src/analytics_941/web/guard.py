@@ -46,7 +46,7 @@ from ..auth.principal import STATE_PRINCIPAL, STATE_SITE, Principal, site_not_fo
 from ..auth.users import count_users
 from ..exceptions import ConfigError, QueryError, QueryTimeout, StoreError
 from ..realtime import websocket_url
-from ..sites import get_site
+from .access import visible_site
 from .authn import AuthContext, authenticate, bearer_secret, request_origin
 from .limits import BodyTooLarge, ConcurrencyLimiter, TooManyQueries, caller_key, read_body
 
@@ -219,9 +219,8 @@ def make_route_class(
         # Every name is checked, not just the first: ?site=A must not vouch for a body's B.
         sites = []
         for domain in await _named_domains(request):
-            site = await get_site(auth.store, domain=domain)
-            # Missing and invisible look the same, so site names cannot be probed.
-            if site is None or not principal.can(site.id):
+            site = await visible_site(auth.store, principal, domain)
+            if site is None:
                 raise site_not_found(domain)
             sites.append(site)
         if sites:

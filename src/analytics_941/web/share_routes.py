@@ -2,16 +2,15 @@
 
 No login; the link itself is the credential (and a password, if the owner set one). The caller
 becomes a ``share`` principal that can view exactly one site and change nothing. The view is the
-dashboard's own (``pages.dashboard_view``: period, comparison, filters, tabs, details, all in the
-URL under ``/share/{slug}``) without what belongs to signed-in viewers: no CSV export, settings,
-realtime badge or rejected events. The pages may be embedded in other sites
-(``frame-ancestors *``), unlike the rest of the dashboard.
+dashboard's own, registered as for members (``dashboard_routes``: period, comparison, filters,
+tabs, details, all in the URL under ``/share/{slug}``) without what belongs to signed-in viewers:
+no CSV export, settings, realtime badge or rejected events. The pages may be embedded in other
+sites (``frame-ancestors *``), unlike the rest of the dashboard.
 """
 
 from __future__ import annotations
 
 import hmac
-from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
@@ -25,17 +24,15 @@ from ..auth.share_links import ShareLink, get_share_link, share_cookie_value
 from ..cache import cache_for
 from ..sites import Site, get_site_by_id
 from .authn import client_key
-from .formatting import register_filters
+from .dashboard_routes import Admitted, add_dashboard_routes
 from .forms import read_form
 from .guard import SECURITY_HEADERS
-from .pages import VARY, dashboard_view, details_view, panel_view
 from .render import Renderer
 
 __all__ = ["make_share_router"]
 
-_EMBEDDABLE_CSP = SECURITY_HEADERS["Content-Security-Policy"].replace(
-    "frame-ancestors 'none'", "frame-ancestors *"
-)
+_EMBEDDABLE_HEADERS = {"Content-Security-Policy": SECURITY_HEADERS["Content-Security-Policy"]
+                       .replace("frame-ancestors 'none'", "frame-ancestors *")}
 
 
 def _cookie_name(link: ShareLink) -> str:
@@ -47,9 +44,6 @@ def make_share_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
     router = APIRouter(route_class=route_class)
     store, settings = render.store, render.settings
     mount = settings.mount_path
-    cache = cache_for(store)
-    # The dashboard templates' number filters (the pages router registers them too).
-    register_filters(render.templates.env)
 
     async def resolve(slug: str) -> tuple[ShareLink, Site]:
         link = await get_share_link(store, slug=slug)
@@ -60,9 +54,9 @@ def make_share_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
                             message="This shared dashboard does not exist or was revoked.")
         return link, site
 
-    async def admit(request: Request, slug: str) -> tuple[Site, str] | Response:
-        """The site and base URL of a share link, or the password page when one is due."""
-        link, site = await resolve(slug)
+    async def admit(request: Request) -> Admitted | Response:
+        """The site and URL of the link ``{slug}`` names, or the password page when one is due."""
+        link, site = await resolve(str(request.path_params["slug"]))
         setattr(request.state, STATE_PRINCIPAL,
                 Principal(kind="share", share=link, roles={site.id: "viewer"}))
         setattr(request.state, STATE_SITE, site)
@@ -73,46 +67,12 @@ def make_share_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
                 return render(request, "auth/share_password.html",
                               {"site": site, "action": f"{url}/password",
                                "wrong": request.query_params.get("wrong") == "1"})
-        return site, url
+        return Admitted(site=site, base=url, shared=True, headers=_EMBEDDABLE_HEADERS)
 
-    def shared_response(request: Request, template: str, context: dict[str, Any]) -> Response:
-        response = render(request, template, context)
-        response.headers["Vary"] = VARY
-        response.headers["Content-Security-Policy"] = _EMBEDDABLE_CSP
-        return response
-
-    @router.get("/share/{slug}", name="analytics_941_share")
-    async def shared(request: Request, slug: str) -> Response:
-        admitted = await admit(request, slug)
-        if isinstance(admitted, Response):
-            return admitted
-        site, url = admitted
-        template, context = await dashboard_view(
-            store, request, site=site, base=url, cache=cache, shared=True
-        )
-        return shared_response(request, template, context)
-
-    @router.get("/share/{slug}/panel/{panel_key}", name="analytics_941_share_panel")
-    async def shared_panel(request: Request, slug: str, panel_key: str) -> Response:
-        admitted = await admit(request, slug)
-        if isinstance(admitted, Response):
-            return admitted
-        site, url = admitted
-        template, context = await panel_view(
-            store, request, site=site, panel_key=panel_key, base=url, cache=cache
-        )
-        return shared_response(request, template, context)
-
-    @router.get("/share/{slug}/details/{report_key}", name="analytics_941_share_details")
-    async def shared_details(request: Request, slug: str, report_key: str) -> Response:
-        admitted = await admit(request, slug)
-        if isinstance(admitted, Response):
-            return admitted
-        site, url = admitted
-        template, context = await details_view(
-            store, request, site=site, report_key=report_key, base=url, cache=cache
-        )
-        return shared_response(request, template, context)
+    add_dashboard_routes(
+        router, path="/share/{slug}", render=render, cache=cache_for(store), admit=admit,
+        names=("analytics_941_share", "analytics_941_share_panel", "analytics_941_share_details"),
+    )
 
     @router.post("/share/{slug}/password", name="analytics_941_share_password")
     async def share_password(request: Request, slug: str) -> Response:

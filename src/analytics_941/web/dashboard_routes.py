@@ -1,0 +1,102 @@
+"""The dashboard's three routes, registered once for every way in.
+
+``{path}`` (the whole view), ``{path}/panel/{panel_key}`` (one panel: a tab switch) and
+``{path}/details/{report_key}`` (a report's details view) are the same for a member's session
+(``pages``: ``/{domain}``) and a share link (``share_routes``: ``/share/{slug}``). What differs is
+the admission: a function from the request to the site shown and the dashboard's URL, or to the
+response sent instead (a 404, a share link's password page). It alone decides who sees what;
+the views (``views``) answer for the site they are given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from ..cache import ResultCache
+from ..sites import Site
+from .formatting import register_filters
+from .render import Renderer
+from .state import DashboardState
+from .views import VARY, dashboard_view, details_view, panel_view
+
+__all__ = ["Admission", "Admitted", "Extras", "add_dashboard_routes"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Admitted:
+    """A caller let in: the site shown, the dashboard's URL and how it is shown.
+
+    ``shared`` is the read-only public view (no export, realtime badge, install hint or rejected
+    events); ``headers`` are added to every response (a share link's embeddable CSP).
+    """
+
+    site: Site
+    base: str
+    shared: bool = False
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+# The request -> who is let in, or the response to send instead.
+Admission = Callable[[Request], Awaitable[Admitted | Response]]
+# What a whole view adds to its context (a member's export and realtime links).
+Extras = Callable[[Admitted, DashboardState], dict[str, Any]]
+# One of the three views: (request, admitted) -> (template, context).
+_View = Callable[[Request, Admitted], Awaitable[tuple[str, dict[str, Any]]]]
+
+
+def add_dashboard_routes(
+    router: APIRouter,
+    *,
+    path: str,
+    names: tuple[str, str, str],
+    admit: Admission,
+    render: Renderer,
+    cache: ResultCache | None,
+    extras: Extras | None = None,
+) -> None:
+    """Add the view, panel and details routes under ``path`` to ``router``.
+
+    ``names`` are the routes' names (view, panel, details); ``admit`` lets callers in.
+    """
+    store = render.store
+    register_filters(render.templates.env)
+    view_name, panel_name, details_name = names
+
+    def route(show: _View) -> Callable[[Request], Awaitable[Response]]:
+        async def handle(request: Request) -> Response:
+            admitted = await admit(request)
+            if isinstance(admitted, Response):
+                return admitted
+            template, context = await show(request, admitted)
+            response = render(request, template, context)
+            response.headers["Vary"] = VARY
+            response.headers.update(admitted.headers)
+            return response
+
+        return handle
+
+    async def view(request: Request, admitted: Admitted) -> tuple[str, dict[str, Any]]:
+        template, context = await dashboard_view(store, request, site=admitted.site,
+                                                 base=admitted.base, cache=cache,
+                                                 shared=admitted.shared)
+        if extras is not None:
+            context |= extras(admitted, context["dashboard"].state)
+        return template, context
+
+    async def panel(request: Request, admitted: Admitted) -> tuple[str, dict[str, Any]]:
+        return await panel_view(store, request, site=admitted.site, base=admitted.base,
+                                panel_key=str(request.path_params["panel_key"]), cache=cache)
+
+    async def details(request: Request, admitted: Admitted) -> tuple[str, dict[str, Any]]:
+        return await details_view(store, request, site=admitted.site, base=admitted.base,
+                                  report_key=str(request.path_params["report_key"]), cache=cache)
+
+    router.add_api_route(f"{path}/panel/{{panel_key}}", route(panel), methods=["GET"],
+                         name=panel_name)
+    router.add_api_route(f"{path}/details/{{report_key}}", route(details), methods=["GET"],
+                         name=details_name)
+    router.add_api_route(path, route(view), methods=["GET"], name=view_name)
