@@ -132,9 +132,9 @@ def view_statements(period: str, filters: list[Any], now: datetime) -> dict[str,
     """The statements of one dashboard view, by panel, through the real loader's queries."""
     from analytics_941.runner import statements_for
     from analytics_941.sites import Site
-    from analytics_941.web.dashboard import TOP_METRICS, panel_query
-    from analytics_941.web.reports import PANELS
-    from analytics_941.web.state import CHART_METRICS, DashboardState
+    from analytics_941.web.dashboard.data import TOP_METRICS, panel_query
+    from analytics_941.web.dashboard.reports import PANELS
+    from analytics_941.web.dashboard.state import CHART_METRICS, DashboardState
 
     site = Site(id=SITE_ID, domain="bench.example", name="Bench", domains=(), timezone=TIMEZONE,
                 created_at=0)

@@ -34,7 +34,7 @@ from analytics_941.auth.api_tokens import create_token
 from analytics_941.auth.invites import create_invite
 from analytics_941.auth.share_links import create_share_link
 from analytics_941.cli import main
-from analytics_941.web.settings_routes import AUDIT_PAGE
+from analytics_941.web.account.settings_routes import AUDIT_PAGE
 
 BASE = "http://localhost"
 SETUP_TOKEN = "let-me-in-0123456789"  # noqa: S105

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from seeding import seed
 
 from analytics_941 import Settings, setup_analytics
-from analytics_941.web.sites_routes import sparkline_points
+from analytics_941.web.account.sites_routes import sparkline_points
 
 TZ = "Europe/Berlin"
 

@@ -18,8 +18,8 @@ from fastapi.testclient import TestClient
 from seeding import seed
 
 from analytics_941 import Settings, setup_analytics
-from analytics_941.web.csv_export import safe_cell
-from analytics_941.web.reports import CSV_REPORTS, PANELS
+from analytics_941.web.dashboard.csv_export import safe_cell
+from analytics_941.web.dashboard.reports import CSV_REPORTS, PANELS
 
 TZ = "Europe/Berlin"
 BASE = "/admin/analytics/example.com"

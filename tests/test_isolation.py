@@ -322,7 +322,7 @@ async def test_share_link_password_and_revocation(app: FastAPI, db: Path) -> Non
 def test_pages_check_the_site_they_answer_for_by_themselves(db: Path) -> None:
     # As for the API: behind a route class that checks nothing, a page (here the realtime token,
     # which would let its holder watch the site live) still refuses a site the caller may not see.
-    from analytics_941.web.pages import make_pages_router
+    from analytics_941.web.dashboard.pages import make_pages_router
     from analytics_941.web.templating import make_templates
 
     class SignedIn(APIRoute):

@@ -17,7 +17,7 @@ from seeding import EXPECTED_7D, EXPECTED_DAYS_7D, HOSTILE_PATH, ROOT, apply_sch
 from analytics_941 import Settings, setup_analytics
 from analytics_941.query import METRICS
 from analytics_941.runner import change
-from analytics_941.web.formatting import format_change
+from analytics_941.web.dashboard.formatting import format_change
 
 TZ = "Europe/Berlin"
 MOUNT = "/admin/analytics"

@@ -20,8 +20,8 @@ from analytics_941.auth.share_links import create_share_link
 from analytics_941.cache import ResultCache
 from analytics_941.sites import get_site
 from analytics_941.sqlite_store import SqliteStore
-from analytics_941.web.dashboard import load_dashboard
-from analytics_941.web.state import DashboardState
+from analytics_941.web.dashboard.data import load_dashboard
+from analytics_941.web.dashboard.state import DashboardState
 
 TZ = "Europe/Berlin"
 MOUNT = "/admin/analytics"

@@ -17,8 +17,8 @@ from analytics_941.auth.principal import STATE_PRINCIPAL, Principal
 from analytics_941.sites import get_site
 from analytics_941.sqlite_store import SqliteStore
 from analytics_941.web.access import visible_site
-from analytics_941.web.dashboard_routes import Admitted, add_dashboard_routes
-from analytics_941.web.pages import make_pages_router
+from analytics_941.web.dashboard.pages import make_pages_router
+from analytics_941.web.dashboard.routes import Admitted, add_dashboard_routes
 from analytics_941.web.render import Renderer
 from analytics_941.web.templating import make_templates
 

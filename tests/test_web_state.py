@@ -11,7 +11,7 @@ from analytics_941 import QueryError, parse_query
 from analytics_941.filters import MAX_VALUE_LENGTH, Condition
 from analytics_941.query import MAX_HOUR_RANGE_DAYS, hours_fit
 from analytics_941.sites import Site
-from analytics_941.web.state import DashboardState
+from analytics_941.web.dashboard.state import DashboardState
 
 NOW = datetime(2026, 3, 10, 12, tzinfo=UTC)
 SITE = Site(id="s1", domain="example.com", name="Example", domains=(), timezone="Europe/Berlin",

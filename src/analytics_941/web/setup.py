@@ -30,18 +30,18 @@ from ..auth.users import count_users
 from ..exceptions import AnalyticsError
 from ..settings import Settings
 from ..store import Store, open_store
+from .account.auth_routes import make_auth_router, make_logout_router
+from .account.settings_routes import make_settings_router
+from .account.sites_routes import make_sites_router
 from .api import make_api_router
-from .auth_routes import make_auth_router, make_logout_router
 from .authn import AuthContext
+from .dashboard.pages import make_pages_router
+from .dashboard.share import make_share_router
 from .fallback import make_fallback_route
 from .guard import SECURITY_HEADERS, make_route_class
 from .limits import ConcurrencyLimiter
-from .pages import make_pages_router
 from .render import Renderer
 from .resources import load_manifest, resource_dir
-from .settings_routes import make_settings_router
-from .share_routes import make_share_router
-from .sites_routes import make_sites_router
 from .templating import make_templates
 
 __all__ = ["announce_setup", "setup_analytics"]

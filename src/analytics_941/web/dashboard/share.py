@@ -2,7 +2,7 @@
 
 No login; the link itself is the credential (and a password, if the owner set one). The caller
 becomes a ``share`` principal that can view exactly one site and change nothing. The view is the
-dashboard's own, registered as for members (``dashboard_routes``: period, comparison, filters,
+dashboard's own, registered as for members (``routes``: period, comparison, filters,
 tabs, details, all in the URL under ``/share/{slug}``) without what belongs to signed-in viewers:
 no CSV export, settings, realtime badge or rejected events. The pages may be embedded in other
 sites (``frame-ancestors *``), unlike the rest of the dashboard.
@@ -16,18 +16,18 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 
-from ..auth.crypto import verify_password
-from ..auth.errors import AuthError
-from ..auth.principal import STATE_PRINCIPAL, STATE_SITE, Principal
-from ..auth.rate_limit import hit
-from ..auth.share_links import ShareLink, get_share_link, share_cookie_value
-from ..cache import cache_for
-from ..sites import Site, get_site_by_id
-from .authn import client_key
-from .dashboard_routes import Admitted, add_dashboard_routes
-from .forms import read_form
-from .guard import SECURITY_HEADERS
-from .render import Renderer
+from ...auth.crypto import verify_password
+from ...auth.errors import AuthError
+from ...auth.principal import STATE_PRINCIPAL, STATE_SITE, Principal
+from ...auth.rate_limit import hit
+from ...auth.share_links import ShareLink, get_share_link, share_cookie_value
+from ...cache import cache_for
+from ...sites import Site, get_site_by_id
+from ..authn import client_key
+from ..forms import read_form
+from ..guard import SECURITY_HEADERS
+from ..render import Renderer
+from .routes import Admitted, add_dashboard_routes
 
 __all__ = ["make_share_router"]
 

@@ -14,12 +14,12 @@ from datetime import date, datetime
 from typing import Any, cast
 from urllib.parse import urlencode
 
-from ..exceptions import QueryError
-from ..filters import FILTER_OPS, MAX_FILTER_LEAVES, Condition, make_condition
-from ..periods import PRESETS, Comparison, DateRange
-from ..query import Query, canonical_dimension, hours_fit, make_query
-from ..sites import Site
-from .api import site_stats_start
+from ...exceptions import QueryError
+from ...filters import FILTER_OPS, MAX_FILTER_LEAVES, Condition, make_condition
+from ...periods import PRESETS, Comparison, DateRange
+from ...query import Query, canonical_dimension, hours_fit, make_query
+from ...sites import Site
+from ..api import site_stats_start
 from .reports import PANELS
 
 __all__ = [

@@ -14,20 +14,20 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 
-from ..audit import Actor, record
-from ..auth.crypto import now_ms
-from ..auth.errors import AuthError
-from ..auth.invites import create_invite
-from ..auth.principal import Principal, require_site, require_user
-from ..auth.roles import ROLES, at_least, check_role, list_members, remove_member
-from ..auth.share_links import create_share_link, list_share_links, revoke_share_link
-from ..exceptions import ConfigError, QueryError
-from ..query import parse_query
-from ..runner import run_queries
-from ..sites import Site, add_site, delete_site, get_site, list_sites, update_site
-from ..store import Store
-from .forms import Form, read_form
-from .render import Renderer
+from ...audit import Actor, record
+from ...auth.crypto import now_ms
+from ...auth.errors import AuthError
+from ...auth.invites import create_invite
+from ...auth.principal import Principal, require_site, require_user
+from ...auth.roles import ROLES, at_least, check_role, list_members, remove_member
+from ...auth.share_links import create_share_link, list_share_links, revoke_share_link
+from ...exceptions import ConfigError, QueryError
+from ...query import parse_query
+from ...runner import run_queries
+from ...sites import Site, add_site, delete_site, get_site, list_sites, update_site
+from ...store import Store
+from ..forms import Form, read_form
+from ..render import Renderer
 
 __all__ = ["SiteCard", "make_sites_router", "sparkline_points"]
 

@@ -1,4 +1,4 @@
-"""The member pages of a site: the site list, its dashboard (``dashboard_routes``), the CSV
+"""The member pages of a site: the site list, its dashboard (``routes``), the CSV
 export and the realtime page and token.
 
 Thin handlers. Access is one admission (``member``) every page of a site goes through: the site
@@ -13,17 +13,17 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
-from ..audit import actor_of
-from ..auth.principal import STATE_PRINCIPAL, Principal, get_principal
-from ..cache import cache_for
-from ..realtime import realtime_token, websocket_url
-from ..settings import Settings
-from ..sites import list_sites
-from ..store import Store
-from .access import site_of
+from ...audit import actor_of
+from ...auth.principal import STATE_PRINCIPAL, Principal, get_principal
+from ...cache import cache_for
+from ...realtime import realtime_token, websocket_url
+from ...settings import Settings
+from ...sites import list_sites
+from ...store import Store
+from ..access import site_of
+from ..render import Renderer
 from .csv_export import build_export
-from .dashboard_routes import Admitted, add_dashboard_routes
-from .render import Renderer
+from .routes import Admitted, add_dashboard_routes
 from .state import DashboardState
 from .views import state_of
 

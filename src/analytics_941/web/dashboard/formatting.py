@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..runner import POINTS_METRICS
-from .templating import format_duration
+from ...runner import POINTS_METRICS
+from ..templating import format_duration
 
 __all__ = ["format_change", "format_metric", "register_filters", "trend"]
 

@@ -14,33 +14,38 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.routing import APIRoute
 
-from ..audit import Actor, entry_statements
-from ..auth.ceremonies import login_options, registration_options, verify_login, verify_registration
-from ..auth.crypto import hash_token
-from ..auth.errors import AuthError
-from ..auth.invites import find_invite, redeem_invite_statements
-from ..auth.passkeys import add_passkey_statement, list_passkeys
-from ..auth.principal import require_user
-from ..auth.rate_limit import hit
-from ..auth.roles import set_role_statement
-from ..auth.sessions import create_session, revoke_session
-from ..auth.setup_tokens import (
+from ...audit import Actor, entry_statements
+from ...auth.ceremonies import (
+    login_options,
+    registration_options,
+    verify_login,
+    verify_registration,
+)
+from ...auth.crypto import hash_token
+from ...auth.errors import AuthError
+from ...auth.invites import find_invite, redeem_invite_statements
+from ...auth.passkeys import add_passkey_statement, list_passkeys
+from ...auth.principal import require_user
+from ...auth.rate_limit import hit
+from ...auth.roles import set_role_statement
+from ...auth.sessions import create_session, revoke_session
+from ...auth.setup_tokens import (
     clear_setup_tokens_statement,
     setup_token_hash_valid,
     setup_token_valid,
 )
-from ..auth.users import User, count_users, create_user_statement, get_user, new_user
-from ..exceptions import StoreError
-from ..sites import list_sites
-from ..store import Statement
-from .authn import (
+from ...auth.users import User, count_users, create_user_statement, get_user, new_user
+from ...exceptions import StoreError
+from ...sites import list_sites
+from ...store import Statement
+from ..authn import (
     SESSION_COOKIE,
     clear_session_cookie,
     client_key,
     relying_party,
     set_session_cookie,
 )
-from .render import Renderer
+from ..render import Renderer
 
 __all__ = ["make_auth_router", "make_logout_router", "safe_next"]
 

@@ -6,15 +6,15 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 
-from ..audit import Actor, list_entries, parse_cursor, record, token_detail
-from ..auth.api_tokens import SCOPES, create_token, list_tokens, revoke_token
-from ..auth.errors import AuthError
-from ..auth.passkeys import list_passkeys, remove_passkey, rename_passkey
-from ..auth.principal import require_site, require_user
-from ..auth.sessions import list_sessions, revoke_all_sessions, revoke_session
-from ..sites import list_sites
-from .forms import read_form
-from .render import Renderer
+from ...audit import Actor, list_entries, parse_cursor, record, token_detail
+from ...auth.api_tokens import SCOPES, create_token, list_tokens, revoke_token
+from ...auth.errors import AuthError
+from ...auth.passkeys import list_passkeys, remove_passkey, rename_passkey
+from ...auth.principal import require_site, require_user
+from ...auth.sessions import list_sessions, revoke_all_sessions, revoke_session
+from ...sites import list_sites
+from ..forms import read_form
+from ..render import Renderer
 
 __all__ = ["AUDIT_PAGE", "make_settings_router"]
 

@@ -2,7 +2,7 @@
 
 ``{path}`` (the whole view), ``{path}/panel/{panel_key}`` (one panel: a tab switch) and
 ``{path}/details/{report_key}`` (a report's details view) are the same for a member's session
-(``pages``: ``/{domain}``) and a share link (``share_routes``: ``/share/{slug}``). What differs is
+(``pages``: ``/{domain}``) and a share link (``share``: ``/share/{slug}``). What differs is
 the admission: a function from the request to the site shown and the dashboard's URL, or to the
 response sent instead (a 404, a share link's password page). It alone decides who sees what;
 the views (``views``) answer for the site they are given.
@@ -16,10 +16,10 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from ..cache import ResultCache
-from ..sites import Site
+from ...cache import ResultCache
+from ...sites import Site
+from ..render import Renderer
 from .formatting import register_filters
-from .render import Renderer
 from .state import DashboardState
 from .views import VARY, dashboard_view, details_view, panel_view
 

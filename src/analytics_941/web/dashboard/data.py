@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from ..cache import ResultCache, lookup_cache_for
-from ..query import Query
-from ..runner import run_batch, run_queries
-from ..sites import Site
-from ..sql.drops import drops_statement
-from ..store import Row as StoreRow
-from ..store import Store
+from ...cache import ResultCache, lookup_cache_for
+from ...query import Query
+from ...runner import run_batch, run_queries
+from ...sites import Site
+from ...sql.drops import drops_statement
+from ...store import Row as StoreRow
+from ...store import Store
 from .reports import PANELS, REPORTS, Panel, Report
 from .state import CHART_METRICS, PERIOD_LABELS, DashboardState, search_condition
 

@@ -14,11 +14,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from ..audit import Actor, record
-from ..cache import ResultCache
-from ..runner import run_queries
-from ..sites import Site
-from ..store import Store
+from ...audit import Actor, record
+from ...cache import ResultCache
+from ...runner import run_queries
+from ...sites import Site
+from ...store import Store
 from .reports import CSV_REPORTS, REPORTS
 from .state import CHART_METRICS, DashboardState
 

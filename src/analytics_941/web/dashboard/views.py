@@ -1,9 +1,9 @@
 """The dashboard's views as (template, context): the whole view (page or HTMX partial), one panel
 (a tab switch) and a report's details view, under the dashboard at ``base``.
 
-The URL becomes a ``DashboardState``, the state becomes queries (``dashboard``), results become
+The URL becomes a ``DashboardState``, the state becomes queries (``data``), results become
 template context. Who may see which site, and where its dashboard lives, is the caller's
-(``dashboard_routes``): these functions answer for the site they are given.
+(``routes``): these functions answer for the site they are given.
 """
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ from urllib.parse import urlencode
 
 from fastapi import Request
 
-from ..cache import ResultCache
-from ..exceptions import QueryError
-from ..periods import PRESETS
-from ..query import hours_fit
-from ..sites import Site
-from ..store import Store
-from .dashboard import DIMENSION_LABELS, OP_LABELS, load_dashboard, load_panel, load_report
+from ...cache import ResultCache
+from ...exceptions import QueryError
+from ...periods import PRESETS
+from ...query import hours_fit
+from ...sites import Site
+from ...store import Store
+from .data import DIMENSION_LABELS, OP_LABELS, load_dashboard, load_panel, load_report
 from .reports import PANELS, REPORTS
 from .state import CHART_METRICS, INTERVALS, PERIOD_LABELS, DashboardState
 
