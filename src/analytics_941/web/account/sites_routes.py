@@ -24,8 +24,9 @@ from ...auth.share_links import create_share_link, list_share_links, revoke_shar
 from ...exceptions import ConfigError, QueryError
 from ...query import parse_query
 from ...runner import run_queries
-from ...sites import Site, add_site, delete_site, get_site, list_sites, update_site
+from ...sites import Site, add_site, delete_site, list_sites, update_site
 from ...store import Store
+from ..access import site_of
 from ..forms import Form, read_form
 from ..render import Renderer
 
@@ -99,7 +100,8 @@ def make_sites_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
         return RedirectResponse(f"{mount}{path}", status_code=303)
 
     async def site_for(request: Request, domain: str, needed: str) -> Site:
-        site = await get_site(store, domain=domain)
+        # The site the guard checked (or the same rule applied here), then the role it needs.
+        site = await site_of(store, request, domain)
         return require_site(request, site, needed=check_role(needed), domain=domain)
 
     def snippet(site: Site) -> str:
