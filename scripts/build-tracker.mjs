@@ -6,6 +6,7 @@
 // Called by scripts/build.mjs and by vitest.config.ts, so tests never run against stale output.
 import { createHash } from "node:crypto";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -115,21 +116,13 @@ export async function buildTracker({ quiet = false } = {}) {
   return variants.map(({ name, raw, gzip }) => ({ name, raw, gzip }));
 }
 
-/** Bot category for each crawler-user-agents tag, most specific first (an entry may have several). */
-export const BOT_TAG_CATEGORIES = [
-  ["ai-crawler", "ai_crawler"],
-  ["browser-automation", "headless"],
-  ["social-preview", "social_preview"],
-  ["search-engine", "search_crawler"],
-  ["feed-reader", "feed_reader"],
-  ["monitoring", "monitoring"],
-  ["http-library", "http_library"],
-  ["seo", "seo_tool"],
-  ["scanner", "scanner"],
-  ["archiver", "archiver"],
-  ["advertising", "ad_crawler"],
-  ["academic", "research"],
-];
+/**
+ * Bot category for each crawler-user-agents tag, most specific first (an entry may have several),
+ * from the word list the Worker and the dashboard share.
+ */
+export const BOT_TAG_CATEGORIES = JSON.parse(
+  readFileSync(new URL("../src/analytics_941/words.json", import.meta.url), "utf8"),
+).bot_tags;
 
 /** The category of a crawler-user-agents entry from its tags ("other" when untagged). */
 export function categoryOfTags(tags = []) {

@@ -22,6 +22,7 @@ from analytics_941.sites import get_site
 from analytics_941.sqlite_store import SqliteStore
 from analytics_941.web.dashboard.data import load_dashboard
 from analytics_941.web.dashboard.state import DashboardState
+from analytics_941.words import DROP_REASONS, category_label, reason_label
 
 TZ = "Europe/Berlin"
 MOUNT = "/admin/analytics"
@@ -179,7 +180,8 @@ def test_rejected_events_of_the_period(client: TestClient, db: Path) -> None:
     add_drops(db, [
         ("s1", 1, "bot", "ai_crawler", 400), ("s1", 2, "bot", "ai_crawler", 200),
         ("s1", 1, "bot", "search_crawler", 400), ("s1", 3, "bot", "seo_tool", 100),
-        ("s1", 1, "wrong_origin", "", 80), ("s1", 0, "rate_limited", "", 23),
+        ("s1", 1, "wrong_origin", "", 80), ("s1", 0, "rate_limited", "per_ip", 20),
+        ("s1", 0, "rate_limited", "per_visitor", 3),
         ("s1", 2, "excluded", "", 1),
         ("s1", 20, "bot", "ai_crawler", 5000),  # before the 7-day period
         ("s2", 1, "bot", "ai_crawler", 7000),  # another site's
@@ -190,7 +192,7 @@ def test_rejected_events_of_the_period(client: TestClient, db: Path) -> None:
     assert [(g.reason, g.label, g.count, g.categories) for g in rejected.groups] == [
         ("bot", "bots", 1100, [("AI crawler", 600), ("search crawler", 400), ("SEO tool", 100)]),
         ("wrong_origin", "wrong origin", 80, []),
-        ("rate_limited", "rate limited", 23, []),
+        ("rate_limited", "rate limited", 23, [("per address", 20), ("per visitor", 3)]),
         ("excluded", "excluded page", 1, []),
     ]
     assert context(client.get(f"{BASE}?period=30d"))["dashboard"].rejected.total == 6204
@@ -302,3 +304,17 @@ async def test_a_password_guards_every_view_of_a_share_link(client: TestClient, 
         template = gate.template.name  # type: ignore[attr-defined]
         assert template == "analytics_941/auth/share_password.html", path
         assert "dashboard" not in gate.context and "rows" not in gate.context  # type: ignore[attr-defined]
+
+
+def test_the_collector_and_the_dashboard_share_one_word_list() -> None:
+    # The Worker types its drop reasons, bot categories and rate-limit buckets from words.json
+    # (worker/src/words.ts), so a word it can store is a word the dashboard can label.
+    worker = Path(__file__).parents[1] / "worker" / "src"
+    assert '"../../src/analytics_941/words.json"' in (worker / "words.ts").read_text()
+    stored = re.findall(r'drop\("(\w+)"', "\n".join(
+        path.read_text() for path in worker.rglob("*.ts")))
+    assert stored and set(stored) <= set(DROP_REASONS)
+    assert (reason_label("bot"), reason_label("bot", count=1)) == ("bots", "bot")
+    assert category_label("bot", "ai_crawler") == "AI crawler"
+    assert category_label("rate_limited", "per_ip") == "per address"
+    assert category_label("bot", "brand_new_kind") == "brand new kind"

@@ -42,7 +42,6 @@ __all__ = [
     "TokenEntry",
     "cache_for",
     "caches_of",
-    "lookup_cache_for",
 ]
 
 OPEN_TTL_S = 30.0
@@ -146,12 +145,3 @@ def cache_for(store: object) -> ResultCache | None:
     """The result cache shared by every route reading ``store``, or None (see ``caches_of``)."""
     caches = caches_of(store)
     return caches.results if caches is not None else None
-
-
-def lookup_cache_for(store: object, name: str) -> TtlCache[str, Any] | None:
-    """The lookup cache ``name`` (a ``StoreCaches`` field) of ``store``, or None.
-
-    The older spelling of ``caches_of(store).<name>``, kept for callers not yet moved to it.
-    """
-    cache = getattr(caches_of(store), name, None)
-    return cache if isinstance(cache, TtlCache) else None

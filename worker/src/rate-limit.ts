@@ -6,6 +6,7 @@
  * memory), holds counts only and is never stored: it stops one address that rotates user agents
  * (a new visitor hash each time) from adding visitors without end.
  */
+import type { RateBucket } from "./words";
 
 /** The window of every limit. */
 export const RATE_WINDOW_MS = 60_000;
@@ -26,8 +27,7 @@ export const DEFAULT_RATE_LIMIT_IP = 600;
  */
 export const DEFAULT_RATE_LIMIT_SITE = 10_000;
 
-/** Which limit an event exceeds; also the `category` of its `rate_limited` drop. */
-export type RateBucket = "per_visitor" | "per_ip" | "per_site";
+export type { RateBucket };
 
 /** The limits one event is checked against, events per minute; 0 = no limit. */
 export interface RateLimits {

@@ -15,6 +15,7 @@ import { closeIfExpired, expireSockets, type RealtimeAttachment, socketDue } fro
 import { FEED_SIZE, type FeedItem, migrateRealtime, pruneRealtime, readSnapshot, recordSightings, type Sighting } from "./realtime/state";
 import { LiveSessions, migrateSiteStorage, pruneSalts, saltsFor } from "./site-storage";
 import { utcDay, visitorHash } from "./visitor-hash";
+import { bucketMessage } from "./words";
 
 /** Longest wait between two flush attempts while D1 keeps failing. */
 export const MAX_FLUSH_BACKOFF_MS = 5 * 60 * 1000;
@@ -41,9 +42,6 @@ export interface SiteSettings {
 
 /** Without settings (tests) no limit applies; the Worker always passes the site's (pipeline.ts). */
 const DEFAULT_SETTINGS: SiteSettings = { rateLimitVisitor: 0, rateLimitIp: 0, rateLimitSite: 0, bounceThresholdMs: DEFAULT_BOUNCE_THRESHOLD_MS };
-
-/** How a rate_limited drop's message names its bucket. */
-const LIMITED = { per_visitor: "from this visitor", per_ip: "from this address", per_site: "for this site" } as const;
 
 /** The per-site Durable Object; see the module comment. */
 export class SiteDO extends DurableObject<Env> {
@@ -160,7 +158,7 @@ export class SiteDO extends DurableObject<Env> {
     const sql = this.ctx.storage.sql;
     const limits = { visitor: settings.rateLimitVisitor, ip: settings.rateLimitIp, site: settings.rateLimitSite };
     const limited = this.limiter.hit(today, ipKey, event.ts, limits);
-    if (limited) return drop("rate_limited", `too many events ${LIMITED[limited]} this minute; retry later`, limited);
+    if (limited) return drop("rate_limited", `too many events ${bucketMessage(limited)} this minute; retry later`, limited);
 
     // Yesterday's hash lets a visit that spans midnight (UTC) continue instead of splitting.
     const current = this.liveSessions.find(yesterday ? [today, yesterday] : [today]);

@@ -2,20 +2,14 @@
  * Bot detection: `isbot` (Unlicense, maintained) decides whether a user agent is a bot; the
  * category comes from the labelled patterns of crawler-user-agents (MIT, built into
  * generated/bot-patterns.ts), after a few explicit rules for what that list does not tag.
- * Categories: search_crawler, ai_crawler, seo_tool, social_preview, monitoring, headless,
- * http_library, feed_reader, scanner, archiver, ad_crawler, research, no_user_agent, other.
+ * The categories and their labels are listed in src/analytics_941/words.json.
  */
 import { isbot } from "isbot";
 import { BOT_PATTERNS } from "../generated/bot-patterns";
 
-/** Every bot category the collector counts. */
-export const BOT_CATEGORIES = [
-  "search_crawler", "ai_crawler", "seo_tool", "social_preview", "monitoring", "headless", "http_library",
-  "feed_reader", "scanner", "archiver", "ad_crawler", "research", "no_user_agent", "other",
-] as const;
+import { BOT_CATEGORIES, type BotCategory } from "../words";
 
-/** A bot category, e.g. `ai_crawler`. */
-export type BotCategory = (typeof BOT_CATEGORIES)[number];
+export { BOT_CATEGORIES, type BotCategory };
 
 // Checked before the list: automation that reports itself, and command-line clients the list
 // files under other tags.

@@ -5,24 +5,13 @@
  * (for bots) category.
  */
 
-/**
- * Why an event was not accepted, each with the HTTP status the collector answers. Bots and
- * excluded pages get a 202 like an accepted event: a crawler learns nothing from the answer, and
- * a page the owner chose not to count is not the tracker's error.
- */
-export const DROP_STATUS = {
-  invalid: 400,
-  too_large: 413,
-  unknown_site: 404,
-  wrong_origin: 403,
-  bot: 202,
-  excluded: 202,
-  rate_limited: 429,
-  unavailable: 503,
-} as const satisfies Record<string, number>;
+// Why an event was not accepted, each with the HTTP status the collector answers, lives in
+// src/analytics_941/words.json (shared with the dashboard). Bots and excluded pages get a 202 like
+// an accepted event: a crawler learns nothing from the answer, and a page the owner chose not to
+// count is not the tracker's error.
+import { dropStatus, type DropReason } from "../words";
 
-/** A drop reason, e.g. `invalid` or `unknown_site`. */
-export type DropReason = keyof typeof DROP_STATUS;
+export type { DropReason };
 
 /** A dropped event: the reason, its HTTP status and a message for the sender. */
 export interface Drop {
@@ -36,7 +25,7 @@ export interface Drop {
 
 /** Builds a drop with the status that belongs to `reason`. */
 export function drop(reason: DropReason, message: string, category = ""): Drop {
-  return { dropped: true, reason, status: DROP_STATUS[reason], message, category };
+  return { dropped: true, reason, status: dropStatus(reason), message, category };
 }
 
 /** Narrows a step result to a drop. */

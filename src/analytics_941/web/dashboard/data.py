@@ -11,13 +11,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from ...cache import ResultCache, lookup_cache_for
+from ...cache import ResultCache, caches_of
 from ...query import Query
 from ...runner import run_batch, run_queries
 from ...sites import Site
 from ...sql.drops import drops_statement
 from ...store import Row as StoreRow
 from ...store import Store
+from ...words import category_label, reason_label
 from .reports import PANELS, REPORTS, Panel, Report
 from .state import CHART_METRICS, PERIOD_LABELS, DashboardState, search_condition
 
@@ -101,33 +102,10 @@ class PanelView:
         return {row.name: row.metrics.get("visitors", 0) for row in self.rows}
 
 
-# The collector's drop reasons and bot categories (worker/src/ingest/drop.ts, enrich/bot.ts),
-# as the dashboard names them; an unknown one is shown as its own name, de-underscored.
-DROP_REASONS = {
-    "bot": "bots", "wrong_origin": "wrong origin", "excluded": "excluded pages",
-    "rate_limited": "rate limited", "unavailable": "collector unavailable",
-    "invalid": "invalid", "too_large": "too large", "unknown_site": "unknown site",
-}
-BOT_CATEGORIES = {
-    "search_crawler": "search crawler", "ai_crawler": "AI crawler", "seo_tool": "SEO tool",
-    "social_preview": "social preview", "monitoring": "monitoring", "headless": "headless browser",
-    "http_library": "HTTP library", "feed_reader": "feed reader", "scanner": "scanner",
-    "archiver": "archiver", "ad_crawler": "ad crawler", "research": "research",
-    "no_user_agent": "no user agent", "other": "other",
-}
-
-
-# The reasons whose label is a plural noun, in the singular ("1 bot").
-_ONE = {"bot": "bot", "excluded": "excluded page"}
-
-
-def _label(names: dict[str, str], key: str) -> str:
-    return names.get(key) or key.replace("_", " ") or "unknown"
-
-
 @dataclass(frozen=True, kw_only=True)
 class DropGroup:
-    """Rejected requests of one reason, and per category (bots) the counts, most first."""
+    """Rejected requests of one reason, and per category (bot kind, rate-limit bucket) the counts,
+    most first."""
 
     reason: str
     label: str
@@ -154,11 +132,10 @@ def rejections(rows: list[StoreRow]) -> Rejections:
             continue
         counts[reason] = counts.get(reason, 0) + count
         if category:
-            categories.setdefault(reason, []).append((_label(BOT_CATEGORIES, category), count))
+            categories.setdefault(reason, []).append((category_label(reason, category), count))
     groups = [
         DropGroup(reason=reason, count=count, categories=categories.get(reason, []),
-                  label=_ONE[reason] if count == 1 and reason in _ONE
-                  else _label(DROP_REASONS, reason))
+                  label=reason_label(reason, count=count))
         for reason, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
     ]
     return Rejections(total=sum(counts.values()), groups=groups)
@@ -318,7 +295,8 @@ async def load_dashboard(
                         now=now)
     reports = [panel_query(site, state, panel, now=now) for panel in PANELS]
     drops_key = f"{site.id}\n{first.isoformat()}\n{last.isoformat()}"
-    drops_cache = lookup_cache_for(store, "ingest_drops") if cache is not None else None
+    caches = caches_of(store) if cache is not None else None
+    drops_cache = caches.ingest_drops if caches is not None else None
     drops = drops_cache.get(drops_key) if drops_cache is not None else None
     extra = []
     if with_rejections and drops is None:
