@@ -114,6 +114,9 @@ def test_unknown_paths_and_methods_under_the_mount_are_ours(client: TestClient) 
     asset = client.get(f"{MOUNT}/static/nope.js")
     assert asset.status_code == 404
     assert_secure(asset)
+    bare = client.get(f"{MOUNT}?period=7d", follow_redirects=False)
+    assert (bare.status_code, bare.headers["location"]) == (307, f"{MOUNT}/?period=7d")
+    assert_secure(bare)
 
 
 def test_an_unexpected_error_is_a_500_with_an_id_and_headers(

@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from fastapi import Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.routing import BaseRoute, Match, Route
 
 from .guard import SECURITY_HEADERS
 
-__all__ = ["make_fallback_route"]
+__all__ = ["make_fallback_route", "make_mount_redirect"]
 
 _METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 # (request, status, title, message) -> an HTML error page
@@ -69,3 +69,19 @@ def make_fallback_route(
 
     return Route(f"{mount}/{{rest:path}}", fallback, methods=_METHODS,
                  name="analytics_941_fallback", include_in_schema=False)
+
+
+def make_mount_redirect(*, mount: str) -> Route:
+    """Return the route sending the bare mount path (``/admin/analytics``) to the dashboard's
+    home (``/admin/analytics/``), with the security headers: the host's router would otherwise
+    answer it with a redirect of its own."""
+
+    async def redirect(request: Request) -> Response:
+        query = f"?{request.url.query}" if request.url.query else ""
+        response = RedirectResponse(f"{mount}/{query}", status_code=307)
+        for header, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(header, value)
+        return response
+
+    return Route(mount, redirect, methods=["GET", "HEAD"], name="analytics_941_mount",
+                 include_in_schema=False)

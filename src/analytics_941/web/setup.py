@@ -37,7 +37,7 @@ from .api import make_api_router
 from .authn import AuthContext
 from .dashboard.pages import make_pages_router
 from .dashboard.share import make_share_router
-from .fallback import make_fallback_route
+from .fallback import make_fallback_route, make_mount_redirect
 from .guard import SECURITY_HEADERS, make_route_class
 from .limits import ConcurrencyLimiter
 from .render import Renderer
@@ -171,3 +171,4 @@ def setup_analytics(app: FastAPI, settings: Settings | None = None) -> None:
     app.router.routes.append(make_fallback_route(
         mount=settings.mount_path, routes=router.routes, render_error=render_error
     ))
+    app.router.routes.append(make_mount_redirect(mount=settings.mount_path))
