@@ -16,6 +16,7 @@ from fastapi.routing import APIRoute
 
 from ...audit import Actor, entry_statements
 from ...auth.ceremonies import (
+    RelyingParty,
     login_options,
     registration_options,
     verify_login,
@@ -36,8 +37,9 @@ from ...auth.setup_tokens import (
 )
 from ...auth.users import User, count_users, create_user_statement, get_user, new_user
 from ...exceptions import StoreError
+from ...settings import Settings
 from ...sites import list_sites
-from ...store import Statement
+from ...store import Statement, Store
 from ..authn import (
     SESSION_COOKIE,
     clear_session_cookie,
@@ -69,6 +71,14 @@ async def _json(request: Request) -> dict[str, Any]:
     return body
 
 
+async def _start_ceremony(request: Request, *, store: Store, settings: Settings) -> RelyingParty:
+    """Where every passkey ceremony starts: the caller's rate limit, then the relying party,
+    before any token or invite is looked at (without a trusted origin nothing works)."""
+    await hit(store, key=f"auth:{client_key(request)}", limit=settings.login_rate_limit,
+              window_s=600)
+    return relying_party(request, settings)
+
+
 def make_auth_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRouter:
     """Routes that work without a session: setup, login, invite and the ceremonies."""
     router = APIRouter(route_class=route_class)
@@ -76,10 +86,6 @@ def make_auth_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRou
     mount = settings.mount_path
     auth = render.auth
     configured = settings.setup_token.get_secret_value() if settings.setup_token else None
-
-    async def limit(request: Request) -> None:
-        await hit(store, key=f"auth:{client_key(request)}", limit=settings.login_rate_limit,
-                  window_s=600)
 
     async def logged_in(request: Request, user: User, extra: list[Statement],
                         redirect: str) -> Response:
@@ -126,9 +132,7 @@ def make_auth_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRou
 
     @router.post("/auth/setup/options", name="analytics_941_setup_options")
     async def setup_options(request: Request) -> Response:
-        await limit(request)
-        # First, before any token or invite is looked at: without a trusted origin nothing works.
-        rp = relying_party(request, settings)
+        rp = await _start_ceremony(request, store=store, settings=settings)
         body = await _json(request)
         # Setup exists only while nobody can log in; afterwards it must not mint owners.
         if await count_users(store) > 0:
@@ -148,9 +152,7 @@ def make_auth_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRou
 
     @router.post("/auth/invite/options", name="analytics_941_invite_options")
     async def invite_options(request: Request) -> Response:
-        await limit(request)
-        # First, before any token or invite is looked at: without a trusted origin nothing works.
-        rp = relying_party(request, settings)
+        rp = await _start_ceremony(request, store=store, settings=settings)
         body = await _json(request)
         invite = await find_invite(store, secret=str(body.get("secret", "")))
         user = new_user(name=str(body.get("name", "")), is_admin=False)
@@ -162,9 +164,7 @@ def make_auth_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRou
 
     @router.post("/auth/register/verify", name="analytics_941_register_verify")
     async def register_verify(request: Request) -> Response:
-        await limit(request)
-        # First, before any token or invite is looked at: without a trusted origin nothing works.
-        rp = relying_party(request, settings)
+        rp = await _start_ceremony(request, store=store, settings=settings)
         body = await _json(request)
         credential = body.get("credential")
         if not isinstance(credential, dict):
@@ -225,16 +225,12 @@ def make_auth_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRou
 
     @router.post("/auth/login/options", name="analytics_941_login_options")
     async def login_opts(request: Request) -> Response:
-        await limit(request)
-        # First, before any token or invite is looked at: without a trusted origin nothing works.
-        rp = relying_party(request, settings)
+        rp = await _start_ceremony(request, store=store, settings=settings)
         return JSONResponse(await login_options(store, rp=rp))
 
     @router.post("/auth/login/verify", name="analytics_941_login_verify")
     async def login_verify(request: Request) -> Response:
-        await limit(request)
-        # First, before any token or invite is looked at: without a trusted origin nothing works.
-        rp = relying_party(request, settings)
+        rp = await _start_ceremony(request, store=store, settings=settings)
         body = await _json(request)
         credential = body.get("credential")
         if not isinstance(credential, dict):
@@ -266,9 +262,7 @@ def make_logout_router(*, render: Renderer, route_class: type[APIRoute]) -> APIR
 
     @router.post("/settings/passkeys/options", name="analytics_941_passkey_options")
     async def add_passkey_options(request: Request) -> Response:
-        await hit(store, key=f"auth:{client_key(request)}", limit=settings.login_rate_limit,
-                  window_s=600)
-        rp = relying_party(request, settings)
+        rp = await _start_ceremony(request, store=store, settings=settings)
         _principal, user = require_user(request)
         mine = await list_passkeys(store, user_id=user.id)
         options = await registration_options(
