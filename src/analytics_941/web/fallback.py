@@ -14,7 +14,7 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.routing import BaseRoute, Match, Route
 
-from .guard import SECURITY_HEADERS
+from .guard import secured
 
 __all__ = ["make_fallback_route", "make_mount_redirect"]
 
@@ -62,8 +62,7 @@ def make_fallback_route(
             response = render_error(request, status, title, message)
         if allowed:
             response.headers["Allow"] = ", ".join(sorted(allowed))
-        for header, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(header, value)
+        secured(response)
         response.headers.setdefault("Cache-Control", "no-store")
         return response
 
@@ -78,10 +77,7 @@ def make_mount_redirect(*, mount: str) -> Route:
 
     async def redirect(request: Request) -> Response:
         query = f"?{request.url.query}" if request.url.query else ""
-        response = RedirectResponse(f"{mount}/{query}", status_code=307)
-        for header, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(header, value)
-        return response
+        return secured(RedirectResponse(f"{mount}/{query}", status_code=307))
 
     return Route(mount, redirect, methods=["GET", "HEAD"], name="analytics_941_mount",
                  include_in_schema=False)

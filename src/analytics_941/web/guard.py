@@ -29,9 +29,9 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from http import HTTPStatus
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
 from fastapi import Request, Response
@@ -39,6 +39,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
+from starlette.responses import Response as StarletteResponse
 
 from ..auth.csrf import SAFE_METHODS, check_origin, check_token
 from ..auth.errors import AuthError, RateLimited
@@ -50,7 +51,9 @@ from .access import visible_site
 from .authn import AuthContext, authenticate, bearer_secret, request_origin
 from .limits import BodyTooLarge, ConcurrencyLimiter, TooManyQueries, caller_key, read_body
 
-__all__ = ["SECURITY_HEADERS", "RouteKind", "connect_src", "error_id", "make_route_class"]
+__all__ = [
+    "SECURITY_HEADERS", "RouteKind", "connect_src", "error_id", "make_route_class", "secured",
+]
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -60,6 +63,17 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "X-Content-Type-Options": "nosniff",
 }
+_R = TypeVar("_R", bound=StarletteResponse)
+
+
+def secured(response: _R, headers: Mapping[str, str] = SECURITY_HEADERS) -> _R:
+    """``response`` with each security header it does not set itself: every response under the
+    mount carries them (the route class's, the fallback's, the static files')."""
+    for header, value in headers.items():
+        response.headers.setdefault(header, value)
+    return response
+
+
 RouteKind = Literal["public", "page", "api", "settings"]
 
 
@@ -280,8 +294,7 @@ def make_route_class(
                                      HTTPStatus(exc.status_code).phrase)
                 except Exception as exc:  # logged with an id, never a bare 500
                     response = failure(request, exc)
-                for header, value in headers.items():
-                    response.headers.setdefault(header, value)
+                secured(response, headers)
                 response.headers.setdefault("Cache-Control", "no-store")
                 return response
 

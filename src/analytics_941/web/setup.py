@@ -38,7 +38,7 @@ from .authn import AuthContext
 from .dashboard.pages import make_pages_router
 from .dashboard.share import make_share_router
 from .fallback import make_fallback_route, make_mount_redirect
-from .guard import SECURITY_HEADERS, make_route_class
+from .guard import make_route_class, secured
 from .limits import ConcurrencyLimiter
 from .render import Renderer
 from .resources import load_manifest, resource_dir
@@ -66,9 +66,7 @@ class _HashedStaticFiles(StaticFiles):
         except HTTPException as exc:  # a missing file: answered here, not by the host's handler
             response = StarletteResponse(HTTPStatus(exc.status_code).phrase, exc.status_code)
         # Every response under the mount carries them, a missing file's 404 too.
-        for header, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(header, value)
-        return response
+        return secured(response)
 
 
 async def announce_setup(store: Store, settings: Settings) -> str | None:
