@@ -30,6 +30,7 @@ __all__ = [
     "authenticate",
     "clear_session_cookie",
     "client_key",
+    "cookie_secure",
     "relying_party",
     "request_origin",
     "set_session_cookie",
@@ -37,6 +38,12 @@ __all__ = [
 
 SESSION_COOKIE = "a941_session"
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def cookie_secure(request: Request) -> bool:
+    """Whether a cookie set on ``request`` is ``Secure``: always, except on the local hosts,
+    where browsers refuse Secure cookies over plain http."""
+    return (request.url.hostname or "") not in _LOCAL_HOSTS
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -99,8 +106,7 @@ def set_session_cookie(response: Response, request: Request, settings: Settings,
         max_age=max_age_s,
         path=settings.mount_path,
         httponly=True,
-        # Browsers refuse Secure cookies over plain http; localhost is the one http exception.
-        secure=(request.url.hostname or "") not in _LOCAL_HOSTS,
+        secure=cookie_secure(request),
         samesite="lax",
     )
 
@@ -111,7 +117,7 @@ def clear_session_cookie(response: Response, request: Request, settings: Setting
         SESSION_COOKIE,
         path=settings.mount_path,
         httponly=True,
-        secure=(request.url.hostname or "") not in _LOCAL_HOSTS,
+        secure=cookie_secure(request),
         samesite="lax",
     )
 

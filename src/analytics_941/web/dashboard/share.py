@@ -23,7 +23,7 @@ from ...auth.rate_limit import hit
 from ...auth.share_links import ShareLink, get_share_link, share_cookie_value
 from ...cache import cache_for
 from ...sites import Site, get_site_by_id
-from ..authn import client_key
+from ..authn import client_key, cookie_secure
 from ..forms import read_form
 from ..guard import SECURITY_HEADERS
 from ..render import Renderer
@@ -88,7 +88,7 @@ def make_share_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
         response.set_cookie(
             _cookie_name(link), share_cookie_value(link), max_age=30 * 86400, path=url,
             httponly=True, samesite="lax",
-            secure=(request.url.hostname or "") not in {"localhost", "127.0.0.1", "::1"},
+            secure=cookie_secure(request),
         )
         return response
 
