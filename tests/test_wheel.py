@@ -84,6 +84,22 @@ def _fresh_venv(venv: Path) -> Path:
     return venv
 
 
+def _smoke(
+    script: str, *, venv: Path, schema: Path, db: Path, env: dict[str, str] | None = None
+) -> None:
+    """Run a smoke ``script`` (argv: venv, schema, database) with the new venv's Python, in the
+    database's folder; it prints ``ok`` when every check held."""
+    result = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", script, str(venv), str(schema), str(db)],
+        env=env,
+        cwd=db.parent,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
+
+
 def _built_manifest() -> dict[str, str]:
     """The committed bundle's manifest (static/dist is in git; `make build` refreshes it)."""
     return dict(json.loads((ROOT / "static" / "dist" / "manifest.json").read_text()))
@@ -137,21 +153,7 @@ def test_installed_wheel_renders_the_dashboard(tmp_path: Path) -> None:
         check=True,
     )
 
-    result = subprocess.run(
-        [
-            str(python),
-            "-c",
-            SMOKE,
-            str(venv),
-            str(ROOT / "schema.sql"),
-            str(tmp_path / "d1.sqlite"),
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "ok"
+    _smoke(SMOKE, venv=venv, schema=ROOT / "schema.sql", db=tmp_path / "d1.sqlite")
     cli = subprocess.run(
         [str(venv / "bin" / "analytics-941"), "--help"], capture_output=True, text=True
     )
@@ -252,19 +254,4 @@ def test_clean_clone_installs_without_node(tmp_path: Path, source: str) -> None:
     )
     assert install.returncode == 0, install.stderr
 
-    result = subprocess.run(
-        [
-            str(python),
-            "-c",
-            ASSET_SMOKE,
-            str(venv),
-            str(clone / "schema.sql"),
-            str(tmp_path / "a.db"),
-        ],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "ok"
+    _smoke(ASSET_SMOKE, venv=venv, schema=clone / "schema.sql", db=tmp_path / "a.db", env=env)
