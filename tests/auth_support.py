@@ -2,8 +2,9 @@
 into a SQLite file, and a TestClient carrying the session cookie.
 
 For tests of other features that only need "a logged-in user" (passkey ceremonies are covered by
-tests/test_auth_*.py and the e2e tests). Also: the route walker the isolation and CSRF tests
-share, and a D1 HTTP API emulator for counting D1 requests.
+tests/test_auth_*.py and the e2e tests). Also: a one-site dashboard before its first user, for the
+ceremony tests; the route walker the isolation and CSRF tests share; and a D1 HTTP API emulator
+for counting D1 requests.
 """
 
 from __future__ import annotations
@@ -11,21 +12,53 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from seeding import apply_schema
 
+from analytics_941 import Settings, setup_analytics
 from analytics_941.auth.crypto import hash_token, new_id, new_secret
 from analytics_941.auth.csrf import csrf_token
 from analytics_941.auth.sessions import SESSION_PREFIX
 from analytics_941.web.authn import SESSION_COOKIE
 
 MOUNT = "/admin/analytics"
+SETUP_TOKEN = "let-me-in-0123456789"  # noqa: S105
+BASE = "http://localhost"
 D1_URL = "https://api.cloudflare.com/client/v4/accounts/acc/d1/database/db/query"
+
+
+def one_site_db(folder: Path) -> Path:
+    """A database in ``folder`` with the schema and one site (s1, example.com), and no user."""
+    path = apply_schema(folder / "d1.sqlite")
+    with sqlite3.connect(path) as conn:
+        conn.execute("INSERT INTO sites (id, domain, name, created_at) "
+                     "VALUES ('s1', 'example.com', 'Example', 0)")
+    conn.close()
+    return path
+
+
+@contextmanager
+def setup_client(db: Path) -> Iterator[TestClient]:
+    """A client of a dashboard over ``db`` whose setup token is ``SETUP_TOKEN``, sending the
+    dashboard's own Origin (ceremonies check it)."""
+    app = FastAPI()
+    setup_analytics(app, Settings(sqlite_path=db, project_dir=db.parent,
+                                  setup_token=SETUP_TOKEN))  # type: ignore[arg-type]
+    with TestClient(app, base_url=BASE, headers={"Origin": BASE}) as client:
+        yield client
+
+
+def post(client: TestClient, path: str, body: dict[str, Any]) -> Any:
+    """POST ``body`` as JSON to ``path`` under the mount."""
+    return client.post(f"{MOUNT}{path}", json=body)
 
 
 def add_user(db: Path, *, name: str = "Ada", is_admin: bool = True,

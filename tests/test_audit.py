@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from auth_support import MOUNT, add_user, new_session, sign_in
+from auth_support import BASE, MOUNT, SETUP_TOKEN, add_user, new_session, sign_in
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from seeding import seed
@@ -36,8 +36,6 @@ from analytics_941.auth.share_links import create_share_link
 from analytics_941.cli import main
 from analytics_941.web.account.settings_routes import AUDIT_PAGE
 
-BASE = "http://localhost"
-SETUP_TOKEN = "let-me-in-0123456789"  # noqa: S105
 DAY_MS = 86_400_000
 
 

@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from auth_support import MOUNT, add_user
+from auth_support import BASE, MOUNT, SETUP_TOKEN, add_user, one_site_db, post, setup_client
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from seeding import apply_schema
 from soft_authenticator import SoftAuthenticator
 
 from analytics_941 import Settings, SqliteStore, setup_analytics
@@ -25,31 +24,16 @@ from analytics_941.auth.invites import create_invite, find_invite
 from analytics_941.exceptions import StoreError
 from analytics_941.web.authn import SESSION_COOKIE
 
-SETUP_TOKEN = "let-me-in-0123456789"  # noqa: S105
-BASE = "http://localhost"
-
 
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
-    path = apply_schema(tmp_path / "d1.sqlite")
-    with sqlite3.connect(path) as conn:
-        conn.execute("INSERT INTO sites (id, domain, name, created_at) "
-                     "VALUES ('s1', 'example.com', 'Example', 0)")
-    conn.close()
-    return path
+    return one_site_db(tmp_path)
 
 
 @pytest.fixture
 def client(db: Path) -> Iterator[TestClient]:
-    app = FastAPI()
-    setup_analytics(app, Settings(sqlite_path=db, project_dir=db.parent,
-                                  setup_token=SETUP_TOKEN))  # type: ignore[arg-type]
-    with TestClient(app, base_url=BASE, headers={"Origin": BASE}) as client:
+    with setup_client(db) as client:
         yield client
-
-
-def post(client: TestClient, path: str, body: dict[str, Any]) -> Any:
-    return client.post(f"{MOUNT}{path}", json=body)
 
 
 def register_owner(client: TestClient, key: SoftAuthenticator, *, name: str = "Ada") -> Any:

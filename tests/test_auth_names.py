@@ -10,20 +10,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from auth_support import MOUNT, add_user, sign_in
-from fastapi import FastAPI
+from auth_support import (
+    BASE,
+    MOUNT,
+    SETUP_TOKEN,
+    add_user,
+    one_site_db,
+    post,
+    setup_client,
+    sign_in,
+)
 from fastapi.testclient import TestClient
-from seeding import apply_schema
 from soft_authenticator import SoftAuthenticator
 
-from analytics_941 import Settings, SqliteStore, setup_analytics
+from analytics_941 import SqliteStore
 from analytics_941.auth.errors import AuthError
 from analytics_941.auth.invites import create_invite
 from analytics_941.auth.names import check_name
 from analytics_941.cli import main
 
-SETUP_TOKEN = "let-me-in-0123456789"  # noqa: S105
-BASE = "http://localhost"
 HOSTILE = ["a\tb", "\x1b[31mx", "a\nb", "a\rb", "x\x00y", "a\u2028b", "evil\u202egnp.exe",
            "\u2066hidden", "bell\x07", "c1\x9b31m"]
 # Joiners stay allowed: emoji sequences, Persian (ZWNJ), a subdivision flag (tag characters).
@@ -34,25 +39,13 @@ FINE = ["Ada Lovelace", "Zo\u00eb \U0001f469\u200d\U0001f4bb",
 
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
-    path = apply_schema(tmp_path / "d1.sqlite")
-    with sqlite3.connect(path) as conn:
-        conn.execute("INSERT INTO sites (id, domain, name, created_at) "
-                     "VALUES ('s1', 'example.com', 'Example', 0)")
-    conn.close()
-    return path
+    return one_site_db(tmp_path)
 
 
 @pytest.fixture
 def client(db: Path) -> Iterator[TestClient]:
-    app = FastAPI()
-    setup_analytics(app, Settings(sqlite_path=db, project_dir=db.parent,
-                                  setup_token=SETUP_TOKEN))  # type: ignore[arg-type]
-    with TestClient(app, base_url=BASE, headers={"Origin": BASE}) as client:
+    with setup_client(db) as client:
         yield client
-
-
-def post(client: TestClient, path: str, body: dict[str, Any]) -> Any:
-    return client.post(f"{MOUNT}{path}", json=body)
 
 
 def stored(db: Path, sql: str) -> list[Any]:
