@@ -323,6 +323,7 @@ def test_pages_check_the_site_they_answer_for_by_themselves(db: Path) -> None:
     # As for the API: behind a route class that checks nothing, a page (here the realtime token,
     # which would let its holder watch the site live) still refuses a site the caller may not see.
     from analytics_941.web.dashboard.pages import make_pages_router
+    from analytics_941.web.render import Renderer
     from analytics_941.web.templating import make_templates
 
     class SignedIn(APIRoute):
@@ -337,10 +338,9 @@ def test_pages_check_the_site_they_answer_for_by_themselves(db: Path) -> None:
             return as_viewer_of_s1
 
     app = FastAPI()
-    app.include_router(make_pages_router(
-        store=SqliteStore(path=db), templates=make_templates(host_dirs=[]),
-        settings=Settings(sqlite_path=db, project_dir=db.parent), route_class=SignedIn, assets={},
-    ))
+    render = Renderer(store=SqliteStore(path=db), templates=make_templates(host_dirs=[]),
+                      settings=Settings(sqlite_path=db, project_dir=db.parent), assets={})
+    app.include_router(make_pages_router(render=render, route_class=SignedIn))
     client = TestClient(app)
     assert client.get("/example.com/realtime/token").status_code == 200
     for domain in ("other.org", "missing.example"):

@@ -91,11 +91,7 @@ async def test_one_rule_for_which_site_a_caller_sees(db: Path) -> None:
 def test_every_member_page_admits_through_the_access_rule(db: Path) -> None:
     # No guard here: each page of a site still refuses one the caller may not see.
     app = FastAPI()
-    app.include_router(make_pages_router(
-        store=SqliteStore(path=db), templates=templates(),
-        settings=Settings(sqlite_path=db, project_dir=db.parent), route_class=_ViewerOfS1,
-        assets={},
-    ))
+    app.include_router(make_pages_router(render=renderer(db), route_class=_ViewerOfS1))
     client = TestClient(app)
     pages = ("", "/panel/pages", "/details/pages", "/export", "/realtime")
     for suffix in pages:

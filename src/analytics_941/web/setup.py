@@ -149,15 +149,7 @@ def setup_analytics(app: FastAPI, settings: Settings | None = None) -> None:
     router.include_router(make_settings_router(render=render, route_class=route("settings")))
     router.include_router(make_sites_router(render=render, route_class=route("settings")))
     router.include_router(make_api_router(store=store, route_class=route("api")))
-    router.include_router(
-        make_pages_router(
-            store=store,
-            templates=templates,
-            settings=settings,
-            route_class=route("page"),
-            assets=assets,
-        )
-    )
+    router.include_router(make_pages_router(render=render, route_class=route("page")))
     # Our login, settings and API paths are no part of the host's API description (its /docs).
     app.include_router(router, include_in_schema=False)
     app.mount(

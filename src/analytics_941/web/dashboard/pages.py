@@ -11,15 +11,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.routing import APIRoute
-from fastapi.templating import Jinja2Templates
 
 from ...audit import actor_of
 from ...auth.principal import STATE_PRINCIPAL, Principal, get_principal
 from ...cache import cache_for
 from ...realtime import realtime_token, websocket_url
-from ...settings import Settings
 from ...sites import list_sites
-from ...store import Store
 from ..access import site_of
 from ..render import Renderer
 from .csv_export import build_export
@@ -30,18 +27,11 @@ from .views import state_of
 __all__ = ["make_pages_router"]
 
 
-def make_pages_router(
-    *,
-    store: Store,
-    templates: Jinja2Templates,
-    settings: Settings,
-    route_class: type[APIRoute],
-    assets: dict[str, str],
-) -> APIRouter:
+def make_pages_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRouter:
     """Return the router serving the site list and every page of a site's dashboard."""
     router = APIRouter(route_class=route_class)
+    store, settings = render.store, render.settings
     cache = cache_for(store)
-    render = Renderer(templates=templates, settings=settings, store=store, assets=assets)
 
     async def member(request: Request) -> Admitted | Response:
         """The site ``{domain}`` names and its dashboard's URL, or a 404 page."""
