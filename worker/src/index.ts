@@ -1,14 +1,14 @@
 /**
  * The 941 Analytics collector Worker: serves the tracker, ingests events into each site's
- * SiteDO, and answers health checks. See routes.ts for the routes.
+ * SiteDO, and answers health checks. See collector/routes.ts for the routes.
  */
 import { numberVar, type Env } from "./env";
 import { errorResponse } from "./http";
 import { MAX_DAYS_PER_RUN, runCron } from "./rollup/cron";
 import { FREQUENT_MIN_VISITS } from "./rollup/statements";
-import { route } from "./routes";
+import { route } from "./collector/routes";
 
-export { SiteDO } from "./site-do";
+export { SiteDO } from "./site-do/site-do";
 
 export default {
   /** Every request; an unexpected error becomes a logged 500 JSON, never an HTML error page. */

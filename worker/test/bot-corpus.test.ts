@@ -3,7 +3,7 @@
 // category matches the corpus label. Figures are printed for the release note.
 import { describe, expect, it } from "vitest";
 import corpus from "../../tests/fixtures/user-agents/corpus.json";
-import { botCategory } from "../src/enrich/bot";
+import { botCategory } from "../src/collector/enrich/bot";
 
 interface Entry {
   ua: string;

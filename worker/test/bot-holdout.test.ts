@@ -4,7 +4,7 @@
 // training data. In-app browsers and WebViews are there because they are the usual false alarms.
 import { describe, expect, it } from "vitest";
 import holdout from "../../tests/fixtures/user-agents/holdout.json";
-import { botCategory } from "../src/enrich/bot";
+import { botCategory } from "../src/collector/enrich/bot";
 
 interface Entry {
   ua: string;

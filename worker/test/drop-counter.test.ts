@@ -3,8 +3,8 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { drop } from "../src/ingest/drop";
-import { countDrop, flushDropCounts, pendingDrops, scheduleDropFlush } from "../src/ingest/drop-counter";
+import { drop } from "../src/collector/ingest/drop";
+import { countDrop, flushDropCounts, pendingDrops, scheduleDropFlush } from "../src/collector/ingest/drop-counter";
 import { flakyD1, rows } from "./helpers";
 
 describe("scheduleDropFlush", () => {

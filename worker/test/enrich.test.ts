@@ -1,11 +1,11 @@
 // Enrichment rules: referrer/source/channel, UTM tags, screen classes, geo and user agents.
 import { describe, expect, it } from "vitest";
-import { botCategory } from "../src/enrich/bot";
-import { channelFor, clickId } from "../src/enrich/channel";
-import { geoFromCf } from "../src/enrich/geo";
-import { pagePath, paramSource, screenClass, utmTags } from "../src/enrich/page";
-import { referrerInfo } from "../src/enrich/referrer";
-import { parseUserAgent } from "../src/enrich/user-agent";
+import { botCategory } from "../src/collector/enrich/bot";
+import { channelFor, clickId } from "../src/collector/enrich/channel";
+import { geoFromCf } from "../src/collector/enrich/geo";
+import { pagePath, paramSource, screenClass, utmTags } from "../src/collector/enrich/page";
+import { referrerInfo } from "../src/collector/enrich/referrer";
+import { parseUserAgent } from "../src/collector/enrich/user-agent";
 import { CHROME_UA } from "./helpers";
 
 const page = new URL("https://www.shop.test/item?utm_source=mail&utm_medium=%20&utm_content=a");

@@ -4,7 +4,7 @@
 // no stored text holds a lone surrogate's bytes.
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { flushDropCounts } from "../src/ingest/drop-counter";
+import { flushDropCounts } from "../src/collector/ingest/drop-counter";
 import { CHROME_UA, createSite, drainOutbox, siteStub, surrogateColumns } from "./helpers";
 
 const REQUESTS = 10_240;

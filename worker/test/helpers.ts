@@ -1,10 +1,10 @@
 // Shared test helpers: site rows, event requests, draining an outbox, a D1 dump, and a D1 wrapper that fails.
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
-import { isDrop } from "../src/ingest/drop";
-import { outboxSize } from "../src/outbox";
-import type { ClientInfo, CollectedEvent } from "../src/ingest/event";
-import type { SiteSettings } from "../src/site-do";
+import { isDrop } from "../src/collector/ingest/drop";
+import { outboxSize } from "../src/site-do/outbox";
+import type { ClientInfo, CollectedEvent } from "../src/collector/ingest/event";
+import type { SiteSettings } from "../src/site-do/site-do";
 
 /** Site settings a test may set (the `sites` columns of migration 0002). */
 export interface SiteOptions {

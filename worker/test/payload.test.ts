@@ -1,8 +1,8 @@
 // parsePayload: long and short keys, defaults, and the invalid shapes it drops; through the
 // route, the limits answer 400 JSON and a long referrer is truncated, not refused.
 import { describe, expect, it } from "vitest";
-import { isDrop } from "../src/ingest/drop";
-import { MAX_PROP_KEY_LENGTH, MAX_PROP_VALUE_LENGTH, MAX_URL_LENGTH, parsePayload } from "../src/ingest/payload";
+import { isDrop } from "../src/collector/ingest/drop";
+import { MAX_PROP_KEY_LENGTH, MAX_PROP_VALUE_LENGTH, MAX_URL_LENGTH, parsePayload } from "../src/collector/ingest/payload";
 import { createSite, drainOutbox, postEvent, rows, siteStub } from "./helpers";
 
 const parse = (body: unknown) => parsePayload(JSON.stringify(body));

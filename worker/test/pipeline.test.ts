@@ -4,9 +4,9 @@ import { createExecutionContext, runDurableObjectAlarm, waitOnExecutionContext }
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
-import { flushDropCounts } from "../src/ingest/drop-counter";
-import { DEFAULT_RATE_LIMIT_IP, DEFAULT_RATE_LIMIT_SITE } from "../src/rate-limit";
-import { utcDay } from "../src/visitor-hash";
+import { flushDropCounts } from "../src/collector/ingest/drop-counter";
+import { DEFAULT_RATE_LIMIT_IP, DEFAULT_RATE_LIMIT_SITE } from "../src/site-do/rate-limit";
+import { utcDay } from "../src/site-do/visitor-hash";
 import { CHROME_UA, createSite, postEvent, rows, siteStub } from "./helpers";
 
 const GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";

@@ -1,6 +1,6 @@
 // Rate limits in fixed minutes of event time, per visitor, per IP key and per site; 0 means no limit.
 import { describe, expect, it } from "vitest";
-import { IpKeys, ipPrefix, RATE_WINDOW_MS, RateLimiter } from "../src/rate-limit";
+import { IpKeys, ipPrefix, RATE_WINDOW_MS, RateLimiter } from "../src/site-do/rate-limit";
 
 const limits = (visitor: number, ip: number, site: number) => ({ visitor, ip, site });
 

@@ -3,7 +3,7 @@
 // must verify with the collector's code, for their site and lifetime only.
 import { describe, expect, it } from "vitest";
 import contract from "../../tests/fixtures/contracts/realtime_tokens.json";
-import { verifyToken } from "../src/realtime/token";
+import { verifyToken } from "../src/collector/realtime/token";
 
 describe("the collector verifies the dashboard's tokens", () => {
   it.each(contract.cases.map((c) => [c.site, c] as const))("%s", async (_site, c) => {

@@ -2,12 +2,12 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { ClientInfo, CollectedEvent } from "../src/ingest/event";
-import { readSnapshot } from "../src/realtime/state";
-import { getRealtime } from "../src/realtime/routes";
-import { REAUTH_LEAD_MS } from "../src/realtime/sockets";
-import { DEV_SECRET, isLoopbackHost, signToken, verifyToken } from "../src/realtime/token";
-import type { SiteDO } from "../src/site-do";
+import type { ClientInfo, CollectedEvent } from "../src/collector/ingest/event";
+import { readSnapshot } from "../src/site-do/realtime/state";
+import { getRealtime } from "../src/collector/realtime/routes";
+import { REAUTH_LEAD_MS } from "../src/site-do/realtime/sockets";
+import { DEV_SECRET, isLoopbackHost, signToken, verifyToken } from "../src/collector/realtime/token";
+import type { SiteDO } from "../src/site-do/site-do";
 import { CHROME_UA, createSite, ingestOk, siteStub } from "./helpers";
 
 const SECRET = env.REALTIME_SECRET as string;

@@ -1,7 +1,7 @@
 // Session rules as pure functions.
 import { describe, expect, it } from "vitest";
-import type { CollectedEvent } from "../src/ingest/event";
-import { applyEvent, SESSION_TIMEOUT_MS } from "../src/session";
+import type { CollectedEvent } from "../src/collector/ingest/event";
+import { applyEvent, SESSION_TIMEOUT_MS } from "../src/site-do/session";
 
 const base: CollectedEvent = {
   id: "e", ts: 1_000_000, site_id: "s", name: "pageview", hostname: "h.test", pathname: "/",

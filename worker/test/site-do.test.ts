@@ -2,8 +2,8 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { ClientInfo, CollectedEvent } from "../src/ingest/event";
-import { utcDay } from "../src/visitor-hash";
+import type { ClientInfo, CollectedEvent } from "../src/collector/ingest/event";
+import { utcDay } from "../src/site-do/visitor-hash";
 import { CHROME_UA, createSite, ingestOk, postEvent, rows, siteStub } from "./helpers";
 
 const MINUTE = 60_000;

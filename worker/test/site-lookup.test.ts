@@ -1,6 +1,6 @@
 // Site lookup caching: hits for the TTL, misses briefly, stale entries served when D1 fails.
 import { beforeEach, describe, expect, it } from "vitest";
-import { clearSiteCache, lookupSite, MISS_TTL_S, SITE_DEFAULTS, siteFromRow } from "../src/site-lookup";
+import { clearSiteCache, lookupSite, MISS_TTL_S, SITE_DEFAULTS, siteFromRow } from "../src/collector/site-lookup";
 
 /** A stand-in D1 that answers the sites query from a map and counts queries. */
 function fakeD1(sites: Record<string, string>) {

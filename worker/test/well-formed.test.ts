@@ -1,7 +1,7 @@
 // Lone UTF-16 surrogates from a visitor never reach D1 as invalid UTF-8: they are stored as U+FFFD.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { wellFormed } from "../src/ingest/well-formed";
+import { wellFormed } from "../src/collector/ingest/well-formed";
 import { createSite, drainOutbox, hasSurrogateBytes, postEvent, rows, siteStub, surrogateColumns } from "./helpers";
 
 const FFFD = "EFBFBD";

@@ -4,8 +4,8 @@
  * in any order; the response is the variant with exactly those features. Cached for an hour (a
  * changed tracker reaches browsers within that hour) and revalidated by ETag after that.
  */
-import { TRACKER_FEATURES, TRACKER_VARIANTS } from "./generated/tracker";
-import { CORS_HEADERS, errorResponse } from "./http";
+import { TRACKER_FEATURES, TRACKER_VARIANTS } from "../generated/tracker";
+import { CORS_HEADERS, errorResponse } from "../http";
 
 /** Matches the tracker's paths: /script.js and /script.<feature>[.<feature>…].js. */
 export const TRACKER_PATH = /^\/script((?:\.[a-z0-9-]+)*)\.js$/;

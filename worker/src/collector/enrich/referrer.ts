@@ -5,7 +5,7 @@
  * by its hostname without `www.`. Referrers from the site's own hosts are internal navigation
  * (self-referrals) and count as no referrer. The channel is decided in channel.ts.
  */
-import { REFERRERS } from "../generated/referrers";
+import { REFERRERS } from "../../generated/referrers";
 import { MAX_URL_LENGTH } from "../ingest/payload";
 
 /** What the referrer list says about a source: its display name and medium. */

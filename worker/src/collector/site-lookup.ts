@@ -18,7 +18,7 @@ export interface Site {
   excludedPaths: string[];
   /** Events per minute per visitor hash; 0 = no limit. */
   rateLimitVisitor: number;
-  /** Events per minute for the whole site; 0 = not set (the collector's RATE_LIMIT_SITE_DEFAULT applies, pipeline.ts). */
+  /** Events per minute for the whole site; 0 = not set (the collector's RATE_LIMIT_SITE_DEFAULT applies, ingest/pipeline.ts). */
   rateLimitSite: number;
   /** Engaged time from which a one-page visit is not a bounce. */
   bounceThresholdMs: number;

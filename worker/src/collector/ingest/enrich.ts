@@ -11,7 +11,7 @@ import type { Site } from "../site-lookup";
 import type { CollectedEvent } from "./event";
 import type { EventPayload } from "./payload";
 import { isSiteHost } from "./site-rules";
-import { timeOrderedId } from "../ids";
+import { timeOrderedId } from "../../ids";
 import { wellFormedEvent } from "./well-formed";
 
 /** What enrichment reads from the request besides the payload. */

@@ -6,7 +6,7 @@
  * memory), holds counts only and is never stored: it stops one address that rotates user agents
  * (a new visitor hash each time) from adding visitors without end.
  */
-import type { RateBucket } from "./words";
+import type { RateBucket } from "../words";
 
 /** The window of every limit. */
 export const RATE_WINDOW_MS = 60_000;

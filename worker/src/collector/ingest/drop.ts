@@ -9,7 +9,7 @@
 // src/analytics_941/words.json (shared with the dashboard). Bots and excluded pages get a 202 like
 // an accepted event: a crawler learns nothing from the answer, and a page the owner chose not to
 // count is not the tracker's error.
-import { dropStatus, type DropReason } from "../words";
+import { dropStatus, type DropReason } from "../../words";
 
 export type { DropReason };
 

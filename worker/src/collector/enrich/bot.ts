@@ -5,9 +5,9 @@
  * The categories and their labels are listed in src/analytics_941/words.json.
  */
 import { isbot } from "isbot";
-import { BOT_PATTERNS } from "../generated/bot-patterns";
+import { BOT_PATTERNS } from "../../generated/bot-patterns";
 
-import { BOT_CATEGORIES, type BotCategory } from "../words";
+import { BOT_CATEGORIES, type BotCategory } from "../../words";
 
 export { BOT_CATEGORIES, type BotCategory };
 

@@ -2,8 +2,8 @@
  * The collector's routes: path -> method -> handler. Unknown paths answer 404 and known paths
  * with another method 405, both in the `{code, message}` shape.
  */
-import type { Env } from "./env";
-import { errorResponse, json, preflight } from "./http";
+import type { Env } from "../env";
+import { errorResponse, json, preflight } from "../http";
 import { isDrop } from "./ingest/drop";
 import { ingestRequest } from "./ingest/pipeline";
 import { getRealtime, REALTIME_PATH } from "./realtime/routes";

@@ -4,10 +4,10 @@
  * its outbox until an alarm has flushed them to D1. All state is in SQLite storage.
  */
 import { DurableObject } from "cloudflare:workers";
-import { numberVar, type Env } from "./env";
-import { type Drop, drop } from "./ingest/drop";
-import type { ClientInfo, CollectedEvent } from "./ingest/event";
-import { ENGAGEMENT } from "./ingest/payload";
+import { numberVar, type Env } from "../env";
+import { type Drop, drop } from "../collector/ingest/drop";
+import type { ClientInfo, CollectedEvent } from "../collector/ingest/event";
+import { ENGAGEMENT } from "../collector/ingest/payload";
 import { enqueue, enqueueEngagement, flushOutbox, type FlushResult, migrateOutbox, OutboxSeq } from "./outbox";
 import { IpKeys, RateLimiter } from "./rate-limit";
 import { applyEngagement, applyEvent, continues, DEFAULT_BOUNCE_THRESHOLD_MS, eventRow, sessionRow } from "./session";
@@ -15,7 +15,7 @@ import { closeIfExpired, expireSockets, type RealtimeAttachment, socketDue } fro
 import { FEED_SIZE, type FeedItem, migrateRealtime, pruneRealtime, readSnapshot, recordSightings, type Sighting } from "./realtime/state";
 import { LiveSessions, migrateSiteStorage, pruneSalts, saltsFor } from "./site-storage";
 import { utcDay, visitorHash } from "./visitor-hash";
-import { bucketMessage } from "./words";
+import { bucketMessage } from "../words";
 
 /** Longest wait between two flush attempts while D1 keeps failing. */
 export const MAX_FLUSH_BACKOFF_MS = 5 * 60 * 1000;
@@ -40,7 +40,7 @@ export interface SiteSettings {
   bounceThresholdMs: number;
 }
 
-/** Without settings (tests) no limit applies; the Worker always passes the site's (pipeline.ts). */
+/** Without settings (tests) no limit applies; the Worker always passes the site's (collector/ingest/pipeline.ts). */
 const DEFAULT_SETTINGS: SiteSettings = { rateLimitVisitor: 0, rateLimitIp: 0, rateLimitSite: 0, bounceThresholdMs: DEFAULT_BOUNCE_THRESHOLD_MS };
 
 /** The per-site Durable Object; see the module comment. */
@@ -90,7 +90,7 @@ export class SiteDO extends DurableObject<Env> {
   }
 
   /**
-   * Realtime WebSocket (the Worker has already checked the token, see routes.ts): accepted with
+   * Realtime WebSocket (the Worker has already checked the token, see collector/realtime/routes.ts): accepted with
    * the hibernation API, so an idle dashboard costs nothing; the current state is sent at once,
    * and the alarm is set for the socket's reauth message (realtime/sockets.ts).
    */

@@ -5,7 +5,7 @@
  * per request. A failed write puts the counts back and is retried a few times with backoff
  * within the same waitUntil; after the last retry the counts wait for the next drop's flush.
  */
-import { utcDay } from "../visitor-hash";
+import { utcDay } from "../../site-do/visitor-hash";
 import type { Drop } from "./drop";
 
 /** Rows per upsert statement: 5 bound parameters each, within D1's 100. */

@@ -2,8 +2,8 @@
  * Session rules, as pure functions: when an event continues a visit or starts a new one, and
  * how the visit's counters change. The SiteDO persists the result; nothing here does I/O.
  */
-import { timeOrderedId } from "./ids";
-import type { Attribution, CollectedEvent } from "./ingest/event";
+import { timeOrderedId } from "../ids";
+import type { Attribution, CollectedEvent } from "../collector/ingest/event";
 
 /** A visit ends after this long without events (measured on event timestamps). */
 export const SESSION_TIMEOUT_MS = 30 * 60 * 1000;

@@ -6,9 +6,9 @@
  * site is known and under "" before that.
  */
 import { botCategory } from "../enrich/bot";
-import { numberVar, type Env } from "../env";
-import { DEFAULT_RATE_LIMIT_IP, DEFAULT_RATE_LIMIT_SITE } from "../rate-limit";
-import type { IngestResult } from "../site-do";
+import { numberVar, type Env } from "../../env";
+import { DEFAULT_RATE_LIMIT_IP, DEFAULT_RATE_LIMIT_SITE } from "../../site-do/rate-limit";
+import type { IngestResult } from "../../site-do/site-do";
 import { lookupSite, type Site } from "../site-lookup";
 import { countDrop, scheduleDropFlush } from "./drop-counter";
 import { type Drop, drop, isDrop } from "./drop";
