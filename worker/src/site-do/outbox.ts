@@ -7,7 +7,7 @@
  * exactly-once rows in D1. Rows of a site deleted meanwhile, or already past the site's
  * retention, are not written (see `writable`) and leave the outbox like delivered ones.
  */
-import type { EventRow, SessionRow } from "./session";
+import { EVENT_COLUMNS, type EventRow, SESSION_COLUMNS, type SessionRow } from "../rows";
 
 /** D1 refuses statements with more than 100 bound parameters; ours bind one each. */
 export const MAX_PARAMS_PER_STATEMENT = 100;
@@ -19,22 +19,6 @@ export const FLUSH_BATCH_ROWS = 250;
  * cost is per statement, and this keeps each well under its 100 KB statement limit.
  */
 export const MAX_JSON_PARAM_BYTES = 90_000;
-
-/** `events` columns, in schema order. */
-export const EVENT_COLUMNS = [
-  "id", "site_id", "ts", "name", "visitor_id", "session_id", "hostname", "pathname",
-  "referrer", "source", "channel", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
-  "country", "region", "city", "device", "browser", "browser_version", "os", "os_version", "screen",
-  "props", "revenue", "engaged_ms", "scroll_depth", "timezone",
-] as const satisfies readonly (keyof EventRow)[];
-
-/** `sessions` columns, in schema order. */
-export const SESSION_COLUMNS = [
-  "id", "site_id", "visitor_id", "started_at", "ended_at", "hostname", "entry_page", "exit_page",
-  "pageviews", "events", "duration_ms", "is_bounce",
-  "referrer", "source", "channel", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
-  "country", "region", "city", "device", "browser", "browser_version", "os", "os_version", "screen", "timezone",
-] as const satisfies readonly (keyof SessionRow)[];
 
 /** Creates the outbox tables if they do not exist yet. Idempotent. */
 export function migrateOutbox(sql: SqlStorage): void {

@@ -3,26 +3,11 @@
  * how the visit's counters change. The SiteDO persists the result; nothing here does I/O.
  */
 import { timeOrderedId } from "../ids";
-import type { Attribution, CollectedEvent } from "../collector/ingest/event";
+import type { CollectedEvent } from "../collector/ingest/event";
+import type { Attribution, EventRow, SessionRow } from "../rows";
 
 /** A visit ends after this long without events (measured on event timestamps). */
 export const SESSION_TIMEOUT_MS = 30 * 60 * 1000;
-
-/** A `sessions` row in D1 (schema.sql). */
-export interface SessionRow extends Attribution {
-  id: string;
-  site_id: string;
-  visitor_id: string;
-  started_at: number;
-  ended_at: number;
-  hostname: string;
-  entry_page: string;
-  exit_page: string;
-  pageviews: number;
-  events: number;
-  duration_ms: number;
-  is_bounce: 0 | 1;
-}
 
 /** A recent pageview of a live session, the target of the tracker's engagement events. */
 export interface PageView {
@@ -52,22 +37,6 @@ export interface LiveSession extends SessionRow {
 
 /** The engaged time a site counts as "not a bounce" unless it says otherwise (GA4's 10 s). */
 export const DEFAULT_BOUNCE_THRESHOLD_MS = 10_000;
-
-/** An `events` row in D1 (schema.sql). */
-export interface EventRow extends Attribution {
-  id: string;
-  site_id: string;
-  ts: number;
-  name: string;
-  visitor_id: string;
-  session_id: string;
-  hostname: string;
-  pathname: string;
-  props: string | null;
-  revenue: number | null;
-  engaged_ms: number | null;
-  scroll_depth: number | null;
-}
 
 /**
  * True when `event` belongs to `session`: same visitor and within the inactivity timeout, which

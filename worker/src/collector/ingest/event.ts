@@ -2,37 +2,7 @@
  * The shape of an accepted, enriched event as the Worker hands it to the site's Durable Object.
  * Keys are the D1 column names, so the DO can write them without a mapping table.
  */
-
-/** Session-level attribution: taken from a session's first event and copied onto every event. */
-export interface Attribution {
-  referrer: string | null;
-  source: string | null;
-  channel: string | null;
-  utm_source: string | null;
-  utm_medium: string | null;
-  utm_campaign: string | null;
-  utm_term: string | null;
-  utm_content: string | null;
-  country: string | null;
-  region: string | null;
-  city: string | null;
-  device: string | null;
-  browser: string | null;
-  browser_version: string | null;
-  os: string | null;
-  os_version: string | null;
-  screen: string | null;
-  /** The visitor's IANA timezone from request.cf. */
-  timezone: string | null;
-}
-
-/** The attribution column names, in schema order. */
-export const ATTRIBUTION_COLUMNS = [
-  "referrer", "source", "channel",
-  "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
-  "country", "region", "city",
-  "device", "browser", "browser_version", "os", "os_version", "screen", "timezone",
-] as const satisfies readonly (keyof Attribution)[];
+import type { Attribution } from "../../rows";
 
 /** An accepted event, stamped and enriched by the Worker; visitor and session come from the DO. */
 export interface CollectedEvent extends Attribution {

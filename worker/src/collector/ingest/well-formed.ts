@@ -6,7 +6,8 @@
  * the Durable Object. Replacing, not refusing: the event is otherwise fine, and one odd
  * character in a prop value should not lose the pageview (see docs/collector.md).
  */
-import { ATTRIBUTION_COLUMNS, type CollectedEvent } from "./event";
+import { ATTRIBUTION_COLUMNS } from "../../rows";
+import type { CollectedEvent } from "./event";
 
 /** `text` with every lone surrogate replaced by U+FFFD; the same string when there is none. */
 export function wellFormed(text: string): string {
