@@ -214,8 +214,8 @@ async def drain_rollups(path: Path, *, now_ms: int) -> tuple[int, int]:
     """Run the cron's rollup steps until nothing is left: the days, then the months of the
     rollups per frequent filter value. Returns (days, months) computed."""
     from analytics_941 import SqliteStore
-    from analytics_941.frequent_rollups import refresh_frequent_months
-    from analytics_941.rollups import refresh_rollups
+    from analytics_941.rollups.frequent import refresh_frequent_months
+    from analytics_941.rollups.jobs import refresh_rollups
 
     store = SqliteStore(path=path)
     days = months = 0

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from analytics_941.rollups import typescript_module
+from analytics_941.rollups.typescript import typescript_module
 
 TARGET = Path(__file__).resolve().parent.parent / "worker" / "src" / "rollup" / "statements.ts"
 

@@ -14,14 +14,18 @@ from typing import Any
 import pytest
 
 from analytics_941 import SqliteStore, parse_query, run_query
-from analytics_941.frequent_rollups import frequent_day_statements
 from analytics_941.query import DIMENSIONS
-from analytics_941.rollups import refresh_rollups, rollup_statements, typescript_module
-from analytics_941.sql.columns import FILTERED_ROLLUP_SET
+from analytics_941.rollups.days import rollup_statements
+from analytics_941.rollups.frequent import frequent_day_statements
+from analytics_941.rollups.jobs import refresh_rollups
+from analytics_941.rollups.kinds import FILTERED_ROLLUP_SET
+from analytics_941.rollups.typescript import typescript_module
 from analytics_941.sql_builder import plan_query
 from bench.datagen import SITE_ID, TIMEZONE, generate
 
 TODAY = date(2026, 3, 10)
+# More than the fixture's days: one run rolls them all up (the job's default is a cron run's).
+ALL_DAYS = 64
 NOW = datetime(2026, 3, 10, 11, 0, tzinfo=UTC)
 NOW_MS = int(NOW.timestamp() * 1000)
 SESSION_OK = [d for d in DIMENSIONS if d != "event:name"]
@@ -142,7 +146,7 @@ async def results(path: Path, specs: list[dict[str, Any]]) -> list[Any]:
 
 async def test_rollup_and_raw_paths_agree(paths: tuple[Path, Path]) -> None:
     raw, rolled = paths
-    done = await refresh_rollups(SqliteStore(path=rolled), now_ms=NOW_MS)
+    done = await refresh_rollups(SqliteStore(path=rolled), max_days=ALL_DAYS, now_ms=NOW_MS)
     assert len(done) == 39 and date(2026, 3, 10) not in {day for _, day in done}
     for spec in ELIGIBLE:
         assert plan_query(query(**spec)).rollup_dim is not None, spec
@@ -169,7 +173,7 @@ async def test_rollup_and_raw_paths_agree(paths: tuple[Path, Path]) -> None:
 async def test_rollups_with_string_parameters(paths: tuple[Path, Path]) -> None:
     _raw, rolled = paths
     store = SqliteStore(path=rolled)
-    await refresh_rollups(store, now_ms=NOW_MS, min_visits=40)
+    await refresh_rollups(store, max_days=ALL_DAYS, now_ms=NOW_MS, min_visits=40)
     tables = ["SELECT * FROM rollup_daily ORDER BY 1, 2, 3, 4",
               "SELECT * FROM rollup_filtered_daily ORDER BY 1, 2, 3, 4, 5, 6",
               "SELECT * FROM rollup_filtered_days ORDER BY 1, 2",
@@ -193,7 +197,7 @@ async def test_rollups_with_string_parameters(paths: tuple[Path, Path]) -> None:
 async def test_a_late_event_for_a_closed_day_is_not_lost(paths: tuple[Path, Path]) -> None:
     raw, rolled = paths
     store = SqliteStore(path=rolled)
-    await refresh_rollups(store, now_ms=NOW_MS)
+    await refresh_rollups(store, max_days=ALL_DAYS, now_ms=NOW_MS)
     spec = {"metrics": ["visitors", "pageviews", "visits"], "dimensions": ["page"]}
     day = "2026-03-05"
     start, _end = execute(rolled, "SELECT start_ms, end_ms FROM rollup_days WHERE day = ?", day)[0]
@@ -214,7 +218,7 @@ async def test_a_late_event_for_a_closed_day_is_not_lost(paths: tuple[Path, Path
     assert await results(rolled, [spec, expected and {**spec, "filters": [
         ["is", "page", ["/late-page"]]]}]) == expected
     # ...and the next run recomputes exactly that day, after which the numbers still agree.
-    assert await refresh_rollups(store, now_ms=NOW_MS) == [(SITE_ID, date(2026, 3, 5))]
+    assert await refresh_rollups(store, max_days=ALL_DAYS, now_ms=NOW_MS) == [(SITE_ID, date(2026, 3, 5))]
     assert execute(rolled, "SELECT COUNT(*) FROM rollup_days WHERE day = ?", day) == [(1,)]
     assert execute(rolled, "SELECT visitors FROM rollup_daily WHERE dim = 'page' AND day = ? "
                    "AND value = '/late-page'", day) == [(1,)]
@@ -224,7 +228,7 @@ async def test_a_late_event_for_a_closed_day_is_not_lost(paths: tuple[Path, Path
 async def test_a_timezone_change_retires_old_rollups(paths: tuple[Path, Path]) -> None:
     raw, rolled = paths
     store = SqliteStore(path=rolled)
-    await refresh_rollups(store, now_ms=NOW_MS)
+    await refresh_rollups(store, max_days=ALL_DAYS, now_ms=NOW_MS)
     for path in (raw, rolled):
         execute(path, "UPDATE sites SET timezone = 'America/New_York' WHERE id = ?", SITE_ID)
 
@@ -235,7 +239,7 @@ async def test_a_timezone_change_retires_old_rollups(paths: tuple[Path, Path]) -
 
     expected = await in_new_york(raw)
     assert await in_new_york(rolled) == expected  # old rollups ignored: tz does not match
-    await refresh_rollups(store, now_ms=NOW_MS)
+    await refresh_rollups(store, max_days=ALL_DAYS, now_ms=NOW_MS)
     assert execute(rolled, "SELECT DISTINCT tz FROM rollup_days") == [("America/New_York",)]
     assert await in_new_york(rolled) == expected
 
@@ -250,7 +254,7 @@ def test_the_worker_cron_runs_the_same_statements() -> None:
 def test_the_scripts_the_module_names_exist() -> None:
     import re
 
-    from analytics_941 import rollups
+    from analytics_941.rollups import typescript as rollups
 
     root = Path(__file__).resolve().parent.parent
     named = set(re.findall(r"scripts/[\w.-]+\.py", rollups.__doc__ or ""))
@@ -263,7 +267,7 @@ async def test_a_timezone_change_never_zeroes_days_whose_raw_rows_are_purged(
 ) -> None:
     raw, rolled = paths
     store = SqliteStore(path=rolled)
-    await refresh_rollups(store, now_ms=NOW_MS)
+    await refresh_rollups(store, max_days=ALL_DAYS, now_ms=NOW_MS)
     # Retention 20 days, purged as the Worker's purge does: whole Berlin days before local
     # midnight of the day holding now - 20 days (2026-02-18 in Berlin).
     cutoff = execute(rolled, "SELECT start_ms FROM rollup_days WHERE day = '2026-02-18'")[0][0]
@@ -276,7 +280,7 @@ async def test_a_timezone_change_never_zeroes_days_whose_raw_rows_are_purged(
     assert before and all(row[3] > 0 for row in before if row[1] == "")
     for path in (raw, rolled):
         execute(path, "UPDATE sites SET timezone = 'America/New_York' WHERE id = ?", SITE_ID)
-    while await refresh_rollups(store, now_ms=NOW_MS):
+    while await refresh_rollups(store, max_days=ALL_DAYS, now_ms=NOW_MS):
         pass
     # The days that began before the horizon (now - 20 days) kept their rollups instead of
     # being recomputed from nothing, and are listed for the new timezone...
@@ -302,7 +306,7 @@ async def test_a_timezone_change_never_zeroes_days_whose_raw_rows_are_purged(
 async def test_whole_closed_months_come_from_the_monthly_rollups(paths: tuple[Path, Path]) -> None:
     raw, rolled = paths
     store = SqliteStore(path=rolled)
-    await refresh_rollups(store, now_ms=NOW_MS)
+    await refresh_rollups(store, max_days=ALL_DAYS, now_ms=NOW_MS)
     # February is the one whole closed month of the data (2026-01-30 … today, 2026-03-10).
     assert execute(rolled, "SELECT month, tz FROM rollup_months") == [("2026-02", TIMEZONE)]
     february = execute(rolled, "SELECT dim, value, visitors, pageviews, visits, bounces "
@@ -341,7 +345,7 @@ async def test_whole_closed_months_come_from_the_monthly_rollups(paths: tuple[Pa
 async def test_a_late_event_takes_its_month_out_until_recomputed(paths: tuple[Path, Path]) -> None:
     raw, rolled = paths
     store = SqliteStore(path=rolled)
-    await refresh_rollups(store, now_ms=NOW_MS)
+    await refresh_rollups(store, max_days=ALL_DAYS, now_ms=NOW_MS)
     start = execute(rolled, "SELECT start_ms FROM rollup_days WHERE day = '2026-02-14'")[0][0]
     for path in (raw, rolled):
         execute(path, "INSERT INTO events (id, site_id, ts, name, visitor_id, session_id, "
@@ -357,7 +361,7 @@ async def test_a_late_event_takes_its_month_out_until_recomputed(paths: tuple[Pa
     assert expected == [[{"dimensions": ["/late-feb"], "metrics": [1, 1]}],
                         [{"dimensions": ["Unknown"], "metrics": [1, 1]}]]
     assert await results(rolled, [spec, filtered]) == expected
-    assert await refresh_rollups(store, now_ms=NOW_MS) == [(SITE_ID, date(2026, 2, 14))]
+    assert await refresh_rollups(store, max_days=ALL_DAYS, now_ms=NOW_MS) == [(SITE_ID, date(2026, 2, 14))]
     assert execute(rolled, "SELECT visitors FROM rollup_monthly WHERE dim = 'page' "
                    "AND value = '/late-feb'") == [(1,)]
     assert execute(rolled, "SELECT dim, value, visitors FROM rollup_filtered_monthly "
@@ -373,7 +377,7 @@ async def test_the_span_migrations_backfill_closed_spans(
     paths: tuple[Path, Path], migration: str, span: str
 ) -> None:
     _raw, rolled = paths
-    await refresh_rollups(SqliteStore(path=rolled), now_ms=NOW_MS)
+    await refresh_rollups(SqliteStore(path=rolled), max_days=ALL_DAYS, now_ms=NOW_MS)
     tables = f"SELECT * FROM rollup_{span}ly ORDER BY 1, 2, 3, 4"
     listed = f"SELECT site_id, {span}, tz FROM rollup_{span}s ORDER BY 2"
     before = execute(rolled, tables), execute(rolled, listed)
@@ -392,7 +396,7 @@ async def test_the_filtered_rollups_migration_queues_rolled_up_days_for_the_cron
 ) -> None:
     raw, rolled = paths
     store = SqliteStore(path=rolled)
-    await refresh_rollups(store, now_ms=NOW_MS)
+    await refresh_rollups(store, max_days=ALL_DAYS, now_ms=NOW_MS)
     tables = [f"SELECT * FROM rollup_filtered_{span} ORDER BY 1, 2, 3, 4, 5, 6"
               for span in ("daily", "monthly")]
     listed = ["SELECT * FROM rollup_filtered_days ORDER BY 1, 2",
@@ -416,7 +420,7 @@ async def test_the_filtered_rollups_migration_queues_rolled_up_days_for_the_cron
     assert await results(rolled, [spec]) == expected and expected[0]
     assert execute(rolled, "SELECT COUNT(*) FROM rollup_days") == [(39,)]
     # The next cron runs recompute every queued day and list it: the same rows as before.
-    assert len(await refresh_rollups(store, now_ms=NOW_MS)) == 39
+    assert len(await refresh_rollups(store, max_days=ALL_DAYS, now_ms=NOW_MS)) == 39
     assert [execute(rolled, sql) for sql in tables + listed] == before
     assert await results(rolled, [spec]) == expected
 
@@ -426,7 +430,7 @@ async def test_days_rolled_up_for_another_set_of_pairs_read_raw_until_redone(
 ) -> None:
     raw, rolled = paths
     store = SqliteStore(path=rolled)
-    await refresh_rollups(store, now_ms=NOW_MS)
+    await refresh_rollups(store, max_days=ALL_DAYS, now_ms=NOW_MS)
     # As after an upgrade that changed FILTERED_ROLLUP_*: the listed days hold another set, and
     # their rows say nothing of the new pairs (here: wrong numbers that must never show).
     execute(rolled, "UPDATE rollup_filtered_days SET pairs = 'page|,page'")
@@ -438,7 +442,7 @@ async def test_days_rolled_up_for_another_set_of_pairs_read_raw_until_redone(
     expected = await results(raw, [spec])
     assert await results(rolled, [spec]) == expected and expected[0]
     # The cron queues them again and redoes them for the current set.
-    assert len(await refresh_rollups(store, now_ms=NOW_MS)) == 39
+    assert len(await refresh_rollups(store, max_days=ALL_DAYS, now_ms=NOW_MS)) == 39
     assert execute(rolled, "SELECT DISTINCT pairs FROM rollup_filtered_days") == [
         (FILTERED_ROLLUP_SET,)]
     assert execute(rolled, "SELECT pairs FROM rollup_filtered_months") == [(FILTERED_ROLLUP_SET,)]
@@ -453,7 +457,7 @@ async def test_days_rolled_up_for_another_set_of_pairs_read_raw_until_redone(
 async def test_whole_weeks_come_from_the_weekly_rollups(paths: tuple[Path, Path]) -> None:
     raw, rolled = paths
     store = SqliteStore(path=rolled)
-    await refresh_rollups(store, now_ms=NOW_MS)
+    await refresh_rollups(store, max_days=ALL_DAYS, now_ms=NOW_MS)
     # The whole closed ISO weeks of the data (2026-01-30 … 2026-03-09 closed; Mondays).
     assert execute(rolled, "SELECT week FROM rollup_weeks ORDER BY 1") == [
         ("2026-02-02",), ("2026-02-09",), ("2026-02-16",), ("2026-02-23",), ("2026-03-02",)]
@@ -481,7 +485,7 @@ async def test_whole_weeks_come_from_the_weekly_rollups(paths: tuple[Path, Path]
             "hostname, pathname) VALUES ('late-w', ?, ?, 'pageview', 'late-v', 'late-s', "
             "'bench.example', '/late-week')", SITE_ID, start + 3_600_000)
     assert execute(rolled, "SELECT COUNT(*) FROM rollup_weeks WHERE week = '2026-02-23'") == [(0,)]
-    await refresh_rollups(store, now_ms=NOW_MS)
+    await refresh_rollups(store, max_days=ALL_DAYS, now_ms=NOW_MS)
     assert execute(rolled, "SELECT visitors FROM rollup_weekly WHERE dim = 'page' "
                    "AND value = '/late-week'") == [(1,)]
 
@@ -518,7 +522,7 @@ async def test_other_tabs_under_a_filter_come_from_monthly_rollups_of_frequent_v
 ) -> None:
     raw, rolled = paths
     store = SqliteStore(path=rolled)
-    await refresh_rollups(store, now_ms=NOW_MS, min_visits=MIN_VISITS)
+    await refresh_rollups(store, max_days=ALL_DAYS, now_ms=NOW_MS, min_visits=MIN_VISITS)
     assert execute(rolled, "SELECT month, tz FROM rollup_frequent_months") == [
         ("2026-02", TIMEZONE)]
     # Held: the values with 40 visits in February, each with its totals row, and no other.
@@ -579,7 +583,7 @@ async def test_a_late_event_takes_its_frequent_month_out_until_recomputed(
 ) -> None:
     raw, rolled = paths
     store = SqliteStore(path=rolled)
-    await refresh_rollups(store, now_ms=NOW_MS, min_visits=MIN_VISITS)
+    await refresh_rollups(store, max_days=ALL_DAYS, now_ms=NOW_MS, min_visits=MIN_VISITS)
     start = execute(rolled, "SELECT start_ms FROM rollup_days WHERE day = '2026-02-14'")[0][0]
     for path in (raw, rolled):
         execute(path, "INSERT INTO sessions (id, site_id, visitor_id, started_at, ended_at, "
@@ -597,7 +601,7 @@ async def test_a_late_event_takes_its_frequent_month_out_until_recomputed(
     assert all({"dimensions": ["LateOS"], "metrics": [1, 1]} in rows for rows in expected)
     assert await results(rolled, specs) == expected
     # The next run redoes the day, then the month, from the rows as they are now.
-    assert await refresh_rollups(store, now_ms=NOW_MS, min_visits=MIN_VISITS) == [
+    assert await refresh_rollups(store, max_days=ALL_DAYS, now_ms=NOW_MS, min_visits=MIN_VISITS) == [
         (SITE_ID, date(2026, 2, 14))]
     assert execute(rolled, "SELECT fdim, visitors FROM rollup_frequent_monthly "
                    "WHERE dim = 'os' AND value = 'LateOS' ORDER BY 1") == [
@@ -612,7 +616,7 @@ async def test_a_late_event_during_the_day_job_keeps_the_day_unlisted(
     batch: a late row landing in between must leave the day to raw reads, not list stale rows."""
     _raw, rolled = paths
     store = SqliteStore(path=rolled)
-    await refresh_rollups(store, now_ms=NOW_MS, min_visits=MIN_VISITS)
+    await refresh_rollups(store, max_days=ALL_DAYS, now_ms=NOW_MS, min_visits=MIN_VISITS)
     start, end = execute(rolled, "SELECT start_ms, end_ms FROM rollup_days WHERE day = ?",
                          "2026-03-05")[0]
     values = {"site_id": SITE_ID, "units": f'[[{start},{end},0,"2026-03-05"]]',
@@ -631,5 +635,5 @@ async def test_a_late_event_during_the_day_job_keeps_the_day_unlisted(
     await store.execute(last.sql, [values[n] for n in last.params])
     assert execute(rolled, listed) == [(0,)]
     # The next run redoes the day and lists it.
-    await refresh_rollups(store, now_ms=NOW_MS + 2, min_visits=MIN_VISITS)
+    await refresh_rollups(store, max_days=ALL_DAYS, now_ms=NOW_MS + 2, min_visits=MIN_VISITS)
     assert execute(rolled, listed) == [(1,)]

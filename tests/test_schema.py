@@ -52,3 +52,27 @@ def test_migrations_in_order_equal_schema_sql(tmp_path: Path) -> None:
     from_schema = describe(apply(tmp_path / "schema.sqlite", [ROOT / "schema.sql"]))
     assert from_migrations == from_schema
     assert ("table", "events", "events") in from_schema["objects"]
+
+
+def test_schema_holds_the_rollup_kinds_as_described(tmp_path: Path) -> None:
+    """rollups/kinds.py describes every rollup table; schema.sql must have exactly those, with
+    exactly those columns in that order (rollup_dirty, the job's queue, is no kind's)."""
+    from analytics_941.rollups.kinds import KINDS
+
+    described = {table: columns for kind in KINDS for table, columns in kind.tables().items()}
+    conn = sqlite3.connect(apply(tmp_path / "schema.sqlite", [ROOT / "schema.sql"]))
+    try:
+        names = [
+            name
+            for (name,) in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'rollup!_%' "
+                "ESCAPE '!' AND name != 'rollup_dirty'"
+            )
+        ]
+        actual = {
+            name: tuple(row[1] for row in conn.execute(f"PRAGMA table_info('{name}')"))
+            for name in names
+        }
+    finally:
+        conn.close()
+    assert actual == described

@@ -32,7 +32,7 @@ of a dimension in ``FILTERED_ROLLUP_FILTERS`` (one page, one country) reads the 
 filter value the same way (``rollup_filtered_daily`` and ``_monthly``; they keep no weeks), for
 the totals and the breakdowns in ``FILTERED_ROLLUP_DIMENSIONS``; for the other breakdowns in
 ``FREQUENT_ROLLUP_DIMENSIONS`` it reads ``rollup_frequent_monthly`` and ``_daily`` for the
-whole months and the recent days that hold the filter's value (``frequent_rollups``), and raw
+whole months and the recent days that hold the filter's value (``rollups.frequent``), and raw
 rows for every other day.
 Output columns: ``d0``, ``d1``… for the dimensions (a time dimension yields its bucket index),
 one column per metric (``percentage`` holds visitors; the runner divides), ``c_<metric>`` for the
@@ -50,33 +50,31 @@ from .exceptions import QueryError
 from .filters import Condition, Connective, FilterNode, Negation, filter_leaves
 from .periods import Units, bounds_ms, time_units
 from .query import TIME_DIMENSIONS, Query
-from .sql.columns import (
+from .rollups.kinds import (
     FILTERED_ROLLUP_DIMENSIONS,
     FILTERED_ROLLUP_FILTERS,
     FREQUENT_ROLLUP_DIMENSIONS,
+    PER_FILTER_VALUE,
+    PER_FREQUENT_VALUE,
+    PLAIN,
     ROLLUP_DIMENSIONS,
-    SESSION_ONLY,
-    dimension_sql,
-    filter_sql_target,
+    RollupKind,
 )
+from .sql.arms import raw_arm, week_of
+from .sql.arms import units_cte as _units_cte
+from .sql.columns import SESSION_ONLY, dimension_sql, filter_sql_target
 from .sql.metrics import (
     EVENT_METRICS,
-    EVENT_PARTS,
     FINALS,
     SESSION_DRIVEN_PARTS,
     SESSION_METRICS,
-    SESSION_PARTS,
     parts_for,
 )
 from .sql.params import MAX_PARAMS, Params
-from .sql.rollup_tables import PER_FILTER_VALUE, PER_FREQUENT_VALUE, PLAIN, RollupTables
 from .sql.where import Bounds, filters_sql, value_filters_sql
 from .store import Param
 
 __all__ = ["MAX_PARAMS", "Plan", "build_sql", "plan_query", "raw_arm", "units_cte", "week_of"]
-
-_TS = {"events": "ts", "sessions": "started_at"}
-
 
 @dataclass(frozen=True, kw_only=True)
 class Plan:
@@ -223,43 +221,7 @@ def plan_query(query: Query) -> Plan:
 def units_cte(name: str, *, units: Units, params: Params) -> str:
     """The CTE reading the units from ONE JSON parameter: ``i, start_ms, end_ms, t, day``."""
     payload = json.dumps([list(u) for u in units.units], separators=(",", ":"))
-    return (
-        f"{name} AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, "
-        f"json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, "
-        f"json_extract(value, '$[3]') AS day FROM json_each({params.ref(payload)}))"
-    )
-
-
-def raw_arm(
-    *,
-    table: str,
-    units: str,
-    site: str,
-    dimensions: Sequence[tuple[str, str]],
-    parts: Sequence[str],
-    where: Sequence[str],
-    join: str = "",
-) -> str:
-    """Parts of ``table`` per unit and dimension values: ``u, t, <aliases>, <parts>``.
-
-    ``dimensions`` are (alias, expression) pairs; ``parts`` are names from ``sql.metrics``;
-    ``join`` an extra JOIN clause (the rollups' rows of visits by viewed page). The units drive the
-    join (CROSS JOIN fixes the order) so each unit is one index range scan.
-    """
-    ts = _TS[table]
-    sources = EVENT_PARTS if table == "events" else {**SESSION_PARTS, **SESSION_DRIVEN_PARTS}
-    select = ["b.i AS u", "b.t AS t"]
-    select += [f"{expression} AS {alias}" for alias, expression in dimensions]
-    select += [f"{sources[part]} AS {part}" for part in parts]
-    sql = (
-        f"SELECT {', '.join(select)} FROM {units} AS b CROSS JOIN {table} "
-        f"ON {table}.site_id = {site} AND {table}.{ts} >= b.start_ms AND {table}.{ts} < b.end_ms"
-    )
-    if join:
-        sql += f" {join}"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    return sql + " GROUP BY " + ", ".join(["b.i", *(alias for alias, _ in dimensions)])
+    return _units_cte(name, source=params.ref(payload))
 
 
 def _dimension_columns(query: Query, *, table: str, params: Params) -> list[tuple[str, str]]:
@@ -333,16 +295,11 @@ def _side(
     return body + (f" GROUP BY {', '.join(keys)}" if keys else "")
 
 
-def week_of(day: str) -> str:
-    """SQL: the Monday (``YYYY-MM-DD``) starting the ISO week of the date expression ``day``."""
-    return f"date({day}, '-' || ((CAST(strftime('%w', {day}) AS INTEGER) + 6) % 7) || ' days')"
-
-
 # SQL: the month and the week of a unit's day.
 _SPAN_KEYS = {"month": "substr(b.day, 1, 7)", "week": week_of("b.day")}
 
 
-def _tables(plan: Plan) -> RollupTables:
+def _tables(plan: Plan) -> RollupKind:
     """The rollups answering ``plan``: per filter value (every value, or frequent ones), or the
     plain ones."""
     if plan.rollup_filter is None:

@@ -1,5 +1,5 @@
 """The pieces the one SQL builder (``sql_builder``) is made of: the identifier allowlist
 (``columns``), bound parameters (``params``), filter clauses (``where``), metric aggregates
-(``metrics``) and the names of the rollup tables (``rollup_tables``). Nothing outside
+(``metrics``) and the SQL shared with the rollup writers (``arms``). Nothing outside
 ``sql_builder`` and ``rollups`` assembles SQL from them. ``drops`` is the small loader of the
 collector's rejection counters, a table with no dimensions."""

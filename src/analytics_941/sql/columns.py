@@ -13,25 +13,11 @@ keeps the visits that viewed a matching page (see ``where``).
 from __future__ import annotations
 
 import json
-import re
 
 from ..query import DIMENSIONS, PROP_PREFIX
 from .params import Params
 
-__all__ = [
-    "COLUMNS",
-    "FILTERED_ROLLUP_DIMENSIONS",
-    "FILTERED_ROLLUP_FILTERS",
-    "FILTERED_ROLLUP_SET",
-    "FREQUENT_DAYS",
-    "FREQUENT_MIN_VISITS",
-    "FREQUENT_ROLLUP_DIMENSIONS",
-    "FREQUENT_ROLLUP_SET",
-    "ROLLUP_DIMENSIONS",
-    "SESSION_ONLY",
-    "dimension_sql",
-    "filter_sql_target",
-]
+__all__ = ["COLUMNS", "SESSION_ONLY", "dimension_sql", "filter_sql_target"]
 
 
 def _labelled(column: str, label: str) -> tuple[str, str]:
@@ -62,50 +48,6 @@ COLUMNS: dict[str, tuple[str | None, str | None]] = {
 assert set(COLUMNS) == set(DIMENSIONS), "query.DIMENSIONS and sql.columns.COLUMNS disagree"
 
 SESSION_ONLY = frozenset(d for d, (e, _s) in COLUMNS.items() if e is None)
-# Dimensions kept in the daily rollup tables: all but event properties (open-ended keys).
-ROLLUP_DIMENSIONS: tuple[str, ...] = tuple(COLUMNS)
-# Rollups per filter value (``rollup_filtered_*``): a filter ``<dimension> is <one value>`` on one
-# of FILTERED_ROLLUP_FILTERS, crossed with the totals ('') and the dimensions the dashboard's
-# first view breaks down (top pages, channels, countries, browsers). A pair costs rows every day
-# — at 10 M events a year the pairs below hold about as many rows a day as the day has events —
-# so both lists stay short; other filtered breakdowns read raw rows.
-FILTERED_ROLLUP_FILTERS: tuple[str, ...] = ("page", "country")
-FILTERED_ROLLUP_DIMENSIONS: tuple[str, ...] = ("", "page", "channel", "country", "browser")
-assert not set(FILTERED_ROLLUP_DIMENSIONS) & SESSION_ONLY, "pairs are read from events too"
-# Names the set above. Listed days and months carry it, so after a change of either list a day
-# rolled up for the old set reads raw rows (not missing pairs) until the cron has redone it.
-FILTERED_ROLLUP_SET = f"{','.join(FILTERED_ROLLUP_FILTERS)}|{','.join(FILTERED_ROLLUP_DIMENSIONS)}"
-assert re.fullmatch(r"[a-z_,|:]+", FILTERED_ROLLUP_SET), "inlined into generated SQL as a literal"
-# Monthly rollups per *frequent* filter value (``rollup_frequent_monthly``): the panels' other
-# tabs under the same filters, kept per whole month only, and only for the values (pages,
-# countries) with at least FREQUENT_MIN_VISITS visits that month. A rarer value has few visits
-# to read raw over any range (at most 11 x 2,000 in the closed months of a 12-month view), and
-# the frequent ones are few (at 10 M events a year, about 50 pages and 30 countries a month), so
-# the rows stay bounded where daily pairs for every tab would cost gigabytes a year.
-FREQUENT_ROLLUP_DIMENSIONS: tuple[str, ...] = (
-    "entry_page",
-    "exit_page",
-    "source",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "utm_term",
-    "utm_content",
-    "region",
-    "city",
-    "os",
-    "screen",
-    "device",
-)
-assert not set(FREQUENT_ROLLUP_DIMENSIONS) & set(FILTERED_ROLLUP_DIMENSIONS), "one kind per pair"
-FREQUENT_MIN_VISITS = 2000
-# The same tabs per day for the last FREQUENT_DAYS days only (a 30-day view, and the current
-# month of a 12-month one), for the values with a thirtieth of the threshold that day.
-FREQUENT_DAYS = 32
-# As FILTERED_ROLLUP_SET: listed months name the pairs their rows hold. (The threshold needs no
-# name: readers ask whether the month holds the value, not whether it should.)
-FREQUENT_ROLLUP_SET = f"{','.join(FILTERED_ROLLUP_FILTERS)}|{','.join(FREQUENT_ROLLUP_DIMENSIONS)}"
-assert re.fullmatch(r"[a-z_,|:]+", FREQUENT_ROLLUP_SET), "inlined into generated SQL as a literal"
 
 
 def _prop_sql(name: str, params: Params) -> str:

@@ -6,9 +6,9 @@
  * (purge.ts), which deletes only days the rollups already answer for.
  */
 import { dayBounds, localDay } from "./days";
-import { MAX_MONTHS_PER_RUN, refreshFrequentMonths, type FrequentMonth } from "./frequent";
+import { refreshFrequentMonths, type FrequentMonth } from "./frequent";
 import { purgeExpired, type PurgeResult } from "./purge";
-import { FREQUENT_DAY_STATEMENTS, FREQUENT_MIN_VISITS, FREQUENT_RECENT_MS, GRACE_MS, RETIME_STATEMENTS, ROLLUP_STATEMENTS, SLOT_MS, type RollupParam } from "./statements";
+import { DIRTY_SQL, FREQUENT_DAY_STATEMENTS, FREQUENT_MIN_VISITS, FREQUENT_RECENT_MS, GRACE_MS, MAX_DAYS_PER_RUN, MAX_MONTHS_PER_RUN, RETIME_STATEMENTS, ROLLUP_STATEMENTS, SLOT_MS, type RollupParam } from "./statements";
 
 /** A recomputed day. */
 export interface RolledDay {
@@ -16,11 +16,7 @@ export interface RolledDay {
   day: string;
 }
 
-/**
- * Days recomputed per run by default (the `ROLLUP_DAYS_PER_RUN` var): each is one D1 batch of a
- * few seconds at most for a large site, so a run stays well inside a cron invocation's limits.
- */
-export const MAX_DAYS_PER_RUN = 24;
+export { MAX_DAYS_PER_RUN };
 
 /** Recomputes one day of one site in one batch (one transaction), then its rows per frequent value. */
 export async function rollupDay(db: D1Database, siteId: string, day: string, tz: string, nowMs: number, minVisits = FREQUENT_MIN_VISITS): Promise<void> {
@@ -43,29 +39,40 @@ export async function rollupDay(db: D1Database, siteId: string, day: string, tz:
   }
 }
 
-/** Recomputes the dirty closed days (at most `maxDays`) and returns them. */
-export async function refreshRollups(db: D1Database, nowMs: number, maxDays = MAX_DAYS_PER_RUN, minVisits = FREQUENT_MIN_VISITS): Promise<RolledDay[]> {
-  await db.batch(RETIME_STATEMENTS.map((sql) => db.prepare(sql)));
-  const { results } = await db
-    .prepare(
-      "SELECT d.site_id AS site_id, d.slot AS slot, s.timezone AS tz FROM rollup_dirty AS d " +
-        "JOIN sites AS s ON s.id = d.site_id WHERE d.slot < ? ORDER BY d.slot LIMIT 20000",
-    )
-    .bind(Math.floor((nowMs - GRACE_MS) / SLOT_MS))
-    .all<{ site_id: string; slot: number; tz: string }>();
+/** A row of DIRTY_SQL. */
+export interface DirtySlot {
+  site_id: string;
+  slot: number;
+  tz: string;
+}
+
+/**
+ * The days to recompute from the dirty slots: each day holding a slot that ended `graceMs` ago,
+ * oldest first, at most `maxDays` (the twin of `choose_days` in rollups/jobs.py; a shared fixture
+ * checks both). A slot of an unknown timezone is skipped: the dashboard refuses it too.
+ */
+export function chooseDays(rows: DirtySlot[], nowMs: number, maxDays: number, graceMs = GRACE_MS): (RolledDay & { tz: string })[] {
   const todo = new Map<string, RolledDay & { tz: string }>();
-  for (const row of results) {
+  for (const row of rows) {
     let day: string;
     let end: number;
     try {
       day = localDay(row.slot * SLOT_MS, row.tz);
       end = dayBounds(day, row.tz)[1];
     } catch {
-      continue; // An unknown timezone: the dashboard refuses it too; nothing to roll up.
+      continue;
     }
-    if (end + GRACE_MS <= nowMs) todo.set(`${row.site_id}\u0000${day}`, { siteId: row.site_id, day, tz: row.tz });
+    const key = `${row.site_id}\u0000${day}`;
+    if (end + graceMs <= nowMs && !todo.has(key)) todo.set(key, { siteId: row.site_id, day, tz: row.tz });
   }
-  const chosen = [...todo.values()].sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0)).slice(0, maxDays);
+  return [...todo.values()].sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0)).slice(0, maxDays);
+}
+
+/** Recomputes the dirty closed days (at most `maxDays`) and returns them. */
+export async function refreshRollups(db: D1Database, nowMs: number, maxDays = MAX_DAYS_PER_RUN, minVisits = FREQUENT_MIN_VISITS): Promise<RolledDay[]> {
+  await db.batch(RETIME_STATEMENTS.map((sql) => db.prepare(sql)));
+  const { results } = await db.prepare(DIRTY_SQL).bind(Math.floor((nowMs - GRACE_MS) / SLOT_MS)).all<DirtySlot>();
+  const chosen = chooseDays(results, nowMs, maxDays);
   for (const item of chosen) await rollupDay(db, item.siteId, item.day, item.tz, nowMs, minVisits);
   return chosen.map(({ siteId, day }) => ({ siteId, day }));
 }

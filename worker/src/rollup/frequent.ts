@@ -6,10 +6,7 @@
  * per-query time limit). The last statement lists the month only if nothing changed meanwhile.
  */
 import { dayBounds, nextDay } from "./days";
-import { FREQUENT_MIN_VISITS, FREQUENT_RELIST, FREQUENT_STATEMENTS, FREQUENT_TODO, type MonthParam, type MonthStatement } from "./statements";
-
-/** Months computed per cron run: a month of a large site is a minute or two of D1 time. */
-export const MAX_MONTHS_PER_RUN = 1;
+import { FREQUENT_MIN_VISITS, FREQUENT_RELIST, FREQUENT_STATEMENTS, FREQUENT_TODO, MAX_MONTHS_PER_RUN, type MonthParam, type MonthStatement } from "./statements";
 
 /** A computed month. */
 export interface FrequentMonth {

@@ -9,7 +9,7 @@ job, ``frequent_day_statements``, run after the day's batch; pruned as days age)
 reads raw rows at any range, and they are few.
 
 The job runs after the days, in the cron (``worker/src/rollup/frequent.ts``, the same generated
-SQL) and in ``rollups.refresh_rollups``. It takes a month once ``rollup_filtered_months`` lists
+SQL) and in ``jobs.refresh_rollups``. It takes a month once ``rollup_filtered_months`` lists
 it (all its days rolled up), and computes it from raw rows, one statement per call:
 
 1. delete the month's rows;
@@ -23,7 +23,7 @@ it (all its days rolled up), and computes it from raw rows, one statement per ca
    the month listed with rows as exact as its days, or reads it raw.
 
 A month that began before the site's retention horizon may have lost raw rows: it is never
-recomputed, only listed again when it has rows (as ``rollup_arms.FROZEN`` keeps such days).
+recomputed, only listed again when it has rows (as ``arms.FROZEN`` keeps such days).
 """
 
 from __future__ import annotations
@@ -32,29 +32,21 @@ import json
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from .periods import bounds_ms
-from .rollup_arms import (
-    DAY_MS,
-    FROZEN,
-    ROLLUP_PARAMS,
-    RollupStatement,
-    pair_arms,
-    units_cte,
-    viewed_cte,
-)
-from .sql.columns import (
-    FILTERED_ROLLUP_FILTERS,
+from ..periods import bounds_ms
+from ..sql.metrics import PARTS
+from ..sql.params import Params
+from ..store import Param, Store
+from .arms import DAY_MS, FROZEN, ROLLUP_PARAMS, RollupStatement, pair_arms, units_cte, viewed_cte
+from .kinds import (
     FILTERED_ROLLUP_SET,
     FREQUENT_DAYS,
     FREQUENT_MIN_VISITS,
-    FREQUENT_ROLLUP_DIMENSIONS,
     FREQUENT_ROLLUP_SET,
+    PER_FREQUENT_VALUE,
 )
-from .sql.metrics import PARTS
-from .sql.params import Params
-from .store import Param, Store
 
 __all__ = [
+    "MAX_MONTHS_PER_RUN",
     "MONTH_PARAMS",
     "frequent_day_statements",
     "frequent_statements",
@@ -66,6 +58,8 @@ __all__ = [
     "unlist_day_statement",
 ]
 
+# Months computed per run: a month of a large site is a minute or two of D1 time.
+MAX_MONTHS_PER_RUN = 1
 # The named parameters of the month's statements, in ?N order.
 MONTH_PARAMS = ("site_id", "units", "month", "tz", "computed_at", "min_visits")
 
@@ -88,11 +82,6 @@ _LIST = (
 )
 
 
-def frequent_pairs() -> list[tuple[str, str]]:
-    """(filter dimension, dimension) pairs kept per month for the frequent values."""
-    return [(fdim, dim) for fdim in FILTERED_ROLLUP_FILTERS for dim in FREQUENT_ROLLUP_DIMENSIONS]
-
-
 def _pair_sql(fdim: str, dim: str, *, span: str = "month", where: str = "") -> str:
     """One pair's rows of the month (``span`` 'month', ?3 'YYYY-MM') or of the day ('day', ?3
     'YYYY-MM-DD'), for the values whose totals row the span has already; ``where`` guards it."""
@@ -100,7 +89,7 @@ def _pair_sql(fdim: str, dim: str, *, span: str = "month", where: str = "") -> s
     names = MONTH_PARAMS if span == "month" else ROLLUP_PARAMS
     refs = {name: params.ref(f"<{name}>") for name in names}
     site = refs["site_id"]
-    table = "rollup_frequent_monthly" if span == "month" else "rollup_frequent_daily"
+    table = PER_FREQUENT_VALUE.spans["month"][0] if span == "month" else PER_FREQUENT_VALUE.daily
     held = (
         f"SELECT h.fvalue FROM {table} AS h WHERE h.site_id = ?1 "
         f"AND h.{span} = ?3 AND h.fdim = '{fdim}' AND h.dim = ''"
@@ -124,7 +113,7 @@ _OLDER = f"day < date(CAST(?5 AS INTEGER) / 1000, 'unixepoch', '-{FREQUENT_DAYS}
 
 
 def unlist_day_statement() -> RollupStatement:
-    """For the day's batch (``rollups``), before ``rollup_daily``'s deletes (``FROZEN`` asks
+    """For the day's batch (``days``), before ``rollup_daily``'s deletes (``FROZEN`` asks
     whether that has rows): the day leaves ``rollup_frequent_days`` while the day's job redoes
     its rows (a day past the retention horizon stays, as its rows do)."""
     return RollupStatement(
@@ -144,7 +133,7 @@ def frequent_day_statements() -> list[RollupStatement]:
     those past ``FREQUENT_DAYS``; copy the totals rows of the day's frequent values from
     ``rollup_filtered_daily``; one statement per pair; list the day, only if its ``rollup_days``
     row is still the one this run wrote (no late row took it out, no other run redid it).
-    Parameters: ``rollup_arms.ROLLUP_PARAMS``."""
+    Parameters: ``arms.ROLLUP_PARAMS``."""
     columns = _columns("day")
     return [
         RollupStatement(
@@ -172,7 +161,7 @@ def frequent_day_statements() -> list[RollupStatement]:
                 sql=_pair_sql(fdim, dim, span="day", where=f"NOT {FROZEN}"),
                 params=ROLLUP_PARAMS[:6],
             )
-            for fdim, dim in frequent_pairs()
+            for fdim, dim in PER_FREQUENT_VALUE.pairs()
         ),
         RollupStatement(
             sql=(
@@ -205,7 +194,7 @@ def frequent_statements() -> list[RollupStatement]:
         ),
         *(
             RollupStatement(sql=_pair_sql(fdim, dim), params=MONTH_PARAMS[:3])
-            for fdim, dim in frequent_pairs()
+            for fdim, dim in PER_FREQUENT_VALUE.pairs()
         ),
         RollupStatement(
             sql=(
@@ -270,7 +259,11 @@ def month_params(
 
 
 async def refresh_frequent_months(
-    store: Store, *, now_ms: int, max_months: int = 1, min_visits: int = FREQUENT_MIN_VISITS
+    store: Store,
+    *,
+    now_ms: int,
+    max_months: int = MAX_MONTHS_PER_RUN,
+    min_visits: int = FREQUENT_MIN_VISITS,
 ) -> list[tuple[str, str]]:
     """Compute up to ``max_months`` months (and list again the frozen ones that have rows).
 

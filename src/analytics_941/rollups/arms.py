@@ -1,16 +1,18 @@
-"""The building blocks of every rollup statement, shared by the daily job (``rollups``) and the
-monthly one (``frequent_rollups``): the units CTE, the visit x viewed page CTE, the per-table
-arms that compute the additive parts, and the guard keeping days past retention as they are.
+"""The building blocks of every rollup statement, shared by the day's batch (``days``), the
+spans (``spans``) and the rollups per frequent value (``frequent``): the statement type and its
+named parameters, the visit x viewed page CTE, the per-table arms that compute the additive
+parts (from ``sql.arms``, as the reader's), and the guard keeping days past retention as they are.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .sql.columns import SESSION_ONLY, dimension_sql, filter_sql_target
-from .sql.metrics import EVENT_PARTS, PARTS, SESSION_DRIVEN_PARTS, SESSION_PARTS
-from .sql.params import Params
-from .sql_builder import raw_arm
+from ..sql.arms import raw_arm
+from ..sql.arms import units_cte as _units_cte
+from ..sql.columns import SESSION_ONLY, dimension_sql, filter_sql_target
+from ..sql.metrics import EVENT_PARTS, PARTS, SESSION_DRIVEN_PARTS, SESSION_PARTS
+from ..sql.params import Params
 
 __all__ = [
     "DAY_MS",
@@ -23,7 +25,7 @@ __all__ = [
 ]
 
 # The named parameters of a day's statements, in ?N order (``min_visits``: the monthly threshold
-# of the rollups per frequent value, ``frequent_rollups``).
+# of the rollups per frequent value, ``frequent``).
 ROLLUP_PARAMS = (
     "site_id", "units", "day", "tz", "computed_at", "start_ms", "end_ms", "min_visits",
 )
@@ -96,16 +98,9 @@ def pair_arms(
     return arms, viewed
 
 
-_UNITS = (
-    "units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, "
-    "json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, "
-    "json_extract(value, '$[3]') AS day FROM json_each({units}))"
-)
-
-
 def units_cte(units: str) -> str:
     """The ``units`` CTE of a rollup statement, from the JSON parameter ``units``."""
-    return _UNITS.format(units=units)
+    return _units_cte("units", source=units)
 
 
 def viewed_cte(site: str, *, held: str | None = None) -> str:

@@ -1,0 +1,120 @@
+"""The rollup job: the loop the Worker's cron runs on D1 (``worker/src/rollup/cron.ts``, from the
+constants and SQL generated here) and its Python twin ``refresh_rollups``, used by the bench and
+the tests (and usable from a host's own scheduler when the data lives in a local SQLite file).
+
+Each run retires rollups made for another timezone or another set of pairs (``RETIME``), reads
+the dirty quarter-hours (``DIRTY_SQL``), turns them into the closed site-local days to recompute
+(``choose_days``, contract-tested against the Worker's twin), recomputes them oldest first, then
+computes the month of rollups per frequent value (``frequent``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ..periods import bounds_ms
+from ..store import Param, Statement, Store
+from .days import GRACE_MS, SLOT_MS, rollup_day
+from .frequent import MAX_MONTHS_PER_RUN, refresh_frequent_months
+from .kinds import FREQUENT_MIN_VISITS, KINDS, RollupKind
+
+__all__ = ["DIRTY_SQL", "MAX_DAYS_PER_RUN", "RETIME", "choose_days", "refresh_rollups"]
+
+# Site-days recomputed per run by default (the Worker's ``ROLLUP_DAYS_PER_RUN`` var): each is one
+# D1 batch of a few seconds at most for a large site, so a run stays inside a cron invocation's
+# limits.
+MAX_DAYS_PER_RUN = 24
+# The dirty quarter-hours that ended before ?1 (now - grace, in slots), oldest first.
+DIRTY_SQL = (
+    "SELECT d.site_id AS site_id, d.slot AS slot, s.timezone AS tz FROM rollup_dirty AS d "
+    "JOIN sites AS s ON s.id = d.site_id WHERE d.slot < ? ORDER BY d.slot LIMIT 20000"
+)
+
+
+def _relisted(kind: RollupKind, column: str, value: str) -> list[Statement]:
+    """Queue again the days ``kind`` listed with another ``column`` than ``value``, and drop
+    those days' and spans' listings."""
+    listings = [kind.days, *(listed for _rows, listed in kind.spans.values())]
+    return [
+        (
+            "INSERT OR IGNORE INTO rollup_dirty (site_id, slot) "
+            f"SELECT r.site_id, r.start_ms / {SLOT_MS} FROM rollup_days AS r "
+            f"JOIN {kind.days} AS f ON f.site_id = r.site_id AND f.day = r.day "
+            f"WHERE f.{column} != '{value}'",
+            [],
+        ),
+        *((f"DELETE FROM {table} WHERE {column} != '{value}'", []) for table in listings),
+    ]
+
+
+# Sites whose timezone changed: their days were cut at other midnights. Mark each old day's first
+# quarter-hour dirty (it lies in exactly one new day) and stop serving the old rollups.
+RETIME: list[Statement] = [
+    (
+        "INSERT OR IGNORE INTO rollup_dirty (site_id, slot) "
+        f"SELECT r.site_id, r.start_ms / {SLOT_MS} FROM rollup_days AS r "
+        "JOIN sites AS s ON s.id = r.site_id WHERE r.tz != s.timezone",
+        [],
+    ),
+    (
+        "DELETE FROM rollup_days "
+        "WHERE tz != (SELECT timezone FROM sites WHERE sites.id = rollup_days.site_id)",
+        [],
+    ),
+    # Days and months rolled up for another set of pairs (an earlier version's FILTERED_ROLLUP_*
+    # or FREQUENT_ROLLUP_DIMENSIONS): queue the days again and read them raw meanwhile (months
+    # are rebuilt from their days, or by the month job, which takes any month not listed).
+    *(
+        statement
+        for kind in KINDS
+        if kind.marked is not None
+        for statement in _relisted(kind, *kind.marked)
+    ),
+]
+
+
+def choose_days(
+    rows: Iterable[Mapping[str, Param]], *, now_ms: int, max_days: int, grace_ms: int = GRACE_MS
+) -> list[tuple[str, date, str]]:
+    """The (site id, local day, timezone) to recompute from the rows of ``DIRTY_SQL``: the days
+    holding a dirty slot that ended ``grace_ms`` ago, oldest first, at most ``max_days``. A row
+    of an unknown timezone is skipped: nothing can be rolled up for it."""
+    todo: dict[tuple[str, date], str] = {}
+    for row in rows:
+        try:
+            tz = ZoneInfo(str(row["tz"]))
+        except (ZoneInfoNotFoundError, ValueError):
+            continue
+        day = datetime.fromtimestamp(int(row["slot"] or 0) * SLOT_MS / 1000, tz=tz).date()
+        _start, end = bounds_ms(day, day, tz=tz)
+        if end + grace_ms <= now_ms:
+            todo.setdefault((str(row["site_id"]), day), str(row["tz"]))
+    chosen = sorted(todo, key=lambda key: key[1])[:max_days]
+    return [(site_id, day, todo[(site_id, day)]) for site_id, day in chosen]
+
+
+async def refresh_rollups(
+    store: Store,
+    *,
+    now_ms: int,
+    max_days: int = MAX_DAYS_PER_RUN,
+    grace_ms: int = GRACE_MS,
+    max_months: int = MAX_MONTHS_PER_RUN,
+    min_visits: int = FREQUENT_MIN_VISITS,
+) -> list[tuple[str, date]]:
+    """Recompute the closed days with dirty marks (oldest first, at most ``max_days``), then up
+    to ``max_months`` months of the rollups per frequent filter value (``min_visits``: their
+    threshold). Returns the (site id, day) pairs recomputed."""
+    await store.batch(RETIME)
+    rows = await store.execute(DIRTY_SQL, [(now_ms - grace_ms) // SLOT_MS])
+    done = choose_days(rows, now_ms=now_ms, max_days=max_days, grace_ms=grace_ms)
+    for site_id, day, tz in done:
+        await rollup_day(
+            store, site_id=site_id, day=day, tz=ZoneInfo(tz), now_ms=now_ms, min_visits=min_visits
+        )
+    await refresh_frequent_months(
+        store, now_ms=now_ms, max_months=max_months, min_visits=min_visits
+    )
+    return [(site_id, day) for site_id, day, _tz in done]
