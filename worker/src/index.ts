@@ -2,7 +2,8 @@
  * The 941 Analytics collector Worker: serves the tracker, ingests events into each site's
  * SiteDO, and answers health checks. See collector/routes.ts for the routes.
  */
-import { numberVar, type Env } from "./env";
+import type { Env } from "./env";
+import { numberVar } from "./vars";
 import { errorResponse } from "./http";
 import { MAX_DAYS_PER_RUN, runCron } from "./rollup/cron";
 import { FREQUENT_MIN_VISITS } from "./rollup/statements";

@@ -3,8 +3,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { isDrop } from "../src/collector/ingest/drop";
 import { outboxSize } from "../src/site-do/outbox";
-import type { ClientInfo, CollectedEvent } from "../src/collector/ingest/event";
-import type { SiteSettings } from "../src/site-do/site-do";
+import type { ClientInfo, CollectedEvent, SiteSettings } from "../src/contract";
 
 /** Site settings a test may set (the `sites` columns of migration 0002). */
 export interface SiteOptions {

@@ -4,7 +4,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { CollectedEvent } from "../src/collector/ingest/event";
+import type { CollectedEvent } from "../src/contract";
 import { FLUSH_BATCH_ROWS, MAX_JSON_PARAM_BYTES, outboxSize } from "../src/site-do/outbox";
 import { MAX_FLUSH_BACKOFF_MS, type SiteDO } from "../src/site-do/site-do";
 import { CHROME_UA, createSite, drainOutbox, flakyD1, postEvent, rows, siteStub } from "./helpers";

@@ -2,7 +2,7 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { ClientInfo, CollectedEvent } from "../src/collector/ingest/event";
+import type { ClientInfo, CollectedEvent } from "../src/contract";
 import { readSnapshot } from "../src/site-do/realtime/state";
 import { getRealtime } from "../src/collector/realtime/routes";
 import { REAUTH_LEAD_MS } from "../src/site-do/realtime/sockets";

@@ -1,6 +1,6 @@
 // Session rules as pure functions.
 import { describe, expect, it } from "vitest";
-import type { CollectedEvent } from "../src/collector/ingest/event";
+import type { CollectedEvent } from "../src/contract";
 import { applyEvent, SESSION_TIMEOUT_MS } from "../src/site-do/session";
 
 const base: CollectedEvent = {

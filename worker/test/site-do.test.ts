@@ -2,7 +2,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { ClientInfo, CollectedEvent } from "../src/collector/ingest/event";
+import type { ClientInfo, CollectedEvent } from "../src/contract";
 import { utcDay } from "../src/site-do/visitor-hash";
 import { CHROME_UA, createSite, ingestOk, postEvent, rows, siteStub } from "./helpers";
 

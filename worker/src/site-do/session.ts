@@ -3,7 +3,7 @@
  * how the visit's counters change. The SiteDO persists the result; nothing here does I/O.
  */
 import { timeOrderedId } from "../ids";
-import type { CollectedEvent } from "../collector/ingest/event";
+import type { CollectedEvent } from "../contract";
 import type { Attribution, EventRow, SessionRow } from "../rows";
 
 /** A visit ends after this long without events (measured on event timestamps). */

@@ -4,9 +4,8 @@
  * its outbox until an alarm has flushed them to D1. All state is in SQLite storage.
  */
 import { DurableObject } from "cloudflare:workers";
-import { numberVar, type Env } from "../env";
-import { type Drop, drop } from "../collector/ingest/drop";
-import type { ClientInfo, CollectedEvent } from "../collector/ingest/event";
+import { drop } from "../collector/ingest/drop";
+import type { ClientInfo, CollectedEvent, Drop, IngestResult, SiteSettings } from "../contract";
 import { ENGAGEMENT } from "../collector/ingest/payload";
 import { enqueue, enqueueEngagement, flushOutbox, type FlushResult, migrateOutbox, OutboxSeq } from "./outbox";
 import { IpKeys, RateLimiter } from "./rate-limit";
@@ -15,6 +14,7 @@ import { closeIfExpired, expireSockets, type RealtimeAttachment, socketDue } fro
 import { FEED_SIZE, type FeedItem, migrateRealtime, pruneRealtime, readSnapshot, recordSightings, type Sighting } from "./realtime/state";
 import { LiveSessions, migrateSiteStorage, pruneSalts, saltsFor } from "./site-storage";
 import { utcDay, visitorHash } from "./visitor-hash";
+import { numberVar } from "../vars";
 import { bucketMessage } from "../words";
 
 /** Longest wait between two flush attempts while D1 keeps failing. */
@@ -23,28 +23,22 @@ export const MAX_FLUSH_BACKOFF_MS = 5 * 60 * 1000;
 /** Realtime pushes after events are coalesced over this window (the issue allows ≤ 100 ms). */
 export const REALTIME_COALESCE_MS = 50;
 
-/** What `ingest` tells the Worker about an accepted event (null ids: an engagement report with no session to update). */
-export interface IngestResult {
-  visitorId: string | null;
-  sessionId: string | null;
-}
-
-/** The site settings the DO applies, passed by the Worker from its cached site row. */
-export interface SiteSettings {
-  /** Events per minute per visitor hash; 0 = no limit. */
-  rateLimitVisitor: number;
-  /** Events per minute per client IP (IPv6: per /64); 0 = no limit. */
-  rateLimitIp: number;
-  /** Events per minute for the site; 0 = no limit. */
-  rateLimitSite: number;
-  bounceThresholdMs: number;
+/**
+ * The bindings SiteDO reads. The collector's Env (env.ts) extends it; declared here so this
+ * module needs nothing from env.ts, which names SiteDO for the namespace binding.
+ */
+export interface SiteEnv {
+  /** The analytics database (schema.sql). */
+  DB: D1Database;
+  /** Milliseconds between an accepted event and the outbox flush to D1. */
+  FLUSH_DELAY_MS: string;
 }
 
 /** Without settings (tests) no limit applies; the Worker always passes the site's (collector/ingest/pipeline.ts). */
 const DEFAULT_SETTINGS: SiteSettings = { rateLimitVisitor: 0, rateLimitIp: 0, rateLimitSite: 0, bounceThresholdMs: DEFAULT_BOUNCE_THRESHOLD_MS };
 
 /** The per-site Durable Object; see the module comment. */
-export class SiteDO extends DurableObject<Env> {
+export class SiteDO extends DurableObject<SiteEnv> {
   /**
    * Where flushes write. Always `env.DB` in production; tests replace it (via
    * runInDurableObject) with a wrapper that fails, to prove the outbox loses nothing.
@@ -78,7 +72,7 @@ export class SiteDO extends DurableObject<Env> {
   /** Live sessions: storage behind an in-memory cache (see LiveSessions). */
   private readonly liveSessions: LiveSessions;
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  constructor(ctx: DurableObjectState, env: SiteEnv) {
     super(ctx, env);
     this.flushDb = env.DB;
     migrateSiteStorage(ctx.storage.sql);

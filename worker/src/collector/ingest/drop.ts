@@ -9,19 +9,10 @@
 // src/analytics_941/words.json (shared with the dashboard). Bots and excluded pages get a 202 like
 // an accepted event: a crawler learns nothing from the answer, and a page the owner chose not to
 // count is not the tracker's error.
+import type { Drop } from "../../contract";
 import { dropStatus, type DropReason } from "../../words";
 
-export type { DropReason };
-
-/** A dropped event: the reason, its HTTP status and a message for the sender. */
-export interface Drop {
-  readonly dropped: true;
-  readonly reason: DropReason;
-  readonly status: number;
-  readonly message: string;
-  /** For `bot` drops: the bot category (see enrich/bot.ts); "" otherwise. */
-  readonly category: string;
-}
+export type { Drop, DropReason };
 
 /** Builds a drop with the status that belongs to `reason`. */
 export function drop(reason: DropReason, message: string, category = ""): Drop {

@@ -8,7 +8,7 @@ import { pagePath, paramSource, screenClass, utmTags } from "../enrich/page";
 import { referrerInfo, stripWww } from "../enrich/referrer";
 import { parseUserAgent } from "../enrich/user-agent";
 import type { Site } from "../site-lookup";
-import type { CollectedEvent } from "./event";
+import type { CollectedEvent } from "../../contract";
 import type { EventPayload } from "./payload";
 import { isSiteHost } from "./site-rules";
 import { timeOrderedId } from "../../ids";

@@ -6,14 +6,14 @@
  * site is known and under "" before that.
  */
 import { botCategory } from "../enrich/bot";
-import { numberVar, type Env } from "../../env";
+import type { Env } from "../../env";
+import { numberVar } from "../../vars";
 import { DEFAULT_RATE_LIMIT_IP, DEFAULT_RATE_LIMIT_SITE } from "../../site-do/rate-limit";
-import type { IngestResult } from "../../site-do/site-do";
 import { lookupSite, type Site } from "../site-lookup";
 import { countDrop, scheduleDropFlush } from "./drop-counter";
 import { type Drop, drop, isDrop } from "./drop";
 import { enrichEvent } from "./enrich";
-import type { ClientInfo, CollectedEvent } from "./event";
+import type { ClientInfo, CollectedEvent, IngestResult } from "../../contract";
 import { type EventPayload, parsePayload } from "./payload";
 import { readBody } from "./read-body";
 import { isExcludedPath, isSiteHost } from "./site-rules";

@@ -7,7 +7,7 @@
  * character in a prop value should not lose the pageview (see docs/collector.md).
  */
 import { ATTRIBUTION_COLUMNS } from "../../rows";
-import type { CollectedEvent } from "./event";
+import type { CollectedEvent } from "../../contract";
 
 /** `text` with every lone surrogate replaced by U+FFFD; the same string when there is none. */
 export function wellFormed(text: string): string {

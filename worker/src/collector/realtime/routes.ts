@@ -11,7 +11,8 @@
  *   (a socket: closed with 1011) when REALTIME_SECRET is the development value or too short and
  *   the request is not to a loopback host (token.ts, secretProblem).
  */
-import { numberVar, type Env } from "../../env";
+import type { Env } from "../../env";
+import { numberVar } from "../../vars";
 import { errorResponse, json } from "../../http";
 import { lookupSite } from "../site-lookup";
 import { secretProblem, verifyToken } from "./token";

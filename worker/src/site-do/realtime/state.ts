@@ -10,6 +10,9 @@
  * Visitor hashes stay in the DO (they already live in `live_sessions`); what clients receive
  * (`RealtimeSnapshot`) holds only counts and page/source/country/device names.
  */
+import type { Dimension, FeedItem, RealtimeSnapshot } from "../../contract";
+
+export type { FeedItem, RealtimeSnapshot };
 
 export const NOW_WINDOW_MS = 5 * 60_000;
 export const MINUTES = 30;
@@ -18,30 +21,7 @@ export const TOP_SIZE = 10;
 const MINUTE_MS = 60_000;
 
 /** The dimensions of the top lists. */
-export const DIMENSIONS = ["page", "source", "country", "device"] as const;
-export type Dimension = (typeof DIMENSIONS)[number];
-
-/** One item of the event feed. */
-export interface FeedItem {
-  name: string;
-  path: string;
-  country: string | null;
-  ts: number;
-}
-
-/** What a dashboard is shown: the full state (snapshot) or, pushed after events, with only the new feed items. */
-export interface RealtimeSnapshot {
-  /** Server time the figures are computed for (ms). */
-  now: number;
-  /** Distinct visitors seen in the last 5 minutes. */
-  visitors: number;
-  /** Pageviews per minute, oldest first; the last entry is the current minute. */
-  minutes: number[];
-  /** Top pages, sources, countries and devices of the last 5 minutes, as [name, count], busiest first. */
-  top: Record<Dimension, [string, number][]>;
-  /** Recent events, newest first. */
-  events: FeedItem[];
-}
+export const DIMENSIONS = ["page", "source", "country", "device"] as const satisfies readonly Dimension[];
 
 /** Creates the tables if they do not exist yet. Idempotent; run in the DO constructor. */
 export function migrateRealtime(sql: SqlStorage): void {

@@ -1,0 +1,88 @@
+/**
+ * What crosses the RPC boundary between the Worker and the site's Durable Object: the arguments
+ * and results of SiteDO's methods. Types only, so each side imports this instead of the other.
+ */
+import type { Attribution } from "./rows";
+import type { DropReason } from "./words";
+
+/**
+ * An accepted event, stamped and enriched by the Worker; visitor and session come from the DO.
+ * Keys are the D1 column names, so the DO writes them without a mapping table.
+ */
+export interface CollectedEvent extends Attribution {
+  /** Random UUID stamped by the Worker; the outbox flush is idempotent on it. */
+  id: string;
+  /** Unix ms stamped by the Worker; sessions measure inactivity on it. */
+  ts: number;
+  site_id: string;
+  name: string;
+  hostname: string;
+  pathname: string;
+  /** Flat string-valued props as JSON text, or null. */
+  props: string | null;
+  revenue: number | null;
+  /** Custom events are interactive unless the sender says otherwise; pageviews always are. */
+  interactive: boolean;
+  /** Engagement events only: cumulative engaged ms of the page they report on. */
+  engaged_ms: number | null;
+  /** Engagement events only: deepest scroll on that page, percent. */
+  scroll_depth: number | null;
+}
+
+/** What the Worker knows about the sender and passes to the DO only for hashing. Never stored. */
+export interface ClientInfo {
+  ip: string;
+  userAgent: string;
+}
+
+/** What `ingest` tells the Worker about an accepted event (null ids: an engagement report with no session to update). */
+export interface IngestResult {
+  visitorId: string | null;
+  sessionId: string | null;
+}
+
+/** The site settings the DO applies, passed by the Worker from its cached site row. */
+export interface SiteSettings {
+  /** Events per minute per visitor hash; 0 = no limit. */
+  rateLimitVisitor: number;
+  /** Events per minute per client IP (IPv6: per /64); 0 = no limit. */
+  rateLimitIp: number;
+  /** Events per minute for the site; 0 = no limit. */
+  rateLimitSite: number;
+  bounceThresholdMs: number;
+}
+
+/** A dropped event: the reason, its HTTP status and a message for the sender. */
+export interface Drop {
+  readonly dropped: true;
+  readonly reason: DropReason;
+  readonly status: number;
+  readonly message: string;
+  /** For `bot` drops: the bot category (see enrich/bot.ts); "" otherwise. */
+  readonly category: string;
+}
+
+/** The dimensions of the realtime top lists. */
+export type Dimension = "page" | "source" | "country" | "device";
+
+/** One item of the event feed. */
+export interface FeedItem {
+  name: string;
+  path: string;
+  country: string | null;
+  ts: number;
+}
+
+/** What a dashboard is shown: the full state (snapshot) or, pushed after events, with only the new feed items. */
+export interface RealtimeSnapshot {
+  /** Server time the figures are computed for (ms). */
+  now: number;
+  /** Distinct visitors seen in the last 5 minutes. */
+  visitors: number;
+  /** Pageviews per minute, oldest first; the last entry is the current minute. */
+  minutes: number[];
+  /** Top pages, sources, countries and devices of the last 5 minutes, as [name, count], busiest first. */
+  top: Record<Dimension, [string, number][]>;
+  /** Recent events, newest first. */
+  events: FeedItem[];
+}
