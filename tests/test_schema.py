@@ -76,3 +76,22 @@ def test_schema_holds_the_rollup_kinds_as_described(tmp_path: Path) -> None:
     finally:
         conn.close()
     assert actual == described
+
+
+def test_schema_holds_the_described_event_and_session_columns(tmp_path: Path) -> None:
+    """dimensions.py describes the events/sessions columns (the Worker's rows.ts is made from
+    it): schema.sql must have them in that order, with those declared types."""
+    from analytics_941.dimensions import COLUMN_TYPES, EVENT_COLUMNS, SESSION_COLUMNS
+
+    conn = sqlite3.connect(apply(tmp_path / "schema.sqlite", [ROOT / "schema.sql"]))
+    try:
+        for table, columns in (("events", EVENT_COLUMNS), ("sessions", SESSION_COLUMNS)):
+            actual = [
+                (name, f"{kind}{' NOT NULL' if notnull else ''}{' PRIMARY KEY' if pk else ''}")
+                for _cid, name, kind, notnull, _default, pk in conn.execute(
+                    f"PRAGMA table_info('{table}')"
+                )
+            ]
+            assert actual == [(c, COLUMN_TYPES[c][0]) for c in columns], table
+    finally:
+        conn.close()

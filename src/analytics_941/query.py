@@ -25,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from .dimensions import DIMENSIONS as _DESCRIBED
 from .exceptions import QueryError
 from .filters import MAX_FILTER_LEAVES, FilterNode, filter_leaves, filter_to_json, parse_filters
 from .periods import (
@@ -69,61 +70,14 @@ TIME_DIMENSIONS: dict[str, Interval] = {
     "time:week": "week",
     "time:month": "month",
 }
-# Every dimension the builder knows, besides time and `event:props:<key>`.
-DIMENSIONS: tuple[str, ...] = (
-    "page",
-    "entry_page",
-    "exit_page",
-    "hostname",
-    "source",
-    "channel",
-    "referrer",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "utm_term",
-    "utm_content",
-    "country",
-    "region",
-    "city",
-    "device",
-    "browser",
-    "browser_version",
-    "os",
-    "os_version",
-    "screen",
-    "event:name",
-)
+# Every dimension the builder knows, besides time and `event:props:<key>` (dimensions.py).
+DIMENSIONS: tuple[str, ...] = tuple(d.name for d in _DESCRIBED)
 PROP_PREFIX = "event:props:"
 # A property key is echoed into a JSON path (as a bound parameter); keep it plain.
 _PROP_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 # Plausible's own names, accepted so an existing Stats API v2 client works unchanged.
-_ALIASES = {
-    "time": "time:day",
-    "event:page": "page",
-    "event:hostname": "hostname",
-    "visit:entry_page": "entry_page",
-    "visit:exit_page": "exit_page",
-    "visit:hostname": "hostname",
-    "visit:entry_page_hostname": "hostname",
-    "visit:source": "source",
-    "visit:channel": "channel",
-    "visit:referrer": "referrer",
-    "visit:country": "country",
-    "visit:country_name": "country",
-    "visit:region": "region",
-    "visit:region_name": "region",
-    "visit:city": "city",
-    "visit:city_name": "city",
-    "visit:device": "device",
-    "visit:browser": "browser",
-    "visit:browser_version": "browser_version",
-    "visit:os": "os",
-    "visit:os_version": "os_version",
-    "visit:screen": "screen",
-    **{f"visit:utm_{k}": f"utm_{k}" for k in ("source", "medium", "campaign", "term", "content")},
-}
+_ALIASES = {"time": "time:day", **{alias: d.name for d in _DESCRIBED for alias in d.aliases}}
 MAX_DIMENSIONS = 3
 MAX_LIMIT = 10_000
 # time:hour makes one unit per hour; a month of them is 744 buckets.

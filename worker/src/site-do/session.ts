@@ -4,7 +4,7 @@
  */
 import { timeOrderedId } from "../ids";
 import type { CollectedEvent } from "../contract";
-import type { Attribution, EventRow, SessionRow } from "../rows";
+import { attributionOf, type EventRow, type SessionRow } from "../rows";
 
 /** A visit ends after this long without events (measured on event timestamps). */
 export const SESSION_TIMEOUT_MS = 30 * 60 * 1000;
@@ -168,22 +168,6 @@ export function eventRow(event: CollectedEvent, session: SessionRow): EventRow {
     revenue: event.revenue,
     engaged_ms: null,
     scroll_depth: null,
-  };
-}
-
-/**
- * The attribution columns of an event or session, as one object literal: twice per event on the
- * hot path, where Object.fromEntries over ATTRIBUTION_COLUMNS allocated an array per column.
- * The return type makes a column added to Attribution a compile error here until it is copied.
- */
-function attributionOf(from: Attribution): Attribution {
-  return {
-    referrer: from.referrer, source: from.source, channel: from.channel,
-    utm_source: from.utm_source, utm_medium: from.utm_medium, utm_campaign: from.utm_campaign,
-    utm_term: from.utm_term, utm_content: from.utm_content,
-    country: from.country, region: from.region, city: from.city,
-    device: from.device, browser: from.browser, browser_version: from.browser_version,
-    os: from.os, os_version: from.os_version, screen: from.screen, timezone: from.timezone,
   };
 }
 
