@@ -164,7 +164,7 @@ def timed(conn: sqlite3.Connection, statements: list[Any]) -> float:
 
 
 def bench_size(events: int) -> None:
-    from analytics_941.sql_builder import plan_query
+    from analytics_941.sql.plan import plan_query
 
     path, now = dataset(events)
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)

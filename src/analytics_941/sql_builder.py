@@ -1,5 +1,7 @@
 """The one SQL builder: a ``Query`` in, ``(sql, params)`` out — for every page, partial, API call
-and CSV export, and for the rollup job (``rollups``), which reuses its per-unit "arms".
+and CSV export. ``sql.plan`` decides how the query is answered (the sides read, their metrics,
+the rollup kind and whole spans); this module writes that ``Plan`` as SQL and decides nothing.
+The per-unit raw arm it shares with the rollup writers lives in ``sql.arms``.
 
 Rules it keeps, so the same SQL is safe and gives the same answer on local SQLite and on D1:
 
@@ -24,10 +26,10 @@ Shape of a statement (``m`` = the main period, ``c`` = the comparison, when aske
     SELECT dimensions, metrics, c_<metric>… FROM m [LEFT JOIN c] ORDER BY … LIMIT … OFFSET …
 
 Each side's parts come from raw rows for units not rolled up, from ``rollup_monthly`` for whole
-closed months and ``rollup_weekly`` for whole ISO weeks among the other days when the query has
-no time buckets finer than a month (``m_months``, ``m_weeks``), and from ``rollup_daily`` for the
-other units that are rolled up (``UNION ALL``), so a 12-month query reads 11 month rows per value,
-the current month's weeks and days, and today's raw events. A lone ``is`` filter on one value
+closed months and ``rollup_weekly`` for whole ISO weeks among the other days when the plan allows
+spans (``m_months``, ``m_weeks``), and from ``rollup_daily`` for the other units that are rolled
+up (``UNION ALL``), so a 12-month query reads 11 month rows per value, the current month's weeks
+and days, and today's raw events. A lone ``is`` filter on one value
 of a dimension in ``FILTERED_ROLLUP_FILTERS`` (one page, one country) reads the rollups per
 filter value the same way (``rollup_filtered_daily`` and ``_monthly``; they keep no weeks), for
 the totals and the breakdowns in ``FILTERED_ROLLUP_DIMENSIONS``; for the other breakdowns in
@@ -42,180 +44,20 @@ comparison, and ``total_rows`` when asked.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 
-from .exceptions import QueryError
-from .filters import Condition, Connective, FilterNode, Negation, filter_leaves
 from .periods import Units, bounds_ms, time_units
 from .query import TIME_DIMENSIONS, Query
-from .rollups.kinds import (
-    FILTERED_ROLLUP_DIMENSIONS,
-    FILTERED_ROLLUP_FILTERS,
-    FREQUENT_ROLLUP_DIMENSIONS,
-    PER_FILTER_VALUE,
-    PER_FREQUENT_VALUE,
-    PLAIN,
-    ROLLUP_DIMENSIONS,
-    RollupKind,
-)
 from .sql.arms import raw_arm, week_of
 from .sql.arms import units_cte as _units_cte
-from .sql.columns import SESSION_ONLY, dimension_sql, filter_sql_target
-from .sql.metrics import (
-    EVENT_METRICS,
-    FINALS,
-    SESSION_DRIVEN_PARTS,
-    SESSION_METRICS,
-    parts_for,
-)
-from .sql.params import MAX_PARAMS, Params
+from .sql.columns import dimension_sql
+from .sql.metrics import FINALS, parts_for
+from .sql.params import Params
+from .sql.plan import Plan, plan_query
 from .sql.where import Bounds, filters_sql, value_filters_sql
 from .store import Param
 
-__all__ = ["MAX_PARAMS", "Plan", "build_sql", "plan_query", "raw_arm", "units_cte", "week_of"]
-
-@dataclass(frozen=True, kw_only=True)
-class Plan:
-    """How a query is answered: which tables, which parts, and whether rollups can serve it.
-
-    ``rollup_dim`` is the ``rollup_daily.dim`` whose rows answer the query ('' = totals), or None
-    when the query needs raw rows (several dimensions, properties, hours, filters on another
-    dimension than the one broken down that the rollups per filter value do not hold, page
-    filters whose meaning on visits differs from the entry-page rows).
-    """
-
-    session_driven: bool
-    event_metrics: tuple[str, ...]
-    session_metrics: tuple[str, ...]
-    rollup_dim: str | None
-    # (filter dimension, value) when ``rollup_dim``'s rows come from the rollups per filter
-    # value (``rollup_filtered_*``) instead: the query's one filter is that value.
-    rollup_filter: tuple[str, str] | None = None
-
-    @property
-    def sides(self) -> tuple[str, ...]:
-        """The tables read, the driving one first."""
-        if self.session_driven:
-            return ("sessions",)
-        sides = ["events"] if self.event_metrics else []
-        return (*sides, "sessions") if self.session_metrics else tuple(sides)
-
-
-def _filters_differently_on_sessions(dim: str) -> bool:
-    """True when a *filter* on ``dim`` tests sessions otherwise than the rows group them.
-
-    ``page`` groups visits by entry page but filters them by the pages they viewed.
-    """
-    scratch = Params()
-    target = filter_sql_target(dim, table="sessions", params=scratch)
-    return target != dimension_sql(dim, table="sessions", params=scratch)
-
-
-def _has_negation(nodes: Sequence[FilterNode]) -> bool:
-    stack = list(nodes)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, Negation):
-            return True
-        if isinstance(node, Connective):
-            stack.extend(node.children)
-    return False
-
-
-def _rollup_dim(query: Query, *, needs_sessions: bool, events_drive: bool) -> str | None:
-    if query.interval == "hour":
-        return None
-    dims = query.non_time_dimensions
-    leaves = filter_leaves(query.filters)
-    if len(dims) > 1:
-        return None
-    if dims:
-        dim = dims[0]
-        usable = dim in ROLLUP_DIMENSIONS and all(leaf.dimension == dim for leaf in leaves)
-        if usable and leaves and needs_sessions and _filters_differently_on_sessions(dim):
-            # The raw path keeps the visits that *viewed* a matching page and groups them by
-            # entry page; a rollup row holds the visits that *entered* on its page. The two
-            # agree only when the rows are the matching pages themselves (event metrics drive
-            # them) and the filter holds for any visit that entered on such a page — true of
-            # every condition and and/or of conditions (the entry page is a viewed page), not
-            # of a negation ("never viewed /a" is not "did not enter on /a").
-            usable = events_drive and not _has_negation(query.filters)
-        return dim if usable else None
-    if not query.filters:
-        return ""
-    # Totals filtered to one value of one dimension are that value's rollup row — when the
-    # filter means the same as the dimension on every table read (page filters visits by the
-    # pages viewed, but groups them by entry page; visit-only dimensions count differently).
-    node = query.filters[0]
-    if len(query.filters) != 1 or not isinstance(node, Condition):
-        return None
-    if node.op != "is" or len(node.values) != 1:
-        return None
-    dim = node.dimension
-    if dim not in ROLLUP_DIMENSIONS or dim in SESSION_ONLY or not node.case_sensitive:
-        return None
-    if needs_sessions and _filters_differently_on_sessions(dim):
-        return None
-    return dim
-
-
-def _rollup_filter(query: Query) -> tuple[str, str] | None:
-    """(dimension, value) of a lone ``is`` filter on one value that the rollups per filter value
-    hold for the query's breakdown, or None."""
-    dims = query.non_time_dimensions
-    if query.interval == "hour" or len(dims) > 1 or len(query.filters) != 1:
-        return None
-    dim = dims[0] if dims else ""
-    node = query.filters[0]
-    if not isinstance(node, Condition) or node.op != "is" or len(node.values) != 1:
-        return None
-    if not node.case_sensitive or node.dimension not in FILTERED_ROLLUP_FILTERS:
-        return None
-    if dim == node.dimension:
-        return None
-    if dim in FILTERED_ROLLUP_DIMENSIONS or dim in FREQUENT_ROLLUP_DIMENSIONS:
-        return node.dimension, node.values[0]
-    return None
-
-
-def plan_query(query: Query) -> Plan:
-    """Decide how ``query`` is answered, or raise ``QueryError`` for an impossible combination."""
-    metrics = tuple("visitors" if m == "percentage" else m for m in query.metrics)
-    dims = query.non_time_dimensions
-    session_driven = any(d in SESSION_ONLY for d in dims)
-    event_metrics = tuple(dict.fromkeys(m for m in metrics if m in EVENT_METRICS))
-    session_metrics = tuple(dict.fromkeys(m for m in metrics if m in SESSION_METRICS))
-    scratch = Params()
-    if session_driven:
-        bad = [m for m in event_metrics if m not in SESSION_DRIVEN_PARTS]
-        if bad:
-            raise QueryError(
-                code="invalid_metrics",
-                message=f"metrics: {bad[0]} cannot be broken down by a visit's entry or exit page",
-            )
-        session_metrics, event_metrics = (*event_metrics, *session_metrics), ()
-    else:
-        lacking = [d for d in dims if dimension_sql(d, table="sessions", params=scratch) is None]
-        if session_metrics and lacking:
-            raise QueryError(
-                code="invalid_metrics",
-                message=f"metrics: {session_metrics[0]} cannot be broken down by {lacking[0]}",
-            )
-    rollup_dim = _rollup_dim(
-        query, needs_sessions=bool(session_metrics), events_drive=bool(event_metrics)
-    )
-    rollup_filter = _rollup_filter(query) if rollup_dim is None else None
-    if rollup_filter is not None:
-        rollup_dim = dims[0] if dims else ""
-    return Plan(
-        session_driven=session_driven,
-        event_metrics=event_metrics,
-        session_metrics=session_metrics,
-        rollup_dim=rollup_dim,
-        rollup_filter=rollup_filter,
-    )
+__all__ = ["build_sql"]
 
 
 def units_cte(name: str, *, units: Units, params: Params) -> str:
@@ -251,43 +93,18 @@ def _side(
     parts = parts_for(metrics)
     dims = _dimension_columns(query, table=table, params=params)
     units = f"{prefix}_units"
-    if plan.rollup_dim is not None:
+    rolled = plan.rollup_kind is not None
+    if rolled:
         # Only the units not rolled up read raw rows: their filter subqueries need no more.
         raw = f"FROM {units} WHERE i NOT IN (SELECT i FROM {prefix}_done)"
         bounds = (f"(SELECT MIN(start_ms) {raw})", f"(SELECT MAX(end_ms) {raw})")
     where = filters_sql(query.filters, table=table, site=site, bounds=bounds, params=params)
-    if plan.rollup_dim is not None:
+    if rolled:
         where = [*where, f"b.i NOT IN (SELECT i FROM {prefix}_done)"]
     arms = [raw_arm(table=table, units=units, site=site, dimensions=dims, parts=parts, where=where)]
-    if plan.rollup_dim is not None:
-        select = ["b.i AS u", "b.t AS t", *(f"r.value AS {alias}" for alias, _ in dims)]
-        select += [f"r.{part} AS {part}" for part in parts]
-        match = f"r.site_id = {site} AND r.dim = {params.ref(plan.rollup_dim)}"
-        if plan.rollup_filter is not None:
-            fdim, fvalue = plan.rollup_filter
-            match += f" AND r.fdim = {params.ref(fdim)} AND r.fvalue = {params.ref(fvalue)}"
-        tables = _tables(plan)
-        spans_of = [(key, rows) for key, (rows, _listing) in tables.spans.items()]
-        days = [
-            f"SELECT {', '.join(select)} FROM {units} AS b JOIN {tables.daily} AS r "
-            f"ON {match} AND r.day = b.day WHERE b.i IN (SELECT i FROM {prefix}_done)"
-            + "".join(
-                f" AND {_SPAN_KEYS[key]} NOT IN (SELECT {key} FROM {prefix}_{key}s)"
-                for key, _table in (spans_of if _uses_months(query) else [])
-            )
-        ]
-        spans = []
-        if _uses_months(query):
-            spans = [
-                f"SELECT {', '.join(['NULL AS u', *select[1:]])} FROM {prefix}_{key}s AS b "
-                f"JOIN {table} AS r ON {match} AND r.{key} = b.{key}"
-                for key, table in spans_of
-            ]
-        if query.filters and plan.rollup_filter is None:
-            clause = value_filters_sql(query.filters, expression="r.value", params=params)
-            days = [f"{day} AND {clause}" for day in days]
-            spans = [f"{span} WHERE {clause}" for span in spans]
-        arms += [*days, *spans]
+    if rolled:
+        arms += _rollup_arms(query, prefix=prefix, plan=plan, dims=dims, parts=parts, site=site,
+                             params=params)
     keys = ["t", *(alias for alias, _ in dims)] if query.dimensions else []
     finals = [f"{FINALS[m]} AS {m}" for m in metrics]
     selected = ", ".join([*(keys or ["0 AS t"]), *finals])
@@ -295,23 +112,48 @@ def _side(
     return body + (f" GROUP BY {', '.join(keys)}" if keys else "")
 
 
+def _rollup_arms(
+    query: Query,
+    *,
+    prefix: str,
+    plan: Plan,
+    dims: list[tuple[str, str]],
+    parts: list[str],
+    site: str,
+    params: Params,
+) -> list[str]:
+    """The arms reading the plan's rollup rows: per rolled-up day outside the whole spans, then
+    per whole span."""
+    kind, dim = plan.rollup_kind, plan.rollup_dim
+    assert kind is not None and dim is not None, "only for plans the rollups serve"
+    select = ["b.i AS u", "b.t AS t", *(f"r.value AS {alias}" for alias, _ in dims)]
+    select += [f"r.{part} AS {part}" for part in parts]
+    match = f"r.site_id = {site} AND r.dim = {params.ref(dim)}"
+    if plan.rollup_filter is not None:
+        fdim, fvalue = plan.rollup_filter
+        match += f" AND r.fdim = {params.ref(fdim)} AND r.fvalue = {params.ref(fvalue)}"
+    days = [
+        f"SELECT {', '.join(select)} FROM {prefix}_units AS b JOIN {kind.daily} AS r "
+        f"ON {match} AND r.day = b.day WHERE b.i IN (SELECT i FROM {prefix}_done)"
+        + "".join(
+            f" AND {_SPAN_KEYS[key]} NOT IN (SELECT {key} FROM {prefix}_{key}s)"
+            for key in plan.spans
+        )
+    ]
+    spans = [
+        f"SELECT {', '.join(['NULL AS u', *select[1:]])} FROM {prefix}_{key}s AS b "
+        f"JOIN {kind.spans[key][0]} AS r ON {match} AND r.{key} = b.{key}"
+        for key in plan.spans
+    ]
+    if query.filters and plan.rollup_filter is None:
+        clause = value_filters_sql(query.filters, expression="r.value", params=params)
+        days = [f"{day} AND {clause}" for day in days]
+        spans = [f"{span} WHERE {clause}" for span in spans]
+    return [*days, *spans]
+
+
 # SQL: the month and the week of a unit's day.
 _SPAN_KEYS = {"month": "substr(b.day, 1, 7)", "week": week_of("b.day")}
-
-
-def _tables(plan: Plan) -> RollupKind:
-    """The rollups answering ``plan``: per filter value (every value, or frequent ones), or the
-    plain ones."""
-    if plan.rollup_filter is None:
-        return PLAIN
-    return PER_FILTER_VALUE if plan.rollup_dim in FILTERED_ROLLUP_DIMENSIONS else PER_FREQUENT_VALUE
-
-
-def _uses_months(query: Query) -> bool:
-    """Whole closed months can come from ``rollup_monthly`` when a month lies in one bucket."""
-    return query.interval in (None, "month")
-
-
 _DAYS_IN_MONTH = (
     "CAST(strftime('%d', date(MIN(b.day), 'start of month', '+1 month', '-1 day')) AS INTEGER)"
 )
@@ -319,7 +161,8 @@ _DAYS_IN_MONTH = (
 
 def _rollup_ctes(query: Query, *, prefix: str, plan: Plan, site: str, params: Params) -> list[str]:
     """``<prefix>_done`` (the units the rollups answer) and the spans answering some of them."""
-    tables = _tables(plan)
+    tables = plan.rollup_kind
+    assert tables is not None, "only for plans the rollups serve"
     # A listed row counts when it was made for the site's timezone (and holds what the
     # rollups hold now, when its kind says so).
     listed = f"r.tz = {params.ref(query.timezone)}"
@@ -350,7 +193,7 @@ def _rollup_ctes(query: Query, *, prefix: str, plan: Plan, site: str, params: Pa
             f"ON r.site_id = {site} AND r.day = b.day AND {listed} "
             f"WHERE EXISTS (SELECT 1 FROM {tables.daily} AS h WHERE {value} AND h.day = b.day)"
         )
-        if not _uses_months(query):
+        if "month" not in plan.spans:
             return [f"{prefix}_done AS ({days})"]
         held = f"WHERE EXISTS (SELECT 1 FROM {rows} AS h WHERE {value} AND h.month = {month}) "
         return [
@@ -362,11 +205,11 @@ def _rollup_ctes(query: Query, *, prefix: str, plan: Plan, site: str, params: Pa
         f"{prefix}_done AS (SELECT b.i AS i FROM {prefix}_units AS b JOIN {tables.days} AS r "
         f"ON r.site_id = {site} AND r.day = b.day AND {listed})"
     ]
-    if _uses_months(query):
+    if "month" in plan.spans:
         # The months whose days are also all rolled up.
         done = f"JOIN {prefix}_done AS d ON d.i = b.i "
         ctes.append(f"{prefix}_months AS ({months.format(done=done, held='')})")
-    if _uses_months(query) and "week" in tables.spans:
+    if "week" in plan.spans:
         # Then the whole ISO weeks among the other days, on the same conditions.
         ctes.append(
             f"{prefix}_weeks AS (SELECT {week} AS week, MIN(b.t) AS t "
@@ -386,7 +229,7 @@ def _period_ctes(
     units = time_units(*period, tz=query.zone, interval=query.interval)
     bounds = bounds_ms(*period, tz=query.zone)
     ctes = [units_cte(f"{prefix}_units", units=units, params=params)]
-    if plan.rollup_dim is not None:
+    if plan.rollup_kind is not None:
         ctes += _rollup_ctes(query, prefix=prefix, plan=plan, site=site, params=params)
     sides = plan.sides
     for table in sides:

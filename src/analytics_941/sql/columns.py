@@ -7,7 +7,10 @@ per event.
 
 On ``sessions`` the ``page`` *dimension* means the entry page: visits, bounce rate and duration
 "of a page" describe the visits that landed on it (Plausible's convention). As a *filter*, ``page``
-keeps the visits that viewed a matching page (see ``where``).
+keeps the visits that viewed a matching page (see ``where``): ``FILTERED_BY_VIEWS``.
+
+The planner (``sql.plan``) asks these facts (``on_table``, ``SESSION_ONLY``,
+``FILTERED_BY_VIEWS``) rather than the SQL; the expressions below are made from the same facts.
 """
 
 from __future__ import annotations
@@ -17,7 +20,14 @@ import json
 from ..query import DIMENSIONS, PROP_PREFIX
 from .params import Params
 
-__all__ = ["COLUMNS", "SESSION_ONLY", "dimension_sql", "filter_sql_target"]
+__all__ = [
+    "COLUMNS",
+    "FILTERED_BY_VIEWS",
+    "SESSION_ONLY",
+    "dimension_sql",
+    "filter_sql_target",
+    "on_table",
+]
 
 
 def _labelled(column: str, label: str) -> tuple[str, str]:
@@ -47,7 +57,21 @@ COLUMNS: dict[str, tuple[str | None, str | None]] = {
 }
 assert set(COLUMNS) == set(DIMENSIONS), "query.DIMENSIONS and sql.columns.COLUMNS disagree"
 
-SESSION_ONLY = frozenset(d for d, (e, _s) in COLUMNS.items() if e is None)
+
+def on_table(name: str, table: str) -> bool:
+    """Whether ``table`` ("events"/"sessions") has the dimension ``name``; properties are per
+    event only."""
+    if name.startswith(PROP_PREFIX):
+        return table == "events"
+    events, sessions = COLUMNS[name]
+    return (events if table == "events" else sessions) is not None
+
+
+SESSION_ONLY = frozenset(d for d in COLUMNS if not on_table(d, "events"))
+# Dimensions whose filter on visits keeps the visits that *viewed* a matching value (tested on
+# their events), not the visits grouped under it (the entry page).
+FILTERED_BY_VIEWS = frozenset({"page"})
+assert all(on_table(d, "events") for d in FILTERED_BY_VIEWS), "tested on the visit's events"
 
 
 def _prop_sql(name: str, params: Params) -> str:
@@ -58,8 +82,10 @@ def _prop_sql(name: str, params: Params) -> str:
 
 def dimension_sql(name: str, *, table: str, params: Params) -> str | None:
     """The expression grouping ``table`` ("events"/"sessions") by ``name``; None if it has none."""
+    if not on_table(name, table):
+        return None
     if name.startswith(PROP_PREFIX):
-        return _prop_sql(name, params) if table == "events" else None
+        return _prop_sql(name, params)
     events, sessions = COLUMNS[name]
     return events if table == "events" else sessions
 
@@ -67,9 +93,9 @@ def dimension_sql(name: str, *, table: str, params: Params) -> str | None:
 def filter_sql_target(name: str, *, table: str, params: Params) -> str | None:
     """The expression a *filter* on ``name`` tests on ``table``; None means "ask the other table".
 
-    ``page`` filters sessions through their events (the visits that viewed a matching page), not
-    through the entry page.
+    Dimensions in ``FILTERED_BY_VIEWS`` filter sessions through their events (the visits that
+    viewed a matching page), not through the column that groups them (the entry page).
     """
-    if name == "page" and table == "sessions":
+    if name in FILTERED_BY_VIEWS and table == "sessions":
         return None
     return dimension_sql(name, table=table, params=params)
