@@ -1,11 +1,12 @@
 """Realtime tokens: what lets a dashboard open the collector's realtime WebSocket.
 
 A token is ``base64url(payload).base64url(HMAC-SHA256(secret, payload))`` where ``payload`` is the
-JSON ``{"site": <domain>, "exp": <unix seconds>}``. The collector (``worker/src/collector/realtime/token.ts``)
-checks it with ``REALTIME_SECRET``, which must equal ``ANALYTICS_941_SECRET``, and refuses tokens
-that claim to live longer than five minutes. A socket lives no longer than its token: the
-collector asks the page to renew it (``reauth``) and closes it at ``exp``, so a user whose access
-is removed loses the live view within one token lifetime (the token route refuses them).
+JSON ``{"site": <domain>, "exp": <unix seconds>}``. The collector
+(``worker/src/collector/realtime/token.ts``) checks it with ``REALTIME_SECRET``, which must equal
+``ANALYTICS_941_SECRET``, and refuses tokens that claim to live longer than five minutes. A
+socket lives no longer than its token: the collector asks the page to renew it (``reauth``) and
+closes it at ``exp``, so a user whose access is removed loses the live view within one token
+lifetime (the token route refuses them).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from ..sql.arms import raw_arm
 from ..sql.arms import units_cte as _units_cte
-from ..sql.columns import SESSION_ONLY, dimension_sql, filter_sql_target
+from ..sql.columns import FILTERED_BY_VIEWS, SESSION_ONLY, dimension_sql, filter_sql_target
 from ..sql.metrics import EVENT_PARTS, PARTS, SESSION_DRIVEN_PARTS, SESSION_PARTS
 from ..sql.params import Params
 
@@ -70,7 +70,7 @@ def pair_arms(
         if fdim is not None:
             target = filter_sql_target(fdim, table=table, params=params)
             if target is None:
-                assert fdim == "page" and table == "sessions", "only page filters reach across"
+                assert fdim in FILTERED_BY_VIEWS and table == "sessions", "only views reach across"
                 target, viewed = "p.pathname", True
                 join = "JOIN viewed AS p ON p.session_id = sessions.id"
             elif held is not None:

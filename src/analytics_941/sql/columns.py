@@ -1,4 +1,5 @@
-"""The one identifier allowlist: each dimension's SQL expression on ``events`` and ``sessions``.
+"""The one identifier allowlist: each dimension's SQL expression on ``events`` and ``sessions``,
+made from the dimensions' description (``dimensions.py``).
 
 Missing values get a label (``Direct / None``, ``(none)``…) so rows can be joined and filtered on
 them (NULL never equals NULL) and shown as is. A dimension an entire table lacks has ``None``
@@ -17,7 +18,8 @@ from __future__ import annotations
 
 import json
 
-from ..query import DIMENSIONS, PROP_PREFIX
+from ..dimensions import DIMENSIONS as DESCRIBED
+from ..query import PROP_PREFIX
 from .params import Params
 
 __all__ = [
@@ -30,32 +32,18 @@ __all__ = [
 ]
 
 
-def _labelled(column: str, label: str) -> tuple[str, str]:
-    expression = f"COALESCE({column}, '{label}')"
-    return expression, expression
+def _expression(column: str | None, missing: str | None) -> str | None:
+    if column is None or missing is None:
+        return column
+    assert "'" not in missing, "inlined into SQL as a literal"
+    return f"COALESCE({column}, '{missing}')"
 
 
 # dimension -> (events expression, sessions expression); None = not on that table.
 COLUMNS: dict[str, tuple[str | None, str | None]] = {
-    "page": ("pathname", "entry_page"),
-    "entry_page": (None, "entry_page"),
-    "exit_page": (None, "exit_page"),
-    "hostname": ("hostname", "hostname"),
-    "source": _labelled("source", "Direct / None"),
-    "channel": _labelled("channel", "Direct"),
-    "referrer": _labelled("referrer", "Direct / None"),
-    **{
-        f"utm_{k}": _labelled(f"utm_{k}", "(none)")
-        for k in ("source", "medium", "campaign", "term", "content")
-    },
-    **{
-        k: _labelled(k, "Unknown")
-        for k in ("country", "region", "city", "device", "browser", "browser_version", "os")
-    },
-    **{k: _labelled(k, "Unknown") for k in ("os_version", "screen")},
-    "event:name": ("name", None),
+    d.name: (_expression(d.events, d.missing), _expression(d.sessions, d.missing))
+    for d in DESCRIBED
 }
-assert set(COLUMNS) == set(DIMENSIONS), "query.DIMENSIONS and sql.columns.COLUMNS disagree"
 
 
 def on_table(name: str, table: str) -> bool:
@@ -70,7 +58,7 @@ def on_table(name: str, table: str) -> bool:
 SESSION_ONLY = frozenset(d for d in COLUMNS if not on_table(d, "events"))
 # Dimensions whose filter on visits keeps the visits that *viewed* a matching value (tested on
 # their events), not the visits grouped under it (the entry page).
-FILTERED_BY_VIEWS = frozenset({"page"})
+FILTERED_BY_VIEWS = frozenset(d.name for d in DESCRIBED if d.viewed)
 assert all(on_table(d, "events") for d in FILTERED_BY_VIEWS), "tested on the visit's events"
 
 
