@@ -45,6 +45,7 @@ def rows_module() -> str:
     """``worker/src/rows.ts``: the D1 rows the collector writes, and the attribution copy."""
     types = "".join(f"  {name}: {ts};\n" for name, (_sql, ts) in COLUMN_TYPES.items())
     copy = _wrapped([f"{c}: from.{c}" for c in ATTRIBUTION_COLUMNS], indent="    ")
+    empty = _wrapped([f"{c}: null" for c in ATTRIBUTION_COLUMNS])
     return (
         _TS_HEADER.format(source="dimensions.py")
         + "// The D1 rows the collector writes: column names in schema order and the row types\n"
@@ -63,6 +64,8 @@ def rows_module() -> str:
         "export type EventRow = Pick<ColumnTypes, (typeof EVENT_COLUMNS)[number]>;\n"
         "/** A `sessions` row in D1. */\n"
         "export type SessionRow = Pick<ColumnTypes, (typeof SESSION_COLUMNS)[number]>;\n\n"
+        "/** Every attribution column empty: what a test's event starts from. */\n"
+        f"export const NO_ATTRIBUTION: Attribution = {{\n{empty}\n}};\n\n"
         "/** The attribution of an event or session as one object literal (the hot path: no\n"
         " * array per column, as Object.fromEntries would make). */\n"
         "export function attributionOf(from: Attribution): Attribution {\n"

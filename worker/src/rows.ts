@@ -71,6 +71,14 @@ export type EventRow = Pick<ColumnTypes, (typeof EVENT_COLUMNS)[number]>;
 /** A `sessions` row in D1. */
 export type SessionRow = Pick<ColumnTypes, (typeof SESSION_COLUMNS)[number]>;
 
+/** Every attribution column empty: what a test's event starts from. */
+export const NO_ATTRIBUTION: Attribution = {
+  referrer: null, source: null, channel: null, utm_source: null, utm_medium: null,
+  utm_campaign: null, utm_term: null, utm_content: null, country: null, region: null, city: null,
+  device: null, browser: null, browser_version: null, os: null, os_version: null, screen: null,
+  timezone: null,
+};
+
 /** The attribution of an event or session as one object literal (the hot path: no
  * array per column, as Object.fromEntries would make). */
 export function attributionOf(from: Attribution): Attribution {

@@ -4,6 +4,7 @@ import { env, exports } from "cloudflare:workers";
 import { isDrop } from "../src/collector/ingest/drop";
 import { outboxSize } from "../src/site-do/outbox";
 import type { ClientInfo, CollectedEvent, SiteSettings } from "../src/contract";
+import { NO_ATTRIBUTION } from "../src/rows";
 
 /** Site settings a test may set (the `sites` columns of migration 0002). */
 export interface SiteOptions {
@@ -138,4 +139,12 @@ export async function surrogateColumns(siteId: string): Promise<Record<string, n
   const bad = props.results.filter((row) => hasSurrogateBytes(row.k) || hasSurrogateBytes(row.v ?? "")).length;
   if (bad > 0) found["events.props (as JSON)"] = bad;
   return found;
+}
+
+/** An accepted event as the Worker hands it to the DO: `fields` over an empty attribution. */
+export function collectedEvent(fields: Pick<CollectedEvent, "site_id" | "pathname"> & Partial<CollectedEvent>): CollectedEvent {
+  return {
+    ...NO_ATTRIBUTION, id: crypto.randomUUID(), ts: Date.now(), name: "pageview", hostname: "test.test",
+    props: null, revenue: null, interactive: true, engaged_ms: null, scroll_depth: null, ...fields,
+  };
 }

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { CollectedEvent } from "../src/contract";
 import { FLUSH_BATCH_ROWS, MAX_JSON_PARAM_BYTES, outboxSize } from "../src/site-do/outbox";
 import { MAX_FLUSH_BACKOFF_MS, type SiteDO } from "../src/site-do/site-do";
-import { CHROME_UA, createSite, drainOutbox, flakyD1, postEvent, rows, siteStub } from "./helpers";
+import { CHROME_UA, collectedEvent, createSite, drainOutbox, flakyD1, postEvent, rows, siteStub } from "./helpers";
 
 type Stub = ReturnType<typeof siteStub>;
 
@@ -40,14 +40,7 @@ function pageview(domain: string, path: string) {
 }
 
 function event(siteId: string, ts: number, index: number): CollectedEvent {
-  return {
-    id: crypto.randomUUID(), ts, site_id: siteId, name: "pageview", hostname: "bulk.test", pathname: `/${index}`,
-    referrer: null, source: null, channel: "Direct",
-    utm_source: null, utm_medium: null, utm_campaign: null, utm_term: null, utm_content: null,
-    country: null, region: null, city: null, device: null, browser: null, browser_version: null,
-    os: null, os_version: null, screen: null, props: null, revenue: null, interactive: true,
-  timezone: null, engaged_ms: null, scroll_depth: null,
-  };
+  return collectedEvent({ ts, site_id: siteId, hostname: "bulk.test", pathname: `/${index}`, channel: "Direct" });
 }
 
 describe("outbox", () => {

@@ -8,21 +8,18 @@ import { getRealtime } from "../src/collector/realtime/routes";
 import { REAUTH_LEAD_MS } from "../src/site-do/realtime/sockets";
 import { DEV_SECRET, isLoopbackHost, signToken, verifyToken } from "../src/collector/realtime/token";
 import type { SiteDO } from "../src/site-do/site-do";
-import { CHROME_UA, createSite, ingestOk, siteStub } from "./helpers";
+import { CHROME_UA, collectedEvent, createSite, ingestOk, siteStub } from "./helpers";
 
 const SECRET = env.REALTIME_SECRET as string;
 const CLIENT: ClientInfo = { ip: "198.51.100.23", userAgent: CHROME_UA };
 const nowS = () => Math.floor(Date.now() / 1000);
 
 function event(siteId: string, pathname: string, extra: Partial<CollectedEvent> = {}): CollectedEvent {
-  return {
-    id: crypto.randomUUID(), ts: Date.now(), site_id: siteId, name: "pageview", hostname: "rt.test", pathname,
-    referrer: null, source: "news.example", channel: "Referral",
-    utm_source: null, utm_medium: null, utm_campaign: null, utm_term: null, utm_content: null,
-    country: "NL", region: null, city: null, device: "desktop", browser: "Chrome", browser_version: "131",
-    os: "Windows", os_version: "10", screen: "desktop", props: null, revenue: null, interactive: true,
-    timezone: null, engaged_ms: null, scroll_depth: null, ...extra,
-  };
+  return collectedEvent({
+    site_id: siteId, hostname: "rt.test", pathname, source: "news.example", channel: "Referral",
+    country: "NL", device: "desktop", browser: "Chrome", browser_version: "131",
+    os: "Windows", os_version: "10", screen: "desktop", ...extra,
+  });
 }
 
 async function openSocket(domain: string, token: string) {

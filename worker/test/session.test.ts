@@ -2,14 +2,9 @@
 import { describe, expect, it } from "vitest";
 import type { CollectedEvent } from "../src/contract";
 import { applyEvent, SESSION_TIMEOUT_MS } from "../src/site-do/session";
+import { collectedEvent } from "./helpers";
 
-const base: CollectedEvent = {
-  id: "e", ts: 1_000_000, site_id: "s", name: "pageview", hostname: "h.test", pathname: "/",
-  referrer: null, source: null, channel: "Direct", utm_source: null, utm_medium: null, utm_campaign: null,
-  utm_term: null, utm_content: null, country: null, region: null, city: null, device: null, browser: null,
-  browser_version: null, os: null, os_version: null, screen: null, props: null, revenue: null, interactive: true,
-timezone: null, engaged_ms: null, scroll_depth: null,
-};
+const base: CollectedEvent = collectedEvent({ id: "e", ts: 1_000_000, site_id: "s", hostname: "h.test", pathname: "/", channel: "Direct" });
 
 describe("applyEvent", () => {
   it("continues at exactly the timeout and splits just after it", () => {

@@ -4,7 +4,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { ClientInfo, CollectedEvent } from "../src/contract";
 import { utcDay } from "../src/site-do/visitor-hash";
-import { CHROME_UA, createSite, ingestOk, postEvent, rows, siteStub } from "./helpers";
+import { CHROME_UA, collectedEvent, createSite, ingestOk, postEvent, rows, siteStub } from "./helpers";
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -14,14 +14,11 @@ const T0 = Math.floor(Date.now() / DAY) * DAY + 12 * 60 * MINUTE;
 const CLIENT: ClientInfo = { ip: "198.51.100.23", userAgent: CHROME_UA };
 
 function event(siteId: string, ts: number, pathname: string, name = "pageview"): CollectedEvent {
-  return {
-    id: crypto.randomUUID(), ts, site_id: siteId, name, hostname: "do.test", pathname,
-    referrer: null, source: null, channel: "Direct",
-    utm_source: null, utm_medium: null, utm_campaign: null, utm_term: null, utm_content: null,
-    country: "NL", region: null, city: null, device: "desktop", browser: "Chrome", browser_version: "131",
-    os: "Windows", os_version: "10", screen: "desktop", props: null, revenue: null, interactive: true,
-  timezone: null, engaged_ms: null, scroll_depth: null,
-  };
+  return collectedEvent({
+    ts, site_id: siteId, name, hostname: "do.test", pathname, channel: "Direct",
+    country: "NL", device: "desktop", browser: "Chrome", browser_version: "131",
+    os: "Windows", os_version: "10", screen: "desktop",
+  });
 }
 
 describe("SiteDO sessions", () => {
