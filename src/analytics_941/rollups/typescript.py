@@ -54,7 +54,7 @@ def typescript_module() -> str:
         f"{json.dumps(statements, indent=2)};\n\n"
         "/** Retire rollups of sites whose timezone changed (marking their days dirty). */\n"
         f"export const RETIME_STATEMENTS: string[] = {json.dumps(retime, indent=2)};\n\n"
-        "// The monthly rollups per frequent filter value (frequent_rollups.py).\n\n"
+        "// The monthly rollups per frequent filter value (rollups/frequent.py).\n\n"
         "/** A month's statement and the names of its parameters, in ?1..?N order. */\n"
         "export interface MonthStatement {\n  sql: string;\n  params: MonthParam[];\n}\n\n"
         f"export type MonthParam = {month_param};\n\n"

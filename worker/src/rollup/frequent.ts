@@ -1,6 +1,6 @@
 /**
  * The monthly rollups per frequent filter value, the twin of `refresh_frequent_months` in
- * src/analytics_941/frequent_rollups.py: once a month's rollups per filter value are complete,
+ * src/analytics_941/rollups/frequent.py: once a month's rollups per filter value are complete,
  * compute the panels' other tabs under each page or country with enough visits that month, from
  * raw rows, one statement per call (each a scan of one month, kept apart to stay far inside D1's
  * per-query time limit). The last statement lists the month only if nothing changed meanwhile.

@@ -551,7 +551,7 @@ export const RETIME_STATEMENTS: string[] = [
   "DELETE FROM rollup_frequent_months WHERE pairs != 'page,country|entry_page,exit_page,source,utm_source,utm_medium,utm_campaign,utm_term,utm_content,region,city,os,screen,device'"
 ];
 
-// The monthly rollups per frequent filter value (frequent_rollups.py).
+// The monthly rollups per frequent filter value (rollups/frequent.py).
 
 /** A month's statement and the names of its parameters, in ?1..?N order. */
 export interface MonthStatement {
