@@ -5,7 +5,8 @@ a power-law landing page and source, a country / region / city, a device mix wit
 browsers, OSes and screens, a geometric number of pageviews (about 45 % bounce), engaged time
 and scroll depth, and a few custom events. Rows go in with the real schema (schema.sql, so the
 rollup triggers run too), then closed days are rolled up with the same statements the Worker's
-cron runs.
+cron runs. Ids have the shapes the Worker writes (UUIDv7 event and session ids, a UUID site id,
+32-hex visitor hashes), so the bytes on disk are the real ones.
 
     python -m bench.datagen /tmp/bench.sqlite --events 1000000
 """
@@ -24,7 +25,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
-SITE_ID = "bench"
+SITE_ID = "0b5e7c1a-9d4f-4e2b-8a61-3c7d2f9e4b10"  # a UUID, as the Worker makes them
 DOMAIN = "bench.example"
 TIMEZONE = "Europe/Berlin"
 
@@ -40,6 +41,19 @@ _SESSION_COLUMNS = (
     "utm_campaign, utm_term, utm_content, country, region, city, device, browser, "
     "browser_version, os, os_version, screen, timezone"
 )
+
+
+def _uuid7(rng: random.Random, ts: int) -> str:
+    """A UUIDv7 for Unix-ms ``ts`` (worker/src/ids.ts), its random bits from ``rng``."""
+    value = (ts << 80) | (0x7 << 76) | (rng.getrandbits(12) << 64) | (0b10 << 62)
+    value |= rng.getrandbits(62)
+    h = f"{value:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def _visitor_hash(rng: random.Random) -> str:
+    """A visitor id shaped like worker/src/site-do/visitor-hash.ts: 16 bytes, hex."""
+    return f"{rng.getrandbits(128):032x}"
 
 
 def _zipf_weights(n: int, s: float = 1.1) -> list[float]:
@@ -83,7 +97,7 @@ class _World:
 
 
 def _sessions_for_day(
-    rng: random.Random, world: _World, *, day: date, tz: ZoneInfo, visits: int, serial: int
+    rng: random.Random, world: _World, *, day: date, tz: ZoneInfo, visits: int
 ) -> Iterator[tuple[tuple[object, ...], list[tuple[object, ...]]]]:
     base = int(datetime(day.year, day.month, day.day, tzinfo=tz).timestamp() * 1000)
     end_of_day = int(
@@ -96,12 +110,11 @@ def _sessions_for_day(
     countries = rng.choices(world.countries, weights=world.country_w, k=visits)
     visitors: list[str] = []
     for n in range(visits):
-        sid = f"s{serial}-{n}"
         # One visitor in five comes back the same day (same daily hash, a new visit).
         if visitors and rng.random() < 0.2:
             visitor = rng.choice(visitors)
         else:
-            visitor = f"v{serial}-{n}"
+            visitor = _visitor_hash(rng)
             visitors.append(visitor)
         device = rng.choices([d for d, _ in world.devices], [w for _, w in world.devices])[0]
         combos = world.browsers[device]
@@ -126,21 +139,22 @@ def _sessions_for_day(
                 pageviews += 1
         ts = base + hours[n] * 3_600_000 + rng.randrange(3_600_000)
         ts = min(ts, end_of_day - 60_000)
+        sid = _uuid7(rng, ts)
         path = entries[n]
         events: list[tuple[object, ...]] = []
         started, engaged_total = ts, 0
         interacted = False
-        for k in range(pageviews):
+        for _ in range(pageviews):
             engaged = int(rng.expovariate(1 / 40_000)) if rng.random() < 0.85 else None
             scroll = rng.randrange(10, 101) if engaged is not None else None
-            events.append((f"{sid}-{k}", SITE_ID, ts, "pageview", visitor, sid, DOMAIN, path,
+            events.append((_uuid7(rng, ts), SITE_ID, ts, "pageview", visitor, sid, DOMAIN, path,
                            *attribution[:2], attribution[2], *attribution[3:], None, None,
                            engaged, scroll, "Europe/Berlin"))
             engaged_total += engaged or 0
             if rng.random() < 0.03:
                 interacted = True
                 props = json.dumps({"plan": rng.choice(["free", "pro", "team"])})
-                events.append((f"{sid}-{k}-x", SITE_ID, ts + 5_000, "Signup", visitor, sid,
+                events.append((_uuid7(rng, ts + 5_000), SITE_ID, ts + 5_000, "Signup", visitor, sid,
                                DOMAIN, path, *attribution, props, None, None, None,
                                "Europe/Berlin"))
             ts += rng.randrange(5_000, 240_000)
@@ -158,13 +172,13 @@ def _sessions_for_day(
         yield session, events
 
 
-def generate(path: Path, *, events: int, days: int = 366, seed: int = 941,
-             today: date | None = None, rollups: bool = True) -> dict[str, float]:
-    """Write about ``events`` events over the ``days`` days ending today into a new file."""
+def generate(path: Path, *, events: int, today: date, days: int = 366, seed: int = 941,
+             rollups: bool = True) -> dict[str, float]:
+    """Write about ``events`` events over the ``days`` days ending ``today`` into a new file,
+    and roll up the days closed by ``today``'s 02:00."""
     rng = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets
     world = _World(rng)
     tz = ZoneInfo(TIMEZONE)
-    today = today or datetime.now(tz).date()
     path.unlink(missing_ok=True)
     conn = sqlite3.connect(path)
     conn.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")
@@ -186,10 +200,13 @@ def generate(path: Path, *, events: int, days: int = 366, seed: int = 941,
         day = first + timedelta(days=d)
         visits = max(1, int(weights[d] * scale))
         sessions, rows = [], []
-        for session, evs in _sessions_for_day(rng, world, day=day, tz=tz, visits=visits,
-                                              serial=d):
+        for session, evs in _sessions_for_day(rng, world, day=day, tz=tz,
+                                              visits=visits):
             sessions.append(session)
             rows.extend(evs)
+        # In time order, as the collector writes them: UUIDv7 keys then append to their indexes.
+        rows.sort(key=lambda row: (row[2], row[0]))
+        sessions.sort(key=lambda row: (row[3], row[0]))
         conn.executemany(f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES "
                          f"({', '.join('?' * 30)})", rows)
         conn.executemany(f"INSERT INTO sessions ({_SESSION_COLUMNS}) VALUES "
@@ -231,8 +248,10 @@ def main() -> None:
     parser.add_argument("path", type=Path)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--days", type=int, default=366)
+    parser.add_argument("--today", type=date.fromisoformat, default=date(2026, 7, 15),
+                        help="the last day of data (fixed, so two runs write the same file)")
     args = parser.parse_args()
-    print(generate(args.path, events=args.events, days=args.days))
+    print(generate(args.path, events=args.events, days=args.days, today=args.today))
 
 
 if __name__ == "__main__":
