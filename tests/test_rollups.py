@@ -10,12 +10,13 @@ import sqlite3
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from analytics_941 import SqliteStore, parse_query, run_query
 from analytics_941.query import DIMENSIONS
-from analytics_941.rollups.days import rollup_statements
+from analytics_941.rollups.days import day_params, rollup_steps
 from analytics_941.rollups.frequent import frequent_day_statements
 from analytics_941.rollups.jobs import refresh_rollups
 from analytics_941.rollups.kinds import FILTERED_ROLLUP_SET
@@ -187,7 +188,8 @@ async def test_rollups_with_string_parameters(paths: tuple[Path, Path]) -> None:
                          "2026-03-05")[0]
     values |= {"start_ms": str(start), "end_ms": str(end),
                "units": f'[[{start},{end},0,"2026-03-05"]]'}
-    await store.batch([(s.sql, [values[n] for n in s.params]) for s in rollup_statements()])
+    for step in rollup_steps():
+        await store.batch([(s.sql, [values[n] for n in s.params]) for s in step])
     for statement in frequent_day_statements():
         await store.execute(statement.sql, [values[n] for n in statement.params])
     assert [execute(rolled, sql) for sql in tables] == before
@@ -223,6 +225,45 @@ async def test_a_late_event_for_a_closed_day_is_not_lost(paths: tuple[Path, Path
     assert execute(rolled, "SELECT visitors FROM rollup_daily WHERE dim = 'page' AND day = ? "
                    "AND value = '/late-page'", day) == [(1,)]
     assert await results(rolled, [spec]) == expected[:1]
+
+
+async def test_a_late_event_between_the_steps_leaves_the_day_to_the_next_run(
+    paths: tuple[Path, Path],
+) -> None:
+    """The cron recomputes a day a step a call (rollup_steps): an event landing between two
+    steps must not be lost by a listing of rows computed without it."""
+    raw, rolled = paths
+    store = SqliteStore(path=rolled)
+    await refresh_rollups(store, max_days=ALL_DAYS, now_ms=NOW_MS)
+    day = date(2026, 3, 6)
+    start, _end = execute(rolled, "SELECT start_ms, end_ms FROM rollup_days WHERE day = ?",
+                          day.isoformat())[0]
+    execute(rolled, "INSERT INTO rollup_dirty (site_id, slot) VALUES (?, ?)",
+            SITE_ID, start // 900_000)
+    values = day_params(site_id=SITE_ID, day=day, tz=ZoneInfo(TIMEZONE), now_ms=NOW_MS + 1)
+    steps = rollup_steps()
+    for number, step in enumerate(steps):
+        if number == len(steps) // 2:  # half the rows rewritten: the late event lands
+            for path in (raw, rolled):
+                execute(path, "INSERT INTO events (id, site_id, ts, name, visitor_id, "
+                        "session_id, hostname, pathname) VALUES ('late-2', ?, ?, 'pageview', "
+                        "'late-v', 'late-s', 'bench.example', '/between')", SITE_ID, start + 60_000)
+        await store.batch([(s.sql, [values[n] for n in s.params]) for s in step])
+    # Not listed (readers read it raw, the late event included), and still marked dirty...
+    assert execute(rolled, "SELECT COUNT(*) FROM rollup_days WHERE day = ? AND tz = ?",
+                   day.isoformat(), TIMEZONE) == [(0,)]
+    assert execute(rolled, "SELECT COUNT(*) FROM rollup_dirty WHERE site_id = ? AND slot = ?",
+                   SITE_ID, start // 900_000) == [(1,)]
+    spec = {"metrics": ["visitors", "pageviews"], "dimensions": ["page"],
+            "filters": [["is", "page", ["/between"]]]}
+    expected = await results(raw, [spec])
+    assert expected == [[{"dimensions": ["/between"], "metrics": [1, 1]}]]
+    assert await results(rolled, [spec]) == expected
+    # ...so the next run redoes it, with the event.
+    assert (SITE_ID, day) in await refresh_rollups(store, max_days=ALL_DAYS, now_ms=NOW_MS + 2)
+    assert execute(rolled, "SELECT visitors FROM rollup_daily WHERE dim = 'page' AND day = ? "
+                   "AND value = '/between'", day.isoformat()) == [(1,)]
+    assert await results(rolled, [spec]) == expected
 
 
 async def test_a_timezone_change_retires_old_rollups(paths: tuple[Path, Path]) -> None:
@@ -607,7 +648,8 @@ async def test_a_late_event_during_the_day_job_keeps_the_day_unlisted(
     values = {"site_id": SITE_ID, "units": f'[[{start},{end},0,"2026-03-05"]]',
               "day": "2026-03-05", "tz": TIMEZONE, "computed_at": NOW_MS + 1,
               "start_ms": start, "end_ms": end, "min_visits": MIN_VISITS}
-    await store.batch([(s.sql, [values[n] for n in s.params]) for s in rollup_statements()])
+    for step in rollup_steps():
+        await store.batch([(s.sql, [values[n] for n in s.params]) for s in step])
     listed = "SELECT COUNT(*) FROM rollup_frequent_days WHERE day = '2026-03-05'"
     assert execute(rolled, listed) == [(0,)]  # out while its rows are redone
     statements = frequent_day_statements()

@@ -26,7 +26,7 @@ from .frequent import frequent_day_statements, is_recent, unlist_day_statement
 from .kinds import FILTERED_ROLLUP_SET, FREQUENT_MIN_VISITS, PER_FILTER_VALUE, PLAIN
 from .spans import span_statements
 
-__all__ = ["GRACE_MS", "SLOT_MS", "day_params", "rollup_day", "rollup_statements"]
+__all__ = ["GRACE_MS", "SLOT_MS", "day_params", "rollup_day", "rollup_steps"]
 
 SLOT_MS = 900_000
 # A day is rolled up once it ended this long ago: visits still running at midnight and late
@@ -54,64 +54,93 @@ def _insert_sql(dim: str, *, fdim: str | None = None) -> str:
     )
 
 
-def rollup_statements() -> list[RollupStatement]:
-    """The statements recomputing one day, to run in ONE batch (one transaction).
+# The day's rollup_days row while this run recomputes it: no reader, purge or span counts a
+# listing of another timezone, and a late row for the day deletes it (the triggers on events
+# and sessions delete by bounds), which tells the last step not to list the day.
+_CLAIMED = (
+    "EXISTS (SELECT 1 FROM rollup_days AS c WHERE c.site_id = ?1 AND c.day = ?3 AND c.tz = '' "
+    "AND c.computed_at = CAST(?5 AS INTEGER))"
+)
+_DAY_OF_SLOTS = (
+    f"slot >= CAST(?6 AS INTEGER) / {SLOT_MS} AND slot < CAST(?7 AS INTEGER) / {SLOT_MS}"
+)
+
+
+# Statements per call: each reads one day's (a span's) rows, so a call stays far under a second
+# at 10 M events a year while the day needs a few calls, not dozens.
+STEP_SIZE = 4
+
+
+def _chunks(statements: list[RollupStatement]) -> list[list[RollupStatement]]:
+    return [statements[i : i + STEP_SIZE] for i in range(0, len(statements), STEP_SIZE)]
+
+
+def _step(sql: str, params: int = 7) -> list[RollupStatement]:
+    return [RollupStatement(sql=sql, params=ROLLUP_PARAMS[:params])]
+
+
+def rollup_steps() -> list[list[RollupStatement]]:
+    """The steps recomputing one day, in order: each step one call (one short transaction), so
+    the database answers readers and ingest flushes between them.
 
     Parameters by name: ``site_id``, ``units`` (JSON ``[[start_ms, end_ms, 0, day]]``), ``day``
-    (``YYYY-MM-DD``), ``tz``, ``computed_at`` (ms, the job's now), ``start_ms``, ``end_ms``,
-    ``min_visits`` (the monthly threshold of the rollups per frequent value). A day
-    older than the site's retention horizon that has rollups keeps them (see ``FROZEN``): its
-    raw rows may be purged. Deleting the dirty marks in the same transaction as the recompute is
-    what makes a concurrent late write safe: it lands before (and is counted) or after (and
-    marks the day again).
+    (``YYYY-MM-DD``), ``tz``, ``computed_at`` (ms, the job's now, unique to the run), ``start_ms``,
+    ``end_ms``, ``min_visits`` (the monthly threshold of the rollups per frequent value).
+
+    The first step claims the day (``_CLAIMED``); the rows are rewritten a statement a step while
+    readers read the day raw; the last step, one transaction, deletes the dirty marks and lists
+    the day only if the claim still stands. A late write lands before the rows are read (and is
+    counted) or deletes the claim (the marks stay, and the next run redoes the day); a run that
+    stops half way leaves its marks too, and the next run's ``jobs.RETIME`` drops the claim. A
+    day older than the site's retention horizon that has rollups keeps them (``FROZEN``): its
+    raw rows may be purged; it is only listed again.
     """
     return [
+        _step(
+            "INSERT OR REPLACE INTO rollup_days (site_id, day, tz, start_ms, end_ms, computed_at) "
+            f"SELECT ?1, ?3, '', ?6, ?7, CAST(?5 AS INTEGER) WHERE NOT {FROZEN}"
+        ),
         # rollup_daily's last: FROZEN asks whether the day has rows there.
-        unlist_day_statement(),
+        [unlist_day_statement()],
         *(
-            RollupStatement(
-                sql=f"DELETE FROM {table} WHERE site_id = ?1 AND day = ?3 AND NOT {FROZEN}",
-                params=ROLLUP_PARAMS[:6],
-            )
+            _step(f"DELETE FROM {table} WHERE site_id = ?1 AND day = ?3 AND NOT {FROZEN}", 6)
             for table in (PER_FILTER_VALUE.daily, PLAIN.daily)
         ),
-        # Pairs first, for the same reason.
-        *(
-            RollupStatement(sql=_insert_sql(dim, fdim=fdim), params=ROLLUP_PARAMS[:6])
-            for fdim, dim in PER_FILTER_VALUE.pairs()
+        # Pairs first, for the same reason; a few inserts a call (each reads one day's rows).
+        *_chunks(
+            [
+                *(RollupStatement(sql=_insert_sql(d, fdim=f), params=ROLLUP_PARAMS[:6])
+                  for f, d in PER_FILTER_VALUE.pairs()),
+                *(RollupStatement(sql=_insert_sql(d), params=ROLLUP_PARAMS[:6])
+                  for d in PLAIN.dimensions),
+            ]
         ),
-        *(
-            RollupStatement(sql=_insert_sql(dim), params=ROLLUP_PARAMS[:6])
-            for dim in PLAIN.dimensions
-        ),
-        RollupStatement(
-            sql=(
-                "INSERT OR REPLACE INTO rollup_days "
+        [
+            RollupStatement(
+                sql=f"DELETE FROM rollup_dirty WHERE site_id = ?1 AND {_DAY_OF_SLOTS} "
+                f"AND ({_CLAIMED} OR {FROZEN})",
+                params=ROLLUP_PARAMS[:7],
+            ),
+            RollupStatement(
+                sql="INSERT OR REPLACE INTO rollup_days "
                 "(site_id, day, tz, start_ms, end_ms, computed_at) "
-                "VALUES (?1, ?3, ?4, ?6, ?7, ?5)"
+                f"SELECT ?1, ?3, ?4, ?6, ?7, CAST(?5 AS INTEGER) WHERE {_CLAIMED} OR {FROZEN}",
+                params=ROLLUP_PARAMS[:7],
             ),
-            params=ROLLUP_PARAMS[:7],
-        ),
-        # Listed for filtered reads once its rows are in, or when it is kept as it is (past
-        # the retention horizon) and has such rows from before.
-        RollupStatement(
-            sql=(
-                "INSERT OR REPLACE INTO rollup_filtered_days (site_id, day, tz, pairs) "
-                f"SELECT ?1, ?3, ?4, '{FILTERED_ROLLUP_SET}' WHERE NOT {FROZEN} "
-                "OR EXISTS (SELECT 1 FROM "
-                "rollup_filtered_daily AS f WHERE f.site_id = ?1 AND f.day = ?3)"
+            # Listed for filtered reads once its rows are in, or when it is kept as it is (past
+            # the retention horizon) and has such rows from before.
+            RollupStatement(
+                sql="INSERT OR REPLACE INTO rollup_filtered_days (site_id, day, tz, pairs) "
+                f"SELECT ?1, ?3, ?4, '{FILTERED_ROLLUP_SET}' WHERE (NOT {FROZEN} "
+                "OR EXISTS (SELECT 1 FROM rollup_filtered_daily AS f WHERE f.site_id = ?1 "
+                "AND f.day = ?3)) AND EXISTS (SELECT 1 FROM rollup_days AS d "
+                "WHERE d.site_id = ?1 AND d.day = ?3 AND d.tz = ?4 "
+                "AND d.computed_at = CAST(?5 AS INTEGER))",
+                params=ROLLUP_PARAMS[:6],
             ),
-            params=ROLLUP_PARAMS[:6],
-        ),
-        RollupStatement(
-            sql=(
-                "DELETE FROM rollup_dirty WHERE site_id = ?1 "
-                f"AND slot >= CAST(?6 AS INTEGER) / {SLOT_MS} "
-                f"AND slot < CAST(?7 AS INTEGER) / {SLOT_MS}"
-            ),
-            params=ROLLUP_PARAMS[:7],
-        ),
-        *span_statements(),
+        ],
+        # A span's four statements (unlist, delete, sum, list) in one call: rebuilt whole.
+        *_chunks(span_statements()),
     ]
 
 
@@ -141,12 +170,14 @@ async def rollup_day(
     now_ms: int,
     min_visits: int = FREQUENT_MIN_VISITS,
 ) -> None:
-    """Recompute one day's rollups in one batch, then (a recent day) its rows per frequent
-    value (``frequent.frequent_day_statements``). The Worker runs those a statement a
-    call, to keep D1 answering in between; on a local file one more batch is as safe (their
-    last statement checks that nothing changed since the first) and spares 30 connections."""
+    """Recompute one day's rollups (``rollup_steps``), then (a recent day) its rows per frequent
+    value (``frequent.frequent_day_statements``). The Worker runs them a step a call, so D1
+    answers others in between; here each runs as one batch: on a local file that is as safe (the
+    steps check their claim, which one transaction keeps) and spares a connection per step."""
     values = day_params(site_id=site_id, day=day, tz=tz, now_ms=now_ms, min_visits=min_visits)
-    await store.batch([(s.sql, [values[name] for name in s.params]) for s in rollup_statements()])
+    await store.batch(
+        [(s.sql, [values[name] for name in s.params]) for step in rollup_steps() for s in step]
+    )
     if is_recent(start_ms=int(values["start_ms"] or 0), now_ms=now_ms):
         await store.batch(
             [(s.sql, [values[name] for name in s.params]) for s in frequent_day_statements()]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 from .arms import DAY_MS, ROLLUP_PARAMS, RollupStatement
-from .days import GRACE_MS, SLOT_MS, rollup_statements
+from .days import GRACE_MS, SLOT_MS, rollup_steps
 from .frequent import (
     MAX_MONTHS_PER_RUN,
     MONTH_PARAMS,
@@ -30,7 +30,7 @@ def typescript_module() -> str:
     def listed(items: list[RollupStatement]) -> list[dict[str, object]]:
         return [{"sql": s.sql, "params": list(s.params)} for s in items]
 
-    statements = listed(rollup_statements())
+    steps = [listed(step) for step in rollup_steps()]
     retime = [sql for sql, _params in RETIME]
     month_param = " | ".join(json.dumps(p) for p in MONTH_PARAMS)
     return (
@@ -49,9 +49,10 @@ def typescript_module() -> str:
         f"export const MAX_MONTHS_PER_RUN = {MAX_MONTHS_PER_RUN};\n\n"
         "/** The dirty quarter-hours that ended before ?1 (in slots), oldest first. */\n"
         f"export const DIRTY_SQL = {json.dumps(DIRTY_SQL)};\n\n"
-        "/** Recompute one day: run in ONE batch (one transaction). */\n"
-        "export const ROLLUP_STATEMENTS: RollupStatement[] = "
-        f"{json.dumps(statements, indent=2)};\n\n"
+        "/** Recompute one day: the steps in order, each one call (a step of several statements:\n"
+        " * one batch, one transaction). */\n"
+        "export const ROLLUP_STEPS: RollupStatement[][] = "
+        f"{json.dumps(steps, indent=2)};\n\n"
         "/** Retire rollups of sites whose timezone changed (marking their days dirty). */\n"
         f"export const RETIME_STATEMENTS: string[] = {json.dumps(retime, indent=2)};\n\n"
         "// The monthly rollups per frequent filter value (rollups/frequent.py).\n\n"

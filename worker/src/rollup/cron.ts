@@ -8,7 +8,7 @@
 import { dayBounds, localDay } from "./days";
 import { refreshFrequentMonths, type FrequentMonth } from "./frequent";
 import { purgeExpired, type PurgeResult } from "./purge";
-import { DIRTY_SQL, FREQUENT_DAY_STATEMENTS, FREQUENT_MIN_VISITS, FREQUENT_RECENT_MS, GRACE_MS, MAX_DAYS_PER_RUN, MAX_MONTHS_PER_RUN, RETIME_STATEMENTS, ROLLUP_STATEMENTS, SLOT_MS, type RollupParam } from "./statements";
+import { DIRTY_SQL, FREQUENT_DAY_STATEMENTS, FREQUENT_MIN_VISITS, FREQUENT_RECENT_MS, GRACE_MS, MAX_DAYS_PER_RUN, MAX_MONTHS_PER_RUN, RETIME_STATEMENTS, ROLLUP_STEPS, SLOT_MS, type RollupParam } from "./statements";
 
 /** A recomputed day. */
 export interface RolledDay {
@@ -18,7 +18,7 @@ export interface RolledDay {
 
 export { MAX_DAYS_PER_RUN };
 
-/** Recomputes one day of one site in one batch (one transaction), then its rows per frequent value. */
+/** Recomputes one day of one site step by step, then its rows per frequent value. */
 export async function rollupDay(db: D1Database, siteId: string, day: string, tz: string, nowMs: number, minVisits = FREQUENT_MIN_VISITS): Promise<void> {
   const [start, end] = dayBounds(day, tz);
   const values: Record<RollupParam, string | number> = {
@@ -31,7 +31,12 @@ export async function rollupDay(db: D1Database, siteId: string, day: string, tz:
     end_ms: end,
     min_visits: minVisits,
   };
-  await db.batch(ROLLUP_STATEMENTS.map((s) => db.prepare(s.sql).bind(...s.params.map((p) => values[p]))));
+  // A step a call: D1 answers readers and ingest flushes between them (see rollup_steps).
+  for (const step of ROLLUP_STEPS) {
+    const statements = step.map((s) => db.prepare(s.sql).bind(...s.params.map((p) => values[p])));
+    if (statements.length === 1) await statements[0]?.run();
+    else await db.batch(statements);
+  }
   // A recent day's rows per frequent value: one call each, so the batch (one transaction, during
   // which D1 answers nothing else) stays short; the last lists the day only if nothing changed.
   if (start >= nowMs - FREQUENT_RECENT_MS) {

@@ -22,521 +22,566 @@ export const MAX_MONTHS_PER_RUN = 1;
 /** The dirty quarter-hours that ended before ?1 (in slots), oldest first. */
 export const DIRTY_SQL = "SELECT d.site_id AS site_id, d.slot AS slot, s.timezone AS tz FROM rollup_dirty AS d JOIN sites AS s ON s.id = d.site_id WHERE d.slot < ? ORDER BY d.slot LIMIT 20000";
 
-/** Recompute one day: run in ONE batch (one transaction). */
-export const ROLLUP_STATEMENTS: RollupStatement[] = [
-  {
-    "sql": "DELETE FROM rollup_frequent_days WHERE site_id = ?1 AND day = ?3 AND NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))",
-    "params": [
-      "site_id",
-      "units",
-      "day",
-      "tz",
-      "computed_at",
-      "start_ms"
-    ]
-  },
-  {
-    "sql": "DELETE FROM rollup_filtered_daily WHERE site_id = ?1 AND day = ?3 AND NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))",
-    "params": [
-      "site_id",
-      "units",
-      "day",
-      "tz",
-      "computed_at",
-      "start_ms"
-    ]
-  },
-  {
-    "sql": "DELETE FROM rollup_daily WHERE site_id = ?1 AND day = ?3 AND NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))",
-    "params": [
-      "site_id",
-      "units",
-      "day",
-      "tz",
-      "computed_at",
-      "start_ms"
-    ]
-  },
-  {
-    "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2)), viewed AS (SELECT DISTINCT e.session_id AS session_id, e.pathname AS pathname FROM units AS b CROSS JOIN events AS e ON e.site_id = ?1 AND e.ts >= b.start_ms AND e.ts < b.end_ms + 86400000)\nINSERT INTO rollup_filtered_daily (site_id, fdim, fvalue, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, 'page', f, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT f, '' AS dim, '' AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, pathname AS f, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, f) UNION ALL SELECT f, '' AS dim, '' AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, p.pathname AS f, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms JOIN viewed AS p ON p.session_id = sessions.id GROUP BY b.i, f))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY f, dim, value",
-    "params": [
-      "site_id",
-      "units",
-      "day",
-      "tz",
-      "computed_at",
-      "start_ms"
-    ]
-  },
-  {
-    "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2)), viewed AS (SELECT DISTINCT e.session_id AS session_id, e.pathname AS pathname FROM units AS b CROSS JOIN events AS e ON e.site_id = ?1 AND e.ts >= b.start_ms AND e.ts < b.end_ms + 86400000)\nINSERT INTO rollup_filtered_daily (site_id, fdim, fvalue, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, 'page', f, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT f, 'channel' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, pathname AS f, COALESCE(channel, 'Direct') AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, f, v) UNION ALL SELECT f, 'channel' AS dim, v AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, p.pathname AS f, COALESCE(channel, 'Direct') AS v, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms JOIN viewed AS p ON p.session_id = sessions.id GROUP BY b.i, f, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY f, dim, value",
-    "params": [
-      "site_id",
-      "units",
-      "day",
-      "tz",
-      "computed_at",
-      "start_ms"
-    ]
-  },
-  {
-    "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2)), viewed AS (SELECT DISTINCT e.session_id AS session_id, e.pathname AS pathname FROM units AS b CROSS JOIN events AS e ON e.site_id = ?1 AND e.ts >= b.start_ms AND e.ts < b.end_ms + 86400000)\nINSERT INTO rollup_filtered_daily (site_id, fdim, fvalue, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, 'page', f, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT f, 'country' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, pathname AS f, COALESCE(country, 'Unknown') AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, f, v) UNION ALL SELECT f, 'country' AS dim, v AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, p.pathname AS f, COALESCE(country, 'Unknown') AS v, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms JOIN viewed AS p ON p.session_id = sessions.id GROUP BY b.i, f, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY f, dim, value",
-    "params": [
-      "site_id",
-      "units",
-      "day",
-      "tz",
-      "computed_at",
-      "start_ms"
-    ]
-  },
-  {
-    "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2)), viewed AS (SELECT DISTINCT e.session_id AS session_id, e.pathname AS pathname FROM units AS b CROSS JOIN events AS e ON e.site_id = ?1 AND e.ts >= b.start_ms AND e.ts < b.end_ms + 86400000)\nINSERT INTO rollup_filtered_daily (site_id, fdim, fvalue, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, 'page', f, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT f, 'browser' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, pathname AS f, COALESCE(browser, 'Unknown') AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, f, v) UNION ALL SELECT f, 'browser' AS dim, v AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, p.pathname AS f, COALESCE(browser, 'Unknown') AS v, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms JOIN viewed AS p ON p.session_id = sessions.id GROUP BY b.i, f, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY f, dim, value",
-    "params": [
-      "site_id",
-      "units",
-      "day",
-      "tz",
-      "computed_at",
-      "start_ms"
-    ]
-  },
-  {
-    "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_filtered_daily (site_id, fdim, fvalue, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, 'country', f, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT f, '' AS dim, '' AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(country, 'Unknown') AS f, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, f) UNION ALL SELECT f, '' AS dim, '' AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(country, 'Unknown') AS f, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i, f))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY f, dim, value",
-    "params": [
-      "site_id",
-      "units",
-      "day",
-      "tz",
-      "computed_at",
-      "start_ms"
-    ]
-  },
-  {
-    "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_filtered_daily (site_id, fdim, fvalue, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, 'country', f, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT f, 'page' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(country, 'Unknown') AS f, pathname AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, f, v) UNION ALL SELECT f, 'page' AS dim, v AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(country, 'Unknown') AS f, entry_page AS v, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i, f, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY f, dim, value",
-    "params": [
-      "site_id",
-      "units",
-      "day",
-      "tz",
-      "computed_at",
-      "start_ms"
-    ]
-  },
-  {
-    "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_filtered_daily (site_id, fdim, fvalue, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, 'country', f, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT f, 'channel' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(country, 'Unknown') AS f, COALESCE(channel, 'Direct') AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, f, v) UNION ALL SELECT f, 'channel' AS dim, v AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(country, 'Unknown') AS f, COALESCE(channel, 'Direct') AS v, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i, f, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY f, dim, value",
-    "params": [
-      "site_id",
-      "units",
-      "day",
-      "tz",
-      "computed_at",
-      "start_ms"
-    ]
-  },
-  {
-    "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_filtered_daily (site_id, fdim, fvalue, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, 'country', f, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT f, 'browser' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(country, 'Unknown') AS f, COALESCE(browser, 'Unknown') AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, f, v) UNION ALL SELECT f, 'browser' AS dim, v AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(country, 'Unknown') AS f, COALESCE(browser, 'Unknown') AS v, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i, f, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY f, dim, value",
-    "params": [
-      "site_id",
-      "units",
-      "day",
-      "tz",
-      "computed_at",
-      "start_ms"
-    ]
-  },
-  {
-    "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_daily (site_id, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT '' AS dim, '' AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i) UNION ALL SELECT '' AS dim, '' AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY dim, value",
-    "params": [
-      "site_id",
-      "units",
-      "day",
-      "tz",
-      "computed_at",
-      "start_ms"
-    ]
-  },
-  {
-    "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_daily (site_id, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT 'page' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, pathname AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, v) UNION ALL SELECT 'page' AS dim, v AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, entry_page AS v, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY dim, value",
-    "params": [
-      "site_id",
-      "units",
-      "day",
-      "tz",
-      "computed_at",
-      "start_ms"
-    ]
-  },
-  {
-    "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_daily (site_id, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT 'entry_page' AS dim, v AS value, visitors, pageviews, events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, entry_page AS v, COUNT(DISTINCT visitor_id) AS visitors, SUM(pageviews) AS pageviews, SUM(events) AS events, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY dim, value",
-    "params": [
-      "site_id",
-      "units",
-      "day",
-      "tz",
-      "computed_at",
-      "start_ms"
-    ]
-  },
-  {
-    "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_daily (site_id, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT 'exit_page' AS dim, v AS value, visitors, pageviews, events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, exit_page AS v, COUNT(DISTINCT visitor_id) AS visitors, SUM(pageviews) AS pageviews, SUM(events) AS events, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY dim, value",
-    "params": [
-      "site_id",
-      "units",
-      "day",
-      "tz",
-      "computed_at",
-      "start_ms"
-    ]
-  },
-  {
-    "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_daily (site_id, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT 'hostname' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, hostname AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, v) UNION ALL SELECT 'hostname' AS dim, v AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, hostname AS v, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY dim, value",
-    "params": [
-      "site_id",
-      "units",
-      "day",
-      "tz",
-      "computed_at",
-      "start_ms"
-    ]
-  },
-  {
-    "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_daily (site_id, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT 'source' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(source, 'Direct / None') AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, v) UNION ALL SELECT 'source' AS dim, v AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(source, 'Direct / None') AS v, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY dim, value",
-    "params": [
-      "site_id",
-      "units",
-      "day",
-      "tz",
-      "computed_at",
-      "start_ms"
-    ]
-  },
-  {
-    "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_daily (site_id, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT 'channel' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(channel, 'Direct') AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, v) UNION ALL SELECT 'channel' AS dim, v AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(channel, 'Direct') AS v, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY dim, value",
-    "params": [
-      "site_id",
-      "units",
-      "day",
-      "tz",
-      "computed_at",
-      "start_ms"
-    ]
-  },
-  {
-    "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_daily (site_id, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT 'referrer' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(referrer, 'Direct / None') AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, v) UNION ALL SELECT 'referrer' AS dim, v AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(referrer, 'Direct / None') AS v, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY dim, value",
-    "params": [
-      "site_id",
-      "units",
-      "day",
-      "tz",
-      "computed_at",
-      "start_ms"
-    ]
-  },
-  {
-    "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_daily (site_id, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT 'utm_source' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(utm_source, '(none)') AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, v) UNION ALL SELECT 'utm_source' AS dim, v AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(utm_source, '(none)') AS v, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY dim, value",
-    "params": [
-      "site_id",
-      "units",
-      "day",
-      "tz",
-      "computed_at",
-      "start_ms"
-    ]
-  },
-  {
-    "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_daily (site_id, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT 'utm_medium' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(utm_medium, '(none)') AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, v) UNION ALL SELECT 'utm_medium' AS dim, v AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(utm_medium, '(none)') AS v, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY dim, value",
-    "params": [
-      "site_id",
-      "units",
-      "day",
-      "tz",
-      "computed_at",
-      "start_ms"
-    ]
-  },
-  {
-    "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_daily (site_id, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT 'utm_campaign' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(utm_campaign, '(none)') AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, v) UNION ALL SELECT 'utm_campaign' AS dim, v AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(utm_campaign, '(none)') AS v, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY dim, value",
-    "params": [
-      "site_id",
-      "units",
-      "day",
-      "tz",
-      "computed_at",
-      "start_ms"
-    ]
-  },
-  {
-    "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_daily (site_id, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT 'utm_term' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(utm_term, '(none)') AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, v) UNION ALL SELECT 'utm_term' AS dim, v AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(utm_term, '(none)') AS v, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY dim, value",
-    "params": [
-      "site_id",
-      "units",
-      "day",
-      "tz",
-      "computed_at",
-      "start_ms"
-    ]
-  },
-  {
-    "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_daily (site_id, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT 'utm_content' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(utm_content, '(none)') AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, v) UNION ALL SELECT 'utm_content' AS dim, v AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(utm_content, '(none)') AS v, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY dim, value",
-    "params": [
-      "site_id",
-      "units",
-      "day",
-      "tz",
-      "computed_at",
-      "start_ms"
-    ]
-  },
-  {
-    "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_daily (site_id, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT 'country' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(country, 'Unknown') AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, v) UNION ALL SELECT 'country' AS dim, v AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(country, 'Unknown') AS v, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY dim, value",
-    "params": [
-      "site_id",
-      "units",
-      "day",
-      "tz",
-      "computed_at",
-      "start_ms"
-    ]
-  },
-  {
-    "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_daily (site_id, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT 'region' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(region, 'Unknown') AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, v) UNION ALL SELECT 'region' AS dim, v AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(region, 'Unknown') AS v, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY dim, value",
-    "params": [
-      "site_id",
-      "units",
-      "day",
-      "tz",
-      "computed_at",
-      "start_ms"
-    ]
-  },
-  {
-    "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_daily (site_id, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT 'city' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(city, 'Unknown') AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, v) UNION ALL SELECT 'city' AS dim, v AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(city, 'Unknown') AS v, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY dim, value",
-    "params": [
-      "site_id",
-      "units",
-      "day",
-      "tz",
-      "computed_at",
-      "start_ms"
-    ]
-  },
-  {
-    "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_daily (site_id, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT 'device' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(device, 'Unknown') AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, v) UNION ALL SELECT 'device' AS dim, v AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(device, 'Unknown') AS v, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY dim, value",
-    "params": [
-      "site_id",
-      "units",
-      "day",
-      "tz",
-      "computed_at",
-      "start_ms"
-    ]
-  },
-  {
-    "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_daily (site_id, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT 'browser' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(browser, 'Unknown') AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, v) UNION ALL SELECT 'browser' AS dim, v AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(browser, 'Unknown') AS v, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY dim, value",
-    "params": [
-      "site_id",
-      "units",
-      "day",
-      "tz",
-      "computed_at",
-      "start_ms"
-    ]
-  },
-  {
-    "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_daily (site_id, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT 'browser_version' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(browser_version, 'Unknown') AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, v) UNION ALL SELECT 'browser_version' AS dim, v AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(browser_version, 'Unknown') AS v, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY dim, value",
-    "params": [
-      "site_id",
-      "units",
-      "day",
-      "tz",
-      "computed_at",
-      "start_ms"
-    ]
-  },
-  {
-    "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_daily (site_id, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT 'os' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(os, 'Unknown') AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, v) UNION ALL SELECT 'os' AS dim, v AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(os, 'Unknown') AS v, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY dim, value",
-    "params": [
-      "site_id",
-      "units",
-      "day",
-      "tz",
-      "computed_at",
-      "start_ms"
-    ]
-  },
-  {
-    "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_daily (site_id, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT 'os_version' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(os_version, 'Unknown') AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, v) UNION ALL SELECT 'os_version' AS dim, v AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(os_version, 'Unknown') AS v, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY dim, value",
-    "params": [
-      "site_id",
-      "units",
-      "day",
-      "tz",
-      "computed_at",
-      "start_ms"
-    ]
-  },
-  {
-    "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_daily (site_id, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT 'screen' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(screen, 'Unknown') AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, v) UNION ALL SELECT 'screen' AS dim, v AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(screen, 'Unknown') AS v, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY dim, value",
-    "params": [
-      "site_id",
-      "units",
-      "day",
-      "tz",
-      "computed_at",
-      "start_ms"
-    ]
-  },
-  {
-    "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_daily (site_id, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT 'event:name' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, name AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY dim, value",
-    "params": [
-      "site_id",
-      "units",
-      "day",
-      "tz",
-      "computed_at",
-      "start_ms"
-    ]
-  },
-  {
-    "sql": "INSERT OR REPLACE INTO rollup_days (site_id, day, tz, start_ms, end_ms, computed_at) VALUES (?1, ?3, ?4, ?6, ?7, ?5)",
-    "params": [
-      "site_id",
-      "units",
-      "day",
-      "tz",
-      "computed_at",
-      "start_ms",
-      "end_ms"
-    ]
-  },
-  {
-    "sql": "INSERT OR REPLACE INTO rollup_filtered_days (site_id, day, tz, pairs) SELECT ?1, ?3, ?4, 'page,country|,page,channel,country,browser' WHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3)) OR EXISTS (SELECT 1 FROM rollup_filtered_daily AS f WHERE f.site_id = ?1 AND f.day = ?3)",
-    "params": [
-      "site_id",
-      "units",
-      "day",
-      "tz",
-      "computed_at",
-      "start_ms"
-    ]
-  },
-  {
-    "sql": "DELETE FROM rollup_dirty WHERE site_id = ?1 AND slot >= CAST(?6 AS INTEGER) / 900000 AND slot < CAST(?7 AS INTEGER) / 900000",
-    "params": [
-      "site_id",
-      "units",
-      "day",
-      "tz",
-      "computed_at",
-      "start_ms",
-      "end_ms"
-    ]
-  },
-  {
-    "sql": "DELETE FROM rollup_months WHERE site_id = ?1 AND month = substr(?3, 1, 7)",
-    "params": [
-      "site_id",
-      "units",
-      "day"
-    ]
-  },
-  {
-    "sql": "DELETE FROM rollup_monthly WHERE site_id = ?1 AND month = substr(?3, 1, 7)",
-    "params": [
-      "site_id",
-      "units",
-      "day"
-    ]
-  },
-  {
-    "sql": "INSERT INTO rollup_monthly (site_id, dim, month, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews) SELECT ?1, dim, substr(?3, 1, 7), value, SUM(visitors), SUM(pageviews), SUM(events), SUM(engaged_ms), SUM(engaged_n), SUM(scroll_sum), SUM(scroll_n), SUM(visits), SUM(bounces), SUM(duration_ms), SUM(visit_pageviews) FROM rollup_daily WHERE site_id = ?1 AND day >= date(?3, 'start of month') AND day < date(?3, 'start of month', '+1 month') AND (SELECT COUNT(*) FROM rollup_days AS d WHERE d.site_id = ?1 AND d.day >= date(?3, 'start of month') AND d.day < date(?3, 'start of month', '+1 month') AND d.tz = ?4) = CAST(strftime('%d', date(?3, 'start of month', '+1 month', '-1 day')) AS INTEGER) GROUP BY dim, value",
-    "params": [
-      "site_id",
-      "units",
-      "day",
-      "tz"
-    ]
-  },
-  {
-    "sql": "INSERT INTO rollup_months (site_id, month, tz, computed_at) SELECT ?1, substr(?3, 1, 7), ?4, ?5 WHERE (SELECT COUNT(*) FROM rollup_days AS d WHERE d.site_id = ?1 AND d.day >= date(?3, 'start of month') AND d.day < date(?3, 'start of month', '+1 month') AND d.tz = ?4) = CAST(strftime('%d', date(?3, 'start of month', '+1 month', '-1 day')) AS INTEGER)",
-    "params": [
-      "site_id",
-      "units",
-      "day",
-      "tz",
-      "computed_at"
-    ]
-  },
-  {
-    "sql": "DELETE FROM rollup_filtered_months WHERE site_id = ?1 AND month = substr(?3, 1, 7)",
-    "params": [
-      "site_id",
-      "units",
-      "day"
-    ]
-  },
-  {
-    "sql": "DELETE FROM rollup_filtered_monthly WHERE site_id = ?1 AND month = substr(?3, 1, 7)",
-    "params": [
-      "site_id",
-      "units",
-      "day"
-    ]
-  },
-  {
-    "sql": "INSERT INTO rollup_filtered_monthly (site_id, fdim, fvalue, dim, month, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews) SELECT ?1, fdim, fvalue, dim, substr(?3, 1, 7), value, SUM(visitors), SUM(pageviews), SUM(events), SUM(engaged_ms), SUM(engaged_n), SUM(scroll_sum), SUM(scroll_n), SUM(visits), SUM(bounces), SUM(duration_ms), SUM(visit_pageviews) FROM rollup_filtered_daily WHERE site_id = ?1 AND day >= date(?3, 'start of month') AND day < date(?3, 'start of month', '+1 month') AND (SELECT COUNT(*) FROM rollup_filtered_days AS d WHERE d.site_id = ?1 AND d.day >= date(?3, 'start of month') AND d.day < date(?3, 'start of month', '+1 month') AND d.tz = ?4 AND d.pairs = 'page,country|,page,channel,country,browser') = CAST(strftime('%d', date(?3, 'start of month', '+1 month', '-1 day')) AS INTEGER) GROUP BY fdim, fvalue, dim, value",
-    "params": [
-      "site_id",
-      "units",
-      "day",
-      "tz"
-    ]
-  },
-  {
-    "sql": "INSERT INTO rollup_filtered_months (site_id, month, tz, pairs) SELECT ?1, substr(?3, 1, 7), ?4, 'page,country|,page,channel,country,browser' WHERE (SELECT COUNT(*) FROM rollup_filtered_days AS d WHERE d.site_id = ?1 AND d.day >= date(?3, 'start of month') AND d.day < date(?3, 'start of month', '+1 month') AND d.tz = ?4 AND d.pairs = 'page,country|,page,channel,country,browser') = CAST(strftime('%d', date(?3, 'start of month', '+1 month', '-1 day')) AS INTEGER)",
-    "params": [
-      "site_id",
-      "units",
-      "day",
-      "tz"
-    ]
-  },
-  {
-    "sql": "DELETE FROM rollup_weeks WHERE site_id = ?1 AND week = date(?3, '-' || ((CAST(strftime('%w', ?3) AS INTEGER) + 6) % 7) || ' days')",
-    "params": [
-      "site_id",
-      "units",
-      "day"
-    ]
-  },
-  {
-    "sql": "DELETE FROM rollup_weekly WHERE site_id = ?1 AND week = date(?3, '-' || ((CAST(strftime('%w', ?3) AS INTEGER) + 6) % 7) || ' days')",
-    "params": [
-      "site_id",
-      "units",
-      "day"
-    ]
-  },
-  {
-    "sql": "INSERT INTO rollup_weekly (site_id, dim, week, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews) SELECT ?1, dim, date(?3, '-' || ((CAST(strftime('%w', ?3) AS INTEGER) + 6) % 7) || ' days'), value, SUM(visitors), SUM(pageviews), SUM(events), SUM(engaged_ms), SUM(engaged_n), SUM(scroll_sum), SUM(scroll_n), SUM(visits), SUM(bounces), SUM(duration_ms), SUM(visit_pageviews) FROM rollup_daily WHERE site_id = ?1 AND day >= date(?3, '-' || ((CAST(strftime('%w', ?3) AS INTEGER) + 6) % 7) || ' days') AND day < date(date(?3, '-' || ((CAST(strftime('%w', ?3) AS INTEGER) + 6) % 7) || ' days'), '+7 days') AND (SELECT COUNT(*) FROM rollup_days AS d WHERE d.site_id = ?1 AND d.day >= date(?3, '-' || ((CAST(strftime('%w', ?3) AS INTEGER) + 6) % 7) || ' days') AND d.day < date(date(?3, '-' || ((CAST(strftime('%w', ?3) AS INTEGER) + 6) % 7) || ' days'), '+7 days') AND d.tz = ?4) = 7 GROUP BY dim, value",
-    "params": [
-      "site_id",
-      "units",
-      "day",
-      "tz"
-    ]
-  },
-  {
-    "sql": "INSERT INTO rollup_weeks (site_id, week, tz, computed_at) SELECT ?1, date(?3, '-' || ((CAST(strftime('%w', ?3) AS INTEGER) + 6) % 7) || ' days'), ?4, ?5 WHERE (SELECT COUNT(*) FROM rollup_days AS d WHERE d.site_id = ?1 AND d.day >= date(?3, '-' || ((CAST(strftime('%w', ?3) AS INTEGER) + 6) % 7) || ' days') AND d.day < date(date(?3, '-' || ((CAST(strftime('%w', ?3) AS INTEGER) + 6) % 7) || ' days'), '+7 days') AND d.tz = ?4) = 7",
-    "params": [
-      "site_id",
-      "units",
-      "day",
-      "tz",
-      "computed_at"
-    ]
-  }
+/** Recompute one day: the steps in order, each one call (a step of several statements:
+ * one batch, one transaction). */
+export const ROLLUP_STEPS: RollupStatement[][] = [
+  [
+    {
+      "sql": "INSERT OR REPLACE INTO rollup_days (site_id, day, tz, start_ms, end_ms, computed_at) SELECT ?1, ?3, '', ?6, ?7, CAST(?5 AS INTEGER) WHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))",
+      "params": [
+        "site_id",
+        "units",
+        "day",
+        "tz",
+        "computed_at",
+        "start_ms",
+        "end_ms"
+      ]
+    }
+  ],
+  [
+    {
+      "sql": "DELETE FROM rollup_frequent_days WHERE site_id = ?1 AND day = ?3 AND NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))",
+      "params": [
+        "site_id",
+        "units",
+        "day",
+        "tz",
+        "computed_at",
+        "start_ms"
+      ]
+    }
+  ],
+  [
+    {
+      "sql": "DELETE FROM rollup_filtered_daily WHERE site_id = ?1 AND day = ?3 AND NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))",
+      "params": [
+        "site_id",
+        "units",
+        "day",
+        "tz",
+        "computed_at",
+        "start_ms"
+      ]
+    }
+  ],
+  [
+    {
+      "sql": "DELETE FROM rollup_daily WHERE site_id = ?1 AND day = ?3 AND NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))",
+      "params": [
+        "site_id",
+        "units",
+        "day",
+        "tz",
+        "computed_at",
+        "start_ms"
+      ]
+    }
+  ],
+  [
+    {
+      "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2)), viewed AS (SELECT DISTINCT e.session_id AS session_id, e.pathname AS pathname FROM units AS b CROSS JOIN events AS e ON e.site_id = ?1 AND e.ts >= b.start_ms AND e.ts < b.end_ms + 86400000)\nINSERT INTO rollup_filtered_daily (site_id, fdim, fvalue, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, 'page', f, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT f, '' AS dim, '' AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, pathname AS f, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, f) UNION ALL SELECT f, '' AS dim, '' AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, p.pathname AS f, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms JOIN viewed AS p ON p.session_id = sessions.id GROUP BY b.i, f))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY f, dim, value",
+      "params": [
+        "site_id",
+        "units",
+        "day",
+        "tz",
+        "computed_at",
+        "start_ms"
+      ]
+    },
+    {
+      "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2)), viewed AS (SELECT DISTINCT e.session_id AS session_id, e.pathname AS pathname FROM units AS b CROSS JOIN events AS e ON e.site_id = ?1 AND e.ts >= b.start_ms AND e.ts < b.end_ms + 86400000)\nINSERT INTO rollup_filtered_daily (site_id, fdim, fvalue, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, 'page', f, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT f, 'channel' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, pathname AS f, COALESCE(channel, 'Direct') AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, f, v) UNION ALL SELECT f, 'channel' AS dim, v AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, p.pathname AS f, COALESCE(channel, 'Direct') AS v, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms JOIN viewed AS p ON p.session_id = sessions.id GROUP BY b.i, f, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY f, dim, value",
+      "params": [
+        "site_id",
+        "units",
+        "day",
+        "tz",
+        "computed_at",
+        "start_ms"
+      ]
+    },
+    {
+      "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2)), viewed AS (SELECT DISTINCT e.session_id AS session_id, e.pathname AS pathname FROM units AS b CROSS JOIN events AS e ON e.site_id = ?1 AND e.ts >= b.start_ms AND e.ts < b.end_ms + 86400000)\nINSERT INTO rollup_filtered_daily (site_id, fdim, fvalue, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, 'page', f, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT f, 'country' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, pathname AS f, COALESCE(country, 'Unknown') AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, f, v) UNION ALL SELECT f, 'country' AS dim, v AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, p.pathname AS f, COALESCE(country, 'Unknown') AS v, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms JOIN viewed AS p ON p.session_id = sessions.id GROUP BY b.i, f, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY f, dim, value",
+      "params": [
+        "site_id",
+        "units",
+        "day",
+        "tz",
+        "computed_at",
+        "start_ms"
+      ]
+    },
+    {
+      "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2)), viewed AS (SELECT DISTINCT e.session_id AS session_id, e.pathname AS pathname FROM units AS b CROSS JOIN events AS e ON e.site_id = ?1 AND e.ts >= b.start_ms AND e.ts < b.end_ms + 86400000)\nINSERT INTO rollup_filtered_daily (site_id, fdim, fvalue, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, 'page', f, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT f, 'browser' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, pathname AS f, COALESCE(browser, 'Unknown') AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, f, v) UNION ALL SELECT f, 'browser' AS dim, v AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, p.pathname AS f, COALESCE(browser, 'Unknown') AS v, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms JOIN viewed AS p ON p.session_id = sessions.id GROUP BY b.i, f, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY f, dim, value",
+      "params": [
+        "site_id",
+        "units",
+        "day",
+        "tz",
+        "computed_at",
+        "start_ms"
+      ]
+    }
+  ],
+  [
+    {
+      "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_filtered_daily (site_id, fdim, fvalue, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, 'country', f, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT f, '' AS dim, '' AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(country, 'Unknown') AS f, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, f) UNION ALL SELECT f, '' AS dim, '' AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(country, 'Unknown') AS f, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i, f))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY f, dim, value",
+      "params": [
+        "site_id",
+        "units",
+        "day",
+        "tz",
+        "computed_at",
+        "start_ms"
+      ]
+    },
+    {
+      "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_filtered_daily (site_id, fdim, fvalue, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, 'country', f, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT f, 'page' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(country, 'Unknown') AS f, pathname AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, f, v) UNION ALL SELECT f, 'page' AS dim, v AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(country, 'Unknown') AS f, entry_page AS v, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i, f, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY f, dim, value",
+      "params": [
+        "site_id",
+        "units",
+        "day",
+        "tz",
+        "computed_at",
+        "start_ms"
+      ]
+    },
+    {
+      "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_filtered_daily (site_id, fdim, fvalue, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, 'country', f, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT f, 'channel' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(country, 'Unknown') AS f, COALESCE(channel, 'Direct') AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, f, v) UNION ALL SELECT f, 'channel' AS dim, v AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(country, 'Unknown') AS f, COALESCE(channel, 'Direct') AS v, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i, f, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY f, dim, value",
+      "params": [
+        "site_id",
+        "units",
+        "day",
+        "tz",
+        "computed_at",
+        "start_ms"
+      ]
+    },
+    {
+      "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_filtered_daily (site_id, fdim, fvalue, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, 'country', f, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT f, 'browser' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(country, 'Unknown') AS f, COALESCE(browser, 'Unknown') AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, f, v) UNION ALL SELECT f, 'browser' AS dim, v AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(country, 'Unknown') AS f, COALESCE(browser, 'Unknown') AS v, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i, f, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY f, dim, value",
+      "params": [
+        "site_id",
+        "units",
+        "day",
+        "tz",
+        "computed_at",
+        "start_ms"
+      ]
+    }
+  ],
+  [
+    {
+      "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_daily (site_id, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT '' AS dim, '' AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i) UNION ALL SELECT '' AS dim, '' AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY dim, value",
+      "params": [
+        "site_id",
+        "units",
+        "day",
+        "tz",
+        "computed_at",
+        "start_ms"
+      ]
+    },
+    {
+      "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_daily (site_id, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT 'page' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, pathname AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, v) UNION ALL SELECT 'page' AS dim, v AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, entry_page AS v, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY dim, value",
+      "params": [
+        "site_id",
+        "units",
+        "day",
+        "tz",
+        "computed_at",
+        "start_ms"
+      ]
+    },
+    {
+      "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_daily (site_id, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT 'entry_page' AS dim, v AS value, visitors, pageviews, events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, entry_page AS v, COUNT(DISTINCT visitor_id) AS visitors, SUM(pageviews) AS pageviews, SUM(events) AS events, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY dim, value",
+      "params": [
+        "site_id",
+        "units",
+        "day",
+        "tz",
+        "computed_at",
+        "start_ms"
+      ]
+    },
+    {
+      "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_daily (site_id, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT 'exit_page' AS dim, v AS value, visitors, pageviews, events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, exit_page AS v, COUNT(DISTINCT visitor_id) AS visitors, SUM(pageviews) AS pageviews, SUM(events) AS events, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY dim, value",
+      "params": [
+        "site_id",
+        "units",
+        "day",
+        "tz",
+        "computed_at",
+        "start_ms"
+      ]
+    }
+  ],
+  [
+    {
+      "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_daily (site_id, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT 'hostname' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, hostname AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, v) UNION ALL SELECT 'hostname' AS dim, v AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, hostname AS v, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY dim, value",
+      "params": [
+        "site_id",
+        "units",
+        "day",
+        "tz",
+        "computed_at",
+        "start_ms"
+      ]
+    },
+    {
+      "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_daily (site_id, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT 'source' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(source, 'Direct / None') AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, v) UNION ALL SELECT 'source' AS dim, v AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(source, 'Direct / None') AS v, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY dim, value",
+      "params": [
+        "site_id",
+        "units",
+        "day",
+        "tz",
+        "computed_at",
+        "start_ms"
+      ]
+    },
+    {
+      "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_daily (site_id, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT 'channel' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(channel, 'Direct') AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, v) UNION ALL SELECT 'channel' AS dim, v AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(channel, 'Direct') AS v, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY dim, value",
+      "params": [
+        "site_id",
+        "units",
+        "day",
+        "tz",
+        "computed_at",
+        "start_ms"
+      ]
+    },
+    {
+      "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_daily (site_id, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT 'referrer' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(referrer, 'Direct / None') AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, v) UNION ALL SELECT 'referrer' AS dim, v AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(referrer, 'Direct / None') AS v, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY dim, value",
+      "params": [
+        "site_id",
+        "units",
+        "day",
+        "tz",
+        "computed_at",
+        "start_ms"
+      ]
+    }
+  ],
+  [
+    {
+      "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_daily (site_id, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT 'utm_source' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(utm_source, '(none)') AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, v) UNION ALL SELECT 'utm_source' AS dim, v AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(utm_source, '(none)') AS v, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY dim, value",
+      "params": [
+        "site_id",
+        "units",
+        "day",
+        "tz",
+        "computed_at",
+        "start_ms"
+      ]
+    },
+    {
+      "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_daily (site_id, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT 'utm_medium' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(utm_medium, '(none)') AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, v) UNION ALL SELECT 'utm_medium' AS dim, v AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(utm_medium, '(none)') AS v, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY dim, value",
+      "params": [
+        "site_id",
+        "units",
+        "day",
+        "tz",
+        "computed_at",
+        "start_ms"
+      ]
+    },
+    {
+      "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_daily (site_id, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT 'utm_campaign' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(utm_campaign, '(none)') AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, v) UNION ALL SELECT 'utm_campaign' AS dim, v AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(utm_campaign, '(none)') AS v, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY dim, value",
+      "params": [
+        "site_id",
+        "units",
+        "day",
+        "tz",
+        "computed_at",
+        "start_ms"
+      ]
+    },
+    {
+      "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_daily (site_id, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT 'utm_term' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(utm_term, '(none)') AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, v) UNION ALL SELECT 'utm_term' AS dim, v AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(utm_term, '(none)') AS v, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY dim, value",
+      "params": [
+        "site_id",
+        "units",
+        "day",
+        "tz",
+        "computed_at",
+        "start_ms"
+      ]
+    }
+  ],
+  [
+    {
+      "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_daily (site_id, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT 'utm_content' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(utm_content, '(none)') AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, v) UNION ALL SELECT 'utm_content' AS dim, v AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(utm_content, '(none)') AS v, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY dim, value",
+      "params": [
+        "site_id",
+        "units",
+        "day",
+        "tz",
+        "computed_at",
+        "start_ms"
+      ]
+    },
+    {
+      "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_daily (site_id, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT 'country' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(country, 'Unknown') AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, v) UNION ALL SELECT 'country' AS dim, v AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(country, 'Unknown') AS v, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY dim, value",
+      "params": [
+        "site_id",
+        "units",
+        "day",
+        "tz",
+        "computed_at",
+        "start_ms"
+      ]
+    },
+    {
+      "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_daily (site_id, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT 'region' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(region, 'Unknown') AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, v) UNION ALL SELECT 'region' AS dim, v AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(region, 'Unknown') AS v, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY dim, value",
+      "params": [
+        "site_id",
+        "units",
+        "day",
+        "tz",
+        "computed_at",
+        "start_ms"
+      ]
+    },
+    {
+      "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_daily (site_id, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT 'city' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(city, 'Unknown') AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, v) UNION ALL SELECT 'city' AS dim, v AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(city, 'Unknown') AS v, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY dim, value",
+      "params": [
+        "site_id",
+        "units",
+        "day",
+        "tz",
+        "computed_at",
+        "start_ms"
+      ]
+    }
+  ],
+  [
+    {
+      "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_daily (site_id, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT 'device' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(device, 'Unknown') AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, v) UNION ALL SELECT 'device' AS dim, v AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(device, 'Unknown') AS v, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY dim, value",
+      "params": [
+        "site_id",
+        "units",
+        "day",
+        "tz",
+        "computed_at",
+        "start_ms"
+      ]
+    },
+    {
+      "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_daily (site_id, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT 'browser' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(browser, 'Unknown') AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, v) UNION ALL SELECT 'browser' AS dim, v AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(browser, 'Unknown') AS v, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY dim, value",
+      "params": [
+        "site_id",
+        "units",
+        "day",
+        "tz",
+        "computed_at",
+        "start_ms"
+      ]
+    },
+    {
+      "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_daily (site_id, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT 'browser_version' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(browser_version, 'Unknown') AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, v) UNION ALL SELECT 'browser_version' AS dim, v AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(browser_version, 'Unknown') AS v, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY dim, value",
+      "params": [
+        "site_id",
+        "units",
+        "day",
+        "tz",
+        "computed_at",
+        "start_ms"
+      ]
+    },
+    {
+      "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_daily (site_id, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT 'os' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(os, 'Unknown') AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, v) UNION ALL SELECT 'os' AS dim, v AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(os, 'Unknown') AS v, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY dim, value",
+      "params": [
+        "site_id",
+        "units",
+        "day",
+        "tz",
+        "computed_at",
+        "start_ms"
+      ]
+    }
+  ],
+  [
+    {
+      "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_daily (site_id, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT 'os_version' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(os_version, 'Unknown') AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, v) UNION ALL SELECT 'os_version' AS dim, v AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(os_version, 'Unknown') AS v, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY dim, value",
+      "params": [
+        "site_id",
+        "units",
+        "day",
+        "tz",
+        "computed_at",
+        "start_ms"
+      ]
+    },
+    {
+      "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_daily (site_id, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT 'screen' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(screen, 'Unknown') AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, v) UNION ALL SELECT 'screen' AS dim, v AS value, 0 AS visitors, 0 AS pageviews, 0 AS events, 0 AS engaged_ms, 0 AS engaged_n, 0 AS scroll_sum, 0 AS scroll_n, visits, bounces, duration_ms, visit_pageviews FROM (SELECT b.i AS u, b.t AS t, COALESCE(screen, 'Unknown') AS v, COUNT(*) AS visits, SUM(is_bounce) AS bounces, SUM(duration_ms) AS duration_ms, SUM(pageviews) AS visit_pageviews FROM units AS b CROSS JOIN sessions ON sessions.site_id = ?1 AND sessions.started_at >= b.start_ms AND sessions.started_at < b.end_ms GROUP BY b.i, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY dim, value",
+      "params": [
+        "site_id",
+        "units",
+        "day",
+        "tz",
+        "computed_at",
+        "start_ms"
+      ]
+    },
+    {
+      "sql": "WITH units AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, json_extract(value, '$[3]') AS day FROM json_each(?2))\nINSERT INTO rollup_daily (site_id, dim, day, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews)\nSELECT ?1, dim, ?3, value, COALESCE(SUM(visitors), 0), COALESCE(SUM(pageviews), 0), COALESCE(SUM(events), 0), COALESCE(SUM(engaged_ms), 0), COALESCE(SUM(engaged_n), 0), COALESCE(SUM(scroll_sum), 0), COALESCE(SUM(scroll_n), 0), COALESCE(SUM(visits), 0), COALESCE(SUM(bounces), 0), COALESCE(SUM(duration_ms), 0), COALESCE(SUM(visit_pageviews), 0)\nFROM (SELECT 'event:name' AS dim, v AS value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, 0 AS visits, 0 AS bounces, 0 AS duration_ms, 0 AS visit_pageviews FROM (SELECT b.i AS u, b.t AS t, name AS v, COUNT(DISTINCT visitor_id) AS visitors, COUNT(CASE WHEN name = 'pageview' THEN 1 END) AS pageviews, COUNT(*) AS events, SUM(CASE WHEN name = 'pageview' THEN engaged_ms END) AS engaged_ms, COUNT(CASE WHEN name = 'pageview' AND engaged_ms IS NOT NULL THEN 1 END) AS engaged_n, SUM(CASE WHEN name = 'pageview' THEN scroll_depth END) AS scroll_sum, COUNT(CASE WHEN name = 'pageview' AND scroll_depth IS NOT NULL THEN 1 END) AS scroll_n FROM units AS b CROSS JOIN events ON events.site_id = ?1 AND events.ts >= b.start_ms AND events.ts < b.end_ms GROUP BY b.i, v))\nWHERE NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))\nGROUP BY dim, value",
+      "params": [
+        "site_id",
+        "units",
+        "day",
+        "tz",
+        "computed_at",
+        "start_ms"
+      ]
+    }
+  ],
+  [
+    {
+      "sql": "DELETE FROM rollup_dirty WHERE site_id = ?1 AND slot >= CAST(?6 AS INTEGER) / 900000 AND slot < CAST(?7 AS INTEGER) / 900000 AND (EXISTS (SELECT 1 FROM rollup_days AS c WHERE c.site_id = ?1 AND c.day = ?3 AND c.tz = '' AND c.computed_at = CAST(?5 AS INTEGER)) OR (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3)))",
+      "params": [
+        "site_id",
+        "units",
+        "day",
+        "tz",
+        "computed_at",
+        "start_ms",
+        "end_ms"
+      ]
+    },
+    {
+      "sql": "INSERT OR REPLACE INTO rollup_days (site_id, day, tz, start_ms, end_ms, computed_at) SELECT ?1, ?3, ?4, ?6, ?7, CAST(?5 AS INTEGER) WHERE EXISTS (SELECT 1 FROM rollup_days AS c WHERE c.site_id = ?1 AND c.day = ?3 AND c.tz = '' AND c.computed_at = CAST(?5 AS INTEGER)) OR (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))",
+      "params": [
+        "site_id",
+        "units",
+        "day",
+        "tz",
+        "computed_at",
+        "start_ms",
+        "end_ms"
+      ]
+    },
+    {
+      "sql": "INSERT OR REPLACE INTO rollup_filtered_days (site_id, day, tz, pairs) SELECT ?1, ?3, ?4, 'page,country|,page,channel,country,browser' WHERE (NOT (COALESCE(CAST(?6 AS INTEGER) < (SELECT CAST(?5 AS INTEGER) - CAST(s.retention_days AS INTEGER) * 86400000 FROM sites AS s WHERE s.id = ?1 AND s.retention_days >= 1), 0) AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3)) OR EXISTS (SELECT 1 FROM rollup_filtered_daily AS f WHERE f.site_id = ?1 AND f.day = ?3)) AND EXISTS (SELECT 1 FROM rollup_days AS d WHERE d.site_id = ?1 AND d.day = ?3 AND d.tz = ?4 AND d.computed_at = CAST(?5 AS INTEGER))",
+      "params": [
+        "site_id",
+        "units",
+        "day",
+        "tz",
+        "computed_at",
+        "start_ms"
+      ]
+    }
+  ],
+  [
+    {
+      "sql": "DELETE FROM rollup_months WHERE site_id = ?1 AND month = substr(?3, 1, 7)",
+      "params": [
+        "site_id",
+        "units",
+        "day"
+      ]
+    },
+    {
+      "sql": "DELETE FROM rollup_monthly WHERE site_id = ?1 AND month = substr(?3, 1, 7)",
+      "params": [
+        "site_id",
+        "units",
+        "day"
+      ]
+    },
+    {
+      "sql": "INSERT INTO rollup_monthly (site_id, dim, month, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews) SELECT ?1, dim, substr(?3, 1, 7), value, SUM(visitors), SUM(pageviews), SUM(events), SUM(engaged_ms), SUM(engaged_n), SUM(scroll_sum), SUM(scroll_n), SUM(visits), SUM(bounces), SUM(duration_ms), SUM(visit_pageviews) FROM rollup_daily WHERE site_id = ?1 AND day >= date(?3, 'start of month') AND day < date(?3, 'start of month', '+1 month') AND (SELECT COUNT(*) FROM rollup_days AS d WHERE d.site_id = ?1 AND d.day >= date(?3, 'start of month') AND d.day < date(?3, 'start of month', '+1 month') AND d.tz = ?4) = CAST(strftime('%d', date(?3, 'start of month', '+1 month', '-1 day')) AS INTEGER) GROUP BY dim, value",
+      "params": [
+        "site_id",
+        "units",
+        "day",
+        "tz"
+      ]
+    },
+    {
+      "sql": "INSERT INTO rollup_months (site_id, month, tz, computed_at) SELECT ?1, substr(?3, 1, 7), ?4, ?5 WHERE (SELECT COUNT(*) FROM rollup_days AS d WHERE d.site_id = ?1 AND d.day >= date(?3, 'start of month') AND d.day < date(?3, 'start of month', '+1 month') AND d.tz = ?4) = CAST(strftime('%d', date(?3, 'start of month', '+1 month', '-1 day')) AS INTEGER)",
+      "params": [
+        "site_id",
+        "units",
+        "day",
+        "tz",
+        "computed_at"
+      ]
+    }
+  ],
+  [
+    {
+      "sql": "DELETE FROM rollup_filtered_months WHERE site_id = ?1 AND month = substr(?3, 1, 7)",
+      "params": [
+        "site_id",
+        "units",
+        "day"
+      ]
+    },
+    {
+      "sql": "DELETE FROM rollup_filtered_monthly WHERE site_id = ?1 AND month = substr(?3, 1, 7)",
+      "params": [
+        "site_id",
+        "units",
+        "day"
+      ]
+    },
+    {
+      "sql": "INSERT INTO rollup_filtered_monthly (site_id, fdim, fvalue, dim, month, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews) SELECT ?1, fdim, fvalue, dim, substr(?3, 1, 7), value, SUM(visitors), SUM(pageviews), SUM(events), SUM(engaged_ms), SUM(engaged_n), SUM(scroll_sum), SUM(scroll_n), SUM(visits), SUM(bounces), SUM(duration_ms), SUM(visit_pageviews) FROM rollup_filtered_daily WHERE site_id = ?1 AND day >= date(?3, 'start of month') AND day < date(?3, 'start of month', '+1 month') AND (SELECT COUNT(*) FROM rollup_filtered_days AS d WHERE d.site_id = ?1 AND d.day >= date(?3, 'start of month') AND d.day < date(?3, 'start of month', '+1 month') AND d.tz = ?4 AND d.pairs = 'page,country|,page,channel,country,browser') = CAST(strftime('%d', date(?3, 'start of month', '+1 month', '-1 day')) AS INTEGER) GROUP BY fdim, fvalue, dim, value",
+      "params": [
+        "site_id",
+        "units",
+        "day",
+        "tz"
+      ]
+    },
+    {
+      "sql": "INSERT INTO rollup_filtered_months (site_id, month, tz, pairs) SELECT ?1, substr(?3, 1, 7), ?4, 'page,country|,page,channel,country,browser' WHERE (SELECT COUNT(*) FROM rollup_filtered_days AS d WHERE d.site_id = ?1 AND d.day >= date(?3, 'start of month') AND d.day < date(?3, 'start of month', '+1 month') AND d.tz = ?4 AND d.pairs = 'page,country|,page,channel,country,browser') = CAST(strftime('%d', date(?3, 'start of month', '+1 month', '-1 day')) AS INTEGER)",
+      "params": [
+        "site_id",
+        "units",
+        "day",
+        "tz"
+      ]
+    }
+  ],
+  [
+    {
+      "sql": "DELETE FROM rollup_weeks WHERE site_id = ?1 AND week = date(?3, '-' || ((CAST(strftime('%w', ?3) AS INTEGER) + 6) % 7) || ' days')",
+      "params": [
+        "site_id",
+        "units",
+        "day"
+      ]
+    },
+    {
+      "sql": "DELETE FROM rollup_weekly WHERE site_id = ?1 AND week = date(?3, '-' || ((CAST(strftime('%w', ?3) AS INTEGER) + 6) % 7) || ' days')",
+      "params": [
+        "site_id",
+        "units",
+        "day"
+      ]
+    },
+    {
+      "sql": "INSERT INTO rollup_weekly (site_id, dim, week, value, visitors, pageviews, events, engaged_ms, engaged_n, scroll_sum, scroll_n, visits, bounces, duration_ms, visit_pageviews) SELECT ?1, dim, date(?3, '-' || ((CAST(strftime('%w', ?3) AS INTEGER) + 6) % 7) || ' days'), value, SUM(visitors), SUM(pageviews), SUM(events), SUM(engaged_ms), SUM(engaged_n), SUM(scroll_sum), SUM(scroll_n), SUM(visits), SUM(bounces), SUM(duration_ms), SUM(visit_pageviews) FROM rollup_daily WHERE site_id = ?1 AND day >= date(?3, '-' || ((CAST(strftime('%w', ?3) AS INTEGER) + 6) % 7) || ' days') AND day < date(date(?3, '-' || ((CAST(strftime('%w', ?3) AS INTEGER) + 6) % 7) || ' days'), '+7 days') AND (SELECT COUNT(*) FROM rollup_days AS d WHERE d.site_id = ?1 AND d.day >= date(?3, '-' || ((CAST(strftime('%w', ?3) AS INTEGER) + 6) % 7) || ' days') AND d.day < date(date(?3, '-' || ((CAST(strftime('%w', ?3) AS INTEGER) + 6) % 7) || ' days'), '+7 days') AND d.tz = ?4) = 7 GROUP BY dim, value",
+      "params": [
+        "site_id",
+        "units",
+        "day",
+        "tz"
+      ]
+    },
+    {
+      "sql": "INSERT INTO rollup_weeks (site_id, week, tz, computed_at) SELECT ?1, date(?3, '-' || ((CAST(strftime('%w', ?3) AS INTEGER) + 6) % 7) || ' days'), ?4, ?5 WHERE (SELECT COUNT(*) FROM rollup_days AS d WHERE d.site_id = ?1 AND d.day >= date(?3, '-' || ((CAST(strftime('%w', ?3) AS INTEGER) + 6) % 7) || ' days') AND d.day < date(date(?3, '-' || ((CAST(strftime('%w', ?3) AS INTEGER) + 6) % 7) || ' days'), '+7 days') AND d.tz = ?4) = 7",
+      "params": [
+        "site_id",
+        "units",
+        "day",
+        "tz",
+        "computed_at"
+      ]
+    }
+  ]
 ];
 
 /** Retire rollups of sites whose timezone changed (marking their days dirty). */
