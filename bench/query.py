@@ -1,145 +1,79 @@
 """Query speed of the dashboard's panels at 1 M and 10 M events, and the dashboard's first-load
 weight.
 
-For each dataset (bench/datagen.py, cached under .bench/ and reused while its parameters and the
-day match), every query of one dashboard view — top stats, graph, and the four panels — runs
-several times for 30 days, 12 months, and 12 months as they stand on the 29th of a month
-("12mo@29th": 11 whole months and 29 days, and no today), unfiltered and filtered (one country,
-one page: read from the rollups per filter value, today from raw events), and a second tab of
-each panel (entry pages, sources, regions, OS: under a filter, from the rollups per frequent
-filter value). Printed: p50 / p95 per panel and the worst p95 of each group against the targets
-(panels ≤ 50 ms p95 at 10 M; any filtered raw query ≤ 500 ms), and what the rollups cost on
-disk. The statements are exactly the builder's.
+Each dataset is the database as it stands at one calendar position (bench/datasets.py: "now"
+on the 1st, 4th, 15th, 29th and 31st of July 2026, and a site whose data starts on 20 December
+2025), cached under .bench/ per (events, position), so no figure depends on the day the bench
+runs. At each position every query of one dashboard view — top stats, graph, the four panels
+and a second tab of each (entry pages, sources, regions, OS: under a filter, from the rollups
+per frequent filter value) — runs several times for 30 days and 12 months, unfiltered and
+filtered (one country, one page). Printed: p95 (and p50) per panel and position, then per
+group the worst p95 over the positions, with the position, against the targets (panels ≤ 50 ms
+p95; any filtered raw query ≤ 500 ms). The statements are exactly the builder's.
 
-    python bench/run.py query            # 1 M and 10 M (the 10 M file takes ~20 min once)
-    BENCH_QUERY_SIZES=1000000 python bench/run.py query
+A 1 M dataset takes about 3.5 min to generate and roll up, a 10 M one about 35 min: at 10 M
+only the two worst positions run unless BENCH_QUERY_POSITIONS names others (comma-separated,
+as in POSITIONS, or "all").
+
+    python bench/run.py query            # 1 M and 10 M
+    BENCH_QUERY_SIZES=1000000 BENCH_QUERY_POSITIONS=1st,29th python bench/run.py query
 """
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import json
 import os
-import re
 import sqlite3
 import statistics
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from bench.datagen import ROOT, SITE_ID, TIMEZONE, drain_rollups, generate
+from bench.datagen import ROOT, TIMEZONE
+from bench.datasets import CACHE, POSITIONS, Position, dataset
 from bench.report import figure
 
-CACHE = ROOT / ".bench"
 RUNS = int(os.environ.get("BENCH_QUERY_RUNS", "7"))
 PANEL_TARGET_MS = 50.0
 FILTERED_RAW_TARGET_MS = 500.0
 # The tab measured besides each panel's default one.
 OTHER_TABS = {"pages": "entry", "sources": "sources", "locations": "regions", "devices": "os"}
+PERIODS = ("30d", "12mo")
+FILTERS: tuple[tuple[str, list[str]], ...] = (
+    ("unfiltered", []), ("country=DE", ["is,country,DE"]), ("page=/", ["is,page,/"]))
+# The positions with the slowest panels at 1 M (most closed days of the current month).
+WORST_POSITIONS = ("29th", "31st")
 
 
-def _migrations() -> list[Path]:
-    """The migration files, in the order they apply."""
-    return sorted((ROOT / "migrations").glob("*.sql"))
+def _positions(events: int) -> list[Position]:
+    chosen = os.environ.get("BENCH_QUERY_POSITIONS")
+    if chosen == "all" or (chosen is None and events < 10_000_000):
+        return list(POSITIONS.values())
+    return [POSITIONS[name] for name in (chosen.split(",") if chosen else WORST_POSITIONS)]
 
 
-def dataset(events: int) -> tuple[Path, datetime]:
-    """The SQLite file with ``events`` events (generated once a day), and the "now" it is for."""
-    CACHE.mkdir(exist_ok=True)
-    path = CACHE / f"query-{events}.sqlite"
-    meta = path.with_suffix(".json")
-    today = datetime.now(ZoneInfo(TIMEZONE)).date()
-    wanted = {"events": events, "today": today.isoformat()}
-    if not (path.exists() and meta.exists() and all(
-        json.loads(meta.read_text()).get(key) == value for key, value in wanted.items()
-    )):
-        print(f"  generating {events:,} events into {path} …", flush=True)
-        figures = generate(path, events=events, days=366, today=today)
-        print(f"  generated in {figures['load_s']:.0f} s, rolled up in "
-              f"{figures.get('rollup_s', 0):.0f} s", flush=True)
-        meta.write_text(json.dumps({**wanted, "migrations": [m.name for m in _migrations()]}))
-    else:
-        upgrade(path, meta)
-    noon = datetime.combine(today, datetime.min.time(), tzinfo=ZoneInfo(TIMEZONE))
-    return path, (noon + timedelta(hours=12)).astimezone(UTC)
+def _site(conn: sqlite3.Connection) -> Any:
+    """The dataset's one site, as the dashboard loads it (its creation bounds "12mo")."""
+    from analytics_941.sites import Site
+
+    site_id, domain, created_at = conn.execute(
+        "SELECT id, domain, created_at FROM sites").fetchone()
+    return Site(id=site_id, domain=domain, name="Bench", domains=(), timezone=TIMEZONE,
+                created_at=created_at)
 
 
-def _applied(conn: sqlite3.Connection, text: str) -> bool:
-    """Whether a dataset made before the ``migrations`` key was recorded has ``text`` applied:
-    all its tables exist, and its indexes exist as it defines them."""
-    master = dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL"))
-    tables = re.findall(r"^CREATE TABLE (\w+)", text, flags=re.MULTILINE)
-    indexes = re.findall(r"^(CREATE INDEX (\w+)\s+ON [^;]+);", text, flags=re.MULTILINE)
-    normal = " ".join
-    return all(t in master for t in tables) and all(
-        normal(master.get(name, "").split()) == normal(sql.split()) for sql, name in indexes
-    )
-
-
-def upgrade(path: Path, meta: Path) -> None:
-    """Apply to a cached dataset the migrations made after it, as a deployment would: cheaper
-    than generating it again, and the same rows (0005 backfills its rollups from the daily ones,
-    0006 rebuilds two indexes)."""
-    info = json.loads(meta.read_text())
-    conn = sqlite3.connect(path)
-    applied = False
-    try:
-        for migration in _migrations():
-            text = migration.read_text()
-            done = info.get("migrations")
-            if migration.name in done if done is not None else _applied(conn, text):
-                continue
-            print(f"  applying {migration.name} to {path.name} …", flush=True)
-            started = time.perf_counter()
-            conn.executescript(text)
-            applied = True
-            print(f"  applied in {time.perf_counter() - started:.1f} s", flush=True)
-    finally:
-        conn.close()
-    if applied:
-        # A migration may queue days (0010) or months (0011) for the cron: run it until
-        # nothing is left.
-        started = time.perf_counter()
-        days, months = asyncio.run(drain_rollups(path, now_ms=int(time.time() * 1000)))
-        print(f"  recomputed {days} queued days and {months} months in "
-              f"{time.perf_counter() - started:.0f} s", flush=True)
-    info["migrations"] = [m.name for m in _migrations()]
-    meta.write_text(json.dumps(info))
-
-
-def _month_end_range(now: datetime) -> list[tuple[str, str]]:
-    """The range a 12-month view covers late in a month: the 29th of last month and the 11
-    months before it. Its whole months come from monthly rollups, and 29 days from daily ones
-    (or, under a filter, on the other tabs, from raw rows): the worst case of "12mo", which on
-    the bench's day (the dataset ends today) would hold one day of the current month only."""
-    first = now.astimezone(ZoneInfo(TIMEZONE)).date().replace(day=1)
-    last_month = (first - timedelta(days=1)).replace(day=1)
-    start = last_month
-    for _ in range(11):
-        start = (start - timedelta(days=1)).replace(day=1)
-    end = last_month.replace(day=29)
-    return [("period", "custom"), ("from", start.isoformat()), ("to", end.isoformat())]
-
-
-PERIODS = ("30d", "12mo", "12mo@29th")
-
-
-def view_statements(period: str, filters: list[Any], now: datetime) -> dict[str, Any]:
+def view_statements(period: str, filters: list[Any], now: datetime,
+                    site: Any) -> dict[str, Any]:
     """The statements of one dashboard view, by panel, through the real loader's queries."""
     from analytics_941.runner import statements_for
-    from analytics_941.sites import Site
     from analytics_941.web.dashboard.data import TOP_METRICS, panel_query
     from analytics_941.web.dashboard.reports import PANELS
     from analytics_941.web.dashboard.state import CHART_METRICS, DashboardState
 
-    site = Site(id=SITE_ID, domain="bench.example", name="Bench", domains=(), timezone=TIMEZONE,
-                created_at=0)
-    periods = _month_end_range(now) if period == "12mo@29th" else [("period", period)]
-    state = DashboardState.from_params(periods + [("f", f) for f in filters])
+    state = DashboardState.from_params([("period", period)] + [("f", f) for f in filters])
     interval = "day" if period == "30d" else "month"
     queries = {
         "top stats": state.query(site, metrics=TOP_METRICS, now=now),
@@ -163,68 +97,44 @@ def timed(conn: sqlite3.Connection, statements: list[Any]) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def bench_size(events: int) -> None:
+def _p50_p95(conn: sqlite3.Connection, statements: list[Any]) -> tuple[float, float]:
+    timed(conn, statements)  # warm the page cache
+    samples = sorted(timed(conn, statements) for _ in range(RUNS))
+    return statistics.median(samples), samples[min(len(samples) - 1,
+                                                   round(0.95 * (len(samples) - 1)))]
+
+
+def bench_position(events: int, position: Position,
+                   worst: dict[tuple[str, str, str], tuple[float, str]]) -> None:
+    """Time every panel at ``position``; keep in ``worst`` the slowest p95 of each group."""
     from analytics_941.sql.plan import plan_query
 
-    path, now = dataset(events)
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    label = f"{events // 1_000_000}M"
+    conn = sqlite3.connect(f"file:{dataset(events, position)}?mode=ro", uri=True)
+    site = _site(conn)
+    label = f"{events // 1_000_000}M {position.name}"
     for period in PERIODS:
-        for name, filters in (("unfiltered", []), ("country=DE", ["is,country,DE"]),
-                              ("page=/", ["is,page,/"])):
-            worst_rollup = worst_raw = 0.0
-            for panel, (query, statements) in view_statements(period, filters, now).items():
-                timed(conn, statements)  # warm the page cache
-                samples = sorted(timed(conn, statements) for _ in range(RUNS))
-                p50 = statistics.median(samples)
-                p95 = samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))]
-                raw = plan_query(query).rollup_dim is None
-                path_name = "raw" if raw else "rollup"
-                figure(f"{label} {period} {name} {panel} p50 ({path_name})", p50, "ms")
-                figure(f"{label} {period} {name} {panel} p95 ({path_name})", p95, "ms")
-                if raw:
-                    worst_raw = max(worst_raw, p95)
-                else:
-                    worst_rollup = max(worst_rollup, p95)
-            target = PANEL_TARGET_MS if events >= 10_000_000 else None
-            if worst_rollup:
-                figure(f"{label} {period} {name} worst rollup panel p95", worst_rollup, "ms",
-                       target=target)
-            if worst_raw:
-                figure(f"{label} {period} {name} worst raw panel p95", worst_raw, "ms",
-                       target=FILTERED_RAW_TARGET_MS if filters else target)
-    bench_storage(conn, label)
+        for name, filters in FILTERS:
+            views = view_statements(period, filters, position.now, site)
+            for panel, (query, statements) in views.items():
+                p50, p95 = _p50_p95(conn, statements)
+                kind = "raw" if plan_query(query).rollup_dim is None else "rollup"
+                figure(f"{label} {period} {name} {panel} p95 ({kind}; p50 {p50:.1f})", p95, "ms")
+                group = (period, name, kind)
+                if p95 > worst.get(group, (0.0, ""))[0]:
+                    worst[group] = (p95, position.name)
     conn.close()
 
 
-def bench_storage(conn: sqlite3.Connection, label: str) -> None:
-    """What the rollups cost on disk, against the raw rows they summarise (SQLite's dbstat)."""
-    try:
-        sizes = dict(conn.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name"))
-    except sqlite3.OperationalError:  # an SQLite built without the dbstat table
-        print(f"  {label} storage: this SQLite has no dbstat table", flush=True)
-        return
-    total = sum(sizes.values())
-    tables = [name for (name,) in conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'rollup_%'")]
-    indexes = dict(conn.execute("SELECT name, tbl_name FROM sqlite_master WHERE type = 'index'"))
-    raw = sum(size for name, size in sizes.items()
-              if name in ("events", "sessions") or indexes.get(name) in ("events", "sessions"))
-    filtered = sum(sizes.get(name, 0) for name in tables if name.startswith("rollup_filtered"))
-    frequent = sum(sizes.get(name, 0) for name in tables if name.startswith("rollup_frequent"))
-    others = sum(sizes.get(name, 0) for name in tables) - filtered - frequent
-    mb = 1024 * 1024
-    figure(f"{label} database size", total / mb, "MB")
-    figure(f"{label} raw events and sessions, with indexes", raw / mb, "MB")
-    figure(f"{label} rollups (daily, weekly, monthly)", others / mb, "MB")
-    figure(f"{label} rollups per filter value", filtered / mb, "MB")
-    figure(f"{label} rollups per frequent filter value (months, recent days)", frequent / mb,
-           "MB")
-    events = conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
-    for name, table in (("filter value", "rollup_filtered_daily"),
-                        ("frequent filter value", "rollup_frequent_monthly")):
-        rows = conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
-        figure(f"{label} rows per {name} per event", rows / max(events, 1), "rows")
+def bench_size(events: int) -> None:
+    worst: dict[tuple[str, str, str], tuple[float, str]] = {}
+    for position in _positions(events):
+        bench_position(events, position, worst)
+    label = f"{events // 1_000_000}M"
+    for (period, name, kind), (p95, where) in sorted(worst.items()):
+        target = FILTERED_RAW_TARGET_MS if kind == "raw" and name != "unfiltered" else (
+            PANEL_TARGET_MS)
+        figure(f"{label} {period} {name} worst {kind} panel p95 (on the {where})", p95, "ms",
+               target=target)
 
 
 def bench_first_load() -> None:
@@ -235,14 +145,19 @@ def bench_first_load() -> None:
 
     from analytics_941 import Settings, setup_analytics
 
-    path, _now = dataset(200_000) if os.environ.get("BENCH_FIRST_LOAD_DB") is None else (
-        Path(os.environ["BENCH_FIRST_LOAD_DB"]), None)
+    chosen = os.environ.get("BENCH_FIRST_LOAD_DB")
+    position = POSITIONS["15th"]
+    path = Path(chosen) if chosen else dataset(200_000, position)
     copy = CACHE / "first-load.sqlite"
     copy.write_bytes(path.read_bytes())
     app = FastAPI()
     setup_analytics(app, Settings(sqlite_path=copy, project_dir=CACHE))
     client = signed_in_client(app, copy)
-    html = client.get("/admin/analytics/bench.example").content
+    # The 30 days up to the dataset's today, as a range: a default view is relative to the
+    # wall clock, which would find no data once the position lies in the past.
+    start = position.today - timedelta(days=29)
+    html = client.get("/admin/analytics/bench.example", params={
+        "period": "custom", "from": start.isoformat(), "to": position.today.isoformat()}).content
     manifest = json.loads((ROOT / "static/dist/manifest.json").read_text())
     sizes = {"html": len(gzip.compress(html, 6))}
     # Every asset the page itself references (scripts, styles); the map outlines are fetched only

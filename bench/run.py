@@ -16,12 +16,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.ingest import bench_ingest
 from bench.query import bench_query
 from bench.realtime import bench_realtime
+from bench.storage import bench_storage
 from bench.tracker_size import bench_tracker_size
 
 BENCHES: dict[str, Callable[[], None]] = {
     "tracker": bench_tracker_size,
     "ingest": bench_ingest,
     "query": bench_query,
+    "storage": bench_storage,
     "realtime": bench_realtime,
 }
 

@@ -1,0 +1,94 @@
+"""Bytes on disk per event, all in, and by family of tables (SQLite's dbstat), at 1 M events.
+
+D1 bills and caps the whole database, so the figure that matters is the file's size over the
+events it holds: raw rows, their indexes, the rollups made from them and the bookkeeping. From
+it, how many events fit in a D1 database on the paid plan (10 GB) and the free one (500 MB).
+
+    python bench/run.py storage
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+from bench.datasets import POSITIONS, dataset
+from bench.report import figure
+
+EVENTS = 1_000_000
+BYTES_PER_EVENT_TARGET = 250.0
+# D1's limits per database, in decimal units as Cloudflare states them.
+PLANS = {"10 GB (D1 paid plan)": 10 * 1000**3, "500 MB (D1 free plan)": 500 * 1000**2}
+PLAIN_ROLLUPS = ("rollup_daily", "rollup_weekly", "rollup_monthly")
+# The id lengths the Worker writes: UUIDv7 event and session ids, a UUID site id, and a visitor
+# hash of 16 bytes in hex (worker/src/ids.ts, worker/src/site-do/visitor-hash.ts).
+REAL_ID_LENGTHS = {"id": 36, "session_id": 36, "site_id": 36, "visitor_id": 32}
+
+
+def _families(tables: dict[str, str]) -> dict[str, Callable[[str], bool]]:
+    """Each family, as a test on a b-tree's name; ``tables`` maps an index to its table."""
+    def on(table: str) -> Callable[[str], bool]:
+        return lambda name: tables.get(name) == table and name != table
+
+    def rollups(test: Callable[[str], bool]) -> Callable[[str], bool]:
+        return lambda name: test(tables.get(name, name))
+
+    return {
+        "raw events row": lambda name: name == "events",
+        "events indexes": on("events"),
+        "raw sessions row": lambda name: name == "sessions",
+        "sessions indexes": on("sessions"),
+        "plain rollups (daily, weekly, monthly; with indexes)":
+            rollups(lambda table: table in PLAIN_ROLLUPS),
+        "rollups per filter value": rollups(lambda table: table.startswith("rollup_filtered_")),
+        "rollups per frequent value": rollups(lambda table: table.startswith("rollup_frequent_")),
+    }
+
+
+def _ids_line(conn: sqlite3.Connection) -> str:
+    """Whether the dataset's ids have the lengths the Worker writes (shorter ids understate)."""
+    columns = ", ".join(f"MAX(LENGTH({c}))" for c in REAL_ID_LENGTHS)
+    lengths = conn.execute(f"SELECT {columns} FROM (SELECT * FROM events LIMIT 1000)").fetchone()
+    seen = dict(zip(REAL_ID_LENGTHS, lengths, strict=True))
+    shown = ", ".join(f"{c} {n}" for c, n in seen.items())
+    verdict = "realistic" if seen == REAL_ID_LENGTHS else "NOT realistic (bytes understated)"
+    return f"  ids: {verdict}: lengths {shown} (the Worker's: 36, 36, 36, 32)"
+
+
+def bench_storage() -> None:
+    """Print bytes per event, all in and by family, and how many events fit in D1's plans."""
+    path = dataset(EVENTS, POSITIONS["15th"])
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        sizes: dict[str, int] = dict(
+            conn.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name"))
+    except sqlite3.OperationalError:  # an SQLite built without the dbstat table
+        print("  this SQLite has no dbstat table", flush=True)
+        conn.close()
+        return
+    events = conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+    file_bytes = path.stat().st_size
+    tables = dict(conn.execute("SELECT name, tbl_name FROM sqlite_master"))
+    print(_ids_line(conn), flush=True)
+    per_event = file_bytes / events
+    print(f"bytes per event, all in: {per_event:.0f}", flush=True)
+    figure(f"{events:,} events, whole file {file_bytes / 1024**2:,.0f} MB, per event",
+           per_event, "B", target=BYTES_PER_EVENT_TARGET)
+    counted = 0
+    for family, test in _families(tables).items():
+        members = {name: size for name, size in sizes.items() if test(name)}
+        size = sum(members.values())
+        counted += size
+        figure(f"{family} ({size / file_bytes:.0%})", size / events, "B/event")
+        if family.endswith("indexes"):
+            for name, one in sorted(members.items(), key=lambda item: -item[1]):
+                figure(f"  {name}", one / events, "B/event")
+    rest = file_bytes - counted
+    figure(f"everything else ({rest / file_bytes:.0%})", rest / events, "B/event")
+    for name, table in (("filter value", "rollup_filtered_daily"),
+                        ("frequent filter value", "rollup_frequent_monthly")):
+        rows = conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+        figure(f"rows per {name} per event", rows / events, "rows")
+    for plan, limit in PLANS.items():
+        figure(f"events in {plan}", limit / per_event / 1e6, "M events")
+    conn.close()
