@@ -21,7 +21,9 @@ CREATE TABLE sites (
   rate_limit_visitor INTEGER NOT NULL DEFAULT 120,
   rate_limit_site INTEGER NOT NULL DEFAULT 0,
   bounce_threshold_ms INTEGER NOT NULL DEFAULT 10000,
-  retention_days INTEGER
+  retention_days INTEGER,
+  -- Raw archive before purge (migration 0014): write raw rows to R2 before retention deletes them.
+  archive_raw INTEGER NOT NULL DEFAULT 0
 );
 
 -- One row per pageview or custom event. Session attribution (source, channel, UTM, geo, device)
@@ -550,3 +552,15 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_log_site_at ON audit_log (site_ref, at);
 CREATE INDEX audit_log_actor_at ON audit_log (actor_id, at);
 CREATE INDEX audit_log_at ON audit_log (at);
+
+-- Raw archive files in R2, one per site-day (migrations/0014_archive_raw.sql explains them).
+CREATE TABLE raw_archives (
+  site_id TEXT NOT NULL,
+  day TEXT NOT NULL,
+  key TEXT NOT NULL,
+  events INTEGER NOT NULL,
+  sessions INTEGER NOT NULL,
+  bytes INTEGER NOT NULL,
+  archived_at INTEGER NOT NULL,
+  PRIMARY KEY (site_id, day)
+) WITHOUT ROWID;

@@ -9,6 +9,7 @@
     analytics-941 invite --site DOMAIN [--role viewer|admin|owner] [--base-url URL]
     analytics-941 users list
     analytics-941 audit [--site DOMAIN] [--limit N]
+    analytics-941 archive list|download|restore DOMAIN [DAY] [--out FILE]
 
 Configured by ``ANALYTICS_941_*`` environment variables, like the dashboard; with none it uses
 the local wrangler D1 file of the project in the current directory. Secrets and links are printed
@@ -22,11 +23,13 @@ import asyncio
 import json
 import sys
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from pathlib import Path
 
 from pydantic import ValidationError
 
 from . import audit
+from .archive_client import ArchiveClient
 from .auth.api_tokens import SCOPES, create_token
 from .auth.invites import create_invite
 from .auth.names import unsafe_char
@@ -113,7 +116,27 @@ def _parser() -> argparse.ArgumentParser:
     log.add_argument("--site", metavar="DOMAIN", help="only this site's entries")
     log.add_argument("--limit", type=_limit, default=50, metavar="N",
                      help="how many entries (1-1000, default 50)")
+
+    archive = commands.add_parser("archive", help="raw archives in the collector's R2 bucket "
+                                  "(docs/archive.md)").add_subparsers(dest="action", required=True)
+    archive.add_parser("list", help="list a site's archived days").add_argument("site",
+                                                                                metavar="DOMAIN")
+    for action, text in (("download", "save a day's file (gzip NDJSON)"),
+                         ("restore", "insert a day's archived rows back into D1")):
+        day = archive.add_parser(action, help=text)
+        day.add_argument("site", metavar="DOMAIN")
+        day.add_argument("day", type=_day, metavar="YYYY-MM-DD", help="the site-local day")
+        if action == "download":
+            day.add_argument("--out", type=Path, metavar="FILE",
+                             help="where to write it (default: SITE_ID-DAY.ndjson.gz)")
     return parser
+
+
+def _day(value: str) -> str:
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError("a day as YYYY-MM-DD") from None
 
 
 def _limit(value: str) -> int:
@@ -182,6 +205,28 @@ async def _run(args: argparse.Namespace, store: Store, settings: Settings) -> No
         )
     elif args.command == "audit":
         await _audit(store, site_domain=args.site, limit=args.limit)
+    elif args.command == "archive":
+        await _archive(args, store, settings)
+
+
+async def _archive(args: argparse.Namespace, store: Store, settings: Settings) -> None:
+    (site,) = await _sites(store, [args.site])
+    client = ArchiveClient(collector_url=settings.collector_url, site_id=site.id,
+                           secret=settings.secret.get_secret_value())
+    if args.action == "list":
+        print_table([("day", "events", "sessions", "bytes", "archived (UTC)", "key")] + [
+            (a["day"], a["events"], a["sessions"], a["bytes"], _utc(int(a["archived_at"])),
+             a["key"]) for a in await client.days()
+        ])
+    elif args.action == "download":
+        out = args.out or Path(f"{site.id}-{args.day}.ndjson.gz")
+        size = await client.download(args.day, out)
+        print(f"# {size} bytes", file=sys.stderr)
+        print(out)
+    else:
+        done = await client.restore(args.day)
+        print(f"restored {done['events']} events and {done['sessions']} sessions of {args.day} "
+              f"(the file holds {done['archived']['events']} and {done['archived']['sessions']})")
 
 
 async def _audit(store: Store, *, site_domain: str | None, limit: int) -> None:

@@ -35,7 +35,7 @@ _HOSTNAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*$")
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 _COLUMNS = (
     "id, domain, name, domains, timezone, created_at, allow_subdomains, excluded_paths, "
-    "retention_days, rate_limit_visitor, rate_limit_site, bounce_threshold_ms"
+    "retention_days, rate_limit_visitor, rate_limit_site, bounce_threshold_ms, archive_raw"
 )
 # The collector's limits a site may set (docs/collector.md): events per minute, and the engaged
 # time that makes a one-page visit not a bounce. The defaults are schema.sql's column defaults;
@@ -69,6 +69,8 @@ class Site:
     rate_limit_visitor: int = _DEFAULT_RATE_LIMIT_VISITOR
     rate_limit_site: int = _DEFAULT_RATE_LIMIT_SITE
     bounce_threshold_ms: int = _DEFAULT_BOUNCE_THRESHOLD_MS
+    # Raw rows go to the collector's R2 archive before retention deletes them (docs/archive.md).
+    archive_raw: bool = False
 
     @classmethod
     def from_row(cls, row: Row) -> Site:
@@ -94,6 +96,7 @@ class Site:
             bounce_threshold_ms=_count(
                 row.get("bounce_threshold_ms"), _DEFAULT_BOUNCE_THRESHOLD_MS
             ),
+            archive_raw=bool(_count(row.get("archive_raw"), 0)),
         )
 
 
@@ -196,10 +199,11 @@ async def update_site(
     rate_limit_visitor: int | None = None,
     rate_limit_site: int | None = None,
     bounce_threshold_ms: int | None = None,
+    archive_raw: bool | None = None,
 ) -> Site:
     """Change a site's editable settings (not its ``domain``: the tracker snippet names it).
 
-    The collector's limits left None keep their current values.
+    The collector's limits and ``archive_raw`` left None keep their current values.
     """
     _check_timezone(timezone)
     hosts = tuple(dict.fromkeys([site.domain, *(_check_hostname(h) for h in also_domains if h)]))
@@ -212,6 +216,7 @@ async def update_site(
     per_visitor = site.rate_limit_visitor if rate_limit_visitor is None else rate_limit_visitor
     per_site = site.rate_limit_site if rate_limit_site is None else rate_limit_site
     bounce = site.bounce_threshold_ms if bounce_threshold_ms is None else bounce_threshold_ms
+    archive = site.archive_raw if archive_raw is None else archive_raw
     for label, zero, limit in (("events per visitor", "no limit", per_visitor),
                                ("events per site", "the collector's default", per_site)):
         if not 0 <= limit <= MAX_RATE_LIMIT:
@@ -222,7 +227,7 @@ async def update_site(
     await store.execute(
         "UPDATE sites SET name = ?, timezone = ?, domains = ?, allow_subdomains = ?, "
         "excluded_paths = ?, retention_days = ?, rate_limit_visitor = ?, rate_limit_site = ?, "
-        "bounce_threshold_ms = ? WHERE id = ?",
+        "bounce_threshold_ms = ?, archive_raw = ? WHERE id = ?",
         [
             name.strip()[:100] or site.domain,
             timezone,
@@ -233,6 +238,7 @@ async def update_site(
             per_visitor,
             per_site,
             bounce,
+            int(archive),
             site.id,
         ],
     )

@@ -25,4 +25,9 @@ export interface Env extends SiteEnv {
    * wrangler.toml [vars]; production sets it with `wrangler secret put REALTIME_SECRET`.
    */
   REALTIME_SECRET?: string;
+  /**
+   * Optional R2 bucket of raw archives (docs/archive.md): sites with `archive_raw` have each day
+   * written here before the retention purge deletes it. Without it those sites are not purged.
+   */
+  ARCHIVE?: R2Bucket;
 }

@@ -3,6 +3,7 @@
  * with another method 405, both in the `{code, message}` shape.
  */
 import type { Env } from "../env";
+import { ARCHIVE_PATH, getArchive, postArchive } from "./archive-routes";
 import { errorResponse, json, preflight } from "../http";
 import { isDrop } from "./ingest/drop";
 import { ingestRequest } from "./ingest/pipeline";
@@ -13,6 +14,7 @@ type Handler = (request: Request, env: Env, ctx: ExecutionContext) => Response |
 
 const TRACKER = { GET: serveTracker, HEAD: serveTracker };
 const REALTIME = { GET: getRealtime };
+const ARCHIVE = { GET: getArchive, POST: postArchive };
 
 const ROUTES: Record<string, Record<string, Handler>> = {
   "/api/event": { POST: postEvent },
@@ -22,7 +24,7 @@ const ROUTES: Record<string, Record<string, Handler>> = {
 /** Routes a request; every answer, including errors, is JSON with CORS headers. */
 export async function route(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
   const path = new URL(request.url).pathname;
-  const methods = ROUTES[path] ?? (TRACKER_PATH.test(path) ? TRACKER : REALTIME_PATH.test(path) ? REALTIME : undefined);
+  const methods = ROUTES[path] ?? (TRACKER_PATH.test(path) ? TRACKER : REALTIME_PATH.test(path) ? REALTIME : ARCHIVE_PATH.test(path) ? ARCHIVE : undefined);
   if (!methods) return errorResponse(404, "not_found", "no such route");
   if (request.method === "OPTIONS") return preflight();
   const handler: Handler | undefined = (methods as Record<string, Handler>)[request.method];

@@ -4,7 +4,12 @@
  * ranges). Only whole site-local days are purged, and only days whose rollups are complete
  * (listed in rollup_days for the site's timezone), so a purge never removes rows the dashboard
  * still reads raw, and never leaves a day half gone for a later recompute.
+ *
+ * A site with `archive_raw` has each such day written to R2 first (archive.ts); for it only days
+ * listed in raw_archives go, and nothing goes while the ARCHIVE bucket is missing.
  */
+import { env as workerEnv } from "cloudflare:workers";
+import { archiveBefore, MAX_ARCHIVE_DAYS_PER_RUN } from "./archive";
 import { dayBounds, localDay } from "./days";
 
 /** Rows one DELETE statement removes at most: keeps each statement short, so D1 stays responsive. */
@@ -14,7 +19,7 @@ export const PURGE_ROWS_PER_STATEMENT = 2000;
  * just turned on for a big site) continues at the next run, 15 minutes later.
  */
 export const MAX_PURGE_ROUNDS = 25;
-/** Largest JSON parameter per statement: (site, cutoff, tz) tuples, far below D1's 100 KB limit. */
+/** Largest JSON parameter per statement: (site, cutoff, tz, archive) tuples, far below D1's 100 KB limit. */
 const MAX_SITES_PARAM_BYTES = 60_000;
 const DAY_MS = 86_400_000;
 
@@ -27,16 +32,20 @@ export interface PurgeResult {
 }
 
 /**
- * One statement per table for all sites: the (site, cutoff, tz) tuples come in as one JSON
- * parameter, so many sites cost a handful of statements, not one per site. Each site is an index
- * range (site_id, ts < cutoff); each candidate row checks the one rollup day that can contain
- * it (the latest starting at or before it), an index seek.
+ * One statement per table for all sites: the (site, cutoff, tz, archive) tuples come in as one
+ * JSON parameter, so many sites cost a handful of statements, not one per site. Each site is an
+ * index range (site_id, ts < cutoff); each candidate row checks the one rollup day that can
+ * contain it (the latest starting at or before it), an index seek, and for an archiving site
+ * that this day's file is listed.
  */
 function purgeSql(table: "events" | "sessions", column: "ts" | "started_at"): string {
   return `DELETE FROM ${table} WHERE rowid IN (
     SELECT t.rowid FROM json_each(?1) AS p
     JOIN ${table} AS t ON t.site_id = json_extract(p.value, '$[0]') AND t.${column} < json_extract(p.value, '$[1]')
-    WHERE (SELECT r.end_ms > t.${column} AND r.tz = json_extract(p.value, '$[2]') FROM rollup_days AS r
+    WHERE (SELECT r.end_ms > t.${column} AND r.tz = json_extract(p.value, '$[2]')
+             AND (json_extract(p.value, '$[3]') = 0
+                  OR EXISTS (SELECT 1 FROM raw_archives AS a WHERE a.site_id = r.site_id AND a.day = r.day))
+           FROM rollup_days AS r
            WHERE r.site_id = t.site_id AND r.start_ms <= t.${column} ORDER BY r.start_ms DESC LIMIT 1)
     LIMIT ${PURGE_ROWS_PER_STATEMENT})`;
 }
@@ -58,18 +67,42 @@ export function retentionCutoff(retentionDays: unknown, tz: string, nowMs: numbe
   }
 }
 
-/** Deletes expired raw rows of every site with a retention, in bounded batches; see the module comment. */
-export async function purgeExpired(db: D1Database, nowMs: number, maxRounds = MAX_PURGE_ROUNDS): Promise<PurgeResult> {
+/**
+ * Deletes expired raw rows of every site with a retention, in bounded batches; see the module
+ * comment. `archive` is the ARCHIVE bucket (null: none is bound); at most `maxArchiveDays`
+ * site-days are archived per run.
+ */
+export async function purgeExpired(
+  db: D1Database, nowMs: number, maxRounds = MAX_PURGE_ROUNDS,
+  archive: R2Bucket | null = workerEnv.ARCHIVE ?? null, maxArchiveDays = MAX_ARCHIVE_DAYS_PER_RUN,
+): Promise<PurgeResult> {
   const { results } = await db
-    .prepare("SELECT id, timezone, retention_days FROM sites WHERE retention_days IS NOT NULL")
-    .all<{ id: string; timezone: string; retention_days: number }>();
+    .prepare("SELECT id, timezone, retention_days, archive_raw FROM sites WHERE retention_days IS NOT NULL")
+    .all<{ id: string; timezone: string; retention_days: number; archive_raw: number }>();
   const chunks: string[] = [];
   let chunk: string[] = [];
   let bytes = 2;
+  let unarchived = 0;
+  let archiveBudget = maxArchiveDays;
   for (const site of results) {
-    const cutoff = retentionCutoff(site.retention_days, site.timezone, nowMs);
+    let cutoff = retentionCutoff(site.retention_days, site.timezone, nowMs);
     if (cutoff === null) continue;
-    const tuple = JSON.stringify([site.id, cutoff, site.timezone]);
+    const archiving = site.archive_raw ? 1 : 0;
+    if (archiving && !archive) {
+      unarchived++; // Never delete what was promised an archive.
+      continue;
+    }
+    if (archiving && archive) {
+      try {
+        const { until, days } = await archiveBefore(db, archive, site, cutoff, nowMs, archiveBudget);
+        archiveBudget -= days.length;
+        cutoff = until;
+      } catch (error) {
+        console.error(`raw archive of site ${site.id} failed; its rows are kept`, error);
+        continue; // The other sites are still purged.
+      }
+    }
+    const tuple = JSON.stringify([site.id, cutoff, site.timezone, archiving]);
     if (bytes + tuple.length + 1 > MAX_SITES_PARAM_BYTES && chunk.length > 0) {
       chunks.push(`[${chunk.join(",")}]`);
       chunk = [];
@@ -79,6 +112,7 @@ export async function purgeExpired(db: D1Database, nowMs: number, maxRounds = MA
     bytes += tuple.length + 1;
   }
   if (chunk.length > 0) chunks.push(`[${chunk.join(",")}]`);
+  if (unarchived > 0) console.warn(`${unarchived} site(s) archive raw rows but no ARCHIVE bucket is bound: their rows are kept`);
 
   // Each pending item is a statement that deleted a full batch last round (or has not run yet).
   let pending = chunks.flatMap((param) => [

@@ -173,6 +173,7 @@ def make_sites_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
                 rate_limit_visitor=_whole(form, "rate_limit_visitor", "events per visitor"),
                 rate_limit_site=_whole(form, "rate_limit_site", "events per site"),
                 bounce_threshold_ms=None if bounce_s is None else bounce_s * 1000,
+                archive_raw=form.flag("archive_raw"),
             )
         except ConfigError as exc:
             return await site_page(request, site, error=str(exc), status=400)
