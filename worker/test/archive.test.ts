@@ -128,6 +128,15 @@ describe("archive before purge", () => {
     const lines = await fileLines(key);
     expect(lines[0]).toMatchObject({ events: n, sessions: 0 });
     expect(new Set(lines.slice(1).map((l) => (l.row as { id: string }).id)).size).toBe(n);
+    // A row that comes back to an archived day is added to its file, which keeps the others.
+    await env.DB.prepare("INSERT INTO events (id, site_id, ts, name, visitor_id, session_id, hostname, pathname) VALUES ('big-late', 'arc-big', ?1, 'pageview', 'v', 'big-s', 'x.test', '/')")
+      .bind(AT)
+      .run();
+    // (It takes the day out of rollup_days; the cron lists it again, frozen, then purges it.)
+    expect((await runCron(env.DB, NOW)).purged).toMatchObject({ events: 1 });
+    const grown = await fileLines(key);
+    expect(grown[0]).toMatchObject({ events: n + 1 });
+    expect(grown.map((l) => (l.row as { id?: string } | undefined)?.id)).toContain("big-late");
   });
 
   it("works through a backlog a few days per run, past an older day that is never purged", async () => {
