@@ -266,6 +266,31 @@ async def test_a_late_event_between_the_steps_leaves_the_day_to_the_next_run(
     assert await results(rolled, [spec]) == expected
 
 
+async def test_a_day_past_retention_rolled_up_first_gets_every_dimension(
+    paths: tuple[Path, Path],
+) -> None:
+    """A day older than the retention horizon that has no rollups yet (its raw rows not purged
+    yet) is rolled up whole: its first rows must not make it count as kept-as-is (FROZEN)."""
+    _raw, rolled = paths
+    store = SqliteStore(path=rolled)
+    await refresh_rollups(store, max_days=ALL_DAYS, now_ms=NOW_MS)
+    day = "2026-02-12"
+    before = execute(rolled, "SELECT dim, value, visitors, pageviews, visits FROM rollup_daily "
+                     "WHERE day = ? ORDER BY dim, value", day)
+    assert len({row[0] for row in before}) > 10
+    execute(rolled, "UPDATE sites SET retention_days = 7 WHERE id = ?", SITE_ID)
+    for table in ("rollup_daily", "rollup_filtered_daily", "rollup_days"):
+        execute(rolled, f"DELETE FROM {table} WHERE day = ?", day)
+    start = int(datetime(2026, 2, 12, tzinfo=ZoneInfo(TIMEZONE)).timestamp() * 1000)
+    execute(rolled, "INSERT OR IGNORE INTO rollup_dirty (site_id, slot) VALUES (?, ?)",
+            SITE_ID, start // 900_000)
+    assert (SITE_ID, date(2026, 2, 12)) in await refresh_rollups(
+        store, max_days=ALL_DAYS, now_ms=NOW_MS + 1
+    )
+    assert execute(rolled, "SELECT dim, value, visitors, pageviews, visits FROM rollup_daily "
+                   "WHERE day = ? ORDER BY dim, value", day) == before
+
+
 async def test_a_timezone_change_retires_old_rollups(paths: tuple[Path, Path]) -> None:
     raw, rolled = paths
     store = SqliteStore(path=rolled)

@@ -6,6 +6,7 @@ parts (from ``sql.arms``, as the reader's), and the guard keeping days past rete
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ..sql.arms import raw_arm
@@ -15,10 +16,12 @@ from ..sql.metrics import EVENT_PARTS, PARTS, SESSION_DRIVEN_PARTS, SESSION_PART
 from ..sql.params import Params
 
 __all__ = [
+    "CLAIMED",
     "DAY_MS",
     "FROZEN",
     "ROLLUP_PARAMS",
     "RollupStatement",
+    "day_statement",
     "pair_arms",
     "units_cte",
     "viewed_cte",
@@ -37,6 +40,13 @@ class RollupStatement:
 
     sql: str
     params: tuple[str, ...]
+
+
+def day_statement(sql: str) -> RollupStatement:
+    """A statement of a day's recompute, bound to as many of ``ROLLUP_PARAMS`` as it refers to
+    (D1 refuses more values than a statement has parameters)."""
+    highest = max((int(n) for n in re.findall(r"\?(\d+)", sql)), default=0)
+    return RollupStatement(sql=sql, params=ROLLUP_PARAMS[:highest])
 
 
 # A page filter keeps the visits that *viewed* a matching page (sql.where): for rollups per page
@@ -124,4 +134,11 @@ FROZEN = (
     f"CAST(s.retention_days AS INTEGER) * {DAY_MS} FROM sites AS s "
     "WHERE s.id = ?1 AND s.retention_days >= 1), 0) "
     "AND EXISTS (SELECT 1 FROM rollup_daily AS k WHERE k.site_id = ?1 AND k.day = ?3))"
+)
+# True while this run holds its claim on the day (``days.rollup_steps``): the day's rollup_days
+# row with no timezone (no reader, purge or span counts it) stamped with this run's ?5. A late
+# row for the day deletes it (the triggers on events and sessions delete by bounds).
+CLAIMED = (
+    "EXISTS (SELECT 1 FROM rollup_days AS c WHERE c.site_id = ?1 AND c.day = ?3 AND c.tz = '' "
+    "AND c.computed_at = CAST(?5 AS INTEGER))"
 )

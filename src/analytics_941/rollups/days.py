@@ -21,7 +21,16 @@ from ..periods import bounds_ms
 from ..sql.metrics import PARTS
 from ..sql.params import Params
 from ..store import Param, Store
-from .arms import FROZEN, ROLLUP_PARAMS, RollupStatement, pair_arms, units_cte, viewed_cte
+from .arms import (
+    CLAIMED,
+    FROZEN,
+    ROLLUP_PARAMS,
+    RollupStatement,
+    day_statement,
+    pair_arms,
+    units_cte,
+    viewed_cte,
+)
 from .frequent import frequent_day_statements, is_recent, unlist_day_statement
 from .kinds import FILTERED_ROLLUP_SET, FREQUENT_MIN_VISITS, PER_FILTER_VALUE, PLAIN
 from .spans import span_statements
@@ -49,18 +58,11 @@ def _insert_sql(dim: str, *, fdim: str | None = None) -> str:
         f"INSERT INTO {kind.daily} (site_id, {kind.keys}, day, value, {', '.join(PARTS)})\n"
         f"SELECT {site}, {values}, {refs['day']}, value, {sums}\n"
         f"FROM ({' UNION ALL '.join(arms)})\n"
-        f"WHERE NOT {FROZEN}\n"
+        f"WHERE {CLAIMED}\n"
         f"GROUP BY {'f, ' if fdim is not None else ''}dim, value"
     )
 
 
-# The day's rollup_days row while this run recomputes it: no reader, purge or span counts a
-# listing of another timezone, and a late row for the day deletes it (the triggers on events
-# and sessions delete by bounds), which tells the last step not to list the day.
-_CLAIMED = (
-    "EXISTS (SELECT 1 FROM rollup_days AS c WHERE c.site_id = ?1 AND c.day = ?3 AND c.tz = '' "
-    "AND c.computed_at = CAST(?5 AS INTEGER))"
-)
 _DAY_OF_SLOTS = (
     f"slot >= CAST(?6 AS INTEGER) / {SLOT_MS} AND slot < CAST(?7 AS INTEGER) / {SLOT_MS}"
 )
@@ -75,8 +77,8 @@ def _chunks(statements: list[RollupStatement]) -> list[list[RollupStatement]]:
     return [statements[i : i + STEP_SIZE] for i in range(0, len(statements), STEP_SIZE)]
 
 
-def _step(sql: str, params: int = 7) -> list[RollupStatement]:
-    return [RollupStatement(sql=sql, params=ROLLUP_PARAMS[:params])]
+def _step(sql: str) -> list[RollupStatement]:
+    return [day_statement(sql)]
 
 
 def rollup_steps() -> list[list[RollupStatement]]:
@@ -87,56 +89,51 @@ def rollup_steps() -> list[list[RollupStatement]]:
     (``YYYY-MM-DD``), ``tz``, ``computed_at`` (ms, the job's now, unique to the run), ``start_ms``,
     ``end_ms``, ``min_visits`` (the monthly threshold of the rollups per frequent value).
 
-    The first step claims the day (``_CLAIMED``); the rows are rewritten a statement a step while
-    readers read the day raw; the last step, one transaction, deletes the dirty marks and lists
-    the day only if the claim still stands. A late write lands before the rows are read (and is
+    The first step claims the day (``arms.CLAIMED``), unless it is past the retention horizon
+    with rollups (``FROZEN``): those are kept and only listed again. The rows are rewritten a few
+    statements a step, each only while the claim stands, and readers read the day raw meanwhile;
+    the last step, one transaction, deletes the dirty marks and lists the day only if the claim
+    still stands. A late write lands before the rows are read (and is
     counted) or deletes the claim (the marks stay, and the next run redoes the day); a run that
-    stops half way leaves its marks too, and the next run's ``jobs.RETIME`` drops the claim. A
-    day older than the site's retention horizon that has rollups keeps them (``FROZEN``): its
-    raw rows may be purged; it is only listed again.
+    stops half way leaves its marks too, and the next run's ``jobs.RETIME`` drops the claim.
+    Asking the claim, not ``FROZEN``, is what lets a day past the horizon with no rollups yet get
+    all of them: ``FROZEN`` turns true with its first row.
     """
     return [
         _step(
             "INSERT OR REPLACE INTO rollup_days (site_id, day, tz, start_ms, end_ms, computed_at) "
             f"SELECT ?1, ?3, '', ?6, ?7, CAST(?5 AS INTEGER) WHERE NOT {FROZEN}"
         ),
-        # rollup_daily's last: FROZEN asks whether the day has rows there.
         [unlist_day_statement()],
         *(
-            _step(f"DELETE FROM {table} WHERE site_id = ?1 AND day = ?3 AND NOT {FROZEN}", 6)
+            _step(f"DELETE FROM {table} WHERE site_id = ?1 AND day = ?3 AND {CLAIMED}")
             for table in (PER_FILTER_VALUE.daily, PLAIN.daily)
         ),
-        # Pairs first, for the same reason; a few inserts a call (each reads one day's rows).
+        # A few inserts a call (each reads one day's rows).
         *_chunks(
             [
-                *(RollupStatement(sql=_insert_sql(d, fdim=f), params=ROLLUP_PARAMS[:6])
-                  for f, d in PER_FILTER_VALUE.pairs()),
-                *(RollupStatement(sql=_insert_sql(d), params=ROLLUP_PARAMS[:6])
-                  for d in PLAIN.dimensions),
+                *(day_statement(_insert_sql(d, fdim=f)) for f, d in PER_FILTER_VALUE.pairs()),
+                *(day_statement(_insert_sql(d)) for d in PLAIN.dimensions),
             ]
         ),
         [
-            RollupStatement(
-                sql=f"DELETE FROM rollup_dirty WHERE site_id = ?1 AND {_DAY_OF_SLOTS} "
-                f"AND ({_CLAIMED} OR {FROZEN})",
-                params=ROLLUP_PARAMS[:7],
-            ),
-            RollupStatement(
-                sql="INSERT OR REPLACE INTO rollup_days "
-                "(site_id, day, tz, start_ms, end_ms, computed_at) "
-                f"SELECT ?1, ?3, ?4, ?6, ?7, CAST(?5 AS INTEGER) WHERE {_CLAIMED} OR {FROZEN}",
-                params=ROLLUP_PARAMS[:7],
+            day_statement(
+                f"DELETE FROM rollup_dirty WHERE site_id = ?1 AND {_DAY_OF_SLOTS} "
+                f"AND ({CLAIMED} OR {FROZEN})",
             ),
             # Listed for filtered reads once its rows are in, or when it is kept as it is (past
             # the retention horizon) and has such rows from before.
-            RollupStatement(
-                sql="INSERT OR REPLACE INTO rollup_filtered_days (site_id, day, tz, pairs) "
-                f"SELECT ?1, ?3, ?4, '{FILTERED_ROLLUP_SET}' WHERE (NOT {FROZEN} "
-                "OR EXISTS (SELECT 1 FROM rollup_filtered_daily AS f WHERE f.site_id = ?1 "
-                "AND f.day = ?3)) AND EXISTS (SELECT 1 FROM rollup_days AS d "
-                "WHERE d.site_id = ?1 AND d.day = ?3 AND d.tz = ?4 "
-                "AND d.computed_at = CAST(?5 AS INTEGER))",
-                params=ROLLUP_PARAMS[:6],
+            day_statement(
+                "INSERT OR REPLACE INTO rollup_filtered_days (site_id, day, tz, pairs) "
+                f"SELECT ?1, ?3, ?4, '{FILTERED_ROLLUP_SET}' WHERE {CLAIMED} OR ({FROZEN} "
+                "AND EXISTS (SELECT 1 FROM rollup_filtered_daily AS f WHERE f.site_id = ?1 "
+                "AND f.day = ?3))",
+            ),
+            # Last: it replaces the claim the statements above ask about.
+            day_statement(
+                "INSERT OR REPLACE INTO rollup_days "
+                "(site_id, day, tz, start_ms, end_ms, computed_at) "
+                f"SELECT ?1, ?3, ?4, ?6, ?7, CAST(?5 AS INTEGER) WHERE {CLAIMED} OR {FROZEN}",
             ),
         ],
         # A span's four statements (unlist, delete, sum, list) in one call: rebuilt whole.

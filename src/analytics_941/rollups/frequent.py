@@ -36,7 +36,16 @@ from ..periods import bounds_ms
 from ..sql.metrics import PARTS
 from ..sql.params import Params
 from ..store import Param, Store
-from .arms import DAY_MS, FROZEN, ROLLUP_PARAMS, RollupStatement, pair_arms, units_cte, viewed_cte
+from .arms import (
+    CLAIMED,
+    DAY_MS,
+    FROZEN,
+    ROLLUP_PARAMS,
+    RollupStatement,
+    pair_arms,
+    units_cte,
+    viewed_cte,
+)
 from .kinds import (
     FILTERED_ROLLUP_SET,
     FREQUENT_DAYS,
@@ -113,12 +122,11 @@ _OLDER = f"day < date(CAST(?5 AS INTEGER) / 1000, 'unixepoch', '-{FREQUENT_DAYS}
 
 
 def unlist_day_statement() -> RollupStatement:
-    """For the day's batch (``days``), before ``rollup_daily``'s deletes (``FROZEN`` asks
-    whether that has rows): the day leaves ``rollup_frequent_days`` while the day's job redoes
-    its rows (a day past the retention horizon stays, as its rows do)."""
+    """For the day's steps (``days``): a day this run claimed leaves ``rollup_frequent_days``
+    while its rows are redone (a day past the retention horizon stays, as its rows do)."""
     return RollupStatement(
-        sql=f"DELETE FROM rollup_frequent_days WHERE site_id = ?1 AND day = ?3 AND NOT {FROZEN}",
-        params=ROLLUP_PARAMS[:6],
+        sql=f"DELETE FROM rollup_frequent_days WHERE site_id = ?1 AND day = ?3 AND {CLAIMED}",
+        params=ROLLUP_PARAMS[:5],
     )
 
 
