@@ -1,9 +1,10 @@
 /**
  * The Worker's cron (`scheduled`): first the rollups — recompute the closed site-local days that
- * have new or changed rows (rollup_dirty, filled by triggers), oldest first, each in one D1 batch,
- * the twin of `refresh_rollups` in src/analytics_941/rollups/jobs.py, running the same generated SQL;
- * then a month of the rollups per frequent filter value (frequent.ts) — then the retention purge
- * (purge.ts), which deletes only days the rollups already answer for.
+ * have new or changed rows (rollup_dirty, filled by triggers), oldest first, each in a few short
+ * calls (ROLLUP_STEPS), the twin of `refresh_rollups` in src/analytics_941/rollups/jobs.py, running
+ * the same generated SQL; then a month of the rollups per frequent filter value (frequent.ts) —
+ * then the retention purge (purge.ts), which deletes only days the rollups already answer for,
+ * after writing them to R2 for sites that archive raw rows (archive.ts).
  */
 import { dayBounds, localDay } from "./days";
 import { refreshFrequentMonths, type FrequentMonth } from "./frequent";
