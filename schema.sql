@@ -23,7 +23,9 @@ CREATE TABLE sites (
   bounce_threshold_ms INTEGER NOT NULL DEFAULT 10000,
   retention_days INTEGER,
   -- Raw archive before purge (migration 0014): write raw rows to R2 before retention deletes them.
-  archive_raw INTEGER NOT NULL DEFAULT 0
+  archive_raw INTEGER NOT NULL DEFAULT 0,
+  -- The D1 binding holding the site's analytics data (migration 0015): DB or DB_<n>.
+  database TEXT NOT NULL DEFAULT 'DB'
 );
 
 -- One row per pageview or custom event. Session attribution (source, channel, UTM, geo, device)
