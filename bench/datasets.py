@@ -55,7 +55,8 @@ POSITIONS = {p.name: p for p in (
     Position(name="15th", today=date(2026, 7, 15)),
     Position(name="29th", today=date(2026, 7, 29)),
     Position(name="31st", today=date(2026, 7, 31)),
-    # A site younger than a year: data from 20 December 2025, a partial first month.
+    # A site younger than a year: data from 20 December 2025, a partial first month; as many
+    # events as the others, so more a day.
     Position(name="young", today=date(2026, 7, 15),
              days=(date(2026, 7, 15) - date(2025, 12, 20)).days + 1),
 )}
