@@ -169,6 +169,13 @@ def _rollup_ctes(query: Query, *, prefix: str, plan: Plan, site: str, params: Pa
     if tables.marked is not None:
         column, value = tables.marked
         listed += f" AND r.{column} = {params.ref(value)}"
+    # Days that ended before the site's first raw event have nothing to read: done, with no
+    # rows (else a range reaching back before a young site's data reads raw, and its filter
+    # subqueries span from there to today).
+    empty = (
+        f"SELECT b.i AS i FROM {prefix}_units AS b "
+        f"WHERE b.end_ms <= (SELECT MIN(e.ts) FROM events AS e WHERE e.site_id = {site})"
+    )
     month, week = _SPAN_KEYS["month"], _SPAN_KEYS["week"]
     rows, months_listed = tables.spans["month"]
     # The months of the period whose days are all units here, in one bucket, and listed for
@@ -194,16 +201,16 @@ def _rollup_ctes(query: Query, *, prefix: str, plan: Plan, site: str, params: Pa
             f"WHERE EXISTS (SELECT 1 FROM {tables.daily} AS h WHERE {value} AND h.day = b.day)"
         )
         if "month" not in plan.spans:
-            return [f"{prefix}_done AS ({days})"]
+            return [f"{prefix}_done AS ({days} UNION {empty})"]
         held = f"WHERE EXISTS (SELECT 1 FROM {rows} AS h WHERE {value} AND h.month = {month}) "
         return [
             f"{prefix}_months AS ({months.format(done='', held=held)})",
             f"{prefix}_done AS (SELECT b.i AS i FROM {prefix}_units AS b "
-            f"WHERE {month} IN (SELECT month FROM {prefix}_months) UNION {days})",
+            f"WHERE {month} IN (SELECT month FROM {prefix}_months) UNION {days} UNION {empty})",
         ]
     ctes = [
         f"{prefix}_done AS (SELECT b.i AS i FROM {prefix}_units AS b JOIN {tables.days} AS r "
-        f"ON r.site_id = {site} AND r.day = b.day AND {listed})"
+        f"ON r.site_id = {site} AND r.day = b.day AND {listed} UNION {empty})"
     ]
     if "month" in plan.spans:
         # The months whose days are also all rolled up.
