@@ -50,6 +50,8 @@ export interface SiteSettings {
   /** Events per minute for the site; 0 = no limit. */
   rateLimitSite: number;
   bounceThresholdMs: number;
+  /** The D1 binding holding the site's data (`sites.database`): where the outbox is flushed. */
+  database: string;
 }
 
 /** A dropped event: the reason, its HTTP status and a message for the sender. */

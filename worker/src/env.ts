@@ -8,6 +8,8 @@ import type { SiteDO, SiteEnv } from "./site-do/site-do";
 export interface Env extends SiteEnv {
   /** One SiteDO per site: sessions, visitor salts and the outbox to D1. */
   SITE_DO: DurableObjectNamespace<SiteDO>;
+  /** Optional data databases `DB_2`, `DB_3`, …: the data of the sites placed in them (databases.ts). */
+  [binding: `DB_${number}`]: D1Database | undefined;
   /** Seconds a domain -> site lookup stays cached in the isolate. */
   SITE_CACHE_TTL_S: string;
   /** Milliseconds an isolate gathers drop counts before writing them to D1 in one batch. */

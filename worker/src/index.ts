@@ -5,7 +5,7 @@
 import type { Env } from "./env";
 import { numberVar } from "./vars";
 import { errorResponse } from "./http";
-import { MAX_DAYS_PER_RUN, runCron } from "./rollup/cron";
+import { MAX_DAYS_PER_RUN, runCronEverywhere } from "./rollup/cron";
 import { FREQUENT_MIN_VISITS } from "./rollup/statements";
 import { route } from "./collector/routes";
 
@@ -21,10 +21,10 @@ export default {
       return errorResponse(500, "internal", "internal error");
     }
   },
-  /** The cron (wrangler.toml [triggers]): rollups of closed days, then the retention purge (rollup/cron.ts). */
+  /** The cron (wrangler.toml [triggers]): in each database, rollups of closed days, then the retention purge (rollup/cron.ts). */
   async scheduled(controller, env, ctx): Promise<void> {
     const days = Math.max(1, Math.floor(numberVar(env.ROLLUP_DAYS_PER_RUN, MAX_DAYS_PER_RUN)));
     const minVisits = Math.max(1, Math.floor(numberVar(env.ROLLUP_FREQUENT_MIN_VISITS, FREQUENT_MIN_VISITS)));
-    ctx.waitUntil(runCron(env.DB, controller.scheduledTime, days, minVisits));
+    ctx.waitUntil(runCronEverywhere(env, controller.scheduledTime, days, minVisits));
   },
 } satisfies ExportedHandler<Env>;

@@ -14,19 +14,21 @@ export interface SiteOptions {
   rate_limit_visitor?: number;
   rate_limit_site?: number;
   bounce_threshold_ms?: number;
+  /** The binding holding the site's data (migration 0015); default DB. */
+  database?: string;
 }
 
 /** Inserts a site and returns its id. Use a unique domain per test (the site cache is per isolate). */
 export async function createSite(domain: string, id = `site-${domain}`, options: SiteOptions = {}): Promise<string> {
   await env.DB.prepare(
     `INSERT INTO sites (id, domain, name, domains, timezone, created_at, allow_subdomains, excluded_paths,
-                        rate_limit_visitor, rate_limit_site, bounce_threshold_ms)
-     VALUES (?, ?, ?, ?, 'UTC', 0, ?, ?, ?, ?, ?)`,
+                        rate_limit_visitor, rate_limit_site, bounce_threshold_ms, database)
+     VALUES (?, ?, ?, ?, 'UTC', 0, ?, ?, ?, ?, ?, ?)`,
   )
     .bind(
       id, domain, domain, JSON.stringify(options.domains ?? [domain]), options.allow_subdomains ?? 0,
       JSON.stringify(options.excluded_paths ?? []), options.rate_limit_visitor ?? 120, options.rate_limit_site ?? 0,
-      options.bounce_threshold_ms ?? 10_000,
+      options.bounce_threshold_ms ?? 10_000, options.database ?? "DB",
     )
     .run();
   return id;
@@ -72,10 +74,10 @@ export async function ingestOk(
   return result as { visitorId: string; sessionId: string };
 }
 
-/** Rows of a D1 table for one site, oldest first. */
-export async function rows<T = Record<string, unknown>>(table: "events" | "sessions" | "ingest_drops", siteId: string): Promise<T[]> {
+/** Rows of a D1 table for one site, oldest first, from the home database or `db`. */
+export async function rows<T = Record<string, unknown>>(table: "events" | "sessions" | "ingest_drops", siteId: string, db: D1Database = env.DB): Promise<T[]> {
   const order = table === "events" ? "ts, id" : table === "sessions" ? "started_at, id" : "day, reason, category";
-  const result = await env.DB.prepare(`SELECT * FROM ${table} WHERE site_id = ? ORDER BY ${order}`).bind(siteId).all<T>();
+  const result = await db.prepare(`SELECT * FROM ${table} WHERE site_id = ? ORDER BY ${order}`).bind(siteId).all<T>();
   return result.results;
 }
 

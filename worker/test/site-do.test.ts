@@ -178,7 +178,7 @@ describe("visitor hash", () => {
 });
 
 describe("engagement and bounces", () => {
-  const SETTINGS = { rateLimitVisitor: 0, rateLimitIp: 0, rateLimitSite: 0, bounceThresholdMs: 10_000 };
+  const SETTINGS = { rateLimitVisitor: 0, rateLimitIp: 0, rateLimitSite: 0, bounceThresholdMs: 10_000, database: "DB" };
   const engagement = (siteId: string, ts: number, pathname: string, engaged: number, scroll: number): CollectedEvent => ({
     ...event(siteId, ts, pathname, "engagement"), interactive: false, engaged_ms: engaged, scroll_depth: scroll,
   });

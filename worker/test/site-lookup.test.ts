@@ -57,7 +57,7 @@ describe("lookupSite", () => {
       excluded_paths: '["/admin/**", 3]', rate_limit_visitor: 10, rate_limit_site: -1, bounce_threshold_ms: 5000, retention_days: 30,
     })).toEqual({
       id: "s", domain: "s.test", domains: [], timezone: "UTC", allowSubdomains: true, excludedPaths: ["/admin/**"],
-      rateLimitVisitor: 10, rateLimitSite: 0, bounceThresholdMs: 5000, retentionDays: 30,
+      rateLimitVisitor: 10, rateLimitSite: 0, bounceThresholdMs: 5000, retentionDays: 30, database: "DB",
     });
   });
 });

@@ -11,9 +11,14 @@
  * Tokens are realtime tokens (realtime/token.ts: site id, short expiry) signed with a key derived
  * from REALTIME_SECRET for this purpose (archiveTokenKey), so a realtime token is no archive
  * token and the reverse. 401: missing, malformed, badly signed or expired; 403: another site's;
- * 404: unknown site, day or route; 503: no ARCHIVE bucket, or a weak secret outside loopback.
+ * 404: unknown site, day or route; 503: no ARCHIVE bucket, a weak secret outside loopback, or a
+ * site placed in a database this collector has no binding for (`database_unknown`).
+ *
+ * The list and the restore use the site's own database (`sites.database`), where the purge
+ * listed and deleted its days.
  */
 import type { Env } from "../env";
+import { databaseNamed, UnknownDatabase } from "../databases";
 import { errorResponse, json } from "../http";
 import { archiveKey, ArchiveError, readArchive, restoreArchive } from "../rollup/archive";
 import { retentionCutoff } from "../rollup/purge";
@@ -39,9 +44,10 @@ interface SiteRow {
   domain: string;
   timezone: string;
   retention_days: number | null;
+  database: string;
 }
 
-type Target = { site: SiteRow; day?: string; restore: boolean; bucket: R2Bucket };
+type Target = { site: SiteRow; day?: string; restore: boolean; bucket: R2Bucket; db: D1Database };
 
 /** Checks secret, token, site and bucket; a Response when the request is refused. */
 async function authorize(request: Request, env: Env): Promise<Target | Response> {
@@ -62,20 +68,27 @@ async function authorize(request: Request, env: Env): Promise<Target | Response>
     const status = check.reason === "token is for another site" ? 403 : 401;
     return errorResponse(status, status === 403 ? "forbidden" : "unauthorized", check.reason);
   }
-  const site = await env.DB.prepare("SELECT id, domain, timezone, retention_days FROM sites WHERE id = ?").bind(siteId).first<SiteRow>();
+  const site = await env.DB.prepare("SELECT id, domain, timezone, retention_days, database FROM sites WHERE id = ?").bind(siteId).first<SiteRow>();
   if (!site) return errorResponse(404, "unknown_site", `no site has the id ${JSON.stringify(siteId)}`);
   if (!env.ARCHIVE) return errorResponse(503, "archive_not_configured", "no ARCHIVE bucket is bound to the collector (wrangler.toml [[r2_buckets]])");
-  return { site, day: match?.[2], restore: Boolean(match?.[3]), bucket: env.ARCHIVE };
+  let db: D1Database;
+  try {
+    db = databaseNamed(env, site.database);
+  } catch (error) {
+    if (error instanceof UnknownDatabase) return errorResponse(503, "database_unknown", `the site's data is in database ${error.binding}, which this collector has no binding for`);
+    throw error;
+  }
+  return { site, day: match?.[2], restore: Boolean(match?.[3]), bucket: env.ARCHIVE, db };
 }
 
 /** GET /api/archive/:site[/:day]; see the module comment. */
 export async function getArchive(request: Request, env: Env): Promise<Response> {
   const target = await authorize(request, env);
   if (target instanceof Response) return target;
-  const { site, day, restore, bucket } = target;
+  const { site, day, restore, bucket, db } = target;
   if (restore) return errorResponse(405, "method_not_allowed", "use POST", { Allow: "POST, OPTIONS" });
   if (day === undefined) {
-    const { results } = await env.DB
+    const { results } = await db
       .prepare("SELECT day, key, events, sessions, bytes, archived_at FROM raw_archives WHERE site_id = ? ORDER BY day")
       .bind(site.id)
       .all();
@@ -97,7 +110,7 @@ export async function getArchive(request: Request, env: Env): Promise<Response> 
 export async function postArchive(request: Request, env: Env): Promise<Response> {
   const target = await authorize(request, env);
   if (target instanceof Response) return target;
-  const { site, day, restore, bucket } = target;
+  const { site, day, restore, bucket, db } = target;
   if (day === undefined || !restore) return errorResponse(405, "method_not_allowed", "use GET", { Allow: "GET, OPTIONS" });
   const cutoff = retentionCutoff(site.retention_days, site.timezone, Date.now());
   if (cutoff !== null && dayBounds(day, site.timezone)[0] < cutoff) {
@@ -112,6 +125,6 @@ export async function postArchive(request: Request, env: Env): Promise<Response>
   }
   if (!archive) return errorResponse(404, "not_archived", `no archive of ${day}`);
   if (archive.header.site_id !== site.id || archive.header.day !== day) return errorResponse(422, "bad_archive", "the file is another site-day's");
-  const inserted = await restoreArchive(env.DB, archive);
+  const inserted = await restoreArchive(db, archive);
   return json({ day, ...inserted, archived: { events: archive.header.events, sessions: archive.header.sessions } });
 }

@@ -24,6 +24,8 @@ export interface Site {
   bounceThresholdMs: number;
   /** Days raw events are kept; null = forever. */
   retentionDays: number | null;
+  /** The D1 binding holding the site's data (`DB`, `DB_2`, …; databases.ts). */
+  database: string;
 }
 
 /** The settings a site row without the 0002 columns (or with NULLs) gets. */
@@ -34,6 +36,7 @@ export const SITE_DEFAULTS = {
   rateLimitSite: 0,
   bounceThresholdMs: 10_000,
   retentionDays: null,
+  database: "DB",
 } as const satisfies Partial<Site>;
 
 /** A `sites` row as selected here. */
@@ -48,6 +51,7 @@ export interface SiteRow {
   rate_limit_site?: number | null;
   bounce_threshold_ms?: number | null;
   retention_days?: number | null;
+  database?: string | null;
 }
 
 interface CacheEntry {
@@ -75,7 +79,7 @@ export async function lookupSite(db: D1Database, domain: string, ttlSeconds: num
     const row = await db
       .prepare(
         `SELECT id, domain, domains, timezone, allow_subdomains, excluded_paths, rate_limit_visitor,
-                rate_limit_site, bounce_threshold_ms, retention_days
+                rate_limit_site, bounce_threshold_ms, retention_days, database
          FROM sites WHERE domain = ?`,
       )
       .bind(domain)
@@ -113,6 +117,7 @@ export function siteFromRow(row: SiteRow): Site {
     rateLimitSite: count(row.rate_limit_site, SITE_DEFAULTS.rateLimitSite),
     bounceThresholdMs: count(row.bounce_threshold_ms, SITE_DEFAULTS.bounceThresholdMs),
     retentionDays: typeof row.retention_days === "number" ? row.retention_days : null,
+    database: typeof row.database === "string" && row.database !== "" ? row.database : SITE_DEFAULTS.database,
   };
 }
 

@@ -4,11 +4,16 @@
  * calls (ROLLUP_STEPS), the twin of `refresh_rollups` in src/analytics_941/rollups/jobs.py, running
  * the same generated SQL; then a month of the rollups per frequent filter value (frequent.ts) —
  * then the retention purge (purge.ts), which deletes only days the rollups already answer for,
- * after writing them to R2 for sites that archive raw rows (archive.ts).
+ * after writing them to R2 for sites that archive raw rows (archive.ts). All of it runs in each
+ * bound database (runCronEverywhere), each on the data of the sites placed in it.
  */
+import { env as workerEnv } from "cloudflare:workers";
+import { allDatabases, HOME_DATABASE } from "../databases";
+import { MAX_ARCHIVE_DAYS_PER_RUN } from "./archive";
 import { dayBounds, localDay } from "./days";
 import { refreshFrequentMonths, type FrequentMonth } from "./frequent";
-import { purgeExpired, type PurgeResult } from "./purge";
+import { MAX_PURGE_ROUNDS, purgeExpired, type PurgeResult } from "./purge";
+import { syncSiteCopies } from "./site-copies";
 import { DIRTY_SQL, FREQUENT_DAY_STATEMENTS, FREQUENT_MIN_VISITS, FREQUENT_RECENT_MS, GRACE_MS, MAX_DAYS_PER_RUN, MAX_MONTHS_PER_RUN, RETIME_STATEMENTS, ROLLUP_STEPS, SLOT_MS, type RollupParam } from "./statements";
 
 /** A recomputed day. */
@@ -91,11 +96,14 @@ export interface CronResult {
 }
 
 /**
- * One cron run: rollups (days, then months), then the purge. The purge runs even when the rollups failed (it only
- * deletes days that are rolled up already); the first failure is rethrown at the end so the run
- * shows as failed in the cron logs, and the next run retries both.
+ * One cron run in one database (`db`, bound as `database`): rollups (days, then months), then the
+ * purge. The purge runs even when the rollups failed (it only deletes days that are rolled up
+ * already); the first failure is rethrown at the end so the run shows as failed in the cron logs,
+ * and the next run retries both.
  */
-export async function runCron(db: D1Database, nowMs: number, maxDays = MAX_DAYS_PER_RUN, minVisits = FREQUENT_MIN_VISITS): Promise<CronResult> {
+export async function runCron(
+  db: D1Database, nowMs: number, maxDays = MAX_DAYS_PER_RUN, minVisits = FREQUENT_MIN_VISITS, database = HOME_DATABASE,
+): Promise<CronResult> {
   const failures: unknown[] = [];
   let rolled: RolledDay[] = [];
   let months: FrequentMonth[] = [];
@@ -108,10 +116,36 @@ export async function runCron(db: D1Database, nowMs: number, maxDays = MAX_DAYS_
   }
   let purged: PurgeResult = { events: 0, sessions: 0, more: false };
   try {
-    purged = await purgeExpired(db, nowMs);
+    purged = await purgeExpired(db, nowMs, MAX_PURGE_ROUNDS, workerEnv.ARCHIVE ?? null, MAX_ARCHIVE_DAYS_PER_RUN, database);
   } catch (error) {
     failures.push(error);
   }
   if (failures.length > 0) throw failures[0];
   return { rolled, months, purged };
+}
+
+/**
+ * The cron over every bound database (databases.ts), side by side: a data database first gets
+ * its `sites` copies refreshed from the home database (site-copies.ts), then runs runCron. A
+ * database that fails does not stop the others; the first failure is rethrown once all are done.
+ * A failed refresh of the copies is such a failure, but the rollups still run on the copies the
+ * previous run left.
+ */
+export async function runCronEverywhere(
+  bindings: object, nowMs: number, maxDays = MAX_DAYS_PER_RUN, minVisits = FREQUENT_MIN_VISITS,
+): Promise<Record<string, CronResult>> {
+  const databases = allDatabases(bindings);
+  const home = databases.find((d) => d.name === HOME_DATABASE)?.db;
+  const failures: unknown[] = [];
+  const failed = (name: string, step: string) => (error: unknown) => {
+    console.error(`cron: ${step} of database ${name} failed`, error);
+    failures.push(error);
+  };
+  const results: Record<string, CronResult> = {};
+  await Promise.all(databases.map(async ({ name, db }) => {
+    if (name !== HOME_DATABASE && home) await syncSiteCopies(home, name, db).catch(failed(name, "the sites copy"));
+    await runCron(db, nowMs, maxDays, minVisits, name).then((result) => (results[name] = result), failed(name, "the run"));
+  }));
+  if (failures.length > 0) throw failures[0];
+  return results;
 }

@@ -11,6 +11,7 @@
 import { env as workerEnv } from "cloudflare:workers";
 import { archiveBefore, MAX_ARCHIVE_DAYS_PER_RUN } from "./archive";
 import { dayBounds, localDay } from "./days";
+import { HOME_DATABASE } from "../databases";
 
 /** Rows one DELETE statement removes at most: keeps each statement short, so D1 stays responsive. */
 export const PURGE_ROWS_PER_STATEMENT = 2000;
@@ -68,16 +69,18 @@ export function retentionCutoff(retentionDays: unknown, tz: string, nowMs: numbe
 }
 
 /**
- * Deletes expired raw rows of every site with a retention, in bounded batches; see the module
- * comment. `archive` is the ARCHIVE bucket (null: none is bound); at most `maxArchiveDays`
- * site-days are archived per run.
+ * Deletes expired raw rows of every site with a retention placed in `db`, the database bound as
+ * `database`, in bounded batches; see the module comment. `archive` is the ARCHIVE bucket (null:
+ * none is bound); at most `maxArchiveDays` site-days are archived per run.
  */
 export async function purgeExpired(
   db: D1Database, nowMs: number, maxRounds = MAX_PURGE_ROUNDS,
-  archive: R2Bucket | null = workerEnv.ARCHIVE ?? null, maxArchiveDays = MAX_ARCHIVE_DAYS_PER_RUN,
+  archive: R2Bucket | null = workerEnv.ARCHIVE ?? null, maxArchiveDays = MAX_ARCHIVE_DAYS_PER_RUN, database = HOME_DATABASE,
 ): Promise<PurgeResult> {
+  // The home database lists every site; its rows are only those of the sites placed in it.
   const { results } = await db
-    .prepare("SELECT id, timezone, retention_days, archive_raw FROM sites WHERE retention_days IS NOT NULL")
+    .prepare("SELECT id, timezone, retention_days, archive_raw FROM sites WHERE retention_days IS NOT NULL AND database = ?")
+    .bind(database)
     .all<{ id: string; timezone: string; retention_days: number; archive_raw: number }>();
   const chunks: string[] = [];
   let chunk: string[] = [];

@@ -132,9 +132,10 @@ export interface FlushResult {
 
 /**
  * Sends up to FLUSH_BATCH_ROWS events and sessions to D1 in one batch, then deletes what D1
- * confirmed. Throws when D1 fails; the rows then stay for the next attempt.
+ * confirmed. Throws when D1 fails; the rows then stay for the next attempt. `before` runs first
+ * in the same transaction (a data database's copy of the site row, site-do/flush-target.ts).
  */
-export async function flushOutbox(sql: SqlStorage, db: D1Database, batchRows = FLUSH_BATCH_ROWS): Promise<FlushResult> {
+export async function flushOutbox(sql: SqlStorage, db: D1Database, before: D1PreparedStatement[] = [], batchRows = FLUSH_BATCH_ROWS): Promise<FlushResult> {
   const events = sql
     .exec<{ seq: number; row: string }>("SELECT seq, row FROM event_outbox ORDER BY seq LIMIT ?", batchRows)
     .toArray();
@@ -156,6 +157,7 @@ export async function flushOutbox(sql: SqlStorage, db: D1Database, batchRows = F
 
   const sessionTuples = sessions.map((s) => tupleText<SessionRow>(s.row, SESSION_COLUMNS));
   const statements = [
+    ...before,
     ...jsonStatements(db, events.map((e) => tupleText<EventRow>(e.row, EVENT_COLUMNS)), (tuples) =>
       `INSERT OR IGNORE INTO events (${EVENT_COLUMNS.join(", ")}) SELECT ${tuples(EVENT_COLUMNS.length)} FROM json_each(?)
        WHERE ${writable(`json_extract(value, '$[${EVENT_SITE}]')`, `json_extract(value, '$[${EVENT_TS}]')`)}`,

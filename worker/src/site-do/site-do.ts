@@ -8,6 +8,8 @@ import { drop } from "../collector/ingest/drop";
 import type { ClientInfo, CollectedEvent, Drop, IngestResult, SiteSettings } from "../contract";
 import { ENGAGEMENT } from "../collector/ingest/payload";
 import { enqueue, enqueueEngagement, flushOutbox, type FlushResult, migrateOutbox, OutboxSeq } from "./outbox";
+import { flushDestination, FlushTargets, migrateFlushTarget } from "./flush-target";
+import { HOME_DATABASE } from "../databases";
 import { IpKeys, RateLimiter } from "./rate-limit";
 import { applyEngagement, applyEvent, continues, DEFAULT_BOUNCE_THRESHOLD_MS, eventRow, sessionRow } from "./session";
 import { closeIfExpired, expireSockets, type RealtimeAttachment, socketDue } from "./realtime/sockets";
@@ -28,20 +30,21 @@ export const REALTIME_COALESCE_MS = 50;
  * module needs nothing from env.ts, which names SiteDO for the namespace binding.
  */
 export interface SiteEnv {
-  /** The analytics database (schema.sql). */
+  /** The home database (schema.sql); data databases are `DB_2`, `DB_3`, … (databases.ts). */
   DB: D1Database;
   /** Milliseconds between an accepted event and the outbox flush to D1. */
   FLUSH_DELAY_MS: string;
 }
 
 /** Without settings (tests) no limit applies; the Worker always passes the site's (collector/ingest/pipeline.ts). */
-const DEFAULT_SETTINGS: SiteSettings = { rateLimitVisitor: 0, rateLimitIp: 0, rateLimitSite: 0, bounceThresholdMs: DEFAULT_BOUNCE_THRESHOLD_MS };
+const DEFAULT_SETTINGS: SiteSettings = { rateLimitVisitor: 0, rateLimitIp: 0, rateLimitSite: 0, bounceThresholdMs: DEFAULT_BOUNCE_THRESHOLD_MS, database: HOME_DATABASE };
 
 /** The per-site Durable Object; see the module comment. */
 export class SiteDO extends DurableObject<SiteEnv> {
   /**
-   * Where flushes write. Always `env.DB` in production; tests replace it (via
-   * runInDurableObject) with a wrapper that fails, to prove the outbox loses nothing.
+   * The home database as flushes use it. Always `env.DB` in production; tests replace it (via
+   * runInDurableObject) with a wrapper that fails, to prove the outbox loses nothing. A site
+   * placed in a data database is flushed there (flush-target.ts).
    */
   flushDb: D1Database;
   /**
@@ -71,6 +74,8 @@ export class SiteDO extends DurableObject<SiteEnv> {
   private readonly seqs = new OutboxSeq();
   /** Live sessions: storage behind an in-memory cache (see LiveSessions). */
   private readonly liveSessions: LiveSessions;
+  /** The database the outbox goes to, from the latest settings (see FlushTargets). */
+  private readonly flushTargets: FlushTargets;
 
   constructor(ctx: DurableObjectState, env: SiteEnv) {
     super(ctx, env);
@@ -78,7 +83,9 @@ export class SiteDO extends DurableObject<SiteEnv> {
     migrateSiteStorage(ctx.storage.sql);
     migrateOutbox(ctx.storage.sql);
     migrateRealtime(ctx.storage.sql);
+    migrateFlushTarget(ctx.storage.sql);
     this.liveSessions = new LiveSessions(ctx.storage.sql);
+    this.flushTargets = new FlushTargets(ctx.storage.sql);
     // Answered by the runtime without waking a hibernated DO (realtime.js pings every 30 s).
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
   }
@@ -153,6 +160,8 @@ export class SiteDO extends DurableObject<SiteEnv> {
     const limits = { visitor: settings.rateLimitVisitor, ip: settings.rateLimitIp, site: settings.rateLimitSite };
     const limited = this.limiter.hit(today, ipKey, event.ts, limits);
     if (limited) return drop("rate_limited", `too many events ${bucketMessage(limited)} this minute; retry later`, limited);
+    // A Worker of the previous version (during a deploy) sends no database: its sites are in DB.
+    this.flushTargets.set(event.site_id, settings.database || HOME_DATABASE);
 
     // Yesterday's hash lets a visit that spans midnight (UTC) continue instead of splitting.
     const current = this.liveSessions.find(yesterday ? [today, yesterday] : [today]);
@@ -323,7 +332,9 @@ export class SiteDO extends DurableObject<SiteEnv> {
     if (salts.deleted > 0) this.salts = null;
     let result: FlushResult;
     try {
-      result = await flushOutbox(this.ctx.storage.sql, this.flushDb);
+      // An unknown binding throws here: the rows stay and the flush backs off as for a D1 failure.
+      const destination = await flushDestination(this.env, this.flushDb, this.flushTargets.get());
+      result = await flushOutbox(this.ctx.storage.sql, destination.db, destination.before);
     } catch (error) {
       const attempts = this.flushAttempts() + 1;
       this.setFlushAttempts(attempts);

@@ -84,6 +84,7 @@ async function registerSession(env: Env, site: Site, event: CollectedEvent, clie
       // A site's own limit (> 0) wins; 0 means "not set": the collector's default applies.
       rateLimitSite: site.rateLimitSite > 0 ? site.rateLimitSite : numberVar(env.RATE_LIMIT_SITE_DEFAULT, DEFAULT_RATE_LIMIT_SITE),
       bounceThresholdMs: site.bounceThresholdMs,
+      database: site.database,
     });
   } catch (error) {
     console.error("site durable object failed", error);
