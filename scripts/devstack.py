@@ -45,8 +45,9 @@ def wrangler(args: Sequence[str], *, persist_to: Path | None = None) -> None:
 
 
 def apply_migrations(*, persist_to: Path | None = None) -> None:
-    """Apply migrations/ to the local D1 database that `wrangler dev` uses."""
+    """Apply migrations/ to the local D1 databases that `wrangler dev` uses (home DB and DB_2)."""
     wrangler(["d1", "migrations", "apply", "DB", "--local"], persist_to=persist_to)
+    wrangler(["d1", "migrations", "apply", "DB_2", "--local"], persist_to=persist_to)
 
 
 @dataclass
