@@ -54,7 +54,7 @@ from .sql.columns import dimension_sql
 from .sql.metrics import FINALS, parts_for
 from .sql.params import Params
 from .sql.plan import Plan, plan_query
-from .sql.where import Bounds, filters_sql, value_filters_sql
+from .sql.where import Bounds, RawUnits, filters_sql, value_filters_sql
 from .store import Param
 
 __all__ = ["build_sql"]
@@ -97,7 +97,7 @@ def _side(
     if rolled:
         # Only the units not rolled up read raw rows: their filter subqueries need no more.
         raw = f"FROM {units} WHERE i NOT IN (SELECT i FROM {prefix}_done)"
-        bounds = (f"(SELECT MIN(start_ms) {raw})", f"(SELECT MAX(end_ms) {raw})")
+        bounds = RawUnits(f"(SELECT start_ms, end_ms {raw})")
     where = filters_sql(query.filters, table=table, site=site, bounds=bounds, params=params)
     if rolled:
         where = [*where, f"b.i NOT IN (SELECT i FROM {prefix}_done)"]

@@ -9,32 +9,37 @@ the table lacks becomes a subquery on the other table, matched by session id:
   with at least one matching event.
 
 The subqueries are bounded by the period, widened by a day on the side where a visit may start
-before (or its events run after) the period's edge. When rollups answer most of the period the
-bounds are SQL instead: the first and last raw unit's (``Bounds``), so today's raw part of a
-12-month view scans a day or two, not the year.
+before (or its events run after) the period's edge. When rollups answer most of the period they
+are bounded by each unit left raw instead (``RawUnits``, widened the same way), so today's raw
+part of a 12-month view scans a day or two, not the year, even when another raw day lies months
+before it.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from ..exceptions import QueryError
 from ..filters import Condition, FilterNode, Negation
 from .columns import filter_sql_target
 from .params import Params
 
-__all__ = ["Bounds", "filters_sql", "glob_pattern"]
+__all__ = ["Bounds", "RawUnits", "filters_sql", "glob_pattern"]
 
 DAY_MS = 86_400_000
-# A subquery's time range: UTC ms (bound as parameters), or SQL expressions of JSON-extracted
-# numbers (safe in arithmetic, unlike parameters D1 may deliver as strings).
-Bounds = tuple[int, int] | tuple[str, str]
 
 
-def _widened(bound: int | str, by: int, params: Params) -> str:
-    if isinstance(bound, int):
-        return params.ref(bound + by)
-    return f"({bound} + {by})" if by else bound
+@dataclass(frozen=True)
+class RawUnits:
+    """The units a rollup plan leaves raw: SQL of rows ``start_ms, end_ms`` (JSON-extracted
+    numbers, safe in arithmetic, unlike parameters D1 may deliver as strings)."""
+
+    source: str
+
+
+# A subquery's time range: the period in UTC ms (bound as parameters), or the raw units.
+Bounds = tuple[int, int] | RawUnits
 
 
 def glob_pattern(pattern: str) -> str:
@@ -92,14 +97,27 @@ def _leaf_sql(
             code="invalid_filters", message=f"filters: cannot filter on {cond.dimension!r}"
         )
     test = _condition_sql(cond, expression=inner, params=params)
+    if isinstance(bounds, RawUnits):
+        # Each raw unit drives its own index range (CROSS JOIN fixes the order).
+        if table == "events":
+            return (
+                f"session_id IN (SELECT s.id FROM {bounds.source} AS u CROSS JOIN sessions AS s "
+                f"ON s.site_id = {site} AND s.started_at >= u.start_ms - {DAY_MS} "
+                f"AND s.started_at < u.end_ms WHERE {test})"
+            )
+        return (
+            f"id IN (SELECT e.session_id FROM {bounds.source} AS u CROSS JOIN events AS e "
+            f"ON e.site_id = {site} AND e.ts >= u.start_ms AND e.ts < u.end_ms + {DAY_MS} "
+            f"WHERE {test})"
+        )
     start, end = bounds
     if table == "events":
-        lo, hi = _widened(start, -DAY_MS, params), _widened(end, 0, params)
+        lo, hi = params.ref(start - DAY_MS), params.ref(end)
         return (
             f"session_id IN (SELECT id FROM sessions WHERE site_id = {site} "
             f"AND started_at >= {lo} AND started_at < {hi} AND {test})"
         )
-    lo, hi = _widened(start, 0, params), _widened(end, DAY_MS, params)
+    lo, hi = params.ref(start), params.ref(end + DAY_MS)
     return (
         f"id IN (SELECT session_id FROM events WHERE site_id = {site} "
         f"AND ts >= {lo} AND ts < {hi} AND {test})"
