@@ -17,7 +17,7 @@ import pytest
 from auth_support import BASE, MOUNT, SETUP_TOKEN, add_user, new_session, sign_in
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from seeding import seed
+from seeding import apply_schema, seed
 from soft_authenticator import SoftAuthenticator
 
 from analytics_941 import Settings, SqliteStore, setup_analytics
@@ -157,6 +157,22 @@ def do_site_delete(w: World) -> None:
     w.post("/settings/sites/example.com/delete", {"confirm": "example.com"})
 
 
+def do_site_move(w: World) -> None:
+    from analytics_941.site_move import move_site
+    from analytics_941.sites import get_site
+    from analytics_941.stores import Stores
+
+    db2 = apply_schema(w.db.parent / "db2.sqlite")
+
+    async def run() -> None:
+        stores = Stores(home=SqliteStore(path=w.db), open_data=lambda _b: SqliteStore(path=db2))
+        site = await get_site(stores.home, domain="example.com")
+        assert site is not None
+        await move_site(stores, site=site, to="DB_2", settle_s=0)
+
+    asyncio.run(run())
+
+
 def do_member_remove(w: World) -> None:
     bob = add_user(w.db, name="Bob", is_admin=False, roles={"s1": "viewer"})
     w.admin()
@@ -233,6 +249,7 @@ ACTIONS: dict[str, tuple[Callable[[World], None], str | None, str]] = {
     "site_create": (do_site_create, "new", "user:Ada"),
     "site_update": (do_site_update, "s1", "user:Ada"),
     "site_delete": (do_site_delete, "s1", "user:Ada"),
+    "site_move": (do_site_move, "s1", "cli:command line"),
     "member_remove": (do_member_remove, "s1", "user:Ada"),
     "invite_create": (do_invite_create, "s1", "user:Ada"),
     "invite_use": (do_invite_use, "s1", "user:Val"),

@@ -132,6 +132,6 @@ def test_cli_tables_escape_a_hostile_row_stored_directly(
     out = capsys.readouterr().out
     assert out == (
         "u1\tEve\\tadmin (all sites)\\n\\x1b[31mu9\texample.com:viewer\n"
-        "s1\texample.com\tUTC\tEx\\u202eample\\\\t\n"
+        "s1\texample.com\tUTC\tEx\\u202eample\\\\t\tDB\n"
     )
     assert "\x1b" not in out and "\u202e" not in out

@@ -45,7 +45,7 @@ def test_sites_add_and_list(db: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert json.loads(row[3]) == ["example.com", "www.example.com"]
     assert row[4] == "Europe/Berlin"
     assert main(["sites", "list"]) == 0
-    assert capsys.readouterr().out == f"{site_id}\texample.com\tEurope/Berlin\tExample\n"
+    assert capsys.readouterr().out == f"{site_id}\texample.com\tEurope/Berlin\tExample\tDB\n"
 
 
 @pytest.mark.parametrize(
@@ -140,7 +140,7 @@ def test_against_d1_over_its_http_api(
     assert main(["sites", "add", "example.com", "--timezone", "Europe/Berlin"]) == 0
     site_id = capsys.readouterr().out.strip()
     assert main(["sites", "list"]) == 0
-    assert capsys.readouterr().out == f"{site_id}\texample.com\tEurope/Berlin\texample.com\n"
+    assert capsys.readouterr().out == f"{site_id}\texample.com\tEurope/Berlin\texample.com\tDB\n"
     assert main(["tokens", "create", "--name", "ci", "--site", "example.com"]) == 0
     secret = capsys.readouterr().out.strip().splitlines()[-1]
     with sqlite3.connect(remote) as conn:

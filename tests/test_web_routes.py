@@ -61,7 +61,7 @@ def test_the_trio_serves_whatever_its_admission_lets_in(db: Path) -> None:
         return Admitted(site=site, base="/board/open", headers={"X-Admitted": "yes"})
 
     add_dashboard_routes(router, path="/board/{key}", names=("v", "p", "d"), admit=by_key,
-                         render=render, cache=None)
+                         render=render)
     app = FastAPI()
     app.include_router(router)
     client = TestClient(app)

@@ -53,6 +53,7 @@ KINDS: dict[str, str] = {
     "site_create": "added the site",
     "site_update": "changed the site's settings",
     "site_delete": "deleted the site and its data",
+    "site_move": "moved the site's data to another database",
     "member_remove": "removed a member",
     "invite_create": "created an invite",
     "invite_use": "joined through an invite",

@@ -3,7 +3,9 @@
 ::
 
     analytics-941 sites add DOMAIN [--name N] [--timezone TZ] [--also-domain HOST ...]
+                                   [--database DB_2]
     analytics-941 sites list
+    analytics-941 sites move DOMAIN --to DB_2 [--settle-seconds 61]
     analytics-941 tokens create --site DOMAIN [--site DOMAIN ...] [--name N] [--scope stats|export]
     analytics-941 setup-link [--base-url URL]
     analytics-941 invite --site DOMAIN [--role viewer|admin|owner] [--base-url URL]
@@ -38,8 +40,10 @@ from .auth.setup_tokens import issue_setup_token
 from .auth.users import count_users, list_users
 from .exceptions import AnalyticsError, ConfigError
 from .settings import Settings
+from .site_move import SETTLE_S, move_site
 from .sites import Site, add_site, get_site, list_sites
-from .store import Store, open_store
+from .store import Store
+from .stores import Stores, open_stores
 
 __all__ = ["main"]
 
@@ -85,7 +89,16 @@ def _parser() -> argparse.ArgumentParser:
         metavar="HOST",
         help="another hostname allowed to send events (repeatable)",
     )
-    sites.add_parser("list", help="list tracked websites")
+    add.add_argument("--database", default="DB", metavar="BINDING",
+                     help="the D1 binding holding its data: DB (default), DB_2, …")
+    sites.add_parser("list", help="list tracked websites (id, domain, timezone, name, database)")
+    move = sites.add_parser("move", help="move a site's data to another database, in bounded "
+                            "steps; run it again to continue after an interruption")
+    move.add_argument("domain", metavar="DOMAIN")
+    move.add_argument("--to", required=True, metavar="BINDING", help="DB, DB_2, …")
+    move.add_argument("--settle-seconds", type=float, default=SETTLE_S, metavar="S",
+                      help="wait after switching, for the collector to write to the target "
+                      f"(default {SETTLE_S:g}: its site cache TTL plus the flush delay)")
 
     tokens = commands.add_parser("tokens", help="API tokens").add_subparsers(
         dest="action", required=True
@@ -155,17 +168,26 @@ async def _sites(store: Store, domains: list[str]) -> list[Site]:
     return found
 
 
-async def _run(args: argparse.Namespace, store: Store, settings: Settings) -> None:
+async def _run(args: argparse.Namespace, stores: Stores, settings: Settings) -> None:
+    store = stores.home
     base = (getattr(args, "base_url", None) or settings.public_url or _DEFAULT_BASE).rstrip("/")
     mount = settings.mount_path
     if args.command == "sites" and args.action == "add":
+        stores.data(args.database)  # DatabaseUnknown before the site exists
         site = await add_site(store, domain=args.domain, name=args.name, timezone=args.timezone,
-                              also_domains=tuple(args.also_domain))
+                              also_domains=tuple(args.also_domain), database=args.database)
         await audit.record(store, "site_create", actor=audit.CLI, sites=[site.id],
-                           detail={"domain": site.domain})
+                           detail={"domain": site.domain, "database": site.database})
         print(site.id)
+    elif args.command == "sites" and args.action == "move":
+        (site,) = await _sites(store, [args.domain])
+        report = await move_site(stores, site=site, to=args.to, settle_s=args.settle_seconds,
+                                 say=lambda line: print(f"# {line}", file=sys.stderr))
+        print(f"moved {site.domain} from {report.source} to {report.target}: "
+              f"{sum(report.deleted.values())} rows deleted from {report.source}")
     elif args.command == "sites":
-        print_table((s.id, s.domain, s.timezone, s.name) for s in await list_sites(store))
+        print_table((s.id, s.domain, s.timezone, s.name, s.database)
+                    for s in await list_sites(store))
     elif args.command == "tokens":
         sites = await _sites(store, args.site)
         secret, token = await create_token(
@@ -250,13 +272,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = Settings()
-        store = open_store(settings)
+        stores = open_stores(settings)
 
         async def run() -> None:
             try:
-                await _run(args, store, settings)
+                await _run(args, stores, settings)
             finally:
-                await store.aclose()
+                await stores.aclose()
 
         asyncio.run(run())
     except ValidationError as exc:

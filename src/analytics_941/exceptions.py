@@ -9,6 +9,8 @@ The hierarchy, drawn the way httpx draws its own::
     │                               becomes an HTTP 400 at the edge
     └── StoreError                  the store could not answer
         ├── StoreUnavailable        the database cannot be reached or opened
+        │   └── DatabaseUnknown     a site's data is in a database (binding) the dashboard
+        │                           is not configured for; carries ``code`` and ``binding``
         ├── QueryTimeout            a query ran past its time budget (``query_timeout_s``)
         └── D1Error                 Cloudflare's D1 API answered with an error; carries
                                     Cloudflare's ``code``, ``message`` and the HTTP status
@@ -20,6 +22,7 @@ __all__ = [
     "AnalyticsError",
     "ConfigError",
     "D1Error",
+    "DatabaseUnknown",
     "LocalD1NotFound",
     "QueryError",
     "QueryTimeout",
@@ -63,6 +66,18 @@ class StoreError(AnalyticsError):
 
 class StoreUnavailable(StoreError):
     """The database cannot be reached or opened at all."""
+
+
+class DatabaseUnknown(StoreUnavailable):
+    """A site's ``database`` names a binding this dashboard has no store for (an HTTP 503
+    ``database_unknown`` at the edge): the deployer's settings lag behind wrangler.toml."""
+
+    code = "database_unknown"
+
+    def __init__(self, binding: str, hint: str) -> None:
+        super().__init__(f"the site's data is in the database {binding!r}, which this dashboard "
+                         f"does not know: {hint}")
+        self.binding = binding
 
 
 class QueryTimeout(StoreError):

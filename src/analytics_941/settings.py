@@ -7,6 +7,7 @@ Every field can come from an ``ANALYTICS_941_*`` environment variable (``ANALYTI
 from __future__ import annotations
 
 import ipaddress
+import re
 from pathlib import Path
 from typing import Literal, Self
 from urllib.parse import urlsplit
@@ -25,6 +26,8 @@ _ENV_PREFIX = "ANALYTICS_941_"
 DEV_SECRET = "dev-insecure-941-secret-change-me"  # noqa: S105 - the documented dev default
 # Shorter secrets are refused when deployed (the collector refuses them too): an HMAC key.
 MIN_SECRET_BYTES = 32
+# The data databases' bindings (docs/databases.md); ``DB``, the home database, is d1_database_id.
+_DATA_BINDING = re.compile(r"DB_[0-9]+")
 
 
 def is_loopback(host: str | None) -> bool:
@@ -57,6 +60,8 @@ class Settings(BaseSettings):
     cf_account_id: str | None = None
     cf_api_token: SecretStr | None = None
     d1_database_id: str | None = None
+    # Data databases (issue #14): binding -> D1 database id, e.g. {"DB_2": "…"}; JSON in the env.
+    d1_databases: dict[str, str] = Field(default_factory=dict)
     collector_url: str = "http://127.0.0.1:8787"
     mount_path: str = "/admin/analytics"
     # Authentication (see docs/security.md). `public_url` is the dashboard's origin as browsers
@@ -99,6 +104,17 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("public_url must be an http:// or https:// URL")
         return value.rstrip("/") if value else None
+
+    @field_validator("d1_databases")
+    @classmethod
+    def _check_d1_databases(cls, value: dict[str, str]) -> dict[str, str]:
+        for binding, database_id in value.items():
+            if not _DATA_BINDING.fullmatch(binding):
+                raise ValueError(f"d1_databases: {binding!r} is not a data database binding "
+                                 "(DB_2, DB_3, …; DB is d1_database_id)")
+            if not database_id.strip():
+                raise ValueError(f"d1_databases: {binding!r} needs its D1 database id")
+        return {binding: database_id.strip() for binding, database_id in value.items()}
 
     @model_validator(mode="after")
     def _check_d1_credentials(self) -> Self:

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .cache import caches_of
 from .exceptions import ConfigError
-from .store import Row, Store
+from .store import Param, Row, Store
 
 __all__ = [
     "RESERVED_NAMES",
@@ -33,10 +33,9 @@ __all__ = [
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _HOSTNAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*$")
 _ID_ALPHABET = string.ascii_lowercase + string.digits
-_COLUMNS = (
-    "id, domain, name, domains, timezone, created_at, allow_subdomains, excluded_paths, "
-    "retention_days, rate_limit_visitor, rate_limit_site, bounce_threshold_ms, archive_raw"
-)
+# Every column, so a column a later migration adds reads as its default on a database that has
+# not been migrated yet (``database``: migration 0015).
+_COLUMNS = "*"
 # The collector's limits a site may set (docs/collector.md): events per minute, and the engaged
 # time that makes a one-page visit not a bounce. The defaults are schema.sql's column defaults;
 # a rate_limit_site of 0 means the collector's own per-site default (RATE_LIMIT_SITE_DEFAULT in
@@ -47,6 +46,7 @@ _DEFAULT_RATE_LIMIT_VISITOR = 120
 _DEFAULT_RATE_LIMIT_SITE = 0
 _DEFAULT_BOUNCE_THRESHOLD_MS = 10_000
 _INSERT_COLUMNS = "id, domain, name, domains, timezone, created_at"
+_BINDING = re.compile(r"DB(_[0-9]+)?")
 # Dashboard paths that a site's domain would shadow (the overview lives at {mount}/{domain}).
 RESERVED_NAMES = frozenset(
     {"api", "auth", "invite", "login", "logout", "settings", "setup", "share", "static"}
@@ -71,6 +71,8 @@ class Site:
     bounce_threshold_ms: int = _DEFAULT_BOUNCE_THRESHOLD_MS
     # Raw rows go to the collector's R2 archive before retention deletes them (docs/archive.md).
     archive_raw: bool = False
+    # The D1 binding holding the site's analytics data (``DB`` or ``DB_2``…; docs/databases.md).
+    database: str = "DB"
 
     @classmethod
     def from_row(cls, row: Row) -> Site:
@@ -97,6 +99,7 @@ class Site:
                 row.get("bounce_threshold_ms"), _DEFAULT_BOUNCE_THRESHOLD_MS
             ),
             archive_raw=bool(_count(row.get("archive_raw"), 0)),
+            database=str(row.get("database") or "DB"),
         )
 
 
@@ -159,11 +162,15 @@ async def add_site(
     name: str | None = None,
     timezone: str = "UTC",
     also_domains: tuple[str, ...] = (),
+    database: str = "DB",
 ) -> Site:
-    """Insert a site and return it. Its ``domains`` list holds ``domain`` plus ``also_domains``.
+    """Insert a site and return it. Its ``domains`` list holds ``domain`` plus ``also_domains``;
+    ``database`` is the binding that will hold its data.
 
-    Raises ``ConfigError`` for a malformed hostname or an unknown timezone.
+    Raises ``ConfigError`` for a malformed hostname, an unknown timezone or binding name.
     """
+    if not _BINDING.fullmatch(database):
+        raise ConfigError(f"{database!r} is not a database binding (DB, DB_2, DB_3, …)")
     domain = _check_hostname(domain)
     if domain in RESERVED_NAMES:
         raise ConfigError(f"{domain!r} is reserved by the dashboard; use the real domain")
@@ -178,10 +185,16 @@ async def add_site(
         domains=hosts,
         timezone=timezone,
         created_at=int(time.time() * 1000),
+        database=database,
     )
+    # ``database`` only when it is not the column's default: a database not yet migrated to
+    # 0015 can still take sites in DB.
+    extra = ", database" if database != "DB" else ""
+    values: list[Param] = [site.id, site.domain, site.name, json.dumps(list(hosts)),
+                           site.timezone, site.created_at, *([database] if extra else [])]
     await store.execute(
-        f"INSERT INTO sites ({_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
-        [site.id, site.domain, site.name, json.dumps(list(hosts)), site.timezone, site.created_at],
+        f"INSERT INTO sites ({_INSERT_COLUMNS}{extra}) VALUES ({', '.join('?' * len(values))})",
+        values,
     )
     return site
 
@@ -249,12 +262,22 @@ async def update_site(
     return updated
 
 
-async def delete_site(store: Store, *, site: Site) -> None:
+async def delete_site(store: Store, *, site: Site, data: Store | None = None) -> None:
     """Delete ``site`` and purge its data from every table with a ``site_id`` column.
 
-    The tables are found in the schema itself, so data added by later migrations (rollups,
-    goals…) is purged too. API tokens naming the site simply stop reaching it.
+    ``data`` is the store holding the site's analytics data when it is not ``store`` (a data
+    database): purged first, so a failure leaves the site listed and deletable again. The tables
+    are found in the schema itself, so data added by later migrations (rollups, goals…) is purged
+    too. API tokens naming the site simply stop reaching it.
     """
+    if data is not None and data is not store:
+        await _purge(data, site_id=site.id)
+    await _purge(store, site_id=site.id)
+    if caches := caches_of(store):
+        caches.forget_site(site.id)
+
+
+async def _purge(store: Store, *, site_id: str) -> None:
     rows = await store.execute(
         "SELECT m.name AS name FROM sqlite_master AS m JOIN pragma_table_info(m.name) AS c "
         "WHERE m.type = 'table' AND c.name = 'site_id' AND m.name NOT LIKE 'sqlite_%' "
@@ -263,10 +286,8 @@ async def delete_site(store: Store, *, site: Site) -> None:
     tables = [str(r["name"]) for r in rows]
     statements: list[tuple[str, list[str | int | float | None]]] = [
         # Names come from sqlite_master (not from a request); quoted as identifiers anyway.
-        (f'DELETE FROM "{t.replace(chr(34), chr(34) * 2)}" WHERE site_id = ?', [site.id])
+        (f'DELETE FROM "{t.replace(chr(34), chr(34) * 2)}" WHERE site_id = ?', [site_id])
         for t in tables
     ]
-    statements.append(("DELETE FROM sites WHERE id = ?", [site.id]))
+    statements.append(("DELETE FROM sites WHERE id = ?", [site_id]))
     await store.batch(statements)
-    if caches := caches_of(store):
-        caches.forget_site(site.id)

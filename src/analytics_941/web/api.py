@@ -32,6 +32,7 @@ from ..query import Query, parse_query
 from ..runner import run_queries
 from ..sites import Site
 from ..store import Store
+from ..stores import Stores
 from .access import site_of
 
 __all__ = ["comparison_from_include", "make_api_router", "parse_api_body", "site_stats_start"]
@@ -167,10 +168,16 @@ def _legacy_input(params: Mapping[str, str]) -> dict[str, Any]:
     return raw
 
 
-def make_api_router(*, store: Store, route_class: type[APIRoute]) -> APIRouter:
-    """Return the router serving ``/api/v2/query`` and ``/api/stats``."""
+def make_api_router(
+    *, store: Store, route_class: type[APIRoute], stores: Stores | None = None
+) -> APIRouter:
+    """Return the router serving ``/api/v2/query`` and ``/api/stats``.
+
+    Sites are looked up in ``store`` (home); each query runs on the site's data store in
+    ``stores`` (default: ``store`` for every site).
+    """
     router = APIRouter(route_class=route_class)
-    cache = cache_for(store)
+    stores = stores or Stores(home=store)
 
     async def resolve_site(request: Request, domain: str) -> Site:
         # Made on the very site the API answers for: whatever the route class saw, a site the
@@ -186,7 +193,8 @@ def make_api_router(*, store: Store, route_class: type[APIRoute]) -> APIRouter:
             raise QueryError(code="invalid_site_id", message="site_id: the site's domain")
         site = await resolve_site(request, domain)
         query, include = parse_api_body(body, site=site)
-        (result,) = await run_queries(store, [query], cache=cache)
+        data = stores.for_site(site)
+        (result,) = await run_queries(data, [query], cache=cache_for(data))
         return JSONResponse(api_response(result, query=query, site=site, include=include))
 
     @router.post("/api/v2/query", name="analytics_941_api_v2_query")

@@ -45,7 +45,7 @@ from ..auth.csrf import SAFE_METHODS, check_origin, check_token
 from ..auth.errors import AuthError, RateLimited
 from ..auth.principal import STATE_PRINCIPAL, STATE_SITE, Principal, site_not_found
 from ..auth.users import count_users
-from ..exceptions import ConfigError, QueryError, QueryTimeout, StoreError
+from ..exceptions import ConfigError, DatabaseUnknown, QueryError, QueryTimeout, StoreError
 from ..realtime import websocket_url
 from .access import visible_site
 from .authn import AuthContext, authenticate, bearer_secret, request_origin
@@ -179,6 +179,9 @@ def make_route_class(
         ref = error_id()
         _log.error("analytics_941: error %s on %s %s", ref, request.method, request.url.path,
                    exc_info=exc)
+        if isinstance(exc, DatabaseUnknown):
+            # The deployer's settings lack a database a site is placed in: say which.
+            return error(request, 503, exc.code, "Analytics unavailable", str(exc), ref)
         if isinstance(exc, QueryTimeout):
             return error(request, 503, "query_timeout", "Query took too long",
                          "This query took too long and was stopped; try a shorter period or "

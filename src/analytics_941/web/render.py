@@ -10,7 +10,9 @@ from fastapi.templating import Jinja2Templates
 
 from ..auth.principal import STATE_PRINCIPAL
 from ..settings import Settings
+from ..sites import Site
 from ..store import Store
+from ..stores import Stores
 from .authn import AuthContext
 
 __all__ = ["Renderer"]
@@ -18,12 +20,21 @@ __all__ = ["Renderer"]
 
 @dataclass(frozen=True, kw_only=True)
 class Renderer:
-    """Renders ``analytics_941/<name>`` with ``mount_path``, ``assets`` and the caller."""
+    """Renders ``analytics_941/<name>`` with ``mount_path``, ``assets`` and the caller.
+
+    ``store`` is the home store; ``stores`` also knows the data databases (without it, every
+    site's data is read from ``store``).
+    """
 
     templates: Jinja2Templates
     settings: Settings
     store: Store
     assets: dict[str, str]
+    stores: Stores | None = None
+
+    def site_store(self, site: Site) -> Store:
+        """The store holding ``site``'s analytics data (``DatabaseUnknown`` when not known)."""
+        return (self.stores or Stores(home=self.store)).for_site(site)
 
     @property
     def auth(self) -> AuthContext:

@@ -29,7 +29,8 @@ from ..auth.setup_tokens import issue_setup_token
 from ..auth.users import count_users
 from ..exceptions import AnalyticsError
 from ..settings import Settings
-from ..store import Store, open_store
+from ..store import Store
+from ..stores import open_stores
 from .account.auth_routes import make_auth_router, make_logout_router
 from .account.settings_routes import make_settings_router
 from .account.sites_routes import make_sites_router
@@ -111,7 +112,8 @@ def setup_analytics(app: FastAPI, settings: Settings | None = None) -> None:
     """
     settings = settings or Settings()
     settings.check_secret()
-    store = open_store(settings)
+    stores = open_stores(settings)
+    store = stores.home
     templates = make_templates(host_dirs=[settings.project_dir / "templates"])
     templates.env.globals["analytics_principal"] = lambda request: getattr(
         request.state, STATE_PRINCIPAL, None
@@ -119,17 +121,18 @@ def setup_analytics(app: FastAPI, settings: Settings | None = None) -> None:
     templates.env.filters["when"] = format_ms
     dist_dir = resource_dir("static") / "dist"
     assets = load_manifest(dist_dir)
-    render = Renderer(templates=templates, settings=settings, store=store, assets=assets)
+    render = Renderer(templates=templates, settings=settings, store=store, assets=assets,
+                      stores=stores)
 
     def render_error(request: Request, status: int, title: str, message: str) -> Response:
         return render(request, "error.html", {"title": title, "message": message}, status)
 
     @asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
-        # Runs inside the host's lifespan (FastAPI merges router lifespans): close the store.
+        # Runs inside the host's lifespan (FastAPI merges router lifespans): close the stores.
         await announce_setup(store, settings)
         yield
-        await store.aclose()
+        await stores.aclose()
 
     auth = AuthContext(store=store, settings=settings)
 
@@ -148,7 +151,7 @@ def setup_analytics(app: FastAPI, settings: Settings | None = None) -> None:
     router.include_router(make_logout_router(render=render, route_class=route("settings")))
     router.include_router(make_settings_router(render=render, route_class=route("settings")))
     router.include_router(make_sites_router(render=render, route_class=route("settings")))
-    router.include_router(make_api_router(store=store, route_class=route("api")))
+    router.include_router(make_api_router(store=store, stores=stores, route_class=route("api")))
     router.include_router(make_pages_router(render=render, route_class=route("page")))
     # Our login, settings and API paths are no part of the host's API description (its /docs).
     app.include_router(router, include_in_schema=False)

@@ -7,6 +7,7 @@ site needs an instance administrator.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -21,7 +22,7 @@ from ...auth.invites import create_invite
 from ...auth.principal import Principal, require_site, require_user
 from ...auth.roles import ROLES, at_least, check_role, list_members, remove_member
 from ...auth.share_links import create_share_link, list_share_links, revoke_share_link
-from ...exceptions import ConfigError, QueryError
+from ...exceptions import ConfigError, DatabaseUnknown, QueryError
 from ...query import parse_query
 from ...runner import run_queries
 from ...sites import Site, add_site, delete_site, list_sites, update_site
@@ -67,7 +68,9 @@ def sparkline_points(values: list[int], *, width: int = 120, height: int = 32) -
     )
 
 
-async def _cards(store: Store, principal: Principal, sites: list[Site]) -> list[SiteCard]:
+async def _numbers(store: Store, sites: list[Site]) -> dict[str, tuple[Any, Any]]:
+    """Site id -> (today's visitors, the last 7 days by day) for ``sites``, all in ``store``:
+    one batch. A site whose numbers cannot be read gets none (its dashboard says why)."""
     specs: list[Any] = []
     for site in sites:
         base = {"site_id": site.id, "metrics": ["visitors"]}
@@ -77,12 +80,25 @@ async def _cards(store: Store, principal: Principal, sites: list[Site]) -> list[
     try:
         results = await run_queries(store, specs) if specs else []
     except QueryError:
-        results = []
+        return {}
+    return {site.id: (results[2 * i], results[2 * i + 1]) for i, site in enumerate(sites)}
+
+
+async def _cards(stores: Callable[[Site], Store], principal: Principal,
+                 sites: list[Site]) -> list[SiteCard]:
+    # One batch per database holding some of the sites.
+    by_database: dict[str, list[Site]] = {}
+    for site in sites:
+        by_database.setdefault(site.database, []).append(site)
+    numbers: dict[str, tuple[Any, Any]] = {}
+    for placed in by_database.values():
+        try:
+            numbers |= await _numbers(stores(placed[0]), placed)
+        except DatabaseUnknown:
+            continue
     cards = []
-    for i, site in enumerate(sites):
-        today = week_rows = None
-        if results:
-            today, week_rows = results[2 * i], results[2 * i + 1]
+    for site in sites:
+        today, week_rows = numbers.get(site.id, (None, None))
         total = int(today["results"][0]["metrics"][0]) if today and today["results"] else 0
         week = [int(r["metrics"][0] or 0) for r in week_rows["results"]] if week_rows else []
         cards.append(SiteCard(site=site, role=principal.role_for(site.id) or "viewer",
@@ -112,7 +128,7 @@ def make_sites_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
         principal, _user = require_user(request)
         sites = principal.visible(await list_sites(store))
         return render(request, "settings/sites.html", {
-            "cards": await _cards(store, principal, sites),
+            "cards": await _cards(render.site_store, principal, sites),
             "can_create": principal.is_admin, "error": error,
         }, status)
 
@@ -189,7 +205,7 @@ def make_sites_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
         site = await site_for(request, domain, "admin")
         now = now_ms()
         # Bounded above too (one minute of clock skew): rows stamped in the future prove nothing.
-        rows = await store.execute(
+        rows = await render.site_store(site).execute(
             "SELECT MAX(ts) AS last FROM events WHERE site_id = ? AND ts > ? AND ts < ?",
             [site.id, now - VERIFY_WINDOW_MS, now + 60_000],
         )
@@ -205,7 +221,7 @@ def make_sites_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
         if form.get("confirm") != site.domain:
             return await site_page(request, site, status=400,
                                    error=f"Type {site.domain} exactly to delete the site.")
-        await delete_site(store, site=site)
+        await delete_site(store, site=site, data=render.site_store(site))
         await record(store, "site_delete", actor=Actor.of_user(require_user(request)[1]),
                      sites=[site.id], detail={"domain": site.domain})
         return back("/settings/sites")

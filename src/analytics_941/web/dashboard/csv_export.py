@@ -56,10 +56,13 @@ async def build_export(
     cache: ResultCache | None = None,
     now: datetime | None = None,
     audited_as: Actor | None = None,
+    home: Store | None = None,
 ) -> tuple[str, bytes]:
-    """Run every report in one batch and return ``(file name, zip bytes)``.
+    """Run every report in one batch on ``store`` (the site's data) and return
+    ``(file name, zip bytes)``.
 
-    ``audited_as``: who downloads it; the export is recorded in the audit log under their name.
+    ``audited_as``: who downloads it; the export is recorded in the audit log under their name,
+    in ``home`` (default: ``store``).
     """
     # The export has no comparison columns, whatever the dashboard compares.
     probe = state.query(site, metrics=["visitors"], compare=False, now=now)
@@ -74,8 +77,9 @@ async def build_export(
     ]
     results = await run_queries(store, queries, cache=cache)
     if audited_as is not None:
-        await record(store, "export", actor=audited_as, sites=[site.id], detail={
-            "from": first.isoformat(), "to": last.isoformat(), "filters": len(state.filters)})
+        await record(store if home is None else home, "export", actor=audited_as,
+                     sites=[site.id], detail={"from": first.isoformat(), "to": last.isoformat(),
+                                              "filters": len(state.filters)})
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         series = results[0]

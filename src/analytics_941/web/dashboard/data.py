@@ -282,12 +282,15 @@ async def load_dashboard(
     cache: ResultCache | None = None,
     now: datetime | None = None,
     with_rejections: bool = True,
+    home: Store | None = None,
 ) -> Dashboard:
     """Run a whole view's queries in one batch and shape them for the template.
 
-    With ``with_rejections``, the collector's drop counts for the period ride in the same batch
-    (and, where results are cached, are cached as long as a live result).
+    With ``with_rejections``, the collector's drop counts for the period (kept in ``home``, by
+    default ``store``) ride in the same batch when ``home`` is the site's data store, else in
+    a second call to ``home`` (and are cached as long as a live result where results are).
     """
+    home = store if home is None else home
     totals = state.query(site, metrics=TOP_METRICS, now=now)
     first, last = totals.period
     interval = state.interval_for(first, last)
@@ -295,15 +298,18 @@ async def load_dashboard(
                         now=now)
     reports = [panel_query(site, state, panel, now=now) for panel in PANELS]
     drops_key = f"{site.id}\n{first.isoformat()}\n{last.isoformat()}"
-    caches = caches_of(store) if cache is not None else None
+    caches = caches_of(home) if cache is not None else None
     drops_cache = caches.ingest_drops if caches is not None else None
     drops = drops_cache.get(drops_key) if drops_cache is not None else None
     extra = []
     if with_rejections and drops is None:
         extra.append(drops_statement(site_id=site.id, first=first, last=last))
-    results, extra_rows = await run_batch(
-        store, [totals, chart, *reports], extra=extra, cache=cache
-    )
+    queries = [totals, chart, *reports]
+    if home is store:
+        results, extra_rows = await run_batch(store, queries, extra=extra, cache=cache)
+    else:  # a data database: its queries there, the drops at home
+        results, _none = await run_batch(store, queries, cache=cache)
+        extra_rows = await home.batch(extra)
     if extra:
         drops = rejections(extra_rows[0])
         if drops_cache is not None:

@@ -31,7 +31,6 @@ def make_pages_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
     """Return the router serving the site list and every page of a site's dashboard."""
     router = APIRouter(route_class=route_class)
     store, settings = render.store, render.settings
-    cache = cache_for(store)
 
     async def member(request: Request) -> Admitted | Response:
         """The site ``{domain}`` names and its dashboard's URL, or a 404 page."""
@@ -72,8 +71,9 @@ def make_pages_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
         admitted = await member(request)
         if isinstance(admitted, Response):
             return admitted
-        filename, body = await build_export(store, site=admitted.site, state=state_of(request),
-                                            cache=cache,
+        data = render.site_store(admitted.site)
+        filename, body = await build_export(data, site=admitted.site, state=state_of(request),
+                                            cache=cache_for(data), home=store,
                                             audited_as=actor_of(get_principal(request)))
         return Response(
             body,
@@ -111,7 +111,7 @@ def make_pages_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
 
     # Last: the dashboard's own path is the catch-all /{domain}.
     add_dashboard_routes(
-        router, path="/{domain}", render=render, cache=cache, admit=member, extras=member_links,
+        router, path="/{domain}", render=render, admit=member, extras=member_links,
         names=("analytics_941_overview", "analytics_941_panel", "analytics_941_details"),
     )
     return router

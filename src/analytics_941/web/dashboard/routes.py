@@ -16,7 +16,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from ...cache import ResultCache
+from ...cache import cache_for
 from ...sites import Site
 from ..render import Renderer
 from .formatting import register_filters
@@ -55,14 +55,14 @@ def add_dashboard_routes(
     names: tuple[str, str, str],
     admit: Admission,
     render: Renderer,
-    cache: ResultCache | None,
     extras: Extras | None = None,
 ) -> None:
     """Add the view, panel and details routes under ``path`` to ``router``.
 
-    ``names`` are the routes' names (view, panel, details); ``admit`` lets callers in.
+    ``names`` are the routes' names (view, panel, details); ``admit`` lets callers in. Each view
+    reads the admitted site's data store (``Renderer.site_store``) through that store's cache.
     """
-    store = render.store
+    home = render.store
     register_filters(render.templates.env)
     view_name, panel_name, details_name = names
 
@@ -80,20 +80,25 @@ def add_dashboard_routes(
         return handle
 
     async def view(request: Request, admitted: Admitted) -> tuple[str, dict[str, Any]]:
+        store = render.site_store(admitted.site)
         template, context = await dashboard_view(store, request, site=admitted.site,
-                                                 base=admitted.base, cache=cache,
-                                                 shared=admitted.shared)
+                                                 base=admitted.base, cache=cache_for(store),
+                                                 shared=admitted.shared, home=home)
         if extras is not None:
             context |= extras(admitted, context["dashboard"].state)
         return template, context
 
     async def panel(request: Request, admitted: Admitted) -> tuple[str, dict[str, Any]]:
+        store = render.site_store(admitted.site)
         return await panel_view(store, request, site=admitted.site, base=admitted.base,
-                                panel_key=str(request.path_params["panel_key"]), cache=cache)
+                                panel_key=str(request.path_params["panel_key"]),
+                                cache=cache_for(store))
 
     async def details(request: Request, admitted: Admitted) -> tuple[str, dict[str, Any]]:
+        store = render.site_store(admitted.site)
         return await details_view(store, request, site=admitted.site, base=admitted.base,
-                                  report_key=str(request.path_params["report_key"]), cache=cache)
+                                  report_key=str(request.path_params["report_key"]),
+                                  cache=cache_for(store))
 
     router.add_api_route(f"{path}/panel/{{panel_key}}", route(panel), methods=["GET"],
                          name=panel_name)

@@ -21,7 +21,6 @@ from ...auth.errors import AuthError
 from ...auth.principal import STATE_PRINCIPAL, STATE_SITE, Principal
 from ...auth.rate_limit import hit
 from ...auth.share_links import ShareLink, get_share_link, share_cookie_value
-from ...cache import cache_for
 from ...sites import Site, get_site_by_id
 from ..authn import client_key, cookie_secure
 from ..forms import read_form
@@ -70,7 +69,7 @@ def make_share_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
         return Admitted(site=site, base=url, shared=True, headers=_EMBEDDABLE_HEADERS)
 
     add_dashboard_routes(
-        router, path="/share/{slug}", render=render, cache=cache_for(store), admit=admit,
+        router, path="/share/{slug}", render=render, admit=admit,
         names=("analytics_941_share", "analytics_941_share_panel", "analytics_941_share_details"),
     )
 

@@ -117,15 +117,18 @@ async def dashboard_view(
     base: str,
     cache: ResultCache | None,
     shared: bool = False,
+    home: Store | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """The dashboard at ``base`` under the URL's state: (template, context).
 
+    ``store`` holds the site's analytics data, ``home`` the drop counts (default: ``store``).
     ``shared`` is the read-only public view (a share link): no export, realtime badge, install
     hint or rejected-events section; routes add those for signed-in viewers.
     """
     state = state_of(request)
     dashboard = await load_dashboard(
-        store, site=site, state=state, base=base, cache=cache, with_rejections=not shared
+        store, site=site, state=state, base=base, cache=cache, with_rejections=not shared,
+        home=home,
     )
     partial = _is_partial(request)
     context: dict[str, Any] = {
