@@ -34,7 +34,7 @@ from analytics_941.stores import Stores, open_stores
 from analytics_941.web.dashboard.reports import REPORTS
 
 DATA_TABLES = ("events", "sessions", "rollup_daily", "rollup_days", "rollup_dirty",
-               "rollup_monthly", "rollup_weekly", "rollup_filtered_daily")
+               "rollup_monthly", "rollup_weekly", "rollup_filtered_daily", "raw_archives")
 
 
 class Project:
@@ -93,6 +93,11 @@ def test_sites_move_copies_everything_and_empties_the_source(
 ) -> None:
     before = project.numbers()
     counts = {t: project.count(project.home, t) for t in DATA_TABLES}
+    with sqlite3.connect(project.home) as conn:  # an archived day, listed in the site's database
+        conn.execute("INSERT INTO raw_archives (site_id, day, key, events, sessions, bytes, "
+                     "archived_at) VALUES ('s1', '2020-01-01', 'k', 1, 1, 10, 0)")
+    conn.close()
+    counts = {t: project.count(project.home, t) for t in DATA_TABLES}
     assert counts["events"] and counts["rollup_daily"] and counts["rollup_days"]
     others = project.count(project.home, "events", "s2")
     monkeypatch.chdir(project.folder)
@@ -101,7 +106,7 @@ def test_sites_move_copies_everything_and_empties_the_source(
     assert project.database_of_s1() == "DB_2"
     assert project.numbers() == before
     for table in ("events", "sessions", "rollup_daily", "rollup_monthly", "rollup_weekly",
-                  "rollup_filtered_daily"):
+                  "rollup_filtered_daily", "raw_archives"):
         assert project.count(project.db2, table) == counts[table], table
     assert all(project.count(project.home, t) == 0 for t in DATA_TABLES)
     assert project.count(project.home, "events", "s2") == others

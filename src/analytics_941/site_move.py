@@ -4,7 +4,8 @@
 
 1. the site's row is upserted into the target's ``sites`` (a data database keeps copies: its
    rollups join them, and the collector writes only rows of sites listed there);
-2. first pass: every table of the site's data (``rollup_*``, then ``events`` and ``sessions``)
+2. first pass: every table of the site's data (``rollup_*`` and ``raw_archives``, the list of its
+   archived days, then ``events`` and ``sessions``)
    is copied page by page, ``PAGE_ROWS`` rows read by key and written in one batch whose JSON
    parameters stay under ``PARAM_BYTES`` (D1 bounds a statement's time and parameters);
 3. ``sites.database`` is switched, with its audit entry, in one batch; the target's copy of
@@ -73,7 +74,7 @@ async def _tables(store: Store) -> list[_Table]:
     rows = await store.execute(
         "SELECT m.name AS tbl, c.name AS col, c.pk AS pk FROM sqlite_master AS m "
         "JOIN pragma_table_info(m.name) AS c WHERE m.type = 'table' AND "
-        "(m.name IN ('events', 'sessions') OR m.name LIKE 'rollup^_%' ESCAPE '^') "
+        "(m.name IN ('events', 'sessions', 'raw_archives') OR m.name LIKE 'rollup^_%' ESCAPE '^') "
         "ORDER BY m.name, c.cid"
     )
     columns: dict[str, list[str]] = {}
