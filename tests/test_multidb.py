@@ -158,3 +158,14 @@ def test_d1_reads_a_site_from_its_database_id(
     assert [answer.json()["results"][0]["metrics"][0]] == visitors(dbs.db2)[0]
     assert db2_log and all("FROM sites" not in " ".join(sql) for sql in db2_log)
     assert any("FROM sites" in " ".join(sql) for sql in home_log)
+
+
+def test_a_share_link_reads_the_sites_database(client: TestClient, dbs: TwoDatabases) -> None:
+    from analytics_941.auth.share_links import create_share_link
+
+    link = asyncio.run(create_share_link(SqliteStore(path=dbs.home), site_id="s1", name="Public",
+                                         password=None, created_by=None))
+    shared = TestClient(client.app).get(f"{MOUNT}/share/{link.id}?period=7d")
+    assert shared.status_code == 200, shared.text[:300]
+    stats = {s.key: s.value for s in shared.context["dashboard"].stats}  # type: ignore[attr-defined]
+    assert [stats["visitors"]] == visitors(dbs.db2)[0]
