@@ -24,8 +24,12 @@ from fastapi.testclient import TestClient
 from multidb_support import TwoDatabases, two_databases
 from pydantic import SecretStr, ValidationError
 from pytest_httpx import HTTPXMock
+from seeding import seed
 
 from analytics_941 import Settings, SqliteStore, parse_query, run_query, setup_analytics
+from analytics_941.auth.share_links import create_share_link
+from analytics_941.cli import main
+from analytics_941.sites import add_site, list_sites
 
 D1_BASE = "https://api.cloudflare.com/client/v4/accounts/acc/d1/database"
 
@@ -161,11 +165,45 @@ def test_d1_reads_a_site_from_its_database_id(
 
 
 def test_a_share_link_reads_the_sites_database(client: TestClient, dbs: TwoDatabases) -> None:
-    from analytics_941.auth.share_links import create_share_link
-
     link = asyncio.run(create_share_link(SqliteStore(path=dbs.home), site_id="s1", name="Public",
                                          password=None, created_by=None))
     shared = TestClient(client.app).get(f"{MOUNT}/share/{link.id}?period=7d")
     assert shared.status_code == 200, shared.text[:300]
     stats = {s.key: s.value for s in shared.context["dashboard"].stats}  # type: ignore[attr-defined]
     assert [stats["visitors"]] == visitors(dbs.db2)[0]
+
+
+def test_deleting_a_site_purges_its_data_database(client: TestClient, dbs: TwoDatabases) -> None:
+    deleted = client.post(f"{MOUNT}/settings/sites/example.com/delete",
+                          data={"confirm": "example.com"}, follow_redirects=False)
+    assert deleted.status_code == 303, deleted.text[:300]
+    for path in (dbs.home, dbs.db2):
+        with sqlite3.connect(path) as conn:
+            assert conn.execute("SELECT COUNT(*) FROM events WHERE site_id = 's1'").fetchone() \
+                == (0,)
+            assert conn.execute("SELECT COUNT(*) FROM sites WHERE id = 's1'").fetchone() == (0,)
+        conn.close()
+
+
+def test_a_database_without_the_column_still_reads_and_takes_sites(tmp_path: Path) -> None:
+    path = seed(tmp_path / "old.sqlite", today=datetime.now(ZoneInfo(LIVE_TZ)).date(),
+                timezone=LIVE_TZ)
+    with sqlite3.connect(path) as conn:  # as before migration 0015
+        conn.execute("ALTER TABLE sites DROP COLUMN database")
+    conn.close()
+    store = SqliteStore(path=path)
+    asyncio.run(add_site(store, domain="new.example"))
+    assert {s.database for s in asyncio.run(list_sites(store))} == {"DB"}
+
+
+def test_sites_add_places_a_site_and_refuses_an_unknown_database(
+    dbs: TwoDatabases, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(dbs.project)
+    assert main(["sites", "add", "new.example", "--database", "DB_2"]) == 0
+    assert main(["sites", "add", "lost.example", "--database", "DB_9"]) == 1
+    assert "DB_9" in capsys.readouterr().err
+    assert main(["sites", "list"]) == 0
+    listed = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+    assert {(row[1], row[4]) for row in listed} == {
+        ("example.com", "DB_2"), ("new.example", "DB_2"), ("other.org", "DB")}
