@@ -39,17 +39,20 @@ class TwoDatabases:
     db2: Path
 
 
-def local_file(project: Path, binding: str) -> Path:
-    path = local_d1_path(project_dir=project, binding=binding, must_exist=False)
+def local_file(project: Path, binding: str, state_dir: Path | None = None) -> Path:
+    path = local_d1_path(project_dir=project, binding=binding, state_dir=state_dir,
+                         must_exist=False)
     path.parent.mkdir(parents=True, exist_ok=True)
     return path
 
 
-def two_databases(project: Path, *, today: date, timezone: str) -> TwoDatabases:
-    """Seed DB and DB_2 of ``project`` (see the module doc); s2 stays in DB."""
+def two_databases(project: Path, *, today: date, timezone: str,
+                  state_dir: Path | None = None) -> TwoDatabases:
+    """Seed DB and DB_2 of ``project`` (see the module doc), in wrangler's ``--persist-to``
+    folder ``state_dir`` (default ``.wrangler/state``); s2 stays in DB."""
     (project / "wrangler.toml").write_text(WRANGLER_TOML)
-    home = seed(local_file(project, "DB"), today=today, timezone=timezone)
-    db2 = seed(local_file(project, "DB_2"), today=today, timezone=timezone)
+    home = seed(local_file(project, "DB", state_dir), today=today, timezone=timezone)
+    db2 = seed(local_file(project, "DB_2", state_dir), today=today, timezone=timezone)
     with sqlite3.connect(home) as conn:
         conn.execute("UPDATE sites SET database = 'DB_2' WHERE id = 's1'")
     conn.close()

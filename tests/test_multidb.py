@@ -207,3 +207,17 @@ def test_sites_add_places_a_site_and_refuses_an_unknown_database(
     listed = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
     assert {(row[1], row[4]) for row in listed} == {
         ("example.com", "DB_2"), ("new.example", "DB_2"), ("other.org", "DB")}
+
+
+def test_every_binding_is_found_in_wranglers_persist_folder(tmp_path: Path) -> None:
+    # As the e2e stack runs wrangler: --persist-to a folder of its own.
+    dbs = two_databases(tmp_path, today=datetime.now(ZoneInfo(LIVE_TZ)).date(),
+                        timezone=LIVE_TZ, state_dir=tmp_path / "state")
+    app = FastAPI()
+    setup_analytics(app, Settings(project_dir=tmp_path, wrangler_state_dir=tmp_path / "state"))
+    client = TestClient(app)
+    sign_in(client, dbs.home)
+    body = {"site_id": "example.com", "metrics": ["visitors"], "date_range": "7d"}
+    answer = client.post(f"{MOUNT}/api/v2/query", json=body)
+    assert answer.status_code == 200, answer.text
+    assert [answer.json()["results"][0]["metrics"][0]] == visitors(dbs.db2)[0]

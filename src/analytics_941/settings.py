@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     store: Literal["sqlite", "d1"] = "sqlite"
     sqlite_path: Path | None = None
     project_dir: Path = Field(default_factory=Path.cwd)
+    # wrangler's --persist-to folder, where every binding's local file is (default:
+    # <project_dir>/.wrangler/state).
+    wrangler_state_dir: Path | None = None
     cf_account_id: str | None = None
     cf_api_token: SecretStr | None = None
     d1_database_id: str | None = None
@@ -165,4 +168,9 @@ class Settings(BaseSettings):
         """
         if self.sqlite_path is not None:
             return self.sqlite_path
-        return local_d1_path(project_dir=self.project_dir)
+        return self.local_d1_path("DB")
+
+    def local_d1_path(self, binding: str, *, must_exist: bool = True) -> Path:
+        """The local file ``wrangler dev`` keeps for ``binding`` (``local_d1.local_d1_path``)."""
+        return local_d1_path(project_dir=self.project_dir, state_dir=self.wrangler_state_dir,
+                             binding=binding, must_exist=must_exist)

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .exceptions import ConfigError, DatabaseUnknown
-from .local_d1 import local_d1_path
 from .store import Store, open_store
 
 if TYPE_CHECKING:
@@ -86,12 +85,12 @@ def open_stores(settings: Settings) -> Stores:
 
     def open_local(binding: str) -> Store:
         try:
-            local_d1_path(project_dir=settings.project_dir, binding=binding, must_exist=False)
+            settings.local_d1_path(binding, must_exist=False)
         except ConfigError as exc:
             raise DatabaseUnknown(binding, str(exc)) from None
         # Located on each use, like DB's: wrangler dev may create the file after start-up.
         return SqliteStore(
-            path=lambda: local_d1_path(project_dir=settings.project_dir, binding=binding),
+            path=lambda: settings.local_d1_path(binding),
             query_timeout_s=settings.query_timeout_s,
         )
 
