@@ -49,6 +49,8 @@ class Stack:
     collector_url: str
     site_url: str
     db_path: Path
+    state_dir: Path
+    env: dict[str, str]
     api_token: str = ""
     session_token: str = ""
 
@@ -106,7 +108,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     state = work / "state"
     apply_migrations(persist_to=state)
     db_path = local_d1_file(state)
-    env = {"ANALYTICS_941_SQLITE_PATH": str(db_path)}
+    # The home database's file, and where wrangler keeps the others (DB_2: tests of two databases).
+    env = {"ANALYTICS_941_SQLITE_PATH": str(db_path),
+           "ANALYTICS_941_WRANGLER_STATE_DIR": str(state)}
     subprocess.run([str(BIN / "analytics-941"), "sites", "add", DOMAIN, "--name", "E2E site",
                     "--also-domain", "127.0.0.1"], cwd=ROOT, env={**os.environ, **env},
                    check=True, capture_output=True)
@@ -120,7 +124,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                                "ANALYTICS_941_API_RATE_LIMIT": "100000"})
         try:
             yield Stack(collector_url=collector.url, site_url=site.url, db_path=db_path,
-                        api_token=api_token, session_token=session_token)
+                        state_dir=state, env=env, api_token=api_token,
+                        session_token=session_token)
         finally:
             site.stop()
     finally:
