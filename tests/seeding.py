@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -107,9 +108,12 @@ def _ms(today: date, offset: int, clock: str, tz: ZoneInfo) -> int:
     return int(local.timestamp() * 1000)
 
 
-def seed(path: Path, *, today: date, timezone: str) -> Path:
-    """Apply the schema to ``path`` and insert sites s1 (example.com) and s2 plus ``VISITS``."""
-    apply_schema(path)
+def seed(
+    path: Path, *, today: date, timezone: str, schema: Callable[[Path], Path] = apply_schema
+) -> Path:
+    """Apply the schema to ``path`` (``schema``: another way to make it, e.g. older migrations)
+    and insert sites s1 (example.com) and s2 plus ``VISITS``."""
+    schema(path)
     tz = ZoneInfo(timezone)
     conn = sqlite3.connect(path)
     with conn:
