@@ -168,3 +168,12 @@ def d1_emulator(db: Path, log: list[list[str]]) -> Callable[[httpx.Request], htt
         )
 
     return respond
+
+
+def signed_in_admin(db: Path) -> TestClient:
+    """A dashboard over ``db`` (its folder as the project) with an administrator signed in."""
+    app = FastAPI()
+    setup_analytics(app, Settings(sqlite_path=db, project_dir=db.parent))
+    client = TestClient(app, base_url="http://localhost")
+    sign_in(client, db)
+    return client

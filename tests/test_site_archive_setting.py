@@ -9,12 +9,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from auth_support import MOUNT, sign_in
-from fastapi import FastAPI
+from auth_support import MOUNT, signed_in_admin
 from fastapi.testclient import TestClient
 from seeding import seed
-
-from analytics_941 import Settings, setup_analytics
 
 TZ = "Europe/Berlin"
 
@@ -26,11 +23,7 @@ def db(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def admin(db: Path) -> TestClient:
-    app = FastAPI()
-    setup_analytics(app, Settings(sqlite_path=db, project_dir=db.parent))
-    client = TestClient(app, base_url="http://localhost")
-    sign_in(client, db)
-    return client
+    return signed_in_admin(db)
 
 
 def stored(db: Path) -> int:
