@@ -25,7 +25,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
-SITE_ID = "0b5e7c1a-9d4f-4e2b-8a61-3c7d2f9e4b10"  # a UUID, as the Worker makes them
+# Ten lowercase letters and digits, as sites.add_site makes them.
+SITE_ID = "b3nch7x2qk"
+# The shape of the generated rows (ids, columns): cached datasets of another shape are made again.
+SHAPE = 2
 DOMAIN = "bench.example"
 TIMEZONE = "Europe/Berlin"
 

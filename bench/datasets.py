@@ -20,7 +20,7 @@ from datetime import time as clock
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bench.datagen import ROOT, TIMEZONE, drain_rollups, generate
+from bench.datagen import ROOT, SHAPE, TIMEZONE, drain_rollups, generate
 
 CACHE = ROOT / ".bench"
 
@@ -74,15 +74,16 @@ def dataset(events: int, position: Position) -> Path:
     first = position.today - timedelta(days=position.days - 1)
     path = CACHE / f"query-{events}-{position.today.isoformat()}-from-{first.isoformat()}.sqlite"
     meta = path.with_suffix(".json")
-    if path.exists() and meta.exists():
+    if path.exists() and meta.exists() and json.loads(meta.read_text()).get("shape") == SHAPE:
         upgrade(path, meta, now_ms=position.rollup_ms)
         return path
+    path.unlink(missing_ok=True)
     print(f"  generating {events:,} events into {path.name} …", flush=True)
     figures = generate(path, events=events, days=position.days, today=position.today)
     print(f"  generated in {figures['load_s']:.0f} s, rolled up in "
           f"{figures.get('rollup_s', 0):.0f} s", flush=True)
     meta.write_text(json.dumps({"events": events, "today": position.today.isoformat(),
-                                "days": position.days,
+                                "days": position.days, "shape": SHAPE,
                                 "migrations": [m.name for m in _migrations()]}))
     return path
 

@@ -20,9 +20,10 @@ BYTES_PER_EVENT_TARGET = 250.0
 # D1's limits per database, in decimal units as Cloudflare states them.
 PLANS = {"10 GB (D1 paid plan)": 10 * 1000**3, "500 MB (D1 free plan)": 500 * 1000**2}
 PLAIN_ROLLUPS = ("rollup_daily", "rollup_weekly", "rollup_monthly")
-# The id lengths the Worker writes: UUIDv7 event and session ids, a UUID site id, and a visitor
-# hash of 16 bytes in hex (worker/src/ids.ts, worker/src/site-do/visitor-hash.ts).
-REAL_ID_LENGTHS = {"id": 36, "session_id": 36, "site_id": 36, "visitor_id": 32}
+# The id lengths written in production: UUIDv7 event and session ids and a visitor hash of 16
+# bytes in hex (the Worker: worker/src/ids.ts, worker/src/site-do/visitor-hash.ts), and the ten
+# characters of a site id (the dashboard's sites.add_site).
+REAL_ID_LENGTHS = {"id": 36, "session_id": 36, "site_id": 10, "visitor_id": 32}
 
 
 def _families(tables: dict[str, str]) -> dict[str, Callable[[str], bool]]:
@@ -51,8 +52,9 @@ def _ids_line(conn: sqlite3.Connection) -> str:
     lengths = conn.execute(f"SELECT {columns} FROM (SELECT * FROM events LIMIT 1000)").fetchone()
     seen = dict(zip(REAL_ID_LENGTHS, lengths, strict=True))
     shown = ", ".join(f"{c} {n}" for c, n in seen.items())
-    verdict = "realistic" if seen == REAL_ID_LENGTHS else "NOT realistic (bytes understated)"
-    return f"  ids: {verdict}: lengths {shown} (the Worker's: 36, 36, 36, 32)"
+    verdict = "realistic" if seen == REAL_ID_LENGTHS else "NOT realistic (bytes misstated)"
+    real = ", ".join(str(n) for n in REAL_ID_LENGTHS.values())
+    return f"  ids: {verdict}: lengths {shown} (production's: {real})"
 
 
 def bench_storage() -> None:
