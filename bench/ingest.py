@@ -22,6 +22,7 @@ from pathlib import Path
 
 import httpx
 
+from analytics_941.local_d1 import local_d1_path
 from bench.report import figure
 from scripts.devstack import BIN, ROOT, apply_migrations, tool_env, wrangler
 
@@ -118,8 +119,8 @@ def prepare_collector(work: Path, *, site_id: str, domain: str,
     wrangler(["deploy", "--dry-run", "--outdir", str(work / "bundle")])
     state = work / "state"
     apply_migrations(persist_to=state)
-    d1_dir = state / "v3" / "d1"
-    db_file = next((d1_dir / "miniflare-D1DatabaseObject").glob("[0-9a-f]*.sqlite"))
+    # The home database's file (migrations also made DB_2's beside it).
+    db_file = local_d1_path(project_dir=ROOT, state_dir=state)
     db = sqlite3.connect(db_file)
     with db:
         db.execute("INSERT INTO sites (id, domain, name, domains, timezone, created_at) "
