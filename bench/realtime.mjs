@@ -5,12 +5,16 @@
 // Prints one JSON line: {latencies: [ms…], missing, rejected, counted, fullFeeds}: `missing` are
 // events no delta's feed named (a delta names at most FEED_SIZE, 20, so a burst after a stall
 // leaves some out by design), `counted` the pageviews the last delta's minute bars hold (every
-// accepted event, if none was lost), `fullFeeds` the deltas whose feed was full.
+// accepted event, if none was lost), `fullFeeds` the deltas whose feed was full. `countLatencies`
+// times every event by the counts instead: when the minute bars first count n events, the n-th
+// event sent (in sending order) is taken as shown then, named in a feed or not.
 const [base, domain, token, countArg, rateArg] = process.argv.slice(2);
 const count = Number(countArg);
 const interval = 1000 / Number(rateArg);
 const sent = new Map();
 const latencies = [];
+const sendTimes = [];
+const countLatencies = [];
 let rejected = 0;
 let counted = 0;
 let fullFeeds = 0;
@@ -28,6 +32,7 @@ ws.addEventListener("message", (event) => {
   const message = JSON.parse(event.data);
   if (message.type !== "delta") return;
   counted = message.minutes.reduce((a, b) => a + b, 0);
+  while (countLatencies.length < Math.min(counted, sendTimes.length)) countLatencies.push(now - sendTimes[countLatencies.length]);
   if (message.events.length >= FEED_SIZE) fullFeeds++;
   for (const item of message.events) {
     const start = sent.get(item.path);
@@ -45,6 +50,7 @@ for (let i = 0; i < count; i++) {
   const wait = due - performance.now();
   if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   sent.set(`/rt/${i}`, performance.now());
+  sendTimes.push(performance.now());
   fetch(`${base}/api/event`, {
     method: "POST",
     body: body(i),
@@ -64,5 +70,5 @@ for (let i = 0; i < count; i++) {
 }
 await Promise.race([done, new Promise((r) => setTimeout(r, 15000))]);
 ws.close();
-console.log(JSON.stringify({ latencies, missing: sent.size, rejected, counted, fullFeeds }));
+console.log(JSON.stringify({ latencies, countLatencies, missing: sent.size, rejected, counted, fullFeeds }));
 process.exit(0);
