@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Ten lowercase letters and digits, as sites.add_site makes them.
 SITE_ID = "b3nch7x2qk"
 # The shape of the generated rows (ids, columns): cached datasets of another shape are made again.
-SHAPE = 2
+SHAPE = 3
 DOMAIN = "bench.example"
 TIMEZONE = "Europe/Berlin"
 
@@ -232,10 +232,12 @@ async def _rollup_all(path: Path, *, today: date, tz: ZoneInfo) -> None:
 
 async def drain_rollups(path: Path, *, now_ms: int) -> tuple[int, int]:
     """Run the cron's rollup steps until nothing is left: the days, then the months of the
-    rollups per frequent filter value. Returns (days, months) computed."""
+    rollups per frequent filter value, then the pruning of old days' rows per filter value.
+    Returns (days, months) computed."""
     from analytics_941 import SqliteStore
     from analytics_941.rollups.frequent import refresh_frequent_months
     from analytics_941.rollups.jobs import refresh_rollups
+    from analytics_941.rollups.prune import prune_days
 
     store = SqliteStore(path=path)
     days = months = 0
@@ -243,6 +245,8 @@ async def drain_rollups(path: Path, *, now_ms: int) -> tuple[int, int]:
         days += len(done)
     while done_months := await refresh_frequent_months(store, now_ms=now_ms):
         months += len(done_months)
+    while await prune_days(store, now_ms=now_ms):
+        pass
     return days, months
 
 

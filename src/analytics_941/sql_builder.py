@@ -185,24 +185,29 @@ def _rollup_ctes(query: Query, *, prefix: str, plan: Plan, site: str, params: Pa
         f"JOIN {months_listed} AS r ON r.site_id = {site} AND r.month = {month} AND {listed} "
         f"{{held}}GROUP BY {month} HAVING COUNT(*) = {_DAYS_IN_MONTH} AND MIN(b.t) = MAX(b.t)"
     )
-    if tables.held:
-        # Rows only for the values frequent in their day or month: the whole months of the
-        # period, in one bucket, listed and holding the filter's value, then its listed days
-        # that hold it.
-        assert plan.rollup_filter is not None, "only rollups per filter value hold some values"
-        fdim, fvalue = plan.rollup_filter
-        value = (
-            f"h.site_id = {site} AND h.fdim = {params.ref(fdim)} "
-            f"AND h.fvalue = {params.ref(fvalue)} AND h.dim = ''"
-        )
+    if tables.months_alone:
+        # Listed months count by themselves (their days' rows may be pruned, or some values
+        # not kept): the whole months of the period, in one bucket, listed (and, for a held
+        # kind, holding the filter's value), then its listed days (that hold it).
         days = (
             f"SELECT b.i AS i FROM {prefix}_units AS b JOIN {tables.days} AS r "
-            f"ON r.site_id = {site} AND r.day = b.day AND {listed} "
-            f"WHERE EXISTS (SELECT 1 FROM {tables.daily} AS h WHERE {value} AND h.day = b.day)"
+            f"ON r.site_id = {site} AND r.day = b.day AND {listed}"
         )
+        held = ""
+        if tables.held:
+            assert plan.rollup_filter is not None, "only rollups per filter value hold some"
+            fdim, fvalue = plan.rollup_filter
+            value = (
+                f"h.site_id = {site} AND h.fdim = {params.ref(fdim)} "
+                f"AND h.fvalue = {params.ref(fvalue)} AND h.dim = ''"
+            )
+            days += (
+                f" WHERE EXISTS (SELECT 1 FROM {tables.daily} AS h WHERE {value} "
+                "AND h.day = b.day)"
+            )
+            held = f"WHERE EXISTS (SELECT 1 FROM {rows} AS h WHERE {value} AND h.month = {month}) "
         if "month" not in plan.spans:
             return [f"{prefix}_done AS ({days} UNION {empty})"]
-        held = f"WHERE EXISTS (SELECT 1 FROM {rows} AS h WHERE {value} AND h.month = {month}) "
         return [
             f"{prefix}_months AS ({months.format(done='', held=held)})",
             f"{prefix}_done AS (SELECT b.i AS i FROM {prefix}_units AS b "

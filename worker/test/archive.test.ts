@@ -148,9 +148,11 @@ describe("archive before purge", () => {
         .run();
       // Jan 5 is not rolled up: the purge keeps it, and it must not hold up the days after it.
       if (d > 5) {
-        await env.DB.prepare("INSERT INTO rollup_days (site_id, day, tz, start_ms, end_ms, computed_at) VALUES ('arc-slow', ?1, 'UTC', ?2, ?3, 0)")
-          .bind(`2026-01-0${d}`, day(d), day(d + 1))
-          .run();
+        await env.DB.batch([
+          env.DB.prepare("INSERT INTO rollup_days (site_id, day, tz, start_ms, end_ms, computed_at) VALUES ('arc-slow', ?1, 'UTC', ?2, ?3, 0)")
+            .bind(`2026-01-0${d}`, day(d), day(d + 1)),
+          env.DB.prepare("INSERT INTO rollup_filtered_days (site_id, day, tz, pairs) VALUES ('arc-slow', ?1, 'UTC', 'x')").bind(`2026-01-0${d}`),
+        ]);
       }
     }
     for (let run = 0; run < 3; run++) expect(await purgeExpired(env.DB, NOW, 25, env.ARCHIVE, 1)).toMatchObject({ events: 1 });

@@ -37,9 +37,12 @@ async function visits(siteId: string, ts: number, count = 1): Promise<void> {
 async function rolledUp(siteId: string, ts: number, tz = TZ): Promise<void> {
   const day = localDay(ts, tz);
   const [start, end] = dayBounds(day, tz);
-  await env.DB.prepare("INSERT INTO rollup_days (site_id, day, tz, start_ms, end_ms, computed_at) VALUES (?, ?, ?, ?, ?, 0)")
-    .bind(siteId, day, tz, start, end)
-    .run();
+  await env.DB.batch([
+    env.DB.prepare("INSERT INTO rollup_days (site_id, day, tz, start_ms, end_ms, computed_at) VALUES (?, ?, ?, ?, ?, 0)")
+      .bind(siteId, day, tz, start, end),
+    // The day's rows per filter value are listed too, as the cron lists them with the day.
+    env.DB.prepare("INSERT INTO rollup_filtered_days (site_id, day, tz, pairs) VALUES (?, ?, ?, 'x')").bind(siteId, day, tz),
+  ]);
 }
 
 async function count(table: "events" | "sessions", siteId: string): Promise<number> {
@@ -77,6 +80,17 @@ describe("retentionCutoff", () => {
 });
 
 describe("purgeExpired", () => {
+  it("keeps the raw rows of a day whose rows per filter value were pruned", async () => {
+    await site("p-pruned", 30);
+    const old = NOW - 40 * DAY;
+    await visits("p-pruned", old, 2);
+    await rolledUp("p-pruned", old);
+    // As rollups/prune.py leaves a day (pruned while the site had no retention).
+    await env.DB.prepare("DELETE FROM rollup_filtered_days WHERE site_id = 'p-pruned'").run();
+    await purgeExpired(env.DB, NOW);
+    expect(await count("events", "p-pruned")).toBe(2);
+  });
+
   it("deletes raw rows of rolled-up days past retention and keeps everything else", async () => {
     await site("p1", 30);
     await site("p-forever", null);

@@ -100,11 +100,20 @@ def rollup_steps() -> list[list[RollupStatement]]:
     all of them: ``FROZEN`` turns true with its first row.
     """
     return [
-        _step(
-            "INSERT OR REPLACE INTO rollup_days (site_id, day, tz, start_ms, end_ms, computed_at) "
-            f"SELECT ?1, ?3, '', ?6, ?7, CAST(?5 AS INTEGER) WHERE NOT {FROZEN}"
-        ),
-        [unlist_day_statement()],
+        [
+            day_statement(
+                "INSERT OR REPLACE INTO rollup_days "
+                "(site_id, day, tz, start_ms, end_ms, computed_at) "
+                f"SELECT ?1, ?3, '', ?6, ?7, CAST(?5 AS INTEGER) WHERE NOT {FROZEN}"
+            ),
+            # The claim replaces the day's listing without its triggers: drop the other
+            # listings of its days here, so no reader takes rows while they are rewritten.
+            day_statement(
+                f"DELETE FROM {PER_FILTER_VALUE.days} WHERE site_id = ?1 AND day = ?3 "
+                f"AND {CLAIMED}"
+            ),
+            unlist_day_statement(),
+        ],
         *(
             _step(f"DELETE FROM {table} WHERE site_id = ?1 AND day = ?3 AND {CLAIMED}")
             for table in (PER_FILTER_VALUE.daily, PLAIN.daily)

@@ -5,7 +5,8 @@ the tests (and usable from a host's own scheduler when the data lives in a local
 Each run retires rollups made for another timezone or another set of pairs (``RETIME``), reads
 the dirty quarter-hours (``DIRTY_SQL``), turns them into the closed site-local days to recompute
 (``choose_days``, contract-tested against the Worker's twin), recomputes them oldest first, then
-computes the month of rollups per frequent value (``frequent``).
+computes the month of rollups per frequent value (``frequent``) and prunes old days' rows per
+filter value (``prune``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ..store import Param, Statement, Store
 from .days import GRACE_MS, SLOT_MS, rollup_day
 from .frequent import MAX_MONTHS_PER_RUN, refresh_frequent_months
 from .kinds import FREQUENT_MIN_VISITS, KINDS, RollupKind
+from .prune import prune_days
 
 __all__ = ["DIRTY_SQL", "MAX_DAYS_PER_RUN", "RETIME", "choose_days", "refresh_rollups"]
 
@@ -106,7 +108,8 @@ async def refresh_rollups(
 ) -> list[tuple[str, date]]:
     """Recompute the closed days with dirty marks (oldest first, at most ``max_days``), then up
     to ``max_months`` months of the rollups per frequent filter value (``min_visits``: their
-    threshold). Returns the (site id, day) pairs recomputed."""
+    threshold), then prune old days' rows per filter value. Returns the (site id, day) pairs
+    recomputed."""
     await store.batch(RETIME)
     rows = await store.execute(DIRTY_SQL, [(now_ms - grace_ms) // SLOT_MS])
     done = choose_days(rows, now_ms=now_ms, max_days=max_days, grace_ms=grace_ms)
@@ -117,4 +120,5 @@ async def refresh_rollups(
     await refresh_frequent_months(
         store, now_ms=now_ms, max_months=max_months, min_visits=min_visits
     )
+    await prune_days(store, now_ms=now_ms)
     return [(site_id, day) for site_id, day, _tz in done]

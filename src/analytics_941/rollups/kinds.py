@@ -21,6 +21,7 @@ from ..sql.columns import COLUMNS, SESSION_ONLY
 from ..sql.metrics import PARTS
 
 __all__ = [
+    "FILTERED_DAILY_KEEP_DAYS",
     "FILTERED_ROLLUP_DIMENSIONS",
     "FILTERED_ROLLUP_FILTERS",
     "FILTERED_ROLLUP_SET",
@@ -68,6 +69,11 @@ FREQUENT_ROLLUP_DIMENSIONS: tuple[str, ...] = (
 assert not set(FREQUENT_ROLLUP_DIMENSIONS) & set(FILTERED_ROLLUP_DIMENSIONS), "one kind per pair"
 FREQUENT_MIN_VISITS = 2000
 FREQUENT_DAYS = 32
+# Rows per filter value of a day are kept this many days; older days of a month the monthly rows
+# hold are pruned (``rollups.prune``): a 12-month view reads the months, and a range that starts
+# or ends inside such a month reads those days raw. Sites with a retention keep them (their raw
+# rows go).
+FILTERED_DAILY_KEEP_DAYS = 62
 
 
 def _set_name(filters: tuple[str, ...], dimensions: tuple[str, ...]) -> str:
@@ -101,6 +107,9 @@ class RollupKind:
     listings: dict[str, tuple[str, ...]]
     marked: tuple[str, str] | None = None
     held: bool = False
+    # Readers take its listed months whether or not their days are listed: the days' rows may be
+    # pruned once the month holds them (``rollups.prune``), or only some values kept (held).
+    months_alone: bool = False
 
     @property
     def keys(self) -> str:
@@ -163,6 +172,7 @@ PER_FILTER_VALUE = RollupKind(
     dimensions=FILTERED_ROLLUP_DIMENSIONS,
     listings={"day": ("pairs",), "month": ("pairs",)},
     marked=("pairs", FILTERED_ROLLUP_SET),
+    months_alone=True,
 )
 PER_FREQUENT_VALUE = RollupKind(
     prefix="rollup_frequent",
@@ -171,5 +181,6 @@ PER_FREQUENT_VALUE = RollupKind(
     listings={"day": ("pairs",), "month": ("pairs", "computed_at")},
     marked=("pairs", FREQUENT_ROLLUP_SET),
     held=True,
+    months_alone=True,
 )
 KINDS: tuple[RollupKind, ...] = (PLAIN, PER_FILTER_VALUE, PER_FREQUENT_VALUE)

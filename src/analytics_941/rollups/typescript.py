@@ -20,6 +20,7 @@ from .frequent import (
 )
 from .jobs import DIRTY_SQL, MAX_DAYS_PER_RUN, RETIME
 from .kinds import FREQUENT_DAYS, FREQUENT_MIN_VISITS
+from .prune import PRUNE_PARAMS, PRUNE_TODO_SQL, prune_statements
 
 __all__ = ["typescript_module"]
 
@@ -73,5 +74,12 @@ def typescript_module() -> str:
         f"{json.dumps(listed(frequent_day_statements()), indent=2)};\n\n"
         "/** List again a month past the retention horizon that has rows. */\n"
         "export const FREQUENT_RELIST: MonthStatement = "
-        f"{json.dumps(listed([relist_statement()])[0], indent=2)};\n"
+        f"{json.dumps(listed([relist_statement()])[0], indent=2)};\n\n"
+        "// Pruning old days' rows per filter value (rollups/prune.py).\n\n"
+        f"export type PruneParam = {' | '.join(json.dumps(p) for p in PRUNE_PARAMS)};\n\n"
+        "/** The days to prune (site_id, day); ?1: now. */\n"
+        f"export const PRUNE_TODO = {json.dumps(PRUNE_TODO_SQL)};\n\n"
+        "/** One day's prune: run in ONE batch. */\n"
+        "export const PRUNE_STATEMENTS: { sql: string; params: PruneParam[] }[] = "
+        f"{json.dumps(listed(prune_statements()), indent=2)};\n"
     )

@@ -12,6 +12,7 @@ import { allDatabases, HOME_DATABASE } from "../databases";
 import { MAX_ARCHIVE_DAYS_PER_RUN } from "./archive";
 import { dayBounds, localDay } from "./days";
 import { refreshFrequentMonths, type FrequentMonth } from "./frequent";
+import { pruneDays, type PrunedDay } from "./prune";
 import { MAX_PURGE_ROUNDS, purgeExpired, type PurgeResult } from "./purge";
 import { syncSiteCopies } from "./site-copies";
 import { DIRTY_SQL, FREQUENT_DAY_STATEMENTS, FREQUENT_MIN_VISITS, FREQUENT_RECENT_MS, GRACE_MS, MAX_DAYS_PER_RUN, MAX_MONTHS_PER_RUN, RETIME_STATEMENTS, ROLLUP_STEPS, SLOT_MS, type RollupParam } from "./statements";
@@ -92,6 +93,8 @@ export async function refreshRollups(db: D1Database, nowMs: number, maxDays = MA
 export interface CronResult {
   rolled: RolledDay[];
   months: FrequentMonth[];
+  /** Days whose rows per filter value were pruned (prune.ts). */
+  pruned: PrunedDay[];
   purged: PurgeResult;
 }
 
@@ -107,10 +110,12 @@ export async function runCron(
   const failures: unknown[] = [];
   let rolled: RolledDay[] = [];
   let months: FrequentMonth[] = [];
+  let pruned: PrunedDay[] = [];
   try {
     rolled = await refreshRollups(db, nowMs, maxDays, minVisits);
     // After the days: a month is taken once all its days are rolled up.
     months = await refreshFrequentMonths(db, nowMs, MAX_MONTHS_PER_RUN, minVisits);
+    pruned = await pruneDays(db, nowMs);
   } catch (error) {
     failures.push(error);
   }
@@ -121,7 +126,7 @@ export async function runCron(
     failures.push(error);
   }
   if (failures.length > 0) throw failures[0];
-  return { rolled, months, purged };
+  return { rolled, months, pruned, purged };
 }
 
 /**

@@ -3,7 +3,9 @@
  * older than their site's `retention_days` are deleted; rollup tables are kept (they answer long
  * ranges). Only whole site-local days are purged, and only days whose rollups are complete
  * (listed in rollup_days for the site's timezone), so a purge never removes rows the dashboard
- * still reads raw, and never leaves a day half gone for a later recompute.
+ * still reads raw, and never leaves a day half gone for a later recompute. A day whose rows per
+ * filter value were pruned (rollups/prune.py: only while the site had no retention) keeps its raw
+ * rows too: its filtered views read them.
  *
  * A site with `archive_raw` has each such day written to R2 first (archive.ts); for it only days
  * listed in raw_archives go, and nothing goes while the ARCHIVE bucket is missing.
@@ -46,6 +48,7 @@ function purgeSql(table: "events" | "sessions", column: "ts" | "started_at"): st
     WHERE (SELECT r.end_ms > t.${column} AND r.tz = json_extract(p.value, '$[2]')
              AND (json_extract(p.value, '$[3]') = 0
                   OR EXISTS (SELECT 1 FROM raw_archives AS a WHERE a.site_id = r.site_id AND a.day = r.day))
+             AND EXISTS (SELECT 1 FROM rollup_filtered_days AS f WHERE f.site_id = r.site_id AND f.day = r.day)
            FROM rollup_days AS r
            WHERE r.site_id = t.site_id AND r.start_ms <= t.${column} ORDER BY r.start_ms DESC LIMIT 1)
     LIMIT ${PURGE_ROWS_PER_STATEMENT})`;

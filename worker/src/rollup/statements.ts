@@ -37,9 +37,17 @@ export const ROLLUP_STEPS: RollupStatement[][] = [
         "start_ms",
         "end_ms"
       ]
-    }
-  ],
-  [
+    },
+    {
+      "sql": "DELETE FROM rollup_filtered_days WHERE site_id = ?1 AND day = ?3 AND EXISTS (SELECT 1 FROM rollup_days AS c WHERE c.site_id = ?1 AND c.day = ?3 AND c.tz = '' AND c.computed_at = CAST(?5 AS INTEGER))",
+      "params": [
+        "site_id",
+        "units",
+        "day",
+        "tz",
+        "computed_at"
+      ]
+    },
     {
       "sql": "DELETE FROM rollup_frequent_days WHERE site_id = ?1 AND day = ?3 AND EXISTS (SELECT 1 FROM rollup_days AS c WHERE c.site_id = ?1 AND c.day = ?3 AND c.tz = '' AND c.computed_at = CAST(?5 AS INTEGER))",
       "params": [
@@ -1178,3 +1186,28 @@ export const FREQUENT_RELIST: MonthStatement = {
     "computed_at"
   ]
 };
+
+// Pruning old days' rows per filter value (rollups/prune.py).
+
+export type PruneParam = "site_id" | "day";
+
+/** The days to prune (site_id, day); ?1: now. */
+export const PRUNE_TODO = "SELECT f.site_id AS site_id, f.day AS day FROM rollup_filtered_days AS f JOIN sites AS s ON s.id = f.site_id AND COALESCE(s.retention_days, 0) < 1 JOIN rollup_filtered_months AS m ON m.site_id = f.site_id AND m.month = substr(f.day, 1, 7) AND m.tz = f.tz AND m.pairs = f.pairs WHERE f.day < date(CAST(?1 AS INTEGER) / 1000, 'unixepoch', '-62 days') ORDER BY f.day LIMIT 64";
+
+/** One day's prune: run in ONE batch. */
+export const PRUNE_STATEMENTS: { sql: string; params: PruneParam[] }[] = [
+  {
+    "sql": "DELETE FROM rollup_filtered_daily WHERE site_id = ?1 AND day = ?2 AND EXISTS (SELECT 1 FROM rollup_filtered_days AS f JOIN rollup_filtered_months AS m ON m.site_id = f.site_id AND m.month = substr(f.day, 1, 7) AND m.tz = f.tz AND m.pairs = f.pairs WHERE f.site_id = ?1 AND f.day = ?2)",
+    "params": [
+      "site_id",
+      "day"
+    ]
+  },
+  {
+    "sql": "DELETE FROM rollup_filtered_days WHERE site_id = ?1 AND day = ?2 AND EXISTS (SELECT 1 FROM rollup_filtered_days AS f JOIN rollup_filtered_months AS m ON m.site_id = f.site_id AND m.month = substr(f.day, 1, 7) AND m.tz = f.tz AND m.pairs = f.pairs WHERE f.site_id = ?1 AND f.day = ?2)",
+    "params": [
+      "site_id",
+      "day"
+    ]
+  }
+];
