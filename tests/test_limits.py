@@ -104,7 +104,7 @@ def test_the_total_size_of_filter_values_is_bounded_in_the_api(client: TestClien
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_filters"
     assert "characters" in response.json()["message"]
-    assert elapsed < 0.1
+    assert elapsed < 1.0  # refused before any query; generous, as the machine may be busy
 
 
 def test_the_dashboard_url_shares_the_same_limits(client: TestClient) -> None:
