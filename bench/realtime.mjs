@@ -70,5 +70,5 @@ for (let i = 0; i < count; i++) {
 }
 await Promise.race([done, new Promise((r) => setTimeout(r, 15000))]);
 ws.close();
-console.log(JSON.stringify({ latencies, countLatencies, missing: sent.size, rejected, counted, fullFeeds }));
-process.exit(0);
+// Exit once the line is written: a pipe takes it in 64 KB pieces, and exit() would cut it.
+process.stdout.write(`${JSON.stringify({ latencies, countLatencies, missing: sent.size, rejected, counted, fullFeeds })}\n`, () => process.exit(0));
