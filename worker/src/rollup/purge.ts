@@ -10,6 +10,7 @@
  * A site with `archive_raw` has each such day written to R2 first (archive.ts); for it only days
  * listed in raw_archives go, and nothing goes while the ARCHIVE bucket is missing.
  */
+import { jsonArrays } from "../json-arrays";
 import { env as workerEnv } from "cloudflare:workers";
 import { archiveBefore, MAX_ARCHIVE_DAYS_PER_RUN } from "./archive";
 import { dayBounds, localDay } from "./days";
@@ -85,9 +86,7 @@ export async function purgeExpired(
     .prepare("SELECT id, timezone, retention_days, archive_raw FROM sites WHERE retention_days IS NOT NULL AND database = ?")
     .bind(database)
     .all<{ id: string; timezone: string; retention_days: number; archive_raw: number }>();
-  const chunks: string[] = [];
-  let chunk: string[] = [];
-  let bytes = 2;
+  const tuples: string[] = [];
   let unarchived = 0;
   let archiveBudget = maxArchiveDays;
   for (const site of results) {
@@ -108,16 +107,9 @@ export async function purgeExpired(
         continue; // The other sites are still purged.
       }
     }
-    const tuple = JSON.stringify([site.id, cutoff, site.timezone, archiving]);
-    if (bytes + tuple.length + 1 > MAX_SITES_PARAM_BYTES && chunk.length > 0) {
-      chunks.push(`[${chunk.join(",")}]`);
-      chunk = [];
-      bytes = 2;
-    }
-    chunk.push(tuple);
-    bytes += tuple.length + 1;
+    tuples.push(JSON.stringify([site.id, cutoff, site.timezone, archiving]));
   }
-  if (chunk.length > 0) chunks.push(`[${chunk.join(",")}]`);
+  const chunks = jsonArrays(tuples, MAX_SITES_PARAM_BYTES);
   if (unarchived > 0) console.warn(`${unarchived} site(s) archive raw rows but no ARCHIVE bucket is bound: their rows are kept`);
 
   // Each pending item is a statement that deleted a full batch last round (or has not run yet).

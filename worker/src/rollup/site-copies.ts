@@ -5,6 +5,7 @@
  * from it at the start of each run, and a flush to a data database refreshes its own site's copy
  * in the flush's transaction (so a site created a second ago, or deleted, is seen at once).
  */
+import { jsonArrays } from "../json-arrays";
 
 /** A `sites` row as D1 returns it (`SELECT *`). */
 export type SiteRecord = Record<string, unknown> & { id: string };
@@ -26,22 +27,8 @@ export function copyStatements(db: D1Database, rows: readonly SiteRecord[]): D1P
   if (columns.length === 0) return [];
   const sql = `INSERT OR REPLACE INTO sites (${columns.join(", ")})
     SELECT ${columns.map((c) => `json_extract(value, '$.${c}')`).join(", ")} FROM json_each(?1)`;
-  const statements: D1PreparedStatement[] = [];
-  let chunk: string[] = [];
-  let bytes = 2;
-  const push = () => {
-    if (chunk.length > 0) statements.push(db.prepare(sql).bind(`[${chunk.join(",")}]`));
-    chunk = [];
-    bytes = 2;
-  };
-  for (const row of rows) {
-    const text = JSON.stringify(row);
-    if (bytes + text.length + 1 > MAX_COPY_PARAM_BYTES) push();
-    chunk.push(text);
-    bytes += text.length + 1;
-  }
-  push();
-  return statements;
+  const texts = rows.map((row) => JSON.stringify(row));
+  return jsonArrays(texts, MAX_COPY_PARAM_BYTES).map((array) => db.prepare(sql).bind(array));
 }
 
 /** Statements deleting the copies of `ids`. */

@@ -7,6 +7,7 @@
  * exactly-once rows in D1. Rows of a site deleted meanwhile, or already past the site's
  * retention, are not written (see `writable`) and leave the outbox like delivered ones.
  */
+import { jsonArrays } from "../json-arrays";
 import { EVENT_COLUMNS, type EventRow, SESSION_COLUMNS, type SessionRow } from "../rows";
 
 /** D1 refuses statements with more than 100 bound parameters; ours bind one each. */
@@ -249,19 +250,5 @@ function jsonStatements(db: D1Database, tuples: string[], sqlFor: (columns: (cou
   if (tuples.length === 0) return [];
   const columns = (count: number) => Array.from({ length: count }, (_, i) => `json_extract(value, '$[${i}]')`).join(", ");
   const sqlText = sqlFor(columns);
-  const statements: D1PreparedStatement[] = [];
-  let chunk: string[] = [];
-  let bytes = 2;
-  const push = () => {
-    if (chunk.length > 0) statements.push(db.prepare(sqlText).bind(`[${chunk.join(",")}]`));
-    chunk = [];
-    bytes = 2;
-  };
-  for (const text of tuples) {
-    if (bytes + text.length + 1 > MAX_JSON_PARAM_BYTES) push();
-    chunk.push(text);
-    bytes += text.length + 1;
-  }
-  push();
-  return statements;
+  return jsonArrays(tuples, MAX_JSON_PARAM_BYTES).map((array) => db.prepare(sqlText).bind(array));
 }
