@@ -12,16 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from .exceptions import ConfigError, DatabaseUnknown
-from .store import Store, open_store
+from .exceptions import DatabaseUnknown
+from .store import HOME, Store, open_store
 
 if TYPE_CHECKING:
     from .settings import Settings
     from .sites import Site
 
 __all__ = ["HOME", "Stores", "open_stores"]
-
-HOME = "DB"
 
 
 class Stores:
@@ -62,36 +60,7 @@ class Stores:
 
 def open_stores(settings: Settings) -> Stores:
     """The ``Stores`` ``settings`` describe: D1 databases by id with the one account token, or
-    each binding's local file, found from wrangler.toml as ``DB``'s is."""
-    home = open_store(settings)
-    if settings.store == "d1":
-        from .d1_http_store import D1HttpStore
-
-        # The settings validator guarantees both are set when store == "d1".
-        assert settings.cf_account_id and settings.cf_api_token
-        account_id, token = settings.cf_account_id, settings.cf_api_token.get_secret_value()
-
-        def open_d1(binding: str) -> Store:
-            database_id = settings.d1_databases.get(binding)
-            if database_id is None:
-                raise DatabaseUnknown(binding, "add it to ANALYTICS_941_D1_DATABASES "
-                                      '(e.g. {"DB_2": "<database id>"})')
-            return D1HttpStore(account_id=account_id, database_id=database_id, api_token=token,
-                               timeout=settings.query_timeout_s)
-
-        return Stores(home=home, open_data=open_d1)
-
-    from .sqlite_store import SqliteStore
-
-    def open_local(binding: str) -> Store:
-        try:
-            settings.local_d1_path(binding, must_exist=False)
-        except ConfigError as exc:
-            raise DatabaseUnknown(binding, str(exc)) from None
-        # Located on each use, like DB's: wrangler dev may create the file after start-up.
-        return SqliteStore(
-            path=lambda: settings.local_d1_path(binding),
-            query_timeout_s=settings.query_timeout_s,
-        )
-
-    return Stores(home=home, open_data=open_local)
+    each binding's local file, found from wrangler.toml as ``DB``'s is (``store.open_store``)."""
+    return Stores(
+        home=open_store(settings), open_data=lambda binding: open_store(settings, binding)
+    )
