@@ -130,6 +130,18 @@ def make_auth_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRou
 
     # ---- ceremonies --------------------------------------------------------------------------
 
+    async def _new_user_options(
+        rp: RelyingParty, body: dict[str, Any], *, is_admin: bool, mode: str, **context: str
+    ) -> Response:
+        """Registration options for a user who does not exist yet (setup, invite): the user
+        is made once the ceremony verifies, from what the stored challenge remembers."""
+        user = new_user(name=str(body.get("name", "")), is_admin=is_admin)
+        remembered = {"mode": mode, "user_id": user.id, "name": user.name,
+                      "handle": user.handle, **context}
+        options = await registration_options(
+            store, rp=rp, user=user, exclude=[], context=remembered)
+        return JSONResponse(options)
+
     @router.post("/auth/setup/options", name="analytics_941_setup_options")
     async def setup_options(request: Request) -> Response:
         rp = await _start_ceremony(request, store=store, settings=settings)
@@ -142,25 +154,17 @@ def make_auth_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRou
             raise AuthError(code="setup_token_invalid", status=403,
                             message="The setup token is wrong or expired. Run "
                                     "`analytics-941 setup-link` for a new link.")
-        user = new_user(name=str(body.get("name", "")), is_admin=True)
         # Only the token's hash goes into the stored challenge: the secret is never written down.
-        context = {"mode": "setup", "user_id": user.id, "name": user.name, "handle": user.handle,
-                   "token_hash": hash_token(str(body["token"]))}
-        options = await registration_options(
-            store, rp=rp, user=user, exclude=[], context=context)
-        return JSONResponse(options)
+        return await _new_user_options(rp, body, is_admin=True, mode="setup",
+                                       token_hash=hash_token(str(body["token"])))
 
     @router.post("/auth/invite/options", name="analytics_941_invite_options")
     async def invite_options(request: Request) -> Response:
         rp = await _start_ceremony(request, store=store, settings=settings)
         body = await _json(request)
         invite = await find_invite(store, secret=str(body.get("secret", "")))
-        user = new_user(name=str(body.get("name", "")), is_admin=False)
-        context = {"mode": "invite", "user_id": user.id, "name": user.name, "handle": user.handle,
-                   "invite_id": invite.id}
-        options = await registration_options(
-            store, rp=rp, user=user, exclude=[], context=context)
-        return JSONResponse(options)
+        return await _new_user_options(rp, body, is_admin=False, mode="invite",
+                                       invite_id=invite.id)
 
     @router.post("/auth/register/verify", name="analytics_941_register_verify")
     async def register_verify(request: Request) -> Response:
