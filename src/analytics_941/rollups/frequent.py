@@ -42,6 +42,7 @@ from .arms import (
     FROZEN,
     ROLLUP_PARAMS,
     RollupStatement,
+    day_statement,
     pair_arms,
     units_cte,
     viewed_cte,
@@ -124,9 +125,8 @@ _OLDER = f"day < date(CAST(?5 AS INTEGER) / 1000, 'unixepoch', '-{FREQUENT_DAYS}
 def unlist_day_statement() -> RollupStatement:
     """For the day's steps (``days``): a day this run claimed leaves ``rollup_frequent_days``
     while its rows are redone (a day past the retention horizon stays, as its rows do)."""
-    return RollupStatement(
-        sql=f"DELETE FROM rollup_frequent_days WHERE site_id = ?1 AND day = ?3 AND {CLAIMED}",
-        params=ROLLUP_PARAMS[:5],
+    return day_statement(
+        f"DELETE FROM rollup_frequent_days WHERE site_id = ?1 AND day = ?3 AND {CLAIMED}"
     )
 
 
@@ -144,43 +144,38 @@ def frequent_day_statements() -> list[RollupStatement]:
     Parameters: ``arms.ROLLUP_PARAMS``."""
     columns = _columns("day")
     return [
-        RollupStatement(
-            sql=f"DELETE FROM rollup_frequent_daily WHERE site_id = ?1 AND day = ?3 "
-            f"AND NOT {FROZEN}",
-            params=ROLLUP_PARAMS[:6],
+        day_statement(
+            f"DELETE FROM rollup_frequent_daily WHERE site_id = ?1 AND day = ?3 "
+            f"AND NOT {FROZEN}"
         ),
         *(
-            RollupStatement(
-                sql=f"DELETE FROM {table} WHERE site_id = ?1 AND {_OLDER}",
-                params=ROLLUP_PARAMS[:5],
+            day_statement(
+                f"DELETE FROM {table} WHERE site_id = ?1 AND {_OLDER}"
             )
             for table in ("rollup_frequent_daily", "rollup_frequent_days")
         ),
-        RollupStatement(
-            sql=(
+        day_statement(
+            
                 f"INSERT INTO rollup_frequent_daily ({columns}) SELECT {columns} "
                 "FROM rollup_filtered_daily WHERE site_id = ?1 AND day = ?3 AND dim = '' "
                 f"AND visits * 30 >= CAST(?8 AS INTEGER) AND {_RECENT} AND NOT {FROZEN}"
-            ),
-            params=ROLLUP_PARAMS,
+            
         ),
         *(
-            RollupStatement(
-                sql=_pair_sql(fdim, dim, span="day", where=f"NOT {FROZEN}"),
-                params=ROLLUP_PARAMS[:6],
+            day_statement(
+                _pair_sql(fdim, dim, span="day", where=f"NOT {FROZEN}")
             )
             for fdim, dim in PER_FREQUENT_VALUE.pairs()
         ),
-        RollupStatement(
-            sql=(
+        day_statement(
+            
                 "INSERT OR REPLACE INTO rollup_frequent_days (site_id, day, tz, pairs) "
                 f"SELECT ?1, ?3, ?4, '{FREQUENT_ROLLUP_SET}' WHERE {_RECENT} "
                 "AND EXISTS (SELECT 1 FROM rollup_days AS d WHERE d.site_id = ?1 "
                 "AND d.day = ?3 AND d.tz = ?4 AND d.computed_at = CAST(?5 AS INTEGER)) "
                 f"AND (NOT {FROZEN} OR EXISTS (SELECT 1 FROM rollup_frequent_daily AS r "
                 "WHERE r.site_id = ?1 AND r.day = ?3))"
-            ),
-            params=ROLLUP_PARAMS[:6],
+            
         ),
     ]
 

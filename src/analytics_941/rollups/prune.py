@@ -25,19 +25,18 @@ PRUNE_PARAMS = ("site_id", "day")
 
 _DAYS, _ROWS = PER_FILTER_VALUE.days, PER_FILTER_VALUE.daily
 _MONTHS = PER_FILTER_VALUE.spans["month"][1]
-# The day (?1, ?2) is listed, and its month too, for the same timezone and pairs.
-_PRUNABLE = (
-    f"EXISTS (SELECT 1 FROM {_DAYS} AS f JOIN {_MONTHS} AS m ON m.site_id = f.site_id "
-    "AND m.month = substr(f.day, 1, 7) AND m.tz = f.tz AND m.pairs = f.pairs "
-    "WHERE f.site_id = ?1 AND f.day = ?2)"
+# A listed day ``f`` and the listing of its month, for the same timezone and pairs.
+_WITH_MONTH = (
+    f"{_DAYS} AS f JOIN {_MONTHS} AS m ON m.site_id = f.site_id "
+    "AND m.month = substr(f.day, 1, 7) AND m.tz = f.tz AND m.pairs = f.pairs"
 )
+# The day (?1, ?2) is listed, and its month too.
+_PRUNABLE = f"EXISTS (SELECT 1 FROM {_WITH_MONTH} WHERE f.site_id = ?1 AND f.day = ?2)"
 # The days to prune (?1: now, ms): listed with their month, older than the days kept, of sites
 # without a retention; oldest first.
 PRUNE_TODO_SQL = (
-    f"SELECT f.site_id AS site_id, f.day AS day FROM {_DAYS} AS f "
+    f"SELECT f.site_id AS site_id, f.day AS day FROM {_WITH_MONTH} "
     "JOIN sites AS s ON s.id = f.site_id AND COALESCE(s.retention_days, 0) < 1 "
-    f"JOIN {_MONTHS} AS m ON m.site_id = f.site_id AND m.month = substr(f.day, 1, 7) "
-    "AND m.tz = f.tz AND m.pairs = f.pairs "
     "WHERE f.day < date(CAST(?1 AS INTEGER) / 1000, 'unixepoch', "
     f"'-{FILTERED_DAILY_KEEP_DAYS} days') "
     f"ORDER BY f.day LIMIT {MAX_PRUNED_PER_RUN}"

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from ..sql.arms import week_of
 from ..sql.metrics import PARTS
-from .arms import ROLLUP_PARAMS, RollupStatement
+from .arms import RollupStatement, day_statement
 from .kinds import KINDS
 
 __all__ = ["SPANS", "Span", "span_statements"]
@@ -73,29 +73,25 @@ def span_statements() -> list[RollupStatement]:
                 f"= {span.days}"
             )
             out += [
-                RollupStatement(
-                    sql=f"DELETE FROM {listed} WHERE site_id = ?1 AND {key} = {span.key}",
-                    params=ROLLUP_PARAMS[:3],
+                day_statement(
+                    f"DELETE FROM {listed} WHERE site_id = ?1 AND {key} = {span.key}"
                 ),
-                RollupStatement(
-                    sql=f"DELETE FROM {rows} WHERE site_id = ?1 AND {key} = {span.key}",
-                    params=ROLLUP_PARAMS[:3],
+                day_statement(
+                    f"DELETE FROM {rows} WHERE site_id = ?1 AND {key} = {span.key}"
                 ),
-                RollupStatement(
-                    sql=(
+                day_statement(
+                    
                         f"INSERT INTO {rows} (site_id, {keys}, {key}, value, {', '.join(PARTS)}) "
                         f"SELECT ?1, {keys}, {span.key}, value, {sums} FROM {daily} "
                         f"WHERE site_id = ?1 AND day >= {span.first} AND day < {span.after} "
                         f"AND {complete} GROUP BY {keys}, value"
-                    ),
-                    params=ROLLUP_PARAMS[:4],
+                    
                 ),
-                RollupStatement(
-                    sql=(
+                day_statement(
+                    
                         f"INSERT INTO {listed} (site_id, {key}, tz, {column}) "
                         f"SELECT ?1, {span.key}, ?4, {value} WHERE {complete}"
-                    ),
-                    params=ROLLUP_PARAMS[:4] if kind.marked else ROLLUP_PARAMS[:5],
+                    
                 ),
             ]
     return out

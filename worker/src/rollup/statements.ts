@@ -1192,7 +1192,7 @@ export const FREQUENT_RELIST: MonthStatement = {
 export type PruneParam = "site_id" | "day";
 
 /** The days to prune (site_id, day); ?1: now. */
-export const PRUNE_TODO = "SELECT f.site_id AS site_id, f.day AS day FROM rollup_filtered_days AS f JOIN sites AS s ON s.id = f.site_id AND COALESCE(s.retention_days, 0) < 1 JOIN rollup_filtered_months AS m ON m.site_id = f.site_id AND m.month = substr(f.day, 1, 7) AND m.tz = f.tz AND m.pairs = f.pairs WHERE f.day < date(CAST(?1 AS INTEGER) / 1000, 'unixepoch', '-62 days') ORDER BY f.day LIMIT 64";
+export const PRUNE_TODO = "SELECT f.site_id AS site_id, f.day AS day FROM rollup_filtered_days AS f JOIN rollup_filtered_months AS m ON m.site_id = f.site_id AND m.month = substr(f.day, 1, 7) AND m.tz = f.tz AND m.pairs = f.pairs JOIN sites AS s ON s.id = f.site_id AND COALESCE(s.retention_days, 0) < 1 WHERE f.day < date(CAST(?1 AS INTEGER) / 1000, 'unixepoch', '-62 days') ORDER BY f.day LIMIT 64";
 
 /** One day's prune: run in ONE batch. */
 export const PRUNE_STATEMENTS: { sql: string; params: PruneParam[] }[] = [
