@@ -14,7 +14,7 @@ from fastapi.templating import Jinja2Templates
 
 from .resources import resource_dir
 
-__all__ = ["format_duration", "make_templates"]
+__all__ = ["format_duration", "make_templates", "plural"]
 
 
 def format_duration(seconds: int) -> str:
@@ -28,6 +28,14 @@ def format_duration(seconds: int) -> str:
     return f"{secs}s"
 
 
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """``"1 visitor"``, ``"2 visitors"``, ``"1,204 visitors"``: the count (thin-space thousands)
+    and the noun agreeing with it. ``many`` for nouns that do not just take an s."""
+    n = int(count)
+    noun = one if n == 1 else (many if many is not None else one + "s")
+    return f"{n:,} {noun}".replace(",", "\u202f")
+
+
 def make_templates(*, host_dirs: list[Path]) -> Jinja2Templates:
     """Build the ``Jinja2Templates`` used by every page, host folders first."""
     host = jinja2.FileSystemLoader([str(d) for d in host_dirs if d.is_dir()])
@@ -36,5 +44,6 @@ def make_templates(*, host_dirs: list[Path]) -> Jinja2Templates:
     # Autoescape everything: paths, sources and countries come from visitors and are hostile.
     env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined)
     env.filters["duration"] = format_duration
+    env.filters["plural"] = plural
     env.filters["thousands"] = lambda n: f"{int(n):,}".replace(",", "\u202f")
     return Jinja2Templates(env=env)
