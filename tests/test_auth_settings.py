@@ -65,7 +65,7 @@ def test_sites_grid_create_edit_and_delete(admin: TestClient, db: Path) -> None:
     assert count(db, "SELECT bounce_threshold_ms FROM sites WHERE domain = 'new.example'") == 20_000
     for field, value, message in (("rate_limit_visitor", "12x", "not a whole number"),
                                   ("rate_limit_site", "200000", "0 (the collector's default)"),
-                                  ("bounce_threshold_s", "7200", "3600 seconds")):
+                                  ("bounce_threshold_s", "7200", "3,600 seconds")):
         refused = admin.post(f"{MOUNT}/settings/sites/new.example",
                              data={**limits, field: value})
         assert refused.status_code == 400

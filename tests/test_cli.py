@@ -51,8 +51,8 @@ def test_sites_add_and_list(db: Path, capsys: pytest.CaptureFixture[str]) -> Non
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["sites", "add", "https://example.com/"], "not a hostname"),
-        (["sites", "add", "example.com", "--timezone", "Mars/Base"], "unknown IANA timezone"),
+        (["sites", "add", "https://exa mple.com/"], "is not a domain"),
+        (["sites", "add", "example.com", "--timezone", "Mars/Base"], "Unknown timezone"),
     ],
 )
 def test_bad_input_is_a_clear_error(
@@ -65,7 +65,7 @@ def test_bad_input_is_a_clear_error(
 def test_duplicate_domain_is_refused(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["sites", "add", "example.com"]) == 0
     assert main(["sites", "add", "example.com"]) == 1
-    assert "a site with the domain 'example.com' already exists" in capsys.readouterr().err
+    assert "A site with the domain 'example.com' already exists" in capsys.readouterr().err
 
 
 def test_without_settings_it_needs_the_local_d1_file(

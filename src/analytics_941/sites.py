@@ -12,6 +12,7 @@ import secrets
 import string
 import time
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .cache import caches_of
@@ -21,7 +22,9 @@ from .store import Param, Row, Store
 __all__ = [
     "RESERVED_NAMES",
     "Site",
+    "SiteError",
     "add_site",
+    "clean_hostname",
     "delete_site",
     "get_site",
     "get_site_by_id",
@@ -51,6 +54,15 @@ _BINDING = re.compile(r"DB(_[0-9]+)?")
 RESERVED_NAMES = frozenset(
     {"api", "auth", "invite", "login", "logout", "settings", "setup", "share", "static"}
 )
+
+
+class SiteError(ConfigError):
+    """A site's setting was refused; ``field`` names the form field it came from, so a form can
+    show the message next to it."""
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -145,13 +157,28 @@ def _check_timezone(timezone: str) -> None:
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"unknown IANA timezone {timezone!r} (e.g. Europe/Berlin)") from None
+        raise SiteError(f"Unknown timezone {timezone!r}: use an IANA name such as "
+                        "Europe/Berlin.", field="timezone") from None
 
 
-def _check_hostname(value: str) -> str:
-    host = value.strip().lower()
+def clean_hostname(value: str, *, field: str = "domain") -> str:
+    """The hostname in ``value`` as the tracker reports it: a pasted address such as
+    ``https://www.Example.org:443/pricing?x=1`` becomes ``www.example.org``.
+
+    Raises ``SiteError`` (for ``field``) when no hostname is left.
+    """
+    text = value.strip()
+    # Without a scheme urlsplit reads "example.org/path" as a path: make it the authority.
+    parts = urlsplit(text if "//" in text else f"//{text}")
+    try:
+        host = (parts.hostname or "").rstrip(".")
+        # The tracker sends location.hostname, which browsers give in ASCII (punycode).
+        host = host.encode("idna").decode("ascii").lower()
+    except (UnicodeError, ValueError):
+        host = ""
     if not _HOSTNAME.match(host):
-        raise ConfigError(f"{value!r} is not a hostname like example.com (no scheme, port, path)")
+        raise SiteError(f"{value.strip() or 'An empty value'!r} is not a domain. Enter one like "
+                        "example.com (a pasted address works too).", field=field)
     return host
 
 
@@ -167,17 +194,21 @@ async def add_site(
     """Insert a site and return it. Its ``domains`` list holds ``domain`` plus ``also_domains``;
     ``database`` is the binding that will hold its data.
 
-    Raises ``ConfigError`` for a malformed hostname, an unknown timezone or binding name.
+    ``domain`` and ``also_domains`` may be pasted addresses: each is cleaned to its hostname.
+    Raises ``SiteError`` for a malformed hostname or an unknown timezone, ``ConfigError`` for an
+    unknown binding name.
     """
     if not _BINDING.fullmatch(database):
         raise ConfigError(f"{database!r} is not a database binding (DB, DB_2, DB_3, …)")
-    domain = _check_hostname(domain)
+    domain = clean_hostname(domain)
     if domain in RESERVED_NAMES:
-        raise ConfigError(f"{domain!r} is reserved by the dashboard; use the real domain")
-    hosts = tuple(dict.fromkeys([domain, *(_check_hostname(h) for h in also_domains)]))
+        raise SiteError(f"{domain!r} is a name the dashboard uses itself. Enter the site's real "
+                        "domain.", field="domain")
+    hosts = tuple(dict.fromkeys(
+        [domain, *(clean_hostname(h, field="also_domains") for h in also_domains)]))
     _check_timezone(timezone)
     if await get_site(store, domain=domain) is not None:
-        raise ConfigError(f"a site with the domain {domain!r} already exists")
+        raise SiteError(f"A site with the domain {domain!r} already exists.", field="domain")
     site = Site(
         id="".join(secrets.choice(_ID_ALPHABET) for _ in range(10)),
         domain=domain,
@@ -219,24 +250,29 @@ async def update_site(
     The collector's limits and ``archive_raw`` left None keep their current values.
     """
     _check_timezone(timezone)
-    hosts = tuple(dict.fromkeys([site.domain, *(_check_hostname(h) for h in also_domains if h)]))
+    hosts = tuple(dict.fromkeys(
+        [site.domain, *(clean_hostname(h, field="domains") for h in also_domains if h)]))
     paths = tuple(p.strip() for p in excluded_paths if p.strip())
     for path in paths:
         if not path.startswith("/") or len(path) > 200:
-            raise ConfigError(f"excluded path {path!r} must start with '/' (e.g. /admin/**)")
+            raise SiteError(f"The excluded path {path!r} must start with / (like /admin/**).",
+                            field="excluded_paths")
     if retention_days is not None and not 1 <= retention_days <= 36500:
-        raise ConfigError("retention days must be between 1 and 36500 (or empty to keep all)")
+        raise SiteError("Keep raw events for 1 to 36,500 days, or leave it empty to keep them "
+                        "forever.", field="retention_days")
     per_visitor = site.rate_limit_visitor if rate_limit_visitor is None else rate_limit_visitor
     per_site = site.rate_limit_site if rate_limit_site is None else rate_limit_site
     bounce = site.bounce_threshold_ms if bounce_threshold_ms is None else bounce_threshold_ms
     archive = site.archive_raw if archive_raw is None else archive_raw
-    for label, zero, limit in (("events per visitor", "no limit", per_visitor),
-                               ("events per site", "the collector's default", per_site)):
+    for field, label, zero, limit in (
+            ("rate_limit_visitor", "Events per visitor", "no limit", per_visitor),
+            ("rate_limit_site", "Events per site", "the collector's default", per_site)):
         if not 0 <= limit <= MAX_RATE_LIMIT:
-            raise ConfigError(f"{label} per minute must be between 0 ({zero}) and "
-                              f"{MAX_RATE_LIMIT:,}")
+            raise SiteError(f"{label} per minute must be between 0 ({zero}) and "
+                            f"{MAX_RATE_LIMIT:,}.", field=field)
     if not 0 <= bounce <= MAX_BOUNCE_THRESHOLD_MS:
-        raise ConfigError("the bounce threshold must be between 0 and 3600 seconds")
+        raise SiteError("The bounce threshold must be between 0 and 3,600 seconds.",
+                        field="bounce_threshold_s")
     await store.execute(
         "UPDATE sites SET name = ?, timezone = ?, domains = ?, allow_subdomains = ?, "
         "excluded_paths = ?, retention_days = ?, rate_limit_visitor = ?, rate_limit_site = ?, "

@@ -25,7 +25,7 @@ from ...auth.share_links import create_share_link, list_share_links, revoke_shar
 from ...exceptions import ConfigError, DatabaseUnknown, QueryError
 from ...query import parse_query
 from ...runner import run_queries
-from ...sites import Site, add_site, delete_site, list_sites, update_site
+from ...sites import Site, SiteError, add_site, delete_site, list_sites, update_site
 from ...store import Store
 from ..access import site_of
 from ..forms import Form, read_form
@@ -34,6 +34,7 @@ from ..render import Renderer
 __all__ = ["SiteCard", "make_sites_router", "sparkline_points"]
 
 VERIFY_WINDOW_MS = 10 * 60 * 1000
+_NEW_SITE_FIELDS = ("domain", "name", "timezone", "also_domains")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,8 +54,13 @@ def _whole(form: Form, name: str, label: str) -> int | None:
     if not value:
         return None
     if not value.isdigit():
-        raise ConfigError(f"{label}: {value!r} is not a whole number")
+        raise SiteError(f"{label}: {value!r} is not a whole number.", field=name)
     return int(value)
+
+
+def _refusal(exc: ConfigError) -> dict[str, str]:
+    """The page context of a refused form: the message, and the field it belongs to (if any)."""
+    return {"error": str(exc), "error_field": getattr(exc, "field", "")}
 
 
 def sparkline_points(values: list[int], *, width: int = 120, height: int = 32) -> str:
@@ -124,12 +130,17 @@ def make_sites_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
         return (f'<script defer data-domain="{site.domain}" '
                 f'src="{settings.collector_url}/script.js"></script>')
 
-    async def sites_page(request: Request, *, error: str = "", status: int = 200) -> Response:
+    async def sites_page(request: Request, *, refused: dict[str, str] | None = None,
+                         typed: Form | None = None, status: int = 200) -> Response:
         principal, _user = require_user(request)
         sites = principal.visible(await list_sites(store))
+        # A refused form comes back as it was typed, the message next to its field.
+        values = {name: typed.get(name) if typed else "" for name in _NEW_SITE_FIELDS}
+        values["timezone"] = values["timezone"] or "UTC"
         return render(request, "settings/sites.html", {
             "cards": await _cards(render.site_store, principal, sites),
-            "can_create": principal.is_admin, "error": error,
+            "can_create": principal.is_admin, "values": values,
+            "error": "", "error_field": "", **(refused or {}),
         }, status)
 
     @router.get("/settings/sites", name="analytics_941_settings_sites")
@@ -149,7 +160,7 @@ def make_sites_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
                 also_domains=tuple(h for h in form.get("also_domains").split() if h),
             )
         except ConfigError as exc:
-            return await sites_page(request, error=str(exc), status=400)
+            return await sites_page(request, refused=_refusal(exc), typed=form, status=400)
         await record(store, "site_create", actor=Actor.of_user(user), sites=[site.id],
                      detail={"domain": site.domain})
         return back(f"/settings/sites/{site.domain}?created=1")
