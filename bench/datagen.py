@@ -5,8 +5,8 @@ a power-law landing page and source, a country / region / city, a device mix wit
 browsers, OSes and screens, a geometric number of pageviews (about 45 % bounce), engaged time
 and scroll depth, and a few custom events. Rows go in with the real schema (schema.sql, so the
 rollup triggers run too), then closed days are rolled up with the same statements the Worker's
-cron runs. Ids have the shapes the Worker writes (UUIDv7 event and session ids, a UUID site id,
-32-hex visitor hashes), so the bytes on disk are the real ones.
+cron runs. Ids have the shapes the Worker writes (15-character event and session ids, 11-character
+visitor hashes, a 10-character site id), so the bytes on disk are the real ones.
 
     python -m bench.datagen /tmp/bench.sqlite --events 1000000
 """
@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Ten lowercase letters and digits, as sites.add_site makes them.
 SITE_ID = "b3nch7x2qk"
 # The shape of the generated rows (ids, columns): cached datasets of another shape are made again.
-SHAPE = 3
+SHAPE = 4
 DOMAIN = "bench.example"
 TIMEZONE = "Europe/Berlin"
 
@@ -46,17 +46,22 @@ _SESSION_COLUMNS = (
 )
 
 
-def _uuid7(rng: random.Random, ts: int) -> str:
-    """A UUIDv7 for Unix-ms ``ts`` (worker/src/ids.ts), its random bits from ``rng``."""
-    value = (ts << 80) | (0x7 << 76) | (rng.getrandbits(12) << 64) | (0b10 << 62)
-    value |= rng.getrandbits(62)
-    h = f"{value:032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+# The ids' alphabet and shapes of worker/src/ids.ts and worker/src/site-do/visitor-hash.ts.
+ID_ALPHABET = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
+
+
+def _digits(value: int, count: int) -> str:
+    return "".join(ID_ALPHABET[(value >> (6 * i)) & 63] for i in reversed(range(count)))
+
+
+def _time_id(rng: random.Random, ts: int) -> str:
+    """An event or session id for Unix-ms ``ts``: 8 characters of time, 7 random."""
+    return _digits(ts, 8) + _digits(rng.getrandbits(42), 7)
 
 
 def _visitor_hash(rng: random.Random) -> str:
-    """A visitor id shaped like worker/src/site-do/visitor-hash.ts: 16 bytes, hex."""
-    return f"{rng.getrandbits(128):032x}"
+    """A visitor hash: 11 characters of the ids' alphabet."""
+    return _digits(rng.getrandbits(66), 11)
 
 
 def _zipf_weights(n: int, s: float = 1.1) -> list[float]:
@@ -142,7 +147,7 @@ def _sessions_for_day(
                 pageviews += 1
         ts = base + hours[n] * 3_600_000 + rng.randrange(3_600_000)
         ts = min(ts, end_of_day - 60_000)
-        sid = _uuid7(rng, ts)
+        sid = _time_id(rng, ts)
         path = entries[n]
         events: list[tuple[object, ...]] = []
         started, engaged_total = ts, 0
@@ -150,16 +155,16 @@ def _sessions_for_day(
         for _ in range(pageviews):
             engaged = int(rng.expovariate(1 / 40_000)) if rng.random() < 0.85 else None
             scroll = rng.randrange(10, 101) if engaged is not None else None
-            events.append((_uuid7(rng, ts), SITE_ID, ts, "pageview", visitor, sid, DOMAIN, path,
+            events.append((_time_id(rng, ts), SITE_ID, ts, "pageview", visitor, sid, DOMAIN, path,
                            *attribution[:2], attribution[2], *attribution[3:], None, None,
                            engaged, scroll, "Europe/Berlin"))
             engaged_total += engaged or 0
             if rng.random() < 0.03:
                 interacted = True
                 props = json.dumps({"plan": rng.choice(["free", "pro", "team"])})
-                events.append((_uuid7(rng, ts + 5_000), SITE_ID, ts + 5_000, "Signup", visitor, sid,
-                               DOMAIN, path, *attribution, props, None, None, None,
-                               "Europe/Berlin"))
+                at = ts + 5_000
+                events.append((_time_id(rng, at), SITE_ID, at, "Signup", visitor, sid, DOMAIN,
+                               path, *attribution, props, None, None, None, "Europe/Berlin"))
             ts += rng.randrange(5_000, 240_000)
             path = rng.choices(world.pages, weights=world.page_w)[0]
         last = events[-1][2]

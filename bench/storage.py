@@ -20,10 +20,10 @@ BYTES_PER_EVENT_TARGET = 250.0
 # D1's limits per database, in decimal units as Cloudflare states them.
 PLANS = {"10 GB (D1 paid plan)": 10 * 1000**3, "500 MB (D1 free plan)": 500 * 1000**2}
 PLAIN_ROLLUPS = ("rollup_daily", "rollup_weekly", "rollup_monthly")
-# The id lengths written in production: UUIDv7 event and session ids and a visitor hash of 16
-# bytes in hex (the Worker: worker/src/ids.ts, worker/src/site-do/visitor-hash.ts), and the ten
-# characters of a site id (the dashboard's sites.add_site).
-REAL_ID_LENGTHS = {"id": 36, "session_id": 36, "site_id": 10, "visitor_id": 32}
+# The id lengths written in production: time-ordered event and session ids and the visitor hash
+# (the Worker: worker/src/ids.ts, worker/src/site-do/visitor-hash.ts), and the ten characters of
+# a site id (the dashboard's sites.add_site).
+REAL_ID_LENGTHS = {"id": 15, "session_id": 15, "site_id": 10, "visitor_id": 11}
 
 
 def _families(tables: dict[str, str]) -> dict[str, Callable[[str], bool]]:

@@ -57,7 +57,7 @@ describe("POST /api/event", () => {
       props: null,
       revenue: null,
     });
-    expect(event?.visitor_id).toMatch(/^[0-9a-f]{32}$/);
+    expect(event?.visitor_id).toMatch(/^[-0-9A-Z_a-z]{11}$/);
 
     const [session] = await rows("sessions", siteId);
     expect(session).toMatchObject({
