@@ -196,6 +196,13 @@ def do_invite_use(w: World) -> None:
                                      "credential": key.create(start["publicKey"])})
 
 
+def do_invite_revoke(w: World) -> None:
+    secret, invite = asyncio.run(create_invite(w.store, roles={"s1": "viewer"}, created_by=None))
+    w.secrets.append(secret)
+    w.admin()
+    w.post(f"/settings/sites/example.com/invites/{invite.id}/revoke")
+
+
 def do_share_create(w: World) -> None:
     w.admin()
     w.post("/settings/sites/example.com/share", {"name": "Public", "password": "hunter22"})
@@ -253,6 +260,7 @@ ACTIONS: dict[str, tuple[Callable[[World], None], str | None, str]] = {
     "member_remove": (do_member_remove, "s1", "user:Ada"),
     "invite_create": (do_invite_create, "s1", "user:Ada"),
     "invite_use": (do_invite_use, "s1", "user:Val"),
+    "invite_revoke": (do_invite_revoke, "s1", "user:Ada"),
     "share_create": (do_share_create, "s1", "user:Ada"),
     "share_revoke": (do_share_revoke, "s1", "user:Ada"),
     "token_create": (do_token_create, "s1", "user:Ada"),

@@ -57,6 +57,7 @@ KINDS: dict[str, str] = {
     "member_remove": "removed a member",
     "invite_create": "created an invite",
     "invite_use": "joined through an invite",
+    "invite_revoke": "revoked an invite",
     "share_create": "created a share link",
     "share_revoke": "revoked a share link",
     "token_create": "created an API token",

@@ -18,7 +18,7 @@ from fastapi.routing import APIRoute
 from ...audit import Actor, record
 from ...auth.crypto import now_ms
 from ...auth.errors import AuthError
-from ...auth.invites import create_invite
+from ...auth.invites import create_invite, list_invites, revoke_invite
 from ...auth.principal import Principal, require_site, require_user
 from ...auth.roles import ROLES, at_least, check_role, list_members, remove_member
 from ...auth.share_links import create_share_link, list_share_links, revoke_share_link
@@ -172,6 +172,7 @@ def make_sites_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
         return render(request, "settings/site.html", {
             "site": site, "role": role, "is_owner": at_least(role, "owner"),
             "members": await list_members(store, site_id=site.id),
+            "invites": await list_invites(store, site_id=site.id),
             "share_links": await list_share_links(store, site_id=site.id),
             "roles": [r for r in ROLES if at_least(role, r)],
             "snippet": snippet(site), "error": error, "invite_link": secret_link,
@@ -245,12 +246,32 @@ def make_sites_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
         role = check_role(form.get("role") or "viewer")
         # Nobody hands out more than they hold.
         if not at_least(principal.role_for(site.id), role):
-            raise AuthError(code="forbidden", message=f"You cannot invite {role}s.", status=403)
+            raise AuthError(code="forbidden", status=403,
+                            message=f"You cannot invite someone as {role}: it is more than your "
+                                    "own role on this site.")
         secret, invite = await create_invite(store, roles={site.id: role}, created_by=user.id)
         await record(store, "invite_create", actor=Actor.of_user(user), sites=[site.id],
                      detail={"invite": invite.id, "role": role})
         link = f"{request.url.scheme}://{request.url.netloc}{mount}/invite/{secret}"
         return await site_page(request, site, secret_link=link)
+
+    @router.post("/settings/sites/{domain}/invites/{invite_id}/revoke",
+                 name="analytics_941_invite_revoke")
+    async def invite_revoke(request: Request, domain: str, invite_id: str) -> Response:
+        site = await site_for(request, domain, "admin")
+        principal, user = require_user(request)
+        pending = {i.id: i for i in await list_invites(store, site_id=site.id)}
+        invite = pending.get(invite_id)
+        # The same rule as creating one: nobody withdraws more than they could hand out.
+        if invite is not None and not at_least(principal.role_for(site.id), invite.role):
+            raise AuthError(code="forbidden", status=403,
+                            message=f"Only someone with the {invite.role} role can revoke this "
+                                    "invite.")
+        if invite is not None and await revoke_invite(store, site_id=site.id,
+                                                      invite_id=invite_id):
+            await record(store, "invite_revoke", actor=Actor.of_user(user), sites=[site.id],
+                         detail={"invite": invite_id, "role": invite.role})
+        return back(f"/settings/sites/{site.domain}#members-title")
 
     @router.post("/settings/sites/{domain}/members/{user_id}/remove",
                  name="analytics_941_member_remove")
