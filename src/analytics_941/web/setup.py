@@ -26,6 +26,7 @@ from starlette.types import Scope
 
 from ..auth.principal import STATE_PRINCIPAL
 from ..auth.setup_tokens import issue_setup_token
+from ..auth.user_agents import describe_user_agent
 from ..auth.users import count_users
 from ..exceptions import AnalyticsError
 from ..settings import Settings
@@ -119,6 +120,7 @@ def setup_analytics(app: FastAPI, settings: Settings | None = None) -> None:
         request.state, STATE_PRINCIPAL, None
     )
     templates.env.filters["when"] = format_ms
+    templates.env.filters["browser"] = describe_user_agent
     dist_dir = resource_dir("static") / "dist"
     assets = load_manifest(dist_dir)
     render = Renderer(templates=templates, settings=settings, store=store, assets=assets,

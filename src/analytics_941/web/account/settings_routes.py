@@ -12,6 +12,7 @@ from ...auth.errors import AuthError
 from ...auth.passkeys import list_passkeys, remove_passkey, rename_passkey
 from ...auth.principal import require_site, require_user
 from ...auth.sessions import list_sessions, revoke_all_sessions, revoke_session
+from ...auth.user_agents import describe_user_agent
 from ...sites import list_sites
 from ..forms import read_form
 from ..render import Renderer
@@ -81,7 +82,8 @@ def make_settings_router(*, render: Renderer, route_class: type[APIRoute]) -> AP
         if session_id in mine:
             await revoke_session(store, session_id=session_id, user_id=user.id)
             await record(store, "session_revoke", actor=Actor.of_user(user),
-                         detail={"session": session_id, "browser": mine[session_id]})
+                         detail={"session": session_id,
+                                 "browser": describe_user_agent(mine[session_id])})
         return back("/settings/account")
 
     async def tokens_page(request: Request, *, secret: str = "", error: str = "",
