@@ -51,6 +51,24 @@ def test_a_row_adds_a_filter_and_a_chip_removes_it(client: TestClient) -> None:
     assert stats(context(client.get(chip["remove_url"])))["visitors"].value == 5
 
 
+def test_the_filter_builder_adds_a_filter_and_suggests_values(client: TestClient) -> None:
+    ctx = context(client.get(f"{BASE}?period=7d"))
+    dimensions = {dim: url for dim, _label, url in ctx["builder_dimensions"]}
+    assert dimensions["page"] == f"{BASE}/suggest/pages?period=7d"
+    assert ("period", "7d") in ctx["builder_params"]
+    response = client.get(f"{BASE}?period=7d&filter_op=contains&filter_dimension=page"
+                          "&filter_value=pric", headers={"HX-Request": "true"})
+    assert stats(context(response))["visitors"].value == 2
+    assert response.headers["HX-Push-Url"] == f"{BASE}?period=7d&f=contains%2Cpage%2Cpric"
+    assert "HX-Push-Url" not in client.get(f"{BASE}?period=7d").headers
+    suggested = client.get(f"{BASE}/suggest/pages?period=7d&q=PRI").json()
+    assert suggested == {"values": ["/pricing"]}
+    # Suggestions follow the other filters: a visitor from CA saw no pricing page.
+    assert client.get(f"{BASE}/suggest/pages?period=7d&f=is,country,CA&q=pri").json() == {
+        "values": []}
+    assert client.get(f"{BASE}/suggest/nope").status_code == 404
+
+
 def test_comparison_and_period_links_keep_the_rest_of_the_state(client: TestClient) -> None:
     url = f"{BASE}?period=7d&compare=previous_period&f=is,country,US&metric=bounce_rate"
     ctx = context(client.get(url))

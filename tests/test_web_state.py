@@ -66,3 +66,15 @@ def test_hours_fit_one_limit_for_the_graph_and_the_query() -> None:
             SITE, metrics=["visitors"], dimensions=["time:hour"], now=NOW
         )
     assert refused.value.code == "invalid_dimensions"
+
+
+def test_the_builder_fields_fold_into_one_more_filter() -> None:
+    built = state(("period", "7d"), ("f", "is,country,DE"), ("filter_op", "contains"),
+                  ("filter_dimension", "event:page"), ("filter_value", "/blog,x"))
+    assert built.filters == (("is", "country", "DE"), ("contains", "page", "/blog,x"))
+    assert built.url("/d") == "/d?period=7d&f=is%2Ccountry%2CDE&f=contains%2Cpage%2C%2Fblog%2Cx"
+    left_empty = state(("filter_op", "is"), ("filter_dimension", "page"), ("filter_value", ""))
+    assert left_empty.filters == ()
+    with pytest.raises(QueryError) as unknown:
+        state(("filter_op", "like"), ("filter_dimension", "page"), ("filter_value", "/a"))
+    assert unknown.value.code == "invalid_f"

@@ -179,6 +179,36 @@ function nameCountries(root) {
   }
 }
 
+// The filter builder's value box suggests the chosen dimension's values containing what is typed.
+function filterBuilder(form) {
+  const dimension = form.querySelector("[data-filter-dimension]");
+  const input = form.querySelector("[data-filter-value]");
+  const list = document.getElementById(input.getAttribute("list"));
+  let timer = null;
+  let asked = "";
+  const suggest = async () => {
+    const url = dimension.selectedOptions[0].dataset.suggest;
+    const ask = `${url}${url.includes("?") ? "&" : "?"}q=${encodeURIComponent(input.value.trim())}`;
+    if (ask === asked) return;
+    asked = ask;
+    const response = await fetch(ask, { headers: { Accept: "application/json" } });
+    if (!response.ok || ask !== asked) return;
+    const { values } = await response.json();
+    list.replaceChildren(...values.map((value) => {
+      const option = document.createElement("option");
+      option.value = value;
+      return option;
+    }));
+  };
+  const later = () => { clearTimeout(timer); timer = setTimeout(() => suggest().catch(() => {}), 150); };
+  input.addEventListener("input", later);
+  input.addEventListener("focus", later);
+  dimension.addEventListener("change", () => { input.value = ""; later(); });
+  form.closest("details").addEventListener("toggle", (event) => {
+    if (event.target.open) dimension.focus();
+  });
+}
+
 function closeMenus(except) {
   for (const menu of document.querySelectorAll("details[data-menu][open]")) {
     if (menu !== except) menu.open = false;
@@ -226,6 +256,7 @@ function init(root) {
       button.textContent = "Copied";
     });
   }
+  for (const form of root.querySelectorAll("[data-filter-builder] form")) filterBuilder(form);
   for (const menu of root.querySelectorAll("details[data-menu]")) {
     menu.addEventListener("toggle", () => { if (menu.open) closeMenus(menu); });
   }

@@ -1,7 +1,8 @@
 """The dashboard's three routes, registered once for every way in.
 
 ``{path}`` (the whole view), ``{path}/panel/{panel_key}`` (one panel: a tab switch) and
-``{path}/details/{report_key}`` (a report's details view) are the same for a member's session
+``{path}/details/{report_key}`` (a report's details view) and ``{path}/suggest/{report_key}``
+(the filter builder's suggested values, JSON) are the same for a member's session
 (``pages``: ``/{domain}``) and a share link (``share``: ``/share/{slug}``). What differs is
 the admission: a function from the request to the site shown and the dashboard's URL, or to the
 response sent instead (a 404, a share link's password page). It alone decides who sees what;
@@ -15,13 +16,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
 
 from ...cache import cache_for
 from ...sites import Site
 from ..render import Renderer
+from .filter_builder import suggestions
 from .formatting import register_filters
+from .reports import REPORTS
 from .state import DashboardState
-from .views import VARY, dashboard_view, details_view, panel_view
+from .views import VARY, dashboard_view, details_view, panel_view, state_of
 
 __all__ = ["Admission", "Admitted", "Extras", "add_dashboard_routes"]
 
@@ -74,6 +78,8 @@ def add_dashboard_routes(
             template, context = await show(request, admitted)
             response = render(request, template, context)
             response.headers["Vary"] = VARY
+            if context.get("push_url"):  # the builder's fields, written as the state's URL
+                response.headers["HX-Push-Url"] = context["push_url"]
             response.headers.update(admitted.headers)
             return response
 
@@ -100,6 +106,21 @@ def add_dashboard_routes(
                                   report_key=str(request.path_params["report_key"]),
                                   cache=cache_for(store))
 
+    async def suggest(request: Request) -> Response:
+        admitted = await admit(request)
+        if isinstance(admitted, Response):
+            return admitted
+        report = REPORTS.get(str(request.path_params["report_key"]))
+        if report is None:
+            return JSONResponse({"code": "invalid_report", "message": "no such report"}, 404)
+        store = render.site_store(admitted.site)
+        values = await suggestions(store, site=admitted.site, state=state_of(request),
+                                   report=report, cache=cache_for(store),
+                                   search=request.query_params.get("q", "").strip()[:200])
+        return JSONResponse({"values": values}, headers=dict(admitted.headers))
+
+    router.add_api_route(f"{path}/suggest/{{report_key}}", suggest, methods=["GET"],
+                         name=f"{view_name}_suggest")
     router.add_api_route(f"{path}/panel/{{panel_key}}", route(panel), methods=["GET"],
                          name=panel_name)
     router.add_api_route(f"{path}/details/{{report_key}}", route(details), methods=["GET"],

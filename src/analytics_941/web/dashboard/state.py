@@ -4,6 +4,10 @@
 ``year_over_year``, ``metric=visitors`` (the graph), ``interval=day``, one ``f=op,dimension,value``
 per filter (the value may contain commas), and one ``<panel>=<tab>`` per panel. Parsing is
 strict: a bad value is a ``QueryError`` naming the parameter, shown as a 400 page.
+
+The filter builder's form sends one more filter as three fields (``filter_op``,
+``filter_dimension``, ``filter_value``): a plain form cannot write ``f=op,dimension,value``, so
+the state folds them into its filters and ``url()`` writes the canonical form back.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from ..api import site_stats_start
 from .reports import PANELS
 
 __all__ = [
+    "BUILDER_FIELDS",
     "CHART_METRICS",
     "DEFAULT_PERIOD",
     "INTERVALS",
@@ -57,6 +62,8 @@ INTERVALS = ("hour", "day", "week", "month")
 COMPARES = ("previous_period", "year_over_year")
 # The query's own limits (``filters``), so a URL can ask no more than the API can.
 MAX_URL_FILTERS = MAX_FILTER_LEAVES
+# The filter builder's fields: one filter, sent by a form (see the module docstring).
+BUILDER_FIELDS = ("filter_op", "filter_dimension", "filter_value")
 
 
 def default_interval(period: str, days: int) -> str:
@@ -126,10 +133,16 @@ class DashboardState:
                 if tab not in {key for key, _label, _report in panel.tabs}:
                     raise _error(panel.key, f"unknown tab {tab!r}")
                 tabs[panel.key] = tab
-        return cls(
+        state = cls(
             period=period, date_from=date_from, date_to=date_to, compare=compare,
             metric=metric, interval=interval, filters=tuple(filters), tabs=tabs,
         )
+        op, dimension, text = (single.get(name, "") for name in BUILDER_FIELDS)
+        if not text:  # the builder left empty: nothing to add
+            return state
+        if len(filters) >= MAX_URL_FILTERS:
+            raise _error("f", f"at most {MAX_URL_FILTERS} filters")
+        return state.with_filter(*cls._parse_filter(f"{op},{dimension},{text}"))
 
     @staticmethod
     def _parse_filter(value: str) -> tuple[str, str, str]:
@@ -223,6 +236,10 @@ class DashboardState:
         """This state plus a filter (replacing one on the same dimension with the same op)."""
         kept = tuple(f for f in self.filters if (f[0], f[1]) != (op, dimension))
         return replace(self, filters=(*kept, (op, dimension, value)))
+
+    def without_dimension(self, dimension: str) -> DashboardState:
+        """This state less every filter on ``dimension`` (what the builder suggests from)."""
+        return replace(self, filters=tuple(f for f in self.filters if f[1] != dimension))
 
     def without_filter(self, index: int) -> DashboardState:
         """This state less the ``index``-th filter."""

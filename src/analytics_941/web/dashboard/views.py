@@ -21,8 +21,9 @@ from ...query import hours_fit
 from ...sites import Site
 from ...store import Store
 from .data import DIMENSION_LABELS, OP_LABELS, load_dashboard, load_panel, load_report
+from .filter_builder import builder_choices
 from .reports import PANELS, REPORTS
-from .state import CHART_METRICS, INTERVALS, PERIOD_LABELS, DashboardState
+from .state import BUILDER_FIELDS, CHART_METRICS, INTERVALS, PERIOD_LABELS, DashboardState
 
 __all__ = [
     "VARY",
@@ -142,6 +143,9 @@ async def dashboard_view(
         "realtime_token_url": None,
         "snippet": "",
         **dashboard_links(state, base, dashboard.first, dashboard.last),
+        **builder_choices(state, base),
+        # A filter from the builder's form: the address bar shows the state's own URL.
+        "push_url": state.url(base) if request.query_params.get(BUILDER_FIELDS[2]) else None,
     }
     # The shared page has its own name so a host can override the public page alone.
     whole = "overview.html" if shared else "dashboard.html"

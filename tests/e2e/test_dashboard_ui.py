@@ -1,0 +1,104 @@
+"""The dashboard's controls in Chromium: the filter builder, period arrows and keyboard shortcuts,
+the graph's tooltip and the site switcher, each checked by what the page then shows.
+
+Runs on its own sites (ui.example, ui-two.example) so other tests' numbers stay theirs.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from .conftest import Stack, dashboard_context
+
+pytestmark = pytest.mark.e2e
+
+SITE = "ui.example"
+OTHER = "ui-two.example"
+DAY_MS = 86_400_000
+# (days ago, path, country, device): five visitors in the last week, one two weeks ago.
+VISITS = [(1, "/", "US", "desktop"), (2, "/pricing", "DE", "mobile"), (3, "/", "DE", "desktop"),
+          (4, "/blog/one", "US", "desktop"), (5, "/pricing", "US", "tablet"),
+          (10, "/blog/two", "FR", "desktop")]
+
+
+def _add_site(conn: sqlite3.Connection, site_id: str, domain: str, name: str) -> None:
+    conn.execute(
+        "INSERT OR IGNORE INTO sites (id, domain, name, domains, timezone, created_at) "
+        "VALUES (?, ?, ?, ?, 'UTC', ?)",
+        (site_id, domain, name, json.dumps([domain]), int(time.time() * 1000) - 60 * DAY_MS),
+    )
+
+
+def _add_visit(conn: sqlite3.Connection, site_id: str, n: int, ts: int, path: str,
+               country: str, device: str) -> None:
+    conn.execute(
+        "INSERT OR IGNORE INTO events (id, site_id, ts, name, visitor_id, session_id, hostname, "
+        "pathname, country, device) VALUES (?, ?, ?, 'pageview', ?, ?, ?, ?, ?, ?)",
+        (f"{site_id}-e{n}", site_id, ts, f"{site_id}-v{n}", f"{site_id}-s{n}", site_id, path,
+         country, device),
+    )
+    conn.execute(
+        "INSERT OR IGNORE INTO sessions (id, site_id, visitor_id, started_at, ended_at, hostname, "
+        "entry_page, exit_page, pageviews, events, duration_ms, is_bounce, country, device) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, 1, 0, 1, ?, ?)",
+        (f"{site_id}-s{n}", site_id, f"{site_id}-v{n}", ts, ts, site_id, path, path, country,
+         device),
+    )
+
+
+@pytest.fixture(scope="module")
+def seeded(stack: Stack) -> Stack:
+    now = int(time.time() * 1000)
+    with sqlite3.connect(stack.db_path, timeout=10) as conn:
+        _add_site(conn, "ui", SITE, "UI site")
+        _add_site(conn, "ui2", OTHER, "Second site")
+        for n, (days, path, country, device) in enumerate(VISITS):
+            _add_visit(conn, "ui", n, now - days * DAY_MS, path, country, device)
+        _add_visit(conn, "ui2", 0, now - DAY_MS, "/other", "FR", "desktop")
+    conn.close()
+    return stack
+
+
+@pytest.fixture
+def page(seeded: Stack, browser: Any) -> Iterator[Any]:
+    context = dashboard_context(browser, seeded, viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    yield page
+    context.close()
+    assert not errors
+
+
+def _value(page: Any, metric: str) -> str:
+    return str(page.text_content(f"[data-metric='{metric}'] [data-value]")).strip()
+
+
+def test_a_contains_filter_built_by_keyboard_changes_the_panels(seeded: Stack, page: Any) -> None:
+    page.goto(f"{seeded.dashboard_url}/{SITE}?period=7d")
+    assert _value(page, "visitors") == "5"
+    page.locator("[data-filter-builder] summary").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("[data-filter-dimension]")).to_be_focused()
+    page.locator("[data-filter-dimension]").select_option("page")
+    page.keyboard.press("Tab")
+    page.locator("select[name=filter_op]").select_option("contains")
+    page.keyboard.press("Tab")
+    page.keyboard.type("blo")
+    # Suggested from the data: the pages of the period containing "blo".
+    expect(page.locator("#filter-suggestions option")).to_have_count(1)
+    assert page.locator("#filter-suggestions option").get_attribute("value") == "/blog/one"
+    page.keyboard.press("Enter")
+    expect(page.locator(".chip > span")).to_have_text("Page contains blo")
+    assert _value(page, "visitors") == "1"
+    top_pages = page.locator("#panel-pages .toplist a.name")
+    expect(top_pages).to_have_text(["/blog/one"])
+    # The address bar holds the state's own URL, not the form's fields.
+    assert page.url.endswith(f"/{SITE}?period=7d&f=contains%2Cpage%2Cblo")
