@@ -67,6 +67,7 @@ def _page(title: str, body: str, *, script: str = "script.js", attrs: str = "",
     html = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{escape(title)} · Demo</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="{escape(settings.mount_path)}/favicon.svg" type="image/svg+xml">
 <script defer data-include-localhost data-domain="{escape(domain)}"{attrs}
   src="{escape(settings.collector_url)}/{script}"></script>
 <script defer src="/spa.js"></script>
@@ -81,6 +82,12 @@ def _page(title: str, body: str, *, script: str = "script.js", attrs: str = "",
 @app.get("/healthz", include_in_schema=False)
 def healthz() -> PlainTextResponse:
     return PlainTextResponse("ok")
+
+
+@app.get("/favicon.ico", include_in_schema=False)
+def favicon() -> Response:
+    # The pages link the dashboard's icon; this answers clients that ask here anyway.
+    return Response(status_code=204, headers={"Cache-Control": "public, max-age=604800"})
 
 
 @app.get("/spa.js", include_in_schema=False)

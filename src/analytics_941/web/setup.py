@@ -1,9 +1,10 @@
 """``setup_analytics``: the one public entry point, mounting the dashboard into a host app.
 
-It adds exactly three things to the host: an ``APIRouter`` under ``settings.mount_path``, one
+It adds to the host only paths under ``settings.mount_path``: an ``APIRouter``, one
 ``StaticFiles`` mount (``include_router`` would drop a mounted sub-app, so it is mounted on the
-host explicitly) and, after it, a catch-all route answering any other path under the mount with
-our own 404/405 (``fallback``), so every response there carries the security headers. No
+host explicitly), the icon (``favicon``) and, after them, a catch-all route answering any other
+path under the mount with our own 404/405 (``fallback``), so every response there carries the
+security headers. No
 middleware, no exception handlers: authentication, site scoping, CSRF and
 errors are handled by the routes' own route classes (see ``guard``).
 """
@@ -40,6 +41,7 @@ from .authn import AuthContext
 from .dashboard.pages import make_pages_router
 from .dashboard.share import make_share_router
 from .fallback import make_fallback_route, make_mount_redirect
+from .favicon import make_favicon_routes
 from .guard import make_route_class, secured
 from .limits import ConcurrencyLimiter
 from .render import Renderer
@@ -155,6 +157,8 @@ def setup_analytics(app: FastAPI, settings: Settings | None = None) -> None:
     router.include_router(make_sites_router(render=render, route_class=route("settings")))
     router.include_router(make_api_router(store=store, stores=stores, route_class=route("api")))
     router.include_router(make_pages_router(render=render, route_class=route("page")))
+    # The icon first: the pages router would read /favicon.svg as a site's domain.
+    app.router.routes.extend(make_favicon_routes(mount=settings.mount_path))
     # Our login, settings and API paths are no part of the host's API description (its /docs).
     app.include_router(router, include_in_schema=False)
     app.mount(

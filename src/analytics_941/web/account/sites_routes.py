@@ -223,7 +223,10 @@ def make_sites_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
         )
         last = rows[0]["last"] if rows else None
         seconds = None if last is None else max(0, (now_ms() - int(last)) // 1000)
-        return render(request, "settings/_verify.html", {"site": site, "seconds": seconds})
+        # htmx swaps in the result alone; a link opened directly (no JavaScript, a new tab)
+        # gets a whole page around it.
+        page = "_verify.html" if request.headers.get("HX-Request") else "verify.html"
+        return render(request, f"settings/{page}", {"site": site, "seconds": seconds})
 
     @router.post("/settings/sites/{domain}/delete", name="analytics_941_site_delete")
     async def site_delete(request: Request, domain: str) -> Response:
