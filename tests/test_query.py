@@ -221,7 +221,7 @@ def test_a_comparison_that_cannot_be_honoured_is_an_error(value: Any, field: str
     with pytest.raises(QueryError) as info:
         comparison_from_include(value)
     assert info.value.code == "invalid_include"
-    assert info.value.message.startswith(f"{field}:")
+    assert info.value.message.startswith(f"{field} ")
 
 
 def test_a_custom_comparison_range_is_validated_as_dates() -> None:

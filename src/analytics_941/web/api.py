@@ -34,6 +34,7 @@ from ..sites import Site
 from ..store import Store
 from ..stores import Stores
 from .access import site_of
+from .api_errors import readable
 
 __all__ = ["comparison_from_include", "make_api_router", "parse_api_body", "site_stats_start"]
 
@@ -62,7 +63,9 @@ def comparison_from_include(value: Any) -> Any:
         return "previous_period"
     if not isinstance(value, Mapping):
         raise QueryError(
-            code="invalid_include", message="include.comparisons: expected {mode, date_range?}"
+            code="invalid_include",
+            message='include.comparisons must be true or an object such as '
+            '{"mode": "previous_period"}.',
         )
     mode = value.get("mode")
     if mode in ("previous_period", "year_over_year"):
@@ -70,7 +73,8 @@ def comparison_from_include(value: Any) -> Any:
     if mode != "custom":
         raise QueryError(
             code="invalid_include",
-            message="include.comparisons.mode: one of previous_period, year_over_year, custom",
+            message="include.comparisons.mode must be previous_period, year_over_year or "
+            "custom.",
         )
     date_range = value.get("date_range")
     if (
@@ -80,8 +84,8 @@ def comparison_from_include(value: Any) -> Any:
     ):
         raise QueryError(
             code="invalid_include",
-            message='include.comparisons.date_range: mode "custom" needs ["YYYY-MM-DD", '
-            '"YYYY-MM-DD"]',
+            message='include.comparisons.date_range is needed with mode "custom": two dates '
+            '["YYYY-MM-DD", "YYYY-MM-DD"].',
         )
     return tuple(date_range)
 
@@ -91,16 +95,18 @@ def parse_api_body(
 ) -> tuple[Query, dict[str, Any]]:
     """Validate a v2 request body for ``site``; return the ``Query`` and the ``include`` flags."""
     if not isinstance(body, Mapping):
-        raise QueryError(code="invalid_body", message="body: expected a JSON object")
+        raise QueryError(code="invalid_body", message="The request body must be a JSON object.")
     unknown = set(body) - _QUERY_FIELDS - {"site_id", "include", "comparison"}
     if unknown:
         name = sorted(unknown)[0]
-        raise QueryError(code=f"invalid_{name}", message=f"{name}: unknown field")
+        known = ", ".join(sorted(_QUERY_FIELDS | {"site_id", "include"}))
+        raise QueryError(code=f"invalid_{name}",
+                         message=f"{name} is not a field of a query. The fields are {known}.")
     include = body.get("include") or {}
     if not isinstance(include, Mapping) or set(include) - _INCLUDE:
         raise QueryError(
             code="invalid_include",
-            message=f"include: expected an object with {', '.join(sorted(_INCLUDE))}",
+            message=f"include must be an object with any of {', '.join(sorted(_INCLUDE))}.",
         )
     raw: dict[str, Any] = {k: v for k, v in body.items() if k in _QUERY_FIELDS}
     raw["site_id"] = site.id
@@ -108,9 +114,12 @@ def parse_api_body(
     if comparison is not None:
         raw["comparison"] = comparison
     raw["total_rows"] = bool(include.get("total_rows"))
-    query = parse_query(
-        raw, timezone=site.timezone, now=now, stats_start=site_stats_start(site)
-    )
+    try:
+        query = parse_query(
+            raw, timezone=site.timezone, now=now, stats_start=site_stats_start(site)
+        )
+    except QueryError as exc:
+        raise readable(exc) from None
     return query, dict(include)
 
 
@@ -161,7 +170,7 @@ def _legacy_input(params: Mapping[str, str]) -> dict[str, Any]:
                 raw[field] = json.loads(params[field])
             except ValueError:
                 raise QueryError(
-                    code=f"invalid_{field}", message=f"{field}: not valid JSON"
+                    code=f"invalid_{field}", message=f"{field} must be written as JSON."
                 ) from None
     if params.get("limit"):
         raw["pagination"] = {"limit": params["limit"]}
@@ -190,7 +199,9 @@ def make_api_router(
     async def answer(request: Request, body: Any) -> Response:
         domain = body.get("site_id") if isinstance(body, Mapping) else None
         if not isinstance(domain, str) or not domain:
-            raise QueryError(code="invalid_site_id", message="site_id: the site's domain")
+            raise QueryError(code="invalid_site_id",
+                             message="site_id is missing: give the site's domain, such as "
+                             "example.com.")
         site = await resolve_site(request, domain)
         query, include = parse_api_body(body, site=site)
         data = stores.for_site(site)
@@ -202,7 +213,8 @@ def make_api_router(
         try:
             body = json.loads(await request.body() or b"null")
         except (ValueError, RecursionError):  # RecursionError: nested past the parser's depth
-            raise QueryError(code="invalid_body", message="body: not valid JSON") from None
+            raise QueryError(code="invalid_body",
+                             message="The request body is not valid JSON.") from None
         return await answer(request, body)
 
     @router.get("/api/stats", name="analytics_941_api_stats")
