@@ -3,6 +3,7 @@ page (htmx gets the fragment), and the icon paths answer without a 404."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -39,3 +40,17 @@ def test_the_icon_is_served_and_linked(admin: TestClient) -> None:
     stranger = TestClient(admin.app, base_url="http://localhost")
     assert stranger.get(f"{MOUNT}/favicon.svg").status_code == 200
     assert 'rel="icon"' in stranger.get(f"{MOUNT}/login").text
+
+
+def test_an_error_page_says_its_title_once(admin: TestClient) -> None:
+    missing = admin.get(f"{MOUNT}/settings/nothing-here")
+    assert missing.status_code == 404
+    assert missing.text.count("Not found") == 2  # the <title> and the heading, no shouted copy
+    assert "NOT FOUND" not in missing.text and "Error 404" in missing.text
+
+
+def test_every_tokens_column_has_a_header(admin: TestClient) -> None:
+    admin.post(f"{MOUNT}/settings/tokens", data={"name": "Script", "site": "s1", "scope": "stats"})
+    page = admin.get(f"{MOUNT}/settings/tokens")
+    headers = re.findall(r"<th scope=\"col\">(.*?)</th>", page.text)
+    assert len(headers) == 5 and all(re.sub(r"<[^>]+>", "", h).strip() for h in headers)

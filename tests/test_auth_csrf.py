@@ -54,8 +54,9 @@ def refusal(response: httpx.Response) -> tuple[int, str]:
 
 
 # What check_origin and check_token say (analytics_941.auth.csrf).
-CSRF_MESSAGES = ("Cross-origin request refused.", "Request origin unknown; refused.",
-                 "Missing or wrong CSRF token; reload the page.")
+CSRF_MESSAGES = ("This request came from another site, so it was refused.",
+                 "The browser did not say which page sent this request, so it was refused.",
+                 "This page is out of date. Reload it and try again.")
 
 
 def test_every_state_changing_route_needs_the_origin_and_the_csrf_token(

@@ -111,7 +111,8 @@ async def create_token(
 async def authenticate_token(store: Store, *, secret: str, now: int | None = None) -> ApiToken:
     """The live token for bearer ``secret``; records its use. Raises ``AuthError`` (401)."""
     now = now_ms() if now is None else now
-    refused = AuthError(code="invalid_token", message="Invalid or revoked API token.", status=401)
+    refused = AuthError(code="invalid_token", status=401,
+                        message="This API token is not valid or was revoked.")
     if not secret.startswith(TOKEN_PREFIX):
         raise refused
     token_hash = hash_token(secret)

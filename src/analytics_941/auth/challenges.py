@@ -82,10 +82,11 @@ async def consume_challenge(
     row = rows[0]
     # A registration challenge must not be accepted for a login, nor the reverse.
     if row["purpose"] != purpose:
-        raise AuthError(code="challenge_invalid", message="This challenge is for another step.")
+        raise AuthError(code="challenge_invalid",
+                        message="This passkey step belongs to another form. Start again.")
     # Five minutes is plenty for a person and bounds how long a leaked challenge is useful.
     if int(row["expires_at"]) < now:
-        raise AuthError(code="challenge_expired", message="This attempt expired; try again.")
+        raise AuthError(code="challenge_expired", message="This took too long. Try again.")
     return Challenge(
         id=str(row["id"]),
         purpose=purpose,

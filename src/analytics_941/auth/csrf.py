@@ -34,16 +34,19 @@ def check_origin(*, origin: str | None, fetch_site: str | None, expected: str) -
     if origin is not None and origin != "null":
         # A present Origin decides alone: it is the browser's own statement of who is asking.
         if origin.rstrip("/") != expected:
-            raise AuthError(code="csrf", message="Cross-origin request refused.", status=403)
+            raise AuthError(code="csrf", message="This request came from another site, so it was "
+                            "refused.", status=403)
         return
     # Without Origin, only a browser-set Sec-Fetch-Site of same-origin is accepted.
     if fetch_site != "same-origin":
-        raise AuthError(code="csrf", message="Request origin unknown; refused.", status=403)
+        raise AuthError(code="csrf", message="The browser did not say which page sent this "
+                        "request, so it was refused.", status=403)
 
 
 def check_token(*, sent: str | None, session_token: str) -> None:
     """Raise unless ``sent`` is the CSRF token of ``session_token``."""
     if not sent or not hmac.compare_digest(sent, csrf_token(session_token)):
         raise AuthError(
-            code="csrf", message="Missing or wrong CSRF token; reload the page.", status=403
+            code="csrf", status=403,
+            message="This page is out of date. Reload it and try again."
         )

@@ -94,7 +94,7 @@ class Principal:
 def site_not_found(domain: str) -> AuthError:
     """The one answer for a missing site and for a site the caller may not see."""
     return AuthError(
-        code="site_not_found", message=f"site: no site {domain!r} is tracked", status=404
+        code="site_not_found", message=f"No site {domain!r} is tracked here.", status=404
     )
 
 
@@ -102,7 +102,7 @@ def get_principal(request: Request) -> Principal:
     """The caller of this request (set by the guard); raises 401 when there is none."""
     principal = getattr(request.state, STATE_PRINCIPAL, None)
     if not isinstance(principal, Principal):
-        raise AuthError(code="unauthenticated", message="Please log in.", status=401)
+        raise AuthError(code="unauthenticated", message="Sign in to see this page.", status=401)
     return principal
 
 
@@ -113,7 +113,8 @@ def require_user(request: Request) -> tuple[Principal, User]:
     """The logged-in user; tokens and share links are refused (403)."""
     principal = get_principal(request)
     if principal.kind != "user" or principal.user is None:
-        raise AuthError(code="forbidden", message="This needs a logged-in user.", status=403)
+        raise AuthError(code="forbidden", status=403,
+                        message="Only a signed-in person can do this.")
     return principal, principal.user
 
 

@@ -37,7 +37,7 @@ def check_role(value: str) -> Role:
     for role in ROLES:
         if value == role:
             return role
-    raise AuthError(code="invalid_role", message=f"role must be one of {', '.join(ROLES)}")
+    raise AuthError(code="invalid_role", message=f"The role must be one of {', '.join(ROLES)}.")
 
 
 def at_least(role: Role | None, needed: Role) -> bool:

@@ -129,7 +129,8 @@ def setup_analytics(app: FastAPI, settings: Settings | None = None) -> None:
                       stores=stores)
 
     def render_error(request: Request, status: int, title: str, message: str) -> Response:
-        return render(request, "error.html", {"title": title, "message": message}, status)
+        return render(request, "error.html",
+                      {"title": title, "message": message, "status": status}, status)
 
     @asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:

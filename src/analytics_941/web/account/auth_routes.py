@@ -67,7 +67,8 @@ async def _json(request: Request) -> dict[str, Any]:
     except ValueError:
         body = None
     if not isinstance(body, dict):
-        raise AuthError(code="invalid_body", message="Expected a JSON object.")
+        raise AuthError(code="invalid_body", message="The browser sent an unreadable request. "
+                        "Reload the page and try again.")
     return body
 
 
@@ -96,7 +97,8 @@ def make_auth_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRou
         # The user must really exist now (a lost race for the first-user slot leaves nothing).
         if await get_user(store, user_id=user.id) is None:
             await revoke_session(store, token=token)
-            raise AuthError(code="setup_done", message="Setup was already completed.", status=409)
+            raise AuthError(code="setup_done", status=409,
+                            message="Setup is already done. Sign in instead.")
         response = JSONResponse({"redirect": redirect})
         set_session_cookie(response, request, settings, token, auth.max_ms // 1000)
         return response
@@ -148,7 +150,8 @@ def make_auth_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRou
         body = await _json(request)
         # Setup exists only while nobody can log in; afterwards it must not mint owners.
         if await count_users(store) > 0:
-            raise AuthError(code="setup_done", message="Setup is already complete.", status=409)
+            raise AuthError(code="setup_done", status=409,
+                            message="Setup is already done. Sign in instead.")
         if not await setup_token_valid(store, token=str(body.get("token", "")),
                                        configured=configured):
             raise AuthError(code="setup_token_invalid", status=403,
@@ -172,7 +175,7 @@ def make_auth_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRou
         body = await _json(request)
         credential = body.get("credential")
         if not isinstance(credential, dict):
-            raise AuthError(code="invalid_body", message="credential: expected an object.")
+            raise AuthError(code="invalid_body", message="The browser sent no passkey. Try again.")
         new = await verify_registration(
             store, rp=rp,
             challenge_id=str(body.get("challenge_id", "")), credential=credential,
@@ -184,7 +187,9 @@ def make_auth_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRou
             _principal, user = require_user(request)
             # The challenge was issued to this user's session; another session cannot finish it.
             if user.id != ctx.get("user_id"):
-                raise AuthError(code="forbidden", message="Not your registration.", status=403)
+                raise AuthError(code="forbidden", status=403,
+                                message="This passkey was started in another browser. "
+                                        "Start again.")
             sql, params = add_passkey_statement(new.passkey)
             await store.batch([(sql, params), *entry_statements(
                 "passkey_add", actor=Actor.of_user(user), detail={"name": new.passkey.name})])
@@ -225,7 +230,8 @@ def make_auth_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRou
                 # A lost race aborts the batch too: say so (404) rather than "store unavailable".
                 await find_invite(store, invite_id=invite.id)
                 raise
-        raise AuthError(code="invalid_body", message="Unknown registration.")
+        raise AuthError(code="invalid_body",
+                        message="This passkey step is not known. Start again.")
 
     @router.post("/auth/login/options", name="analytics_941_login_options")
     async def login_opts(request: Request) -> Response:
@@ -238,7 +244,7 @@ def make_auth_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRou
         body = await _json(request)
         credential = body.get("credential")
         if not isinstance(credential, dict):
-            raise AuthError(code="invalid_body", message="credential: expected an object.")
+            raise AuthError(code="invalid_body", message="The browser sent no passkey. Try again.")
         user, passkey = await verify_login(
             store, rp=rp,
             challenge_id=str(body.get("challenge_id", "")), credential=credential,
