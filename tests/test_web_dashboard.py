@@ -76,12 +76,17 @@ def test_comparison_and_period_links_keep_the_rest_of_the_state(client: TestClie
     assert visitors.previous is not None and visitors.value == 3
     assert ctx["dashboard"].compare_first is not None
     assert "compare" in ctx["dashboard"].chart and ctx["dashboard"].state.metric == "bounce_rate"
-    links = {key: link for key, _label, link in ctx["period_links"]}
+    links = {key: link for key, _label, link, _key in ctx["period_links"]}
     assert links["28d"] == (
         f"{BASE}?period=28d&compare=previous_period&metric=bounce_rate&f=is%2Ccountry%2CUS"
     )
     compare = {key: link for key, _label, link in ctx["compare_links"]}
     assert "compare" not in compare["off"]
+    assert ctx["compare_toggle"] == "off" and ctx["next_url"] is None
+    first = ctx["dashboard"].first
+    assert ctx["previous_url"].startswith(
+        f"{BASE}?period=custom&from={(first - timedelta(days=7)).isoformat()}"
+        f"&to={(first - timedelta(days=1)).isoformat()}&compare=previous_period")
     assert ("interval", "hour") not in ctx["keep_params"]
     custom = context(client.get(f"{BASE}?period=custom&from=2020-01-01&to=2020-01-31"))
     assert custom["dashboard"].period_label.startswith("2020-01-01")
@@ -298,7 +303,7 @@ async def test_a_share_link_is_the_dashboard_read_only(client: TestClient, db: P
     assert pages.rows[0].filter_url.startswith(f"{share}?period=7d&compare=previous_period&f=")
     assert pages.details_url.startswith(f"{share}/details/pages?")
     assert ctx["panel_urls"]["sources"]["terms"].startswith(f"{share}/panel/sources?")
-    assert all(url.startswith(f"{share}?") for _k, _l, url in ctx["period_links"])
+    assert all(url.startswith(f"{share}?") for _k, _l, url, _key in ctx["period_links"])
     # Partials, tab switches and details work there too.
     swap = {"HX-Request": "true", "HX-Target": "dashboard"}
     assert public.get(share, headers=swap).template.name == (  # type: ignore[attr-defined]

@@ -78,3 +78,37 @@ def test_the_builder_fields_fold_into_one_more_filter() -> None:
     with pytest.raises(QueryError) as unknown:
         state(("filter_op", "like"), ("filter_dimension", "page"), ("filter_value", "/a"))
     assert unknown.value.code == "invalid_f"
+
+
+@pytest.mark.parametrize(
+    ("pairs", "previous", "after"),
+    [
+        # Days step by their number; the step after a past range stops at today.
+        ((("period", "7d"),), ("2026-02-25", "2026-03-03"), None),
+        ((("period", "day"),), ("2026-03-09", "2026-03-09"), None),
+        ((("period", "custom"), ("from", "2026-02-26"), ("to", "2026-03-07")),
+         ("2026-02-16", "2026-02-25"), ("2026-03-08", "2026-03-10")),
+        # Whole months step by months, to a whole month.
+        ((("period", "month"),), ("2026-02-01", "2026-02-28"), None),
+        ((("period", "custom"), ("from", "2026-01-01"), ("to", "2026-01-31")),
+         ("2025-12-01", "2025-12-31"), ("2026-02-01", "2026-02-28")),
+        ((("period", "year"),), ("2025-01-01", "2025-12-31"), None),
+        ((("period", "6mo"),), ("2025-04-01", "2025-09-30"), None),
+    ],
+)
+def test_the_previous_and_next_period(
+    pairs: tuple[tuple[str, str], ...], previous: tuple[str, str], after: tuple[str, str] | None
+) -> None:
+    today = date(2026, 3, 10)
+    chosen = state(*pairs)
+    first, last = chosen.query(SITE, metrics=["visitors"], now=NOW).period
+    before = chosen.stepped(first, last, today=today, forward=False)
+    assert before is not None and before.period == "custom"
+    assert (before.date_from, before.date_to) == tuple(date.fromisoformat(d) for d in previous)
+    forward = chosen.stepped(first, last, today=today, forward=True)
+    if after is None:
+        assert forward is None
+    else:
+        assert forward is not None
+        assert (forward.date_from, forward.date_to) == tuple(date.fromisoformat(d) for d in after)
+    assert state(("period", "all")).stepped(first, last, today=today, forward=False) is None

@@ -262,10 +262,48 @@ function init(root) {
   }
 }
 
+// Keyboard shortcuts in Plausible's manner (listed in the ? dialog, _shortcuts.html). Each one
+// clicks the control it stands for, so it does exactly what the control does.
+function typing(target) {
+  return target.closest("input, select, textarea, [contenteditable]") !== null;
+}
+
+function shortcut(event) {
+  if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return false;
+  if (document.querySelector("dialog[open]")) return false;
+  const view = document.querySelector("#dashboard.dashboard");
+  if (!view) return false;
+  const click = (selector) => {
+    const el = view.querySelector(selector);
+    if (el) el.click();
+    return el !== null;
+  };
+  if (event.key === "ArrowLeft") return click("[data-period-previous]");
+  if (event.key === "ArrowRight") return click("[data-period-next]");
+  if (event.key === "Escape") return click("[data-clear-filters]");
+  if (event.key === "?") {
+    const dialog = document.getElementById("shortcuts");
+    if (dialog) dialog.showModal();
+    return dialog !== null;
+  }
+  const key = event.key.length === 1 ? event.key.toLowerCase() : "";
+  if (!key || event.shiftKey) return false;
+  const field = view.querySelector(`[data-shortcut-focus="${key}"]`);
+  if (field) {
+    field.closest("details").open = true;
+    field.focus();
+    return true;
+  }
+  return click(`[data-shortcut="${key}"]`);
+}
+
 document.addEventListener("keydown", (event) => {
-  if (event.key !== "Escape") return;
-  const open = document.querySelector("details[data-menu][open]");
-  if (open) { open.open = false; open.querySelector("summary").focus(); }
+  const open = event.key === "Escape" && document.querySelector("details[data-menu][open]");
+  if (open) { open.open = false; open.querySelector("summary").focus(); return; }
+  if (shortcut(event)) event.preventDefault();
+});
+document.addEventListener("click", (event) => {
+  if (event.target.closest("[data-shortcuts-open]")) document.getElementById("shortcuts").showModal();
 });
 document.addEventListener("click", (event) => {
   if (!event.target.closest("details[data-menu]")) closeMenus(null);

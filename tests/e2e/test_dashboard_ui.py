@@ -102,3 +102,35 @@ def test_a_contains_filter_built_by_keyboard_changes_the_panels(seeded: Stack, p
     expect(top_pages).to_have_text(["/blog/one"])
     # The address bar holds the state's own URL, not the form's fields.
     assert page.url.endswith(f"/{SITE}?period=7d&f=contains%2Cpage%2Cblo")
+
+
+def test_period_arrows_and_shortcuts(seeded: Stack, page: Any) -> None:
+    page.goto(f"{seeded.dashboard_url}/{SITE}?period=7d")
+    assert _value(page, "visitors") == "5"
+    expect(page.locator("[data-period-next]")).to_have_count(0)  # the period ends today
+    page.click("[data-period-previous]")
+    # The 7 days before: only the visit of 10 days ago.
+    expect(page.locator("[data-metric='visitors'] [data-value]")).to_have_text("1")
+    assert "period=custom" in page.url
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("[data-metric='visitors'] [data-value]")).to_have_text("5")
+    page.keyboard.press("t")  # last 30 days
+    expect(page.locator(".picker-label")).to_have_text("Last 30 days")
+    assert _value(page, "visitors") == "6" and page.url.endswith(f"/{SITE}")
+    page.keyboard.press("x")  # compare on
+    expect(page.locator("[data-metric='visitors'] .stat-change")).to_be_visible()
+    assert page.url.endswith("?compare=previous_period")
+    page.keyboard.press("x")  # and off
+    expect(page.locator("[data-metric='visitors'] .stat-change")).to_have_count(0)
+    page.click("#panel-pages .toplist a.name >> nth=0")
+    expect(page.locator(".chip")).to_have_count(1)
+    page.keyboard.press("Escape")
+    expect(page.locator(".chip")).to_have_count(0)
+    page.keyboard.press("ArrowLeft")
+    expect(page.locator(".picker-label")).not_to_have_text("Last 30 days")
+    page.keyboard.press("?")
+    expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()
+    page.keyboard.press("d")  # keys wait while the list is open
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    assert "period=day" not in page.url

@@ -149,6 +149,7 @@ class Dashboard:
     state: DashboardState
     first: date
     last: date
+    today: date
     compare_first: date | None
     compare_last: date | None
     interval: str
@@ -168,6 +169,8 @@ class Dashboard:
     def period_label(self) -> str:
         """"Last 30 days", or the custom range."""
         if self.state.period == "custom":
+            if self.first == self.last:
+                return self.first.isoformat()
             return f"{self.first.isoformat()} \u2013 {self.last.isoformat()}"
         return PERIOD_LABELS.get(self.state.period, self.state.period)
 
@@ -334,7 +337,7 @@ async def load_dashboard(
         for i, (op, dim, value) in enumerate(state.filters)
     ]
     return Dashboard(
-        site=site, state=state, first=first, last=last,
+        site=site, state=state, first=first, last=last, today=totals.today,
         compare_first=compare[0] if compare else None,
         compare_last=compare[1] if compare else None,
         interval=interval, stats=stats, chart=_chart(results[1], chart), panels=panels,

@@ -24,6 +24,7 @@ from ...periods import PRESETS, Comparison, DateRange
 from ...query import Query, canonical_dimension, hours_fit, make_query
 from ...sites import Site
 from ..api import site_stats_start
+from .period_steps import next_period, previous_period
 from .reports import PANELS
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "CHART_METRICS",
     "DEFAULT_PERIOD",
     "INTERVALS",
+    "PERIOD_KEYS",
     "PERIOD_LABELS",
     "DashboardState",
     "default_interval",
@@ -49,6 +51,11 @@ PERIOD_LABELS: dict[str, str] = {
     "12mo": "Last 12 months",
     "year": "Year to date",
     "all": "All time",
+}
+# One key per preset (Plausible's letters where it has the preset), shown in the `?` overlay.
+PERIOD_KEYS: dict[str, str] = {
+    "day": "d", "7d": "w", "28d": "f", "30d": "t", "91d": "n", "month": "m", "6mo": "s",
+    "12mo": "l", "year": "y", "all": "a",
 }
 CHART_METRICS: dict[str, str] = {
     "visitors": "Unique visitors",
@@ -244,6 +251,17 @@ class DashboardState:
     def without_filter(self, index: int) -> DashboardState:
         """This state less the ``index``-th filter."""
         return replace(self, filters=self.filters[:index] + self.filters[index + 1 :])
+
+    def stepped(
+        self, first: date, last: date, *, today: date, forward: bool
+    ) -> DashboardState | None:
+        """The state showing the period before (or after) ``first``..``last`` as a custom
+        range; None where there is none (all time, or after today)."""
+        step = (next_period(self.period, first, last, today=today) if forward
+                else previous_period(self.period, first, last))
+        if step is None:
+            return None
+        return replace(self, period="custom", date_from=step[0], date_to=step[1], interval=None)
 
     def with_tab(self, panel: str, tab: str) -> DashboardState:
         """This state showing ``tab`` in ``panel``."""

@@ -23,7 +23,14 @@ from ...store import Store
 from .data import DIMENSION_LABELS, OP_LABELS, load_dashboard, load_panel, load_report
 from .filter_builder import builder_choices
 from .reports import PANELS, REPORTS
-from .state import BUILDER_FIELDS, CHART_METRICS, INTERVALS, PERIOD_LABELS, DashboardState
+from .state import (
+    BUILDER_FIELDS,
+    CHART_METRICS,
+    INTERVALS,
+    PERIOD_KEYS,
+    PERIOD_LABELS,
+    DashboardState,
+)
 
 __all__ = [
     "VARY",
@@ -74,16 +81,25 @@ def _intervals(first: date, last: date) -> list[str]:
     return [name for name, ok in allowed if ok and name in INTERVALS]
 
 
-def dashboard_links(state: DashboardState, base: str, first: date, last: date) -> dict[str, Any]:
+def dashboard_links(
+    state: DashboardState, base: str, first: date, last: date, *, today: date
+) -> dict[str, Any]:
     """Every URL the dashboard's controls point at, each a whole state."""
     compare_labels = [("off", "No comparison"), ("previous_period", "Previous period"),
                       ("year_over_year", "Year over year")]
     keep = [(k, v) for k, v in state.params() if k not in ("period", "from", "to")]
+    before = state.stepped(first, last, today=today, forward=False)
+    after = state.stepped(first, last, today=today, forward=True)
     return {
         "period_links": [
-            (key, PERIOD_LABELS[key], state.url(base, period=key, interval=None))
+            (key, PERIOD_LABELS[key], state.url(base, period=key, interval=None),
+             PERIOD_KEYS[key])
             for key in PRESETS
         ],
+        "previous_url": before.url(base) if before else None,
+        "next_url": after.url(base) if after else None,
+        # What the compare key (x) does: turn the comparison on, or off.
+        "compare_toggle": "off" if state.compare else "previous_period",
         "compare_links": [
             (key, label, state.url(base, compare=None if key == "off" else key))
             for key, label in compare_labels
@@ -142,7 +158,7 @@ async def dashboard_view(
         "realtime_url": None,
         "realtime_token_url": None,
         "snippet": "",
-        **dashboard_links(state, base, dashboard.first, dashboard.last),
+        **dashboard_links(state, base, dashboard.first, dashboard.last, today=dashboard.today),
         **builder_choices(state, base),
         # A filter from the builder's form: the address bar shows the state's own URL.
         "push_url": state.url(base) if request.query_params.get(BUILDER_FIELDS[2]) else None,
