@@ -30,6 +30,7 @@ from ...store import Store
 from ..access import site_of
 from ..forms import Form, read_form
 from ..render import Renderer
+from .snippet import FEATURES, Install, script_tag
 
 __all__ = ["SiteCard", "make_sites_router", "sparkline_points"]
 
@@ -126,9 +127,6 @@ def make_sites_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
         site = await site_of(store, request, domain)
         return require_site(request, site, needed=check_role(needed), domain=domain)
 
-    def snippet(site: Site) -> str:
-        return (f'<script defer data-domain="{site.domain}" '
-                f'src="{settings.collector_url}/script.js"></script>')
 
     async def sites_page(request: Request, *, refused: dict[str, str] | None = None,
                          typed: Form | None = None, status: int = 200) -> Response:
@@ -169,13 +167,19 @@ def make_sites_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
                         status: int = 200) -> Response:
         principal, _user = require_user(request)
         role = principal.role_for(site.id)
+        # The snippet's options come as a GET form, so the page rebuilds it without JavaScript.
+        install = Install.chosen(request.query_params.getlist("feature"),
+                                 hash_routing="hash" in request.query_params)
         return render(request, "settings/site.html", {
             "site": site, "role": role, "is_owner": at_least(role, "owner"),
             "members": await list_members(store, site_id=site.id),
             "invites": await list_invites(store, site_id=site.id),
             "share_links": await list_share_links(store, site_id=site.id),
             "roles": [r for r in ROLES if at_least(role, r)],
-            "snippet": snippet(site), "error": error, "invite_link": secret_link,
+            "snippet": script_tag(collector_url=settings.collector_url, domain=site.domain,
+                                  install=install),
+            "install": install, "features": FEATURES,
+            "error": error, "invite_link": secret_link,
             "origin": f"{request.url.scheme}://{request.url.netloc}",
             "flash": request.query_params.get("saved") or request.query_params.get("created"),
         }, status)
