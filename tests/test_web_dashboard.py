@@ -256,6 +256,23 @@ def test_markup_stays_within_the_csp(client: TestClient) -> None:
     assert "<script>alert(1)</script>" not in html
 
 
+async def test_the_graph_draws_no_future_hours(db: Path) -> None:
+    store = SqliteStore(path=db)
+    site = await get_site(store, domain="example.com")
+    assert site is not None
+    # 08:30 UTC is 09:30 or 10:30 in Berlin: hours up to that one are data, later ones None.
+    now = datetime.now(UTC).replace(hour=8, minute=30, second=0, microsecond=0)
+    state = DashboardState.from_params([("period", "day"), ("compare", "previous_period")])
+    view = await load_dashboard(store, site=site, state=state, base=BASE, now=now)
+    labels, visitors = view.chart["labels"], view.chart["series"]["visitors"]
+    drawn = [label[11:16] for label, v in zip(labels, visitors, strict=True) if v is not None]
+    assert drawn[-1] in ("09:00", "10:00") and len(drawn) < len(labels)
+    assert all(v is None for v in visitors[len(drawn):])
+    # The comparison (yesterday) is whole.
+    assert None not in view.chart["compare"]["visitors"]
+    await store.aclose()
+
+
 async def test_a_dashboard_view_costs_one_d1_request(httpx_mock: HTTPXMock, db: Path) -> None:
     requests: list[dict[str, Any]] = []
     httpx_mock.add_callback(d1_emulator(db, requests), url=D1_URL, is_reusable=True)

@@ -56,6 +56,25 @@ function longLabel(label, interval) {
   return date;
 }
 
+// The graph's inner size: uPlot draws its canvas at this size, and it must be the size shown,
+// or the cursor and its markers drift from the lines (the element's padding is not drawn on).
+function plotSize(el) {
+  const style = getComputedStyle(el);
+  const px = (name) => parseFloat(style[name]) || 0;
+  return {
+    width: Math.max(0, el.clientWidth - px("paddingLeft") - px("paddingRight")),
+    height: Math.max(120, (el.clientHeight || 280) - px("paddingTop") - px("paddingBottom")),
+  };
+}
+
+function tooltipLines(data, metric, interval, i) {
+  const lines = [[longLabel(data.labels[i], interval), formatValue(metric, data.series[metric][i])]];
+  if (data.compare) {
+    lines.push([longLabel(data.compare_labels[i], interval), formatValue(metric, data.compare[metric][i])]);
+  }
+  return lines;
+}
+
 function renderChart(el) {
   const data = readJson(el.dataset.chart);
   if (!data) return;
@@ -68,13 +87,35 @@ function renderChart(el) {
   const accent = cssVar("--accent");
   const muted = cssVar("--muted");
   const font = `12px ${cssVar("--font")}`;
-  const size = () => ({ width: el.clientWidth, height: el.clientHeight || 260 });
-  const show = (i) => {
-    if (!readout) return;
-    if (i == null) { readout.textContent = ""; return; }
-    let text = `${longLabel(data.labels[i], interval)}: ${formatValue(metric, values[i])}`;
-    if (previous) text += ` · ${longLabel(data.compare_labels[i], interval)}: ${formatValue(metric, previous[i])}`;
-    readout.textContent = text;
+  const tooltip = document.createElement("div");
+  tooltip.className = "chart-tooltip";
+  tooltip.setAttribute("aria-hidden", "true");  // the readout above says the same, politely
+  tooltip.hidden = true;
+  const show = (u, i) => {
+    if (i == null) {
+      tooltip.hidden = true;
+      if (readout) readout.textContent = "";
+      return;
+    }
+    const lines = tooltipLines(data, metric, interval, i);
+    if (readout) readout.textContent = lines.map(([when, value]) => `${when}: ${value}`).join(" · ");
+    tooltip.replaceChildren(...lines.map(([when, value], n) => {
+      const row = document.createElement("div");
+      row.className = n ? "chart-tooltip-compare" : "chart-tooltip-main";
+      const label = document.createElement("span");
+      label.textContent = when;
+      const number = document.createElement("strong");
+      number.textContent = value;
+      row.append(label, number);
+      return row;
+    }));
+    tooltip.hidden = false;
+    const x = u.valToPos(i, "x");
+    const y = u.valToPos(values[i] ?? previous?.[i] ?? 0, "y");
+    // Beside the point, on whichever side has room.
+    const flip = x + tooltip.offsetWidth + 16 > u.over.clientWidth;
+    tooltip.style.left = `${flip ? x - tooltip.offsetWidth - 12 : x + 12}px`;
+    tooltip.style.top = `${Math.max(0, Math.min(y - tooltip.offsetHeight / 2, u.over.clientHeight - tooltip.offsetHeight))}px`;
   };
   const series = [
     {},
@@ -87,12 +128,12 @@ function renderChart(el) {
     rows.push(previous);
   }
   const opts = {
-    ...size(),
+    ...plotSize(el),
     legend: { show: false },
     cursor: { drag: { x: false, y: false }, points: { size: 9, fill: accent } },
     scales: {
       x: { time: false, range: xs.length < 2 ? [-0.5, 0.5] : [0, xs.length - 1] },
-      y: { range: (_u, _min, max) => [0, Math.max(metric === "views_per_visit" ? 2 : 4, Math.ceil(max * 1.15))] },
+      y: { range: (_u, _min, max) => [0, Math.max(metric === "views_per_visit" ? 2 : 4, Math.ceil((max || 0) * 1.15))] },
     },
     axes: [
       {
@@ -107,14 +148,26 @@ function renderChart(el) {
       },
     ],
     series,
-    hooks: { setCursor: [(u) => show(u.cursor.idx)] },
+    hooks: { setCursor: [(u) => show(u, u.cursor.idx)] },
   };
   el.replaceChildren();
   const plot = new uPlot(opts, rows, el);
+  plot.over.append(tooltip);
+  // The keyboard's way to the values: the chart is focusable and the arrow keys walk the buckets.
+  let at = null;
+  el.tabIndex = 0;
+  el.addEventListener("keydown", (event) => {
+    const step = { ArrowLeft: -1, ArrowRight: 1, Home: -Infinity, End: Infinity }[event.key];
+    if (step === undefined) return;
+    event.preventDefault();
+    at = Math.max(0, Math.min(xs.length - 1, (at ?? (step > 0 ? -1 : xs.length)) + step));
+    plot.setCursor({ left: plot.valToPos(at, "x"), top: plot.valToPos(values[at] ?? 0, "y") });
+  });
+  el.addEventListener("blur", () => { at = null; plot.setCursor({ left: -10, top: -10 }); });
   const observer = new ResizeObserver(() => {
     // Swapped out by HTMX: release the chart with its element.
     if (!el.isConnected) { observer.disconnect(); plot.destroy(); return; }
-    plot.setSize(size());
+    plot.setSize(plotSize(el));
   });
   observer.observe(el);
 }
@@ -265,7 +318,7 @@ function init(root) {
 // Keyboard shortcuts in Plausible's manner (listed in the ? dialog, _shortcuts.html). Each one
 // clicks the control it stands for, so it does exactly what the control does.
 function typing(target) {
-  return target.closest("input, select, textarea, [contenteditable]") !== null;
+  return target.closest("input, select, textarea, [contenteditable], [data-chart]") !== null;
 }
 
 function shortcut(event) {

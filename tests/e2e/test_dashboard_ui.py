@@ -10,6 +10,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -134,3 +135,37 @@ def test_period_arrows_and_shortcuts(seeded: Stack, page: Any) -> None:
     page.keyboard.press("Escape")
     expect(page.get_by_role("dialog")).to_have_count(0)
     assert "period=day" not in page.url
+
+
+def _day_label(label: str) -> str:
+    day = date.fromisoformat(label[:10])
+    return f"{day.day} {day:%b} {day.year}"
+
+
+def test_the_tooltip_shows_the_hovered_bucket(seeded: Stack, page: Any) -> None:
+    page.goto(f"{seeded.dashboard_url}/{SITE}?period=7d&compare=previous_period")
+    chart = json.loads(str(page.text_content("#chart-data")))
+    labels, visitors = chart["labels"], chart["series"]["visitors"]
+    compared = chart["compare"]["visitors"]
+    # The bucket with the visit of 4 days ago (/blog/one), and its comparison 7 days earlier.
+    i = labels.index((datetime.now(UTC).date() - timedelta(days=4)).isoformat())
+    assert visitors[i] == 1
+    over = page.locator(".chart .u-over").bounding_box()
+    assert over is not None
+    x = over["x"] + over["width"] * i / (len(labels) - 1)
+    page.mouse.move(x, over["y"] + over["height"] / 2)
+    tooltip = page.locator(".chart-tooltip")
+    expect(tooltip).to_be_visible()
+    expect(tooltip.locator(".chart-tooltip-main")).to_have_text(f"{_day_label(labels[i])}1")
+    expect(tooltip.locator(".chart-tooltip-compare")).to_have_text(
+        f"{_day_label(chart['compare_labels'][i])}{compared[i]}")
+    # The marker sits on the data: its centre is the bucket's x, to the pixel.
+    marker = page.locator(".chart .u-cursor-pt").first.bounding_box()
+    assert marker is not None
+    assert abs(marker["x"] + marker["width"] / 2 - x) <= 1
+    # The keyboard reads the same values: End is the last bucket, Left the one before.
+    page.focus(".chart")
+    page.keyboard.press("End")
+    page.keyboard.press("ArrowLeft")
+    expect(page.locator("[data-chart-readout]")).to_contain_text(
+        f"{_day_label(labels[-2])}: {visitors[-2]}")

@@ -8,8 +8,9 @@ A whole view — top stats, graph and the four panels, each with its comparison 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from ...cache import ResultCache, caches_of
 from ...query import Query
@@ -211,9 +212,18 @@ def _rows(result: dict[str, Any], query: Query, *, state: DashboardState, base: 
     return rows
 
 
-def _chart(result: dict[str, Any], query: Query) -> dict[str, Any]:
+def _chart(result: dict[str, Any], query: Query, *, now: datetime) -> dict[str, Any]:
+    """The graph's data; buckets that start after ``now`` (site-local, the rest of today's
+    hours) are None, drawn as nothing rather than as zeros."""
     labels = result["meta"].get("time_labels", [])
-    series = {m: [r["metrics"][i] for r in result["results"]] for i, m in enumerate(query.metrics)}
+    # Labels are "YYYY-MM-DD" or "YYYY-MM-DD HH:00:00": compared as text at their own length.
+    clock = now.strftime("%Y-%m-%d %H:%M:%S")
+    future = [label > clock[: len(label)] for label in labels]
+    series = {
+        m: [None if later else r["metrics"][i]
+            for r, later in zip(result["results"], future, strict=True)]
+        for i, m in enumerate(query.metrics)
+    }
     chart: dict[str, Any] = {"labels": labels, "series": series, "metrics": CHART_METRICS}
     if query.comparison is not None:
         chart["compare_labels"] = [r["comparison"]["dimensions"][0] for r in result["results"]]
@@ -340,7 +350,9 @@ async def load_dashboard(
         site=site, state=state, first=first, last=last, today=totals.today,
         compare_first=compare[0] if compare else None,
         compare_last=compare[1] if compare else None,
-        interval=interval, stats=stats, chart=_chart(results[1], chart), panels=panels,
+        interval=interval, stats=stats, panels=panels,
+        chart=_chart(results[1], chart,
+                     now=(now or datetime.now(UTC)).astimezone(ZoneInfo(site.timezone))),
         filters=filters, rejected=drops if with_rejections else None,
     )
 
