@@ -31,8 +31,10 @@ CREATE TABLE sites (
 -- One row per pageview or custom event. Session attribution (source, channel, UTM, geo, device)
 -- is copied from the session's first event so every event-level query can filter on it without a
 -- join. `visitor_id` is the daily-rotating salted hash; no IP and no raw user agent are stored.
+-- Clustered by site and time (migration 0016): the table is its own time index, covering every
+-- column; the key's `id` (worker/src/ids.ts) makes a replayed flush insert nothing.
 CREATE TABLE events (
-  id TEXT PRIMARY KEY,
+  id TEXT NOT NULL,
   site_id TEXT NOT NULL,
   ts INTEGER NOT NULL,
   name TEXT NOT NULL,
@@ -61,16 +63,14 @@ CREATE TABLE events (
   revenue REAL,
   engaged_ms INTEGER,
   scroll_depth INTEGER,
-  timezone TEXT
-);
--- Covering for the parts rollup queries read raw (today) and the default panel tabs' dimensions:
--- see migrations 0006 and 0008.
-CREATE INDEX events_site_ts ON events
-  (site_id, ts, name, visitor_id, pathname, engaged_ms, scroll_depth, channel, country, browser);
-CREATE INDEX events_site_name_ts ON events (site_id, name, ts);
--- For country and page filters: see migration 0007.
-CREATE INDEX events_site_country_ts ON events (site_id, COALESCE(country, 'Unknown'), ts);
-CREATE INDEX events_site_path_ts ON events (site_id, pathname, ts, session_id);
+  timezone TEXT,
+  PRIMARY KEY (site_id, ts, id)
+) WITHOUT ROWID;
+-- Custom events: nearly every row is a pageview, so the index holds only the others.
+CREATE INDEX events_name ON events (site_id, name, ts) WHERE name <> 'pageview';
+-- For country and page filters: see migrations 0007 and 0016.
+CREATE INDEX events_country ON events (site_id, COALESCE(country, 'Unknown'), ts);
+CREATE INDEX events_path ON events (site_id, pathname, ts, session_id);
 
 -- One row per visit, upserted by the site's Durable Object on every flush.
 CREATE TABLE sessions (
@@ -566,3 +566,15 @@ CREATE TABLE raw_archives (
   archived_at INTEGER NOT NULL,
   PRIMARY KEY (site_id, day)
 ) WITHOUT ROWID;
+
+-- Bounded rebuilds of raw tables in progress (migration 0016, src/analytics_941/rebuilds.py):
+-- `copy` (old rows up to the rowid `cursor` are copied; rows after
+-- `last_row` came with the mirror triggers), `retire` (swapped; the old table, renamed,
+-- is being emptied), `done`.
+CREATE TABLE table_rebuilds (
+  name TEXT PRIMARY KEY,
+  phase TEXT NOT NULL DEFAULT 'copy',
+  cursor INTEGER NOT NULL DEFAULT 0,
+  last_row INTEGER NOT NULL DEFAULT 0,
+  updated_at INTEGER NOT NULL DEFAULT 0
+);

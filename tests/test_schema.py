@@ -45,10 +45,22 @@ def apply(path: Path, scripts: list[Path]) -> Path:
     return path
 
 
+def _rebuilt(path: Path) -> Path:
+    """The table rebuilds the migrations start, finished as the cron would (rebuilds.py)."""
+    import asyncio
+
+    from analytics_941.rebuilds import rebuild_tables
+    from analytics_941.sqlite_store import SqliteStore
+
+    asyncio.run(rebuild_tables(SqliteStore(path=path), now_ms=0, max_steps=1000))
+    return path
+
+
 def test_migrations_in_order_equal_schema_sql(tmp_path: Path) -> None:
+    """schema.sql is the layout once the rebuilds the migrations start are done."""
     migrations = sorted((ROOT / "migrations").glob("*.sql"))
     assert migrations, "no migrations found"
-    from_migrations = describe(apply(tmp_path / "migrated.sqlite", migrations))
+    from_migrations = describe(_rebuilt(apply(tmp_path / "migrated.sqlite", migrations)))
     from_schema = describe(apply(tmp_path / "schema.sqlite", [ROOT / "schema.sql"]))
     assert from_migrations == from_schema
     assert ("table", "events", "events") in from_schema["objects"]
@@ -80,18 +92,23 @@ def test_schema_holds_the_rollup_kinds_as_described(tmp_path: Path) -> None:
 
 def test_schema_holds_the_described_event_and_session_columns(tmp_path: Path) -> None:
     """dimensions.py describes the events/sessions columns (the Worker's rows.ts is made from
-    it): schema.sql must have them in that order, with those declared types."""
-    from analytics_941.dimensions import COLUMN_TYPES, EVENT_COLUMNS, SESSION_COLUMNS
+    it): schema.sql must have them in that order, with those declared types and keys."""
+    from analytics_941.dimensions import (
+        COLUMN_TYPES,
+        EVENT_COLUMNS,
+        PRIMARY_KEYS,
+        SESSION_COLUMNS,
+    )
 
     conn = sqlite3.connect(apply(tmp_path / "schema.sqlite", [ROOT / "schema.sql"]))
     try:
         for table, columns in (("events", EVENT_COLUMNS), ("sessions", SESSION_COLUMNS)):
-            actual = [
-                (name, f"{kind}{' NOT NULL' if notnull else ''}{' PRIMARY KEY' if pk else ''}")
-                for _cid, name, kind, notnull, _default, pk in conn.execute(
-                    f"PRAGMA table_info('{table}')"
-                )
-            ]
+            info = conn.execute(f"PRAGMA table_info('{table}')").fetchall()
+            # A one-column key is declared on its column, which then shows no NOT NULL.
+            actual = [(name, f"{kind}{' NOT NULL' if notnull or pk else ''}")
+                      for _cid, name, kind, notnull, _default, pk in info]
             assert actual == [(c, COLUMN_TYPES[c][0]) for c in columns], table
+            key = tuple(name for *_rest, name in sorted((r[5], r[1]) for r in info if r[5]))
+            assert key == PRIMARY_KEYS[table], table
     finally:
         conn.close()

@@ -18,6 +18,7 @@ __all__ = [
     "COLUMN_TYPES",
     "DIMENSIONS",
     "EVENT_COLUMNS",
+    "PRIMARY_KEYS",
     "SESSION_COLUMNS",
     "Dimension",
     "Report",
@@ -29,7 +30,7 @@ __all__ = [
 _T, _T0, _I, _I0 = "TEXT NOT NULL", "TEXT", "INTEGER NOT NULL", "INTEGER"
 _S, _S0, _N, _N0 = "string", "string | null", "number", "number | null"
 COLUMN_TYPES: dict[str, tuple[str, str]] = {
-    "id": ("TEXT PRIMARY KEY", _S),
+    "id": (_T, _S),
     "site_id": (_T, _S),
     "visitor_id": (_T, _S),
     "session_id": (_T, _S),
@@ -56,6 +57,8 @@ COLUMN_TYPES: dict[str, tuple[str, str]] = {
     "duration_ms": (_I, _N),
     "is_bounce": (_I, "0 | 1"),
 }
+# Each table's primary key: events are clustered by site and time (migration 0016).
+PRIMARY_KEYS: dict[str, tuple[str, ...]] = {"events": ("site_id", "ts", "id"), "sessions": ("id",)}
 # What a visit takes from its first event and every event of it carries (the visitor's
 # timezone is kept for the future, not a dimension yet). A new column goes at the end of each
 # table: ALTER TABLE appends it there, and schema.sql must say the same.

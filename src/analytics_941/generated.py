@@ -16,6 +16,7 @@ from .dimensions import (
     EVENT_COLUMNS,
     SESSION_COLUMNS,
 )
+from .rebuilds import typescript_module as rebuilds_module
 from .rollups.kinds import PLAIN
 from .rollups.typescript import typescript_module
 
@@ -114,6 +115,7 @@ def dimensions_doc() -> str:
 # Path from the repository root -> the function making its text.
 FILES: dict[str, Callable[[], str]] = {
     "worker/src/rollup/statements.ts": typescript_module,
+    "worker/src/rollup/rebuild-statements.ts": rebuilds_module,
     "worker/src/rows.ts": rows_module,
     "docs/dimensions.md": dimensions_doc,
 }

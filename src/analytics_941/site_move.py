@@ -39,8 +39,9 @@ __all__ = ["PAGE_ROWS", "PARAM_BYTES", "SETTLE_S", "MoveReport", "move_site"]
 PAGE_ROWS = 1000
 PARAM_BYTES = 50_000
 SETTLE_S = 61.0
-# Raw tables are read in time order through their (site_id, time, …) indexes; rowid breaks ties.
-_RAW_TIME = {"events": "ts", "sessions": "started_at"}
+# Raw tables are read in time order through their (site_id, time, …) keys or indexes; the id (the
+# rest of the events key since migration 0016) or the rowid breaks ties.
+_RAW_KEYS = {"events": ("ts", "id"), "sessions": ("started_at", "rowid")}
 _ROWID = "_rowid"
 # Counters and duration only grow within a session: a copy never lowers what the target holds.
 _SESSION_NEWER = ("(j(pageviews) + j(events), j(duration_ms)) > "
@@ -87,13 +88,14 @@ async def _tables(store: Store) -> list[_Table]:
     for name, cols in columns.items():
         keys: tuple[str, ...]
         ident: tuple[str, ...]
-        if name in _RAW_TIME:
-            keys, ident = (_RAW_TIME[name], "rowid"), ("rowid",)
+        if name in _RAW_KEYS:
+            keys = _RAW_KEYS[name]
+            ident = ("rowid",) if "rowid" in keys else keys
         else:
             ident = keys = tuple(c for _i, c in sorted(primary[name]) if c != "site_id")
         tables.append(_Table(name, tuple(cols), keys, ident))
     # Rollups first, raw rows last: their triggers then mark what the target must recompute.
-    return sorted(tables, key=lambda t: (t.name in _RAW_TIME, t.name != "rollup_dirty", t.name))
+    return sorted(tables, key=lambda t: (t.name in _RAW_KEYS, t.name != "rollup_dirty", t.name))
 
 
 async def _page(store: Store, table: _Table, site_id: str, after: list[Any] | None) -> list[Row]:

@@ -33,3 +33,19 @@ export function timeOrderedId(ts: number): string {
   }
   return time + toDigits(crypto.getRandomValues(new Uint8Array(RANDOM_CHARS)));
 }
+
+/**
+ * The Unix-ms time an event id carries: this module's ids, or the UUIDv7 ids written before them
+ * (the time in their first 48 bits). Null for anything else.
+ */
+export function timeOfId(id: string): number | null {
+  if (/^[0-9a-f]{8}-[0-9a-f]{4}-7/.test(id)) return parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
+  if (id.length !== TIME_CHARS + RANDOM_CHARS) return null;
+  let ms = 0;
+  for (const ch of id.slice(0, TIME_CHARS)) {
+    const digit = ALPHABET.indexOf(ch);
+    if (digit < 0) return null;
+    ms = ms * 64 + digit;
+  }
+  return ms;
+}

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..periods import bounds_ms
+from ..rebuilds import rebuild_tables
 from ..store import Param, Statement, Store
 from .days import GRACE_MS, SLOT_MS, rollup_day
 from .frequent import MAX_MONTHS_PER_RUN, refresh_frequent_months
@@ -108,7 +109,8 @@ async def refresh_rollups(
 ) -> list[tuple[str, date]]:
     """Recompute the closed days with dirty marks (oldest first, at most ``max_days``), then up
     to ``max_months`` months of the rollups per frequent filter value (``min_visits``: their
-    threshold), then prune old days' rows per filter value. Returns the (site id, day) pairs
+    threshold), then prune old days' rows per filter value, then run steps of pending table
+    rebuilds (``rebuilds``). Returns the (site id, day) pairs
     recomputed."""
     await store.batch(RETIME)
     rows = await store.execute(DIRTY_SQL, [(now_ms - grace_ms) // SLOT_MS])
@@ -121,4 +123,5 @@ async def refresh_rollups(
         store, now_ms=now_ms, max_months=max_months, min_visits=min_visits
     )
     await prune_days(store, now_ms=now_ms)
+    await rebuild_tables(store, now_ms=now_ms)
     return [(site_id, day) for site_id, day, _tz in done]

@@ -60,6 +60,9 @@ def _ascii_lower(text: str) -> str:
     return "".join(c.lower() if c.isascii() else c for c in text)
 
 
+_EVENT_NAME = ("name", "e.name", "events.name")
+
+
 def _condition_sql(cond: Condition, *, expression: str, params: Params) -> str:
     values = list(cond.values)
     if not cond.case_sensitive:
@@ -69,7 +72,12 @@ def _condition_sql(cond: Condition, *, expression: str, params: Params) -> str:
         values = [glob_pattern(v) for v in values]
     ref = params.ref(json.dumps(values, ensure_ascii=False, separators=(",", ":")))
     if cond.op == "is":
-        return f"{expression} IN (SELECT value FROM json_each({ref}))"
+        test = f"{expression} IN (SELECT value FROM json_each({ref}))"
+        # The custom-events index holds every row but pageviews (schema.sql's events_name): a
+        # query has to say so for SQLite to use it.
+        if expression in _EVENT_NAME and "pageview" not in values:
+            test += f" AND {expression} <> 'pageview'"
+        return test
     if cond.op == "is_not":
         return f"{expression} NOT IN (SELECT value FROM json_each({ref}))"
     # instr() is case-sensitive and needs no LIKE escaping of % and _ in the value.

@@ -4,7 +4,8 @@
  * calls (ROLLUP_STEPS), the twin of `refresh_rollups` in src/analytics_941/rollups/jobs.py, running
  * the same generated SQL; then a month of the rollups per frequent filter value (frequent.ts) —
  * then the retention purge (purge.ts), which deletes only days the rollups already answer for,
- * after writing them to R2 for sites that archive raw rows (archive.ts). All of it runs in each
+ * after writing them to R2 for sites that archive raw rows (archive.ts) — then steps of pending
+ * table rebuilds (rebuilds.ts, after a migration such as 0016). All of it runs in each
  * bound database (runCronEverywhere), each on the data of the sites placed in it.
  */
 import { env as workerEnv } from "cloudflare:workers";
@@ -14,6 +15,7 @@ import { dayBounds, localDay } from "./days";
 import { refreshFrequentMonths, type FrequentMonth } from "./frequent";
 import { pruneDays, type PrunedDay } from "./prune";
 import { MAX_PURGE_ROUNDS, purgeExpired, type PurgeResult } from "./purge";
+import { rebuildTables } from "./rebuilds";
 import { syncSiteCopies } from "./site-copies";
 import { DIRTY_SQL, FREQUENT_DAY_STATEMENTS, FREQUENT_MIN_VISITS, FREQUENT_RECENT_MS, GRACE_MS, MAX_DAYS_PER_RUN, MAX_MONTHS_PER_RUN, RETIME_STATEMENTS, ROLLUP_STEPS, SLOT_MS, type RollupParam } from "./statements";
 
@@ -96,13 +98,15 @@ export interface CronResult {
   /** Days whose rows per filter value were pruned (prune.ts). */
   pruned: PrunedDay[];
   purged: PurgeResult;
+  /** Steps of bounded table rebuilds run (rebuilds.ts). */
+  rebuilt: number;
 }
 
 /**
  * One cron run in one database (`db`, bound as `database`): rollups (days, then months), then the
- * purge. The purge runs even when the rollups failed (it only deletes days that are rolled up
- * already); the first failure is rethrown at the end so the run shows as failed in the cron logs,
- * and the next run retries both.
+ * purge, then table rebuilds. The purge runs even when the rollups failed (it only deletes days
+ * that are rolled up already); the first failure is rethrown at the end so the run shows as
+ * failed in the cron logs, and the next run retries all.
  */
 export async function runCron(
   db: D1Database, nowMs: number, maxDays = MAX_DAYS_PER_RUN, minVisits = FREQUENT_MIN_VISITS, database = HOME_DATABASE,
@@ -125,8 +129,14 @@ export async function runCron(
   } catch (error) {
     failures.push(error);
   }
+  let rebuilt = 0;
+  try {
+    rebuilt = await rebuildTables(db, nowMs);
+  } catch (error) {
+    failures.push(error);
+  }
   if (failures.length > 0) throw failures[0];
-  return { rolled, months, pruned, purged };
+  return { rolled, months, pruned, purged, rebuilt };
 }
 
 /**

@@ -42,9 +42,9 @@ export interface PurgeResult {
  * contain it (the latest starting at or before it), an index seek, and for an archiving site
  * that this day's file is listed.
  */
-function purgeSql(table: "events" | "sessions", column: "ts" | "started_at"): string {
-  return `DELETE FROM ${table} WHERE rowid IN (
-    SELECT t.rowid FROM json_each(?1) AS p
+function purgeSql(table: "events" | "sessions", column: "ts" | "started_at", key: string): string {
+  return `DELETE FROM ${table} WHERE (${key}) IN (
+    SELECT ${key.split(", ").map((k) => `t.${k}`).join(", ")} FROM json_each(?1) AS p
     JOIN ${table} AS t ON t.site_id = json_extract(p.value, '$[0]') AND t.${column} < json_extract(p.value, '$[1]')
     WHERE (SELECT r.end_ms > t.${column} AND r.tz = json_extract(p.value, '$[2]')
              AND (json_extract(p.value, '$[3]') = 0
@@ -55,8 +55,9 @@ function purgeSql(table: "events" | "sessions", column: "ts" | "started_at"): st
     LIMIT ${PURGE_ROWS_PER_STATEMENT})`;
 }
 
-const PURGE_EVENTS = purgeSql("events", "ts");
-const PURGE_SESSIONS = purgeSql("sessions", "started_at");
+// `events` has no rowid since migration 0016: its key is (site_id, ts, id).
+const PURGE_EVENTS = purgeSql("events", "ts", "site_id, ts, id");
+const PURGE_SESSIONS = purgeSql("sessions", "started_at", "rowid");
 
 /**
  * The first instant a site keeps: local midnight starting the day that contains

@@ -7,6 +7,7 @@
  * exactly-once rows in D1. Rows of a site deleted meanwhile, or already past the site's
  * retention, are not written (see `writable`) and leave the outbox like delivered ones.
  */
+import { timeOfId } from "../ids";
 import { jsonArrays } from "../json-arrays";
 import { EVENT_COLUMNS, type EventRow, SESSION_COLUMNS, type SessionRow } from "../rows";
 
@@ -39,8 +40,11 @@ export function migrateOutbox(sql: SqlStorage): void {
     event_id TEXT PRIMARY KEY,
     seq INTEGER NOT NULL,
     engaged_ms INTEGER NOT NULL,
-    scroll_depth INTEGER NOT NULL
+    scroll_depth INTEGER NOT NULL,
+    site_id TEXT,
+    ts INTEGER
   )`);
+  addPageviewKey(sql);
   // Small counters, e.g. consecutive failed flushes (drives the retry backoff), and `seq`, the
   // one sequence every outbox row is numbered from (a snapshot's seq must differ from the one a
   // running flush read, whichever kind of row caused it).
@@ -93,6 +97,22 @@ function tupleText<Row>(text: string, columns: readonly (keyof Row & string)[]):
 }
 
 /**
+ * D1's `events` is keyed by (site_id, ts, id) since migration 0016, so an engagement UPDATE names
+ * its pageview's site and time. Rows queued before carry neither: the time is in the id (ids.ts)
+ * and the site is the DO's, which every live session names.
+ */
+function addPageviewKey(sql: SqlStorage): void {
+  const columns = sql.exec<{ name: string }>("PRAGMA table_info(engagement_outbox)").toArray().map((c) => c.name);
+  if (columns.includes("ts")) return;
+  sql.exec("ALTER TABLE engagement_outbox ADD COLUMN site_id TEXT");
+  sql.exec("ALTER TABLE engagement_outbox ADD COLUMN ts INTEGER");
+  const site = sql.exec<{ site_id: string }>("SELECT json_extract(session, '$.site_id') AS site_id FROM live_sessions LIMIT 1").toArray()[0];
+  for (const row of sql.exec<{ event_id: string }>("SELECT event_id FROM engagement_outbox").toArray()) {
+    sql.exec("UPDATE engagement_outbox SET site_id = ?, ts = ? WHERE event_id = ?", site?.site_id ?? null, timeOfId(row.event_id), row.event_id);
+  }
+}
+
+/**
  * Puts an event and its session's new snapshot in the outbox, in one synchronous step (no await
  * in between, so no other request can interleave).
  */
@@ -103,13 +123,15 @@ export function enqueue(sql: SqlStorage, seqs: OutboxSeq, event: EventRow, sessi
 }
 
 /** Puts a pageview's new engagement totals and its session's new snapshot in the outbox. */
-export function enqueueEngagement(sql: SqlStorage, seqs: OutboxSeq, eventId: string, engagedMs: number, scrollDepth: number, session: SessionRow): void {
+export function enqueueEngagement(sql: SqlStorage, seqs: OutboxSeq, page: { id: string; ts: number }, engagedMs: number, scrollDepth: number, session: SessionRow): void {
   const seq = seqs.next(sql);
   sql.exec(
-    `INSERT INTO engagement_outbox (event_id, seq, engaged_ms, scroll_depth) VALUES (?, ?, ?, ?)
+    `INSERT INTO engagement_outbox (event_id, site_id, ts, seq, engaged_ms, scroll_depth) VALUES (?, ?, ?, ?, ?, ?)
      ON CONFLICT (event_id) DO UPDATE SET seq = excluded.seq,
        engaged_ms = max(engaged_ms, excluded.engaged_ms), scroll_depth = max(scroll_depth, excluded.scroll_depth)`,
-    eventId,
+    page.id,
+    session.site_id,
+    page.ts,
     seq,
     engagedMs,
     scrollDepth,
@@ -147,8 +169,8 @@ export async function flushOutbox(sql: SqlStorage, db: D1Database, before: D1Pre
   // after the INSERT in the same transaction); the others wait for their pageview's batch.
   const lastSeq = events.at(-1)?.seq ?? -1;
   const engagements = sql
-    .exec<{ event_id: string; seq: number; engaged_ms: number; scroll_depth: number }>(
-      `SELECT event_id, seq, engaged_ms, scroll_depth FROM engagement_outbox
+    .exec<{ event_id: string; site_id: string | null; ts: number | null; seq: number; engaged_ms: number; scroll_depth: number }>(
+      `SELECT event_id, site_id, ts, seq, engaged_ms, scroll_depth FROM engagement_outbox
        WHERE event_id NOT IN (SELECT id FROM event_outbox WHERE seq > ?) ORDER BY seq LIMIT ?`,
       lastSeq,
       batchRows,
@@ -164,10 +186,12 @@ export async function flushOutbox(sql: SqlStorage, db: D1Database, before: D1Pre
        WHERE ${writable(`json_extract(value, '$[${EVENT_SITE}]')`, `json_extract(value, '$[${EVENT_TS}]')`)}`,
     ),
     // Engagement only ever raises the values, so replaying an update is harmless.
-    ...jsonStatements(db, engagements.map((e) => JSON.stringify([e.event_id, e.engaged_ms, e.scroll_depth])), () =>
+    ...jsonStatements(db, engagements.map((e) => JSON.stringify([e.event_id, e.engaged_ms, e.scroll_depth, e.site_id, e.ts])), () =>
       `UPDATE events SET engaged_ms = max(coalesce(events.engaged_ms, 0), json_extract(u.value, '$[1]')),
          scroll_depth = max(coalesce(events.scroll_depth, 0), json_extract(u.value, '$[2]'))
-       FROM json_each(?) AS u WHERE events.id = json_extract(u.value, '$[0]') AND ${writable("events.site_id", "events.ts")}`,
+       FROM json_each(?) AS u
+       WHERE events.site_id = json_extract(u.value, '$[3]') AND events.ts = json_extract(u.value, '$[4]')
+         AND events.id = json_extract(u.value, '$[0]') AND ${writable("events.site_id", "events.ts")}`,
     ),
     // Sessions: update the rows that exist (unless the snapshot is stale), then insert the new
     // ones. Not one INSERT … ON CONFLICT DO UPDATE: an upsert's conflict policy overrides the

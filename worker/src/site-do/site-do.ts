@@ -170,7 +170,7 @@ export class SiteDO extends DurableObject<SiteEnv> {
       if (!engaged) return { visitorId: null, sessionId: null };
       this.liveSessions.save(engaged.session);
       this.sightings.push({ visitor: engaged.session.visitor_id, ts: event.ts });
-      enqueueEngagement(sql, this.seqs, engaged.page.id, engaged.page.engaged, engaged.page.scroll, sessionRow(engaged.session));
+      enqueueEngagement(sql, this.seqs, engaged.page, engaged.page.engaged, engaged.page.scroll, sessionRow(engaged.session));
       return { visitorId: engaged.session.visitor_id, sessionId: engaged.session.id };
     }
     const session = applyEvent(current, event, continues(current, event) ? current.visitor_id : today, settings.bounceThresholdMs);
