@@ -45,9 +45,21 @@ def wrangler(args: Sequence[str], *, persist_to: Path | None = None) -> None:
 
 
 def apply_migrations(*, persist_to: Path | None = None) -> None:
-    """Apply migrations/ to the local D1 databases that `wrangler dev` uses (home DB and DB_2)."""
-    wrangler(["d1", "migrations", "apply", "DB", "--local"], persist_to=persist_to)
-    wrangler(["d1", "migrations", "apply", "DB_2", "--local"], persist_to=persist_to)
+    """Apply migrations/ to the local D1 databases that `wrangler dev` uses (home DB and DB_2),
+    then finish the table rebuilds they start: the cron's job on a deployment, which nothing
+    runs locally."""
+    import asyncio
+
+    from analytics_941.local_d1 import local_d1_path
+    from analytics_941.rebuilds import rebuild_tables
+    from analytics_941.sqlite_store import SqliteStore
+
+    for binding in ("DB", "DB_2"):
+        wrangler(["d1", "migrations", "apply", binding, "--local"], persist_to=persist_to)
+        path = local_d1_path(project_dir=ROOT, state_dir=persist_to, binding=binding)
+        store = SqliteStore(path=path)
+        while asyncio.run(rebuild_tables(store, now_ms=int(time.time() * 1000))):
+            pass
 
 
 @dataclass
