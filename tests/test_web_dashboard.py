@@ -69,6 +69,16 @@ def test_the_filter_builder_adds_a_filter_and_suggests_values(client: TestClient
     assert client.get(f"{BASE}/suggest/nope").status_code == 404
 
 
+def test_the_site_list_and_switcher_carry_numbers_and_the_period(client: TestClient) -> None:
+    listing = context(client.get(f"{MOUNT}/"))
+    visitors = {s.site.domain: s.visitors for s in listing["summaries"]}
+    assert visitors == {"example.com": 6, "other.org": 1}
+    assert all(len(s.days) == 30 and s.points for s in listing["summaries"])
+    ctx = context(client.get(f"{BASE}?period=7d&f=is,country,US&devices=os"))
+    assert [(d, url) for _name, d, url in ctx["switch_sites"]] == [
+        ("other.org", f"{MOUNT}/other.org?period=7d")]
+
+
 def test_comparison_and_period_links_keep_the_rest_of_the_state(client: TestClient) -> None:
     url = f"{BASE}?period=7d&compare=previous_period&f=is,country,US&metric=bounce_rate"
     ctx = context(client.get(url))

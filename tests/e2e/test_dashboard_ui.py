@@ -169,3 +169,19 @@ def test_the_tooltip_shows_the_hovered_bucket(seeded: Stack, page: Any) -> None:
     page.keyboard.press("ArrowLeft")
     expect(page.locator("[data-chart-readout]")).to_contain_text(
         f"{_day_label(labels[-2])}: {visitors[-2]}")
+
+
+def test_the_site_list_and_the_switcher(seeded: Stack, page: Any) -> None:
+    page.goto(f"{seeded.dashboard_url}/")
+    card = page.locator(f"[data-site='{SITE}']")
+    expect(card.locator("[data-visitors]")).to_have_text("6 visitors")
+    expect(card.locator("polyline")).to_have_count(1)
+    card.click()
+    expect(page.locator("h1.site-title")).to_contain_text("UI site")
+    page.goto(f"{seeded.dashboard_url}/{SITE}?period=7d&f=is,country,US")
+    page.click(".site-switcher summary")
+    page.click(f"[data-switch-site='{OTHER}']")
+    expect(page.locator("h1.site-title")).to_contain_text("Second site")
+    # The period comes along; the filter, about the other site's data, does not.
+    assert page.url.endswith(f"/{OTHER}?period=7d")
+    assert _value(page, "visitors") == "1"

@@ -8,6 +8,9 @@ see looks missing.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.routing import APIRoute
@@ -16,12 +19,13 @@ from ...audit import actor_of
 from ...auth.principal import STATE_PRINCIPAL, Principal, get_principal
 from ...cache import cache_for
 from ...realtime import realtime_token, websocket_url
-from ...sites import list_sites
+from ...sites import Site, list_sites
 from ..access import site_of
 from ..render import Renderer
 from .csv_export import build_export
 from .routes import Admitted, add_dashboard_routes
-from .state import DashboardState
+from .site_list import summarise
+from .state import PERIOD_LABELS, DashboardState
 from .views import state_of
 
 __all__ = ["make_pages_router"]
@@ -42,9 +46,24 @@ def make_pages_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
         base = str(request.url_for("analytics_941_overview", domain=domain).path)
         return Admitted(site=site, base=base)
 
-    def member_links(admitted: Admitted, state: DashboardState) -> dict[str, str]:
+    async def visible_sites(request: Request) -> list[Site]:
+        sites = await list_sites(store)
+        # Only the sites the caller may see (the route class put the caller on the request).
+        principal = getattr(request.state, STATE_PRINCIPAL, None)
+        return principal.visible(sites) if isinstance(principal, Principal) else sites
+
+    async def member_links(request: Request, admitted: Admitted,
+                           state: DashboardState) -> dict[str, Any]:
         base, domain = admitted.base, admitted.site.domain
+        # The switcher keeps the period and comparison; filters and tabs belong to one site.
+        keep = replace(state, filters=(), tabs={})
+        others = [s for s in await visible_sites(request) if s.id != admitted.site.id]
         return {
+            "switch_sites": [
+                (s.name, s.domain, keep.url(str(request.url_for(
+                    "analytics_941_overview", domain=s.domain).path)))
+                for s in others
+            ],
             "export_url": state.url(f"{base}/export"),
             "realtime_url": f"{base}/realtime",
             "realtime_token_url": f"{base}/realtime/token",
@@ -56,15 +75,14 @@ def make_pages_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
 
     @router.get("/", name="analytics_941_sites")
     async def sites_page(request: Request) -> Response:
-        sites = await list_sites(store)
-        # Only the sites the caller may see (the route class put the caller on the request).
-        principal = getattr(request.state, STATE_PRINCIPAL, None)
-        if isinstance(principal, Principal):
-            sites = principal.visible(sites)
+        sites = await visible_sites(request)
         if len(sites) == 1:
             url = request.url_for("analytics_941_overview", domain=sites[0].domain)
             return RedirectResponse(str(url.path), status_code=303)
-        return render(request, "sites.html", {"sites": sites})
+        state = DashboardState()
+        summaries = await summarise(render.site_store, sites, state=state)
+        return render(request, "sites.html", {"sites": sites, "summaries": summaries,
+                                              "period_label": PERIOD_LABELS[state.period]})
 
     @router.get("/{domain}/export", name="analytics_941_export")
     async def export(request: Request) -> Response:

@@ -46,8 +46,8 @@ class Admitted:
 
 # The request -> who is let in, or the response to send instead.
 Admission = Callable[[Request], Awaitable[Admitted | Response]]
-# What a whole view adds to its context (a member's export and realtime links).
-Extras = Callable[[Admitted, DashboardState], dict[str, Any]]
+# What a whole view adds to its context (a member's export and realtime links, site switcher).
+Extras = Callable[[Request, Admitted, DashboardState], Awaitable[dict[str, Any]]]
 # One of the three views: (request, admitted) -> (template, context).
 _View = Callable[[Request, Admitted], Awaitable[tuple[str, dict[str, Any]]]]
 
@@ -91,7 +91,7 @@ def add_dashboard_routes(
                                                  base=admitted.base, cache=cache_for(store),
                                                  shared=admitted.shared, home=home)
         if extras is not None:
-            context |= extras(admitted, context["dashboard"].state)
+            context |= await extras(request, admitted, context["dashboard"].state)
         return template, context
 
     async def panel(request: Request, admitted: Admitted) -> tuple[str, dict[str, Any]]:

@@ -158,6 +158,7 @@ async def dashboard_view(
         "realtime_url": None,
         "realtime_token_url": None,
         "snippet": "",
+        "switch_sites": [],
         **dashboard_links(state, base, dashboard.first, dashboard.last, today=dashboard.today),
         **builder_choices(state, base),
         # A filter from the builder's form: the address bar shows the state's own URL.
