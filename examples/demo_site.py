@@ -32,6 +32,14 @@ PAGES = {
     "/docs/install": ("Install", "Paste one script tag."),
 }
 
+# Pages that exercise the tracker beyond pageviews, linked from every page's navigation.
+TOUR = {
+    "/app": "The app (single-page)",
+    "/features": "Custom events, outbound links, downloads and forms",
+    "/hash-app": "A hash-routed app",
+    "/missing": "A missing page (404)",
+}
+
 # The SPA's router: plain pushState navigation, the way client-side routers do it. Served as a
 # file so the page needs no inline script.
 SPA_JS = """
@@ -64,6 +72,7 @@ def _page(title: str, body: str, *, script: str = "script.js", attrs: str = "",
           domain: str = DOMAIN, status_code: int = 200) -> HTMLResponse:
     links = "".join(f'<li><a href="{escape(p)}">{escape(t)}</a></li>'
                     for p, (t, _) in PAGES.items())
+    tour = "".join(f'<li><a href="{escape(p)}">{escape(t)}</a></li>' for p, t in TOUR.items())
     html = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{escape(title)} · Demo</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -73,7 +82,7 @@ def _page(title: str, body: str, *, script: str = "script.js", attrs: str = "",
 <script defer src="/spa.js"></script>
 </head><body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 2rem auto">
 <h1>{escape(title)}</h1>{body}
-<nav><ul>{links}<li><a href="/app">The app (single-page)</a></li>
+<nav><ul>{links}{tour}
 <li><a href="{escape(settings.mount_path)}/">Analytics dashboard</a></li></ul></nav>
 </body></html>"""
     return HTMLResponse(html, status_code=status_code)

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -37,15 +38,28 @@ def ensure_demo_site() -> None:
     print(f"→ registered the demo site {DOMAIN} (also 127.0.0.1)")
 
 
-def dashboard_link(site_port: int) -> str:
+def setup_token(site_port: int) -> str | None:
+    """A one-time setup token while nobody can sign in yet, else None.
+
+    Issued here and handed to the site as ANALYTICS_941_SETUP_TOKEN, so the banner's link and the
+    site's own start-up log name the same token (the site then logs where to use it, not a
+    second token of its own).
+    """
+    done = subprocess.run([str(BIN / "analytics-941"), "setup-link", "--base-url",
+                           f"http://localhost:{site_port}"], cwd=ROOT, capture_output=True,
+                          text=True)
+    if done.returncode != 0:
+        return None
+    return parse_qs(urlsplit(done.stdout.strip()).query)["token"][0]
+
+
+def dashboard_link(site_port: int, token: str | None) -> str:
     """The setup link while nobody can log in yet, else the login page (on localhost)."""
-    base = f"http://localhost:{site_port}"
-    done = subprocess.run([str(BIN / "analytics-941"), "setup-link", "--base-url", base],
-                          cwd=ROOT, capture_output=True, text=True)
-    if done.returncode == 0:
-        return (f"Set up:      {done.stdout.strip()}\n"
+    base = f"http://localhost:{site_port}/admin/analytics"
+    if token:
+        return (f"Set up:      {base}/setup?token={token}\n"
                 "                 (one-time link: registers your passkey as the owner)")
-    return f"Dashboard:   {base}/admin/analytics/  (sign in with your passkey)"
+    return f"Dashboard:   {base}/  (sign in with your passkey)"
 
 
 def main() -> None:
@@ -67,8 +81,10 @@ def main() -> None:
     collector = start_collector(port=collector_port, log_dir=log_dir)
     with running(collector):
         print(f"→ starting the demo site on {site_url}", flush=True)
+        token = setup_token(site_port)
         site = start_site(port=site_port, log_dir=log_dir,
-                          env={"ANALYTICS_941_COLLECTOR_URL": collector_url})
+                          env={"ANALYTICS_941_COLLECTOR_URL": collector_url,
+                               **({"ANALYTICS_941_SETUP_TOKEN": token} if token else {})})
         with running(site):
             accepted = send_demo_traffic(collector_url=collector_url, domain=DOMAIN,
                                          site_url=site_url)
@@ -77,7 +93,7 @@ def main() -> None:
   941 Analytics demo is running (logs in {log_dir.relative_to(ROOT)}/)
 
     Demo site:   {site_url}/
-    {dashboard_link(site_port)}
+    {dashboard_link(site_port, token)}
     Collector:   {collector_url}/script.js
 
   Browse the demo site to add visits; the dashboard shows them within a couple of seconds.
