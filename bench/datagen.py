@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Ten lowercase letters and digits, as sites.add_site makes them.
 SITE_ID = "b3nch7x2qk"
 # The shape of the generated rows (ids, columns): cached datasets of another shape are made again.
-SHAPE = 4
+SHAPE = 5
 DOMAIN = "bench.example"
 TIMEZONE = "Europe/Berlin"
 

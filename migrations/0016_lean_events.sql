@@ -1,6 +1,7 @@
 -- A lean events table (issue 14): clustered by (site_id, ts, id), WITHOUT ROWID. The table is
--- its own time index, so the covering index events_site_ts and the id's own unique index go;
--- custom events get a partial index, since nearly every row is a pageview.
+-- its own time index, so the covering index events_site_ts and the id's own unique index go, and
+-- so does the country index, which SQLite no longer chooses over the time range; custom events get
+-- a partial index, since nearly every row is a pageview.
 --
 -- A big table cannot be copied in one statement within D1's 30 s limit, so this migration only
 -- builds the new table and mirrors every write of `events` into it; the Worker's cron copies the
@@ -40,7 +41,6 @@ CREATE TABLE events_lean (
   PRIMARY KEY (site_id, ts, id)
 ) WITHOUT ROWID;
 CREATE INDEX events_name ON events_lean (site_id, name, ts) WHERE name <> 'pageview';
-CREATE INDEX events_country ON events_lean (site_id, COALESCE(country, 'Unknown'), ts);
 CREATE INDEX events_path ON events_lean (site_id, pathname, ts, session_id);
 
 CREATE TRIGGER events_lean_mirror_insert AFTER INSERT ON events BEGIN
