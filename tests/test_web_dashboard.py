@@ -21,6 +21,7 @@ from analytics_941.cache import ResultCache
 from analytics_941.sites import get_site
 from analytics_941.sqlite_store import SqliteStore
 from analytics_941.web.dashboard.data import load_dashboard
+from analytics_941.web.dashboard.formatting import display_label
 from analytics_941.web.dashboard.state import DashboardState
 from analytics_941.words import DROP_REASONS, category_label, reason_label
 
@@ -137,7 +138,8 @@ def test_every_utm_parameter_has_a_tab_in_the_sources_menu(
                           headers={"HX-Request": "true"})
     panel = context(response)["panel"]
     assert panel.report.key == report
-    assert [r.name for r in panel.rows] == ["(none)", value]
+    # Visits without the parameter are left out here, as Plausible does (the API keeps them).
+    assert [r.name for r in panel.rows] == [value]
     # Channels and Sources stay tabs; the five UTM parameters share one menu, the chosen one named.
     assert [key for key, *_rest in panel.tabs] == ["channels", "sources"]
     assert panel.menu.label == "UTM"
@@ -149,7 +151,34 @@ def test_every_utm_parameter_has_a_tab_in_the_sources_menu(
         f"{BASE}?period=7d&sources={tab}")
     # A row filters the whole dashboard by that UTM value.
     dimension = report.removesuffix("s")
-    assert panel.rows[1].filter_url.startswith(f"{BASE}?period=7d&f=is%2C{dimension}%2C")
+    assert panel.rows[0].filter_url.startswith(f"{BASE}?period=7d&f=is%2C{dimension}%2C")
+
+
+def test_labels_read_capitalized_and_versions_have_tabs(client: TestClient) -> None:
+    # The collector stores device kinds and screen classes in lower case.
+    assert [display_label(v, "device") for v in ("desktop", "Mobile")] == ["Desktop", "Mobile"]
+    assert [display_label(v, "os") for v in ("macOS", "iOS", "linux")] == ["macOS", "iOS", "Linux"]
+    assert display_label("/about", "page") == "/about"
+    devices = context(client.get(f"{BASE}/panel/devices?period=7d&devices=devices"))["panel"]
+    assert devices.menu is not None
+    assert [devices.menu.item_label(label) for _k, label, _u, _a in devices.menu.items] == [
+        "Browser version", "OS version"]
+    versions = context(client.get(f"{BASE}/panel/devices?period=7d&devices=os_versions"))
+    assert versions["panel"].report.key == "os_versions" and versions["panel"].rows
+    hosts = context(client.get(f"{BASE}/panel/pages?period=7d&pages=hostnames"))["panel"]
+    assert [r.name for r in hosts.rows] == ["example.com"]
+
+
+def test_an_empty_comparison_reads_as_nothing_to_compare(client: TestClient) -> None:
+    # Custom range starting on the first day of data: its previous period is empty.
+    ctx = context(client.get(f"{BASE}?period=7d&compare=previous_period"))
+    assert not ctx["dashboard"].nothing_to_compare
+    first = ctx["dashboard"].first
+    early = context(client.get(f"{BASE}?period=custom&from={first}&to={first}"
+                               "&compare=year_over_year"))
+    assert early["dashboard"].nothing_to_compare
+    assert early["dashboard"].period_phrase == f"on {first}"
+    assert ctx["dashboard"].period_phrase == "in the last 7 days"
 
 
 def test_the_utm_menu_names_nothing_until_a_utm_tab_is_chosen(client: TestClient) -> None:

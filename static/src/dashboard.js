@@ -262,6 +262,22 @@ function filterBuilder(form) {
   });
 }
 
+// A table wider than its box (the details on a phone) says that it scrolls; the edge shadows
+// (CSS) show on which side more columns are.
+function markScrolling(root) {
+  for (const box of root.querySelectorAll("[data-scrolls]")) {
+    const hint = box.parentElement.querySelector("[data-scroll-hint]");
+    const check = () => {
+      const more = box.scrollWidth > box.clientWidth + 1;
+      if (hint) hint.hidden = !more;
+      box.toggleAttribute("tabindex", more);  // a scrolling region is reachable by keyboard
+      if (more) { box.tabIndex = 0; box.setAttribute("aria-label", "Table, scrolls sideways"); }
+    };
+    check();
+    new ResizeObserver(check).observe(box);
+  }
+}
+
 function closeMenus(except) {
   for (const menu of document.querySelectorAll("details[data-menu][open]")) {
     if (menu !== except) menu.open = false;
@@ -302,6 +318,7 @@ function init(root) {
   for (const el of root.querySelectorAll("[data-chart]")) renderChart(el);
   for (const el of root.querySelectorAll("[data-map]")) whenVisible(el, () => renderMap(el).catch(() => el.classList.add("map-failed")));
   nameCountries(root);
+  markScrolling(root);
   for (const button of root.querySelectorAll("[data-copy]")) {
     button.addEventListener("click", async () => {
       const source = document.getElementById(button.dataset.copy);

@@ -184,6 +184,11 @@ function connect(tokenUrl, onState, onStatus) {
   };
 }
 
+/** "desktop" -> "Desktop": stored lowercase names read capitalized (as on the dashboard). */
+function capitalized(name) {
+  return name && name === name.toLowerCase() ? name[0].toUpperCase() + name.slice(1) : name;
+}
+
 /** An element with a class and text (textContent: visitor strings are never parsed as HTML). */
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -224,7 +229,7 @@ function renderPage(root, state) {
   bars.setAttribute("aria-label", `Pageviews per minute, last 30 minutes: ${state.minutes.join(", ")}`);
   for (const list of root.querySelectorAll("[data-realtime-list]")) {
     const key = list.dataset.realtimeList;
-    fillList(list, state.top[key] ?? [], key === "country" ? countryName : (k) => k);
+    fillList(list, state.top[key] ?? [], key === "country" ? countryName : key === "device" ? capitalized : (k) => k);
   }
   const items = state.events.map((event) => {
     const li = document.createElement("li");
@@ -257,7 +262,10 @@ function startBadge() {
   const tokenUrl = el.dataset.tokenUrl;
   const update = () => {
     const count = document.querySelector("[data-realtime-badge] [data-realtime-count]");
-    if (count && badge?.state) count.textContent = numberFormat.format(badge.state.visitors);
+    if (!count || !badge?.state) return;
+    count.textContent = numberFormat.format(badge.state.visitors);
+    const noun = document.querySelector("[data-realtime-badge] [data-realtime-noun]");
+    if (noun) noun.textContent = badge.state.visitors === 1 ? "visitor" : "visitors";
   };
   if (badge?.tokenUrl === tokenUrl) {
     update();

@@ -20,6 +20,7 @@ from ...sql.drops import drops_statement
 from ...store import Row as StoreRow
 from ...store import Store
 from ...words import category_label, reason_label
+from .formatting import display_label
 from .reports import PANELS, REPORTS, Panel, Report
 from .state import CHART_METRICS, PERIOD_LABELS, DashboardState, search_condition
 
@@ -63,9 +64,11 @@ class Stat:
 
 @dataclass(frozen=True, kw_only=True)
 class Row:
-    """One row of a report: its value, metrics, bar width and the URL adding it as a filter."""
+    """One row of a report: its value (``label`` as shown), metrics, bar width and the URL
+    adding it as a filter."""
 
     name: str
+    label: str
     metrics: dict[str, Any]
     pct: int
     filter_url: str
@@ -73,11 +76,18 @@ class Row:
 
 @dataclass(frozen=True, kw_only=True)
 class TabMenu:
-    """Tabs folded into one menu: its label, the chosen item's label (or "") and the items."""
+    """Tabs folded into one menu: its label, the chosen item's label (or "") and the items
+    (key, label, URL, active), each shown as ``item_label`` names it."""
 
     label: str
     current: str
     items: list[tuple[str, str, str, bool]]
+    item: str = "{menu} {tab}"
+
+    def item_label(self, label: str) -> str:
+        """How an item reads in the menu: "UTM campaign", "Browser version"."""
+        return self.item.format(menu=self.label, tab=label.lower() if "{menu}" in self.item
+                                else label)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -158,6 +168,8 @@ class Dashboard:
     chart: dict[str, Any]
     panels: list[PanelView]
     filters: list[dict[str, str]] = field(default_factory=list)
+    # Compared with a period without visitors: every change reads "—", not "+45 pts from 0%".
+    nothing_to_compare: bool = False
     # None when not read (a public share page does not show them).
     rejected: Rejections | None = None
 
@@ -165,6 +177,19 @@ class Dashboard:
     def is_empty(self) -> bool:
         """True when the period has no visitors at all (and so needs the install hint)."""
         return all(s.value == 0 for s in self.stats if s.key in ("visitors", "pageviews"))
+
+    @property
+    def period_phrase(self) -> str:
+        """The period inside a sentence: "today", "in the last 7 days", "this month"."""
+        phrases = {"day": "today", "month": "this month", "year": "this year",
+                   "all": "since tracking began"}
+        if self.state.period in phrases:
+            return phrases[self.state.period]
+        if self.state.period == "custom":
+            if self.first == self.last:
+                return f"on {self.first.isoformat()}"
+            return f"from {self.first.isoformat()} to {self.last.isoformat()}"
+        return f"in the {self.period_label[0].lower()}{self.period_label[1:]}"
 
     @property
     def period_label(self) -> str:
@@ -196,15 +221,25 @@ def report_query(
     )
 
 
+def _shown(dimension: str, name: str) -> bool:
+    # UTM tabs leave out visits without the parameter (Plausible does); the API keeps them.
+    return not (dimension.startswith("utm_") and name == "(none)")
+
+
 def _rows(result: dict[str, Any], query: Query, *, state: DashboardState, base: str,
           dimension: str) -> list[Row]:
+    """The report's rows as shown (with each row's ``change`` when compared)."""
     rows = []
-    top = max((r["metrics"][0] for r in result["results"]), default=0) or 1
-    for item in result["results"]:
+    items = [r for r in result["results"] if _shown(dimension, str(r["dimensions"][0]))]
+    top = max((r["metrics"][0] for r in items), default=0) or 1
+    for item in items:
         name = str(item["dimensions"][0])
         values = dict(zip(query.metrics, item["metrics"], strict=True))
+        if "comparison" in item:
+            values["change"] = item["comparison"]["change"][0]
         rows.append(Row(
             name=name,
+            label=display_label(name, dimension),
             metrics=values,
             pct=round(100 * item["metrics"][0] / top),
             filter_url=state.with_filter("is", dimension, name).url(base),
@@ -257,7 +292,8 @@ def _panel_view(
     menu = None
     if items:
         current = next((label for _key, label, _url, active in items if active), "")
-        menu = TabMenu(label=panel.menu_label, current=current, items=items)
+        menu = TabMenu(label=panel.menu_label, current=current, items=items,
+                       item=panel.menu_item)
     return PanelView(
         key=panel.key, title=panel.title, tab=tab,
         tabs=[t for t in tabs if t[0] not in panel.menu_tabs],
@@ -328,9 +364,9 @@ async def load_dashboard(
         if drops_cache is not None:
             drops_cache.put(drops_key, drops)
     (total_row,) = results[0]["results"]
+    comparison = total_row.get("comparison")
     stats = []
     for i, metric in enumerate(TOP_METRICS):
-        comparison = total_row.get("comparison")
         stats.append(Stat(
             key=metric, label=CHART_METRICS[metric], value=total_row["metrics"][i],
             previous=comparison["metrics"][i] if comparison else None,
@@ -343,7 +379,7 @@ async def load_dashboard(
     compare = totals.comparison_period
     filters = [
         {"label": DIMENSION_LABELS.get(dim, dim), "op": OP_LABELS[op], "value": value,
-         "remove_url": state.without_filter(i).url(base)}
+         "shown": display_label(value, dim), "remove_url": state.without_filter(i).url(base)}
         for i, (op, dim, value) in enumerate(state.filters)
     ]
     return Dashboard(
@@ -351,6 +387,7 @@ async def load_dashboard(
         compare_first=compare[0] if compare else None,
         compare_last=compare[1] if compare else None,
         interval=interval, stats=stats, panels=panels,
+        nothing_to_compare=bool(comparison) and not comparison["metrics"][0],
         chart=_chart(results[1], chart,
                      now=(now or datetime.now(UTC)).astimezone(ZoneInfo(site.timezone))),
         filters=filters, rejected=drops if with_rejections else None,
@@ -373,7 +410,4 @@ async def load_report(
     query = report_query(site, state, report, limit=limit, search=search, now=now)
     (result,) = await run_queries(store, [query], cache=cache)
     rows = _rows(result, query, state=state, base=base, dimension=report.dimension)
-    if query.comparison is not None:
-        for row, item in zip(rows, result["results"], strict=True):
-            row.metrics["change"] = item["comparison"]["change"][0]
     return rows, int(result["meta"].get("total_rows", len(rows))), query

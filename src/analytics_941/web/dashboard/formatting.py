@@ -10,10 +10,12 @@ from typing import Any
 from ...runner import POINTS_METRICS
 from ..templating import format_duration
 
-__all__ = ["format_change", "format_metric", "register_filters", "trend"]
+__all__ = ["display_label", "format_change", "format_metric", "register_filters", "trend"]
 
 _SECONDS = frozenset({"visit_duration", "time_on_page"})
 _PERCENT = frozenset({"bounce_rate", "scroll_depth", "percentage"})
+# Dimensions whose values the collector stores in lower case (device kinds, screen classes).
+_NAMES = frozenset({"device", "screen", "browser", "os", "channel"})
 # Lower is better for these: a falling bounce rate is good news.
 _LOWER_IS_BETTER = frozenset({"bounce_rate"})
 
@@ -29,6 +31,14 @@ def format_metric(value: Any, metric: str) -> str:
     if metric == "views_per_visit":
         return f"{float(value):.2f}"
     return f"{int(value):,}".replace(",", "\u202f")
+
+
+def display_label(value: str, dimension: str) -> str:
+    """A value as the dashboard shows it: ``desktop`` reads ``Desktop``; names already cased
+    (``macOS``, ``iOS``), pages, sources and the rest read as stored."""
+    if dimension in _NAMES and value.islower():
+        return value[:1].upper() + value[1:]
+    return value
 
 
 def format_change(change: Any, metric: str) -> str:

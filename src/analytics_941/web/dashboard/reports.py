@@ -29,7 +29,8 @@ class Panel:
     """A card on the overview with tabs, each showing one report (``map`` is countries drawn).
 
     ``menu_tabs`` are tabs folded into one menu tab labelled ``menu_label`` (the five UTM
-    parameters would not fit side by side on a phone).
+    parameters would not fit side by side on a phone); ``menu_item`` names each of its items
+    from ``menu`` (its label) and ``tab`` (the tab's).
     """
 
     key: str
@@ -37,6 +38,7 @@ class Panel:
     tabs: tuple[tuple[str, str, str], ...]  # (tab key, tab label, report key)
     menu_label: str = ""
     menu_tabs: tuple[str, ...] = ()
+    menu_item: str = "{menu} {tab}"
 
     @property
     def default_tab(self) -> str:
@@ -61,7 +63,10 @@ REPORTS: dict[str, Report] = {
 }
 
 
-def _panel(key: str, title: str, *, menu_label: str = "", menu_tabs: tuple[str, ...] = ()) -> Panel:
+def _panel(
+    key: str, title: str, *, menu_label: str = "", menu_tabs: tuple[str, ...] = (),
+    menu_item: str = "{menu} {tab}",
+) -> Panel:
     """A panel with the tabs the dimensions place in it, in their order."""
     tabs = sorted(
         (tab.position, tab.key, tab.label, d.report.key)
@@ -76,6 +81,7 @@ def _panel(key: str, title: str, *, menu_label: str = "", menu_tabs: tuple[str, 
         tabs=tuple((tab, label, report) for _position, tab, label, report in tabs),
         menu_label=menu_label,
         menu_tabs=menu_tabs,
+        menu_item=menu_item,
     )
 
 
@@ -84,7 +90,8 @@ PANELS: tuple[Panel, ...] = (
     _panel("sources", "Sources", menu_label="UTM",
            menu_tabs=("campaigns", "mediums", "utm_sources", "terms", "contents")),
     _panel("locations", "Locations"),
-    _panel("devices", "Devices"),
+    _panel("devices", "Devices", menu_label="Version",
+           menu_tabs=("browser_versions", "os_versions"), menu_item="{tab} version"),
 )
 
 # The files of the CSV export, in order (the time series is written separately).
