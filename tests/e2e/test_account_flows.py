@@ -15,7 +15,7 @@ from .conftest import Stack, dashboard_context
 pytestmark = pytest.mark.e2e
 
 
-def test_add_a_site_by_pasting_its_address(browser: Browser, stack: Stack) -> None:
+def test_add_a_site_by_pasting_its_address(stack: Stack, browser: Browser) -> None:
     context = dashboard_context(browser, stack)
     page = context.new_page()
     page.goto(f"{stack.dashboard_url}/settings/sites")
@@ -37,7 +37,7 @@ def test_add_a_site_by_pasting_its_address(browser: Browser, stack: Stack) -> No
     context.close()
 
 
-def test_a_revoked_invite_link_says_it_was_withdrawn(browser: Browser, stack: Stack) -> None:
+def test_a_revoked_invite_link_says_it_was_withdrawn(stack: Stack, browser: Browser) -> None:
     context = dashboard_context(browser, stack)
     page = context.new_page()
     page.goto(f"{stack.dashboard_url}/settings/sites/localhost")
@@ -57,7 +57,7 @@ def test_a_revoked_invite_link_says_it_was_withdrawn(browser: Browser, stack: St
     context.close()
 
 
-def test_the_snippet_follows_its_checkboxes(browser: Browser, stack: Stack) -> None:
+def test_the_snippet_follows_its_checkboxes(stack: Stack, browser: Browser) -> None:
     context = dashboard_context(browser, stack)
     page = context.new_page()
     page.goto(f"{stack.dashboard_url}/settings/sites/localhost")
