@@ -49,17 +49,23 @@ def apply_migrations(*, persist_to: Path | None = None) -> None:
     then finish the table rebuilds they start: the cron's job on a deployment, which nothing
     runs locally."""
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
     from analytics_941.local_d1 import local_d1_path
     from analytics_941.rebuilds import rebuild_tables
     from analytics_941.sqlite_store import SqliteStore
 
+    async def rebuild(path: Path) -> None:
+        store = SqliteStore(path=path)
+        while await rebuild_tables(store, now_ms=int(time.time() * 1000)):
+            pass
+
     for binding in ("DB", "DB_2"):
         wrangler(["d1", "migrations", "apply", binding, "--local"], persist_to=persist_to)
         path = local_d1_path(project_dir=ROOT, state_dir=persist_to, binding=binding)
-        store = SqliteStore(path=path)
-        while asyncio.run(rebuild_tables(store, now_ms=int(time.time() * 1000))):
-            pass
+        # In a thread of its own: the caller may be running an event loop (Playwright's).
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, rebuild(path)).result()
 
 
 @dataclass
