@@ -13,6 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.cron import bench_cron
 from bench.ingest import bench_ingest
 from bench.query import bench_query
 from bench.realtime import bench_realtime
@@ -25,6 +26,7 @@ BENCHES: dict[str, Callable[[], None]] = {
     "query": bench_query,
     "storage": bench_storage,
     "realtime": bench_realtime,
+    "cron": bench_cron,
 }
 
 
