@@ -212,7 +212,7 @@ def generate(path: Path, *, events: int, today: date, days: int = 366, seed: int
                                               visits=visits):
             sessions.append(session)
             rows.extend(evs)
-        # In time order, as the collector writes them: UUIDv7 keys then append to their indexes.
+        # In time order, as the collector writes them: time-ordered keys append to the B-trees.
         rows.sort(key=lambda row: (row[2], row[0]))
         sessions.sort(key=lambda row: (row[3], row[0]))
         conn.executemany(f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES "
