@@ -5,7 +5,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { CollectedEvent } from "../src/contract";
-import { FLUSH_BATCH_ROWS, MAX_JSON_PARAM_BYTES, outboxSize } from "../src/site-do/outbox";
+import { FLUSH_BATCH_ROWS, MAX_JSON_PARAM_BYTES, migrateOutbox, outboxSize } from "../src/site-do/outbox";
 import { MAX_FLUSH_BACKOFF_MS, type SiteDO } from "../src/site-do/site-do";
 import { CHROME_UA, collectedEvent, createSite, drainOutbox, flakyD1, postEvent, rows, siteStub } from "./helpers";
 
@@ -200,5 +200,24 @@ describe("outbox", () => {
     expect(await drainOutbox(stub)).toBe(true);
     expect(await rows("events", siteId)).toEqual([expect.objectContaining({ id: old.id, pathname: "/1", visitor_id: "v-legacy", session_id: "s-legacy" })]);
     expect(await rows("sessions", siteId)).toEqual([expect.objectContaining({ id: "s-legacy", pageviews: 1, is_bounce: 1 })]);
+  });
+
+  it("engagement queued before events were keyed by (site_id, ts, id) still reaches its pageview", async () => {
+    const siteId = await createSite("legacy-engaged.test");
+    const stub = siteStub(siteId);
+    expect((await pageview("legacy-engaged.test", "/read")).status).toBe(202);
+    expect(await drainOutbox(stub)).toBe(true);
+    const [stored] = await rows<{ id: string; engaged_ms: number | null }>("events", siteId);
+    // The outbox as an older Worker left it: engagement rows name the event id only.
+    await runInDurableObject(stub, (_instance, state) => {
+      const sql = state.storage.sql;
+      sql.exec("DROP TABLE engagement_outbox");
+      sql.exec(`CREATE TABLE engagement_outbox (event_id TEXT PRIMARY KEY, seq INTEGER NOT NULL,
+        engaged_ms INTEGER NOT NULL, scroll_depth INTEGER NOT NULL)`);
+      sql.exec("INSERT INTO engagement_outbox VALUES (?, 1000000, 4321, 75)", stored!.id);
+      migrateOutbox(sql);
+    });
+    expect(await drainOutbox(stub)).toBe(true);
+    expect(await rows("events", siteId)).toEqual([expect.objectContaining({ id: stored!.id, engaged_ms: 4321, scroll_depth: 75 })]);
   });
 });
