@@ -27,7 +27,15 @@ from pydantic import (
 
 from .dimensions import DIMENSIONS as _DESCRIBED
 from .exceptions import QueryError
-from .filters import MAX_FILTER_LEAVES, FilterNode, filter_leaves, filter_to_json, parse_filters
+from .filters import (
+    MAX_FILTER_LEAVES,
+    Condition,
+    FilterNode,
+    filter_leaves,
+    filter_to_json,
+    parse_filters,
+)
+from .goals import Goal
 from .periods import (
     ALL_TIME_MAX_DAYS,
     Comparison,
@@ -38,7 +46,9 @@ from .periods import (
 )
 
 __all__ = [
+    "CONVERSION_METRICS",
     "DIMENSIONS",
+    "GOAL_DIMENSION",
     "MAX_HOUR_RANGE_DAYS",
     "METRICS",
     "TIME_DIMENSIONS",
@@ -61,8 +71,13 @@ Metric: TypeAlias = Literal[
     "scroll_depth",
     "events",
     "percentage",
+    "conversion_rate",
+    "group_conversion_rate",
 ]
 METRICS: tuple[str, ...] = get_args(Metric)
+# Converting visitors over all visitors of the same filters (goal filters left out): across
+# every dimension, or per group of the other dimensions (Plausible's two names).
+CONVERSION_METRICS = frozenset({"conversion_rate", "group_conversion_rate"})
 
 TIME_DIMENSIONS: dict[str, Interval] = {
     "time:hour": "hour",
@@ -73,6 +88,8 @@ TIME_DIMENSIONS: dict[str, Interval] = {
 # Every dimension the builder knows, besides time and `event:props:<key>` (dimensions.py).
 DIMENSIONS: tuple[str, ...] = tuple(d.name for d in _DESCRIBED)
 PROP_PREFIX = "event:props:"
+# The site's goals (``goals.py``): a dimension and a filter, matched on raw events.
+GOAL_DIMENSION = "event:goal"
 # A property key is echoed into a JSON path (as a bound parameter); keep it plain.
 _PROP_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
@@ -97,7 +114,7 @@ def hours_fit(first: date, last: date) -> bool:
 def canonical_dimension(name: str) -> str:
     """Return our name for ``name`` (accepting Plausible's), or raise ``ValueError``."""
     name = _ALIASES.get(name, name)
-    if name in DIMENSIONS or name in TIME_DIMENSIONS:
+    if name in DIMENSIONS or name in TIME_DIMENSIONS or name == GOAL_DIMENSION:
         return name
     if name.startswith(PROP_PREFIX) and _PROP_KEY.match(name.removeprefix(PROP_PREFIX)):
         return name
@@ -108,7 +125,8 @@ class Query(BaseModel):
     """A validated stats query for one site.
 
     ``today`` is the site-local date presets are resolved against, and ``stats_start`` the site's
-    first day (for ``all``); pinning them makes a query a pure value.
+    first day (for ``all``); ``goals`` are the site's goals (what ``event:goal`` names and
+    breaks down by); pinning them makes a query a pure value.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
@@ -126,6 +144,7 @@ class Query(BaseModel):
     limit: int = Field(default=100, ge=1, le=MAX_LIMIT)
     offset: int = Field(default=0, ge=0, le=1_000_000)
     total_rows: bool = False
+    goals: tuple[Goal, ...] = ()
 
     @field_validator("timezone")
     @classmethod
@@ -206,7 +225,42 @@ class Query(BaseModel):
             )
         if len(filter_leaves(self.filters)) > MAX_FILTER_LEAVES:
             raise ValueError(f"filters: at most {MAX_FILTER_LEAVES} conditions")
+        self._check_goals()
         return self
+
+    def _check_goals(self) -> None:
+        names = {goal.name for goal in self.goals}
+        for leaf in filter_leaves(self.filters):
+            if leaf.dimension != GOAL_DIMENSION:
+                continue
+            if leaf.op not in ("is", "contains"):
+                raise ValueError("filters: event:goal takes the operators is and contains")
+            if leaf.op == "is" and leaf.case_sensitive:
+                unknown = [v for v in leaf.values if v not in names]
+                if unknown:
+                    known = ", ".join(sorted(names)) or "none yet"
+                    raise ValueError(f"filters: the site has no goal named {unknown[0]!r} "
+                                     f"(its goals: {known})")
+        asked = [m for m in self.metrics if m in CONVERSION_METRICS]
+        if asked and GOAL_DIMENSION not in self.dimensions and not self.goal_filters:
+            raise ValueError(f"metrics: {asked[0]} needs an event:goal filter (at the top "
+                             "level) or the event:goal dimension")
+
+    @property
+    def goal_filters(self) -> tuple[Condition, ...]:
+        """The top-level conditions on ``event:goal``: what conversion rates leave out of their
+        divisor."""
+        return tuple(
+            node for node in self.filters
+            if isinstance(node, Condition) and node.dimension == GOAL_DIMENSION
+        )
+
+    @property
+    def uses_goals(self) -> bool:
+        """True when goals are asked for: such a query reads raw events only."""
+        return GOAL_DIMENSION in self.dimensions or any(
+            leaf.dimension == GOAL_DIMENSION for leaf in filter_leaves(self.filters)
+        )
 
     @property
     def zone(self) -> ZoneInfo:
@@ -276,14 +330,19 @@ def parse_query(
     timezone: str = "UTC",
     now: datetime | None = None,
     stats_start: date | None = None,
+    goals: Sequence[Goal] = (),
 ) -> Query:
     """Validate raw query input (e.g. a decoded JSON body) into a ``Query``.
 
     ``timezone`` is the site's; ``now`` (default: the current time) fixes "today" in it;
-    ``stats_start`` is the site's first day, where ``all`` begins. Raises ``QueryError`` whose
-    ``code`` is ``invalid_<field>`` and whose message names the field.
+    ``stats_start`` is the site's first day, where ``all`` begins; ``goals`` are the site's.
+    Raises ``QueryError`` whose ``code`` is ``invalid_<field>`` and whose message names the
+    field.
     """
-    return _validated(_normalise(data), timezone=timezone, now=now, stats_start=stats_start)
+    raw = _normalise(data)
+    if goals:
+        raw["goals"] = tuple(goals)
+    return _validated(raw, timezone=timezone, now=now, stats_start=stats_start)
 
 
 def make_query(
@@ -300,6 +359,7 @@ def make_query(
     timezone: str = "UTC",
     now: datetime | None = None,
     stats_start: date | None = None,
+    goals: Sequence[Goal] = (),
 ) -> Query:
     """A ``Query`` from parts already typed (the dashboard's state), checked as ``parse_query``
     checks raw input, with the same ``QueryError`` on a bad combination (e.g. a range too long
@@ -311,6 +371,8 @@ def make_query(
     }
     if comparison is not None:
         raw["comparison"] = comparison
+    if goals:
+        raw["goals"] = tuple(goals)
     return _validated(raw, timezone=timezone, now=now, stats_start=stats_start)
 
 

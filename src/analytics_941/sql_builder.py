@@ -47,10 +47,12 @@ import json
 from datetime import date
 
 from .periods import Units, bounds_ms, time_units
-from .query import TIME_DIMENSIONS, Query
+from .query import GOAL_DIMENSION, TIME_DIMENSIONS, Query
 from .sql.arms import raw_arm, week_of
 from .sql.arms import units_cte as _units_cte
 from .sql.columns import dimension_sql
+from .sql.conversions import divisor_ctes, goals_broken_down, metric_sql
+from .sql.goals import goal_join
 from .sql.metrics import FINALS, parts_for
 from .sql.params import Params
 from .sql.plan import Plan, plan_query
@@ -98,10 +100,15 @@ def _side(
         # Only the units not rolled up read raw rows: their filter subqueries need no more.
         raw = f"FROM {units} WHERE i NOT IN (SELECT i FROM {prefix}_done)"
         bounds = RawUnits(f"(SELECT start_ms, end_ms {raw})")
-    where = filters_sql(query.filters, table=table, site=site, bounds=bounds, params=params)
+    where = filters_sql(query.filters, table=table, site=site, bounds=bounds, params=params,
+                        goals=query.goals)
     if rolled:
         where = [*where, f"b.i NOT IN (SELECT i FROM {prefix}_done)"]
-    arms = [raw_arm(table=table, units=units, site=site, dimensions=dims, parts=parts, where=where)]
+    join = ""
+    if GOAL_DIMENSION in query.dimensions:
+        join = goal_join(goals_broken_down(query), params)
+    arms = [raw_arm(table=table, units=units, site=site, dimensions=dims, parts=parts, where=where,
+                    join=join)]
     if rolled:
         arms += _rollup_arms(query, prefix=prefix, plan=plan, dims=dims, parts=parts, site=site,
                              params=params)
@@ -294,15 +301,21 @@ def build_sql(query: Query) -> tuple[str, list[Param]]:
     compare = query.comparison_period
     if compare is not None:
         ctes += _period_ctes(query, prefix="c", period=compare, plan=plan, params=params)
-    metric_columns = {m: ("visitors" if m == "percentage" else m) for m in query.metrics}
+    # The divisors of conversion rates: the same query without its goal filters (and goals).
+    divisors = divisor_ctes(query, side="m", period=query.period)
+    if compare is not None:
+        divisors += divisor_ctes(query, side="c", period=compare)
+    for divisor in divisors:
+        ctes += _period_ctes(divisor.query, prefix=divisor.prefix, period=divisor.period,
+                             plan=plan_query(divisor.query), params=params)
     dims = [
         f"m.t AS d{i}" if d in TIME_DIMENSIONS else f"m.d{i} AS d{i}"
         for i, d in enumerate(query.dimensions)
     ]
-    columns = dims + [f"m.{col} AS {m}" for m, col in metric_columns.items()]
+    columns = dims + [f"{metric_sql(m, side='m')} AS {m}" for m in query.metrics]
     source = "m"
     if compare is not None:
-        columns += [f"c.{col} AS c_{m}" for m, col in metric_columns.items()]
+        columns += [f"{metric_sql(m, side='c')} AS c_{m}" for m in query.metrics]
         keys = _join_keys(query)
         if query.non_time_dimensions:
             source += " LEFT JOIN c ON " + " AND ".join(f"c.{k} = m.{k}" for k in keys)
@@ -316,6 +329,7 @@ def build_sql(query: Query) -> tuple[str, list[Param]]:
             columns[0] = "k.t AS d0"
         else:
             source += " CROSS JOIN c"
+    source += "".join(f" {divisor.join}" for divisor in divisors)
     if query.total_rows:
         columns.append("COUNT(*) OVER () AS total_rows")
     lines = ["WITH " + ",\n".join(ctes), f"SELECT {', '.join(columns)}", f"FROM {source}"]

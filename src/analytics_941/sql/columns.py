@@ -19,7 +19,8 @@ from __future__ import annotations
 import json
 
 from ..dimensions import DIMENSIONS as DESCRIBED
-from ..query import PROP_PREFIX
+from ..query import GOAL_DIMENSION, PROP_PREFIX
+from .goals import GOAL_NAME
 from .params import Params
 
 __all__ = [
@@ -47,9 +48,9 @@ COLUMNS: dict[str, tuple[str | None, str | None]] = {
 
 
 def on_table(name: str, table: str) -> bool:
-    """Whether ``table`` ("events"/"sessions") has the dimension ``name``; properties are per
-    event only."""
-    if name.startswith(PROP_PREFIX):
+    """Whether ``table`` ("events"/"sessions") has the dimension ``name``; properties and goals
+    are per event only."""
+    if name.startswith(PROP_PREFIX) or name == GOAL_DIMENSION:
         return table == "events"
     events, sessions = COLUMNS[name]
     return (events if table == "events" else sessions) is not None
@@ -74,6 +75,9 @@ def dimension_sql(name: str, *, table: str, params: Params) -> str | None:
         return None
     if name.startswith(PROP_PREFIX):
         return _prop_sql(name, params)
+    if name == GOAL_DIMENSION:
+        # Read from the goals the raw arm joins (``sql.goals.goal_join``).
+        return GOAL_NAME
     events, sessions = COLUMNS[name]
     return events if table == "events" else sessions
 

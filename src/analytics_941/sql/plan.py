@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from ..exceptions import QueryError
 from ..filters import Condition, Connective, FilterNode, Negation, filter_leaves
-from ..query import Query
+from ..query import CONVERSION_METRICS, Query
 from ..rollups.kinds import (
     FILTERED_ROLLUP_DIMENSIONS,
     FILTERED_ROLLUP_FILTERS,
@@ -74,7 +74,8 @@ def _has_negation(nodes: Sequence[FilterNode]) -> bool:
 
 
 def _rollup_dim(query: Query, *, needs_sessions: bool, events_drive: bool) -> str | None:
-    if query.interval == "hour":
+    # Goals are matched on raw events at query time (so they count the past); rollups hold none.
+    if query.interval == "hour" or query.uses_goals:
         return None
     dims = query.non_time_dimensions
     leaves = filter_leaves(query.filters)
@@ -114,7 +115,7 @@ def _rollup_filter(query: Query) -> tuple[str, str] | None:
     """(dimension, value) of a lone ``is`` filter on one value that the rollups per filter value
     hold for the query's breakdown, or None."""
     dims = query.non_time_dimensions
-    if query.interval == "hour" or len(dims) > 1 or len(query.filters) != 1:
+    if query.interval == "hour" or len(dims) > 1 or len(query.filters) != 1 or query.uses_goals:
         return None
     dim = dims[0] if dims else ""
     node = query.filters[0]
@@ -143,7 +144,10 @@ def _rollup_kind(
 
 def plan_query(query: Query) -> Plan:
     """Decide how ``query`` is answered, or raise ``QueryError`` for an impossible combination."""
-    metrics = tuple("visitors" if m == "percentage" else m for m in query.metrics)
+    # Percentages and conversion rates are visitors over a divisor read beside them.
+    metrics = tuple(
+        "visitors" if m == "percentage" or m in CONVERSION_METRICS else m for m in query.metrics
+    )
     dims = query.non_time_dimensions
     session_driven = any(d in SESSION_ONLY for d in dims)
     event_metrics = tuple(dict.fromkeys(m for m in metrics if m in EVENT_METRICS))

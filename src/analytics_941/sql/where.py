@@ -18,11 +18,17 @@ before it.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ..exceptions import QueryError
 from ..filters import Condition, FilterNode, Negation
+from ..goals import Goal
+from ..query import GOAL_DIMENSION
 from .columns import filter_sql_target
+from .glob import glob_pattern
+from .goals import goal_test
 from .params import Params
 
 __all__ = ["Bounds", "RawUnits", "filters_sql", "glob_pattern"]
@@ -40,19 +46,6 @@ class RawUnits:
 
 # A subquery's time range: the period in UTC ms (bound as parameters), or the raw units.
 Bounds = tuple[int, int] | RawUnits
-
-
-def glob_pattern(pattern: str) -> str:
-    """Translate a wildcard pattern (``*`` = anything) into a GLOB pattern matching literally."""
-    out = []
-    for char in pattern:
-        if char == "[":
-            out.append("[[]")
-        elif char == "?":
-            out.append("[?]")
-        else:
-            out.append(char)
-    return "".join(out)
 
 
 def _ascii_lower(text: str) -> str:
@@ -93,18 +86,30 @@ def _condition_sql(cond: Condition, *, expression: str, params: Params) -> str:
 
 
 def _leaf_sql(
-    cond: Condition, *, table: str, site: str, bounds: Bounds, params: Params
+    cond: Condition,
+    *,
+    table: str,
+    site: str,
+    bounds: Bounds,
+    params: Params,
+    goals: Sequence[Goal] = (),
 ) -> str:
-    expression = filter_sql_target(cond.dimension, table=table, params=params)
-    if expression is not None:
-        return _condition_sql(cond, expression=expression, params=params)
-    other = "sessions" if table == "events" else "events"
-    inner = filter_sql_target(cond.dimension, table=other, params=params)
-    if inner is None:
-        raise QueryError(
-            code="invalid_filters", message=f"filters: cannot filter on {cond.dimension!r}"
-        )
-    test = _condition_sql(cond, expression=inner, params=params)
+    if cond.dimension == GOAL_DIMENSION:
+        # A test of the events row itself; visits are kept when one of their events converts.
+        test = goal_test(cond, goals, params)
+        if table == "events":
+            return test
+    else:
+        expression = filter_sql_target(cond.dimension, table=table, params=params)
+        if expression is not None:
+            return _condition_sql(cond, expression=expression, params=params)
+        other = "sessions" if table == "events" else "events"
+        inner = filter_sql_target(cond.dimension, table=other, params=params)
+        if inner is None:
+            raise QueryError(
+                code="invalid_filters", message=f"filters: cannot filter on {cond.dimension!r}"
+            )
+        test = _condition_sql(cond, expression=inner, params=params)
     if isinstance(bounds, RawUnits):
         # Each raw unit drives its own index range (CROSS JOIN fixes the order).
         if table == "events":
@@ -133,18 +138,23 @@ def _leaf_sql(
 
 
 def _node_sql(
-    node: FilterNode, *, table: str, site: str, bounds: Bounds, params: Params
+    node: FilterNode,
+    *,
+    table: str,
+    site: str,
+    bounds: Bounds,
+    params: Params,
+    goals: Sequence[Goal] = (),
 ) -> str:
+    where: dict[str, Any] = {
+        "table": table, "site": site, "bounds": bounds, "params": params, "goals": goals
+    }
     if isinstance(node, Condition):
-        return _leaf_sql(node, table=table, site=site, bounds=bounds, params=params)
+        return _leaf_sql(node, **where)
     if isinstance(node, Negation):
-        inner = _node_sql(node.child, table=table, site=site, bounds=bounds, params=params)
-        return f"NOT ({inner})"
+        return f"NOT ({_node_sql(node.child, **where)})"
     joiner = " AND " if node.op == "and" else " OR "
-    parts = [
-        _node_sql(child, table=table, site=site, bounds=bounds, params=params)
-        for child in node.children
-    ]
+    parts = [_node_sql(child, **where) for child in node.children]
     return "(" + joiner.join(parts) + ")"
 
 
@@ -155,13 +165,16 @@ def filters_sql(
     site: str,
     bounds: Bounds,
     params: Params,
+    goals: Sequence[Goal] = (),
 ) -> list[str]:
     """One clause per top-level filter (they are ANDed) for ``table``.
 
-    ``site`` is the site id's placeholder; ``bounds`` the range subqueries scan (``Bounds``).
+    ``site`` is the site id's placeholder; ``bounds`` the range subqueries scan (``Bounds``);
+    ``goals`` the site's goals an ``event:goal`` condition names.
     """
     return [
-        _node_sql(node, table=table, site=site, bounds=bounds, params=params) for node in nodes
+        _node_sql(node, table=table, site=site, bounds=bounds, params=params, goals=goals)
+        for node in nodes
     ]
 
 

@@ -1,0 +1,92 @@
+"""Conversion rates as SQL: converting visitors over the visitors of the same query without its
+goal filters (Plausible's definitions).
+
+* ``conversion_rate``: over all visitors of the query's other filters, across every dimension
+  (one row, ``CROSS JOIN``ed);
+* ``group_conversion_rate``: over the visitors of the same group of the other dimensions (time
+  included), ``LEFT JOIN``ed on the group's keys.
+
+Each divisor is a query of its own, written by the builder like any other (``<side>t`` /
+``<side>g`` CTEs, ``side`` being ``m`` or ``c``); without goals left in it, it may read rollups.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from ..filters import Condition
+from ..goals import Goal
+from ..query import CONVERSION_METRICS, GOAL_DIMENSION, TIME_DIMENSIONS, Query
+from .goals import matching_goals
+
+__all__ = ["Divisor", "divisor_ctes", "goals_broken_down", "metric_sql"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Divisor:
+    """One divisor: the query answering it, the CTE prefix it is written under, and the JOIN
+    that brings its ``visitors`` beside the side's rows."""
+
+    prefix: str
+    query: Query
+    period: tuple[date, date]
+    join: str
+
+
+def goals_broken_down(query: Query) -> tuple[Goal, ...]:
+    """The goals an ``event:goal`` breakdown lists: those every top-level goal filter names
+    (all of the site's without one), so a filter on one goal shows that goal's row alone."""
+    goals = query.goals
+    for cond in query.goal_filters:
+        chosen = {goal.id for goal in matching_goals(cond, goals)}
+        goals = tuple(goal for goal in goals if goal.id in chosen)
+    return goals
+
+
+def _divisor_query(query: Query, dimensions: tuple[str, ...]) -> Query:
+    filters = tuple(
+        node for node in query.filters
+        if not (isinstance(node, Condition) and node.dimension == GOAL_DIMENSION)
+    )
+    return query.model_copy(update={
+        "filters": filters, "dimensions": dimensions, "metrics": ("visitors",),
+        "order_by": None, "total_rows": False, "comparison": None,
+    })
+
+
+def divisor_ctes(query: Query, *, side: str, period: tuple[date, date]) -> list[Divisor]:
+    """The divisors ``query``'s conversion metrics need on ``side`` (``m`` or ``c``)."""
+    out = []
+    for metric in query.metrics:
+        if metric not in CONVERSION_METRICS:
+            continue
+        group = metric == "group_conversion_rate"
+        dims = tuple(d for d in query.dimensions if d != GOAL_DIMENSION) if group else ()
+        prefix = f"{side}{'g' if group else 't'}"
+        if not dims:
+            join = f"CROSS JOIN {prefix}"
+        else:
+            # The side's columns are named by the query's dimension positions, the divisor's by
+            # its own (the goal left out); time is the ``t`` bucket in both.
+            keys = [f"{prefix}.t = {side}.t"]
+            at = 0
+            for i, name in enumerate(query.dimensions):
+                if name == GOAL_DIMENSION:
+                    continue
+                if name not in TIME_DIMENSIONS:
+                    keys.append(f"{prefix}.d{at} = {side}.d{i}")
+                at += 1
+            join = f"LEFT JOIN {prefix} ON {' AND '.join(keys)}"
+        out.append(Divisor(prefix=prefix, query=_divisor_query(query, dims), period=period,
+                           join=join))
+    return out
+
+
+def metric_sql(metric: str, *, side: str) -> str:
+    """The final column of ``metric`` on ``side`` (``m`` or ``c``); ``percentage`` holds
+    visitors (the runner divides)."""
+    if metric in CONVERSION_METRICS:
+        divisor = f"{side}{'g' if metric == 'group_conversion_rate' else 't'}"
+        return f"COALESCE(ROUND(100.0 * {side}.visitors / {divisor}.visitors, 2), 0.0)"
+    return f"{side}.{'visitors' if metric == 'percentage' else metric}"
