@@ -53,10 +53,15 @@ def test_a_row_adds_a_filter_and_a_chip_removes_it(client: TestClient) -> None:
 
 
 def test_the_filter_builder_adds_a_filter_and_suggests_values(client: TestClient) -> None:
-    ctx = context(client.get(f"{BASE}?period=7d"))
-    dimensions = {dim: url for dim, _label, url in ctx["builder_dimensions"]}
-    assert dimensions["page"] == f"{BASE}/suggest/pages?period=7d"
-    assert ("period", "7d") in ctx["builder_params"]
+    # The form arrives when the builder opens, with the state it adds to.
+    form_url = context(client.get(f"{BASE}?period=7d"))["filter_form_url"]
+    assert form_url == f"{BASE}/filter-form?period=7d"
+    response = client.get(form_url, headers={"HX-Request": "true"})
+    assert response.template.name == "analytics_941/_filter_builder_form.html"  # type: ignore[attr-defined]
+    ctx = context(response)
+    dimensions = {dim: report for dim, _label, report in ctx["builder_dimensions"]}
+    assert dimensions["page"] == "pages" and dimensions["country"] == "countries"
+    assert ctx["builder_params"] == [("period", "7d")]
     response = client.get(f"{BASE}?period=7d&filter_op=contains&filter_dimension=page"
                           "&filter_value=pric", headers={"HX-Request": "true"})
     assert stats(context(response))["visitors"].value == 2

@@ -5,6 +5,36 @@
 import htmx from "htmx.org";
 import uPlot from "uplot";
 
+// The colour theme the viewer chose (light, dark) or none (the system's), remembered per browser.
+// Applied first thing, before anything is drawn in the theme's colours.
+const THEMES = ["system", "light", "dark"];
+const THEME_NAMES = { system: "System theme", light: "Light theme", dark: "Dark theme" };
+const THEME_MARKS = { system: "◐", light: "☀", dark: "☾" };
+
+function storedTheme() {
+  try { return localStorage.getItem("a941-theme") || "system"; } catch { return "system"; }
+}
+
+function applyTheme(theme) {
+  if (theme === "system") delete document.documentElement.dataset.theme;
+  else document.documentElement.dataset.theme = theme;
+  for (const button of document.querySelectorAll("[data-theme-button]")) {
+    button.hidden = false;
+    button.textContent = THEME_MARKS[theme];
+    button.title = `${THEME_NAMES[theme]} (click to change)`;
+    button.setAttribute("aria-label", `${THEME_NAMES[theme]}: change the colour theme`);
+  }
+}
+applyTheme(storedTheme());
+document.addEventListener("click", (event) => {
+  if (!event.target.closest("[data-theme-button]")) return;
+  const next = THEMES[(THEMES.indexOf(storedTheme()) + 1) % THEMES.length];
+  try { localStorage.setItem("a941-theme", next); } catch { /* private mode: this page only */ }
+  applyTheme(next);
+  // Colours are read once when drawn: draw the graphs again.
+  for (const el of document.querySelectorAll("[data-chart]")) renderChart(el);
+});
+
 const numberFormat = new Intl.NumberFormat("en");
 const regionNames = typeof Intl.DisplayNames === "function" ? new Intl.DisplayNames(["en"], { type: "region" }) : null;
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
@@ -150,9 +180,13 @@ function renderChart(el) {
     series,
     hooks: { setCursor: [(u) => show(u, u.cursor.idx)] },
   };
+  // Drawn again (a theme change): the previous plot, its observer and listeners go first.
+  if (el.releaseChart) el.releaseChart();
   el.replaceChildren();
   const plot = new uPlot(opts, rows, el);
   plot.over.append(tooltip);
+  const listening = new AbortController();
+  const signal = listening.signal;
   // The keyboard's way to the values: the chart is focusable and the arrow keys walk the buckets.
   let at = null;
   el.tabIndex = 0;
@@ -162,14 +196,15 @@ function renderChart(el) {
     event.preventDefault();
     at = Math.max(0, Math.min(xs.length - 1, (at ?? (step > 0 ? -1 : xs.length)) + step));
     plot.setCursor({ left: plot.valToPos(at, "x"), top: plot.valToPos(values[at] ?? 0, "y") });
-  });
-  el.addEventListener("blur", () => { at = null; plot.setCursor({ left: -10, top: -10 }); });
+  }, { signal });
+  el.addEventListener("blur", () => { at = null; plot.setCursor({ left: -10, top: -10 }); }, { signal });
   const observer = new ResizeObserver(() => {
     // Swapped out by HTMX: release the chart with its element.
-    if (!el.isConnected) { observer.disconnect(); plot.destroy(); return; }
+    if (!el.isConnected) { el.releaseChart(); return; }
     plot.setSize(plotSize(el));
   });
   observer.observe(el);
+  el.releaseChart = () => { observer.disconnect(); listening.abort(); plot.destroy(); el.releaseChart = null; };
 }
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -204,22 +239,22 @@ async function renderMap(el) {
     const name = (regionNames && regionNames.of(code)) || code;
     title.textContent = `${name}: ${numberFormat.format(count)} visitor${count === 1 ? "" : "s"}`;
     path.append(title);
-    if (!count) { path.setAttribute("class", "land"); svg.append(path); continue; }
     // Colour by share of the busiest country, on a square-root scale so small ones still show.
-    path.setAttribute("class", `land level-${Math.min(5, 1 + Math.floor(Math.sqrt(count / max) * 5))}`);
-    const link = document.createElementNS(SVG, "a");
-    const url = data.filter.replace("__VALUE__", encodeURIComponent(code));
-    link.setAttribute("href", url);
-    link.setAttribute("hx-get", url);
-    link.setAttribute("hx-target", "#dashboard");
-    link.setAttribute("hx-swap", "outerHTML");
-    link.setAttribute("hx-push-url", "true");
-    link.setAttribute("aria-label", title.textContent);
-    link.append(path);
-    svg.append(link);
+    const level = count ? ` level-${Math.min(5, 1 + Math.floor(Math.sqrt(count / max) * 5))}` : "";
+    path.setAttribute("class", `land${level}`);
+    if (count) path.dataset.code = code;
+    svg.append(path);
   }
+  // Not links: the map is one image to assistive technology (the table below holds the
+  // countries' links); a pointer's click on a country filters by it all the same.
+  svg.addEventListener("click", (event) => {
+    const country = event.target.closest("[data-code]");
+    if (!country) return;
+    const url = data.filter.replace("__VALUE__", encodeURIComponent(country.dataset.code));
+    htmx.ajax("GET", url, { target: "#dashboard", swap: "outerHTML" })
+      .then(() => history.pushState({ htmx: true }, "", url));
+  });
   el.replaceChildren(svg);
-  htmx.process(svg);
 }
 
 function nameCountries(root) {
@@ -240,8 +275,13 @@ function filterBuilder(form) {
   let timer = null;
   let asked = "";
   const suggest = async () => {
-    const url = dimension.selectedOptions[0].dataset.suggest;
-    const ask = `${url}${url.includes("?") ? "&" : "?"}q=${encodeURIComponent(input.value.trim())}`;
+    // The view's state, less the filters on this dimension: values that would match the rest.
+    const state = new URLSearchParams();
+    for (const field of form.querySelectorAll("input[type=hidden]")) {
+      if (field.name !== "f" || field.value.split(",")[1] !== dimension.value) state.append(field.name, field.value);
+    }
+    state.set("q", input.value.trim());
+    const ask = `${form.dataset.suggest}${dimension.selectedOptions[0].dataset.report}?${state}`;
     if (ask === asked) return;
     asked = ask;
     const response = await fetch(ask, { headers: { Accept: "application/json" } });
@@ -257,9 +297,9 @@ function filterBuilder(form) {
   input.addEventListener("input", later);
   input.addEventListener("focus", later);
   dimension.addEventListener("change", () => { input.value = ""; later(); });
-  form.closest("details").addEventListener("toggle", (event) => {
-    if (event.target.open) dimension.focus();
-  });
+  const menu = form.closest("details");
+  menu.addEventListener("toggle", () => { if (menu.open) dimension.focus(); });
+  if (menu.open) dimension.focus();  // it just arrived, fetched by the opening
 }
 
 // A table wider than its box (the details on a phone) says that it scrolls; the edge shadows
@@ -326,6 +366,7 @@ function init(root) {
       button.textContent = "Copied";
     });
   }
+  if (root.matches?.("[data-filter-builder] form")) filterBuilder(root);
   for (const form of root.querySelectorAll("[data-filter-builder] form")) filterBuilder(form);
   for (const menu of root.querySelectorAll("details[data-menu]")) {
     menu.addEventListener("toggle", () => { if (menu.open) closeMenus(menu); });
@@ -336,6 +377,15 @@ function init(root) {
 // clicks the control it stands for, so it does exactly what the control does.
 function typing(target) {
   return target.closest("input, select, textarea, [contenteditable], [data-chart]") !== null;
+}
+
+// The dialog's list is fetched the first time it opens.
+function openShortcuts() {
+  const dialog = document.getElementById("shortcuts");
+  if (!dialog) return false;
+  htmx.trigger(dialog, "shortcuts-open");
+  dialog.showModal();
+  return true;
 }
 
 function shortcut(event) {
@@ -351,11 +401,7 @@ function shortcut(event) {
   if (event.key === "ArrowLeft") return click("[data-period-previous]");
   if (event.key === "ArrowRight") return click("[data-period-next]");
   if (event.key === "Escape") return click("[data-clear-filters]");
-  if (event.key === "?") {
-    const dialog = document.getElementById("shortcuts");
-    if (dialog) dialog.showModal();
-    return dialog !== null;
-  }
+  if (event.key === "?") return openShortcuts();
   const key = event.key.length === 1 ? event.key.toLowerCase() : "";
   if (!key || event.shiftKey) return false;
   const field = view.querySelector(`[data-shortcut-focus="${key}"]`);
@@ -373,7 +419,7 @@ document.addEventListener("keydown", (event) => {
   if (shortcut(event)) event.preventDefault();
 });
 document.addEventListener("click", (event) => {
-  if (event.target.closest("[data-shortcuts-open]")) document.getElementById("shortcuts").showModal();
+  if (event.target.closest("[data-shortcuts-open]")) openShortcuts();
 });
 document.addEventListener("click", (event) => {
   if (!event.target.closest("details[data-menu]")) closeMenus(null);
@@ -382,13 +428,29 @@ document.addEventListener("htmx:beforeRequest", () => document.documentElement.c
 document.addEventListener("htmx:afterRequest", () => document.documentElement.classList.remove("is-loading"));
 document.addEventListener("htmx:responseError", (event) => toast(`Could not update: ${errorMessage(event.detail.xhr)}`));
 document.addEventListener("htmx:sendError", () => toast("Could not reach the server. Check the connection and try again."));
-document.addEventListener("htmx:afterSwap", (event) => {
-  // A swap replaces the focused control: keep keyboard users in the region they were working in.
-  if (!document.activeElement || document.activeElement === document.body) {
-    const target = event.detail.target;
-    const region = (target && target.id && document.getElementById(target.id)) || document.getElementById("dashboard");
-    if (region) { region.setAttribute("tabindex", "-1"); region.focus({ preventScroll: true }); }
-  }
+// A swap replaces the focused control. Focus the control that took its place (same kind, same
+// words, in the same region: the tab, stat or arrow just used), else the view's heading, so
+// keyboard users keep their place and see where they are.
+let focused = null;
+document.addEventListener("htmx:beforeSwap", () => {
+  const el = document.activeElement;
+  focused = el && el !== document.body
+    ? { tag: el.tagName, text: el.textContent.trim(), region: el.closest("[id]")?.id }
+    : null;
+});
+document.addEventListener("htmx:afterSettle", (event) => {
+  if (document.activeElement && document.activeElement !== document.body && document.activeElement.isConnected) return;
+  const was = focused;
+  focused = null;
+  const target = event.detail.target;
+  if (!was || !target?.isConnected) return;
+  const region = (was.region && document.getElementById(was.region)) || target;
+  const same = [...region.querySelectorAll(was.tag)].find((el) => el.textContent.trim() === was.text && el.offsetParent !== null);
+  const heading = document.querySelector("#dashboard h1");
+  const to = same || heading;
+  if (!to) return;
+  if (to === heading) heading.tabIndex = -1;
+  to.focus({ preventScroll: true });
 });
 
 htmx.onLoad(init);

@@ -179,6 +179,21 @@ class Dashboard:
         return all(s.value == 0 for s in self.stats if s.key in ("visitors", "pageviews"))
 
     @property
+    def chart_shown(self) -> dict[str, Any]:
+        """The graph's data for the page: the shown metric's series only (another metric is
+        another request), so the first load carries no more than it draws."""
+        metric = self.state.metric
+        shown: dict[str, Any] = {
+            "labels": self.chart["labels"],
+            "series": {metric: self.chart["series"][metric]},
+            "metrics": {metric: self.chart["metrics"][metric]},
+        }
+        if "compare" in self.chart:
+            shown["compare_labels"] = self.chart["compare_labels"]
+            shown["compare"] = {metric: self.chart["compare"][metric]}
+        return shown
+
+    @property
     def period_phrase(self) -> str:
         """The period inside a sentence: "today", "in the last 7 days", "this month"."""
         phrases = {"day": "today", "month": "this month", "year": "this year",

@@ -1,8 +1,9 @@
 """The filter builder: the choices its form offers and the values it suggests as one types.
 
-The form sends ``filter_op``, ``filter_dimension`` and ``filter_value`` (``state``: folded into
-the state's filters). Suggestions are the dimension's top values under the rest of the state,
-from the same report query the details view runs, so they are values that would match.
+The form (fetched when the builder first opens) sends ``filter_op``, ``filter_dimension`` and
+``filter_value`` (``state``: folded into the state's filters). Suggestions are the dimension's
+top values under the rest of the state, from the same report query the details view runs, so
+they are values that would match.
 """
 
 from __future__ import annotations
@@ -30,15 +31,11 @@ def report_for(dimension: str) -> Report | None:
 
 
 def builder_choices(state: DashboardState, base: str) -> dict[str, Any]:
-    """The builder form's context: dimensions (dimension, label, suggestions URL), operators
-    (op, label) and the state's own parameters, kept as hidden fields."""
-    dimensions = [
-        (r.dimension, r.label,
-         state.without_dimension(r.dimension).url(f"{base}/suggest/{r.key}"))
-        for r in REPORTS.values()
-    ]
+    """The builder form's context: dimensions (dimension, label, the report suggesting its
+    values), operators (op, label) and the state's own parameters, kept as hidden fields."""
     return {
-        "builder_dimensions": dimensions,
+        "base_url": base,
+        "builder_dimensions": [(r.dimension, r.label, r.key) for r in REPORTS.values()],
         "builder_ops": [(op, OP_LABELS[op]) for op in _OPS],
         "builder_params": state.params(),
     }

@@ -2,7 +2,8 @@
 
 ``{path}`` (the whole view), ``{path}/panel/{panel_key}`` (one panel: a tab switch) and
 ``{path}/details/{report_key}`` (a report's details view) and ``{path}/suggest/{report_key}``
-(the filter builder's suggested values, JSON) are the same for a member's session
+(the filter builder's suggested values, JSON), ``{path}/filter-form`` (its form) and
+``{path}/shortcuts`` (the keyboard shortcuts' list) are the same for a member's session
 (``pages``: ``/{domain}``) and a share link (``share``: ``/share/{slug}``). What differs is
 the admission: a function from the request to the site shown and the dashboard's URL, or to the
 response sent instead (a 404, a share link's password page). It alone decides who sees what;
@@ -19,12 +20,13 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from ...cache import cache_for
+from ...periods import PRESETS
 from ...sites import Site
 from ..render import Renderer
-from .filter_builder import suggestions
+from .filter_builder import builder_choices, suggestions
 from .formatting import register_filters
 from .reports import REPORTS
-from .state import DashboardState
+from .state import PERIOD_KEYS, PERIOD_LABELS, DashboardState
 from .views import VARY, dashboard_view, details_view, panel_view, state_of
 
 __all__ = ["Admission", "Admitted", "Extras", "add_dashboard_routes"]
@@ -119,8 +121,20 @@ def add_dashboard_routes(
                                    search=request.query_params.get("q", "").strip()[:200])
         return JSONResponse({"values": values}, headers=dict(admitted.headers))
 
+    async def filter_form(request: Request, admitted: Admitted) -> tuple[str, dict[str, Any]]:
+        context = builder_choices(state_of(request), admitted.base)
+        return "_filter_builder_form.html", context | {"site": admitted.site}
+
+    async def shortcuts(_request: Request, admitted: Admitted) -> tuple[str, dict[str, Any]]:
+        keys = [(PERIOD_LABELS[key], PERIOD_KEYS[key]) for key in PRESETS]
+        return "_shortcuts.html", {"site": admitted.site, "period_keys": keys}
+
+    router.add_api_route(f"{path}/shortcuts", route(shortcuts), methods=["GET"],
+                         name=f"{view_name}_shortcuts")
     router.add_api_route(f"{path}/suggest/{{report_key}}", suggest, methods=["GET"],
                          name=f"{view_name}_suggest")
+    router.add_api_route(f"{path}/filter-form", route(filter_form), methods=["GET"],
+                         name=f"{view_name}_filter_form")
     router.add_api_route(f"{path}/panel/{{panel_key}}", route(panel), methods=["GET"],
                          name=panel_name)
     router.add_api_route(f"{path}/details/{{report_key}}", route(details), methods=["GET"],

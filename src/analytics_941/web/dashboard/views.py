@@ -21,7 +21,6 @@ from ...query import hours_fit
 from ...sites import Site
 from ...store import Store
 from .data import DIMENSION_LABELS, OP_LABELS, load_dashboard, load_panel, load_report
-from .filter_builder import builder_choices
 from .reports import PANELS, REPORTS
 from .state import (
     BUILDER_FIELDS,
@@ -160,7 +159,8 @@ async def dashboard_view(
         "snippet": "",
         "switch_sites": [],
         **dashboard_links(state, base, dashboard.first, dashboard.last, today=dashboard.today),
-        **builder_choices(state, base),
+        "filter_form_url": state.url(f"{base}/filter-form"),
+        "shortcuts_url": f"{base}/shortcuts",
         # A filter from the builder's form: the address bar shows the state's own URL.
         "push_url": state.url(base) if request.query_params.get(BUILDER_FIELDS[2]) else None,
     }
