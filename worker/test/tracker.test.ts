@@ -229,6 +229,58 @@ describe("tracker script", () => {
   });
 });
 
+describe("tracker consent mode (data-consent=\"required\")", () => {
+  type Api = { event: (name: string, options?: object) => void; consent: (yes: boolean) => void };
+
+  it("sends nothing before consent, drops the calls made before it, and counts the page once granted", () => {
+    const stub = { q: [["Early", {}]] };
+    const page = runTracker({ "data-consent": "required", "data-404": "" }, { href: "https://site.test/missing", globals: { a941: stub } });
+    const a941 = page.window.a941 as Api;
+    a941.event("Before consent");
+    page.clock.now += 4000;
+    page.document.hidden = true;
+    page.fire("document:visibilitychange");
+    page.document.hidden = false;
+    page.fire("document:visibilitychange");
+    page.history.pushState({}, "", "/elsewhere");
+    expect(page.sent).toHaveLength(0);
+
+    a941.consent(true);
+    a941.event("After consent");
+    expect(page.names()).toEqual(["pageview", "404", "After consent"]);
+    expect(page.sent[0]?.body).toMatchObject({ u: "https://site.test/elsewhere" });
+    // Granting again on the same page does not count it twice.
+    a941.consent(true);
+    expect(page.sent).toHaveLength(3);
+  });
+
+  it("stops sending on consent(false), and counts the page shown when consent comes back", () => {
+    const page = runTracker({ "data-consent": "required" });
+    const a941 = page.window.a941 as Api;
+    a941.consent(true);
+    a941.consent(false);
+    a941.event("Revoked");
+    page.clock.now += 3000;
+    page.history.pushState({}, "", "/next");
+    page.document.hidden = true;
+    page.fire("document:visibilitychange");
+    expect(page.names()).toEqual(["pageview"]);
+    page.document.hidden = false;
+    page.fire("document:visibilitychange");
+    a941.consent(true);
+    // No engagement report for the time on "/" while consent was withdrawn.
+    expect(page.names()).toEqual(["pageview", "pageview"]);
+    expect(page.sent[1]?.body).toMatchObject({ u: "https://site.test/next" });
+  });
+
+  it("reads an answer the stub recorded before the script loaded", () => {
+    expect(runTracker({ "data-consent": "required" }, { globals: { a941: { q: [], c: true } } }).names()).toEqual(["pageview"]);
+    expect(runTracker({ "data-consent": "required" }, { globals: { a941: { q: [], c: false } } }).sent).toHaveLength(0);
+    // Without data-consent the tracker sends at once, as before.
+    expect(runTracker({}).names()).toEqual(["pageview"]);
+  });
+});
+
 describe("tracker feature variants", () => {
   const variant = (name: string) => TRACKER_VARIANTS[name]?.js as string;
   /** A fake element with the attributes and `closest` answers a click handler looks at. */

@@ -3,7 +3,8 @@
 // Default script: pageviews (also SPA pushState/popstate, hash routing with data-hash, back/
 // forward-cache restores, deferred while prerendered or hidden), custom events through
 // a941.event(name, {props, revenue, interactive}) with a queue stub, engaged time and scroll
-// depth as an "engagement" event, a "404" event with data-404. No cookies, no storage ids.
+// depth as an "engagement" event, a "404" event with data-404, consent mode with
+// data-consent="required" and a941.consent(yes). No cookies, no storage ids.
 // Opt-in features are compile-time flags (OUTBOUND, DOWNLOADS, TAGGED, FORMS) set by
 // scripts/build-tracker.mjs, which builds one variant per combination (script.outbound-links.js…).
 // The gzip budget is 1 KB for the default script and 300 bytes per feature: every byte counts.
@@ -30,6 +31,9 @@
     skip = localStorage.a941_ignore == "true";
   } catch (e) {}
   if (/^(localhost|127\.|\[::1\])/.test(loc.hostname) && attr("include-localhost") == null) skip = 1;
+  // data-consent="required": nothing leaves the page until a941.consent(true). A stub may have
+  // recorded the consent manager's answer before this script loaded (a941.c, docs/tracker.md).
+  var consent = attr("consent") != "required" || (w.a941 && w.a941.c);
 
   // The current page: its URL as sent, engaged ms so far, the clock start (0 = stopped), the
   // deepest scroll, and what the last engagement event already reported.
@@ -40,7 +44,7 @@
     // JSON.stringify leaves out undefined values, so absent options cost no bytes on the wire.
     // A string body is sent as text/plain: a "simple" request, no CORS preflight. keepalive lets
     // the request outlive the page when the event fires during unload or navigation.
-    if (!skip)
+    if (!skip && consent)
       fetch(api, {
         method: "POST",
         keepalive: true,
@@ -86,7 +90,8 @@
 
   function pageview() {
     // A prerendered or background page counts once it is first shown.
-    if (doc.prerendering || doc.hidden) return (waiting = 1);
+    // So does a page whose visitor has not consented (yet): counted once they do.
+    if (doc.prerendering || doc.hidden || !consent) return (waiting = 1);
     waiting = 0;
     var url = hashMode ? loc.href : loc.href.split("#")[0];
     // pushState with the current URL (and popstate after it) must not count the page twice.
@@ -180,6 +185,14 @@
   var api941 = (w.a941 = {
     event: function (name, options) {
       queued ? queued.push([name, options]) : send(name, options);
+    },
+    // Granting counts the current page; calls made before it are dropped, never replayed.
+    // Revoking forgets the page, so time on it while revoked is never reported.
+    consent: function (yes) {
+      if ((consent = yes)) {
+        queued = queued && [];
+        pageview();
+      } else page = 0;
     },
   });
   // Segment uses the name `analytics`: only claim it when nobody else has.
