@@ -245,6 +245,17 @@ def do_export(w: World) -> None:
     assert w.client.get(f"{MOUNT}/example.com/export?period=7d").status_code == 200
 
 
+def do_goal_create(w: World) -> None:
+    w.admin()
+    w.post("/settings/sites/example.com/goals", {"event": "Signup", "prop": "plan=pro"})
+
+
+def do_goal_remove(w: World) -> None:
+    do_goal_create(w)
+    (goal,) = w.rows("SELECT id FROM goals")
+    w.post(f"/settings/sites/example.com/goals/{goal['id']}/remove")
+
+
 ACTIONS: dict[str, tuple[Callable[[World], None], str | None, str]] = {
     # kind: (action, site it is about, who)
     "setup": (do_setup, None, "user:Ada"),
@@ -267,6 +278,8 @@ ACTIONS: dict[str, tuple[Callable[[World], None], str | None, str]] = {
     "token_revoke": (do_token_revoke, "s1", "user:Ada"),
     "token_read": (do_token_read, "s1", "token:a941_t_"),
     "export": (do_export, "s1", "user:Ada"),
+    "goal_create": (do_goal_create, "s1", "user:Ada"),
+    "goal_remove": (do_goal_remove, "s1", "user:Ada"),
 }
 
 

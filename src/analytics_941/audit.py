@@ -21,6 +21,7 @@ from .auth.api_tokens import ApiToken
 from .auth.crypto import now_ms
 from .auth.principal import Principal
 from .auth.users import User
+from .goals import Goal
 from .store import Param, Row, Statement, Store
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "AuditEntry",
     "actor_of",
     "entry_statements",
+    "goal_detail",
     "list_entries",
     "parse_cursor",
     "purge_statement",
@@ -64,6 +66,8 @@ KINDS: dict[str, str] = {
     "token_revoke": "revoked an API token",
     "token_read": "read data with an API token",
     "export": "exported the reports as CSV",
+    "goal_create": "added a goal",
+    "goal_remove": "removed a goal",
 }
 RETENTION_DAYS = 365
 PURGE_CHANCE = 0.01
@@ -109,6 +113,11 @@ CLI = Actor(kind="cli", id=None, name="command line")
 def token_detail(token: ApiToken) -> dict[str, Any]:
     """What the log says about a token: prefix, name and scopes (never the secret)."""
     return {"token": f"{token.prefix}…", "name": token.name, "scopes": list(token.scopes)}
+
+
+def goal_detail(goal: Goal) -> dict[str, Any]:
+    """What the log says about a goal: its name and what it matches."""
+    return {"goal": goal.name, "matches": goal.definition}
 
 
 def actor_of(principal: Principal) -> Actor:

@@ -1,4 +1,4 @@
-"""The ``analytics-941`` command line: sites, API tokens, setup and invite links, users.
+"""The ``analytics-941`` command line: sites, goals, API tokens, setup and invite links, users.
 
 ::
 
@@ -6,6 +6,10 @@
                                    [--database DB_2]
     analytics-941 sites list
     analytics-941 sites move DOMAIN --to DB_2 [--settle-seconds 61]
+    analytics-941 goals add --site DOMAIN (--page PATTERN | --event NAME [--prop KEY=VALUE])
+                            [--name NAME]
+    analytics-941 goals list --site DOMAIN
+    analytics-941 goals remove --site DOMAIN NAME
     analytics-941 tokens create --site DOMAIN [--site DOMAIN ...] [--name N] [--scope stats|export]
     analytics-941 setup-link [--base-url URL]
     analytics-941 invite --site DOMAIN [--role viewer|admin|owner] [--base-url URL]
@@ -39,6 +43,7 @@ from .auth.roles import ROLES
 from .auth.setup_tokens import issue_setup_token
 from .auth.users import count_users, list_users
 from .exceptions import AnalyticsError, ConfigError
+from .goals import GoalError, add_goal, list_goals, parse_prop, remove_goal
 from .settings import Settings
 from .site_move import SETTLE_S, move_site
 from .sites import Site, add_site, get_site, list_sites
@@ -99,6 +104,24 @@ def _parser() -> argparse.ArgumentParser:
     move.add_argument("--settle-seconds", type=float, default=SETTLE_S, metavar="S",
                       help="wait after switching, for the collector to write to the target "
                       f"(default {SETTLE_S:g}: its site cache TTL plus the flush delay)")
+
+    goals = commands.add_parser("goals", help="a site's goals (docs/goals.md)").add_subparsers(
+        dest="action", required=True
+    )
+    goal_add = goals.add_parser("add", help="add a page or event goal; it counts the past too")
+    goal_add.add_argument("--site", required=True, metavar="DOMAIN")
+    what = goal_add.add_mutually_exclusive_group(required=True)
+    what.add_argument("--page", metavar="PATTERN",
+                      help="a pageview of a path: * within a segment, ** across (/blog/**)")
+    what.add_argument("--event", metavar="NAME", help="a custom event with this name")
+    goal_add.add_argument("--prop", metavar="KEY=VALUE",
+                          help="only events with this property (with --event)")
+    goal_add.add_argument("--name", help="display name (default: 'Visit PATTERN' or the event)")
+    goals.add_parser("list", help="list a site's goals (name, kind, match, property)") \
+        .add_argument("--site", required=True, metavar="DOMAIN")
+    goal_remove = goals.add_parser("remove", help="remove a goal (its events stay)")
+    goal_remove.add_argument("--site", required=True, metavar="DOMAIN")
+    goal_remove.add_argument("name", metavar="NAME", help="the goal's name, as goals list shows")
 
     tokens = commands.add_parser("tokens", help="API tokens").add_subparsers(
         dest="action", required=True
@@ -188,6 +211,8 @@ async def _run(args: argparse.Namespace, stores: Stores, settings: Settings) -> 
     elif args.command == "sites":
         print_table((s.id, s.domain, s.timezone, s.name, s.database)
                     for s in await list_sites(store))
+    elif args.command == "goals":
+        await _goals(args, store)
     elif args.command == "tokens":
         sites = await _sites(store, args.site)
         secret, token = await create_token(
@@ -229,6 +254,33 @@ async def _run(args: argparse.Namespace, stores: Stores, settings: Settings) -> 
         await _audit(store, site_domain=args.site, limit=args.limit)
     elif args.command == "archive":
         await _archive(args, store, settings)
+
+
+async def _goals(args: argparse.Namespace, store: Store) -> None:
+    (site,) = await _sites(store, [args.site])
+    if args.action == "add":
+        if args.prop is not None and args.event is None:
+            raise GoalError("--prop goes with --event: a page goal matches no property.",
+                            field="prop")
+        goal = await add_goal(store, site_id=site.id, page=args.page, event=args.event,
+                              prop=parse_prop(args.prop) if args.prop is not None else None,
+                              name=args.name)
+        await audit.record(store, "goal_create", actor=audit.CLI, sites=[site.id],
+                           detail=audit.goal_detail(goal))
+        print(goal.name)
+    elif args.action == "list":
+        print_table([("name", "kind", "matches", "property")] + [
+            (g.name, g.kind, g.target, f"{g.prop_key}={g.prop_value}" if g.prop_key else "-")
+            for g in await list_goals(store, site_id=site.id)
+        ])
+    else:
+        removed = await remove_goal(store, site_id=site.id, name=args.name)
+        if removed is None:
+            raise ConfigError(f"{site.domain} has no goal named {args.name!r}; "
+                              f"`analytics-941 goals list --site {site.domain}` lists them")
+        await audit.record(store, "goal_remove", actor=audit.CLI, sites=[site.id],
+                           detail=audit.goal_detail(removed))
+        print(f"removed {removed.name}")
 
 
 async def _archive(args: argparse.Namespace, store: Store, settings: Settings) -> None:

@@ -176,11 +176,11 @@ async def add_goal(
     if len(existing) >= MAX_GOALS:
         raise GoalError(f"A site has at most {MAX_GOALS} goals.", field="name")
     for goal in existing:
-        if goal.name == label:
-            raise GoalError(f"This site already has a goal named {label!r}.", field="name")
         if (goal.kind, goal.target, goal.prop_key, goal.prop_value) == (kind, target, key, value):
             raise GoalError(f"This site already has this goal, named {goal.name!r}.",
                             field="page" if kind == "page" else "event")
+    if any(goal.name == label for goal in existing):
+        raise GoalError(f"This site already has a goal named {label!r}.", field="name")
     goal = Goal(id=new_id(), site_id=site_id, name=label, kind=kind, target=target,
                 prop_key=key, prop_value=value, created_at=int(time.time() * 1000))
     # A concurrent twin hits the UNIQUE constraints instead (a store error, not a second row).

@@ -1,4 +1,5 @@
-"""Account settings: the user's passkeys and sessions, API tokens, and the audit log."""
+"""Account settings: the user's passkeys and sessions, API tokens, and the audit log; and a
+site's goals (shown in its settings page, which loads them as a section)."""
 
 from __future__ import annotations
 
@@ -6,20 +7,24 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 
-from ...audit import Actor, list_entries, parse_cursor, record, token_detail
+from ...audit import Actor, goal_detail, list_entries, parse_cursor, record, token_detail
 from ...auth.api_tokens import SCOPES, create_token, list_tokens, revoke_token
 from ...auth.errors import AuthError
 from ...auth.passkeys import list_passkeys, remove_passkey, rename_passkey
 from ...auth.principal import require_site, require_user
+from ...auth.roles import check_role
 from ...auth.sessions import list_sessions, revoke_all_sessions, revoke_session
 from ...auth.user_agents import describe_user_agent
-from ...sites import list_sites
-from ..forms import read_form
+from ...goals import GoalError, add_goal, list_goals, parse_prop, remove_goal
+from ...sites import Site, list_sites
+from ..access import site_of
+from ..forms import Form, read_form
 from ..render import Renderer
 
 __all__ = ["AUDIT_PAGE", "make_settings_router"]
 
 AUDIT_PAGE = 50  # entries per page of the audit log
+_GOAL_FIELDS = ("page", "event", "prop", "name")
 
 
 def make_settings_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRouter:
@@ -145,6 +150,60 @@ def make_settings_router(*, render: Renderer, route_class: type[APIRoute]) -> AP
             "older": entries[AUDIT_PAGE - 1].cursor if len(entries) > AUDIT_PAGE else "",
             "paged": "before" in request.query_params,
         })
+
+    async def goals_site(request: Request, domain: str) -> Site:
+        # Goals are site settings: the same role as the rest of them (admin).
+        site = await site_of(store, request, domain)
+        return require_site(request, site, needed=check_role("admin"), domain=domain)
+
+    async def goals_page(request: Request, site: Site, *, error: GoalError | None = None,
+                         typed: Form | None = None) -> Response:
+        # htmx loads the section into the site's settings page; opened directly (no
+        # JavaScript, or a refused form) it is a page of its own.
+        page = "_goals.html" if request.headers.get("HX-Request") and not error else "goals.html"
+        return render(request, f"settings/{page}", {
+            "site": site, "goals": await list_goals(store, site_id=site.id),
+            "goal_error": str(error or ""), "goal_field": error.field if error else "",
+            "goal_values": {k: typed.get(k) if typed else "" for k in _GOAL_FIELDS},
+        }, 400 if error else 200)
+
+    @router.get("/settings/sites/{domain}/goals", name="analytics_941_site_goals")
+    async def goals(request: Request, domain: str) -> Response:
+        return await goals_page(request, await goals_site(request, domain))
+
+    @router.post("/settings/sites/{domain}/goals", name="analytics_941_goal_create")
+    async def goal_create(request: Request, domain: str) -> Response:
+        site = await goals_site(request, domain)
+        _principal, user = require_user(request)
+        form = await read_form(request)
+        page, event, prop = form.get("page"), form.get("event"), form.get("prop")
+        try:
+            if page and (event or prop):
+                raise GoalError("Give a page or an event name, not both (a property goes with "
+                                "an event).", field="event" if event else "prop")
+            if not page and not event:
+                raise GoalError("Give a page pattern (such as /pricing) or an event name.",
+                                field="page")
+            goal = await add_goal(store, site_id=site.id, page=page or None,
+                                  event=None if page else event,
+                                  prop=parse_prop(prop) if prop else None,
+                                  name=form.get("name") or None)
+        except GoalError as exc:
+            return await goals_page(request, site, error=exc, typed=form)
+        await record(store, "goal_create", actor=Actor.of_user(user), sites=[site.id],
+                     detail=goal_detail(goal))
+        return back(f"/settings/sites/{site.domain}#goals")
+
+    @router.post("/settings/sites/{domain}/goals/{goal_id}/remove",
+                 name="analytics_941_goal_remove")
+    async def goal_remove(request: Request, domain: str, goal_id: str) -> Response:
+        site = await goals_site(request, domain)
+        _principal, user = require_user(request)
+        goal = await remove_goal(store, site_id=site.id, goal_id=goal_id)
+        if goal is not None:
+            await record(store, "goal_remove", actor=Actor.of_user(user), sites=[site.id],
+                         detail=goal_detail(goal))
+        return back(f"/settings/sites/{site.domain}#goals")
 
     @router.post("/settings/tokens/{token_id}/revoke", name="analytics_941_token_revoke")
     async def token_revoke(request: Request, token_id: str) -> Response:
