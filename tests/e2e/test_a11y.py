@@ -77,7 +77,8 @@ def _violations(page: Any) -> list[str]:
           const result = await axe.run(document, { resultTypes: ["violations"] });
           return result.violations
             .filter((v) => v.impact === "serious" || v.impact === "critical")
-            .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+            .map((v) => `${v.id} (${v.impact}): `
+              + v.nodes.map((n) => n.target.join(" ")).join(", "));
         }"""
     )
     return list(found)
