@@ -158,3 +158,22 @@ def test_glob_escapes_match_literally(goal_path: Path) -> None:
     ]
     conn.close()
     assert matches == [1, 0]
+
+
+def test_behavioural_filters_read_raw_events_and_echo_in_our_names() -> None:
+    sent = ["has_not_done", ["is", "event:page", ["/pricing"]]]
+    query = _query([], metrics=["visitors"], dimensions=["event:page"], filters=[sent])
+    # A lone page filter on a page breakdown would read rollups; this one needs visits' events.
+    assert plan_query(query).rollup_kind is None
+    assert query.model_dump(mode="json")["filters"] == [
+        ["has_not_done", ["is", "page", ["/pricing"]]]
+    ]
+
+
+async def test_has_done_keeps_visits_with_the_event(goal_store: Store) -> None:
+    goals = await _goals(goal_store)
+    rows = await _rows(goal_store, goals, metrics=["visitors", "pageviews"],
+                       dimensions=["event:page"],
+                       filters=[["has_done", ["is", "event:goal", ["Signup (plan=pro)"]]]])
+    # v8's visit: its two blog pages (and no pageview of /pricing).
+    assert rows == [(["/blog/a"], [1, 1]), (["/blog/a/b"], [1, 1]), (["/pricing"], [1, 0])]

@@ -5,8 +5,11 @@ The wire form is Plausible's Stats API v2::
     ["is", "visit:country", ["DE", "FR"]]
     ["contains", "event:page", ["/blog"], {"case_sensitive": false}]
     ["and", [["is", "visit:device", ["Mobile"]], ["not", ["matches", "event:page", ["/docs/*"]]]]]
+    ["has_done", ["is", "event:goal", ["Signup"]]]
 
-A list of top-level filters means "all of them". ``matches`` takes a wildcard pattern: ``*``
+A list of top-level filters means "all of them". ``has_done`` / ``has_not_done`` (Plausible's
+behavioural filters) keep the events and visits of the visits in which an event matching their
+filter happened (or did not). ``matches`` takes a wildcard pattern: ``*``
 stands for any run of characters (Plausible's ``matches_wildcard``; regular expressions are not
 offered, SQLite has none built in).
 """
@@ -23,6 +26,7 @@ __all__ = [
     "MAX_FILTER_LEAVES",
     "MAX_VALUES",
     "MAX_VALUE_LENGTH",
+    "Behaviour",
     "Condition",
     "Connective",
     "FilterNode",
@@ -108,7 +112,16 @@ class Negation:
     child: FilterNode
 
 
-FilterNode: TypeAlias = Condition | Connective | Negation
+@dataclass(frozen=True, kw_only=True)
+class Behaviour:
+    """The visit did (``has_done``) or did not (``has_not_done``) have an event for which the
+    child holds."""
+
+    op: Literal["has_done", "has_not_done"]
+    child: FilterNode
+
+
+FilterNode: TypeAlias = Condition | Connective | Negation | Behaviour
 
 
 def _parse(
@@ -117,7 +130,7 @@ def _parse(
     if isinstance(raw, Condition):
         budget.spend(at, raw.values)
         return raw
-    if isinstance(raw, Connective | Negation):
+    if isinstance(raw, Connective | Negation | Behaviour):
         for leaf in filter_leaves((raw,)):
             budget.spend(at, leaf.values)
         return raw
@@ -141,6 +154,11 @@ def _parse(
             raise ValueError(f"{at}: expected ['not', filter]")
         child = _parse(raw[1], at=f"{at}.1", depth=depth + 1, canonical=canonical, budget=budget)
         return Negation(child=child)
+    if op in ("has_done", "has_not_done"):
+        if len(raw) != 2:
+            raise ValueError(f"{at}: expected [{op!r}, filter]")
+        child = _parse(raw[1], at=f"{at}.1", depth=depth + 1, canonical=canonical, budget=budget)
+        return Behaviour(op=cast(Literal["has_done", "has_not_done"], op), child=child)
     if op not in FILTER_OPS:
         raise ValueError(f"{at}: unknown operator {raw[0]!r}")
     if len(raw) not in (3, 4) or not isinstance(raw[1], str):
@@ -218,7 +236,7 @@ def filter_leaves(nodes: tuple[FilterNode, ...]) -> list[Condition]:
         node = stack.pop()
         if isinstance(node, Condition):
             leaves.append(node)
-        elif isinstance(node, Negation):
+        elif isinstance(node, Negation | Behaviour):
             stack.append(node.child)
         else:
             stack.extend(reversed(node.children))
@@ -234,4 +252,6 @@ def filter_to_json(node: FilterNode) -> list[Any]:
         return out
     if isinstance(node, Negation):
         return ["not", filter_to_json(node.child)]
+    if isinstance(node, Behaviour):
+        return [node.op, filter_to_json(node.child)]
     return [node.op, [filter_to_json(child) for child in node.children]]

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..exceptions import QueryError
-from ..filters import Condition, Connective, FilterNode, Negation, filter_leaves
+from ..filters import Behaviour, Condition, Connective, FilterNode, Negation, filter_leaves
 from ..query import CONVERSION_METRICS, Query
 from ..rollups.kinds import (
     FILTERED_ROLLUP_DIMENSIONS,
@@ -73,9 +73,23 @@ def _has_negation(nodes: Sequence[FilterNode]) -> bool:
     return False
 
 
+def _has_behaviour(nodes: Sequence[FilterNode]) -> bool:
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Behaviour):
+            return True
+        if isinstance(node, Connective):
+            stack.extend(node.children)
+        elif isinstance(node, Negation):
+            stack.append(node.child)
+    return False
+
+
 def _rollup_dim(query: Query, *, needs_sessions: bool, events_drive: bool) -> str | None:
-    # Goals are matched on raw events at query time (so they count the past); rollups hold none.
-    if query.interval == "hour" or query.uses_goals:
+    # Goals are matched on raw events at query time (so they count the past); rollups hold none,
+    # nor which visits did something (behavioural filters).
+    if query.interval == "hour" or query.uses_goals or _has_behaviour(query.filters):
         return None
     dims = query.non_time_dimensions
     leaves = filter_leaves(query.filters)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..exceptions import QueryError
-from ..filters import Condition, FilterNode, Negation
+from ..filters import Behaviour, Condition, FilterNode, Negation
 from ..goals import Goal
 from ..query import GOAL_DIMENSION
 from .columns import filter_sql_target
@@ -137,6 +137,24 @@ def _leaf_sql(
     )
 
 
+def _visits_with(test: str, *, table: str, site: str, bounds: Bounds, params: Params) -> str:
+    """SQL: the row's visit has an event for which ``test`` holds (a behavioural filter). Its
+    events are looked for a day either side of the range, where a visit crossing an edge has
+    them."""
+    column = "session_id" if table == "events" else "id"
+    if isinstance(bounds, RawUnits):
+        return (
+            f"{column} IN (SELECT e.session_id FROM {bounds.source} AS u CROSS JOIN events AS e "
+            f"ON e.site_id = {site} AND e.ts >= u.start_ms - {DAY_MS} "
+            f"AND e.ts < u.end_ms + {DAY_MS} WHERE {test})"
+        )
+    lo, hi = params.ref(bounds[0] - DAY_MS), params.ref(bounds[1] + DAY_MS)
+    return (
+        f"{column} IN (SELECT session_id FROM events WHERE site_id = {site} "
+        f"AND ts >= {lo} AND ts < {hi} AND {test})"
+    )
+
+
 def _node_sql(
     node: FilterNode,
     *,
@@ -153,6 +171,10 @@ def _node_sql(
         return _leaf_sql(node, **where)
     if isinstance(node, Negation):
         return f"NOT ({_node_sql(node.child, **where)})"
+    if isinstance(node, Behaviour):
+        test = _node_sql(node.child, **{**where, "table": "events"})
+        inside = _visits_with(test, table=table, site=site, bounds=bounds, params=params)
+        return inside if node.op == "has_done" else f"NOT ({inside})"
     joiner = " AND " if node.op == "and" else " OR "
     parts = [_node_sql(child, **where) for child in node.children]
     return "(" + joiner.join(parts) + ")"
@@ -189,6 +211,9 @@ def value_filters_sql(nodes: tuple[FilterNode, ...], *, expression: str, params:
             return _condition_sql(node, expression=expression, params=params)
         if isinstance(node, Negation):
             return f"NOT ({walk(node.child)})"
+        if isinstance(node, Behaviour):
+            raise QueryError(code="invalid_filters",
+                             message="filters: a behavioural filter needs raw events")
         joiner = " AND " if node.op == "and" else " OR "
         return "(" + joiner.join(walk(child) for child in node.children) + ")"
 
