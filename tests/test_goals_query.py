@@ -147,6 +147,13 @@ def test_conversion_rate_needs_a_goal() -> None:
     with pytest.raises(QueryError) as refused:
         _query([], metrics=["visitors"], filters=[["is_not", "event:goal", ["x"]]])
     assert "is and contains" in refused.value.message
+    goal = Goal(id="g1", site_id="s1", name="Signup", kind="event", target="Signup")
+    assert _query([goal], metrics=["visitors"],
+                  filters=[["is", "event:goal", ["SIGNUP"], {"case_sensitive": False}]])
+    with pytest.raises(QueryError) as refused:
+        _query([goal], metrics=["visitors"],
+               filters=[["is", "event:goal", ["Sign"], {"case_sensitive": False}]])
+    assert "no goal named 'Sign'" in refused.value.message
 
 
 def test_glob_escapes_match_literally(goal_path: Path) -> None:

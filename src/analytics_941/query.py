@@ -235,8 +235,12 @@ class Query(BaseModel):
                 continue
             if leaf.op not in ("is", "contains"):
                 raise ValueError("filters: event:goal takes the operators is and contains")
-            if leaf.op == "is" and leaf.case_sensitive:
-                unknown = [v for v in leaf.values if v not in names]
+            if leaf.op == "is":
+                folded = names if leaf.case_sensitive else {n.lower() for n in names}
+                unknown = [
+                    v for v in leaf.values
+                    if (v if leaf.case_sensitive else v.lower()) not in folded
+                ]
                 if unknown:
                     known = ", ".join(sorted(names)) or "none yet"
                     raise ValueError(f"filters: the site has no goal named {unknown[0]!r} "
