@@ -438,13 +438,14 @@ document.addEventListener("htmx:beforeSwap", () => {
     ? { tag: el.tagName, text: el.textContent.trim(), region: el.closest("[id]")?.id }
     : null;
 });
-document.addEventListener("htmx:afterSettle", (event) => {
+document.addEventListener("htmx:afterSettle", () => {
   if (document.activeElement && document.activeElement !== document.body && document.activeElement.isConnected) return;
   const was = focused;
   focused = null;
-  const target = event.detail.target;
-  if (!was || !target?.isConnected) return;
-  const region = (was.region && document.getElementById(was.region)) || target;
+  if (!was) return;
+  // An outerHTML swap's target is the element it replaced: look the region up again by its id.
+  const region = (was.region && document.getElementById(was.region)) || document.getElementById("dashboard");
+  if (!region) return;
   const same = [...region.querySelectorAll(was.tag)].find((el) => el.textContent.trim() === was.text && el.offsetParent !== null);
   const heading = document.querySelector("#dashboard h1");
   const to = same || heading;

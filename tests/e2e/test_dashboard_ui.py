@@ -185,3 +185,21 @@ def test_the_site_list_and_the_switcher(seeded: Stack, page: Any) -> None:
     # The period comes along; the filter, about the other site's data, does not.
     assert page.url.endswith(f"/{OTHER}?period=7d")
     assert _value(page, "visitors") == "1"
+
+
+def test_focus_stays_on_the_control_used_after_a_swap(seeded: Stack, page: Any) -> None:
+    page.goto(f"{seeded.dashboard_url}/{SITE}?period=7d")
+    page.focus("#panel-pages .tabs a:text-is('Entry')")
+    page.keyboard.press("Enter")
+    expect(page.locator("#panel-pages .tabs a[aria-current]")).to_have_text("Entry")
+    expect(page.locator("#panel-pages .tabs a:text-is('Entry')")).to_be_focused()
+    page.focus("[data-period-previous]")
+    page.keyboard.press("Enter")
+    expect(page.locator("[data-metric='visitors'] [data-value]")).to_have_text("1")
+    expect(page.locator("[data-period-previous]")).to_be_focused()
+    # A control that is gone (the chip's ×): focus lands on the view's heading.
+    page.click("#panel-pages .toplist a.name >> nth=0")
+    page.focus(".chip-remove")
+    page.keyboard.press("Enter")
+    expect(page.locator(".chip")).to_have_count(0)
+    expect(page.locator("#dashboard h1")).to_be_focused()
