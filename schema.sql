@@ -25,7 +25,9 @@ CREATE TABLE sites (
   -- Raw archive before purge (migration 0014): write raw rows to R2 before retention deletes them.
   archive_raw INTEGER NOT NULL DEFAULT 0,
   -- The D1 binding holding the site's analytics data (migration 0015): DB or DB_<n>.
-  database TEXT NOT NULL DEFAULT 'DB'
+  database TEXT NOT NULL DEFAULT 'DB',
+  -- Query parameters kept in stored URLs besides the UTM ones (migration 0018): JSON array.
+  keep_query_params TEXT NOT NULL DEFAULT '[]'
 );
 
 -- One row per pageview or custom event. Session attribution (source, channel, UTM, geo, device)

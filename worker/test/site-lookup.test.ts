@@ -55,9 +55,11 @@ describe("lookupSite", () => {
     expect(siteFromRow({
       id: "s", domain: "s.test", domains: "not json", timezone: "UTC", allow_subdomains: 1,
       excluded_paths: '["/admin/**", 3]', rate_limit_visitor: 10, rate_limit_site: -1, bounce_threshold_ms: 5000, retention_days: 30,
+      keep_query_params: '["page", 1]',
     })).toEqual({
       id: "s", domain: "s.test", domains: [], timezone: "UTC", allowSubdomains: true, excludedPaths: ["/admin/**"],
       rateLimitVisitor: 10, rateLimitSite: 0, bounceThresholdMs: 5000, retentionDays: 30, database: "DB",
+      keepQueryParams: ["page"],
     });
   });
 });

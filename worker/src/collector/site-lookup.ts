@@ -26,6 +26,8 @@ export interface Site {
   retentionDays: number | null;
   /** The D1 binding holding the site's data (`DB`, `DB_2`, …; databases.ts). */
   database: string;
+  /** Query parameters kept in stored URLs besides the UTM ones (ingest/scrub.ts). */
+  keepQueryParams: string[];
 }
 
 /** The settings a site row without the 0002 columns (or with NULLs) gets. */
@@ -37,6 +39,7 @@ export const SITE_DEFAULTS = {
   bounceThresholdMs: 10_000,
   retentionDays: null,
   database: "DB",
+  keepQueryParams: [],
 } as const satisfies Partial<Site>;
 
 /** A `sites` row as selected here. */
@@ -52,6 +55,7 @@ export interface SiteRow {
   bounce_threshold_ms?: number | null;
   retention_days?: number | null;
   database?: string | null;
+  keep_query_params?: string | null;
 }
 
 interface CacheEntry {
@@ -79,7 +83,7 @@ export async function lookupSite(db: D1Database, domain: string, ttlSeconds: num
     const row = await db
       .prepare(
         `SELECT id, domain, domains, timezone, allow_subdomains, excluded_paths, rate_limit_visitor,
-                rate_limit_site, bounce_threshold_ms, retention_days, database
+                rate_limit_site, bounce_threshold_ms, retention_days, database, keep_query_params
          FROM sites WHERE domain = ?`,
       )
       .bind(domain)
@@ -118,6 +122,7 @@ export function siteFromRow(row: SiteRow): Site {
     bounceThresholdMs: count(row.bounce_threshold_ms, SITE_DEFAULTS.bounceThresholdMs),
     retentionDays: typeof row.retention_days === "number" ? row.retention_days : null,
     database: typeof row.database === "string" && row.database !== "" ? row.database : SITE_DEFAULTS.database,
+    keepQueryParams: parseStrings(row.keep_query_params ?? "[]"),
   };
 }
 

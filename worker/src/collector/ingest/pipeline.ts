@@ -1,7 +1,7 @@
 /**
  * The write path as a pipeline of named steps, after Plausible's ingestion/event.ex:
  * read_body -> parse_payload -> put_site -> check_origin -> filter_bot -> check_excluded ->
- * enrich -> register_session. Each step returns the value the next one needs or a typed `Drop`;
+ * enrich -> scrub_pii -> register_session. Each step returns the value the next one needs or a typed `Drop`;
  * the first drop ends the pipeline and is counted (drop-counter.ts), under the site when the
  * site is known and under "" before that.
  */
@@ -16,6 +16,7 @@ import { enrichEvent } from "./enrich";
 import type { ClientInfo, CollectedEvent, IngestResult } from "../../contract";
 import { type EventPayload, parsePayload } from "./payload";
 import { readBody } from "./read-body";
+import { scrubEvent } from "./scrub";
 import { isExcludedPath, isSiteHost } from "./site-rules";
 
 /** The outcome of an accepted event. */
@@ -58,10 +59,13 @@ async function runSteps(request: Request, env: Env, state: { site: Site | null }
   const excluded = checkExcluded(site, payload);
   if (isDrop(excluded)) return excluded;
 
-  const event = enrichEvent(payload, site, {
+  const enriched = enrichEvent(payload, site, {
     userAgent: client.userAgent,
     cf: request.cf as Record<string, unknown> | undefined,
   });
+  // After enrichment, which reads the page URL's click ids and the referrer's path; before
+  // anything is stored.
+  const event = scrubEvent(enriched, site);
 
   const registered = await registerSession(env, site, event, client);
   if (isDrop(registered)) return registered;
