@@ -52,7 +52,7 @@ from .sql.arms import raw_arm, week_of
 from .sql.arms import units_cte as _units_cte
 from .sql.columns import dimension_sql
 from .sql.conversions import divisor_ctes, goals_broken_down, metric_sql
-from .sql.goals import goal_join
+from .sql.goals import goal_join, goal_rows_cte
 from .sql.metrics import FINALS, parts_for
 from .sql.params import Params
 from .sql.plan import Plan, plan_query
@@ -104,9 +104,7 @@ def _side(
                         goals=query.goals)
     if rolled:
         where = [*where, f"b.i NOT IN (SELECT i FROM {prefix}_done)"]
-    join = ""
-    if GOAL_DIMENSION in query.dimensions:
-        join = goal_join(goals_broken_down(query), params)
+    join = goal_join() if GOAL_DIMENSION in query.dimensions else ""
     arms = [raw_arm(table=table, units=units, site=site, dimensions=dims, parts=parts, where=where,
                     join=join)]
     if rolled:
@@ -297,7 +295,10 @@ def build_sql(query: Query) -> tuple[str, list[Param]]:
     """
     plan = plan_query(query)
     params = Params()
-    ctes = _period_ctes(query, prefix="m", period=query.period, plan=plan, params=params)
+    ctes = []
+    if GOAL_DIMENSION in query.dimensions:
+        ctes.append(goal_rows_cte(goals_broken_down(query), params))
+    ctes += _period_ctes(query, prefix="m", period=query.period, plan=plan, params=params)
     compare = query.comparison_period
     if compare is not None:
         ctes += _period_ctes(query, prefix="c", period=compare, plan=plan, params=params)
