@@ -15,6 +15,7 @@ from goal_seeding import VISITORS_7D, seed_goal_data
 from analytics_941 import SqliteStore, build_sql, parse_query, run_query
 from analytics_941.exceptions import QueryError
 from analytics_941.goals import Goal, add_goal, list_goals
+from analytics_941.rollups.jobs import refresh_rollups
 from analytics_941.sql.plan import plan_query
 from analytics_941.store import Store
 
@@ -196,3 +197,24 @@ async def test_a_filter_naming_many_goals_matches_as_a_few_do(goal_store: Store)
         # v8 and v9 converted both; nobody sent a "Never" event.
         assert await _rows(goal_store, goals, metrics=["visitors", "events"],
                            filters=[["is", "event:goal", names]]) == [([], [2, 4])]
+
+
+async def test_conversion_rates_agree_before_and_after_the_rollups(goal_path: Path) -> None:
+    store = SqliteStore(path=goal_path)
+    goals = await _goals(store)
+    bodies: list[dict[str, Any]] = [
+        {"metrics": ["visitors", "conversion_rate"], "filters": [["is", "event:goal", ["Signup"]]]},
+        {"metrics": ["visitors", "group_conversion_rate"], "dimensions": ["visit:source"],
+         "filters": [["is", "event:goal", ["Visit /blog/**"]]]},
+        {"metrics": ["events", "conversion_rate"], "dimensions": ["event:goal"]},
+    ]
+    raw = [await _rows(store, goals, **body) for body in bodies]
+    # The divisors (queries without goals) may now read rollups; goals still read raw events.
+    while await refresh_rollups(store, now_ms=int(NOW.timestamp() * 1000), max_days=400):
+        pass
+    divisor = parse_query({"site_id": "s1", "date_range": "7d", "metrics": ["visitors"]},
+                          timezone=TZ, now=NOW)
+    assert plan_query(divisor).rollup_kind is not None
+    (listed,) = await store.execute("SELECT COUNT(*) AS n FROM rollup_days WHERE site_id = 's1'")
+    assert int(listed["n"] or 0) >= 4  # the closed days with events
+    assert [await _rows(store, goals, **body) for body in bodies] == raw
