@@ -383,7 +383,12 @@ function typing(target) {
 function openShortcuts() {
   const dialog = document.getElementById("shortcuts");
   if (!dialog) return false;
-  htmx.trigger(dialog, "shortcuts-open");
+  if (!dialog.firstElementChild) {
+    // Fetched on this first opening: once it is in, focus its Close button, as for a dialog
+    // that had its content already.
+    dialog.addEventListener("htmx:afterSettle", () => dialog.querySelector("button")?.focus(), { once: true });
+    htmx.trigger(dialog, "shortcuts-open");
+  }
   dialog.showModal();
   return true;
 }

@@ -131,6 +131,7 @@ def test_period_arrows_and_shortcuts(seeded: Stack, page: Any) -> None:
     expect(page.locator(".picker-label")).not_to_have_text("Last 30 days")
     page.keyboard.press("?")
     expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()
+    expect(page.locator("#shortcuts button")).to_be_focused()
     page.keyboard.press("d")  # keys wait while the list is open
     page.keyboard.press("Escape")
     expect(page.get_by_role("dialog")).to_have_count(0)
