@@ -1,8 +1,9 @@
 """Tracker bytes: raw, gzip -9 and brotli for every built variant, against its budget.
 
 The default script.js must stay within 1,024 bytes gzip -9; each opt-in feature may add at most
-300 bytes, so a variant with k features is held to 1,024 + 300·k (and, feature by feature, to
-300 over script.js — the build itself fails when one does not).
+300 bytes, the errors add-on 700 (issue 17), so a variant is held to 1,024 plus the budgets of its
+features (and, feature by feature, to its budget over script.js — the build itself fails when one
+does not; FEATURE_GZIP_BUDGETS in scripts/build-tracker.mjs holds the same numbers).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from scripts.devstack import BIN, ROOT
 
 BUDGET_GZIP = 1024
 BUDGET_PER_FEATURE = 300
+# Features allowed more than BUDGET_PER_FEATURE.
+FEATURE_BUDGETS = {"errors": 700}
 # scripts/build-tracker.mjs writes each built variant here as well as into the Worker's module.
 TRACKER_DIR = ROOT / "worker" / "tracker" / "dist"
 
@@ -49,7 +52,8 @@ def bench_tracker_size() -> None:
     for path in variants:
         raw = path.read_bytes()
         packed = len(gzip.compress(raw, compresslevel=9))
-        budget = BUDGET_GZIP + BUDGET_PER_FEATURE * len(_features(path))
+        budget = BUDGET_GZIP + sum(FEATURE_BUDGETS.get(f, BUDGET_PER_FEATURE)
+                                   for f in _features(path))
         verdict = "OK" if packed <= budget else "MISSED"
         print(f"  {path.name:<{width}} {len(raw):>7,} {packed:>8,} {brotli[str(path)]:>7,} "
               f"{packed - base:>+6} {budget:>7,} {verdict}", flush=True)

@@ -2,9 +2,8 @@
 reaches /api/event before a941.consent(true) (watched on the network), events flow after it, calls
 made before it never arrive, and a941.consent(false) stops sending again.
 
-The page comes from a small server of the test's own on 127.0.0.1 (a page fulfilled by Playwright
-counts as public, and Chromium then refuses its requests to the loopback collector), so its tag
-can carry data-consent without a demo page; it counts under a site of this module's own.
+The page comes from a small server of the test's own (page_server.py), so its tag can carry
+data-consent without a demo page; it counts under a site of this module's own.
 """
 
 from __future__ import annotations
@@ -12,9 +11,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import subprocess
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -22,6 +19,7 @@ import pytest
 from scripts.devstack import BIN, ROOT
 
 from .conftest import Stack, wait_until
+from .page_server import serve_pages
 
 pytestmark = pytest.mark.e2e
 
@@ -54,24 +52,8 @@ a941.event("Queued before load");</script>
 
 @pytest.fixture(scope="module")
 def origin(stack: Stack) -> Iterator[str]:
-    body = _html(stack).encode()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    with serve_pages({PAGE: ("text/html", _html(stack))}) as served:
+        yield served
 
 
 @pytest.fixture()

@@ -88,6 +88,8 @@ describe("scrub_pii in the pipeline", () => {
           phone: "+49 170 1234567",
           note: "call 0170-1234567 now",
           url: "https://partner.example/x/987654321?token=s3cr3t&utm_source=news&page=3#sessionid=1",
+          // Text that starts with a URL is text: scrubbed, not cut like a URL.
+          message: "https://api.example/v1 failed for jane.doe@example.com",
         },
       },
       // No referrer: the source comes from the `ref` parameter.
@@ -117,6 +119,7 @@ describe("scrub_pii in the pipeline", () => {
       phone: "+[number]",
       note: "call [number] now",
       url: "https://partner.example/x/[number]?utm_source=news&page=3",
+      message: "https://api.example/v1 failed for [email]",
     });
   });
 });

@@ -2,7 +2,7 @@
 // the right events (run against a minimal fake browser).
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { TRACKER_ETAG, TRACKER_FEATURES, TRACKER_JS, TRACKER_VARIANTS } from "../src/generated/tracker";
+import { FEATURE_GZIP_BUDGETS, TRACKER_ETAG, TRACKER_FEATURES, TRACKER_JS, TRACKER_VARIANTS } from "../src/generated/tracker";
 
 async function gzipSize(text: string): Promise<number> {
   const stream = new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"));
@@ -44,10 +44,12 @@ describe("tracker variants", () => {
     expect((await get("/script.outbound-links.outbound-links.js")).status).toBe(404);
   });
 
-  it("keeps each feature within 300 bytes gzipped over the default script", async () => {
+  it("keeps each feature within its budget over the default script: 300 bytes gzipped, 700 for errors", async () => {
+    expect(FEATURE_GZIP_BUDGETS).toMatchObject({ "outbound-links": 300, errors: 700 });
     const base = await gzipSize(TRACKER_JS);
     for (const feature of TRACKER_FEATURES) {
-      expect(await gzipSize(TRACKER_VARIANTS[`script.${feature}.js`]?.js as string)).toBeLessThanOrEqual(base + 300);
+      const budget = FEATURE_GZIP_BUDGETS[feature] as number;
+      expect(await gzipSize(TRACKER_VARIANTS[`script.${feature}.js`]?.js as string), feature).toBeLessThanOrEqual(base + budget);
     }
   });
 });
@@ -339,5 +341,61 @@ describe("tracker feature variants", () => {
     const page = runTracker({}, { code: variant("script.form-submissions.js") });
     page.fire("document:submit", { target: { id: "newsletter", hasAttribute: () => false, getAttribute: () => null } });
     expect(page.sent[1]?.body).toMatchObject({ n: "Form: Submission", p: { path: "/", form: "newsletter" } });
+  });
+
+  describe("errors", () => {
+    /** An Error as V8 builds it: its stack starts with the message, then "at" frames. */
+    const thrown = (message: string, frames: string[], name = "TypeError") =>
+      Object.assign(new Error(message), { name, stack: [`${name}: ${message}`, ...frames.map((f) => `    at ${f}`)].join("\n") });
+    const errorProps = (page: ReturnType<typeof runTracker>) => page.sent.filter((s) => s.body.n === "JS error").map((s) => s.body.p as Record<string, unknown>);
+
+    it("reports an uncaught error once per page view with a stack that keeps only the site's paths", () => {
+      const page = runTracker({}, { code: variant("script.errors.js") });
+      const error = thrown("x is undefined", [
+        "render (https://site.test/static/app.js?v=3&token=abc:12:34)",
+        "https://site.test/static/vendor.js:1:200",
+        "track (https://cdn.other.test/lib.js?key=k:5:6)",
+        "chrome-extension://abcdef/inject.js:9:9",
+      ]);
+      const event = { error, message: "Uncaught TypeError: x is undefined", filename: "https://site.test/static/app.js?v=3&token=abc", lineno: 12, colno: 34 };
+      page.fire("window:error", event);
+      page.fire("window:error", event);
+      const [props, ...more] = errorProps(page);
+      expect(more).toEqual([]);
+      expect(props).toEqual({
+        message: "x is undefined",
+        type: "TypeError",
+        file: "/static/app.js",
+        line: 12,
+        column: 34,
+        stack: ["at render (/static/app.js:12:34)", "at /static/vendor.js:1:200", "at track (<other origin>)", "at <other origin>"].join("\n"),
+        fingerprint: expect.stringMatching(/^[0-9a-z]+$/),
+      });
+      expect(page.sent.find((s) => s.body.n === "JS error")?.body).toMatchObject({ i: false });
+      // A new page view reports it again.
+      page.history.pushState({}, "", "/next");
+      page.fire("window:error", event);
+      expect(errorProps(page)).toHaveLength(2);
+    });
+
+    it("reports rejections and a941.error(err), taking file and line from the stack; at most five per page view", () => {
+      const page = runTracker({}, { code: variant("script.errors.js") });
+      page.fire("window:unhandledrejection", { reason: thrown("failed", ["load (https://site.test/app.js:3:4)"], "Error") });
+      page.fire("window:unhandledrejection", { reason: "plain string" });
+      (page.window.a941 as { error: (err: unknown) => void }).error(thrown("caught", ["https://site.test/app.js:7:8"], "RangeError"));
+      const [rejected, plain, caught] = errorProps(page);
+      expect(rejected).toMatchObject({ message: "failed", type: "Error", file: "/app.js", line: "3", column: "4" });
+      expect(plain).toMatchObject({ message: "plain string", type: "Error", stack: "" });
+      expect(caught).toMatchObject({ message: "caught", type: "RangeError", file: "/app.js", line: "7", stack: "at /app.js:7:8" });
+      expect(new Set([rejected, plain, caught].map((p) => p?.fingerprint)).size).toBe(3);
+      for (let i = 0; i < 5; i++) page.fire("window:unhandledrejection", { reason: `more ${i}` });
+      expect(errorProps(page)).toHaveLength(5);
+    });
+
+    it("is not in the default script", () => {
+      const page = runTracker({});
+      expect((page.window.a941 as { error?: unknown }).error).toBeUndefined();
+      expect(TRACKER_JS).not.toContain("JS error");
+    });
   });
 });

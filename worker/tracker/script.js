@@ -5,9 +5,10 @@
 // a941.event(name, {props, revenue, interactive}) with a queue stub, engaged time and scroll
 // depth as an "engagement" event, a "404" event with data-404, consent mode with
 // data-consent="required" and a941.consent(yes). No cookies, no storage ids.
-// Opt-in features are compile-time flags (OUTBOUND, DOWNLOADS, TAGGED, FORMS) set by
+// Opt-in features are compile-time flags (OUTBOUND, DOWNLOADS, TAGGED, FORMS, ERRORS) set by
 // scripts/build-tracker.mjs, which builds one variant per combination (script.outbound-links.js…).
-// The gzip budget is 1 KB for the default script and 300 bytes per feature: every byte counts.
+// The gzip budget is 1 KB for the default script and a few hundred bytes per feature
+// (FEATURE_GZIP_BUDGETS there): every byte counts.
 (function () {
   var w = window;
   var doc = document;
@@ -197,5 +198,64 @@
   });
   // Segment uses the name `analytics`: only claim it when nobody else has.
   if (!w.analytics) w.analytics = api941;
+
+  // JavaScript errors as "JS error" events, at most five per page view and one per
+  // fingerprint. URLs in them keep only the site's own paths: query strings can hold tokens, and
+  // other origins' URLs (extensions, third-party scripts) say nothing about the site.
+  // Block-scoped (let), unlike the rest: a `var` would leave its declaration in every variant.
+  if (ERRORS) {
+    // Per page view, told apart by the page's URL as sent.
+    let reported = {},
+      errorsSent = 0,
+      reportedPage;
+    let strip = function (text) {
+      return String(text || "").replace(/\b([a-z][\w+.-]*:\/\/[^\s()]*?)((?::\d+)*)(?=[\s()]|$)/gi, function (m, url, at) {
+        try {
+          url = new URL(url);
+        } catch (e) {}
+        return url.origin == loc.origin ? url.pathname + at : "<other origin>";
+      });
+    };
+    let report = function (err, message, file, line, column) {
+      message = String((err && err.message) || message || err).slice(0, 500);
+      // Stack frames only (V8: "at …", Firefox and Safari: "fn@url"), not the message lines.
+      var stack = strip(err && err.stack)
+        .split("\n")
+        .filter(function (l) {
+          return /^\s*at |@/.test(l);
+        })
+        .slice(0, 10)
+        .map(function (l) {
+          return l.trim();
+        })
+        .join("\n");
+      var top = /([^\s(@]*):(\d+):(\d+)\)?$/m.exec(stack) || [];
+      file = file ? strip(file) : top[1];
+      line = line || top[2];
+      column = column || top[3];
+      var type = (err && err.name) || "Error";
+      var key = [type, message, file, line, column, stack].join("|");
+      for (var h = 0, i = 0; i < key.length; i++) h = (h * 31 + key.charCodeAt(i)) | 0;
+      var fingerprint = (h >>> 0).toString(36);
+      if (reportedPage != page) (reported = {}), (errorsSent = 0), (reportedPage = page);
+      if (reported[fingerprint] || errorsSent++ >= 5) return;
+      reported[fingerprint] = 1;
+      api941.event("JS error", {
+        props: { message: message, type: type, file: file, line: line, column: column, stack: stack, fingerprint: fingerprint },
+        interactive: false,
+      });
+    };
+    on(w, "error", function (e) {
+      report(e.error, e.message, e.filename, e.lineno, e.colno);
+    });
+    on(w, "unhandledrejection", function (e) {
+      report(e.reason);
+    });
+    // For errors the site catches itself: a941.error(err).
+    api941.error = function (err) {
+      report(err);
+    };
+  }
+
   pageview();
 })();

@@ -76,9 +76,9 @@ export function scrubUrl(text: string, keep: ReadonlySet<string>): string {
   return `${url.protocol}//${url.host}${scrubText(url.pathname)}${keptQuery(url.search, keep)}`;
 }
 
-/** A property value: a URL is stored like one; any other text scrubbed. */
+/** A property value: a URL (one token, no spaces) is stored like one; any other text scrubbed. */
 function scrubValue(value: string, keep: ReadonlySet<string>): string {
-  return /^https?:\/\//i.test(value) ? scrubUrl(value, keep) : scrubText(value);
+  return /^https?:\/\/\S*$/i.test(value) ? scrubUrl(value, keep) : scrubText(value);
 }
 
 const keepSets = new WeakMap<string[], ReadonlySet<string>>();
