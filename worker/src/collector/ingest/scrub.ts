@@ -23,7 +23,9 @@ export const NUMBER_PLACEHOLDER = "[number]";
  * identify a person (account, card, national numbers), while years, dates and prices stay. */
 export const MIN_DIGITS = 9;
 
-const EMAIL = /[\w.+%-]+(?:@|%40)[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}/gi;
+// Starts only where a run of local-part characters starts: otherwise every position of a long
+// run without an "@" would be tried again (quadratic; ~3 ms for one 2,000-character value).
+const EMAIL = /(?<![\w.+%-])[\w.+%-]+(?:@|%40)[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}/gi;
 // Not right after "%" or "%X": the hex digits of a percent escape are not part of a number.
 const DIGITS = new RegExp(`(?<!%[\\da-f]?)\\d(?:(?:[ +-]|%20)?\\d){${MIN_DIGITS - 1},}`, "gi");
 
