@@ -7,10 +7,11 @@ costs nothing to read.
 - ``results``: query results. A result is kept for a short time when its period reaches today
   (its numbers still move) and for long when the period is closed (they change only through late
   events, which are rare). Keys are the whole ``Query`` value, which pins "today".
-- ``sessions``, ``tokens``, ``sites``, ``ingest_drops``: what requests look up besides their
-  query — the session behind a cookie, the token behind a bearer secret, the site behind a domain
-  — for ``LOOKUP_TTL_S``. Writes made in this process evict their entries at once; writes made
-  elsewhere show within the TTL (see docs/security.md).
+- ``sessions``, ``tokens``, ``sites``, ``site_list``, ``ingest_drops``: what requests look up
+  besides their query — the session behind a cookie, the token behind a bearer secret, the site
+  behind a domain, every site (the dashboard's site switcher) — for ``LOOKUP_TTL_S``. Writes
+  made in this process evict their entries at once; writes made elsewhere show within the TTL
+  (see docs/security.md).
 
 Each is a ``TtlCache`` (``ttl_cache.py``), the one time-limited cache.
 """
@@ -107,6 +108,7 @@ class StoreCaches:
     tokens: TtlCache[str, TokenEntry] = field(default_factory=_lookup)
     #: domain → site; misses are never kept, so a site added elsewhere shows at once
     sites: TtlCache[str, Site] = field(default_factory=_lookup)
+    site_list: TtlCache[str, list[Site]] = field(default_factory=_lookup)
     #: site and period → the collector's drop counts (``web.dashboard.Rejections``)
     ingest_drops: TtlCache[str, Any] = field(default_factory=_lookup)
 
@@ -127,8 +129,9 @@ class StoreCaches:
         self.forget_tokens(user_id=user_id)
 
     def forget_site(self, site_id: str) -> None:
-        """Evict the site ``site_id`` under whatever domain it was kept."""
+        """Evict the site ``site_id`` under whatever domain it was kept, and the list of sites."""
         self.sites.discard(lambda _domain, site: site.id == site_id)
+        self.site_list.clear()
 
 
 def caches_of(store: object) -> StoreCaches | None:

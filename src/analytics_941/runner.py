@@ -36,7 +36,9 @@ __all__ = [
 # Metrics that are percentages already: their change is a difference in points, as Plausible's
 # bounce rate (a scroll depth going from 40 % to 50 % is +10 points, not +25 %). The dashboard's
 # formatting labels exactly these changes "pts".
-POINTS_METRICS = frozenset({"bounce_rate", "percentage", "scroll_depth"})
+POINTS_METRICS = frozenset({
+    "bounce_rate", "percentage", "scroll_depth", "conversion_rate", "group_conversion_rate",
+})
 
 
 def change(metric: str, current: float | None, baseline: float | None) -> float | None:

@@ -128,9 +128,16 @@ def _json_strings(value: object) -> tuple[str, ...]:
 
 
 async def list_sites(store: Store) -> list[Site]:
-    """Return every site, ordered by domain."""
+    """Return every site, ordered by domain (from the lookup cache, like ``get_site``)."""
+    caches = caches_of(store)
+    cached = caches.site_list.get("all") if caches is not None else None
+    if cached is not None:
+        return list(cached)
     rows = await store.execute(f"SELECT {_COLUMNS} FROM sites ORDER BY domain")
-    return [Site.from_row(row) for row in rows]
+    sites = [Site.from_row(row) for row in rows]
+    if caches is not None:
+        caches.site_list.put("all", sites)
+    return list(sites)
 
 
 async def get_site(store: Store, *, domain: str) -> Site | None:
@@ -139,8 +146,13 @@ async def get_site(store: Store, *, domain: str) -> Site | None:
     cached = caches.sites.get(domain) if caches is not None else None
     if cached is not None:
         return cached
-    rows = await store.execute(f"SELECT {_COLUMNS} FROM sites WHERE domain = ?", [domain])
-    site = Site.from_row(rows[0]) if rows else None
+    # Cached stores read every site in the one request: the dashboard's switcher lists them all
+    # anyway. A domain not in that list is asked for on its own (it may be new).
+    listed = await list_sites(store) if caches is not None else []
+    site = next((s for s in listed if s.domain == domain), None)
+    if site is None:
+        rows = await store.execute(f"SELECT {_COLUMNS} FROM sites WHERE domain = ?", [domain])
+        site = Site.from_row(rows[0]) if rows else None
     # Misses are not kept: a site added in another process must show up at once.
     if caches is not None and site is not None:
         caches.sites.put(domain, site)
@@ -227,6 +239,8 @@ async def add_site(
         f"INSERT INTO sites ({_INSERT_COLUMNS}{extra}) VALUES ({', '.join('?' * len(values))})",
         values,
     )
+    if caches := caches_of(store):
+        caches.forget_site(site.id)
     return site
 
 

@@ -17,6 +17,7 @@ FEATURES: tuple[tuple[str, str], ...] = (
     ("file-downloads", "File downloads (PDF, ZIP, …)"),
     ("tagged-events", "Tagged events (data-a941-event attributes)"),
     ("form-submissions", "Form submissions"),
+    ("errors", "JavaScript errors"),
 )
 _KNOWN = {name for name, _label in FEATURES}
 
