@@ -237,9 +237,10 @@ async def _rollup_all(path: Path, *, today: date, tz: ZoneInfo) -> None:
 
 async def drain_rollups(path: Path, *, now_ms: int) -> tuple[int, int]:
     """Run the cron's rollup steps until nothing is left: the days, then the months of the
-    rollups per frequent filter value, then the pruning of old days' rows per filter value.
-    Returns (days, months) computed."""
+    rollups per frequent filter value, then the pruning of old days' rows per filter value, then
+    the table rebuilds a migration started. Returns (days, months) computed."""
     from analytics_941 import SqliteStore
+    from analytics_941.rebuilds import rebuild_tables
     from analytics_941.rollups.frequent import refresh_frequent_months
     from analytics_941.rollups.jobs import refresh_rollups
     from analytics_941.rollups.prune import prune_days
@@ -251,6 +252,8 @@ async def drain_rollups(path: Path, *, now_ms: int) -> tuple[int, int]:
     while done_months := await refresh_frequent_months(store, now_ms=now_ms):
         months += len(done_months)
     while await prune_days(store, now_ms=now_ms):
+        pass
+    while await rebuild_tables(store, now_ms=now_ms):
         pass
     return days, months
 
