@@ -30,10 +30,11 @@ describe("referrerInfo", () => {
     expect(referrerInfo("not a url", own, null)).toMatchObject({ source: null });
   });
 
-  it("uses the source parameter when there is no external referrer, resolving known names", () => {
+  it("takes the source from the source parameter before the referrer, resolving known names", () => {
     expect(referrerInfo(null, own, "mail")).toEqual({ referrer: null, source: "mail", known: null });
     expect(referrerInfo(null, own, "google")).toMatchObject({ source: "Google", known: { medium: "search" } });
-    expect(referrerInfo("https://ref.test/", own, "mail")).toMatchObject({ source: "ref.test" });
+    expect(referrerInfo("https://ref.test/", own, "mail")).toEqual({ referrer: "https://ref.test/", source: "mail", known: null });
+    expect(referrerInfo("https://ref.test/", own, null)).toMatchObject({ source: "ref.test" });
   });
 });
 

@@ -11,7 +11,7 @@ describe("parsePayload", () => {
   it("reads short keys and applies defaults", () => {
     const payload = parse({ n: "pageview", u: "https://a.test/x?y=1", d: " A.test " });
     expect(isDrop(payload)).toBe(false);
-    expect(payload).toMatchObject({ name: "pageview", domain: "a.test", referrer: null, props: null, revenue: null, interactive: true, screenWidth: null });
+    expect(payload).toMatchObject({ name: "pageview", domains: ["a.test"], referrer: null, props: null, revenue: null, interactive: true, screenWidth: null });
   });
 
   it("prefers long keys over short ones", () => {
@@ -31,11 +31,10 @@ describe("parsePayload", () => {
   });
 
   it("drops malformed payloads as invalid with a message naming the problem", () => {
-    const result = parse({ n: "e", u: "javascript:alert(1)", d: "a.test" });
+    const result = parse({ n: "e", u: "data:text/plain,hi", d: "a.test" });
     expect(result).toMatchObject({ dropped: true, reason: "invalid", status: 400 });
-    expect(isDrop(result) && result.message).toContain("http");
+    expect(isDrop(result) && result.message).toContain("data:");
     expect(parsePayload("null")).toMatchObject({ reason: "invalid" });
-    expect(parse({ n: "e", u: "https://a.test/", d: "a.test", p: Object.fromEntries(Array.from({ length: 31 }, (_, i) => [`k${i}`, i])) })).toMatchObject({ reason: "invalid" });
   });
 });
 

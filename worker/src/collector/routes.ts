@@ -35,12 +35,28 @@ export async function route(request: Request, env: Env, ctx: ExecutionContext): 
   return handler(request, env, ctx);
 }
 
+/** Names the reasons a well-formed event was not counted (comma-separated, one per site it was sent to). */
+export const DROPPED_HEADER = "X-941-Dropped";
+
 /**
- * POST /api/event: 202 `{ok: true}` once the event is stored, else the drop as `{code, message}`
- * (202 too for bots and excluded pages, see ingest/drop.ts).
+ * POST /api/event, answered like Plausible: 202 for every well-formed event, counted or dropped
+ * (unknown site, wrong host, bot, excluded page), the reason of a drop in DROPPED_HEADER and the
+ * body. Other statuses only for what the sender should fix or retry: 400 malformed, 413 too
+ * large, 429 rate limited, 503 not stored. An event sent to several sites is answered with the
+ * first such status if any site gave one, else 202 `{ok: true}` when at least one counted it.
  */
 async function postEvent(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
-  const outcome = await ingestRequest(request, env, ctx);
-  if (isDrop(outcome)) return errorResponse(outcome.status, outcome.reason, outcome.message);
-  return json({ ok: true }, 202);
+  const outcomes = await ingestRequest(request, env, ctx);
+  const drops = outcomes.filter(isDrop);
+  const failed = drops.find((drop) => drop.status !== 202);
+  if (failed) return errorResponse(failed.status, failed.reason, failed.message);
+  if (drops.length === 0) return json({ ok: true }, 202);
+  const headers = {
+    [DROPPED_HEADER]: drops.map((drop) => drop.reason).join(", "),
+    // Lets a page's script read the reason (CORS hides other headers).
+    "Access-Control-Expose-Headers": DROPPED_HEADER,
+  };
+  const [first] = drops;
+  if (drops.length === outcomes.length && first) return errorResponse(202, first.reason, first.message, headers);
+  return json({ ok: true }, 202, headers);
 }

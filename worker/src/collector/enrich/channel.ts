@@ -76,6 +76,8 @@ export function channelFor({ source, known, utmMedium, click }: ChannelInput): C
     if (/push|notification/.test(medium)) return "Push";
   }
   if (!source) return "Direct";
+  // utm_source=fb-ads, gads, adwords: an ad account's shorthand (source-aliases.ts).
+  if (known?.paid) return video ? "Paid Video" : kind === "search" ? "Paid Search" : kind === "social" ? "Paid Social" : "Paid Other";
   if (video) return "Organic Video";
   switch (kind) {
     case "search":

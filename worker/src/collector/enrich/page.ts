@@ -30,12 +30,12 @@ export function utmTags(url: URL): UtmTags {
 }
 
 /**
- * The source named by URL parameters when utm_source is missing: `ref`, then `source` (the
- * conventions of Product Hunt, Hacker News posts, newsletters; Plausible reads them too).
+ * The source named by URL parameters: utm_source, else `source`, then `ref` (the conventions of
+ * Product Hunt, Hacker News posts, newsletters; Plausible reads them in this order).
  */
 export function paramSource(url: URL, utmSource: string | null): string | null {
   if (utmSource) return utmSource;
-  for (const name of ["ref", "source"]) {
+  for (const name of ["source", "ref"]) {
     const value = url.searchParams.get(name)?.trim();
     if (value) return value.slice(0, MAX_UTM_LENGTH);
   }

@@ -3,16 +3,21 @@
  * maintained; built into generated/referrers.ts). A known referrer gets the list's source name
  * ("Google", "Hacker News") and medium (search, social, email, paid, …); an unknown one is named
  * by its hostname without `www.`. Referrers from the site's own hosts are internal navigation
- * (self-referrals) and count as no referrer. The channel is decided in channel.ts.
+ * (self-referrals) and count as no referrer. A source named in the page URL (utm_source, else
+ * source or ref) wins over the referrer, as in Plausible: whoever tagged the link knows where it
+ * was posted. The channel is decided in channel.ts.
  */
 import { REFERRERS } from "../../generated/referrers";
 import { MAX_URL_LENGTH } from "../ingest/payload";
+import { sourceAlias } from "./source-aliases";
 
 /** What the referrer list says about a source: its display name and medium. */
 export interface KnownSource {
   name: string;
   /** The list's medium: search, social, email, paid, referral, unknown — or "ai" (see below). */
   medium: string;
+  /** Named by an ad account's shorthand (utm_source=fb-ads): paid traffic. */
+  paid?: boolean;
 }
 
 /**
@@ -75,10 +80,12 @@ export function knownReferrer(url: URL): KnownSource | null {
   return null;
 }
 
-/** A source named in a URL parameter (utm_source=google, ref=t.co), resolved by name or host. */
+/** A source named in a URL parameter (utm_source=google, ig, ref=t.co), resolved by shorthand, name or host. */
 export function knownSourceName(name: string): KnownSource | null {
   index();
   const lower = name.trim().toLowerCase();
+  const alias = sourceAlias(lower);
+  if (alias) return alias;
   const byItsName = byName!.get(lower);
   if (byItsName) return byItsName;
   if (!/^[a-z0-9.-]+\.[a-z]{2,}$/.test(lower)) return null;
@@ -100,8 +107,8 @@ export function stripWww(hostname: string): string {
 
 /**
  * Classifies a referrer for a page. `isOwnHost` says whether a hostname belongs to the site
- * (self-referral). `paramSource` (utm_source, else ref / source) names the source when there is
- * no external referrer.
+ * (self-referral). `paramSource` (utm_source, else source / ref), when set, names the source
+ * whatever the referrer; the referrer is kept as the referrer.
  */
 export function referrerInfo(
   referrer: string | null,
@@ -118,13 +125,14 @@ export function referrerInfo(
       // An unparseable referrer is noise, not a source.
     }
   }
-  if (external) {
-    const known = knownReferrer(external);
-    return { referrer: external.href.slice(0, MAX_URL_LENGTH), source: known?.name ?? stripWww(external.hostname), known };
-  }
+  const stored = external ? external.href.slice(0, MAX_URL_LENGTH) : null;
   if (paramSource) {
     const known = knownSourceName(paramSource);
-    return { referrer: null, source: known?.name ?? paramSource, known };
+    return { referrer: stored, source: known?.name ?? paramSource, known };
+  }
+  if (external) {
+    const known = knownReferrer(external);
+    return { referrer: stored, source: known?.name ?? stripWww(external.hostname), known };
   }
   return { referrer: null, source: null, known: null };
 }

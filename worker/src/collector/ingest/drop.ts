@@ -6,9 +6,10 @@
  */
 
 // Why an event was not accepted, each with the HTTP status the collector answers, lives in
-// src/analytics_941/words.json (shared with the dashboard). Bots and excluded pages get a 202 like
-// an accepted event: a crawler learns nothing from the answer, and a page the owner chose not to
-// count is not the tracker's error.
+// src/analytics_941/words.json (shared with the dashboard). A well-formed event that is not
+// counted (unknown site, wrong host, bot, excluded page) gets a 202 like an accepted one, as in
+// Plausible: it is not the sender's error, and the status tells a prober nothing; the reason is
+// in the X-941-Dropped header (routes.ts).
 import type { Drop } from "../../contract";
 import { dropStatus, type DropReason } from "../../words";
 

@@ -1,9 +1,13 @@
 /**
  * The event payload: JSON text in, a validated `EventPayload` out. Accepts the Plausible Events
  * API key names (`name, url, domain, referrer, props, revenue, interactive`, plus `screen_width`,
- * `hash_mode`, `engagement_time`, `scroll_depth`) and the tracker's short keys
- * (`n u d r p $ i w h e s`); when both are present the long key wins.
- * Every malformed field drops the event as `invalid` with a message naming the field. Lone UTF-16
+ * `hash_mode`, `engagement_time`, `scroll_depth`), Plausible's other spellings (`meta` / `m` for
+ * props, `hashMode`, the official tracker's `sd`) and our tracker's short keys
+ * (`n u d r p $ i w h e s`); when several are present the first in that order wins.
+ * What Plausible accepts is accepted here too: no `domain` (the URL's host), several domains
+ * (`"a.test,b.test"`), a numeric name, any URL scheme but `data:`; a prop Plausible would not
+ * keep (nested, empty, past the 30th) is left out, not a reason to lose the event.
+ * Every other malformed field drops the event as `invalid` with a message naming the field. Lone UTF-16
  * surrogates in any string (name, url, domain, referrer, props keys and values) become U+FFFD
  * (well-formed.ts), so nothing stored is invalid UTF-8.
  */
@@ -18,7 +22,9 @@ export const MAX_NAME_LENGTH = 120;
  * (enrich/referrer.ts), never a reason to lose the pageview.
  */
 export const MAX_URL_LENGTH = 2000;
-/** Custom property caps (the same as Plausible's). */
+/** Most sites one event may be sent to (`domain: "a.test,b.test"`). */
+export const MAX_DOMAINS = 10;
+/** Custom property caps (the same as Plausible's): props past the 30th are left out. */
 export const MAX_PROPS = 30;
 export const MAX_PROP_KEY_LENGTH = 300;
 export const MAX_PROP_VALUE_LENGTH = 2000;
@@ -31,7 +37,8 @@ export const MAX_ENGAGED_MS = 24 * 60 * 60 * 1000;
 export interface EventPayload {
   name: string;
   url: URL;
-  domain: string;
+  /** The sites the event counts for, lowercased, at least one. */
+  domains: string[];
   referrer: string | null;
   /** Flat custom properties, every value a string; null when there are none. */
   props: Record<string, string> | null;
@@ -49,9 +56,9 @@ export interface EventPayload {
 
 type Json = Record<string, unknown>;
 
-/** The value under the long key, else under the short key (undefined when neither is set); strings well-formed. */
-function pick(body: Json, long: string, short: string): unknown {
-  const value = body[long] !== undefined ? body[long] : body[short];
+/** The value under the first of `keys` that is set (undefined when none is); strings well-formed. */
+function pick(body: Json, ...keys: string[]): unknown {
+  const value = body[keys.find((key) => body[key] !== undefined) ?? ""];
   return typeof value === "string" ? wellFormed(value) : value;
 }
 
@@ -68,24 +75,24 @@ export function parsePayload(text: string): EventPayload | Drop {
   }
   const fields = body as Json;
 
-  const name = pick(fields, "name", "n");
+  const rawName = pick(fields, "name", "n");
+  // Plausible takes a numeric name as its text.
+  const name = typeof rawName === "number" && Number.isFinite(rawName) ? String(rawName) : rawName;
   if (typeof name !== "string" || name.trim() === "") return drop("invalid", "name is required and must be a string");
   if (name.length > MAX_NAME_LENGTH) return drop("invalid", `name is longer than ${MAX_NAME_LENGTH} characters`);
 
   const url = parseUrl(pick(fields, "url", "u"));
   if (!(url instanceof URL)) return url;
 
-  const domain = pick(fields, "domain", "d");
-  if (typeof domain !== "string" || domain.trim() === "" || domain.length > 255) {
-    return drop("invalid", "domain is required and must be a string");
-  }
+  const domains = parseDomains(pick(fields, "domain", "d"), url);
+  if (isDrop(domains)) return domains;
 
   const referrer = pick(fields, "referrer", "r");
   if (referrer !== undefined && referrer !== null && typeof referrer !== "string") {
     return drop("invalid", "referrer must be a string or null");
   }
 
-  const props = parseProps(pick(fields, "props", "p"));
+  const props = parseProps(pick(fields, "props", "p", "meta", "m"));
   if (isDrop(props)) return props;
 
   const revenue = parseRevenue(pick(fields, "revenue", "$"));
@@ -101,14 +108,14 @@ export function parsePayload(text: string): EventPayload | Drop {
     return drop("invalid", "screen_width must be a non-negative number");
   }
 
-  const hashMode = pick(fields, "hash_mode", "h");
+  const hashMode = pick(fields, "hash_mode", "hashMode", "h");
   if (hashMode !== undefined && hashMode !== null && typeof hashMode !== "boolean" && hashMode !== 0 && hashMode !== 1) {
     return drop("invalid", "hash_mode must be a boolean");
   }
 
   const engagedMs = metric(pick(fields, "engagement_time", "e"), "engagement_time");
   if (isDrop(engagedMs)) return engagedMs;
-  const scrollDepth = metric(pick(fields, "scroll_depth", "s"), "scroll_depth");
+  const scrollDepth = metric(pick(fields, "scroll_depth", "sd", "s"), "scroll_depth");
   if (isDrop(scrollDepth)) return scrollDepth;
   const trimmed = name.trim();
   if (trimmed === ENGAGEMENT && engagedMs === null && scrollDepth === null) {
@@ -118,8 +125,7 @@ export function parsePayload(text: string): EventPayload | Drop {
   return {
     name: trimmed,
     url,
-    // Domains are compared case-insensitively, like hostnames.
-    domain: domain.trim().toLowerCase(),
+    domains,
     referrer: referrer === undefined || referrer === "" ? null : referrer,
     props,
     revenue,
@@ -147,8 +153,33 @@ function parseUrl(value: unknown): URL | Drop {
   } catch {
     return drop("invalid", "url is not a valid absolute URL");
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") return drop("invalid", "url must be http or https");
+  // Apps send app:// or android-app:// URLs (Plausible counts them); a data: URL is a document,
+  // not a page anyone can visit again.
+  if (url.protocol === "data:") return drop("invalid", "url must not be a data: URL");
   return url;
+}
+
+/** True for an http(s) URL: a page on the web, whose host must be one of the site's. */
+export function isWebUrl(url: URL): boolean {
+  return url.protocol === "http:" || url.protocol === "https:";
+}
+
+/**
+ * `domain` as Plausible reads it: one domain, several separated by commas (the event counts for
+ * each), or missing, when the page URL's host (without `www.`) names the site. Domains are
+ * compared case-insensitively, like hostnames.
+ */
+function parseDomains(value: unknown, url: URL): string[] | Drop {
+  if (value === undefined || value === null) {
+    const host = url.hostname.toLowerCase().replace(/^www\./, "");
+    return host === "" ? drop("invalid", "domain is required when the url has no host") : [host];
+  }
+  if (typeof value !== "string") return drop("invalid", "domain must be a string");
+  const domains = [...new Set(value.split(",").map((domain) => domain.trim().toLowerCase()).filter((domain) => domain !== ""))];
+  if (domains.length === 0) return drop("invalid", "domain must not be empty");
+  if (domains.length > MAX_DOMAINS) return drop("invalid", `domain names more than ${MAX_DOMAINS} sites`);
+  if (domains.some((domain) => domain.length > 255)) return drop("invalid", "domain is longer than 255 characters");
+  return domains;
 }
 
 /** Props may be an object or (Plausible's legacy form) a JSON string holding one. */
@@ -163,22 +194,23 @@ function parseProps(value: unknown): Record<string, string> | Drop | null {
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) return drop("invalid", "props must be an object");
   const entries = Object.entries(value);
-  if (entries.length > MAX_PROPS) return drop("invalid", `props has more than ${MAX_PROPS} keys`);
   // No prototype: a key named "__proto__" (legal in JSON, and JSON.parse makes it an own
   // property) would otherwise set the object's prototype instead of becoming a prop.
   const props: Record<string, string> = Object.create(null);
+  let kept = 0;
   for (const [rawKey, raw] of entries) {
     // Cleaned here, before enrichment serialises props to JSON text (where a lone surrogate
     // would survive as a `\ud800` escape that SQLite's json functions decode to invalid UTF-8).
     const key = wellFormed(rawKey);
     if (key === "" || key.length > MAX_PROP_KEY_LENGTH) return drop("invalid", "props has an empty or too long key");
-    if (raw === null || raw === undefined) continue;
-    if (typeof raw === "object") return drop("invalid", `props.${key} must be a string, number or boolean`);
+    // Left out as Plausible leaves them out: no value, a nested one, one past the 30th.
+    if (raw === null || raw === undefined || raw === "" || typeof raw === "object" || kept >= MAX_PROPS) continue;
     const text = wellFormed(String(raw));
     if (text.length > MAX_PROP_VALUE_LENGTH) return drop("invalid", `props.${key} is longer than ${MAX_PROP_VALUE_LENGTH} characters`);
     props[key] = text;
+    kept++;
   }
-  return Object.keys(props).length > 0 ? props : null;
+  return kept > 0 ? props : null;
 }
 
 /** Revenue as a number, a numeric string, or Plausible's `{amount, currency}` (amount kept). */

@@ -3,7 +3,8 @@
  * read_body -> parse_payload -> put_site -> check_origin -> filter_bot -> check_excluded ->
  * enrich -> scrub_pii -> register_session. Each step returns the value the next one needs or a typed `Drop`;
  * the first drop ends the pipeline and is counted (drop-counter.ts), under the site when the
- * site is known and under "" before that.
+ * site is known and under "" before that. An event sent to several sites (`domain:
+ * "a.test,b.test"`) runs the steps from put_site on once per site, each with its own outcome.
  */
 import { botCategory } from "../enrich/bot";
 import type { Env } from "../../env";
@@ -14,7 +15,7 @@ import { countDrop, scheduleDropFlush } from "./drop-counter";
 import { type Drop, drop, isDrop } from "./drop";
 import { enrichEvent } from "./enrich";
 import type { ClientInfo, CollectedEvent, IngestResult } from "../../contract";
-import { type EventPayload, parsePayload } from "./payload";
+import { type EventPayload, isWebUrl, parsePayload } from "./payload";
 import { readBody } from "./read-body";
 import { scrubEvent } from "./scrub";
 import { isExcludedPath, isSiteHost } from "./site-rules";
@@ -27,32 +28,49 @@ export interface Accepted {
   readonly sessionId: string | null;
 }
 
-/** Runs an event request through every ingestion step, counting the drop if there is one. */
-export async function ingestRequest(request: Request, env: Env, ctx: Pick<ExecutionContext, "waitUntil">): Promise<Accepted | Drop> {
-  const state: { site: Site | null } = { site: null };
-  const outcome = await runSteps(request, env, state);
-  if (isDrop(outcome)) {
-    countDrop(state.site?.id ?? "", outcome);
-    scheduleDropFlush(env.DB, ctx, numberVar(env.DROP_FLUSH_DELAY_MS, 1000));
-  }
-  return outcome;
+/** What happened to an event at one site. */
+export type Outcome = Accepted | Drop;
+
+/**
+ * Runs an event request through every ingestion step, counting each drop. One outcome per site
+ * the event is sent to; a single drop when the request itself is malformed.
+ */
+export async function ingestRequest(request: Request, env: Env, ctx: Pick<ExecutionContext, "waitUntil">): Promise<Outcome[]> {
+  const counted = (siteId: string, outcome: Outcome): Outcome => {
+    if (isDrop(outcome)) {
+      countDrop(siteId, outcome);
+      scheduleDropFlush(env.DB, ctx, numberVar(env.DROP_FLUSH_DELAY_MS, 1000));
+    }
+    return outcome;
+  };
+  const text = await readBody(request);
+  const payload = isDrop(text) ? text : parsePayload(text);
+  if (isDrop(payload)) return [counted("", payload)];
+  const client = clientInfo(request);
+  return Promise.all(
+    payload.domains.map(async (domain) => {
+      const state: { site: Site | null } = { site: null };
+      const outcome = await runSiteSteps(env, request, payload, domain, client, state);
+      return counted(state.site?.id ?? "", outcome);
+    }),
+  );
 }
 
-async function runSteps(request: Request, env: Env, state: { site: Site | null }): Promise<Accepted | Drop> {
-  const text = await readBody(request);
-  if (isDrop(text)) return text;
-
-  const payload = parsePayload(text);
-  if (isDrop(payload)) return payload;
-
-  const site = await putSite(env, payload.domain);
+async function runSiteSteps(
+  env: Env,
+  request: Request,
+  payload: EventPayload,
+  domain: string,
+  client: ClientInfo,
+  state: { site: Site | null },
+): Promise<Outcome> {
+  const site = await putSite(env, domain);
   if (isDrop(site)) return site;
   state.site = site;
 
   const origin = checkOrigin(site, payload);
   if (isDrop(origin)) return origin;
 
-  const client = clientInfo(request);
   const bot = filterBot(client.userAgent);
   if (isDrop(bot)) return bot;
 
@@ -123,9 +141,12 @@ async function putSite(env: Env, domain: string): Promise<Site | Drop> {
   return site ?? drop("unknown_site", `no site is registered for domain ${JSON.stringify(domain)}`);
 }
 
-/** check_origin: the page's hostname must be one of the site's hosts. */
+/**
+ * check_origin: a web page's hostname must be one of the site's hosts. An app's URL
+ * (`app://localhost/…`, what server-side and mobile clients send) names no web origin to check.
+ */
 function checkOrigin(site: Site, payload: EventPayload): true | Drop {
-  if (isSiteHost(site, payload.url.hostname)) return true;
+  if (!isWebUrl(payload.url) || isSiteHost(site, payload.url.hostname)) return true;
   return drop("wrong_origin", `hostname ${JSON.stringify(payload.url.hostname)} is not one of the site's domains`);
 }
 
@@ -141,13 +162,24 @@ function checkExcluded(site: Site, payload: EventPayload): true | Drop {
 }
 
 /**
- * The sender's IP and user agent, used only to compute the visitor hash. CF-Connecting-IP is
- * set by Cloudflare's edge; X-Forwarded-For and loopback are local-development fallbacks.
+ * The visitor's IP and user agent, used only for the visitor hash and the per-address rate
+ * limit. The leftmost X-Forwarded-For address wins (Plausible's rule): a backend or proxy
+ * relaying events names the visitor there, while CF-Connecting-IP is whoever opened the
+ * connection — that backend. Without a usable X-Forwarded-For, CF-Connecting-IP; loopback in
+ * local development. Anyone can set the header: docs/collector.md weighs that.
  */
 export function clientInfo(request: Request): ClientInfo {
-  const forwarded = request.headers.get("X-Forwarded-For")?.split(",")[0]?.trim();
   return {
-    ip: request.headers.get("CF-Connecting-IP") || forwarded || "127.0.0.1",
+    ip: forwardedFor(request.headers.get("X-Forwarded-For")) ?? (request.headers.get("CF-Connecting-IP") || "127.0.0.1"),
     userAgent: request.headers.get("User-Agent") ?? "",
   };
+}
+
+/** The leftmost X-Forwarded-For entry when it is an IP address (a port or brackets removed), else null. */
+export function forwardedFor(header: string | null): string | null {
+  const first = header?.split(",")[0]?.trim() ?? "";
+  const address = first.replace(/^\[(.*)\](?::\d+)?$/, "$1").replace(/^(\d+\.\d+\.\d+\.\d+):\d+$/, "$1");
+  const ipv4 = /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)$/;
+  const ipv6 = /^[0-9a-f:]*:[0-9a-f:.]*$/i;
+  return ipv4.test(address) || (ipv6.test(address) && address.length <= 45) ? address : null;
 }
