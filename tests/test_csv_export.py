@@ -15,9 +15,11 @@ import pytest
 from auth_support import signed_in_client
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from goal_seeding import seed_goal_data
 from seeding import seed
 
-from analytics_941 import Settings, setup_analytics
+from analytics_941 import Settings, SqliteStore, setup_analytics
+from analytics_941.goals import add_goal
 from analytics_941.web.dashboard.csv_export import safe_cell
 from analytics_941.web.dashboard.reports import CSV_REPORTS, PANELS
 
@@ -53,7 +55,8 @@ def test_a_zip_with_one_csv_per_report(client: TestClient) -> None:
     assert response.headers["content-type"] == "application/zip"
     assert "attachment" in response.headers["content-disposition"]
     files = read(response.content)
-    assert set(files) == {"timeseries", *CSV_REPORTS}
+    assert set(files) == {"timeseries", "goals", *CSV_REPORTS}
+    assert files["goals"] == [["goal", "visitors", "events", "conversion_rate"]]  # no goals yet
     assert files["timeseries"][0][:3] == ["date", "visitors", "visits"]
     assert len(files["timeseries"]) == 8  # header + 7 days
     assert files["pages"][0] == ["page", "visitors", "pageviews", "bounce_rate", "time_on_page",
@@ -78,6 +81,29 @@ def test_filters_and_range_are_honoured(client: TestClient) -> None:
     files = read(client.get(f"{BASE}/export?period=day&f=is,country,US").content)
     assert len(files["timeseries"]) in (24, 25, 26)  # an hourly series for one day (+ header)
     assert [row[0] for row in files["countries"][1:]] == ["US"]
+
+
+async def test_goals_csv_is_the_goal_panels_rows(tmp_path: Path) -> None:
+    db = seed_goal_data(tmp_path / "d1.sqlite", today=datetime.now(ZoneInfo(TZ)).date(),
+                        timezone=TZ)
+    store = SqliteStore(path=db)
+    await add_goal(store, site_id="s1", event="Signup")
+    await add_goal(store, site_id="s1", page="/pricing", name="=Pricing")
+    await add_goal(store, site_id="s1", page="/nowhere")
+    await store.aclose()
+    app = FastAPI()
+    setup_analytics(app, Settings(sqlite_path=db, project_dir=tmp_path))
+    client = signed_in_client(app, db)
+    files = read(client.get(f"{BASE}/export?period=7d").content)
+    # 8 visitors; a goal without conversions reads 0; a name is a cell like any value.
+    assert files["goals"] == [
+        ["goal", "visitors", "events", "conversion_rate"], ["'=Pricing", "2", "2", "25.0"],
+        ["Signup", "2", "2", "25.0"], ["Visit /nowhere", "0", "0", "0.0"],
+    ]
+    # Filtered by a goal: that goal's row, and the other files hold its converting visits.
+    files = read(client.get(f"{BASE}/export?period=7d&f=is,event:goal,Signup").content)
+    assert files["goals"][1:] == [["Signup", "2", "2", "25.0"]]
+    assert sorted(row[0] for row in files["sources"][1:]) == ["Google", "Twitter"]
 
 
 @pytest.mark.parametrize(

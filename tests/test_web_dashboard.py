@@ -3,25 +3,33 @@ number of D1 requests a view costs. Assertions are on template context, not on m
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from auth_support import signed_in_client
+from conftest import LIVE_TZ
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from goal_seeding import seed_goal_data
 from pytest_httpx import HTTPXMock
 from seeding import HOSTILE_PATH
 from test_api import D1_URL, d1_emulator
 
-from analytics_941 import D1HttpStore
+from analytics_941 import D1HttpStore, Settings, setup_analytics
 from analytics_941.auth.share_links import create_share_link
-from analytics_941.cache import ResultCache
+from analytics_941.cache import ResultCache, cache_for
+from analytics_941.goals import add_goal
 from analytics_941.sites import get_site
 from analytics_941.sqlite_store import SqliteStore
 from analytics_941.web.dashboard.data import load_dashboard
 from analytics_941.web.dashboard.formatting import display_label
+from analytics_941.web.dashboard.goal_panel import load_goal_panel
 from analytics_941.web.dashboard.state import DashboardState
 from analytics_941.words import DROP_REASONS, category_label, reason_label
 
@@ -402,3 +410,132 @@ def test_the_collector_and_the_dashboard_share_one_word_list() -> None:
     assert category_label("bot", "ai_crawler") == "AI crawler"
     assert category_label("rate_limited", "per_ip") == "per address"
     assert category_label("bot", "brand_new_kind") == "brand new kind"
+
+
+@pytest.fixture
+def goal_client(tmp_path: Path) -> TestClient:
+    """The goal seeding (tests/goal_seeding.py) with the goals Signup and Visit /pricing."""
+    today = datetime.now(ZoneInfo(LIVE_TZ)).date()
+    db = seed_goal_data(tmp_path / "d1.sqlite", today=today, timezone=LIVE_TZ)
+
+    async def goals() -> None:
+        store = SqliteStore(path=db)
+        await add_goal(store, site_id="s1", event="Signup")
+        await add_goal(store, site_id="s1", page="/pricing")
+        await add_goal(store, site_id="s1", page="/nowhere")
+        await store.aclose()
+
+    asyncio.run(goals())
+    app = FastAPI()
+    setup_analytics(app, Settings(sqlite_path=db, project_dir=tmp_path))
+    return signed_in_client(app, db)
+
+
+def goal_rows(client: TestClient, query: str) -> list[tuple[str, int, int, float]]:
+    ctx = context(client.get(f"{BASE}/goals?{query}", headers={"HX-Request": "true"}))
+    return [(r.name, r.visitors, r.events, r.conversion_rate) for r in ctx["goals"].rows]
+
+
+def test_the_goal_panel_counts_each_goal_and_loads_once_in_view(goal_client: TestClient) -> None:
+    # The whole view carries no goal query: the panel asks for itself, under the same state.
+    assert context(goal_client.get(f"{BASE}?period=7d"))["goals_panel_url"] == \
+        f"{BASE}/goals?period=7d"
+    response = goal_client.get(f"{BASE}/goals?period=7d", headers={"HX-Request": "true"})
+    assert response.template.name == "analytics_941/_goals_panel.html"  # type: ignore[attr-defined]
+    # 8 visitors in the 7 days; a goal nobody reached reads 0, listed last.
+    assert goal_rows(goal_client, "period=7d") == [
+        ("Signup", 2, 2, 25.0), ("Visit /pricing", 2, 2, 25.0), ("Visit /nowhere", 0, 0, 0.0),
+    ]
+    # Events no goal counts (Signup is one; the seeding's lowercase signup is not).
+    panel = context(goal_client.get(f"{BASE}/goals?period=7d"))["goals"]
+    assert panel.candidates == ["signup"]
+    assert 'name="event" value="signup"' in response.text and 'name="csrf_token"' in response.text
+
+
+def test_a_goal_filters_every_panel_with_its_conversion_rate(goal_client: TestClient) -> None:
+    panel = context(goal_client.get(f"{BASE}/goals?period=7d"))["goals"]
+    signup = next(r for r in panel.rows if r.name == "Signup")
+    assert signup.url == f"{BASE}?period=7d&f=is%2Cevent%3Agoal%2CSignup"
+    ctx = context(goal_client.get(f"{signup.url}&sources=sources"))
+    (chip,) = ctx["dashboard"].filters
+    assert (chip["label"], chip["op"], chip["value"]) == ("Goal", "is", "Signup")
+    assert stats(ctx)["visitors"].value == 2
+    sources = next(p for p in ctx["dashboard"].panels if p.key == "sources")
+    assert sources.conversion
+    # Converting visitors per source over that source's visitors (the API's figures).
+    assert [(r.name, r.metrics["visitors"], r.metrics["group_conversion_rate"])
+            for r in sources.rows] == [("Google", 1, 25.0), ("Twitter", 1, 50.0)]
+    # A tab switch and a details view keep the column and the filter.
+    tab = context(goal_client.get(f"{BASE}/panel/sources?period=7d&sources=sources"
+                                  "&f=is,event:goal,Signup", headers={"HX-Request": "true"}))
+    assert tab["panel"].conversion and len(tab["panel"].rows) == 2
+    assert goal_client.get(sources.details_url).status_code == 200
+    # Under the filter the panel shows that goal, as the one whose click removes it.
+    (active,) = context(goal_client.get(f"{BASE}/goals?period=7d&f=is,event:goal,Signup"))[
+        "goals"].rows
+    assert active.active and active.url == f"{BASE}?period=7d"
+    assert chip["remove_url"] == f"{BASE}?period=7d&sources=sources"
+    without = context(goal_client.get(chip["remove_url"]))
+    assert not next(p for p in without["dashboard"].panels if p.key == "sources").conversion
+
+
+def test_the_filter_builder_offers_goals(goal_client: TestClient) -> None:
+    form = goal_client.get(f"{BASE}/filter-form?period=7d", headers={"HX-Request": "true"})
+    assert ("event:goal", "Goal", "goals") in context(form)["builder_dimensions"]
+    assert goal_client.get(f"{BASE}/suggest/goals?q=visit").json() == {
+        "values": ["Visit /nowhere", "Visit /pricing"]}
+    # Another dimension's suggestions under a goal filter.
+    assert goal_client.get(f"{BASE}/suggest/sources?period=7d&f=is,event:goal,Signup").json() \
+        == {"values": ["Google", "Twitter"]}
+    added = context(goal_client.get(f"{BASE}?period=7d&filter_op=is&filter_dimension=event:goal"
+                                    "&filter_value=Signup"))
+    assert stats(added)["visitors"].value == 2
+
+
+def test_a_goal_the_site_lacks_is_a_400_naming_its_goals(goal_client: TestClient) -> None:
+    response = goal_client.get(f"{BASE}?f=is,event:goal,Nope")
+    assert response.status_code == 400 and "Visit /pricing" in response.text
+    assert goal_client.get(f"{BASE}?f=is_not,event:goal,Signup").status_code == 400
+
+
+def test_without_goals_the_panel_points_to_the_settings(client: TestClient) -> None:
+    response = client.get(f"{BASE}/goals?period=7d", headers={"HX-Request": "true"})
+    panel = context(response)["goals"]
+    assert not panel.has_goals and panel.rows == []
+    assert f'href="{MOUNT}/settings/sites/example.com#goals"' in response.text
+
+
+async def test_a_share_page_shows_goals_but_offers_no_events(
+    goal_client: TestClient, tmp_path: Path
+) -> None:
+    link = await create_share_link(SqliteStore(path=tmp_path / "d1.sqlite"), site_id="s1",
+                                   name="public", password=None, created_by=None)
+    anonymous = TestClient(goal_client.app, base_url=str(goal_client.base_url))
+    response = anonymous.get(f"{MOUNT}/share/{link.id}/goals?period=7d")
+    panel = context(response)["goals"]
+    assert [r.name for r in panel.rows][:1] == ["Signup"] and panel.candidates == []
+    assert "csrf_token" not in response.text
+
+
+async def test_the_goal_panel_costs_two_d1_requests_then_none(
+    httpx_mock: HTTPXMock, db: Path
+) -> None:
+    requests: list[dict[str, Any]] = []
+    httpx_mock.add_callback(d1_emulator(db, requests), url=D1_URL, is_reusable=True)
+    local = SqliteStore(path=db)
+    await add_goal(local, site_id="s1", event="signup")
+    site = await get_site(local, domain="example.com")
+    assert site is not None
+    store = D1HttpStore(account_id="acc", database_id="db", api_token="t")  # noqa: S106
+    state = DashboardState.from_params([("period", "7d")])
+    panel = await load_goal_panel(store, site=site, state=state, base=BASE,
+                                  cache=cache_for(store))
+    # The site's goals, then the goal breakdown and the events with it: one batch.
+    assert len(requests) == 2
+    assert [(r.name, r.visitors, r.events) for r in panel.rows] == [("signup", 1, 1)]
+    assert panel.candidates == []  # its one custom event is a goal now
+    again = await load_goal_panel(store, site=site, state=state, base=BASE,
+                                  cache=cache_for(store))
+    assert len(requests) == 2 and again == panel
+    await store.aclose()
+    await local.aclose()

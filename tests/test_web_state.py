@@ -3,12 +3,14 @@ query's own filter checks and hour limit: the same query the API would build for
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
 
 from analytics_941 import QueryError, parse_query
 from analytics_941.filters import MAX_VALUE_LENGTH, Condition
+from analytics_941.goals import Goal
 from analytics_941.query import MAX_HOUR_RANGE_DAYS, hours_fit
 from analytics_941.sites import Site
 from analytics_941.web.dashboard.state import DashboardState
@@ -50,6 +52,27 @@ def test_url_filters_meet_the_query_checks() -> None:
     assert state(("f", "is,visit:country,DE")).conditions() == (
         Condition(op="is", dimension="country", values=("DE",)),
     )
+
+
+def test_a_goal_filter_rides_in_the_url_and_the_goals_in_the_query() -> None:
+    goal = Goal(id="g1", site_id="s1", name="Signup", kind="event", target="Signup")
+    with_goal = state(("f", "is,event:goal,Signup"))
+    assert with_goal.goal_filter == "Signup" and with_goal.uses_goals
+    assert with_goal.params() == [("f", "is,event:goal,Signup")]
+    # The goals come from the store, never from the URL, and do not change it.
+    carried = replace(with_goal, goals=(goal,))
+    assert carried.url("/d") == with_goal.url("/d") == "/d?f=is%2Cevent%3Agoal%2CSignup"
+    query = carried.query(SITE, metrics=["visitors", "group_conversion_rate"],
+                          dimensions=["visit:source"], now=NOW)
+    assert query.goals == (goal,) and query.goal_filters
+    # Without the site's goals the name is unknown: the query's 400.
+    with pytest.raises(QueryError, match="no goal named 'Signup'"):
+        with_goal.query(SITE, metrics=["visitors"], now=NOW)
+    # Goals are named, not matched: the query's two operators only.
+    assert state(("f", "contains,event:goal,Sign")).uses_goals
+    with pytest.raises(QueryError, match="is and contains"):
+        state(("f", "is_not,event:goal,Signup"))
+    assert state(("f", "is,page,/")).goal_filter is None
 
 
 def test_hours_fit_one_limit_for_the_graph_and_the_query() -> None:

@@ -11,6 +11,7 @@ import csv
 import io
 import zipfile
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +20,9 @@ from ...cache import ResultCache
 from ...runner import run_queries
 from ...sites import Site
 from ...store import Store
+from .goal_panel import GOAL_METRICS, goal_panel, goals_query
 from .reports import CSV_REPORTS, REPORTS
+from .site_goals import read_goals
 from .state import CHART_METRICS, DashboardState
 
 __all__ = ["CSV_ROW_LIMIT", "build_export", "export_filename", "safe_cell"]
@@ -64,6 +67,8 @@ async def build_export(
     ``audited_as``: who downloads it; the export is recorded in the audit log under their name,
     in ``home`` (default: ``store``).
     """
+    # The site's goals: for goals.csv, and for the queries when a filter names one.
+    state = replace(state, goals=await read_goals(store if home is None else home, site.id))
     # The export has no comparison columns, whatever the dashboard compares.
     probe = state.query(site, metrics=["visitors"], compare=False, now=now)
     first, last = probe.period
@@ -75,6 +80,8 @@ async def build_export(
                     compare=False, limit=CSV_ROW_LIMIT, now=now)
         for key in CSV_REPORTS
     ]
+    if state.goals:
+        queries.append(goals_query(site, state, now=now))
     results = await run_queries(store, queries, cache=cache)
     if audited_as is not None:
         await record(store if home is None else home, "export", actor=audited_as,
@@ -88,9 +95,16 @@ async def build_export(
             _csv(["date", *CHART_METRICS],
                  [[*r["dimensions"], *r["metrics"]] for r in series["results"]]),
         )
-        for key, result in zip(CSV_REPORTS, results[1:], strict=True):
+        for key, result in zip(CSV_REPORTS, results[1 : 1 + len(CSV_REPORTS)], strict=True):
             report = REPORTS[key]
             rows = [[*r["dimensions"], *r["metrics"]] for r in result["results"]]
             header = [report.dimension.replace("event:", ""), *report.metrics]
             archive.writestr(f"{key}.csv", _csv(header, rows))
+        # The goal panel's rows: every goal, those without a conversion as 0.
+        panel = goal_panel(state, base="", goals_result=results[-1] if state.goals else None,
+                           candidates_result=None)
+        archive.writestr("goals.csv", _csv(
+            ["goal", *GOAL_METRICS],
+            [[r.name, r.visitors, r.events, r.conversion_rate] for r in panel.rows],
+        ))
     return export_filename(site, first, last), buffer.getvalue()

@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ...cache import ResultCache, caches_of
-from ...query import Query
+from ...query import GOAL_DIMENSION, Query
 from ...runner import run_batch, run_queries
 from ...sites import Site
 from ...sql.drops import drops_statement
@@ -22,6 +22,7 @@ from ...store import Store
 from ...words import category_label, reason_label
 from .formatting import display_label
 from .reports import PANELS, REPORTS, Panel, Report
+from .site_goals import with_goals
 from .state import CHART_METRICS, PERIOD_LABELS, DashboardState, search_condition
 
 __all__ = [
@@ -44,7 +45,8 @@ __all__ = [
 PANEL_ROWS = 9
 MAP_ROWS = 250
 TOP_METRICS = tuple(CHART_METRICS)
-DIMENSION_LABELS = {r.dimension: r.label for r in REPORTS.values()} | {"page": "Page"}
+DIMENSION_LABELS = {r.dimension: r.label for r in REPORTS.values()} | {
+    "page": "Page", GOAL_DIMENSION: "Goal"}
 OP_LABELS = {
     "is": "is", "is_not": "is not", "contains": "contains", "contains_not": "does not contain",
     "matches": "matches", "matches_not": "does not match",
@@ -106,6 +108,8 @@ class PanelView:
     details_url: str
     filter_template: str = ""
     menu: TabMenu | None = None
+    # Filtered by a goal: each row also has its group_conversion_rate.
+    conversion: bool = False
 
     @property
     def map_values(self) -> dict[str, Any]:
@@ -287,12 +291,14 @@ def _chart(result: dict[str, Any], query: Query, *, now: datetime) -> dict[str, 
 def panel_query(
     site: Site, state: DashboardState, panel: Panel, *, now: datetime | None = None
 ) -> Query:
-    """The query of the tab ``panel`` shows (visitors; every country for the map)."""
+    """The query of the tab ``panel`` shows (visitors, and the conversion rate of each row under
+    a goal filter; every country for the map)."""
     tab = state.tab(panel.key)
     report = REPORTS[panel.report_of(tab)]
     limit = MAP_ROWS if tab == "map" else PANEL_ROWS
+    metrics = ("visitors", "group_conversion_rate") if state.uses_goals else ("visitors",)
     return report_query(
-        site, state, report, limit=limit, metrics=("visitors",), compare=False, now=now
+        site, state, report, limit=limit, metrics=metrics, compare=False, now=now
     )
 
 
@@ -318,6 +324,7 @@ def _panel_view(
         details_url=state.url(f"{base}/details/{report.key}"),
         # The map's countries link to this URL with the code in place of the marker.
         filter_template=state.with_filter("is", report.dimension, "__VALUE__").url(base),
+        conversion="group_conversion_rate" in query.metrics,
     )
 
 
@@ -330,8 +337,10 @@ async def load_panel(
     base: str,
     cache: ResultCache | None = None,
     now: datetime | None = None,
+    home: Store | None = None,
 ) -> PanelView:
-    """One panel alone (a tab switch): one query."""
+    """One panel alone (a tab switch): one query (and the site's goals under a goal filter)."""
+    state = await with_goals(state, store if home is None else home, site.id)
     query = panel_query(site, state, panel, now=now)
     (result,) = await run_queries(store, [query], cache=cache)
     return _panel_view(panel, query, result, state=state, base=base)
@@ -353,8 +362,11 @@ async def load_dashboard(
     With ``with_rejections``, the collector's drop counts for the period (kept in ``home``, by
     default ``store``) ride in the same batch when ``home`` is the site's data store, else in
     a second call to ``home`` (and are cached as long as a live result where results are).
+    A goal filter first reads the site's goals from ``home`` (``site_goals``: kept a while on D1).
+    The goal panel is not here: it loads on its own (``goal_panel``) once scrolled into view.
     """
     home = store if home is None else home
+    state = await with_goals(state, home, site.id)
     totals = state.query(site, metrics=TOP_METRICS, now=now)
     first, last = totals.period
     interval = state.interval_for(first, last)
@@ -420,8 +432,10 @@ async def load_report(
     search: str = "",
     cache: ResultCache | None = None,
     now: datetime | None = None,
+    home: Store | None = None,
 ) -> tuple[list[Row], int, Query]:
     """One report's rows (for the details view): rows, total row count, and the query."""
+    state = await with_goals(state, store if home is None else home, site.id)
     query = report_query(site, state, report, limit=limit, search=search, now=now)
     (result,) = await run_queries(store, [query], cache=cache)
     rows = _rows(result, query, state=state, base=base, dimension=report.dimension)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from ...cache import ResultCache
+from ...goals import Goal
+from ...query import GOAL_DIMENSION
 from ...runner import run_queries
 from ...sites import Site
 from ...store import Store
@@ -18,11 +20,14 @@ from .data import OP_LABELS, report_query
 from .reports import REPORTS, Report
 from .state import DashboardState
 
-__all__ = ["SUGGESTIONS", "builder_choices", "report_for", "suggestions"]
+__all__ = ["GOAL_REPORT", "SUGGESTIONS", "builder_choices", "goal_suggestions", "report_for",
+           "suggestions"]
 
 SUGGESTIONS = 20
 # The operators offered, in the order a person reaches for them.
 _OPS = ("is", "is_not", "contains", "contains_not", "matches", "matches_not")
+# The builder's name for the goals' suggestions: goals are the site's settings, not a report.
+GOAL_REPORT = "goals"
 
 
 def report_for(dimension: str) -> Report | None:
@@ -35,7 +40,10 @@ def builder_choices(state: DashboardState, base: str) -> dict[str, Any]:
     values), operators (op, label) and the state's own parameters, kept as hidden fields."""
     return {
         "base_url": base,
-        "builder_dimensions": [(r.dimension, r.label, r.key) for r in REPORTS.values()],
+        "builder_dimensions": [
+            *((r.dimension, r.label, r.key) for r in REPORTS.values()),
+            (GOAL_DIMENSION, "Goal", GOAL_REPORT),
+        ],
         "builder_ops": [(op, OP_LABELS[op]) for op in _OPS],
         "builder_params": state.params(),
     }
@@ -56,3 +64,8 @@ async def suggestions(
                          metrics=("visitors",), compare=False)
     (result,) = await run_queries(store, [query], cache=cache)
     return [str(item["dimensions"][0]) for item in result["results"]]
+
+
+def goal_suggestions(goals: tuple[Goal, ...], search: str) -> list[str]:
+    """The names of the site's goals containing ``search`` (any case)."""
+    return [g.name for g in goals if search.lower() in g.name.lower()][:SUGGESTIONS]

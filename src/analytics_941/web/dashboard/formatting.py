@@ -13,7 +13,8 @@ from ..templating import format_duration
 __all__ = ["display_label", "format_change", "format_metric", "register_filters", "trend"]
 
 _SECONDS = frozenset({"visit_duration", "time_on_page"})
-_PERCENT = frozenset({"bounce_rate", "scroll_depth", "percentage"})
+_PERCENT = frozenset({"bounce_rate", "scroll_depth", "percentage", "conversion_rate",
+                      "group_conversion_rate"})
 # Dimensions whose values the collector stores in lower case (device kinds, screen classes).
 _NAMES = frozenset({"device", "screen", "browser", "os", "channel"})
 # Lower is better for these: a falling bounce rate is good news.

@@ -1,6 +1,7 @@
-"""The dashboard's three routes, registered once for every way in.
+"""The dashboard's routes, registered once for every way in.
 
-``{path}`` (the whole view), ``{path}/panel/{panel_key}`` (one panel: a tab switch) and
+``{path}`` (the whole view), ``{path}/panel/{panel_key}`` (one panel: a tab switch),
+``{path}/goals`` (the Goal conversions panel, loaded once in view),
 ``{path}/details/{report_key}`` (a report's details view) and ``{path}/suggest/{report_key}``
 (the filter builder's suggested values, JSON), ``{path}/filter-form`` (its form) and
 ``{path}/shortcuts`` (the keyboard shortcuts' list) are the same for a member's session
@@ -23,11 +24,12 @@ from ...cache import cache_for
 from ...periods import PRESETS
 from ...sites import Site
 from ..render import Renderer
-from .filter_builder import builder_choices, suggestions
+from .filter_builder import GOAL_REPORT, builder_choices, goal_suggestions, suggestions
 from .formatting import register_filters
 from .reports import REPORTS
+from .site_goals import read_goals, with_goals
 from .state import PERIOD_KEYS, PERIOD_LABELS, DashboardState
-from .views import VARY, dashboard_view, details_view, panel_view, state_of
+from .views import VARY, dashboard_view, details_view, goals_view, panel_view, state_of
 
 __all__ = ["Admission", "Admitted", "Extras", "add_dashboard_routes"]
 
@@ -100,25 +102,37 @@ def add_dashboard_routes(
         store = render.site_store(admitted.site)
         return await panel_view(store, request, site=admitted.site, base=admitted.base,
                                 panel_key=str(request.path_params["panel_key"]),
-                                cache=cache_for(store))
+                                cache=cache_for(store), home=home)
+
+    async def goals(request: Request, admitted: Admitted) -> tuple[str, dict[str, Any]]:
+        store = render.site_store(admitted.site)
+        return await goals_view(store, request, site=admitted.site, base=admitted.base,
+                                cache=cache_for(store), shared=admitted.shared, home=home)
 
     async def details(request: Request, admitted: Admitted) -> tuple[str, dict[str, Any]]:
         store = render.site_store(admitted.site)
         return await details_view(store, request, site=admitted.site, base=admitted.base,
                                   report_key=str(request.path_params["report_key"]),
-                                  cache=cache_for(store))
+                                  cache=cache_for(store), home=home)
 
     async def suggest(request: Request) -> Response:
         admitted = await admit(request)
         if isinstance(admitted, Response):
             return admitted
-        report = REPORTS.get(str(request.path_params["report_key"]))
+        key = str(request.path_params["report_key"])
+        search = request.query_params.get("q", "").strip()[:200]
+        if key == GOAL_REPORT:
+            goals = await read_goals(home, admitted.site.id)
+            return JSONResponse({"values": goal_suggestions(goals, search)},
+                                headers=dict(admitted.headers))
+        report = REPORTS.get(key)
         if report is None:
             return JSONResponse({"code": "invalid_report", "message": "no such report"}, 404)
         store = render.site_store(admitted.site)
-        values = await suggestions(store, site=admitted.site, state=state_of(request),
+        state = await with_goals(state_of(request), home, admitted.site.id)
+        values = await suggestions(store, site=admitted.site, state=state,
                                    report=report, cache=cache_for(store),
-                                   search=request.query_params.get("q", "").strip()[:200])
+                                   search=search)
         return JSONResponse({"values": values}, headers=dict(admitted.headers))
 
     async def filter_form(request: Request, admitted: Admitted) -> tuple[str, dict[str, Any]]:
@@ -135,6 +149,8 @@ def add_dashboard_routes(
                          name=f"{view_name}_suggest")
     router.add_api_route(f"{path}/filter-form", route(filter_form), methods=["GET"],
                          name=f"{view_name}_filter_form")
+    router.add_api_route(f"{path}/goals", route(goals), methods=["GET"],
+                         name=f"{view_name}_goals")
     router.add_api_route(f"{path}/panel/{{panel_key}}", route(panel), methods=["GET"],
                          name=panel_name)
     router.add_api_route(f"{path}/details/{{report_key}}", route(details), methods=["GET"],

@@ -20,8 +20,9 @@ from urllib.parse import urlencode
 
 from ...exceptions import QueryError
 from ...filters import FILTER_OPS, MAX_FILTER_LEAVES, Condition, make_condition
+from ...goals import Goal
 from ...periods import PRESETS, Comparison, DateRange
-from ...query import Query, canonical_dimension, hours_fit, make_query
+from ...query import GOAL_DIMENSION, Query, canonical_dimension, hours_fit, make_query
 from ...sites import Site
 from ..api import site_stats_start
 from .period_steps import next_period, previous_period
@@ -31,6 +32,7 @@ __all__ = [
     "BUILDER_FIELDS",
     "CHART_METRICS",
     "DEFAULT_PERIOD",
+    "GOAL_OPS",
     "INTERVALS",
     "PERIOD_KEYS",
     "PERIOD_LABELS",
@@ -71,6 +73,8 @@ COMPARES = ("previous_period", "year_over_year")
 MAX_URL_FILTERS = MAX_FILTER_LEAVES
 # The filter builder's fields: one filter, sent by a form (see the module docstring).
 BUILDER_FIELDS = ("filter_op", "filter_dimension", "filter_value")
+# What the query accepts on ``event:goal`` (a goal is named, not matched as text).
+GOAL_OPS = ("is", "contains")
 
 
 def default_interval(period: str, days: int) -> str:
@@ -96,6 +100,9 @@ class DashboardState:
     interval: str | None = None
     filters: tuple[tuple[str, str, str], ...] = ()
     tabs: Mapping[str, str] = field(default_factory=dict)
+    # The site's goals: not in the URL but read from the store (``goal_data``), for the queries
+    # a goal filter or the goal panel needs.
+    goals: tuple[Goal, ...] = field(default=(), compare=False)
 
     @classmethod
     def from_params(cls, params: Iterable[tuple[str, str]]) -> DashboardState:
@@ -164,6 +171,8 @@ class DashboardState:
             condition = make_condition(op, dimension, [text], canonical=canonical_dimension)
         except ValueError as exc:
             raise _error("f", str(exc)) from None
+        if condition.dimension == GOAL_DIMENSION and op not in GOAL_OPS:
+            raise _error("f", "a goal filter takes the operators is and contains")
         return op, condition.dimension, text
 
     @property
@@ -179,6 +188,17 @@ class DashboardState:
             make_condition(op, dimension, [value], canonical=canonical_dimension)
             for op, dimension, value in self.filters
         )
+
+    @property
+    def goal_filter(self) -> str | None:
+        """The goal the dashboard is filtered by (``event:goal is NAME``), or None."""
+        return next((value for op, dimension, value in self.filters
+                     if dimension == GOAL_DIMENSION and op == "is"), None)
+
+    @property
+    def uses_goals(self) -> bool:
+        """True when a filter names goals: its queries need the site's goals."""
+        return any(dimension == GOAL_DIMENSION for _op, dimension, _value in self.filters)
 
     def interval_for(self, first: date, last: date) -> str:
         """The graph's interval for the period ``first``..``last``: the URL's, or the default;
@@ -208,6 +228,7 @@ class DashboardState:
             filters=filters, comparison=cast(Comparison | None, self.compare if compare else None),
             limit=limit, offset=offset, total_rows=total_rows,
             timezone=site.timezone, now=now, stats_start=site_stats_start(site),
+            goals=self.goals,
         )
 
     def tab(self, panel: str) -> str:

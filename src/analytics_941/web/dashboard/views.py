@@ -21,6 +21,7 @@ from ...query import hours_fit
 from ...sites import Site
 from ...store import Store
 from .data import DIMENSION_LABELS, OP_LABELS, load_dashboard, load_panel, load_report
+from .goal_panel import load_goal_panel
 from .reports import PANELS, REPORTS
 from .state import (
     BUILDER_FIELDS,
@@ -36,6 +37,7 @@ __all__ = [
     "dashboard_links",
     "dashboard_view",
     "details_view",
+    "goals_view",
     "panel_view",
     "state_of",
 ]
@@ -160,6 +162,7 @@ async def dashboard_view(
         "switch_sites": [],
         **dashboard_links(state, base, dashboard.first, dashboard.last, today=dashboard.today),
         "filter_form_url": state.url(f"{base}/filter-form"),
+        "goals_panel_url": state.url(f"{base}/goals"),
         "shortcuts_url": f"{base}/shortcuts",
         # A filter from the builder's form: the address bar shows the state's own URL.
         "push_url": state.url(base) if request.query_params.get(BUILDER_FIELDS[2]) else None,
@@ -177,13 +180,16 @@ async def panel_view(
     panel_key: str,
     base: str,
     cache: ResultCache | None,
+    home: Store | None = None,
 ) -> tuple[str, dict[str, Any]]:
-    """One panel of the dashboard at ``base`` (a tab switch): (template, context)."""
+    """One panel of the dashboard at ``base`` (a tab switch): (template, context); the site's
+    goals, when a filter names one, are read from ``home`` (default: ``store``)."""
     spec = next((p for p in PANELS if p.key == panel_key), None)
     if spec is None:
         raise QueryError(code="invalid_panel", message=f"panel: no panel {panel_key!r}")
     state = state_of(request)
-    view = await load_panel(store, site=site, state=state, panel=spec, base=base, cache=cache)
+    view = await load_panel(store, site=site, state=state, panel=spec, base=base, cache=cache,
+                            home=home)
     context = {
         "site": site,
         "panel": view,
@@ -197,6 +203,23 @@ async def panel_view(
     return "_panel.html", context
 
 
+async def goals_view(
+    store: Store,
+    request: Request,
+    *,
+    site: Site,
+    base: str,
+    cache: ResultCache | None,
+    shared: bool = False,
+    home: Store | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """The Goal conversions panel of the dashboard at ``base`` (loaded once scrolled into view):
+    (template, context). A share page lists no events to make goals of."""
+    goals = await load_goal_panel(store, site=site, state=state_of(request), base=base,
+                                  cache=cache, home=home, with_candidates=not shared)
+    return "_goals_panel.html", {"site": site, "goals": goals, "shared": shared}
+
+
 async def details_view(
     store: Store,
     request: Request,
@@ -205,6 +228,7 @@ async def details_view(
     report_key: str,
     base: str,
     cache: ResultCache | None,
+    home: Store | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """A report's details view under the dashboard at ``base``: (template, context)."""
     report = REPORTS.get(report_key)
@@ -219,7 +243,7 @@ async def details_view(
     limit = max(1, min(limit, MAX_DETAILS_ROWS))
     rows, total, query = await load_report(
         store, site=site, state=state, report=report, base=base, limit=limit,
-        search=search, cache=cache,
+        search=search, cache=cache, home=home,
     )
     details_path = f"{base}/details/{report.key}"
     extra = [("q", search)] if search else []
