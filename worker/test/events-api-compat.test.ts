@@ -139,7 +139,8 @@ describe("answers like Plausible", () => {
     for (const [body, headers, reason] of cases) {
       const response = await postEvent(body, headers);
       expect([response.status, response.headers.get("X-941-Dropped"), ((await response.json()) as { code: string }).code]).toEqual([202, reason, reason]);
-      expect(response.headers.get("Access-Control-Expose-Headers")).toBe("X-941-Dropped");
+      expect(response.headers.get("X-Plausible-Dropped")).toBe("1");
+      expect(response.headers.get("Access-Control-Expose-Headers")).toBe("X-941-Dropped, X-Plausible-Dropped");
     }
     expect(await drops(siteId)).toEqual({ wrong_origin: 1, "bot/http_library": 1, excluded: 1 });
     expect((await drops("")).unknown_site).toBe(unknownBefore + 1);

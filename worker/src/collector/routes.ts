@@ -37,6 +37,7 @@ export async function route(request: Request, env: Env, ctx: ExecutionContext): 
 
 /** Names the reasons a well-formed event was not counted (comma-separated, one per site it was sent to). */
 export const DROPPED_HEADER = "X-941-Dropped";
+const PLAUSIBLE_DROPPED_HEADER = "X-Plausible-Dropped";
 
 /**
  * POST /api/event, answered like Plausible: 202 for every well-formed event, counted or dropped
@@ -53,8 +54,10 @@ async function postEvent(request: Request, env: Env, ctx: ExecutionContext): Pro
   if (drops.length === 0) return json({ ok: true }, 202);
   const headers = {
     [DROPPED_HEADER]: drops.map((drop) => drop.reason).join(", "),
-    // Lets a page's script read the reason (CORS hides other headers).
-    "Access-Control-Expose-Headers": DROPPED_HEADER,
+    // Plausible's marker, which proxies and clients written for Plausible check.
+    [PLAUSIBLE_DROPPED_HEADER]: "1",
+    // Lets a page's script read them (CORS hides other headers).
+    "Access-Control-Expose-Headers": `${DROPPED_HEADER}, ${PLAUSIBLE_DROPPED_HEADER}`,
   };
   const [first] = drops;
   if (drops.length === outcomes.length && first) return errorResponse(202, first.reason, first.message, headers);
