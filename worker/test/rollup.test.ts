@@ -152,6 +152,10 @@ describe("refreshRollups", () => {
   });
 });
 
+// A month is over a hundred short D1 calls (a statement per pair and chunk of days): seconds in
+// workerd on a loaded machine.
+const MONTH_TEST_TIMEOUT_MS = 30_000;
+
 describe("refreshFrequentMonths", () => {
   const DAY = 86_400_000;
   const frequent = (siteId: string) =>
@@ -205,7 +209,7 @@ describe("refreshFrequentMonths", () => {
     expect(await listedMonths("f1")).toEqual([{ month: "2026-02" }]);
     const rows = (await frequent("f1")).results;
     expect(rows.find((r) => r.fdim === "page" && r.dim === "entry_page")).toEqual({ fdim: "page", fvalue: "/a", dim: "entry_page", value: "/a", visitors: 29, visits: 29 });
-  });
+  }, MONTH_TEST_TIMEOUT_MS);
 
   it("lists a month past retention again without recomputing it from purged rows", async () => {
     await site("f2");
@@ -235,7 +239,7 @@ describe("refreshFrequentMonths", () => {
     ]);
     const todo = await env.DB.prepare(FREQUENT_TODO).bind(now).all<{ site_id: string }>();
     expect(todo.results.filter((row) => row.site_id === "f2")).toEqual([]);
-  });
+  }, MONTH_TEST_TIMEOUT_MS);
 });
 
 describe("the cron's hold on D1", () => {

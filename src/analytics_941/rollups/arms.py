@@ -108,9 +108,10 @@ def pair_arms(
     return arms, viewed
 
 
-def units_cte(units: str) -> str:
-    """The ``units`` CTE of a rollup statement, from the JSON parameter ``units``."""
-    return _units_cte("units", source=units)
+def units_cte(units: str, keys: tuple[int, int] | None = None) -> str:
+    """The ``units`` CTE of a rollup statement, from the JSON parameter ``units`` (the items at
+    positions ``keys`` only, when given)."""
+    return _units_cte("units", source=units, keys=keys)
 
 
 def viewed_cte(site: str, *, held: str | None = None) -> str:

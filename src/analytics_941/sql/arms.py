@@ -15,13 +15,15 @@ __all__ = ["TS", "raw_arm", "units_cte", "week_of"]
 TS = {"events": "ts", "sessions": "started_at"}
 
 
-def units_cte(name: str, *, source: str) -> str:
+def units_cte(name: str, *, source: str, keys: tuple[int, int] | None = None) -> str:
     """The CTE ``name`` reading units from ONE JSON parameter (``source``, a ``?N``) of
-    ``[start_ms, end_ms, bucket, day]`` items: ``i, start_ms, end_ms, t, day``."""
+    ``[start_ms, end_ms, bucket, day]`` items: ``i, start_ms, end_ms, t, day``; with ``keys``
+    (first, end), only the items at those positions."""
+    only = f" WHERE key >= {int(keys[0])} AND key < {int(keys[1])}" if keys else ""
     return (
         f"{name} AS (SELECT key AS i, json_extract(value, '$[0]') AS start_ms, "
         f"json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS t, "
-        f"json_extract(value, '$[3]') AS day FROM json_each({source}))"
+        f"json_extract(value, '$[3]') AS day FROM json_each({source}){only})"
     )
 
 
