@@ -33,7 +33,8 @@ describe("X-Forwarded-For", () => {
     expect(forwardedFor("198.51.100.1:4711")).toBe("198.51.100.1");
     expect(forwardedFor("[2001:db8::1]:443, 10.0.0.1")).toBe("2001:db8::1");
     expect(forwardedFor("2001:db8::7")).toBe("2001:db8::7");
-    for (const junk of [null, "", "unknown", "999.1.1.1", "<script>", "1.2.3"]) expect(forwardedFor(junk)).toBeNull();
+    expect(forwardedFor("::ffff:192.0.2.1")).toBe("::ffff:192.0.2.1");
+    for (const junk of [null, "", "unknown", "999.1.1.1", "<script>", "1.2.3", ":", "a:b", "dead:beef:zz"]) expect(forwardedFor(junk)).toBeNull();
   });
 
   it("counts a visitor per forwarded address, over CF-Connecting-IP, and stores no address", async () => {

@@ -180,6 +180,7 @@ export function forwardedFor(header: string | null): string | null {
   const first = header?.split(",")[0]?.trim() ?? "";
   const address = first.replace(/^\[(.*)\](?::\d+)?$/, "$1").replace(/^(\d+\.\d+\.\d+\.\d+):\d+$/, "$1");
   const ipv4 = /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)$/;
-  const ipv6 = /^[0-9a-f:]*:[0-9a-f:.]*$/i;
-  return ipv4.test(address) || (ipv6.test(address) && address.length <= 45) ? address : null;
+  // Hex groups, at least two colons (`::1`), an IPv4 tail allowed (`::ffff:192.0.2.1`).
+  const ipv6 = /^(?=(?:[^:]*:){2})[0-9a-f:.]{2,45}$/i;
+  return ipv4.test(address) || ipv6.test(address) ? address : null;
 }
