@@ -30,6 +30,7 @@ from analytics_941.sqlite_store import SqliteStore
 from analytics_941.web.dashboard.data import load_dashboard
 from analytics_941.web.dashboard.formatting import display_label
 from analytics_941.web.dashboard.goal_panel import load_goal_panel
+from analytics_941.web.dashboard.site_goals import forget_goals
 from analytics_941.web.dashboard.state import DashboardState
 from analytics_941.words import DROP_REASONS, category_label, reason_label
 
@@ -537,5 +538,9 @@ async def test_the_goal_panel_costs_two_d1_requests_then_none(
     again = await load_goal_panel(store, site=site, state=state, base=BASE,
                                   cache=cache_for(store))
     assert len(requests) == 2 and again == panel
+    # A goal written in this process drops the kept goals: read again, results still cached.
+    forget_goals(store, "s1")
+    await load_goal_panel(store, site=site, state=state, base=BASE, cache=cache_for(store))
+    assert len(requests) == 3
     await store.aclose()
     await local.aclose()

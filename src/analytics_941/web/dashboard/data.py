@@ -17,10 +17,9 @@ from ...query import GOAL_DIMENSION, Query
 from ...runner import run_batch, run_queries
 from ...sites import Site
 from ...sql.drops import drops_statement
-from ...store import Row as StoreRow
 from ...store import Store
-from ...words import category_label, reason_label
 from .formatting import display_label
+from .rejections import DropGroup, Rejections, rejections
 from .reports import PANELS, REPORTS, Panel, Report
 from .site_goals import with_goals
 from .state import CHART_METRICS, PERIOD_LABELS, DashboardState, search_condition
@@ -115,45 +114,6 @@ class PanelView:
     def map_values(self) -> dict[str, Any]:
         """Country code → visitors, for the map."""
         return {row.name: row.metrics.get("visitors", 0) for row in self.rows}
-
-
-@dataclass(frozen=True, kw_only=True)
-class DropGroup:
-    """Rejected requests of one reason, and per category (bot kind, rate-limit bucket) the counts,
-    most first."""
-
-    reason: str
-    label: str
-    count: int
-    categories: list[tuple[str, int]] = field(default_factory=list)
-
-
-@dataclass(frozen=True, kw_only=True)
-class Rejections:
-    """What the collector turned away in the period (UTC days): the total and each reason."""
-
-    total: int
-    groups: list[DropGroup]
-
-
-def rejections(rows: list[StoreRow]) -> Rejections:
-    """Shape ``drops_statement`` rows (reason, category, count; most first) for the template."""
-    counts: dict[str, int] = {}
-    categories: dict[str, list[tuple[str, int]]] = {}
-    for row in rows:
-        reason, category = str(row["reason"]), str(row["category"] or "")
-        count = int(row["count"] or 0)
-        if count <= 0:
-            continue
-        counts[reason] = counts.get(reason, 0) + count
-        if category:
-            categories.setdefault(reason, []).append((category_label(reason, category), count))
-    groups = [
-        DropGroup(reason=reason, count=count, categories=categories.get(reason, []),
-                  label=reason_label(reason, count=count))
-        for reason, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    ]
-    return Rejections(total=sum(counts.values()), groups=groups)
 
 
 @dataclass(frozen=True, kw_only=True)

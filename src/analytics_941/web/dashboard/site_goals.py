@@ -16,7 +16,7 @@ from ...store import Store
 from ...ttl_cache import TtlCache
 from .state import DashboardState
 
-__all__ = ["cached_goals", "read_goals", "remember_goals", "with_goals"]
+__all__ = ["cached_goals", "forget_goals", "read_goals", "remember_goals", "with_goals"]
 
 # One goal cache per store's caches: they live and die with the store.
 _KEPT: WeakKeyDictionary[StoreCaches, TtlCache[str, tuple[Goal, ...]]] = WeakKeyDictionary()
@@ -42,6 +42,14 @@ def remember_goals(store: Store, site_id: str, goals: tuple[Goal, ...]) -> None:
     kept = _kept(store)
     if kept is not None:
         kept.put(site_id, goals)
+
+
+def forget_goals(store: Store, site_id: str) -> None:
+    """Drop the kept goals of a site: what a goal written in this process should call, so the
+    dashboard shows it on the very next request."""
+    kept = _kept(store)
+    if kept is not None:
+        kept.discard(lambda key, _goals: key == site_id)
 
 
 async def read_goals(store: Store, site_id: str) -> tuple[Goal, ...]:
