@@ -7,6 +7,7 @@ Runs on its own sites (ui.example, ui-two.example) so other tests' numbers stay 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -129,6 +130,9 @@ def test_period_arrows_and_shortcuts(seeded: Stack, page: Any) -> None:
     expect(page.locator(".chip")).to_have_count(0)
     page.keyboard.press("ArrowLeft")
     expect(page.locator(".picker-label")).not_to_have_text("Last 30 days")
+    # The period's swap replaces the dialog too: open it once the swap is over, not during it.
+    expect(page).to_have_url(re.compile(r"period=custom"))
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-settling')")
     page.keyboard.press("?")
     expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()
     expect(page.locator("#shortcuts button")).to_be_focused()
