@@ -20,21 +20,25 @@ import sqlite3
 import tempfile
 import time
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from analytics_941.rebuilds import REBUILDS, rebuild_tables
-from analytics_941.rollups.frequent import refresh_frequent_months
-from analytics_941.rollups.jobs import refresh_rollups
+from analytics_941.rollups.days import day_params, rollup_steps
+from analytics_941.rollups.frequent import (
+    frequent_day_statements,
+    is_recent,
+    refresh_frequent_months,
+)
 from analytics_941.sqlite_store import SqliteStore
 from analytics_941.store import Param, Row, Statement
-from bench.datagen import ROOT, SITE_ID
+from bench.datagen import ROOT, SITE_ID, TIMEZONE
 from bench.datasets import POSITIONS, dataset
 from bench.report import figure
 
 EVENTS = int(os.environ.get("BENCH_CRON_EVENTS", "1000000"))
 LONGEST_TARGET_MS = 1000.0
-SLOT_MS = 900_000
 
 
 class TimedStore(SqliteStore):
@@ -57,6 +61,17 @@ class TimedStore(SqliteStore):
             return await super().batch(statements)
         finally:
             self.calls.append((time.perf_counter() - started) * 1000)
+
+
+async def _day_as_the_worker(store: TimedStore, day: date, now_ms: int) -> None:
+    """Recompute ``day`` a step a call, as worker/src/rollup/cron.ts does (the Python twin runs
+    a day in one batch, as a local file allows)."""
+    values = day_params(site_id=SITE_ID, day=day, tz=ZoneInfo(TIMEZONE), now_ms=now_ms)
+    for step in rollup_steps():
+        await store.batch([(s.sql, [values[n] for n in s.params]) for s in step])
+    if is_recent(start_ms=int(values["start_ms"] or 0), now_ms=now_ms):
+        for s in frequent_day_statements():
+            await store.execute(s.sql, [values[n] for n in s.params])
 
 
 def _report(job: str, calls: list[float]) -> None:
@@ -104,10 +119,6 @@ def bench_cron() -> None:
         shutil.copyfile(source, path)
         now_ms = position.rollup_ms
         conn = sqlite3.connect(path)
-        # A late row ten days ago: its day is recomputed.
-        day_ms = now_ms - 10 * 86_400_000
-        conn.execute("INSERT INTO rollup_dirty (site_id, slot) VALUES (?, ?)",
-                     (SITE_ID, day_ms // SLOT_MS))
         # Last month's rows per frequent value, to be made again.
         month = (position.today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
         conn.execute("DELETE FROM rollup_frequent_months WHERE site_id = ? AND month = ?",
@@ -116,7 +127,8 @@ def bench_cron() -> None:
         conn.close()
 
         store = TimedStore(path)
-        asyncio.run(refresh_rollups(store, now_ms=now_ms, max_days=1, max_months=0))
+        # A day ten days ago, as if a late row had marked it.
+        asyncio.run(_day_as_the_worker(store, position.today - timedelta(days=10), now_ms))
         _report("a day recomputed", store.calls)
         store.calls = []
         asyncio.run(refresh_frequent_months(store, now_ms=now_ms, max_months=1))
