@@ -18,6 +18,7 @@ from ...auth.user_agents import describe_user_agent
 from ...goals import GoalError, add_goal, list_goals, parse_prop, remove_goal
 from ...sites import Site, list_sites
 from ..access import site_of
+from ..dashboard.site_goals import forget_goals
 from ..forms import Form, read_form
 from ..render import Renderer
 
@@ -190,6 +191,7 @@ def make_settings_router(*, render: Renderer, route_class: type[APIRoute]) -> AP
                                   name=form.get("name") or None)
         except GoalError as exc:
             return await goals_page(request, site, error=exc, typed=form)
+        forget_goals(store, site.id)  # the dashboard shows it on its next request
         await record(store, "goal_create", actor=Actor.of_user(user), sites=[site.id],
                      detail=goal_detail(goal))
         return back(f"/settings/sites/{site.domain}#goals")
@@ -200,6 +202,7 @@ def make_settings_router(*, render: Renderer, route_class: type[APIRoute]) -> AP
         site = await goals_site(request, domain)
         _principal, user = require_user(request)
         goal = await remove_goal(store, site_id=site.id, goal_id=goal_id)
+        forget_goals(store, site.id)
         if goal is not None:
             await record(store, "goal_remove", actor=Actor.of_user(user), sites=[site.id],
                          detail=goal_detail(goal))
