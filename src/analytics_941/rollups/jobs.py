@@ -25,10 +25,10 @@ from .prune import prune_days
 
 __all__ = ["DIRTY_SQL", "MAX_DAYS_PER_RUN", "RETIME", "choose_days", "refresh_rollups"]
 
-# Site-days recomputed per run by default (the Worker's ``ROLLUP_DAYS_PER_RUN`` var): each is one
-# D1 batch of a few seconds at most for a large site, so a run stays inside a cron invocation's
-# limits.
-MAX_DAYS_PER_RUN = 24
+# Site-days recomputed per run by default (the Worker's ``ROLLUP_DAYS_PER_RUN`` var): a day is
+# about 46 short D1 calls, and D1 allows 1,000 queries per Worker invocation (paid plan), which
+# the months, the purge and table rebuilds share.
+MAX_DAYS_PER_RUN = 12
 # The dirty quarter-hours that ended before ?1 (now - grace, in slots), oldest first.
 DIRTY_SQL = (
     "SELECT d.site_id AS site_id, d.slot AS slot, s.timezone AS tz FROM rollup_dirty AS d "

@@ -15,7 +15,7 @@ export const SLOT_MS = 900000;
 /** How long after its end a day is rolled up, in ms. */
 export const GRACE_MS = 3600000;
 /** Site-days recomputed per run unless ROLLUP_DAYS_PER_RUN says otherwise. */
-export const MAX_DAYS_PER_RUN = 24;
+export const MAX_DAYS_PER_RUN = 12;
 /** Months of rollups per frequent value computed per run. */
 export const MAX_MONTHS_PER_RUN = 1;
 
