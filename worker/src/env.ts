@@ -22,6 +22,7 @@ export interface Env extends SiteEnv {
   ROLLUP_DAYS_PER_RUN?: string;
   /** Visits a page or country needs in a month for its other tabs to be rolled up (default 2000). */
   ROLLUP_FREQUENT_MIN_VISITS?: string;
+  CRON_D1_QUERIES?: string;
   /**
    * HMAC key of realtime tokens; equals the dashboard's ANALYTICS_941_SECRET. A dev value is in
    * wrangler.toml [vars]; production sets it with `wrangler secret put REALTIME_SECRET`.

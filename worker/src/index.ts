@@ -2,6 +2,7 @@
  * The 941 Analytics collector Worker: serves the tracker, ingests events into each site's
  * SiteDO, and answers health checks. See collector/routes.ts for the routes.
  */
+import { CRON_D1_QUERIES } from "./rollup/budget";
 import type { Env } from "./env";
 import { numberVar } from "./vars";
 import { errorResponse } from "./http";
@@ -25,6 +26,7 @@ export default {
   async scheduled(controller, env, ctx): Promise<void> {
     const days = Math.max(1, Math.floor(numberVar(env.ROLLUP_DAYS_PER_RUN, MAX_DAYS_PER_RUN)));
     const minVisits = Math.max(1, Math.floor(numberVar(env.ROLLUP_FREQUENT_MIN_VISITS, FREQUENT_MIN_VISITS)));
-    ctx.waitUntil(runCronEverywhere(env, controller.scheduledTime, days, minVisits));
+    const queries = Math.max(1, Math.floor(numberVar(env.CRON_D1_QUERIES, CRON_D1_QUERIES)));
+    ctx.waitUntil(runCronEverywhere(env, controller.scheduledTime, days, minVisits, queries));
   },
 } satisfies ExportedHandler<Env>;

@@ -10,6 +10,7 @@
  */
 import { env as workerEnv } from "cloudflare:workers";
 import { allDatabases, HOME_DATABASE } from "../databases";
+import { AFTER_ROLLUPS_QUERIES, BudgetSpent, budgeted, CRON_D1_QUERIES, QueryBudget } from "./budget";
 import { MAX_ARCHIVE_DAYS_PER_RUN } from "./archive";
 import { dayBounds, localDay } from "./days";
 import { refreshFrequentMonths, type FrequentMonth } from "./frequent";
@@ -104,36 +105,42 @@ export interface CronResult {
 
 /**
  * One cron run in one database (`db`, bound as `database`): rollups (days, then months), then the
- * purge, then table rebuilds. The purge runs even when the rollups failed (it only deletes days
- * that are rolled up already); the first failure is rethrown at the end so the run shows as
- * failed in the cron logs, and the next run retries all.
+ * purge, then table rebuilds. The rollups read and write through `rollupDb`, which leaves part of
+ * the run's query budget (budget.ts) to the purge and the rebuilds. The purge runs even when the
+ * rollups failed (it only deletes days that are rolled up already). A spent budget ends a job
+ * quietly; any other failure is rethrown at the end so the run shows as failed in the cron logs,
+ * and the next run retries all.
  */
 export async function runCron(
   db: D1Database, nowMs: number, maxDays = MAX_DAYS_PER_RUN, minVisits = FREQUENT_MIN_VISITS, database = HOME_DATABASE,
+  rollupDb = db,
 ): Promise<CronResult> {
   const failures: unknown[] = [];
+  const failed = (error: unknown) => {
+    if (!(error instanceof BudgetSpent)) failures.push(error);
+  };
   let rolled: RolledDay[] = [];
   let months: FrequentMonth[] = [];
   let pruned: PrunedDay[] = [];
   try {
-    rolled = await refreshRollups(db, nowMs, maxDays, minVisits);
+    rolled = await refreshRollups(rollupDb, nowMs, maxDays, minVisits);
     // After the days: a month is taken once all its days are rolled up.
-    months = await refreshFrequentMonths(db, nowMs, MAX_MONTHS_PER_RUN, minVisits);
-    pruned = await pruneDays(db, nowMs);
+    months = await refreshFrequentMonths(rollupDb, nowMs, MAX_MONTHS_PER_RUN, minVisits);
+    pruned = await pruneDays(rollupDb, nowMs);
   } catch (error) {
-    failures.push(error);
+    failed(error);
   }
   let purged: PurgeResult = { events: 0, sessions: 0, more: false };
   try {
     purged = await purgeExpired(db, nowMs, MAX_PURGE_ROUNDS, workerEnv.ARCHIVE ?? null, MAX_ARCHIVE_DAYS_PER_RUN, database);
   } catch (error) {
-    failures.push(error);
+    failed(error);
   }
   let rebuilt = 0;
   try {
     rebuilt = await rebuildTables(db, nowMs);
   } catch (error) {
-    failures.push(error);
+    failed(error);
   }
   if (failures.length > 0) throw failures[0];
   return { rolled, months, pruned, purged, rebuilt };
@@ -147,19 +154,25 @@ export async function runCron(
  * previous run left.
  */
 export async function runCronEverywhere(
-  bindings: object, nowMs: number, maxDays = MAX_DAYS_PER_RUN, minVisits = FREQUENT_MIN_VISITS,
+  bindings: object, nowMs: number, maxDays = MAX_DAYS_PER_RUN, minVisits = FREQUENT_MIN_VISITS, queries = CRON_D1_QUERIES,
 ): Promise<Record<string, CronResult>> {
-  const databases = allDatabases(bindings);
+  // One budget for the whole invocation: D1 counts its queries across databases.
+  const budget = new QueryBudget(queries);
+  const reserve = Math.min(AFTER_ROLLUPS_QUERIES, Math.floor(queries / 2));
+  const databases = allDatabases(bindings).map(({ name, db }) => ({
+    name, db: budgeted(db, budget), rollupDb: budgeted(db, budget, reserve),
+  }));
   const home = databases.find((d) => d.name === HOME_DATABASE)?.db;
   const failures: unknown[] = [];
   const failed = (name: string, step: string) => (error: unknown) => {
+    if (error instanceof BudgetSpent) return; // the next run goes on
     console.error(`cron: ${step} of database ${name} failed`, error);
     failures.push(error);
   };
   const results: Record<string, CronResult> = {};
-  await Promise.all(databases.map(async ({ name, db }) => {
+  await Promise.all(databases.map(async ({ name, db, rollupDb }) => {
     if (name !== HOME_DATABASE && home) await syncSiteCopies(home, name, db).catch(failed(name, "the sites copy"));
-    await runCron(db, nowMs, maxDays, minVisits, name).then((result) => (results[name] = result), failed(name, "the run"));
+    await runCron(db, nowMs, maxDays, minVisits, name, rollupDb).then((result) => (results[name] = result), failed(name, "the run"));
   }));
   if (failures.length > 0) throw failures[0];
   return results;
