@@ -443,20 +443,26 @@ document.addEventListener("htmx:beforeSwap", () => {
     ? { tag: el.tagName, text: el.textContent.trim(), region: el.closest("[id]")?.id }
     : null;
 });
-document.addEventListener("htmx:afterSettle", () => {
+document.addEventListener("htmx:afterSettle", (event) => {
   if (document.activeElement && document.activeElement !== document.body && document.activeElement.isConnected) return;
   const was = focused;
   focused = null;
-  if (!was) return;
-  // An outerHTML swap's target is the element it replaced: look the region up again by its id.
+  // Another swap settling first (a panel loading) may have taken the record: a swap that
+  // replaced the view still hands focus to its heading.
+  const target = event.detail.target;
+  if (!was) return (target?.id === "dashboard" || target?.querySelector?.("#dashboard h1")) && headingFocus();
   const region = (was.region && document.getElementById(was.region)) || document.getElementById("dashboard");
   if (!region) return;
   const same = [...region.querySelectorAll(was.tag)].find((el) => el.textContent.trim() === was.text && el.offsetParent !== null);
-  const heading = document.querySelector("#dashboard h1");
-  const to = same || heading;
-  if (!to) return;
-  if (to === heading) heading.tabIndex = -1;
-  to.focus({ preventScroll: true });
+  if (same) same.focus({ preventScroll: true });
+  else headingFocus();
 });
+
+function headingFocus() {
+  const heading = document.querySelector("#dashboard h1");
+  if (!heading) return;
+  heading.tabIndex = -1;
+  heading.focus({ preventScroll: true });
+}
 
 htmx.onLoad(init);

@@ -202,8 +202,11 @@ def test_focus_stays_on_the_control_used_after_a_swap(seeded: Stack, page: Any) 
     page.keyboard.press("Enter")
     expect(page.locator("[data-metric='visitors'] [data-value]")).to_have_text("1")
     expect(page.locator("[data-period-previous]")).to_be_focused()
-    # A control that is gone (the chip's remove link): focus lands on the view's heading.
+    # A control that is gone (the chip's remove link): focus lands on the view's heading. Each
+    # step waits for the view's own loads (panels load as they scroll into view) to be over.
     page.click("#panel-pages .toplist a.name >> nth=0")
+    expect(page.locator(".chip")).to_have_count(1)
+    page.wait_for_load_state("networkidle")
     page.focus(".chip-remove")
     page.keyboard.press("Enter")
     expect(page.locator(".chip")).to_have_count(0)
