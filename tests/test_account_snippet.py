@@ -25,20 +25,23 @@ def test_the_features_offered_are_the_ones_the_collector_serves() -> None:
 
 
 @pytest.mark.parametrize(
-    ("features", "hash_routing", "tag"),
+    ("features", "hash_routing", "consent", "tag"),
     [
-        ((), False,
+        ((), False, False,
          f'<script defer data-domain="example.com" src="{COLLECTOR}/script.js"></script>'),
-        (("form-submissions", "outbound-links"), False,
+        (("form-submissions", "outbound-links"), False, False,
          f'<script defer data-domain="example.com" '
          f'src="{COLLECTOR}/script.outbound-links.form-submissions.js"></script>'),
-        (("tagged-events", "bogus"), True,
+        (("tagged-events", "bogus"), True, False,
          f'<script defer data-domain="example.com" data-hash '
          f'src="{COLLECTOR}/script.tagged-events.js"></script>'),
+        (("errors",), False, True,
+         f'<script defer data-domain="example.com" data-consent="required" '
+         f'src="{COLLECTOR}/script.errors.js"></script>'),
     ],
 )
-def test_the_tag(features: tuple[str, ...], hash_routing: bool, tag: str) -> None:
-    install = Install.chosen(features, hash_routing=hash_routing)
+def test_the_tag(features: tuple[str, ...], hash_routing: bool, consent: bool, tag: str) -> None:
+    install = Install.chosen(features, hash_routing=hash_routing, consent=consent)
     assert script_tag(collector_url=COLLECTOR, domain="example.com", install=install) == tag
 
 
@@ -50,15 +53,17 @@ def admin(tmp_path: Path) -> TestClient:
 def test_the_settings_page_builds_it_from_a_get_form(admin: TestClient) -> None:
     page = admin.get(f"{MOUNT}/settings/sites/example.com",
                      params=[("feature", "file-downloads"), ("feature", "outbound-links"),
-                             ("hash", "on")])
+                             ("hash", "on"), ("consent", "on")])
     context = page.context  # type: ignore[attr-defined]
     assert context["install"] == Install(features=("outbound-links", "file-downloads"),
-                                         hash_routing=True)
+                                         hash_routing=True, consent=True)
     assert "script.outbound-links.file-downloads.js" in context["snippet"]
     assert "data-hash" in context["snippet"]
+    assert 'data-consent="required"' in context["snippet"]
     html = page.text
     assert re.search(r'<form method="get" action="[^"]+/settings/sites/example.com#snippet"', html)
-    for box in ("feature-outbound-links", "feature-file-downloads", "feature-hash"):
+    for box in ("feature-outbound-links", "feature-file-downloads", "feature-hash",
+                "feature-consent"):
         assert re.search(rf'id="{box}" checked', html), box
     assert not re.search(r'id="feature-tagged-events" checked', html)
     # With no options, the basic script.

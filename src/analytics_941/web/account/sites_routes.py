@@ -169,7 +169,8 @@ def make_sites_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
         role = principal.role_for(site.id)
         # The snippet's options come as a GET form, so the page rebuilds it without JavaScript.
         install = Install.chosen(request.query_params.getlist("feature"),
-                                 hash_routing="hash" in request.query_params)
+                                 hash_routing="hash" in request.query_params,
+                                 consent="consent" in request.query_params)
         return render(request, "settings/site.html", {
             "site": site, "role": role, "is_owner": at_least(role, "owner"),
             "members": await list_members(store, site_id=site.id),

@@ -24,22 +24,26 @@ _KNOWN = {name for name, _label in FEATURES}
 
 @dataclass(frozen=True, kw_only=True)
 class Install:
-    """What the snippet form asked for: script features, and hash routing (``data-hash``)."""
+    """What the snippet form asked for: script features, hash routing (``data-hash``) and
+    consent mode (``data-consent="required"``)."""
 
     features: tuple[str, ...] = ()
     hash_routing: bool = False
+    consent: bool = False
 
     @classmethod
-    def chosen(cls, features: Iterable[str], *, hash_routing: bool) -> Install:
+    def chosen(cls, features: Iterable[str], *, hash_routing: bool,
+               consent: bool = False) -> Install:
         """Keep known features only, in ``FEATURES`` order (a stray value is dropped)."""
         wanted = set(features)
         return cls(features=tuple(n for n, _ in FEATURES if n in wanted & _KNOWN),
-                   hash_routing=hash_routing)
+                   hash_routing=hash_routing, consent=consent)
 
 
 def script_tag(*, collector_url: str, domain: str, install: Install) -> str:
     """``<script defer data-domain="…" src="…/script.outbound-links.js"></script>``."""
     name = ".".join(("script", *install.features, "js"))
     hash_attr = " data-hash" if install.hash_routing else ""
-    return (f'<script defer data-domain="{escape(domain)}"{hash_attr} '
+    consent_attr = ' data-consent="required"' if install.consent else ""
+    return (f'<script defer data-domain="{escape(domain)}"{hash_attr}{consent_attr} '
             f'src="{escape(collector_url)}/{name}"></script>')
