@@ -48,9 +48,17 @@ def test_sites_grid_create_edit_and_delete(admin: TestClient, db: Path) -> None:
     assert dup.status_code == 400 and "already exists" in dup.context["error"]  # type: ignore[attr-defined]
     saved = admin.post(f"{MOUNT}/settings/sites/new.example", data={
         "name": "Renamed", "timezone": "UTC", "domains": "www.new.example",
-        "excluded_paths": "/admin/**", "retention_days": "90", "allow_subdomains": "on"})
+        "excluded_paths": "/admin/**", "retention_days": "90", "allow_subdomains": "on",
+        "keep_query_params": "page  ref_id page"})
     assert saved.status_code == 200
     site = saved.context["site"]  # type: ignore[attr-defined]
+    # Where the collector reads them (worker/src/collector/site-lookup.ts, migration 0018).
+    assert site.keep_query_params == ("page", "ref_id")
+    assert count(db, "SELECT COUNT(*) FROM sites, json_each(sites.keep_query_params) "
+                 "WHERE domain = 'new.example'") == 2
+    odd = admin.post(f"{MOUNT}/settings/sites/new.example", data={
+        "timezone": "UTC", "keep_query_params": "ok <script>"})
+    assert odd.status_code == 400 and "query parameter" in odd.context["error"]  # type: ignore[attr-defined]
     assert (site.name, site.domains, site.excluded_paths, site.retention_days,
             site.allow_subdomains) == ("Renamed", ("new.example", "www.new.example"),
                                        ("/admin/**",), 90, True)

@@ -50,6 +50,8 @@ _DEFAULT_RATE_LIMIT_SITE = 0
 _DEFAULT_BOUNCE_THRESHOLD_MS = 10_000
 _INSERT_COLUMNS = "id, domain, name, domains, timezone, created_at"
 _BINDING = re.compile(r"DB(_[0-9]+)?")
+_QUERY_KEY = re.compile(r"[A-Za-z0-9_.\[\]-]{1,64}")
+MAX_KEPT_QUERY_PARAMS = 20
 # Dashboard paths that a site's domain would shadow (the overview lives at {mount}/{domain}).
 RESERVED_NAMES = frozenset(
     {"api", "auth", "invite", "login", "logout", "settings", "setup", "share", "static"}
@@ -85,6 +87,8 @@ class Site:
     archive_raw: bool = False
     # The D1 binding holding the site's analytics data (``DB`` or ``DB_2``…; docs/databases.md).
     database: str = "DB"
+    # Query parameters the collector keeps in stored URLs besides the UTM ones (docs/collector.md).
+    keep_query_params: tuple[str, ...] = ()
 
     @classmethod
     def from_row(cls, row: Row) -> Site:
@@ -102,6 +106,7 @@ class Site:
             created_at=int(row["created_at"]),
             allow_subdomains=bool(int(row.get("allow_subdomains") or 0)),
             excluded_paths=_json_strings(row.get("excluded_paths")),
+            keep_query_params=_json_strings(row.get("keep_query_params")),
             retention_days=(
                 None if row.get("retention_days") is None else int(row["retention_days"])
             ),
@@ -258,10 +263,12 @@ async def update_site(
     rate_limit_site: int | None = None,
     bounce_threshold_ms: int | None = None,
     archive_raw: bool | None = None,
+    keep_query_params: tuple[str, ...] | None = None,
 ) -> Site:
     """Change a site's editable settings (not its ``domain``: the tracker snippet names it).
 
-    The collector's limits and ``archive_raw`` left None keep their current values.
+    The collector's limits, ``archive_raw`` and ``keep_query_params`` left None keep their
+    current values.
     """
     _check_timezone(timezone)
     hosts = tuple(dict.fromkeys(
@@ -278,6 +285,15 @@ async def update_site(
     per_site = site.rate_limit_site if rate_limit_site is None else rate_limit_site
     bounce = site.bounce_threshold_ms if bounce_threshold_ms is None else bounce_threshold_ms
     archive = site.archive_raw if archive_raw is None else archive_raw
+    keep = site.keep_query_params if keep_query_params is None else tuple(
+        dict.fromkeys(k.strip() for k in keep_query_params if k.strip()))
+    for key in keep:
+        if not _QUERY_KEY.fullmatch(key):
+            raise SiteError(f"{key!r} is not a query parameter name (letters, digits, _ . - "
+                            "and [ ], up to 64).", field="keep_query_params")
+    if len(keep) > MAX_KEPT_QUERY_PARAMS:
+        raise SiteError(f"Keep at most {MAX_KEPT_QUERY_PARAMS} query parameters.",
+                        field="keep_query_params")
     for field, label, zero, limit in (
             ("rate_limit_visitor", "Events per visitor", "no limit", per_visitor),
             ("rate_limit_site", "Events per site", "the collector's default", per_site)):
@@ -290,7 +306,7 @@ async def update_site(
     await store.execute(
         "UPDATE sites SET name = ?, timezone = ?, domains = ?, allow_subdomains = ?, "
         "excluded_paths = ?, retention_days = ?, rate_limit_visitor = ?, rate_limit_site = ?, "
-        "bounce_threshold_ms = ?, archive_raw = ? WHERE id = ?",
+        "bounce_threshold_ms = ?, archive_raw = ?, keep_query_params = ? WHERE id = ?",
         [
             name.strip()[:100] or site.domain,
             timezone,
@@ -302,6 +318,7 @@ async def update_site(
             per_site,
             bounce,
             int(archive),
+            json.dumps(list(keep)),
             site.id,
         ],
     )

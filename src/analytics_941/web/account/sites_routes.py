@@ -207,6 +207,7 @@ def make_sites_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
                 rate_limit_site=_whole(form, "rate_limit_site", "events per site"),
                 bounce_threshold_ms=None if bounce_s is None else bounce_s * 1000,
                 archive_raw=form.flag("archive_raw"),
+                keep_query_params=tuple(form.get("keep_query_params").split()),
             )
         except ConfigError as exc:
             return await site_page(request, site, error=str(exc), status=400)
