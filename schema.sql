@@ -630,3 +630,13 @@ CREATE TABLE report_sends (
   PRIMARY KEY (site_id, email, kind, period_start)
 ) WITHOUT ROWID;
 CREATE INDEX report_sends_retry ON report_sends (status, next_attempt_at);
+
+-- Migration 0020: funnels (migrations/0020_funnels.sql explains the columns).
+CREATE TABLE funnels (
+  id TEXT PRIMARY KEY,
+  site_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  steps TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX funnels_site_name ON funnels (site_id, name);

@@ -68,6 +68,8 @@ KINDS: dict[str, str] = {
     "export": "exported the reports as CSV",
     "goal_create": "added a goal",
     "goal_remove": "removed a goal",
+    "funnel_create": "added a funnel",
+    "funnel_remove": "removed a funnel",
 }
 RETENTION_DAYS = 365
 PURGE_CHANCE = 0.01

@@ -10,6 +10,9 @@
                             [--name NAME]
     analytics-941 goals list --site DOMAIN
     analytics-941 goals remove --site DOMAIN NAME
+    analytics-941 funnels add --site DOMAIN --name NAME --step page:/pricing* --step goal:Signup …
+    analytics-941 funnels list --site DOMAIN
+    analytics-941 funnels remove --site DOMAIN NAME
     analytics-941 tokens create --site DOMAIN [--site DOMAIN ...] [--name N] [--scope stats|export]
     analytics-941 setup-link [--base-url URL]
     analytics-941 invite --site DOMAIN [--role viewer|admin|owner] [--base-url URL]
@@ -43,6 +46,7 @@ from .auth.roles import ROLES
 from .auth.setup_tokens import issue_setup_token
 from .auth.users import count_users, list_users
 from .exceptions import AnalyticsError, ConfigError
+from .funnels import MAX_STEPS, MIN_STEPS, add_funnel, list_funnels, remove_funnel
 from .goals import GoalError, add_goal, list_goals, parse_prop, remove_goal
 from .settings import Settings
 from .site_move import SETTLE_S, move_site
@@ -122,6 +126,20 @@ def _parser() -> argparse.ArgumentParser:
     goal_remove = goals.add_parser("remove", help="remove a goal (its events stay)")
     goal_remove.add_argument("--site", required=True, metavar="DOMAIN")
     goal_remove.add_argument("name", metavar="NAME", help="the goal's name, as goals list shows")
+
+    funnels = commands.add_parser("funnels", help="a site's funnels (docs/goals.md)") \
+        .add_subparsers(dest="action", required=True)
+    funnel_add = funnels.add_parser("add", help="save a funnel; it reports the past too")
+    funnel_add.add_argument("--site", required=True, metavar="DOMAIN")
+    funnel_add.add_argument("--name", required=True)
+    funnel_add.add_argument("--step", action="append", required=True, metavar="STEP",
+                            help=f"in order, {MIN_STEPS} to {MAX_STEPS} times: page:PATTERN "
+                            "(* within a segment, ** across) or goal:NAME")
+    funnels.add_parser("list", help="list a site's funnels (name, steps)") \
+        .add_argument("--site", required=True, metavar="DOMAIN")
+    funnel_remove = funnels.add_parser("remove", help="remove a funnel")
+    funnel_remove.add_argument("--site", required=True, metavar="DOMAIN")
+    funnel_remove.add_argument("name", metavar="NAME", help="the funnel's name")
 
     tokens = commands.add_parser("tokens", help="API tokens").add_subparsers(
         dest="action", required=True
@@ -213,6 +231,8 @@ async def _run(args: argparse.Namespace, stores: Stores, settings: Settings) -> 
                     for s in await list_sites(store))
     elif args.command == "goals":
         await _goals(args, store)
+    elif args.command == "funnels":
+        await _funnels(args, store)
     elif args.command == "tokens":
         sites = await _sites(store, args.site)
         secret, token = await create_token(
@@ -280,6 +300,28 @@ async def _goals(args: argparse.Namespace, store: Store) -> None:
                               f"`analytics-941 goals list --site {site.domain}` lists them")
         await audit.record(store, "goal_remove", actor=audit.CLI, sites=[site.id],
                            detail=audit.goal_detail(removed))
+        print(f"removed {removed.name}")
+
+
+async def _funnels(args: argparse.Namespace, store: Store) -> None:
+    (site,) = await _sites(store, [args.site])
+    if args.action == "add":
+        funnel = await add_funnel(store, site_id=site.id, name=args.name, steps=args.step)
+        await audit.record(store, "funnel_create", actor=audit.CLI, sites=[site.id],
+                           detail={"funnel": funnel.name, "steps": len(funnel.steps)})
+        print(funnel.name)
+    elif args.action == "list":
+        print_table([("name", "steps")] + [
+            (f.name, " > ".join(step.text for step in f.steps))
+            for f in await list_funnels(store, site_id=site.id)
+        ])
+    else:
+        removed = await remove_funnel(store, site_id=site.id, name=args.name)
+        if removed is None:
+            raise ConfigError(f"{site.domain} has no funnel named {args.name!r}; "
+                              f"`analytics-941 funnels list --site {site.domain}` lists them")
+        await audit.record(store, "funnel_remove", actor=audit.CLI, sites=[site.id],
+                           detail={"funnel": removed.name, "steps": len(removed.steps)})
         print(f"removed {removed.name}")
 
 
