@@ -11,7 +11,8 @@
 answers ``{"results": [{"dimensions", "metrics", "comparison"?}], "meta", "query"}``. The older
 ``GET {mount}/api/stats?site=…&metrics=…`` takes the same fields as query-string parameters. Bad
 input answers 400 ``{code, message}`` naming the field. Authentication and site access are the
-route class's (``guard``): a dashboard session or an API token.
+route class's (``guard``): a dashboard session or an API token. ``POST {mount}/api/v2/funnel``
+answers a funnel the same way (``funnel_api``).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from ..store import Store
 from ..stores import Stores
 from .access import site_of
 from .api_errors import readable
+from .funnel_api import answer_funnel
 
 __all__ = [
     "comparison_from_include",
@@ -233,6 +235,21 @@ def make_api_router(
             raise QueryError(code="invalid_body",
                              message="The request body is not valid JSON.") from None
         return await answer(request, body)
+
+    @router.post("/api/v2/funnel", name="analytics_941_api_v2_funnel")
+    async def funnel_v2(request: Request) -> Response:
+        # One row per step of a funnel (web/funnel_api.py), for the sites a query may read.
+        try:
+            body = json.loads(await request.body() or b"null")
+        except (ValueError, RecursionError):
+            raise QueryError(code="invalid_body",
+                             message="The request body is not valid JSON.") from None
+        domain = body.get("site_id") if isinstance(body, Mapping) else None
+        if not isinstance(domain, str) or not domain:
+            raise QueryError(code="invalid_site_id", message="site_id is missing: give the "
+                             "site's domain, such as example.com.")
+        site = await resolve_site(request, domain)
+        return JSONResponse(await answer_funnel(store, stores.for_site(site), body, site=site))
 
     @router.get("/api/stats", name="analytics_941_api_stats")
     async def stats(request: Request) -> Response:
