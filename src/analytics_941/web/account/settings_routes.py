@@ -1,5 +1,5 @@
 """Account settings: the user's passkeys and sessions, API tokens, and the audit log; and a
-site's goals (shown in its settings page, which loads them as a section)."""
+site's goals and funnels (shown in its settings page, which loads them as sections)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from ..access import site_of
 from ..dashboard.site_goals import forget_goals
 from ..forms import Form, read_form
 from ..render import Renderer
+from .funnel_settings import add_funnel_routes
 
 __all__ = ["AUDIT_PAGE", "make_settings_router"]
 
@@ -207,6 +208,9 @@ def make_settings_router(*, render: Renderer, route_class: type[APIRoute]) -> AP
             await record(store, "goal_remove", actor=Actor.of_user(user), sites=[site.id],
                          detail=goal_detail(goal))
         return back(f"/settings/sites/{site.domain}#goals")
+
+    # Funnels are site settings too, beside the goals their steps may name.
+    add_funnel_routes(router, render=render, site_for=goals_site)
 
     @router.post("/settings/tokens/{token_id}/revoke", name="analytics_941_token_revoke")
     async def token_revoke(request: Request, token_id: str) -> Response:
