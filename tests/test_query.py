@@ -128,7 +128,7 @@ def test_filter_trees_parse_and_dump_back() -> None:
             "or",
             [
                 ["is", "country", ["DE"]],
-                ["not", ["matches", "page", ["/docs/*"]]],
+                ["not", ["matches_wildcard", "page", ["/docs/*"]]],
                 ["contains", "page", ["Blog"], {"case_sensitive": False}],
             ],
         ]

@@ -149,9 +149,12 @@ async def test_sources_countries_devices_with_percentage(any_store: Store) -> No
         (["is_not", "country", ["US"]], 2, 2, 2),
         (["contains", "page", ["pric"]], 2, 2, 2),  # visits that viewed a matching page
         (["contains_not", "page", ["pric"]], 5, 6, 5),
-        (["matches", "page", ["/pri*"]], 2, 2, 2),
-        (["matches", "page", ["/blog/*"]], 1, 1, 1),
-        (["matches_not", "page", ["/blog/*"]], 4, 7, 4),
+        (["matches_wildcard", "page", ["/pri*"]], 2, 2, 2),
+        (["matches_wildcard", "page", ["/blog/*"]], 1, 1, 1),
+        (["matches_wildcard_not", "page", ["/blog/*"]], 4, 7, 4),
+        (["matches", "page", ["^/pricing$"]], 2, 2, 2),  # regular expressions (RE2)
+        (["matches", "page", ["^/$"]], 4, 5, 4),  # the same as is "/"
+        (["matches_not", "page", ["^/blog/"]], 4, 7, 4),
         (["contains", "page", ["PRIC"], {"case_sensitive": False}], 2, 2, 2),
         (["or", [["is", "country", ["CA"]], ["is", "country", ["DE"]]]], 2, 2, 2),
         (["not", ["is", "source", ["Google"]]], 2, 2, 2),

@@ -45,7 +45,7 @@ CASES: dict[str, dict[str, Any]] = {
     "entry_page": {
         "metrics": ["visitors", "visits"],
         "dimensions": ["entry_page"],
-        "filters": [["matches", "page", ["/docs/*"]]],
+        "filters": [["matches_wildcard", "page", ["/docs/*"]]],
         "order_by": [["visits", "asc"]],
         "limit": 3,
         "offset": 6,
@@ -122,7 +122,7 @@ def test_where_clause_per_operator() -> None:
         "EXISTS (SELECT 1 FROM json_each(?) WHERE instr(pathname, value) > 0)"
     )
     assert where(["contains_not", "page", ["x"]]).startswith("NOT EXISTS (SELECT 1 FROM")
-    assert where(["matches", "page", ["/a*"]]).startswith(
+    assert where(["matches_wildcard", "page", ["/a*"]]).startswith(
         "EXISTS (SELECT 1 FROM json_each(?) WHERE pathname GLOB value)"
     )
     assert where(["contains", "page", ["X"], {"case_sensitive": False}]).startswith(

@@ -4,14 +4,16 @@ The wire form is Plausible's Stats API v2::
 
     ["is", "visit:country", ["DE", "FR"]]
     ["contains", "event:page", ["/blog"], {"case_sensitive": false}]
-    ["and", [["is", "visit:device", ["Mobile"]], ["not", ["matches", "event:page", ["/docs/*"]]]]]
+    ["and", [["is", "visit:device", ["Mobile"]], ["not", ["matches", "event:page", ["^/docs/"]]]]]
     ["has_done", ["is", "event:goal", ["Signup"]]]
 
 A list of top-level filters means "all of them". ``has_done`` / ``has_not_done`` (Plausible's
 behavioural filters) keep the events and visits of the visits in which an event matching their
-filter happened (or did not). ``matches`` takes a wildcard pattern: ``*``
-stands for any run of characters (Plausible's ``matches_wildcard``; regular expressions are not
-offered, SQLite has none built in).
+filter happened (or did not). ``matches`` / ``matches_not`` take regular expressions (RE2 syntax,
+found anywhere in the value, as Plausible's): SQLite has no REGEXP, so the runner first reads the
+dimension's values in the period and turns such a condition into an ``is`` / ``is_not`` of the
+values that match (``resolve``). ``matches_wildcard`` / ``matches_wildcard_not`` take a pattern
+where ``*`` stands for any run of characters, matched by SQLite's GLOB.
 """
 
 from __future__ import annotations
@@ -20,12 +22,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Literal, TypeAlias, cast, get_args
 
+from .plausible_values import view_for
+from .regex import compile_pattern
+
 __all__ = [
     "FILTER_OPS",
     "MAX_FILTER_CHARS",
     "MAX_FILTER_LEAVES",
     "MAX_VALUES",
     "MAX_VALUE_LENGTH",
+    "REGEX_OPS",
     "Behaviour",
     "Condition",
     "Connective",
@@ -39,10 +45,12 @@ __all__ = [
 ]
 
 FilterOp: TypeAlias = Literal[
-    "is", "is_not", "contains", "contains_not", "matches", "matches_not"
+    "is", "is_not", "contains", "contains_not", "matches", "matches_not", "matches_wildcard",
+    "matches_wildcard_not",
 ]
 FILTER_OPS: tuple[str, ...] = get_args(FilterOp)
-_OP_ALIASES = {"matches_wildcard": "matches", "matches_wildcard_not": "matches_not"}
+# Regular expressions: answered through the values they match (``resolve``), never in SQL.
+REGEX_OPS = frozenset({"matches", "matches_not"})
 # The one set of filter limits every entry point shares (the API, the dashboard's URL, the CSV
 # export and share links all go through ``parse_filters``); docs/security.md lists them.
 # Each condition binds one JSON parameter per side (plus a subquery's bounds); D1 allows 100.
@@ -95,6 +103,9 @@ class Condition:
     dimension: str
     values: tuple[str, ...]
     case_sensitive: bool = True
+    # The dimension's name as the client wrote it when that name shows other values than ours
+    # (``visit:device``: ``Mobile``, not ``mobile``; ``plausible_values``).
+    shown_as: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -140,7 +151,7 @@ def _parse(
         raise ValueError(f"{at}: unknown operator")
     if depth > MAX_DEPTH:
         raise ValueError(f"{at}: filters nest at most {MAX_DEPTH} levels deep")
-    op = _OP_ALIASES.get(raw[0], raw[0])
+    op = raw[0]
     if op in ("and", "or"):
         if len(raw) != 2 or not isinstance(raw[1], list | tuple) or not raw[1]:
             raise ValueError(f"{at}: expected [{op!r}, [filter, ...]]")
@@ -194,7 +205,7 @@ def make_condition(
         raise ValueError(f"unknown operator {op!r}")
     if not _is_text(dimension) or len(dimension) > 128:
         raise ValueError("unknown dimension")
-    dimension = canonical(dimension)
+    raw_name, dimension = dimension, canonical(dimension)
     if dimension.startswith("time:"):
         raise ValueError(f"filter on the date range, not on {dimension}")
     if not isinstance(values, list | tuple) or not values:
@@ -208,8 +219,12 @@ def make_condition(
         raise ValueError(f"a value is longer than {MAX_VALUE_LENGTH} characters")
     if not all(_is_text(v) for v in texts):
         raise ValueError("a value is not valid Unicode (a lone surrogate)")
+    if op in REGEX_OPS:
+        for text in texts:
+            compile_pattern(text)  # raises ValueError naming what RE2 refuses
     return Condition(
-        op=cast(FilterOp, op), dimension=dimension, values=texts, case_sensitive=case_sensitive
+        op=cast(FilterOp, op), dimension=dimension, values=texts, case_sensitive=case_sensitive,
+        shown_as=raw_name if view_for(raw_name) is not None else "",
     )
 
 
@@ -244,9 +259,10 @@ def filter_leaves(nodes: tuple[FilterNode, ...]) -> list[Condition]:
 
 
 def filter_to_json(node: FilterNode) -> list[Any]:
-    """The wire form of ``node`` (our dimension names)."""
+    """The wire form of ``node``, with each dimension named as the client named it (a Plausible
+    name keeps its meaning: Plausible's values)."""
     if isinstance(node, Condition):
-        out: list[Any] = [node.op, node.dimension, list(node.values)]
+        out: list[Any] = [node.op, node.shown_as or node.dimension, list(node.values)]
         if not node.case_sensitive:
             out.append({"case_sensitive": False})
         return out

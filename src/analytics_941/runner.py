@@ -20,6 +20,7 @@ from typing import Any
 from .cache import ResultCache
 from .periods import time_units
 from .query import TIME_DIMENSIONS, Query
+from .resolve import resolve, value_statements
 from .sql_builder import build_sql
 from .store import Row, Statement, Store
 
@@ -169,6 +170,18 @@ async def run_queries(
     return results
 
 
+async def _resolved(store: Store, queries: dict[int, Query]) -> dict[int, Query]:
+    """The queries with the filters SQL cannot test rewritten (``resolve``): one extra round trip,
+    only when some query has a regular expression or a Plausible value to look up."""
+    wanted = [(i, dim, st) for i, q in queries.items() for dim, st in value_statements(q)]
+    found: dict[int, dict[str, list[Row]]] = {i: {} for i in queries}
+    if wanted:
+        rowsets = await store.batch([st for _, _, st in wanted])
+        for (i, dim, _), rows in zip(wanted, rowsets, strict=True):
+            found[i][dim] = list(rows)
+    return {i: resolve(q, found[i]) for i, q in queries.items()}
+
+
 async def run_batch(
     store: Store,
     queries: Sequence[Query],
@@ -182,7 +195,8 @@ async def run_batch(
     """
     results: list[dict[str, Any] | None] = [cache.get(q) if cache else None for q in queries]
     missing = [i for i, r in enumerate(results) if r is None]
-    plans = {i: statements_for(queries[i]) for i in missing}
+    ready = await _resolved(store, {i: queries[i] for i in missing})
+    plans = {i: statements_for(ready[i]) for i in missing}
     flat = [statement for i in missing for statement in plans[i]]
     rowsets = await store.batch([*flat, *extra]) if flat or extra else []
     extra_rows = [list(rows) for rows in rowsets[len(flat) :]]

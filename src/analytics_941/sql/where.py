@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..exceptions import QueryError
-from ..filters import Behaviour, Condition, FilterNode, Negation
+from ..filters import REGEX_OPS, Behaviour, Condition, FilterNode, Negation
 from ..goals import Goal
 from ..query import GOAL_DIMENSION
 from .columns import filter_sql_target
@@ -61,7 +61,13 @@ def _condition_sql(cond: Condition, *, expression: str, params: Params) -> str:
     if not cond.case_sensitive:
         expression = f"lower({expression})"
         values = [_ascii_lower(v) for v in values]
-    if cond.op in ("matches", "matches_not"):
+    if cond.op in REGEX_OPS:
+        # SQLite has no REGEXP: the runner turns these into ``is`` / ``is_not`` of the matching
+        # values first (``resolve``); meeting one here is a caller that skipped it.
+        raise QueryError(code="invalid_filters",
+                         message=f"filters: {cond.op} needs its values resolved (run the query "
+                         "through the runner)")
+    if cond.op in ("matches_wildcard", "matches_wildcard_not"):
         values = [glob_pattern(v) for v in values]
     ref = params.ref(json.dumps(values, ensure_ascii=False, separators=(",", ":")))
     if cond.op == "is":
@@ -78,9 +84,9 @@ def _condition_sql(cond: Condition, *, expression: str, params: Params) -> str:
         return f"EXISTS (SELECT 1 FROM json_each({ref}) WHERE instr({expression}, value) > 0)"
     if cond.op == "contains_not":
         return f"NOT EXISTS (SELECT 1 FROM json_each({ref}) WHERE instr({expression}, value) > 0)"
-    if cond.op == "matches":
+    if cond.op == "matches_wildcard":
         return f"EXISTS (SELECT 1 FROM json_each({ref}) WHERE {expression} GLOB value)"
-    if cond.op == "matches_not":
+    if cond.op == "matches_wildcard_not":
         return f"NOT EXISTS (SELECT 1 FROM json_each({ref}) WHERE {expression} GLOB value)"
     raise QueryError(code="invalid_filters", message=f"filters: unknown operator {cond.op!r}")
 

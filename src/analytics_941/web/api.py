@@ -30,7 +30,8 @@ from ..auth.principal import site_not_found
 from ..cache import cache_for
 from ..exceptions import QueryError
 from ..goals import Goal, list_goals
-from ..query import GOAL_DIMENSION, Query, parse_query
+from ..plausible_values import present_result
+from ..query import GOAL_DIMENSION, MAX_LIMIT, Query, parse_query
 from ..runner import run_queries
 from ..sites import Site
 from ..store import Store
@@ -126,6 +127,10 @@ def parse_api_body(
         )
     raw: dict[str, Any] = {k: v for k, v in body.items() if k in _QUERY_FIELDS}
     raw["site_id"] = site.id
+    pagination = raw.get("pagination")
+    if pagination is None or (isinstance(pagination, Mapping) and "limit" not in pagination):
+        # Plausible's default page: 10,000 rows (the dashboard's own queries take fewer).
+        raw["pagination"] = {**(pagination or {}), "limit": MAX_LIMIT}
     comparison = body.get("comparison", comparison_from_include(include.get("comparisons")))
     if comparison is not None:
         raw["comparison"] = comparison
@@ -225,6 +230,8 @@ def make_api_router(
         query, include = parse_api_body(body, site=site, goals=goals)
         data = stores.for_site(site)
         (result,) = await run_queries(data, [query], cache=cache_for(data))
+        # Values shown as the client's dimension names show them (``visit:device``: "Mobile").
+        result = present_result(result, [str(d) for d in body.get("dimensions") or []])
         return JSONResponse(api_response(result, query=query, site=site, include=include))
 
     @router.post("/api/v2/query", name="analytics_941_api_v2_query")

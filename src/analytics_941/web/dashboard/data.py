@@ -48,7 +48,8 @@ DIMENSION_LABELS = {r.dimension: r.label for r in REPORTS.values()} | {
     "page": "Page", GOAL_DIMENSION: "Goal"}
 OP_LABELS = {
     "is": "is", "is_not": "is not", "contains": "contains", "contains_not": "does not contain",
-    "matches": "matches", "matches_not": "does not match",
+    "matches": "matches the regex", "matches_not": "does not match the regex",
+    "matches_wildcard": "matches", "matches_wildcard_not": "does not match",
 }
 
 

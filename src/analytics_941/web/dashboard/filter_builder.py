@@ -25,7 +25,7 @@ __all__ = ["GOAL_REPORT", "SUGGESTIONS", "builder_choices", "goal_suggestions", 
 
 SUGGESTIONS = 20
 # The operators offered, in the order a person reaches for them.
-_OPS = ("is", "is_not", "contains", "contains_not", "matches", "matches_not")
+_OPS = ("is", "is_not", "contains", "contains_not", "matches_wildcard", "matches_wildcard_not")
 # The builder's name for the goals' suggestions: goals are the site's settings, not a report.
 GOAL_REPORT = "goals"
 
