@@ -121,13 +121,15 @@ def _token_scope(request: Request) -> str:
 
 
 async def _named_domains(request: Request) -> list[str]:
-    """Every site a request names: ``{domain}`` in the path, ``site=``, a body's ``site_id``.
+    """Every site a request names: ``{domain}`` in the path, ``site=`` (``site_id=`` in
+    Plausible's v1 API), a body's ``site_id``.
 
     The body is read whatever its Content-Type: the API parses any body as JSON, so a
     ``text/plain`` body must not slip a site past this check.
     """
     # An empty name is left to the handler, which answers 400 for it.
-    names = [str(request.path_params.get("domain") or ""), request.query_params.get("site", "")]
+    names = [str(request.path_params.get("domain") or ""), request.query_params.get("site", ""),
+             request.query_params.get("site_id", "")]
     try:
         body = json.loads(await request.body() or b"null")
     except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth

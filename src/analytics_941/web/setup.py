@@ -37,6 +37,7 @@ from .account.auth_routes import make_auth_router, make_logout_router
 from .account.settings_routes import make_settings_router
 from .account.sites_routes import make_sites_router
 from .api import make_api_router
+from .api_v1 import make_api_v1_router
 from .authn import AuthContext
 from .dashboard.pages import make_pages_router
 from .dashboard.share import make_share_router
@@ -157,6 +158,8 @@ def setup_analytics(app: FastAPI, settings: Settings | None = None) -> None:
     router.include_router(make_settings_router(render=render, route_class=route("settings")))
     router.include_router(make_sites_router(render=render, route_class=route("settings")))
     router.include_router(make_api_router(store=store, stores=stores, route_class=route("api")))
+    router.include_router(make_api_v1_router(store=store, stores=stores, settings=settings,
+                                             route_class=route("api")))
     router.include_router(make_pages_router(render=render, route_class=route("page")))
     # The icon first: the pages router would read /favicon.svg as a site's domain.
     app.router.routes.extend(make_favicon_routes(mount=settings.mount_path))
