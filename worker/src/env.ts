@@ -33,4 +33,23 @@ export interface Env extends SiteEnv {
    * written here before the retention purge deletes it. Without it those sites are not purged.
    */
   ARCHIVE?: R2Bucket;
+  /** Email reports (docs/reports.md): `send_email` or `smtp`; unset, no report is sent. */
+  MAIL_DRIVER?: string;
+  /** The reports' sender address, and its display name. */
+  MAIL_FROM?: string;
+  MAIL_FROM_NAME?: string;
+  /** "1" in development and tests only: SMTP to loopback/private hosts, port 25 and plain SMTP. */
+  MAIL_DEV?: string;
+  /** Cloudflare's send_email binding (`[[send_email]] name = "SEND_EMAIL"`). */
+  SEND_EMAIL?: SendEmail;
+  /** SMTP submission: host, port (465; 587 with starttls), `tls` | `starttls`, user; the password is a secret. */
+  SMTP_HOST?: string;
+  SMTP_PORT?: string;
+  SMTP_SECURITY?: string;
+  SMTP_USER?: string;
+  SMTP_PASSWORD?: string;
+  /** The dashboard's address with its mount (https://example.com/admin/analytics): links in reports. */
+  REPORTS_DASHBOARD_URL?: string;
+  /** Reports one cron run sends at most (default 10). */
+  REPORTS_PER_RUN?: string;
 }
