@@ -1,7 +1,8 @@
 """The dashboard's routes, registered once for every way in.
 
 ``{path}`` (the whole view), ``{path}/panel/{panel_key}`` (one panel: a tab switch),
-``{path}/goals`` (the Goal conversions panel, loaded once in view),
+``{path}/goals`` (the Goal conversions panel, loaded once in view), ``{path}/funnels`` (the
+Funnels panel, likewise),
 ``{path}/details/{report_key}`` (a report's details view) and ``{path}/suggest/{report_key}``
 (the filter builder's suggested values, JSON), ``{path}/filter-form`` (its form) and
 ``{path}/shortcuts`` (the keyboard shortcuts' list) are the same for a member's session
@@ -26,6 +27,7 @@ from ...sites import Site
 from ..render import Renderer
 from .filter_builder import GOAL_REPORT, builder_choices, goal_suggestions, suggestions
 from .formatting import register_filters
+from .funnel_panel import funnel_view
 from .reports import REPORTS
 from .site_goals import read_goals, with_goals
 from .state import PERIOD_KEYS, PERIOD_LABELS, DashboardState
@@ -109,6 +111,10 @@ def add_dashboard_routes(
         return await goals_view(store, request, site=admitted.site, base=admitted.base,
                                 cache=cache_for(store), shared=admitted.shared, home=home)
 
+    async def funnels(request: Request, admitted: Admitted) -> tuple[str, dict[str, Any]]:
+        return await funnel_view(render.site_store(admitted.site), request, site=admitted.site,
+                                 base=admitted.base, shared=admitted.shared, home=home)
+
     async def details(request: Request, admitted: Admitted) -> tuple[str, dict[str, Any]]:
         store = render.site_store(admitted.site)
         return await details_view(store, request, site=admitted.site, base=admitted.base,
@@ -151,6 +157,8 @@ def add_dashboard_routes(
                          name=f"{view_name}_filter_form")
     router.add_api_route(f"{path}/goals", route(goals), methods=["GET"],
                          name=f"{view_name}_goals")
+    router.add_api_route(f"{path}/funnels", route(funnels), methods=["GET"],
+                         name=f"{view_name}_funnels")
     router.add_api_route(f"{path}/panel/{{panel_key}}", route(panel), methods=["GET"],
                          name=panel_name)
     router.add_api_route(f"{path}/details/{{report_key}}", route(details), methods=["GET"],
