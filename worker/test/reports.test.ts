@@ -11,7 +11,8 @@ import type { Env } from "../src/env";
 import { refreshRollups } from "../src/rollup/cron";
 import { MAX_ATTEMPTS, RETRY_BASE_MS, sendDueReports, STALE_CLAIM_MS, type ReportConfig } from "../src/reports/job";
 import { lastClosedPeriod } from "../src/reports/periods";
-import { signControlToken } from "../src/reports/tokens";
+import contract from "../../tests/fixtures/contracts/report_tokens.json";
+import { CONTROL_CONTEXT, derivedKey, signControlToken, UNSUBSCRIBE_CONTEXT, unsubscribeToken } from "../src/reports/tokens";
 
 const SECRET = env.REALTIME_SECRET as string;
 // Monday 12 January 2026, 06:00 UTC: the week of 5–11 January has closed, December too.
@@ -238,5 +239,13 @@ describe("the preview route", () => {
     }
     const test = await exports.default.fetch("https://collector.test/api/reports/rep5/test", { method: "POST", headers: { Authorization: `Bearer ${token}` }, body: JSON.stringify({ kind: "weekly", email: "a@b.test" }) });
     expect(test.status).toBe(503);
+  });
+});
+
+describe("the report tokens' contract with the dashboard", () => {
+  it("makes the unsubscribe tokens of the shared table, with the same derived keys", async () => {
+    expect(await derivedKey(contract.secret, UNSUBSCRIBE_CONTEXT)).toBe(contract.keys.unsubscribe);
+    expect(await derivedKey(contract.secret, CONTROL_CONTEXT)).toBe(contract.keys.control);
+    for (const item of contract.tokens) expect(await unsubscribeToken(contract.secret, item.site, item.email)).toBe(item.token);
   });
 });

@@ -34,6 +34,7 @@ from ..settings import Settings
 from ..store import Store
 from ..stores import open_stores
 from .account.auth_routes import make_auth_router, make_logout_router
+from .account.reports_routes import make_unsubscribe_router
 from .account.settings_routes import make_settings_router
 from .account.sites_routes import make_sites_router
 from .api import make_api_router
@@ -154,6 +155,7 @@ def setup_analytics(app: FastAPI, settings: Settings | None = None) -> None:
     # Fixed paths first: the pages router ends with the catch-all /{domain}.
     router.include_router(make_auth_router(render=render, route_class=route("public")))
     router.include_router(make_share_router(render=render, route_class=route("public")))
+    router.include_router(make_unsubscribe_router(render=render, route_class=route("public")))
     router.include_router(make_logout_router(render=render, route_class=route("settings")))
     router.include_router(make_settings_router(render=render, route_class=route("settings")))
     router.include_router(make_sites_router(render=render, route_class=route("settings")))

@@ -22,6 +22,7 @@ from ..dashboard.site_goals import forget_goals
 from ..forms import Form, read_form
 from ..render import Renderer
 from .funnel_settings import add_funnel_routes
+from .reports_routes import make_reports_router
 
 __all__ = ["AUDIT_PAGE", "make_settings_router"]
 
@@ -33,6 +34,8 @@ def make_settings_router(*, render: Renderer, route_class: type[APIRoute]) -> AP
     """``/settings/account`` (passkeys, sessions), ``/settings/tokens``, ``/settings/audit``."""
     router = APIRouter(route_class=route_class)
     store, mount = render.store, render.settings.mount_path
+    # A site's email reports: their own module (a section of the site's settings page).
+    router.include_router(make_reports_router(render=render, route_class=route_class))
 
     def back(path: str) -> Response:
         return RedirectResponse(f"{mount}{path}", status_code=303)
