@@ -76,6 +76,8 @@ class Settings(BaseSettings):
     session_idle_minutes: int = Field(default=7 * 24 * 60, ge=1)
     session_max_days: int = Field(default=30, ge=1)
     api_rate_limit: int = Field(default=600, ge=1, description="requests per token per hour")
+    api_simple_rate_limit: int = Field(
+        default=100, ge=1, description="requests per token per minute on the simple GET API")
     login_rate_limit: int = Field(default=30, ge=1, description="per client per 10 minutes")
     # HMAC key of realtime tokens (docs/realtime.md); the collector's REALTIME_SECRET.
     secret: SecretStr = SecretStr(DEV_SECRET)

@@ -93,3 +93,10 @@ def test_a_wrong_token_is_its_auth_error(tools: Any, token: str, stack: Stack,
     monkeypatch.setenv("PLAUSIBLE_BASE_URL", f"{localhost(stack.site_url)}/admin/analytics")
     answer = tools.get_aggregate_stats(site_id=SITE, token="a941_t_wrong")  # noqa: S106
     assert answer.startswith("["), answer
+
+
+def test_the_simple_apis_realtime(token: str, stack: Stack) -> None:
+    answer = httpx.get(f"{localhost(stack.site_url)}/admin/analytics/api/v1/realtime",
+                       params={"site_id": SITE}, headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"site_id": SITE, "visitors": 3}

@@ -10,7 +10,7 @@ realtime snapshot the dashboard's realtime page reads). Tools written for Plausi
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,6 +23,7 @@ from ..auth.principal import site_not_found
 from ..cache import cache_for
 from ..exceptions import QueryError
 from ..goals import list_goals
+from ..query import Query
 from ..realtime import realtime_token
 from ..runner import run_queries
 from ..settings import Settings
@@ -33,10 +34,66 @@ from .access import site_of
 from .api import mentions_goals, parse_api_body
 from .api_v1_params import breakdown_key, v1_body
 
-__all__ = ["make_api_v1_router"]
+__all__ = [
+    "make_api_v1_router", "realtime_unavailable", "realtime_visitors", "run_v1", "site_named",
+    "site_today",
+]
 
 # How long the realtime count may take from the collector before the request gives up.
 _SNAPSHOT_TIMEOUT_S = 5.0
+
+
+def site_today(site: Site) -> date:
+    """Today in the site's timezone: what v1's periods count back from."""
+    return datetime.now(ZoneInfo(site.timezone)).date()
+
+
+async def site_named(store: Store, request: Request, params: Mapping[str, str]) -> Site:
+    """The site ``site_id=`` (or ``site=``) names, if the caller may read it; else 404."""
+    domain = params.get("site_id") or params.get("site") or ""
+    if not domain:
+        raise QueryError(code="invalid_site_id",
+                         message="site_id is missing: give the site's domain, such as "
+                         "example.com.")
+    site = await site_of(store, request, domain)
+    if site is None:
+        raise site_not_found(domain)
+    return site
+
+
+async def run_v1(
+    store: Store, stores: Stores, site: Site, body: dict[str, Any]
+) -> tuple[dict[str, Any], Query]:
+    """Run a v2 ``body`` made from v1 parameters for ``site``: its result and query."""
+    body["site_id"] = site.domain
+    goals = await list_goals(store, site_id=site.id) if mentions_goals(body) else []
+    query, _include = parse_api_body(body, site=site, goals=goals)
+    data = stores.for_site(site)
+    (result,) = await run_queries(data, [query], cache=cache_for(data))
+    return result, query
+
+
+async def realtime_visitors(settings: Settings, site: Site) -> int | None:
+    """Visitors of the last five minutes, from the collector's realtime snapshot; None when the
+    collector does not answer."""
+    token = realtime_token(site.domain, settings.secret.get_secret_value(),
+                           settings.realtime_token_ttl)
+    url = f"{settings.collector_url}/api/realtime/{site.domain}/snapshot"
+    try:
+        async with httpx.AsyncClient(timeout=_SNAPSHOT_TIMEOUT_S) as client:
+            answer = await client.get(url, params={"token": token})
+        answer.raise_for_status()
+        return int(answer.json()["visitors"])
+    except (httpx.HTTPError, ValueError, KeyError, TypeError):
+        return None
+
+
+def realtime_unavailable() -> Response:
+    """The 503 for a realtime count the collector did not give."""
+    return JSONResponse(
+        {"code": "realtime_unavailable",
+         "message": "The collector did not answer the realtime count; try again."},
+        status_code=503, headers={"Retry-After": "10"})
 
 
 def _aggregate(result: dict[str, Any], metrics: tuple[str, ...]) -> dict[str, Any]:
@@ -73,27 +130,11 @@ def make_api_v1_router(
     router = APIRouter(route_class=route_class)
     stores = stores or Stores(home=store)
 
-    async def site_named(request: Request, params: Mapping[str, str]) -> Site:
-        domain = params.get("site_id", "")
-        if not domain:
-            raise QueryError(code="invalid_site_id",
-                             message="site_id is missing: give the site's domain, such as "
-                             "example.com.")
-        site = await site_of(store, request, domain)
-        if site is None:
-            raise site_not_found(domain)
-        return site
-
     async def run(request: Request, kind: str) -> tuple[dict[str, Any], tuple[str, ...]]:
         params = dict(request.query_params)
-        site = await site_named(request, params)
-        today = datetime.now(ZoneInfo(site.timezone)).date()
-        body = v1_body(kind, params, today=today)
-        body["site_id"] = site.domain
-        goals = await list_goals(store, site_id=site.id) if mentions_goals(body) else []
-        query, _include = parse_api_body(body, site=site, goals=goals)
-        data = stores.for_site(site)
-        (result,) = await run_queries(data, [query], cache=cache_for(data))
+        site = await site_named(store, request, params)
+        body = v1_body(kind, params, today=site_today(site))
+        result, query = await run_v1(store, stores, site, body)
         return result, tuple(query.metrics)
 
     @router.get("/api/v1/stats/aggregate", name="analytics_941_api_v1_aggregate")
@@ -112,21 +153,11 @@ def make_api_v1_router(
         return JSONResponse(_breakdown(result, metrics, request.query_params["property"]))
 
     @router.get("/api/v1/stats/realtime/visitors", name="analytics_941_api_v1_realtime")
-    async def realtime_visitors(request: Request) -> Response:
-        site = await site_named(request, dict(request.query_params))
-        token = realtime_token(site.domain, settings.secret.get_secret_value(),
-                               settings.realtime_token_ttl)
-        url = f"{settings.collector_url}/api/realtime/{site.domain}/snapshot"
-        try:
-            async with httpx.AsyncClient(timeout=_SNAPSHOT_TIMEOUT_S) as client:
-                answer = await client.get(url, params={"token": token})
-            answer.raise_for_status()
-            visitors = int(answer.json()["visitors"])
-        except (httpx.HTTPError, ValueError, KeyError, TypeError):
-            return JSONResponse(
-                {"code": "realtime_unavailable",
-                 "message": "The collector did not answer the realtime count; try again."},
-                status_code=503, headers={"Retry-After": "10"})
+    async def realtime_now(request: Request) -> Response:
+        site = await site_named(store, request, dict(request.query_params))
+        visitors = await realtime_visitors(settings, site)
+        if visitors is None:
+            return realtime_unavailable()
         # v1 answers a bare number.
         return JSONResponse(visitors)
 

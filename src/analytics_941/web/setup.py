@@ -38,6 +38,7 @@ from .account.reports_routes import make_unsubscribe_router
 from .account.settings_routes import make_settings_router
 from .account.sites_routes import make_sites_router
 from .api import make_api_router
+from .api_simple import make_api_simple_router
 from .api_v1 import make_api_v1_router
 from .authn import AuthContext
 from .dashboard.pages import make_pages_router
@@ -162,6 +163,8 @@ def setup_analytics(app: FastAPI, settings: Settings | None = None) -> None:
     router.include_router(make_api_router(store=store, stores=stores, route_class=route("api")))
     router.include_router(make_api_v1_router(store=store, stores=stores, settings=settings,
                                              route_class=route("api")))
+    router.include_router(make_api_simple_router(store=store, stores=stores, settings=settings,
+                                                 route_class=route("api")))
     router.include_router(make_pages_router(render=render, route_class=route("page")))
     # The icon first: the pages router would read /favicon.svg as a site's domain.
     app.router.routes.extend(make_favicon_routes(mount=settings.mount_path))
