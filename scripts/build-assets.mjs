@@ -1,5 +1,6 @@
 // Builds the dashboard's static bundle: htmx.org 2 + uPlot + our small code, the CSS (ours +
-// uPlot's) and the world map's outlines (build-map.mjs), into static/dist/ with content-hashed
+// uPlot's), the globe tab's module (three.js) and the world map's outlines (build-map.mjs),
+// into static/dist/ with content-hashed
 // names, plus manifest.json mapping the logical names ("dashboard.js", "dashboard.css",
 // "world.json") to the hashed files. The Python side reads the manifest
 // to emit URLs, and serves the files with a year-long immutable cache.
@@ -16,16 +17,15 @@ import { buildMap } from "./build-map.mjs";
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 /**
- * Bundle static/src/{dashboard,auth,realtime}.* into static/dist/ and write its manifest.json.
+ * Bundle static/src/{dashboard,auth,realtime,globe}.* into static/dist/ and write its manifest.json.
  * @param {{ root?: string, outdir?: string, minify?: boolean }} [options] outdir: where to
  *   write (default <root>/static/dist); it is emptied first.
  * @returns {Promise<Record<string, string>>} the manifest
  */
 export async function buildAssets({ root = ROOT, outdir, minify = true } = {}) {
   outdir = path.resolve(outdir ?? path.join(root, "static", "dist"));
-  const result = await esbuild.build({
+  const options = {
     absWorkingDir: root,
-    entryPoints: ["static/src/dashboard.js", "static/src/dashboard.css", "static/src/auth.js", "static/src/auth.css", "static/src/realtime.js"],
     outdir,
     // Hashed below from the content alone: esbuild's [hash] also covers the input paths, so it
     // changes with where node_modules sits although the bytes are the same.
@@ -33,27 +33,40 @@ export async function buildAssets({ root = ROOT, outdir, minify = true } = {}) {
     write: false,
     bundle: true,
     minify,
-    format: "iife",
     target: ["es2020", "chrome100", "firefox100", "safari15"],
     metafile: true,
     logLevel: "warning",
     // Keep the MIT/0BSD notices of the bundled packages next to the bundle (named by esbuild,
     // e.g. dashboard.js.LEGAL.txt, as the bundle's comment points to it).
     legalComments: "linked",
-  });
+  };
+  const results = [
+    await esbuild.build({
+      ...options,
+      entryPoints: ["static/src/dashboard.js", "static/src/dashboard.css", "static/src/auth.js", "static/src/auth.css", "static/src/realtime.js"],
+      format: "iife",
+    }),
+    // The Locations panel's globe (three.js): a module, loaded by the Globe tab's own <script
+    // type="module">, so it is never part of a first load and runs once however often HTMX
+    // inserts that tag.
+    await esbuild.build({ ...options, entryPoints: ["static/src/globe.js"], format: "esm" }),
+  ];
   const entries = new Map();
-  for (const [output, info] of Object.entries(result.metafile.outputs)) {
-    if (info.entryPoint) entries.set(path.resolve(root, output), path.basename(info.entryPoint));
+  for (const result of results) {
+    for (const [output, info] of Object.entries(result.metafile.outputs)) {
+      if (info.entryPoint) entries.set(path.resolve(root, output), path.basename(info.entryPoint));
+    }
   }
   const files = new Map();
   const manifest = {};
-  for (const file of result.outputFiles) {
+  for (const file of results.flatMap((result) => result.outputFiles)) {
     const logical = entries.get(file.path);
     const name = logical ? hashedName(logical, file.contents) : path.basename(file.path);
     if (logical) manifest[logical] = name;
     files.set(name, file.contents);
   }
-  // The world map's outlines: data, fetched by the Locations panel only when it shows the map.
+  // The world map's outlines: data, fetched by the Locations panel only when it shows the map
+  // or the globe (which paints its sphere from the same outlines).
   const map = JSON.stringify(await buildMap(root));
   manifest["world.json"] = hashedName("world.json", map);
   files.set(manifest["world.json"], map);

@@ -134,7 +134,11 @@ def test_panel_tab_is_a_partial_of_one_card(client: TestClient) -> None:
     assert response.template.name == "analytics_941/_panel.html"  # type: ignore[attr-defined]
     assert ctx["panel"].tab == "countries"
     assert [r.name for r in ctx["panel"].rows] == ["US", "CA", "DE"]
-    assert ctx["panel"].tabs[1][2] == f"{BASE}?period=7d&locations=countries"
+    assert ctx["panel"].tabs[2][2] == f"{BASE}?period=7d&locations=countries"
+    # The globe: the map's countries, and the only reference to its module.
+    globe = client.get(f"{BASE}/panel/locations?period=7d&locations=globe")
+    assert context(globe)["panel"].map_values == {"US": 3, "CA": 1, "DE": 1}
+    assert globe.text.count('type="module"') == 1
     entry = context(client.get(f"{BASE}/panel/pages?period=7d&pages=entry"))
     assert [r.name for r in entry["panel"].rows] == ["/", HOSTILE_PATH]
 
@@ -307,6 +311,16 @@ def test_markup_stays_within_the_csp(client: TestClient) -> None:
     for tag in re.findall(r"<script[^>]*>", html):
         assert " src=" in tag or 'type="application/json"' in tag, tag
     assert "<script>alert(1)</script>" not in html
+
+
+def test_the_chosen_theme_is_in_the_first_byte_of_markup(client: TestClient) -> None:
+    # Set by the server from the theme button's cookie: the first paint is already dark.
+    client.cookies.set("a941_theme", "dark")
+    assert '<html lang="en" data-theme="dark">' in client.get(f"{BASE}?period=7d").text
+    for value in ("system", '"><script>'):  # the system's theme, and anything else: no attribute
+        client.cookies.set("a941_theme", value)
+        assert '<html lang="en">' in client.get(f"{BASE}?period=7d").text
+    client.cookies.delete("a941_theme")
 
 
 async def test_the_graph_draws_no_future_hours(db: Path) -> None:

@@ -5,31 +5,32 @@
 import htmx from "htmx.org";
 import uPlot from "uplot";
 
-// The colour theme the viewer chose (light, dark) or none (the system's), remembered per browser.
-// Applied first thing, before anything is drawn in the theme's colours.
+// The colour theme the viewer chose (light, dark) or none (the system's), remembered per browser
+// in a cookie, so the server sets data-theme on <html> and the first paint is already in it
+// (CSP forbids the inline script that would read local storage before paint).
 const THEMES = ["system", "light", "dark"];
-const THEME_NAMES = { system: "System theme", light: "Light theme", dark: "Dark theme" };
 const THEME_MARKS = { system: "◐", light: "☀", dark: "☾" };
 
 function storedTheme() {
-  try { return localStorage.getItem("a941-theme") || "system"; } catch { return "system"; }
+  return document.documentElement.dataset.theme || "system";
 }
 
 function applyTheme(theme) {
   if (theme === "system") delete document.documentElement.dataset.theme;
   else document.documentElement.dataset.theme = theme;
+  const name = `${theme[0].toUpperCase()}${theme.slice(1)} theme`;
   for (const button of document.querySelectorAll("[data-theme-button]")) {
     button.hidden = false;
     button.textContent = THEME_MARKS[theme];
-    button.title = `${THEME_NAMES[theme]} (click to change)`;
-    button.setAttribute("aria-label", `${THEME_NAMES[theme]}: change the colour theme`);
+    button.title = `${name} (click to change)`;
+    button.setAttribute("aria-label", `${name}: change the colour theme`);
   }
 }
 applyTheme(storedTheme());
 document.addEventListener("click", (event) => {
   if (!event.target.closest("[data-theme-button]")) return;
   const next = THEMES[(THEMES.indexOf(storedTheme()) + 1) % THEMES.length];
-  try { localStorage.setItem("a941-theme", next); } catch { /* private mode: this page only */ }
+  document.cookie = `a941_theme=${next};path=/;max-age=31536000;samesite=lax`;
   applyTheme(next);
   // Colours are read once when drawn: draw the graphs again.
   for (const el of document.querySelectorAll("[data-chart]")) renderChart(el);

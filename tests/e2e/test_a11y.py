@@ -125,7 +125,7 @@ def test_no_serious_violations_in_any_view(
     # The page's CSP allows only its own scripts; axe is injected from outside it.
     context = dashboard_context(browser, stack, viewport={"width": 1280, "height": 900},
                                 color_scheme=theme, bypass_csp=True)
-    context.add_init_script(f"localStorage.setItem('a941-theme', '{theme}')")
+    context.add_cookies([{"name": "a941_theme", "value": theme, "url": stack.dashboard_url + "/"}])
     page = context.new_page()
     failures: dict[str, list[str]] = {}
     try:

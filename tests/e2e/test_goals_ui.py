@@ -131,7 +131,7 @@ def test_the_goal_panel_and_a_goal_filter_pass_axe(
 ) -> None:
     context = dashboard_context(browser, seeded, viewport={"width": 1366, "height": 850},
                                 color_scheme=theme, bypass_csp=True)
-    context.add_init_script(f"localStorage.setItem('a941-theme', '{theme}')")
+    context.add_cookies([{"name": "a941_theme", "value": theme, "url": seeded.dashboard_url + "/"}])
     with sqlite3.connect(seeded.db_path, timeout=10) as conn:
         has = conn.execute("SELECT 1 FROM goals WHERE site_id = 'goals' AND name = 'Signup'")
         missing = has.fetchone() is None

@@ -256,7 +256,7 @@ def panel_query(
     a goal filter; every country for the map)."""
     tab = state.tab(panel.key)
     report = REPORTS[panel.report_of(tab)]
-    limit = MAP_ROWS if tab == "map" else PANEL_ROWS
+    limit = MAP_ROWS if tab in ("map", "globe") else PANEL_ROWS
     metrics = ("visitors", "group_conversion_rate") if state.uses_goals else ("visitors",)
     return report_query(
         site, state, report, limit=limit, metrics=metrics, compare=False, now=now
