@@ -126,11 +126,12 @@ def _spawn(name: str, cmd: list[str], url: str, health: str, log_dir: Path,
 
 
 def start_collector(*, port: int, log_dir: Path, persist_to: Path | None = None,
-                    timeout: float = 90.0) -> Server:
-    """Start the Worker in `wrangler dev` on 127.0.0.1:PORT and wait for /health."""
+                    timeout: float = 90.0, args: Sequence[str] = ()) -> Server:
+    """Start the Worker in `wrangler dev` on 127.0.0.1:PORT and wait for /health. ``args`` are
+    more of wrangler dev's options (``--var NAME:VALUE``, ``--test-scheduled``)."""
     cmd = [str(BIN / "npx"), "--no-install", "wrangler", "dev", "--ip", "127.0.0.1",
            "--port", str(port), "--show-interactive-dev-session=false", "--log-level", "warn",
-           "--inspector-port", "0"]
+           "--inspector-port", "0", *args]
     if persist_to is not None:
         cmd += ["--persist-to", str(persist_to)]
     return _spawn("collector", cmd, f"http://127.0.0.1:{port}", "/health", log_dir,
