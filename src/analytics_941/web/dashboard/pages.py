@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
@@ -23,6 +24,7 @@ from ...sites import Site, list_sites
 from ..access import site_of
 from ..render import Renderer
 from .csv_export import build_export
+from .errors_page import ERROR_EVENT, load_errors_page
 from .routes import Admitted, add_dashboard_routes
 from .site_list import summarise
 from .state import PERIOD_LABELS, DashboardState
@@ -67,6 +69,7 @@ def make_pages_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
             "export_url": state.url(f"{base}/export"),
             "realtime_url": f"{base}/realtime",
             "realtime_token_url": f"{base}/realtime/token",
+            "errors_url": state.url(f"{base}/errors"),
             "snippet": (
                 f'<script defer data-domain="{domain}" '
                 f'src="{settings.collector_url}/script.js"></script>'
@@ -111,6 +114,29 @@ def make_pages_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
             "collector_url": settings.collector_url,
         }
         return render(request, "realtime.html", context)
+
+    @router.get("/{domain}/errors", name="analytics_941_errors")
+    async def errors_page(request: Request) -> Response:
+        admitted = await member(request)
+        if isinstance(admitted, Response):
+            return admitted
+        state = replace(state_of(request), tabs={})
+        # A fingerprint is a short base-36 hash; anything longer names no group.
+        chosen = request.query_params.get("error", "")[:32] or None
+        page = await load_errors_page(render.site_store(admitted.site), site=admitted.site,
+                                      state=state, fingerprint=chosen)
+        errors_url = f"{admitted.base}/errors"
+        return render(request, "errors.html", {
+            "site": admitted.site, "page": page, "event_name": ERROR_EVENT,
+            "back_url": state.url(admitted.base), "errors_url": errors_url,
+            "period_label": PERIOD_LABELS.get(state.period, "Custom range"),
+            "periods": [(label, state.url(errors_url, period=key, date_from=None,
+                                          date_to=None), key == state.period)
+                        for key, label in PERIOD_LABELS.items()
+                        if key in ("day", "7d", "30d", "month", "12mo")],
+            "group_url": lambda fp: state.url(errors_url) + ("&" if state.params() else "?")
+            + urlencode({"error": fp}),
+        })
 
     @router.get("/{domain}/realtime/token", name="analytics_941_realtime_token")
     async def realtime_token_json(request: Request, domain: str) -> Response:
