@@ -1,7 +1,8 @@
 """Send believable demo traffic through the real collector's public endpoint.
 
 Visitors differ by IP and user agent (the two inputs of the visitor hash), arrive from search,
-social, a newsletter or directly, and read one to four pages. Used by `make demo`; the
+social, a newsletter or directly, read one to four pages, and come from one of a few cities
+(simulated: see PLACES). Used by `make demo`; the
 end-to-end tests use a real browser instead.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import json
 import random
+from urllib.parse import urlencode
 
 import httpx
 
@@ -38,6 +40,29 @@ ARRIVALS = [
     (None, "?utm_source=newsletter&utm_medium=email&utm_campaign=launch"),
 ]
 
+# Where the simulated visitors are: `wrangler dev` would place every one in its placeholder
+# location, so the demo sends one of these in the header a development collector reads
+# (SIMULATED_GEO, worker/src/collector/enrich/geo.ts); a deployed collector ignores it.
+PLACES = [
+    ("US", "California", "San Francisco", "America/Los_Angeles"),
+    ("US", "New York", "New York", "America/New_York"),
+    ("US", "Texas", "Austin", "America/Chicago"),
+    ("DE", "Berlin", "Berlin", "Europe/Berlin"),
+    ("DE", "Bavaria", "Munich", "Europe/Berlin"),
+    ("GB", "England", "London", "Europe/London"),
+    ("FR", "Île-de-France", "Paris", "Europe/Paris"),
+    ("NL", "North Holland", "Amsterdam", "Europe/Amsterdam"),
+    ("IN", "Karnataka", "Bengaluru", "Asia/Kolkata"),
+    ("JP", "Tokyo", "Tokyo", "Asia/Tokyo"),
+    ("BR", "São Paulo", "São Paulo", "America/Sao_Paulo"),
+    ("CA", "Ontario", "Toronto", "America/Toronto"),
+    ("AU", "New South Wales", "Sydney", "Australia/Sydney"),
+    ("ZA", "Western Cape", "Cape Town", "Africa/Johannesburg"),
+    ("SE", "Stockholm County", "Stockholm", "Europe/Stockholm"),
+]
+PLACE_WEIGHTS = [9, 6, 4, 6, 3, 6, 4, 3, 4, 3, 3, 3, 2, 1, 2]
+SIMULATED_GEO_HEADER = "X-941-Simulated-Geo"
+
 PAGES = ["/", "/pricing", "/blog/hello-world", "/blog/privacy", "/docs/install", "/app"]
 WIDTHS = [390, 820, 1280, 1920]
 
@@ -54,13 +79,18 @@ def send_demo_traffic(*, collector_url: str, domain: str, site_url: str, visitor
             referrer, query = rng.choice(ARRIVALS)
             path = rng.choices(PAGES, weights=[8, 4, 3, 2, 2, 1])[0]
             width = rng.choice(WIDTHS)
+            country, region, city, timezone = rng.choices(PLACES, weights=PLACE_WEIGHTS)[0]
+            # URL-encoded: a header carries ASCII only ("São Paulo").
+            place = urlencode({"country": country, "region": region, "city": city,
+                               "timezone": timezone})
             for step in range(rng.choice([1, 1, 2, 3, 4])):
                 body = {"n": "pageview", "u": f"{site_url}{path}{query if step == 0 else ''}",
                         "d": domain, "r": referrer if step == 0 else f"{site_url}/", "w": width}
                 response = client.post(
                     "/api/event", content=json.dumps(body),
                     headers={"Content-Type": "text/plain", "User-Agent": ua,
-                             "CF-Connecting-IP": ip, "X-Forwarded-For": ip},
+                             "CF-Connecting-IP": ip, "X-Forwarded-For": ip,
+                             SIMULATED_GEO_HEADER: place},
                 )
                 accepted += response.status_code == 202
                 path = rng.choice(PAGES)

@@ -134,6 +134,9 @@ def start_collector(*, port: int, log_dir: Path, persist_to: Path | None = None,
            "--inspector-port", "0", *args]
     if persist_to is not None:
         cmd += ["--persist-to", str(persist_to)]
+    # A development collector only: it takes the locations the demo traffic makes up from a
+    # header (worker/src/collector/enrich/geo.ts); wrangler.toml, and so a deploy, lacks the var.
+    cmd += ["--var", "SIMULATED_GEO:on"]
     return _spawn("collector", cmd, f"http://127.0.0.1:{port}", "/health", log_dir,
                   tool_env(), timeout)
 

@@ -2,8 +2,11 @@
 the tab loads the globe module once and draws the seeded countries (the canvas is named after
 them and its pixels hold the map's shades); it turns by keyboard; the map stays the default.
 
-Runs on its own site (globe.example). Chromium gets a software WebGL (SwiftShader): the shared
-browser runs with the GPU off, where WebGL is not offered at all.
+Also: the demo traffic's made-up locations reach the stored visits through the local collector
+(a development configuration, SIMULATED_GEO), so the local map and globe are not all Austin.
+
+Runs on its own sites (globe.example, geo-demo.example). Chromium gets a software WebGL
+(SwiftShader): the shared browser runs with the GPU off, where WebGL is not offered at all.
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, Stack, dashboard_context
+from scripts.demo_traffic import send_demo_traffic
+
+from .conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, Stack, dashboard_context, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -164,3 +169,27 @@ def test_a_bookmarked_globe_tab_draws_on_a_full_page_load(
         assert not errors
     finally:
         context.close()
+
+
+def test_demo_traffic_carries_varied_locations_through_the_local_collector(stack: Stack) -> None:
+    domain = "geo-demo.example"
+    with sqlite3.connect(stack.db_path, timeout=10) as conn:
+        conn.execute(
+            "INSERT OR IGNORE INTO sites (id, domain, name, domains, timezone, created_at) "
+            "VALUES ('geo-demo', ?, 'Geo demo', ?, 'UTC', ?)",
+            (domain, json.dumps([domain]), int(time.time() * 1000)))
+    conn.close()
+    accepted = send_demo_traffic(collector_url=stack.collector_url, domain=domain,
+                                 site_url=f"https://{domain}", visitors=12)
+    assert accepted >= 12
+
+    def stored() -> list[tuple[str, str, str]]:
+        with sqlite3.connect(stack.db_path, timeout=10) as conn:
+            found = conn.execute("SELECT DISTINCT country, region, city FROM events "
+                                 "WHERE site_id = 'geo-demo'").fetchall()
+        conn.close()
+        return found
+
+    places = wait_until(stored, lambda rows: len(rows) >= 3, message="the demo's places in D1")
+    # wrangler dev alone would have put every visit in one placeholder place.
+    assert len({country for country, _region, _city in places}) >= 3

@@ -24,6 +24,11 @@ export interface Env extends SiteEnv {
   ROLLUP_FREQUENT_MIN_VISITS?: string;
   CRON_D1_QUERIES?: string;
   /**
+   * "on" only in local development (scripts/devstack.py passes it to `wrangler dev`): take a
+   * loopback request's geo from the X-941-Simulated-Geo header (collector/enrich/geo.ts).
+   */
+  SIMULATED_GEO?: string;
+  /**
    * HMAC key of realtime tokens; equals the dashboard's ANALYTICS_941_SECRET. A dev value is in
    * wrangler.toml [vars]; production sets it with `wrangler secret put REALTIME_SECRET`.
    */

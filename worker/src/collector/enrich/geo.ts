@@ -2,6 +2,7 @@
  * Geo from Cloudflare's `request.cf`. Missing values stay null: Cloudflare's "XX" (unknown) and
  * "T1" (Tor) are not countries and would pollute the map.
  */
+import { isLoopbackHost } from "../realtime/token";
 
 /** The geo columns of an event. */
 export interface GeoInfo {
@@ -21,4 +22,22 @@ export function geoFromCf(cf: Record<string, unknown> | undefined): GeoInfo {
     city: text(cf?.city),
     timezone: text(cf?.timezone),
   };
+}
+
+/** The header a local demo sends each visitor's made-up location in (scripts/demo_traffic.py). */
+export const SIMULATED_GEO_HEADER = "X-941-Simulated-Geo";
+
+/**
+ * The geo fields of a request: `request.cf`, except in local development. `wrangler dev` gives
+ * every request one placeholder location, so a development collector (the var `SIMULATED_GEO`
+ * set to "on", which only scripts/devstack.py passes to `wrangler dev`; wrangler.toml leaves it
+ * out) called on a loopback host takes them from the `X-941-Simulated-Geo` header instead, as
+ * `country=JP&region=Tokyo&city=Tokyo&timezone=Asia%2FTokyo`. Anywhere else the header is ignored.
+ */
+export function requestGeoFields(request: Request, env: { SIMULATED_GEO?: string }): Record<string, unknown> | undefined {
+  const simulated = env.SIMULATED_GEO === "on" && isLoopbackHost(new URL(request.url).hostname)
+    ? request.headers.get(SIMULATED_GEO_HEADER)
+    : null;
+  if (simulated === null) return request.cf as Record<string, unknown> | undefined;
+  return Object.fromEntries(new URLSearchParams(simulated));
 }

@@ -7,6 +7,7 @@
  * "a.test,b.test"`) runs the steps from put_site on once per site, each with its own outcome.
  */
 import { botCategory } from "../enrich/bot";
+import { requestGeoFields } from "../enrich/geo";
 import type { Env } from "../../env";
 import { numberVar } from "../../vars";
 import { DEFAULT_RATE_LIMIT_IP, DEFAULT_RATE_LIMIT_SITE } from "../../site-do/rate-limit";
@@ -79,7 +80,7 @@ async function runSiteSteps(
 
   const enriched = enrichEvent(payload, site, {
     userAgent: client.userAgent,
-    cf: request.cf as Record<string, unknown> | undefined,
+    cf: requestGeoFields(request, env),
   });
   // After enrichment, which reads the page URL's click ids and the referrer's path; before
   // anything is stored.
