@@ -101,4 +101,38 @@ def bench_storage() -> None:
         figure(f"rows per {name} per event", rows / events, "rows")
     for plan, limit in PLANS.items():
         figure(f"events in {plan}", limit / per_event / 1e6, "M events")
+    _columns(conn, events)
     conn.close()
+
+
+def _value_bytes(column: str) -> str:
+    """SQL for the bytes SQLite's record format spends on ``column``'s value (its header byte
+    aside): text and blobs their length, integers 1 to 8 by size, reals 8, NULL nothing."""
+    return (f"CASE WHEN {column} IS NULL THEN 0 WHEN typeof({column}) = 'real' THEN 8 "
+            f"WHEN typeof({column}) = 'integer' THEN (CASE WHEN abs({column}) < 128 THEN 1 "
+            f"WHEN abs({column}) < 32768 THEN 2 WHEN abs({column}) < 8388608 THEN 3 "
+            f"WHEN abs({column}) < 2147483648 THEN 4 ELSE 6 END) "
+            f"ELSE length(CAST({column} AS BLOB)) END")
+
+
+def _columns(conn: sqlite3.Connection, events: int) -> None:
+    """Where a raw row's bytes go, per column (a sample of 200,000 rows), and the part of an
+    event row its visit already holds: what storing attribution once per visit would save."""
+    visit_columns = {row[1] for row in conn.execute("PRAGMA table_info(sessions)")}
+    for table in ("events", "sessions"):
+        columns = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
+        rows = conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+        means = conn.execute(
+            f"SELECT {', '.join(f'AVG({_value_bytes(c)})' for c in columns)} "
+            f"FROM (SELECT * FROM {table} LIMIT 200000)").fetchone()
+        share = rows / events
+        print(f"  {table} row values, bytes per event (header: one byte a column, "
+              f"{len(columns)} columns):", flush=True)
+        top = sorted(zip(columns, means, strict=True), key=lambda item: -(item[1] or 0))
+        print("    " + ", ".join(f"{c} {(m or 0) * share:.1f}" for c, m in top if m), flush=True)
+        if table == "events":
+            held = [(c, m or 0) for c, m in zip(columns, means, strict=True)
+                    if c in visit_columns and c not in ("id", "site_id")]
+            saved = sum(m for _c, m in held) + len(held)
+            figure("  event columns its visit holds too (values and headers)", saved, "B/event")
+
