@@ -27,6 +27,22 @@ export interface CollectedEvent extends Attribution {
   engaged_ms: number | null;
   /** Engagement events only: deepest scroll on that page, percent. */
   scroll_depth: number | null;
+  /** Web vitals reports only (not an `events` column): the page view's values so far. */
+  vitals?: Vitals | null;
+  /** Web vitals reports only: how long ago (ms) the view's pageview was sent, when told. */
+  view_age_ms?: number | null;
+}
+
+/**
+ * A page view's Core Web Vitals as stored in D1's `web_vitals` (migration 0019): times in whole
+ * ms, CLS in ten-thousandths; null where the report has no value.
+ */
+export interface Vitals {
+  lcp_ms: number | null;
+  inp_ms: number | null;
+  cls_e4: number | null;
+  fcp_ms: number | null;
+  ttfb_ms: number | null;
 }
 
 /** What the Worker knows about the sender and passes to the DO only for hashing. Never stored. */

@@ -78,7 +78,7 @@ describe("outbox", () => {
     const events = await rows("events", siteId);
     expect(events.map((e) => e.pathname).sort()).toEqual(["/a", "/b", "/c", "/during-1", "/during-2", "/during-3"]);
     expect(new Set(events.map((e) => e.id)).size).toBe(6);
-    expect(await outbox(stub)).toEqual({ events: 0, sessions: 0, engagements: 0 });
+    expect(await outbox(stub)).toEqual({ events: 0, sessions: 0, engagements: 0, vitals: 0 });
     const [session] = await rows("sessions", siteId);
     expect(session).toMatchObject({ pageviews: 6, exit_page: "/during-3" });
     // Nothing left to flush: the only alarm left is the expiry of today's salt (the day after tomorrow).
@@ -101,7 +101,7 @@ describe("outbox", () => {
     expect(flaky.calls.batch).toBe(2);
     expect(await rows("events", siteId)).toHaveLength(2);
     expect(await rows("sessions", siteId)).toHaveLength(1);
-    expect(await outbox(stub)).toEqual({ events: 0, sessions: 0, engagements: 0 });
+    expect(await outbox(stub)).toEqual({ events: 0, sessions: 0, engagements: 0, vitals: 0 });
   });
 
   it("keeps a session snapshot that changed while a flush awaited D1", async () => {
@@ -122,7 +122,7 @@ describe("outbox", () => {
 
     expect(await rows("events", siteId)).toHaveLength(1);
     expect((await rows("sessions", siteId))[0]).toMatchObject({ pageviews: 1 });
-    expect(await outbox(stub)).toEqual({ events: 1, sessions: 1, engagements: 0 }); // newer snapshot kept
+    expect(await outbox(stub)).toEqual({ events: 1, sessions: 1, engagements: 0, vitals: 0 }); // newer snapshot kept
     expect(await alarmAt(stub)).not.toBeNull();
 
     await runDurableObjectAlarm(stub);
@@ -166,7 +166,7 @@ describe("outbox", () => {
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await rows("events", siteId)).toHaveLength(0);
     expect(await rows("sessions", siteId)).toHaveLength(0);
-    expect(await outbox(stub)).toEqual({ events: 0, sessions: 0, engagements: 0 });
+    expect(await outbox(stub)).toEqual({ events: 0, sessions: 0, engagements: 0, vitals: 0 });
   });
 
   it("writes no row already past the site's retention, and every row within it", async () => {

@@ -5,7 +5,7 @@
 // a941.event(name, {props, revenue, interactive}) with a queue stub, engaged time and scroll
 // depth as an "engagement" event, a "404" event with data-404, consent mode with
 // data-consent="required" and a941.consent(yes). No cookies, no storage ids.
-// Opt-in features are compile-time flags (OUTBOUND, DOWNLOADS, TAGGED, FORMS, ERRORS) set by
+// Opt-in features are compile-time flags (OUTBOUND, DOWNLOADS, TAGGED, FORMS, ERRORS, VITALS) set by
 // scripts/build-tracker.mjs, which builds one variant per combination (script.outbound-links.js…).
 // The gzip budget is 1 KB for the default script and a few hundred bytes per feature
 // (FEATURE_GZIP_BUDGETS there): every byte counts.
@@ -257,5 +257,137 @@
     };
   }
 
+  // Core Web Vitals of each page view (LCP, INP, CLS, FCP, TTFB), measured as Google's web-vitals
+  // library defines them, sent as one "web-vitals" event when the page is first hidden and again
+  // on a later hide when a value changed; the collector keeps the last report per page view.
+  // Nothing is sent for a view hidden before its first paint. Times are ms from the navigation's
+  // start, or from activation for a prerendered page, or from the pageshow of a bfcache restore.
+  if (VITALS) {
+    let perf = w.performance,
+      nav = perf.getEntriesByType("navigation")[0] || {},
+      max = Math.max,
+      // The current view's values (t f l c i: TTFB, FCP, LCP, CLS, INP), what was sent last,
+      // when the page was first hidden, the view's URL and start, whether LCP is final, the CLS session
+      // window (value, first and last shift), the longest duration of each interaction and the
+      // interaction count before this view.
+      values,
+      sentValues,
+      hiddenAt,
+      viewUrl,
+      viewStart,
+      lcpDone,
+      windowValue,
+      windowFirst,
+      windowLast,
+      interactions,
+      countBefore,
+      observers = [];
+    // Times count from activation for a prerendered page (clamped at 0), as in web-vitals.
+    let since = function (time) {
+      return max(time - (nav.activationStart || 0), 0);
+    };
+    let interactionCount = function () {
+      return perf.interactionCount || Object.keys(interactions).length;
+    };
+    let view = function (restoredAt) {
+      values = {};
+      sentValues = "{}";
+      viewUrl = loc.href;
+      // When the view's pageview went out: at navigation, activation or restore.
+      viewStart = restoredAt || nav.activationStart || 0;
+      lcpDone = windowValue = 0;
+      interactions = {};
+      // A page loaded in the background counts as hidden from the start.
+      hiddenAt = doc.hidden ? 0 : 1 / 0;
+      countBefore = restoredAt ? interactionCount() : 0;
+      if (restoredAt) {
+        // A restore has no network and no paint entries: web-vitals counts TTFB as 0 and the
+        // first paints at the second animation frame after pageshow.
+        values.t = values.c = 0;
+        requestAnimationFrame(function () {
+          requestAnimationFrame(function () {
+            values.f = values.l = max(perf.now() - restoredAt, 0);
+            lcpDone = 1;
+          });
+        });
+      } else if (nav.responseStart > 0) values.t = since(nav.responseStart);
+    };
+    let handle = function (entry) {
+      var type = entry.entryType,
+        time = entry.startTime;
+      if (entry.name == "first-contentful-paint" && time < hiddenAt) {
+        values.f = since(time);
+        // CLS is reported from the first paint on, 0 until something shifts.
+        values.c = values.c || 0;
+      }
+      if (type == "largest-contentful-paint" && !lcpDone && time < hiddenAt) values.l = since(time);
+      // Session windows: shifts less than 1 s apart, at most 5 s long; CLS is the largest window.
+      if (type == "layout-shift" && !entry.hadRecentInput) {
+        windowValue = windowValue && time - windowLast < 1e3 && time - windowFirst < 5e3 ? windowValue + entry.value : ((windowFirst = time), entry.value);
+        windowLast = time;
+        if (values.f >= 0) values.c = max(values.c, windowValue);
+      }
+      // INP: the longest duration of each interaction; one of the longest ten is left out per 50
+      // interactions, as the library estimates the 98th percentile.
+      if (entry.interactionId) {
+        interactions[entry.interactionId] = max(interactions[entry.interactionId] || 0, entry.duration);
+        var longest = Object.values(interactions).sort(function (a, b) {
+          return b - a;
+        });
+        values.i = longest[Math.min(longest.length - 1, 9, ((interactionCount() - countBefore) / 50) | 0)];
+      }
+    };
+    let report = function () {
+      observers.forEach(function (observer) {
+        observer.takeRecords().forEach(handle);
+      });
+      var text = JSON.stringify(values);
+      if (values.f >= 0 && text != sentValues) {
+        sentValues = text;
+        // The view's age (a) lets the collector tell this view from a later one of the same
+        // URL whose pageview reached it first (a report sent while entering the bfcache).
+        send("web-vitals", { props: Object.assign({ a: perf.now() - viewStart }, values) }, viewUrl);
+      }
+    };
+    // Measured once the page is shown: a prerendered page's entries are read after activation.
+    let measure = function () {
+      view();
+      ["paint", "largest-contentful-paint", "layout-shift", "first-input", "event"].forEach(function (type) {
+        try {
+          var observer = new PerformanceObserver(function (list) {
+            list.getEntries().forEach(handle);
+          });
+          // 16 ms, the lowest threshold allowed: the library's 40 ms (plus first-input) can
+          // only miss interactions and so report a lower INP, never a higher one.
+          observer.observe({ type: type, buffered: true, durationThreshold: 16 });
+          observers.push(observer);
+        } catch (e) {}
+      });
+    };
+    // The first trusted input ends LCP, as the browser stops reporting candidates then.
+    ["keydown", "click"].forEach(function (type) {
+      w.addEventListener(
+        type,
+        function (e) {
+          if (e.isTrusted) lcpDone = 1;
+        },
+        true,
+      );
+    });
+    on(doc, "visibilitychange", function (e) {
+      if (doc.hidden && values) {
+        if (hiddenAt > e.timeStamp) hiddenAt = e.timeStamp;
+        lcpDone = 1;
+        report();
+      }
+    });
+    on(w, "pagehide", function () {
+      if (values) report();
+    });
+    on(w, "pageshow", function (e) {
+      if (e.persisted) view(e.timeStamp);
+    });
+    doc.prerendering ? on(doc, "prerenderingchange", measure) : measure();
+  }
   pageview();
 })();

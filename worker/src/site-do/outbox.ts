@@ -1,5 +1,6 @@
 /**
- * The outbox: accepted events, engagement updates of pageviews, and the latest snapshot of each
+ * The outbox: accepted events, engagement updates of pageviews, the latest web vitals of each
+ * page view, and the latest snapshot of each
  * touched session wait in the DO's SQLite storage until a flush has written them to D1. Rows
  * leave the outbox only after D1 confirmed the batch; event ids make a repeated flush harmless
  * (INSERT OR IGNORE), engagement updates only ever raise values (max), and a session upsert never
@@ -10,6 +11,7 @@
 import { timeOfId } from "../ids";
 import { jsonArrays } from "../json-arrays";
 import { EVENT_COLUMNS, type EventRow, SESSION_COLUMNS, type SessionRow } from "../rows";
+import type { Vitals } from "../contract";
 
 /** D1 refuses statements with more than 100 bound parameters; ours bind one each. */
 export const MAX_PARAMS_PER_STATEMENT = 100;
@@ -45,6 +47,15 @@ export function migrateOutbox(sql: SqlStorage): void {
     ts INTEGER
   )`);
   addPageviewKey(sql);
+  // The latest web vitals of a page view, written to D1's web_vitals (migration 0019) keyed like
+  // the pageview; a newer report replaces each value it carries.
+  sql.exec(`CREATE TABLE IF NOT EXISTS vitals_outbox (
+    event_id TEXT PRIMARY KEY,
+    site_id TEXT NOT NULL,
+    ts INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    row TEXT NOT NULL
+  )`);
   // Small counters, e.g. consecutive failed flushes (drives the retry backoff), and `seq`, the
   // one sequence every outbox row is numbered from (a snapshot's seq must differ from the one a
   // running flush read, whichever kind of row caused it).
@@ -139,10 +150,32 @@ export function enqueueEngagement(sql: SqlStorage, seqs: OutboxSeq, page: { id: 
   putSession(sql, session, seq);
 }
 
+/** The web vitals columns in the order a vitals outbox row holds them. */
+export const VITALS_COLUMNS = ["lcp_ms", "inp_ms", "cls_e4", "fcp_ms", "ttfb_ms"] as const satisfies readonly (keyof Vitals)[];
+
+/**
+ * Puts a page view's latest web vitals in the outbox: each value the report carries replaces the
+ * one waiting, a value it lacks keeps the waiting one (the report is the page's values so far).
+ */
+export function enqueueVitals(sql: SqlStorage, seqs: OutboxSeq, page: { id: string; ts: number; site_id: string }, vitals: Vitals): void {
+  const seq = seqs.next(sql);
+  const row = JSON.stringify(VITALS_COLUMNS.map((column) => vitals[column]));
+  const merged = VITALS_COLUMNS.map((_, i) => `coalesce(json_extract(excluded.row, '$[${i}]'), json_extract(vitals_outbox.row, '$[${i}]'))`);
+  sql.exec(
+    `INSERT INTO vitals_outbox (event_id, site_id, ts, seq, row) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (event_id) DO UPDATE SET seq = excluded.seq, row = json_array(${merged.join(", ")})`,
+    page.id,
+    page.site_id,
+    page.ts,
+    seq,
+    row,
+  );
+}
+
 /** Rows waiting in the outbox. */
-export function outboxSize(sql: SqlStorage): { events: number; sessions: number; engagements: number } {
+export function outboxSize(sql: SqlStorage): { events: number; sessions: number; engagements: number; vitals: number } {
   const count = (table: string) => sql.exec<{ n: number }>(`SELECT count(*) AS n FROM ${table}`).one().n;
-  return { events: count("event_outbox"), sessions: count("session_outbox"), engagements: count("engagement_outbox") };
+  return { events: count("event_outbox"), sessions: count("session_outbox"), engagements: count("engagement_outbox"), vitals: count("vitals_outbox") };
 }
 
 /** The result of one flush. */
@@ -176,7 +209,16 @@ export async function flushOutbox(sql: SqlStorage, db: D1Database, before: D1Pre
       batchRows,
     )
     .toArray();
-  if (events.length === 0 && sessions.length === 0 && engagements.length === 0) return { events: 0, sessions: 0, remaining: false };
+  // Web vitals of page views in D1 already or going out in this batch, like engagement.
+  const vitals = sql
+    .exec<{ event_id: string; site_id: string; ts: number; seq: number; row: string }>(
+      `SELECT event_id, site_id, ts, seq, row FROM vitals_outbox
+       WHERE event_id NOT IN (SELECT id FROM event_outbox WHERE seq > ?) ORDER BY seq LIMIT ?`,
+      lastSeq,
+      batchRows,
+    )
+    .toArray();
+  if (events.length === 0 && sessions.length === 0 && engagements.length === 0 && vitals.length === 0) return { events: 0, sessions: 0, remaining: false };
 
   const sessionTuples = sessions.map((s) => tupleText<SessionRow>(s.row, SESSION_COLUMNS));
   const statements = [
@@ -192,6 +234,14 @@ export async function flushOutbox(sql: SqlStorage, db: D1Database, before: D1Pre
        FROM json_each(?) AS u
        WHERE events.site_id = json_extract(u.value, '$[3]') AND events.ts = json_extract(u.value, '$[4]')
          AND events.id = json_extract(u.value, '$[0]') AND ${writable("events.site_id", "events.ts")}`,
+    ),
+    // The latest values per page view: a replayed flush writes the same values again. A value
+    // the report lacks keeps the stored one. No trigger on web_vitals, so an upsert is safe.
+    ...jsonStatements(db, vitals.map((v) => `[${JSON.stringify(v.site_id)},${v.ts},${JSON.stringify(v.event_id)},${v.row.slice(1)}`), (tuples) =>
+      `INSERT INTO web_vitals (site_id, ts, event_id, ${VITALS_COLUMNS.join(", ")}) SELECT ${tuples(3 + VITALS_COLUMNS.length)} FROM json_each(?)
+       WHERE ${writable("json_extract(value, '$[0]')", "json_extract(value, '$[1]')")}
+       ON CONFLICT (site_id, ts, event_id) DO UPDATE SET
+         ${VITALS_COLUMNS.map((column) => `${column} = coalesce(excluded.${column}, web_vitals.${column})`).join(", ")}`,
     ),
     // Sessions: update the rows that exist (unless the snapshot is stale), then insert the new
     // ones. Not one INSERT … ON CONFLICT DO UPDATE: an upsert's conflict policy overrides the
@@ -231,8 +281,15 @@ export async function flushOutbox(sql: SqlStorage, db: D1Database, before: D1Pre
       JSON.stringify(engagements.map((engagement) => [engagement.event_id, engagement.seq])),
     );
   }
+  if (vitals.length > 0) {
+    sql.exec(
+      `DELETE FROM vitals_outbox WHERE (event_id, seq) IN
+         (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))`,
+      JSON.stringify(vitals.map((v) => [v.event_id, v.seq])),
+    );
+  }
   const left = outboxSize(sql);
-  return { events: events.length, sessions: sessions.length, remaining: left.events + left.sessions + left.engagements > 0 };
+  return { events: events.length, sessions: sessions.length, remaining: left.events + left.sessions + left.engagements + left.vitals > 0 };
 }
 
 /**

@@ -124,7 +124,7 @@ export function applyEngagement(
 ): { session: LiveSession; page: PageView } | null {
   if (!continues(current, event)) return null;
   const pages = (current.pages ?? []).map((page) => ({ ...page }));
-  const page = [...pages].reverse().find((candidate) => candidate.path === event.pathname) ?? pages.at(-1);
+  const page = reportedPage(pages, event);
   if (!page) return null;
   // Reports are cumulative per pageview, so the largest one is the total: replays and reports
   // that arrive out of order change nothing.
@@ -132,6 +132,34 @@ export function applyEngagement(
   page.scroll = Math.max(page.scroll, event.scroll_depth ?? 0);
   const session = withEngagement({ ...current, pages, last_seen: Math.max(current.last_seen ?? 0, event.ts) }, bounceThresholdMs);
   return { session, page };
+}
+
+/**
+ * The pageview a report on a page (engagement, web vitals) is about: the latest one of the
+ * session with the report's path (the report can arrive after the next page's pageview), else
+ * the latest pageview; undefined when there is none.
+ */
+function reportedPage(pages: readonly PageView[], event: CollectedEvent): PageView | undefined {
+  return [...pages].reverse().find((candidate) => candidate.path === event.pathname) ?? pages.at(-1);
+}
+
+/**
+ * The pageview a web vitals report belongs to, or null when the visitor has no live session or
+ * it has no pageview. With the view's age, the pageview of the report's path closest to when the
+ * view began (the report's time less its age: no clock of the browser involved), so a report
+ * that reaches us after a later view of the same page (sent while entering the back/forward
+ * cache) still finds its own; without, as reportedPage. The session is left as it is: how the
+ * page performed says nothing about the visit.
+ */
+export function vitalsPage(current: LiveSession | null, event: CollectedEvent): PageView | null {
+  if (!continues(current, event)) return null;
+  const pages = current.pages ?? [];
+  const age = event.view_age_ms;
+  if (age === null || age === undefined) return reportedPage(pages, event) ?? null;
+  const began = event.ts - age;
+  const distance = (page: PageView) => Math.abs(page.ts - began);
+  const same = pages.filter((page) => page.path === event.pathname);
+  return same.reduce<PageView | null>((best, page) => (best === null || distance(page) < distance(best) ? page : best), null) ?? pages.at(-1) ?? null;
 }
 
 /**

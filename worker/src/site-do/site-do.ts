@@ -7,11 +7,12 @@ import { DurableObject } from "cloudflare:workers";
 import { drop } from "../collector/ingest/drop";
 import type { ClientInfo, CollectedEvent, Drop, IngestResult, SiteSettings } from "../contract";
 import { ENGAGEMENT } from "../collector/ingest/payload";
-import { enqueue, enqueueEngagement, flushOutbox, type FlushResult, migrateOutbox, OutboxSeq } from "./outbox";
+import { WEB_VITALS } from "../collector/ingest/vitals";
+import { enqueue, enqueueEngagement, enqueueVitals, flushOutbox, type FlushResult, migrateOutbox, OutboxSeq } from "./outbox";
 import { flushDestination, FlushTargets, migrateFlushTarget } from "./flush-target";
 import { HOME_DATABASE } from "../databases";
 import { IpKeys, RateLimiter } from "./rate-limit";
-import { applyEngagement, applyEvent, continues, DEFAULT_BOUNCE_THRESHOLD_MS, eventRow, sessionRow } from "./session";
+import { applyEngagement, applyEvent, continues, DEFAULT_BOUNCE_THRESHOLD_MS, eventRow, sessionRow, vitalsPage } from "./session";
 import { closeIfExpired, expireSockets, type RealtimeAttachment, socketDue } from "./realtime/sockets";
 import { FEED_SIZE, type FeedItem, migrateRealtime, pruneRealtime, readSnapshot, recordSightings, type Sighting } from "./realtime/state";
 import { LiveSessions, migrateSiteStorage, pruneSalts, saltsFor } from "./site-storage";
@@ -165,6 +166,13 @@ export class SiteDO extends DurableObject<SiteEnv> {
 
     // Yesterday's hash lets a visit that spans midnight (UTC) continue instead of splitting.
     const current = this.liveSessions.find(yesterday ? [today, yesterday] : [today]);
+    if (event.name === WEB_VITALS) {
+      // Stored per page view (last report wins), never as an event: it counts nowhere.
+      const page = event.vitals ? vitalsPage(current, event) : null;
+      if (!page || !current || !event.vitals) return { visitorId: null, sessionId: null };
+      enqueueVitals(sql, this.seqs, { id: page.id, ts: page.ts, site_id: event.site_id }, event.vitals);
+      return { visitorId: current.visitor_id, sessionId: current.id };
+    }
     if (event.name === ENGAGEMENT) {
       const engaged = applyEngagement(current, event, settings.bounceThresholdMs);
       if (!engaged) return { visitorId: null, sessionId: null };

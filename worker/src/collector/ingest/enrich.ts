@@ -57,9 +57,11 @@ export function enrichEvent(
     props: payload.props ? JSON.stringify(payload.props) : null,
     revenue: payload.revenue,
     // A pageview is always an interaction; custom events may opt out (e.g. scroll-depth pings),
-    // and an engagement report never is one (engaged time has its own bounce rule).
-    interactive: payload.name === "pageview" || (payload.interactive && payload.engagedMs === null && payload.scrollDepth === null),
+    // and an engagement or web vitals report never is one (engaged time has its own bounce rule).
+    interactive: payload.name === "pageview" || (payload.interactive && payload.engagedMs === null && payload.scrollDepth === null && payload.vitals === null),
     engaged_ms: payload.engagedMs,
     scroll_depth: payload.scrollDepth,
+    vitals: payload.vitals?.vitals ?? null,
+    view_age_ms: payload.vitals?.ageMs ?? null,
   });
 }

@@ -13,6 +13,7 @@
  */
 import { type Drop, drop, isDrop } from "./drop";
 import { wellFormed } from "./well-formed";
+import { parseVitals, type VitalsReport, WEB_VITALS } from "./vitals";
 
 /** Longest event name, in characters. */
 export const MAX_NAME_LENGTH = 120;
@@ -52,6 +53,8 @@ export interface EventPayload {
   engagedMs: number | null;
   /** For engagement events: deepest scroll, percent 0–100, else null. */
   scrollDepth: number | null;
+  /** For web vitals reports (vitals.ts): the page view's values and age, else null. */
+  vitals: VitalsReport | null;
 }
 
 type Json = Record<string, unknown>;
@@ -92,7 +95,11 @@ export function parsePayload(text: string): EventPayload | Drop {
     return drop("invalid", "referrer must be a string or null");
   }
 
-  const props = parseProps(pick(fields, "props", "p", "meta", "m"));
+  const rawProps = pick(fields, "props", "p", "meta", "m");
+  // A web vitals report's props are numbers, read as such (vitals.ts); it keeps no props.
+  const vitals = name.trim() === WEB_VITALS ? parseVitals(rawProps) : null;
+  if (isDrop(vitals)) return vitals;
+  const props = vitals ? null : parseProps(rawProps);
   if (isDrop(props)) return props;
 
   const revenue = parseRevenue(pick(fields, "revenue", "$"));
@@ -134,6 +141,7 @@ export function parsePayload(text: string): EventPayload | Drop {
     hashMode: hashMode === true || hashMode === 1,
     engagedMs: trimmed === ENGAGEMENT && engagedMs !== null ? Math.min(Math.round(engagedMs), MAX_ENGAGED_MS) : null,
     scrollDepth: trimmed === ENGAGEMENT && scrollDepth !== null ? Math.min(Math.round(scrollDepth), 100) : null,
+    vitals,
   };
 }
 
