@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from ...cache import ResultCache
+from ...filters import Condition
 from ...goals import MAX_GOALS, Goal
 from ...query import GOAL_DIMENSION, Query
 from ...runner import run_queries
@@ -25,15 +26,28 @@ from .state import DashboardState
 __all__ = [
     "CANDIDATES",
     "GOAL_METRICS",
+    "SPECIAL_REPORTS",
     "GoalPanel",
     "GoalRow",
+    "Special",
     "candidates_query",
     "goal_panel",
     "goals_query",
     "load_goal_panel",
+    "special_queries",
+    "specials",
 ]
 
 GOAL_METRICS = ("visitors", "events", "conversion_rate")
+# The events the tracker's features send, each a built-in report broken down by its props:
+# (title, event name, props, column label). Names as worker/tracker/script.js sends them.
+SPECIAL_REPORTS: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
+    ("Outbound links", "Outbound Link: Click", ("url",), "Link"),
+    ("File downloads", "File Download", ("url",), "File"),
+    ("404 pages", "404", ("path",), "Page"),
+    ("Form submissions", "Form: Submission", ("form", "path"), "Form on page"),
+)
+SPECIAL_ROWS = 5
 # Custom events offered as goals: the most sent first, a few.
 CANDIDATES = 5
 _CANDIDATE_ROWS = 50
@@ -54,6 +68,15 @@ class GoalRow:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Special:
+    """A built-in report: its most frequent values with visitors and events."""
+
+    title: str
+    label: str
+    rows: list[tuple[str, int, int]]
+
+
+@dataclass(frozen=True, kw_only=True)
 class GoalPanel:
     """The panel: its goal rows (every goal, none converting reads 0), and the custom events
     sent in the period that no goal counts yet."""
@@ -61,6 +84,7 @@ class GoalPanel:
     has_goals: bool
     rows: list[GoalRow] = field(default_factory=list)
     candidates: list[str] = field(default_factory=list)
+    specials: list[Special] = field(default_factory=list)
 
 
 def goals_query(site: Site, state: DashboardState, *, now: datetime | None = None,
@@ -75,6 +99,30 @@ def candidates_query(site: Site, state: DashboardState, *, now: datetime | None 
     plain = replace(state, filters=(), goals=())
     return plain.query(site, metrics=("visitors",), dimensions=["event:name"], compare=False,
                        limit=_CANDIDATE_ROWS, now=now)
+
+
+def special_queries(site: Site, state: DashboardState, *,
+                    now: datetime | None = None) -> list[Query]:
+    """One breakdown per built-in report, under the state's filters but not its goal."""
+    plain = replace(state.without_dimension(GOAL_DIMENSION), goals=())
+    return [
+        plain.query(site, metrics=("visitors", "events"),
+                    dimensions=[f"event:props:{prop}" for prop in props],
+                    search=Condition(op="is", dimension="event:name", values=(name,)),
+                    compare=False, limit=SPECIAL_ROWS, now=now)
+        for _title, name, props, _label in SPECIAL_REPORTS
+    ]
+
+
+def specials(results: list[dict[str, Any]]) -> list[Special]:
+    """The built-in reports that have rows, in ``SPECIAL_REPORTS`` order."""
+    out = []
+    for (title, _name, _props, label), result in zip(SPECIAL_REPORTS, results, strict=True):
+        rows = [(" · ".join(str(v) for v in r["dimensions"]), int(r["metrics"][0] or 0),
+                 int(r["metrics"][1] or 0)) for r in result["results"]]
+        if rows:
+            out.append(Special(title=title, label=label, rows=rows))
+    return out
 
 
 def _is_goal(name: str, goals: tuple[Goal, ...]) -> bool:
@@ -132,12 +180,16 @@ async def load_goal_panel(
     """The panel for ``state``: the site's goals read from ``home`` (default ``store``), then one
     batch on ``store``. ``with_candidates``: also the events no goal counts yet."""
     state = replace(state, goals=await read_goals(store if home is None else home, site.id))
-    queries = [candidates_query(site, state, now=now)] if with_candidates else []
+    queries = special_queries(site, state, now=now)
+    if with_candidates:
+        queries.append(candidates_query(site, state, now=now))
     if state.goals:
         queries.append(goals_query(site, state, now=now))
-    results = await run_queries(store, queries, cache=cache) if queries else []
-    return goal_panel(
+    results = await run_queries(store, queries, cache=cache)
+    shown = len(SPECIAL_REPORTS)
+    panel = goal_panel(
         state, base=base,
         goals_result=results[-1] if state.goals else None,
-        candidates_result=results[0] if with_candidates else None,
+        candidates_result=results[shown] if with_candidates else None,
     )
+    return replace(panel, specials=specials(results[:shown]))
