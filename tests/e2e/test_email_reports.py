@@ -1,10 +1,13 @@
 """Email reports for real: the collector in `wrangler dev` (SMTP driver over cloudflare:sockets,
 MAIL_DEV so it may reach a loopback server) mails a local SMTP server (aiosmtpd). The cron,
 run twice, sends the closed week once, with hostile paths escaped; "send a test now" in the
-site's settings reaches the same server; screenshots of the settings section and of the mail."""
+site's settings reaches the same server; screenshots of the settings section and of the mail.
+The `send_email` driver goes through Miniflare's own binding, read back from its local email
+output (the Local Explorer's list of sent mail)."""
 
 from __future__ import annotations
 
+import base64
 import os
 import sqlite3
 import time
@@ -90,45 +93,56 @@ def _subscribe(db: Path, site_id: str, email: str) -> None:
     conn.close()
 
 
-@pytest.fixture(scope="module")
-def mail_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MailStack]:
-    from aiosmtpd.controller import Controller
+def _start(work: Path, mail_vars: dict[str, str], *, site_port: int,
+           config: Path | None = None) -> Iterator[tuple[Stack, str]]:
+    """A collector with `mail_vars` and a dashboard, over fresh local D1 with one site."""
+    import subprocess
 
-    work = tmp_path_factory.mktemp("mail")
     state = work / "state"
     apply_migrations(persist_to=state)
     db_path = local_d1_file(state)
     env = {"ANALYTICS_941_SQLITE_PATH": str(db_path),
            "ANALYTICS_941_WRANGLER_STATE_DIR": str(state)}
-    import subprocess
-
     subprocess.run([str(BIN / "analytics-941"), "sites", "add", DOMAIN, "--name", "Shop"],
                    cwd=ROOT, env={**os.environ, **env}, check=True, capture_output=True)
     with sqlite3.connect(db_path) as conn:
         (site_id,) = conn.execute("SELECT id FROM sites WHERE domain = ?", (DOMAIN,)).fetchone()
     conn.close()
-    sink = Sink()
-    smtp_port = free_port()
-    smtp = Controller(sink, hostname="127.0.0.1", port=smtp_port)
-    smtp.start()
-    site_port = free_port()
-    dashboard = f"http://localhost:{site_port}/admin/analytics"
-    mail_vars = {"MAIL_DRIVER": "smtp", "MAIL_DEV": "1", "SMTP_HOST": "127.0.0.1",
-                 "SMTP_PORT": str(smtp_port), "SMTP_SECURITY": "none",
-                 "MAIL_FROM": "reports@941.test", "REPORTS_DASHBOARD_URL": dashboard}
     args = ["--test-scheduled", *[a for k, v in mail_vars.items() for a in ("--var", f"{k}:{v}")]]
+    if config is not None:
+        args += ["--config", str(config)]
     collector = start_collector(port=free_port(), log_dir=work, persist_to=state, args=args)
     try:
         site = start_site(port=site_port, log_dir=work,
                           env={**env, "ANALYTICS_941_COLLECTOR_URL": collector.url})
         try:
-            stack = Stack(collector_url=collector.url, site_url=site.url, db_path=db_path,
-                          state_dir=state, env=env, session_token=admin_session(db_path))
-            yield MailStack(stack=stack, sink=sink, site_id=site_id)
+            yield (Stack(collector_url=collector.url, site_url=site.url, db_path=db_path,
+                         state_dir=state, env=env, session_token=admin_session(db_path)),
+                   site_id)
         finally:
             site.stop()
     finally:
         collector.stop()
+
+
+@pytest.fixture(scope="module")
+def mail_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MailStack]:
+    from aiosmtpd.controller import Controller
+
+    sink = Sink()
+    smtp_port = free_port()
+    smtp = Controller(sink, hostname="127.0.0.1", port=smtp_port)
+    smtp.start()
+    site_port = free_port()
+    mail_vars = {"MAIL_DRIVER": "smtp", "MAIL_DEV": "1", "SMTP_HOST": "127.0.0.1",
+                 "SMTP_PORT": str(smtp_port), "SMTP_SECURITY": "none",
+                 "MAIL_FROM": "reports@941.test",
+                 "REPORTS_DASHBOARD_URL": f"http://localhost:{site_port}/admin/analytics"}
+    try:
+        for stack, site_id in _start(tmp_path_factory.mktemp("mail"), mail_vars,
+                                     site_port=site_port):
+            yield MailStack(stack=stack, sink=sink, site_id=site_id)
+    finally:
         smtp.stop()
 
 
@@ -232,3 +246,44 @@ def test_send_a_test_now_from_the_settings(mail_stack: MailStack, browser: Any) 
                 view.locator("#reports").screenshot(
                     path=str(SHOTS / f"settings-{name}-{theme}.png"))
                 shot.close()
+
+
+def _binding_config(folder: Path) -> Path:
+    """wrangler.toml with the send_email binding uncommented, its paths made absolute."""
+    text = (ROOT / "wrangler.toml").read_text()
+    text = text.replace('main = "worker/src/index.ts"', f'main = "{ROOT}/worker/src/index.ts"')
+    text = text.replace('migrations_dir = "migrations"', f'migrations_dir = "{ROOT}/migrations"')
+    text = text.replace("[triggers]", '[[send_email]]\nname = "SEND_EMAIL"\n\n[triggers]', 1)
+    path = folder / "wrangler.toml"
+    path.write_text(text)
+    return path
+
+
+def test_the_send_email_driver_hands_the_report_to_the_binding(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    work = tmp_path_factory.mktemp("binding")
+    site_port = free_port()
+    mail_vars = {"MAIL_DRIVER": "send_email", "MAIL_FROM": "reports@941.test",
+                 "REPORTS_DASHBOARD_URL": f"http://localhost:{site_port}/admin/analytics"}
+    for stack, site_id in _start(work, mail_vars, site_port=site_port,
+                                 config=_binding_config(work)):
+        _seed(stack.db_path, site_id)
+        _subscribe(stack.db_path, site_id, "owner@example.com")
+        _run_cron(stack)
+        url = f"{stack.collector_url}/cdn-cgi/local/explorer/api/local/email/sending"
+        (item,) = wait_until(lambda u=url: httpx.get(u, timeout=10).json()["result"],
+                             timeout=90, message="the report in Miniflare's sent mail")
+        sent = httpx.get(url, params={"email_id": item["messageId"]}, timeout=10).json()["result"]
+        assert sent["from"] == "reports@941.test" and sent["to"] == ["owner@example.com"]
+        assert sent["subject"].startswith(f"{DOMAIN}: weekly report, ")
+        raw = sent["raw"].encode() if sent.get("raw") else base64.b64decode(sent["rawBase64"])
+        mail = message_from_bytes(raw, policy=policy.default)
+        assert isinstance(mail, EmailMessage)
+        html, text = _parts(mail)
+        assert "Visitors   2 (new vs previous week)" in text
+        assert "&lt;img src=x onerror=alert(1)&gt;" in html and "<img" not in html
+        with sqlite3.connect(stack.db_path) as conn:
+            rows = conn.execute("SELECT email, status FROM report_sends").fetchall()
+        conn.close()
+        assert rows == [("owner@example.com", "sent")]
