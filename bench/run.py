@@ -14,6 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.cron import bench_cron
+from bench.funnel import bench_funnel
 from bench.ingest import bench_ingest
 from bench.query import bench_query
 from bench.realtime import bench_realtime
@@ -24,6 +25,7 @@ BENCHES: dict[str, Callable[[], None]] = {
     "tracker": bench_tracker_size,
     "ingest": bench_ingest,
     "query": bench_query,
+    "funnel": bench_funnel,
     "storage": bench_storage,
     "realtime": bench_realtime,
     "cron": bench_cron,

@@ -66,7 +66,10 @@ def funnel_sql(
     site = params.ref(query.site_id)
     start, end = bounds_ms(*period, tz=query.zone)
     tests = [_step_test(goal, params) for goal in steps]
-    flags = ", ".join(f"{test} AS s{i}" for i, test in enumerate(tests, start=1))
+    # CASE WHEN tests a step as WHERE does, stopping at the first false term (bench/funnel.py:
+    # about 15 % faster than the bare test as a value, which computes every term of each row).
+    flags = ", ".join(f"CASE WHEN {test} THEN 1 ELSE 0 END AS s{i}"
+                      for i, test in enumerate(tests, start=1))
     visits = _visits(query, site=site, start=start, end=end, params=params)
     ctes = [
         f"hits AS MATERIALIZED (SELECT session_id AS sid, visitor_id AS vid, ts, {flags} "
