@@ -287,3 +287,83 @@ def test_the_send_email_driver_hands_the_report_to_the_binding(
             rows = conn.execute("SELECT email, status FROM report_sends").fetchall()
         conn.close()
         assert rows == [("owner@example.com", "sent")]
+
+
+def _test_ca(folder: Path) -> tuple[Path, Path, Path]:
+    """A throwaway CA and a certificate it signed for localhost: (ca, cert, key) PEM files."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.now(UTC)
+
+    def name(cn: str) -> x509.Name:
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = name("941 test CA")
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
+          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+          .not_valid_before(now - timedelta(hours=1)).not_valid_after(now + timedelta(days=1))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+          .sign(ca_key, hashes.SHA256()))
+    cert = (x509.CertificateBuilder().subject_name(name("localhost")).issuer_name(ca.subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(hours=1)).not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]),
+                           critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    paths = folder / "ca.pem", folder / "cert.pem", folder / "key.pem"
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return paths
+
+
+def test_smtp_starttls_with_a_test_ca_and_auth(tmp_path_factory: pytest.TempPathFactory,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import ssl
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    work = tmp_path_factory.mktemp("starttls")
+    ca, cert, key = _test_ca(work)
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(cert, key)
+    logins: list[tuple[str, bool]] = []
+
+    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str,
+                      data: Any) -> AuthResult:
+        ok = isinstance(data, LoginPassword) and (data.login, data.password) == (
+            b"reports", b"s3cret-pass")
+        logins.append((mechanism, ok))
+        return AuthResult(success=ok)
+
+    sink = Sink()
+    port = free_port()
+    smtp = Controller(sink, hostname="127.0.0.1", port=port, server_hostname="localhost",
+                      tls_context=tls, require_starttls=True, authenticator=authenticator,
+                      auth_require_tls=True, auth_required=True)
+    smtp.start()
+    # workerd trusts the test CA as Node does: NODE_EXTRA_CA_CERTS, read by wrangler dev's child.
+    monkeypatch.setenv("NODE_EXTRA_CA_CERTS", str(ca))
+    site_port = free_port()
+    mail_vars = {"MAIL_DRIVER": "smtp", "MAIL_DEV": "1", "SMTP_HOST": "localhost",
+                 "SMTP_PORT": str(port), "SMTP_SECURITY": "starttls", "SMTP_USER": "reports",
+                 "SMTP_PASSWORD": "s3cret-pass", "MAIL_FROM": "reports@941.test",
+                 "REPORTS_DASHBOARD_URL": f"http://localhost:{site_port}/admin/analytics"}
+    try:
+        for stack, site_id in _start(work, mail_vars, site_port=site_port):
+            _seed(stack.db_path, site_id)
+            _subscribe(stack.db_path, site_id, "owner@example.com")
+            _run_cron(stack)
+            (mail,) = wait_until(lambda: sink.to("owner@example.com"), timeout=90,
+                                 message="the report over STARTTLS")
+            assert mail["Subject"].startswith(f"{DOMAIN}: weekly report, ")
+            assert logins == [("PLAIN", True)]
+    finally:
+        smtp.stop()
