@@ -25,12 +25,30 @@ from ..access import site_of
 from ..render import Renderer
 from .csv_export import build_export
 from .errors_page import ERROR_EVENT, load_errors_page
+from .journeys_page import load_journeys_page
 from .routes import Admitted, add_dashboard_routes
 from .site_list import summarise
 from .state import PERIOD_LABELS, DashboardState
 from .views import state_of
 
 __all__ = ["make_pages_router"]
+
+
+def _with_param(url: str, name: str, value: str | None) -> str:
+    """``url`` plus ``name=value`` in its query string (unchanged when ``value`` is None)."""
+    if value is None:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}{urlencode({name: value})}"
+
+
+def _period_links(state: DashboardState, url: str,
+                  page: str | None) -> list[tuple[str, str, bool]]:
+    """(label, URL, current) for the few periods a side page offers, keeping its filters."""
+    return [
+        (label, _with_param(state.url(url, period=key, date_from=None, date_to=None), "page",
+                            page), key == state.period)
+        for key, label in PERIOD_LABELS.items() if key in ("day", "7d", "30d", "month", "12mo")
+    ]
 
 
 def make_pages_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRouter:
@@ -70,6 +88,7 @@ def make_pages_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
             "realtime_url": f"{base}/realtime",
             "realtime_token_url": f"{base}/realtime/token",
             "errors_url": state.url(f"{base}/errors"),
+            "journeys_url": state.url(f"{base}/journeys"),
             "snippet": (
                 f'<script defer data-domain="{domain}" '
                 f'src="{settings.collector_url}/script.js"></script>'
@@ -130,12 +149,26 @@ def make_pages_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
             "site": admitted.site, "page": page, "event_name": ERROR_EVENT,
             "back_url": state.url(admitted.base), "errors_url": errors_url,
             "period_label": PERIOD_LABELS.get(state.period, "Custom range"),
-            "periods": [(label, state.url(errors_url, period=key, date_from=None,
-                                          date_to=None), key == state.period)
-                        for key, label in PERIOD_LABELS.items()
-                        if key in ("day", "7d", "30d", "month", "12mo")],
-            "group_url": lambda fp: state.url(errors_url) + ("&" if state.params() else "?")
-            + urlencode({"error": fp}),
+            "periods": _period_links(state, errors_url, None),
+            "group_url": lambda fp: _with_param(state.url(errors_url), "error", fp),
+        })
+
+    @router.get("/{domain}/journeys", name="analytics_941_journeys")
+    async def journeys_page(request: Request) -> Response:
+        admitted = await member(request)
+        if isinstance(admitted, Response):
+            return admitted
+        state = replace(state_of(request), tabs={})
+        chosen = request.query_params.get("page", "").strip()[:2000] or None
+        page = await load_journeys_page(render.site_store(admitted.site), site=admitted.site,
+                                        state=state, page=chosen)
+        url = f"{admitted.base}/journeys"
+        return render(request, "journeys.html", {
+            "site": admitted.site, "page": page, "back_url": state.url(admitted.base),
+            "journeys_url": url, "keep_params": state.params(),
+            "period_label": PERIOD_LABELS.get(state.period, "Custom range"),
+            "periods": _period_links(state, url, page.journey.page if page.journey else None),
+            "page_url": lambda path: _with_param(state.url(url), "page", path),
         })
 
     @router.get("/{domain}/realtime/token", name="analytics_941_realtime_token")
