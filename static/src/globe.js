@@ -4,11 +4,14 @@
 // once per page however often HTMX inserts its <script>; each new globe is found through the
 // htmx:load event. Drag or the arrow keys turn it; it turns by itself only when the viewer
 // allows motion. Only the classes below are imported, so esbuild leaves the rest of three out.
+// On the realtime page (data-live names the live country list realtime.js keeps current) the
+// globe reads that list instead and marks each country in it with a point.
 import {
   CanvasTexture, Mesh, MeshBasicMaterial, PerspectiveCamera, Raycaster, Scene, SphereGeometry,
   SRGBColorSpace, Vector2, WebGLRenderer,
 } from "three";
 import { HEIGHT, WIDTH, centres, countryIds, paint, palette } from "./globe-map.js";
+import { pointsLayer } from "./globe-points.js";
 
 // The map's five shades (dashboard.css, .map-svg .level-N), lightest first.
 const LEVELS = ["#d9dbf7", "#b3b6ef", "#8c90e6", "#6a6edc", "#4b4fd0"];
@@ -41,24 +44,46 @@ function world(src) {
   return worlds.get(src);
 }
 
-/** Rotation that turns [lon, lat] (degrees) to face the viewer. */
+/** Rotation that turns [lon, lat] (degrees) towards the viewer, tilted a little less than the
+ *  latitude so the pole does not fill the view. */
 function facing([lon, lat]) {
   // three's sphere puts the texture's left edge (-180°) at -x and turns eastward towards -z.
-  return { yaw: -Math.PI / 2 - (lon * Math.PI) / 180, tilt: (lat * Math.PI) / 180 };
+  return { yaw: -Math.PI / 2 - (lon * Math.PI) / 180, tilt: (lat * Math.PI) / 180 * 0.6 };
 }
 
+/** Country code → count, from a realtime list (<li><span class="name" title="US">…</span><span class="value">3</span>). */
+function listValues(list) {
+  const values = {};
+  for (const item of list.querySelectorAll("li")) {
+    const code = item.querySelector(".name")?.title;
+    const count = Number((item.querySelector(".value")?.textContent || "").replace(/\D/g, ""));
+    if (code && /^[A-Z]{2}$/.test(code) && count) values[code] = count;
+  }
+  return values;
+}
+
+const ranking = (values) => Object.entries(values).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
+
 async function draw(el) {
-  const data = JSON.parse(document.getElementById(el.dataset.globe).textContent);
+  const list = el.dataset.live ? document.querySelector(`[data-realtime-list="${el.dataset.live}"]`) : null;
   const { ids, codes, centres: centre } = await world(el.dataset.src);
   if (!el.isConnected) return;
-  const values = data.values;
-  const ranked = Object.entries(values).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
+  // Read once the outlines are in: realtime.js may have filled the list meanwhile.
+  const data = list ? { values: listValues(list), filter: "" } : JSON.parse(document.getElementById(el.dataset.globe).textContent);
+  let values = data.values;
+  const ranked = ranking(values);
 
   const canvas = document.createElement("canvas");
   canvas.tabIndex = 0;
   canvas.setAttribute("role", "img");
-  const top = ranked.slice(0, 5).map(([code, n]) => `${countryName(code)} ${visitors(n)}`).join(", ");
-  canvas.setAttribute("aria-label", `Globe of visitors by country${top ? `: ${top}${ranked.length > 5 ? ", …" : ""}` : ", none in this period"}. Drag or use the arrow keys to turn it.`);
+  const describe = () => {
+    const all = ranking(values);
+    const top = all.slice(0, 5).map(([code, n]) => `${countryName(code)} ${list ? numberFormat.format(n) : visitors(n)}`).join(", ");
+    const what = list ? "Globe of the last 5 minutes' pageviews by country" : "Globe of visitors by country";
+    const none = list ? ", none yet" : ", none in this period";
+    canvas.setAttribute("aria-label", `${what}${top ? `: ${top}${all.length > 5 ? " and more" : ""}` : none}. Drag or use the arrow keys to turn it.`);
+  };
+  describe();
   canvas.style.display = "block";
   canvas.style.touchAction = "pan-y";  // a vertical swipe still scrolls the page on a phone
   canvas.style.cursor = "grab";
@@ -95,8 +120,7 @@ async function draw(el) {
 
   // Facing the busiest country, or the Atlantic when there is none.
   let { yaw, tilt } = facing((ranked[0] && centre[ranked[0][0]]) || [-30, 20]);
-  tilt = Math.max(-MAX_TILT, Math.min(MAX_TILT, tilt * 0.6));
-  let frame = 0, last = 0, held = false, hovered = false;
+  let frame = 0, last = 0, held = false, hovered = false, touched = false;
   const spinning = () => !motion.matches && !held && !hovered && document.activeElement !== canvas;
   function render() {
     globe.rotation.set(tilt, yaw, 0, "XYZ");
@@ -146,7 +170,8 @@ async function draw(el) {
     tip.hidden = !code;
     canvas.style.cursor = code && values[code] ? "pointer" : "grab";
     if (!code) return;
-    tip.textContent = `${countryName(code)}: ${visitors(values[code] || 0)}`;
+    const count = values[code] || 0;
+    tip.textContent = `${countryName(code)}: ${list ? `${numberFormat.format(count)} pageview${count === 1 ? "" : "s"}` : visitors(count)}`;
     const box = el.getBoundingClientRect();
     const x = event.clientX - box.left, y = event.clientY - box.top;
     const flip = x + tip.offsetWidth + 16 > el.clientWidth;
@@ -159,6 +184,7 @@ async function draw(el) {
   let drag = null;
   canvas.addEventListener("pointerdown", (event) => {
     drag = { x: event.clientX, y: event.clientY, yaw, tilt, moved: false };
+    touched = true;
     held = true;
     canvas.setPointerCapture(event.pointerId);
   }, { signal });
@@ -178,7 +204,7 @@ async function draw(el) {
     held = false;
     // A click (no drag) on a country with visitors filters by it, as the map's click does.
     const code = was && !was.moved && event.type === "pointerup" ? countryAt(event) : null;
-    if (code && values[code]) {
+    if (code && values[code] && data.filter) {
       const link = el.closest(".panel")?.querySelector(`a[data-country="${code}"]`);
       if (link) link.click();
       else location.assign(data.filter.replace("__VALUE__", encodeURIComponent(code)));
@@ -194,6 +220,7 @@ async function draw(el) {
     const turn = { ArrowLeft: [-KEY_STEP, 0], ArrowRight: [KEY_STEP, 0], ArrowUp: [0, -KEY_STEP], ArrowDown: [0, KEY_STEP] }[event.key];
     if (!turn) return;
     event.preventDefault();
+    touched = true;
     // The arrow says which way the surface moves, as a drag does.
     yaw += turn[0];
     tilt = Math.max(-MAX_TILT, Math.min(MAX_TILT, tilt + turn[1]));
@@ -212,6 +239,8 @@ async function draw(el) {
     frame = 0;
     observer.disconnect();
     themes.disconnect();
+    if (watching) watching.disconnect();
+    if (points) points.dispose();
     listening.abort();
     texture.dispose();
     material.dispose();
@@ -222,6 +251,23 @@ async function draw(el) {
   }
   el.globeRelease = release;
   live.add(el);
+  // Live: points at the countries of the list, and its changes followed as realtime.js makes them.
+  const points = list ? pointsLayer(globe, centre) : null;
+  const watching = list ? new MutationObserver(() => {
+    if (!el.isConnected) return release();
+    const first = !ranking(values).length;
+    values = listValues(list);
+    describe();
+    // The first figures of a live globe nobody has turned yet: face the busiest country.
+    const busiest = ranking(values)[0];
+    if (first && busiest && centre[busiest[0]] && !touched) ({ yaw, tilt } = facing(centre[busiest[0]]));
+    points.update(values);
+    recolour();
+  }) : null;
+  if (list) {
+    watching.observe(list, { childList: true, subtree: true, characterData: true });
+    points.update(values);
+  }
   recolour();
   resize();
   wake();

@@ -171,7 +171,9 @@ def test_a_bookmarked_globe_tab_draws_on_a_full_page_load(
         context.close()
 
 
-def test_demo_traffic_carries_varied_locations_through_the_local_collector(stack: Stack) -> None:
+def test_demo_traffic_carries_varied_locations_through_the_local_collector(
+    stack: Stack, webgl_browser: Any
+) -> None:
     domain = "geo-demo.example"
     with sqlite3.connect(stack.db_path, timeout=10) as conn:
         conn.execute(
@@ -192,4 +194,27 @@ def test_demo_traffic_carries_varied_locations_through_the_local_collector(stack
 
     places = wait_until(stored, lambda rows: len(rows) >= 3, message="the demo's places in D1")
     # wrangler dev alone would have put every visit in one placeholder place.
-    assert len({country for country, _region, _city in places}) >= 3
+    countries = {country for country, _region, _city in places}
+    assert len(countries) >= 3
+
+    # The realtime page shows them on a globe when asked, and only then loads it.
+    context = dashboard_context(webgl_browser, stack, viewport={"width": 1280, "height": 900},
+                                reduced_motion="reduce")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    try:
+        page.goto(f"{stack.dashboard_url}/{domain}/realtime")
+        expect(page.locator("[data-realtime-list=country] li .name").first).to_be_visible()
+        assert not [u for u in requested if _globe_file() in u]
+        page.get_by_role("link", name="Show on a globe").click()
+        canvas = page.locator("[data-globe] canvas")
+        expect(canvas).to_be_visible()
+        label = re.compile(r"^Globe of the last 5 minutes' pageviews by country: \w")
+        expect(canvas).to_have_attribute("aria-label", label)
+        assert _colours(page, canvas.screenshot()) > 20
+        assert not errors
+    finally:
+        context.close()
