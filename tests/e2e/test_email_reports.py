@@ -3,7 +3,8 @@ MAIL_DEV so it may reach a loopback server) mails a local SMTP server (aiosmtpd)
 run twice, sends the closed week once, with hostile paths escaped; "send a test now" in the
 site's settings reaches the same server; screenshots of the settings section and of the mail.
 The `send_email` driver goes through Miniflare's own binding, read back from its local email
-output (the Local Explorer's list of sent mail)."""
+output (the Local Explorer's list of sent mail); the `resend` driver posts to a loopback fake of
+the provider's HTTP API, which fails once (500) and is retried with the same idempotency key."""
 
 from __future__ import annotations
 
@@ -367,3 +368,72 @@ def test_smtp_starttls_with_a_test_ca_and_auth(tmp_path_factory: pytest.TempPath
             assert logins == [("PLAIN", True)]
     finally:
         smtp.stop()
+
+
+def test_the_http_api_driver_retries_a_500_with_the_same_idempotency_key(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    calls: list[tuple[dict[str, str], dict[str, Any]]] = []
+
+    class FakeApi(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            calls.append((dict(self.headers), body))
+            status, answer = (500, b'{"message":"busy"}') if len(calls) == 1 else (
+                200, b'{"id":"fake-1"}')
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    api = ThreadingHTTPServer(("127.0.0.1", 0), FakeApi)
+    threading.Thread(target=api.serve_forever, daemon=True).start()
+    site_port = free_port()
+    mail_vars = {"MAIL_DRIVER": "resend", "MAIL_DEV": "1", "RESEND_API_KEY": "re_test_key",
+                 "MAIL_API_URL": f"http://127.0.0.1:{api.server_address[1]}/emails",
+                 "MAIL_FROM": "reports@941.test",
+                 "REPORTS_DASHBOARD_URL": f"http://localhost:{site_port}/admin/analytics"}
+    try:
+        for stack, site_id in _start(tmp_path_factory.mktemp("api"), mail_vars,
+                                     site_port=site_port):
+            _seed(stack.db_path, site_id)
+            _subscribe(stack.db_path, site_id, "owner@example.com")
+
+            def send_row(db: Path = stack.db_path) -> Any:
+                with sqlite3.connect(db) as conn:
+                    row = conn.execute("SELECT status, attempts, last_error FROM report_sends"
+                                       ).fetchone()
+                conn.close()
+                return row
+
+            _run_cron(stack)
+            failed = wait_until(send_row, lambda r: r is not None and r[0] == "failed",
+                                timeout=90, message="the failed first attempt")
+            assert failed == ("failed", 1, 'the mail API answered 500: {"message":"busy"}')
+            # The backoff is over (as if 15 minutes had passed): the next run retries.
+            with sqlite3.connect(stack.db_path) as conn:
+                conn.execute("UPDATE report_sends SET next_attempt_at = 1")
+            conn.close()
+            _run_cron(stack)
+            wait_until(send_row, lambda r: r[0] == "sent", timeout=90, message="the retry")
+            assert len(calls) == 2
+            (first_headers, body), (second_headers, _) = calls
+            assert first_headers["Authorization"] == "Bearer re_test_key"
+            assert first_headers["Idempotency-Key"] == second_headers["Idempotency-Key"]
+            assert first_headers["Idempotency-Key"].startswith("report.weekly.")
+            assert body["from"] == '"941 Analytics" <reports@941.test>'
+            assert body["to"] == ["owner@example.com"]
+            assert body["subject"].startswith(f"{DOMAIN}: weekly report, ")
+            assert "&lt;img src=x onerror=alert(1)&gt;" in body["html"]
+            assert "Visitors   2 (new vs previous week)" in body["text"]
+            assert body["headers"]["List-Unsubscribe"].startswith(f"<{stack.dashboard_url}/")
+    finally:
+        api.shutdown()
+        api.server_close()

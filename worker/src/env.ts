@@ -38,7 +38,7 @@ export interface Env extends SiteEnv {
    * written here before the retention purge deletes it. Without it those sites are not purged.
    */
   ARCHIVE?: R2Bucket;
-  /** Email reports (docs/reports.md): `send_email` or `smtp`; unset, no report is sent. */
+  /** Email reports (docs/reports.md): `send_email`, `smtp` or `resend`; unset, no report is sent. */
   MAIL_DRIVER?: string;
   /** The reports' sender address, and its display name. */
   MAIL_FROM?: string;
@@ -53,6 +53,9 @@ export interface Env extends SiteEnv {
   SMTP_SECURITY?: string;
   SMTP_USER?: string;
   SMTP_PASSWORD?: string;
+  /** The `resend` driver's API key (a secret) and, for tests only (MAIL_DEV), another endpoint. */
+  RESEND_API_KEY?: string;
+  MAIL_API_URL?: string;
   /** The dashboard's address with its mount (https://example.com/admin/analytics): links in reports. */
   REPORTS_DASHBOARD_URL?: string;
   /** Reports one cron run sends at most (default 10). */

@@ -120,6 +120,16 @@ describe("the SMTP driver's refusals", () => {
     expect(problem({ SMTP_HOST: "127.0.0.1", SMTP_PORT: "2525", SMTP_SECURITY: "none", MAIL_DEV: "1" })).toBeNull();
   });
 
+  it("refuses an HTTP API endpoint that is not public https, and a missing key", () => {
+    const resend = { MAIL_DRIVER: "resend" };
+    expect(problem({ ...resend })).toMatch(/RESEND_API_KEY/);
+    expect(problem({ ...resend, RESEND_API_KEY: "re_x" })).toBeNull();
+    expect(problem({ ...resend, RESEND_API_KEY: "re_x", MAIL_API_URL: "http://mail.example.com/emails" })).toMatch(/https/);
+    expect(problem({ ...resend, RESEND_API_KEY: "re_x", MAIL_API_URL: "https://10.0.0.8/emails" })).toMatch(/private/);
+    expect(problem({ ...resend, RESEND_API_KEY: "re_x", MAIL_API_URL: "http://127.0.0.1:9/emails", MAIL_DEV: "1" })).toBeNull();
+    expect(problem({ MAIL_DRIVER: "carrier-pigeon" })).toMatch(/none of send_email, smtp, resend/);
+  });
+
   it("fails a send to a port where nothing listens with a transient error", async () => {
     const smtp = new SmtpMailer({ host: "127.0.0.1", port: 9, security: "none", dev: true, timeoutMs: 5000 });
     const error = await smtp.send({ from: "a@941.test", to: "b@941.test", subject: "s", text: "t", html: "h", messageId: "m@941.test" }).catch((e: unknown) => e);

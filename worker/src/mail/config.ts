@@ -1,13 +1,15 @@
 /**
  * The configured mailer (docs/reports.md): MAIL_DRIVER names the driver — `send_email`
- * (Cloudflare's binding SEND_EMAIL) or `smtp` (submission over cloudflare:sockets). Unset: no mail
- * is sent and the cron's report job does nothing. Passwords are wrangler secrets, never vars.
+ * (Cloudflare's binding SEND_EMAIL), `smtp` (submission over cloudflare:sockets) or `resend` (an
+ * HTTP API). Unset: no mail is sent and the cron's report job does nothing. Passwords and API
+ * keys are wrangler secrets, never vars.
  */
 import type { Env } from "../env";
 import { numberVar } from "../vars";
 import type { Mailer } from "./mailer";
 import { checkAddress } from "./message";
 import { SendEmailMailer } from "./send-email";
+import { ResendMailer } from "./resend";
 import { SmtpMailer, type SmtpSecurity } from "./smtp";
 
 /** What the mail settings lack or get wrong, or the mailer they make. */
@@ -38,5 +40,10 @@ export function mailerFromEnv(env: Env): MailerChoice {
     const problem = smtp.configProblem();
     return problem ? { ok: false, reason: problem } : { ok: true, from, mailer: smtp };
   }
-  return { ok: false, reason: `MAIL_DRIVER ${JSON.stringify(driver)} is none of send_email, smtp` };
+  if (driver === "resend") {
+    const api = new ResendMailer({ apiKey: env.RESEND_API_KEY ?? "", url: env.MAIL_API_URL, dev: devMail(env) });
+    const problem = api.configProblem();
+    return problem ? { ok: false, reason: problem } : { ok: true, from, mailer: api };
+  }
+  return { ok: false, reason: `MAIL_DRIVER ${JSON.stringify(driver)} is none of send_email, smtp, resend` };
 }

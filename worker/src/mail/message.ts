@@ -61,7 +61,7 @@ function wrap76(text: string): string {
 }
 
 /** A display name and address as one header value (`"Name" <a@b>` or `a@b`). */
-function mailbox(address: string, name?: string): string {
+export function mailbox(address: string, name?: string): string {
   const clean = headerText(name ?? "").replace(/["\\]/g, "");
   return clean ? `${/^[\x20-\x7e]*$/.test(clean) ? `"${clean}"` : encodedWord(clean)} <${address}>` : address;
 }

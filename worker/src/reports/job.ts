@@ -8,7 +8,7 @@
  * second run at the same time finds the row claimed; a run that stops halfway leaves the others
  * unclaimed for the next run. The one window left is a run that dies after the provider accepted
  * a mail and before the mark: its claim goes stale and the mail is sent again, with the same
- * Message-ID. Failures: `failed`, retried after RETRY_BASE_MS × 2^(attempt-1), MAX_ATTEMPTS in
+ * Message-ID (the `resend` driver's idempotency key, so that provider drops it). Failures: `failed`, retried after RETRY_BASE_MS × 2^(attempt-1), MAX_ATTEMPTS in
  * all (a 5xx refusal ends at once); the error is shown in the site's settings.
  */
 import type { Env } from "../env";
