@@ -25,6 +25,7 @@ from playwright.sync_api import expect
 from scripts.demo_traffic import send_demo_traffic
 
 from .conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, Stack, dashboard_context, wait_until
+from .test_a11y import _violations
 
 pytestmark = pytest.mark.e2e
 
@@ -152,11 +153,13 @@ def test_the_globe_tab_loads_three_only_when_opened_and_draws_the_countries(
         context.close()
 
 
-def test_a_bookmarked_globe_tab_draws_on_a_full_page_load(
-    seeded: Stack, webgl_browser: Any
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_a_bookmarked_globe_tab_draws_on_a_full_page_load_and_passes_axe(
+    seeded: Stack, webgl_browser: Any, theme: str
 ) -> None:
+    # The page's CSP allows only its own scripts; axe is injected from outside it.
     context = dashboard_context(webgl_browser, seeded, viewport={"width": 390, "height": 844},
-                                color_scheme="dark")
+                                color_scheme=theme, bypass_csp=True)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -166,6 +169,7 @@ def test_a_bookmarked_globe_tab_draws_on_a_full_page_load(
         canvas.scroll_into_view_if_needed()
         expect(canvas).to_be_visible()
         expect(canvas).to_have_attribute("aria-label", re.compile("United States"))
+        assert _violations(page) == []
         assert not errors
     finally:
         context.close()
