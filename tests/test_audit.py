@@ -256,6 +256,16 @@ def do_goal_remove(w: World) -> None:
     w.post(f"/settings/sites/example.com/goals/{goal['id']}/remove")
 
 
+def do_report_subscribe(w: World) -> None:
+    w.admin()
+    w.post("/settings/sites/example.com/reports", {"email": "a@example.com", "weekly": "on"})
+
+
+def do_report_unsubscribe(w: World) -> None:
+    do_report_subscribe(w)
+    w.post("/settings/sites/example.com/reports/remove", {"email": "a@example.com"})
+
+
 def do_funnel_create(w: World) -> None:
     w.admin()
     w.post("/settings/sites/example.com/funnels", {"name": "Docs", "step": ["/", "/docs/**"]})
@@ -291,6 +301,8 @@ ACTIONS: dict[str, tuple[Callable[[World], None], str | None, str]] = {
     "export": (do_export, "s1", "user:Ada"),
     "goal_create": (do_goal_create, "s1", "user:Ada"),
     "goal_remove": (do_goal_remove, "s1", "user:Ada"),
+    "report_subscribe": (do_report_subscribe, "s1", "user:Ada"),
+    "report_unsubscribe": (do_report_unsubscribe, "s1", "user:Ada"),
     "funnel_create": (do_funnel_create, "s1", "user:Ada"),
     "funnel_remove": (do_funnel_remove, "s1", "user:Ada"),
 }

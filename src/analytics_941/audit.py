@@ -70,6 +70,8 @@ KINDS: dict[str, str] = {
     "goal_remove": "removed a goal",
     "funnel_create": "added a funnel",
     "funnel_remove": "removed a funnel",
+    "report_subscribe": "subscribed an address to email reports",
+    "report_unsubscribe": "unsubscribed an address from email reports",
 }
 RETENTION_DAYS = 365
 PURGE_CHANCE = 0.01

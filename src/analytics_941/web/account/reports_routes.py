@@ -5,11 +5,14 @@ and ask the collector (``reports_client``)."""
 
 from __future__ import annotations
 
+import html
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import PlainTextResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from starlette.responses import HTMLResponse
 
+from ...audit import Actor, record
 from ...auth.principal import require_site, require_user
 from ...auth.roles import check_role
 from ...exceptions import AnalyticsError
@@ -27,6 +30,17 @@ __all__ = ["PREVIEW_CSP", "make_reports_router", "make_unsubscribe_router"]
 # sandboxed frame of the settings page: it may be framed by us and may load nothing.
 PREVIEW_CSP = ("default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
                "form-action 'none'; frame-ancestors 'self'")
+
+
+def _with_notes(mail_html: str, notes: list[str]) -> str:
+    """The preview with the dashboard's notes (not part of the mail) at the top of its body."""
+    if not notes:
+        return mail_html
+    banner = "".join(
+        '<p style="margin:0 0 8px;padding:8px 12px;background:#fef3c7;color:#78350f;'
+        f'font:14px sans-serif;border-radius:6px">{html.escape(note)}</p>' for note in notes)
+    at = mail_html.find(">", mail_html.find("<body")) + 1
+    return mail_html[:at] + banner + mail_html[at:] if at > 0 else banner + mail_html
 
 
 def _kind(text: str | None) -> ReportKind:
@@ -64,21 +78,26 @@ def make_reports_router(*, render: Renderer, route_class: type[APIRoute]) -> API
     @router.post("/settings/sites/{domain}/reports", name="analytics_941_report_subscribe")
     async def report_subscribe(request: Request, domain: str) -> Response:
         site = await admin_site(request, domain)
-        require_user(request)
+        _principal, user = require_user(request)
         form = await read_form(request)
         try:
-            await subscribe(store, site_id=site.id, email=form.get("email"),
-                            weekly=form.flag("weekly"), monthly=form.flag("monthly"))
+            sub = await subscribe(store, site_id=site.id, email=form.get("email"),
+                                  weekly=form.flag("weekly"), monthly=form.flag("monthly"))
         except ReportError as exc:
             return await section(request, site, error=str(exc), typed=form.get("email"),
                                  status=400)
+        await record(store, "report_subscribe", actor=Actor.of_user(user), sites=[site.id],
+                     detail={"email": sub.email, "kinds": ", ".join(sub.kinds)})
         return RedirectResponse(f"{mount}/settings/sites/{site.domain}#reports", status_code=303)
 
     @router.post("/settings/sites/{domain}/reports/remove", name="analytics_941_report_remove")
     async def report_remove(request: Request, domain: str) -> Response:
         site = await admin_site(request, domain)
+        _principal, user = require_user(request)
         form = await read_form(request)
-        await unsubscribe(store, site_id=site.id, email=form.get("email"))
+        if await unsubscribe(store, site_id=site.id, email=form.get("email")):
+            await record(store, "report_unsubscribe", actor=Actor.of_user(user),
+                         sites=[site.id], detail={"email": form.get("email").strip().lower()})
         return RedirectResponse(f"{mount}/settings/sites/{site.domain}#reports", status_code=303)
 
     @router.post("/settings/sites/{domain}/reports/test", name="analytics_941_report_test")
@@ -102,9 +121,16 @@ def make_reports_router(*, render: Renderer, route_class: type[APIRoute]) -> API
             preview = await client(site).preview(kind)
         except AnalyticsError as exc:
             return PlainTextResponse(f"No preview: {exc}", status_code=502)
+        notes = [] if preview.configured else [
+            f"Reports are not being sent: {preview.problem} (docs/reports.md)."]
+        if not preview.ready:
+            notes.append(f"The rollups have not caught up with {preview.first} to {preview.last} "
+                         "yet: the mail waits for them, and these numbers may still change.")
         if request.query_params.get("part") == "text":
-            return PlainTextResponse(f"Subject: {preview.subject}\n\n{preview.text}")
-        return HTMLResponse(preview.html, headers={"Content-Security-Policy": PREVIEW_CSP})
+            head = "".join(f"[{note}]\n" for note in notes)
+            return PlainTextResponse(f"{head}Subject: {preview.subject}\n\n{preview.text}")
+        return HTMLResponse(_with_notes(preview.html, notes),
+                            headers={"Content-Security-Policy": PREVIEW_CSP})
 
     return router
 
