@@ -16,6 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.cron import bench_cron
 from bench.funnel import bench_funnel
 from bench.ingest import bench_ingest
+from bench.journey import bench_journey
 from bench.query import bench_query
 from bench.realtime import bench_realtime
 from bench.storage import bench_storage
@@ -26,6 +27,7 @@ BENCHES: dict[str, Callable[[], None]] = {
     "ingest": bench_ingest,
     "query": bench_query,
     "funnel": bench_funnel,
+    "journey": bench_journey,
     "storage": bench_storage,
     "realtime": bench_realtime,
     "cron": bench_cron,
