@@ -120,8 +120,8 @@ async function draw(el) {
 
   // Facing the busiest country, or the Atlantic when there is none.
   let { yaw, tilt } = facing((ranked[0] && centre[ranked[0][0]]) || [-30, 20]);
-  let frame = 0, last = 0, held = false, hovered = false, touched = false;
-  const spinning = () => !motion.matches && !held && !hovered && document.activeElement !== canvas;
+  let frame = 0, last = 0, held = false, hovered = false, touched = false, shown = true;
+  const spinning = () => shown && !motion.matches && !held && !hovered && document.activeElement !== canvas;
   function render() {
     globe.rotation.set(tilt, yaw, 0, "XYZ");
     renderer.render(scene, camera);
@@ -233,11 +233,15 @@ async function draw(el) {
   motion.addEventListener("change", wake, { signal });
   const observer = new ResizeObserver(resize);
   observer.observe(el);
+  // Scrolled out of view, it stops turning (no frames drawn for nobody).
+  const sight = new IntersectionObserver((entries) => { shown = entries.some((e) => e.isIntersecting); wake(); });
+  sight.observe(el);
 
   function release() {
     if (frame) cancelAnimationFrame(frame);
     frame = 0;
     observer.disconnect();
+    sight.disconnect();
     themes.disconnect();
     if (watching) watching.disconnect();
     if (points) points.dispose();
