@@ -73,6 +73,28 @@ Metric: TypeAlias = Literal[
     "percentage",
     "conversion_rate",
     "group_conversion_rate",
+    # Core Web Vitals (sql/vitals.py): the 75th percentile of each, Google's shares, samples.
+    "vitals_pageviews",
+    "lcp",
+    "inp",
+    "cls",
+    "fcp",
+    "ttfb",
+    "lcp_good",
+    "lcp_needs_improvement",
+    "lcp_poor",
+    "inp_good",
+    "inp_needs_improvement",
+    "inp_poor",
+    "cls_good",
+    "cls_needs_improvement",
+    "cls_poor",
+    "fcp_good",
+    "fcp_needs_improvement",
+    "fcp_poor",
+    "ttfb_good",
+    "ttfb_needs_improvement",
+    "ttfb_poor",
 ]
 METRICS: tuple[str, ...] = get_args(Metric)
 # Converting visitors over all visitors of the same filters (goal filters left out): across

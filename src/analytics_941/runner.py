@@ -21,6 +21,7 @@ from .cache import ResultCache
 from .periods import time_units
 from .query import TIME_DIMENSIONS, Query
 from .resolve import resolve, value_statements
+from .sql.vitals import NULLABLE_METRICS, VITALS
 from .sql_builder import build_sql
 from .store import Row, Statement, Store
 
@@ -39,6 +40,7 @@ __all__ = [
 # formatting labels exactly these changes "pts".
 POINTS_METRICS = frozenset({
     "bounce_rate", "percentage", "scroll_depth", "conversion_rate", "group_conversion_rate",
+    *(f"{v.name}_{share}" for v in VITALS for share in ("good", "needs_improvement", "poor")),
 })
 
 
@@ -47,6 +49,8 @@ def change(metric: str, current: float | None, baseline: float | None) -> float 
 
     None where a percentage change is undefined (a baseline of 0).
     """
+    if metric in NULLABLE_METRICS and (current is None or baseline is None):
+        return None  # nothing measured on one side: no change to tell
     current, baseline = current or 0, baseline or 0
     if metric in POINTS_METRICS:
         return round(current - baseline, 1)
@@ -103,7 +107,9 @@ def shape_result(query: Query, rowsets: Sequence[Sequence[Row]]) -> dict[str, An
     def metric_values(row: Row, prefix: str) -> list[Any]:
         values = []
         for metric in query.metrics:
-            value = _number(row.get(f"{prefix}{metric}"))
+            raw = row.get(f"{prefix}{metric}")
+            # Web vitals stay None where nothing was measured; counts and rates are 0.
+            value: Any = raw if metric in NULLABLE_METRICS else _number(raw)
             if metric == "percentage":
                 total = totals["c" if prefix else "m"]
                 value = round(100 * value / total, 1) if total else 0.0

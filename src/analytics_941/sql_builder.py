@@ -56,6 +56,7 @@ from .sql.goals import goal_join, goal_rows_cte
 from .sql.metrics import FINALS, parts_for
 from .sql.params import Params
 from .sql.plan import Plan, plan_query
+from .sql.vitals import vitals_side
 from .sql.where import Bounds, RawUnits, filters_sql, value_filters_sql
 from .store import Param
 
@@ -91,6 +92,15 @@ def _side(
     params: Params,
 ) -> str:
     """One side's CTE body: its arms (raw, and rollup when usable) summed into metrics."""
+    if table == "web_vitals":
+        # Percentiles over each page view's row: raw, filtered as the events side.
+        return vitals_side(
+            metrics=plan.vitals_metrics, units=f"{prefix}_units", site=site,
+            dimensions=_dimension_columns(query, table="events", params=params),
+            where=filters_sql(query.filters, table="events", site=site, bounds=bounds,
+                              params=params, goals=query.goals),
+            grouped=bool(query.dimensions),
+        )
     metrics = plan.session_metrics if table == "sessions" else plan.event_metrics
     parts = parts_for(metrics)
     dims = _dimension_columns(query, table=table, params=params)
@@ -255,16 +265,27 @@ def _period_ctes(
         )
         name = prefix if len(sides) == 1 else f"{prefix}_{table[0]}"
         ctes.append(f"{name} AS ({body})")
-    if len(sides) == 2:
+    if len(sides) >= 2:
+        # The first side drives; the others join on the bucket and the values. Sums missing on
+        # a side are 0; web vitals stay NULL (nothing measured is not a fast page).
         keys = _join_keys(query)
-        on = " AND ".join(f"s.{k} = e.{k}" for k in keys)
-        columns = [f"e.{k} AS {k}" for k in keys]
-        columns += [f"e.{m} AS {m}" for m in plan.event_metrics]
-        columns += [f"COALESCE(s.{m}, 0) AS {m}" for m in plan.session_metrics]
-        join = f"LEFT JOIN {prefix}_s AS s ON {on}"
-        if not query.dimensions:
-            join = f"CROSS JOIN {prefix}_s AS s"
-        ctes.append(f"{prefix} AS (SELECT {', '.join(columns)} FROM {prefix}_e AS e {join})")
+        driver = sides[0][0]
+        columns = [f"{driver}.{k} AS {k}" for k in keys]
+        joins = []
+        for table in sides:
+            alias = table[0]
+            metrics = {"events": plan.event_metrics, "sessions": plan.session_metrics,
+                       "web_vitals": plan.vitals_metrics}[table]
+            zero = table == "sessions" and alias != driver
+            columns += [f"COALESCE({alias}.{m}, 0) AS {m}" if zero else f"{alias}.{m} AS {m}"
+                        for m in metrics]
+            if alias == driver:
+                continue
+            on = " AND ".join(f"{alias}.{k} = {driver}.{k}" for k in keys)
+            joins.append(f"LEFT JOIN {prefix}_{alias} AS {alias} ON {on}" if query.dimensions
+                         else f"CROSS JOIN {prefix}_{alias} AS {alias}")
+        source = f"{prefix}_{driver} AS {driver} {' '.join(joins)}"
+        ctes.append(f"{prefix} AS (SELECT {', '.join(columns)} FROM {source})")
     return ctes
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from ..exceptions import QueryError
 from ..filters import Behaviour, Condition, Connective, FilterNode, Negation, filter_leaves
-from ..query import CONVERSION_METRICS, Query
+from ..query import CONVERSION_METRICS, GOAL_DIMENSION, Query
 from ..rollups.kinds import (
     FILTERED_ROLLUP_DIMENSIONS,
     FILTERED_ROLLUP_FILTERS,
@@ -26,6 +26,7 @@ from ..rollups.kinds import (
 )
 from .columns import FILTERED_BY_VIEWS, SESSION_ONLY, on_table
 from .metrics import EVENT_METRICS, SESSION_DRIVEN_PARTS, SESSION_METRICS
+from .vitals import VITALS_METRICS
 
 __all__ = ["Plan", "plan_query"]
 
@@ -52,6 +53,8 @@ class Plan:
     # The kind's spans (``month``, ``week``) whose whole rows answer some units: all of them
     # when a span lies in one time bucket (no buckets finer than a month), else none.
     spans: tuple[str, ...] = ()
+    # Web vitals metrics (``sql.vitals``): always read raw, as a side of their own.
+    vitals_metrics: tuple[str, ...] = ()
 
     @property
     def sides(self) -> tuple[str, ...]:
@@ -59,7 +62,9 @@ class Plan:
         if self.session_driven:
             return ("sessions",)
         sides = ["events"] if self.event_metrics else []
-        return (*sides, "sessions") if self.session_metrics else tuple(sides)
+        if self.session_metrics:
+            sides.append("sessions")
+        return (*sides, "web_vitals") if self.vitals_metrics else tuple(sides)
 
 
 def _has_negation(nodes: Sequence[FilterNode]) -> bool:
@@ -164,6 +169,15 @@ def plan_query(query: Query) -> Plan:
     )
     dims = query.non_time_dimensions
     session_driven = any(d in SESSION_ONLY for d in dims)
+    vitals_metrics = tuple(m for m in metrics if m in VITALS_METRICS)
+    if vitals_metrics:
+        # Read from each page view's pageview row: dimensions of events only, no goals.
+        lacking = [d for d in dims if d in SESSION_ONLY or d == GOAL_DIMENSION]
+        if lacking:
+            raise QueryError(
+                code="invalid_metrics",
+                message=f"metrics: {vitals_metrics[0]} cannot be broken down by {lacking[0]}",
+            )
     event_metrics = tuple(dict.fromkeys(m for m in metrics if m in EVENT_METRICS))
     session_metrics = tuple(dict.fromkeys(m for m in metrics if m in SESSION_METRICS))
     if session_driven:
@@ -181,10 +195,12 @@ def plan_query(query: Query) -> Plan:
                 code="invalid_metrics",
                 message=f"metrics: {session_metrics[0]} cannot be broken down by {lacking[0]}",
             )
+    # Rollups hold sums only: a query of web vitals alone reads no rollup at all.
+    summed = bool(event_metrics or session_metrics)
     rollup_dim = _rollup_dim(
         query, needs_sessions=bool(session_metrics), events_drive=bool(event_metrics)
-    )
-    rollup_filter = _rollup_filter(query) if rollup_dim is None else None
+    ) if summed else None
+    rollup_filter = _rollup_filter(query) if rollup_dim is None and summed else None
     if rollup_filter is not None:
         rollup_dim = dims[0] if dims else ""
     kind = _rollup_kind(rollup_dim, rollup_filter)
@@ -200,4 +216,5 @@ def plan_query(query: Query) -> Plan:
         rollup_filter=rollup_filter,
         rollup_kind=kind,
         spans=spans,
+        vitals_metrics=vitals_metrics,
     )
