@@ -26,7 +26,9 @@ from ..render import Renderer
 from .csv_export import build_export
 from .errors_page import ERROR_EVENT, load_errors_page
 from .journeys_page import load_journeys_page
+from .properties_page import load_properties_page
 from .routes import Admitted, add_dashboard_routes
+from .site_goals import with_goals
 from .site_list import summarise
 from .state import PERIOD_LABELS, DashboardState
 from .views import state_of
@@ -41,12 +43,14 @@ def _with_param(url: str, name: str, value: str | None) -> str:
     return f"{url}{'&' if '?' in url else '?'}{urlencode({name: value})}"
 
 
-def _period_links(state: DashboardState, url: str,
-                  page: str | None) -> list[tuple[str, str, bool]]:
-    """(label, URL, current) for the few periods a side page offers, keeping its filters."""
+def _period_links(state: DashboardState, url: str, page: str | None, *, name: str = "page",
+                  value: str | None = None) -> list[tuple[str, str, bool]]:
+    """(label, URL, current) for the few periods a side page offers, keeping its filters and
+    what it shows (``name=value``; the journey's ``page`` by default)."""
+    kept = value if value is not None else page
     return [
-        (label, _with_param(state.url(url, period=key, date_from=None, date_to=None), "page",
-                            page), key == state.period)
+        (label, _with_param(state.url(url, period=key, date_from=None, date_to=None), name,
+                            kept), key == state.period)
         for key, label in PERIOD_LABELS.items() if key in ("day", "7d", "30d", "month", "12mo")
     ]
 
@@ -65,6 +69,11 @@ def make_pages_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
             return render(request, "error.html", missing, 404)
         base = str(request.url_for("analytics_941_overview", domain=domain).path)
         return Admitted(site=site, base=base)
+
+    async def side_state(request: Request, site: Site) -> DashboardState:
+        """A side page's state: the dashboard's period and filters (goals read when a filter
+        names one), no panel tabs."""
+        return await with_goals(replace(state_of(request), tabs={}), store, site.id)
 
     async def visible_sites(request: Request) -> list[Site]:
         sites = await list_sites(store)
@@ -89,6 +98,7 @@ def make_pages_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
             "realtime_token_url": f"{base}/realtime/token",
             "errors_url": state.url(f"{base}/errors"),
             "journeys_url": state.url(f"{base}/journeys"),
+            "properties_url": state.url(f"{base}/properties"),
             "snippet": (
                 f'<script defer data-domain="{domain}" '
                 f'src="{settings.collector_url}/script.js"></script>'
@@ -139,7 +149,7 @@ def make_pages_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
         admitted = await member(request)
         if isinstance(admitted, Response):
             return admitted
-        state = replace(state_of(request), tabs={})
+        state = await side_state(request, admitted.site)
         # A fingerprint is a short base-36 hash; anything longer names no group.
         chosen = request.query_params.get("error", "")[:32] or None
         page = await load_errors_page(render.site_store(admitted.site), site=admitted.site,
@@ -158,7 +168,7 @@ def make_pages_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
         admitted = await member(request)
         if isinstance(admitted, Response):
             return admitted
-        state = replace(state_of(request), tabs={})
+        state = await side_state(request, admitted.site)
         chosen = request.query_params.get("page", "").strip()[:2000] or None
         page = await load_journeys_page(render.site_store(admitted.site), site=admitted.site,
                                         state=state, page=chosen)
@@ -169,6 +179,25 @@ def make_pages_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
             "period_label": PERIOD_LABELS.get(state.period, "Custom range"),
             "periods": _period_links(state, url, page.journey.page if page.journey else None),
             "page_url": lambda path: _with_param(state.url(url), "page", path),
+        })
+
+    @router.get("/{domain}/properties", name="analytics_941_properties")
+    async def properties_page(request: Request) -> Response:
+        admitted = await member(request)
+        if isinstance(admitted, Response):
+            return admitted
+        state = await side_state(request, admitted.site)
+        chosen = request.query_params.get("key", "").strip()[:64] or None
+        page = await load_properties_page(render.site_store(admitted.site), site=admitted.site,
+                                          state=state, key=chosen)
+        url = f"{admitted.base}/properties"
+        return render(request, "properties.html", {
+            "site": admitted.site, "page": page, "back_url": state.url(admitted.base),
+            "period_label": PERIOD_LABELS.get(state.period, "Custom range"),
+            "periods": _period_links(state, url, None, name="key", value=page.key),
+            "key_url": lambda key: _with_param(state.url(url), "key", key),
+            "metric_labels": {"visitors": "Visitors", "events": "Events",
+                              "group_conversion_rate": "CR"},
         })
 
     @router.get("/{domain}/realtime/token", name="analytics_941_realtime_token")
