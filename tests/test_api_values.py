@@ -195,3 +195,14 @@ def test_plausible_examples_numbers(client: TestClient) -> None:
     page = post(client, PLAUSIBLE_EXAMPLES["pagination"]).json()
     assert page["meta"]["total_rows"] == 2
     assert [r["dimensions"] for r in page["results"]] == [["cpc", "google"]]
+
+
+def test_total_rows_past_the_last_page_and_the_default_page(client: TestClient) -> None:
+    body = {"metrics": ["visitors"], "dimensions": ["visit:country"],
+            "include": {"total_rows": True}}
+    past = post(client, {**body, "pagination": {"limit": 2, "offset": 5}}).json()
+    assert past["results"] == [] and past["meta"]["total_rows"] == 3
+    last = post(client, {**body, "pagination": {"limit": 2, "offset": 2}}).json()
+    assert len(last["results"]) == 1 and last["meta"]["total_rows"] == 3
+    # Without pagination, Plausible's page of 10,000 rows.
+    assert post(client, body).json()["query"]["pagination"] == {"limit": 10000, "offset": 0}

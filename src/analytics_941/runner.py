@@ -70,7 +70,14 @@ def statements_for(query: Query) -> list[Statement]:
     statements: list[Statement] = [build_sql(query)]
     if "percentage" in query.metrics:
         statements.append(build_sql(_totals_query(query)))
+    if _counts_apart(query):
+        # A page past the last row has no row to carry the count: the first row's page does.
+        statements.append(build_sql(query.model_copy(update={"offset": 0, "limit": 1})))
     return statements
+
+
+def _counts_apart(query: Query) -> bool:
+    return query.total_rows and query.offset > 0
 
 
 def _labels(query: Query, period: tuple[Any, Any] | None) -> list[str]:
@@ -93,6 +100,8 @@ def shape_result(query: Query, rowsets: Sequence[Sequence[Row]]) -> dict[str, An
     time_alone = bool(query.dimensions) and all(d in TIME_DIMENSIONS for d in query.dimensions)
     # SQL counts the rows it found; its count is the total everywhere but for time alone.
     total_rows = int(rows[0].get("total_rows") or 0) if rows else 0
+    if not rows and _counts_apart(query) and rowsets[-1]:
+        total_rows = int(rowsets[-1][0].get("total_rows") or 0)
     if time_alone:
         # Time alone: one row per bucket, in order, zeros where nothing happened — so the
         # total is the number of buckets, not the number of buckets with data.
