@@ -600,7 +600,7 @@ CREATE TABLE goals (
 );
 CREATE UNIQUE INDEX goals_site_name ON goals (site_id, name);
 
--- Migration 0021: email reports (report_subscriptions, report_sends).
+-- Migration 0021: email reports (report_subscriptions, report_sends) and webhooks.
 -- Who gets a site's weekly (Monday) and monthly (the 1st) summary, and a sent-log row per
 -- recipient and period so the Worker's cron sends each period once (docs/reports.md).
 CREATE TABLE report_subscriptions (
@@ -630,6 +630,36 @@ CREATE TABLE report_sends (
   PRIMARY KEY (site_id, email, kind, period_start)
 ) WITHOUT ROWID;
 CREATE INDEX report_sends_retry ON report_sends (status, next_attempt_at);
+
+-- Webhooks (issue 18, docs/webhooks.md): per site, endpoints subscribed to event types, signed
+-- with their own secret (Standard Webhooks: `whsec_` and base64 key bytes); one delivery row per
+-- message and endpoint, the log the settings show (status code of the last attempt, attempts,
+-- next try). The Worker's WebhookDO holds the schedule and retries with backoff.
+CREATE TABLE webhook_endpoints (
+  id TEXT PRIMARY KEY,
+  site_id TEXT NOT NULL,
+  url TEXT NOT NULL,
+  events TEXT NOT NULL DEFAULT '[]',
+  secret TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  UNIQUE (site_id, url)
+);
+
+CREATE TABLE webhook_deliveries (
+  id TEXT PRIMARY KEY,
+  site_id TEXT NOT NULL,
+  endpoint_id TEXT NOT NULL,
+  event TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  last_status INTEGER,
+  last_error TEXT,
+  next_attempt_at INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  delivered_at INTEGER
+);
+CREATE INDEX webhook_deliveries_site ON webhook_deliveries (site_id, created_at);
 
 -- Migration 0020: funnels (migrations/0020_funnels.sql explains the columns).
 CREATE TABLE funnels (

@@ -29,3 +29,33 @@ CREATE TABLE report_sends (
   PRIMARY KEY (site_id, email, kind, period_start)
 ) WITHOUT ROWID;
 CREATE INDEX report_sends_retry ON report_sends (status, next_attempt_at);
+
+-- Webhooks (issue 18, docs/webhooks.md): per site, endpoints subscribed to event types, signed
+-- with their own secret (Standard Webhooks: `whsec_` and base64 key bytes); one delivery row per
+-- message and endpoint, the log the settings show (status code of the last attempt, attempts,
+-- next try). The Worker's WebhookDO holds the schedule and retries with backoff.
+CREATE TABLE webhook_endpoints (
+  id TEXT PRIMARY KEY,
+  site_id TEXT NOT NULL,
+  url TEXT NOT NULL,
+  events TEXT NOT NULL DEFAULT '[]',
+  secret TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  UNIQUE (site_id, url)
+);
+
+CREATE TABLE webhook_deliveries (
+  id TEXT PRIMARY KEY,
+  site_id TEXT NOT NULL,
+  endpoint_id TEXT NOT NULL,
+  event TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  last_status INTEGER,
+  last_error TEXT,
+  next_attempt_at INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  delivered_at INTEGER
+);
+CREATE INDEX webhook_deliveries_site ON webhook_deliveries (site_id, created_at);

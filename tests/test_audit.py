@@ -256,6 +256,18 @@ def do_goal_remove(w: World) -> None:
     w.post(f"/settings/sites/example.com/goals/{goal['id']}/remove")
 
 
+def do_webhook_create(w: World) -> None:
+    w.admin()
+    w.post("/settings/sites/example.com/webhooks",
+           {"url": "https://hooks.example.com/941", "event": "report.sent"})
+
+
+def do_webhook_remove(w: World) -> None:
+    do_webhook_create(w)
+    (endpoint,) = w.rows("SELECT id FROM webhook_endpoints")
+    w.post(f"/settings/sites/example.com/webhooks/{endpoint['id']}/remove")
+
+
 def do_report_subscribe(w: World) -> None:
     w.admin()
     w.post("/settings/sites/example.com/reports", {"email": "a@example.com", "weekly": "on"})
@@ -303,6 +315,8 @@ ACTIONS: dict[str, tuple[Callable[[World], None], str | None, str]] = {
     "goal_remove": (do_goal_remove, "s1", "user:Ada"),
     "report_subscribe": (do_report_subscribe, "s1", "user:Ada"),
     "report_unsubscribe": (do_report_unsubscribe, "s1", "user:Ada"),
+    "webhook_create": (do_webhook_create, "s1", "user:Ada"),
+    "webhook_remove": (do_webhook_remove, "s1", "user:Ada"),
     "funnel_create": (do_funnel_create, "s1", "user:Ada"),
     "funnel_remove": (do_funnel_remove, "s1", "user:Ada"),
 }

@@ -72,6 +72,8 @@ KINDS: dict[str, str] = {
     "funnel_remove": "removed a funnel",
     "report_subscribe": "subscribed an address to email reports",
     "report_unsubscribe": "unsubscribed an address from email reports",
+    "webhook_create": "added a webhook endpoint",
+    "webhook_remove": "removed a webhook endpoint",
 }
 RETENTION_DAYS = 365
 PURGE_CHANCE = 0.01

@@ -1,6 +1,7 @@
 """Asking the collector for a report (``worker/src/reports/routes.ts``): the preview the
 settings page shows and "send a test now". The Worker renders every report, the cron's and
-these, so the preview is the mail itself; nothing is stored here."""
+these, so the preview is the mail itself; nothing is stored here. The same signed calls ask for
+a webhook test event or a redelivery (``worker/src/webhooks/routes.ts``)."""
 
 from __future__ import annotations
 
@@ -40,8 +41,9 @@ class ReportsClient:
     site_id: str
     transport: httpx.AsyncBaseTransport | None = None
 
-    async def _call(self, action: str, body: dict[str, Any]) -> dict[str, Any]:
-        url = (f"{self.collector_url.rstrip('/')}/api/reports/"
+    async def _call(self, action: str, body: dict[str, Any],
+                    route: str = "reports") -> dict[str, Any]:
+        url = (f"{self.collector_url.rstrip('/')}/api/{route}/"
                f"{quote(self.site_id, safe='')}/{action}")
         headers = {"Authorization": f"Bearer {control_token(self.site_id, self.secret)}"}
         async with httpx.AsyncClient(transport=self.transport, timeout=45) as client:
@@ -73,3 +75,12 @@ class ReportsClient:
         """Have the collector send the ``kind`` report now, marked [Test], to ``email`` (one of
         the site's recipients); ``AnalyticsError`` with the provider's reason when it fails."""
         await self._call("test", {"kind": kind, "email": email})
+
+    async def webhook_test(self, endpoint_id: str) -> str:
+        """Have the collector send a ``webhook.test`` event to the endpoint; its delivery id."""
+        answer = await self._call("test", {"endpoint": endpoint_id}, route="webhooks")
+        return str(answer.get("delivery", ""))
+
+    async def webhook_redeliver(self, delivery_id: str) -> None:
+        """Have the collector deliver a logged message again, from its first attempt."""
+        await self._call("redeliver", {"delivery": delivery_id}, route="webhooks")

@@ -11,7 +11,7 @@ declare global {
     // Types `ctx.exports` / `exports` from "cloudflare:workers" (used by tests as the Worker).
     interface GlobalProps {
       mainModule: typeof import("./index");
-      durableNamespaces: "SiteDO";
+      durableNamespaces: "SiteDO" | "WebhookDO";
     }
   }
 }

@@ -3,6 +3,7 @@
  * (cloudflare-env.d.ts), so `env` imported from "cloudflare:workers" is typed the same way.
  */
 import type { SiteDO, SiteEnv } from "./site-do/site-do";
+import type { WebhookDO } from "./webhooks/webhook-do";
 
 /** Bindings and vars of the collector Worker and of SiteDO. */
 export interface Env extends SiteEnv {
@@ -60,4 +61,8 @@ export interface Env extends SiteEnv {
   REPORTS_DASHBOARD_URL?: string;
   /** Reports one cron run sends at most (default 10). */
   REPORTS_PER_RUN?: string;
+  /** One WebhookDO per site: the delivery schedule of its webhooks (docs/webhooks.md). */
+  WEBHOOK_DO?: DurableObjectNamespace<WebhookDO>;
+  /** "1" in development and tests only: webhooks may go to http and loopback/private hosts. */
+  WEBHOOK_DEV?: string;
 }

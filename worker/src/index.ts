@@ -11,6 +11,7 @@ import { FREQUENT_MIN_VISITS } from "./rollup/statements";
 import { route } from "./collector/routes";
 
 export { SiteDO } from "./site-do/site-do";
+export { WebhookDO } from "./webhooks/webhook-do";
 
 export default {
   /** Every request; an unexpected error becomes a logged 500 JSON, never an HTML error page. */

@@ -222,6 +222,17 @@ describe("the cron's reports", () => {
     expect(mailer.sent.map((m) => m.to)).toEqual(["w@example.com"]);
   });
 
+  it("tells the site's webhooks of each report sent (report.sent)", async () => {
+    await seedSite("rep6");
+    await subscribe("rep6", "o@example.com");
+    await env.DB.prepare("INSERT INTO webhook_endpoints (id, site_id, url, events, secret, created_at) VALUES ('rep6-ep', 'rep6', 'https://hooks.example.com/x', '[\"report.sent\"]', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 0)").run();
+    await sendDueReports(env, env.DB, () => env.DB, env.DB, NOW, config(new RecordingMailer()));
+    const rows = (await env.DB.prepare("SELECT event, payload FROM webhook_deliveries WHERE site_id = 'rep6'").all<{ event: string; payload: string }>()).results;
+    expect(rows.map((r) => [r.event, JSON.parse(r.payload).data])).toEqual([
+      ["report.sent", { site: "rep6.test", kind: "weekly", from: "2026-01-05", to: "2026-01-11", recipient: "o@example.com" }],
+    ]);
+  });
+
   it("computes periods in the site's timezone", () => {
     const week = lastClosedPeriod("weekly", Date.UTC(2026, 0, 11, 23, 30), "Europe/Berlin");
     expect([week.current.first, week.current.last, week.previous.first]).toEqual(["2026-01-05", "2026-01-11", "2025-12-29"]);

@@ -9,6 +9,7 @@ import { isDrop } from "./ingest/drop";
 import { ingestRequest } from "./ingest/pipeline";
 import { getRealtime, REALTIME_PATH } from "./realtime/routes";
 import { postReports, REPORTS_PATH } from "../reports/routes";
+import { postWebhooks, WEBHOOKS_PATH } from "../webhooks/routes";
 import { serveTracker, TRACKER_PATH } from "./tracker";
 
 type Handler = (request: Request, env: Env, ctx: ExecutionContext) => Response | Promise<Response>;
@@ -17,6 +18,7 @@ const TRACKER = { GET: serveTracker, HEAD: serveTracker };
 const REALTIME = { GET: getRealtime };
 const ARCHIVE = { GET: getArchive, POST: postArchive };
 const REPORTS = { POST: postReports };
+const WEBHOOKS = { POST: postWebhooks };
 
 const ROUTES: Record<string, Record<string, Handler>> = {
   "/api/event": { POST: postEvent },
@@ -26,7 +28,7 @@ const ROUTES: Record<string, Record<string, Handler>> = {
 /** Routes a request; every answer, including errors, is JSON with CORS headers. */
 export async function route(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
   const path = new URL(request.url).pathname;
-  const methods = ROUTES[path] ?? (TRACKER_PATH.test(path) ? TRACKER : REALTIME_PATH.test(path) ? REALTIME : ARCHIVE_PATH.test(path) ? ARCHIVE : REPORTS_PATH.test(path) ? REPORTS : undefined);
+  const methods = ROUTES[path] ?? (TRACKER_PATH.test(path) ? TRACKER : REALTIME_PATH.test(path) ? REALTIME : ARCHIVE_PATH.test(path) ? ARCHIVE : REPORTS_PATH.test(path) ? REPORTS : WEBHOOKS_PATH.test(path) ? WEBHOOKS : undefined);
   if (!methods) return errorResponse(404, "not_found", "no such route");
   if (request.method === "OPTIONS") return preflight();
   const handler: Handler | undefined = (methods as Record<string, Handler>)[request.method];

@@ -8,7 +8,8 @@
  * second run at the same time finds the row claimed; a run that stops halfway leaves the others
  * unclaimed for the next run. The one window left is a run that dies after the provider accepted
  * a mail and before the mark: its claim goes stale and the mail is sent again, with the same
- * Message-ID (the `resend` driver's idempotency key, so that provider drops it). Failures: `failed`, retried after RETRY_BASE_MS × 2^(attempt-1), MAX_ATTEMPTS in
+ * Message-ID (the `resend` driver's idempotency key, so that provider drops it). Each sent report
+ * emits a `report.sent` webhook event (webhooks/events.ts). Failures: `failed`, retried after RETRY_BASE_MS × 2^(attempt-1), MAX_ATTEMPTS in
  * all (a 5xx refusal ends at once); the error is shown in the site's settings.
  */
 import type { Env } from "../env";
@@ -21,6 +22,7 @@ import { periodReady, readReport, type ReportData, type SiteRow } from "./data";
 import { lastClosedPeriod, REPORT_KINDS, type Period, type ReportKind } from "./periods";
 import { dashboardLink, renderReport } from "./render";
 import { unsubscribeToken } from "./tokens";
+import { emitEvent } from "../webhooks/events";
 
 export const REPORTS_PER_RUN = 10;
 export const MAX_ATTEMPTS = 6;
@@ -174,6 +176,10 @@ export async function sendDueReports(
       await chosen.mailer.send(await reportMessage(chosen, report, sub.email));
       await homeRaw.prepare(SENT_SQL).bind(...args, Date.now(), nowMs).run();
       run.sent++;
+      // The site's webhooks hear of it; their failure is no failure of the report.
+      await emitEvent(env, homeRaw, sub.site_id, "report.sent", {
+        site: sub.domain, kind, from: period.current.first, to: period.current.last, recipient: sub.email,
+      }).catch((error: unknown) => console.error("reports: the report.sent webhook event failed", error));
     } catch (error) {
       const permanent = error instanceof MailError && error.permanent;
       const attempts = Number(claimed.attempts);

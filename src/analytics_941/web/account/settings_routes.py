@@ -23,6 +23,7 @@ from ..forms import Form, read_form
 from ..render import Renderer
 from .funnel_settings import add_funnel_routes
 from .reports_routes import make_reports_router
+from .webhooks_routes import make_webhooks_router
 
 __all__ = ["AUDIT_PAGE", "make_settings_router"]
 
@@ -34,8 +35,9 @@ def make_settings_router(*, render: Renderer, route_class: type[APIRoute]) -> AP
     """``/settings/account`` (passkeys, sessions), ``/settings/tokens``, ``/settings/audit``."""
     router = APIRouter(route_class=route_class)
     store, mount = render.store, render.settings.mount_path
-    # A site's email reports: their own module (a section of the site's settings page).
+    # A site's email reports and webhooks: modules of their own (sections of the site's page).
     router.include_router(make_reports_router(render=render, route_class=route_class))
+    router.include_router(make_webhooks_router(render=render, route_class=route_class))
 
     def back(path: str) -> Response:
         return RedirectResponse(f"{mount}{path}", status_code=303)

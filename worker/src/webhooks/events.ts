@@ -1,0 +1,63 @@
+/**
+ * Emitting a webhook event: one delivery row per endpoint of the site subscribed to the event
+ * (written to D1 first, the log), then the jobs handed to the site's WebhookDO, which delivers
+ * them at least once. The payload is `{"type", "timestamp", "data"}`; `data` never holds a
+ * visitor id. Event types so far: `report.sent` (an email report went out) and `webhook.test`
+ * (the settings' "send a test event").
+ */
+import type { Env } from "../env";
+import { timeOrderedId } from "../ids";
+import type { WebhookJob } from "./webhook-do";
+
+export const EVENT_TYPES = ["report.sent"] as const;
+export type EventType = (typeof EVENT_TYPES)[number] | "webhook.test";
+
+interface Endpoint {
+  id: string;
+  url: string;
+  secret: string;
+  events: string;
+}
+
+const ENDPOINTS_SQL = "SELECT id, url, secret, events FROM webhook_endpoints WHERE site_id = ? ORDER BY id LIMIT 20";
+const INSERT_SQL = "INSERT INTO webhook_deliveries (id, site_id, endpoint_id, event, payload, status, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)";
+
+/** The message id of a delivery (`webhook-id`): `msg_` and a time-ordered id. */
+export function messageId(): string {
+  return `msg_${timeOrderedId(Date.now())}`;
+}
+
+function subscribed(endpoint: Endpoint, type: EventType): boolean {
+  if (type === "webhook.test") return true;
+  try {
+    const events: unknown = JSON.parse(endpoint.events);
+    return Array.isArray(events) && events.includes(type);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Emits `type` with `data` for the site `siteId` to its subscribed endpoints (or to the one
+ * endpoint `only`); returns the delivery ids. `db` is the home database.
+ */
+export async function emitEvent(env: Env, db: D1Database, siteId: string, type: EventType, data: Record<string, unknown>, nowMs = Date.now(), only?: string): Promise<string[]> {
+  const endpoints = (await db.prepare(ENDPOINTS_SQL).bind(siteId).all<Endpoint>()).results
+    .filter((e) => (only === undefined ? subscribed(e, type) : e.id === only));
+  if (endpoints.length === 0 || !env.WEBHOOK_DO) return [];
+  const body = JSON.stringify({ type, timestamp: new Date(nowMs).toISOString(), data });
+  const jobs: WebhookJob[] = endpoints.map((e) => ({ id: messageId(), url: e.url, secret: e.secret, body }));
+  await db.batch(jobs.map((job, i) => db.prepare(INSERT_SQL).bind(job.id, siteId, endpoints[i]?.id, type, body, nowMs, nowMs)));
+  await env.WEBHOOK_DO.get(env.WEBHOOK_DO.idFromName(siteId)).enqueue(jobs, nowMs);
+  return jobs.map((j) => j.id);
+}
+
+/** Hands a logged delivery to the site's WebhookDO again, from its first attempt. */
+export async function redeliver(env: Env, db: D1Database, siteId: string, deliveryId: string, nowMs = Date.now()): Promise<boolean> {
+  const row = await db.prepare("SELECT d.id AS id, d.payload AS body, e.url AS url, e.secret AS secret FROM webhook_deliveries AS d JOIN webhook_endpoints AS e ON e.id = d.endpoint_id WHERE d.site_id = ? AND d.id = ?")
+    .bind(siteId, deliveryId).first<WebhookJob>();
+  if (!row || !env.WEBHOOK_DO) return false;
+  await db.prepare("UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ? WHERE id = ?").bind(nowMs, row.id).run();
+  await env.WEBHOOK_DO.get(env.WEBHOOK_DO.idFromName(siteId)).enqueue([row], nowMs);
+  return true;
+}
