@@ -206,3 +206,20 @@ def test_total_rows_past_the_last_page_and_the_default_page(client: TestClient) 
     assert len(last["results"]) == 1 and last["meta"]["total_rows"] == 3
     # Without pagination, Plausible's page of 10,000 rows.
     assert post(client, body).json()["query"]["pagination"] == {"limit": 10000, "offset": 0}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"date_range": ["2026-01-01T12:00:00+02:00", "2026-01-01T15:59:59+02:00"]},
+        {"date_range": "24h"},
+        {"metrics": ["total_revenue"]},
+        {"dimensions": ["visit:exit_page_hostname"]},
+        {"filters": [["is", "segment", [1]]]},
+    ],
+)
+def test_features_docs_api_md_lists_as_unsupported_are_400s(
+    client: TestClient, body: dict[str, Any]
+) -> None:
+    response = post(client, {"metrics": ["visitors"], **body})
+    assert response.status_code == 400, response.text
