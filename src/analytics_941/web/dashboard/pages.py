@@ -24,8 +24,10 @@ from ...sites import Site, list_sites
 from ..access import site_of
 from ..render import Renderer
 from .csv_export import build_export
+from .data import DIMENSION_LABELS, OP_LABELS
 from .errors_page import ERROR_EVENT, load_errors_page
 from .journeys_page import load_journeys_page
+from .performance_page import BREAKDOWNS, load_performance_page, page_context
 from .properties_page import load_properties_page
 from .routes import Admitted, add_dashboard_routes
 from .site_goals import with_goals
@@ -99,6 +101,7 @@ def make_pages_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
             "errors_url": state.url(f"{base}/errors"),
             "journeys_url": state.url(f"{base}/journeys"),
             "properties_url": state.url(f"{base}/properties"),
+            "performance_url": state.url(f"{base}/performance"),
             "snippet": (
                 f'<script defer data-domain="{domain}" '
                 f'src="{settings.collector_url}/script.js"></script>'
@@ -198,6 +201,31 @@ def make_pages_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
             "key_url": lambda key: _with_param(state.url(url), "key", key),
             "metric_labels": {"visitors": "Visitors", "events": "Events",
                               "group_conversion_rate": "CR"},
+        })
+
+    @router.get("/{domain}/performance", name="analytics_941_performance")
+    async def performance_page(request: Request) -> Response:
+        admitted = await member(request)
+        if isinstance(admitted, Response):
+            return admitted
+        state = await side_state(request, admitted.site)
+        by = request.query_params.get("by", "page")
+        by = by if by in BREAKDOWNS else "page"
+        page = await load_performance_page(render.site_store(admitted.site), site=admitted.site,
+                                           state=state, by=by)
+        url = f"{admitted.base}/performance"
+        dimension = BREAKDOWNS[by][0]
+        return render(request, "performance.html", page_context(page) | {
+            "site": admitted.site, "back_url": state.url(admitted.base),
+            "period_label": PERIOD_LABELS.get(state.period, "Custom range"),
+            "periods": _period_links(state, url, None, name="by", value=by),
+            "filters": [(DIMENSION_LABELS.get(d, d), OP_LABELS[o], v) for o, d, v in state.filters],
+            "clear_url": _with_param(replace(state, filters=()).url(url), "by", by),
+            "by_url": lambda key: _with_param(state.url(url), "by", key),
+            "filter_url": lambda value: _with_param(
+                state.with_filter("is", dimension, value).url(url), "by", by),
+            "snippet": (f'<script defer data-domain="{admitted.site.domain}" '
+                        f'src="{settings.collector_url}/script.web-vitals.js"></script>'),
         })
 
     @router.get("/{domain}/realtime/token", name="analytics_941_realtime_token")
