@@ -43,7 +43,7 @@ export async function buildAssets({ root = ROOT, outdir, minify = true } = {}) {
   const results = [
     await esbuild.build({
       ...options,
-      entryPoints: ["static/src/dashboard.js", "static/src/dashboard.css", "static/src/auth.js", "static/src/auth.css", "static/src/realtime.js"],
+      entryPoints: ["static/src/dashboard.js", "static/src/dashboard.css", "static/src/views.css", "static/src/auth.js", "static/src/auth.css", "static/src/realtime.js"],
       format: "iife",
     }),
     // The Locations panel's globe (three.js): a module, loaded by the Globe tab's own <script
