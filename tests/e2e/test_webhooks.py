@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from .conftest import dashboard_context, free_port, wait_until
+from .test_a11y import _violations
 from .test_email_reports import DOMAIN, _start
 
 pytestmark = pytest.mark.e2e
@@ -52,7 +53,7 @@ def test_a_test_event_is_signed_retried_after_a_500_and_redelivered(
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
     hook = f"http://127.0.0.1:{receiver.server_address[1]}/hooks/941"
     try:
-        for stack, _site_id in _start(tmp_path_factory.mktemp("hooks"), {"WEBHOOK_DEV": "1"},
+        for stack, site_id in _start(tmp_path_factory.mktemp("hooks"), {"WEBHOOK_DEV": "1"},
                                       site_port=free_port()):
             context = dashboard_context(browser, stack)
             page = context.new_page()
@@ -80,6 +81,25 @@ def test_a_test_event_is_signed_retried_after_a_500_and_redelivered(
             page.get_by_role("status").filter(has_text="being delivered again").wait_for()
             wait_until(lambda: len(calls), lambda n: n >= 3, timeout=30, message="redelivery")
             assert calls[2][0]["webhook-id"] == h1["webhook-id"]
+            # The site's settings with both sections (and the report preview frame) pass axe,
+            # and so does the public unsubscribe page, in both themes.
+            from analytics_941.reports_tokens import unsubscribe_token
+            from analytics_941.settings import DEV_SECRET
+
+            unsubscribe = (f"{stack.dashboard_url}/reports/unsubscribe?t="
+                           f"{unsubscribe_token(site_id, 'a@example.com', DEV_SECRET)}")
+            context.close()
+            context = dashboard_context(browser, stack, bypass_csp=True)  # axe is injected
+            page = context.new_page()
+            for theme in ("light", "dark"):
+                page.emulate_media(color_scheme=theme)
+                page.goto(f"{stack.dashboard_url}/settings/sites/{DOMAIN}")
+                page.locator("#webhooks [data-deliveries]").wait_for()
+                page.locator("[data-report-preview]").scroll_into_view_if_needed()
+                page.frame_locator("[data-report-preview]").locator("body").wait_for()
+                assert _violations(page) == [], theme
+                page.goto(unsubscribe)
+                assert _violations(page) == [], theme
             context.close()
             if SHOTS:
                 for theme in ("light", "dark"):
