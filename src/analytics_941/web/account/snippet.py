@@ -18,6 +18,7 @@ FEATURES: tuple[tuple[str, str], ...] = (
     ("tagged-events", "Tagged events (data-a941-event attributes)"),
     ("form-submissions", "Form submissions"),
     ("errors", "JavaScript errors"),
+    ("web-vitals", "Core Web Vitals (page speed, for the Performance page)"),
 )
 _KNOWN = {name for name, _label in FEATURES}
 
