@@ -10,8 +10,10 @@ for (const a of letters) {
   for (const b of letters) {
     const code = a + b;
     const name = names.of(code);
-    // Unknown codes come back as themselves; EU/UN/EZ/QO/ZZ are groupings, not countries.
-    if (name && name !== code && !["EU", "EZ", "UN", "QO", "ZZ"].includes(code)) out[code] = name;
+    // Unknown codes come back as themselves; EU/UN/EZ/QO/ZZ are groupings, not countries; a
+    // retired code (DD, SU, YU…) would give a current country's name a second code.
+    const current = Intl.getCanonicalLocales(`und-${code}`)[0] === `und-${code}`;
+    if (name && name !== code && current && !["EU", "EZ", "UN", "QO", "ZZ"].includes(code)) out[code] = name;
   }
 }
 const path = new URL("../src/analytics_941/country_names.json", import.meta.url);

@@ -149,6 +149,10 @@ SPECS: list[dict[str, Any]] = [
     {"metrics": ["visitors", "pageviews"], "filters": [["matches", "event:page", ["^/$"]]]},
     {"metrics": ["visitors", "visits"], "dimensions": ["visit:source"],
      "filters": [["matches", "visit:source", ["(?i)^(google|bing)$"]]]},
+    # Plausible's values: one stored value each, so the rollups per filter value still answer.
+    {"metrics": ["visitors", "visits"], "filters": [["is", "visit:device", ["Mobile"]]]},
+    {"metrics": ["visitors", "pageviews"], "dimensions": ["event:page"], "limit": 20,
+     "filters": [["is", "visit:country_name", ["Germany"]]]},
 ]
 
 

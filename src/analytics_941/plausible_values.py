@@ -52,10 +52,10 @@ class View:
         """Every stored value shown as ``value``; None when the view cannot be inverted."""
         if self.table is None:
             return None
+        # Only what the table maps to it when it maps anything (one value keeps a lone ``is`` on
+        # the rollups per filter value); else the value itself, as stored values read as such.
         found = {stored for stored, shown in self.table.items() if shown == value}
-        if value not in self.table:
-            found.add(value)
-        return found
+        return found or ({value} if value not in self.table else set())
 
 
 def _referrer(value: str) -> str:
