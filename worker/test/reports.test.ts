@@ -9,6 +9,7 @@ import { mailerFromEnv } from "../src/mail/config";
 import { dotStuff, SmtpMailer } from "../src/mail/smtp";
 import type { Env } from "../src/env";
 import { refreshRollups } from "../src/rollup/cron";
+import { budgeted, QueryBudget } from "../src/rollup/budget";
 import { MAX_ATTEMPTS, RETRY_BASE_MS, sendDueReports, STALE_CLAIM_MS, type ReportConfig } from "../src/reports/job";
 import { lastClosedPeriod } from "../src/reports/periods";
 import contract from "../../tests/fixtures/contracts/report_tokens.json";
@@ -231,6 +232,29 @@ describe("the cron's reports", () => {
     expect(rows.map((r) => [r.event, JSON.parse(r.payload).data])).toEqual([
       ["report.sent", { site: "rep6.test", kind: "weekly", from: "2026-01-05", to: "2026-01-11", recipient: "o@example.com" }],
     ]);
+  });
+
+  it("costs the cron two reads, three per site with a report due and one per recipient; a mail stays small", async () => {
+    await env.DB.prepare("DELETE FROM report_subscriptions").run();
+    for (const id of ["rep7", "rep8"]) {
+      await seedSite(id);
+      for (const who of ["a", "b", "c"]) await subscribe(id, `${who}@example.com`);
+    }
+    const budget = new QueryBudget(1000);
+    const db = budgeted(env.DB, budget);
+    const mailer = new RecordingMailer();
+    expect((await sendDueReports(env, db, () => db, env.DB, NOW, config(mailer))).sent).toBe(6);
+    expect(budget.spent).toBe(2 + 2 * 3 + 6);
+    const bytes = buildMime(mailer.sent[0] as MailMessage).length;
+    console.log(`report: ${budget.spent} budgeted D1 calls for 6 mails to 2 sites; one mail ${bytes} bytes of MIME`);
+    expect(bytes).toBeLessThan(20_000);
+    // A budget that runs out ends the run quietly between two calls: nothing claimed is left unsent.
+    await env.DB.prepare("DELETE FROM report_sends WHERE site_id IN ('rep7', 'rep8')").run();
+    const small = budgeted(env.DB, new QueryBudget(5));
+    const cut = sendDueReports(env, small, () => small, env.DB, NOW, config(new RecordingMailer()));
+    await expect(cut).rejects.toThrow(/budget/);
+    const claimed = await env.DB.prepare("SELECT COUNT(*) AS n FROM report_sends WHERE site_id IN ('rep7', 'rep8') AND status = 'sending'").first<{ n: number }>();
+    expect(claimed?.n).toBe(0);
   });
 
   it("computes periods in the site's timezone", () => {
