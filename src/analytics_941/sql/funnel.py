@@ -32,7 +32,7 @@ from ..query import GOAL_DIMENSION, Query
 from ..store import Param
 from .goals import goal_test
 from .params import Params
-from .where import DAY_MS, filters_sql
+from .visits import visits_clause
 
 __all__ = ["funnel_sql"]
 
@@ -41,19 +41,6 @@ def _step_test(goal: Goal, params: Params) -> str:
     # The goal filter's own match, for this one goal alone (so two steps of one name stay two).
     condition = Condition(op="is", dimension=GOAL_DIMENSION, values=(goal.name,))
     return goal_test(condition, [goal], params)
-
-
-def _visits(query: Query, *, site: str, start: int, end: int, params: Params) -> str:
-    """SQL: the event's visit passes the query's filters ('' without filters)."""
-    if not query.filters:
-        return ""
-    clauses = filters_sql(query.filters, table="sessions", site=site, bounds=(start, end),
-                          params=params, goals=query.goals)
-    lo, hi = params.ref(start - DAY_MS), params.ref(end)
-    return (
-        f" AND session_id IN (SELECT id FROM sessions WHERE site_id = {site} "
-        f"AND started_at >= {lo} AND started_at < {hi} AND {' AND '.join(clauses)})"
-    )
 
 
 def funnel_sql(
@@ -70,7 +57,7 @@ def funnel_sql(
     # about 15 % faster than the bare test as a value, which computes every term of each row).
     flags = ", ".join(f"CASE WHEN {test} THEN 1 ELSE 0 END AS s{i}"
                       for i, test in enumerate(tests, start=1))
-    visits = _visits(query, site=site, start=start, end=end, params=params)
+    visits = visits_clause(query, site=site, start=start, end=end, params=params)
     ctes = [
         f"hits AS MATERIALIZED (SELECT session_id AS sid, visitor_id AS vid, ts, {flags} "
         f"FROM events WHERE site_id = {site} AND ts >= {params.ref(start)} "

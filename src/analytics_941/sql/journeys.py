@@ -18,28 +18,13 @@ from ..periods import bounds_ms
 from ..query import Query
 from ..store import Param
 from .params import Params
-from .where import DAY_MS, filters_sql
+from .visits import visits_clause
 
-__all__ = ["SEPARATOR", "flow_sql", "journey_sql", "visits_clause"]
+__all__ = ["SEPARATOR", "flow_sql", "journey_sql"]
 
 # Joins the pages of a path in ``journey_sql``'s rows: a character no path holds.
 SEPARATOR = "\x01"
 PATH_PAGES = 5
-
-
-def visits_clause(query: Query, *, site: str, start: int, end: int, params: Params,
-                  column: str = "session_id") -> str:
-    """SQL: `` AND <column> IN (the visits passing the query's filters)``; '' without filters.
-    Visits are taken from a day before ``start`` (a visit may start before midnight)."""
-    if not query.filters:
-        return ""
-    clauses = filters_sql(query.filters, table="sessions", site=site, bounds=(start, end),
-                          params=params, goals=query.goals)
-    lo, hi = params.ref(start - DAY_MS), params.ref(end)
-    return (
-        f" AND {column} IN (SELECT id FROM sessions WHERE site_id = {site} "
-        f"AND started_at >= {lo} AND started_at < {hi} AND {' AND '.join(clauses)})"
-    )
 
 
 def journey_sql(query: Query, page: str, *, period: tuple[date, date],

@@ -1,0 +1,29 @@
+"""The visits a query's filters keep, as one clause: what raw statements that follow whole visits
+(funnels, journeys) put on their events.
+
+A filter on a visit (its source, its country, a page it viewed: ``sql.where`` on ``sessions``)
+keeps every event of the visits that pass it, so the order of a visit's steps is never cut.
+"""
+
+from __future__ import annotations
+
+from ..query import Query
+from .params import Params
+from .where import DAY_MS, filters_sql
+
+__all__ = ["visits_clause"]
+
+
+def visits_clause(query: Query, *, site: str, start: int, end: int, params: Params,
+                  column: str = "session_id") -> str:
+    """SQL: `` AND <column> IN (the visits passing the query's filters)``; '' without filters.
+    Visits are taken from a day before ``start`` (a visit may start before midnight)."""
+    if not query.filters:
+        return ""
+    clauses = filters_sql(query.filters, table="sessions", site=site, bounds=(start, end),
+                          params=params, goals=query.goals)
+    lo, hi = params.ref(start - DAY_MS), params.ref(end)
+    return (
+        f" AND {column} IN (SELECT id FROM sessions WHERE site_id = {site} "
+        f"AND started_at >= {lo} AND started_at < {hi} AND {' AND '.join(clauses)})"
+    )
