@@ -26,6 +26,8 @@ SESSIONLESS = {
     f"{MOUNT}/auth/login/options",
     f"{MOUNT}/auth/login/verify",
     f"{MOUNT}/share/{{slug}}/password",
+    # The unsubscribe link of an email report: its signed token is the authority (reports.md).
+    f"{MOUNT}/reports/unsubscribe",
 }
 
 
