@@ -125,6 +125,18 @@ describe("purgeExpired", () => {
     expect(await purgeExpired(env.DB, NOW)).toEqual({ events: 0, sessions: 0, more: false });
   });
 
+  it("takes the web vitals of purged pageviews with them", async () => {
+    await site("p-vitals", 30);
+    for (const ts of [NOW - 40 * DAY, NOW - 5 * DAY]) {
+      await visits("p-vitals", ts);
+      await rolledUp("p-vitals", ts);
+      await env.DB.prepare("INSERT INTO web_vitals (site_id, ts, event_id, lcp_ms) VALUES ('p-vitals', ?1, 'p-vitals-e-' || ?1 || '-0', 900)").bind(ts).run();
+    }
+    await purgeExpired(env.DB, NOW);
+    const left = await env.DB.prepare("SELECT ts FROM web_vitals WHERE site_id = 'p-vitals'").all<{ ts: number }>();
+    expect(left.results.map((r) => r.ts)).toEqual([NOW - 5 * DAY]);
+  });
+
   it("keeps a day rolled up in another timezone (the site's timezone changed since)", async () => {
     await site("p-tz", 7);
     await visits("p-tz", NOW - 20 * DAY);
@@ -145,7 +157,7 @@ describe("purgeExpired", () => {
     expect(await count("sessions", "p-big")).toBe(0);
   });
 
-  it("costs one batch of two statements for hundreds of sites", async () => {
+  it("costs one batch of three statements (events, sessions, web vitals) for hundreds of sites", async () => {
     const ids = Array.from({ length: 300 }, (_, i) => `p-many-${i}`);
     for (const id of ids) await site(id, 90);
     const ts = NOW - 100 * DAY;
@@ -153,7 +165,7 @@ describe("purgeExpired", () => {
     await rolledUp(ids[7] as string, ts);
     const { db, calls } = counting(env.DB);
     expect(await purgeExpired(db, NOW)).toMatchObject({ events: 1, sessions: 1, more: false });
-    expect(calls).toEqual({ batches: 1, statements: 2 });
+    expect(calls).toEqual({ batches: 1, statements: 3 });
   });
 });
 

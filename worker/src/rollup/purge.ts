@@ -1,6 +1,7 @@
 /**
  * The retention purge the Worker's cron runs after the rollups: raw `events` and `sessions` rows
- * older than their site's `retention_days` are deleted; rollup tables are kept (they answer long
+ * older than their site's `retention_days` are deleted, and the `web_vitals` of those days'
+ * pageviews with them; rollup tables are kept (they answer long
  * ranges). Only whole site-local days are purged, and only days whose rollups are complete
  * (listed in rollup_days for the site's timezone), so a purge never removes rows the dashboard
  * still reads raw, and never leaves a day half gone for a later recompute. A day whose rows per
@@ -42,7 +43,7 @@ export interface PurgeResult {
  * contain it (the latest starting at or before it), an index seek, and for an archiving site
  * that this day's file is listed.
  */
-function purgeSql(table: "events" | "sessions", column: "ts" | "started_at", key: string): string {
+function purgeSql(table: "events" | "sessions" | "web_vitals", column: "ts" | "started_at", key: string): string {
   return `DELETE FROM ${table} WHERE (${key}) IN (
     SELECT ${key.split(", ").map((k) => `t.${k}`).join(", ")} FROM json_each(?1) AS p
     JOIN ${table} AS t ON t.site_id = json_extract(p.value, '$[0]') AND t.${column} < json_extract(p.value, '$[1]')
@@ -58,6 +59,8 @@ function purgeSql(table: "events" | "sessions", column: "ts" | "started_at", key
 // `events` has no rowid since migration 0016: its key is (site_id, ts, id).
 const PURGE_EVENTS = purgeSql("events", "ts", "site_id, ts, id");
 const PURGE_SESSIONS = purgeSql("sessions", "started_at", "rowid");
+// Keyed like the pageview it belongs to (migration 0019): its day goes with the pageview's.
+const PURGE_VITALS = purgeSql("web_vitals", "ts", "site_id, ts, event_id");
 
 /**
  * The first instant a site keeps: local midnight starting the day that contains
@@ -117,8 +120,9 @@ export async function purgeExpired(
   let pending = chunks.flatMap((param) => [
     { sql: PURGE_EVENTS, param, table: "events" as const },
     { sql: PURGE_SESSIONS, param, table: "sessions" as const },
+    { sql: PURGE_VITALS, param, table: "web_vitals" as const },
   ]);
-  const total = { events: 0, sessions: 0 };
+  const total = { events: 0, sessions: 0, web_vitals: 0 };
   for (let round = 0; round < maxRounds && pending.length > 0; round++) {
     const answers = await db.batch(pending.map((item) => db.prepare(item.sql).bind(item.param)));
     pending = pending.filter((item, i) => {
@@ -127,5 +131,5 @@ export async function purgeExpired(
       return changes >= PURGE_ROWS_PER_STATEMENT;
     });
   }
-  return { ...total, more: pending.length > 0 };
+  return { events: total.events, sessions: total.sessions, more: pending.length > 0 };
 }
