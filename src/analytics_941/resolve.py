@@ -6,8 +6,8 @@ Two kinds of condition need the dimension's actual values:
 * conditions on a dimension named the Plausible way (``visit:device``…) whose values the API
   shows differently from the stored ones (``plausible_values``), unless a table inverts them.
 
-For those, ``value_statements`` reads the dimension's distinct values in the period (raw rows a
-day either side, plus the rollups, which outlive raw rows under a retention), the values are
+For those, ``value_statements`` reads the dimension's distinct values in the period and a day
+either side (from the rollups for the days they hold, raw rows for the others), the values are
 tested here in Python (RE2 for patterns: linear time, no runaway backtracking), and ``resolve``
 rewrites each such condition into ``is`` (or ``is_not`` for a negative operator) of the stored
 values that match. Everything after — plan, rollups, SQL — sees plain conditions, so a rolled-up
@@ -22,11 +22,12 @@ from datetime import timedelta
 
 from .exceptions import QueryError
 from .filters import REGEX_OPS, Behaviour, Condition, Connective, FilterNode, Negation
-from .periods import bounds_ms
+from .periods import time_units
 from .plausible_values import View, view_for
 from .query import Query
 from .regex import compile_pattern
 from .rollups.kinds import ROLLUP_DIMENSIONS
+from .sql.arms import units_cte
 from .sql.columns import dimension_sql, on_table
 from .sql.params import Params
 from .store import Row, Statement
@@ -38,7 +39,6 @@ __all__ = ["MAX_MATCHED_CHARS", "MAX_SCANNED_VALUES", "resolve", "value_statemen
 MAX_SCANNED_VALUES = 50_000
 # The matching values travel as ONE bound JSON parameter; keep it well inside D1's statement size.
 MAX_MATCHED_CHARS = 90_000
-DAY_MS = 86_400_000
 _POSITIVE = {
     "is_not": "is", "contains_not": "contains", "matches_not": "matches",
     "matches_wildcard_not": "matches_wildcard",
@@ -67,36 +67,40 @@ def _leaves(nodes: Sequence[FilterNode]) -> list[Condition]:
     return out
 
 
-def _ranges(query: Query) -> list[tuple[int, int, str, str]]:
-    """(start_ms, end_ms, first day, last day) of the period and its comparison, a day wider
-    either side (subqueries look that far for a visit crossing an edge)."""
-    out = []
+def _days(query: Query) -> list[tuple[int, int, int, str]]:
+    """The local days of the period and its comparison, a day wider either side (subqueries look
+    that far for a visit crossing an edge), as units ``[start_ms, end_ms, 0, day]``."""
+    days: dict[str, tuple[int, int, int, str]] = {}
     for first, last in filter(None, (query.period, query.comparison_period)):
-        start, end = bounds_ms(first, last, tz=query.zone)
-        out.append((start - DAY_MS, end + DAY_MS, (first - timedelta(days=1)).isoformat(),
-                    (last + timedelta(days=1)).isoformat()))
-    return out
+        wider = time_units(first - timedelta(days=1), last + timedelta(days=1), tz=query.zone,
+                           interval=None)
+        days.update((unit[3], unit) for unit in wider.units)
+    return sorted(days.values())
 
 
 def _values_sql(query: Query, dimension: str) -> Statement:
+    """The dimension's distinct values on those days: from the rollups where they hold the day
+    (they outlive raw rows under a retention, and are far fewer), from raw rows for the rest."""
     params = Params()
     site = params.ref(query.site_id)
     on_events = on_table(dimension, "events")
     table, column = ("events", "ts") if on_events else ("sessions", "started_at")
     expression = dimension_sql(dimension, table=table, params=params)
     assert expression is not None
-    arms = []
-    for start, end, first, last in _ranges(query):
-        arms.append(f"SELECT {expression} AS v FROM {table} WHERE site_id = {site} "
-                    f"AND {column} >= {params.ref(start)} AND {column} < {params.ref(end)}")
-        if dimension in ROLLUP_DIMENSIONS:
-            dim = params.ref(dimension)
-            arms.append(f"SELECT value FROM rollup_daily WHERE site_id = {site} AND dim = {dim} "
-                        f"AND day >= {params.ref(first)} AND day <= {params.ref(last)}")
-            arms.append(f"SELECT value FROM rollup_monthly WHERE site_id = {site} "
-                        f"AND dim = {dim} AND month >= {params.ref(first[:7])} "
-                        f"AND month <= {params.ref(last[:7])}")
-    sql = f"SELECT DISTINCT v FROM ({' UNION '.join(arms)}) LIMIT {MAX_SCANNED_VALUES + 1}"
+    units = units_cte("u", source=params.ref(json.dumps(_days(query), separators=(",", ":"))))
+    raw = (f"SELECT {expression} AS v FROM u CROSS JOIN {table} ON site_id = {site} "
+           f"AND {column} >= u.start_ms AND {column} < u.end_ms")
+    arms = [raw]
+    if dimension in ROLLUP_DIMENSIONS:
+        # A day listed for the site's timezone has every value in rollup_daily.
+        arms = [
+            f"{raw} WHERE u.day NOT IN (SELECT day FROM rollup_days WHERE site_id = {site} "
+            f"AND tz = {params.ref(query.timezone)})",
+            f"SELECT r.value FROM u CROSS JOIN rollup_daily AS r ON r.site_id = {site} "
+            f"AND r.dim = {params.ref(dimension)} AND r.day = u.day",
+        ]
+    sql = (f"WITH {units} SELECT DISTINCT v FROM ({' UNION '.join(arms)}) "
+           f"LIMIT {MAX_SCANNED_VALUES + 1}")
     return sql, params.check()
 
 
