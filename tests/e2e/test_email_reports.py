@@ -265,7 +265,7 @@ def test_the_send_email_driver_hands_the_report_to_the_binding(
 ) -> None:
     work = tmp_path_factory.mktemp("binding")
     site_port = free_port()
-    mail_vars = {"MAIL_DRIVER": "send_email", "MAIL_FROM": "reports@941.test",
+    mail_vars = {"MAIL_DRIVER": "send_email", "MAIL_DEV": "1", "MAIL_FROM": "reports@941.test",
                  "REPORTS_DASHBOARD_URL": f"http://localhost:{site_port}/admin/analytics"}
     for stack, site_id in _start(work, mail_vars, site_port=site_port,
                                  config=_binding_config(work)):

@@ -10,7 +10,7 @@ import { dotStuff, SmtpMailer } from "../src/mail/smtp";
 import type { Env } from "../src/env";
 import { refreshRollups } from "../src/rollup/cron";
 import { budgeted, QueryBudget } from "../src/rollup/budget";
-import { MAX_ATTEMPTS, RETRY_BASE_MS, sendDueReports, STALE_CLAIM_MS, type ReportConfig } from "../src/reports/job";
+import { MAX_ATTEMPTS, reportConfig, RETRY_BASE_MS, sendDueReports, STALE_CLAIM_MS, type ReportConfig } from "../src/reports/job";
 import { lastClosedPeriod } from "../src/reports/periods";
 import contract from "../../tests/fixtures/contracts/report_tokens.json";
 import { CONTROL_CONTEXT, derivedKey, signControlToken, UNSUBSCRIBE_CONTEXT, unsubscribeToken } from "../src/reports/tokens";
@@ -129,6 +129,18 @@ describe("the SMTP driver's refusals", () => {
     expect(problem({ ...resend, RESEND_API_KEY: "re_x", MAIL_API_URL: "https://10.0.0.8/emails" })).toMatch(/private/);
     expect(problem({ ...resend, RESEND_API_KEY: "re_x", MAIL_API_URL: "http://127.0.0.1:9/emails", MAIL_DEV: "1" })).toBeNull();
     expect(problem({ MAIL_DRIVER: "carrier-pigeon" })).toMatch(/none of send_email, smtp, resend/);
+  });
+
+  it("refuses to sign unsubscribe links with the development secret outside MAIL_DEV", () => {
+    const vars = { MAIL_DRIVER: "smtp", MAIL_FROM: "r@941.test", SMTP_HOST: "smtp.example.com", REPORTS_DASHBOARD_URL: "https://d.example.com/a" };
+    const check = (more: Record<string, string>) => {
+      const result = reportConfig({ ...vars, ...more } as unknown as Env);
+      return result.ok ? null : result.reason;
+    };
+    expect(check({ REALTIME_SECRET: "dev-insecure-941-secret-change-me" })).toMatch(/development value/);
+    expect(check({ REALTIME_SECRET: "short" })).toMatch(/shorter than 32 bytes/);
+    expect(check({ REALTIME_SECRET: SECRET })).toBeNull();
+    expect(check({ REALTIME_SECRET: "dev-insecure-941-secret-change-me", MAIL_DEV: "1", SMTP_HOST: "127.0.0.1", SMTP_SECURITY: "none" })).toBeNull();
   });
 
   it("fails a send to a port where nothing listens with a transient error", async () => {

@@ -86,23 +86,26 @@ export class SmtpMailer implements Mailer {
     const problem = this.configProblem();
     if (problem) throw new MailError(problem, true);
     const timeout = this.options.timeoutMs ?? 30_000;
+    const { host, port, security } = this.options;
+    const socket = connect({ hostname: host, port }, {
+      secureTransport: security === "tls" ? "on" : security === "starttls" ? "starttls" : "off", allowHalfOpen: false,
+    });
     let timer: ReturnType<typeof setTimeout> | null = null;
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new MailError(`the SMTP conversation took over ${timeout} ms`)), timeout);
     });
     try {
-      await Promise.race([this.converse(message), expired]);
+      await Promise.race([this.converse(message, socket), expired]);
     } finally {
       if (timer !== null) clearTimeout(timer);
+      await socket.close().catch(() => undefined); // also ends a conversation cut by the timeout
     }
   }
 
-  private async converse(message: MailMessage): Promise<void> {
+  private async converse(message: MailMessage, plainSocket: Socket): Promise<void> {
     const { host, port, security, user, password } = this.options;
     const mime = buildMime(message);
-    let socket = connect({ hostname: host, port }, {
-      secureTransport: security === "tls" ? "on" : security === "starttls" ? "starttls" : "off", allowHalfOpen: false,
-    });
+    let socket = plainSocket;
     let reader = new ReplyReader(socket.readable.getReader());
     let writer = socket.writable.getWriter();
     const expect = async (codes: number[], what: string) => {
@@ -145,7 +148,7 @@ export class SmtpMailer implements Mailer {
       if (error instanceof MailError) throw error;
       throw new MailError(`SMTP connection to ${host}:${port} failed: ${String((error as Error)?.message ?? error).slice(0, 200)}`);
     } finally {
-      await socket.close().catch(() => undefined);
+      if (socket !== plainSocket) await socket.close().catch(() => undefined);
     }
   }
 }

@@ -13,7 +13,8 @@
  * all (a 5xx refusal ends at once); the error is shown in the site's settings.
  */
 import type { Env } from "../env";
-import { mailerFromEnv } from "../mail/config";
+import { DEV_SECRET, MIN_SECRET_BYTES } from "../collector/realtime/token";
+import { devMail, mailerFromEnv } from "../mail/config";
 import { MailError, type Mailer } from "../mail/mailer";
 import type { MailMessage } from "../mail/message";
 import { numberVar } from "../vars";
@@ -74,6 +75,10 @@ export function reportConfig(env: Env): { ok: true; config: ReportConfig } | { o
   const url = env.REPORTS_DASHBOARD_URL ?? "";
   if (!/^https?:\/\/[^\s"'<>]+$/.test(url)) return { ok: false, reason: "REPORTS_DASHBOARD_URL is not an http(s) URL" };
   if (!env.REALTIME_SECRET) return { ok: false, reason: "REALTIME_SECRET is not set (it signs unsubscribe links)" };
+  // The public development secret would let anyone sign unsubscribe links: only with MAIL_DEV.
+  if (!devMail(env) && (env.REALTIME_SECRET === DEV_SECRET || new TextEncoder().encode(env.REALTIME_SECRET).byteLength < MIN_SECRET_BYTES)) {
+    return { ok: false, reason: `REALTIME_SECRET is the development value or shorter than ${MIN_SECRET_BYTES} bytes` };
+  }
   return { ok: true, config: { mailer: choice.mailer, from: choice.from, fromName: env.MAIL_FROM_NAME ?? "941 Analytics", dashboardUrl: url, secret: env.REALTIME_SECRET } };
 }
 
