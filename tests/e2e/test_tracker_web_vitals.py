@@ -7,6 +7,7 @@ Google's web-vitals library loaded into the same pages as the oracle (``reportAl
   shifting more; D1 holds one row for the page view, with the last values;
 * a back/forward-cache round trip: the restored page is a new page view with its own values
   (TTFB 0, paints at the second frame after pageshow, CLS 0), each view one row;
+* a prerendered page (emulated, see below) measured from its activation;
 * a page hidden before its first paint sends nothing.
 
 Tolerances: D1 keeps whole milliseconds and CLS in ten-thousandths, so a time may differ from
@@ -15,13 +16,16 @@ restore both scripts read ``performance.now()`` in callbacks of the same animati
 microseconds apart: 1 ms as well.
 
 Chromium's prerendering of speculation rules does not activate under Playwright here (the
-prerender request is made, the navigation then loads the page afresh), so the prerender path
-(times from ``activationStart``) is not covered by this test.
+prerender request is made, the navigation then loads the page afresh). The prerender test
+therefore emulates one in the page, for both scripts alike: ``document.prerendering`` true until
+a ``prerenderingchange``, and the navigation entry's ``activationStart`` set then; a headline and
+a layout shift after the activation make the values more than the clamped zeros.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import sqlite3
 import subprocess
@@ -73,6 +77,37 @@ document.getElementById("slow").addEventListener("click", function () {
   window.__clickedAt = performance.now();
 });
 </script>"""
+PRERENDER_BODY = """<p>Prerendered text.</p><div id="shifty"></div><p>Below.</p>
+<script>
+document.addEventListener("prerenderingchange", function () {
+  setTimeout(function () {
+    var p = document.createElement("p");
+    p.style.fontSize = "56px";
+    p.textContent = "A headline painted after the activation";
+    document.body.appendChild(p);
+    document.getElementById("shifty").style.height = "90px";
+    setTimeout(function () { window.__settled = true; }, 300);
+  }, 200);
+});
+</script>"""
+# A prerendered page as both scripts see one (see the module docstring).
+EMULATE_PRERENDER = """
+window.__prerendering = true;
+window.__activationStart = 0;
+Object.defineProperty(document, "prerendering", {get: () => window.__prerendering,
+                                                 configurable: true});
+const entriesByType = performance.getEntriesByType.bind(performance);
+performance.getEntriesByType = function (type) {
+  const list = entriesByType(type);
+  if (type !== "navigation" || !list[0]) return list;
+  return [new Proxy(list[0], {get: (entry, key) => key === "activationStart"
+    ? window.__activationStart : entry[key]})];
+};"""
+ACTIVATE = """() => {
+  window.__activationStart = performance.now();
+  window.__prerendering = false;
+  document.dispatchEvent(new Event("prerenderingchange"));
+}"""
 # Synthetic visibility changes, as the other tracker tests do (headless pages stay visible).
 HIDE = """() => {
   Object.defineProperty(document, "visibilityState", {value: "hidden", configurable: true});
@@ -118,6 +153,7 @@ def origin(stack: Stack) -> Iterator[str]:
             '<a id="next" href="/vitals-next">Next</a>'))),
         "/vitals-next": ("text/html", "<!doctype html><title>Next</title><p>Next page</p>"),
         "/vitals-background": ("text/html", _page(collector, "Background", "<h1>Unseen</h1>")),
+        "/vitals-prerender": ("text/html", _page(collector, "Prerendered", PRERENDER_BODY)),
     }
     with serve_pages(pages) as served:
         yield served
@@ -181,7 +217,8 @@ def _stored(stack: Stack, site_id: str, path: str) -> list[dict[str, Any]]:
 
 
 def _as_stored(report: dict[str, float]) -> dict[str, int]:
-    return {COLUMNS[k]: round(v * (10_000 if k == "c" else 1))
+    # The collector rounds as JavaScript does (halves up), not as Python's round (to even).
+    return {COLUMNS[k]: math.floor(v * (10_000 if k == "c" else 1) + 0.5)
             for k, v in report.items() if k != "a"}
 
 
@@ -265,6 +302,33 @@ def test_a_back_forward_restore_is_a_new_page_view_with_its_own_vitals(
     _assert_matches(first, before)
     assert {c: rows[1][c] for c in COLUMNS.values()} == {**dict.fromkeys(COLUMNS.values()),
                                                          **_as_stored(again)}
+
+
+def test_a_prerendered_page_counts_from_its_activation(
+        stack: Stack, page: Any, site_id: str, origin: str) -> None:
+    page.add_init_script(EMULATE_PRERENDER)
+    sent = _reports(page)
+    page.goto(f"{origin}/vitals-prerender")
+    page.wait_for_function("() => window.__oracle && !window.__oracle.FCP")
+    assert page.evaluate("() => document.prerendering")
+    # Painted while "prerendering" (a real prerender paints too, unseen).
+    page.wait_for_function("() => performance.getEntriesByType('paint').length > 0")
+    page.evaluate(ACTIVATE)
+    activated = page.evaluate("() => window.__activationStart")
+    page.wait_for_function("() => window.__settled && window.__oracle.LCP && window.__oracle.CLS"
+                           " && window.__oracle.CLS.value > 0 && window.__oracle.TTFB")
+    with page.expect_request(lambda r: '"web-vitals"' in (r.post_data or "")):
+        page.evaluate(HIDE)
+    report = sent[-1]["p"]
+    _assert_matches(report, _oracle(page))
+    # Painted before the activation: 0; the headline after it: from the activation on.
+    assert report["f"] == 0 and report["t"] == 0
+    assert 0 < report["l"] < page.evaluate("() => performance.now()") - activated
+    (row,) = wait_until(lambda: _stored(stack, site_id, "/vitals-prerender"),
+                        lambda rows: len(rows) == 1 and rows[0]["lcp_ms"] is not None,
+                        message="the prerendered page view's vitals")
+    assert {c: row[c] for c in COLUMNS.values()} == {**dict.fromkeys(COLUMNS.values()),
+                                                     **_as_stored(report)}
 
 
 def test_a_page_hidden_before_its_first_paint_sends_nothing(
