@@ -111,6 +111,8 @@ def test_a_test_event_is_signed_retried_after_a_500_and_redelivered(
                         view.locator("#webhooks [data-deliveries]").wait_for()
                         view.locator("#webhooks").screenshot(
                             path=str(SHOTS / f"webhooks-{name}-{theme}.png"))
+                        view.goto(unsubscribe)
+                        view.screenshot(path=str(SHOTS / f"unsubscribe-{name}-{theme}.png"))
                         shot.close()
     finally:
         receiver.shutdown()
