@@ -6,7 +6,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { destinationProblem } from "../src/webhooks/destination";
-import { emitEvent, redeliver } from "../src/webhooks/events";
+import { emitEvent, redeliver, requeueStale, STALE_MS } from "../src/webhooks/events";
 import { signWebhook } from "../src/webhooks/sign";
 import { ATTEMPT_DELAYS_MS, type WebhookDO } from "../src/webhooks/webhook-do";
 
@@ -115,6 +115,20 @@ describe("the WebhookDO", () => {
       expect(await instance.deliverDue(NOW + 10 * 3_600_000, fetcher)).toBe(0);
       expect(instance.pending()).toBe(0);
     });
+  });
+
+  it("hands a pending delivery whose job was lost to the WebhookDO again (the cron's safety net)", async () => {
+    await site("wh5", "https://hooks.example.com/lost");
+    // Logged, but never enqueued (the hand-over failed after the row was written).
+    await env.DB.prepare("INSERT INTO webhook_deliveries (id, site_id, endpoint_id, event, payload, status, created_at, next_attempt_at) VALUES ('msg_lost', 'wh5', 'wh5-ep', 'report.sent', '{}', 'pending', ?1, ?1)").bind(NOW).run();
+    expect(await requeueStale(env, env.DB, NOW + STALE_MS - 1)).toBe(0);
+    expect(await requeueStale(env, env.DB, NOW + STALE_MS + 1)).toBe(1);
+    const { fetcher, calls } = receiver();
+    await runInDurableObject(stub("wh5"), async (instance: WebhookDO) => {
+      expect(await instance.deliverDue(NOW + STALE_MS + 1, fetcher)).toBe(1);
+    });
+    expect(calls.map((c) => c.headers.get("webhook-id"))).toEqual(["msg_lost"]);
+    expect((await deliveries("wh5"))[0]).toMatchObject({ status: "delivered", attempts: 1 });
   });
 
   it("sends an event only to the endpoints subscribed to it", async () => {

@@ -7,12 +7,12 @@
  * after writing them to R2 for sites that archive raw rows (archive.ts) — then steps of pending
  * table rebuilds (rebuilds.ts, after a migration such as 0016). All of it runs in each
  * bound database (runCronEverywhere), each on the data of the sites placed in it; then, once,
- * the due email reports (reports/job.ts).
+ * the due email reports and the webhooks' safety net (reports/outgoing.ts).
  */
 import { env as workerEnv } from "cloudflare:workers";
 import { allDatabases, databaseNamed, HOME_DATABASE } from "../databases";
 import type { Env } from "../env";
-import { sendDueReports } from "../reports/job";
+import { sendOutgoing } from "../reports/outgoing";
 import { AFTER_ROLLUPS_QUERIES, BudgetSpent, budgeted, CRON_D1_QUERIES, QueryBudget } from "./budget";
 import { MAX_ARCHIVE_DAYS_PER_RUN } from "./archive";
 import { dayBounds, localDay } from "./days";
@@ -177,11 +177,11 @@ export async function runCronEverywhere(
     if (name !== HOME_DATABASE && home) await syncSiteCopies(home, name, db).catch(failed(name, "the sites copy"));
     await runCron(db, nowMs, maxDays, minVisits, name, rollupDb).then((result) => (results[name] = result), failed(name, "the run"));
   }));
-  // Last, after every database's rollups: the email reports they feed (reports/job.ts).
+  // Last, after every database's rollups: the email reports they feed, and webhooks (reports/outgoing.ts).
   const homeRaw = allDatabases(bindings).find((d) => d.name === HOME_DATABASE)?.db;
   if (home && homeRaw) {
     const data = (name: string) => databases.find((d) => d.name === name)?.db ?? databaseNamed(bindings, name);
-    await sendDueReports(bindings as Env, home, data, homeRaw, nowMs).catch(failed(HOME_DATABASE, "the email reports"));
+    await sendOutgoing(bindings as Env, home, data, homeRaw, nowMs).catch(failed(HOME_DATABASE, "the email reports and webhooks"));
   }
   if (failures.length > 0) throw failures[0];
   return results;

@@ -61,3 +61,22 @@ export async function redeliver(env: Env, db: D1Database, siteId: string, delive
   await env.WEBHOOK_DO.get(env.WEBHOOK_DO.idFromName(siteId)).enqueue([row], nowMs);
   return true;
 }
+
+/** Pending deliveries more than STALE_MS past their next try are handed to their WebhookDO again. */
+export const STALE_MS = 3_600_000;
+const STALE_SQL = "SELECT d.id AS id, d.site_id AS site_id, d.payload AS body, e.url AS url, e.secret AS secret FROM webhook_deliveries AS d JOIN webhook_endpoints AS e ON e.id = d.endpoint_id WHERE d.status = 'pending' AND d.next_attempt_at < ? ORDER BY d.next_attempt_at LIMIT 50";
+
+/**
+ * The cron's safety net for at-least-once: a delivery logged as pending whose next try passed
+ * an hour ago lost its job (the hand-over to the WebhookDO failed after the row was written, or
+ * the object's storage was reset), so it is enqueued again, attempts from the start. Returns how
+ * many. One D1 call, and one call per site with such deliveries.
+ */
+export async function requeueStale(env: Env, db: D1Database, nowMs: number): Promise<number> {
+  if (!env.WEBHOOK_DO) return 0;
+  const rows = (await db.prepare(STALE_SQL).bind(nowMs - STALE_MS).all<WebhookJob & { site_id: string }>()).results;
+  const bySite = new Map<string, WebhookJob[]>();
+  for (const { site_id, ...job } of rows) bySite.set(site_id, [...(bySite.get(site_id) ?? []), job]);
+  for (const [siteId, jobs] of bySite) await env.WEBHOOK_DO.get(env.WEBHOOK_DO.idFromName(siteId)).enqueue(jobs, nowMs);
+  return rows.length;
+}
