@@ -267,9 +267,9 @@
       nav = perf.getEntriesByType("navigation")[0] || {},
       max = Math.max,
       // The current view's values (t f l c i: TTFB, FCP, LCP, CLS, INP), what was sent last,
-      // when the page was first hidden, the view's URL and start, whether LCP is final, the CLS session
-      // window (value, first and last shift), the longest duration of each interaction and the
-      // interaction count before this view.
+      // when the page was first hidden, the view's URL and start, whether LCP is final, the CLS
+      // session window (value, first and last shift) and the largest so far, the longest
+      // duration of each interaction and the interaction count before this view.
       values,
       sentValues,
       hiddenAt,
@@ -279,6 +279,7 @@
       windowValue,
       windowFirst,
       windowLast,
+      largestWindow,
       interactions,
       countBefore,
       observers = [];
@@ -295,7 +296,7 @@
       viewUrl = loc.href;
       // When the view's pageview went out: at navigation, activation or restore.
       viewStart = restoredAt || nav.activationStart || 0;
-      lcpDone = windowValue = 0;
+      lcpDone = windowValue = largestWindow = 0;
       interactions = {};
       // A page loaded in the background counts as hidden from the start.
       hiddenAt = doc.hidden ? 0 : 1 / 0;
@@ -303,10 +304,11 @@
       if (restoredAt) {
         // A restore has no network and no paint entries: web-vitals counts TTFB as 0 and the
         // first paints at the second animation frame after pageshow.
-        values.t = values.c = 0;
+        values.t = 0;
         requestAnimationFrame(function () {
           requestAnimationFrame(function () {
             values.f = values.l = max(perf.now() - restoredAt, 0);
+            values.c = largestWindow;
             lcpDone = 1;
           });
         });
@@ -317,15 +319,16 @@
         time = entry.startTime;
       if (entry.name == "first-contentful-paint" && time < hiddenAt) {
         values.f = since(time);
-        // CLS is reported from the first paint on, 0 until something shifts.
-        values.c = values.c || 0;
+        // CLS is reported from the first paint on (shifts before it included), 0 without any.
+        values.c = largestWindow;
       }
       if (type == "largest-contentful-paint" && !lcpDone && time < hiddenAt) values.l = since(time);
       // Session windows: shifts less than 1 s apart, at most 5 s long; CLS is the largest window.
       if (type == "layout-shift" && !entry.hadRecentInput) {
         windowValue = windowValue && time - windowLast < 1e3 && time - windowFirst < 5e3 ? windowValue + entry.value : ((windowFirst = time), entry.value);
         windowLast = time;
-        if (values.f >= 0) values.c = max(values.c, windowValue);
+        largestWindow = max(largestWindow, windowValue);
+        if (values.f >= 0) values.c = largestWindow;
       }
       // INP: the longest duration of each interaction; one of the longest ten is left out per 50
       // interactions, as the library estimates the 98th percentile.
