@@ -5,6 +5,7 @@ Google's web-vitals library loaded into the same pages as the oracle (``reportAl
   our TTFB, FCP, LCP and CLS equal the library's, our INP is no lower than its; the report goes
   out when the page is first hidden and again, with the larger CLS, when it is hidden after
   shifting more; D1 holds one row for the page view, with the last values;
+* 55 interactions: INP leaves out the longest (one per 50), as the library does;
 * a back/forward-cache round trip: the restored page is a new page view with its own values
   (TTFB 0, paints at the second frame after pageshow, CLS 0), each view one row;
 * a prerendered page (emulated, see below) measured from its activation;
@@ -90,6 +91,18 @@ document.addEventListener("prerenderingchange", function () {
   }, 200);
 });
 </script>"""
+# Buttons whose handlers block for a known time: one slow, many less slow.
+MANY_BODY = """<p>Click away.</p><button id="slow">Slow</button> <button id="busy">Busy</button>
+<p id="out">0</p>
+<script>
+function block(ms) { var end = performance.now() + ms; while (performance.now() < end); }
+document.getElementById("slow").addEventListener("click", function () { block(300); });
+document.getElementById("busy").addEventListener("click", function () {
+  block(60);
+  var out = document.getElementById("out");
+  out.textContent = Number(out.textContent) + 1;
+});
+</script>"""
 # A prerendered page as both scripts see one (see the module docstring).
 EMULATE_PRERENDER = """
 window.__prerendering = true;
@@ -154,6 +167,7 @@ def origin(stack: Stack) -> Iterator[str]:
         "/vitals-next": ("text/html", "<!doctype html><title>Next</title><p>Next page</p>"),
         "/vitals-background": ("text/html", _page(collector, "Background", "<h1>Unseen</h1>")),
         "/vitals-prerender": ("text/html", _page(collector, "Prerendered", PRERENDER_BODY)),
+        "/vitals-many": ("text/html", _page(collector, "Many interactions", MANY_BODY)),
     }
     with serve_pages(pages) as served:
         yield served
@@ -267,6 +281,24 @@ def test_vitals_equal_the_library_and_the_last_report_is_kept(
         (events,) = db.execute("SELECT count(*) FROM events WHERE site_id = ? "
                                "AND name NOT IN ('pageview', 'engagement')", (site_id,)).fetchone()
     assert events == 0, "a report is not an event"
+
+
+def test_inp_leaves_out_the_longest_interaction_past_50(page: Any, origin: str) -> None:
+    sent = _reports(page)
+    page.goto(f"{origin}/vitals-many")
+    page.wait_for_function("() => window.__oracle.FCP")
+    page.click("#slow")
+    for _ in range(54):
+        page.click("#busy")
+    page.wait_for_function("() => document.getElementById('out').textContent == '54'")
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    assert page.evaluate("() => performance.interactionCount") >= 55
+    with page.expect_request(lambda r: '"web-vitals"' in (r.post_data or "")):
+        page.evaluate(HIDE)
+    report, oracle = sent[-1]["p"], _oracle(page)
+    _assert_matches(report, oracle)
+    # 55 interactions: one of the longest is left out, the 300 ms one; the next is a busy click.
+    assert 60 <= oracle["INP"]["value"] <= report["i"] < 300
 
 
 def test_a_back_forward_restore_is_a_new_page_view_with_its_own_vitals(
