@@ -70,3 +70,20 @@ def test_an_unknown_breakdown_falls_back_to_pages(client: TestClient) -> None:
     response = client.get(PAGE, params={"by": "<x>"})
     assert response.status_code == 200
     assert response.context["page"].by == "page"  # type: ignore[attr-defined]
+
+
+def test_the_stats_api_answers_web_vitals(client: TestClient, db: Path) -> None:
+    seed_vitals(db)
+    url = "/admin/analytics/api/v2/query"
+    body = {"site_id": "example.com", "date_range": "all", "dimensions": ["visit:device"],
+            "metrics": ["vitals_pageviews", "lcp", "cls", "lcp_good", "inp_poor"]}
+    response = client.post(url, json=body)
+    assert response.status_code == 200, response.text
+    rows = {r["dimensions"][0]: r["metrics"] for r in response.json()["results"]}
+    desktop = rows["Desktop"]
+    assert desktop[1] == p75(_all(db, "lcp_ms", "e.device = 'Desktop'"))
+    cls = p75(_all(db, "cls_e4", "e.device = 'Desktop'"))
+    assert cls is not None and desktop[2] == cls / 10_000
+    refused = client.post(url, json={**body, "dimensions": ["visit:entry_page"]})
+    assert refused.status_code == 400
+    assert refused.json()["code"] == "invalid_metrics"
