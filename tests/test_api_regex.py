@@ -13,9 +13,14 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import NOW as SEEDED_NOW
+from conftest import TZ as SEEDED_TZ
 from fastapi.testclient import TestClient
 
 from analytics_941 import SqliteStore, parse_query, run_query
+from analytics_941.funnel_report import run_funnel
+from analytics_941.funnels import check_steps
+from analytics_941.journey_report import run_journey
 from analytics_941.resolve import MAX_SCANNED_VALUES, resolve, value_statements
 from analytics_941.rollups.jobs import refresh_rollups
 from analytics_941.sql.plan import plan_query
@@ -181,3 +186,20 @@ async def test_rolled_up_and_raw_regex_answers_agree(generated: Path, tmp_path: 
         conn.execute("DELETE FROM sessions WHERE started_at >= ? AND started_at < ?", (start, end))
     conn.close()
     assert [(await run_query(store, query(**s)))["results"] for s in SPECS] == expected
+
+
+async def test_funnels_and_journeys_resolve_regexes_too(store: SqliteStore) -> None:
+    """Statements written outside the runner (funnels, journeys) resolve the same way."""
+    def seeded(flt: list[Any]):  # type: ignore[no-untyped-def]
+        return parse_query({"site_id": "s1", "date_range": "7d", "metrics": ["visitors"],
+                            "filters": [flt]}, timezone=SEEDED_TZ, now=SEEDED_NOW)
+
+    regex = seeded(["matches", "event:page", ["^/pric"]])
+    plain = seeded(["is", "event:page", ["/pricing"]])
+    steps = check_steps(["/", "/pricing"])
+    funnel = await run_funnel(store, regex, steps, goals=())
+    assert funnel["results"] == (await run_funnel(store, plain, steps, goals=()))["results"]
+    assert [row["visitors"] for row in funnel["results"]] == [2, 2]  # A and E
+    journey = await run_journey(store, regex, "/")
+    assert journey == await run_journey(store, plain, "/")
+    assert journey.went_to

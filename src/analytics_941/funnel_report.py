@@ -19,6 +19,7 @@ from typing import Any
 from .funnels import Step, step_goals
 from .goals import Goal
 from .query import Query
+from .resolve import resolve_filters
 from .runner import change
 from .sql.funnel import funnel_sql
 from .store import Row, Store
@@ -67,6 +68,7 @@ async def run_funnel(
     """Report ``steps`` under ``query`` (its period, comparison and filters); ``goals`` are the
     site's. Raises ``FunnelError`` for a step naming a goal the site lacks."""
     matched = step_goals(steps, goals)
+    query = await resolve_filters(store, query)  # regexes and Plausible values, as the runner
     statements = [funnel_sql(query, matched, period=query.period)]
     compare = query.comparison_period
     if compare is not None:

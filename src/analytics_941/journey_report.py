@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .query import Query
+from .resolve import resolve_filters
 from .sql.journeys import SEPARATOR, flow_sql, journey_sql
 from .store import Row, Store
 
@@ -64,6 +65,7 @@ def journey_from_rows(page: str, rows: list[Row], flow: list[Row]) -> Journey:
 async def run_journey(store: Store, query: Query, page: str) -> Journey:
     """The journey of ``page`` over ``query``'s period under its filters."""
     period = query.period
+    query = await resolve_filters(store, query)  # regexes and Plausible values, as the runner
     rowsets: list[Any] = await store.batch([
         journey_sql(query, page, period=period), flow_sql(query, period=period)])
     return journey_from_rows(page, *rowsets)

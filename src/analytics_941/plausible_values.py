@@ -53,7 +53,9 @@ class View:
         if self.table is None:
             return None
         # Only what the table maps to it when it maps anything (one value keeps a lone ``is`` on
-        # the rollups per filter value); else the value itself, as stored values read as such.
+        # the rollups per filter value); else the value itself, as an unmapped stored value reads
+        # as itself. A stored spelling the table maps (``mobile``) is not a Plausible value: no
+        # rows, as Plausible (the dashboard's own filters use our names and stored values).
         found = {stored for stored, shown in self.table.items() if shown == value}
         return found or ({value} if value not in self.table else set())
 

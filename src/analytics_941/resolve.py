@@ -30,9 +30,11 @@ from .rollups.kinds import ROLLUP_DIMENSIONS
 from .sql.arms import units_cte
 from .sql.columns import dimension_sql, on_table
 from .sql.params import Params
-from .store import Row, Statement
+from .store import Row, Statement, Store
 
-__all__ = ["MAX_MATCHED_CHARS", "MAX_SCANNED_VALUES", "resolve", "value_statements"]
+__all__ = [
+    "MAX_MATCHED_CHARS", "MAX_SCANNED_VALUES", "resolve", "resolve_filters", "value_statements"
+]
 
 # Distinct values read for one dimension at most: past it a pattern is refused rather than
 # tested on a part of them (a wrong number).
@@ -195,3 +197,14 @@ def resolve(query: Query, found: Mapping[str, Sequence[Row]] | None = None) -> Q
         return query
     filters = tuple(_rewrite(node, found or {}) for node in query.filters)
     return query.model_copy(update={"filters": filters})
+
+
+async def resolve_filters(store: Store, query: Query) -> Query:
+    """``resolve`` with its look-ups run on ``store``: for statements written outside the runner
+    (funnels, journeys) that put a query's filters on their own SQL."""
+    statements = value_statements(query)
+    if not statements:
+        return resolve(query)
+    rowsets = await store.batch([statement for _, statement in statements])
+    found = {dim: list(rows) for (dim, _), rows in zip(statements, rowsets, strict=True)}
+    return resolve(query, found)
