@@ -223,3 +223,11 @@ def test_features_docs_api_md_lists_as_unsupported_are_400s(
 ) -> None:
     response = post(client, {"metrics": ["visitors"], **body})
     assert response.status_code == 400, response.text
+
+
+def test_stats_api_v1_breakdown_shows_the_same_values(client: TestClient, collected: Path) -> None:
+    response = client.get("/admin/analytics/api/v1/stats/breakdown", params={
+        "site_id": "example.com", "period": "7d", "property": "visit:device",
+        "filters": "visit:device==Mobile"})
+    assert response.status_code == 200, response.text
+    assert response.json()["results"] == [{"device": "Mobile", "visitors": 2}]

@@ -23,6 +23,7 @@ from ..auth.principal import site_not_found
 from ..cache import cache_for
 from ..exceptions import QueryError
 from ..goals import list_goals
+from ..plausible_values import present_result
 from ..query import Query
 from ..realtime import realtime_token
 from ..runner import run_queries
@@ -70,7 +71,8 @@ async def run_v1(
     query, _include = parse_api_body(body, site=site, goals=goals)
     data = stores.for_site(site)
     (result,) = await run_queries(data, [query], cache=cache_for(data))
-    return result, query
+    # Plausible's values under Plausible's names (visit:device: "Mobile"), as the v2 API shows.
+    return present_result(result, [str(d) for d in body.get("dimensions") or []]), query
 
 
 async def realtime_visitors(settings: Settings, site: Site) -> int | None:
