@@ -22,7 +22,7 @@ _TAKES = {
     "metrics": f"a list of one or more of {', '.join(METRICS)}",
     "dimensions": "a list of up to three dimensions, such as visit:source or event:page",
     "order_by": 'a list of [metric or dimension, "asc" or "desc"] pairs',
-    "pagination": 'an object such as {"limit": 100, "offset": 0}',
+    "pagination": 'an object such as {"limit": 10000, "offset": 0}',
     "limit": f"a whole number from 1 to {MAX_LIMIT:,}",
     "offset": "a whole number from 0 to 1,000,000",
 }
