@@ -16,6 +16,7 @@ from .dimensions import (
     EVENT_COLUMNS,
     SESSION_COLUMNS,
 )
+from .plausible_values import VIEWS
 from .rebuilds import typescript_module as rebuilds_module
 from .rollups.kinds import PLAIN
 from .rollups.typescript import typescript_module
@@ -107,6 +108,11 @@ def dimensions_doc() -> str:
         "",
         "`page` groups visits by their entry page, but as a filter it keeps the visits that",
         "viewed a matching page (Plausible's rule).",
+        "",
+        "These Plausible names show and filter Plausible's values rather than the stored ones",
+        "(`Mobile` for `mobile`, `Mac` for `macOS`, a country's name for its code):",
+        ", ".join(f"`{name}`" for name in VIEWS) + "; see",
+        "[api.md](api.md#plausibles-values-under-plausibles-names).",
         "",
     ]
     return "\n".join(lines)
