@@ -52,6 +52,11 @@ def test_figures_breakdowns_and_trend(client: TestClient, db: Path) -> None:
         assert round(figure.good + figure.needs_improvement + figure.poor) == 100
     assert sum(row.samples for row in page.rows) == page.samples
     assert sum(row.samples for row in page.trend) == page.samples
+    # One chart per vital, a point per bucket with a measurement, on its own scale.
+    assert [c.vital for c in page.charts] == list(VITALS)
+    lcp = page.charts[0]
+    assert len(lcp.dots) == sum(1 for row in page.trend if row.values[0] is not None)
+    assert all(0 <= y <= 64 for _x, y in lcp.dots) and lcp.poor_y < lcp.good_y
     assert HOSTILE not in response.text and "/perf/&lt;script&gt;" in response.text
 
     devices = client.get(PAGE, params={"period": "all", "by": "device"})

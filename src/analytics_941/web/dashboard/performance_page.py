@@ -21,6 +21,7 @@ from .state import DashboardState
 
 __all__ = [
     "BREAKDOWNS",
+    "Chart",
     "PerformancePage",
     "VitalFigure",
     "load_performance_page",
@@ -101,6 +102,50 @@ class Row:
         return [(shown(v, x), rating(v, x)) for v, x in zip(VITALS, self.values, strict=True)]
 
 
+# The trend charts' drawing box (SVG user units); values are drawn from 0 at the bottom.
+CHART_W, CHART_H = 240, 64
+
+
+@dataclass(frozen=True, kw_only=True)
+class Chart:
+    """One vital's 75th percentile over the period's buckets, as SVG coordinates: the line
+    through the buckets with measurements and Google's two thresholds."""
+
+    vital: Vital
+    segments: list[list[tuple[float, float]]]
+    good_y: float | None
+    poor_y: float | None
+    label: str
+
+    @property
+    def lines(self) -> list[str]:
+        """The ``points`` of each piece of two or more buckets."""
+        return [" ".join(f"{x:g},{y:g}" for x, y in seg) for seg in self.segments if len(seg) > 1]
+
+    @property
+    def dots(self) -> list[tuple[float, float]]:
+        """Every bucket with measurements."""
+        return [point for seg in self.segments for point in seg]
+
+
+def chart(vital: Vital, values: list[float | None], first: str, last: str) -> Chart:
+    """``vital``'s chart over ``values`` (one per bucket, None where nothing was measured)."""
+    known = [v for v in values if v is not None]
+    top = max([*known, vital.poor]) * 1.1 if known else vital.poor * 1.1
+    step = CHART_W / max(len(values) - 1, 1)
+
+    def y(value: float) -> float:
+        return round(CHART_H - value / top * CHART_H, 1)
+
+    # Buckets without measurements are skipped, not drawn as 0: the line joins the known
+    # values (a small site measures on some days only), each also marked by a dot.
+    points = [(round(i * step, 1), y(v)) for i, v in enumerate(values) if v is not None]
+    label = (f"{vital.name.upper()}, 75th percentile from {first} to {last}: "
+             + ", ".join(shown(vital, v) for v in values if v is not None))
+    return Chart(vital=vital, segments=[points] if points else [], good_y=y(vital.good),
+                 poor_y=y(vital.poor), label=label)
+
+
 @dataclass(kw_only=True)
 class PerformancePage:
     """What the Performance page shows."""
@@ -110,6 +155,7 @@ class PerformancePage:
     figures: list[VitalFigure] = field(default_factory=list)
     rows: list[Row] = field(default_factory=list)
     trend: list[Row] = field(default_factory=list)
+    charts: list[Chart] = field(default_factory=list)
     interval: str = "day"
 
 
@@ -146,8 +192,12 @@ async def load_performance_page(
         for i, v in enumerate(VITALS)
     ]
     page.rows = [_row(r, str(r["dimensions"][0])) for r in broken["results"]]
-    page.trend = [_row(r, str(r["dimensions"][0])) for r in over_time["results"]
-                  if r["metrics"][0]]
+    buckets = [_row(r, str(r["dimensions"][0])) for r in over_time["results"]]
+    page.trend = [row for row in buckets if row.samples]
+    if len(buckets) > 1:
+        first, last = buckets[0].label, buckets[-1].label
+        page.charts = [chart(v, [row.values[i] for row in buckets], first, last)
+                       for i, v in enumerate(VITALS)]
     return page
 
 
@@ -158,6 +208,7 @@ def page_context(page: PerformancePage) -> dict[str, Any]:
         "vitals": VITALS,
         "names": NAMES,
         "breakdowns": BREAKDOWNS,
+        "chart_size": (CHART_W, CHART_H),
         "thresholds": {v.name: f"good \u2264 {shown(v, v.good)}, poor > {shown(v, v.poor)}"
                        for v in VITALS},
     }
