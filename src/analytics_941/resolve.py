@@ -21,7 +21,15 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 
 from .exceptions import QueryError
-from .filters import REGEX_OPS, Behaviour, Condition, Connective, FilterNode, Negation
+from .filters import (
+    REGEX_OPS,
+    Behaviour,
+    Condition,
+    Connective,
+    FilterNode,
+    Negation,
+    filter_leaves,
+)
 from .periods import time_units
 from .plausible_values import View, view_for
 from .query import Query
@@ -55,18 +63,6 @@ def _needs_values(cond: Condition) -> bool:
         return False
     static = cond.op in ("is", "is_not") and cond.case_sensitive and view.table is not None
     return not static
-
-
-def _leaves(nodes: Sequence[FilterNode]) -> list[Condition]:
-    out: list[Condition] = []
-    for node in nodes:
-        if isinstance(node, Condition):
-            out.append(node)
-        elif isinstance(node, Negation | Behaviour):
-            out.extend(_leaves((node.child,)))
-        else:
-            out.extend(_leaves(node.children))
-    return out
 
 
 def _days(query: Query) -> list[tuple[int, int, int, str]]:
@@ -109,7 +105,7 @@ def _values_sql(query: Query, dimension: str) -> Statement:
 def value_statements(query: Query) -> list[tuple[str, Statement]]:
     """(dimension, statement reading its distinct values) for each dimension whose values
     ``resolve`` needs; empty for most queries."""
-    wanted = dict.fromkeys(c.dimension for c in _leaves(query.filters) if _needs_values(c))
+    wanted = dict.fromkeys(c.dimension for c in filter_leaves(query.filters) if _needs_values(c))
     return [(dimension, _values_sql(query, dimension)) for dimension in wanted]
 
 
@@ -192,7 +188,7 @@ def resolve(query: Query, found: Mapping[str, Sequence[Row]] | None = None) -> Q
     """``query`` with every condition SQL cannot test rewritten (see the module's note);
     ``found`` holds the rows of ``value_statements(query)`` by dimension. ``query`` itself when
     nothing needs it."""
-    leaves = _leaves(query.filters)
+    leaves = filter_leaves(query.filters)
     if not any(_needs_values(c) or view_for(c.shown_as) for c in leaves):
         return query
     filters = tuple(_rewrite(node, found or {}) for node in query.filters)
