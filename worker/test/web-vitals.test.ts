@@ -103,8 +103,11 @@ describe("web vitals reports", () => {
     expect((await vitalsRows(siteId)).map((row) => [row.ts - t0, row.lcp_ms])).toEqual([[0, 800], [60_000, 30]]);
   });
 
-  it("are a no-op without a page view to belong to", async () => {
+  it("are a no-op without a page view of their page to belong to", async () => {
     const siteId = await createSite("vitals-orphan.test");
+    expect((await send("vitals-orphan.test", "web-vitals", "/", { f: 100 })).status).toBe(202);
+    // A view of another page does not take them either.
+    expect((await send("vitals-orphan.test", "pageview", "/other")).status).toBe(202);
     expect((await send("vitals-orphan.test", "web-vitals", "/", { f: 100 })).status).toBe(202);
     expect(await drainOutbox(siteStub(siteId))).toBe(true);
     expect(await vitalsRows(siteId)).toEqual([]);

@@ -145,21 +145,21 @@ function reportedPage(pages: readonly PageView[], event: CollectedEvent): PageVi
 
 /**
  * The pageview a web vitals report belongs to, or null when the visitor has no live session or
- * it has no pageview. With the view's age, the pageview of the report's path closest to when the
- * view began (the report's time less its age: no clock of the browser involved), so a report
- * that reaches us after a later view of the same page (sent while entering the back/forward
- * cache) still finds its own; without, as reportedPage. The session is left as it is: how the
- * page performed says nothing about the visit.
+ * no recent pageview of the report's page. With the view's age, the pageview of that page
+ * closest to when the view began (the report's time less its age: no clock of the browser
+ * involved), so a report that reaches us after a later view of the same page (sent while
+ * entering the back/forward cache) still finds its own; without, the latest of that page. The
+ * session is left as it is: how the page performed says nothing about the visit.
  */
 export function vitalsPage(current: LiveSession | null, event: CollectedEvent): PageView | null {
   if (!continues(current, event)) return null;
-  const pages = current.pages ?? [];
+  // Only a view of the report's own page: another page's row must not get its values.
+  const same = (current.pages ?? []).filter((page) => page.path === event.pathname);
   const age = event.view_age_ms;
-  if (age === null || age === undefined) return reportedPage(pages, event) ?? null;
+  if (age === null || age === undefined) return same.at(-1) ?? null;
   const began = event.ts - age;
   const distance = (page: PageView) => Math.abs(page.ts - began);
-  const same = pages.filter((page) => page.path === event.pathname);
-  return same.reduce<PageView | null>((best, page) => (best === null || distance(page) < distance(best) ? page : best), null) ?? pages.at(-1) ?? null;
+  return same.reduce<PageView | null>((best, page) => (best === null || distance(page) < distance(best) ? page : best), null);
 }
 
 /**
