@@ -106,6 +106,7 @@ def test_filter_period_compare_and_csv(stack: Stack, browser: Any) -> None:
     page.wait_for_selector("[data-metric='visitors'] .stat-change")
 
     # Download the CSV: the zip honours the filter and the period.
+    page.click(".export-menu summary")
     with page.expect_download() as download_info:
         page.click("[data-export]")
     archive = zipfile.ZipFile(io.BytesIO(Path(download_info.value.path()).read_bytes()))

@@ -13,10 +13,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
 from fastapi.routing import APIRoute
 
-from ...audit import actor_of
+from ...audit import actor_of, record
 from ...auth.principal import STATE_PRINCIPAL, Principal, get_principal
 from ...cache import cache_for
 from ...realtime import realtime_token, websocket_url
@@ -29,6 +29,7 @@ from .errors_page import ERROR_EVENT, load_errors_page
 from .journeys_page import load_journeys_page
 from .performance_page import BREAKDOWNS, load_performance_page, page_context
 from .properties_page import load_properties_page
+from .raw_export import EXPORT_KINDS, plan_export, stream_csv
 from .routes import Admitted, add_dashboard_routes
 from .site_goals import with_goals
 from .site_list import summarise
@@ -96,6 +97,8 @@ def make_pages_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
                 for s in others
             ],
             "export_url": state.url(f"{base}/export"),
+            "raw_export_urls": [(kind, state.url(f"{base}/export/{kind}.csv"))
+                                for kind in EXPORT_KINDS],
             "realtime_url": f"{base}/realtime",
             "realtime_token_url": f"{base}/realtime/token",
             "errors_url": state.url(f"{base}/errors"),
@@ -132,6 +135,26 @@ def make_pages_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
             body,
             media_type="application/zip",
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+
+    @router.get("/{domain}/export/{kind}.csv", name="analytics_941_raw_export")
+    async def raw_export(request: Request, kind: str) -> Response:
+        admitted = await member(request)
+        if isinstance(admitted, Response):
+            return admitted
+        if kind not in EXPORT_KINDS:
+            missing = {"title": "Export not found", "message": f"No export {kind!r}."}
+            return render(request, "error.html", missing, 404)
+        data = render.site_store(admitted.site)
+        plan = await plan_export(data, kind=kind, site=admitted.site,
+                                 state=state_of(request), home=store)
+        await record(store, "export", actor=actor_of(get_principal(request)),
+                     sites=[admitted.site.id],
+                     detail={"kind": kind, "from": plan.first.isoformat(),
+                             "to": plan.last.isoformat()})
+        return StreamingResponse(
+            stream_csv(data, plan), media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{plan.filename}"'},
         )
 
     @router.get("/{domain}/realtime", name="analytics_941_realtime")
