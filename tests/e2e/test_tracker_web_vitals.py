@@ -35,9 +35,11 @@ from typing import Any
 
 import pytest
 
+from analytics_941.sql.vitals import VITALS
+from analytics_941.web.dashboard.performance_page import shown
 from scripts.devstack import BIN, ROOT
 
-from .conftest import CHROMIUM, CHROMIUM_ARGS, Stack, wait_until
+from .conftest import CHROMIUM, CHROMIUM_ARGS, Stack, dashboard_context, wait_until
 from .page_server import serve_pages
 
 pytestmark = pytest.mark.e2e
@@ -237,7 +239,7 @@ def _as_stored(report: dict[str, float]) -> dict[str, int]:
 
 
 def test_vitals_equal_the_library_and_the_last_report_is_kept(
-        stack: Stack, page: Any, site_id: str, origin: str) -> None:
+        stack: Stack, page: Any, site_id: str, origin: str, browser: Any) -> None:
     sent = _reports(page)
     page.goto(f"{origin}/vitals-shifts")
     page.wait_for_function("() => window.__settled && window.__oracle.LCP && window.__oracle.CLS"
@@ -281,6 +283,16 @@ def test_vitals_equal_the_library_and_the_last_report_is_kept(
         (events,) = db.execute("SELECT count(*) FROM events WHERE site_id = ? "
                                "AND name NOT IN ('pageview', 'engagement')", (site_id,)).fetchone()
     assert events == 0, "a report is not an event"
+
+    # The Performance page shows the stored values (its only page view: p75 = the value).
+    viewer = dashboard_context(browser, stack)
+    dashboard = viewer.new_page()
+    dashboard.goto(f"{stack.dashboard_url}/{SITE}/performance?period=day")
+    stats = dashboard.text_content(".perf-stats") or ""
+    for vital in VITALS:
+        stored = row[vital.column]
+        assert shown(vital, stored / vital.scale if vital.scale != 1 else stored) in stats
+    viewer.close()
 
 
 def test_inp_leaves_out_the_longest_interaction_past_50(page: Any, origin: str) -> None:
