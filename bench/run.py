@@ -14,6 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.cron import bench_cron
+from bench.export import bench_export
 from bench.funnel import bench_funnel
 from bench.ingest import bench_ingest
 from bench.journey import bench_journey
@@ -31,6 +32,7 @@ BENCHES: dict[str, Callable[[], None]] = {
     "storage": bench_storage,
     "realtime": bench_realtime,
     "cron": bench_cron,
+    "export": bench_export,
 }
 
 
