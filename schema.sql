@@ -688,3 +688,44 @@ CREATE TABLE web_vitals (
   ttfb_ms INTEGER,
   PRIMARY KEY (site_id, ts, event_id)
 ) WITHOUT ROWID;
+
+-- Migration 0022: alerts (migrations/0022_alerts.sql explains the rules, settings and log).
+CREATE TABLE alert_rules (
+  id TEXT PRIMARY KEY,
+  site_id TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('spike', 'drop', 'no_events', 'goal_above', 'goal_below', 'error_rate')),
+  goal TEXT NOT NULL DEFAULT '',
+  threshold REAL NOT NULL DEFAULT 0,
+  window_hours INTEGER NOT NULL DEFAULT 1,
+  min_volume INTEGER NOT NULL DEFAULT 0,
+  cooldown_minutes INTEGER NOT NULL DEFAULT 360,
+  last_fired_at INTEGER NOT NULL DEFAULT 0,
+  checked_at INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX alert_rules_checked ON alert_rules (checked_at, id);
+CREATE INDEX alert_rules_site ON alert_rules (site_id);
+
+CREATE TABLE alert_settings (
+  site_id TEXT PRIMARY KEY,
+  recipients TEXT NOT NULL DEFAULT '[]',
+  cart_goal TEXT NOT NULL DEFAULT 'Add to cart',
+  purchase_goal TEXT NOT NULL DEFAULT 'Purchase',
+  conversion_ts INTEGER NOT NULL DEFAULT 0,
+  conversion_id TEXT NOT NULL DEFAULT '',
+  cart_ts INTEGER NOT NULL DEFAULT 0,
+  cart_id TEXT NOT NULL DEFAULT '',
+  claimed_at INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+
+CREATE TABLE alert_log (
+  id TEXT PRIMARY KEY,
+  site_id TEXT NOT NULL,
+  rule_id TEXT NOT NULL,
+  fired_at INTEGER NOT NULL,
+  test INTEGER NOT NULL DEFAULT 0,
+  summary TEXT NOT NULL,
+  mail TEXT NOT NULL CHECK (mail IN ('sent', 'failed', 'none')),
+  mail_error TEXT
+);
+CREATE INDEX alert_log_site ON alert_log (site_id, fired_at);

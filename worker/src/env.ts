@@ -61,6 +61,8 @@ export interface Env extends SiteEnv {
   REPORTS_DASHBOARD_URL?: string;
   /** Reports one cron run sends at most (default 10). */
   REPORTS_PER_RUN?: string;
+  /** Alert rules one cron run measures at most (default 50; docs/alerts.md). */
+  ALERTS_PER_RUN?: string;
   /** One WebhookDO per site: the delivery schedule of its webhooks (docs/webhooks.md). */
   WEBHOOK_DO?: DurableObjectNamespace<WebhookDO>;
   /** "1" in development and tests only: webhooks may go to http and loopback/private hosts. */

@@ -60,15 +60,15 @@ const TOP_SQL = `SELECT dim, value, visitors, pageviews FROM (SELECT r.dim AS di
 const GOALS_SQL = `SELECT name, kind, target, prop_key, prop_value FROM goals WHERE site_id = ? ORDER BY name LIMIT ${MAX_GOALS}`;
 
 // The match of src/analytics_941/sql/goals.py (_match_row), over one JSON parameter of goals.
-const SLASHES = "length(e.pathname) - length(replace(e.pathname, '/', ''))";
-const CONVERSIONS_SQL = "WITH goal_rows AS MATERIALIZED (SELECT json_extract(value, '$[0]') AS gkind, json_extract(value, '$[1]') AS gtarget, json_extract(value, '$[2]') AS gslashes, json_extract(value, '$[3]') AS gpath, json_extract(value, '$[4]') AS gvalue, json_extract(value, '$[5]') AS gname FROM json_each(?4)) "
+export const SLASHES = "length(e.pathname) - length(replace(e.pathname, '/', ''))";
+export const CONVERSIONS_SQL = "WITH goal_rows AS MATERIALIZED (SELECT json_extract(value, '$[0]') AS gkind, json_extract(value, '$[1]') AS gtarget, json_extract(value, '$[2]') AS gslashes, json_extract(value, '$[3]') AS gpath, json_extract(value, '$[4]') AS gvalue, json_extract(value, '$[5]') AS gname FROM json_each(?4)) "
   + "SELECT g.gname AS name, COUNT(DISTINCT e.visitor_id) AS visitors, COUNT(*) AS conversions FROM events AS e JOIN goal_rows AS g ON "
   + `((g.gkind = 'page' AND e.name = 'pageview' AND e.pathname GLOB g.gtarget AND (g.gslashes < 0 OR ${SLASHES} = g.gslashes)) `
   + "OR (g.gkind = 'event' AND e.name = g.gtarget AND (g.gpath IS NULL OR json_extract(e.props, g.gpath) = g.gvalue))) "
   + "WHERE e.site_id = ?1 AND e.ts >= CAST(?2 AS INTEGER) AND e.ts < CAST(?3 AS INTEGER) GROUP BY g.gname";
 
 /** A goal as the JSON row CONVERSIONS_SQL unpacks (sql/goals.py `_row`). */
-function goalRow(goal: { name: string; kind: string; target: string; prop_key: string; prop_value: string }): unknown[] {
+export function goalRow(goal: { name: string; kind: string; target: string; prop_key: string; prop_value: string }): unknown[] {
   if (goal.kind === "page") {
     const glob = goal.target.replace(/\*\*/g, "*").replace(/[[?]/g, (c) => `[${c}]`);
     const slashes = goal.target.includes("**") ? -1 : goal.target.split("/").length - 1;

@@ -2,14 +2,15 @@
  * Emitting a webhook event: one delivery row per endpoint of the site subscribed to the event
  * (written to D1 first, the log), then the jobs handed to the site's WebhookDO, which delivers
  * them at least once. The payload is `{"type", "timestamp", "data"}`; `data` never holds a
- * visitor id. Event types so far: `report.sent` (an email report went out) and `webhook.test`
- * (the settings' "send a test event").
+ * visitor id. Event types: `report.sent` (an email report went out), `threshold.exceeded` (an
+ * alert fired, alerts/deliver.ts), `conversion.completed` and `cart.abandoned` (found by the cron,
+ * alerts/commerce.ts) and `webhook.test` (the settings' "send a test event").
  */
 import type { Env } from "../env";
 import { timeOrderedId } from "../ids";
 import type { WebhookJob } from "./webhook-do";
 
-export const EVENT_TYPES = ["report.sent"] as const;
+export const EVENT_TYPES = ["report.sent", "threshold.exceeded", "conversion.completed", "cart.abandoned"] as const;
 export type EventType = (typeof EVENT_TYPES)[number] | "webhook.test";
 
 interface Endpoint {
@@ -42,12 +43,28 @@ function subscribed(endpoint: Endpoint, type: EventType): boolean {
  * endpoint `only`); returns the delivery ids. `db` is the home database.
  */
 export async function emitEvent(env: Env, db: D1Database, siteId: string, type: EventType, data: Record<string, unknown>, nowMs = Date.now(), only?: string): Promise<string[]> {
-  const endpoints = (await db.prepare(ENDPOINTS_SQL).bind(siteId).all<Endpoint>()).results
-    .filter((e) => (only === undefined ? subscribed(e, type) : e.id === only));
-  if (endpoints.length === 0 || !env.WEBHOOK_DO) return [];
-  const body = JSON.stringify({ type, timestamp: new Date(nowMs).toISOString(), data });
-  const jobs: WebhookJob[] = endpoints.map((e) => ({ id: messageId(), url: e.url, secret: e.secret, body }));
-  await db.batch(jobs.map((job, i) => db.prepare(INSERT_SQL).bind(job.id, siteId, endpoints[i]?.id, type, body, nowMs, nowMs)));
+  return emitEvents(env, db, siteId, [{ type, data }], nowMs, only);
+}
+
+/**
+ * Emits several events of one site at once: one read of its endpoints, one batch of log rows and
+ * one hand-over to its WebhookDO, however many events (the cron's commerce scan emits pages).
+ */
+export async function emitEvents(env: Env, db: D1Database, siteId: string, events: { type: EventType; data: Record<string, unknown> }[], nowMs = Date.now(), only?: string): Promise<string[]> {
+  if (events.length === 0 || !env.WEBHOOK_DO) return [];
+  const endpoints = (await db.prepare(ENDPOINTS_SQL).bind(siteId).all<Endpoint>()).results;
+  const jobs: WebhookJob[] = [];
+  const rows: D1PreparedStatement[] = [];
+  for (const { type, data } of events) {
+    const body = JSON.stringify({ type, timestamp: new Date(nowMs).toISOString(), data });
+    for (const e of endpoints.filter((e) => (only === undefined ? subscribed(e, type) : e.id === only))) {
+      const job = { id: messageId(), url: e.url, secret: e.secret, body };
+      jobs.push(job);
+      rows.push(db.prepare(INSERT_SQL).bind(job.id, siteId, e.id, type, body, nowMs, nowMs));
+    }
+  }
+  if (jobs.length === 0) return [];
+  await db.batch(rows);
   await env.WEBHOOK_DO.get(env.WEBHOOK_DO.idFromName(siteId)).enqueue(jobs, nowMs);
   return jobs.map((j) => j.id);
 }
