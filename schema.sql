@@ -729,3 +729,7 @@ CREATE TABLE alert_log (
   mail_error TEXT
 );
 CREATE INDEX alert_log_site ON alert_log (site_id, fired_at);
+
+-- Migration 0024: revenue currency (migrations/0024_revenue_currency.sql explains the columns).
+ALTER TABLE events ADD COLUMN revenue_currency TEXT;
+ALTER TABLE goals ADD COLUMN currency TEXT;

@@ -46,6 +46,8 @@ COLUMN_TYPES: dict[str, tuple[str, str]] = {
     "timezone": (_T0, _S0),
     "props": (_T0, _S0),
     "revenue": ("REAL", _N0),
+    # ISO 4217 code of ``revenue`` (migration 0024); NULL, one header byte, on other events.
+    "revenue_currency": (_T0, _S0),
     "engaged_ms": (_I0, _N0),
     "scroll_depth": (_I0, _N0),
     "started_at": (_I, _N),
@@ -71,7 +73,7 @@ ATTRIBUTION_COLUMNS: tuple[str, ...] = (
 EVENT_COLUMNS: tuple[str, ...] = (
     "id", "site_id", "ts", "name", "visitor_id", "session_id", "hostname", "pathname",
     *ATTRIBUTION_COLUMNS[:-1],
-    "props", "revenue", "engaged_ms", "scroll_depth", "timezone",
+    "props", "revenue", "engaged_ms", "scroll_depth", "timezone", "revenue_currency",
 )  # fmt: skip
 SESSION_COLUMNS: tuple[str, ...] = (
     "id", "site_id", "visitor_id", "started_at", "ended_at", "hostname", "entry_page",

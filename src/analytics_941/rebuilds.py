@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from .dimensions import EVENT_COLUMNS
+from .dimensions import COLUMN_TYPES, EVENT_COLUMNS
 from .store import Statement, Store
 
 __all__ = [
@@ -54,6 +54,9 @@ class Rebuild:
     columns: tuple[str, ...]
     mirrors: tuple[str, ...]
     triggers: dict[str, str]
+    # Columns a later migration added to the table while the rebuild may still be under way:
+    # the new table gets them at the swap, their values copied from the old rows that have one.
+    added: tuple[str, ...] = ()
 
     @property
     def _named(self) -> str:
@@ -92,6 +95,12 @@ class Rebuild:
             # One transaction: a reader sees the old table or the new one, never neither.
             "swap": [
                 *((f"DROP TRIGGER {name}", ()) for name in (*self.mirrors, *self.triggers)),
+                *((f"ALTER TABLE {self.new} ADD COLUMN {c} {COLUMN_TYPES[c][0]}", ())
+                  for c in self.added),
+                *((f"UPDATE {self.new} SET {c} = o.{c} FROM {self.table} AS o "
+                   f"WHERE o.{c} IS NOT NULL AND {self.new}.site_id = o.site_id "
+                   f"AND {self.new}.ts = o.ts AND {self.new}.id = o.id", ())
+                  for c in self.added),
                 (f"ALTER TABLE {self.table} RENAME TO {self.retired}", ()),
                 (f"ALTER TABLE {self.new} RENAME TO {self.table}", ()),
                 *((sql, ()) for sql in self.triggers.values()),
@@ -121,10 +130,13 @@ def _rollup_trigger(event: str) -> str:
     )
 
 
+# The columns migration 0016 copies; later ones are ``added`` (0024: revenue_currency).
+_LEAN_COLUMNS = EVENT_COLUMNS[: EVENT_COLUMNS.index("timezone") + 1]
 EVENTS = Rebuild(
     table="events",
     new="events_lean",
-    columns=EVENT_COLUMNS,
+    columns=_LEAN_COLUMNS,
+    added=EVENT_COLUMNS[len(_LEAN_COLUMNS):],
     mirrors=tuple(f"events_lean_mirror_{w}" for w in ("insert", "update", "delete")),
     triggers={f"events_rollup_{e.lower()}": _rollup_trigger(e) for e in ("INSERT", "UPDATE")},
 )

@@ -21,6 +21,8 @@ export interface CollectedEvent extends Attribution {
   /** Flat string-valued props as JSON text, or null. */
   props: string | null;
   revenue: number | null;
+  /** ISO 4217 code of `revenue`, or null (migration 0024). */
+  revenue_currency: string | null;
   /** Custom events are interactive unless the sender says otherwise; pageviews always are. */
   interactive: boolean;
   /** Engagement events only: cumulative engaged ms of the page they report on. */

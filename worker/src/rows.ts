@@ -32,6 +32,7 @@ interface ColumnTypes {
   timezone: string | null;
   props: string | null;
   revenue: number | null;
+  revenue_currency: string | null;
   engaged_ms: number | null;
   scroll_depth: number | null;
   started_at: number;
@@ -55,7 +56,7 @@ export const EVENT_COLUMNS = [
   "id", "site_id", "ts", "name", "visitor_id", "session_id", "hostname", "pathname", "referrer",
   "source", "channel", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
   "country", "region", "city", "device", "browser", "browser_version", "os", "os_version",
-  "screen", "props", "revenue", "engaged_ms", "scroll_depth", "timezone",
+  "screen", "props", "revenue", "engaged_ms", "scroll_depth", "timezone", "revenue_currency",
 ] as const;
 /** `sessions` columns, in schema order. */
 export const SESSION_COLUMNS = [

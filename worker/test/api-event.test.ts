@@ -91,7 +91,7 @@ describe("POST /api/event", () => {
     expect(response.status).toBe(202);
     await runDurableObjectAlarm(siteStub(siteId));
     const [event] = await rows("events", siteId);
-    expect(event).toMatchObject({ name: "Signup", channel: "Direct", source: null, revenue: 19.9, screen: "mobile" });
+    expect(event).toMatchObject({ name: "Signup", channel: "Direct", source: null, revenue: 19.9, revenue_currency: "EUR", screen: "mobile" });
     expect(JSON.parse(event?.props as string)).toEqual({ plan: "pro", seats: "3", trial: "true" });
     const [session] = await rows("sessions", siteId);
     expect(session).toMatchObject({ pageviews: 0, events: 1, is_bounce: 0 });

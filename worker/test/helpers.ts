@@ -147,6 +147,6 @@ export async function surrogateColumns(siteId: string): Promise<Record<string, n
 export function collectedEvent(fields: Pick<CollectedEvent, "site_id" | "pathname"> & Partial<CollectedEvent>): CollectedEvent {
   return {
     ...NO_ATTRIBUTION, id: crypto.randomUUID(), ts: Date.now(), name: "pageview", hostname: "test.test",
-    props: null, revenue: null, interactive: true, engaged_ms: null, scroll_depth: null, ...fields,
+    props: null, revenue: null, revenue_currency: null, interactive: true, engaged_ms: null, scroll_depth: null, ...fields,
   };
 }

@@ -30,6 +30,16 @@ describe("parsePayload", () => {
     }
   });
 
+  it("keeps revenue's currency, upper-cased, and drops a code that is not three letters", () => {
+    expect(parse({ n: "e", u: "https://a.test/", d: "a.test", revenue: { amount: "9", currency: " eur" } }))
+      .toMatchObject({ revenue: 9, revenueCurrency: "EUR" });
+    expect(parse({ n: "e", u: "https://a.test/", d: "a.test", revenue: 9 })).toMatchObject({ revenue: 9, revenueCurrency: null });
+    for (const currency of ["EURO", "€", 978]) {
+      expect(parse({ n: "e", u: "https://a.test/", d: "a.test", revenue: { amount: 9, currency } }))
+        .toMatchObject({ dropped: true, reason: "invalid" });
+    }
+  });
+
   it("drops malformed payloads as invalid with a message naming the problem", () => {
     const result = parse({ n: "e", u: "data:text/plain,hi", d: "a.test" });
     expect(result).toMatchObject({ dropped: true, reason: "invalid", status: 400 });

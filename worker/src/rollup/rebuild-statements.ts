@@ -63,6 +63,14 @@ export const REBUILDS: Record<string, Rebuild> = {
           "params": []
         },
         {
+          "sql": "ALTER TABLE events_lean ADD COLUMN revenue_currency TEXT",
+          "params": []
+        },
+        {
+          "sql": "UPDATE events_lean SET revenue_currency = o.revenue_currency FROM events AS o WHERE o.revenue_currency IS NOT NULL AND events_lean.site_id = o.site_id AND events_lean.ts = o.ts AND events_lean.id = o.id",
+          "params": []
+        },
+        {
           "sql": "ALTER TABLE events RENAME TO events_retired",
           "params": []
         },

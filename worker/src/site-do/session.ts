@@ -194,6 +194,7 @@ export function eventRow(event: CollectedEvent, session: SessionRow): EventRow {
     pathname: event.pathname,
     props: event.props,
     revenue: event.revenue,
+    revenue_currency: event.revenue_currency,
     engaged_ms: null,
     scroll_depth: null,
   };

@@ -56,6 +56,7 @@ export function enrichEvent(
     screen: screenClass(payload.screenWidth),
     props: payload.props ? JSON.stringify(payload.props) : null,
     revenue: payload.revenue,
+    revenue_currency: payload.revenueCurrency,
     // A pageview is always an interaction; custom events may opt out (e.g. scroll-depth pings),
     // and an engagement or web vitals report never is one (engaged time has its own bounce rule).
     interactive: payload.name === "pageview" || (payload.interactive && payload.engagedMs === null && payload.scrollDepth === null && payload.vitals === null),

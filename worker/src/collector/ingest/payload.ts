@@ -44,6 +44,8 @@ export interface EventPayload {
   /** Flat custom properties, every value a string; null when there are none. */
   props: Record<string, string> | null;
   revenue: number | null;
+  /** The ISO 4217 code the revenue was sent in (upper case), null when sent as a bare number. */
+  revenueCurrency: string | null;
   /** False only when the sender says so; interactive events end a bounce. */
   interactive: boolean;
   screenWidth: number | null;
@@ -102,8 +104,8 @@ export function parsePayload(text: string): EventPayload | Drop {
   const props = vitals ? null : parseProps(rawProps);
   if (isDrop(props)) return props;
 
-  const revenue = parseRevenue(pick(fields, "revenue", "$"));
-  if (isDrop(revenue)) return revenue;
+  const money = parseRevenue(pick(fields, "revenue", "$"));
+  if (isDrop(money)) return money;
 
   const interactive = pick(fields, "interactive", "i");
   if (interactive !== undefined && interactive !== null && typeof interactive !== "boolean") {
@@ -135,7 +137,8 @@ export function parsePayload(text: string): EventPayload | Drop {
     domains,
     referrer: referrer === undefined || referrer === "" ? null : referrer,
     props,
-    revenue,
+    revenue: money?.amount ?? null,
+    revenueCurrency: money?.currency ?? null,
     interactive: interactive !== false,
     screenWidth: typeof width === "number" ? Math.round(width) : null,
     hashMode: hashMode === true || hashMode === 1,
@@ -221,10 +224,20 @@ function parseProps(value: unknown): Record<string, string> | Drop | null {
   return kept > 0 ? props : null;
 }
 
-/** Revenue as a number, a numeric string, or Plausible's `{amount, currency}` (amount kept). */
-function parseRevenue(value: unknown): number | Drop | null {
+/**
+ * Revenue as a number, a numeric string, or Plausible's `{amount, currency}`. The currency is
+ * kept (EUR and USD amounts must never be added up); a bare number has none.
+ */
+function parseRevenue(value: unknown): { amount: number; currency: string | null } | Drop | null {
   if (value === undefined || value === null) return null;
-  const amount = typeof value === "object" && !Array.isArray(value) ? (value as Json).amount : value;
+  const object = typeof value === "object" && !Array.isArray(value) ? (value as Json) : null;
+  const amount = object ? object.amount : value;
   const number = typeof amount === "number" ? amount : typeof amount === "string" && amount.trim() !== "" ? Number(amount) : NaN;
-  return Number.isFinite(number) ? number : drop("invalid", "revenue must be a number");
+  if (!Number.isFinite(number)) return drop("invalid", "revenue must be a number");
+  const code = object?.currency;
+  if (code === undefined || code === null) return { amount: number, currency: null };
+  if (typeof code !== "string" || !/^[A-Za-z]{3}$/.test(code.trim())) {
+    return drop("invalid", "revenue.currency must be a three-letter ISO 4217 code");
+  }
+  return { amount: number, currency: code.trim().toUpperCase() };
 }
