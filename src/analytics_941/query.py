@@ -167,6 +167,8 @@ class Query(BaseModel):
     offset: int = Field(default=0, ge=0, le=1_000_000)
     total_rows: bool = False
     goals: tuple[Goal, ...] = ()
+    # Plausible's include.imports: imported history answers the days without native data.
+    include_imports: bool = False
 
     @field_validator("timezone")
     @classmethod
@@ -386,6 +388,7 @@ def make_query(
     now: datetime | None = None,
     stats_start: date | None = None,
     goals: Sequence[Goal] = (),
+    include_imports: bool = False,
 ) -> Query:
     """A ``Query`` from parts already typed (the dashboard's state), checked as ``parse_query``
     checks raw input, with the same ``QueryError`` on a bad combination (e.g. a range too long
@@ -393,7 +396,7 @@ def make_query(
     raw: dict[str, Any] = {
         "site_id": site_id, "date_range": date_range, "metrics": tuple(metrics),
         "dimensions": tuple(dimensions), "filters": tuple(filters), "limit": limit,
-        "offset": offset, "total_rows": total_rows,
+        "offset": offset, "total_rows": total_rows, "include_imports": include_imports,
     }
     if comparison is not None:
         raw["comparison"] = comparison

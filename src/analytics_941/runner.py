@@ -21,6 +21,7 @@ from .cache import ResultCache
 from .periods import time_units
 from .query import TIME_DIMENSIONS, Query
 from .resolve import resolve, value_statements
+from .sql.imported import imports_meta
 from .sql.vitals import NULLABLE_METRICS, VITALS
 from .sql_builder import build_sql
 from .store import Row, Statement, Store
@@ -163,6 +164,7 @@ def shape_result(query: Query, rowsets: Sequence[Sequence[Row]]) -> dict[str, An
         meta["time_labels"] = labels
     if query.total_rows:
         meta["total_rows"] = total_rows
+    meta.update(imports_meta(query))
     return {"results": results, "meta": meta, "query": query.model_dump(mode="json")}
 
 

@@ -53,6 +53,7 @@ from .sql.arms import units_cte as _units_cte
 from .sql.columns import dimension_sql
 from .sql.conversions import divisor_ctes, goals_broken_down, metric_sql
 from .sql.goals import goal_join, goal_rows_cte
+from .sql.imported import imported_arm, imported_ctes
 from .sql.metrics import FINALS, parts_for
 from .sql.params import Params
 from .sql.plan import Plan, plan_query
@@ -120,6 +121,10 @@ def _side(
     if rolled:
         arms += _rollup_arms(query, prefix=prefix, plan=plan, dims=dims, parts=parts, site=site,
                              params=params)
+    if plan.imported_dim is not None:
+        arms.append(imported_arm(query, prefix=prefix, dim=plan.imported_dim,
+                                 aliases=[alias for alias, _ in dims], parts=parts, site=site,
+                                 params=params))
     keys = ["t", *(alias for alias, _ in dims)] if query.dimensions else []
     finals = [f"{FINALS[m]} AS {m}" for m in metrics]
     selected = ", ".join([*(keys or ["0 AS t"]), *finals])
@@ -258,6 +263,8 @@ def _period_ctes(
     ctes = [units_cte(f"{prefix}_units", units=units, params=params)]
     if plan.rollup_kind is not None:
         ctes += _rollup_ctes(query, prefix=prefix, plan=plan, site=site, params=params)
+    if plan.imported_dim is not None:
+        ctes += imported_ctes(prefix=prefix, site=site)
     sides = plan.sides
     for table in sides:
         body = _side(

@@ -25,6 +25,7 @@ from ..rollups.kinds import (
     RollupKind,
 )
 from .columns import FILTERED_BY_VIEWS, SESSION_ONLY, on_table
+from .imported import imports_choice
 from .metrics import EVENT_METRICS, SESSION_DRIVEN_PARTS, SESSION_METRICS
 from .vitals import VITALS_METRICS
 
@@ -55,6 +56,9 @@ class Plan:
     spans: tuple[str, ...] = ()
     # Web vitals metrics (``sql.vitals``): always read raw, as a side of their own.
     vitals_metrics: tuple[str, ...] = ()
+    # The ``imported_daily.dim`` whose imported rows join each summed side (``sql.imported``),
+    # or None when imports are not asked for or cannot answer the query.
+    imported_dim: str | None = None
 
     @property
     def sides(self) -> tuple[str, ...]:
@@ -217,4 +221,5 @@ def plan_query(query: Query) -> Plan:
         rollup_kind=kind,
         spans=spans,
         vitals_metrics=vitals_metrics,
+        imported_dim=imports_choice(query)[0] if summed else None,
     )

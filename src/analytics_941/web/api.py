@@ -135,6 +135,7 @@ def parse_api_body(
     if comparison is not None:
         raw["comparison"] = comparison
     raw["total_rows"] = bool(include.get("total_rows"))
+    raw["include_imports"] = include.get("imports") is True
     try:
         query = parse_query(
             raw, timezone=site.timezone, now=now, stats_start=site_stats_start(site), goals=goals
