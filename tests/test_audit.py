@@ -268,6 +268,22 @@ def do_webhook_remove(w: World) -> None:
     w.post(f"/settings/sites/example.com/webhooks/{endpoint['id']}/remove")
 
 
+def do_alert_create(w: World) -> None:
+    w.admin()
+    w.post("/settings/sites/example.com/alerts", {"kind": "spike", "threshold": "150"})
+
+
+def do_alert_remove(w: World) -> None:
+    do_alert_create(w)
+    (rule,) = w.rows("SELECT id FROM alert_rules")
+    w.post(f"/settings/sites/example.com/alerts/{rule['id']}/remove")
+
+
+def do_alert_settings(w: World) -> None:
+    w.admin()
+    w.post("/settings/sites/example.com/alerts/settings", {"recipients": "a@example.com"})
+
+
 def do_report_subscribe(w: World) -> None:
     w.admin()
     w.post("/settings/sites/example.com/reports", {"email": "a@example.com", "weekly": "on"})
@@ -317,6 +333,9 @@ ACTIONS: dict[str, tuple[Callable[[World], None], str | None, str]] = {
     "report_unsubscribe": (do_report_unsubscribe, "s1", "user:Ada"),
     "webhook_create": (do_webhook_create, "s1", "user:Ada"),
     "webhook_remove": (do_webhook_remove, "s1", "user:Ada"),
+    "alert_create": (do_alert_create, "s1", "user:Ada"),
+    "alert_remove": (do_alert_remove, "s1", "user:Ada"),
+    "alert_settings": (do_alert_settings, "s1", "user:Ada"),
     "funnel_create": (do_funnel_create, "s1", "user:Ada"),
     "funnel_remove": (do_funnel_remove, "s1", "user:Ada"),
 }

@@ -74,6 +74,9 @@ KINDS: dict[str, str] = {
     "report_unsubscribe": "unsubscribed an address from email reports",
     "webhook_create": "added a webhook endpoint",
     "webhook_remove": "removed a webhook endpoint",
+    "alert_create": "added an alert rule",
+    "alert_remove": "removed an alert rule",
+    "alert_settings": "changed the alert recipients or commerce goals",
 }
 RETENTION_DAYS = 365
 PURGE_CHANCE = 0.01

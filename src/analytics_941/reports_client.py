@@ -81,6 +81,11 @@ class ReportsClient:
         answer = await self._call("test", {"endpoint": endpoint_id}, route="webhooks")
         return str(answer.get("delivery", ""))
 
+    async def alert_test(self, rule_id: str) -> dict[str, Any]:
+        """Have the collector measure the alert rule now and deliver it as a test; its answer
+        (``reason``, ``fires``, ``mail``, ``mail_error``, ``deliveries``)."""
+        return await self._call("test", {"rule": rule_id}, route="alerts")
+
     async def webhook_redeliver(self, delivery_id: str) -> None:
         """Have the collector deliver a logged message again, from its first attempt."""
         await self._call("redeliver", {"delivery": delivery_id}, route="webhooks")

@@ -22,7 +22,7 @@ __all__ = [
 ]
 
 # What an endpoint may subscribe to: the events the collector emits today.
-EVENT_TYPES = ("report.sent",)
+EVENT_TYPES = ("report.sent", "threshold.exceeded", "conversion.completed", "cart.abandoned")
 MAX_ENDPOINTS = 10
 _LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa")
 
