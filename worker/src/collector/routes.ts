@@ -5,6 +5,7 @@
 import type { Env } from "../env";
 import { ARCHIVE_PATH, getArchive, postArchive } from "./archive-routes";
 import { errorResponse, json, preflight } from "../http";
+import { BULK_PATH, postBulk } from "./bulk/route";
 import { isDrop } from "./ingest/drop";
 import { ingestRequest } from "./ingest/pipeline";
 import { getRealtime, REALTIME_PATH } from "./realtime/routes";
@@ -24,6 +25,7 @@ const ALERTS = { POST: postAlertTest };
 
 const ROUTES: Record<string, Record<string, Handler>> = {
   "/api/event": { POST: postEvent },
+  [BULK_PATH]: { POST: postBulk },
   "/health": { GET: () => json({ ok: true }) },
 };
 

@@ -4,7 +4,7 @@
  * its outbox until an alarm has flushed them to D1. All state is in SQLite storage.
  */
 import { DurableObject } from "cloudflare:workers";
-import { drop } from "../collector/ingest/drop";
+import { drop, isDrop } from "../collector/ingest/drop";
 import type { ClientInfo, CollectedEvent, Drop, IngestResult, SiteSettings } from "../contract";
 import { ENGAGEMENT } from "../collector/ingest/payload";
 import { WEB_VITALS } from "../collector/ingest/vitals";
@@ -12,7 +12,8 @@ import { enqueue, enqueueEngagement, enqueueVitals, flushOutbox, type FlushResul
 import { flushDestination, FlushTargets, migrateFlushTarget } from "./flush-target";
 import { HOME_DATABASE } from "../databases";
 import { IpKeys, RateLimiter } from "./rate-limit";
-import { applyEngagement, applyEvent, continues, DEFAULT_BOUNCE_THRESHOLD_MS, eventRow, sessionRow, vitalsPage } from "./session";
+import { applyEngagement, applyEvent, continues, DEFAULT_BOUNCE_THRESHOLD_MS, eventRow, SESSION_TIMEOUT_MS, sessionRow, vitalsPage } from "./session";
+import { type BulkItem, type BulkOutcome, migrateBulkKeys, pruneKeys, rememberKey, seenKey } from "./bulk-keys";
 import { closeIfExpired, expireSockets, type RealtimeAttachment, socketDue } from "./realtime/sockets";
 import { FEED_SIZE, type FeedItem, migrateRealtime, pruneRealtime, readSnapshot, recordSightings, type Sighting } from "./realtime/state";
 import { LiveSessions, migrateSiteStorage, pruneSalts, saltsFor } from "./site-storage";
@@ -85,6 +86,7 @@ export class SiteDO extends DurableObject<SiteEnv> {
     migrateOutbox(ctx.storage.sql);
     migrateRealtime(ctx.storage.sql);
     migrateFlushTarget(ctx.storage.sql);
+    migrateBulkKeys(ctx.storage.sql);
     this.liveSessions = new LiveSessions(ctx.storage.sql);
     this.flushTargets = new FlushTargets(ctx.storage.sql);
     // Answered by the runtime without waking a hibernated DO (realtime.js pings every 30 s).
@@ -149,6 +151,39 @@ export class SiteDO extends DurableObject<SiteEnv> {
     ]);
 
     return this.inBatch(() => this.register(event, today, yesterday, ipKey, settings));
+  }
+
+  /**
+   * Registers a bulk batch's events of this site (RPC from collector/bulk), in the order given
+   * (the Worker sorts them by time) and in one storage commit with their idempotency keys
+   * (bulk-keys.ts). Each event's visitor hash uses the salt of its own UTC day. An event of a
+   * key already stored is a `duplicate`; one older than its visitor's live visit by more than
+   * the session timeout is `out_of_order` (that earlier visit is flushed and closed: joining the
+   * live one would be wrong, and starting a new one would cut the live one off).
+   */
+  async ingestBulk(items: BulkItem[], settings: SiteSettings = DEFAULT_SETTINGS): Promise<BulkOutcome[]> {
+    const salts = items.map((item) => this.saltsFor(item.event.ts));
+    const hashes = await Promise.all(items.map(({ event, client }, i) => {
+      const { today, yesterday } = salts[i] as { today: string; yesterday: string | null };
+      return Promise.all([
+        visitorHash(today, event.site_id, client.ip, client.userAgent),
+        yesterday ? visitorHash(yesterday, event.site_id, client.ip, client.userAgent) : null,
+        this.ipKeys.keyFor(client.ip),
+      ]);
+    }));
+    return this.inBatch(() => items.map((item, i) => {
+      const [today, yesterday, ipKey] = hashes[i] as [string, string | null, string];
+      const sql = this.ctx.storage.sql;
+      if (item.key !== null && seenKey(sql, item.key)) return { outcome: "duplicate", message: "an event with this idempotency key was stored already" };
+      const current = this.liveSessions.find(yesterday ? [today, yesterday] : [today]);
+      if (current && item.event.ts < current.started_at - SESSION_TIMEOUT_MS) {
+        return { outcome: "out_of_order", message: "this visitor has a later visit already; send a visitor's events in time order" };
+      }
+      const result = this.register(item.event, today, yesterday, ipKey, settings);
+      if (isDrop(result)) return { outcome: result.reason, message: result.message };
+      if (item.key !== null) rememberKey(sql, item.key, item.event.ts);
+      return { outcome: "accepted" };
+    }));
   }
 
   /**
@@ -356,6 +391,7 @@ export class SiteDO extends DurableObject<SiteEnv> {
     if (Date.now() - this.prunedAt >= 60_000) {
       this.liveSessions.prune();
       pruneRealtime(this.ctx.storage.sql, Date.now());
+      pruneKeys(this.ctx.storage.sql, Date.now());
       this.prunedAt = Date.now();
     }
     if (result.remaining) await this.ctx.storage.setAlarm(Date.now());

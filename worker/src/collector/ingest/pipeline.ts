@@ -146,19 +146,19 @@ async function putSite(env: Env, domain: string): Promise<Site | Drop> {
  * check_origin: a web page's hostname must be one of the site's hosts. An app's URL
  * (`app://localhost/…`, what server-side and mobile clients send) names no web origin to check.
  */
-function checkOrigin(site: Site, payload: EventPayload): true | Drop {
+export function checkOrigin(site: Site, payload: EventPayload): true | Drop {
   if (!isWebUrl(payload.url) || isSiteHost(site, payload.url.hostname)) return true;
   return drop("wrong_origin", `hostname ${JSON.stringify(payload.url.hostname)} is not one of the site's domains`);
 }
 
 /** filter_bot: crawlers, monitors, previews, headless browsers and HTTP libraries. */
-function filterBot(userAgent: string): true | Drop {
+export function filterBot(userAgent: string): true | Drop {
   const category = botCategory(userAgent);
   return category === null ? true : drop("bot", "bot traffic is not counted", category);
 }
 
 /** check_excluded: paths the owner chose not to count (site setting excluded_paths). */
-function checkExcluded(site: Site, payload: EventPayload): true | Drop {
+export function checkExcluded(site: Site, payload: EventPayload): true | Drop {
   return isExcludedPath(site, payload.url.pathname) ? drop("excluded", "this page is excluded from counting") : true;
 }
 
