@@ -10,7 +10,8 @@
  * claims the site (`claimed_at`, so two runs never scan it at once), reads at most SCAN_LIMIT
  * rows past each cursor, emits them (webhooks/events.ts, one batch), then moves the cursors. A
  * run that dies between the emit and the move emits those again next time (at least once, as
- * every webhook); nothing is skipped. A site's first scan starts at that moment (no history).
+ * every webhook); nothing is skipped. A first scan starts at that moment, and no scan goes back
+ * more than BACKLOG_MS.
  * Payloads carry the goal, page, source and revenue, never a visitor or visit id.
  */
 import type { Env } from "../env";
@@ -22,6 +23,8 @@ export const SCAN_LIMIT = 200;
 /** Events newer than this are left for the next run (the outbox may still be flushing them). */
 export const SETTLE_MS = 2 * 60_000;
 export const STALE_CLAIM_MS = 30 * 60_000;
+/** The oldest conversion or visit end a scan goes back to. */
+export const BACKLOG_MS = 24 * 3_600_000;
 /** Visits are found by their start (the sessions' index): one longer than this is not scanned. */
 export const MAX_VISIT_MS = 24 * 3_600_000;
 const SITES_PER_RUN = 20;
@@ -71,9 +74,10 @@ export async function emitCommerceEvents(env: Env, home: D1Database, data: (bind
     await home.prepare(START_SQL).bind(site.site_id, nowMs).run();
     const cursor = await home.prepare(CLAIM_SQL).bind(site.site_id, nowMs, STALE_CLAIM_MS).first<Cursor>();
     if (!cursor) continue; // another run has it
-    // A row the settings made before any endpoint listened: start now, not at the epoch.
-    if (cursor.conversion_ts === 0) cursor.conversion_ts = nowMs;
-    if (cursor.cart_ts === 0) cursor.cart_ts = nowMs;
+    // A row the settings made before any endpoint listened, or a cron stopped for days: no
+    // more than BACKLOG_MS of history is sent.
+    if (cursor.conversion_ts < nowMs - BACKLOG_MS) [cursor.conversion_ts, cursor.conversion_id] = [nowMs - BACKLOG_MS, ""];
+    if (cursor.cart_ts < nowMs - BACKLOG_MS) [cursor.cart_ts, cursor.cart_id] = [nowMs - BACKLOG_MS, ""];
     const found = await scanSite(home, data(site.database), site.site_id, site.domain, cursor, nowMs);
     if (found.events.length > 0) await emitEvents(env, home, site.site_id, found.events, nowMs);
     await home.prepare(MOVE_SQL).bind(site.site_id, found.conversion[0], found.conversion[1], found.cart[0], found.cart[1], nowMs).run();
