@@ -13,8 +13,7 @@
     analytics-941 funnels add --site DOMAIN --name NAME --step page:/pricing* --step goal:Signup …
     analytics-941 funnels list --site DOMAIN
     analytics-941 funnels remove --site DOMAIN NAME
-    analytics-941 tokens create --site DOMAIN [--site DOMAIN ...] [--name N]
-                                [--scope stats|export|ingest]
+    analytics-941 tokens create --site DOMAIN [--site DOMAIN ...] [--name N] [--scope stats|export]
     analytics-941 setup-link [--base-url URL]
     analytics-941 invite --site DOMAIN [--role viewer|admin|owner] [--base-url URL]
     analytics-941 users list
@@ -40,7 +39,7 @@ from pydantic import ValidationError
 
 from . import audit
 from .archive_client import ArchiveClient
-from .auth.api_tokens import DEFAULT_SCOPES, SCOPES, create_token
+from .auth.api_tokens import SCOPES, create_token
 from .auth.invites import create_invite
 from .auth.names import unsafe_char
 from .auth.roles import ROLES
@@ -150,8 +149,7 @@ def _parser() -> argparse.ArgumentParser:
                         help="a site the token may read (repeatable)")
     create.add_argument("--name", default="CLI token", help="a label shown in the dashboard")
     create.add_argument("--scope", action="append", choices=SCOPES, metavar="SCOPE",
-                        help="stats (JSON API), export (CSV), ingest (the collector's bulk "
-                        "ingestion); repeatable; default: stats and export")
+                        help="stats (JSON API) and/or export (CSV); default: both")
 
     base_help = "the dashboard host's URL (default: ANALYTICS_941_PUBLIC_URL or " + (
         f"{_DEFAULT_BASE})")
@@ -239,7 +237,7 @@ async def _run(args: argparse.Namespace, stores: Stores, settings: Settings) -> 
         sites = await _sites(store, args.site)
         secret, token = await create_token(
             store, name=args.name, user_id=None, site_ids=[s.id for s in sites],
-            scopes=list(args.scope or DEFAULT_SCOPES))
+            scopes=list(args.scope or SCOPES))
         await audit.record(store, "token_create", actor=audit.CLI, sites=token.site_ids,
                            detail=audit.token_detail(token))
         print(f"# token {cell(token.prefix)}… for {cell(', '.join(s.domain for s in sites))} "
