@@ -1,4 +1,6 @@
-"""API tokens: bearer secrets for the Stats API and CSV export, scoped to sites and uses.
+"""API tokens: bearer secrets for the Stats API and CSV export, scoped to sites and uses; the
+``ingest`` scope is for the collector's bulk ingestion (docs/bulk-ingestion.md), which checks
+the same hash in D1 (worker/src/collector/bulk/token.ts).
 
 The token is shown once, at creation; the store keeps its SHA-256 hash, a short prefix (to tell
 tokens apart in lists), its sites and scopes, and when it was last used. Revoking sets
@@ -18,6 +20,7 @@ from .errors import AuthError
 from .names import check_name
 
 __all__ = [
+    "DEFAULT_SCOPES",
     "SCOPES",
     "TOKEN_PREFIX",
     "ApiToken",
@@ -29,8 +32,10 @@ __all__ = [
 ]
 
 TOKEN_PREFIX = "a941_t_"  # noqa: S105 (a prefix, not a secret)
-Scope = Literal["stats", "export"]
+Scope = Literal["stats", "export", "ingest"]
 SCOPES: tuple[Scope, ...] = get_args(Scope)
+# What a token gets when none is named: reading. Writing events is always asked for.
+DEFAULT_SCOPES: tuple[Scope, ...] = ("stats", "export")
 _COLUMNS = "id, prefix, name, user_id, site_ids, scopes, created_at, last_used_at, revoked_at"
 
 
