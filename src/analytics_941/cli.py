@@ -13,13 +13,15 @@
     analytics-941 funnels add --site DOMAIN --name NAME --step page:/pricing* --step goal:Signup …
     analytics-941 funnels list --site DOMAIN
     analytics-941 funnels remove --site DOMAIN NAME
-    analytics-941 tokens create --site DOMAIN [--site DOMAIN ...] [--name N] [--scope stats|export]
+    analytics-941 tokens create --site DOMAIN [--site DOMAIN ...] [--name N]
+                                [--scope stats|export|ingest]
     analytics-941 setup-link [--base-url URL]
     analytics-941 invite --site DOMAIN [--role viewer|admin|owner] [--base-url URL]
     analytics-941 users list
     analytics-941 audit [--site DOMAIN] [--limit N]
     analytics-941 archive list|download|restore DOMAIN [DAY] [--out FILE]
 
+    analytics-941 import plausible|list|remove --site DOMAIN [FILE.zip | IMPORT_ID]
 Configured by ``ANALYTICS_941_*`` environment variables, like the dashboard; with none it uses
 the local wrangler D1 file of the project in the current directory. Secrets and links are printed
 alone on the last line, so scripts can take ``| tail -n1``.
@@ -39,7 +41,7 @@ from pydantic import ValidationError
 
 from . import audit
 from .archive_client import ArchiveClient
-from .auth.api_tokens import SCOPES, create_token
+from .auth.api_tokens import DEFAULT_SCOPES, SCOPES, create_token
 from .auth.invites import create_invite
 from .auth.names import unsafe_char
 from .auth.roles import ROLES
@@ -49,6 +51,7 @@ from .exceptions import AnalyticsError, ConfigError
 from .funnels import MAX_STEPS, MIN_STEPS, add_funnel, list_funnels, remove_funnel
 from .goals import GoalError, add_goal, list_goals, parse_prop, remove_goal
 from .settings import Settings
+from .imports_cli import add_import_parser, run_import
 from .site_move import SETTLE_S, move_site
 from .sites import Site, add_site, get_site, list_sites
 from .store import Store
@@ -149,7 +152,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="a site the token may read (repeatable)")
     create.add_argument("--name", default="CLI token", help="a label shown in the dashboard")
     create.add_argument("--scope", action="append", choices=SCOPES, metavar="SCOPE",
-                        help="stats (JSON API) and/or export (CSV); default: both")
+                        help="stats (JSON API), export (CSV), ingest (the collector's bulk "
+                        "ingestion); repeatable; default: stats and export")
 
     base_help = "the dashboard host's URL (default: ANALYTICS_941_PUBLIC_URL or " + (
         f"{_DEFAULT_BASE})")
@@ -186,6 +190,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+    add_import_parser(commands)
 def _day(value: str) -> str:
     try:
         return date.fromisoformat(value).isoformat()
@@ -237,7 +242,7 @@ async def _run(args: argparse.Namespace, stores: Stores, settings: Settings) -> 
         sites = await _sites(store, args.site)
         secret, token = await create_token(
             store, name=args.name, user_id=None, site_ids=[s.id for s in sites],
-            scopes=list(args.scope or SCOPES))
+            scopes=list(args.scope or DEFAULT_SCOPES))
         await audit.record(store, "token_create", actor=audit.CLI, sites=token.site_ids,
                            detail=audit.token_detail(token))
         print(f"# token {cell(token.prefix)}… for {cell(', '.join(s.domain for s in sites))} "
@@ -277,6 +282,9 @@ async def _run(args: argparse.Namespace, stores: Stores, settings: Settings) -> 
 
 
 async def _goals(args: argparse.Namespace, store: Store) -> None:
+    elif args.command == "import":
+        await run_import(args, stores, find_site=lambda d: _sites(store, d),
+                         print_table=print_table)
     (site,) = await _sites(store, [args.site])
     if args.action == "add":
         if args.prop is not None and args.event is None:

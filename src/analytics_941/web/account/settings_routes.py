@@ -23,6 +23,7 @@ from ..forms import Form, read_form
 from ..render import Renderer
 from .alerts_routes import make_alerts_router
 from .funnel_settings import add_funnel_routes
+from .imports_routes import make_imports_router
 from .reports_routes import make_reports_router
 from .webhooks_routes import make_webhooks_router
 
@@ -39,6 +40,7 @@ def make_settings_router(*, render: Renderer, route_class: type[APIRoute]) -> AP
     # A site's email reports and webhooks: modules of their own (sections of the site's page).
     router.include_router(make_reports_router(render=render, route_class=route_class))
     router.include_router(make_webhooks_router(render=render, route_class=route_class))
+    router.include_router(make_imports_router(render=render, route_class=route_class))
     router.include_router(make_alerts_router(render=render, route_class=route_class))
 
     def back(path: str) -> Response:
@@ -125,6 +127,10 @@ def make_settings_router(*, render: Renderer, route_class: type[APIRoute]) -> AP
         if not wanted or any(site_id not in visible for site_id in wanted):
             return await tokens_page(request, error="Choose at least one of your sites.",
                                      status=400)
+        # Sending events writes a site's data: a site admin's decision, not a viewer's.
+        if "ingest" in form.all("scope") and not all(principal.can(i, "admin") for i in wanted):
+            return await tokens_page(request, error="Sending events needs the admin role on "
+                                     "each of the token's sites.", status=403)
         try:
             secret, token = await create_token(
                 store, name=form.get("name"), user_id=user.id, site_ids=wanted,
