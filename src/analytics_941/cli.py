@@ -21,7 +21,6 @@
     analytics-941 audit [--site DOMAIN] [--limit N]
     analytics-941 archive list|download|restore DOMAIN [DAY] [--out FILE]
 
-    analytics-941 import plausible|list|remove --site DOMAIN [FILE.zip | IMPORT_ID]
 Configured by ``ANALYTICS_941_*`` environment variables, like the dashboard; with none it uses
 the local wrangler D1 file of the project in the current directory. Secrets and links are printed
 alone on the last line, so scripts can take ``| tail -n1``.
@@ -51,7 +50,6 @@ from .exceptions import AnalyticsError, ConfigError
 from .funnels import MAX_STEPS, MIN_STEPS, add_funnel, list_funnels, remove_funnel
 from .goals import GoalError, add_goal, list_goals, parse_prop, remove_goal
 from .settings import Settings
-from .imports_cli import add_import_parser, run_import
 from .site_move import SETTLE_S, move_site
 from .sites import Site, add_site, get_site, list_sites
 from .store import Store
@@ -190,7 +188,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-    add_import_parser(commands)
 def _day(value: str) -> str:
     try:
         return date.fromisoformat(value).isoformat()
@@ -282,9 +279,6 @@ async def _run(args: argparse.Namespace, stores: Stores, settings: Settings) -> 
 
 
 async def _goals(args: argparse.Namespace, store: Store) -> None:
-    elif args.command == "import":
-        await run_import(args, stores, find_site=lambda d: _sites(store, d),
-                         print_table=print_table)
     (site,) = await _sites(store, [args.site])
     if args.action == "add":
         if args.prop is not None and args.event is None:
