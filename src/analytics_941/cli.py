@@ -6,7 +6,8 @@
                                    [--database DB_2]
     analytics-941 sites list
     analytics-941 sites move DOMAIN --to DB_2 [--settle-seconds 61]
-    analytics-941 goals add --site DOMAIN (--page PATTERN | --event NAME [--prop KEY=VALUE])
+    analytics-941 goals add --site DOMAIN (--page PATTERN | --event NAME [--prop KEY=VALUE]
+                            [--currency CODE])
                             [--name NAME]
     analytics-941 goals list --site DOMAIN
     analytics-941 goals remove --site DOMAIN NAME
@@ -121,6 +122,8 @@ def _parser() -> argparse.ArgumentParser:
     what.add_argument("--event", metavar="NAME", help="a custom event with this name")
     goal_add.add_argument("--prop", metavar="KEY=VALUE",
                           help="only events with this property (with --event)")
+    goal_add.add_argument("--currency", metavar="CODE",
+                          help="a revenue goal: revenue in this ISO 4217 code (with --event)")
     goal_add.add_argument("--name", help="display name (default: 'Visit PATTERN' or the event)")
     goals.add_parser("list", help="list a site's goals (name, kind, match, property)") \
         .add_argument("--site", required=True, metavar="DOMAIN")
@@ -286,13 +289,14 @@ async def _goals(args: argparse.Namespace, store: Store) -> None:
                             field="prop")
         goal = await add_goal(store, site_id=site.id, page=args.page, event=args.event,
                               prop=parse_prop(args.prop) if args.prop is not None else None,
-                              name=args.name)
+                              name=args.name, currency=args.currency)
         await audit.record(store, "goal_create", actor=audit.CLI, sites=[site.id],
                            detail=audit.goal_detail(goal))
         print(goal.name)
     elif args.action == "list":
-        print_table([("name", "kind", "matches", "property")] + [
-            (g.name, g.kind, g.target, f"{g.prop_key}={g.prop_value}" if g.prop_key else "-")
+        print_table([("name", "kind", "matches", "property", "currency")] + [
+            (g.name, g.kind, g.target, f"{g.prop_key}={g.prop_value}" if g.prop_key else "-",
+             g.currency or "-")
             for g in await list_goals(store, site_id=site.id)
         ])
     else:

@@ -3,8 +3,10 @@
 A **page goal** is a pageview whose pathname matches a pattern with Plausible's wildcards: ``*``
 stands for any run of characters within one path segment, ``**`` for any run across segments.
 An **event goal** is an event with a name, optionally with one property equal to a value
-(``plan=pro``). Goals are matched against raw events when a query runs (``sql.goals``), so a
-goal added today counts every raw event already stored. docs/goals.md describes them.
+(``plan=pro``); with a **currency** (ISO 4217) it is a revenue goal, whose total and average
+count the amounts sent in that currency only (migration 0024). Goals are matched against raw
+events when a query runs (``sql.goals``), so a goal added today counts every raw event already
+stored. docs/goals.md describes them.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ __all__ = [
     "Goal",
     "GoalError",
     "add_goal",
+    "check_currency",
     "check_event_name",
     "check_pattern",
     "list_goals",
@@ -38,7 +41,8 @@ MAX_NAME = 120
 MAX_PATTERN = 2000
 # The same keys ``event:props:<key>`` accepts (``query._PROP_KEY``).
 _PROP_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
-_COLUMNS = "id, site_id, name, kind, target, prop_key, prop_value, created_at"
+_COLUMNS = "id, site_id, name, kind, target, prop_key, prop_value, created_at, currency"
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 class GoalError(ConfigError):
@@ -62,6 +66,8 @@ class Goal:
     prop_key: str = ""
     prop_value: str = ""
     created_at: int = 0
+    # An event goal's ISO 4217 currency: a revenue goal. None: not one.
+    currency: str | None = None
 
     @property
     def definition(self) -> str:
@@ -69,7 +75,8 @@ class Goal:
         if self.kind == "page":
             return f"pageview of {self.target}"
         prop = f" with {self.prop_key}={self.prop_value}" if self.prop_key else ""
-        return f"event {self.target}{prop}"
+        money = f", revenue in {self.currency}" if self.currency else ""
+        return f"event {self.target}{prop}{money}"
 
     @classmethod
     def from_row(cls, row: Row) -> Goal:
@@ -81,6 +88,7 @@ class Goal:
             kind="page" if kind == "page" else "event", target=str(row["target"]),
             prop_key=str(row["prop_key"] or ""), prop_value=str(row["prop_value"] or ""),
             created_at=int(row["created_at"] or 0),
+            currency=str(row["currency"]) if row.get("currency") else None,
         )
 
 
@@ -123,6 +131,15 @@ def check_event_name(name: str) -> str:
     return name
 
 
+def check_currency(code: str) -> str:
+    """An ISO 4217 code such as ``EUR``, upper-cased (the collector stores it so)."""
+    code = code.strip().upper()
+    if not _CURRENCY.match(code):
+        raise GoalError(f"The currency {code!r} must be a three-letter ISO 4217 code such as "
+                        "EUR or USD.", field="currency")
+    return code
+
+
 def parse_prop(text: str) -> tuple[str, str]:
     """``KEY=VALUE`` → (key, value); ``GoalError`` unless both are there and the key is plain."""
     key, sep, value = text.partition("=")
@@ -153,9 +170,11 @@ async def add_goal(
     event: str | None = None,
     prop: tuple[str, str] | None = None,
     name: str | None = None,
+    currency: str | None = None,
 ) -> Goal:
-    """Insert a page goal (``page``) or an event goal (``event``, optionally ``prop``) and return
-    it. ``name`` defaults to ``Visit <pattern>`` or the event name (with the property).
+    """Insert a page goal (``page``) or an event goal (``event``, optionally ``prop`` and a
+    ``currency``, which makes it a revenue goal) and return it. ``name`` defaults to
+    ``Visit <pattern>`` or the event name (with the property).
 
     Raises ``GoalError`` for a bad pattern or name, or a goal the site already has.
     """
@@ -164,6 +183,8 @@ async def add_goal(
     if page is not None:
         if prop is not None:
             raise GoalError("Only event goals match a property.", field="prop")
+        if currency:
+            raise GoalError("Only event goals carry revenue.", field="currency")
         kind: GoalKind = "page"
         target = check_pattern(page)
         default = f"Visit {target}"
@@ -182,12 +203,13 @@ async def add_goal(
     if any(goal.name == label for goal in existing):
         raise GoalError(f"This site already has a goal named {label!r}.", field="name")
     goal = Goal(id=new_id(), site_id=site_id, name=label, kind=kind, target=target,
-                prop_key=key, prop_value=value, created_at=int(time.time() * 1000))
+                prop_key=key, prop_value=value, created_at=int(time.time() * 1000),
+                currency=check_currency(currency) if currency else None)
     # A concurrent twin hits the UNIQUE constraints instead (a store error, not a second row).
     await store.execute(
-        f"INSERT INTO goals ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO goals ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [goal.id, goal.site_id, goal.name, goal.kind, goal.target, goal.prop_key,
-         goal.prop_value, goal.created_at],
+         goal.prop_value, goal.created_at, goal.currency],
     )
     return goal
 

@@ -73,6 +73,9 @@ Metric: TypeAlias = Literal[
     "percentage",
     "conversion_rate",
     "group_conversion_rate",
+    # Revenue of revenue goals, in their currency (sql/revenue.py); Plausible's value shape.
+    "total_revenue",
+    "average_revenue",
     # Core Web Vitals (sql/vitals.py): the 75th percentile of each, Google's shares, samples.
     "vitals_pageviews",
     "lcp",

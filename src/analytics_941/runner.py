@@ -19,9 +19,10 @@ from typing import Any
 
 from .cache import ResultCache
 from .periods import time_units
-from .query import TIME_DIMENSIONS, Query
+from .query import GOAL_DIMENSION, TIME_DIMENSIONS, Query
 from .resolve import resolve, value_statements
 from .sql.imported import imports_meta
+from .sql.revenue import REVENUE_METRICS, WARNINGS, money, revenue_currencies
 from .sql.vitals import NULLABLE_METRICS, VITALS
 from .sql_builder import build_sql
 from .store import Row, Statement, Store
@@ -114,12 +115,18 @@ def shape_result(query: Query, rowsets: Sequence[Sequence[Row]]) -> dict[str, An
         (total_row,) = rowsets[1]
         totals = {"m": _number(total_row["visitors"]), "c": _number(total_row.get("c_visitors"))}
 
+    currencies = revenue_currencies(query) if REVENUE_METRICS & set(query.metrics) else None
+    goal_at = next((i for i, d in enumerate(query.dimensions) if d == GOAL_DIMENSION), None)
+
     def metric_values(row: Row, prefix: str) -> list[Any]:
         values = []
         for metric in query.metrics:
             raw = row.get(f"{prefix}{metric}")
             # Web vitals stay None where nothing was measured; counts and rates are 0.
             value: Any = raw if metric in NULLABLE_METRICS else _number(raw)
+            if currencies is not None and metric in REVENUE_METRICS:
+                goal = row.get(f"d{goal_at}") if goal_at is not None else None
+                value = money(raw, currencies.of_row(goal))
             if metric == "percentage":
                 total = totals["c" if prefix else "m"]
                 value = round(100 * value / total, 1) if total else 0.0
@@ -148,7 +155,7 @@ def shape_result(query: Query, rowsets: Sequence[Sequence[Row]]) -> dict[str, An
                 "dimensions": dimension_values(row, compare_labels),
                 "metrics": baseline,
                 "change": [
-                    change(m, a, b)
+                    change(m, _amount(a), _amount(b))
                     for m, a, b in zip(query.metrics, current, baseline, strict=True)
                 ],
             }
@@ -164,8 +171,16 @@ def shape_result(query: Query, rowsets: Sequence[Sequence[Row]]) -> dict[str, An
         meta["time_labels"] = labels
     if query.total_rows:
         meta["total_rows"] = total_rows
+    if currencies is not None and currencies.warning:
+        warning = {"code": currencies.warning, "warning": WARNINGS[currencies.warning]}
+        meta["metric_warnings"] = {m: warning for m in query.metrics if m in REVENUE_METRICS}
     meta.update(imports_meta(query))
     return {"results": results, "meta": meta, "query": query.model_dump(mode="json")}
+
+
+def _amount(value: Any) -> Any:
+    """A metric's number, also out of a revenue value (``sql.revenue.money``)."""
+    return value["value"] if isinstance(value, dict) else value
 
 
 async def run_query(store: Store, query: Query) -> dict[str, Any]:

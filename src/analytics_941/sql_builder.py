@@ -54,9 +54,10 @@ from .sql.columns import dimension_sql
 from .sql.conversions import divisor_ctes, goals_broken_down, metric_sql
 from .sql.goals import goal_join, goal_rows_cte
 from .sql.imported import imported_arm, imported_ctes
-from .sql.metrics import FINALS, parts_for
+from .sql.metrics import FINALS, REVENUE_METRICS, parts_for
 from .sql.params import Params
 from .sql.plan import Plan, plan_query
+from .sql.revenue import revenue_parts
 from .sql.vitals import vitals_side
 from .sql.where import Bounds, RawUnits, filters_sql, value_filters_sql
 from .store import Param
@@ -116,8 +117,10 @@ def _side(
     if rolled:
         where = [*where, f"b.i NOT IN (SELECT i FROM {prefix}_done)"]
     join = goal_join() if GOAL_DIMENSION in query.dimensions else ""
+    money = (revenue_parts(query, params)
+             if table == "events" and REVENUE_METRICS & set(metrics) else None)
     arms = [raw_arm(table=table, units=units, site=site, dimensions=dims, parts=parts, where=where,
-                    join=join)]
+                    join=join, extra_parts=money)]
     if rolled:
         arms += _rollup_arms(query, prefix=prefix, plan=plan, dims=dims, parts=parts, site=site,
                              params=params)

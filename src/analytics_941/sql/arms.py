@@ -5,7 +5,7 @@ exactly the parts a raw query aggregates for it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from .metrics import EVENT_PARTS, SESSION_DRIVEN_PARTS, SESSION_PARTS
 
@@ -36,15 +36,18 @@ def raw_arm(
     parts: Sequence[str],
     where: Sequence[str],
     join: str = "",
+    extra_parts: Mapping[str, str] | None = None,
 ) -> str:
     """Parts of ``table`` per unit and dimension values: ``u, t, <aliases>, <parts>``.
 
     ``dimensions`` are (alias, expression) pairs; ``parts`` are names from ``sql.metrics``;
-    ``join`` an extra JOIN clause (the rollups' rows of visits by viewed page). The units drive the
+    ``join`` an extra JOIN clause (the rollups' rows of visits by viewed page); ``extra_parts``
+    parts written for one query (revenue in its currency, ``sql.revenue``). The units drive the
     join (CROSS JOIN fixes the order) so each unit is one index range scan.
     """
     ts = TS[table]
     sources = EVENT_PARTS if table == "events" else {**SESSION_PARTS, **SESSION_DRIVEN_PARTS}
+    sources = {**sources, **(extra_parts or {})}
     select = ["b.i AS u", "b.t AS t"]
     select += [f"{expression} AS {alias}" for alias, expression in dimensions]
     select += [f"{sources[part]} AS {part}" for part in parts]

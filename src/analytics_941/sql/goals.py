@@ -36,7 +36,7 @@ GOAL_NAME = "g.gname"
 _INLINE_GOALS = 8
 _SLASHES = "length(pathname) - length(replace(pathname, '/', ''))"
 # The fields of a goal row, in ``_row``'s order.
-_FIELDS = ("gkind", "gtarget", "gslashes", "gpath", "gvalue", "gname")
+_FIELDS = ("gkind", "gtarget", "gslashes", "gpath", "gvalue", "gname", "gcurrency")
 
 
 def _slashes(goal: Goal) -> int:
@@ -46,14 +46,14 @@ def _slashes(goal: Goal) -> int:
 def _row(goal: Goal) -> list[object]:
     if goal.kind == "page":
         return ["page", glob_pattern(goal.target.replace("**", "*")), _slashes(goal), None, None,
-                goal.name]
+                goal.name, None]
     path = "$." + json.dumps(goal.prop_key) if goal.prop_key else None
-    return ["event", goal.target, -1, path, goal.prop_value or None, goal.name]
+    return ["event", goal.target, -1, path, goal.prop_value or None, goal.name, goal.currency]
 
 
 def goal_rows_cte(goals: Sequence[Goal], params: Params) -> str:
-    """The CTE ``goal_rows`` (``gkind, gtarget, gslashes, gpath, gvalue, gname``): the goals,
-    unpacked from ONE JSON parameter once per statement."""
+    """The CTE ``goal_rows`` (``gkind, gtarget, gslashes, gpath, gvalue, gname, gcurrency``):
+    the goals, unpacked from ONE JSON parameter once per statement."""
     rows = [_row(goal) for goal in goals]
     ref = params.ref(json.dumps(rows, ensure_ascii=False, separators=(",", ":")))
     columns = ", ".join(f"json_extract(value, '$[{i}]') AS {name}"

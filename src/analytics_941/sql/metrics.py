@@ -18,6 +18,7 @@ __all__ = [
     "EVENT_PARTS",
     "FINALS",
     "PARTS",
+    "REVENUE_METRICS",
     "SESSION_DRIVEN_PARTS",
     "SESSION_METRICS",
     "SESSION_PARTS",
@@ -49,6 +50,10 @@ SESSION_DRIVEN_PARTS: dict[str, str] = {
     "events": "SUM(events)",
 }
 PARTS: tuple[str, ...] = (*EVENT_PARTS, *SESSION_PARTS)
+# Revenue parts (``sql.revenue`` writes them for the query's currency): read raw only, never
+# rolled up, so not in ``PARTS``.
+REVENUE_PARTS: tuple[str, ...] = ("revenue_sum", "revenue_n")
+REVENUE_METRICS = frozenset({"total_revenue", "average_revenue"})
 
 
 def _whole(ratio: str) -> str:
@@ -66,9 +71,13 @@ FINALS: dict[str, str] = {
     "bounce_rate": _whole("100.0 * SUM(bounces) / SUM(visits)"),
     "visit_duration": _whole("SUM(duration_ms) / 1000.0 / SUM(visits)"),
     "views_per_visit": "COALESCE(ROUND(1.0 * SUM(visit_pageviews) / SUM(visits), 2), 0)",
+    # NULL where nothing was sent in the currency; the runner shows it as 0 of that currency.
+    "total_revenue": "ROUND(SUM(revenue_sum), 2)",
+    "average_revenue": "ROUND(SUM(revenue_sum) / SUM(revenue_n), 2)",
 }
 # Which side each metric's parts come from ("percentage" is the runner's: visitors / total).
-EVENT_METRICS = frozenset({"visitors", "pageviews", "events", "time_on_page", "scroll_depth"})
+EVENT_METRICS = frozenset({"visitors", "pageviews", "events", "time_on_page", "scroll_depth",
+                           *REVENUE_METRICS})
 SESSION_METRICS = frozenset({"visits", "bounce_rate", "visit_duration", "views_per_visit"})
 _NEEDS = {
     "visitors": ("visitors",),
@@ -80,10 +89,12 @@ _NEEDS = {
     "bounce_rate": ("bounces", "visits"),
     "visit_duration": ("duration_ms", "visits"),
     "views_per_visit": ("visit_pageviews", "visits"),
+    "total_revenue": ("revenue_sum",),
+    "average_revenue": ("revenue_sum", "revenue_n"),
 }
 
 
 def parts_for(metrics: tuple[str, ...]) -> list[str]:
     """The parts ``metrics`` need, in ``PARTS`` order."""
     needed = {part for metric in metrics for part in _NEEDS[metric]}
-    return [part for part in PARTS if part in needed]
+    return [part for part in (*PARTS, *REVENUE_PARTS) if part in needed]

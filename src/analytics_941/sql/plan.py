@@ -26,7 +26,7 @@ from ..rollups.kinds import (
 )
 from .columns import FILTERED_BY_VIEWS, SESSION_ONLY, on_table
 from .imported import imports_choice
-from .metrics import EVENT_METRICS, SESSION_DRIVEN_PARTS, SESSION_METRICS
+from .metrics import EVENT_METRICS, REVENUE_METRICS, SESSION_DRIVEN_PARTS, SESSION_METRICS
 from .vitals import VITALS_METRICS
 
 __all__ = ["Plan", "plan_query"]
@@ -199,8 +199,9 @@ def plan_query(query: Query) -> Plan:
                 code="invalid_metrics",
                 message=f"metrics: {session_metrics[0]} cannot be broken down by {lacking[0]}",
             )
-    # Rollups hold sums only: a query of web vitals alone reads no rollup at all.
-    summed = bool(event_metrics or session_metrics)
+    # Rollups hold sums only: a query of web vitals alone reads no rollup at all, and revenue
+    # (summed per currency, sql/revenue.py) is not among their sums.
+    summed = bool(event_metrics or session_metrics) and not REVENUE_METRICS & set(metrics)
     rollup_dim = _rollup_dim(
         query, needs_sessions=bool(session_metrics), events_drive=bool(event_metrics)
     ) if summed else None

@@ -102,8 +102,10 @@ def comparison_from_include(value: Any) -> Any:
 
 def mentions_goals(body: Any) -> bool:
     """True when a request body names ``event:goal`` anywhere (a dimension, a filter, an
-    order), so its query needs the site's goals."""
-    return GOAL_DIMENSION in json.dumps(body, ensure_ascii=False)
+    order) or a revenue metric (whose currency is the goals'), so its query needs the site's
+    goals."""
+    text = json.dumps(body, ensure_ascii=False)
+    return GOAL_DIMENSION in text or "_revenue" in text
 
 
 def parse_api_body(

@@ -29,7 +29,7 @@ from .webhooks_routes import make_webhooks_router
 __all__ = ["AUDIT_PAGE", "make_settings_router"]
 
 AUDIT_PAGE = 50  # entries per page of the audit log
-_GOAL_FIELDS = ("page", "event", "prop", "name")
+_GOAL_FIELDS = ("page", "event", "prop", "currency", "name")
 
 
 def make_settings_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRouter:
@@ -191,7 +191,7 @@ def make_settings_router(*, render: Renderer, route_class: type[APIRoute]) -> AP
         form = await read_form(request)
         page, event, prop = form.get("page"), form.get("event"), form.get("prop")
         try:
-            if page and (event or prop):
+            if page and (event or prop or form.get("currency")):
                 raise GoalError("Give a page or an event name, not both (a property goes with "
                                 "an event).", field="event" if event else "prop")
             if not page and not event:
@@ -200,7 +200,8 @@ def make_settings_router(*, render: Renderer, route_class: type[APIRoute]) -> AP
             goal = await add_goal(store, site_id=site.id, page=page or None,
                                   event=None if page else event,
                                   prop=parse_prop(prop) if prop else None,
-                                  name=form.get("name") or None)
+                                  name=form.get("name") or None,
+                                  currency=form.get("currency") or None)
         except GoalError as exc:
             return await goals_page(request, site, error=exc, typed=form)
         forget_goals(store, site.id)  # the dashboard shows it on its next request

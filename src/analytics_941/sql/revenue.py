@@ -1,0 +1,120 @@
+"""Revenue metrics (``total_revenue``, ``average_revenue``), per currency, never added across.
+
+Events keep the ISO 4217 code their revenue was sent in (``revenue_currency``, migration 0024).
+A revenue goal is an event goal with a currency; as in Plausible, the query's goals decide which
+currency its revenue is reported in (``revenue_currencies``):
+
+* the goals the top-level ``event:goal`` filters name (every goal without such a filter) hold
+  one currency: every row reports in it;
+* an ``event:goal`` breakdown: each goal's row in its own currency (NULL for a goal without one);
+* none, or several without the breakdown: the metrics are NULL with Plausible's warning.
+
+Only amounts sent in that currency are summed: an amount in another currency (or in none) is
+left out of the metric, never converted or added; ``other_currency_statement`` counts what was
+left out so the API and the dashboard report it apart. These metrics are not sums the rollups
+keep: a query asking for them reads raw events (within raw retention).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from ..query import GOAL_DIMENSION, Query
+from .conversions import goals_broken_down
+from .metrics import REVENUE_METRICS
+from .params import Params
+
+__all__ = [
+    "REVENUE_METRICS",
+    "WARNINGS",
+    "RevenueCurrencies",
+    "money",
+    "revenue_currencies",
+    "revenue_parts",
+]
+
+# Plausible's warnings, word for word.
+WARNINGS = {
+    "no_revenue_goals_matching":
+        "Revenue metrics are null as there are no matching revenue goals.",
+    "no_single_revenue_currency":
+        "Revenue metrics are null as there are multiple currencies for the selected event:goals.",
+}
+_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "INR": "₹"}
+
+
+@dataclass(frozen=True)
+class RevenueCurrencies:
+    """The currency every row reports in (``default``), or each goal's (``per_goal``), or the
+    ``warning`` code saying why the metrics are NULL."""
+
+    default: str | None = None
+    per_goal: dict[str, str] = field(default_factory=dict)
+    warning: str | None = None
+
+    def of_row(self, goal: str | None) -> str | None:
+        """The currency of a result row (``goal``: its ``event:goal`` value, if broken down)."""
+        return self.per_goal.get(goal or "") if self.per_goal else self.default
+
+
+def revenue_currencies(query: Query) -> RevenueCurrencies:
+    """Which currency ``query``'s revenue is reported in (Plausible's rules, module docstring)."""
+    chosen = {g.name: g.currency for g in goals_broken_down(query) if g.currency}
+    currencies = sorted(set(chosen.values()))
+    if not currencies:
+        return RevenueCurrencies(warning="no_revenue_goals_matching")
+    if GOAL_DIMENSION in query.dimensions:
+        return RevenueCurrencies(per_goal=chosen)
+    if len(currencies) == 1:
+        return RevenueCurrencies(default=currencies[0])
+    return RevenueCurrencies(warning="no_single_revenue_currency")
+
+
+def revenue_parts(query: Query, params: Params) -> dict[str, str]:
+    """The revenue parts' SQL for ``query``'s events side: amounts in the reported currency
+    only (the goal row's ``g.gcurrency`` in a goal breakdown, else one bound code)."""
+    currencies = revenue_currencies(query)
+    if currencies.per_goal:
+        code = "g.gcurrency"
+    elif currencies.default:
+        code = params.ref(currencies.default)
+    else:
+        code = "NULL"
+    same = f"revenue_currency = {code}"
+    return {
+        "revenue_sum": f"SUM(CASE WHEN {same} THEN revenue END)",
+        "revenue_n": f"COUNT(CASE WHEN {same} AND revenue IS NOT NULL THEN 1 END)",
+    }
+
+
+def _grouped(amount: float) -> str:
+    return f"{amount:,.2f}"
+
+
+def _one_decimal(amount: float) -> str:
+    # Half up, as money is rounded (format() would round 25.25 to 25.2).
+    text = str(Decimal(str(amount)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+    return text.removesuffix(".0")
+
+
+def _short(amount: float) -> str:
+    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if amount >= limit:
+            return _one_decimal(amount / limit) + suffix
+    return _one_decimal(amount)
+
+
+def money(amount: float | None, currency: str | None) -> dict[str, object] | None:
+    """Plausible's revenue value: ``{"short": "€1.2K", "long": "€1,234.56", "value": 1234.56,
+    "currency": "EUR"}``; None without a currency (nothing to report it in)."""
+    if currency is None:
+        return None
+    value = round(float(amount or 0), 2)
+    symbol = _SYMBOLS.get(currency)
+    sign, size = ("-" if value < 0 else ""), abs(value)
+    if symbol:
+        short, long = f"{sign}{symbol}{_short(size)}", f"{sign}{symbol}{_grouped(size)}"
+    else:
+        short, long = f"{sign}{_short(size)} {currency}", f"{sign}{_grouped(size)} {currency}"
+    return {"short": short, "long": long, "value": value, "currency": currency}
