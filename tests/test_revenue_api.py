@@ -126,3 +126,28 @@ def test_a_goal_currency_is_checked_and_only_for_event_goals(tmp_path: Path) -> 
         await store.aclose()
 
     asyncio.run(run())
+
+
+def test_the_goal_panel_shows_revenue_for_revenue_goals(tmp_path: Path) -> None:
+    from analytics_941.sites import get_site
+    from analytics_941.web.dashboard.goal_panel import load_goal_panel
+    from analytics_941.web.dashboard.state import DashboardState
+
+    today = datetime.now(ZoneInfo(LIVE_TZ)).date()
+    db = seed_shop_data(tmp_path / "d1.sqlite", today=today, timezone=LIVE_TZ)
+
+    async def run() -> None:
+        store = SqliteStore(path=db)
+        await add_goal(store, site_id="s1", event="Purchase", currency="EUR")
+        await add_goal(store, site_id="s1", event="Add to cart")
+        site = await get_site(store, domain="example.com")
+        assert site is not None
+        state = DashboardState.from_params([("period", "7d")])
+        panel = await load_goal_panel(store, site=site, state=state, base="/x")
+        assert panel.has_revenue
+        assert [(r.name, r.visitors, r.events, r.revenue, r.average_revenue)
+                for r in panel.rows] == [("Add to cart", 5, 5, "", ""),
+                                         ("Purchase", 3, 3, "€50.50", "€25.25")]
+        await store.aclose()
+
+    asyncio.run(run())

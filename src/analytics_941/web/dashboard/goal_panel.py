@@ -26,6 +26,7 @@ from .state import DashboardState
 __all__ = [
     "CANDIDATES",
     "GOAL_METRICS",
+    "REVENUE_GOAL_METRICS",
     "SPECIAL_REPORTS",
     "GoalPanel",
     "GoalRow",
@@ -39,6 +40,8 @@ __all__ = [
 ]
 
 GOAL_METRICS = ("visitors", "events", "conversion_rate")
+# With a revenue goal: each goal's revenue in its currency (sql/revenue.py).
+REVENUE_GOAL_METRICS = (*GOAL_METRICS, "total_revenue", "average_revenue")
 # The events the tracker's features send, each a built-in report broken down by its props:
 # (title, event name, props, column label). Names as worker/tracker/script.js sends them.
 SPECIAL_REPORTS: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
@@ -65,6 +68,9 @@ class GoalRow:
     pct: int
     url: str
     active: bool = False
+    # Revenue goals only: total and average in the goal's currency, formatted (``long``).
+    revenue: str = ""
+    average_revenue: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -82,6 +88,7 @@ class GoalPanel:
     sent in the period that no goal counts yet."""
 
     has_goals: bool
+    has_revenue: bool = False
     rows: list[GoalRow] = field(default_factory=list)
     candidates: list[str] = field(default_factory=list)
     specials: list[Special] = field(default_factory=list)
@@ -89,9 +96,11 @@ class GoalPanel:
 
 def goals_query(site: Site, state: DashboardState, *, now: datetime | None = None,
                 limit: int = MAX_GOALS) -> Query:
-    """The ``event:goal`` breakdown under ``state`` (which carries the site's goals)."""
-    return state.query(site, metrics=GOAL_METRICS, dimensions=[GOAL_DIMENSION], compare=False,
-                       limit=limit, now=now)
+    """The ``event:goal`` breakdown under ``state`` (which carries the site's goals), with
+    revenue when a goal has a currency."""
+    money = any(goal.currency for goal in state.goals)
+    return state.query(site, metrics=REVENUE_GOAL_METRICS if money else GOAL_METRICS,
+                       dimensions=[GOAL_DIMENSION], compare=False, limit=limit, now=now)
 
 
 def candidates_query(site: Site, state: DashboardState, *, now: datetime | None = None) -> Query:
@@ -151,19 +160,27 @@ def goal_panel(
     top = max((found[n][0] for n in found), default=0) or 1
     rows = []
     for name in names:
-        visitors, events, rate = found.get(name, (0, 0, 0.0))
+        visitors, events, rate, *money = found.get(name, (0, 0, 0.0))
         on = name == active
         # Clicking the goal the dashboard is filtered by takes that filter off.
         target = (state.without_dimension(GOAL_DIMENSION) if on
                   else state.with_filter("is", GOAL_DIMENSION, name))
         rows.append(GoalRow(name=name, visitors=int(visitors), events=int(events),
                             conversion_rate=float(rate or 0), pct=round(100 * visitors / top),
-                            url=target.url(base), active=on))
+                            url=target.url(base), active=on,
+                            revenue=_long(money[0] if money else None),
+                            average_revenue=_long(money[1] if money else None)))
     candidates = [
         str(r["dimensions"][0]) for r in (candidates_result or {}).get("results", [])
         if str(r["dimensions"][0]) != "pageview" and not _is_goal(str(r["dimensions"][0]), goals)
     ][:CANDIDATES]
-    return GoalPanel(has_goals=bool(goals), rows=rows, candidates=candidates)
+    return GoalPanel(has_goals=bool(goals), rows=rows, candidates=candidates,
+                     has_revenue=any(goal.currency for goal in goals))
+
+
+def _long(value: Any) -> str:
+    """A revenue value's long form (``€1,234.56``); '' for none."""
+    return str(value["long"]) if isinstance(value, dict) else ""
 
 
 async def load_goal_panel(
