@@ -13,6 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.bulk_ingest import bench_bulk_ingest
 from bench.cron import bench_cron
 from bench.export import bench_export
 from bench.funnel import bench_funnel
@@ -33,6 +34,7 @@ BENCHES: dict[str, Callable[[], None]] = {
     "realtime": bench_realtime,
     "cron": bench_cron,
     "export": bench_export,
+    "bulk": bench_bulk_ingest,
 }
 
 
