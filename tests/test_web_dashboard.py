@@ -349,9 +349,11 @@ async def test_a_dashboard_view_costs_one_d1_request(httpx_mock: HTTPXMock, db: 
     cache = ResultCache()
     state = DashboardState.from_params([("period", "7d"), ("compare", "previous_period")])
     view = await load_dashboard(store, site=site, state=state, base=BASE, cache=cache)
-    # Totals, graph, four panels and the collector's rejection counts: one batch.
-    assert len(requests) == 1 and len(requests[0]["batch"]) == 7
-    assert "ingest_drops" in requests[0]["batch"][-1]["sql"]
+    # Totals, graph, four panels, the collector's rejection counts and the site's imported
+    # days: one batch.
+    assert len(requests) == 1 and len(requests[0]["batch"]) == 8
+    assert "ingest_drops" in requests[0]["batch"][-2]["sql"]
+    assert "FROM imports" in requests[0]["batch"][-1]["sql"]
     assert {s.key: s.value for s in view.stats}["visitors"] == 5
     assert view.rejected is not None and view.rejected.total == 0
     again = await load_dashboard(store, site=site, state=state, base=BASE, cache=cache)

@@ -34,7 +34,8 @@ def test_the_state_query_is_the_query_the_wire_form_gives() -> None:
         {"site_id": "s1", "date_range": ["2026-02-01", "2026-02-20"],
          "comparison": "year_over_year", "metrics": ["visitors", "pageviews"],
          "dimensions": ["page"], "pagination": {"limit": 9}, "total_rows": True,
-         "filters": [["is", "country", ["DE"]], ["contains_not", "page", ["/a,b"]]]},
+         "filters": [["is", "country", ["DE"]], ["contains_not", "page", ["/a,b"]]],
+         "include_imports": True},
         timezone="Europe/Berlin", now=NOW, stats_start=date(2025, 1, 1),
     )
     assert typed == wire

@@ -22,6 +22,7 @@ from .formatting import display_label
 from .rejections import DropGroup, Rejections, rejections
 from .reports import PANELS, REPORTS, Panel, Report
 from .site_goals import with_goals
+from .site_imports import imported_in, imports_statement, kept_imports, remember_imports
 from .state import CHART_METRICS, PERIOD_LABELS, DashboardState, search_condition
 
 __all__ = [
@@ -137,6 +138,8 @@ class Dashboard:
     nothing_to_compare: bool = False
     # None when not read (a public share page does not show them).
     rejected: Rejections | None = None
+    # The first and last imported day within the period (docs/imports.md), or None.
+    imported: tuple[str, str] | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -342,11 +345,17 @@ async def load_dashboard(
     if with_rejections and drops is None:
         extra.append(drops_statement(site_id=site.id, first=first, last=last))
     queries = [totals, chart, *reports]
+    # Imported history lives with the site's data: its ranges ride in the queries' batch
+    # unless kept (site_imports).
+    ranges = kept_imports(store, site.id)
+    mine = [imports_statement(site.id)] if ranges is None else []
     if home is store:
-        results, extra_rows = await run_batch(store, queries, extra=extra, cache=cache)
+        results, extra_rows = await run_batch(store, queries, extra=[*extra, *mine], cache=cache)
     else:  # a data database: its queries there, the drops at home
-        results, _none = await run_batch(store, queries, cache=cache)
-        extra_rows = await home.batch(extra)
+        results, own = await run_batch(store, queries, extra=mine, cache=cache)
+        extra_rows = [*await home.batch(extra), *own]
+    if mine:
+        ranges = remember_imports(store, site.id, extra_rows.pop())
     if extra:
         drops = rejections(extra_rows[0])
         if drops_cache is not None:
@@ -379,6 +388,7 @@ async def load_dashboard(
         chart=_chart(results[1], chart,
                      now=(now or datetime.now(UTC)).astimezone(ZoneInfo(site.timezone))),
         filters=filters, rejected=drops if with_rejections else None,
+        imported=imported_in(ranges or (), first, last),
     )
 
 

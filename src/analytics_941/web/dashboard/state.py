@@ -100,6 +100,8 @@ class DashboardState:
     interval: str | None = None
     filters: tuple[tuple[str, str, str], ...] = ()
     tabs: Mapping[str, str] = field(default_factory=dict)
+    # Imported history (docs/imports.md) on days without collected data; ``imports=0`` drops it.
+    imports: bool = True
     # The site's goals: not in the URL but read from the store (``goal_data``), for the queries
     # a goal filter or the goal panel needs.
     goals: tuple[Goal, ...] = field(default=(), compare=False)
@@ -150,6 +152,7 @@ class DashboardState:
         state = cls(
             period=period, date_from=date_from, date_to=date_to, compare=compare,
             metric=metric, interval=interval, filters=tuple(filters), tabs=tabs,
+            imports=single.get("imports") != "0",
         )
         op, dimension, text = (single.get(name, "") for name in BUILDER_FIELDS)
         if not text:  # the builder left empty: nothing to add
@@ -228,7 +231,7 @@ class DashboardState:
             filters=filters, comparison=cast(Comparison | None, self.compare if compare else None),
             limit=limit, offset=offset, total_rows=total_rows,
             timezone=site.timezone, now=now, stats_start=site_stats_start(site),
-            goals=self.goals,
+            goals=self.goals, include_imports=self.imports,
         )
 
     def tab(self, panel: str) -> str:
@@ -249,6 +252,8 @@ class DashboardState:
         if self.interval:
             pairs.append(("interval", self.interval))
         pairs += [("f", f"{op},{dim},{value}") for op, dim, value in self.filters]
+        if not self.imports:
+            pairs.append(("imports", "0"))
         for panel in PANELS:
             if panel.key in self.tabs and self.tabs[panel.key] != panel.default_tab:
                 pairs.append((panel.key, self.tabs[panel.key]))
