@@ -74,7 +74,7 @@ def test_add_list_test_and_remove_a_rule(admin: TestClient, db: Path) -> None:
     assert added.headers["location"] == f"{MOUNT}/settings/sites/example.com#alerts"
     section = admin.get(ALERTS, headers={"HX-Request": "true"})
     assert section.template.name == "analytics_941/settings/_alerts.html"  # type: ignore[attr-defined]
-    assert "200.0 % above the median of the same 1 h of 4 weeks, at least 80 pageviews" in (
+    assert "200 % above the median of the same 1 h of 4 weeks, at least 80 pageviews" in (
         section.text)
     (rule_id,) = (r[0] for r in _rows(db, "SELECT id FROM alert_rules"))
     # No collector runs here: the test alert says so (502), it is not silently dropped.

@@ -3,7 +3,7 @@
 // silent tracker (not on a dormant site), the cron's D1 budget ends the step without failing it;
 // and the commerce webhook events: conversion.completed and cart.abandoned emitted once each,
 // with the documented payload and never a visitor id.
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { emitCommerceEvents } from "../src/alerts/commerce";
 import type { AlertMail } from "../src/alerts/deliver";
@@ -13,6 +13,7 @@ import type { Mailer, MailMessage } from "../src/mail/mailer";
 import { buildMime } from "../src/mail/message";
 import { budgeted, QueryBudget } from "../src/rollup/budget";
 import type { Env } from "../src/env";
+import { signControlToken } from "../src/reports/tokens";
 
 // Monday 12 January 2026, 03:07 UTC: the hour a quiet site must not page its owner.
 const NOW = Date.UTC(2026, 0, 12, 3, 7);
@@ -92,6 +93,7 @@ describe("alerts in the cron", () => {
     expect(sent[0]!.subject).toBe("sp.test: traffic spike");
     expect(sent[0]!.text).toContain("120 pageviews in the last 1 h against a median of 21 in the same hours of the 4 week(s) before (+471.4 %)");
     expect(sent[0]!.text).toContain("https://dash.test/admin/analytics/sp.test?period=custom&from=2026-01-12&to=2026-01-12");
+    expect(sent[0]!.html).toContain("(+471.4 %); a spike is 100 % above, with at least 50 pageviews.</p>");
     const log = await env.DB.prepare("SELECT rule_id, mail, test, summary FROM alert_log WHERE site_id = 'sp'").all();
     expect(log.results).toEqual([{ rule_id: "sp-spike", mail: "sent", test: 0, summary: expect.stringContaining("120 pageviews") }]);
   });
@@ -152,6 +154,24 @@ describe("alerts in the cron", () => {
     expect(second.stopped).toBe(false);
     const taken = await env.DB.prepare("SELECT COUNT(*) AS n FROM alert_rules WHERE site_id = 'bg' AND checked_at = ?").bind(NOW + 15 * 60_000).first<{ n: number }>();
     expect(taken?.n).toBe(6);
+  });
+});
+
+describe("the test-alert route", () => {
+  it("measures the rule now and logs a test, without its cooldown; refuses bad tokens and unknown rules", async () => {
+    await site("tr");
+    await rule("tr", "tr-rule", "no_events", { window_hours: 3 });
+    const url = "https://collector.test/api/alerts/tr/test";
+    const token = await signControlToken(env.REALTIME_SECRET as string, "tr", Math.floor(Date.now() / 1000) + 60);
+    const post = (body: unknown, auth = `Bearer ${token}`) => exports.default.fetch(url, { method: "POST", headers: { Authorization: auth }, body: JSON.stringify(body) });
+    const ok = await post({ rule: "tr-rule" });
+    expect(ok.status).toBe(200);
+    // No MAIL_DRIVER in the test Worker: the test is logged with the reason it was not mailed.
+    expect(await ok.json()).toMatchObject({ fires: false, mail: "none", mail_error: "no mailer is configured (MAIL_DRIVER)", deliveries: [] });
+    expect(await env.DB.prepare("SELECT test, mail FROM alert_log WHERE site_id = 'tr'").all().then((r) => r.results)).toEqual([{ test: 1, mail: "none" }]);
+    expect(await env.DB.prepare("SELECT last_fired_at FROM alert_rules WHERE id = 'tr-rule'").first("last_fired_at")).toBe(0);
+    expect((await post({ rule: "other" })).status).toBe(404);
+    expect((await post({ rule: "tr-rule" }, "Bearer nope")).status).toBe(401);
   });
 });
 

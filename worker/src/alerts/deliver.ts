@@ -73,13 +73,18 @@ function sentence(value: string): string {
   return value.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]+/g, " ").trim().slice(0, 500);
 }
 
+/** `sentence` escaped for HTML element content (escapeHtml would shorten it like a table cell). */
+function sentenceHtml(value: string): string {
+  return sentence(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
 function message(mail: AlertMail, to: string, site: AlertSite, rule: Rule, finding: Finding, link: string | null, test: boolean, id: string) {
   const label = LABELS[rule.kind] + (rule.goal ? ` (${rule.goal})` : "");
   const subject = plain(`${test ? "[Test] " : ""}${site.domain}: ${label}`);
   const reason = sentence(finding.reason);
   const text = `${subject}\n\n${reason}.\n${link ? `\nOpen the dashboard: ${link}\n` : ""}\nSent by 941 Analytics because this address receives the alerts of ${plain(site.domain)}; change them in the site's settings.\n`;
   const html = `<!doctype html><html><body style="margin:0;padding:16px;font-family:-apple-system,Segoe UI,Roboto,Helvetica,Arial,sans-serif;color:#1a1a1a;background:#ffffff">`
-    + `<h1 style="font-size:18px;margin:0 0 12px">${escapeHtml(subject)}</h1><p style="font-size:15px;line-height:1.5;margin:0 0 16px">${escapeHtml(reason)}.</p>`
+    + `<h1 style="font-size:18px;margin:0 0 12px">${escapeHtml(subject)}</h1><p style="font-size:15px;line-height:1.5;margin:0 0 16px">${sentenceHtml(finding.reason)}.</p>`
     + (link ? `<p style="margin:0 0 16px"><a href="${escapeHtml(link)}" style="color:#1d4ed8">Open the dashboard</a></p>` : "")
     + `<p style="font-size:12px;color:#555;margin:0">Sent by 941 Analytics because this address receives the alerts of ${escapeHtml(site.domain)}; change them in the site's settings.</p></body></html>`;
   const host = mail.from.split("@")[1] ?? "localhost";
