@@ -284,6 +284,21 @@ def do_alert_settings(w: World) -> None:
     w.post("/settings/sites/example.com/alerts/settings", {"recipients": "a@example.com"})
 
 
+def do_import_create(w: World) -> None:
+    w.admin()
+    csv = (b'"date","visitors","pageviews","bounces","visits","visit_duration"\n'
+           b'"2024-05-01",3,7,1,4,120\n')
+    sent = w.client.post(f"{MOUNT}/settings/sites/example.com/imports", follow_redirects=False,
+                         files={"file": ("imported_visitors_20240501_20240501.csv", csv)})
+    assert sent.status_code == 303, sent.text
+
+
+def do_import_remove(w: World) -> None:
+    do_import_create(w)
+    (entry,) = w.rows("SELECT id FROM imports")
+    w.post(f"/settings/sites/example.com/imports/{entry['id']}/remove")
+
+
 def do_report_subscribe(w: World) -> None:
     w.admin()
     w.post("/settings/sites/example.com/reports", {"email": "a@example.com", "weekly": "on"})
@@ -336,6 +351,8 @@ ACTIONS: dict[str, tuple[Callable[[World], None], str | None, str]] = {
     "alert_create": (do_alert_create, "s1", "user:Ada"),
     "alert_remove": (do_alert_remove, "s1", "user:Ada"),
     "alert_settings": (do_alert_settings, "s1", "user:Ada"),
+    "import_create": (do_import_create, "s1", "user:Ada"),
+    "import_remove": (do_import_remove, "s1", "user:Ada"),
     "funnel_create": (do_funnel_create, "s1", "user:Ada"),
     "funnel_remove": (do_funnel_remove, "s1", "user:Ada"),
 }

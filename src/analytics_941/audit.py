@@ -74,6 +74,8 @@ KINDS: dict[str, str] = {
     "report_unsubscribe": "unsubscribed an address from email reports",
     "webhook_create": "added a webhook endpoint",
     "webhook_remove": "removed a webhook endpoint",
+    "import_create": "imported history from a CSV export",
+    "import_remove": "removed imported history",
     "alert_create": "added an alert rule",
     "alert_remove": "removed an alert rule",
     "alert_settings": "changed the alert recipients or commerce goals",

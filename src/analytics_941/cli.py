@@ -21,6 +21,7 @@
     analytics-941 users list
     analytics-941 audit [--site DOMAIN] [--limit N]
     analytics-941 archive list|download|restore DOMAIN [DAY] [--out FILE]
+    analytics-941 import plausible|list|remove --site DOMAIN [FILE.zip | IMPORT_ID]
 
 Configured by ``ANALYTICS_941_*`` environment variables, like the dashboard; with none it uses
 the local wrangler D1 file of the project in the current directory. Secrets and links are printed
@@ -50,6 +51,7 @@ from .auth.users import count_users, list_users
 from .exceptions import AnalyticsError, ConfigError
 from .funnels import MAX_STEPS, MIN_STEPS, add_funnel, list_funnels, remove_funnel
 from .goals import GoalError, add_goal, list_goals, parse_prop, remove_goal
+from .imports_cli import add_import_parser, run_import
 from .settings import Settings
 from .site_move import SETTLE_S, move_site
 from .sites import Site, add_site, get_site, list_sites
@@ -188,6 +190,7 @@ def _parser() -> argparse.ArgumentParser:
         if action == "download":
             day.add_argument("--out", type=Path, metavar="FILE",
                              help="where to write it (default: SITE_ID-DAY.ndjson.gz)")
+    add_import_parser(commands)
     return parser
 
 
@@ -279,6 +282,9 @@ async def _run(args: argparse.Namespace, stores: Stores, settings: Settings) -> 
         await _audit(store, site_domain=args.site, limit=args.limit)
     elif args.command == "archive":
         await _archive(args, store, settings)
+    elif args.command == "import":
+        await run_import(args, stores, find_site=lambda d: _sites(store, d),
+                         print_table=print_table)
 
 
 async def _goals(args: argparse.Namespace, store: Store) -> None:

@@ -29,6 +29,7 @@ from .plausible_values import view_for
 
 __all__ = [
     "IMPORTED_DIMENSIONS",
+    "MAX_FILE_BYTES",
     "MAX_ROWS",
     "MAX_UNPACKED",
     "PARTS",
@@ -40,6 +41,8 @@ __all__ = [
 # The parts an imported row holds (rollup_daily's sums that imported aggregates can give).
 PARTS = ("visitors", "pageviews", "events", "visits", "bounces", "duration_ms",
          "visit_pageviews")
+# The largest export accepted, as uploaded or given to the command line.
+MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_UNPACKED = 200 * 1024 * 1024
 MAX_ROWS = 2_000_000
 MAX_TEXT = 2000

@@ -50,6 +50,7 @@ from ..realtime import websocket_url
 from .access import visible_site
 from .authn import AuthContext, authenticate, bearer_secret, request_origin
 from .limits import BodyTooLarge, ConcurrencyLimiter, TooManyQueries, caller_key, read_body
+from .upload import parse_multipart
 
 __all__ = [
     "SECURITY_HEADERS", "RouteKind", "connect_src", "error_id", "make_route_class", "secured",
@@ -233,6 +234,11 @@ def make_route_class(
 
                 form = parse_qs((await request.body()).decode("utf-8", "replace"))
                 sent = next(iter(form.get("csrf_token") or []), None)
+            elif sent is None:
+                # A file upload's form (web/upload.py) carries its token as a field too.
+                field = parse_multipart(await request.body(),
+                                        request.headers.get("content-type", "")).get("csrf_token")
+                sent = field.content.decode("utf-8", "replace") if field else None
             assert principal.session_token is not None
             check_token(sent=sent, session_token=principal.session_token)
         # Every name is checked, not just the first: ?site=A must not vouch for a body's B.
@@ -251,7 +257,8 @@ def make_route_class(
 
             async def guarded(request: Request) -> Response:
                 try:
-                    await read_body(request, limit=max_body)
+                    # A route may take more (a file upload): its own ``max_body_bytes``.
+                    await read_body(request, limit=getattr(self, "max_body_bytes", max_body))
                     _reject_surrogates(await request.body())
                     principal = await authenticate(
                         request, auth,

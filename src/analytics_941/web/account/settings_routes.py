@@ -23,6 +23,7 @@ from ..forms import Form, read_form
 from ..render import Renderer
 from .alerts_routes import make_alerts_router
 from .funnel_settings import add_funnel_routes
+from .imports_routes import make_imports_router
 from .reports_routes import make_reports_router
 from .webhooks_routes import make_webhooks_router
 
@@ -39,6 +40,7 @@ def make_settings_router(*, render: Renderer, route_class: type[APIRoute]) -> AP
     # A site's email reports and webhooks: modules of their own (sections of the site's page).
     router.include_router(make_reports_router(render=render, route_class=route_class))
     router.include_router(make_webhooks_router(render=render, route_class=route_class))
+    router.include_router(make_imports_router(render=render, route_class=route_class))
     router.include_router(make_alerts_router(render=render, route_class=route_class))
 
     def back(path: str) -> Response:
