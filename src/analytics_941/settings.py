@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     # Data databases (issue #14): binding -> D1 database id, e.g. {"DB_2": "…"}; JSON in the env.
     d1_databases: dict[str, str] = Field(default_factory=dict)
     collector_url: str = "http://127.0.0.1:8787"
+    # The Ecommerce page's event names per site domain (docs/goals.md#ecommerce), JSON in the
+    # env: {"shop.example": {"purchase": "Order completed", "product_prop": "sku"}}.
+    ecommerce_events: dict[str, dict[str, str]] = Field(default_factory=dict)
     mount_path: str = "/admin/analytics"
     # Authentication (see docs/security.md). `public_url` is the dashboard's origin as browsers
     # see it (https://stats.example.com); passkeys are bound to its host name. Unset, it is taken
@@ -120,6 +123,19 @@ class Settings(BaseSettings):
             if not database_id.strip():
                 raise ValueError(f"d1_databases: {binding!r} needs its D1 database id")
         return {binding: database_id.strip() for binding, database_id in value.items()}
+
+    @field_validator("ecommerce_events")
+    @classmethod
+    def _check_ecommerce_events(cls, value: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        known = ("product_view", "add_to_cart", "begin_checkout", "purchase", "product_prop")
+        for domain, names in value.items():
+            unknown = sorted(set(names) - set(known))
+            if unknown:
+                raise ValueError(f"ecommerce_events: {domain!r} names {unknown[0]!r}; the keys "
+                                 f"are {', '.join(known)}")
+            if not all(str(v).strip() for v in names.values()):
+                raise ValueError(f"ecommerce_events: {domain!r} has an empty name")
+        return {d: {k: v.strip() for k, v in names.items()} for d, names in value.items()}
 
     @model_validator(mode="after")
     def _check_d1_credentials(self) -> Self:

@@ -25,6 +25,7 @@ from ..access import site_of
 from ..render import Renderer
 from .csv_export import build_export
 from .data import DIMENSION_LABELS, OP_LABELS
+from .ecommerce_page import ShopEvents, load_ecommerce_page
 from .errors_page import ERROR_EVENT, load_errors_page
 from .journeys_page import load_journeys_page
 from .performance_page import BREAKDOWNS, load_performance_page, page_context
@@ -104,6 +105,7 @@ def make_pages_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
             "errors_url": state.url(f"{base}/errors"),
             "journeys_url": state.url(f"{base}/journeys"),
             "properties_url": state.url(f"{base}/properties"),
+            "ecommerce_url": state.url(f"{base}/ecommerce"),
             "performance_url": state.url(f"{base}/performance"),
             "snippet": (
                 f'<script defer data-domain="{domain}" '
@@ -224,6 +226,22 @@ def make_pages_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
             "key_url": lambda key: _with_param(state.url(url), "key", key),
             "metric_labels": {"visitors": "Visitors", "events": "Events",
                               "group_conversion_rate": "CR"},
+        })
+
+    @router.get("/{domain}/ecommerce", name="analytics_941_ecommerce")
+    async def ecommerce_page(request: Request) -> Response:
+        admitted = await member(request)
+        if isinstance(admitted, Response):
+            return admitted
+        state = await side_state(request, admitted.site)
+        events = ShopEvents.for_site(settings.ecommerce_events, admitted.site.domain)
+        page = await load_ecommerce_page(render.site_store(admitted.site), site=admitted.site,
+                                         state=state, events=events)
+        url = f"{admitted.base}/ecommerce"
+        return render(request, "ecommerce.html", {
+            "site": admitted.site, "page": page, "back_url": state.url(admitted.base),
+            "period_label": PERIOD_LABELS.get(state.period, "Custom range"),
+            "periods": _period_links(state, url, None),
         })
 
     @router.get("/{domain}/performance", name="analytics_941_performance")
