@@ -771,3 +771,16 @@ CREATE TABLE imported_daily (
   PRIMARY KEY (site_id, dim, day, value, import_id)
 ) WITHOUT ROWID;
 CREATE INDEX imported_daily_import ON imported_daily (site_id, import_id, day);
+
+-- Migration 0026: titles and language (migrations/0026_titles_language.sql explains them).
+CREATE TABLE page_titles (
+  site TEXT NOT NULL,
+  path TEXT NOT NULL,
+  title TEXT NOT NULL,
+  ts INTEGER NOT NULL,
+  PRIMARY KEY (site, path)
+) WITHOUT ROWID;
+CREATE TRIGGER page_titles_site_deleted AFTER DELETE ON sites BEGIN
+  DELETE FROM page_titles WHERE site = old.id;
+END;
+ALTER TABLE sessions ADD COLUMN language TEXT;

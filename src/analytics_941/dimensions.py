@@ -58,6 +58,8 @@ COLUMN_TYPES: dict[str, tuple[str, str]] = {
     "events": (_I, _N),
     "duration_ms": (_I, _N),
     "is_bounce": (_I, "0 | 1"),
+    # The browser's language, per visit only (migration 0026): a visit keeps its first one.
+    "language": (_T0, _S0),
 }
 # Each table's primary key: events are clustered by site and time (migration 0016).
 PRIMARY_KEYS: dict[str, tuple[str, ...]] = {"events": ("site_id", "ts", "id"), "sessions": ("id",)}
@@ -78,7 +80,7 @@ EVENT_COLUMNS: tuple[str, ...] = (
 SESSION_COLUMNS: tuple[str, ...] = (
     "id", "site_id", "visitor_id", "started_at", "ended_at", "hostname", "entry_page",
     "exit_page", "pageviews", "events", "duration_ms", "is_bounce",
-    *ATTRIBUTION_COLUMNS,
+    *ATTRIBUTION_COLUMNS, "language",
 )  # fmt: skip
 
 _VISIT = ("visitors", "visits", "bounce_rate", "visit_duration")
@@ -111,7 +113,9 @@ class Dimension:
     """One dimension. ``events``/``sessions`` are the columns it groups those tables by (None:
     the table lacks it); ``missing`` is the label a NULL reads as, so rows can be joined and
     filtered on it. ``viewed`` marks the one dimension whose *filter* keeps the visits that
-    viewed a matching page, while its visit rows group by the entry page (Plausible's rule)."""
+    viewed a matching page, while its visit rows group by the entry page (Plausible's rule).
+    ``lookup`` is SQL read at query time instead of the ``events`` column (which it is keyed
+    by): its values change after the fact, so it is never rolled up."""
 
     name: str
     events: str | None
@@ -121,6 +125,7 @@ class Dimension:
     report: Report | None = None
     tabs: tuple[Tab, ...] = ()
     viewed: bool = False
+    lookup: str | None = None
 
 
 def _visit(
@@ -205,6 +210,20 @@ DIMENSIONS: tuple[Dimension, ...] = (
            Tab(panel="devices", key="os_versions", label="OS", position=5)),
     _visit("screen", "Unknown", Report(key="screens", title="Screen sizes", label="Screen size"),
            Tab(panel="devices", key="screens", label="Size", position=2)),
+    Dimension(
+        name="language", events=None, sessions="language", missing="Unknown",
+        aliases=("visit:language",),
+        report=Report(key="languages", title="Languages", label="Language"),
+        tabs=(Tab(panel="devices", key="languages", label="Language", position=6),),
+    ),
+    # The path's latest title (migration 0026: one row per path, not a column per event). Bare
+    # outer names: the events table is aliased in some statements; page_titles' own columns are
+    # named so that ``site_id`` and ``pathname`` can only mean the events row's.
+    Dimension(
+        name="page_title", events="pathname", sessions=None, missing="(none)",
+        aliases=("event:page_title",),
+        lookup="(SELECT title FROM page_titles WHERE site = site_id AND path = pathname)",
+    ),
     Dimension(
         name="event:name", events="name", sessions=None,
         report=Report(key="events", title="Events", label="Event", metrics=("visitors", "events")),

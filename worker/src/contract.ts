@@ -33,6 +33,10 @@ export interface CollectedEvent extends Attribution {
   vitals?: Vitals | null;
   /** Web vitals reports only: how long ago (ms) the view's pageview was sent, when told. */
   view_age_ms?: number | null;
+  /** Pageviews only (not an `events` column): the page's title, kept per path in `page_titles`. */
+  page_title?: string | null;
+  /** The browser's language (not an `events` column): a visit keeps its first one. */
+  language?: string | null;
 }
 
 /**

@@ -43,6 +43,7 @@ interface ColumnTypes {
   events: number;
   duration_ms: number;
   is_bounce: 0 | 1;
+  language: string | null;
 }
 
 /** What a visit takes from its first event and every event of it carries. */
@@ -63,7 +64,7 @@ export const SESSION_COLUMNS = [
   "id", "site_id", "visitor_id", "started_at", "ended_at", "hostname", "entry_page", "exit_page",
   "pageviews", "events", "duration_ms", "is_bounce", "referrer", "source", "channel", "utm_source",
   "utm_medium", "utm_campaign", "utm_term", "utm_content", "country", "region", "city", "device",
-  "browser", "browser_version", "os", "os_version", "screen", "timezone",
+  "browser", "browser_version", "os", "os_version", "screen", "timezone", "language",
 ] as const;
 
 export type Attribution = Pick<ColumnTypes, (typeof ATTRIBUTION_COLUMNS)[number]>;

@@ -83,6 +83,7 @@ function runTracker(attributes: Record<string, string>, options: FakeOptions = {
   };
   const document = {
     referrer: "https://ref.test/",
+    title: "Home — Site",
     hidden: options.hidden ?? false,
     prerendering: false,
     focused: true,
@@ -96,8 +97,8 @@ function runTracker(attributes: Record<string, string>, options: FakeOptions = {
     return Promise.resolve(new Response(null, { status: 202 }));
   };
   const FakeDate = { now: () => clock.now };
-  new Function("window", "document", "location", "fetch", "localStorage", "Date", options.code ?? TRACKER_JS)(
-    window, document, location, fetch, options.storage ?? {}, FakeDate,
+  new Function("window", "document", "location", "fetch", "localStorage", "Date", "navigator", options.code ?? TRACKER_JS)(
+    window, document, location, fetch, options.storage ?? {}, FakeDate, { language: "de-CH" },
   );
   const fire = (key: string, event?: unknown) => listeners[key]?.forEach((listener) => listener(event));
   return {
@@ -121,7 +122,16 @@ describe("tracker script", () => {
     // A string body goes out as text/plain: a simple request, no CORS preflight.
     expect(sent[0]?.init).toMatchObject({ method: "POST", keepalive: true });
     expect(typeof sent[0]?.init.body).toBe("string");
-    expect(sent[0]?.body).toEqual({ n: "pageview", u: "https://site.test/", d: "site.test", r: "https://ref.test/", w: 1024 });
+    expect(sent[0]?.body).toEqual({ n: "pageview", u: "https://site.test/", d: "site.test", r: "https://ref.test/", w: 1024, t: "Home — Site", l: "de-CH" });
+  });
+
+  it("sends the title with pageviews only and the language with every event", () => {
+    const page = runTracker({ "data-domain": "site.test" });
+    (page.window.a941 as { event: (name: string) => void }).event("Signup");
+    expect(page.sent.map((s) => [s.body.n, s.body.t, s.body.l])).toEqual([
+      ["pageview", "Home — Site", "de-CH"],
+      ["Signup", undefined, "de-CH"],
+    ]);
   });
 
   it("sends pageviews on pushState and popstate, never twice for the same URL", () => {

@@ -4,7 +4,8 @@
 // forward-cache restores, deferred while prerendered or hidden), custom events through
 // a941.event(name, {props, revenue, interactive}) with a queue stub, engaged time and scroll
 // depth as an "engagement" event, a "404" event with data-404, consent mode with
-// data-consent="required" and a941.consent(yes). No cookies, no storage ids.
+// data-consent="required" and a941.consent(yes), the page title and browser language. No
+// cookies, no storage ids.
 // Opt-in features are compile-time flags (OUTBOUND, DOWNLOADS, TAGGED, FORMS, ERRORS, VITALS) set by
 // scripts/build-tracker.mjs, which builds one variant per combination (script.outbound-links.js…).
 // The gzip budget is 1 KB for the default script and a few hundred bytes per feature
@@ -61,6 +62,10 @@
           i: options.interactive,
           e: options.e,
           s: options.s,
+          t: options.t,
+          // The browser's language on every event: cheaper in script bytes than on pageviews
+          // only; the collector keeps the first one of a visit.
+          l: navigator.language,
         }),
       }).catch(function () {});
   }
@@ -102,7 +107,8 @@
     engaged = sentEngaged = sentDepth = depth = 0;
     tick();
     scrolled();
-    send("pageview");
+    // The title rides on pageviews only; the collector trims and caps it (bytes saved here).
+    send("pageview", { t: doc.title });
     // Once, after the first pageview actually went out (not while it waits for the page to be
     // shown): the 404 event, non-interactive so a visit to a missing page can still bounce, then
     // the calls made before the pageview, so none of them reaches the collector before it.

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..sql.columns import COLUMNS, SESSION_ONLY
+from ..sql.columns import COLUMNS, LOOKED_UP, SESSION_ONLY
 from ..sql.metrics import PARTS
 
 __all__ = [
@@ -38,8 +38,9 @@ __all__ = [
     "RollupKind",
 ]
 
-# Dimensions kept in the plain rollups: all but event properties (open-ended keys).
-ROLLUP_DIMENSIONS: tuple[str, ...] = tuple(COLUMNS)
+# Dimensions kept in the plain rollups: all but event properties (open-ended keys) and those
+# looked up at query time (a page's title changes after the day is rolled up).
+ROLLUP_DIMENSIONS: tuple[str, ...] = tuple(d for d in COLUMNS if d not in LOOKED_UP)
 # Rollups per filter value: a filter ``<dimension> is <one value>`` on one of
 # FILTERED_ROLLUP_FILTERS, crossed with the totals ('') and the dimensions the dashboard's first
 # view breaks down. A pair costs rows every day, so both lists stay short; other filtered

@@ -26,6 +26,7 @@ from .params import Params
 __all__ = [
     "COLUMNS",
     "FILTERED_BY_VIEWS",
+    "LOOKED_UP",
     "SESSION_ONLY",
     "dimension_sql",
     "filter_sql_target",
@@ -42,9 +43,11 @@ def _expression(column: str | None, missing: str | None) -> str | None:
 
 # dimension -> (events expression, sessions expression); None = not on that table.
 COLUMNS: dict[str, tuple[str | None, str | None]] = {
-    d.name: (_expression(d.events, d.missing), _expression(d.sessions, d.missing))
+    d.name: (_expression(d.lookup or d.events, d.missing), _expression(d.sessions, d.missing))
     for d in DESCRIBED
 }
+# Dimensions read through a lookup at query time (``Dimension.lookup``): never rolled up.
+LOOKED_UP = frozenset(d.name for d in DESCRIBED if d.lookup)
 
 
 def on_table(name: str, table: str) -> bool:

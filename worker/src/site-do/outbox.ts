@@ -12,6 +12,7 @@ import { timeOfId } from "../ids";
 import { jsonArrays } from "../json-arrays";
 import { EVENT_COLUMNS, type EventRow, SESSION_COLUMNS, type SessionRow } from "../rows";
 import type { Vitals } from "../contract";
+import { migrateTitles, titleFlush, titlesWaiting } from "./titles";
 
 /** D1 refuses statements with more than 100 bound parameters; ours bind one each. */
 export const MAX_PARAMS_PER_STATEMENT = 100;
@@ -61,6 +62,7 @@ export function migrateOutbox(sql: SqlStorage): void {
   // running flush read, whichever kind of row caused it).
   sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)");
   sql.exec("INSERT OR IGNORE INTO meta (key, value) SELECT 'seq', coalesce(max(seq), 0) FROM event_outbox");
+  migrateTitles(sql);
 }
 
 /**
@@ -218,7 +220,10 @@ export async function flushOutbox(sql: SqlStorage, db: D1Database, before: D1Pre
       batchRows,
     )
     .toArray();
-  if (events.length === 0 && sessions.length === 0 && engagements.length === 0 && vitals.length === 0) return { events: 0, sessions: 0, remaining: false };
+  const titles = titleFlush(sql, db, batchRows);
+  if (events.length === 0 && sessions.length === 0 && engagements.length === 0 && vitals.length === 0 && titles.statements.length === 0) {
+    return { events: 0, sessions: 0, remaining: false };
+  }
 
   const sessionTuples = sessions.map((s) => tupleText<SessionRow>(s.row, SESSION_COLUMNS));
   const statements = [
@@ -227,6 +232,7 @@ export async function flushOutbox(sql: SqlStorage, db: D1Database, before: D1Pre
       `INSERT OR IGNORE INTO events (${EVENT_COLUMNS.join(", ")}) SELECT ${tuples(EVENT_COLUMNS.length)} FROM json_each(?)
        WHERE ${writable(`json_extract(value, '$[${EVENT_SITE}]')`, `json_extract(value, '$[${EVENT_TS}]')`)}`,
     ),
+    ...titles.statements,
     // Engagement only ever raises the values, so replaying an update is harmless.
     ...jsonStatements(db, engagements.map((e) => JSON.stringify([e.event_id, e.engaged_ms, e.scroll_depth, e.site_id, e.ts])), () =>
       `UPDATE events SET engaged_ms = max(coalesce(events.engaged_ms, 0), json_extract(u.value, '$[1]')),
@@ -288,8 +294,9 @@ export async function flushOutbox(sql: SqlStorage, db: D1Database, before: D1Pre
       JSON.stringify(vitals.map((v) => [v.event_id, v.seq])),
     );
   }
+  titles.done();
   const left = outboxSize(sql);
-  return { events: events.length, sessions: sessions.length, remaining: left.events + left.sessions + left.engagements + left.vitals > 0 };
+  return { events: events.length, sessions: sessions.length, remaining: left.events + left.sessions + left.engagements + left.vitals + titlesWaiting(sql) > 0 };
 }
 
 /**

@@ -80,6 +80,7 @@ export function applyEvent(
       pages: view,
       engaged_earlier: 0,
       last_seen: event.ts,
+      language: event.language ?? null,
     };
   }
   const pageviews = current.pageviews + (isPageview ? 1 : 0);
@@ -106,6 +107,8 @@ export function applyEvent(
       pages,
       engaged_earlier: engagedEarlier,
       last_seen: Math.max(current.last_seen ?? 0, event.ts),
+      // The visit's first known language; a session from before 0026 has none yet.
+      language: current.language ?? event.language ?? null,
     },
     bounceThresholdMs,
   );

@@ -12,6 +12,7 @@ import { enqueue, enqueueEngagement, enqueueVitals, flushOutbox, type FlushResul
 import { flushDestination, FlushTargets, migrateFlushTarget } from "./flush-target";
 import { HOME_DATABASE } from "../databases";
 import { IpKeys, RateLimiter } from "./rate-limit";
+import { enqueueTitle } from "./titles";
 import { applyEngagement, applyEvent, continues, DEFAULT_BOUNCE_THRESHOLD_MS, eventRow, SESSION_TIMEOUT_MS, sessionRow, vitalsPage } from "./session";
 import { type BulkItem, type BulkOutcome, migrateBulkKeys, pruneKeys, rememberKey, seenKey } from "./bulk-keys";
 import { closeIfExpired, expireSockets, type RealtimeAttachment, socketDue } from "./realtime/sockets";
@@ -220,6 +221,7 @@ export class SiteDO extends DurableObject<SiteEnv> {
     this.liveSessions.save(session);
     const row = eventRow(event, session);
     enqueue(sql, this.seqs, row, sessionRow(session));
+    if (event.page_title) enqueueTitle(sql, event, event.page_title);
     this.sightings.push({
       visitor: session.visitor_id,
       ts: event.ts,

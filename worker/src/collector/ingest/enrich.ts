@@ -64,5 +64,7 @@ export function enrichEvent(
     scroll_depth: payload.scrollDepth,
     vitals: payload.vitals?.vitals ?? null,
     view_age_ms: payload.vitals?.ageMs ?? null,
+    page_title: payload.title,
+    language: payload.language,
   });
 }

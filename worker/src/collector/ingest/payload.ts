@@ -3,7 +3,8 @@
  * API key names (`name, url, domain, referrer, props, revenue, interactive`, plus `screen_width`,
  * `hash_mode`, `engagement_time`, `scroll_depth`), Plausible's other spellings (`meta` / `m` for
  * props, `hashMode`, the official tracker's `sd`) and our tracker's short keys
- * (`n u d r p $ i w h e s`); when several are present the first in that order wins.
+ * (`n u d r p $ i w h e s t l`); when several are present the first in that order wins. `title`
+ * (`t`) and `language` (`l`) are context: an unusable one reads as none.
  * What Plausible accepts is accepted here too: no `domain` (the URL's host), several domains
  * (`"a.test,b.test"`), a numeric name, any URL scheme but `data:`; a prop Plausible would not
  * keep (nested, empty, past the 30th) is left out, not a reason to lose the event.
@@ -57,7 +58,14 @@ export interface EventPayload {
   scrollDepth: number | null;
   /** For web vitals reports (vitals.ts): the page view's values and age, else null. */
   vitals: VitalsReport | null;
+  /** For pageviews: the page's title, whitespace collapsed, capped at MAX_TITLE_LENGTH; else null. */
+  title: string | null;
+  /** The browser's language (`navigator.language`) as a canonical BCP 47 tag, else null. */
+  language: string | null;
 }
+
+/** Longest page title kept, in characters (a longer one is cut, never a reason to drop). */
+export const MAX_TITLE_LENGTH = 150;
 
 type Json = Record<string, unknown>;
 
@@ -145,7 +153,26 @@ export function parsePayload(text: string): EventPayload | Drop {
     engagedMs: trimmed === ENGAGEMENT && engagedMs !== null ? Math.min(Math.round(engagedMs), MAX_ENGAGED_MS) : null,
     scrollDepth: trimmed === ENGAGEMENT && scrollDepth !== null ? Math.min(Math.round(scrollDepth), 100) : null,
     vitals,
+    title: trimmed === "pageview" ? parseTitle(pick(fields, "title", "t")) : null,
+    language: parseLanguage(pick(fields, "language", "l")),
   };
+}
+
+/** A title is context, like a referrer: anything unusable reads as none, never drops the event. */
+function parseTitle(value: unknown): string | null {
+  if (typeof value !== "string") return null;
+  const title = [...value.replace(/\s+/g, " ").trim()].slice(0, MAX_TITLE_LENGTH).join("").trim();
+  return title === "" ? null : title;
+}
+
+/** `en-us` -> `en-US`; a value that is no language tag reads as none. */
+function parseLanguage(value: unknown): string | null {
+  if (typeof value !== "string" || value.length > 35) return null;
+  try {
+    return Intl.getCanonicalLocales(value)[0] ?? null;
+  } catch {
+    return null;
+  }
 }
 
 /** A non-negative finite number, or null when absent. */

@@ -111,6 +111,7 @@ export function scrubEvent(event: CollectedEvent, site: Site): CollectedEvent {
     utm_campaign: scrubMaybe(event.utm_campaign),
     utm_term: scrubMaybe(event.utm_term),
     utm_content: scrubMaybe(event.utm_content),
+    page_title: scrubMaybe(event.page_title ?? null),
     props,
   };
 }
