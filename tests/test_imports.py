@@ -4,6 +4,7 @@ imported again (nothing changes), removed (the state before comes back)."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import sqlite3
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 from conftest import NOW, TODAY, TZ
 
-from analytics_941 import parse_query, run_query
+from analytics_941 import SqliteStore, parse_query, run_query
 from analytics_941.imports import list_imports, remove_import, write_import
 from analytics_941.imports_csv import ImportError_, read_export
 from analytics_941.store import Store
@@ -220,3 +221,31 @@ async def test_an_overlapping_import_is_refused(store: Store) -> None:
     await write_import(store, site_id="s1", data=one, file_name="one.csv")
     with pytest.raises(ImportError_, match="overlap"):
         await write_import(store, site_id="s1", data=two, file_name="two.csv")
+
+
+def test_the_api_answers_include_imports_with_plausibles_meta(client: Any, db: Path) -> None:
+    header = ["date", "device", "visitors", "visits", "visit_duration", "bounces", "pageviews"]
+    zipped = io.BytesIO()
+    with zipfile.ZipFile(zipped, "w") as archive:
+        archive.writestr("imported_visitors_20240501_20240501.csv",
+                         _csv(["date", "visitors", "pageviews", "bounces", "visits",
+                               "visit_duration"], [["2024-05-01", 5, 9, 1, 6, 60]]))
+        archive.writestr("imported_devices_20240501_20240501.csv",
+                         _csv(header, [["2024-05-01", "Desktop", 3, 4, 40, 1, 6],
+                                       ["2024-05-01", "Mobile", 2, 2, 20, 0, 3]]))
+    data = read_export(zipped.getvalue(), file_name="x.zip", today=TODAY)
+    asyncio.run(write_import(SqliteStore(path=db), site_id="s1", data=data, file_name="x.zip"))
+    body = {"site_id": "example.com", "metrics": ["visitors", "visits"],
+            "date_range": ["2024-05-01", "2024-05-01"], "dimensions": ["visit:device"],
+            "filters": [["is", "visit:device", ["Desktop"]]], "include": {"imports": True}}
+    answer = client.post("/admin/analytics/api/v2/query", json=body).json()
+    assert answer["results"] == [{"dimensions": ["Desktop"], "metrics": [3, 4]}]
+    assert answer["meta"]["imports_included"] is True
+    mixed = client.post("/admin/analytics/api/v2/query", json={
+        **body, "filters": [["is", "visit:country", ["US"]]]}).json()
+    assert mixed["results"] == []
+    assert mixed["meta"]["imports_skip_reason"] == "unsupported_query"
+    assert mixed["meta"]["imports_warning"].startswith("Imported stats are not included")
+    plain = client.post("/admin/analytics/api/v2/query", json={
+        **body, "include": {}}).json()
+    assert plain["results"] == [] and "imports_included" not in plain["meta"]
