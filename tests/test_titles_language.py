@@ -12,13 +12,14 @@ from typing import Any
 
 import pytest
 from conftest import NOW, TZ
+from fastapi.testclient import TestClient
 
 from analytics_941 import parse_query, run_query
 from analytics_941.rollups.kinds import ROLLUP_DIMENSIONS
 from analytics_941.sql.plan import plan_query
 from analytics_941.store import Store
 
-LANGUAGES = ("en-US", "de", None)
+BASE = "/admin/analytics/example.com"
 
 
 @pytest.fixture
@@ -96,3 +97,18 @@ def test_titles_are_never_rolled_up() -> None:
     query = parse_query({"site_id": "s1", "date_range": "30d", "metrics": ["pageviews"],
                          "dimensions": ["event:page_title"]}, timezone=TZ, now=NOW)
     assert plan_query(query).rollup_dim is None
+
+
+def test_the_pages_details_view_shows_each_path_latest_title_escaped(
+    client: TestClient, db: Path
+) -> None:
+    with sqlite3.connect(db) as conn:
+        conn.execute("INSERT INTO page_titles (site, path, title, ts) VALUES ('s1', '/pricing', "
+                     "'Pricing <script>alert(1)</script>', 1)")
+    conn.close()
+    html = client.get(f"{BASE}/details/pages?period=7d").text
+    assert '<small class="muted">Pricing &lt;script&gt;alert(1)&lt;/script&gt;</small>' in html
+    assert "<script>alert(1)" not in html
+    assert html.count('<small class="muted">') == 1, "a path without a title gets no line"
+    # The overview does not carry titles: its first load has no bytes to spare.
+    assert "Pricing &lt;script" not in client.get(f"{BASE}?period=7d").text

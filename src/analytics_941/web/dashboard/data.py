@@ -7,7 +7,7 @@ A whole view — top stats, graph and the four panels, each with its comparison 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,6 +19,7 @@ from ...sites import Site
 from ...sql.drops import drops_statement
 from ...store import Store
 from .formatting import display_label
+from .page_titles import PAGE_DIMENSIONS, page_titles
 from .rejections import DropGroup, Rejections, rejections
 from .reports import PANELS, REPORTS, Panel, Report
 from .site_goals import with_goals
@@ -68,13 +69,14 @@ class Stat:
 @dataclass(frozen=True, kw_only=True)
 class Row:
     """One row of a report: its value (``label`` as shown), metrics, bar width and the URL
-    adding it as a filter."""
+    adding it as a filter; ``note`` a second line (a page's title, in details views)."""
 
     name: str
     label: str
     metrics: dict[str, Any]
     pct: int
     filter_url: str
+    note: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -410,4 +412,8 @@ async def load_report(
     query = report_query(site, state, report, limit=limit, search=search, now=now)
     (result,) = await run_queries(store, [query], cache=cache)
     rows = _rows(result, query, state=state, base=base, dimension=report.dimension)
-    return rows, int(result["meta"].get("total_rows", len(rows))), query
+    total = int(result["meta"].get("total_rows", len(rows)))
+    if report.dimension in PAGE_DIMENSIONS:
+        titles = await page_titles(store, site.id, [row.name for row in rows])
+        rows = [replace(row, note=titles.get(row.name, "")) for row in rows]
+    return rows, total, query
