@@ -14,6 +14,7 @@ import { buildMime } from "../src/mail/message";
 import { budgeted, QueryBudget } from "../src/rollup/budget";
 import type { Env } from "../src/env";
 import { signControlToken } from "../src/reports/tokens";
+import { databaseNamed } from "../src/databases";
 
 // Monday 12 January 2026, 03:07 UTC: the hour a quiet site must not page its owner.
 const NOW = Date.UTC(2026, 0, 12, 3, 7);
@@ -138,6 +139,18 @@ describe("alerts in the cron", () => {
     expect(sent.map((s) => s.subject).sort()).toEqual(["er.test: JS error rate", "er.test: goal conversions below threshold (Signup)"]);
     expect(sent.find((s) => s.subject.includes("JS error"))!.text).toContain("8 JS errors per 100 pageviews in the last 1 h: 8 per 100");
     expect(sent.find((s) => s.subject.includes("JS error"))!.text).toContain("/er.test/errors?period=custom");
+  });
+
+  it("go on past a rule whose site cannot be read, and report that failure after the others", async () => {
+    await site("ub");
+    await env.DB.prepare("UPDATE sites SET database = 'DB_9' WHERE id = 'ub'").run(); // no such binding
+    await rule("ub", "aa-ub-rule", "no_events", { window_hours: 3 }); // first in the run's order
+    await site("ok");
+    await rule("ok", "ok-rule", "no_events", { window_hours: 3 });
+    await events("ok", NOW - 5 * HOUR_MS, 5);
+    const { mail: m, sent } = mail();
+    await expect(runAlerts(testEnv, env.DB, (name) => databaseNamed(env, name), NOW + 30 * 60_000, m)).rejects.toThrow();
+    expect(sent.map((s) => s.subject)).toContain("ok.test: no events");
   });
 
   it("stop quietly when the cron's D1 budget is spent, and take up the rest next run", async () => {

@@ -16,6 +16,7 @@
  */
 import type { Env } from "../env";
 import { goalRow, SLASHES } from "../reports/data";
+import { BudgetSpent } from "../rollup/budget";
 import { SESSION_TIMEOUT_MS } from "../site-do/session";
 import { emitEvents, type EventType } from "../webhooks/events";
 
@@ -70,22 +71,35 @@ export interface CommerceRun {
 export async function emitCommerceEvents(env: Env, home: D1Database, data: (binding: string) => D1Database, nowMs: number): Promise<CommerceRun> {
   const run: CommerceRun = { sites: 0, conversions: 0, carts: 0 };
   const sites = (await home.prepare(SITES_SQL).all<{ site_id: string; domain: string; database: string }>()).results;
+  const failures: unknown[] = [];
   for (const site of sites) {
-    await home.prepare(START_SQL).bind(site.site_id, nowMs).run();
-    const cursor = await home.prepare(CLAIM_SQL).bind(site.site_id, nowMs, STALE_CLAIM_MS).first<Cursor>();
-    if (!cursor) continue; // another run has it
-    // A row the settings made before any endpoint listened, or a cron stopped for days: no
-    // more than BACKLOG_MS of history is sent.
-    if (cursor.conversion_ts < nowMs - BACKLOG_MS) [cursor.conversion_ts, cursor.conversion_id] = [nowMs - BACKLOG_MS, ""];
-    if (cursor.cart_ts < nowMs - BACKLOG_MS) [cursor.cart_ts, cursor.cart_id] = [nowMs - BACKLOG_MS, ""];
-    const found = await scanSite(home, data(site.database), site.site_id, site.domain, cursor, nowMs);
-    if (found.events.length > 0) await emitEvents(env, home, site.site_id, found.events, nowMs);
-    await home.prepare(MOVE_SQL).bind(site.site_id, found.conversion[0], found.conversion[1], found.cart[0], found.cart[1], nowMs).run();
-    run.sites++;
-    run.conversions += found.events.filter((e) => e.type === "conversion.completed").length;
-    run.carts += found.events.filter((e) => e.type === "cart.abandoned").length;
+    try {
+      await scanAndEmit(env, home, data, site, nowMs, run);
+    } catch (error) {
+      if (error instanceof BudgetSpent) throw error;
+      console.error(`alerts: the commerce scan of site ${site.site_id} failed`, error);
+      failures.push(error); // its claim goes stale and the next run scans it again
+    }
   }
+  if (failures.length > 0) throw failures[0];
   return run;
+}
+
+/** Claims one site, scans it, emits and moves its cursors. */
+async function scanAndEmit(env: Env, home: D1Database, data: (binding: string) => D1Database, site: { site_id: string; domain: string; database: string }, nowMs: number, run: CommerceRun): Promise<void> {
+  await home.prepare(START_SQL).bind(site.site_id, nowMs).run();
+  const cursor = await home.prepare(CLAIM_SQL).bind(site.site_id, nowMs, STALE_CLAIM_MS).first<Cursor>();
+  if (!cursor) return; // another run has it
+  // A row the settings made before any endpoint listened, or a cron stopped for days: no
+  // more than BACKLOG_MS of history is sent.
+  if (cursor.conversion_ts < nowMs - BACKLOG_MS) [cursor.conversion_ts, cursor.conversion_id] = [nowMs - BACKLOG_MS, ""];
+  if (cursor.cart_ts < nowMs - BACKLOG_MS) [cursor.cart_ts, cursor.cart_id] = [nowMs - BACKLOG_MS, ""];
+  const found = await scanSite(home, data(site.database), site.site_id, site.domain, cursor, nowMs);
+  if (found.events.length > 0) await emitEvents(env, home, site.site_id, found.events, nowMs);
+  await home.prepare(MOVE_SQL).bind(site.site_id, found.conversion[0], found.conversion[1], found.cart[0], found.cart[1], nowMs).run();
+  run.sites++;
+  run.conversions += found.events.filter((e) => e.type === "conversion.completed").length;
+  run.carts += found.events.filter((e) => e.type === "cart.abandoned").length;
 }
 
 interface Found {

@@ -50,6 +50,16 @@ export function recipientsOf(row: { recipients: string }): string[] {
   }
 }
 
+/** Measures one rule and, when it fires and wins its cooldown claim, delivers it. */
+async function checkRule(env: Env, home: D1Database, data: (binding: string) => D1Database, mail: AlertMail | null, rule: RuleRow, nowMs: number): Promise<boolean> {
+  const site = { id: rule.site_id, domain: rule.domain, timezone: rule.timezone, created_at: Number(rule.site_created_at) };
+  const finding = await measure(rule, site, home, data(rule.database), nowMs);
+  if (!finding?.fires) return false;
+  if (!(await home.prepare(CLAIM_SQL).bind(rule.id, nowMs).first())) return false; // another run fired it
+  await deliverAlert(env, home, mail, recipientsOf(rule), site, rule, finding, nowMs);
+  return true;
+}
+
 /**
  * Measures and delivers the due rules. `home` and `data` (by binding name) are the cron's
  * budgeted databases; `mail` overrides the configured mailer (tests).
@@ -58,6 +68,7 @@ export async function runAlerts(
   env: Env, home: D1Database, data: (binding: string) => D1Database, nowMs: number, mail: AlertMail | null = alertMail(env),
 ): Promise<AlertRun> {
   const run: AlertRun = { checked: 0, fired: 0, stopped: false };
+  const failures: unknown[] = [];
   const limit = Math.max(1, Math.floor(numberVar(env.ALERTS_PER_RUN, ALERTS_PER_RUN)));
   try {
     const rules = (await home.prepare(RULES_SQL).bind(nowMs - RECHECK_MS, limit).all<RuleRow>()).results;
@@ -67,17 +78,20 @@ export async function runAlerts(
     await home.prepare(CHECKED_SQL).bind(nowMs, JSON.stringify(rules.map((r) => r.id))).run();
     for (const rule of rules) {
       if (rule.last_fired_at > nowMs - rule.cooldown_minutes * 60_000) continue; // in cooldown
-      const site = { id: rule.site_id, domain: rule.domain, timezone: rule.timezone, created_at: Number(rule.site_created_at) };
-      const finding = await measure(rule, site, home, data(rule.database), nowMs);
-      run.checked++;
-      if (!finding?.fires) continue;
-      if (!(await home.prepare(CLAIM_SQL).bind(rule.id, nowMs).first())) continue; // another run fired it
-      await deliverAlert(env, home, mail, recipientsOf(rule), site, rule, finding, nowMs);
-      run.fired++;
+      try {
+        if (await checkRule(env, home, data, mail, rule, nowMs)) run.fired++;
+        run.checked++;
+      } catch (error) {
+        if (error instanceof BudgetSpent) throw error;
+        // One site's unbound database or bad row must not silence the others' alerts.
+        console.error(`alerts: rule ${rule.id} of site ${rule.site_id} failed`, error);
+        failures.push(error);
+      }
     }
   } catch (error) {
     if (!(error instanceof BudgetSpent)) throw error;
     run.stopped = true;
   }
+  if (failures.length > 0) throw failures[0];
   return run;
 }
