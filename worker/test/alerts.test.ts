@@ -79,6 +79,8 @@ describe("alerts in the cron", () => {
     await site("sp");
     await rule("sp", "sp-spike", "spike");
     await weeks("sp", 120, [20, 25, 22, 18]);
+    // A line older than the log keeps is pruned when the next one is written.
+    await env.DB.prepare("INSERT INTO alert_log (id, site_id, rule_id, fired_at, summary, mail) VALUES ('old', 'sp', 'sp-spike', ?, 'long ago', 'sent')").bind(NOW - 91 * 24 * HOUR_MS).run();
     await site("nw");
     await rule("nw", "nw-spike", "spike");
     await rule("nw", "nw-drop", "drop", { threshold: 50 });

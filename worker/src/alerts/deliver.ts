@@ -32,6 +32,8 @@ const LABELS: Record<Rule["kind"], string> = {
   error_rate: "JS error rate",
 };
 
+export const LOG_DAYS = 90;
+const PRUNE_SQL = "DELETE FROM alert_log WHERE site_id = ? AND fired_at < ?";
 const LOG_SQL = "INSERT INTO alert_log (id, site_id, rule_id, fired_at, test, summary, mail, mail_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
 
 /** The mail settings of `env` (shared with the reports), or null. */
@@ -130,6 +132,10 @@ export async function deliverAlert(
       console.error("alerts: the threshold.exceeded webhook event failed", error);
       return [] as string[];
     });
-  await home.prepare(LOG_SQL).bind(logId, site.id, rule.id, nowMs, test ? 1 : 0, finding.reason.slice(0, 500), status, mailError).run();
+  // The log keeps LOG_DAYS per site: pruned as it grows, in the same call.
+  await home.batch([
+    home.prepare(LOG_SQL).bind(logId, site.id, rule.id, nowMs, test ? 1 : 0, finding.reason.slice(0, 500), status, mailError),
+    home.prepare(PRUNE_SQL).bind(site.id, nowMs - LOG_DAYS * 86_400_000),
+  ]);
   return { logId, mail: status, mailError, deliveries };
 }
