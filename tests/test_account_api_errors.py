@@ -54,4 +54,5 @@ def test_not_json_is_said_plainly(admin: TestClient) -> None:
     garbage = admin.post(f"{MOUNT}/api/v2/query", content=b"{",
                          headers={"content-type": "application/json"})
     assert garbage.json() == {"code": "invalid_body",
-                              "message": "The request body is not valid JSON."}
+                              "message": "The request body is not valid JSON.",
+                              "error": "The request body is not valid JSON."}

@@ -70,7 +70,7 @@ def test_a_failing_store_answers_an_id_never_its_sql(
         page = client.get(f"{BASE}?period=7d")
     assert api.status_code == 503
     body = api.json()
-    assert set(body) == {"code", "message", "id"}
+    assert set(body) == {"code", "message", "error", "id"}
     assert body["code"] == "store_unavailable"
     for leak in ("SELECT", "no such table", "events", "SQLite"):
         assert leak not in api.text and leak not in page.text.replace("Events", "")

@@ -32,7 +32,8 @@ def assert_secure(response: Any) -> None:
 
 def assert_json_400(response: Any, code: str | None = None) -> None:
     assert response.status_code == 400, response.text
-    assert set(response.json()) == {"code", "message"}
+    assert set(response.json()) == {"code", "message", "error"}
+    assert response.json()["error"] == response.json()["message"]  # Plausible's key
     if code:
         assert response.json()["code"] == code
     assert_secure(response)

@@ -137,7 +137,7 @@ def test_a_query_past_its_budget_is_a_503_query_timeout(db: Path, tmp_path: Path
                                          dimensions=["time:day"]))
     assert response.status_code == 503
     assert response.json()["code"] == "query_timeout"
-    assert set(response.json()) == {"code", "message", "id"}
+    assert set(response.json()) == {"code", "message", "error", "id"}
 
 
 async def test_concurrent_queries_per_user_are_bounded(

@@ -172,6 +172,9 @@ def make_route_class(
         if (json_out or request.headers.get("content-type", "").startswith("application/json")
                 or bearer_secret(request) is not None):
             body = {"code": code, "message": message} | ({"id": ref} if ref else {})
+            if json_out:
+                # The API's clients may be Plausible's: its error key, beside our code.
+                body["error"] = message
             return JSONResponse(body, status_code=status)
         return render_error(request, status, title,
                             f"{message} (error id {ref})" if ref else message)
