@@ -200,8 +200,8 @@ describe("commerce webhook events", () => {
     const t0 = NOW;
     expect(await emitCommerceEvents(env, env.DB, data, t0)).toEqual({ sites: 1, conversions: 0, carts: 0 }); // the cursors start now
     const visit = async (v: string, at: number, names: string[], revenue: number | null) => {
-      const rows = names.map((name, i) => env.DB.prepare("INSERT INTO events (id, site_id, ts, name, visitor_id, session_id, hostname, pathname, source, revenue) VALUES (?, 'cm', ?, ?, ?, ?, 'cm.test', ?, 'Newsletter', ?)")
-        .bind(`cm-${v}-${i}`, at + i * 1000, name, `visitor-${v}`, `session-${v}`, name === "pageview" ? "/shop" : "/cart", name === "purchase" ? revenue : null));
+      const rows = names.map((name, i) => env.DB.prepare("INSERT INTO events (id, site_id, ts, name, visitor_id, session_id, hostname, pathname, source, revenue, revenue_currency) VALUES (?, 'cm', ?, ?, ?, ?, 'cm.test', ?, 'Newsletter', ?, ?)")
+        .bind(`cm-${v}-${i}`, at + i * 1000, name, `visitor-${v}`, `session-${v}`, name === "pageview" ? "/shop" : "/cart", name === "purchase" ? revenue : null, name === "purchase" ? "EUR" : null));
       rows.push(env.DB.prepare("INSERT INTO sessions (id, site_id, visitor_id, started_at, ended_at, hostname, entry_page, exit_page, source) VALUES (?, 'cm', ?, ?, ?, 'cm.test', '/shop', '/cart', 'Newsletter')")
         .bind(`session-${v}`, `visitor-${v}`, at, at + (names.length - 1) * 1000));
       await env.DB.batch(rows);
@@ -216,12 +216,12 @@ describe("commerce webhook events", () => {
     expect(rows.map((r) => r.event)).toEqual(["cart.abandoned", "conversion.completed", "conversion.completed", "conversion.completed"]);
     for (const r of rows) expect(r.payload).not.toMatch(/visitor|session-/);
     expect(JSON.parse(rows[0]!.payload).data).toEqual({
-      site: "cm.test", goal: "Add to cart", page: "/cart", exit_page: "/cart", source: "Newsletter", revenue: null,
+      site: "cm.test", goal: "Add to cart", page: "/cart", exit_page: "/cart", source: "Newsletter", revenue: null, currency: null,
       started_at: new Date(t0 + 60_000).toISOString(), ended_at: new Date(t0 + 61_000).toISOString(),
     });
     const purchase = rows.map((r) => JSON.parse(r.payload)).find((p) => p.data.goal === "Purchase");
     expect(purchase).toEqual({ type: "conversion.completed", timestamp: new Date(t0 + 5 * 60_000).toISOString(), data: {
-      site: "cm.test", goal: "Purchase", page: "/cart", hostname: "cm.test", source: "Newsletter", revenue: 42.5, timestamp: new Date(t0 + 122_000).toISOString(),
+      site: "cm.test", goal: "Purchase", page: "/cart", hostname: "cm.test", source: "Newsletter", revenue: 42.5, currency: "EUR", timestamp: new Date(t0 + 122_000).toISOString(),
     } });
   });
 });

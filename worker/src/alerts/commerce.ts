@@ -43,13 +43,13 @@ const GOAL_ROWS = "goal_rows AS MATERIALIZED (SELECT json_extract(value, '$[0]')
 const MATCH = `((g.gkind = 'page' AND e.name = 'pageview' AND e.pathname GLOB g.gtarget AND (g.gslashes < 0 OR ${SLASHES} = g.gslashes)) `
   + "OR (g.gkind = 'event' AND e.name = g.gtarget AND (g.gpath IS NULL OR json_extract(e.props, g.gpath) = g.gvalue)))";
 // Events past the cursor (ts, id) and before the settle line; one row per (event, goal reached).
-const CONVERSIONS_SQL = `WITH ${GOAL_ROWS}SELECT e.ts AS ts, e.id AS id, g.gname AS goal, e.hostname AS hostname, e.pathname AS page, e.source AS source, e.revenue AS revenue `
+const CONVERSIONS_SQL = `WITH ${GOAL_ROWS}SELECT e.ts AS ts, e.id AS id, g.gname AS goal, e.hostname AS hostname, e.pathname AS page, e.source AS source, e.revenue AS revenue, e.revenue_currency AS currency `
   + `FROM events AS e JOIN goal_rows AS g ON ${MATCH} WHERE e.site_id = ?2 AND e.ts >= ?3 AND e.ts < ?4 AND (e.ts > ?3 OR e.id > ?5) ORDER BY e.ts, e.id, g.gname LIMIT ${SCAN_LIMIT}`;
 // Visits that ended past the cursor (ended_at, id), with what their events reached of the two
 // goals (?6 the add-to-cart goal, ?7 the purchase goal).
 const CARTS_SQL = `WITH ${GOAL_ROWS}, ended AS MATERIALIZED (SELECT id, started_at, ended_at, exit_page, source FROM sessions WHERE site_id = ?2 AND started_at >= ?3 - ?8 AND started_at < ?4 AND ended_at >= ?3 AND ended_at < ?4 AND (ended_at > ?3 OR id > ?5) ORDER BY ended_at, id LIMIT ${SCAN_LIMIT}) `
   + "SELECT s.id AS id, s.ended_at AS ended_at, s.started_at AS started_at, s.exit_page AS exit_page, s.source AS source, "
-  + "(SELECT json_object('carts', COUNT(*) FILTER (WHERE g.gname = ?6), 'purchases', COUNT(*) FILTER (WHERE g.gname = ?7), 'revenue', SUM(e.revenue) FILTER (WHERE g.gname = ?6), 'page', MAX(e.pathname) FILTER (WHERE g.gname = ?6)) "
+  + "(SELECT json_object('carts', COUNT(*) FILTER (WHERE g.gname = ?6), 'purchases', COUNT(*) FILTER (WHERE g.gname = ?7), 'revenue', SUM(e.revenue) FILTER (WHERE g.gname = ?6), 'currency', MAX(e.revenue_currency) FILTER (WHERE g.gname = ?6), 'page', MAX(e.pathname) FILTER (WHERE g.gname = ?6)) "
   + `FROM events AS e JOIN goal_rows AS g ON ${MATCH} WHERE e.site_id = ?2 AND e.ts >= s.started_at AND e.ts <= s.ended_at AND e.session_id = s.id) AS reached FROM ended AS s ORDER BY s.ended_at, s.id`;
 
 interface Cursor {
@@ -134,7 +134,7 @@ export async function scanSite(home: D1Database, data: D1Database, siteId: strin
   for (const h of hits) {
     found.events.push({ type: "conversion.completed", data: {
       site: domain, goal: String(h.goal), page: String(h.page), hostname: String(h.hostname), source: h.source ?? null,
-      revenue: h.revenue ?? null, timestamp: new Date(Number(h.ts)).toISOString(),
+      revenue: h.revenue ?? null, currency: h.currency ?? null, timestamp: new Date(Number(h.ts)).toISOString(),
     } });
   }
   const lastHit = hits[hits.length - 1];
@@ -143,11 +143,11 @@ export async function scanSite(home: D1Database, data: D1Database, siteId: strin
     : [Math.max(cursor.conversion_ts, settled), ""];
   const visits = carts?.results ?? [];
   for (const v of visits) {
-    const reached = JSON.parse(String(v.reached ?? "{}")) as { carts?: number; purchases?: number; revenue?: number | null; page?: string | null };
+    const reached = JSON.parse(String(v.reached ?? "{}")) as { carts?: number; purchases?: number; revenue?: number | null; currency?: string | null; page?: string | null };
     if (!reached.carts || reached.purchases) continue;
     found.events.push({ type: "cart.abandoned", data: {
       site: domain, goal: cursor.cart_goal, page: reached.page ?? null, exit_page: String(v.exit_page), source: v.source ?? null,
-      revenue: reached.revenue ?? null, started_at: new Date(Number(v.started_at)).toISOString(), ended_at: new Date(Number(v.ended_at)).toISOString(),
+      revenue: reached.revenue ?? null, currency: reached.currency ?? null, started_at: new Date(Number(v.started_at)).toISOString(), ended_at: new Date(Number(v.ended_at)).toISOString(),
     } });
   }
   const lastVisit = visits[visits.length - 1];
