@@ -92,6 +92,30 @@ def test_no_revenue_goal_gives_nulls_and_plausibles_warning(shop_client: TestCli
         "warning": "Revenue metrics are null as there are no matching revenue goals."}}
 
 
+def test_plausibles_revenue_warning_examples(shop_client: TestClient, tmp_path: Path) -> None:
+    # No goal filter nor breakdown: null, though the site has a revenue goal.
+    plain = post(shop_client, {"metrics": ["total_revenue", "average_revenue"]}).json()
+    assert plain["results"] == [{"dimensions": [], "metrics": [None, None]}]
+    assert set(plain["meta"]["metric_warnings"]) == {"total_revenue", "average_revenue"}
+
+    async def usd_goal() -> None:
+        store = SqliteStore(path=tmp_path / "d1.sqlite")
+        await add_goal(store, site_id="s1", event="Begin checkout", currency="USD")
+        await store.aclose()
+
+    asyncio.run(usd_goal())
+    # Two goals in two currencies, no event:goal dimension: Plausible's second warning.
+    mixed = shop_client.post(URL, json={
+        "site_id": "example.com", "date_range": "all", "metrics": ["total_revenue"],
+        "filters": [["is", "event:goal", ["Purchase", "Begin checkout"]]]})
+    assert mixed.status_code == 200, mixed.text
+    assert mixed.json()["results"] == [{"dimensions": [], "metrics": [None]}]
+    assert mixed.json()["meta"]["metric_warnings"]["total_revenue"] == {
+        "code": "no_single_revenue_currency",
+        "warning": "Revenue metrics are null as there are multiple currencies for the selected "
+                   "event:goals."}
+
+
 def test_revenue_with_a_comparison_changes_in_percent(shop_client: TestClient) -> None:
     response = post(shop_client, {"metrics": ["total_revenue"],
                                   "filters": [["is", "event:goal", ["Purchase"]]],

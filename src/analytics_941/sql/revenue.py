@@ -4,10 +4,11 @@ Events keep the ISO 4217 code their revenue was sent in (``revenue_currency``, m
 A revenue goal is an event goal with a currency; as in Plausible, the query's goals decide which
 currency its revenue is reported in (``revenue_currencies``):
 
-* the goals the top-level ``event:goal`` filters name (every goal without such a filter) hold
-  one currency: every row reports in it;
+* the goals the top-level ``event:goal`` filters name hold one currency: every row reports in
+  it;
 * an ``event:goal`` breakdown: each goal's row in its own currency (NULL for a goal without one);
-* none, or several without the breakdown: the metrics are NULL with Plausible's warning.
+* no goal filter nor breakdown, no revenue goal named, or several currencies without the
+  breakdown: the metrics are NULL with Plausible's warning.
 
 Only amounts sent in that currency are summed: an amount in another currency (or in none) is
 left out of the metric, never converted or added; ``other_currency_statement`` counts what was
@@ -60,6 +61,9 @@ class RevenueCurrencies:
 
 def revenue_currencies(query: Query) -> RevenueCurrencies:
     """Which currency ``query``'s revenue is reported in (Plausible's rules, module docstring)."""
+    if GOAL_DIMENSION not in query.dimensions and not query.goal_filters:
+        # Plausible's rule: without a goal filter or breakdown no goal's currency applies.
+        return RevenueCurrencies(warning="no_revenue_goals_matching")
     chosen = {g.name: g.currency for g in goals_broken_down(query) if g.currency}
     currencies = sorted(set(chosen.values()))
     if not currencies:
