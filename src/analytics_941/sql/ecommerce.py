@@ -5,7 +5,9 @@ keep whole visits (``visits_clause``).
 * ``currencies_sql``: the currencies purchases were paid in, with their count, so the view can
   report each apart (amounts are never converted or added across currencies);
 * ``time_to_purchase_sql``: the median time from a visit's start to its first purchase (the
-  lower middle one for an even count), over the visits with a purchase.
+  lower middle one for an even count), over the visits with a purchase;
+* ``carts_sql``: the visits with an add to cart, and those of them with a purchase (one pass
+  over the custom-events index, where two ``has_done`` queries cost ten times as much).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from ..store import Param
 from .params import Params
 from .visits import visits_clause
 
-__all__ = ["currencies_sql", "time_to_purchase_sql"]
+__all__ = ["carts_sql", "currencies_sql", "time_to_purchase_sql"]
 
 
 def currencies_sql(query: Query, purchase: str, *, period: tuple[date, date],
@@ -55,5 +57,23 @@ def time_to_purchase_sql(query: Query, purchase: str, *,
         "SELECT (SELECT ms FROM spans ORDER BY ms LIMIT 1 "
         "OFFSET (SELECT (COUNT(*) - 1) / 2 FROM spans)) AS median_ms, "
         "(SELECT COUNT(*) FROM spans) AS visits"
+    )
+    return sql, params.check()
+
+
+def carts_sql(query: Query, add: str, purchase: str, *,
+              period: tuple[date, date]) -> tuple[str, list[Param]]:
+    """One row ``carts``, ``bought``: visits with an ``add`` event in the period, and those of
+    them that also sent ``purchase`` in it."""
+    params = Params()
+    site = params.ref(query.site_id)
+    start, end = bounds_ms(*period, tz=query.zone)
+    visits = visits_clause(query, site=site, start=start, end=end, params=params)
+    cart, buy = params.ref(add), params.ref(purchase)
+    sql = (
+        f"SELECT COUNT(*) AS carts, COALESCE(SUM(bought), 0) AS bought FROM (SELECT "
+        f"MAX(name = {buy}) AS bought FROM events WHERE site_id = {site} "
+        f"AND ts >= {params.ref(start)} AND ts < {params.ref(end)} AND name IN ({cart}, {buy}) "
+        f"AND name <> 'pageview'{visits} GROUP BY session_id HAVING MAX(name = {cart}) = 1)"
     )
     return sql, params.check()

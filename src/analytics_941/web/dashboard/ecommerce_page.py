@@ -3,12 +3,13 @@ and ``Purchase`` (names per site: ``Settings.ecommerce_events``), its orders, re
 currency, average order value, conversion rate, cart abandonment, checkout drop-off, product
 performance by a ``product`` prop and the median time to purchase within a visit.
 
-Every number but two comes from the one query path under the page's state (period, filters):
+Every number but three comes from the one query path under the page's state (period, filters):
 the four events become goals of this page only (``shop:`` names, never stored), so orders,
 revenue, AOV and conversion rate are exactly what the Stats API answers for a revenue goal on
 the purchase event. Revenue is reported per currency, never converted or added across
 (``sql.revenue``); the checkout drop-off is ``funnel_report.run_funnel`` over the four steps;
-the purchase currencies and the median time to purchase are ``sql.ecommerce``'s. All read raw
+the purchase currencies, the cart abandonment and the median time to purchase are
+``sql.ecommerce``'s (visits with an add to cart among the period's events). All read raw
 events (goals and revenue are never in the rollups), so the page covers raw retention.
 """
 
@@ -19,14 +20,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ...cache import cache_for
-from ...filters import Behaviour, Condition
+from ...filters import Condition
 from ...funnel_report import run_funnel
 from ...funnels import Step
 from ...goals import Goal
 from ...query import GOAL_DIMENSION, PROP_PREFIX, Query
 from ...runner import run_queries
 from ...sites import Site
-from ...sql.ecommerce import currencies_sql, time_to_purchase_sql
+from ...sql.ecommerce import carts_sql, currencies_sql, time_to_purchase_sql
 from ...store import Store
 from .site_goals import read_goals
 from .state import DashboardState
@@ -123,13 +124,6 @@ def _goals(site: Site, events: ShopEvents, currencies: list[str]) -> tuple[Goal,
     return (*steps, *money)
 
 
-def _has_done(query: Query, *names: str) -> Query:
-    """``query`` keeping the visits that sent each of ``names``."""
-    done = tuple(Behaviour(op="has_done", child=Condition(op="is", dimension="event:name",
-                                                          values=(n,))) for n in names)
-    return query.model_copy(update={"filters": (*query.filters, *done)})
-
-
 def _goal(name: str) -> Condition:
     return Condition(op="is", dimension=GOAL_DIMENSION, values=(name,))
 
@@ -142,9 +136,10 @@ async def load_ecommerce_page(
     state = replace(state, goals=(*real, *_goals(site, events, [])))
     base = state.query(site, metrics=("visitors",), compare=False)
     period = base.period
-    found, timing = await store.batch([
+    found, timing, carted = await store.batch([
         currencies_sql(base, events.purchase, period=period),
         time_to_purchase_sql(base, events.purchase, period=period),
+        carts_sql(base, events.add_to_cart, events.purchase, period=period),
     ])
     currencies = [str(r["currency"]) for r in found if r["currency"]][:CURRENCIES]
     orders_in = {str(r["currency"]): int(r["orders"]) for r in found if r["currency"]}
@@ -166,8 +161,6 @@ async def load_ecommerce_page(
     queries = [
         step_counts,
         q(("visitors", "events", "conversion_rate"), goal=f"{_NAME}purchase"),
-        _has_done(q(("visits",)), events.add_to_cart),
-        _has_done(q(("visits",)), events.add_to_cart, events.purchase),
         *(q(("events",), dims=prop, name=n, limit=PRODUCT_ROWS * 5)
           for n in (events.product_view, events.add_to_cart, events.purchase)),
     ]
@@ -180,15 +173,15 @@ async def load_ecommerce_page(
         queries.append(q(("total_revenue",), goal=f"{_NAME}purchase:{currencies[0]}",
                          dims=(interval,), limit=1000))
     results = await run_queries(store, queries, cache=cache_for(store))
-    counts, buying, carts, bought, views, adds, buys, *money = results
+    counts, buying, views, adds, buys, *money = results
     sent = {str(r["dimensions"][0]): r["metrics"] for r in counts["results"]}
     if not sent:
         return page
     page.empty = False
     ((buyers, orders, rate),) = [r["metrics"] for r in buying["results"]] or [(0, 0, 0.0)]
     page.buyers, page.orders, page.conversion_rate = int(buyers), int(orders), float(rate)
-    page.carts = _first(carts)
-    page.abandoned = page.carts - _first(bought)
+    page.carts = int(carted[0]["carts"]) if carted else 0
+    page.abandoned = page.carts - (int(carted[0]["bought"]) if carted else 0)
     by_product: dict[str, list[Any]] = {}
     for k, result in enumerate((views, adds, buys)):
         for r in result["results"]:
@@ -216,8 +209,3 @@ async def load_ecommerce_page(
     page.funnel = [row | {"label": name} for row, name in
                    zip(funnel["results"], events.steps, strict=True)]
     return page
-
-
-def _first(result: dict[str, Any]) -> int:
-    rows = result["results"]
-    return int(rows[0]["metrics"][0] or 0) if rows else 0
