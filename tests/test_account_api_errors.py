@@ -19,8 +19,8 @@ def admin(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
     ("body", "code", "message"),
     [
         ({"date_range": "8d"}, "invalid_date_range",
-         'date_range must be one of day, 7d, 28d, 30d, 91d, month, 6mo, 12mo, year, all, or two '
-         'dates ["YYYY-MM-DD", "YYYY-MM-DD"].'),
+         'date_range must be one of day, 7d, 28d, 30d, 91d, month, 6mo, 12mo, year, all, 24h, or '
+         'two dates ["YYYY-MM-DD", "YYYY-MM-DD"] or date-times ["YYYY-MM-DDThh:mm:ss+00:00", …].'),
         ({"date_range": ["2024-13-01", "2024-01-02"]}, "invalid_date_range", "date_range must"),
         ({"metrics": ["visitors", "visits2"]}, "invalid_metrics",
          "metrics (entry 2) must be a list of one or more of visitors, visits,"),

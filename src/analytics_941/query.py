@@ -172,6 +172,9 @@ class Query(BaseModel):
     goals: tuple[Goal, ...] = ()
     # Plausible's include.imports: imported history answers the days without native data.
     include_imports: bool = False
+    # A range finer than days (``24h``, date-times; ``instants``): the UTC ms it runs between,
+    # inside the local days of ``date_range``.
+    clip_ms: tuple[int, int] | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -250,6 +253,8 @@ class Query(BaseModel):
             raise ValueError(
                 f"dimensions: time:hour needs a range of at most {MAX_HOUR_RANGE_DAYS} days"
             )
+        if self.clip_ms is not None and self.comparison is not None:
+            raise ValueError("comparison: not with a date-time range (compare whole days)")
         if len(filter_leaves(self.filters)) > MAX_FILTER_LEAVES:
             raise ValueError(f"filters: at most {MAX_FILTER_LEAVES} conditions")
         self._check_goals()

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .cache import ResultCache
+from .instants import clipped
 from .periods import time_units
 from .query import GOAL_DIMENSION, TIME_DIMENSIONS, Query
 from .resolve import resolve, value_statements
@@ -85,7 +86,8 @@ def _counts_apart(query: Query) -> bool:
 def _labels(query: Query, period: tuple[Any, Any] | None) -> list[str]:
     if period is None or query.interval is None:
         return []
-    return time_units(*period, tz=query.zone, interval=query.interval).labels
+    units = time_units(*period, tz=query.zone, interval=query.interval)
+    return clipped(units, query.clip_ms if period == query.period else None).labels
 
 
 def _number(value: Any) -> Any:

@@ -46,6 +46,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
+from .instants import clipped
 from .periods import Units, bounds_ms, time_units
 from .query import GOAL_DIMENSION, TIME_DIMENSIONS, Query
 from .sql.arms import raw_arm, week_of
@@ -262,6 +263,8 @@ def _period_ctes(
 ) -> list[str]:
     site = params.ref(query.site_id)
     units = time_units(*period, tz=query.zone, interval=query.interval)
+    if period == query.period:
+        units = clipped(units, query.clip_ms)
     bounds = bounds_ms(*period, tz=query.zone)
     ctes = [units_cte(f"{prefix}_units", units=units, params=params)]
     if plan.rollup_kind is not None:

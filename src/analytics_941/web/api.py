@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -30,6 +30,7 @@ from ..auth.principal import site_not_found
 from ..cache import cache_for
 from ..exceptions import QueryError
 from ..goals import Goal, list_goals
+from ..instants import instant_range
 from ..plausible_values import present_result
 from ..query import GOAL_DIMENSION, MAX_LIMIT, Query, parse_query
 from ..runner import run_queries
@@ -138,6 +139,11 @@ def parse_api_body(
         raw["comparison"] = comparison
     raw["total_rows"] = bool(include.get("total_rows"))
     raw["include_imports"] = include.get("imports") is True
+    # ``24h`` and date-times: the local days they touch, cut to their instants (``instants``).
+    cut = instant_range(raw.get("date_range"), timezone=site.timezone,
+                        now=now or datetime.now(UTC))
+    if cut is not None:
+        raw["date_range"], raw["clip_ms"] = cut
     try:
         query = parse_query(
             raw, timezone=site.timezone, now=now, stats_start=site_stats_start(site), goals=goals

@@ -17,7 +17,8 @@ __all__ = ["readable"]
 _DATES = '["YYYY-MM-DD", "YYYY-MM-DD"]'
 # What each field takes, for the messages whose own wording is the validator's.
 _TAKES = {
-    "date_range": f"one of {', '.join(get_args(Preset))}, or two dates {_DATES}",
+    "date_range": f"one of {', '.join(get_args(Preset))}, 24h, or two dates {_DATES} "
+    'or date-times ["YYYY-MM-DDThh:mm:ss+00:00", …]',
     "comparison": f"previous_period, year_over_year or two dates {_DATES}",
     "metrics": f"a list of one or more of {', '.join(METRICS)}",
     "dimensions": "a list of up to three dimensions, such as visit:source or event:page",
