@@ -17,6 +17,7 @@ from bench.bulk_ingest import bench_bulk_ingest
 from bench.cron import bench_cron
 from bench.export import bench_export
 from bench.funnel import bench_funnel
+from bench.goals import bench_goals
 from bench.ingest import bench_ingest
 from bench.journey import bench_journey
 from bench.query import bench_query
@@ -30,6 +31,7 @@ BENCHES: dict[str, Callable[[], None]] = {
     "query": bench_query,
     "funnel": bench_funnel,
     "journey": bench_journey,
+    "goals": bench_goals,
     "storage": bench_storage,
     "realtime": bench_realtime,
     "cron": bench_cron,
