@@ -33,24 +33,29 @@ def test_add_list_and_remove(db: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert main(["goals", "add", "--site", "Example.com", "--event", "Signup", "--prop",
                  "plan=pro", "--name", "Pro signup"]) == 0
     assert main(["goals", "add", "--site", "example.com", "--event", "Signup"]) == 0
-    assert capsys.readouterr().out.splitlines() == ["Visit /blog/**", "Pro signup", "Signup"]
+    assert main(["goals", "add", "--site", "example.com", "--event", "Purchase",
+                 "--currency", "eur"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "Visit /blog/**", "Pro signup", "Signup", "Purchase"]
     assert main(["goals", "list", "--site", "example.com"]) == 0
     assert capsys.readouterr().out.splitlines() == [
-        "name\tkind\tmatches\tproperty",
-        "Pro signup\tevent\tSignup\tplan=pro",
-        "Signup\tevent\tSignup\t-",
-        "Visit /blog/**\tpage\t/blog/**\t-",
+        "name\tkind\tmatches\tproperty\tcurrency",
+        "Pro signup\tevent\tSignup\tplan=pro\t-",
+        "Purchase\tevent\tPurchase\t-\tEUR",
+        "Signup\tevent\tSignup\t-\t-",
+        "Visit /blog/**\tpage\t/blog/**\t-\t-",
     ]
     assert main(["goals", "remove", "--site", "example.com", "Pro signup"]) == 0
     assert capsys.readouterr().out == "removed Pro signup\n"
-    assert _rows(db, "SELECT name, kind, target, prop_key FROM goals ORDER BY name") == [
-        ("Signup", "event", "Signup", ""), ("Visit /blog/**", "page", "/blog/**", ""),
+    assert _rows(db, "SELECT name, kind, target, currency FROM goals ORDER BY name") == [
+        ("Purchase", "event", "Purchase", "EUR"), ("Signup", "event", "Signup", None),
+        ("Visit /blog/**", "page", "/blog/**", None),
     ]
     logged = _rows(db, "SELECT kind, actor_kind, detail FROM audit_log WHERE kind LIKE 'goal%' "
                        "ORDER BY id")
     assert [(kind, actor) for kind, actor, _ in logged] == [
         ("goal_create", "cli"), ("goal_create", "cli"), ("goal_create", "cli"),
-        ("goal_remove", "cli"),
+        ("goal_create", "cli"), ("goal_remove", "cli"),
     ]
     assert json.loads(str(logged[-1][2])) == {"goal": "Pro signup",
                                               "matches": "event Signup with plan=pro"}
