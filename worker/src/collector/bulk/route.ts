@@ -39,7 +39,13 @@ export interface BulkResult {
 export async function postBulk(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
   const secret = bearerSecret(request);
   if (secret === null) return errorResponse(401, "unauthorized", "send an API token as Authorization: Bearer <token>");
-  const token = await findToken(env.DB, secret);
+  let token;
+  try {
+    token = await findToken(env.DB, secret);
+  } catch (error) {
+    console.error("token lookup failed", error);
+    return unavailable();
+  }
   if (token === null) return errorResponse(401, "invalid_token", "this API token is not valid or was revoked");
   if (!token.scopes.includes("ingest")) return errorResponse(403, "insufficient_scope", "this API token lacks the ingest scope");
 
@@ -51,7 +57,13 @@ export async function postBulk(request: Request, env: Env, ctx: ExecutionContext
   const parsed = envelope.map(parseBulkEvent);
   const sites = new Map<string, Site>();
   for (const domain of new Set(parsed.flatMap((event) => (isDrop(event) ? [] : [event.domain])))) {
-    const site = await lookupSite(env.DB, domain, numberVar(env.SITE_CACHE_TTL_S, 60));
+    let site;
+    try {
+      site = await lookupSite(env.DB, domain, numberVar(env.SITE_CACHE_TTL_S, 60));
+    } catch (error) {
+      console.error("site lookup failed", error);
+      return unavailable();
+    }
     // An unknown domain is refused like a foreign one: the answer must not tell which exist.
     if (!site || !token.siteIds.includes(site.id)) {
       return errorResponse(403, "site_not_allowed", `this API token does not cover domain ${JSON.stringify(domain)}`);
@@ -125,6 +137,11 @@ function settingsOf(env: Env, site: Site) {
     bounceThresholdMs: site.bounceThresholdMs,
     database: site.database,
   };
+}
+
+/** Nothing was stored: the sender retries the whole request. */
+function unavailable(): Response {
+  return errorResponse(503, "unavailable", "event storage is temporarily unavailable; retry later");
 }
 
 /** The idempotency key of an event that failed its checks, when it has a usable one. */
