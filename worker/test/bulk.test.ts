@@ -129,6 +129,33 @@ describe("bulk ingestion", () => {
     expect(sessions[0]).toMatchObject({ started_at: start, ended_at: start + 40 * MINUTE, pageviews: 4, entry_page: "/p0", exit_page: "/p40" });
   });
 
+  // The visitor hash takes the salt of the event's own UTC day: an event of yesterday and one of
+  // today from the same IP and user agent are two visitors (as they would be in the browser),
+  // unless the second continues the first's visit across midnight.
+  const midnight = Math.floor(Date.now() / 86_400_000) * 86_400_000;
+  const awake = Date.now() - midnight > 31 * MINUTE && Date.now() - midnight < 23 * 60 * MINUTE;
+  it.skipIf(!awake)("hashes visitors with the salt of each event's own day", async () => {
+    const domain = "bulk-days.test";
+    const siteId = await createSite(domain);
+    const secret = await token([siteId], ["ingest"]);
+    const visitor = { ip: "192.0.2.77", user_agent: CHROME_UA };
+    const sent = [
+      event(domain, 1, { ...visitor, timestamp: midnight - 10 * MINUTE, idempotency_key: "d-1" }),
+      event(domain, 2, { ...visitor, timestamp: midnight + 5 * MINUTE, idempotency_key: "d-2" }),
+      event(domain, 3, { ...visitor, timestamp: Date.now() - MINUTE, idempotency_key: "d-3" }),
+    ];
+    expect((await results(await post({ events: sent }, secret))).map((r) => r.outcome)).toEqual(["accepted", "accepted", "accepted"]);
+    expect(await drainOutbox(siteStub(siteId))).toBe(true);
+    const stored = await rows<{ ts: number; visitor_id: string; session_id: string }>("events", siteId);
+    const [before, after, now] = stored;
+    // Across midnight within the timeout: one visit, yesterday's visitor id.
+    expect(after?.session_id).toBe(before?.session_id);
+    expect(after?.visitor_id).toBe(before?.visitor_id);
+    // Later today: a new visit under today's salt, so another visitor id.
+    expect(now?.session_id).not.toBe(before?.session_id);
+    expect(now?.visitor_id).not.toBe(before?.visitor_id);
+  });
+
   it("refuses requests without a live ingest token for every site named", async () => {
     const domain = "bulk-auth.test";
     const siteId = await createSite(domain);
