@@ -59,10 +59,10 @@ _ATTRIBUTION = (
 COLUMNS: dict[ExportKind, tuple[str, ...]] = {
     "pageviews": ("time", "hostname", "pathname", *_ATTRIBUTION, "engaged_ms", "scroll_depth",
                   "visit"),
-    "events": ("time", "name", "hostname", "pathname", "props", "revenue", *_ATTRIBUTION,
-               "visit"),
+    "events": ("time", "name", "hostname", "pathname", "props", "revenue", "revenue_currency",
+               *_ATTRIBUTION, "visit"),
     "conversions": ("time", "goal", "name", "hostname", "pathname", "props", "revenue",
-                    *_ATTRIBUTION, "visit"),
+                    "revenue_currency", *_ATTRIBUTION, "visit"),
 }
 # Stored columns read per kind (``time`` comes from ``ts``, ``visit`` from ``session_id``).
 _STORED = {
