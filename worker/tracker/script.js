@@ -6,8 +6,9 @@
 // depth as an "engagement" event, a "404" event with data-404, consent mode with
 // data-consent="required" and a941.consent(yes), the page title and browser language. No
 // cookies, no storage ids.
-// Opt-in features are compile-time flags (OUTBOUND, DOWNLOADS, TAGGED, FORMS, ERRORS, VITALS) set by
-// scripts/build-tracker.mjs, which builds one variant per combination (script.outbound-links.js…).
+// Opt-in features are compile-time flags (OUTBOUND, DOWNLOADS, TAGGED, FORMS, ERRORS, VITALS,
+// CLICKS) set by scripts/build-tracker.mjs, which builds one variant per combination
+// (script.outbound-links.js…).
 // The gzip budget is 1 KB for the default script and a few hundred bytes per feature
 // (FEATURE_GZIP_BUDGETS there): every byte counts.
 (function () {
@@ -397,6 +398,48 @@
       if (e.persisted) view(e.timeStamp);
     });
     doc.prerendering ? on(doc, "prerenderingchange", measure) : measure();
+  }
+
+  // Rage and dead clicks as "Rage click" / "Dead click" events, non-interactive (turning the
+  // add-on on must not change bounce rates), described as tag#id.class.class: never the
+  // element's text or values. Rage: a third click within a second and 30 px of two before it.
+  // Dead: a click on a link or button (the nearest one around the target) after which nothing
+  // in the DOM changes and the URL stays the same for a second. A link that leaves the page
+  // unloads it first, so it never reports; new-tab and download links are left out.
+  if (CLICKS) {
+    let recent = [];
+    let clickReport = function (name, el) {
+      var text = el.localName + (el.id ? "#" + el.id : "");
+      for (var i = 0; i < el.classList.length && i < 3; ) text += "." + el.classList[i++];
+      api941.event(name, { props: { selector: text }, interactive: false });
+    };
+    // Capture phase: the observer must be watching before the page's own handlers run.
+    w.addEventListener(
+      "click",
+      function (e) {
+        var el = e.target,
+          url = loc.href,
+          changed,
+          observer;
+        if (!el.closest) return;
+        recent = recent.filter(function (c) {
+          return e.timeStamp - c.timeStamp < 1e3 && Math.hypot(c.clientX - e.clientX, c.clientY - e.clientY) < 30;
+        });
+        if (recent.push(e) == 3) clickReport("Rage click", el);
+        var target = el.closest("a,button,[role=button],summary,[type=submit]");
+        if (target && !target.target && !target.download) {
+          observer = new MutationObserver(function () {
+            changed = 1;
+          });
+          observer.observe(doc, { subtree: 1, childList: 1, attributes: 1, characterData: 1 });
+          setTimeout(function () {
+            observer.disconnect();
+            if (!changed && url == loc.href) clickReport("Dead click", target);
+          }, 1e3);
+        }
+      },
+      true,
+    );
   }
   pageview();
 })();

@@ -23,6 +23,7 @@ from ...realtime import realtime_token, websocket_url
 from ...sites import Site, list_sites
 from ..access import site_of
 from ..render import Renderer
+from .clicks_page import load_clicks_page
 from .csv_export import build_export
 from .data import DIMENSION_LABELS, OP_LABELS
 from .ecommerce_page import ShopEvents, load_ecommerce_page
@@ -103,6 +104,7 @@ def make_pages_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
             "realtime_url": f"{base}/realtime",
             "realtime_token_url": f"{base}/realtime/token",
             "errors_url": state.url(f"{base}/errors"),
+            "clicks_url": state.url(f"{base}/clicks"),
             "journeys_url": state.url(f"{base}/journeys"),
             "properties_url": state.url(f"{base}/properties"),
             "ecommerce_url": state.url(f"{base}/ecommerce"),
@@ -189,6 +191,21 @@ def make_pages_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
             "period_label": PERIOD_LABELS.get(state.period, "Custom range"),
             "periods": _period_links(state, errors_url, None),
             "group_url": lambda fp: _with_param(state.url(errors_url), "error", fp),
+        })
+
+    @router.get("/{domain}/clicks", name="analytics_941_clicks")
+    async def clicks_page(request: Request) -> Response:
+        admitted = await member(request)
+        if isinstance(admitted, Response):
+            return admitted
+        state = await side_state(request, admitted.site)
+        page = await load_clicks_page(render.site_store(admitted.site), site=admitted.site,
+                                      state=state)
+        clicks_url = f"{admitted.base}/clicks"
+        return render(request, "clicks.html", {
+            "site": admitted.site, "page": page, "back_url": state.url(admitted.base),
+            "period_label": PERIOD_LABELS.get(state.period, "Custom range"),
+            "periods": _period_links(state, clicks_url, None),
         })
 
     @router.get("/{domain}/journeys", name="analytics_941_journeys")
