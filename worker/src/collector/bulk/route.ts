@@ -73,7 +73,8 @@ export async function postBulk(request: Request, env: Env, ctx: ExecutionContext
   ctx.waitUntil(touchToken(env.DB, token.id, Date.now()).catch(() => {}));
 
   const results: BulkResult[] = [];
-  const bySite = new Map<Site, { index: number; item: BulkItem }[]>();
+  // By site id: two domains of one site (aliases) are one DO call, in one time order.
+  const bySite = new Map<string, { site: Site; list: { index: number; item: BulkItem }[] }>();
   const now = Date.now();
   const counted = (siteId: string, dropped: Drop) => {
     countDrop(siteId, dropped);
@@ -93,12 +94,12 @@ export async function postBulk(request: Request, env: Env, ctx: ExecutionContext
       counted(site.id, stepped);
       return result(stepped.reason, stepped.message);
     }
-    const list = bySite.get(site) ?? [];
-    list.push({ index, item: { event: stepped, client: { ip: event.ip, userAgent: event.userAgent }, key: event.key } });
-    bySite.set(site, list);
+    const group = bySite.get(site.id) ?? { site, list: [] };
+    group.list.push({ index, item: { event: stepped, client: { ip: event.ip, userAgent: event.userAgent }, key: event.key } });
+    bySite.set(site.id, group);
   });
 
-  await Promise.all([...bySite].map(async ([site, list]) => {
+  await Promise.all([...bySite.values()].map(async ({ site, list }) => {
     // In time order, so a visitor's events build its visits as they happened.
     list.sort((a, b) => a.item.event.ts - b.item.event.ts || a.index - b.index);
     let outcomes: BulkOutcome[];
