@@ -56,6 +56,8 @@ def test_add_a_page_and_an_event_goal_then_remove_one(admin: TestClient) -> None
         ({"page": "/a", "event": "B"}, "event", "not both"),
         ({"event": "Signup", "prop": "plan"}, "prop", "KEY=VALUE"),
         ({}, "page", "Give a page pattern"),
+        ({"event": "Purchase", "currency": "EURO"}, "currency", "three-letter"),
+        ({"page": "/a", "currency": "EUR"}, "currency", "not both"),
     ],
 )
 def test_a_refused_goal_names_its_field_and_keeps_what_was_typed(
@@ -67,6 +69,15 @@ def test_a_refused_goal_names_its_field_and_keeps_what_was_typed(
     assert context["goal_field"] == field and words in context["goal_error"]
     assert {k: v for k, v in context["goal_values"].items() if v} == form
     assert 'aria-invalid="true"' in page.text and context["goals"] == []
+
+
+def test_a_revenue_goal_from_the_form(admin: TestClient) -> None:
+    added = admin.post(GOALS, data={"event": "Purchase", "currency": "usd"},
+                       follow_redirects=False)
+    assert added.status_code == 303
+    (goal,) = _context(admin.get(GOALS))["goals"]
+    assert (goal.name, goal.currency) == ("Purchase", "USD")
+    assert "revenue in <code>USD</code>" in admin.get(GOALS, headers={"HX-Request": "true"}).text
 
 
 def test_goal_forms_need_the_csrf_token(admin: TestClient) -> None:

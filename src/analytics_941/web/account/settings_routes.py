@@ -195,7 +195,8 @@ def make_settings_router(*, render: Renderer, route_class: type[APIRoute]) -> AP
         try:
             if page and (event or prop or form.get("currency")):
                 raise GoalError("Give a page or an event name, not both (a property goes with "
-                                "an event).", field="event" if event else "prop")
+                                "an event, as does a currency).",
+                                field="event" if event else "prop" if prop else "currency")
             if not page and not event:
                 raise GoalError("Give a page pattern (such as /pricing) or an event name.",
                                 field="page")
