@@ -54,7 +54,8 @@ def test_plausible_shaped_request_and_response(client: TestClient) -> None:
     assert body["meta"]["total_rows"] == 2
     assert "time_labels" not in body["meta"]
     assert body["query"]["site_id"] == "example.com"
-    assert body["query"]["dimensions"] == ["source"]
+    assert body["query"]["dimensions"] == ["visit:source"]
+    assert body["query"]["filters"] == [["is_not", "visit:country", ["CA"]]]
     assert body["query"]["pagination"] == {"limit": 2, "offset": 0}
 
 

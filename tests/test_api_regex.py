@@ -78,8 +78,8 @@ def test_a_regex_breakdown_and_the_query_echo(client: TestClient) -> None:
     assert [(r["dimensions"], r["metrics"]) for r in body["results"]] == [
         (["/"], [4, 5]), (["/pricing"], [2, 2])
     ]
-    # The echo keeps the client's pattern, not the values it resolved to.
-    assert body["query"]["filters"] == [["matches", "page", ["^/(pricing)?$"]]]
+    # The echo keeps the client's pattern and names, not the values it resolved to.
+    assert body["query"]["filters"] == [["matches", "event:page", ["^/(pricing)?$"]]]
 
 
 @pytest.mark.parametrize(

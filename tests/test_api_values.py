@@ -211,8 +211,6 @@ def test_total_rows_past_the_last_page_and_the_default_page(client: TestClient) 
 @pytest.mark.parametrize(
     "body",
     [
-        {"date_range": ["2026-01-01T12:00:00+02:00", "2026-01-01T15:59:59+02:00"]},
-        {"date_range": "24h"},
         {"dimensions": ["visit:exit_page_hostname"]},
         {"filters": [["is", "segment", [1]]]},
     ],

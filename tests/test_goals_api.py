@@ -94,11 +94,8 @@ def test_an_unknown_goal_is_a_400_naming_the_sites_goals(goal_client: TestClient
     response = post(goal_client, {"metrics": ["visitors"],
                                   "filters": [["is", "event:goal", ["Register"]]]})
     assert response.status_code == 400
-    assert response.json() == {
-        "code": "invalid_filters",
-        "message": "filters: the site has no goal named 'Register' (its goals: Signup, "
-                   "Visit /pricing)",
-    }
+    message = "filters: the site has no goal named 'Register' (its goals: Signup, Visit /pricing)"
+    assert response.json() == {"code": "invalid_filters", "message": message, "error": message}
 
 
 def test_conversion_rate_without_a_goal_is_a_400(goal_client: TestClient) -> None:

@@ -313,6 +313,8 @@ def _order_by(query: Query) -> str:
         terms = [(dims.get(name, name), direction.upper()) for name, direction in query.order_by]
     elif query.interval is not None:
         terms = [(dims[d], "ASC") for d in query.dimensions if d in TIME_DIMENSIONS]
+        if query.non_time_dimensions:
+            terms.append((query.metrics[0], "DESC"))  # Plausible's default, as echoed
     else:
         terms = [(query.metrics[0], "DESC")]
     # Dimension values break ties so the order (and so the golden tests) is deterministic.

@@ -38,6 +38,7 @@ from ..sites import Site
 from ..store import Store
 from ..stores import Stores
 from .access import site_of
+from .api_echo import echo_query
 from .api_errors import readable
 from .funnel_api import answer_funnel
 
@@ -153,27 +154,9 @@ def parse_api_body(
     return query, dict(include)
 
 
-def _echo(query: Query, *, site: Site, include: Mapping[str, Any]) -> dict[str, Any]:
-    """The normalised query, as Plausible echoes it back."""
-    dump = query.model_dump(mode="json")
-    first, last = query.period
-    echo: dict[str, Any] = {
-        "site_id": site.domain,
-        "metrics": dump["metrics"],
-        "date_range": [first.isoformat(), last.isoformat()],
-        "dimensions": dump["dimensions"],
-        "filters": dump["filters"],
-        "order_by": dump["order_by"],
-        "include": dict(include),
-        "pagination": {"limit": query.limit, "offset": query.offset},
-    }
-    if query.comparison_period is not None:
-        echo["comparison_date_range"] = [d.isoformat() for d in query.comparison_period]
-    return echo
-
-
 def api_response(
-    result: dict[str, Any], *, query: Query, site: Site, include: Mapping[str, Any]
+    result: dict[str, Any], *, query: Query, site: Site, include: Mapping[str, Any],
+    body: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The v2 response body for a runner result (which is left untouched: it may be cached)."""
     meta = dict(result["meta"])
@@ -182,7 +165,7 @@ def api_response(
     return {
         "results": result["results"],
         "meta": meta,
-        "query": _echo(query, site=site, include=include),
+        "query": echo_query(query, site=site, body=body or {}, include=include),
     }
 
 
@@ -241,7 +224,8 @@ def make_api_router(
         (result,) = await run_queries(data, [query], cache=cache_for(data))
         # Values shown as the client's dimension names show them (``visit:device``: "Mobile").
         result = present_result(result, [str(d) for d in body.get("dimensions") or []])
-        return JSONResponse(api_response(result, query=query, site=site, include=include))
+        return JSONResponse(api_response(result, query=query, site=site, include=include,
+                                         body=body))
 
     @router.post("/api/v2/query", name="analytics_941_api_v2_query")
     async def query_v2(request: Request) -> Response:
