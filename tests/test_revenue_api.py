@@ -172,6 +172,8 @@ def test_the_goal_panel_shows_revenue_for_revenue_goals(tmp_path: Path) -> None:
         assert [(r.name, r.visitors, r.events, r.revenue, r.average_revenue)
                 for r in panel.rows] == [("Add to cart", 5, 5, "", ""),
                                          ("Purchase", 3, 3, "€50.50", "€25.25")]
+        # The USD purchase, apart: never in the EUR goal's revenue.
+        assert panel.other_revenue == ["Purchase: $15.00 (1)"]
         await store.aclose()
 
     asyncio.run(run())

@@ -11,26 +11,34 @@ currency its revenue is reported in (``revenue_currencies``):
   breakdown: the metrics are NULL with Plausible's warning.
 
 Only amounts sent in that currency are summed: an amount in another currency (or in none) is
-left out of the metric, never converted or added; ``other_currency_statement`` counts what was
-left out so the API and the dashboard report it apart. These metrics are not sums the rollups
-keep: a query asking for them reads raw events (within raw retention).
+left out of the metric, never converted or added; ``other_currencies_sql`` sums what was left
+out, per goal and currency, so the dashboard reports it apart. These metrics are not sums the
+rollups keep: a query asking for them reads raw events (within raw retention).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from ..goals import Goal
+from ..periods import bounds_ms
 from ..query import GOAL_DIMENSION, Query
+from ..store import Param
 from .conversions import goals_broken_down
+from .goals import goal_join, goal_rows_cte
 from .metrics import REVENUE_METRICS
 from .params import Params
+from .where import filters_sql
 
 __all__ = [
     "REVENUE_METRICS",
     "WARNINGS",
     "RevenueCurrencies",
     "money",
+    "other_currencies_sql",
     "revenue_currencies",
     "revenue_parts",
 ]
@@ -122,3 +130,26 @@ def money(amount: float | None, currency: str | None) -> dict[str, object] | Non
     else:
         short, long = f"{sign}{_short(size)} {currency}", f"{sign}{_grouped(size)} {currency}"
     return {"short": short, "long": long, "value": value, "currency": currency}
+
+
+def other_currencies_sql(query: Query, goals: Sequence[Goal], *,
+                         period: tuple[date, date]) -> tuple[str, list[Param]]:
+    """Rows ``goal``, ``currency``, ``amount``, ``orders``: per revenue goal, what its
+    conversions of ``period`` (under ``query``'s filters) carried in another currency than the
+    goal's, or in none: what the goal's total leaves out, to be shown apart."""
+    params = Params()
+    site = params.ref(query.site_id)
+    start, end = bounds_ms(*period, tz=query.zone)
+    where = filters_sql(query.filters, table="events", site=site, bounds=(start, end),
+                        params=params, goals=query.goals)
+    rows = goal_rows_cte([g for g in goals if g.currency], params)
+    sql = (
+        f"WITH {rows} SELECT g.gname AS goal, revenue_currency AS currency, "
+        "ROUND(SUM(revenue), 2) AS amount, COUNT(*) AS orders FROM events "
+        f"{goal_join()} WHERE site_id = {site} AND ts >= {params.ref(start)} "
+        f"AND ts < {params.ref(end)} AND revenue IS NOT NULL "
+        "AND revenue_currency IS NOT g.gcurrency"
+        + "".join(f" AND {clause}" for clause in where)
+        + " GROUP BY 1, 2 ORDER BY 1, orders DESC, 2"
+    )
+    return sql, params.check()

@@ -19,7 +19,8 @@ from ...goals import MAX_GOALS, Goal
 from ...query import GOAL_DIMENSION, Query
 from ...runner import run_queries
 from ...sites import Site
-from ...store import Store
+from ...sql.revenue import money, other_currencies_sql
+from ...store import Row, Store
 from .site_goals import read_goals
 from .state import DashboardState
 
@@ -89,6 +90,8 @@ class GoalPanel:
 
     has_goals: bool
     has_revenue: bool = False
+    # Revenue goals' conversions paid in another currency (or none), apart: "Purchase: $15.00".
+    other_revenue: list[str] = field(default_factory=list)
     rows: list[GoalRow] = field(default_factory=list)
     candidates: list[str] = field(default_factory=list)
     specials: list[Special] = field(default_factory=list)
@@ -203,10 +206,24 @@ async def load_goal_panel(
     if state.goals:
         queries.append(goals_query(site, state, now=now))
     results = await run_queries(store, queries, cache=cache)
+    other: list[str] = []
+    if any(goal.currency for goal in state.goals):
+        # Never added to a goal's total: listed apart (one more statement, revenue goals only).
+        query = goals_query(site, state, now=now)
+        (rows,) = await store.batch([other_currencies_sql(query, state.goals,
+                                                          period=query.period)])
+        other = [_apart(row) for row in rows]
     shown = len(SPECIAL_REPORTS)
     panel = goal_panel(
         state, base=base,
         goals_result=results[-1] if state.goals else None,
         candidates_result=results[shown] if with_candidates else None,
     )
-    return replace(panel, specials=specials(results[:shown]))
+    return replace(panel, specials=specials(results[:shown]), other_revenue=other)
+
+
+def _apart(row: Row) -> str:
+    currency = row["currency"]
+    amount = money(row["amount"], str(currency)) if currency else None
+    text = str(amount["long"]) if amount else f"{float(row['amount']):,.2f} without a currency"
+    return f"{row['goal']}: {text} ({int(row['orders'])})"
