@@ -212,7 +212,6 @@ def test_total_rows_past_the_last_page_and_the_default_page(client: TestClient) 
     "body",
     [
         {"dimensions": ["visit:exit_page_hostname"]},
-        {"filters": [["is", "segment", [1]]]},
     ],
 )
 def test_features_docs_api_md_lists_as_unsupported_are_400s(

@@ -299,6 +299,17 @@ def do_import_remove(w: World) -> None:
     w.post(f"/settings/sites/example.com/imports/{entry['id']}/remove")
 
 
+def do_segment_create(w: World) -> None:
+    w.admin()
+    w.post("/settings/sites/example.com/segments", {"name": "US", "f": "is,country,US"})
+
+
+def do_segment_remove(w: World) -> None:
+    do_segment_create(w)
+    (segment,) = w.rows("SELECT id FROM segments")
+    w.post(f"/settings/sites/example.com/segments/{segment['id']}/remove")
+
+
 def do_report_subscribe(w: World) -> None:
     w.admin()
     w.post("/settings/sites/example.com/reports", {"email": "a@example.com", "weekly": "on"})
@@ -353,6 +364,8 @@ ACTIONS: dict[str, tuple[Callable[[World], None], str | None, str]] = {
     "alert_settings": (do_alert_settings, "s1", "user:Ada"),
     "import_create": (do_import_create, "s1", "user:Ada"),
     "import_remove": (do_import_remove, "s1", "user:Ada"),
+    "segment_create": (do_segment_create, "s1", "user:Ada"),
+    "segment_remove": (do_segment_remove, "s1", "user:Ada"),
     "funnel_create": (do_funnel_create, "s1", "user:Ada"),
     "funnel_remove": (do_funnel_remove, "s1", "user:Ada"),
 }

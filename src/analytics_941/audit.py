@@ -76,6 +76,8 @@ KINDS: dict[str, str] = {
     "webhook_remove": "removed a webhook endpoint",
     "import_create": "imported history from a CSV export",
     "import_remove": "removed imported history",
+    "segment_create": "saved a segment",
+    "segment_remove": "removed a segment",
     "alert_create": "added an alert rule",
     "alert_remove": "removed an alert rule",
     "alert_settings": "changed the alert recipients or commerce goals",

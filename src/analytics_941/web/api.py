@@ -26,7 +26,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
-from ..auth.principal import site_not_found
+from ..auth.principal import STATE_PRINCIPAL, site_not_found
 from ..cache import cache_for
 from ..exceptions import QueryError
 from ..goals import Goal, list_goals
@@ -34,6 +34,7 @@ from ..instants import instant_range
 from ..plausible_values import present_result
 from ..query import GOAL_DIMENSION, MAX_LIMIT, Query, parse_query
 from ..runner import run_queries
+from ..segments import expand_segments, list_segments, mentions_segments
 from ..sites import Site
 from ..store import Store
 from ..stores import Stores
@@ -169,6 +170,16 @@ def api_response(
     }
 
 
+def _user_id(request: Request) -> str | None:
+    """The person behind a request: the signed-in user, or the API token's creator."""
+    principal = getattr(request.state, STATE_PRINCIPAL, None)
+    if principal is None:
+        return None
+    if principal.user is not None:
+        return str(principal.user.id)
+    return principal.token.user_id if principal.token is not None else None
+
+
 def _legacy_input(params: Mapping[str, str]) -> dict[str, Any]:
     """Query-string parameters of ``GET /api/stats`` → a v2 body."""
     raw: dict[str, Any] = {}
@@ -216,6 +227,11 @@ def make_api_router(
                              message="site_id is missing: give the site's domain, such as "
                              "example.com.")
         site = await resolve_site(request, domain)
+        asked = body
+        if mentions_segments(body.get("filters")):
+            # Saved segments become their filters; the echo keeps the client's own.
+            segments = await list_segments(store, site_id=site.id, user_id=_user_id(request))
+            body = {**body, "filters": expand_segments(body.get("filters"), segments)}
         # The site's goals are read only for a query naming them: one lookup less per request
         # (D1's REST API counts requests).
         goals = await list_goals(store, site_id=site.id) if mentions_goals(body) else []
@@ -225,7 +241,7 @@ def make_api_router(
         # Values shown as the client's dimension names show them (``visit:device``: "Mobile").
         result = present_result(result, [str(d) for d in body.get("dimensions") or []])
         return JSONResponse(api_response(result, query=query, site=site, include=include,
-                                         body=body))
+                                         body=asked))
 
     @router.post("/api/v2/query", name="analytics_941_api_v2_query")
     async def query_v2(request: Request) -> Response:

@@ -25,6 +25,7 @@ from .alerts_routes import make_alerts_router
 from .funnel_settings import add_funnel_routes
 from .imports_routes import make_imports_router
 from .reports_routes import make_reports_router
+from .segments_routes import make_segments_router
 from .webhooks_routes import make_webhooks_router
 
 __all__ = ["AUDIT_PAGE", "make_settings_router"]
@@ -41,6 +42,7 @@ def make_settings_router(*, render: Renderer, route_class: type[APIRoute]) -> AP
     router.include_router(make_reports_router(render=render, route_class=route_class))
     router.include_router(make_webhooks_router(render=render, route_class=route_class))
     router.include_router(make_imports_router(render=render, route_class=route_class))
+    router.include_router(make_segments_router(render=render, route_class=route_class))
     router.include_router(make_alerts_router(render=render, route_class=route_class))
 
     def back(path: str) -> Response:
