@@ -28,7 +28,7 @@ from ..goals import Goal
 from ..query import GOAL_DIMENSION
 from .columns import filter_sql_target
 from .glob import glob_pattern
-from .goals import goal_test
+from .goals import custom_event_name, goal_test
 from .params import Params
 
 __all__ = ["Bounds", "RawUnits", "filters_sql", "glob_pattern"]
@@ -69,6 +69,10 @@ def _condition_sql(cond: Condition, *, expression: str, params: Params) -> str:
                          "through the runner)")
     if cond.op in ("matches_wildcard", "matches_wildcard_not"):
         values = [glob_pattern(v) for v in values]
+    single = values[0] if len(values) == 1 else "pageview"
+    if cond.op == "is" and expression in _EVENT_NAME and single != "pageview":
+        # One custom event (the usual filter): an equality SQLite reads from its index.
+        return custom_event_name(expression, params.ref(single))
     ref = params.ref(json.dumps(values, ensure_ascii=False, separators=(",", ":")))
     if cond.op == "is":
         test = f"{expression} IN (SELECT value FROM json_each({ref}))"
