@@ -560,3 +560,17 @@ async def test_the_goal_panel_costs_two_d1_requests_then_none(
     assert len(requests) == 3
     await store.aclose()
     await local.aclose()
+
+
+def test_a_boosted_tab_gets_its_panel_alone(client: TestClient) -> None:
+    # The tabs are boosted links to the dashboard's URL; htmx names the panel in HX-Target.
+    url = f"{BASE}?period=7d&sources=mediums"
+    tab = client.get(url, headers={"HX-Request": "true", "HX-Target": "panel-sources"})
+    assert tab.status_code == 200
+    assert tab.template.name == "analytics_941/_panel.html"  # type: ignore[attr-defined]
+    assert context(tab)["panel"].report.key == "utm_mediums"
+    # Another target still gets the whole view; an unknown panel is no panel.
+    whole = client.get(url, headers={"HX-Request": "true", "HX-Target": "dashboard"})
+    assert whole.template.name == "analytics_941/_dashboard.html"  # type: ignore[attr-defined]
+    other = client.get(url, headers={"HX-Request": "true", "HX-Target": "panel-nope"})
+    assert other.template.name == "analytics_941/_dashboard.html"  # type: ignore[attr-defined]

@@ -28,7 +28,7 @@ from ..render import Renderer
 from .filter_builder import GOAL_REPORT, builder_choices, goal_suggestions, suggestions
 from .formatting import register_filters
 from .funnel_panel import funnel_view
-from .reports import REPORTS
+from .reports import PANELS, REPORTS
 from .site_goals import read_goals, with_goals
 from .state import PERIOD_KEYS, PERIOD_LABELS, DashboardState
 from .views import VARY, dashboard_view, details_view, goals_view, panel_view, state_of
@@ -93,6 +93,13 @@ def add_dashboard_routes(
 
     async def view(request: Request, admitted: Admitted) -> tuple[str, dict[str, Any]]:
         store = render.site_store(admitted.site)
+        # A panel's tabs are boosted links to the dashboard's own URL (one URL per tab in the
+        # first load, pushed as it is): htmx names the panel it swaps in HX-Target.
+        target = request.headers.get("HX-Target", "") if request.headers.get("HX-Request") else ""
+        key = target.removeprefix("panel-")
+        if target.startswith("panel-") and any(p.key == key for p in PANELS):
+            return await panel_view(store, request, site=admitted.site, base=admitted.base,
+                                    panel_key=key, cache=cache_for(store), home=home)
         template, context = await dashboard_view(store, request, site=admitted.site,
                                                  base=admitted.base, cache=cache_for(store),
                                                  shared=admitted.shared, home=home)
