@@ -23,6 +23,7 @@ import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cached_property
 
 from .exceptions import AnalyticsError
 from .plausible_values import view_for
@@ -88,9 +89,9 @@ class ImportedRows:
     last_day: str
     pageviews: int
 
-    @property
+    @cached_property
     def id(self) -> str:
-        """A hash of the rows: the same data imported twice has the same id."""
+        """A hash of the rows: the same data imported twice has the same id (computed once)."""
         text = json.dumps(self.rows, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
 
