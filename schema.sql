@@ -730,10 +730,6 @@ CREATE TABLE alert_log (
 );
 CREATE INDEX alert_log_site ON alert_log (site_id, fired_at);
 
--- Migration 0024: revenue currency (migrations/0024_revenue_currency.sql explains the columns).
-ALTER TABLE events ADD COLUMN revenue_currency TEXT;
-ALTER TABLE goals ADD COLUMN currency TEXT;
-
 -- Migration 0023: imports
 -- Imported history (docs/imports.md): days of another tool's aggregates (Plausible's CSV
 -- export), kept apart from collected rows and read only where the site has no native data.
@@ -771,6 +767,10 @@ CREATE TABLE imported_daily (
   PRIMARY KEY (site_id, dim, day, value, import_id)
 ) WITHOUT ROWID;
 CREATE INDEX imported_daily_import ON imported_daily (site_id, import_id, day);
+
+-- Migration 0024: revenue currency (migrations/0024_revenue_currency.sql explains the columns).
+ALTER TABLE events ADD COLUMN revenue_currency TEXT;
+ALTER TABLE goals ADD COLUMN currency TEXT;
 
 -- Migration 0026: titles and language (migrations/0026_titles_language.sql explains them).
 CREATE TABLE page_titles (
