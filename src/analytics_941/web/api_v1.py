@@ -32,7 +32,7 @@ from ..sites import Site
 from ..store import Store
 from ..stores import Stores
 from .access import site_of
-from .api import mentions_goals, parse_api_body
+from .api_body import mentions_goals, parse_api_body
 from .api_v1_params import breakdown_key, v1_body
 
 __all__ = [

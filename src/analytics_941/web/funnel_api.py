@@ -23,6 +23,7 @@ from ..funnels import FunnelError, check_steps, get_funnel
 from ..goals import list_goals
 from ..sites import Site
 from ..store import Store
+from .api_body import mentions_goals, parse_api_body
 
 __all__ = ["answer_funnel"]
 
@@ -32,8 +33,6 @@ _FIELDS = {"site_id", "date_range", "filters", "include", "comparison", "steps",
 async def answer_funnel(home: Store, data: Store, body: Any, *, site: Site) -> dict[str, Any]:
     """The response body for a funnel request on ``site``: definitions (goals, saved funnels)
     from ``home``, events from ``data``. Raises ``QueryError`` naming the field."""
-    from .api import mentions_goals, parse_api_body  # the API module mounts this route
-
     if not isinstance(body, Mapping):
         raise QueryError(code="invalid_body", message="The request body must be a JSON object.")
     unknown = sorted(set(body) - _FIELDS)
