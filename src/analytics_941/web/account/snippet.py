@@ -19,6 +19,7 @@ FEATURES: tuple[tuple[str, str], ...] = (
     ("form-submissions", "Form submissions"),
     ("errors", "JavaScript errors"),
     ("web-vitals", "Core Web Vitals (page speed, for the Performance page)"),
+    ("clicks", "Rage and dead clicks (for the Clicks page)"),
 )
 _KNOWN = {name for name, _label in FEATURES}
 
