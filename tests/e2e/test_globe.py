@@ -65,13 +65,13 @@ def seeded(stack: Stack) -> Stack:
 
 
 @pytest.fixture(scope="module")
-def webgl_browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=WEBGL_ARGS, headless=True)
-        yield chromium
-        chromium.close()
+def webgl_browser(browser: Any) -> Iterator[Any]:
+    # Launched through the session's Playwright (a second sync_playwright in one process is
+    # refused once the first runs), with software WebGL.
+    chromium = browser.browser_type.launch(executable_path=CHROMIUM, args=WEBGL_ARGS,
+                                           headless=True)
+    yield chromium
+    chromium.close()
 
 
 def _globe_file() -> str:
