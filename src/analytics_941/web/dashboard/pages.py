@@ -48,14 +48,13 @@ def _with_param(url: str, name: str, value: str | None) -> str:
     return f"{url}{'&' if '?' in url else '?'}{urlencode({name: value})}"
 
 
-def _period_links(state: DashboardState, url: str, page: str | None, *, name: str = "page",
+def _period_links(state: DashboardState, url: str, *, name: str = "page",
                   value: str | None = None) -> list[tuple[str, str, bool]]:
     """(label, URL, current) for the few periods a side page offers, keeping its filters and
-    what it shows (``name=value``; the journey's ``page`` by default)."""
-    kept = value if value is not None else page
+    what it shows (``name=value``)."""
     return [
         (label, _with_param(state.url(url, period=key, date_from=None, date_to=None), name,
-                            kept), key == state.period)
+                            value), key == state.period)
         for key, label in PERIOD_LABELS.items() if key in ("day", "7d", "30d", "month", "12mo")
     ]
 
@@ -79,6 +78,17 @@ def make_pages_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
         """A side page's state: the dashboard's period and filters (goals read when a filter
         names one), no panel tabs."""
         return await with_goals(replace(state_of(request), tabs={}), store, site.id)
+
+    def side_render(request: Request, template: str, admitted: Admitted, state: DashboardState,
+                    url: str, context: dict[str, Any], *, name: str = "page",
+                    value: str | None = None) -> Response:
+        """A side page with what every side page shows: its site, the way back to the
+        dashboard and the period links (keeping ``name=value``, what the page shows)."""
+        return render(request, template, {
+            "site": admitted.site, "back_url": state.url(admitted.base),
+            "period_label": PERIOD_LABELS.get(state.period, "Custom range"),
+            "periods": _period_links(state, url, name=name, value=value), **context,
+        })
 
     async def visible_sites(request: Request) -> list[Site]:
         sites = await list_sites(store)
@@ -185,11 +195,8 @@ def make_pages_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
         page = await load_errors_page(render.site_store(admitted.site), site=admitted.site,
                                       state=state, fingerprint=chosen)
         errors_url = f"{admitted.base}/errors"
-        return render(request, "errors.html", {
-            "site": admitted.site, "page": page, "event_name": ERROR_EVENT,
-            "back_url": state.url(admitted.base), "errors_url": errors_url,
-            "period_label": PERIOD_LABELS.get(state.period, "Custom range"),
-            "periods": _period_links(state, errors_url, None),
+        return side_render(request, "errors.html", admitted, state, errors_url, {
+            "page": page, "event_name": ERROR_EVENT, "errors_url": errors_url,
             "group_url": lambda fp: _with_param(state.url(errors_url), "error", fp),
         })
 
@@ -202,11 +209,7 @@ def make_pages_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
         page = await load_clicks_page(render.site_store(admitted.site), site=admitted.site,
                                       state=state)
         clicks_url = f"{admitted.base}/clicks"
-        return render(request, "clicks.html", {
-            "site": admitted.site, "page": page, "back_url": state.url(admitted.base),
-            "period_label": PERIOD_LABELS.get(state.period, "Custom range"),
-            "periods": _period_links(state, clicks_url, None),
-        })
+        return side_render(request, "clicks.html", admitted, state, clicks_url, {"page": page})
 
     @router.get("/{domain}/journeys", name="analytics_941_journeys")
     async def journeys_page(request: Request) -> Response:
@@ -218,13 +221,10 @@ def make_pages_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
         page = await load_journeys_page(render.site_store(admitted.site), site=admitted.site,
                                         state=state, page=chosen)
         url = f"{admitted.base}/journeys"
-        return render(request, "journeys.html", {
-            "site": admitted.site, "page": page, "back_url": state.url(admitted.base),
-            "journeys_url": url, "keep_params": state.params(),
-            "period_label": PERIOD_LABELS.get(state.period, "Custom range"),
-            "periods": _period_links(state, url, page.journey.page if page.journey else None),
+        return side_render(request, "journeys.html", admitted, state, url, {
+            "page": page, "journeys_url": url, "keep_params": state.params(),
             "page_url": lambda path: _with_param(state.url(url), "page", path),
-        })
+        }, value=page.journey.page if page.journey else None)
 
     @router.get("/{domain}/properties", name="analytics_941_properties")
     async def properties_page(request: Request) -> Response:
@@ -236,14 +236,11 @@ def make_pages_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
         page = await load_properties_page(render.site_store(admitted.site), site=admitted.site,
                                           state=state, key=chosen)
         url = f"{admitted.base}/properties"
-        return render(request, "properties.html", {
-            "site": admitted.site, "page": page, "back_url": state.url(admitted.base),
-            "period_label": PERIOD_LABELS.get(state.period, "Custom range"),
-            "periods": _period_links(state, url, None, name="key", value=page.key),
-            "key_url": lambda key: _with_param(state.url(url), "key", key),
+        return side_render(request, "properties.html", admitted, state, url, {
+            "page": page, "key_url": lambda key: _with_param(state.url(url), "key", key),
             "metric_labels": {"visitors": "Visitors", "events": "Events",
                               "group_conversion_rate": "CR"},
-        })
+        }, name="key", value=page.key)
 
     @router.get("/{domain}/ecommerce", name="analytics_941_ecommerce")
     async def ecommerce_page(request: Request) -> Response:
@@ -255,11 +252,7 @@ def make_pages_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
         page = await load_ecommerce_page(render.site_store(admitted.site), site=admitted.site,
                                          state=state, events=events)
         url = f"{admitted.base}/ecommerce"
-        return render(request, "ecommerce.html", {
-            "site": admitted.site, "page": page, "back_url": state.url(admitted.base),
-            "period_label": PERIOD_LABELS.get(state.period, "Custom range"),
-            "periods": _period_links(state, url, None),
-        })
+        return side_render(request, "ecommerce.html", admitted, state, url, {"page": page})
 
     @router.get("/{domain}/performance", name="analytics_941_performance")
     async def performance_page(request: Request) -> Response:
@@ -273,10 +266,7 @@ def make_pages_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
                                            state=state, by=by)
         url = f"{admitted.base}/performance"
         dimension = BREAKDOWNS[by][0]
-        return render(request, "performance.html", page_context(page) | {
-            "site": admitted.site, "back_url": state.url(admitted.base),
-            "period_label": PERIOD_LABELS.get(state.period, "Custom range"),
-            "periods": _period_links(state, url, None, name="by", value=by),
+        return side_render(request, "performance.html", admitted, state, url, page_context(page) | {
             "filters": [(DIMENSION_LABELS.get(d, d), OP_LABELS[o], v) for o, d, v in state.filters],
             "clear_url": _with_param(replace(state, filters=()).url(url), "by", by),
             "by_url": lambda key: _with_param(state.url(url), "by", key),
@@ -284,7 +274,7 @@ def make_pages_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
                 state.with_filter("is", dimension, value).url(url), "by", by),
             "snippet": (f'<script defer data-domain="{admitted.site.domain}" '
                         f'src="{settings.collector_url}/script.web-vitals.js"></script>'),
-        })
+        }, name="by", value=by)
 
     @router.get("/{domain}/realtime/token", name="analytics_941_realtime_token")
     async def realtime_token_json(request: Request, domain: str) -> Response:
