@@ -21,15 +21,14 @@ from ...alerts import (
     save_settings,
 )
 from ...audit import Actor, record
-from ...auth.principal import require_site, require_user
-from ...auth.roles import check_role
+from ...auth.principal import require_user
 from ...exceptions import AnalyticsError
 from ...goals import list_goals
-from ...reports_client import ReportsClient
 from ...sites import Site
-from ..access import site_of
 from ..forms import Form, read_form
 from ..render import Renderer
+from .site_sections import admin_site as shared_admin_site
+from .site_sections import collector_client, section_template
 
 __all__ = ["make_alerts_router"]
 
@@ -41,8 +40,7 @@ def make_alerts_router(*, render: Renderer, route_class: type[APIRoute]) -> APIR
     mount = settings.mount_path
 
     async def admin_site(request: Request, domain: str) -> Site:
-        site = await site_of(store, request, domain)
-        return require_site(request, site, needed=check_role("admin"), domain=domain)
+        return await shared_admin_site(store, request, domain)
 
     async def goal_names(site: Site) -> list[str]:
         return [g.name for g in await list_goals(store, site_id=site.id)]
@@ -50,9 +48,7 @@ def make_alerts_router(*, render: Renderer, route_class: type[APIRoute]) -> APIR
     async def section(request: Request, site: Site, *, error: str = "", notice: str = "",
                       form: Form | None = None, typed: AlertSettings | None = None,
                       status: int = 200) -> Response:
-        page = "_alerts.html" if request.headers.get("HX-Request") and status == 200 \
-            else "_alerts_page.html"
-        return render(request, f"settings/{page}", {
+        return render(request, section_template(request, "alerts", status), {
             "site": site, "rules": await list_rules(store, site_id=site.id),
             "alert_settings": typed or await get_settings(store, site_id=site.id),
             "fired": await list_log(store, site_id=site.id), "goals": await goal_names(site),
@@ -122,8 +118,7 @@ def make_alerts_router(*, render: Renderer, route_class: type[APIRoute]) -> APIR
                  name="analytics_941_alert_test")
     async def alert_test(request: Request, domain: str, rule_id: str) -> Response:
         site = await admin_site(request, domain)
-        client = ReportsClient(collector_url=settings.collector_url,
-                               secret=settings.secret.get_secret_value(), site_id=site.id)
+        client = collector_client(settings, site)
         try:
             answer = await client.alert_test(rule_id)
         except AnalyticsError as exc:

@@ -12,16 +12,16 @@ from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 
 from ...audit import Actor, record
-from ...auth.principal import require_site, require_user
-from ...auth.roles import check_role
+from ...auth.principal import require_user
 from ...imports import list_imports, remove_import, write_import
 from ...imports_cli import import_detail
 from ...imports_csv import MAX_FILE_BYTES, ImportError_, read_export
 from ...sites import Site
-from ..access import site_of
 from ..dashboard.site_imports import forget_imports
 from ..render import Renderer
 from ..upload import parse_multipart
+from .site_sections import admin_site as shared_admin_site
+from .site_sections import section_template
 
 __all__ = ["make_imports_router"]
 
@@ -36,14 +36,11 @@ def make_imports_router(*, render: Renderer, route_class: type[APIRoute]) -> API
         max_body_bytes = MAX_FILE_BYTES + 64 * 1024
 
     async def admin_site(request: Request, domain: str) -> Site:
-        site = await site_of(store, request, domain)
-        return require_site(request, site, needed=check_role("admin"), domain=domain)
+        return await shared_admin_site(store, request, domain)
 
     async def section(request: Request, site: Site, *, error: str = "", notice: str = "",
                       status: int = 200) -> Response:
-        page = "_imports.html" if request.headers.get("HX-Request") and status == 200 \
-            else "_imports_page.html"
-        return render(request, f"settings/{page}", {
+        return render(request, section_template(request, "imports", status), {
             "site": site, "imports": await list_imports(render.site_store(site), site_id=site.id),
             "import_error": error, "import_notice": notice,
             "max_mb": MAX_FILE_BYTES // 2**20,

@@ -13,16 +13,16 @@ from fastapi.routing import APIRoute
 from starlette.responses import HTMLResponse
 
 from ...audit import Actor, record
-from ...auth.principal import require_site, require_user
-from ...auth.roles import check_role
+from ...auth.principal import require_user
 from ...exceptions import AnalyticsError
 from ...reports import KINDS, ReportError, ReportKind, list_subscriptions, subscribe, unsubscribe
 from ...reports_client import ReportsClient
 from ...reports_tokens import UnsubscribeRefused, read_unsubscribe_token
 from ...sites import Site, get_site_by_id
-from ..access import site_of
 from ..forms import read_form
 from ..render import Renderer
+from .site_sections import admin_site as shared_admin_site
+from .site_sections import collector_client, section_template
 
 __all__ = ["PREVIEW_CSP", "make_reports_router", "make_unsubscribe_router"]
 
@@ -54,18 +54,14 @@ def make_reports_router(*, render: Renderer, route_class: type[APIRoute]) -> API
     mount = settings.mount_path
 
     async def admin_site(request: Request, domain: str) -> Site:
-        site = await site_of(store, request, domain)
-        return require_site(request, site, needed=check_role("admin"), domain=domain)
+        return await shared_admin_site(store, request, domain)
 
     def client(site: Site) -> ReportsClient:
-        return ReportsClient(collector_url=settings.collector_url,
-                             secret=settings.secret.get_secret_value(), site_id=site.id)
+        return collector_client(settings, site)
 
     async def section(request: Request, site: Site, *, error: str = "", notice: str = "",
                       typed: str = "", status: int = 200) -> Response:
-        page = "_reports.html" if request.headers.get("HX-Request") and status == 200 \
-            else "_reports_page.html"
-        return render(request, f"settings/{page}", {
+        return render(request, section_template(request, "reports", status), {
             "site": site, "subscriptions": await list_subscriptions(store, site_id=site.id),
             "kinds": KINDS, "report_error": error, "report_notice": notice,
             "report_email": typed,

@@ -20,6 +20,7 @@ from ..access import site_of
 from ..dashboard.state import DashboardState
 from ..forms import read_form
 from ..render import Renderer
+from .site_sections import section_template
 
 __all__ = ["make_segments_router"]
 
@@ -43,15 +44,13 @@ def make_segments_router(*, render: Renderer, route_class: type[APIRoute]) -> AP
                                                for f in s.filters])
             for s in segments
         }
-        page = "_segments.html" if request.headers.get("HX-Request") and status == 200 \
-            else "_segments_page.html"
         # Filters to save, sent by the dashboard's "Save as segment" (checked as its URL is).
         try:
             pending = DashboardState.from_params(
                 [("f", value) for value in request.query_params.getlist("f")]).filters
         except QueryError:
             pending = ()
-        return render(request, f"settings/{page}", {
+        return render(request, section_template(request, "segments", status), {
             "site": site, "segments": segments, "applied": applied, "segment_error": error,
             "may_share": principal.can(site.id, check_role("admin")), "pending": pending,
         }, status)

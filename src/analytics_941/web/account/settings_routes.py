@@ -12,12 +12,10 @@ from ...auth.api_tokens import SCOPES, create_token, list_tokens, revoke_token
 from ...auth.errors import AuthError
 from ...auth.passkeys import list_passkeys, remove_passkey, rename_passkey
 from ...auth.principal import require_site, require_user
-from ...auth.roles import check_role
 from ...auth.sessions import list_sessions, revoke_all_sessions, revoke_session
 from ...auth.user_agents import describe_user_agent
 from ...goals import GoalError, add_goal, list_goals, parse_prop, remove_goal
 from ...sites import Site, list_sites
-from ..access import site_of
 from ..dashboard.site_goals import forget_goals
 from ..forms import Form, read_form
 from ..render import Renderer
@@ -26,6 +24,7 @@ from .funnel_settings import add_funnel_routes
 from .imports_routes import make_imports_router
 from .reports_routes import make_reports_router
 from .segments_routes import make_segments_router
+from .site_sections import admin_site
 from .webhooks_routes import make_webhooks_router
 
 __all__ = ["AUDIT_PAGE", "make_settings_router"]
@@ -170,8 +169,7 @@ def make_settings_router(*, render: Renderer, route_class: type[APIRoute]) -> AP
 
     async def goals_site(request: Request, domain: str) -> Site:
         # Goals are site settings: the same role as the rest of them (admin).
-        site = await site_of(store, request, domain)
-        return require_site(request, site, needed=check_role("admin"), domain=domain)
+        return await admin_site(store, request, domain)
 
     async def goals_page(request: Request, site: Site, *, error: GoalError | None = None,
                          typed: Form | None = None) -> Response:

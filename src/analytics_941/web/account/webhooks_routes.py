@@ -9,8 +9,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 
 from ...audit import Actor, record
-from ...auth.principal import require_site, require_user
-from ...auth.roles import check_role
+from ...auth.principal import require_user
 from ...exceptions import AnalyticsError
 from ...reports_client import ReportsClient
 from ...sites import Site
@@ -22,9 +21,10 @@ from ...webhooks import (
     list_endpoints,
     remove_endpoint,
 )
-from ..access import site_of
 from ..forms import read_form
 from ..render import Renderer
+from .site_sections import admin_site as shared_admin_site
+from .site_sections import collector_client, section_template
 
 __all__ = ["make_webhooks_router"]
 
@@ -36,18 +36,14 @@ def make_webhooks_router(*, render: Renderer, route_class: type[APIRoute]) -> AP
     mount = settings.mount_path
 
     async def admin_site(request: Request, domain: str) -> Site:
-        site = await site_of(store, request, domain)
-        return require_site(request, site, needed=check_role("admin"), domain=domain)
+        return await shared_admin_site(store, request, domain)
 
     def client(site: Site) -> ReportsClient:
-        return ReportsClient(collector_url=settings.collector_url,
-                             secret=settings.secret.get_secret_value(), site_id=site.id)
+        return collector_client(settings, site)
 
     async def section(request: Request, site: Site, *, error: str = "", notice: str = "",
                       typed: str = "", status: int = 200) -> Response:
-        page = "_webhooks.html" if request.headers.get("HX-Request") and status == 200 \
-            else "_webhooks_page.html"
-        return render(request, f"settings/{page}", {
+        return render(request, section_template(request, "webhooks", status), {
             "site": site, "endpoints": await list_endpoints(store, site_id=site.id),
             "deliveries": await list_deliveries(store, site_id=site.id),
             "event_types": EVENT_TYPES, "webhook_error": error, "webhook_notice": notice,
