@@ -798,3 +798,22 @@ CREATE TABLE segments (
   created_at INTEGER NOT NULL
 );
 CREATE INDEX segments_site ON segments (site_id, owner_id);
+
+-- Migration 0027: identity and returning (migrations/0027_identity_returning.sql explains them).
+ALTER TABLE sites ADD COLUMN identity_enabled INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sites ADD COLUMN identity_traits TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE sites ADD COLUMN returning_enabled INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sessions ADD COLUMN user_id TEXT;
+ALTER TABLE sessions ADD COLUMN is_returning INTEGER;
+CREATE INDEX sessions_site_user ON sessions (site_id, user_id, started_at) WHERE user_id IS NOT NULL;
+CREATE TABLE user_traits (
+  site TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  ts INTEGER NOT NULL,
+  PRIMARY KEY (site, user_id, key)
+) WITHOUT ROWID;
+CREATE TRIGGER user_traits_site_deleted AFTER DELETE ON sites BEGIN
+  DELETE FROM user_traits WHERE site = old.id;
+END;

@@ -60,6 +60,10 @@ COLUMN_TYPES: dict[str, tuple[str, str]] = {
     "is_bounce": (_I, "0 | 1"),
     # The browser's language, per visit only (migration 0026): a visit keeps its first one.
     "language": (_T0, _S0),
+    # Opt-in, per site (migration 0027): the identify() id's keyed hash, and whether the browser
+    # had visited before (0 | 1; NULL when unknown or the site has it off).
+    "user_id": (_T0, _S0),
+    "is_returning": (_I0, "0 | 1 | null"),
 }
 # Each table's primary key: events are clustered by site and time (migration 0016).
 PRIMARY_KEYS: dict[str, tuple[str, ...]] = {"events": ("site_id", "ts", "id"), "sessions": ("id",)}
@@ -80,7 +84,7 @@ EVENT_COLUMNS: tuple[str, ...] = (
 SESSION_COLUMNS: tuple[str, ...] = (
     "id", "site_id", "visitor_id", "started_at", "ended_at", "hostname", "entry_page",
     "exit_page", "pageviews", "events", "duration_ms", "is_bounce",
-    *ATTRIBUTION_COLUMNS, "language",
+    *ATTRIBUTION_COLUMNS, "language", "user_id", "is_returning",
 )  # fmt: skip
 
 _VISIT = ("visitors", "visits", "bounce_rate", "visit_duration")

@@ -44,6 +44,8 @@ interface ColumnTypes {
   duration_ms: number;
   is_bounce: 0 | 1;
   language: string | null;
+  user_id: string | null;
+  is_returning: 0 | 1 | null;
 }
 
 /** What a visit takes from its first event and every event of it carries. */
@@ -64,7 +66,8 @@ export const SESSION_COLUMNS = [
   "id", "site_id", "visitor_id", "started_at", "ended_at", "hostname", "entry_page", "exit_page",
   "pageviews", "events", "duration_ms", "is_bounce", "referrer", "source", "channel", "utm_source",
   "utm_medium", "utm_campaign", "utm_term", "utm_content", "country", "region", "city", "device",
-  "browser", "browser_version", "os", "os_version", "screen", "timezone", "language",
+  "browser", "browser_version", "os", "os_version", "screen", "timezone", "language", "user_id",
+  "is_returning",
 ] as const;
 
 export type Attribution = Pick<ColumnTypes, (typeof ATTRIBUTION_COLUMNS)[number]>;

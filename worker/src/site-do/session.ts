@@ -77,6 +77,9 @@ export function applyEvent(
       duration_ms: 0,
       interacted,
       is_bounce: bounce(isPageview ? 1 : 0, interacted, 0, bounceThresholdMs),
+      // Set by the opt-in features (migration 0027) when the site has them on.
+      user_id: null,
+      is_returning: null,
       pages: view,
       engaged_earlier: 0,
       last_seen: event.ts,
