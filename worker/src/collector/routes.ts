@@ -13,6 +13,7 @@ import { postReports, REPORTS_PATH } from "../reports/routes";
 import { postWebhooks, WEBHOOKS_PATH } from "../webhooks/routes";
 import { ALERTS_PATH, postAlertTest } from "../alerts/routes";
 import { serveTracker, TRACKER_PATH } from "./tracker";
+import { postUserHash, USER_HASH_PATH } from "./user-hash-route";
 
 type Handler = (request: Request, env: Env, ctx: ExecutionContext) => Response | Promise<Response>;
 
@@ -22,6 +23,7 @@ const ARCHIVE = { GET: getArchive, POST: postArchive };
 const REPORTS = { POST: postReports };
 const WEBHOOKS = { POST: postWebhooks };
 const ALERTS = { POST: postAlertTest };
+const USER_HASH = { POST: postUserHash };
 
 const ROUTES: Record<string, Record<string, Handler>> = {
   "/api/event": { POST: postEvent },
@@ -32,7 +34,7 @@ const ROUTES: Record<string, Record<string, Handler>> = {
 /** Routes a request; every answer, including errors, is JSON with CORS headers. */
 export async function route(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
   const path = new URL(request.url).pathname;
-  const methods = ROUTES[path] ?? (TRACKER_PATH.test(path) ? TRACKER : REALTIME_PATH.test(path) ? REALTIME : ARCHIVE_PATH.test(path) ? ARCHIVE : REPORTS_PATH.test(path) ? REPORTS : WEBHOOKS_PATH.test(path) ? WEBHOOKS : ALERTS_PATH.test(path) ? ALERTS : undefined);
+  const methods = ROUTES[path] ?? (TRACKER_PATH.test(path) ? TRACKER : REALTIME_PATH.test(path) ? REALTIME : ARCHIVE_PATH.test(path) ? ARCHIVE : REPORTS_PATH.test(path) ? REPORTS : WEBHOOKS_PATH.test(path) ? WEBHOOKS : ALERTS_PATH.test(path) ? ALERTS : USER_HASH_PATH.test(path) ? USER_HASH : undefined);
   if (!methods) return errorResponse(404, "not_found", "no such route");
   if (request.method === "OPTIONS") return preflight();
   const handler: Handler | undefined = (methods as Record<string, Handler>)[request.method];

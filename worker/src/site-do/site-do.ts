@@ -19,6 +19,7 @@ import { closeIfExpired, expireSockets, type RealtimeAttachment, socketDue } fro
 import { FEED_SIZE, type FeedItem, migrateRealtime, pruneRealtime, readSnapshot, recordSightings, type Sighting } from "./realtime/state";
 import { LiveSessions, migrateSiteStorage, pruneSalts, saltsFor } from "./site-storage";
 import { utcDay, visitorHash } from "./visitor-hash";
+import { userHash, userSecret } from "./user-hash";
 import { numberVar } from "../vars";
 import { bucketMessage } from "../words";
 
@@ -134,6 +135,11 @@ export class SiteDO extends DurableObject<SiteEnv> {
     } catch {
       // Already closed (the runtime may have answered the close frame itself).
     }
+  }
+
+  /** The stored form of an identify() id on this site (RPC: collector/user-hash-route.ts; the caller checked it with userIdProblem). */
+  async hashUserId(id: string): Promise<string> {
+    return userHash(userSecret(this.ctx.storage.sql), id);
   }
 
   /**
