@@ -98,3 +98,31 @@ def test_refusals(client: TestClient, db: Path) -> None:
     assert unnamed.status_code == 400 and _ids(db) == []
     wrong = _visitors(client, [["is", "segment", ["x"]]])
     assert wrong.status_code == 400
+
+
+def test_stats_api_v1_names_a_segment(client: TestClient, db: Path) -> None:
+    """v1's ``filters=segment==ID`` goes through the same expansion as v2's segment filter."""
+    client.post(SEGMENTS, data={"name": "US visitors", "f": ["is,country,US"]})
+    (segment_id,) = _ids(db)
+
+    def v1(endpoint: str, filters: str, **params: str) -> Any:
+        return client.get(f"{MOUNT}/api/v1/stats/{endpoint}",
+                          params={"site_id": "example.com", "period": "7d",
+                                  "filters": filters, **params})
+
+    by_segment = v1("aggregate", f"segment=={segment_id}", metrics="visitors,pageviews")
+    direct = v1("aggregate", "visit:country==US", metrics="visitors,pageviews")
+    everyone = v1("aggregate", "", metrics="visitors,pageviews")
+    assert by_segment.status_code == 200, by_segment.text
+    assert by_segment.json() == direct.json()
+    assert 0 < direct.json()["results"]["visitors"]["value"] \
+        < everyone.json()["results"]["visitors"]["value"]
+    # Combined with another condition, negated, and in a breakdown.
+    both = v1("breakdown", f"segment=={segment_id};event:page==/", property="visit:country")
+    assert both.json() == v1("breakdown", "visit:country==US;event:page==/",
+                             property="visit:country").json()
+    negated = v1("aggregate", f"segment!={segment_id}", metrics="visitors")
+    assert negated.json() == v1("aggregate", "visit:country!=US", metrics="visitors").json()
+    assert v1("aggregate", "segment==999").status_code == 400
+    wrong = v1("aggregate", "segment==US")
+    assert wrong.status_code == 400 and "ids of saved segments" in wrong.text

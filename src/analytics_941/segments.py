@@ -22,6 +22,7 @@ __all__ = [
     "Segment",
     "SegmentError",
     "add_segment",
+    "expand_request_segments",
     "expand_segments",
     "list_segments",
     "mentions_segments",
@@ -135,3 +136,14 @@ def expand_segments(filters: Any, segments: Sequence[Segment]) -> Any:
         return node
 
     return [walk(node) for node in filters] if isinstance(filters, list) else filters
+
+
+async def expand_request_segments(
+    store: Store, body: Mapping[str, Any], *, site_id: str, user_id: str | None
+) -> Mapping[str, Any]:
+    """A v2 request ``body`` with its segment filters expanded for ``user_id`` (the body itself
+    when it names none: no look-up then). Both the v2 and the v1 endpoints call this."""
+    if not mentions_segments(body.get("filters")):
+        return body
+    segments = await list_segments(store, site_id=site_id, user_id=user_id)
+    return {**body, "filters": expand_segments(body.get("filters"), segments)}

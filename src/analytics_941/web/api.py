@@ -32,7 +32,7 @@ from ..goals import list_goals
 from ..plausible_values import present_result
 from ..query import Query
 from ..runner import run_queries
-from ..segments import expand_segments, list_segments, mentions_segments
+from ..segments import expand_request_segments
 from ..sites import Site
 from ..store import Store
 from ..stores import Stores
@@ -47,6 +47,7 @@ from .api_echo import echo_query
 from .funnel_api import answer_funnel
 
 __all__ = [
+    "caller_user_id",
     "comparison_from_include",
     "make_api_router",
     "mentions_goals",
@@ -69,7 +70,7 @@ def api_response(
     }
 
 
-def _user_id(request: Request) -> str | None:
+def caller_user_id(request: Request) -> str | None:
     """The person behind a request: the signed-in user, or the API token's creator."""
     principal = getattr(request.state, STATE_PRINCIPAL, None)
     if principal is None:
@@ -127,10 +128,9 @@ def make_api_router(
                              "example.com.")
         site = await resolve_site(request, domain)
         asked = body
-        if mentions_segments(body.get("filters")):
-            # Saved segments become their filters; the echo keeps the client's own.
-            segments = await list_segments(store, site_id=site.id, user_id=_user_id(request))
-            body = {**body, "filters": expand_segments(body.get("filters"), segments)}
+        # Saved segments become their filters; the echo keeps the client's own.
+        body = await expand_request_segments(store, body, site_id=site.id,
+                                             user_id=caller_user_id(request))
         # The site's goals are read only for a query naming them: one lookup less per request
         # (D1's REST API counts requests).
         goals = await list_goals(store, site_id=site.id) if mentions_goals(body) else []

@@ -27,11 +27,13 @@ from ..plausible_values import present_result
 from ..query import Query
 from ..realtime import realtime_token
 from ..runner import run_queries
+from ..segments import expand_request_segments
 from ..settings import Settings
 from ..sites import Site
 from ..store import Store
 from ..stores import Stores
 from .access import site_of
+from .api import caller_user_id
 from .api_body import mentions_goals, parse_api_body
 from .api_v1_params import breakdown_key, v1_body
 
@@ -63,10 +65,12 @@ async def site_named(store: Store, request: Request, params: Mapping[str, str]) 
 
 
 async def run_v1(
-    store: Store, stores: Stores, site: Site, body: dict[str, Any]
+    store: Store, stores: Stores, site: Site, body: dict[str, Any], *, user_id: str | None = None
 ) -> tuple[dict[str, Any], Query]:
-    """Run a v2 ``body`` made from v1 parameters for ``site``: its result and query."""
+    """Run a v2 ``body`` made from v1 parameters for ``site``: its result and query. Saved
+    segments (``segment==ID``) are those ``user_id`` may use, as in v2."""
     body["site_id"] = site.domain
+    body = dict(await expand_request_segments(store, body, site_id=site.id, user_id=user_id))
     goals = await list_goals(store, site_id=site.id) if mentions_goals(body) else []
     query, _include = parse_api_body(body, site=site, goals=goals)
     data = stores.for_site(site)
@@ -136,7 +140,8 @@ def make_api_v1_router(
         params = dict(request.query_params)
         site = await site_named(store, request, params)
         body = v1_body(kind, params, today=site_today(site))
-        result, query = await run_v1(store, stores, site, body)
+        result, query = await run_v1(store, stores, site, body,
+                                     user_id=caller_user_id(request))
         return result, tuple(query.metrics)
 
     @router.get("/api/v1/stats/aggregate", name="analytics_941_api_v1_aggregate")

@@ -2,9 +2,10 @@
 
 v1 names a period relative to ``date`` (``day``, ``7d``, ``30d``, ``month``, ``6mo``, ``12mo``,
 ``year``, ``all``, ``custom`` with ``date=FIRST,LAST``) and writes filters as one string:
-``visit:source==Google|Twitter;event:page==/blog*``. Both become the v2 body the one query path
-already parses, so v1 answers the numbers v2 answers. The periods follow Plausible's v1 code,
-quirks included: ``30d`` is the 30 days *before* ``date`` plus ``date`` itself.
+``visit:source==Google|Twitter;event:page==/blog*``; ``segment==ID`` names a saved segment
+(v2's ``["is", "segment", [ID]]``, expanded as v2 expands it). Both become the v2 body the one
+query path already parses, so v1 answers the numbers v2 answers. The periods follow Plausible's
+v1 code, quirks included: ``30d`` is the 30 days *before* ``date`` plus ``date`` itself.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ MAX_LIMIT = 1000
 _INTERVALS = {"date": "time:day", "day": "time:day", "week": "time:week", "month": "time:month"}
 _MONTHLY_PERIODS = {"6mo", "12mo", "year"}
 # A filter: property, operator, values ('|' separated, '\|' a literal bar).
-_FILTER = re.compile(r"^\s*([a-z_]+:[A-Za-z0-9_.:-]+)\s*(==|!=)(.*)$", re.DOTALL)
+_FILTER = re.compile(r"^\s*([a-z_]+:[A-Za-z0-9_.:-]+|segment)\s*(==|!=)(.*)$", re.DOTALL)
 
 
 def _bad(field: str, message: str) -> QueryError:
@@ -98,6 +99,9 @@ def v1_filters(text: str) -> list[list[Any]]:
                                   "or property!=value, such as visit:country==DE.")
         prop, op, raw = found.groups()
         values = _values(raw)
+        if prop == "segment":
+            filters.append(_segment_filter(values, negated=op == "!="))
+            continue
         wildcard = any("*" in v for v in values)
         negated = op == "!="
         if wildcard:
@@ -106,6 +110,15 @@ def v1_filters(text: str) -> list[list[Any]]:
             name = "is_not" if negated else "is"
         filters.append([name, prop, values])
     return filters
+
+
+def _segment_filter(values: list[str], *, negated: bool) -> list[Any]:
+    """``segment==4|7`` as v2's segment filter; ids are whole numbers (v2 names them so)."""
+    if not all(v.strip().isdigit() for v in values):
+        raise _bad("filters", "segment takes the ids of saved segments, such as segment==4 "
+                              "(a site's settings list them).")
+    found: list[Any] = ["is", "segment", [int(v) for v in values]]
+    return ["not", found] if negated else found
 
 
 def breakdown_key(prop: str) -> str:
@@ -138,10 +151,13 @@ def v1_body(kind: str, params: Mapping[str, str], *, today: date) -> dict[str, A
     }
     if params.get("filters"):
         body["filters"] = v1_filters(params["filters"])
+    if params.get("with_imported") == "true":
+        # Imported history, as v2's include.imports (v1 has no meta to warn in).
+        body.setdefault("include", {})["imports"] = True
     if kind == "aggregate" and params.get("compare"):
         if params["compare"] != "previous_period":
             raise _bad("compare", "compare takes previous_period.")
-        body["include"] = {"comparisons": {"mode": "previous_period"}}
+        body.setdefault("include", {})["comparisons"] = {"mode": "previous_period"}
     if kind == "timeseries":
         default = "month" if period in _MONTHLY_PERIODS else "day"
         if period == "day":
@@ -153,7 +169,7 @@ def v1_body(kind: str, params: Mapping[str, str], *, today: date) -> dict[str, A
             body["dimensions"] = [_INTERVALS[interval]]
         else:
             raise _bad("interval", "interval must be date or month.")
-        body["include"] = {"time_labels": True}
+        body.setdefault("include", {})["time_labels"] = True
         body["pagination"] = {"limit": 10_000}
     if kind == "breakdown":
         prop = params.get("property") or ""
