@@ -331,6 +331,17 @@ def do_funnel_remove(w: World) -> None:
     w.post(f"/settings/sites/example.com/funnels/{funnel['id']}/remove")
 
 
+def do_user_erase(w: World) -> None:
+    w.admin()
+    w.rows("UPDATE sessions SET user_id = ? WHERE id = 'A' RETURNING id", "a" * 64)
+    w.post("/settings/sites/example.com/privacy/erase", {"step": "erase", "user_hash": "a" * 64})
+
+
+def do_user_export(w: World) -> None:
+    w.admin()
+    w.post("/settings/sites/example.com/privacy/export", {"user": "a" * 64, "kind": "hash"})
+
+
 ACTIONS: dict[str, tuple[Callable[[World], None], str | None, str]] = {
     # kind: (action, site it is about, who)
     "setup": (do_setup, None, "user:Ada"),
@@ -368,6 +379,8 @@ ACTIONS: dict[str, tuple[Callable[[World], None], str | None, str]] = {
     "segment_remove": (do_segment_remove, "s1", "user:Ada"),
     "funnel_create": (do_funnel_create, "s1", "user:Ada"),
     "funnel_remove": (do_funnel_remove, "s1", "user:Ada"),
+    "user_erase": (do_user_erase, "s1", "user:Ada"),
+    "user_export": (do_user_export, "s1", "user:Ada"),
 }
 
 

@@ -81,6 +81,8 @@ KINDS: dict[str, str] = {
     "alert_create": "added an alert rule",
     "alert_remove": "removed an alert rule",
     "alert_settings": "changed the alert recipients or commerce goals",
+    "user_erase": "erased an identified user's visits",
+    "user_export": "exported an identified user's visits",
 }
 RETENTION_DAYS = 365
 PURGE_CHANCE = 0.01

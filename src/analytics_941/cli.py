@@ -22,6 +22,7 @@
     analytics-941 audit [--site DOMAIN] [--limit N]
     analytics-941 archive list|download|restore DOMAIN [DAY] [--out FILE]
     analytics-941 import plausible|list|remove --site DOMAIN [FILE.zip | IMPORT_ID]
+    analytics-941 erase|export --site DOMAIN (--user ID | --user-hash HASH) [--yes | --out FILE]
 
 Configured by ``ANALYTICS_941_*`` environment variables, like the dashboard; with none it uses
 the local wrangler D1 file of the project in the current directory. Secrets and links are printed
@@ -57,6 +58,7 @@ from .site_move import SETTLE_S, move_site
 from .sites import Site, add_site, get_site, list_sites
 from .store import Store
 from .stores import Stores, open_stores
+from .user_data_cli import add_user_data_parsers, run_user_data
 
 __all__ = ["main"]
 
@@ -191,6 +193,7 @@ def _parser() -> argparse.ArgumentParser:
             day.add_argument("--out", type=Path, metavar="FILE",
                              help="where to write it (default: SITE_ID-DAY.ndjson.gz)")
     add_import_parser(commands)
+    add_user_data_parsers(commands)
     return parser
 
 
@@ -285,6 +288,8 @@ async def _run(args: argparse.Namespace, stores: Stores, settings: Settings) -> 
     elif args.command == "import":
         await run_import(args, stores, find_site=lambda d: _sites(store, d),
                          print_table=print_table)
+    elif args.command in ("erase", "export"):
+        await run_user_data(args, stores, settings, find_site=lambda d: _sites(store, d))
 
 
 async def _goals(args: argparse.Namespace, store: Store) -> None:
