@@ -817,3 +817,27 @@ CREATE TABLE user_traits (
 CREATE TRIGGER user_traits_site_deleted AFTER DELETE ON sites BEGIN
   DELETE FROM user_traits WHERE site = old.id;
 END;
+
+-- Migration 0031: goal rollups (migrations/0031_goal_rollups.sql explains them).
+CREATE TABLE goal_rollup_daily (
+  site_id TEXT NOT NULL,
+  goal_id TEXT NOT NULL,
+  day TEXT NOT NULL,
+  visitors INTEGER NOT NULL DEFAULT 0,
+  events INTEGER NOT NULL DEFAULT 0,
+  revenue_sum REAL,
+  revenue_n INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (site_id, day, goal_id)
+) WITHOUT ROWID;
+CREATE TABLE goal_rollup_days (
+  site_id TEXT NOT NULL,
+  day TEXT NOT NULL,
+  tz TEXT NOT NULL,
+  goals TEXT NOT NULL,
+  computed_at INTEGER NOT NULL,
+  PRIMARY KEY (site_id, day)
+) WITHOUT ROWID;
+
+-- Migration 0030: region codes (migrations/0030_plausible_geo_imports.sql explains them).
+ALTER TABLE events ADD COLUMN region_code TEXT;
+ALTER TABLE sessions ADD COLUMN region_code TEXT;

@@ -53,6 +53,7 @@ from .sql.arms import raw_arm, week_of
 from .sql.arms import units_cte as _units_cte
 from .sql.columns import dimension_sql
 from .sql.conversions import divisor_ctes, goals_broken_down, metric_sql
+from .sql.goal_rollup import goal_rollup_arm, goal_rollup_ctes, raw_units_left
 from .sql.goals import goal_join, goal_rows_cte
 from .sql.imported import imported_arm, imported_ctes
 from .sql.metrics import FINALS, REVENUE_METRICS, parts_for
@@ -117,6 +118,8 @@ def _side(
                         goals=query.goals)
     if rolled:
         where = [*where, f"b.i NOT IN (SELECT i FROM {prefix}_done)"]
+    if plan.goal_rollup:
+        where = [*where, raw_units_left(prefix)]
     join = goal_join() if GOAL_DIMENSION in query.dimensions else ""
     money = (revenue_parts(query, params)
              if table == "events" and REVENUE_METRICS & set(metrics) else None)
@@ -125,6 +128,9 @@ def _side(
     if rolled:
         arms += _rollup_arms(query, prefix=prefix, plan=plan, dims=dims, parts=parts, site=site,
                              params=params)
+    if plan.goal_rollup:
+        arms.append(goal_rollup_arm(prefix=prefix, site=site, parts=parts,
+                                    aliases=[alias for alias, _ in dims]))
     if plan.imported_dim is not None:
         arms.append(imported_arm(query, prefix=prefix, dim=plan.imported_dim,
                                  aliases=[alias for alias, _ in dims], parts=parts, site=site,
@@ -271,6 +277,8 @@ def _period_ctes(
         ctes += _rollup_ctes(query, prefix=prefix, plan=plan, site=site, params=params)
     if plan.imported_dim is not None:
         ctes += imported_ctes(prefix=prefix, site=site)
+    if plan.goal_rollup:
+        ctes += goal_rollup_ctes(query, prefix=prefix, site=site, params=params)
     sides = plan.sides
     for table in sides:
         body = _side(

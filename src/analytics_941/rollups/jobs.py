@@ -20,6 +20,7 @@ from ..rebuilds import rebuild_tables
 from ..store import Param, Statement, Store
 from .days import GRACE_MS, SLOT_MS, rollup_day
 from .frequent import MAX_MONTHS_PER_RUN, refresh_frequent_months
+from .goals import refresh_goal_rollups
 from .kinds import FREQUENT_MIN_VISITS, KINDS, RollupKind
 from .prune import prune_days
 
@@ -119,6 +120,8 @@ async def refresh_rollups(
         await rollup_day(
             store, site_id=site_id, day=day, tz=ZoneInfo(tz), now_ms=now_ms, min_visits=min_visits
         )
+    # After the days: a goal's day is taken once its day is rolled up (``goals``).
+    await refresh_goal_rollups(store, now_ms=now_ms)
     await refresh_frequent_months(
         store, now_ms=now_ms, max_months=max_months, min_visits=min_visits
     )

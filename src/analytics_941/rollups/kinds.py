@@ -29,12 +29,14 @@ __all__ = [
     "FREQUENT_MIN_VISITS",
     "FREQUENT_ROLLUP_DIMENSIONS",
     "FREQUENT_ROLLUP_SET",
+    "GOAL_ROLLUP",
     "KINDS",
     "PER_FILTER_VALUE",
     "PER_FREQUENT_VALUE",
     "PLAIN",
     "ROLLUP_DIMENSIONS",
     "SPAN_TABLES",
+    "GoalRollupKind",
     "RollupKind",
 ]
 
@@ -185,3 +187,38 @@ PER_FREQUENT_VALUE = RollupKind(
     months_alone=True,
 )
 KINDS: tuple[RollupKind, ...] = (PLAIN, PER_FILTER_VALUE, PER_FREQUENT_VALUE)
+
+
+@dataclass(frozen=True, kw_only=True)
+class GoalRollupKind:
+    """The goal rollups (``rollups.goals``): per site, goal and local day, its ``parts``; listed
+    per day with the goal definitions they were computed for (``goals``, SQLite's JSON text of
+    the site's goals) and when, so a goal added, edited or removed, or a day whose raw rows
+    changed since, reads raw until the cron has redone the day."""
+
+    prefix: str
+    parts: tuple[str, ...]
+    listing: tuple[str, ...]
+
+    @property
+    def daily(self) -> str:
+        return f"{self.prefix}_daily"
+
+    @property
+    def days(self) -> str:
+        return f"{self.prefix}_days"
+
+    def tables(self) -> dict[str, tuple[str, ...]]:
+        """Its tables -> their columns."""
+        return {
+            self.daily: ("site_id", "goal_id", "day", *self.parts),
+            self.days: ("site_id", "day", "tz", *self.listing),
+        }
+
+
+# Revenue in the goal's own currency only (sql.revenue): the panel's total and average.
+GOAL_ROLLUP = GoalRollupKind(
+    prefix="goal_rollup",
+    parts=("visitors", "events", "revenue_sum", "revenue_n"),
+    listing=("goals", "computed_at"),
+)

@@ -7,6 +7,7 @@ the Python side tests; ``tests/test_generated.py`` fails when the file is stale.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from .arms import DAY_MS, ROLLUP_PARAMS, RollupStatement
 from .days import GRACE_MS, SLOT_MS, rollup_steps
@@ -17,6 +18,13 @@ from .frequent import (
     frequent_statements,
     relist_statement,
     todo_sql,
+)
+from .goals import (
+    GOAL_DAY_PARAMS,
+    GOAL_DAY_STATEMENTS,
+    GOAL_TODO,
+    GOALS_SQL,
+    MAX_GOAL_DAYS_PER_RUN,
 )
 from .jobs import DIRTY_SQL, MAX_DAYS_PER_RUN, RETIME
 from .kinds import FREQUENT_DAYS, FREQUENT_MIN_VISITS
@@ -82,4 +90,22 @@ def typescript_module() -> str:
         "/** One day's prune: run in ONE batch. */\n"
         "export const PRUNE_STATEMENTS: { sql: string; params: PruneParam[] }[] = "
         f"{json.dumps(listed(prune_statements()), indent=2)};\n"
+        + _goal_section(listed)
+    )
+
+
+def _goal_section(listed: Callable[[list[RollupStatement]], list[dict[str, object]]]) -> str:
+    """The goal rollups' job (``rollups.goals``)."""
+    return (
+        "\n// The goal rollups (rollups/goals.py).\n\n"
+        f"export type GoalDayParam = {' | '.join(json.dumps(p) for p in GOAL_DAY_PARAMS)};\n\n"
+        "/** Site-days of goal rollups redone per site and run. */\n"
+        f"export const MAX_GOAL_DAYS_PER_RUN = {MAX_GOAL_DAYS_PER_RUN};\n\n"
+        "/** Every site's goals, by site and id (run on the home database). */\n"
+        f"export const GOALS_SQL = {json.dumps(GOALS_SQL)};\n\n"
+        "/** The days of site ?1 to redo for its goals ?2 (JSON rows by id), newest first. */\n"
+        f"export const GOAL_TODO = {json.dumps(GOAL_TODO)};\n\n"
+        "/** One site-day: run in ONE batch. */\n"
+        "export const GOAL_DAY_STATEMENTS: { sql: string; params: GoalDayParam[] }[] = "
+        f"{json.dumps(listed(list(GOAL_DAY_STATEMENTS)), indent=2)};\n"
     )

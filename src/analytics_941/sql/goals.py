@@ -19,7 +19,8 @@ A filter naming a few goals is written out per goal (so an event goal's name can
 parameter, unpacked once into the ``goal_rows`` CTE (``goal_rows_cte``): a per-row
 ``json_each`` cost more than the rest of the query.
 
-Goals are never in the rollups: the planner sends every goal query to raw events.
+The rollups per dimension hold no goals; the goal rollups (``sql.goal_rollup``) answer the
+``event:goal`` breakdown's rolled-up days, and every other goal query reads raw events.
 """
 
 from __future__ import annotations

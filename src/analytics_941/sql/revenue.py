@@ -37,6 +37,7 @@ __all__ = [
     "REVENUE_METRICS",
     "WARNINGS",
     "RevenueCurrencies",
+    "currency_parts",
     "money",
     "other_currencies_sql",
     "revenue_currencies",
@@ -93,6 +94,12 @@ def revenue_parts(query: Query, params: Params) -> dict[str, str]:
         code = params.ref(currencies.default)
     else:
         code = "NULL"
+    return currency_parts(code)
+
+
+def currency_parts(code: str) -> dict[str, str]:
+    """The revenue parts' SQL for the amounts sent in the currency SQL ``code`` names (the goal
+    rollups' writer uses it too, ``rollups.goals``)."""
     same = f"revenue_currency = {code}"
     return {
         "revenue_sum": f"SUM(CASE WHEN {same} THEN revenue END)",

@@ -2,7 +2,8 @@
  * The Worker's cron (`scheduled`): first the rollups — recompute the closed site-local days that
  * have new or changed rows (rollup_dirty, filled by triggers), oldest first, each in a few short
  * calls (ROLLUP_STEPS), the twin of `refresh_rollups` in src/analytics_941/rollups/jobs.py, running
- * the same generated SQL; then a month of the rollups per frequent filter value (frequent.ts) —
+ * the same generated SQL; then the goal rollups of rolled-up days (goals.ts); then a month of the
+ * rollups per frequent filter value (frequent.ts) —
  * then the retention purge (purge.ts), which deletes only days the rollups already answer for,
  * after writing them to R2 for sites that archive raw rows (archive.ts) — then steps of pending
  * table rebuilds (rebuilds.ts, after a migration such as 0016). All of it runs in each
@@ -17,6 +18,7 @@ import { AFTER_ROLLUPS_QUERIES, BudgetSpent, budgeted, CRON_D1_QUERIES, QueryBud
 import { MAX_ARCHIVE_DAYS_PER_RUN } from "./archive";
 import { dayBounds, localDay } from "./days";
 import { refreshFrequentMonths, type FrequentMonth } from "./frequent";
+import { refreshGoalRollups, type GoalDay } from "./goals";
 import { pruneDays, type PrunedDay } from "./prune";
 import { MAX_PURGE_ROUNDS, purgeExpired, type PurgeResult } from "./purge";
 import { rebuildTables } from "./rebuilds";
@@ -98,6 +100,8 @@ export async function refreshRollups(db: D1Database, nowMs: number, maxDays = MA
 /** What one cron run did. */
 export interface CronResult {
   rolled: RolledDay[];
+  /** Site-days whose goal rows were redone (goals.ts). */
+  goals: GoalDay[];
   months: FrequentMonth[];
   /** Days whose rows per filter value were pruned (prune.ts). */
   pruned: PrunedDay[];
@@ -117,16 +121,20 @@ export interface CronResult {
 export async function runCron(
   db: D1Database, nowMs: number, maxDays = MAX_DAYS_PER_RUN, minVisits = FREQUENT_MIN_VISITS, database = HOME_DATABASE,
   rollupDb = db,
+  goalsDb = db,
 ): Promise<CronResult> {
   const failures: unknown[] = [];
   const failed = (error: unknown) => {
     if (!(error instanceof BudgetSpent)) failures.push(error);
   };
   let rolled: RolledDay[] = [];
+  let goals: GoalDay[] = [];
   let months: FrequentMonth[] = [];
   let pruned: PrunedDay[] = [];
   try {
     rolled = await refreshRollups(rollupDb, nowMs, maxDays, minVisits);
+    // After the days: a goal's day is taken once its day is rolled up; goals live in `goalsDb`.
+    goals = await refreshGoalRollups(goalsDb, rollupDb, nowMs);
     // After the days: a month is taken once all its days are rolled up.
     months = await refreshFrequentMonths(rollupDb, nowMs, MAX_MONTHS_PER_RUN, minVisits);
     pruned = await pruneDays(rollupDb, nowMs);
@@ -146,7 +154,7 @@ export async function runCron(
     failed(error);
   }
   if (failures.length > 0) throw failures[0];
-  return { rolled, months, pruned, purged, rebuilt };
+  return { rolled, goals, months, pruned, purged, rebuilt };
 }
 
 /**
@@ -175,7 +183,7 @@ export async function runCronEverywhere(
   const results: Record<string, CronResult> = {};
   await Promise.all(databases.map(async ({ name, db, rollupDb }) => {
     if (name !== HOME_DATABASE && home) await syncSiteCopies(home, name, db).catch(failed(name, "the sites copy"));
-    await runCron(db, nowMs, maxDays, minVisits, name, rollupDb).then((result) => (results[name] = result), failed(name, "the run"));
+    await runCron(db, nowMs, maxDays, minVisits, name, rollupDb, home ?? db).then((result) => (results[name] = result), failed(name, "the run"));
   }));
   // Last, after every database's rollups: the email reports they feed, and webhooks (reports/outgoing.ts).
   const homeRaw = allDatabases(bindings).find((d) => d.name === HOME_DATABASE)?.db;

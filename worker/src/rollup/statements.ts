@@ -2053,3 +2053,53 @@ export const PRUNE_STATEMENTS: { sql: string; params: PruneParam[] }[] = [
     ]
   }
 ];
+
+// The goal rollups (rollups/goals.py).
+
+export type GoalDayParam = "site_id" | "day" | "tz" | "goals" | "computed_at";
+
+/** Site-days of goal rollups redone per site and run. */
+export const MAX_GOAL_DAYS_PER_RUN = 62;
+
+/** Every site's goals, by site and id (run on the home database). */
+export const GOALS_SQL = "SELECT site_id, id, kind, target, prop_key, prop_value, currency FROM goals ORDER BY site_id, id";
+
+/** The days of site ?1 to redo for its goals ?2 (JSON rows by id), newest first. */
+export const GOAL_TODO = "SELECT r.day AS day, r.tz AS tz FROM rollup_days AS r JOIN sites AS s ON s.id = r.site_id AND s.timezone = r.tz LEFT JOIN goal_rollup_days AS g ON g.site_id = r.site_id AND g.day = r.day AND g.tz = r.tz AND g.goals = json(?2) AND g.computed_at >= r.computed_at WHERE r.site_id = ?1 AND g.day IS NULL ORDER BY r.day DESC LIMIT 62";
+
+/** One site-day: run in ONE batch. */
+export const GOAL_DAY_STATEMENTS: { sql: string; params: GoalDayParam[] }[] = [
+  {
+    "sql": "DELETE FROM goal_rollup_days WHERE site_id = ?1 AND day = ?2",
+    "params": [
+      "site_id",
+      "day"
+    ]
+  },
+  {
+    "sql": "DELETE FROM goal_rollup_daily WHERE site_id = ?1 AND day = ?2",
+    "params": [
+      "site_id",
+      "day"
+    ]
+  },
+  {
+    "sql": "WITH goal_rows AS MATERIALIZED (SELECT gkind, CASE WHEN gkind = 'page' THEN replace(replace(replace(gsource, '**', '*'), '[', '[[]'), '?', '[?]') ELSE gsource END AS gtarget, CASE WHEN gkind = 'page' THEN CASE WHEN instr(gsource, '**') > 0 THEN -1 ELSE length(gsource) - length(replace(gsource, '/', '')) END ELSE -1 END AS gslashes, CASE WHEN gkind = 'event' AND gkey != '' THEN '$.\"' || gkey || '\"' END AS gpath, CASE WHEN gkind = 'event' AND gvalue0 != '' THEN gvalue0 END AS gvalue, gid AS gname, CASE WHEN gkind = 'event' THEN gcurrency0 END AS gcurrency FROM (SELECT json_extract(value, '$[0]') AS gid, json_extract(value, '$[1]') AS gkind, json_extract(value, '$[2]') AS gsource, json_extract(value, '$[3]') AS gkey, json_extract(value, '$[4]') AS gvalue0, json_extract(value, '$[5]') AS gcurrency0 FROM json_each(?4))) INSERT INTO goal_rollup_daily (site_id, goal_id, day, visitors, events, revenue_sum, revenue_n) SELECT ?1, g.gname, ?2, COUNT(DISTINCT visitor_id), COUNT(*), SUM(CASE WHEN revenue_currency = g.gcurrency THEN revenue END), COUNT(CASE WHEN revenue_currency = g.gcurrency AND revenue IS NOT NULL THEN 1 END) FROM rollup_days AS l CROSS JOIN events ON events.site_id = l.site_id AND events.ts >= l.start_ms AND events.ts < l.end_ms JOIN goal_rows AS g ON ((g.gkind = 'page' AND name = 'pageview' AND pathname GLOB g.gtarget AND (g.gslashes < 0 OR length(pathname) - length(replace(pathname, '/', '')) = g.gslashes)) OR (g.gkind = 'event' AND name = g.gtarget AND (g.gpath IS NULL OR json_extract(props, g.gpath) = g.gvalue))) WHERE l.site_id = ?1 AND l.day = ?2 AND l.tz = ?3 GROUP BY g.gname",
+    "params": [
+      "site_id",
+      "day",
+      "tz",
+      "goals"
+    ]
+  },
+  {
+    "sql": "INSERT INTO goal_rollup_days (site_id, day, tz, goals, computed_at) SELECT ?1, ?2, ?3, json(?4), CAST(?5 AS INTEGER) FROM rollup_days AS l WHERE l.site_id = ?1 AND l.day = ?2 AND l.tz = ?3",
+    "params": [
+      "site_id",
+      "day",
+      "tz",
+      "goals",
+      "computed_at"
+    ]
+  }
+];

@@ -1,0 +1,148 @@
+"""The goal rollups (``kinds.GOAL_ROLLUP``): per site, goal and local day, the goal's converting
+visitors, conversions and revenue in its currency, so the Goal conversions panel reads a row per
+goal and day instead of matching every raw event of its range.
+
+A day is computed for all the site's goals at once, from the raw events of a day ``rollup_days``
+lists (its bounds and timezone come from that row: a day not rolled up, or sent back by a late
+event, is not computed). Goals travel as ONE JSON parameter of ``[id, kind, target, prop_key,
+prop_value, currency]`` rows sorted by id (``goals_param``): the Worker reads them from the home
+database, where goals live, and runs these statements on the database holding the site's
+events. ``goal_rows`` turns them into the reader's goal rows in SQL (the same GLOB pattern and
+slash count as ``sql.goals``), and the match is the reader's own ``goal_join``, so a rolled-up
+day holds exactly what a raw goal breakdown aggregates for it.
+
+The listing stores ``json(goals)``: a reader binds its own goals the same way and takes a day
+only when they are equal and the listing is no older than the day's ``rollup_days`` row. So
+adding, editing or removing a goal (goals count the past) or a late event sends days back to
+raw reads; ``GOAL_TODO`` then finds them, newest first, and the cron redoes up to
+``MAX_GOAL_DAYS_PER_RUN`` a site and run (a day is one short batch).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+
+from ..goals import Goal
+from ..sql.goals import goal_join
+from ..sql.metrics import EVENT_PARTS
+from ..sql.revenue import currency_parts
+from ..store import Param, Store
+from .arms import RollupStatement
+from .kinds import GOAL_ROLLUP
+
+__all__ = [
+    "GOALS_SQL",
+    "GOAL_DAY_PARAMS",
+    "GOAL_DAY_STATEMENTS",
+    "GOAL_TODO",
+    "MAX_GOAL_DAYS_PER_RUN",
+    "goals_param",
+    "refresh_goal_rollups",
+]
+
+# Site-days of goal rollups redone per site and run: after a goal change, a year's days take six
+# runs, the most recent month first.
+MAX_GOAL_DAYS_PER_RUN = 62
+# The goals of every site, in the order goals_param writes them (read from the home database).
+GOALS_SQL = (
+    "SELECT site_id, id, kind, target, prop_key, prop_value, currency FROM goals "
+    "ORDER BY site_id, id"
+)
+# The parameters of a day's statements, in ?N order.
+GOAL_DAY_PARAMS = ("site_id", "day", "tz", "goals", "computed_at")
+
+_PAGE_TARGET = "replace(replace(replace(target, '**', '*'), '[', '[[]'), '?', '[?]')"
+_PAGE_SLASHES = (
+    "CASE WHEN instr(target, '**') > 0 THEN -1 "
+    "ELSE length(target) - length(replace(target, '/', '')) END"
+)
+# The reader's goal rows (``sql.goals._row``) from the JSON parameter ?4, written in SQL; the
+# goal's id stands in its ``gname``.
+_GOAL_ROWS = (
+    "goal_rows AS MATERIALIZED (SELECT gkind, "
+    f"CASE WHEN gkind = 'page' THEN {_PAGE_TARGET.replace('target', 'gsource')} "
+    "ELSE gsource END AS gtarget, "
+    f"CASE WHEN gkind = 'page' THEN {_PAGE_SLASHES.replace('target', 'gsource')} "
+    "ELSE -1 END AS gslashes, "
+    "CASE WHEN gkind = 'event' AND gkey != '' THEN '$.\"' || gkey || '\"' END AS gpath, "
+    "CASE WHEN gkind = 'event' AND gvalue0 != '' THEN gvalue0 END AS gvalue, "
+    "gid AS gname, CASE WHEN gkind = 'event' THEN gcurrency0 END AS gcurrency "
+    "FROM (SELECT json_extract(value, '$[0]') AS gid, json_extract(value, '$[1]') AS gkind, "
+    "json_extract(value, '$[2]') AS gsource, json_extract(value, '$[3]') AS gkey, "
+    "json_extract(value, '$[4]') AS gvalue0, json_extract(value, '$[5]') AS gcurrency0 "
+    "FROM json_each(?4)))"
+)
+# The day's listing for the site's timezone: every statement reads its bounds from it.
+_LISTED = "rollup_days AS l WHERE l.site_id = ?1 AND l.day = ?2 AND l.tz = ?3"
+
+
+def _insert_sql() -> str:
+    parts = {**{p: EVENT_PARTS[p] for p in ("visitors", "events")},
+             **currency_parts("g.gcurrency")}
+    assert tuple(parts) == GOAL_ROLLUP.parts, "the kind's parts, in its order"
+    return (
+        f"WITH {_GOAL_ROWS} INSERT INTO {GOAL_ROLLUP.daily} "
+        f"({', '.join(('site_id', 'goal_id', 'day', *parts))}) "
+        f"SELECT ?1, g.gname, ?2, {', '.join(parts.values())} FROM rollup_days AS l "
+        "CROSS JOIN events ON events.site_id = l.site_id AND events.ts >= l.start_ms "
+        f"AND events.ts < l.end_ms {goal_join()} "
+        "WHERE l.site_id = ?1 AND l.day = ?2 AND l.tz = ?3 GROUP BY g.gname"
+    )
+
+
+def _statement(sql: str) -> RollupStatement:
+    highest = max(int(n) for n in re.findall(r"\?(\d+)", sql))
+    return RollupStatement(sql=sql, params=GOAL_DAY_PARAMS[:highest])
+
+
+# One site-day: run in ONE batch (a transaction), so a reader sees the old day or the new one.
+GOAL_DAY_STATEMENTS: tuple[RollupStatement, ...] = tuple(
+    _statement(sql)
+    for sql in (
+        f"DELETE FROM {GOAL_ROLLUP.days} WHERE site_id = ?1 AND day = ?2",
+        f"DELETE FROM {GOAL_ROLLUP.daily} WHERE site_id = ?1 AND day = ?2",
+        _insert_sql(),
+        # Listed only if the day still is: its rows are then what its raw events give.
+        f"INSERT INTO {GOAL_ROLLUP.days} (site_id, day, tz, goals, computed_at) "
+        f"SELECT ?1, ?2, ?3, json(?4), CAST(?5 AS INTEGER) FROM {_LISTED}",
+    )
+)
+# The days of site ?1 whose goal rows are missing, made for other goals than ?2 (a goals_param)
+# or older than the day's rollups: newest first.
+GOAL_TODO = (
+    "SELECT r.day AS day, r.tz AS tz FROM rollup_days AS r "
+    "JOIN sites AS s ON s.id = r.site_id AND s.timezone = r.tz "
+    f"LEFT JOIN {GOAL_ROLLUP.days} AS g ON g.site_id = r.site_id AND g.day = r.day "
+    "AND g.tz = r.tz AND g.goals = json(?2) AND g.computed_at >= r.computed_at "
+    f"WHERE r.site_id = ?1 AND g.day IS NULL ORDER BY r.day DESC LIMIT {MAX_GOAL_DAYS_PER_RUN}"
+)
+
+
+def goals_param(goals: Iterable[Goal]) -> str:
+    """The JSON parameter naming ``goals`` (a site's, all of them) for the writer and the reader:
+    ``[id, kind, target, prop_key, prop_value, currency]`` rows sorted by id."""
+    rows = sorted(([g.id, g.kind, g.target, g.prop_key, g.prop_value, g.currency] for g in goals),
+                  key=lambda row: str(row[0]))
+    return json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+
+
+async def refresh_goal_rollups(store: Store, *, now_ms: int, home: Store | None = None) -> int:
+    """The cron's goal job (the twin of ``worker/src/rollup/goals.ts``): for every site with
+    goals (read from ``home``, default ``store``), redo up to ``MAX_GOAL_DAYS_PER_RUN`` of its
+    days ``GOAL_TODO`` finds. Returns the site-days done."""
+    from ..goals import list_goals
+
+    sites = {str(r["site_id"]) for r in await (home or store).execute(GOALS_SQL)}
+    done = 0
+    for site_id in sorted(sites):
+        goals = goals_param(await list_goals(home or store, site_id=site_id))
+        for row in await store.execute(GOAL_TODO, [site_id, goals]):
+            values: dict[str, Param] = {"site_id": site_id, "day": str(row["day"]), "tz": str(row["tz"]),
+                      "goals": goals, "computed_at": now_ms}
+            await store.batch([(s.sql, [values[name] for name in s.params])
+                               for s in GOAL_DAY_STATEMENTS])
+            done += 1
+    return done
+

@@ -1,0 +1,85 @@
+"""Reading the goal rollups (``rollups.goals``): an ``event:goal`` breakdown takes each goal's row
+of the days they hold and matches raw events only for the other days.
+
+A day is taken (``<prefix>_gdone``) when it is a whole unit of the query, ``rollup_days`` lists
+it for the query's timezone, and ``goal_rollup_days`` lists it for exactly the query's goals
+(the same JSON text, ``rollups.goals.goals_param``) no earlier than that: a goal added, edited or
+removed, or a late event, leaves the day to raw reads until the cron has redone it. Visitors
+are distinct per day and summed across days, as in every raw or rolled-up read, and revenue is
+the goal's own currency's (``sql.revenue``, one currency per goal row), so both ways give the
+same numbers (``tests/test_goal_rollups.py``).
+
+The shapes taken (``goal_rollup_usable``): the ``event:goal`` breakdown alone (with any time
+bucket but hours), filtered by nothing or by top-level ``event:goal`` conditions only (the
+goals it lists are then those, ``goals_broken_down``), with metrics the rows hold. Anything
+else (other filters, other dimensions) reads raw events as before.
+"""
+
+from __future__ import annotations
+
+import json
+
+from ..filters import Condition
+from ..query import GOAL_DIMENSION, Query
+from ..rollups.goals import goals_param
+from ..rollups.kinds import GOAL_ROLLUP
+from .conversions import goals_broken_down
+from .params import Params
+
+__all__ = ["goal_rollup_arm", "goal_rollup_ctes", "goal_rollup_usable", "raw_units_left"]
+
+# Metrics the rows answer ("percentage" and conversion rates are visitors over a divisor).
+_METRICS = frozenset({"visitors", "events", "percentage", "conversion_rate",
+                      "group_conversion_rate", "total_revenue", "average_revenue"})
+
+
+def goal_rollup_usable(query: Query) -> bool:
+    """Whether the goal rollups can answer ``query``'s days (the module docstring's shapes)."""
+    if query.non_time_dimensions != (GOAL_DIMENSION,) or query.interval == "hour":
+        return False
+    if not query.goals or not set(query.metrics) <= _METRICS:
+        return False
+    return all(
+        isinstance(node, Condition) and node.dimension == GOAL_DIMENSION
+        for node in query.filters
+    )
+
+
+def goal_rollup_ctes(query: Query, *, prefix: str, site: str, params: Params) -> list[str]:
+    """``<prefix>_gdone`` (the units the goal rollups answer) and ``<prefix>_gids`` (the listed
+    goals' ids and names)."""
+    tz = params.ref(query.timezone)
+    goals = params.ref(goals_param(query.goals))
+    names = params.ref(json.dumps([[g.id, g.name] for g in goals_broken_down(query)],
+                                  ensure_ascii=False, separators=(",", ":")))
+    return [
+        f"{prefix}_gdone AS (SELECT b.i AS i FROM {prefix}_units AS b JOIN rollup_days AS r "
+        f"ON r.site_id = {site} AND r.day = b.day AND r.tz = {tz} AND r.start_ms = b.start_ms "
+        f"AND r.end_ms = b.end_ms JOIN {GOAL_ROLLUP.days} AS g ON g.site_id = {site} "
+        f"AND g.day = b.day AND g.tz = {tz} AND g.goals = json({goals}) "
+        "AND g.computed_at >= r.computed_at)",
+        f"{prefix}_gids AS (SELECT json_extract(value, '$[0]') AS id, "
+        f"json_extract(value, '$[1]') AS name FROM json_each({names}))",
+    ]
+
+
+def raw_units_left(prefix: str) -> str:
+    """The raw arm's condition: its unit is not one the goal rollups answer."""
+    return f"b.i NOT IN (SELECT i FROM {prefix}_gdone)"
+
+
+def goal_rollup_arm(
+    *, prefix: str, site: str, aliases: list[str], parts: list[str]
+) -> str:
+    """The arm reading the rolled-up units' rows, in the raw arm's columns: ``u, t``, the goal's
+    name under its dimension's alias, then ``parts``."""
+    assert len(aliases) == 1, "the goal breakdown alone"
+    assert set(parts) <= set(GOAL_ROLLUP.parts), "parts the rows hold"
+    select = ["b.i AS u", "b.t AS t", f"gi.name AS {aliases[0]}"]
+    select += [f"r.{part} AS {part}" for part in parts]
+    return (
+        f"SELECT {', '.join(select)} FROM {prefix}_units AS b "
+        f"JOIN {prefix}_gdone AS d ON d.i = b.i "
+        f"JOIN {GOAL_ROLLUP.daily} AS r ON r.site_id = {site} AND r.day = b.day "
+        f"JOIN {prefix}_gids AS gi ON gi.id = r.goal_id"
+    )
