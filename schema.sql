@@ -837,3 +837,7 @@ CREATE TABLE goal_rollup_days (
   computed_at INTEGER NOT NULL,
   PRIMARY KEY (site_id, day)
 ) WITHOUT ROWID;
+
+-- Migration 0030: region codes (migrations/0030_plausible_geo_imports.sql explains them).
+ALTER TABLE events ADD COLUMN region_code TEXT;
+ALTER TABLE sessions ADD COLUMN region_code TEXT;

@@ -22,7 +22,9 @@ from analytics_941 import Settings, SqliteStore, setup_analytics
 from analytics_941.auth.api_tokens import create_token
 from analytics_941.goals import add_goal
 from analytics_941.sites import list_sites
-from analytics_941.web.dashboard.raw_export import COLUMNS, plan_export, stream_rows
+from analytics_941.web.dashboard.raw_export import (
+    COLUMNS, EXPECTED_ROWS_HEADER, plan_export, stream_rows,
+)
 from analytics_941.web.dashboard.state import DashboardState
 
 TZ = "Europe/Berlin"
@@ -57,7 +59,10 @@ def rows(client: TestClient, kind: str, query: str) -> list[list[str]]:
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/csv")
     assert f"-{kind}-" in response.headers["content-disposition"]
-    return list(csv.reader(io.StringIO(response.text)))
+    found = list(csv.reader(io.StringIO(response.text)))
+    # The count sent before the rows (the dashboard's progress) is the rows that came.
+    assert int(response.headers[EXPECTED_ROWS_HEADER]) == len(found) - 1
+    return found
 
 
 def api(client: TestClient, body: dict[str, Any]) -> Any:
@@ -91,6 +96,9 @@ def test_conversions_are_one_row_per_goal_reached(client: TestClient) -> None:
     breakdown = api(client, {"metrics": ["events"], "dimensions": ["event:goal"]})
     assert by_goal == {r["dimensions"][0]: r["metrics"][0] for r in breakdown}
     assert set(by_goal) == {"Signup", "Blog"}
+    # A goal filter keeps that goal's rows; the count follows.
+    assert {row[1] for row in rows(client, "conversions", "period=30d&f=is,event:goal,Blog")[1:]} \
+        == {"Blog"}
 
 
 def test_columns_times_and_privacy(client: TestClient) -> None:

@@ -41,6 +41,8 @@ COLUMN_TYPES: dict[str, tuple[str, str]] = {
     **{c: (_T0, _S0) for c in ("referrer", "source", "channel")},
     **{f"utm_{k}": (_T0, _S0) for k in ("source", "medium", "campaign", "term", "content")},
     **{c: (_T0, _S0) for c in ("country", "region", "city")},
+    # The region's ISO 3166-2 code (``DE-BE``; migration 0030): Plausible's ``visit:region``.
+    "region_code": (_T0, _S0),
     **{c: (_T0, _S0) for c in ("device", "browser", "browser_version", "os", "os_version")},
     "screen": (_T0, _S0),
     "timezone": (_T0, _S0),
@@ -75,16 +77,20 @@ ATTRIBUTION_COLUMNS: tuple[str, ...] = (
     "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
     "country", "region", "city",
     "device", "browser", "browser_version", "os", "os_version", "screen", "timezone",
+    "region_code",
 )  # fmt: skip
+# The attribution columns the tables were created with (each later one is appended to both).
+_FIRST_ATTRIBUTION = ATTRIBUTION_COLUMNS[: ATTRIBUTION_COLUMNS.index("timezone") + 1]
 EVENT_COLUMNS: tuple[str, ...] = (
     "id", "site_id", "ts", "name", "visitor_id", "session_id", "hostname", "pathname",
-    *ATTRIBUTION_COLUMNS[:-1],
+    *_FIRST_ATTRIBUTION[:-1],
     "props", "revenue", "engaged_ms", "scroll_depth", "timezone", "revenue_currency",
+    "region_code",
 )  # fmt: skip
 SESSION_COLUMNS: tuple[str, ...] = (
     "id", "site_id", "visitor_id", "started_at", "ended_at", "hostname", "entry_page",
     "exit_page", "pageviews", "events", "duration_ms", "is_bounce",
-    *ATTRIBUTION_COLUMNS, "language", "user_id", "is_returning",
+    *_FIRST_ATTRIBUTION, "language", "user_id", "is_returning", "region_code",
 )  # fmt: skip
 
 _VISIT = ("visitors", "visits", "bounce_rate", "visit_duration")
@@ -119,7 +125,9 @@ class Dimension:
     filtered on it. ``viewed`` marks the one dimension whose *filter* keeps the visits that
     viewed a matching page, while its visit rows group by the entry page (Plausible's rule).
     ``lookup`` is SQL read at query time instead of the ``events`` column (which it is keyed
-    by): its values change after the fact, so it is never rolled up."""
+    by): its values change after the fact, so it is never rolled up. ``labels`` name the values
+    of an integer flag column (``is_returning``: 0 New, 1 Returning); any other value reads as
+    ``missing``."""
 
     name: str
     events: str | None
@@ -130,6 +138,7 @@ class Dimension:
     tabs: tuple[Tab, ...] = ()
     viewed: bool = False
     lookup: str | None = None
+    labels: tuple[tuple[int, str], ...] = ()
 
 
 def _visit(
@@ -194,9 +203,19 @@ DIMENSIONS: tuple[Dimension, ...] = (
            Tab(panel="locations", key="globe", label="Globe", position=1),
            Tab(panel="locations", key="countries", label="Countries", position=2),
            aliases=("visit:country_name",)),
-    _visit("region", "Unknown", Report(key="regions", title="Regions", label="Region"),
-           Tab(panel="locations", key="regions", label="Regions", position=3),
-           aliases=("visit:region_name",)),
+    # Plausible's visit:region is the ISO 3166-2 code (region_code below); names are
+    # visit:region_name.
+    Dimension(
+        name="region", events="region", sessions="region", missing="Unknown",
+        aliases=("visit:region_name",),
+        report=Report(key="regions", title="Regions", label="Region"),
+        tabs=(Tab(panel="locations", key="regions", label="Regions", position=3),),
+    ),
+    # API-only: the dashboard shows region names.
+    Dimension(
+        name="region_code", events="region_code", sessions="region_code", missing="Unknown",
+        aliases=("visit:region",),
+    ),
     _visit("city", "Unknown", Report(key="cities", title="Cities", label="City"),
            Tab(panel="locations", key="cities", label="Cities", position=4),
            aliases=("visit:city_name",)),
@@ -219,6 +238,14 @@ DIMENSIONS: tuple[Dimension, ...] = (
         aliases=("visit:language",),
         report=Report(key="languages", title="Languages", label="Language"),
         tabs=(Tab(panel="devices", key="languages", label="Language", position=6),),
+    ),
+    # Whether the visit's browser had visited before (migration 0027; opt-in per site, so most
+    # visits read Unknown). Per visit only, like the language.
+    Dimension(
+        name="returning", events=None, sessions="is_returning", missing="Unknown",
+        aliases=("visit:returning",), labels=((0, "New"), (1, "Returning")),
+        report=Report(key="returning", title="New vs returning", label="Visitor"),
+        tabs=(Tab(panel="devices", key="returning", label="Returning", position=7),),
     ),
     # The path's latest title (migration 0026: one row per path, not a column per event). Bare
     # outer names: the events table is aliased in some statements; page_titles' own columns are

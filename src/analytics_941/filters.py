@@ -222,6 +222,11 @@ def make_condition(
     if op in REGEX_OPS:
         for text in texts:
             compile_pattern(text)  # raises ValueError naming what RE2 refuses
+    if raw_name == "visit:city" and any(text.strip().isdigit() for text in texts):
+        # Plausible's GeoNames ids: Cloudflare gives the collector city names only, so an id
+        # would match nothing; say so rather than answer 0 (docs/api.md).
+        raise ValueError("visit:city holds city names here, not GeoNames ids: filter on the "
+                         "name, such as [\"is\", \"visit:city_name\", [\"Tallinn\"]]")
     return Condition(
         op=cast(FilterOp, op), dimension=dimension, values=texts, case_sensitive=case_sensitive,
         shown_as=raw_name if view_for(raw_name) is not None else "",

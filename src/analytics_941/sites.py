@@ -89,6 +89,10 @@ class Site:
     database: str = "DB"
     # Query parameters the collector keeps in stored URLs besides the UTM ones (docs/collector.md).
     keep_query_params: tuple[str, ...] = ()
+    # Opt-in identity and new vs returning visitors (migration 0027, docs/users.md).
+    identity_enabled: bool = False
+    identity_traits: tuple[str, ...] = ()
+    returning_enabled: bool = False
 
     @classmethod
     def from_row(cls, row: Row) -> Site:
@@ -117,6 +121,9 @@ class Site:
             ),
             archive_raw=bool(_count(row.get("archive_raw"), 0)),
             database=str(row.get("database") or "DB"),
+            identity_enabled=bool(_count(row.get("identity_enabled"), 0)),
+            identity_traits=_json_strings(row.get("identity_traits")),
+            returning_enabled=bool(_count(row.get("returning_enabled"), 0)),
         )
 
 

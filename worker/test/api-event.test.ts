@@ -25,7 +25,7 @@ describe("POST /api/event", () => {
         w: 1280,
       },
       {},
-      { country: "DE", region: "Hesse", city: "Frankfurt am Main" },
+      { country: "DE", region: "Hesse", regionCode: "HE", city: "Frankfurt am Main" },
     );
     expect(response.status).toBe(202);
     expect(await response.json()).toEqual({ ok: true });
@@ -55,6 +55,7 @@ describe("POST /api/event", () => {
       screen: "laptop",
       country: "DE",
       region: "Hesse",
+      region_code: "DE-HE",
       city: "Frankfurt am Main",
       props: null,
       revenue: null,
@@ -71,6 +72,7 @@ describe("POST /api/event", () => {
       events: 0,
       is_bounce: 1,
       source: "newsletter",
+      region_code: "DE-HE",
     });
   });
 

@@ -95,11 +95,24 @@ describe("page enrichment", () => {
   });
 
   it("reads geo from cf and never stores unknown countries", () => {
-    expect(geoFromCf({ country: "DE", region: "Berlin", city: "Berlin", timezone: "Europe/Berlin" })).toEqual({
-      country: "DE", region: "Berlin", city: "Berlin", timezone: "Europe/Berlin",
+    expect(geoFromCf({ country: "DE", region: "Berlin", regionCode: "BE", city: "Berlin", timezone: "Europe/Berlin" })).toEqual({
+      country: "DE", region: "Berlin", city: "Berlin", timezone: "Europe/Berlin", region_code: "DE-BE",
     });
-    expect(geoFromCf({ country: "XX" })).toEqual({ country: null, region: null, city: null, timezone: null });
-    expect(geoFromCf(undefined)).toEqual({ country: null, region: null, city: null, timezone: null });
+    const none = { country: null, region: null, city: null, timezone: null, region_code: null };
+    expect(geoFromCf({ country: "XX", regionCode: "BE" })).toEqual(none);
+    expect(geoFromCf(undefined)).toEqual(none);
+  });
+
+  it("makes the ISO 3166-2 code of the region from the country and cf.regionCode", () => {
+    const code = (cf: Record<string, unknown>) => geoFromCf(cf).region_code;
+    expect(code({ country: "us", regionCode: "tx" })).toBe("US-TX");
+    expect(code({ country: "FR", regionCode: "IDF" })).toBe("FR-IDF");
+    expect(code({ country: "EE", regionCode: "37" })).toBe("EE-37");
+    // No country, no code; nor anything that is not one to three letters or digits.
+    expect(code({ regionCode: "TX" })).toBeNull();
+    expect(code({ country: "US", regionCode: "Texas" })).toBeNull();
+    expect(code({ country: "US", regionCode: "T-X" })).toBeNull();
+    expect(code({ country: "US" })).toBeNull();
   });
 
   it("keeps the hash in the path only in hash mode, and reads ref/source as source fallbacks", () => {

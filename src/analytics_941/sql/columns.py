@@ -34,16 +34,22 @@ __all__ = [
 ]
 
 
-def _expression(column: str | None, missing: str | None) -> str | None:
+def _expression(column: str | None, missing: str | None,
+                labels: tuple[tuple[int, str], ...] = ()) -> str | None:
     if column is None or missing is None:
         return column
-    assert "'" not in missing, "inlined into SQL as a literal"
+    assert "'" not in missing + "".join(w for _v, w in labels), "inlined into SQL as a literal"
+    if labels:
+        # An integer flag shown as words (``Dimension.labels``).
+        whens = " ".join(f"WHEN {int(v)} THEN '{w}'" for v, w in labels)
+        return f"(CASE {column} {whens} ELSE '{missing}' END)"
     return f"COALESCE({column}, '{missing}')"
 
 
 # dimension -> (events expression, sessions expression); None = not on that table.
 COLUMNS: dict[str, tuple[str | None, str | None]] = {
-    d.name: (_expression(d.lookup or d.events, d.missing), _expression(d.sessions, d.missing))
+    d.name: (_expression(d.lookup or d.events, d.missing),
+             _expression(d.sessions, d.missing, d.labels))
     for d in DESCRIBED
 }
 # Dimensions read through a lookup at query time (``Dimension.lookup``): never rolled up.

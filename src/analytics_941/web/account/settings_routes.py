@@ -21,6 +21,7 @@ from ..forms import Form, read_form
 from ..render import Renderer
 from .alerts_routes import make_alerts_router
 from .funnel_settings import add_funnel_routes
+from .identity_routes import make_identity_router
 from .imports_routes import make_imports_router
 from .privacy_routes import make_privacy_router
 from .reports_routes import make_reports_router
@@ -45,6 +46,7 @@ def make_settings_router(*, render: Renderer, route_class: type[APIRoute]) -> AP
     router.include_router(make_segments_router(render=render, route_class=route_class))
     router.include_router(make_alerts_router(render=render, route_class=route_class))
     router.include_router(make_privacy_router(render=render, route_class=route_class))
+    router.include_router(make_identity_router(render=render, route_class=route_class))
 
     def back(path: str) -> Response:
         return RedirectResponse(f"{mount}{path}", status_code=303)

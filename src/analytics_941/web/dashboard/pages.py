@@ -36,6 +36,7 @@ from .routes import Admitted, add_dashboard_routes
 from .site_goals import with_goals
 from .site_list import summarise
 from .state import PERIOD_LABELS, DashboardState
+from .users_page import load_users_page
 from .views import state_of
 
 __all__ = ["make_pages_router"]
@@ -119,6 +120,7 @@ def make_pages_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
             "properties_url": state.url(f"{base}/properties"),
             "ecommerce_url": state.url(f"{base}/ecommerce"),
             "performance_url": state.url(f"{base}/performance"),
+            "users_url": state.url(f"{base}/users"),
             "snippet": (
                 f'<script defer data-domain="{domain}" '
                 f'src="{settings.collector_url}/script.js"></script>'
@@ -275,6 +277,30 @@ def make_pages_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
             "snippet": (f'<script defer data-domain="{admitted.site.domain}" '
                         f'src="{settings.collector_url}/script.web-vitals.js"></script>'),
         }, name="by", value=by)
+
+    @router.get("/{domain}/users", name="analytics_941_users")
+    async def users_page(request: Request) -> Response:
+        admitted = await member(request)
+        if isinstance(admitted, Response):
+            return admitted
+        state = await side_state(request, admitted.site)
+        page = await load_users_page(render.site_store(admitted.site), site=admitted.site,
+                                     state=state)
+        if request.url.path.endswith(".json"):
+            return JSONResponse(page.as_json())
+        url = f"{admitted.base}/users"
+        return side_render(request, "users.html", admitted, state, url, {
+            "page": page, "settings_url": f"{settings.mount_path}/settings/sites/"
+                                          f"{admitted.site.domain}#identity",
+            "filters": [(DIMENSION_LABELS.get(d, d), OP_LABELS[o], v) for o, d, v in state.filters],
+            "clear_url": replace(state, filters=()).url(url),
+            "returning_url": lambda label: state.with_filter("is", "returning", label).url(
+                admitted.base),
+        })
+
+    # The same numbers as JSON (docs/users.md), behind the same admission.
+    router.add_api_route("/{domain}/users.json", users_page, methods=["GET"],
+                         name="analytics_941_users_json")
 
     @router.get("/{domain}/realtime/token", name="analytics_941_realtime_token")
     async def realtime_token_json(request: Request, domain: str) -> Response:

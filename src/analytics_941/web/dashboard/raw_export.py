@@ -10,6 +10,10 @@ Privacy (docs/privacy.md): no visitor id, session id, IP or user agent leaves. A
 named by ``visit``: an HMAC of its session id under a key drawn for this export alone, so the
 rows of one visit group together in the file, but two exports (or the database) cannot be
 linked through it. Cells a spreadsheet would run are escaped with ``csv_export.safe_cell``.
+
+Before the first byte, ``expected_rows`` counts what the file will hold through the one query
+path (the Stats API's totals, which the rows match), so the dashboard can show progress
+(``EXPECTED_ROWS_HEADER``; docs/exports.md).
 """
 
 from __future__ import annotations
@@ -26,8 +30,9 @@ from typing import Any, Literal
 
 from ...filters import Condition
 from ...periods import bounds_ms
-from ...query import GOAL_DIMENSION, Query
+from ...query import GOAL_DIMENSION, MAX_LIMIT, Query
 from ...resolve import resolve_filters
+from ...runner import run_query
 from ...sites import Site
 from ...sql.goals import goal_join, goal_rows_cte, goal_test
 from ...sql.params import Params
@@ -38,8 +43,8 @@ from .site_goals import read_goals
 from .state import DashboardState
 
 __all__ = [
-    "COLUMNS", "EXPORT_KINDS", "PAGE_ROWS", "ExportKind", "RawExport", "page_statement",
-    "plan_export", "stream_csv", "stream_rows",
+    "COLUMNS", "EXPECTED_ROWS_HEADER", "EXPORT_KINDS", "PAGE_ROWS", "ExportKind", "RawExport",
+    "expected_rows", "page_statement", "plan_export", "stream_csv", "stream_rows",
 ]
 
 ExportKind = Literal["pageviews", "events", "conversions"]
@@ -48,6 +53,8 @@ EXPORT_KINDS: tuple[ExportKind, ...] = ("pageviews", "events", "conversions")
 # Cloudflare allows 1,200 per 5 minutes per API token, shared with the dashboard: 10 M rows are
 # 1,000 pages, spread over the minutes the export takes.
 PAGE_ROWS = 10_000
+# The response header carrying ``expected_rows``: the data rows the file will hold.
+EXPECTED_ROWS_HEADER = "X-Export-Rows"
 
 # Where a visit came from and who it was (coarsely), as the collector stored them.
 _ATTRIBUTION = (
@@ -100,6 +107,23 @@ async def plan_export(store: Store, *, kind: ExportKind, site: Site, state: Dash
     start_ms, end_ms = bounds_ms(first, last, tz=query.zone)
     return RawExport(kind=kind, site=site, first=first, last=last, start_ms=start_ms,
                      end_ms=end_ms, query=query)
+
+
+async def expected_rows(store: Store, plan: RawExport) -> int:
+    """The data rows the export will hold, as the Stats API counts them: ``pageviews`` or
+    ``events`` over the same period and filters, and for conversions the ``events`` of each goal
+    summed (one row per goal an event reaches). Collected rows only, as the export reads."""
+    query = plan.query.model_copy(update={"include_imports": False, "comparison": None})
+    if plan.kind == "conversions":
+        if not query.goals:
+            return 0
+        query = query.model_copy(update={"metrics": ("events",), "dimensions": (GOAL_DIMENSION,),
+                                         "limit": MAX_LIMIT})
+        result = await run_query(store, query)
+        return sum(int(r["metrics"][0] or 0) for r in result["results"])
+    metric = "pageviews" if plan.kind == "pageviews" else "events"
+    result = await run_query(store, query.model_copy(update={"metrics": (metric,)}))
+    return sum(int(r["metrics"][0] or 0) for r in result["results"])
 
 
 def page_statement(plan: RawExport, *, after: tuple[int, str] | None,
