@@ -23,7 +23,10 @@ from analytics_941.auth.api_tokens import create_token
 from analytics_941.goals import add_goal
 from analytics_941.sites import list_sites
 from analytics_941.web.dashboard.raw_export import (
-    COLUMNS, EXPECTED_ROWS_HEADER, plan_export, stream_rows,
+    COLUMNS,
+    EXPECTED_ROWS_HEADER,
+    plan_export,
+    stream_rows,
 )
 from analytics_941.web.dashboard.state import DashboardState
 

@@ -31,7 +31,7 @@ from .errors_page import ERROR_EVENT, load_errors_page
 from .journeys_page import load_journeys_page
 from .performance_page import BREAKDOWNS, load_performance_page, page_context
 from .properties_page import load_properties_page
-from .raw_export import EXPORT_KINDS, plan_export, stream_csv
+from .raw_export import EXPECTED_ROWS_HEADER, EXPORT_KINDS, expected_rows, plan_export, stream_csv
 from .routes import Admitted, add_dashboard_routes
 from .site_goals import with_goals
 from .site_list import summarise
@@ -168,9 +168,12 @@ def make_pages_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
                      sites=[admitted.site.id],
                      detail={"kind": kind, "from": plan.first.isoformat(),
                              "to": plan.last.isoformat()})
+        # Counted before the first byte, so the dashboard's progress knows the whole.
+        total = await expected_rows(data, plan)
         return StreamingResponse(
             stream_csv(data, plan), media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{plan.filename}"'},
+            headers={"Content-Disposition": f'attachment; filename="{plan.filename}"',
+                     EXPECTED_ROWS_HEADER: str(total)},
         )
 
     @router.get("/{domain}/realtime", name="analytics_941_realtime")
