@@ -18,6 +18,7 @@ from users_seeding import FIRST, HOSTILE, LAST, seed_users, uid
 
 from analytics_941 import SqliteStore
 from analytics_941.audit import list_entries
+from analytics_941.cli import main
 from analytics_941.sites import get_site
 from analytics_941.store import Store
 from analytics_941.web.dashboard.state import DashboardState
@@ -192,3 +193,20 @@ def test_settings_need_an_admin_and_the_csrf_token(tmp_path: Path) -> None:
     conn.close()
     # Viewers still see the Users page (read-only, like the dashboard).
     assert viewer.get(USERS).status_code == 200
+
+
+def test_the_cli_shows_and_changes_the_switches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = one_site_db(tmp_path)
+    monkeypatch.setenv("ANALYTICS_941_SQLITE_PATH", str(db))
+    assert main(["sites", "identity", "example.com"]) == 0
+    assert capsys.readouterr().out == "identity\toff\ntraits\t-\nreturning\toff\n"
+    assert main(["sites", "identity", "example.com", "--identity", "on",
+                 "--traits", "plan,team"]) == 0
+    assert capsys.readouterr().out == "identity\ton\ntraits\tplan team\nreturning\toff\n"
+    assert main(["sites", "identity", "example.com", "--traits", "a b!"]) == 1
+    assert "is not a trait key" in capsys.readouterr().err
+    (entry,) = asyncio.run(list_entries(SqliteStore(path=db), sites=["s1"]))
+    assert (entry.kind, entry.actor_kind) == ("site_update", "cli")
+    assert entry.detail["changed"]["identity_traits"] == [[], ["plan", "team"]]

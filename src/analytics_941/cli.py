@@ -6,6 +6,7 @@
                                    [--database DB_2]
     analytics-941 sites list
     analytics-941 sites move DOMAIN --to DB_2 [--settle-seconds 61]
+    analytics-941 sites identity DOMAIN [--identity on|off] [--traits KEYS] [--returning on|off]
     analytics-941 goals add --site DOMAIN (--page PATTERN | --event NAME [--prop KEY=VALUE]
                             [--currency CODE])
                             [--name NAME]
@@ -52,6 +53,7 @@ from .auth.users import count_users, list_users
 from .exceptions import AnalyticsError, ConfigError
 from .funnels import MAX_STEPS, MIN_STEPS, add_funnel, list_funnels, remove_funnel
 from .goals import GoalError, add_goal, list_goals, parse_prop, remove_goal
+from .identity_cli import add_identity_parser, run_identity
 from .imports_cli import add_import_parser, run_import
 from .settings import Settings
 from .site_move import SETTLE_S, move_site
@@ -114,6 +116,7 @@ def _parser() -> argparse.ArgumentParser:
     move.add_argument("--settle-seconds", type=float, default=SETTLE_S, metavar="S",
                       help="wait after switching, for the collector to write to the target "
                       f"(default {SETTLE_S:g}: its site cache TTL plus the flush delay)")
+    add_identity_parser(sites)
 
     goals = commands.add_parser("goals", help="a site's goals (docs/goals.md)").add_subparsers(
         dest="action", required=True
@@ -237,6 +240,8 @@ async def _run(args: argparse.Namespace, stores: Stores, settings: Settings) -> 
                                  say=lambda line: print(f"# {line}", file=sys.stderr))
         print(f"moved {site.domain} from {report.source} to {report.target}: "
               f"{sum(report.deleted.values())} rows deleted from {report.source}")
+    elif args.command == "sites" and args.action == "identity":
+        await run_identity(args, store, find_site=lambda d: _sites(store, d))
     elif args.command == "sites":
         print_table((s.id, s.domain, s.timezone, s.name, s.database)
                     for s in await list_sites(store))
