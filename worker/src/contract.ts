@@ -37,6 +37,20 @@ export interface CollectedEvent extends Attribution {
   page_title?: string | null;
   /** The browser's language (not an `events` column): a visit keeps its first one. */
   language?: string | null;
+  /** identify(), only when the site has identity on (not a column: the DO stores the id's keyed hash). */
+  identity?: EventIdentity | null;
+  /** The returning add-on's flag, only when the site has it on (not an `events` column): a visit keeps its first. */
+  returning?: boolean | null;
+}
+
+/**
+ * identify() as it reaches the DO: the id as the site sent it, which the DO hashes under the
+ * site's secret (site-do/user-hash.ts) and never stores, and the site's declared traits (scrubbed).
+ */
+export interface EventIdentity {
+  id: string;
+  /** [key, value] pairs under declared keys only (pairs, not an object: a key may be "__proto__"); null when none. */
+  traits: [string, string][] | null;
 }
 
 /**

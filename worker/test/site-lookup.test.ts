@@ -59,7 +59,17 @@ describe("lookupSite", () => {
     })).toEqual({
       id: "s", domain: "s.test", domains: [], timezone: "UTC", allowSubdomains: true, excludedPaths: ["/admin/**"],
       rateLimitVisitor: 10, rateLimitSite: 0, bounceThresholdMs: 5000, retentionDays: 30, database: "DB",
-      keepQueryParams: ["page"],
+      keepQueryParams: ["page"], identityEnabled: false, identityTraits: [], returningEnabled: false,
+    });
+  });
+
+  it("reads the identity switches (migration 0027): on only when exactly 1, declared traits as strings", () => {
+    const row = { id: "s", domain: "s.test", domains: "[]", timezone: "UTC" };
+    expect(siteFromRow({ ...row, identity_enabled: 1, identity_traits: '["plan", 7, "team"]', returning_enabled: 1 })).toMatchObject({
+      identityEnabled: true, identityTraits: ["plan", "team"], returningEnabled: true,
+    });
+    expect(siteFromRow({ ...row, identity_enabled: 2, identity_traits: "{", returning_enabled: null })).toMatchObject({
+      identityEnabled: false, identityTraits: [], returningEnabled: false,
     });
   });
 });

@@ -7,7 +7,7 @@ import { ARCHIVE_PATH, getArchive, postArchive } from "./archive-routes";
 import { errorResponse, json, preflight } from "../http";
 import { BULK_PATH, postBulk } from "./bulk/route";
 import { isDrop } from "./ingest/drop";
-import { ingestRequest } from "./ingest/pipeline";
+import { type Accepted, ingestRequest } from "./ingest/pipeline";
 import { getRealtime, REALTIME_PATH } from "./realtime/routes";
 import { postReports, REPORTS_PATH } from "../reports/routes";
 import { postWebhooks, WEBHOOKS_PATH } from "../webhooks/routes";
@@ -48,6 +48,8 @@ export async function route(request: Request, env: Env, ctx: ExecutionContext): 
 /** Names the reasons a well-formed event was not counted (comma-separated, one per site it was sent to). */
 export const DROPPED_HEADER = "X-941-Dropped";
 const PLAUSIBLE_DROPPED_HEADER = "X-Plausible-Dropped";
+/** Names why an event was counted without its identify() id (`identity_off`, `invalid_user_id`: ingest/identity.ts). */
+export const IDENTITY_DROPPED_HEADER = "X-941-Identity-Dropped";
 
 /**
  * POST /api/event, answered like Plausible: 202 for every well-formed event, counted or dropped
@@ -55,21 +57,31 @@ const PLAUSIBLE_DROPPED_HEADER = "X-Plausible-Dropped";
  * body. Other statuses only for what the sender should fix or retry: 400 malformed, 413 too
  * large, 429 rate limited, 503 not stored. An event sent to several sites is answered with the
  * first such status if any site gave one, else 202 `{ok: true}` when at least one counted it.
+ * An event counted without its identify() id (identity off, a refused id) is a 202 too, the
+ * reason in IDENTITY_DROPPED_HEADER and `identity_dropped` of the body.
  */
 async function postEvent(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
   const outcomes = await ingestRequest(request, env, ctx);
   const drops = outcomes.filter(isDrop);
   const failed = drops.find((drop) => drop.status !== 202);
   if (failed) return errorResponse(failed.status, failed.reason, failed.message);
-  if (drops.length === 0) return json({ ok: true }, 202);
-  const headers = {
-    [DROPPED_HEADER]: drops.map((drop) => drop.reason).join(", "),
+  const identity = outcomes.find((outcome): outcome is Accepted => !isDrop(outcome) && outcome.identityDropped !== null)?.identityDropped;
+  if (drops.length === 0 && !identity) return json({ ok: true }, 202);
+  const headers: Record<string, string> = {};
+  const exposed: string[] = [];
+  if (drops.length > 0) {
+    headers[DROPPED_HEADER] = drops.map((drop) => drop.reason).join(", ");
     // Plausible's marker, which proxies and clients written for Plausible check.
-    [PLAUSIBLE_DROPPED_HEADER]: "1",
-    // Lets a page's script read them (CORS hides other headers).
-    "Access-Control-Expose-Headers": `${DROPPED_HEADER}, ${PLAUSIBLE_DROPPED_HEADER}`,
-  };
+    headers[PLAUSIBLE_DROPPED_HEADER] = "1";
+    exposed.push(DROPPED_HEADER, PLAUSIBLE_DROPPED_HEADER);
+  }
+  if (identity) {
+    headers[IDENTITY_DROPPED_HEADER] = identity.code;
+    exposed.push(IDENTITY_DROPPED_HEADER);
+  }
+  // Lets a page's script read them (CORS hides other headers).
+  headers["Access-Control-Expose-Headers"] = exposed.join(", ");
   const [first] = drops;
   if (drops.length === outcomes.length && first) return errorResponse(202, first.reason, first.message, headers);
-  return json({ ok: true }, 202, headers);
+  return json({ ok: true, ...(identity ? { identity_dropped: identity } : {}) }, 202, headers);
 }

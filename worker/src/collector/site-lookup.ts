@@ -28,6 +28,12 @@ export interface Site {
   database: string;
   /** Query parameters kept in stored URLs besides the UTM ones (ingest/scrub.ts). */
   keepQueryParams: string[];
+  /** identify() is accepted (migration 0027; ingest/identity.ts). */
+  identityEnabled: boolean;
+  /** The trait keys identify() may store. */
+  identityTraits: string[];
+  /** The returning add-on's flag is stored on sessions. */
+  returningEnabled: boolean;
 }
 
 /** The settings a site row without the 0002 columns (or with NULLs) gets. */
@@ -40,6 +46,9 @@ export const SITE_DEFAULTS = {
   retentionDays: null,
   database: "DB",
   keepQueryParams: [],
+  identityEnabled: false,
+  identityTraits: [],
+  returningEnabled: false,
 } as const satisfies Partial<Site>;
 
 /** A `sites` row as selected here. */
@@ -56,6 +65,9 @@ export interface SiteRow {
   retention_days?: number | null;
   database?: string | null;
   keep_query_params?: string | null;
+  identity_enabled?: number | null;
+  identity_traits?: string | null;
+  returning_enabled?: number | null;
 }
 
 interface CacheEntry {
@@ -83,7 +95,8 @@ export async function lookupSite(db: D1Database, domain: string, ttlSeconds: num
     const row = await db
       .prepare(
         `SELECT id, domain, domains, timezone, allow_subdomains, excluded_paths, rate_limit_visitor,
-                rate_limit_site, bounce_threshold_ms, retention_days, database, keep_query_params
+                rate_limit_site, bounce_threshold_ms, retention_days, database, keep_query_params,
+                identity_enabled, identity_traits, returning_enabled
          FROM sites WHERE domain = ?`,
       )
       .bind(domain)
@@ -123,6 +136,10 @@ export function siteFromRow(row: SiteRow): Site {
     retentionDays: typeof row.retention_days === "number" ? row.retention_days : null,
     database: typeof row.database === "string" && row.database !== "" ? row.database : SITE_DEFAULTS.database,
     keepQueryParams: parseStrings(row.keep_query_params ?? "[]"),
+    // Off unless exactly on: a malformed value must not turn identity on.
+    identityEnabled: row.identity_enabled === 1,
+    identityTraits: parseStrings(row.identity_traits ?? "[]"),
+    returningEnabled: row.returning_enabled === 1,
   };
 }
 

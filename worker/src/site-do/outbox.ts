@@ -1,8 +1,9 @@
 /**
  * The outbox: accepted events, engagement updates of pageviews, the latest web vitals of each
- * page view, and the latest snapshot of each
- * touched session wait in the DO's SQLite storage until a flush has written them to D1. Rows
- * leave the outbox only after D1 confirmed the batch; event ids make a repeated flush harmless
+ * page view, the latest title of each path (titles.ts) and trait of each identified user
+ * (traits.ts), and the latest snapshot of each touched session wait in the DO's SQLite storage
+ * until a flush has written them to D1. Rows leave the outbox only after D1 confirmed the
+ * batch; event ids make a repeated flush harmless
  * (INSERT OR IGNORE), engagement updates only ever raise values (max), and a session upsert never
  * replaces a row with an older snapshot. At-least-once delivery plus idempotent writes gives
  * exactly-once rows in D1. Rows of a site deleted meanwhile, or already past the site's
@@ -13,6 +14,7 @@ import { jsonArrays } from "../json-arrays";
 import { EVENT_COLUMNS, type EventRow, SESSION_COLUMNS, type SessionRow } from "../rows";
 import type { Vitals } from "../contract";
 import { migrateTitles, titleFlush, titlesWaiting } from "./titles";
+import { migrateTraits, traitFlush, traitsWaiting } from "./traits";
 
 /** D1 refuses statements with more than 100 bound parameters; ours bind one each. */
 export const MAX_PARAMS_PER_STATEMENT = 100;
@@ -63,6 +65,7 @@ export function migrateOutbox(sql: SqlStorage): void {
   sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)");
   sql.exec("INSERT OR IGNORE INTO meta (key, value) SELECT 'seq', coalesce(max(seq), 0) FROM event_outbox");
   migrateTitles(sql);
+  migrateTraits(sql);
 }
 
 /**
@@ -221,7 +224,8 @@ export async function flushOutbox(sql: SqlStorage, db: D1Database, before: D1Pre
     )
     .toArray();
   const titles = titleFlush(sql, db, batchRows);
-  if (events.length === 0 && sessions.length === 0 && engagements.length === 0 && vitals.length === 0 && titles.statements.length === 0) {
+  const traits = traitFlush(sql, db, batchRows);
+  if (events.length === 0 && sessions.length === 0 && engagements.length === 0 && vitals.length === 0 && titles.statements.length === 0 && traits.statements.length === 0) {
     return { events: 0, sessions: 0, remaining: false };
   }
 
@@ -233,6 +237,7 @@ export async function flushOutbox(sql: SqlStorage, db: D1Database, before: D1Pre
        WHERE ${writable(`json_extract(value, '$[${EVENT_SITE}]')`, `json_extract(value, '$[${EVENT_TS}]')`)}`,
     ),
     ...titles.statements,
+    ...traits.statements,
     // Engagement only ever raises the values, so replaying an update is harmless.
     ...jsonStatements(db, engagements.map((e) => JSON.stringify([e.event_id, e.engaged_ms, e.scroll_depth, e.site_id, e.ts])), () =>
       `UPDATE events SET engaged_ms = max(coalesce(events.engaged_ms, 0), json_extract(u.value, '$[1]')),
@@ -295,8 +300,10 @@ export async function flushOutbox(sql: SqlStorage, db: D1Database, before: D1Pre
     );
   }
   titles.done();
+  traits.done();
   const left = outboxSize(sql);
-  return { events: events.length, sessions: sessions.length, remaining: left.events + left.sessions + left.engagements + left.vitals + titlesWaiting(sql) > 0 };
+  const waiting = left.events + left.sessions + left.engagements + left.vitals + titlesWaiting(sql) + traitsWaiting(sql);
+  return { events: events.length, sessions: sessions.length, remaining: waiting > 0 };
 }
 
 /**

@@ -47,18 +47,35 @@ export function continues(session: LiveSession | null, event: CollectedEvent): s
 }
 
 /**
- * Applies an event to the visitor's current session, starting a new one when there is none or
- * it timed out. A new session takes its attribution from this, its first event.
+ * True when `userId` (an identify() id's keyed hash, null: anonymous event) names another user
+ * than the one `session` is already identified as: the event starts a visit of its own, so a
+ * visit never mixes two users' events (an erasure of one must not take the other's).
+ */
+export function switchesUser(session: LiveSession | null, userId: string | null): boolean {
+  return userId !== null && session !== null && session.user_id !== null && session.user_id !== undefined && session.user_id !== userId;
+}
+
+/** The returning add-on's flag as the sessions column holds it (null: not told, or off). */
+function returningOf(event: CollectedEvent): 0 | 1 | null {
+  return event.returning === true ? 1 : event.returning === false ? 0 : null;
+}
+
+/**
+ * Applies an event to the visitor's current session, starting a new one when there is none, it
+ * timed out or `userId` is another user's (switchesUser). A new session takes its attribution
+ * from this, its first event. `userId` (the identify() id's keyed hash) identifies a visit that
+ * is not identified yet; the returning flag, like the language, is the visit's first known.
  */
 export function applyEvent(
   current: LiveSession | null,
   event: CollectedEvent,
   visitorId: string,
   bounceThresholdMs = DEFAULT_BOUNCE_THRESHOLD_MS,
+  userId: string | null = null,
 ): LiveSession {
   const isPageview = event.name === "pageview";
   const view: PageView[] = isPageview ? [{ id: event.id, path: event.pathname, ts: event.ts, engaged: 0, scroll: 0 }] : [];
-  if (!continues(current, event)) {
+  if (!continues(current, event) || switchesUser(current, userId)) {
     const attribution = attributionOf(event);
     const interacted = !isPageview && event.interactive;
     return {
@@ -78,8 +95,8 @@ export function applyEvent(
       interacted,
       is_bounce: bounce(isPageview ? 1 : 0, interacted, 0, bounceThresholdMs),
       // Set by the opt-in features (migration 0027) when the site has them on.
-      user_id: null,
-      is_returning: null,
+      user_id: userId,
+      is_returning: returningOf(event),
       pages: view,
       engaged_earlier: 0,
       last_seen: event.ts,
@@ -112,6 +129,8 @@ export function applyEvent(
       last_seen: Math.max(current.last_seen ?? 0, event.ts),
       // The visit's first known language; a session from before 0026 has none yet.
       language: current.language ?? event.language ?? null,
+      user_id: current.user_id ?? userId,
+      is_returning: current.is_returning ?? returningOf(event),
     },
     bounceThresholdMs,
   );
@@ -127,6 +146,7 @@ export function applyEngagement(
   current: LiveSession | null,
   event: CollectedEvent,
   bounceThresholdMs = DEFAULT_BOUNCE_THRESHOLD_MS,
+  userId: string | null = null,
 ): { session: LiveSession; page: PageView } | null {
   if (!continues(current, event)) return null;
   const pages = (current.pages ?? []).map((page) => ({ ...page }));
@@ -136,7 +156,10 @@ export function applyEngagement(
   // that arrive out of order change nothing.
   page.engaged = Math.max(page.engaged, event.engaged_ms ?? 0);
   page.scroll = Math.max(page.scroll, event.scroll_depth ?? 0);
-  const session = withEngagement({ ...current, pages, last_seen: Math.max(current.last_seen ?? 0, event.ts) }, bounceThresholdMs);
+  // identify() mid-page reports at once as an engagement: it identifies a visit that is not yet,
+  // never re-identifies one (another user's next pageview starts a visit of its own).
+  const identified = { user_id: current.user_id ?? userId, is_returning: current.is_returning ?? returningOf(event) };
+  const session = withEngagement({ ...current, ...identified, pages, last_seen: Math.max(current.last_seen ?? 0, event.ts) }, bounceThresholdMs);
   return { session, page };
 }
 

@@ -13,7 +13,8 @@ import { flushDestination, FlushTargets, migrateFlushTarget } from "./flush-targ
 import { HOME_DATABASE } from "../databases";
 import { IpKeys, RateLimiter } from "./rate-limit";
 import { enqueueTitle } from "./titles";
-import { applyEngagement, applyEvent, continues, DEFAULT_BOUNCE_THRESHOLD_MS, eventRow, SESSION_TIMEOUT_MS, sessionRow, vitalsPage } from "./session";
+import { applyEngagement, applyEvent, continues, DEFAULT_BOUNCE_THRESHOLD_MS, eventRow, SESSION_TIMEOUT_MS, sessionRow, switchesUser, vitalsPage } from "./session";
+import { UserIds } from "./user-ids";
 import { type BulkItem, type BulkOutcome, migrateBulkKeys, pruneKeys, rememberKey, seenKey } from "./bulk-keys";
 import { closeIfExpired, expireSockets, type RealtimeAttachment, socketDue } from "./realtime/sockets";
 import { FEED_SIZE, type FeedItem, migrateRealtime, pruneRealtime, readSnapshot, recordSightings, type Sighting } from "./realtime/state";
@@ -80,6 +81,8 @@ export class SiteDO extends DurableObject<SiteEnv> {
   private readonly liveSessions: LiveSessions;
   /** The database the outbox goes to, from the latest settings (see FlushTargets). */
   private readonly flushTargets: FlushTargets;
+  /** identify() ids to their keyed hashes, and their traits to the outbox. */
+  private readonly userIds: UserIds;
 
   constructor(ctx: DurableObjectState, env: SiteEnv) {
     super(ctx, env);
@@ -91,6 +94,7 @@ export class SiteDO extends DurableObject<SiteEnv> {
     migrateBulkKeys(ctx.storage.sql);
     this.liveSessions = new LiveSessions(ctx.storage.sql);
     this.flushTargets = new FlushTargets(ctx.storage.sql);
+    this.userIds = new UserIds(ctx.storage.sql);
     // Answered by the runtime without waking a hibernated DO (realtime.js pings every 30 s).
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
   }
@@ -151,13 +155,14 @@ export class SiteDO extends DurableObject<SiteEnv> {
    */
   async ingest(event: CollectedEvent, client: ClientInfo, settings: SiteSettings = DEFAULT_SETTINGS): Promise<IngestResult | Drop> {
     const salts = this.saltsFor(event.ts);
-    const [today, yesterday, ipKey] = await Promise.all([
+    const [today, yesterday, ipKey, userId] = await Promise.all([
       visitorHash(salts.today, event.site_id, client.ip, client.userAgent),
       salts.yesterday ? visitorHash(salts.yesterday, event.site_id, client.ip, client.userAgent) : null,
       this.ipKeys.keyFor(client.ip),
+      this.userIds.of(event),
     ]);
 
-    return this.inBatch(() => this.register(event, today, yesterday, ipKey, settings));
+    return this.inBatch(() => this.register(event, today, yesterday, ipKey, settings, userId));
   }
 
   /**
@@ -176,17 +181,18 @@ export class SiteDO extends DurableObject<SiteEnv> {
         visitorHash(today, event.site_id, client.ip, client.userAgent),
         yesterday ? visitorHash(yesterday, event.site_id, client.ip, client.userAgent) : null,
         this.ipKeys.keyFor(client.ip),
+        this.userIds.of(event),
       ]);
     }));
     return this.inBatch(() => items.map((item, i) => {
-      const [today, yesterday, ipKey] = hashes[i] as [string, string | null, string];
+      const [today, yesterday, ipKey, userId] = hashes[i] as [string, string | null, string, string | null];
       const sql = this.ctx.storage.sql;
       if (item.key !== null && seenKey(sql, item.key)) return { outcome: "duplicate", message: "an event with this idempotency key was stored already" };
       const current = this.liveSessions.find(yesterday ? [today, yesterday] : [today]);
       if (current && item.event.ts < current.started_at - SESSION_TIMEOUT_MS) {
         return { outcome: "out_of_order", message: "this visitor has a later visit already; send a visitor's events in time order" };
       }
-      const result = this.register(item.event, today, yesterday, ipKey, settings);
+      const result = this.register(item.event, today, yesterday, ipKey, settings, userId);
       if (isDrop(result)) return { outcome: result.reason, message: result.message };
       if (item.key !== null) rememberKey(sql, item.key, item.event.ts);
       return { outcome: "accepted" };
@@ -198,7 +204,7 @@ export class SiteDO extends DurableObject<SiteEnv> {
    * to the outbox writes, so the read-modify-write of a session cannot interleave with another
    * event of the same visitor.
    */
-  private register(event: CollectedEvent, today: string, yesterday: string | null, ipKey: string, settings: SiteSettings): IngestResult | Drop {
+  private register(event: CollectedEvent, today: string, yesterday: string | null, ipKey: string, settings: SiteSettings, userId: string | null = null): IngestResult | Drop {
     const sql = this.ctx.storage.sql;
     const limits = { visitor: settings.rateLimitVisitor, ip: settings.rateLimitIp, site: settings.rateLimitSite };
     const limited = this.limiter.hit(today, ipKey, event.ts, limits);
@@ -216,15 +222,19 @@ export class SiteDO extends DurableObject<SiteEnv> {
       return { visitorId: current.visitor_id, sessionId: current.id };
     }
     if (event.name === ENGAGEMENT) {
-      const engaged = applyEngagement(current, event, settings.bounceThresholdMs);
+      const engaged = applyEngagement(current, event, settings.bounceThresholdMs, userId);
       if (!engaged) return { visitorId: null, sessionId: null };
       this.liveSessions.save(engaged.session);
+      this.userIds.storeTraits(event, userId);
       this.sightings.push({ visitor: engaged.session.visitor_id, ts: event.ts });
       enqueueEngagement(sql, this.seqs, engaged.page, engaged.page.engaged, engaged.page.scroll, sessionRow(engaged.session));
       return { visitorId: engaged.session.visitor_id, sessionId: engaged.session.id };
     }
-    const session = applyEvent(current, event, continues(current, event) ? current.visitor_id : today, settings.bounceThresholdMs);
+    // Another user's id starts a visit of its own (switchesUser), under today's visitor hash.
+    const continuing = continues(current, event) && !switchesUser(current, userId);
+    const session = applyEvent(current, event, continuing ? current.visitor_id : today, settings.bounceThresholdMs, userId);
     this.liveSessions.save(session);
+    this.userIds.storeTraits(event, userId);
     const row = eventRow(event, session);
     enqueue(sql, this.seqs, row, sessionRow(session));
     if (event.page_title) enqueueTitle(sql, event, event.page_title);

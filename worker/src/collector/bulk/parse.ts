@@ -3,8 +3,8 @@
  * checked here (a malformed one is a 400 for the whole request); each event is checked on its
  * own (a bad one is an `invalid` result for that event alone). An event's name, url, domain,
  * props and revenue go through the browser path's parsePayload, so they are read exactly as
- * /api/event reads them; the fields only a server sends (timestamp, ip, user_agent,
- * idempotency_key) are checked here.
+ * /api/event reads them (and `user_id` with `traits`, identify() for a site with identity on); the
+ * fields only a server sends (timestamp, ip, user_agent, idempotency_key) are checked here.
  */
 import { type Drop, drop, isDrop } from "../ingest/drop";
 import { ENGAGEMENT, type EventPayload, parsePayload } from "../ingest/payload";
@@ -69,7 +69,17 @@ export function parseBulkEvent(value: unknown): BulkEvent | Drop {
   const name = typeof fields.name === "string" ? fields.name.trim() : "";
   if (name === ENGAGEMENT || name === WEB_VITALS) return drop("invalid", `name ${JSON.stringify(name)} is reserved for the tracker`);
   const payload = parsePayload(
-    JSON.stringify({ name: fields.name, url: fields.url, domain: fields.domain, props: fields.props, revenue: fields.revenue, interactive: fields.interactive }),
+    JSON.stringify({
+      name: fields.name,
+      url: fields.url,
+      domain: fields.domain,
+      props: fields.props,
+      revenue: fields.revenue,
+      interactive: fields.interactive,
+      // identify() from a server: judged per site by ingest/identity.ts, as from a browser.
+      user_id: fields.user_id,
+      traits: fields.traits,
+    }),
   );
   if (isDrop(payload)) return payload;
   return {

@@ -18,6 +18,7 @@ import { BULK_FUTURE_SKEW_MS, BULK_PAST_WINDOW_MS, type BulkItem, type BulkOutco
 import { countDrop, scheduleDropFlush } from "../ingest/drop-counter";
 import { type Drop, isDrop } from "../ingest/drop";
 import { enrichEvent } from "../ingest/enrich";
+import { type IdentityDropped, putIdentity } from "../ingest/identity";
 import { checkExcluded, checkOrigin, filterBot } from "../ingest/pipeline";
 import { readBody } from "../ingest/read-body";
 import { scrubEvent } from "../ingest/scrub";
@@ -33,6 +34,8 @@ export interface BulkResult {
   idempotency_key: string | null;
   outcome: BulkOutcome["outcome"] | "too_old" | "too_new";
   message?: string;
+  /** The event was counted without its `user_id`, for this reason (ingest/identity.ts). */
+  identity_dropped?: IdentityDropped;
 }
 
 /** The handler; see the module comment. */
@@ -80,6 +83,7 @@ export async function postBulk(request: Request, env: Env, ctx: ExecutionContext
     countDrop(siteId, dropped);
     scheduleDropFlush(env.DB, ctx, numberVar(env.DROP_FLUSH_DELAY_MS, 1000));
   };
+  const identityDropped = new Map<number, IdentityDropped>();
   parsed.forEach((event, index) => {
     const keyOf = isDrop(event) ? keyIn(envelope[index]) : event.key;
     const result = (outcome: BulkResult["outcome"], message?: string) => {
@@ -94,8 +98,9 @@ export async function postBulk(request: Request, env: Env, ctx: ExecutionContext
       counted(site.id, stepped);
       return result(stepped.reason, stepped.message);
     }
+    if (stepped.dropped) identityDropped.set(index, stepped.dropped);
     const group = bySite.get(site.id) ?? { site, list: [] };
-    group.list.push({ index, item: { event: stepped, client: { ip: event.ip, userAgent: event.userAgent }, key: event.key } });
+    group.list.push({ index, item: { event: stepped.event, client: { ip: event.ip, userAgent: event.userAgent }, key: event.key } });
     bySite.set(site.id, group);
   });
 
@@ -112,14 +117,15 @@ export async function postBulk(request: Request, env: Env, ctx: ExecutionContext
     }
     list.forEach(({ index, item }, i) => {
       const { outcome, message } = outcomes[i] ?? { outcome: "unavailable" };
-      results[index] = { index, idempotency_key: item.key, outcome, ...(message ? { message } : {}) };
+      const dropped = outcome === "accepted" ? identityDropped.get(index) : undefined;
+      results[index] = { index, idempotency_key: item.key, outcome, ...(message ? { message } : {}), ...(dropped ? { identity_dropped: dropped } : {}) };
     });
   }));
   const accepted = results.filter((result) => result.outcome === "accepted").length;
   return json({ accepted, results }, 202);
 }
 
-/** check_origin, filter_bot, check_excluded, enrich and scrub_pii, as for /api/event. */
+/** check_origin, filter_bot, check_excluded, enrich, put_identity and scrub_pii, as for /api/event. */
 function browserSteps(site: Site, event: BulkEvent) {
   const origin = checkOrigin(site, event.payload);
   if (isDrop(origin)) return origin;
@@ -127,7 +133,10 @@ function browserSteps(site: Site, event: BulkEvent) {
   if (isDrop(bot)) return bot;
   const excluded = checkExcluded(site, event.payload);
   if (isDrop(excluded)) return excluded;
-  return scrubEvent(enrichEvent(event.payload, site, { userAgent: event.userAgent, cf: undefined }, { ts: event.ts }), site);
+  const enriched = enrichEvent(event.payload, site, { userAgent: event.userAgent, cf: undefined }, { ts: event.ts });
+  // No returning flag from a server: it describes a browser's storage.
+  const { identity, dropped } = putIdentity(site, event.payload);
+  return { event: scrubEvent({ ...enriched, identity, returning: null }, site), dropped };
 }
 
 function settingsOf(env: Env, site: Site) {

@@ -4,7 +4,9 @@
  * `hash_mode`, `engagement_time`, `scroll_depth`), Plausible's other spellings (`meta` / `m` for
  * props, `hashMode`, the official tracker's `sd`) and our tracker's short keys
  * (`n u d r p $ i w h e s t l`); when several are present the first in that order wins. `title`
- * (`t`) and `language` (`l`) are context: an unusable one reads as none.
+ * (`t`) and `language` (`l`) are context: an unusable one reads as none. The opt-in add-ons'
+ * fields (`user_id`/`U` and `traits`/`T` from identify, `returning`/`R`) are read here and judged
+ * per site by identity.ts; a `returning` that is no boolean reads as none.
  * What Plausible accepts is accepted here too: no `domain` (the URL's host), several domains
  * (`"a.test,b.test"`), a numeric name, any URL scheme but `data:`; a prop Plausible would not
  * keep (nested, empty, past the 30th) is left out, not a reason to lose the event.
@@ -62,6 +64,15 @@ export interface EventPayload {
   title: string | null;
   /** The browser's language (`navigator.language`) as a canonical BCP 47 tag, else null. */
   language: string | null;
+  /**
+   * identify(): the user id exactly as sent (a finite number as its text), not yet judged:
+   * identity.ts checks it against the site and userIdProblem. Undefined when none was sent.
+   */
+  userId: unknown;
+  /** identify()'s traits as sent (identity.ts keeps the declared keys), undefined when none. */
+  traits: unknown;
+  /** The returning add-on: this browser had visited the site on an earlier day; null when not told. */
+  returning: boolean | null;
 }
 
 /** Longest page title kept, in characters (a longer one is cut, never a reason to drop). */
@@ -155,7 +166,22 @@ export function parsePayload(text: string): EventPayload | Drop {
     vitals,
     title: trimmed === "pageview" ? parseTitle(pick(fields, "title", "t")) : null,
     language: parseLanguage(pick(fields, "language", "l")),
+    // Raw, not through pick: a lone surrogate made U+FFFD would let two ids hash alike.
+    userId: rawUserId(fields.user_id !== undefined ? fields.user_id : fields.U),
+    traits: fields.traits !== undefined ? fields.traits : fields.T,
+    returning: parseReturning(pick(fields, "returning", "R")),
   };
+}
+
+/** null and "" mean "no id" (identify(null) forgets it); a finite number is taken as its text. */
+function rawUserId(value: unknown): unknown {
+  if (value === null || value === "") return undefined;
+  return typeof value === "number" && Number.isFinite(value) ? String(value) : value;
+}
+
+/** true / false (or 1 / 0); anything else reads as "not told". */
+function parseReturning(value: unknown): boolean | null {
+  return value === true || value === 1 ? true : value === false || value === 0 ? false : null;
 }
 
 /** A title is context, like a referrer: anything unusable reads as none, never drops the event. */

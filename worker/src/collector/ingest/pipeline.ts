@@ -1,7 +1,7 @@
 /**
  * The write path as a pipeline of named steps, after Plausible's ingestion/event.ex:
  * read_body -> parse_payload -> put_site -> check_origin -> filter_bot -> check_excluded ->
- * enrich -> scrub_pii -> register_session. Each step returns the value the next one needs or a typed `Drop`;
+ * enrich -> put_identity -> scrub_pii -> register_session. Each step returns the value the next one needs or a typed `Drop`;
  * the first drop ends the pipeline and is counted (drop-counter.ts), under the site when the
  * site is known and under "" before that. An event sent to several sites (`domain:
  * "a.test,b.test"`) runs the steps from put_site on once per site, each with its own outcome.
@@ -15,6 +15,7 @@ import { lookupSite, type Site } from "../site-lookup";
 import { countDrop, scheduleDropFlush } from "./drop-counter";
 import { type Drop, drop, isDrop } from "./drop";
 import { enrichEvent } from "./enrich";
+import { type IdentityDropped, putIdentity } from "./identity";
 import type { ClientInfo, CollectedEvent, IngestResult } from "../../contract";
 import { type EventPayload, isWebUrl, parsePayload } from "./payload";
 import { readBody } from "./read-body";
@@ -27,6 +28,8 @@ export interface Accepted {
   readonly event: CollectedEvent;
   readonly visitorId: string | null;
   readonly sessionId: string | null;
+  /** The event was counted without its identify() id, for this reason (identity.ts). */
+  readonly identityDropped: IdentityDropped | null;
 }
 
 /** What happened to an event at one site. */
@@ -82,13 +85,15 @@ async function runSiteSteps(
     userAgent: client.userAgent,
     cf: requestGeoFields(request, env),
   });
+  // What the site allows of identify() and the returning flag (off by default, per site).
+  const { identity, returning, dropped } = putIdentity(site, payload);
   // After enrichment, which reads the page URL's click ids and the referrer's path; before
   // anything is stored.
-  const event = scrubEvent(enriched, site);
+  const event = scrubEvent({ ...enriched, identity, returning }, site);
 
   const registered = await registerSession(env, site, event, client);
   if (isDrop(registered)) return registered;
-  return { dropped: false, event, visitorId: registered.visitorId, sessionId: registered.sessionId };
+  return { dropped: false, event, visitorId: registered.visitorId, sessionId: registered.sessionId, identityDropped: dropped };
 }
 
 /**

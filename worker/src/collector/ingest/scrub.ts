@@ -11,11 +11,14 @@
  *   parameter is dropped, and so are a URL's fragment and user name / password.
  *
  * Applied to the path (in hash mode the route's own query too), the referrer, the UTM values and
- * the source taken from a URL parameter, and every property value (a value that is an http(s)
- * URL is treated as a URL). docs/privacy.md lists it for site owners.
+ * the source taken from a URL parameter, every property value (a value that is an http(s)
+ * URL is treated as a URL) and identify()'s trait values, which are then cut to
+ * MAX_TRAIT_VALUE_LENGTH. Not to identify()'s id: the DO stores only its keyed hash, and
+ * scrubbing would make every e-mail id the same user. docs/privacy.md lists it for site owners.
  */
-import type { CollectedEvent } from "../../contract";
+import type { CollectedEvent, EventIdentity } from "../../contract";
 import type { Site } from "../site-lookup";
+import { MAX_TRAIT_VALUE_LENGTH } from "./identity";
 
 export const EMAIL_PLACEHOLDER = "[email]";
 export const NUMBER_PLACEHOLDER = "[number]";
@@ -113,5 +116,15 @@ export function scrubEvent(event: CollectedEvent, site: Site): CollectedEvent {
     utm_content: scrubMaybe(event.utm_content),
     page_title: scrubMaybe(event.page_title ?? null),
     props,
+    identity: event.identity ? scrubIdentity(event.identity) : null,
   };
+}
+
+/** Trait values scrubbed, then cut (cutting first could leave half an address the scrubber misses). */
+function scrubIdentity(identity: EventIdentity): EventIdentity {
+  if (identity.traits === null) return identity;
+  const traits = identity.traits
+    .map(([key, value]): [string, string] => [key, [...scrubText(value)].slice(0, MAX_TRAIT_VALUE_LENGTH).join("").trim()])
+    .filter(([, value]) => value !== "");
+  return { id: identity.id, traits: traits.length > 0 ? traits : null };
 }
