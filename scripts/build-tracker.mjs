@@ -25,9 +25,11 @@ export const TRACKER_GZIP_BUDGET = 1024;
 export const FEATURE_GZIP_BUDGET = 300;
 /**
  * Features with a budget of their own (issue 17: errors may add 700 bytes, web vitals 1,000;
- * rage and dead clicks need a MutationObserver and a selector description: 400).
+ * rage and dead clicks need a MutationObserver and a selector description: 400; identify is a
+ * setter and a field, 100; returning reads and writes two localStorage keys and forgets them
+ * when consent is revoked, 160).
  */
-export const FEATURE_GZIP_BUDGETS = { errors: 700, "web-vitals": 1000, clicks: 400 };
+export const FEATURE_GZIP_BUDGETS = { errors: 700, "web-vitals": 1000, clicks: 400, identify: 100, returning: 160 };
 
 /** The gzip -9 bytes `feature` may add over the default script. */
 export function featureBudget(feature) {
@@ -46,6 +48,8 @@ export const FEATURES = {
   "errors": "ERRORS",
   "web-vitals": "VITALS",
   "clicks": "CLICKS",
+  "identify": "IDENTIFY",
+  "returning": "RETURNING",
 };
 
 /** Every subset of FEATURES, in canonical order; [] is the default script. */
@@ -61,14 +65,19 @@ export function variantName(features) {
   return ["script", ...features, "js"].join(".");
 }
 
+// ES2017 plus object spread (ES2018, in every browser since 2018): the add-ons' fields join the
+// event body as `...(FLAG && value)`, which the first pass removes whole when FLAG is false;
+// lowered to ES2017 it would become helper functions in every variant.
+const TARGET = { target: "es2017", supported: { "object-rest-spread": true }, legalComments: "none" };
+
 async function minify(code, features) {
   const define = {};
   for (const [name, flag] of Object.entries(FEATURES)) define[flag] = String(features.includes(name));
   // Two passes: the first drops the other features' code, so the second names variables by
   // how often the variant itself uses them (dead code would otherwise shape the names and cost
   // the default script bytes whenever a feature is added).
-  const { code: live } = await transform(code, { minifySyntax: true, target: "es2017", legalComments: "none", define });
-  const { code: out } = await transform(live, { minify: true, target: "es2017", legalComments: "none" });
+  const { code: live } = await transform(code, { minifySyntax: true, ...TARGET, define });
+  const { code: out } = await transform(live, { minify: true, ...TARGET });
   return out.trim();
 }
 

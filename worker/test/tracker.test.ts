@@ -60,8 +60,10 @@ interface FakeOptions {
   code?: string;
   href?: string;
   hidden?: boolean;
-  storage?: Record<string, string>;
+  storage?: Record<string, unknown>;
   globals?: Record<string, unknown>;
+  /** The clock at load (ms). */
+  now?: number;
 }
 
 /** Runs the tracker in a fake page and returns what it sent and the page's controls. */
@@ -72,7 +74,7 @@ function runTracker(attributes: Record<string, string>, options: FakeOptions = {
     addEventListener: (type: string, listener: Listener) => (listeners[prefix + type] ??= []).push(listener),
   });
   const location = new URL(options.href ?? "https://site.test/");
-  const clock = { now: 1_000_000 };
+  const clock = { now: options.now ?? 1_000_000 };
   const history = {
     pushState(_state: unknown, _title: string, url: string) {
       location.href = new URL(url, location.href).href;
@@ -407,5 +409,90 @@ describe("tracker feature variants", () => {
       expect((page.window.a941 as { error?: unknown }).error).toBeUndefined();
       expect(TRACKER_JS).not.toContain("JS error");
     });
+  });
+});
+
+describe("tracker identify and returning add-ons", () => {
+  type Api = { event: (name: string) => void; consent: (yes: boolean) => void; identify?: (id: unknown, traits?: object) => void };
+  const variant = (name: string) => TRACKER_VARIANTS[name]?.js as string;
+  const DAY = 86_400_000;
+  /** A localStorage stand-in: own properties as the items, removeItem as the browser's. */
+  const storage = (): Record<string, unknown> => Object.defineProperty({}, "removeItem", { value(this: Record<string, unknown>, key: string) { delete this[key]; } });
+
+  it("identify: sends the id and traits with every later event of the page, at once as an engagement report", () => {
+    const page = runTracker({}, { code: variant("script.identify.js") });
+    const a941 = page.window.a941 as Api;
+    expect(page.sent[0]?.body).not.toHaveProperty("U");
+    page.clock.now += 2000;
+    a941.identify?.("user-7", { plan: "pro" });
+    expect(page.sent[1]?.body).toMatchObject({ n: "engagement", u: "https://site.test/", U: "user-7", T: { plan: "pro" } });
+    a941.event("Signup");
+    page.history.pushState({}, "", "/next");
+    expect(page.sent.slice(2).map((s) => [s.body.n, s.body.U])).toEqual([["Signup", "user-7"], ["pageview", "user-7"]]);
+    // A number is sent as its text; null forgets the id.
+    a941.identify?.(42);
+    expect(page.sent.at(-1)?.body).toMatchObject({ n: "engagement", U: "42" });
+    a941.identify?.(null);
+    a941.event("Anonymous");
+    expect(page.sent.at(-1)?.body).not.toHaveProperty("U");
+  });
+
+  it("identify: the stub's call before the script loaded rides on the first pageview; nothing before consent", () => {
+    const stub = { q: [], i: ["early-user", { team: "ops" }] };
+    expect(runTracker({}, { code: variant("script.identify.js"), globals: { a941: stub } }).sent[0]?.body).toMatchObject({ n: "pageview", U: "early-user", T: { team: "ops" } });
+    const page = runTracker({ "data-consent": "required" }, { code: variant("script.identify.js") });
+    const a941 = page.window.a941 as Api;
+    a941.identify?.("waiting-user");
+    expect(page.sent).toHaveLength(0);
+    a941.consent(true);
+    expect(page.sent.map((s) => [s.body.n, s.body.U])).toEqual([["pageview", "waiting-user"]]);
+  });
+
+  it("returning: one boolean and the day of the last visit in localStorage; returning from an earlier day on", () => {
+    const store = storage();
+    const load = (now: number) => runTracker({}, { code: variant("script.returning.js"), storage: store, now });
+    const day = 20_000;
+    const first = load(day * DAY + 5_000);
+    expect(first.sent[0]?.body).toMatchObject({ n: "pageview", R: false });
+    expect({ ...store }).toEqual({ a941_seen: 0, a941_day: day });
+    // Every event of the page says so (the collector keeps the visit's first).
+    (first.window.a941 as Api).event("Signup");
+    expect(first.sent[1]?.body).toMatchObject({ R: false });
+    // The same day again: still new; a visit counts as returning from the next day on, for good.
+    expect(load(day * DAY + 80_000_000).sent[0]?.body).toMatchObject({ R: false });
+    expect(load((day + 1) * DAY + 1).sent[0]?.body).toMatchObject({ R: true });
+    expect({ ...store }).toEqual({ a941_seen: 1, a941_day: day + 1 });
+    expect(load((day + 1) * DAY + 2).sent[0]?.body).toMatchObject({ R: true });
+    // Storage that throws (blocked): nothing said, the event still sent.
+    const blocked = runTracker({}, { code: variant("script.returning.js"), storage: new Proxy({}, { get() { throw new Error("denied"); } }) });
+    expect(blocked.sent[0]?.body).not.toHaveProperty("R");
+  });
+
+  it("returning: with consent required, no storage is read or written and nothing sent before consent; revoking forgets", () => {
+    const store = storage();
+    const touched: string[] = [];
+    const watched = new Proxy(store, {
+      get: (target, key) => (touched.push(`get ${String(key)}`), Reflect.get(target, key)),
+      set: (target, key, value) => (touched.push(`set ${String(key)}`), Reflect.set(target, key, value)),
+    });
+    const page = runTracker({ "data-consent": "required" }, { code: variant("script.returning.js"), storage: watched });
+    (page.window.a941 as Api).event("Early");
+    // The core's own-visit switch (a941_ignore) is the only key looked at.
+    expect(page.sent).toHaveLength(0);
+    expect(touched).toEqual(["get a941_ignore"]);
+    (page.window.a941 as Api).consent(true);
+    expect(page.sent[0]?.body).toMatchObject({ n: "pageview", R: false });
+    expect(Object.keys(store).sort()).toEqual(["a941_day", "a941_seen"]);
+    (page.window.a941 as Api).consent(false);
+    expect(Object.keys(store)).toEqual([]);
+  });
+
+  it("neither is in the default script", () => {
+    const store = storage();
+    const page = runTracker({}, { storage: store });
+    expect((page.window.a941 as Api).identify).toBeUndefined();
+    expect(page.sent[0]?.body).not.toHaveProperty("R");
+    expect(Object.keys(store)).toEqual([]);
+    expect(TRACKER_JS).not.toContain("a941_seen");
   });
 });

@@ -7,7 +7,7 @@
 // data-consent="required" and a941.consent(yes), the page title and browser language. No
 // cookies, no storage ids.
 // Opt-in features are compile-time flags (OUTBOUND, DOWNLOADS, TAGGED, FORMS, ERRORS, VITALS,
-// CLICKS) set by scripts/build-tracker.mjs, which builds one variant per combination
+// CLICKS, IDENTIFY, RETURNING) set by scripts/build-tracker.mjs, which builds one variant per combination
 // (script.outbound-links.js…).
 // The gzip budget is 1 KB for the default script and a few hundred bytes per feature
 // (FEATURE_GZIP_BUDGETS there): every byte counts.
@@ -67,6 +67,10 @@
           // The browser's language on every event: cheaper in script bytes than on pageviews
           // only; the collector keeps the first one of a visit.
           l: navigator.language,
+          // The add-ons' fields (identify, returning): a spread of `false` vanishes at build
+          // time, so variants without them carry no trace of these lines.
+          ...(IDENTIFY && send.v),
+          ...(RETURNING && send.r()),
         }),
       }).catch(function () {});
   }
@@ -187,6 +191,25 @@
     on(doc, "auxclick", clicked);
   }
 
+  // a941.identify(id, traits), only with the identify add-on and a site that turned identity
+  // on: the id (and traits) ride on every later event of this page, SPA navigations included,
+  // and are kept in memory only (no storage: the collector keeps the id on the visit once set).
+  // identify(null) forgets it. Kept on `send` itself: a variable would leave its declaration
+  // in every variant.
+  if (IDENTIFY) {
+    send.i = function (id, traits) {
+      send.v = id == null ? 0 : { U: "" + id, T: traits };
+      // Mid-page: tell the collector now, as an engagement report (harmless, the values are
+      // cumulative), rather than only with the next event, which may never come.
+      if (page) {
+        sentEngaged = -1;
+        engage();
+      }
+    };
+    // Recorded by the stub before the script loaded (docs/tracker.md): the first pageview carries it.
+    if (w.a941 && w.a941.i) send.i.apply(0, w.a941.i);
+  }
+
   // Calls made before the script loaded wait in a941.q (see docs/tracker.md for the stub); calls
   // made while the first pageview waits join them. Both go out right after that pageview.
   var queued = (w.a941 && w.a941.q) || [];
@@ -205,6 +228,38 @@
   });
   // Segment uses the name `analytics`: only claim it when nobody else has.
   if (!w.analytics) w.analytics = api941;
+  if (IDENTIFY) api941.identify = send.i;
+
+  // New vs returning visitors: localStorage keeps one boolean (a941_seen: "1" once this browser
+  // has visited the site on an earlier UTC day) and the UTC day of the latest visit (a941_day,
+  // days since 1970), nothing else. Every event says whether the browser is returning (R); the
+  // collector keeps the visit's first. Read and written only when an event is actually sent,
+  // so never before consent, and forgotten when consent is revoked.
+  if (RETURNING) {
+    let seen;
+    send.r = function () {
+      try {
+        if (seen == null) {
+          var store = localStorage,
+            day = (now() / 864e5) | 0;
+          seen = store.a941_seen == 1 || store.a941_day < day;
+          store.a941_seen = +seen;
+          store.a941_day = day;
+        }
+        return { R: seen };
+      } catch (e) {}
+    };
+    let consented = api941.consent;
+    api941.consent = function (yes) {
+      if (!yes)
+        try {
+          seen = null;
+          localStorage.removeItem("a941_seen");
+          localStorage.removeItem("a941_day");
+        } catch (e) {}
+      consented(yes);
+    };
+  }
 
   // JavaScript errors as "JS error" events, at most five per page view and one per
   // fingerprint. URLs in them keep only the site's own paths: query strings can hold tokens, and
