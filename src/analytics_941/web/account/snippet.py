@@ -20,6 +20,8 @@ FEATURES: tuple[tuple[str, str], ...] = (
     ("errors", "JavaScript errors"),
     ("web-vitals", "Core Web Vitals (page speed, for the Performance page)"),
     ("clicks", "Rage and dead clicks (for the Clicks page)"),
+    ("identify", "Identified users: a941.identify(id, traits), once identity is on for the site"),
+    ("returning", "New vs returning visitors (one flag and a day in localStorage)"),
 )
 _KNOWN = {name for name, _label in FEATURES}
 
