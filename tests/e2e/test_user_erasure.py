@@ -122,6 +122,8 @@ def test_erase_and_export_by_the_plain_id(stack: Stack, browser: object, tmp_pat
                                          viewport={"width": size[0], "height": size[1]})
                 view = shot.new_page()
                 view.goto(f"{url}/privacy")
+                view.locator("#privacy").screenshot(
+                    path=str(SHOTS / f"privacy-form-{name}-{theme}.png"))
                 view.get_by_label("User", exact=True).fill("customer-8")
                 view.get_by_role("button", name="Erase…").click()
                 view.locator("[data-privacy-confirm]").wait_for()
