@@ -6,3 +6,7 @@
 -- the link_url / path properties of custom events are rows of `imported_daily` (0023).
 ALTER TABLE events ADD COLUMN region_code TEXT;
 ALTER TABLE sessions ADD COLUMN region_code TEXT;
+
+-- Imports made before held Plausible's region codes as `region` (names): they are codes. At most
+-- a few hundred rows per imported day, once.
+UPDATE imported_daily SET dim = 'region_code' WHERE dim = 'region';

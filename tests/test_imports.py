@@ -19,6 +19,7 @@ from conftest import NOW, TODAY, TZ
 from analytics_941 import SqliteStore, parse_query, run_query
 from analytics_941.imports import list_imports, remove_import, write_import
 from analytics_941.imports_csv import ImportError_, read_export
+from analytics_941.plausible_values import view_for
 from analytics_941.store import Store
 
 SOURCE = ["2026-03-04", "2026-03-10"]
@@ -62,7 +63,7 @@ async def _export(store: Store) -> bytes:
         for (day, source), (v, vi, pv, br, vd) in [(r["dimensions"], r["metrics"])]
     ]
     name = "_20250304_20250310.csv"
-    files = {
+    files = {**await _breakdown_files(store, name),
         f"imported_visitors{name}": _csv(
             ["date", "visitors", "pageviews", "bounces", "visits", "visit_duration"], visitors),
         f"imported_sources{name}": _csv(
@@ -77,6 +78,106 @@ async def _export(store: Store) -> bytes:
     return out.getvalue()
 
 
+# Per seeded visit: (ISO 3166-2 region, region name, city, browser, its version, OS, its version).
+_DETAILS = {
+    "A": ("US-TX", "Texas", "Austin", "Chrome", "131", "Windows", "10"),
+    "B": ("CA-ON", "Ontario", "Toronto", "Firefox", "133", "Linux", None),
+    "C": ("DE-BE", "Berlin", "Berlin", "Samsung Internet for Android", "27", "Android", "14"),
+    "D": ("US-CA", "California", "Los Angeles", "Chrome", "130", "Android", "14"),
+    "E": ("US-TX", "Texas", "Houston", "Safari", "17", "iOS", "17"),
+}
+# Outbound link clicks (visit, time offset in ms, link): the url property Plausible exports. No
+# visitor clicks two links a day: the file's rows per link sum their visitors (in Plausible too).
+_CLICKS = [("A", 5000, "https://ext.example/a"), ("E", 1000, "https://ext.example/a"),
+           ("E", 2000, "https://ext.example/a"), ("C", 500, "https://ext.example/b")]
+_OUTBOUND = "Outbound Link: Click"
+
+
+def _detail(path: Path) -> None:
+    """Gives the seeded visits the columns Plausible exports more of: region codes, browser and
+    OS versions, and outbound link clicks with their url."""
+    columns = ("region_code", "region", "city", "browser", "browser_version", "os", "os_version")
+    with sqlite3.connect(path) as conn:
+        for n, (visit, offset, url) in enumerate(_CLICKS):
+            conn.execute(
+                "INSERT INTO events (id, site_id, ts, name, visitor_id, session_id, hostname, "
+                "pathname, country, props) SELECT ?, site_id, ts + ?, ?, visitor_id, session_id, "
+                "hostname, pathname, country, json_object('url', ?) FROM events "
+                "WHERE session_id = ? ORDER BY ts LIMIT 1",
+                (f"click{n}", offset, _OUTBOUND, url, visit))
+        for visit, values in _DETAILS.items():
+            sets = ", ".join(f"{c} = ?" for c in columns)
+            # Every event of a visit carries its attribution, as the collector writes them.
+            conn.execute(f"UPDATE events SET {sets} WHERE session_id = ?", (*values, visit))
+            conn.execute(f"UPDATE sessions SET {sets} WHERE id = ?", (*values, visit))
+    conn.close()
+
+
+async def _breakdown_files(store: Store, name: str) -> dict[str, bytes]:
+    """Plausible's locations, browsers, operating systems and custom events of the seeded week,
+    with Plausible's values (``Samsung Browser``, ``131.0``, an empty unknown version)."""
+
+    def plausible(dim: str, value: str) -> str:
+        if value in ("Unknown", "(none)"):
+            return ""
+        view = view_for(f"visit:{dim}")
+        shown = view.show(value) if view is not None else value
+        return f"{shown}.0" if dim.endswith("_version") else shown
+
+    async def visit_rows(first: str, second: str) -> list[list[Any]]:
+        found = await _run(store, metrics=TOTALS, dimensions=["time:day", first, second],
+                           date_range=SOURCE)
+        return [[_back(day), plausible(first, a), plausible(second, b), v, vi, vd * vi,
+                 round(br * vi / 100), pv]
+                for r in found["results"]
+                for (day, a, b), (v, vi, pv, br, vd) in [(r["dimensions"], r["metrics"])]]
+
+    counts = ["visitors", "visits", "visit_duration", "bounces", "pageviews"]
+    locations = [[day, country, region, "0", *rest]
+                 for day, country, region, *rest in await visit_rows("country", "region_code")]
+    events = await _run(store, metrics=["visitors", "events"],
+                        dimensions=["time:day", "event:name", "event:props:url"],
+                        filters=[["is_not", "event:name", ["pageview"]]], date_range=SOURCE)
+    custom = [[_back(day), event, "" if url == "(none)" else url, "", v, n]
+              for r in events["results"]
+              for (day, event, url), (v, n) in [(r["dimensions"], r["metrics"])]]
+    return {
+        f"imported_locations{name}": _csv(["date", "country", "region", "city", *counts],
+                                          locations),
+        f"imported_browsers{name}": _csv(["date", "browser", "browser_version", *counts],
+                                         await visit_rows("browser", "browser_version")),
+        f"imported_operating_systems{name}": _csv(
+            ["date", "operating_system", "operating_system_version", *counts],
+            await visit_rows("os", "os_version")),
+        f"imported_custom_events{name}": _csv(
+            ["date", "name", "link_url", "path", "visitors", "events"], custom),
+    }
+
+
+# What the breakdowns of imported rows must answer as the source's own: (dimension, filters,
+# metrics).
+_BREAKDOWNS: list[tuple[str, list[Any], list[str]]] = [
+    ("visit:region", [], TOTALS),
+    ("visit:region", [["matches", "visit:region", ["^US-"]]], TOTALS),
+    ("visit:country", [], TOTALS),
+    ("browser", [], TOTALS),
+    ("visit:browser_version", [], TOTALS),
+    ("os", [["is_not", "os", ["Windows"]]], TOTALS),
+    ("visit:os_version", [], TOTALS),
+    ("event:props:url", [["is", "event:name", [_OUTBOUND]]], ["visitors", "events"]),
+    ("event:name", [["is_not", "event:name", ["pageview"]]], ["visitors", "events"]),
+]
+
+
+async def _breakdowns(store: Store, date_range: list[str], **spec: Any) -> list[Any]:
+    out = []
+    for dim, filters, metrics in _BREAKDOWNS:
+        found = await _run(store, metrics=metrics, dimensions=[dim], filters=filters,
+                           date_range=date_range, order_by=[[dim, "asc"]], **spec)
+        out.append((dim, found["results"]))
+    return out
+
+
 def _counts(path: Path) -> tuple[int, int]:
     with sqlite3.connect(path) as conn:
         return (conn.execute("SELECT COUNT(*) FROM imports").fetchone()[0],
@@ -86,7 +187,11 @@ def _counts(path: Path) -> tuple[int, int]:
 async def test_import_totals_equal_the_source_twice_and_removal_restores(
     store: Store, seeded_path: Path
 ) -> None:
+    _detail(seeded_path)
     zipped = await _export(store)
+    source_breakdowns = await _breakdowns(store, SOURCE)
+    # Every breakdown has rows to compare (the details above reached the export).
+    assert all(rows for _, rows in source_breakdowns), source_breakdowns
     source = await _run(store, metrics=TOTALS, date_range=SOURCE)
     source_days = await _run(store, metrics=TOTALS, dimensions=["time:day"], date_range=SOURCE)
     source_by = await _run(store, metrics=["visitors", "visits"], dimensions=["source"],
@@ -106,6 +211,24 @@ async def test_import_totals_equal_the_source_twice_and_removal_restores(
         r["metrics"] for r in source_days["results"]]
     by = await _run(store, metrics=["visitors", "visits"], dimensions=["source"], **shifted)
     assert by["results"] == source_by["results"]
+    # Regions (ISO codes), browser and OS versions and the outbound links' url, as Plausible
+    # answers them with imports: each breakdown equals the source's.
+    assert await _breakdowns(store, SHIFTED, include_imports=True) == source_breakdowns
+    # Region names and cities are not in Plausible's export (codes and GeoNames ids): native
+    # data only, with Plausible's warning.
+    for dim in ("visit:region_name", "visit:city", "visit:city_name"):
+        names = await _run(store, metrics=["visitors"], dimensions=[dim], **shifted)
+        assert names["results"] == []
+        assert names["meta"]["imports_skip_reason"] == "unsupported_query"
+    # Two columns of one file are two sets of rows here (Plausible reads its file's rows).
+    crossed = await _run(store, metrics=["visitors"], dimensions=["country"],
+                         filters=[["is", "visit:region", ["US-TX"]]], **shifted)
+    assert crossed["meta"]["imports_skip_reason"] == "unsupported_query"
+    # A property of an event its file does not export it for, or without the event's name.
+    for filters in ([["is", "event:name", ["signup"]]], []):
+        other = await _run(store, metrics=["events"], dimensions=["event:props:url"],
+                           filters=filters, **shifted)
+        assert other["meta"]["imports_skip_reason"] == "unsupported_query"
     # Without include.imports the API reads native rows only.
     native = await _run(store, metrics=["visitors"], date_range=SHIFTED)
     assert native["results"][0]["metrics"] == [0]
@@ -121,9 +244,13 @@ async def test_import_totals_equal_the_source_twice_and_removal_restores(
     assert not again.written and _counts(seeded_path) == counts
     assert (await _run(store, metrics=TOTALS, **shifted))["results"] == after["results"]
 
+    assert await _breakdowns(store, SHIFTED, include_imports=True) == source_breakdowns
+
     removed = await remove_import(store, site_id="s1", import_id=data.id)
     assert removed is not None and _counts(seeded_path) == (0, 0)
     assert (await _run(store, metrics=TOTALS, **shifted))["results"] == before["results"]
+    assert all(rows == [] for _, rows in await _breakdowns(store, SHIFTED,
+                                                            include_imports=True))
 
 
 async def test_imports_answer_only_where_there_is_no_native_data(store: Store) -> None:
@@ -249,3 +376,10 @@ def test_the_api_answers_include_imports_with_plausibles_meta(client: Any, db: P
     plain = client.post("/admin/analytics/api/v2/query", json={
         **body, "include": {}}).json()
     assert plain["results"] == [] and "imports_included" not in plain["meta"]
+    # Stats API v1's with_imported=true is include.imports.
+    for with_imported, expected in (("true", [5, 6]), ("false", [0, 0])):
+        v1 = client.get("/admin/analytics/api/v1/stats/aggregate", params={
+            "site_id": "example.com", "period": "custom", "date": "2024-05-01,2024-05-01",
+            "metrics": "visitors,visits", "with_imported": with_imported})
+        assert v1.status_code == 200, v1.text
+        assert [v1.json()["results"][m]["value"] for m in ("visitors", "visits")] == expected

@@ -30,12 +30,14 @@ from .plausible_values import view_for
 
 __all__ = [
     "IMPORTED_DIMENSIONS",
+    "IMPORTED_PROPS",
     "MAX_FILE_BYTES",
     "MAX_ROWS",
     "MAX_UNPACKED",
     "PARTS",
     "ImportError_",
     "ImportedRows",
+    "prop_dim",
     "read_export",
 ]
 
@@ -62,16 +64,30 @@ _DIMS: dict[str, dict[str, str]] = {
     "imported_entry_pages": {"entry_page": "entry_page"},
     "imported_exit_pages": {"exit_page": "exit_page"},
     "imported_custom_events": {"event:name": "name"},
-    "imported_locations": {"country": "country", "region": "region"},
+    # Plausible's region is the ISO 3166-2 code (visit:region); its city, a GeoNames id, has no
+    # name to join the collector's city names with, so it is not imported (docs/imports.md).
+    "imported_locations": {"country": "country", "region_code": "region"},
     "imported_devices": {"device": "device"},
-    "imported_browsers": {"browser": "browser"},
-    "imported_operating_systems": {"os": "operating_system"},
+    "imported_browsers": {"browser": "browser", "browser_version": "browser_version"},
+    "imported_operating_systems": {"os": "operating_system",
+                                   "os_version": "operating_system_version"},
 }
 IMPORTED_DIMENSIONS = frozenset(d for dims in _DIMS.values() for d in dims if d)
+# The event properties Plausible exports with its custom events (column -> property key): the
+# link of its link and file goals, the path of its 404 and form goals. Kept per event name, as
+# ``prop_dim(key, name)`` rows, since they mean something only under the event's name.
+_PROPS = {"link_url": "url", "path": "path"}
+IMPORTED_PROPS: dict[str, tuple[str, ...]] = {
+    "url": ("Outbound Link: Click", "Cloaked Link: Click", "File Download"),
+    "path": ("404", "WP Form Completions", "Form: Submission"),
+}
 # What an empty value is stored as (the collector's missing labels).
 _MISSING = {"source": "Direct / None", "referrer": "Direct / None", "country": "Unknown",
-            "region": "Unknown", "device": "Unknown", "browser": "Unknown", "os": "Unknown",
+            "region_code": "Unknown", "device": "Unknown", "browser": "Unknown", "os": "Unknown",
+            "browser_version": "Unknown", "os_version": "Unknown",
             **{f"utm_{k}": "(none)" for k in ("source", "medium", "campaign", "content", "term")}}
+# Versions as the collector stores them: the major version (``131.0`` -> ``131``).
+_MAJOR = frozenset({"browser_version", "os_version"})
 # Plausible's names for our dimensions, whose values it shows its own way (plausible_values).
 _PLAUSIBLE_NAME = {"device": "visit:device", "browser": "visit:browser", "os": "visit:os"}
 
@@ -111,12 +127,19 @@ def _text(value: str, *, where: str) -> str:
     return value.strip()
 
 
+def prop_dim(key: str, name: str) -> str:
+    """The ``imported_daily.dim`` of property ``key`` under the custom event ``name``."""
+    return f"event:props:{key}@{name}"
+
+
 def _stored(dim: str, value: str) -> str:
     """The value as the collector would store it."""
-    if not value:
+    if not value or value == "(not set)":
         return _MISSING.get(dim, "")
-    if dim == "country":
+    if dim in ("country", "region_code"):
         return value.upper()
+    if dim in _MAJOR:
+        return value.split(".", 1)[0]
     view = view_for(_PLAUSIBLE_NAME.get(dim, ""))
     stored = view.stored_for(value) if view is not None else None
     return sorted(stored)[0] if stored else value
@@ -133,6 +156,19 @@ def _parts(table: str, row: Mapping[str, str], *, where: str) -> dict[str, int]:
     return {"visitors": get["visitors"], "pageviews": pageviews, "events": events,
             "visits": visits, "bounces": get["bounces"],
             "duration_ms": get["visit_duration"] * 1000, "visit_pageviews": pageviews}
+
+
+def _keys(table: str, row: Mapping[str, str], *, where: str) -> list[tuple[str, str]]:
+    """The ``(dim, value)`` rows one line of ``table`` adds to."""
+    keys = [(dim, "" if not dim else _stored(dim, _text(row.get(column) or "", where=where)))
+            for dim, column in _DIMS[table].items()]
+    if table == "imported_custom_events":
+        name = _text(row.get("name") or "", where=where)
+        for column, key in _PROPS.items():
+            value = _text(row.get(column) or "", where=where)
+            if value:
+                keys.append((prop_dim(key, name), value))
+    return keys
 
 
 def _read_table(table: str, text: str, *, file: str, today: date,
@@ -153,8 +189,7 @@ def _read_table(table: str, text: str, *, file: str, today: date,
             raise ImportError_(f"{where}: {day.isoformat()} is outside {MIN_DAY.isoformat()} "
                                "to tomorrow")
         parts = _parts(table, row, where=where)
-        for dim, column in _DIMS[table].items():
-            value = "" if not dim else _stored(dim, _text(row.get(column) or "", where=where))
+        for dim, value in _keys(table, row, where=where):
             key = (dim, day.isoformat(), value)
             sums = into.setdefault(key, [0] * len(PARTS))
             for i, part in enumerate(PARTS):

@@ -30,6 +30,7 @@ from .filters import (
     Negation,
     filter_leaves,
 )
+from .imports_csv import IMPORTED_DIMENSIONS
 from .periods import time_units
 from .plausible_values import View, view_for
 from .query import Query
@@ -97,6 +98,11 @@ def _values_sql(query: Query, dimension: str) -> Statement:
             f"SELECT r.value FROM u CROSS JOIN rollup_daily AS r ON r.site_id = {site} "
             f"AND r.dim = {params.ref(dimension)} AND r.day = u.day",
         ]
+    if query.include_imports and dimension in IMPORTED_DIMENSIONS:
+        # Imported days' values too: a pattern must match them where no native row has them.
+        arms.append(f"SELECT r.value FROM u CROSS JOIN imported_daily AS r "
+                    f"ON r.site_id = {site} AND r.dim = {params.ref(dimension)} "
+                    f"AND r.day = u.day")
     sql = (f"WITH {units} SELECT DISTINCT v FROM ({' UNION '.join(arms)}) "
            f"LIMIT {MAX_SCANNED_VALUES + 1}")
     return sql, params.check()

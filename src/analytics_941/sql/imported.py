@@ -4,16 +4,18 @@ and the SQL reading them (docs/imports.md).
 Imported rows are daily aggregates per one dimension, so they answer a query only when it is
 broken down by at most one of those dimensions and filtered on that dimension alone (Plausible's
 rule, ``unsupported_query`` otherwise), in buckets of a day or more (``unsupported_interval``).
+The two event properties Plausible exports (``url``, ``path``) are kept per event name and answer
+a query filtered to one of the events they belong to.
 They are read for the units (local days) where the site has no native data: no raw event and no
 rolled-up totals row that day, so a day is never counted twice.
 """
 
 from __future__ import annotations
 
-from ..filters import Behaviour, Connective, FilterNode, Negation, filter_leaves
-from ..imports_csv import IMPORTED_DIMENSIONS
+from ..filters import Behaviour, Condition, Connective, FilterNode, Negation, filter_leaves
+from ..imports_csv import IMPORTED_DIMENSIONS, IMPORTED_PROPS, prop_dim
 from ..imports_csv import PARTS as IMPORTED_PARTS
-from ..query import CONVERSION_METRICS, Query
+from ..query import CONVERSION_METRICS, PROP_PREFIX, Query
 from .params import Params
 from .vitals import VITALS_METRICS
 from .where import value_filters_sql
@@ -42,6 +44,31 @@ def _plain(nodes: tuple[FilterNode, ...]) -> bool:
     return True
 
 
+def _event_name(query: Query) -> Condition | None:
+    """The top-level ``event:name is <one name>`` condition, case-sensitive, if the query has
+    exactly one condition on event:name and it is that."""
+    named = [leaf for leaf in filter_leaves(query.filters) if leaf.dimension == "event:name"]
+    top = [node for node in query.filters if isinstance(node, Condition) and node in named]
+    found = top[0] if len(named) == 1 and top else None
+    if found is None or found.op != "is" or len(found.values) != 1 or not found.case_sensitive:
+        return None
+    return found
+
+
+def _prop_dim(query: Query, named: set[str]) -> str | None:
+    """The imported rows of an ``event:props:url`` / ``path`` query (Plausible's rule: filtered
+    to one of the events those properties are exported for, and on nothing else)."""
+    props = {d for d in named if d.startswith(PROP_PREFIX)}
+    name = _event_name(query)
+    if len(props) != 1 or name is None or named - props != {"event:name"} \
+            or "event:name" in query.non_time_dimensions:
+        return None
+    key = next(iter(props)).removeprefix(PROP_PREFIX)
+    if name.values[0] not in IMPORTED_PROPS.get(key, ()):
+        return None
+    return prop_dim(key, name.values[0])
+
+
 def imports_choice(query: Query) -> tuple[str | None, str | None]:
     """(the ``imported_daily.dim`` whose rows answer ``query``, or None; the skip reason, or
     None). Both None when imports are not asked for."""
@@ -56,6 +83,9 @@ def imports_choice(query: Query) -> tuple[str | None, str | None]:
         or any(m in CONVERSION_METRICS or m in VITALS_METRICS for m in query.metrics)
     )
     named = {leaf.dimension for leaf in leaves} | set(dims)
+    prop = None if unusable else _prop_dim(query, named)
+    if prop is not None:
+        return prop, None
     if unusable or len(named) > 1 or not named <= IMPORTED_DIMENSIONS:
         return None, "unsupported_query"
     return (next(iter(named)) if named else ""), None
@@ -106,6 +136,9 @@ def imported_arm(
         f"WHERE b.i IN (SELECT i FROM {prefix}_imp) AND r.import_id IN "
         f"(SELECT id FROM imports WHERE site_id = {site} AND status = 'done')"
     )
-    if query.filters:
-        sql += " AND " + value_filters_sql(query.filters, expression="r.value", params=params)
+    # A property's rows are already those of its event: the event's name is in ``dim``.
+    name = _event_name(query) if dim.startswith(PROP_PREFIX) else None
+    filters = tuple(node for node in query.filters if node is not name)
+    if filters:
+        sql += " AND " + value_filters_sql(filters, expression="r.value", params=params)
     return sql
