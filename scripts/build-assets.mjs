@@ -17,7 +17,7 @@ import { buildMap } from "./build-map.mjs";
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 /**
- * Bundle static/src/{dashboard,auth,realtime,globe}.* into static/dist/ and write its manifest.json.
+ * Bundle static/src/{dashboard,auth,realtime,globe,export-progress}.* into static/dist/ and write its manifest.json.
  * @param {{ root?: string, outdir?: string, minify?: boolean }} [options] outdir: where to
  *   write (default <root>/static/dist); it is emptied first.
  * @returns {Promise<Record<string, string>>} the manifest
@@ -40,12 +40,22 @@ export async function buildAssets({ root = ROOT, outdir, minify = true } = {}) {
     // e.g. dashboard.js.LEGAL.txt, as the bundle's comment points to it).
     legalComments: "linked",
   };
+  // The raw exports' progress (its CSS inlined as text, added through the CSSOM): a module
+  // dashboard.js imports on the first export click, by the hashed name defined into it below,
+  // so neither the page nor the first-load bundle names or carries it.
+  const progress = await esbuild.build({
+    ...options, entryPoints: ["static/src/export-progress.js"], format: "esm", loader: { ".css": "text" },
+  });
+  const progressFile = progress.outputFiles.find((file) => file.path.endsWith(".js"));
   const results = [
     await esbuild.build({
       ...options,
-      entryPoints: ["static/src/dashboard.js", "static/src/dashboard.css", "static/src/views.css", "static/src/auth.js", "static/src/auth.css", "static/src/realtime.js"],
+      entryPoints: ["static/src/dashboard.js", "static/src/dashboard.css", "static/src/views.css", "static/src/auth.js", "static/src/auth.css", "static/src/realtime.js", "static/src/realtime.css"],
       format: "iife",
+      // import() in a classic script resolves against the script's own URL: a sibling in dist.
+      define: { EXPORT_PROGRESS_JS: JSON.stringify(`./${hashedName("export-progress.js", progressFile.contents)}`) },
     }),
+    progress,
     // The Locations panel's globe (three.js): a module, loaded by the Globe tab's own <script
     // type="module">, so it is never part of a first load and runs once however often HTMX
     // inserts that tag.

@@ -430,6 +430,16 @@ document.addEventListener("click", (event) => {
 document.addEventListener("click", (event) => {
   if (!event.target.closest("details[data-menu]")) closeMenus(null);
 });
+// A raw export shows its progress: export-progress.js, fetched at the first click (never with
+// the page; the build names it, relative to this script, in a variable so esbuild leaves the
+// import alone). A modified click, or a module that does not load, downloads as without script.
+const progressModule = EXPORT_PROGRESS_JS;
+document.addEventListener("click", (event) => {
+  const link = event.target.closest("[data-progress]");
+  if (!link || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
+  event.preventDefault();
+  import(progressModule).then((m) => m.start(link), () => { location.href = link.href; });
+});
 document.addEventListener("htmx:beforeRequest", () => document.documentElement.classList.add("is-loading"));
 document.addEventListener("htmx:afterRequest", () => document.documentElement.classList.remove("is-loading"));
 document.addEventListener("htmx:responseError", (event) => toast(`Could not update: ${errorMessage(event.detail.xhr)}`));
