@@ -17,6 +17,7 @@ import pytest
 from conftest import NOW, TODAY, TZ
 
 from analytics_941 import SqliteStore, parse_query, run_query
+from analytics_941.goals import Goal
 from analytics_941.imports import list_imports, remove_import, write_import
 from analytics_941.imports_csv import ImportError_, read_export
 from analytics_941.plausible_values import view_for
@@ -28,8 +29,9 @@ SHIFTED = ["2025-03-04", "2025-03-10"]
 TOTALS = ["visitors", "visits", "pageviews", "bounce_rate", "visit_duration"]
 
 
-async def _run(store: Store, **spec: Any) -> dict[str, Any]:
-    query = parse_query({"site_id": "s1", "limit": 1000, **spec}, timezone=TZ, now=NOW)
+async def _run(store: Store, *, goals: tuple[Goal, ...] = (), **spec: Any) -> dict[str, Any]:
+    query = parse_query({"site_id": "s1", "limit": 1000, **spec}, timezone=TZ, now=NOW,
+                        goals=goals)
     return await run_query(store, query)
 
 
@@ -224,6 +226,13 @@ async def test_import_totals_equal_the_source_twice_and_removal_restores(
     crossed = await _run(store, metrics=["visitors"], dimensions=["country"],
                          filters=[["is", "visit:region", ["US-TX"]]], **shifted)
     assert crossed["meta"]["imports_skip_reason"] == "unsupported_query"
+    # Named by a goal that is that event, as v1 clients do (event:goal==Outbound Link: Click).
+    outbound = Goal(id="g1", site_id="s1", name=_OUTBOUND, kind="event", target=_OUTBOUND)
+    by_goal = {"metrics": ["visitors", "events"], "dimensions": ["event:props:url"],
+               "filters": [["is", "event:goal", [_OUTBOUND]]], "goals": (outbound,)}
+    via_goal = await _run(store, **by_goal, **shifted)
+    assert via_goal["meta"]["imports_included"] is True and via_goal["results"]
+    assert via_goal["results"] == (await _run(store, **by_goal, date_range=SOURCE))["results"]
     # A property of an event its file does not export it for, or without the event's name.
     for filters in ([["is", "event:name", ["signup"]]], []):
         other = await _run(store, metrics=["events"], dimensions=["event:props:url"],

@@ -15,7 +15,7 @@ from __future__ import annotations
 from ..filters import Behaviour, Condition, Connective, FilterNode, Negation, filter_leaves
 from ..imports_csv import IMPORTED_DIMENSIONS, IMPORTED_PROPS, prop_dim
 from ..imports_csv import PARTS as IMPORTED_PARTS
-from ..query import CONVERSION_METRICS, PROP_PREFIX, Query
+from ..query import CONVERSION_METRICS, GOAL_DIMENSION, PROP_PREFIX, Query
 from .params import Params
 from .vitals import VITALS_METRICS
 from .where import value_filters_sql
@@ -44,29 +44,36 @@ def _plain(nodes: tuple[FilterNode, ...]) -> bool:
     return True
 
 
-def _event_name(query: Query) -> Condition | None:
-    """The top-level ``event:name is <one name>`` condition, case-sensitive, if the query has
-    exactly one condition on event:name and it is that."""
-    named = [leaf for leaf in filter_leaves(query.filters) if leaf.dimension == "event:name"]
+def _named_event(query: Query) -> tuple[Condition, str] | None:
+    """The query's one condition naming its event, and that event's name: a top-level, case-
+    sensitive ``is`` of one value on ``event:name``, or on ``event:goal`` for a goal that is that
+    custom event (any properties). None when the filters name events otherwise."""
+    named = [leaf for leaf in filter_leaves(query.filters)
+             if leaf.dimension in ("event:name", GOAL_DIMENSION)]
     top = [node for node in query.filters if isinstance(node, Condition) and node in named]
     found = top[0] if len(named) == 1 and top else None
     if found is None or found.op != "is" or len(found.values) != 1 or not found.case_sensitive:
         return None
-    return found
+    if found.dimension == "event:name":
+        return found, found.values[0]
+    goal = next((g for g in query.goals if g.name == found.values[0]), None)
+    if goal is None or goal.kind != "event" or goal.prop_key:
+        return None
+    return found, goal.target
 
 
 def _prop_dim(query: Query, named: set[str]) -> str | None:
     """The imported rows of an ``event:props:url`` / ``path`` query (Plausible's rule: filtered
     to one of the events those properties are exported for, and on nothing else)."""
     props = {d for d in named if d.startswith(PROP_PREFIX)}
-    name = _event_name(query)
-    if len(props) != 1 or name is None or named - props != {"event:name"} \
-            or "event:name" in query.non_time_dimensions:
+    event = _named_event(query)
+    if len(props) != 1 or event is None or len(named - props) != 1 \
+            or set(query.non_time_dimensions) - props:
         return None
     key = next(iter(props)).removeprefix(PROP_PREFIX)
-    if name.values[0] not in IMPORTED_PROPS.get(key, ()):
+    if event[1] not in IMPORTED_PROPS.get(key, ()):
         return None
-    return prop_dim(key, name.values[0])
+    return prop_dim(key, event[1])
 
 
 def imports_choice(query: Query) -> tuple[str | None, str | None]:
@@ -79,14 +86,14 @@ def imports_choice(query: Query) -> tuple[str | None, str | None]:
     dims = query.non_time_dimensions
     leaves = filter_leaves(query.filters)
     unusable = (
-        query.uses_goals or not _plain(query.filters) or len(dims) > 1
+        not _plain(query.filters) or len(dims) > 1
         or any(m in CONVERSION_METRICS or m in VITALS_METRICS for m in query.metrics)
     )
     named = {leaf.dimension for leaf in leaves} | set(dims)
     prop = None if unusable else _prop_dim(query, named)
     if prop is not None:
         return prop, None
-    if unusable or len(named) > 1 or not named <= IMPORTED_DIMENSIONS:
+    if unusable or query.uses_goals or len(named) > 1 or not named <= IMPORTED_DIMENSIONS:
         return None, "unsupported_query"
     return (next(iter(named)) if named else ""), None
 
@@ -137,8 +144,8 @@ def imported_arm(
         f"(SELECT id FROM imports WHERE site_id = {site} AND status = 'done')"
     )
     # A property's rows are already those of its event: the event's name is in ``dim``.
-    name = _event_name(query) if dim.startswith(PROP_PREFIX) else None
-    filters = tuple(node for node in query.filters if node is not name)
+    event = _named_event(query) if dim.startswith(PROP_PREFIX) else None
+    filters = tuple(node for node in query.filters if event is None or node is not event[0])
     if filters:
         sql += " AND " + value_filters_sql(filters, expression="r.value", params=params)
     return sql
