@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from conftest import NOW, TODAY, TZ
+from seeding import ROOT
 
 from analytics_941 import SqliteStore, parse_query, run_query
 from analytics_941.goals import Goal
@@ -392,3 +393,18 @@ def test_the_api_answers_include_imports_with_plausibles_meta(client: Any, db: P
             "metrics": "visitors,visits", "with_imported": with_imported})
         assert v1.status_code == 200, v1.text
         assert [v1.json()["results"][m]["value"] for m in ("visitors", "visits")] == expected
+
+
+def test_migration_0030_moves_older_imports_regions_to_region_code(tmp_path: Path) -> None:
+    """Imports made before held Plausible's region codes under ``region`` (names)."""
+    migrations = sorted((ROOT / "migrations").glob("*.sql"))
+    conn = sqlite3.connect(tmp_path / "old.sqlite")
+    for migration in (m for m in migrations if m.name < "0030"):
+        conn.executescript(migration.read_text())
+    conn.executemany("INSERT INTO imported_daily (site_id, dim, day, value, import_id, visitors) "
+                     "VALUES ('s1', ?, '2025-01-01', ?, 'i1', 3)",
+                     [("region", "DE-BE"), ("country", "DE")])
+    conn.executescript(next(m for m in migrations if m.name.startswith("0030")).read_text())
+    assert sorted(conn.execute("SELECT dim, value FROM imported_daily")) == [
+        ("country", "DE"), ("region_code", "DE-BE")]
+    conn.close()
