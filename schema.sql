@@ -822,12 +822,14 @@ END;
 CREATE TABLE goal_rollup_daily (
   site_id TEXT NOT NULL,
   goal_id TEXT NOT NULL,
+  dim TEXT NOT NULL,
   day TEXT NOT NULL,
+  value TEXT NOT NULL,
   visitors INTEGER NOT NULL DEFAULT 0,
   events INTEGER NOT NULL DEFAULT 0,
   revenue_sum REAL,
   revenue_n INTEGER NOT NULL DEFAULT 0,
-  PRIMARY KEY (site_id, day, goal_id)
+  PRIMARY KEY (site_id, day, goal_id, dim, value)
 ) WITHOUT ROWID;
 CREATE TABLE goal_rollup_days (
   site_id TEXT NOT NULL,

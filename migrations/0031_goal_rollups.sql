@@ -1,6 +1,7 @@
 -- Goal rollups (issue 15, docs/goals.md): per site, goal and site-local day, the goal's
 -- converting visitors (distinct per day, summed across days as every rollup's), conversions,
--- and revenue in the goal's own currency (sum and count of amounts). The cron computes a day's
+-- and revenue in the goal's own currency (sum and count of amounts): in total (dim '') and per
+-- value of a few dimensions of the converting events (`dim`, `value`: a goal-filtered panel). The cron computes a day's
 -- rows for all the site's goals at once, from the raw events of a day rollup_days lists, and
 -- lists the day in goal_rollup_days with the JSON text of the goal definitions it used
 -- (`goals`) and when (`computed_at`). A reader takes a day's rows only when the listing names
@@ -10,12 +11,14 @@
 CREATE TABLE goal_rollup_daily (
   site_id TEXT NOT NULL,
   goal_id TEXT NOT NULL,
+  dim TEXT NOT NULL,
   day TEXT NOT NULL,
+  value TEXT NOT NULL,
   visitors INTEGER NOT NULL DEFAULT 0,
   events INTEGER NOT NULL DEFAULT 0,
   revenue_sum REAL,
   revenue_n INTEGER NOT NULL DEFAULT 0,
-  PRIMARY KEY (site_id, day, goal_id)
+  PRIMARY KEY (site_id, day, goal_id, dim, value)
 ) WITHOUT ROWID;
 CREATE TABLE goal_rollup_days (
   site_id TEXT NOT NULL,

@@ -118,7 +118,7 @@ def _side(
                         goals=query.goals)
     if rolled:
         where = [*where, f"b.i NOT IN (SELECT i FROM {prefix}_done)"]
-    if plan.goal_rollup:
+    if plan.goal_rollup is not None:
         where = [*where, raw_units_left(prefix)]
     join = goal_join() if GOAL_DIMENSION in query.dimensions else ""
     money = (revenue_parts(query, params)
@@ -128,9 +128,9 @@ def _side(
     if rolled:
         arms += _rollup_arms(query, prefix=prefix, plan=plan, dims=dims, parts=parts, site=site,
                              params=params)
-    if plan.goal_rollup:
-        arms.append(goal_rollup_arm(prefix=prefix, site=site, parts=parts,
-                                    aliases=[alias for alias, _ in dims]))
+    if plan.goal_rollup is not None:
+        arms.append(goal_rollup_arm(prefix=prefix, site=site, dim=plan.goal_rollup, parts=parts,
+                                    aliases=[alias for alias, _ in dims], params=params))
     if plan.imported_dim is not None:
         arms.append(imported_arm(query, prefix=prefix, dim=plan.imported_dim,
                                  aliases=[alias for alias, _ in dims], parts=parts, site=site,
@@ -277,7 +277,7 @@ def _period_ctes(
         ctes += _rollup_ctes(query, prefix=prefix, plan=plan, site=site, params=params)
     if plan.imported_dim is not None:
         ctes += imported_ctes(prefix=prefix, site=site)
-    if plan.goal_rollup:
+    if plan.goal_rollup is not None:
         ctes += goal_rollup_ctes(query, prefix=prefix, site=site, params=params)
     sides = plan.sides
     for table in sides:

@@ -1,6 +1,7 @@
 // The goal rollups in workerd: the cron's generated statements count each goal's converting
-// visitors, conversions and revenue in its currency per rolled-up day, list the day for the
-// goals they used, and redo the days once a goal is edited.
+// visitors, conversions and revenue in its currency per rolled-up day (in total and per value of
+// a few dimensions), list the day for the goals they used, and redo the days once a goal is
+// edited or a late conversion arrives.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { refreshRollups, runCronEverywhere } from "../src/rollup/cron";
@@ -30,11 +31,11 @@ async function goal(siteId: string, id: string, name: string, kind: string, targ
     .run();
 }
 
-async function goalRows(siteId: string) {
+async function goalRows(siteId: string, dim = "") {
   const { results } = await env.DB.prepare(
-    "SELECT goal_id, day, visitors, events, revenue_sum, revenue_n FROM goal_rollup_daily WHERE site_id = ? ORDER BY day, goal_id",
+    `SELECT goal_id, day, ${dim ? "value, " : ""}visitors, events, revenue_sum, revenue_n FROM goal_rollup_daily WHERE site_id = ? AND dim = ? ORDER BY day, goal_id, value`,
   )
-    .bind(siteId)
+    .bind(siteId, dim)
     .all();
   return results;
 }
@@ -66,6 +67,14 @@ describe("goal rollups", () => {
       { goal_id: "g2", day: "2026-05-10", visitors: 1, events: 1, revenue_sum: null, revenue_n: 0 },
       { goal_id: "g3", day: "2026-05-10", visitors: 1, events: 2, revenue_sum: 20.5, revenue_n: 1 },
       { goal_id: "g1", day: "2026-05-11", visitors: 1, events: 1, revenue_sum: null, revenue_n: 0 },
+    ]);
+    // Per value of the converting events' own dimensions (a panel filtered by one goal).
+    expect(await goalRows(site, "page")).toEqual([
+      { goal_id: "g1", day: "2026-05-10", value: "/pricing/pro", visitors: 1, events: 1, revenue_sum: null, revenue_n: 0 },
+      { goal_id: "g1", day: "2026-05-10", value: "/pricing/team", visitors: 1, events: 1, revenue_sum: null, revenue_n: 0 },
+      { goal_id: "g2", day: "2026-05-10", value: "/pricing/team", visitors: 1, events: 1, revenue_sum: null, revenue_n: 0 },
+      { goal_id: "g3", day: "2026-05-10", value: "/", visitors: 1, events: 2, revenue_sum: 20.5, revenue_n: 1 },
+      { goal_id: "g1", day: "2026-05-11", value: "/pricing/pro", visitors: 1, events: 1, revenue_sum: null, revenue_n: 0 },
     ]);
     // The listing names the goals as the dashboard's reader binds them (rollups/goals.py).
     const goals = goalsBySite((await env.DB.prepare("SELECT site_id, id, kind, target, prop_key, prop_value, currency FROM goals WHERE site_id = ? ORDER BY id").bind(site).all<never>()).results).get(site) ?? "";

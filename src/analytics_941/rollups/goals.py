@@ -1,6 +1,7 @@
 """The goal rollups (``kinds.GOAL_ROLLUP``): per site, goal and local day, the goal's converting
-visitors, conversions and revenue in its currency, so the Goal conversions panel reads a row per
-goal and day instead of matching every raw event of its range.
+visitors, conversions and revenue in its currency, in total and per value of a few dimensions,
+so the Goal conversions panel (and a panel filtered by one goal) reads rows per goal and day
+instead of matching every raw event of its range.
 
 A day is computed for all the site's goals at once, from the raw events of a day ``rollup_days``
 lists (its bounds and timezone come from that row: a day not rolled up, or sent back by a late
@@ -25,8 +26,10 @@ import re
 from collections.abc import Iterable
 
 from ..goals import Goal
+from ..sql.columns import dimension_sql
 from ..sql.goals import goal_join
 from ..sql.metrics import EVENT_PARTS
+from ..sql.params import Params
 from ..sql.revenue import currency_parts
 from ..store import Param, Store
 from .arms import RollupStatement
@@ -78,17 +81,21 @@ _GOAL_ROWS = (
 _LISTED = "rollup_days AS l WHERE l.site_id = ?1 AND l.day = ?2 AND l.tz = ?3"
 
 
-def _insert_sql() -> str:
+def _insert_sql(dim: str) -> str:
+    """The day's rows of one breakdown ('' = each goal's totals): one statement each, as D1
+    caps compound SELECTs. The value is the converting event's own, as a raw read groups it."""
     parts = {**{p: EVENT_PARTS[p] for p in ("visitors", "events")},
              **currency_parts("g.gcurrency")}
     assert tuple(parts) == GOAL_ROLLUP.parts, "the kind's parts, in its order"
+    value = dimension_sql(dim, table="events", params=Params()) if dim else "''"
+    assert value is not None and "?" not in value, "a column expression, no parameter"
     return (
         f"WITH {_GOAL_ROWS} INSERT INTO {GOAL_ROLLUP.daily} "
-        f"({', '.join(('site_id', 'goal_id', 'day', *parts))}) "
-        f"SELECT ?1, g.gname, ?2, {', '.join(parts.values())} FROM rollup_days AS l "
-        "CROSS JOIN events ON events.site_id = l.site_id AND events.ts >= l.start_ms "
-        f"AND events.ts < l.end_ms {goal_join()} "
-        "WHERE l.site_id = ?1 AND l.day = ?2 AND l.tz = ?3 GROUP BY g.gname"
+        f"({', '.join(('site_id', 'goal_id', 'dim', 'day', 'value', *parts))}) "
+        f"SELECT ?1, g.gname, '{dim}', ?2, {value} AS v, {', '.join(parts.values())} "
+        "FROM rollup_days AS l CROSS JOIN events ON events.site_id = l.site_id "
+        f"AND events.ts >= l.start_ms AND events.ts < l.end_ms {goal_join()} "
+        "WHERE l.site_id = ?1 AND l.day = ?2 AND l.tz = ?3 GROUP BY g.gname, v"
     )
 
 
@@ -103,7 +110,7 @@ GOAL_DAY_STATEMENTS: tuple[RollupStatement, ...] = tuple(
     for sql in (
         f"DELETE FROM {GOAL_ROLLUP.days} WHERE site_id = ?1 AND day = ?2",
         f"DELETE FROM {GOAL_ROLLUP.daily} WHERE site_id = ?1 AND day = ?2",
-        _insert_sql(),
+        *(_insert_sql(dim) for dim in GOAL_ROLLUP.dimensions),
         # Listed only if the day still is: its rows are then what its raw events give.
         f"INSERT INTO {GOAL_ROLLUP.days} (site_id, day, tz, goals, computed_at) "
         f"SELECT ?1, ?2, ?3, json(?4), CAST(?5 AS INTEGER) FROM {_LISTED}",
@@ -139,8 +146,9 @@ async def refresh_goal_rollups(store: Store, *, now_ms: int, home: Store | None 
     for site_id in sorted(sites):
         goals = goals_param(await list_goals(home or store, site_id=site_id))
         for row in await store.execute(GOAL_TODO, [site_id, goals]):
-            values: dict[str, Param] = {"site_id": site_id, "day": str(row["day"]), "tz": str(row["tz"]),
-                      "goals": goals, "computed_at": now_ms}
+            values: dict[str, Param] = {"site_id": site_id, "day": str(row["day"]),
+                                        "tz": str(row["tz"]), "goals": goals,
+                                        "computed_at": now_ms}
             await store.batch([(s.sql, [values[name] for name in s.params])
                                for s in GOAL_DAY_STATEMENTS])
             done += 1

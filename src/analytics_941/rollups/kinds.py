@@ -191,12 +191,15 @@ KINDS: tuple[RollupKind, ...] = (PLAIN, PER_FILTER_VALUE, PER_FREQUENT_VALUE)
 
 @dataclass(frozen=True, kw_only=True)
 class GoalRollupKind:
-    """The goal rollups (``rollups.goals``): per site, goal and local day, its ``parts``; listed
+    """The goal rollups (``rollups.goals``): per site, goal, local day and value of each of its
+    ``dimensions``, its ``parts``; listed
     per day with the goal definitions they were computed for (``goals``, SQLite's JSON text of
     the site's goals) and when, so a goal added, edited or removed, or a day whose raw rows
     changed since, reads raw until the cron has redone the day."""
 
     prefix: str
+    # The breakdowns kept per goal ('' = the goal's totals): a goal-filtered panel's.
+    dimensions: tuple[str, ...]
     parts: tuple[str, ...]
     listing: tuple[str, ...]
 
@@ -211,7 +214,7 @@ class GoalRollupKind:
     def tables(self) -> dict[str, tuple[str, ...]]:
         """Its tables -> their columns."""
         return {
-            self.daily: ("site_id", "goal_id", "day", *self.parts),
+            self.daily: ("site_id", "goal_id", "dim", "day", "value", *self.parts),
             self.days: ("site_id", "day", "tz", *self.listing),
         }
 
@@ -219,6 +222,7 @@ class GoalRollupKind:
 # Revenue in the goal's own currency only (sql.revenue): the panel's total and average.
 GOAL_ROLLUP = GoalRollupKind(
     prefix="goal_rollup",
+    dimensions=("", "page", "channel", "source", "country", "device", "browser", "os"),
     parts=("visitors", "events", "revenue_sum", "revenue_n"),
     listing=("goals", "computed_at"),
 )

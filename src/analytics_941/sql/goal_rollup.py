@@ -9,10 +9,12 @@ are distinct per day and summed across days, as in every raw or rolled-up read, 
 the goal's own currency's (``sql.revenue``, one currency per goal row), so both ways give the
 same numbers (``tests/test_goal_rollups.py``).
 
-The shapes taken (``goal_rollup_usable``): the ``event:goal`` breakdown alone (with any time
-bucket but hours), filtered by nothing or by top-level ``event:goal`` conditions only (the
-goals it lists are then those, ``goals_broken_down``), with metrics the rows hold. Anything
-else (other filters, other dimensions) reads raw events as before.
+The shapes taken (``goal_rollup_dim``), with any time bucket but hours and metrics the rows
+hold: the ``event:goal`` breakdown (rows ``dim = ''``), filtered by nothing or by top-level
+``event:goal`` conditions only (the goals it lists are then those, ``goals_broken_down``); and
+one dimension the rows keep per goal under one top-level ``event:goal`` condition naming
+exactly one goal (a panel filtered by a goal: its rows ``dim = <dimension>``, the converting events'
+own values, as a raw read groups them). Anything else reads raw events as before.
 """
 
 from __future__ import annotations
@@ -26,23 +28,30 @@ from ..rollups.kinds import GOAL_ROLLUP
 from .conversions import goals_broken_down
 from .params import Params
 
-__all__ = ["goal_rollup_arm", "goal_rollup_ctes", "goal_rollup_usable", "raw_units_left"]
+__all__ = ["goal_rollup_arm", "goal_rollup_ctes", "goal_rollup_dim", "raw_units_left"]
 
 # Metrics the rows answer ("percentage" and conversion rates are visitors over a divisor).
 _METRICS = frozenset({"visitors", "events", "percentage", "conversion_rate",
                       "group_conversion_rate", "total_revenue", "average_revenue"})
 
 
-def goal_rollup_usable(query: Query) -> bool:
-    """Whether the goal rollups can answer ``query``'s days (the module docstring's shapes)."""
-    if query.non_time_dimensions != (GOAL_DIMENSION,) or query.interval == "hour":
-        return False
-    if not query.goals or not set(query.metrics) <= _METRICS:
-        return False
-    return all(
+def goal_rollup_dim(query: Query) -> str | None:
+    """The goal rollups' ``dim`` whose rows answer ``query``'s days ('' = the ``event:goal``
+    breakdown), or None when they cannot (the module docstring's shapes)."""
+    if not query.goals or query.interval == "hour" or not set(query.metrics) <= _METRICS:
+        return None
+    goal_only = all(
         isinstance(node, Condition) and node.dimension == GOAL_DIMENSION
         for node in query.filters
     )
+    dims = query.non_time_dimensions
+    if not goal_only or len(dims) != 1:
+        return None
+    if dims[0] == GOAL_DIMENSION:
+        return ""
+    # One condition: with two, an event may pass each through another goal than the one left.
+    one_goal = len(query.filters) == 1 and len(goals_broken_down(query)) == 1
+    return dims[0] if one_goal and dims[0] in GOAL_ROLLUP.dimensions[1:] else None
 
 
 def goal_rollup_ctes(query: Query, *, prefix: str, site: str, params: Params) -> list[str]:
@@ -69,17 +78,18 @@ def raw_units_left(prefix: str) -> str:
 
 
 def goal_rollup_arm(
-    *, prefix: str, site: str, aliases: list[str], parts: list[str]
+    *, prefix: str, site: str, dim: str, aliases: list[str], parts: list[str], params: Params
 ) -> str:
-    """The arm reading the rolled-up units' rows, in the raw arm's columns: ``u, t``, the goal's
-    name under its dimension's alias, then ``parts``."""
-    assert len(aliases) == 1, "the goal breakdown alone"
+    """The arm reading the rolled-up units' rows of ``dim``, in the raw arm's columns: ``u, t``,
+    the goal's name ('' dim) or the row's value under the dimension's alias, then ``parts``."""
+    assert len(aliases) == 1, "one dimension besides time"
     assert set(parts) <= set(GOAL_ROLLUP.parts), "parts the rows hold"
-    select = ["b.i AS u", "b.t AS t", f"gi.name AS {aliases[0]}"]
+    value = "r.value" if dim else "gi.name"
+    select = ["b.i AS u", "b.t AS t", f"{value} AS {aliases[0]}"]
     select += [f"r.{part} AS {part}" for part in parts]
     return (
         f"SELECT {', '.join(select)} FROM {prefix}_units AS b "
-        f"JOIN {prefix}_gdone AS d ON d.i = b.i "
+        f"JOIN {prefix}_gdone AS d ON d.i = b.i CROSS JOIN {prefix}_gids AS gi "
         f"JOIN {GOAL_ROLLUP.daily} AS r ON r.site_id = {site} AND r.day = b.day "
-        f"JOIN {prefix}_gids AS gi ON gi.id = r.goal_id"
+        f"AND r.goal_id = gi.id AND r.dim = {params.ref(dim)}"
     )

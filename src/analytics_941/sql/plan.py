@@ -25,7 +25,7 @@ from ..rollups.kinds import (
     RollupKind,
 )
 from .columns import FILTERED_BY_VIEWS, SESSION_ONLY, on_table
-from .goal_rollup import goal_rollup_usable
+from .goal_rollup import goal_rollup_dim
 from .imported import imports_choice
 from .metrics import EVENT_METRICS, REVENUE_METRICS, SESSION_DRIVEN_PARTS, SESSION_METRICS
 from .vitals import VITALS_METRICS
@@ -60,8 +60,9 @@ class Plan:
     # The ``imported_daily.dim`` whose imported rows join each summed side (``sql.imported``),
     # or None when imports are not asked for or cannot answer the query.
     imported_dim: str | None = None
-    # The ``event:goal`` breakdown takes the goal rollups' days (``sql.goal_rollup``).
-    goal_rollup: bool = False
+    # The goal rollups' ``dim`` whose rows answer the rolled-up days ('' = the ``event:goal``
+    # breakdown; ``sql.goal_rollup``), or None.
+    goal_rollup: str | None = None
 
     @property
     def sides(self) -> tuple[str, ...]:
@@ -226,5 +227,5 @@ def plan_query(query: Query) -> Plan:
         spans=spans,
         vitals_metrics=vitals_metrics,
         imported_dim=imports_choice(query)[0] if summed else None,
-        goal_rollup=not session_metrics and not vitals_metrics and goal_rollup_usable(query),
+        goal_rollup=None if session_metrics or vitals_metrics else goal_rollup_dim(query),
     )
