@@ -134,6 +134,39 @@ def test_the_unsubscribe_link_asks_then_unsubscribes_without_login(admin: TestCl
     assert "It was not subscribed any more" in again.text
 
 
+def test_one_click_unsubscribe_needs_no_origin_or_login(admin: TestClient, db: Path) -> None:
+    # RFC 8058: the mail provider's server posts List-Unsubscribe=One-Click to the link itself,
+    # with no Origin header, no cookie and no CSRF token; the signature decides.
+    admin.post(REPORTS, data={"email": "a@example.com", "weekly": "on"})
+    admin.post(REPORTS, data={"email": "b@example.com", "weekly": "on"})
+    server = TestClient(admin.app, base_url="http://localhost")
+    one_click = {"List-Unsubscribe": "One-Click"}
+    forged = unsubscribe_token("s1", "b@example.com", "another-secret-0123456789abcdef01")
+    assert server.post(UNSUBSCRIBE, params={"t": forged}, data=one_click).status_code == 400
+    token = unsubscribe_token("s1", "a@example.com", DEV_SECRET)
+    done = server.post(UNSUBSCRIBE, params={"t": token}, data=one_click)
+    assert done.status_code == 200
+    assert _rows(db, "SELECT email FROM report_subscriptions") == [("b@example.com",)]
+
+
+def test_an_alert_mails_link_removes_the_address_from_the_alerts_only(admin: TestClient,
+                                                                     db: Path) -> None:
+    admin.post(REPORTS, data={"email": "a@example.com", "weekly": "on"})
+    with sqlite3.connect(db) as conn:
+        conn.execute("INSERT INTO alert_settings (site_id, recipients, cart_goal, purchase_goal, "
+                     "conversion_ts, cart_ts) VALUES ('s1', ?, 'Add to cart', 'Purchase', 0, 0)",
+                     ['["a@example.com", "c@example.com"]'])
+    conn.close()
+    token = unsubscribe_token("s1", "a@example.com", DEV_SECRET, mail_list="alerts")
+    server = TestClient(admin.app, base_url="http://localhost")
+    asked = server.get(UNSUBSCRIBE, params={"t": token})
+    assert "Stop the alert mails of <strong>example.com</strong>" in asked.text
+    done = server.post(UNSUBSCRIBE, params={"t": token}, data={"List-Unsubscribe": "One-Click"})
+    assert done.status_code == 200 and "gets no more alerts for example.com" in done.text
+    assert _rows(db, "SELECT recipients FROM alert_settings") == [('["c@example.com"]',)]
+    assert _rows(db, "SELECT email FROM report_subscriptions") == [("a@example.com",)]
+
+
 @pytest.mark.parametrize(("token", "reason"), [
     ("", "The link is incomplete"),
     ("abc", "The link is incomplete"),
@@ -185,6 +218,9 @@ def test_the_contract_table_of_tokens_is_read_as_the_worker_makes_them() -> None
     assert derived_key(secret, UNSUBSCRIBE_CONTEXT) == table["keys"]["unsubscribe"]
     assert derived_key(secret, CONTROL_CONTEXT) == table["keys"]["control"]
     for case in table["tokens"]:
-        assert unsubscribe_token(case["site"], case["email"], secret) == case["token"]
+        mail_list = case.get("list", "reports")
+        assert unsubscribe_token(case["site"], case["email"], secret,
+                                 mail_list=mail_list) == case["token"]
         read = read_unsubscribe_token(case["token"], secret)
-        assert (read.site_id, read.email) == (case["site"], case["email"])
+        assert (read.site_id, read.email, read.mail_list) == (case["site"], case["email"],
+                                                              mail_list)

@@ -18,7 +18,7 @@ from .store import Store
 __all__ = [
     "KIND_LABELS", "MAX_RECIPIENTS", "MAX_RULES", "AlertError", "AlertSettings", "FiredAlert",
     "Rule", "RuleKind", "add_rule", "get_settings", "list_log", "list_rules", "parse_rule",
-    "remove_rule", "save_settings",
+    "remove_recipient", "remove_rule", "save_settings",
 ]
 
 RuleKind = Literal["spike", "drop", "no_events", "goal_above", "goal_below", "error_rate"]
@@ -209,6 +209,18 @@ async def save_settings(store: Store, *, site_id: str, recipients: str, cart_goa
         [site_id, json.dumps(list(chosen.recipients)), chosen.cart_goal, chosen.purchase_goal,
          now, now])
     return chosen
+
+
+async def remove_recipient(store: Store, *, site_id: str, email: str) -> bool:
+    """Take ``email`` off the site's alert recipients (an alert mail's unsubscribe link); whether
+    it was there."""
+    chosen = await get_settings(store, site_id=site_id)
+    kept = [r for r in chosen.recipients if r != email.lower()]
+    if len(kept) == len(chosen.recipients):
+        return False
+    await store.execute("UPDATE alert_settings SET recipients = ? WHERE site_id = ?",
+                        [json.dumps(kept), site_id])
+    return True
 
 
 async def list_log(store: Store, *, site_id: str, limit: int = 20) -> list[FiredAlert]:

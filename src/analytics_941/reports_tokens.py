@@ -4,7 +4,9 @@ accepted for another purpose.
 
 * Unsubscribe links: ``base64url({"site": <id>, "email": <address>}).base64url(mac)``, made by
   the Worker for every mail, checked here; no expiry (an old mail's link still works), and good
-  for one thing only: removing that address from that site's reports.
+  for one thing only: removing that address from that site's reports. An alert mail's link says
+  ``"list": "alerts"`` in its payload (signed like the rest) and removes the address from the
+  site's alert recipients instead.
 * Control tokens: the dashboard's short-lived permission for the Worker's preview and test
   routes (realtime-token shaped, the site's id, at most five minutes).
 """
@@ -17,16 +19,19 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
+from typing import Literal
 
 from .realtime import realtime_token
 
 __all__ = [
-    "CONTROL_CONTEXT", "UNSUBSCRIBE_CONTEXT", "Unsubscribe", "UnsubscribeRefused",
+    "CONTROL_CONTEXT", "UNSUBSCRIBE_CONTEXT", "MailList", "Unsubscribe", "UnsubscribeRefused",
     "control_token", "derived_key", "read_unsubscribe_token", "unsubscribe_token",
 ]
 
 UNSUBSCRIBE_CONTEXT = "941-analytics report unsubscribe v1"
 CONTROL_CONTEXT = "941-analytics report control v1"
+# What an unsubscribe link removes the address from.
+MailList = Literal["reports", "alerts"]
 
 
 def derived_key(secret: str, context: str) -> str:
@@ -49,20 +54,24 @@ def control_token(site_id: str, secret: str, ttl: int = 60) -> str:
     return realtime_token(site_id, derived_key(secret, CONTROL_CONTEXT), ttl)
 
 
-def unsubscribe_token(site_id: str, email: str, secret: str) -> str:
+def unsubscribe_token(site_id: str, email: str, secret: str, *,
+                      mail_list: MailList = "reports") -> str:
     """What the Worker puts in a mail's unsubscribe link (made here for tests and tools)."""
-    payload = json.dumps({"site": site_id, "email": email}, separators=(",", ":"),
-                         ensure_ascii=False).encode()
+    claims = {"site": site_id, "email": email}
+    if mail_list != "reports":
+        claims["list"] = mail_list
+    payload = json.dumps(claims, separators=(",", ":"), ensure_ascii=False).encode()
     mac = hmac.new(derived_key(secret, UNSUBSCRIBE_CONTEXT).encode(), payload, hashlib.sha256)
     return f"{_b64(payload)}.{_b64(mac.digest())}"
 
 
 @dataclass(frozen=True, kw_only=True)
 class Unsubscribe:
-    """A checked unsubscribe token: who, from which site's reports."""
+    """A checked unsubscribe token: who, from which site's reports (or alerts)."""
 
     site_id: str
     email: str
+    mail_list: MailList = "reports"
 
 
 class UnsubscribeRefused(ValueError):
@@ -90,6 +99,9 @@ def read_unsubscribe_token(token: str, secret: str) -> Unsubscribe:
         raise UnsubscribeRefused("The link is damaged.") from None
     site, email = (claims.get("site"), claims.get("email")) if isinstance(claims, dict) else (
         None, None)
-    if not isinstance(site, str) or not isinstance(email, str):
+    mail_list = claims.get("list", "reports") if isinstance(claims, dict) else None
+    if not isinstance(site, str) or not isinstance(email, str) or mail_list not in (
+            "reports", "alerts"):
         raise UnsubscribeRefused("The link is damaged.")
-    return Unsubscribe(site_id=site, email=email)
+    return Unsubscribe(site_id=site, email=email,
+                       mail_list="alerts" if mail_list == "alerts" else "reports")

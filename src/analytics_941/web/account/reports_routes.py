@@ -12,6 +12,7 @@ from fastapi.responses import PlainTextResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from starlette.responses import HTMLResponse
 
+from ...alerts import remove_recipient
 from ...audit import Actor, record
 from ...auth.principal import require_user
 from ...exceptions import AnalyticsError
@@ -132,8 +133,18 @@ def make_reports_router(*, render: Renderer, route_class: type[APIRoute]) -> API
 
 
 def make_unsubscribe_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRouter:
-    """``/reports/unsubscribe?t=…``: no login. GET asks (mail scanners open links), POST acts."""
-    router = APIRouter(route_class=route_class)
+    """``/reports/unsubscribe?t=…``: no login. GET asks (mail scanners open links), POST acts.
+
+    The POST is also RFC 8058's one-click unsubscribe: a mail provider posts
+    ``List-Unsubscribe=One-Click`` to the mail's ``List-Unsubscribe`` URL from its own servers,
+    with no Origin header and no session. The signed token is the whole authority (it names one
+    address of one site and can only remove it), so this route skips the guard's Origin check.
+    """
+
+    class SignedRoute(route_class):  # type: ignore[valid-type,misc]
+        signed_post = True
+
+    router = APIRouter(route_class=SignedRoute)
     store, settings = render.store, render.settings
 
     async def page(request: Request, *, done: bool) -> Response:
@@ -148,9 +159,12 @@ def make_unsubscribe_router(*, render: Renderer, route_class: type[APIRoute]) ->
         site = await get_site_by_id(store, site_id=claims.site_id)
         removed = False
         if done and site is not None:
-            removed = await unsubscribe(store, site_id=site.id, email=claims.email)
+            if claims.mail_list == "alerts":
+                removed = await remove_recipient(store, site_id=site.id, email=claims.email)
+            else:
+                removed = await unsubscribe(store, site_id=site.id, email=claims.email)
         return render(request, "settings/_reports_unsubscribe.html", {
-            "refused": "", "token": token, "email": claims.email,
+            "refused": "", "token": token, "email": claims.email, "mail_list": claims.mail_list,
             "domain": site.domain if site else "", "done": done, "removed": removed,
         })
 
