@@ -117,8 +117,8 @@ async def results(path: Path, specs: list[dict[str, Any]]) -> list[Any]:
 
 def rollup_tables(path: Path) -> dict[str, list[tuple[Any, ...]]]:
     names = [r[0] for r in execute(path, "SELECT name FROM sqlite_master WHERE type = 'table' "
-                                   "AND name LIKE 'rollup%' AND name != 'rollup_dirty'")]
-    return {name: execute(path, f"SELECT * FROM {name} ORDER BY 1, 2, 3, 4") for name in names}
+                                   "AND name LIKE '%rollup%' AND name != 'rollup_dirty'")]
+    return {name: sorted(execute(path, f"SELECT * FROM {name}"), key=repr) for name in names}
 
 
 async def test_erasure_leaves_every_number_as_a_fresh_computation_without_the_user(
@@ -276,3 +276,23 @@ def test_cli_export_and_erase_by_hash_are_audited_without_the_id(
         assert json.loads(detail)["user"] == X[:12] and X not in detail
     assert main(["export", "--site", "bench.example", "--user-hash", "not-a-hash"]) == 1
     assert "64 hexadecimal" in capsys.readouterr().err
+
+
+async def test_a_bounded_recompute_leaves_the_other_days_raw_and_right(
+    paths: tuple[Path, Path, list[str]],
+) -> None:
+    erased, fresh, _xs = paths
+    store = SqliteStore(path=erased)
+    await refresh_rollups(store, max_days=10, now_ms=NOW_MS)
+    await refresh_rollups(SqliteStore(path=fresh), max_days=10, now_ms=NOW_MS)
+    site = await get_site_by_id(store, site_id=SITE_ID)
+    assert site is not None
+    done = await erase_user(store, site=site, user_hash=X, now_ms=NOW_MS, recompute_limit=1)
+    assert done.recomputed == ("2026-03-09",)
+    assert "2026-03-08" in done.left_to_cron
+    # The day left to the cron is read raw (not listed), with the fresh copy's numbers.
+    assert [d for (d,) in execute(erased, "SELECT day FROM rollup_days")] == ["2026-03-09"]
+    specs = [*ELIGIBLE, *RAW_ONLY, *VITALS]
+    assert await results(erased, specs) == await results(fresh, specs)
+    await refresh_rollups(store, max_days=10, now_ms=NOW_MS)
+    assert rollup_tables(erased)["rollup_daily"] == rollup_tables(fresh)["rollup_daily"]
