@@ -176,6 +176,9 @@ describe("the cron's reports", () => {
     expect(weekly.html).not.toMatch(/<img|src=|<style|<script/);
     expect(weekly.text).not.toMatch(/[\u0000-\u0008\u000b-\u001f]/);
     expect(weekly.headers?.["List-Unsubscribe"]).toMatch(/^<https:\/\/dash\.test\/admin\/analytics\/reports\/unsubscribe\?t=[\w-]+\.[\w-]+>$/);
+    // RFC 8058: the provider may unsubscribe in one click, by a POST to that https link.
+    expect(weekly.headers?.["List-Unsubscribe-Post"]).toBe("List-Unsubscribe=One-Click");
+    expect(buildMime(weekly)).toMatch(/\r\nList-Unsubscribe: <https:[^>]+>\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n/);
     const rows = await env.DB.prepare("SELECT kind, period_start, status, attempts FROM report_sends WHERE site_id = 'rep1' ORDER BY kind").all();
     expect(rows.results).toEqual([
       { kind: "monthly", period_start: "2025-12-01", status: "sent", attempts: 1 },
@@ -303,6 +306,9 @@ describe("the report tokens' contract with the dashboard", () => {
   it("makes the unsubscribe tokens of the shared table, with the same derived keys", async () => {
     expect(await derivedKey(contract.secret, UNSUBSCRIBE_CONTEXT)).toBe(contract.keys.unsubscribe);
     expect(await derivedKey(contract.secret, CONTROL_CONTEXT)).toBe(contract.keys.control);
-    for (const item of contract.tokens) expect(await unsubscribeToken(contract.secret, item.site, item.email)).toBe(item.token);
+    for (const item of contract.tokens) {
+      const list = "list" in item && item.list === "alerts" ? "alerts" : "reports";
+      expect(await unsubscribeToken(contract.secret, item.site, item.email, list)).toBe(item.token);
+    }
   });
 });

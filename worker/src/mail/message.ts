@@ -18,6 +18,18 @@ export interface MailMessage {
   headers?: Record<string, string>;
 }
 
+/**
+ * The headers that let a mail client offer "unsubscribe" (RFC 2369) and unsubscribe in one click
+ * (RFC 8058: the provider POSTs `List-Unsubscribe=One-Click` to the URL). One-click needs an
+ * https URL, so a plain-http one (a local dashboard) gets the link alone. No mailto: nothing
+ * reads mail sent to us.
+ */
+export function unsubscribeHeaders(url: string): Record<string, string> {
+  const headers: Record<string, string> = { "List-Unsubscribe": `<${url}>` };
+  if (url.startsWith("https://")) headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click";
+  return headers;
+}
+
 /** A string safe as (part of) one header line: no control characters, no line breaks. */
 export function headerText(value: string): string {
   return value.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " ").trim();

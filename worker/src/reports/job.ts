@@ -16,13 +16,13 @@ import type { Env } from "../env";
 import { DEV_SECRET, MIN_SECRET_BYTES } from "../collector/realtime/token";
 import { devMail, mailerFromEnv } from "../mail/config";
 import { MailError, type Mailer } from "../mail/mailer";
-import type { MailMessage } from "../mail/message";
+import { unsubscribeHeaders, type MailMessage } from "../mail/message";
 import { numberVar } from "../vars";
 import { GRACE_MS } from "../rollup/statements";
 import { periodReady, readReport, type ReportData, type SiteRow } from "./data";
 import { lastClosedPeriod, REPORT_KINDS, type Period, type ReportKind } from "./periods";
 import { dashboardLink, renderReport } from "./render";
-import { unsubscribeToken } from "./tokens";
+import { unsubscribeToken, unsubscribeUrl } from "./tokens";
 import { emitEvent } from "../webhooks/events";
 
 export const REPORTS_PER_RUN = 10;
@@ -84,8 +84,7 @@ export function reportConfig(env: Env): { ok: true; config: ReportConfig } | { o
 
 /** The message of one report to one recipient (the Message-ID is the same for every attempt). */
 export async function reportMessage(config: ReportConfig, data: ReportData, email: string, test = false): Promise<MailMessage> {
-  const token = await unsubscribeToken(config.secret, data.site.id, email);
-  const unsubscribe = `${config.dashboardUrl.replace(/\/+$/, "")}/reports/unsubscribe?t=${token}`;
+  const unsubscribe = unsubscribeUrl(config.dashboardUrl, await unsubscribeToken(config.secret, data.site.id, email));
   const rendered = renderReport(data, { dashboard: dashboardLink(config.dashboardUrl, data), unsubscribe });
   const host = config.from.split("@")[1] ?? "localhost";
   const id = test ? crypto.randomUUID() : `${data.kind}.${data.period.current.first}.${await shortHash(`${data.site.id}\u0000${email}`)}`;
@@ -93,7 +92,7 @@ export async function reportMessage(config: ReportConfig, data: ReportData, emai
     from: config.from, fromName: config.fromName, to: email,
     subject: test ? `[Test] ${rendered.subject}` : rendered.subject, text: rendered.text, html: rendered.html,
     messageId: `report.${id}@${host}`,
-    headers: { "List-Unsubscribe": `<${unsubscribe}>`, "Auto-Submitted": "auto-generated" },
+    headers: { ...unsubscribeHeaders(unsubscribe), "Auto-Submitted": "auto-generated" },
   };
 }
 

@@ -5,7 +5,9 @@
  *
  * - unsubscribe links: `base64url({"site": <site id>, "email": <address>}).base64url(mac)`, no
  *   expiry (a link in an old mail still works); it can only remove that recipient from that
- *   site's reports. The dashboard checks it (`analytics_941.reports_tokens`).
+ *   site's reports (an alert mail's payload adds `"list": "alerts"`: from the site's alert
+ *   recipients). The dashboard checks it (`analytics_941.reports_tokens`), also when a mail
+ *   provider posts RFC 8058's one-click unsubscribe to it.
  * - control tokens: what the dashboard sends to ask for a preview or a test mail, realtime-token
  *   shaped (`{site: <site id>, exp}`, at most five minutes).
  */
@@ -30,9 +32,12 @@ function base64url(bytes: Uint8Array): string {
   return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-/** The unsubscribe token of `email` for the site `siteId`. */
-export async function unsubscribeToken(secret: string, siteId: string, email: string): Promise<string> {
-  const payload = JSON.stringify({ site: siteId, email });
+/** What an unsubscribe link removes the address from: the reports, or the site's alert mails. */
+export type MailList = "reports" | "alerts";
+
+/** The unsubscribe token of `email` for the site `siteId` (an alert mail's says `list`). */
+export async function unsubscribeToken(secret: string, siteId: string, email: string, list: MailList = "reports"): Promise<string> {
+  const payload = JSON.stringify(list === "reports" ? { site: siteId, email } : { site: siteId, email, list });
   const key = await derivedKey(secret, UNSUBSCRIBE_CONTEXT);
   return `${base64url(encoder.encode(payload))}.${base64url(await mac(key, payload))}`;
 }
@@ -45,4 +50,9 @@ export async function verifyControlToken(token: string | null, secret: string, s
 /** Signs a control token (the dashboard does this; tests too). */
 export async function signControlToken(secret: string, siteId: string, exp: number): Promise<string> {
   return signToken(await derivedKey(secret, CONTROL_CONTEXT), siteId, exp);
+}
+
+/** The dashboard's unsubscribe page for `token` (a GET asks, a POST unsubscribes). */
+export function unsubscribeUrl(dashboardUrl: string, token: string): string {
+  return `${dashboardUrl.replace(/\/+$/, "")}/reports/unsubscribe?t=${token}`;
 }
