@@ -861,3 +861,19 @@ CREATE TABLE rollup_filtered_thinned (
 CREATE TRIGGER rollup_filtered_months_thinned_delete AFTER DELETE ON rollup_filtered_months BEGIN
   DELETE FROM rollup_filtered_thinned WHERE site_id = OLD.site_id AND month = OLD.month;
 END;
+
+-- Migration 0028: alert mail retries (migrations/0028_alert_mail_retries.sql explains them).
+CREATE TABLE alert_mail_retries (
+  id TEXT PRIMARY KEY,
+  log_id TEXT NOT NULL,
+  site_id TEXT NOT NULL,
+  email TEXT NOT NULL,
+  message TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  next_attempt_at INTEGER NOT NULL,
+  last_error TEXT,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX alert_mail_retries_due ON alert_mail_retries (next_attempt_at);
+CREATE INDEX alert_mail_retries_log ON alert_mail_retries (log_id);
+CREATE INDEX alert_mail_retries_site ON alert_mail_retries (site_id, created_at);

@@ -2,14 +2,19 @@
  * A fired alert goes out: a short mail to the site's alert recipients (the reports' Mailer) and a
  * `threshold.exceeded` webhook event to the endpoints subscribed to it, then one alert_log row
  * (what the settings show). Each says why the rule fired, with its numbers, and links to the
- * dashboard view of the hours measured. A failed mail is logged, not retried: the rule fires
- * again after its cooldown if the condition holds.
+ * dashboard view of the hours measured, and carries its recipient's one-click unsubscribe link
+ * (List-Unsubscribe, RFC 8058) when the dashboard's URL and a strong secret are configured. A
+ * mail that fails is queued as it was (alert_mail_retries) and retried by the cron with backoff
+ * (retry.ts); the log row says so until it is sent.
  */
 import type { Env } from "../env";
 import { timeOrderedId } from "../ids";
 import { mailerFromEnv } from "../mail/config";
-import type { Mailer } from "../mail/mailer";
+import { MailError, type Mailer } from "../mail/mailer";
+import { unsubscribeHeaders, type MailMessage } from "../mail/message";
+import { reportConfig, RETRY_BASE_MS } from "../reports/job";
 import { escapeHtml, plain } from "../reports/render";
+import { unsubscribeToken, unsubscribeUrl } from "../reports/tokens";
 import { emitEvent } from "../webhooks/events";
 import type { Finding, Rule } from "./rules";
 
@@ -24,6 +29,8 @@ export interface AlertMail {
   mailer: Mailer;
   from: string;
   fromName: string;
+  /** What signs each recipient's unsubscribe link (the reports' settings), or none: no link. */
+  unsubscribe?: { secret: string; dashboardUrl: string } | null;
 }
 
 const LABELS: Record<Rule["kind"], string> = {
@@ -33,13 +40,33 @@ const LABELS: Record<Rule["kind"], string> = {
 };
 
 export const LOG_DAYS = 90;
+/** Sends of one alert mail in all, as for the reports (the first and five retries over ~8 hours). */
+export const ALERT_MAIL_ATTEMPTS = 6;
 const PRUNE_SQL = "DELETE FROM alert_log WHERE site_id = ? AND fired_at < ?";
 const LOG_SQL = "INSERT INTO alert_log (id, site_id, rule_id, fired_at, test, summary, mail, mail_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+const QUEUE_SQL = "INSERT INTO alert_mail_retries (id, log_id, site_id, email, message, attempts, next_attempt_at, last_error, created_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)";
+const PRUNE_QUEUE_SQL = "DELETE FROM alert_mail_retries WHERE site_id = ? AND created_at < ?";
 
 /** The mail settings of `env` (shared with the reports), or null. */
 export function alertMail(env: Env): AlertMail | null {
   const choice = mailerFromEnv(env);
-  return choice.ok ? { mailer: choice.mailer, from: choice.from, fromName: env.MAIL_FROM_NAME ?? "941 Analytics" } : null;
+  if (!choice.ok) return null;
+  const signed = reportConfig(env);
+  return {
+    mailer: choice.mailer, from: choice.from, fromName: env.MAIL_FROM_NAME ?? "941 Analytics",
+    unsubscribe: signed.ok ? { secret: signed.config.secret, dashboardUrl: signed.config.dashboardUrl } : null,
+  };
+}
+
+/** When a mail that failed `attempts` times is tried again (0: never; a 5xx refusal is final). */
+export function nextAttempt(error: unknown, attempts: number, nowMs: number, maxAttempts: number): number {
+  const permanent = error instanceof MailError && error.permanent;
+  return permanent || attempts >= maxAttempts ? 0 : nowMs + RETRY_BASE_MS * 2 ** (attempts - 1);
+}
+
+/** A failure as one short line for the log and the settings (never a secret). */
+export function failureText(error: unknown): string {
+  return (error instanceof MailError ? error.message : `unexpected error: ${String((error as Error)?.message ?? error)}`).slice(0, 200);
 }
 
 function localDay(ms: number, timezone: string): string {
@@ -80,17 +107,23 @@ function sentenceHtml(value: string): string {
   return sentence(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-function message(mail: AlertMail, to: string, site: AlertSite, rule: Rule, finding: Finding, link: string | null, test: boolean, id: string) {
+async function message(mail: AlertMail, to: string, site: AlertSite, rule: Rule, finding: Finding, link: string | null, test: boolean, id: string): Promise<MailMessage> {
   const label = LABELS[rule.kind] + (rule.goal ? ` (${rule.goal})` : "");
   const subject = plain(`${test ? "[Test] " : ""}${site.domain}: ${label}`);
   const reason = sentence(finding.reason);
-  const text = `${subject}\n\n${reason}.\n${link ? `\nOpen the dashboard: ${link}\n` : ""}\nSent by 941 Analytics because this address receives the alerts of ${plain(site.domain)}; change them in the site's settings.\n`;
+  const signer = mail.unsubscribe;
+  const stop = signer ? unsubscribeUrl(signer.dashboardUrl, await unsubscribeToken(signer.secret, site.id, to, "alerts")) : null;
+  const text = `${subject}\n\n${reason}.\n${link ? `\nOpen the dashboard: ${link}\n` : ""}\nSent by 941 Analytics because this address receives the alerts of ${plain(site.domain)}; change them in the site's settings.\n${stop ? `Stop these alert mails: ${stop}\n` : ""}`;
   const html = `<!doctype html><html><body style="margin:0;padding:16px;font-family:-apple-system,Segoe UI,Roboto,Helvetica,Arial,sans-serif;color:#1a1a1a;background:#ffffff">`
     + `<h1 style="font-size:18px;margin:0 0 12px">${escapeHtml(subject)}</h1><p style="font-size:15px;line-height:1.5;margin:0 0 16px">${sentenceHtml(finding.reason)}.</p>`
     + (link ? `<p style="margin:0 0 16px"><a href="${escapeHtml(link)}" style="color:#1d4ed8">Open the dashboard</a></p>` : "")
-    + `<p style="font-size:12px;color:#555;margin:0">Sent by 941 Analytics because this address receives the alerts of ${escapeHtml(site.domain)}; change them in the site's settings.</p></body></html>`;
+    + `<p style="font-size:12px;color:#555;margin:0">Sent by 941 Analytics because this address receives the alerts of ${escapeHtml(site.domain)}; change them in the site's settings.`
+    + (stop ? ` <a href="${escapeHtml(stop)}" style="color:#555">Stop these alert mails</a>.` : "") + `</p></body></html>`;
   const host = mail.from.split("@")[1] ?? "localhost";
-  return { from: mail.from, fromName: mail.fromName, to, subject, text, html, messageId: `alert.${id}@${host}`, headers: { "Auto-Submitted": "auto-generated" } };
+  return {
+    from: mail.from, fromName: mail.fromName, to, subject, text, html, messageId: `alert.${id}@${host}`,
+    headers: { ...(stop ? unsubscribeHeaders(stop) : {}), "Auto-Submitted": "auto-generated" },
+  };
 }
 
 /** What one delivery did: mail sent / failed / none, and the webhook deliveries queued. */
@@ -113,13 +146,19 @@ export async function deliverAlert(
   const logId = timeOrderedId(nowMs);
   let status: Delivered["mail"] = "none";
   let mailError: string | null = null;
+  const queued: D1PreparedStatement[] = [];
   if (mail && recipients.length > 0) {
     const failures: string[] = [];
-    for (const to of recipients) {
+    for (const [i, to] of recipients.entries()) {
+      const id = `${logId}.${i}`;
+      const built = await message(mail, to, site, rule, finding, link, test, id);
       try {
-        await mail.mailer.send(message(mail, to, site, rule, finding, link, test, `${logId}.${recipients.indexOf(to)}`));
+        await mail.mailer.send(built);
       } catch (error) {
-        failures.push(`${to}: ${String((error as Error)?.message ?? error)}`);
+        // A test alert's failure is shown at once in the settings; a real one is retried.
+        const next = test ? 0 : nextAttempt(error, 1, nowMs, ALERT_MAIL_ATTEMPTS);
+        failures.push(`${to}: ${failureText(error)}${next ? " (retrying)" : ""}`);
+        if (!test) queued.push(home.prepare(QUEUE_SQL).bind(id, logId, site.id, to, JSON.stringify(built), next, failureText(error), nowMs));
       }
     }
     status = failures.length === 0 ? "sent" : "failed";
@@ -135,7 +174,9 @@ export async function deliverAlert(
   // The log keeps LOG_DAYS per site: pruned as it grows, in the same call.
   await home.batch([
     home.prepare(LOG_SQL).bind(logId, site.id, rule.id, nowMs, test ? 1 : 0, finding.reason.slice(0, 500), status, mailError),
+    ...queued,
     home.prepare(PRUNE_SQL).bind(site.id, nowMs - LOG_DAYS * 86_400_000),
+    home.prepare(PRUNE_QUEUE_SQL).bind(site.id, nowMs - LOG_DAYS * 86_400_000),
   ]);
   return { logId, mail: status, mailError, deliveries };
 }
