@@ -123,6 +123,11 @@ def test_stats_api_v1_names_a_segment(client: TestClient, db: Path) -> None:
                              property="visit:country").json()
     negated = v1("aggregate", f"segment!={segment_id}", metrics="visitors")
     assert negated.json() == v1("aggregate", "visit:country!=US", metrics="visitors").json()
+    # The simple GET API reads the same filter (a personal segment: its owner's).
+    simple = client.get(f"{MOUNT}/api/v1/stats", params={
+        "site_id": "example.com", "period": "7d", "filters": f"segment=={segment_id}"})
+    assert simple.status_code == 200, simple.text
+    assert simple.json()["visitors"] == direct.json()["results"]["visitors"]["value"]
     assert v1("aggregate", "segment==999").status_code == 400
     wrong = v1("aggregate", "segment==US")
     assert wrong.status_code == 400 and "ids of saved segments" in wrong.text

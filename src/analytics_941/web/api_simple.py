@@ -20,6 +20,7 @@ from ..auth.rate_limit import hit
 from ..settings import Settings
 from ..store import Store
 from ..stores import Stores
+from .api import caller_user_id
 from .api_v1 import realtime_unavailable, realtime_visitors, run_v1, site_named, site_today
 from .api_v1_params import v1_body
 
@@ -56,7 +57,8 @@ def make_api_simple_router(
         if kind == "breakdown" and params["property"] == "event:name":
             # Custom events only: every visit has pageviews.
             body.setdefault("filters", []).append(["is_not", "event:name", ["pageview"]])
-        result, query = await run_v1(store, stores, site, body)
+        result, query = await run_v1(store, stores, site, body,
+                                     user_id=caller_user_id(request))
         first, last = query.period
         period = {"from": first.isoformat(), "to": last.isoformat()}
         return site, result, tuple(query.metrics), period
