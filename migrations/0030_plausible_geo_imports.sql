@@ -1,7 +1,11 @@
 -- Migration 0030: the region's ISO 3166-2 code (`DE-BE`), which Plausible's Stats API names
 -- `visit:region` (its `visit:region_name` is the name in `region`). The collector makes it from
 -- Cloudflare's `request.cf.regionCode` and the country. Rows collected before this migration
--- have none (NULL reads as Unknown); docs/api.md says why no backfill derives it from names.
+-- have none (NULL reads as Unknown): no subdivision table maps Cloudflare's names to codes.
+-- Backfill plan, if ever wanted: the site's own later rows map (country, region) to one code;
+-- copy it into older rows a bounded batch at a time (by (site_id, ts), the map as one JSON
+-- parameter), each batch's events trigger sending its rolled-up days back to the cron. Not run:
+-- it rewrites every older row and re-rolls every day for what visit:region_name already shows.
 -- Imported history needs no table of its own: Plausible's regions, browser and OS versions and
 -- the link_url / path properties of custom events are rows of `imported_daily` (0023).
 ALTER TABLE events ADD COLUMN region_code TEXT;
