@@ -9,10 +9,10 @@ exactly the dashboard's, on a copy of the query bench's dataset at one position
 (bench/datasets.py) holding the three goals and their goal rollups (``rollups.goals``, computed
 once into ``.bench/goals-*.sqlite``; the shared dataset is left as it is).
 
-The panel is timed twice in the same run, interleaved: reading raw events (``raw``: its goals
-under other ids, so no goal rollup day names them, which is how the panel reads right after a
-goal changes) and reading the goal rollups (``rolled``); the machine is shared, so compare the
-two as a ratio, not with figures of other runs.
+Each is timed twice in the same run, interleaved: reading raw events (``raw``: the goals under
+other ids, so no goal rollup day names them, which is how reports read right after a goal
+changes) and reading the goal rollups (``rolled``); the machine is shared, so compare the two
+as a ratio, not with figures of other runs.
 
     BENCH_GOALS_SIZES=1000000 python bench/run.py goals
 
@@ -33,7 +33,7 @@ from typing import Any
 
 from bench.datagen import ROOT
 from bench.datasets import CACHE, POSITIONS, dataset
-from bench.query import RUNS, _p50_p95, _site, timed
+from bench.query import RUNS, _site, timed
 from bench.report import figure
 
 TARGET_MS = 50.0
@@ -117,8 +117,10 @@ def _period(days: int, now: datetime) -> list[tuple[str, str]]:
             ("to", today.isoformat())]
 
 
-def goal_statements(site: Any, days: int, now: datetime) -> dict[str, Any]:
-    """The statements of the goal panel's batch and of the goal-filtered panels, by name."""
+def goal_statements(site: Any, days: int, now: datetime, *, tag: str = "bench"
+                    ) -> dict[str, Any]:
+    """The statements of the goal panel's batch and of the goal-filtered panels, by name (the
+    goals' ids start with ``tag``)."""
     from dataclasses import replace
 
     from analytics_941.runner import statements_for
@@ -127,10 +129,10 @@ def goal_statements(site: Any, days: int, now: datetime) -> dict[str, Any]:
     from analytics_941.web.dashboard.state import DashboardState
 
     period = _period(days, now)
-    out: dict[str, Any] = {"goal conversions panel": panel_statements(site, days, now)}
+    out: dict[str, Any] = {"goal conversions panel": panel_statements(site, days, now, tag=tag)}
     for name, _kind, _target in GOALS:
         filtered = replace(DashboardState.from_params(
-            [*period, ("f", f"is,event:goal,{name}")]), goals=_goals(site.id))
+            [*period, ("f", f"is,event:goal,{name}")]), goals=_goals(site.id, tag=tag))
         for key in FILTERED_PANELS:
             (report,) = [p for p in PANELS if p.key == key]
             query = panel_query(site, filtered, report, now=now)
@@ -148,9 +150,28 @@ def _source(events: int, position: Any) -> Path | None:
     return None if events >= 10_000_000 else dataset(events, position)
 
 
+def _raw_and_rolled(conn: sqlite3.Connection, label: str, raw: list[Any],
+                    rolled: list[Any]) -> None:
+    """Time both statement sets interleaved (raw, rolled, raw, …: the same load on both) and
+    print each p95 against the target, then rolled / raw of the medians."""
+    samples: dict[str, list[float]] = {"raw": [], "rolled": []}
+    timed(conn, raw), timed(conn, rolled)  # warm the page cache
+    for _ in range(RUNS):
+        samples["raw"].append(timed(conn, raw))
+        samples["rolled"].append(timed(conn, rolled))
+    p50s = {}
+    for kind, values in samples.items():
+        values.sort()
+        p50s[kind] = statistics.median(values)
+        p95 = values[min(len(values) - 1, round(0.95 * (len(values) - 1)))]
+        figure(f"{label}, {kind} p95 (p50 {p50s[kind]:.0f})", p95, "ms", target=TARGET_MS)
+    figure(f"{label}, rolled / raw (p50, same run)", round(100 * p50s["rolled"] / p50s["raw"], 1),
+           "%")
+
+
 def bench_goals() -> None:
-    """Print each goal statement set's p95 per size against the target; the panel twice in
-    the same run (raw, then from the goal rollups) and the ratio of the two."""
+    """Print each goal statement set's p95 per size against the target, read raw and from the
+    goal rollups in the same run, and the ratio of the two."""
     sizes = [int(s) for s in os.environ.get("BENCH_GOALS_SIZES", "1000000,10000000").split(",")]
     for events in sizes:
         position = POSITIONS[POSITIONS_BY_SIZE.get(events, "15th")]
@@ -165,27 +186,7 @@ def bench_goals() -> None:
         label = f"{events // 1_000_000}M {position.name}"
         runs = [30] if events >= 10_000_000 else [30, 300]
         for days in runs:
-            # Interleaved, so both see the same load: raw, rolled, raw, rolled …
-            raw = panel_statements(site, days, position.now, tag="unlisted")
-            rolled = panel_statements(site, days, position.now)
-            samples: dict[str, list[float]] = {"raw": [], "rolled": []}
-            timed(conn, raw), timed(conn, rolled)  # warm the page cache
-            for _ in range(RUNS):
-                samples["raw"].append(timed(conn, raw))
-                samples["rolled"].append(timed(conn, rolled))
-            p50s = {}
-            for kind, values in samples.items():
-                values.sort()
-                p50s[kind] = statistics.median(values)
-                p95 = values[min(len(values) - 1, round(0.95 * (len(values) - 1)))]
-                figure(f"{label} {days}d goal conversions panel, {kind} p95 "
-                       f"(p50 {p50s[kind]:.0f})", p95, "ms", target=TARGET_MS)
-            figure(f"{label} {days}d panel rolled / raw (p50, same run)",
-                   round(100 * p50s["rolled"] / p50s["raw"], 1), "%")
-            for name, statements in goal_statements(site, days, position.now).items():
-                if name == "goal conversions panel":
-                    continue
-                p50, p95 = _p50_p95(conn, statements)
-                figure(f"{label} {days}d {name} p95 (p50 {p50:.0f})", p95, "ms",
-                       target=TARGET_MS)
+            raw = goal_statements(site, days, position.now, tag="unlisted")
+            for name, rolled in goal_statements(site, days, position.now).items():
+                _raw_and_rolled(conn, f"{label} {days}d {name}", raw[name], rolled)
         conn.close()

@@ -54,7 +54,12 @@ from .sql.arms import raw_arm, week_of
 from .sql.arms import units_cte as _units_cte
 from .sql.columns import dimension_sql
 from .sql.conversions import divisor_ctes, goals_broken_down, metric_sql
-from .sql.goal_rollup import goal_rollup_arm, goal_rollup_ctes, raw_units_left
+from .sql.goal_rollup import (
+    goal_rollup_arm,
+    goal_rollup_ctes,
+    raw_goal_prefilter,
+    raw_units_left,
+)
 from .sql.goals import goal_join, goal_rows_cte
 from .sql.imported import imported_arm, imported_ctes
 from .sql.metrics import FINALS, REVENUE_METRICS, parts_for
@@ -121,6 +126,8 @@ def _side(
         where = [*where, f"b.i NOT IN (SELECT i FROM {prefix}_done)"]
     if plan.goal_rollup is not None:
         where = [*where, raw_units_left(prefix)]
+    if GOAL_DIMENSION in query.dimensions and table == "events":
+        where = [*where, raw_goal_prefilter(query, params)]
     join = goal_join() if GOAL_DIMENSION in query.dimensions else ""
     money = (revenue_parts(query, params)
              if table == "events" and REVENUE_METRICS & set(metrics) else None)

@@ -26,9 +26,11 @@ from ..query import GOAL_DIMENSION, Query
 from ..rollups.goals import goals_param
 from ..rollups.kinds import GOAL_ROLLUP
 from .conversions import goals_broken_down
+from .goals import goal_test
 from .params import Params
 
-__all__ = ["goal_rollup_arm", "goal_rollup_ctes", "goal_rollup_dim", "raw_units_left"]
+__all__ = ["goal_rollup_arm", "goal_rollup_ctes", "goal_rollup_dim", "raw_units_left",
+           "raw_goal_prefilter"]
 
 # Metrics the rows answer ("percentage" and conversion rates are visitors over a divisor).
 _METRICS = frozenset({"visitors", "events", "percentage", "conversion_rate",
@@ -70,6 +72,15 @@ def goal_rollup_ctes(query: Query, *, prefix: str, site: str, params: Params) ->
         f"{prefix}_gids AS (SELECT json_extract(value, '$[0]') AS id, "
         f"json_extract(value, '$[1]') AS name FROM json_each({names}))",
     ]
+
+
+def raw_goal_prefilter(query: Query, params: Params) -> str:
+    """The raw ``event:goal`` breakdown's test that an event converts one of its goals, written
+    as a goal filter is (``sql.goals.goal_test``: index-friendly per goal), so SQLite reads the
+    matching events of the raw units (today) through the indexes instead of every event."""
+    names = tuple(goal.name for goal in goals_broken_down(query))
+    return goal_test(Condition(op="is", dimension=GOAL_DIMENSION, values=names),
+                     goals_broken_down(query), params)
 
 
 def raw_units_left(prefix: str) -> str:
