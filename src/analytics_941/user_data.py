@@ -18,7 +18,7 @@ The plain id is never stored or logged: the audit log keeps the hash's first cha
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -165,7 +165,7 @@ class Erasure:
     traits: int = 0
     days: tuple[str, ...] = ()
     recomputed: tuple[str, ...] = ()
-    left_to_cron: tuple[str, ...] = field(default=())
+    left_to_cron: tuple[str, ...] = ()
 
     def detail(self) -> dict[str, Any]:
         """The audit log's record of it (the hash prefix, never the id)."""
