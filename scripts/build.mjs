@@ -3,7 +3,8 @@
 // in the wheel (committed in static/dist/, so installing the package needs no Node).
 //
 //   node scripts/build.mjs                       both (`make build`)
-//   node scripts/build.mjs tracker               only the Worker's generated modules
+//   node scripts/build.mjs tracker [--if-stale]  only the Worker's generated modules and tracker
+//                                                files (--if-stale: unless the last build had these inputs)
 //   node scripts/build.mjs assets [--outdir D]   only the dashboard bundle, into D (default static/dist)
 import { parseArgs } from "node:util";
 import { buildTracker } from "./build-tracker.mjs";
@@ -11,7 +12,7 @@ import { buildAssets } from "./build-assets.mjs";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { outdir: { type: "string" } },
+  options: { outdir: { type: "string" }, "if-stale": { type: "boolean" } },
 });
 const [what = "all", ...extra] = positionals;
 if (!["all", "tracker", "assets"].includes(what) || extra.length > 0) {
@@ -20,5 +21,6 @@ if (!["all", "tracker", "assets"].includes(what) || extra.length > 0) {
 if (values.outdir !== undefined && what !== "assets") {
   throw new Error("--outdir applies to `assets` only");
 }
-if (what !== "assets") await buildTracker();
+if (values["if-stale"] && what !== "tracker") throw new Error("--if-stale applies to `tracker` only");
+if (what !== "assets") await buildTracker({ ifStale: values["if-stale"] });
 if (what !== "tracker") await buildAssets({ outdir: values.outdir });

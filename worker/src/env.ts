@@ -39,6 +39,8 @@ export interface Env extends SiteEnv {
    * written here before the retention purge deletes it. Without it those sites are not purged.
    */
   ARCHIVE?: R2Bucket;
+  /** The tracker's variants, built into worker/tracker/dist (wrangler.toml [assets]; collector/tracker.ts). */
+  ASSETS: Fetcher;
   /** Email reports (docs/reports.md): `send_email`, `smtp` or `resend`; unset, no report is sent. */
   MAIL_DRIVER?: string;
   /** The reports' sender address, and its display name. */
