@@ -68,8 +68,7 @@ def test_migrations_in_order_equal_schema_sql(tmp_path: Path) -> None:
 
 def test_schema_holds_the_rollup_kinds_as_described(tmp_path: Path) -> None:
     """rollups/kinds.py describes every rollup table; schema.sql must have exactly those, with
-    exactly those columns in that order (rollup_dirty, the job's queue, and
-    rollup_filtered_thinned, rollups.thin's listing, are no kind's)."""
+    exactly those columns in that order (rollup_dirty, the job's queue, is no kind's)."""
     from analytics_941.rollups.kinds import KINDS
 
     described = {table: columns for kind in KINDS for table, columns in kind.tables().items()}
@@ -79,7 +78,7 @@ def test_schema_holds_the_rollup_kinds_as_described(tmp_path: Path) -> None:
             name
             for (name,) in conn.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'rollup!_%' "
-                "ESCAPE '!' AND name NOT IN ('rollup_dirty', 'rollup_filtered_thinned')"
+                "ESCAPE '!' AND name != 'rollup_dirty'"
             )
         ]
         actual = {

@@ -49,7 +49,6 @@ from datetime import date
 from .instants import clipped
 from .periods import Units, bounds_ms, time_units
 from .query import GOAL_DIMENSION, TIME_DIMENSIONS, Query
-from .rollups.thin import THINNED_FILTERS
 from .sql.arms import raw_arm, week_of
 from .sql.arms import units_cte as _units_cte
 from .sql.columns import dimension_sql
@@ -244,16 +243,6 @@ def _rollup_ctes(query: Query, *, prefix: str, plan: Plan, site: str, params: Pa
                 "AND h.day = b.day)"
             )
             held = f"WHERE EXISTS (SELECT 1 FROM {rows} AS h WHERE {value} AND h.month = {month}) "
-        elif plan.rollup_filter is not None and plan.rollup_filter[0] in THINNED_FILTERS:
-            # A thinned month (rollups.thin) holds the pages that kept their totals row.
-            fdim, fvalue = plan.rollup_filter
-            held = (
-                "WHERE (NOT EXISTS (SELECT 1 FROM rollup_filtered_thinned AS z "
-                f"WHERE z.site_id = {site} AND z.month = {month}) OR EXISTS (SELECT 1 FROM {rows} "
-                f"AS h WHERE h.site_id = {site} AND h.month = {month} "
-                f"AND h.fdim = {params.ref(fdim)} AND h.fvalue = {params.ref(fvalue)} "
-                "AND h.dim = '')) "
-            )
         if "month" not in plan.spans:
             return [f"{prefix}_done AS ({days} UNION {empty})"]
         return [

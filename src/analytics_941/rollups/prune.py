@@ -15,7 +15,6 @@ from __future__ import annotations
 from ..store import Store
 from .arms import DAY_MS, RollupStatement
 from .kinds import FILTERED_DAILY_KEEP_DAYS, PER_FILTER_VALUE
-from .thin import thin_months
 
 __all__ = ["MAX_PRUNED_PER_RUN", "PRUNE_PARAMS", "PRUNE_TODO_SQL", "prune_days", "prune_statements"]
 
@@ -61,10 +60,9 @@ def prune_statements() -> list[RollupStatement]:
 
 
 async def prune_days(store: Store, *, now_ms: int) -> list[tuple[str, str]]:
-    """Prune up to ``MAX_PRUNED_PER_RUN`` days, then thin the months whose days are all pruned
-    (``thin``); return the (site id, day or month) pairs taken."""
+    """Prune up to ``MAX_PRUNED_PER_RUN`` days; return the (site id, day) pairs taken."""
     rows = await store.execute(PRUNE_TODO_SQL, [now_ms])
     done = [(str(row["site_id"]), str(row["day"])) for row in rows]
     for site_id, day in done:
         await store.batch([(s.sql, [site_id, day]) for s in prune_statements()])
-    return done + await thin_months(store)
+    return done

@@ -29,7 +29,6 @@ from .goals import (
 from .jobs import DIRTY_SQL, MAX_DAYS_PER_RUN, RETIME
 from .kinds import FREQUENT_DAYS, FREQUENT_MIN_VISITS
 from .prune import PRUNE_PARAMS, PRUNE_TODO_SQL, prune_statements
-from .thin import MAX_THIN_STATEMENTS, THIN_PARAMS, THIN_TODO_SQL, thin_statements
 
 __all__ = ["typescript_module"]
 
@@ -91,25 +90,7 @@ def typescript_module() -> str:
         "/** One day's prune: run in ONE batch. */\n"
         "export const PRUNE_STATEMENTS: { sql: string; params: PruneParam[] }[] = "
         f"{json.dumps(listed(prune_statements()), indent=2)};\n"
-        + _thin_section()
         + _goal_section(listed)
-    )
-
-
-def _thin_section() -> str:
-    """Thinning old months of rows per filter value (``rollups.thin``)."""
-    listing, remove, _left = thin_statements()
-    return (
-        "\n// Thinning old months' rows per filter value (rollups/thin.py); each statement binds\n"
-        f"// {', '.join(THIN_PARAMS)}.\n\n"
-        "/** The months to thin (site_id, month). */\n"
-        f"export const THIN_TODO = {json.dumps(THIN_TODO_SQL)};\n\n"
-        "/** List the month as thinned, when it may be. */\n"
-        f"export const THIN_LISTING = {json.dumps(listing.sql)};\n\n"
-        "/** Remove every row of a few rare values: run until it changes nothing. */\n"
-        f"export const THIN_REMOVE = {json.dumps(remove.sql)};\n\n"
-        "/** THIN_REMOVE's runs per month at most. */\n"
-        f"export const MAX_THIN_STATEMENTS = {MAX_THIN_STATEMENTS};\n"
     )
 
 

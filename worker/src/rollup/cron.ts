@@ -20,7 +20,6 @@ import { dayBounds, localDay } from "./days";
 import { refreshFrequentMonths, type FrequentMonth } from "./frequent";
 import { refreshGoalRollups, type GoalDay } from "./goals";
 import { pruneDays, type PrunedDay } from "./prune";
-import { thinMonths, type ThinnedMonth } from "./thin";
 import { MAX_PURGE_ROUNDS, purgeExpired, type PurgeResult } from "./purge";
 import { rebuildTables } from "./rebuilds";
 import { syncSiteCopies } from "./site-copies";
@@ -106,8 +105,6 @@ export interface CronResult {
   months: FrequentMonth[];
   /** Days whose rows per filter value were pruned (prune.ts). */
   pruned: PrunedDay[];
-  /** Months whose rare pages' rows per filter value went (thin.ts). */
-  thinned: ThinnedMonth[];
   purged: PurgeResult;
   /** Steps of bounded table rebuilds run (rebuilds.ts). */
   rebuilt: number;
@@ -134,7 +131,6 @@ export async function runCron(
   let goals: GoalDay[] = [];
   let months: FrequentMonth[] = [];
   let pruned: PrunedDay[] = [];
-  let thinned: ThinnedMonth[] = [];
   try {
     rolled = await refreshRollups(rollupDb, nowMs, maxDays, minVisits);
     // After the days: a goal's day is taken once its day is rolled up; goals live in `goalsDb`.
@@ -142,7 +138,6 @@ export async function runCron(
     // After the days: a month is taken once all its days are rolled up.
     months = await refreshFrequentMonths(rollupDb, nowMs, MAX_MONTHS_PER_RUN, minVisits);
     pruned = await pruneDays(rollupDb, nowMs);
-    thinned = await thinMonths(rollupDb);
   } catch (error) {
     failed(error);
   }
@@ -159,7 +154,7 @@ export async function runCron(
     failed(error);
   }
   if (failures.length > 0) throw failures[0];
-  return { rolled, goals, months, pruned, thinned, purged, rebuilt };
+  return { rolled, goals, months, pruned, purged, rebuilt };
 }
 
 /**

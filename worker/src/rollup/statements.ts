@@ -2076,21 +2076,6 @@ export const PRUNE_STATEMENTS: { sql: string; params: PruneParam[] }[] = [
   }
 ];
 
-// Thinning old months' rows per filter value (rollups/thin.py); each statement binds
-// site_id, month.
-
-/** The months to thin (site_id, month). */
-export const THIN_TODO = "SELECT m.site_id AS site_id, m.month AS month FROM rollup_filtered_months AS m JOIN sites AS s ON s.id = m.site_id AND COALESCE(s.retention_days, 0) < 1 WHERE m.pairs = 'page,country|,page,channel,country,browser' AND NOT EXISTS (SELECT 1 FROM rollup_filtered_thinned AS z WHERE z.site_id = m.site_id AND z.month = m.month) AND NOT EXISTS (SELECT 1 FROM rollup_filtered_days AS f WHERE f.site_id = m.site_id AND f.day >= m.month || '-01' AND f.day < date(m.month || '-01', '+1 month')) ORDER BY m.month LIMIT 4";
-
-/** List the month as thinned, when it may be. */
-export const THIN_LISTING = "INSERT OR IGNORE INTO rollup_filtered_thinned (site_id, month, below) SELECT ?1, ?2, 300 WHERE EXISTS (SELECT 1 FROM rollup_filtered_months AS m JOIN sites AS s ON s.id = m.site_id AND COALESCE(s.retention_days, 0) < 1 WHERE m.site_id = ?1 AND m.month = ?2 AND m.pairs = 'page,country|,page,channel,country,browser') AND NOT EXISTS (SELECT 1 FROM rollup_filtered_days AS f WHERE f.site_id = ?1 AND f.day >= ?2 || '-01' AND f.day < date(?2 || '-01', '+1 month'))";
-
-/** Remove every row of a few rare values: run until it changes nothing. */
-export const THIN_REMOVE = "DELETE FROM rollup_filtered_monthly WHERE site_id = ?1 AND month = ?2 AND fdim IN ('page') AND (fdim, fvalue) IN (SELECT h.fdim, h.fvalue FROM rollup_filtered_monthly AS h WHERE h.site_id = ?1 AND h.month = ?2 AND h.fdim IN ('page') AND h.dim = '' AND h.events < 300 AND h.visits < 300 AND EXISTS (SELECT 1 FROM rollup_filtered_thinned AS z WHERE z.site_id = ?1 AND z.month = ?2) LIMIT 500)";
-
-/** THIN_REMOVE's runs per month at most. */
-export const MAX_THIN_STATEMENTS = 64;
-
 // The goal rollups (rollups/goals.py).
 
 export type GoalDayParam = "site_id" | "day" | "tz" | "goals" | "computed_at";
