@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import contract from "../../tests/fixtures/contracts/archive_tokens.json";
 import { archiveTokenKey } from "../src/collector/archive-routes";
 import { signToken, verifyToken } from "../src/collector/realtime/token";
-import { ARCHIVE_PAGE_ROWS, archiveKey } from "../src/rollup/archive";
+import { ARCHIVE_PAGE_ROWS, archiveDay, archiveKey, WEB_VITALS_COLUMNS } from "../src/rollup/archive";
 import { refreshRollups, runCron } from "../src/rollup/cron";
 import { PURGE_ROWS_PER_STATEMENT, purgeExpired } from "../src/rollup/purge";
 
@@ -27,19 +27,24 @@ async function seedDay(siteId: string): Promise<void> {
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'x.test', ?7, ?8, ?9, ?10, ?11, ?12, ?13, 'Chrome', ?14, ?15, ?16, ?17, 'Europe/Berlin')`;
   const session = `INSERT INTO sessions (id, site_id, visitor_id, started_at, ended_at, hostname, entry_page, exit_page,
     pageviews, events, duration_ms, is_bounce, source, country) VALUES (?1, ?2, ?3, ?4, ?5, 'x.test', ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)`;
+  const vitals = "INSERT INTO web_vitals (site_id, ts, event_id, lcp_ms, inp_ms, cls_e4, fcp_ms, ttfb_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
   await env.DB.batch([
     env.DB.prepare(event).bind(`${siteId}-e1`, siteId, AT, "pageview", "v1", `${siteId}-s1`, "/", "https://news.example/a", "News", "Referral", null, "DE", "Berlin", null, null, 4000, 80),
     env.DB.prepare(event).bind(`${siteId}-e2`, siteId, AT + 60_000, "Signup", "v1", `${siteId}-s1`, "/pricing", null, "News", "Referral", "winter \u{1F600}", "DE", null, '{"plan":"pro","n":"2"}', 12.5, null, null),
     env.DB.prepare(event).bind(`${siteId}-e3`, siteId, AT + 3_600_000, "pageview", "v2", `${siteId}-s2`, "/blog/é", null, null, "Direct", null, null, null, null, null, 1200, 30),
     env.DB.prepare(session).bind(`${siteId}-s1`, siteId, "v1", AT, AT + 60_000, "/", "/pricing", 1, 2, 60_000, 0, "News", "DE"),
     env.DB.prepare(session).bind(`${siteId}-s2`, siteId, "v2", AT + 3_600_000, AT + 3_600_000, "/blog/é", "/blog/é", 1, 1, 0, 1, null, null),
+    // The two pageviews' web vitals (one partly measured): purged with them, so archived too.
+    env.DB.prepare(vitals).bind(siteId, AT, `${siteId}-e1`, 1800, 120, 512, 900, 200),
+    env.DB.prepare(vitals).bind(siteId, AT + 3_600_000, `${siteId}-e3`, 2600, null, null, 1500, null),
   ]);
 }
 
-async function raw(siteId: string): Promise<{ events: unknown[]; sessions: unknown[] }> {
+async function raw(siteId: string): Promise<{ events: unknown[]; sessions: unknown[]; web_vitals: unknown[] }> {
   const events = await env.DB.prepare("SELECT * FROM events WHERE site_id = ? ORDER BY id").bind(siteId).all();
   const sessions = await env.DB.prepare("SELECT * FROM sessions WHERE site_id = ? ORDER BY id").bind(siteId).all();
-  return { events: events.results, sessions: sessions.results };
+  const vitals = await env.DB.prepare("SELECT * FROM web_vitals WHERE site_id = ? ORDER BY event_id").bind(siteId).all();
+  return { events: events.results, sessions: sessions.results, web_vitals: vitals.results };
 }
 
 async function rollups(siteId: string): Promise<unknown[]> {
@@ -83,12 +88,12 @@ describe("archive before purge", () => {
     const rolled = await rollups("arc1");
     expect(rolled.length).toBeGreaterThan(1);
     await runCron(env.DB, NOW);
-    expect(await raw("arc1")).toEqual({ events: [], sessions: [] });
+    expect(await raw("arc1")).toEqual({ events: [], sessions: [], web_vitals: [] });
 
     const lines = await fileLines(archiveKey("arc1", DAY));
-    expect(lines[0]).toEqual({ format: "941-raw-archive", version: 1, site_id: "arc1", day: DAY, tz: "UTC",
-      start_ms: Date.UTC(2026, 0, 10), end_ms: Date.UTC(2026, 0, 11), events: 3, sessions: 2 });
-    expect(lines.slice(1).map((l) => l.table)).toEqual(["events", "events", "events", "sessions", "sessions"]);
+    expect(lines[0]).toEqual({ format: "941-raw-archive", version: 2, site_id: "arc1", day: DAY, tz: "UTC",
+      start_ms: Date.UTC(2026, 0, 10), end_ms: Date.UTC(2026, 0, 11), events: 3, sessions: 2, web_vitals: 2 });
+    expect(lines.slice(1).map((l) => l.table)).toEqual(["events", "events", "events", "sessions", "sessions", "web_vitals", "web_vitals"]);
 
     const listed = await call("arc1", await token("arc1"));
     expect(listed.status).toBe(200);
@@ -103,13 +108,40 @@ describe("archive before purge", () => {
     expect((await call(`arc1/${DAY}/restore`, await token("arc1"), "POST")).status).toBe(409);
     await env.DB.prepare("UPDATE sites SET retention_days = NULL WHERE id = 'arc1'").run();
     const restored = await call(`arc1/${DAY}/restore`, await token("arc1"), "POST");
-    expect(await restored.json()).toEqual({ day: DAY, events: 3, sessions: 2, archived: { events: 3, sessions: 2 } });
+    expect(await restored.json()).toEqual({ day: DAY, events: 3, sessions: 2, web_vitals: 2, archived: { events: 3, sessions: 2, web_vitals: 2 } });
     expect(await raw("arc1")).toEqual(before);
     // The restored rows mark the day dirty; recomputed, its numbers are the ones purged.
     await refreshRollups(env.DB, NOW + 3_600_000);
     expect(await rollups("arc1")).toEqual(rolled);
     // A second restore inserts nothing twice.
-    expect(await (await call(`arc1/${DAY}/restore`, await token("arc1"), "POST")).json()).toMatchObject({ events: 0, sessions: 0 });
+    expect(await (await call(`arc1/${DAY}/restore`, await token("arc1"), "POST")).json()).toMatchObject({ events: 0, sessions: 0, web_vitals: 0 });
+  });
+
+  it("lists web_vitals' columns as the schema has them", async () => {
+    const { results } = await env.DB.prepare("SELECT name FROM pragma_table_info('web_vitals') ORDER BY cid").all<{ name: string }>();
+    expect(results.map((r) => r.name)).toEqual([...WEB_VITALS_COLUMNS]);
+  });
+
+  it("still reads and restores a version 1 file (events and sessions only), and merges it into version 2", async () => {
+    await site("arc-v1", { retention: null });
+    await seedDay("arc-v1");
+    const before = await raw("arc-v1");
+    const rows = (table: "events" | "sessions") => (before[table] as Record<string, unknown>[]).map((row) => JSON.stringify({ table, row }));
+    const header = { format: "941-raw-archive", version: 1, site_id: "arc-v1", day: DAY, tz: "UTC", start_ms: Date.UTC(2026, 0, 10), end_ms: Date.UTC(2026, 0, 11), events: 3, sessions: 2 };
+    const text = [JSON.stringify(header), ...rows("events"), ...rows("sessions"), ""].join("\n");
+    const gz = new Uint8Array(await new Response(new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"))).arrayBuffer());
+    await env.ARCHIVE?.put(archiveKey("arc-v1", DAY), gz, { customMetadata: { format: "941-raw-archive", version: "1", events: "3", sessions: "2" } });
+    await env.DB.batch(["events", "sessions", "web_vitals"].map((t) => env.DB.prepare(`DELETE FROM ${t} WHERE site_id = 'arc-v1'`)));
+    const restored = await call(`arc-v1/${DAY}/restore`, await token("arc-v1"), "POST");
+    expect(await restored.json()).toEqual({ day: DAY, events: 3, sessions: 2, web_vitals: 0, archived: { events: 3, sessions: 2, web_vitals: 0 } });
+    expect(await raw("arc-v1")).toEqual({ ...before, web_vitals: [] });
+    // Archived again once its vitals are back (restored from elsewhere): version 2 with them.
+    await env.DB.batch((before.web_vitals as Record<string, unknown>[]).map((v) => env.DB.prepare(
+      "INSERT OR IGNORE INTO web_vitals (site_id, ts, event_id, lcp_ms, inp_ms, cls_e4, fcp_ms, ttfb_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+      .bind(v.site_id, v.ts, v.event_id, v.lcp_ms, v.inp_ms, v.cls_e4, v.fcp_ms, v.ttfb_ms)));
+    const merged = await archiveDay(env.DB, env.ARCHIVE as R2Bucket, { id: "arc-v1", timezone: "UTC" }, DAY, NOW);
+    expect(merged).toMatchObject({ events: 3, sessions: 2, web_vitals: 2, written: true });
+    expect((await fileLines(archiveKey("arc-v1", DAY)))[0]).toMatchObject({ version: 2, events: 3, sessions: 2, web_vitals: 2 });
   });
 
   it("reads a big day in pages and finishes a cut-short purge without losing the file's rows", async () => {

@@ -113,7 +113,7 @@ describe("purgeExpired", () => {
       .run();
 
     const result = await purgeExpired(env.DB, NOW);
-    expect(result).toEqual({ events: 4, sessions: 4, more: false });
+    expect(result).toEqual({ events: 4, sessions: 4, titles: 0, more: false });
     const left = await env.DB.prepare("SELECT ts FROM events WHERE site_id = 'p1' ORDER BY ts").all<{ ts: number }>();
     expect(left.results.map((r) => r.ts)).toEqual([oldUnrolled, oldUnrolled + 1, edge, recent]);
     expect(await count("sessions", "p1")).toBe(4);
@@ -122,7 +122,7 @@ describe("purgeExpired", () => {
     const rollup = await env.DB.prepare("SELECT visitors FROM rollup_daily WHERE site_id = 'p1' AND day = ?").bind(localDay(old, TZ)).first();
     expect(rollup).toEqual({ visitors: 3 });
     // Nothing left to do: a second run deletes nothing.
-    expect(await purgeExpired(env.DB, NOW)).toEqual({ events: 0, sessions: 0, more: false });
+    expect(await purgeExpired(env.DB, NOW)).toEqual({ events: 0, sessions: 0, titles: 0, more: false });
   });
 
   it("takes the web vitals of purged pageviews with them", async () => {
@@ -135,6 +135,20 @@ describe("purgeExpired", () => {
     await purgeExpired(env.DB, NOW);
     const left = await env.DB.prepare("SELECT ts FROM web_vitals WHERE site_id = 'p-vitals'").all<{ ts: number }>();
     expect(left.results.map((r) => r.ts)).toEqual([NOW - 5 * DAY]);
+  });
+
+  it("takes the page titles not seen since the retention's cut, and keeps those seen after", async () => {
+    await site("p-titles", 30);
+    await site("p-titles-forever", null);
+    const title = "INSERT INTO page_titles (site, path, title, ts) VALUES (?, ?, ?, ?)";
+    await env.DB.batch([
+      env.DB.prepare(title).bind("p-titles", "/old", "Old page", NOW - 40 * DAY),
+      env.DB.prepare(title).bind("p-titles", "/recent", "Recent page", NOW - 5 * DAY),
+      env.DB.prepare(title).bind("p-titles-forever", "/old", "Kept: no retention", NOW - 400 * DAY),
+    ]);
+    expect(await purgeExpired(env.DB, NOW)).toMatchObject({ titles: 1 });
+    const left = await env.DB.prepare("SELECT site, path FROM page_titles WHERE site LIKE 'p-titles%' ORDER BY site, path").all();
+    expect(left.results).toEqual([{ site: "p-titles", path: "/recent" }, { site: "p-titles-forever", path: "/old" }]);
   });
 
   it("keeps a day rolled up in another timezone (the site's timezone changed since)", async () => {
@@ -150,14 +164,14 @@ describe("purgeExpired", () => {
     const ts = NOW - 5 * DAY;
     await visits("p-big", ts, PURGE_ROWS_PER_STATEMENT + 500);
     await rolledUp("p-big", ts);
-    expect(await purgeExpired(env.DB, NOW, 1)).toEqual({ events: PURGE_ROWS_PER_STATEMENT, sessions: PURGE_ROWS_PER_STATEMENT, more: true });
+    expect(await purgeExpired(env.DB, NOW, 1)).toEqual({ events: PURGE_ROWS_PER_STATEMENT, sessions: PURGE_ROWS_PER_STATEMENT, titles: 0, more: true });
     expect(await count("events", "p-big")).toBe(500);
-    expect(await purgeExpired(env.DB, NOW)).toEqual({ events: 500, sessions: 500, more: false });
+    expect(await purgeExpired(env.DB, NOW)).toEqual({ events: 500, sessions: 500, titles: 0, more: false });
     expect(await count("events", "p-big")).toBe(0);
     expect(await count("sessions", "p-big")).toBe(0);
   });
 
-  it("costs one batch of three statements (events, sessions, web vitals) for hundreds of sites", async () => {
+  it("costs one batch of four statements (events, sessions, web vitals, titles) for hundreds of sites", async () => {
     const ids = Array.from({ length: 300 }, (_, i) => `p-many-${i}`);
     for (const id of ids) await site(id, 90);
     const ts = NOW - 100 * DAY;
@@ -165,7 +179,7 @@ describe("purgeExpired", () => {
     await rolledUp(ids[7] as string, ts);
     const { db, calls } = counting(env.DB);
     expect(await purgeExpired(db, NOW)).toMatchObject({ events: 1, sessions: 1, more: false });
-    expect(calls).toEqual({ batches: 1, statements: 3 });
+    expect(calls).toEqual({ batches: 1, statements: 4 });
   });
 });
 

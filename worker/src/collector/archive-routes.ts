@@ -126,5 +126,5 @@ export async function postArchive(request: Request, env: Env): Promise<Response>
   if (!archive) return errorResponse(404, "not_archived", `no archive of ${day}`);
   if (archive.header.site_id !== site.id || archive.header.day !== day) return errorResponse(422, "bad_archive", "the file is another site-day's");
   const inserted = await restoreArchive(db, archive);
-  return json({ day, ...inserted, archived: { events: archive.header.events, sessions: archive.header.sessions } });
+  return json({ day, ...inserted, archived: { events: archive.header.events, sessions: archive.header.sessions, web_vitals: archive.header.web_vitals ?? 0 } });
 }

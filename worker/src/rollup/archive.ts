@@ -1,8 +1,9 @@
 /**
  * Raw archives (docs/archive.md): before the retention purge deletes a site-local day of raw
- * `events` and `sessions`, the day is written to R2 as one gzip NDJSON object, verified, and
- * listed in `raw_archives`; the purge then deletes only listed days. The same files are read
- * back to restore a day.
+ * `events`, `sessions` and `web_vitals` (the pageviews' measurements, purged with them), the day
+ * is written to R2 as one gzip NDJSON object, verified, and listed in `raw_archives`; the purge
+ * then deletes only listed days. The same files are read back to restore a day. Version 1 files
+ * (before web_vitals were archived) are still read, as holding none.
  *
  * A day that is archived again (its deletion was cut short by the purge's bounds, or rows came
  * back) is merged with its file, never overwritten by a part of it: a file only ever grows.
@@ -11,7 +12,9 @@ import { EVENT_COLUMNS, SESSION_COLUMNS } from "../rows";
 import { dayBounds } from "./days";
 
 export const ARCHIVE_FORMAT = "941-raw-archive";
-export const ARCHIVE_VERSION = 1;
+export const ARCHIVE_VERSION = 2;
+/** Versions `parseArchive` reads: 1 had no web_vitals lines. */
+const READABLE_VERSIONS: readonly number[] = [1, 2];
 /** Rows one read of a day takes: a big site's day is read in short statements. */
 export const ARCHIVE_PAGE_ROWS = 1000;
 /** Site-days the purge archives per cron run; the rest wait (unpurged) for the next run. */
@@ -21,16 +24,22 @@ const MAX_RESTORE_PARAM_BYTES = 60_000;
 /** Restore statements per D1 batch. */
 const RESTORE_STATEMENTS_PER_BATCH = 10;
 
-export type RawTable = "events" | "sessions";
+export type RawTable = "events" | "sessions" | "web_vitals";
 export type RawRow = Record<string, unknown>;
-const TABLES: readonly RawTable[] = ["events", "sessions"];
-const COLUMNS: Record<RawTable, readonly string[]> = { events: EVENT_COLUMNS, sessions: SESSION_COLUMNS };
-const TIME: Record<RawTable, string> = { events: "ts", sessions: "started_at" };
+const TABLES: readonly RawTable[] = ["events", "sessions", "web_vitals"];
+/** `web_vitals` columns in schema order (migration 0019; test/archive.test.ts checks them). */
+export const WEB_VITALS_COLUMNS = ["site_id", "ts", "event_id", "lcp_ms", "inp_ms", "cls_e4", "fcp_ms", "ttfb_ms"] as const;
+const COLUMNS: Record<RawTable, readonly string[]> = { events: EVENT_COLUMNS, sessions: SESSION_COLUMNS, web_vitals: WEB_VITALS_COLUMNS };
+const TIME: Record<RawTable, string> = { events: "ts", sessions: "started_at", web_vitals: "ts" };
+/** What names a row within its site and time: a pageview's measurements are keyed by its id. */
+const ID: Record<RawTable, string> = { events: "id", sessions: "id", web_vitals: "event_id" };
+const none = (): Record<RawTable, number> => ({ events: 0, sessions: 0, web_vitals: 0 });
 
 /** The first line of every archive file. */
 export interface ArchiveHeader {
   format: typeof ARCHIVE_FORMAT;
-  version: typeof ARCHIVE_VERSION;
+  /** ARCHIVE_VERSION when written; 1 for older files. */
+  version: number;
   site_id: string;
   day: string;
   tz: string;
@@ -38,6 +47,8 @@ export interface ArchiveHeader {
   end_ms: number;
   events: number;
   sessions: number;
+  /** Version 2 on; a version 1 file holds none. */
+  web_vitals?: number;
 }
 
 /** An archive file's contents. */
@@ -52,6 +63,7 @@ export interface ArchivedDay {
   key: string;
   events: number;
   sessions: number;
+  web_vitals: number;
   bytes: number;
   written: boolean;
 }
@@ -73,26 +85,28 @@ export function archiveKey(siteId: string, day: string): string {
 /** The day's rows of `table`, `ARCHIVE_PAGE_ROWS` at a time, in (time, id) order (keyset pages). */
 async function* pages(db: D1Database, table: RawTable, siteId: string, start: number, end: number): AsyncGenerator<RawRow[]> {
   const time = TIME[table];
+  const id = ID[table];
   const sql = `SELECT ${COLUMNS[table].join(", ")} FROM ${table}
-    WHERE site_id = ?1 AND ${time} >= ?2 AND ${time} < ?3 AND (${time} > ?4 OR (${time} = ?4 AND id > ?5))
-    ORDER BY ${time}, id LIMIT ${ARCHIVE_PAGE_ROWS}`;
+    WHERE site_id = ?1 AND ${time} >= ?2 AND ${time} < ?3 AND (${time} > ?4 OR (${time} = ?4 AND ${id} > ?5))
+    ORDER BY ${time}, ${id} LIMIT ${ARCHIVE_PAGE_ROWS}`;
   let after: [number, string] = [start - 1, ""];
   for (;;) {
     const { results } = await db.prepare(sql).bind(siteId, start, end, ...after).all<RawRow>();
     if (results.length > 0) yield results;
     if (results.length < ARCHIVE_PAGE_ROWS) return;
     const last = results[results.length - 1] as RawRow;
-    after = [last[time] as number, last.id as string];
+    after = [last[time] as number, last[id] as string];
   }
 }
 
 async function dayCounts(db: D1Database, siteId: string, start: number, end: number): Promise<Record<RawTable, number>> {
   const row = await db
     .prepare(`SELECT (SELECT count(*) FROM events WHERE site_id = ?1 AND ts >= ?2 AND ts < ?3) AS events,
-                     (SELECT count(*) FROM sessions WHERE site_id = ?1 AND started_at >= ?2 AND started_at < ?3) AS sessions`)
+                     (SELECT count(*) FROM sessions WHERE site_id = ?1 AND started_at >= ?2 AND started_at < ?3) AS sessions,
+                     (SELECT count(*) FROM web_vitals WHERE site_id = ?1 AND ts >= ?2 AND ts < ?3) AS web_vitals`)
     .bind(siteId, start, end)
     .first<Record<RawTable, number>>();
-  return { events: row?.events ?? 0, sessions: row?.sessions ?? 0 };
+  return { events: row?.events ?? 0, sessions: row?.sessions ?? 0, web_vitals: row?.web_vitals ?? 0 };
 }
 
 function line(table: RawTable, row: RawRow): string {
@@ -122,19 +136,20 @@ export function parseArchive(text: string): Archive {
   } catch {
     throw new ArchiveError("the first line is not an archive header");
   }
-  if (header?.format !== ARCHIVE_FORMAT || header.version !== ARCHIVE_VERSION) {
-    throw new ArchiveError(`not a ${ARCHIVE_FORMAT} version ${ARCHIVE_VERSION} file`);
+  if (header?.format !== ARCHIVE_FORMAT || !READABLE_VERSIONS.includes(header.version)) {
+    throw new ArchiveError(`not a ${ARCHIVE_FORMAT} file of version ${READABLE_VERSIONS.join(" or ")}`);
   }
-  const rows: Record<RawTable, RawRow[]> = { events: [], sessions: [] };
+  const tables = header.version === 1 ? ["events", "sessions"] : TABLES;
+  const rows: Record<RawTable, RawRow[]> = { events: [], sessions: [], web_vitals: [] };
   for (const text of lines.slice(1)) {
     const { table, row } = JSON.parse(text) as { table?: unknown; row?: unknown };
-    if ((table !== "events" && table !== "sessions") || typeof row !== "object" || row === null) {
+    if (!tables.includes(table as RawTable) || typeof row !== "object" || row === null) {
       throw new ArchiveError("a line is not {table, row}");
     }
     if ((row as RawRow).site_id !== header.site_id) throw new ArchiveError("a row of another site");
-    rows[table].push(row as RawRow);
+    rows[table as RawTable].push(row as RawRow);
   }
-  if (rows.events.length !== header.events || rows.sessions.length !== header.sessions) {
+  if (rows.events.length !== header.events || rows.sessions.length !== header.sessions || rows.web_vitals.length !== (header.web_vitals ?? 0)) {
     throw new ArchiveError("the row counts differ from the header's");
   }
   return { header, rows };
@@ -153,14 +168,15 @@ export async function readArchive(bucket: R2Bucket, key: string): Promise<Archiv
  */
 async function store(db: D1Database, bucket: R2Bucket, header: ArchiveHeader, bytes: Uint8Array, nowMs: number): Promise<ArchivedDay> {
   const key = archiveKey(header.site_id, header.day);
-  const counts = { events: String(header.events), sessions: String(header.sessions) };
+  const counts = { events: String(header.events), sessions: String(header.sessions), web_vitals: String(header.web_vitals ?? 0) };
   await bucket.put(key, bytes, {
     sha256: await crypto.subtle.digest("SHA-256", bytes),
     httpMetadata: { contentType: "application/gzip" },
     customMetadata: { format: ARCHIVE_FORMAT, version: String(ARCHIVE_VERSION), ...counts },
   });
   const stored = await bucket.head(key);
-  if (!stored || stored.size !== bytes.byteLength || stored.customMetadata?.events !== counts.events || stored.customMetadata?.sessions !== counts.sessions) {
+  if (!stored || stored.size !== bytes.byteLength || stored.customMetadata?.events !== counts.events || stored.customMetadata?.sessions !== counts.sessions
+    || stored.customMetadata?.web_vitals !== counts.web_vitals) {
     throw new Error(`R2 object ${key} did not verify after put`);
   }
   await db
@@ -169,7 +185,7 @@ async function store(db: D1Database, bucket: R2Bucket, header: ArchiveHeader, by
         bytes = excluded.bytes, archived_at = excluded.archived_at`)
     .bind(header.site_id, header.day, key, header.events, header.sessions, bytes.byteLength, nowMs)
     .run();
-  return { day: header.day, key, events: header.events, sessions: header.sessions, bytes: bytes.byteLength, written: true };
+  return { day: header.day, key, events: header.events, sessions: header.sessions, web_vitals: header.web_vitals ?? 0, bytes: bytes.byteLength, written: true };
 }
 
 /**
@@ -187,8 +203,8 @@ export async function archiveDay(db: D1Database, bucket: R2Bucket, site: Archive
   if (existing) return mergeDay(db, bucket, existing, nowMs);
 
   const counts = await dayCounts(db, site.id, start, end);
-  if (counts.events + counts.sessions === 0) return null;
-  const read: Record<RawTable, number> = { events: 0, sessions: 0 };
+  if (counts.events + counts.sessions + counts.web_vitals === 0) return null;
+  const read = none();
   async function* text(): AsyncGenerator<string> {
     yield `${JSON.stringify({ ...base, ...counts })}\n`;
     for (const table of TABLES) {
@@ -200,7 +216,7 @@ export async function archiveDay(db: D1Database, bucket: R2Bucket, site: Archive
   }
   const bytes = await gzip(text());
   // D1 reads are not one snapshot: a row that came or went meanwhile makes the header wrong.
-  if (read.events !== counts.events || read.sessions !== counts.sessions) throw new Error(`rows of ${site.id} ${day} changed while archiving`);
+  if (TABLES.some((t) => read[t] !== counts[t])) throw new Error(`rows of ${site.id} ${day} changed while archiving`);
   return store(db, bucket, { ...base, ...counts }, bytes, nowMs);
 }
 
@@ -210,12 +226,13 @@ async function mergeDay(db: D1Database, bucket: R2Bucket, archive: Archive, nowM
   let changed = 0;
   const merged = {} as Record<RawTable, Map<string, RawRow>>;
   for (const table of TABLES) {
-    const byId = new Map(archive.rows[table].map((row) => [row.id as string, row]));
+    const id = ID[table];
+    const byId = new Map(archive.rows[table].map((row) => [row[id] as string, row]));
     for await (const page of pages(db, table, header.site_id, header.start_ms, header.end_ms)) {
       for (const row of page) {
-        const old = byId.get(row.id as string);
+        const old = byId.get(row[id] as string);
         if (!old || JSON.stringify(old) !== JSON.stringify(row)) changed++;
-        byId.set(row.id as string, row);
+        byId.set(row[id] as string, row);
       }
     }
     merged[table] = byId;
@@ -223,9 +240,10 @@ async function mergeDay(db: D1Database, bucket: R2Bucket, archive: Archive, nowM
   const key = archiveKey(header.site_id, header.day);
   if (changed === 0) {
     const stored = await bucket.head(key);
-    return { day: header.day, key, events: header.events, sessions: header.sessions, bytes: stored?.size ?? 0, written: false };
+    return { day: header.day, key, events: header.events, sessions: header.sessions, web_vitals: header.web_vitals ?? 0, bytes: stored?.size ?? 0, written: false };
   }
-  const next: ArchiveHeader = { ...header, events: merged.events.size, sessions: merged.sessions.size };
+  // Written in the current version (a version 1 file gains its web_vitals lines).
+  const next: ArchiveHeader = { ...header, version: ARCHIVE_VERSION, events: merged.events.size, sessions: merged.sessions.size, web_vitals: merged.web_vitals.size };
   async function* text(): AsyncGenerator<string> {
     yield `${JSON.stringify(next)}\n`;
     for (const table of TABLES) for (const row of merged[table].values()) yield line(table, row);
@@ -292,7 +310,7 @@ export async function restoreArchive(db: D1Database, archive: Archive): Promise<
     }
     if (chunk.length > 0) statements.push({ table, param: `[${chunk.join(",")}]` });
   }
-  const inserted: Record<RawTable, number> = { events: 0, sessions: 0 };
+  const inserted = none();
   for (let i = 0; i < statements.length; i += RESTORE_STATEMENTS_PER_BATCH) {
     const group = statements.slice(i, i + RESTORE_STATEMENTS_PER_BATCH);
     const answers = await db.batch(group.map((s) => db.prepare(restoreSql(s.table)).bind(s.param)));

@@ -1,7 +1,8 @@
 /**
  * The retention purge the Worker's cron runs after the rollups: raw `events` and `sessions` rows
  * older than their site's `retention_days` are deleted, and the `web_vitals` of those days'
- * pageviews with them; rollup tables are kept (they answer long
+ * pageviews with them, and the `page_titles` not seen since (a title is kept per path with the
+ * time it was last seen: a page still visited keeps it); rollup tables are kept (they answer long
  * ranges). Only whole site-local days are purged, and only days whose rollups are complete
  * (listed in rollup_days for the site's timezone), so a purge never removes rows the dashboard
  * still reads raw, and never leaves a day half gone for a later recompute. A day whose rows per
@@ -32,6 +33,8 @@ const DAY_MS = 86_400_000;
 export interface PurgeResult {
   events: number;
   sessions: number;
+  /** page_titles rows whose path was not seen since the cut (absent: none looked at). */
+  titles?: number;
   /** Rows may remain past retention (a statement was still full at the last round). */
   more: boolean;
 }
@@ -61,6 +64,12 @@ const PURGE_EVENTS = purgeSql("events", "ts", "site_id, ts, id");
 const PURGE_SESSIONS = purgeSql("sessions", "started_at", "rowid");
 // Keyed like the pageview it belongs to (migration 0019): its day goes with the pageview's.
 const PURGE_VITALS = purgeSql("web_vitals", "ts", "site_id, ts, event_id");
+// A path's title (migration 0026), last seen before the cut: not tied to a day's rollups, and
+// not archived (the latest title per path, learnt again on the page's next view).
+const PURGE_TITLES = `DELETE FROM page_titles WHERE (site, path) IN (
+    SELECT t.site, t.path FROM json_each(?1) AS p
+    JOIN page_titles AS t ON t.site = json_extract(p.value, '$[0]') AND t.ts < json_extract(p.value, '$[1]')
+    LIMIT ${PURGE_ROWS_PER_STATEMENT})`;
 
 /**
  * The first instant a site keeps: local midnight starting the day that contains
@@ -121,8 +130,9 @@ export async function purgeExpired(
     { sql: PURGE_EVENTS, param, table: "events" as const },
     { sql: PURGE_SESSIONS, param, table: "sessions" as const },
     { sql: PURGE_VITALS, param, table: "web_vitals" as const },
+    { sql: PURGE_TITLES, param, table: "page_titles" as const },
   ]);
-  const total = { events: 0, sessions: 0, web_vitals: 0 };
+  const total = { events: 0, sessions: 0, web_vitals: 0, page_titles: 0 };
   for (let round = 0; round < maxRounds && pending.length > 0; round++) {
     const answers = await db.batch(pending.map((item) => db.prepare(item.sql).bind(item.param)));
     pending = pending.filter((item, i) => {
@@ -131,5 +141,5 @@ export async function purgeExpired(
       return changes >= PURGE_ROWS_PER_STATEMENT;
     });
   }
-  return { events: total.events, sessions: total.sessions, more: pending.length > 0 };
+  return { events: total.events, sessions: total.sessions, titles: total.page_titles, more: pending.length > 0 };
 }
