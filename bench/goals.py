@@ -80,7 +80,7 @@ def goal_copy(source: Path, *, now_ms: int) -> Path:
     started = time.perf_counter()
     store = SqliteStore(path=partial)
     days = 0
-    while done := asyncio.run(refresh_goal_rollups(store, now_ms=now_ms)):
+    while done := asyncio.run(refresh_goal_rollups(store)):
         days += done
     print(f"  {days} days of goal rollups in {time.perf_counter() - started:.0f} s", flush=True)
     partial.rename(path)

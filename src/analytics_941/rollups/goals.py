@@ -12,8 +12,9 @@ events. ``goal_rows`` turns them into the reader's goal rows in SQL (the same GL
 slash count as ``sql.goals``), and the match is the reader's own ``goal_join``, so a rolled-up
 day holds exactly what a raw goal breakdown aggregates for it.
 
-The listing stores ``json(goals)``: a reader binds its own goals the same way and takes a day
-only when they are equal and the listing is no older than the day's ``rollup_days`` row. So
+The listing stores ``json(goals)`` and the day's ``rollup_days.computed_at``: a reader binds its
+own goals the same way and takes a day only when they are equal and the day is still listed
+with that stamp. So
 adding, editing or removing a goal (goals count the past) or a late event sends days back to
 raw reads; ``GOAL_TODO`` then finds them, newest first, and the cron redoes up to
 ``MAX_GOAL_DAYS_PER_RUN`` a site and run (a day is one short batch).
@@ -54,7 +55,7 @@ GOALS_SQL = (
     "ORDER BY site_id, id"
 )
 # The parameters of a day's statements, in ?N order.
-GOAL_DAY_PARAMS = ("site_id", "day", "tz", "goals", "computed_at")
+GOAL_DAY_PARAMS = ("site_id", "day", "tz", "goals")
 
 _PAGE_TARGET = "replace(replace(replace(target, '**', '*'), '[', '[[]'), '?', '[?]')"
 _PAGE_SLASHES = (
@@ -111,18 +112,19 @@ GOAL_DAY_STATEMENTS: tuple[RollupStatement, ...] = tuple(
         f"DELETE FROM {GOAL_ROLLUP.days} WHERE site_id = ?1 AND day = ?2",
         f"DELETE FROM {GOAL_ROLLUP.daily} WHERE site_id = ?1 AND day = ?2",
         *(_insert_sql(dim) for dim in GOAL_ROLLUP.dimensions),
-        # Listed only if the day still is: its rows are then what its raw events give.
+        # Listed only if the day still is, stamped with the day's own stamp: the rows are
+        # what that computation of the day holds, and a recompute of the day restamps it.
         f"INSERT INTO {GOAL_ROLLUP.days} (site_id, day, tz, goals, computed_at) "
-        f"SELECT ?1, ?2, ?3, json(?4), CAST(?5 AS INTEGER) FROM {_LISTED}",
+        f"SELECT ?1, ?2, ?3, json(?4), l.computed_at FROM {_LISTED}",
     )
 )
 # The days of site ?1 whose goal rows are missing, made for other goals than ?2 (a goals_param)
-# or older than the day's rollups: newest first.
+# or for another computation of the day than its rollups': newest first.
 GOAL_TODO = (
     "SELECT r.day AS day, r.tz AS tz FROM rollup_days AS r "
     "JOIN sites AS s ON s.id = r.site_id AND s.timezone = r.tz "
     f"LEFT JOIN {GOAL_ROLLUP.days} AS g ON g.site_id = r.site_id AND g.day = r.day "
-    "AND g.tz = r.tz AND g.goals = json(?2) AND g.computed_at >= r.computed_at "
+    "AND g.tz = r.tz AND g.goals = json(?2) AND g.computed_at = r.computed_at "
     f"WHERE r.site_id = ?1 AND g.day IS NULL ORDER BY r.day DESC LIMIT {MAX_GOAL_DAYS_PER_RUN}"
 )
 
@@ -135,7 +137,7 @@ def goals_param(goals: Iterable[Goal]) -> str:
     return json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
 
 
-async def refresh_goal_rollups(store: Store, *, now_ms: int, home: Store | None = None) -> int:
+async def refresh_goal_rollups(store: Store, *, home: Store | None = None) -> int:
     """The cron's goal job (the twin of ``worker/src/rollup/goals.ts``): for every site with
     goals (read from ``home``, default ``store``), redo up to ``MAX_GOAL_DAYS_PER_RUN`` of its
     days ``GOAL_TODO`` finds. Returns the site-days done."""
@@ -147,8 +149,7 @@ async def refresh_goal_rollups(store: Store, *, now_ms: int, home: Store | None 
         goals = goals_param(await list_goals(home or store, site_id=site_id))
         for row in await store.execute(GOAL_TODO, [site_id, goals]):
             values: dict[str, Param] = {"site_id": site_id, "day": str(row["day"]),
-                                        "tz": str(row["tz"]), "goals": goals,
-                                        "computed_at": now_ms}
+                                        "tz": str(row["tz"]), "goals": goals}
             await store.batch([(s.sql, [values[name] for name in s.params])
                                for s in GOAL_DAY_STATEMENTS])
             done += 1

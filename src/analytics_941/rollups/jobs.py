@@ -121,7 +121,7 @@ async def refresh_rollups(
             store, site_id=site_id, day=day, tz=ZoneInfo(tz), now_ms=now_ms, min_visits=min_visits
         )
     # After the days: a goal's day is taken once its day is rolled up (``goals``).
-    await refresh_goal_rollups(store, now_ms=now_ms)
+    await refresh_goal_rollups(store)
     await refresh_frequent_months(
         store, now_ms=now_ms, max_months=max_months, min_visits=min_visits
     )

@@ -3,8 +3,9 @@ of the days they hold and matches raw events only for the other days.
 
 A day is taken (``<prefix>_gdone``) when it is a whole unit of the query, ``rollup_days`` lists
 it for the query's timezone, and ``goal_rollup_days`` lists it for exactly the query's goals
-(the same JSON text, ``rollups.goals.goals_param``) no earlier than that: a goal added, edited or
-removed, or a late event, leaves the day to raw reads until the cron has redone it. Visitors
+(the same JSON text, ``rollups.goals.goals_param``) for that computation of the day (its
+``computed_at``): a goal added, edited or removed, or a late event, leaves the day to raw reads
+until the cron has redone it. Visitors
 are distinct per day and summed across days, as in every raw or rolled-up read, and revenue is
 the goal's own currency's (``sql.revenue``, one currency per goal row), so both ways give the
 same numbers (``tests/test_goal_rollups.py``).
@@ -29,8 +30,13 @@ from .conversions import goals_broken_down
 from .goals import goal_test
 from .params import Params
 
-__all__ = ["goal_rollup_arm", "goal_rollup_ctes", "goal_rollup_dim", "raw_units_left",
-           "raw_goal_prefilter"]
+__all__ = [
+    "goal_rollup_arm",
+    "goal_rollup_ctes",
+    "goal_rollup_dim",
+    "raw_goal_prefilter",
+    "raw_units_left",
+]
 
 # Metrics the rows answer ("percentage" and conversion rates are visitors over a divisor).
 _METRICS = frozenset({"visitors", "events", "percentage", "conversion_rate",
@@ -68,7 +74,7 @@ def goal_rollup_ctes(query: Query, *, prefix: str, site: str, params: Params) ->
         f"ON r.site_id = {site} AND r.day = b.day AND r.tz = {tz} AND r.start_ms = b.start_ms "
         f"AND r.end_ms = b.end_ms JOIN {GOAL_ROLLUP.days} AS g ON g.site_id = {site} "
         f"AND g.day = b.day AND g.tz = {tz} AND g.goals = json({goals}) "
-        "AND g.computed_at >= r.computed_at)",
+        "AND g.computed_at = r.computed_at)",
         f"{prefix}_gids AS (SELECT json_extract(value, '$[0]') AS id, "
         f"json_extract(value, '$[1]') AS name FROM json_each({names}))",
     ]

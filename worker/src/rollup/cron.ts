@@ -134,7 +134,7 @@ export async function runCron(
   try {
     rolled = await refreshRollups(rollupDb, nowMs, maxDays, minVisits);
     // After the days: a goal's day is taken once its day is rolled up; goals live in `goalsDb`.
-    goals = await refreshGoalRollups(goalsDb, rollupDb, nowMs);
+    goals = await refreshGoalRollups(goalsDb, rollupDb);
     // After the days: a month is taken once all its days are rolled up.
     months = await refreshFrequentMonths(rollupDb, nowMs, MAX_MONTHS_PER_RUN, minVisits);
     pruned = await pruneDays(rollupDb, nowMs);

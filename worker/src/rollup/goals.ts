@@ -40,7 +40,7 @@ export function goalsBySite(rows: readonly GoalRecord[]): Map<string, string> {
 }
 
 /** Redoes the goal rows of the days GOAL_TODO names, per site with goals, and returns them. */
-export async function refreshGoalRollups(home: D1Database, db: D1Database, nowMs: number): Promise<GoalDay[]> {
+export async function refreshGoalRollups(home: D1Database, db: D1Database): Promise<GoalDay[]> {
   const { results } = await home.prepare(GOALS_SQL).all<GoalRecord>();
   if (results.length === 0) return [];
   // Only the sites placed in this database (a data database holds copies of theirs).
@@ -50,7 +50,7 @@ export async function refreshGoalRollups(home: D1Database, db: D1Database, nowMs
     if (!here.has(siteId)) continue;
     const todo = await db.prepare(GOAL_TODO).bind(siteId, goals).all<{ day: string; tz: string }>();
     for (const row of todo.results) {
-      const values: Record<GoalDayParam, string | number> = { site_id: siteId, day: row.day, tz: row.tz, goals, computed_at: nowMs };
+      const values: Record<GoalDayParam, string> = { site_id: siteId, day: row.day, tz: row.tz, goals };
       await db.batch(GOAL_DAY_STATEMENTS.map((s) => db.prepare(s.sql).bind(...s.params.map((p) => values[p]))));
       done.push({ siteId, day: row.day });
     }

@@ -2078,7 +2078,7 @@ export const PRUNE_STATEMENTS: { sql: string; params: PruneParam[] }[] = [
 
 // The goal rollups (rollups/goals.py).
 
-export type GoalDayParam = "site_id" | "day" | "tz" | "goals" | "computed_at";
+export type GoalDayParam = "site_id" | "day" | "tz" | "goals";
 
 /** Site-days of goal rollups redone per site and run. */
 export const MAX_GOAL_DAYS_PER_RUN = 62;
@@ -2087,7 +2087,7 @@ export const MAX_GOAL_DAYS_PER_RUN = 62;
 export const GOALS_SQL = "SELECT site_id, id, kind, target, prop_key, prop_value, currency FROM goals ORDER BY site_id, id";
 
 /** The days of site ?1 to redo for its goals ?2 (JSON rows by id), newest first. */
-export const GOAL_TODO = "SELECT r.day AS day, r.tz AS tz FROM rollup_days AS r JOIN sites AS s ON s.id = r.site_id AND s.timezone = r.tz LEFT JOIN goal_rollup_days AS g ON g.site_id = r.site_id AND g.day = r.day AND g.tz = r.tz AND g.goals = json(?2) AND g.computed_at >= r.computed_at WHERE r.site_id = ?1 AND g.day IS NULL ORDER BY r.day DESC LIMIT 62";
+export const GOAL_TODO = "SELECT r.day AS day, r.tz AS tz FROM rollup_days AS r JOIN sites AS s ON s.id = r.site_id AND s.timezone = r.tz LEFT JOIN goal_rollup_days AS g ON g.site_id = r.site_id AND g.day = r.day AND g.tz = r.tz AND g.goals = json(?2) AND g.computed_at = r.computed_at WHERE r.site_id = ?1 AND g.day IS NULL ORDER BY r.day DESC LIMIT 62";
 
 /** One site-day: run in ONE batch. */
 export const GOAL_DAY_STATEMENTS: { sql: string; params: GoalDayParam[] }[] = [
@@ -2178,13 +2178,12 @@ export const GOAL_DAY_STATEMENTS: { sql: string; params: GoalDayParam[] }[] = [
     ]
   },
   {
-    "sql": "INSERT INTO goal_rollup_days (site_id, day, tz, goals, computed_at) SELECT ?1, ?2, ?3, json(?4), CAST(?5 AS INTEGER) FROM rollup_days AS l WHERE l.site_id = ?1 AND l.day = ?2 AND l.tz = ?3",
+    "sql": "INSERT INTO goal_rollup_days (site_id, day, tz, goals, computed_at) SELECT ?1, ?2, ?3, json(?4), l.computed_at FROM rollup_days AS l WHERE l.site_id = ?1 AND l.day = ?2 AND l.tz = ?3",
     "params": [
       "site_id",
       "day",
       "tz",
-      "goals",
-      "computed_at"
+      "goals"
     ]
   }
 ];
