@@ -99,10 +99,29 @@ def bench_storage() -> None:
                         ("frequent filter value", "rollup_frequent_monthly")):
         rows = conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
         figure(f"rows per {name} per event", rows / events, "rows")
+    _filtered_rows(conn, sizes, events)
     for plan, limit in PLANS.items():
         figure(f"events in {plan}", limit / per_event / 1e6, "M events")
     _columns(conn, events)
     conn.close()
+
+
+def _filtered_rows(conn: sqlite3.Connection, sizes: dict[str, int], events: int) -> None:
+    """Where the rollups per filter value go: days against months, and per (filter, breakdown)
+    pair the share of their rows, with how many come from values seen under ten times in the
+    span (the rows a threshold would drop, if their raw reads were cheap)."""
+    for key in ("daily", "monthly"):
+        table = f"rollup_filtered_{key}"
+        figure(f"  {table}", sizes.get(table, 0) / events, "B/event")
+        total = conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] or 1
+        span = "day" if key == "daily" else "month"
+        pairs = conn.execute(
+            f"SELECT r.fdim, r.dim, COUNT(*), SUM(t.events < 10) FROM {table} AS r "
+            f"JOIN {table} AS t ON t.site_id = r.site_id AND t.{span} = r.{span} "
+            "AND t.fdim = r.fdim AND t.fvalue = r.fvalue AND t.dim = '' AND t.value = '' "
+            "GROUP BY r.fdim, r.dim ORDER BY 3 DESC").fetchall()
+        print("    " + ", ".join(f"{f}|{d or 'totals'} {n / total:.0%} (rare {rare / n:.0%})"
+                               for f, d, n, rare in pairs), flush=True)
 
 
 def _value_bytes(column: str) -> str:
