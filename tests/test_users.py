@@ -57,6 +57,11 @@ async def test_users_returning_users_and_first_seen(db: Path, strings: bool) -> 
     # Back on a later day: old (before the period), a, c, e; not b nor d (one day each).
     assert (page.returning_users, page.new_users) == (4, 5)
     assert (page.identified_share, page.returning_share) == (80.0, 66.7)
+    # Every statement alike when D1 delivers the parameters as text, filters included.
+    for filters in ((), ("is,country,DE",)):
+        typed = await _page(store, db, *filters)
+        assert (await _page(StringParamStore(store), db, *filters)).as_json() == (  # type: ignore[arg-type]
+            typed.as_json())
 
 
 async def test_the_week_cohort_table(db: Path) -> None:
