@@ -99,8 +99,10 @@ def _side(
     bounds: Bounds,
     site: str,
     params: Params,
+    within: str = "",
 ) -> str:
-    """One side's CTE body: its arms (raw, and rollup when usable) summed into metrics."""
+    """One side's CTE body: its arms (raw, and rollup when usable) summed into metrics;
+    ``within``, SQL of the only values of its one dimension needed (a group divisor's)."""
     if table == "web_vitals":
         # Percentiles over each page view's row: raw, filtered as the events side.
         return vitals_side(
@@ -127,6 +129,9 @@ def _side(
         where = [*where, raw_units_left(prefix)]
     if GOAL_DIMENSION in query.dimensions and table == "events":
         where = [*where, raw_goal_prefilter(query, params)]
+    if within:
+        # An index seek per value where one covers the column (a page: events_path).
+        where = [*where, f"{dims[0][1]} IN ({within})"]
     join = goal_join() if GOAL_DIMENSION in query.dimensions else ""
     money = (revenue_parts(query, params)
              if table == "events" and REVENUE_METRICS & set(metrics) else None)
@@ -134,7 +139,7 @@ def _side(
                     join=join, extra_parts=money)]
     if rolled:
         arms += _rollup_arms(query, prefix=prefix, plan=plan, dims=dims, parts=parts, site=site,
-                             params=params)
+                             params=params, within=within)
     if plan.goal_rollup is not None:
         arms.append(goal_rollup_arm(prefix=prefix, site=site, dim=plan.goal_rollup, parts=parts,
                                     aliases=[alias for alias, _ in dims], params=params))
@@ -158,9 +163,10 @@ def _rollup_arms(
     parts: list[str],
     site: str,
     params: Params,
+    within: str = "",
 ) -> list[str]:
     """The arms reading the plan's rollup rows: per rolled-up day outside the whole spans, then
-    per whole span."""
+    per whole span (only the values ``within`` gives, when set)."""
     kind, dim = plan.rollup_kind, plan.rollup_dim
     assert kind is not None and dim is not None, "only for plans the rollups serve"
     select = ["b.i AS u", "b.t AS t", *(f"r.value AS {alias}" for alias, _ in dims)]
@@ -169,6 +175,8 @@ def _rollup_arms(
     if plan.rollup_filter is not None:
         fdim, fvalue = plan.rollup_filter
         match += f" AND r.fdim = {params.ref(fdim)} AND r.fvalue = {params.ref(fvalue)}"
+    if within:
+        match += f" AND r.value IN ({within})"
     days = [
         f"SELECT {', '.join(select)} FROM {prefix}_units AS b JOIN {kind.daily} AS r "
         f"ON {match} AND r.day = b.day WHERE b.i IN (SELECT i FROM {prefix}_done)"
@@ -272,8 +280,10 @@ def _rollup_ctes(query: Query, *, prefix: str, plan: Plan, site: str, params: Pa
 
 
 def _period_ctes(
-    query: Query, *, prefix: str, period: tuple[date, date], plan: Plan, params: Params
+    query: Query, *, prefix: str, period: tuple[date, date], plan: Plan, params: Params,
+    within: str = "",
 ) -> list[str]:
+    """The CTEs of one period of ``query`` (``within``: a group divisor's, ``_side``)."""
     site = params.ref(query.site_id)
     units = time_units(*period, tz=query.zone, interval=query.interval)
     if period == query.period:
@@ -289,7 +299,8 @@ def _period_ctes(
     sides = plan.sides
     for table in sides:
         body = _side(
-            query, prefix=prefix, table=table, plan=plan, bounds=bounds, site=site, params=params
+            query, prefix=prefix, table=table, plan=plan, bounds=bounds, site=site, params=params,
+            within=within if len(query.non_time_dimensions) == 1 else "",
         )
         name = prefix if len(sides) == 1 else f"{prefix}_{table[0]}"
         ctes.append(f"{name} AS ({body})")
@@ -359,7 +370,8 @@ def build_sql(query: Query) -> tuple[str, list[Param]]:
         divisors += divisor_ctes(query, side="c", period=compare)
     for divisor in divisors:
         ctes += _period_ctes(divisor.query, prefix=divisor.prefix, period=divisor.period,
-                             plan=plan_query(divisor.query), params=params)
+                             plan=plan_query(divisor.query), params=params,
+                             within=divisor.within)
     dims = [
         f"m.t AS d{i}" if d in TIME_DIMENSIONS else f"m.d{i} AS d{i}"
         for i, d in enumerate(query.dimensions)

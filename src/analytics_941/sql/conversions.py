@@ -32,6 +32,9 @@ class Divisor:
     query: Query
     period: tuple[date, date]
     join: str
+    # A group divisor of one dimension needs only the values its side has (the others join
+    # nothing): SQL of those values, which the builder reads the divisor's rows by.
+    within: str = ""
 
 
 def goals_broken_down(query: Query) -> tuple[Goal, ...]:
@@ -64,6 +67,7 @@ def divisor_ctes(query: Query, *, side: str, period: tuple[date, date]) -> list[
         group = metric == "group_conversion_rate"
         dims = tuple(d for d in query.dimensions if d != GOAL_DIMENSION) if group else ()
         prefix = f"{side}{'g' if group else 't'}"
+        values: list[str] = []
         if not dims:
             join = f"CROSS JOIN {prefix}"
         else:
@@ -76,10 +80,11 @@ def divisor_ctes(query: Query, *, side: str, period: tuple[date, date]) -> list[
                     continue
                 if name not in TIME_DIMENSIONS:
                     keys.append(f"{prefix}.d{at} = {side}.d{i}")
+                    values.append(f"SELECT d{i} FROM {side}")
                 at += 1
             join = f"LEFT JOIN {prefix} ON {' AND '.join(keys)}"
         out.append(Divisor(prefix=prefix, query=_divisor_query(query, dims), period=period,
-                           join=join))
+                           join=join, within=values[0] if len(values) == 1 else ""))
     return out
 
 
