@@ -14,10 +14,10 @@ day holds exactly what a raw goal breakdown aggregates for it.
 
 The listing stores ``json(goals)`` and the day's ``rollup_days.computed_at``: a reader binds its
 own goals the same way and takes a day only when they are equal and the day is still listed
-with that stamp. So
-adding, editing or removing a goal (goals count the past) or a late event sends days back to
-raw reads; ``GOAL_TODO`` then finds them, newest first, and the cron redoes up to
-``MAX_GOAL_DAYS_PER_RUN`` a site and run (a day is one short batch).
+with that stamp. So adding, editing or removing a goal (goals count the past) or a late event
+sends days back to raw reads; ``GOAL_TODO`` then finds them, newest first, and the cron redoes
+up to ``MAX_GOAL_DAYS_PER_RUN`` a site and run (a day is one short batch: 11 statements, each
+reading the day's events once).
 """
 
 from __future__ import annotations

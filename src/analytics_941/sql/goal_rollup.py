@@ -1,21 +1,21 @@
-"""Reading the goal rollups (``rollups.goals``): an ``event:goal`` breakdown takes each goal's row
-of the days they hold and matches raw events only for the other days.
+"""Reading the goal rollups (``rollups.goals``): an ``event:goal`` breakdown (or a breakdown
+under one goal) takes each goal's rows of the days they hold and matches raw events only for
+the other days.
 
 A day is taken (``<prefix>_gdone``) when it is a whole unit of the query, ``rollup_days`` lists
 it for the query's timezone, and ``goal_rollup_days`` lists it for exactly the query's goals
-(the same JSON text, ``rollups.goals.goals_param``) for that computation of the day (its
+(the same JSON text, ``rollups.goals.goals_param``) and for that computation of the day (its
 ``computed_at``): a goal added, edited or removed, or a late event, leaves the day to raw reads
-until the cron has redone it. Visitors
-are distinct per day and summed across days, as in every raw or rolled-up read, and revenue is
-the goal's own currency's (``sql.revenue``, one currency per goal row), so both ways give the
-same numbers (``tests/test_goal_rollups.py``).
+until the cron has redone it. Visitors are distinct per day and summed across days, as in every
+raw or rolled-up read, and revenue is the goal's own currency's (``sql.revenue``, one currency
+per goal row), so both ways give the same numbers (``tests/test_goal_rollups.py``).
 
 The shapes taken (``goal_rollup_dim``), with any time bucket but hours and metrics the rows
 hold: the ``event:goal`` breakdown (rows ``dim = ''``), filtered by nothing or by top-level
 ``event:goal`` conditions only (the goals it lists are then those, ``goals_broken_down``); and
 one dimension the rows keep per goal under one top-level ``event:goal`` condition naming
-exactly one goal (a panel filtered by a goal: its rows ``dim = <dimension>``, the converting events'
-own values, as a raw read groups them). Anything else reads raw events as before.
+exactly one goal (a panel filtered by a goal: rows ``dim = <dimension>``, the converting
+events' own values, as a raw read groups them). Anything else reads raw events as before.
 """
 
 from __future__ import annotations
