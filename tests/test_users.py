@@ -215,3 +215,15 @@ def test_the_cli_shows_and_changes_the_switches(
     (entry,) = asyncio.run(list_entries(SqliteStore(path=db), sites=["s1"]))
     assert (entry.kind, entry.actor_kind) == ("site_update", "cli")
     assert entry.detail["changed"]["identity_traits"] == [[], ["plan", "team"]]
+
+
+def test_the_returning_tab_and_filter_on_the_dashboard(admin: TestClient) -> None:
+    panel = admin.get(f"{MOUNT}/example.com", params={**PERIOD, "devices": "returning"})
+    rows = panel.context["dashboard"].panels[-1]  # type: ignore[attr-defined]
+    assert rows.tab == "returning"
+    assert {r.label: r.metrics["visitors"] for r in rows.rows} == {
+        "New": 5, "Returning": 7, "Unknown": 3}
+    filtered = admin.get(f"{MOUNT}/example.com",
+                         params={**PERIOD, "f": "is,returning,Returning"})
+    assert filtered.status_code == 200
+    assert "<strong>Visitor</strong> is <em>Returning</em>" in filtered.text
