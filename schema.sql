@@ -841,7 +841,6 @@ CREATE TABLE goal_rollup_days (
 ) WITHOUT ROWID;
 
 -- Migration 0030: region codes (migrations/0030_plausible_geo_imports.sql explains them).
-ALTER TABLE events ADD COLUMN region_code TEXT;
 ALTER TABLE sessions ADD COLUMN region_code TEXT;
 
 -- Migration 0028: alert mail retries (migrations/0028_alert_mail_retries.sql explains them).

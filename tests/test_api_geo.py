@@ -40,9 +40,11 @@ def located(db: Path) -> Path:
         conn.execute("UPDATE events SET country = 'EE' WHERE session_id = 'B'")
         conn.execute("UPDATE sessions SET country = 'EE' WHERE id = 'B'")
         for visit, (region, code, city) in GEO.items():
-            for table, key in (("events", "session_id"), ("sessions", "id")):
-                conn.execute(f"UPDATE {table} SET region = ?, region_code = ?, city = ? "
-                             f"WHERE {key} = ?", (region, code, city, visit))
+            conn.execute("UPDATE events SET region = ?, city = ? WHERE session_id = ?",
+                         (region, city, visit))
+            # The code is the visit's only (migration 0030).
+            conn.execute("UPDATE sessions SET region = ?, region_code = ?, city = ? "
+                         "WHERE id = ?", (region, code, city, visit))
     conn.close()
     return db
 

@@ -110,9 +110,11 @@ def _detail(path: Path) -> None:
                 (f"click{n}", offset, _OUTBOUND, url, visit))
         for visit, values in _DETAILS.items():
             sets = ", ".join(f"{c} = ?" for c in columns)
-            # Every event of a visit carries its attribution, as the collector writes them.
-            conn.execute(f"UPDATE events SET {sets} WHERE session_id = ?", (*values, visit))
             conn.execute(f"UPDATE sessions SET {sets} WHERE id = ?", (*values, visit))
+            # Every event of a visit carries its attribution, as the collector writes them (all
+            # but the region's code, the visit's only).
+            conn.execute(f"UPDATE events SET {sets.removeprefix('region_code = ?, ')} "
+                         "WHERE session_id = ?", (*values[1:], visit))
     conn.close()
 
 

@@ -41,7 +41,7 @@ COLUMN_TYPES: dict[str, tuple[str, str]] = {
     **{c: (_T0, _S0) for c in ("referrer", "source", "channel")},
     **{f"utm_{k}": (_T0, _S0) for k in ("source", "medium", "campaign", "term", "content")},
     **{c: (_T0, _S0) for c in ("country", "region", "city")},
-    # The region's ISO 3166-2 code (``DE-BE``; migration 0030): Plausible's ``visit:region``.
+    # The region's ISO 3166-2 code (``DE-BE``; migration 0030, per visit): ``visit:region``.
     "region_code": (_T0, _S0),
     **{c: (_T0, _S0) for c in ("device", "browser", "browser_version", "os", "os_version")},
     "screen": (_T0, _S0),
@@ -77,20 +77,16 @@ ATTRIBUTION_COLUMNS: tuple[str, ...] = (
     "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
     "country", "region", "city",
     "device", "browser", "browser_version", "os", "os_version", "screen", "timezone",
-    "region_code",
 )  # fmt: skip
-# The attribution columns the tables were created with (each later one is appended to both).
-_FIRST_ATTRIBUTION = ATTRIBUTION_COLUMNS[: ATTRIBUTION_COLUMNS.index("timezone") + 1]
 EVENT_COLUMNS: tuple[str, ...] = (
     "id", "site_id", "ts", "name", "visitor_id", "session_id", "hostname", "pathname",
-    *_FIRST_ATTRIBUTION[:-1],
+    *ATTRIBUTION_COLUMNS[:-1],
     "props", "revenue", "engaged_ms", "scroll_depth", "timezone", "revenue_currency",
-    "region_code",
 )  # fmt: skip
 SESSION_COLUMNS: tuple[str, ...] = (
     "id", "site_id", "visitor_id", "started_at", "ended_at", "hostname", "entry_page",
     "exit_page", "pageviews", "events", "duration_ms", "is_bounce",
-    *_FIRST_ATTRIBUTION, "language", "user_id", "is_returning", "region_code",
+    *ATTRIBUTION_COLUMNS, "language", "user_id", "is_returning", "region_code",
 )  # fmt: skip
 
 _VISIT = ("visitors", "visits", "bounce_rate", "visit_duration")
@@ -211,9 +207,10 @@ DIMENSIONS: tuple[Dimension, ...] = (
         report=Report(key="regions", title="Regions", label="Region"),
         tabs=(Tab(panel="locations", key="regions", label="Regions", position=3),),
     ),
-    # API-only: the dashboard shows region names.
+    # API-only (the dashboard shows names), and per visit only like the language: no event row
+    # carries its bytes.
     Dimension(
-        name="region_code", events="region_code", sessions="region_code", missing="Unknown",
+        name="region_code", events=None, sessions="region_code", missing="Unknown",
         aliases=("visit:region",),
     ),
     _visit("city", "Unknown", Report(key="cities", title="Cities", label="City"),

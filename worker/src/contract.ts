@@ -37,6 +37,8 @@ export interface CollectedEvent extends Attribution {
   page_title?: string | null;
   /** The browser's language (not an `events` column): a visit keeps its first one. */
   language?: string | null;
+  /** The region's ISO 3166-2 code, `DE-BE` (not an `events` column): a visit keeps its first one. */
+  region_code?: string | null;
   /** identify(), only when the site has identity on (not a column: the DO stores the id's keyed hash). */
   identity?: EventIdentity | null;
   /** The returning add-on's flag, only when the site has it on (not an `events` column): a visit keeps its first. */

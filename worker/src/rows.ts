@@ -53,7 +53,7 @@ interface ColumnTypes {
 export const ATTRIBUTION_COLUMNS = [
   "referrer", "source", "channel", "utm_source", "utm_medium", "utm_campaign", "utm_term",
   "utm_content", "country", "region", "city", "device", "browser", "browser_version", "os",
-  "os_version", "screen", "timezone", "region_code",
+  "os_version", "screen", "timezone",
 ] as const;
 /** `events` columns, in schema order. */
 export const EVENT_COLUMNS = [
@@ -61,7 +61,6 @@ export const EVENT_COLUMNS = [
   "source", "channel", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
   "country", "region", "city", "device", "browser", "browser_version", "os", "os_version",
   "screen", "props", "revenue", "engaged_ms", "scroll_depth", "timezone", "revenue_currency",
-  "region_code",
 ] as const;
 /** `sessions` columns, in schema order. */
 export const SESSION_COLUMNS = [
@@ -83,7 +82,7 @@ export const NO_ATTRIBUTION: Attribution = {
   referrer: null, source: null, channel: null, utm_source: null, utm_medium: null,
   utm_campaign: null, utm_term: null, utm_content: null, country: null, region: null, city: null,
   device: null, browser: null, browser_version: null, os: null, os_version: null, screen: null,
-  timezone: null, region_code: null,
+  timezone: null,
 };
 
 /** The attribution of an event or session as one object literal (the hot path: no
@@ -95,6 +94,6 @@ export function attributionOf(from: Attribution): Attribution {
     utm_term: from.utm_term, utm_content: from.utm_content, country: from.country,
     region: from.region, city: from.city, device: from.device, browser: from.browser,
     browser_version: from.browser_version, os: from.os, os_version: from.os_version,
-    screen: from.screen, timezone: from.timezone, region_code: from.region_code,
+    screen: from.screen, timezone: from.timezone,
   };
 }

@@ -67,15 +67,7 @@ export const REBUILDS: Record<string, Rebuild> = {
           "params": []
         },
         {
-          "sql": "ALTER TABLE events_lean ADD COLUMN region_code TEXT",
-          "params": []
-        },
-        {
           "sql": "UPDATE events_lean SET revenue_currency = o.revenue_currency FROM events AS o WHERE o.revenue_currency IS NOT NULL AND events_lean.site_id = o.site_id AND events_lean.ts = o.ts AND events_lean.id = o.id",
-          "params": []
-        },
-        {
-          "sql": "UPDATE events_lean SET region_code = o.region_code FROM events AS o WHERE o.region_code IS NOT NULL AND events_lean.site_id = o.site_id AND events_lean.ts = o.ts AND events_lean.id = o.id",
           "params": []
         },
         {

@@ -101,6 +101,7 @@ export function applyEvent(
       engaged_earlier: 0,
       last_seen: event.ts,
       language: event.language ?? null,
+      region_code: event.region_code ?? null,
     };
   }
   const pageviews = current.pageviews + (isPageview ? 1 : 0);
@@ -129,6 +130,8 @@ export function applyEvent(
       last_seen: Math.max(current.last_seen ?? 0, event.ts),
       // The visit's first known language; a session from before 0026 has none yet.
       language: current.language ?? event.language ?? null,
+      // Likewise the region's code (migration 0030).
+      region_code: current.region_code ?? event.region_code ?? null,
       user_id: current.user_id ?? userId,
       is_returning: current.is_returning ?? returningOf(event),
     },

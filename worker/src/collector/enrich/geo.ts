@@ -4,7 +4,7 @@
  */
 import { isLoopbackHost } from "../realtime/token";
 
-/** The geo columns of an event. */
+/** The geo columns of an event (and `region_code`, which only its visit keeps). */
 export interface GeoInfo {
   country: string | null;
   region: string | null;
