@@ -186,8 +186,12 @@ export async function start(link) {
   ui.cancel.focus();
   try {
     const response = await fetch(link.href, { credentials: "same-origin", signal: controller.signal });
-    if (!response.ok) {
-      ui.error.textContent = `The export failed: ${await reason(response)}`;
+    // An expired login is answered with the login page (a redirect fetch follows), not a CSV.
+    const csv = (response.headers.get("content-type") || "").startsWith("text/csv");
+    if (!response.ok || !csv) {
+      ui.error.textContent = response.ok
+        ? "The export failed: the server sent a page, not the CSV file. Reload the dashboard (log in again) and retry."
+        : `The export failed: ${await reason(response)}`;
       ui.error.hidden = false;
       ui.status.textContent = "";
       ui.bar.hidden = true;

@@ -181,6 +181,19 @@ def test_a_refusal_shows_the_servers_reason(page: Any, seeded: Stack) -> None:
     expect(region.get_by_role("alert")).to_have_text("The export failed: No export 'visitors'.")
 
 
+def test_an_expired_login_is_an_error_not_a_saved_page(page: Any, seeded: Stack) -> None:
+    downloads: list[Any] = []
+    page.on("download", lambda d: downloads.append(d))
+    page.goto(f"{seeded.dashboard_url}/{SITE}?period=7d")
+    page.context.clear_cookies()  # the session ends while the page is open
+    page.get_by_text("Export CSV").click()
+    page.locator("a[data-progress]").nth(0).click()
+    region = page.get_by_role("region", name="Export of pageviews.csv")
+    expect(region).to_have_attribute("data-state", "failed")
+    expect(region.get_by_role("alert")).to_contain_text("the server sent a page, not the CSV file")
+    assert downloads == []
+
+
 @pytest.mark.skipif(SHOTS is None, reason="EXPORT_SHOTS is not set")
 def test_screenshots(seeded: Stack, browser: Any) -> None:
     assert SHOTS is not None
