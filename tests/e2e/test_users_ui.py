@@ -1,7 +1,7 @@
 """The Users view in Chromium: an administrator turns identity and returning visitors on in the
 site's settings, follows the dashboard's link to the Users page and sees its numbers; the page
-passes axe in both themes, its retention table scrolls by keyboard, and (with USERS_SHOTS=DIR)
-laptop and phone screenshots, light and dark, are written for looking at.
+and the settings section pass axe in both themes, the retention table scrolls by keyboard, and
+(with USERS_SHOTS=DIR) laptop and phone screenshots, light and dark, are written to look at.
 
 Runs on its own site (users.example) with the known identified visits of tests/users_seeding.py.
 """
@@ -108,6 +108,10 @@ def test_the_users_page_passes_axe_and_scrolls_by_keyboard(
                 Path(shots).mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=f"{shots}/users-{size}-{theme}.png", full_page=True)
             assert _violations(page) == [], (size, theme)
+            page.goto(f"{seeded.dashboard_url}/settings/sites/{SITE}/identity")
+            expect(page.locator("[data-identity-form]")).to_be_visible()
+            assert _violations(page) == [], ("settings", size, theme)
+            page.goto(f"{seeded.dashboard_url}/{SITE}/users?{PERIOD}")
             if size == "phone":
                 # Twelve weeks of cohorts are wider than a phone: the table's box takes focus
                 # and arrow keys.
