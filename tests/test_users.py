@@ -227,3 +227,18 @@ def test_the_returning_tab_and_filter_on_the_dashboard(admin: TestClient) -> Non
                          params={**PERIOD, "f": "is,returning,Returning"})
     assert filtered.status_code == 200
     assert "<strong>Visitor</strong> is <em>Returning</em>" in filtered.text
+
+
+def test_the_returning_tab_shows_only_where_the_setting_is_on(admin: TestClient,
+                                                              db: Path) -> None:
+    def tabs(**params: str) -> list[str]:
+        page = admin.get(f"{MOUNT}/example.com", params={**PERIOD, **params})
+        devices = page.context["dashboard"].panels[-1]  # type: ignore[attr-defined]
+        return [key for key, _label, _url, _active in devices.tabs]
+
+    assert "returning" in tabs()
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE sites SET returning_enabled = 0")
+    conn.close()
+    assert "returning" not in tabs() and "languages" in tabs()
+    assert "returning" in tabs(devices="returning")  # a URL naming it still shows it

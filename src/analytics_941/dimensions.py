@@ -106,12 +106,14 @@ class Report:
 @dataclass(frozen=True, kw_only=True)
 class Tab:
     """Where a report shows on the overview: ``panel``'s tab ``key``, at ``position`` (tabs of a
-    panel are ordered by it)."""
+    panel are ordered by it). ``site_flag`` names a ``Site`` setting the tab needs: a site with
+    it off would read nothing but the missing label there."""
 
     panel: str
     key: str
     label: str
     position: int
+    site_flag: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -242,7 +244,8 @@ DIMENSIONS: tuple[Dimension, ...] = (
         name="returning", events=None, sessions="is_returning", missing="Unknown",
         aliases=("visit:returning",), labels=((0, "New"), (1, "Returning")),
         report=Report(key="returning", title="New vs returning", label="Visitor"),
-        tabs=(Tab(panel="devices", key="returning", label="Returning", position=7),),
+        tabs=(Tab(panel="devices", key="returning", label="Returning", position=7,
+                  site_flag="returning_enabled"),),
     ),
     # The path's latest title (migration 0026: one row per path, not a column per event). Bare
     # outer names: the events table is aliased in some statements; page_titles' own columns are

@@ -269,12 +269,15 @@ def panel_query(
 
 
 def _panel_view(
-    panel: Panel, query: Query, result: dict[str, Any], *, state: DashboardState, base: str
+    panel: Panel, query: Query, result: dict[str, Any], *, state: DashboardState, base: str,
+    site: Site,
 ) -> PanelView:
     tab = state.tab(panel.key)
     report = REPORTS[panel.report_of(tab)]
+    # A tab whose site setting is off is left out, unless the URL asks for it.
+    off = {key for key, flag in panel.site_flags if not getattr(site, flag) and key != tab}
     tabs = [(key, label, state.with_tab(panel.key, key).url(base), key == tab)
-            for key, label, _r in panel.tabs]
+            for key, label, _r in panel.tabs if key not in off]
     items = [t for t in tabs if t[0] in panel.menu_tabs]
     menu = None
     if items:
@@ -309,7 +312,7 @@ async def load_panel(
     state = await with_goals(state, store if home is None else home, site.id)
     query = panel_query(site, state, panel, now=now)
     (result,) = await run_queries(store, [query], cache=cache)
-    return _panel_view(panel, query, result, state=state, base=base)
+    return _panel_view(panel, query, result, state=state, base=base, site=site)
 
 
 async def load_dashboard(
@@ -372,7 +375,7 @@ async def load_dashboard(
             change=comparison["change"][i] if comparison else None,
         ))
     panels = [
-        _panel_view(panel, query, result, state=state, base=base)
+        _panel_view(panel, query, result, state=state, base=base, site=site)
         for panel, query, result in zip(PANELS, reports, results[2:], strict=True)
     ]
     compare = totals.comparison_period

@@ -36,6 +36,8 @@ class Panel:
     key: str
     title: str
     tabs: tuple[tuple[str, str, str], ...]  # (tab key, tab label, report key)
+    # Tab key -> the Site setting it needs (``Tab.site_flag``); hidden while that is off.
+    site_flags: tuple[tuple[str, str], ...] = ()
     menu_label: str = ""
     menu_tabs: tuple[str, ...] = ()
     menu_item: str = "{menu} {tab}"
@@ -75,10 +77,13 @@ def _panel(
         for tab in d.tabs
         if tab.panel == key
     )
+    flags = tuple((tab.key, tab.site_flag) for d in DIMENSIONS for tab in d.tabs
+                  if tab.panel == key and tab.site_flag)
     return Panel(
         key=key,
         title=title,
         tabs=tuple((tab, label, report) for _position, tab, label, report in tabs),
+        site_flags=flags,
         menu_label=menu_label,
         menu_tabs=menu_tabs,
         menu_item=menu_item,
