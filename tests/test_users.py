@@ -226,7 +226,7 @@ def test_the_returning_tab_and_filter_on_the_dashboard(admin: TestClient) -> Non
     filtered = admin.get(f"{MOUNT}/example.com",
                          params={**PERIOD, "f": "is,returning,Returning"})
     assert filtered.status_code == 200
-    assert "<strong>Visitor</strong> is <em>Returning</em>" in filtered.text
+    assert "<strong>New or returning</strong> is <em>Returning</em>" in filtered.text
 
 
 def test_the_returning_tab_shows_only_where_the_setting_is_on(admin: TestClient,

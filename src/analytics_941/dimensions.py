@@ -243,7 +243,7 @@ DIMENSIONS: tuple[Dimension, ...] = (
     Dimension(
         name="returning", events=None, sessions="is_returning", missing="Unknown",
         aliases=("visit:returning",), labels=((0, "New"), (1, "Returning")),
-        report=Report(key="returning", title="New vs returning", label="Visitor"),
+        report=Report(key="returning", title="New vs returning", label="New or returning"),
         tabs=(Tab(panel="devices", key="returning", label="Returning", position=7,
                   site_flag="returning_enabled"),),
     ),
