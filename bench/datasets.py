@@ -110,7 +110,6 @@ def upgrade(path: Path, meta: Path, *, now_ms: int) -> None:
     cron, which then runs as of ``now_ms`` until nothing is left."""
     info = json.loads(meta.read_text())
     conn = sqlite3.connect(path)
-    applied = False
     try:
         for migration in _migrations():
             text = migration.read_text()
@@ -120,11 +119,15 @@ def upgrade(path: Path, meta: Path, *, now_ms: int) -> None:
             print(f"  applying {migration.name} to {path.name} …", flush=True)
             started = time.perf_counter()
             conn.executescript(text)
-            applied = True
+            # Recorded at once, with the recomputation still owed: a run that stops later (a
+            # rollup error, Ctrl-C) must not apply the same ALTER TABLE again next time.
+            info["migrations"] = [*(done or []), migration.name]
+            info["drain"] = True
+            meta.write_text(json.dumps(info))
             print(f"  applied in {time.perf_counter() - started:.1f} s", flush=True)
     finally:
         conn.close()
-    if applied:
+    if info.pop("drain", False):
         started = time.perf_counter()
         days, months = asyncio.run(drain_rollups(path, now_ms=now_ms))
         print(f"  recomputed {days} queued days and {months} months in "
