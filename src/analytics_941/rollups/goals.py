@@ -40,6 +40,7 @@ __all__ = [
     "GOALS_SQL",
     "GOAL_DAY_PARAMS",
     "GOAL_DAY_STATEMENTS",
+    "GOAL_READY_SQL",
     "GOAL_TODO",
     "MAX_GOAL_DAYS_PER_RUN",
     "goals_param",
@@ -49,6 +50,12 @@ __all__ = [
 # Site-days of goal rollups redone per site and run: after a goal change, a year's days take six
 # runs, the most recent month first.
 MAX_GOAL_DAYS_PER_RUN = 62
+# 2 once the database has the goal rollup tables (migration 0031) and goals (0017): a database
+# not migrated yet, or code deployed before its migration, makes none rather than failing.
+GOAL_READY_SQL = (
+    "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' "
+    f"AND name IN ('goals', '{GOAL_ROLLUP.days}')"
+)
 # The goals of every site, in the order goals_param writes them (read from the home database).
 GOALS_SQL = (
     "SELECT site_id, id, kind, target, prop_key, prop_value, currency FROM goals "
@@ -143,6 +150,9 @@ async def refresh_goal_rollups(store: Store, *, home: Store | None = None) -> in
     days ``GOAL_TODO`` finds. Returns the site-days done."""
     from ..goals import list_goals
 
+    (ready,) = await store.execute(GOAL_READY_SQL)
+    if int(ready["n"] or 0) < 2:
+        return 0
     sites = {str(r["site_id"]) for r in await (home or store).execute(GOALS_SQL)}
     done = 0
     for site_id in sorted(sites):

@@ -22,6 +22,7 @@ from .frequent import (
 from .goals import (
     GOAL_DAY_PARAMS,
     GOAL_DAY_STATEMENTS,
+    GOAL_READY_SQL,
     GOAL_TODO,
     GOALS_SQL,
     MAX_GOAL_DAYS_PER_RUN,
@@ -101,6 +102,8 @@ def _goal_section(listed: Callable[[list[RollupStatement]], list[dict[str, objec
         f"export type GoalDayParam = {' | '.join(json.dumps(p) for p in GOAL_DAY_PARAMS)};\n\n"
         "/** Site-days of goal rollups redone per site and run. */\n"
         f"export const MAX_GOAL_DAYS_PER_RUN = {MAX_GOAL_DAYS_PER_RUN};\n\n"
+        "/** 2 once the database has goals and the goal rollup tables (else: none made). */\n"
+        f"export const GOAL_READY_SQL = {json.dumps(GOAL_READY_SQL)};\n\n"
         "/** Every site's goals, by site and id (run on the home database). */\n"
         f"export const GOALS_SQL = {json.dumps(GOALS_SQL)};\n\n"
         "/** The days of site ?1 to redo for its goals ?2 (JSON rows by id), newest first. */\n"

@@ -5,7 +5,7 @@
  * day's rollups, newest first, at most MAX_GOAL_DAYS_PER_RUN; each day one short batch on the
  * database holding the site's events. Runs after the days, so a day rolled up this run is taken.
  */
-import { GOAL_DAY_STATEMENTS, GOAL_TODO, GOALS_SQL, type GoalDayParam } from "./statements";
+import { GOAL_DAY_STATEMENTS, GOAL_READY_SQL, GOAL_TODO, GOALS_SQL, type GoalDayParam } from "./statements";
 
 /** A goals row as GOALS_SQL reads it. */
 interface GoalRecord {
@@ -41,6 +41,7 @@ export function goalsBySite(rows: readonly GoalRecord[]): Map<string, string> {
 
 /** Redoes the goal rows of the days GOAL_TODO names, per site with goals, and returns them. */
 export async function refreshGoalRollups(home: D1Database, db: D1Database): Promise<GoalDay[]> {
+  if (((await db.prepare(GOAL_READY_SQL).first<number>("n")) ?? 0) < 2) return [];
   const { results } = await home.prepare(GOALS_SQL).all<GoalRecord>();
   if (results.length === 0) return [];
   // Only the sites placed in this database (a data database holds copies of theirs).

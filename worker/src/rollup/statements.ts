@@ -2083,6 +2083,9 @@ export type GoalDayParam = "site_id" | "day" | "tz" | "goals";
 /** Site-days of goal rollups redone per site and run. */
 export const MAX_GOAL_DAYS_PER_RUN = 62;
 
+/** 2 once the database has goals and the goal rollup tables (else: none made). */
+export const GOAL_READY_SQL = "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name IN ('goals', 'goal_rollup_days')";
+
 /** Every site's goals, by site and id (run on the home database). */
 export const GOALS_SQL = "SELECT site_id, id, kind, target, prop_key, prop_value, currency FROM goals ORDER BY site_id, id";
 
