@@ -42,23 +42,24 @@ ARRIVALS = [
 
 # Where the simulated visitors are: `wrangler dev` would place every one in its placeholder
 # location, so the demo sends one of these in the header a development collector reads
-# (SIMULATED_GEO, worker/src/collector/enrich/geo.ts); a deployed collector ignores it.
+# (SIMULATED_GEO, worker/src/collector/enrich/geo.ts); a deployed collector ignores it. The
+# region code is Cloudflare's `regionCode` (the part after the country in ISO 3166-2).
 PLACES = [
-    ("US", "California", "San Francisco", "America/Los_Angeles"),
-    ("US", "New York", "New York", "America/New_York"),
-    ("US", "Texas", "Austin", "America/Chicago"),
-    ("DE", "Berlin", "Berlin", "Europe/Berlin"),
-    ("DE", "Bavaria", "Munich", "Europe/Berlin"),
-    ("GB", "England", "London", "Europe/London"),
-    ("FR", "Île-de-France", "Paris", "Europe/Paris"),
-    ("NL", "North Holland", "Amsterdam", "Europe/Amsterdam"),
-    ("IN", "Karnataka", "Bengaluru", "Asia/Kolkata"),
-    ("JP", "Tokyo", "Tokyo", "Asia/Tokyo"),
-    ("BR", "São Paulo", "São Paulo", "America/Sao_Paulo"),
-    ("CA", "Ontario", "Toronto", "America/Toronto"),
-    ("AU", "New South Wales", "Sydney", "Australia/Sydney"),
-    ("ZA", "Western Cape", "Cape Town", "Africa/Johannesburg"),
-    ("SE", "Stockholm County", "Stockholm", "Europe/Stockholm"),
+    ("US", "California", "CA", "San Francisco", "America/Los_Angeles"),
+    ("US", "New York", "NY", "New York", "America/New_York"),
+    ("US", "Texas", "TX", "Austin", "America/Chicago"),
+    ("DE", "Berlin", "BE", "Berlin", "Europe/Berlin"),
+    ("DE", "Bavaria", "BY", "Munich", "Europe/Berlin"),
+    ("GB", "England", "ENG", "London", "Europe/London"),
+    ("FR", "Île-de-France", "IDF", "Paris", "Europe/Paris"),
+    ("NL", "North Holland", "NH", "Amsterdam", "Europe/Amsterdam"),
+    ("IN", "Karnataka", "KA", "Bengaluru", "Asia/Kolkata"),
+    ("JP", "Tokyo", "13", "Tokyo", "Asia/Tokyo"),
+    ("BR", "São Paulo", "SP", "São Paulo", "America/Sao_Paulo"),
+    ("CA", "Ontario", "ON", "Toronto", "America/Toronto"),
+    ("AU", "New South Wales", "NSW", "Sydney", "Australia/Sydney"),
+    ("ZA", "Western Cape", "WC", "Cape Town", "Africa/Johannesburg"),
+    ("SE", "Stockholm County", "AB", "Stockholm", "Europe/Stockholm"),
 ]
 PLACE_WEIGHTS = [9, 6, 4, 6, 3, 6, 4, 3, 4, 3, 3, 3, 2, 1, 2]
 SIMULATED_GEO_HEADER = "X-941-Simulated-Geo"
@@ -79,10 +80,10 @@ def send_demo_traffic(*, collector_url: str, domain: str, site_url: str, visitor
             referrer, query = rng.choice(ARRIVALS)
             path = rng.choices(PAGES, weights=[8, 4, 3, 2, 2, 1])[0]
             width = rng.choice(WIDTHS)
-            country, region, city, timezone = rng.choices(PLACES, weights=PLACE_WEIGHTS)[0]
+            country, region, code, city, timezone = rng.choices(PLACES, weights=PLACE_WEIGHTS)[0]
             # URL-encoded: a header carries ASCII only ("São Paulo").
-            place = urlencode({"country": country, "region": region, "city": city,
-                               "timezone": timezone})
+            place = urlencode({"country": country, "region": region, "regionCode": code,
+                               "city": city, "timezone": timezone})
             for step in range(rng.choice([1, 1, 2, 3, 4])):
                 body = {"n": "pageview", "u": f"{site_url}{path}{query if step == 0 else ''}",
                         "d": domain, "r": referrer if step == 0 else f"{site_url}/", "w": width}
