@@ -1,7 +1,9 @@
 -- Goal rollups (issue 15, docs/goals.md): per site, goal and site-local day, the goal's
 -- converting visitors (distinct per day, summed across days as every rollup's), conversions,
 -- and revenue in the goal's own currency (sum and count of amounts), in total (dim '') and per
--- value of a few dimensions of the converting events (`dim`, `value`: a goal-filtered panel).
+-- value of a few dimensions of the converting events (`dim`, `value`: a goal-filtered panel);
+-- for revenue goals also per currency their conversions carried (dim 'currency', each amount
+-- summed in its own currency: what the panel lists apart from the goal's total).
 -- The cron computes a day's rows for all the site's goals at once, from the raw events of a day
 -- rollup_days lists, and lists the day in goal_rollup_days with the JSON text of the goal
 -- definitions it used (`goals`) and the rollup_days stamp of the day it read (`computed_at`).

@@ -154,7 +154,6 @@ async def test_the_panel_reads_rows_not_events(paths: tuple[Path, Path]) -> None
     before = await answers(rolled, spec)
     start = int(datetime(2026, 3, 3, tzinfo=UTC).timestamp() * 1000) - 3_600_000
     with sqlite3.connect(rolled) as conn:
-        conn.execute("DROP TRIGGER IF EXISTS events_dirty_delete")
         conn.execute("DELETE FROM events WHERE ts >= ? AND ts < ?", [start, start + 3 * DAY_MS])
     conn.close()
     assert await answers(rolled, spec) == before
@@ -224,3 +223,34 @@ def test_a_day_statement_lists_only_a_rolled_up_day(tmp_path: Path, raw_path: Pa
             conn.execute(statement.sql, [values[name] for name in statement.params])
         assert conn.execute("SELECT COUNT(*) FROM goal_rollup_days").fetchone() == (0,)
     conn.close()
+
+
+async def test_other_currencies_come_from_the_rows_per_currency(raw_path: Path,
+                                                               rolled_path: Path) -> None:
+    """The panel's line of what revenue goals carried in other currencies (or none): the same
+    rows from the goal rollups' rows per currency as from raw events, per goal and currency."""
+    from analytics_941.sql.goal_currencies import other_currencies_statement
+    from analytics_941.sql.revenue import other_currencies_sql
+
+    query = parse_query({"site_id": SITE_ID, "date_range": "30d",
+                         "metrics": ["visitors", "events", "total_revenue"],
+                         "dimensions": ["event:goal"]},
+                        timezone=TIMEZONE, now=NOW, goals=await goals_of(rolled_path))
+    goals = await goals_of(rolled_path)
+    sql, params = other_currencies_statement(query, goals, period=query.period)
+    assert "goal_rollup_daily" in sql
+    expected = execute(raw_path, *other_currencies_sql(query, goals, period=query.period)[:1],
+                       *other_currencies_sql(query, goals, period=query.period)[1])
+    assert sorted(row[1] or "" for row in expected) == ["", "USD"]
+    assert all(row[0] == "Purchase" and row[3] > 0 for row in expected)
+    assert execute(rolled_path, sql, *params) == expected
+    # The raw data answers the same through the statement (no day is listed there).
+    assert execute(raw_path, sql, *params) == expected
+    # The rows hold the days: the rolled file's raw Purchases of closed days go unread.
+    copy = rolled_path.with_name("no-purchases.sqlite")
+    shutil.copy(rolled_path, copy)
+    with sqlite3.connect(copy) as conn:
+        conn.execute("DELETE FROM events WHERE name = 'Purchase' AND ts < ?",
+                     [int(datetime(2026, 3, 9, 23, tzinfo=UTC).timestamp() * 1000)])
+    conn.close()
+    assert execute(copy, sql, *params) == expected

@@ -76,6 +76,11 @@ describe("goal rollups", () => {
       { goal_id: "g3", day: "2026-05-10", value: "/", visitors: 1, events: 2, revenue_sum: 20.5, revenue_n: 1 },
       { goal_id: "g1", day: "2026-05-11", value: "/pricing/pro", visitors: 1, events: 1, revenue_sum: null, revenue_n: 0 },
     ]);
+    // A revenue goal's amounts per currency, each in its own (the panel lists the others apart).
+    expect(await goalRows(site, "currency")).toEqual([
+      { goal_id: "g3", day: "2026-05-10", value: "EUR", visitors: 1, events: 1, revenue_sum: 20.5, revenue_n: 1 },
+      { goal_id: "g3", day: "2026-05-10", value: "USD", visitors: 1, events: 1, revenue_sum: 15, revenue_n: 1 },
+    ]);
     // The listing names the goals as the dashboard's reader binds them (rollups/goals.py).
     const goals = goalsBySite((await env.DB.prepare("SELECT site_id, id, kind, target, prop_key, prop_value, currency FROM goals WHERE site_id = ? ORDER BY id").bind(site).all<never>()).results).get(site) ?? "";
     expect(goals).toBe('[["g1","page","/pricing/*","",""' + ',null],["g2","event","Signup","plan","pro",null],["g3","event","Purchase","","","EUR"]]');

@@ -37,6 +37,7 @@ from .arms import RollupStatement
 from .kinds import GOAL_ROLLUP
 
 __all__ = [
+    "CURRENCY_DIM",
     "GOALS_SQL",
     "GOAL_DAY_PARAMS",
     "GOAL_DAY_STATEMENTS",
@@ -61,6 +62,8 @@ GOALS_SQL = (
     "SELECT site_id, id, kind, target, prop_key, prop_value, currency FROM goals "
     "ORDER BY site_id, id"
 )
+# The rows per currency of revenue goals' amounts (not a query dimension: the panel's own).
+CURRENCY_DIM = "currency"
 # The parameters of a day's statements, in ?N order.
 GOAL_DAY_PARAMS = ("site_id", "day", "tz", "goals")
 
@@ -107,6 +110,22 @@ def _insert_sql(dim: str) -> str:
     )
 
 
+def _currency_sql() -> str:
+    """The day's rows per currency of each revenue goal's conversions that carried an amount
+    (``dim = 'currency'``, '' for none): all amounts, each in its own currency, so the panel
+    lists apart what a goal's total leaves out (``sql.revenue.other_currencies_sql``)."""
+    return (
+        f"WITH {_GOAL_ROWS} INSERT INTO {GOAL_ROLLUP.daily} "
+        f"({', '.join(('site_id', 'goal_id', 'dim', 'day', 'value', *GOAL_ROLLUP.parts))}) "
+        f"SELECT ?1, g.gname, '{CURRENCY_DIM}', ?2, COALESCE(revenue_currency, '') AS v, "
+        "COUNT(DISTINCT visitor_id), COUNT(*), SUM(revenue), COUNT(*) "
+        "FROM rollup_days AS l CROSS JOIN events ON events.site_id = l.site_id "
+        f"AND events.ts >= l.start_ms AND events.ts < l.end_ms {goal_join()} "
+        "WHERE l.site_id = ?1 AND l.day = ?2 AND l.tz = ?3 AND g.gcurrency IS NOT NULL "
+        "AND revenue IS NOT NULL GROUP BY g.gname, v"
+    )
+
+
 def _statement(sql: str) -> RollupStatement:
     highest = max(int(n) for n in re.findall(r"\?(\d+)", sql))
     return RollupStatement(sql=sql, params=GOAL_DAY_PARAMS[:highest])
@@ -119,6 +138,7 @@ GOAL_DAY_STATEMENTS: tuple[RollupStatement, ...] = tuple(
         f"DELETE FROM {GOAL_ROLLUP.days} WHERE site_id = ?1 AND day = ?2",
         f"DELETE FROM {GOAL_ROLLUP.daily} WHERE site_id = ?1 AND day = ?2",
         *(_insert_sql(dim) for dim in GOAL_ROLLUP.dimensions),
+        _currency_sql(),
         # Listed only if the day still is, stamped with the day's own stamp: the rows are
         # what that computation of the day holds, and a recompute of the day restamps it.
         f"INSERT INTO {GOAL_ROLLUP.days} (site_id, day, tz, goals, computed_at) "

@@ -2181,6 +2181,15 @@ export const GOAL_DAY_STATEMENTS: { sql: string; params: GoalDayParam[] }[] = [
     ]
   },
   {
+    "sql": "WITH goal_rows AS MATERIALIZED (SELECT gkind, CASE WHEN gkind = 'page' THEN replace(replace(replace(gsource, '**', '*'), '[', '[[]'), '?', '[?]') ELSE gsource END AS gtarget, CASE WHEN gkind = 'page' THEN CASE WHEN instr(gsource, '**') > 0 THEN -1 ELSE length(gsource) - length(replace(gsource, '/', '')) END ELSE -1 END AS gslashes, CASE WHEN gkind = 'event' AND gkey != '' THEN '$.\"' || gkey || '\"' END AS gpath, CASE WHEN gkind = 'event' AND gvalue0 != '' THEN gvalue0 END AS gvalue, gid AS gname, CASE WHEN gkind = 'event' THEN gcurrency0 END AS gcurrency FROM (SELECT json_extract(value, '$[0]') AS gid, json_extract(value, '$[1]') AS gkind, json_extract(value, '$[2]') AS gsource, json_extract(value, '$[3]') AS gkey, json_extract(value, '$[4]') AS gvalue0, json_extract(value, '$[5]') AS gcurrency0 FROM json_each(?4))) INSERT INTO goal_rollup_daily (site_id, goal_id, dim, day, value, visitors, events, revenue_sum, revenue_n) SELECT ?1, g.gname, 'currency', ?2, COALESCE(revenue_currency, '') AS v, COUNT(DISTINCT visitor_id), COUNT(*), SUM(revenue), COUNT(*) FROM rollup_days AS l CROSS JOIN events ON events.site_id = l.site_id AND events.ts >= l.start_ms AND events.ts < l.end_ms JOIN goal_rows AS g ON ((g.gkind = 'page' AND name = 'pageview' AND pathname GLOB g.gtarget AND (g.gslashes < 0 OR length(pathname) - length(replace(pathname, '/', '')) = g.gslashes)) OR (g.gkind = 'event' AND name = g.gtarget AND (g.gpath IS NULL OR json_extract(props, g.gpath) = g.gvalue))) WHERE l.site_id = ?1 AND l.day = ?2 AND l.tz = ?3 AND g.gcurrency IS NOT NULL AND revenue IS NOT NULL GROUP BY g.gname, v",
+    "params": [
+      "site_id",
+      "day",
+      "tz",
+      "goals"
+    ]
+  },
+  {
     "sql": "INSERT INTO goal_rollup_days (site_id, day, tz, goals, computed_at) SELECT ?1, ?2, ?3, json(?4), l.computed_at FROM rollup_days AS l WHERE l.site_id = ?1 AND l.day = ?2 AND l.tz = ?3",
     "params": [
       "site_id",

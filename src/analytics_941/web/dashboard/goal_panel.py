@@ -19,7 +19,8 @@ from ...goals import MAX_GOALS, Goal
 from ...query import GOAL_DIMENSION, Query
 from ...runner import run_queries
 from ...sites import Site
-from ...sql.revenue import money, other_currencies_sql
+from ...sql.goal_currencies import other_currencies_statement
+from ...sql.revenue import money
 from ...store import Row, Store
 from .site_goals import read_goals
 from .state import DashboardState
@@ -210,8 +211,8 @@ async def load_goal_panel(
     if any(goal.currency for goal in state.goals):
         # Never added to a goal's total: listed apart (one more statement, revenue goals only).
         query = goals_query(site, state, now=now)
-        (rows,) = await store.batch([other_currencies_sql(query, state.goals,
-                                                          period=query.period)])
+        (rows,) = await store.batch([other_currencies_statement(query, state.goals,
+                                                                period=query.period)])
         other = [_apart(row) for row in rows]
     shown = len(SPECIAL_REPORTS)
     panel = goal_panel(
