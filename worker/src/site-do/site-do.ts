@@ -15,6 +15,7 @@ import { IpKeys, RateLimiter } from "./rate-limit";
 import { enqueueTitle } from "./titles";
 import { applyEngagement, applyEvent, continues, DEFAULT_BOUNCE_THRESHOLD_MS, eventRow, SESSION_TIMEOUT_MS, sessionRow, switchesUser, vitalsPage } from "./session";
 import { UserIds } from "./user-ids";
+import { forgetUser, type Forgotten } from "./forget-user";
 import { type BulkItem, type BulkOutcome, migrateBulkKeys, pruneKeys, rememberKey, seenKey } from "./bulk-keys";
 import { closeIfExpired, expireSockets, type RealtimeAttachment, socketDue } from "./realtime/sockets";
 import { FEED_SIZE, type FeedItem, migrateRealtime, pruneRealtime, readSnapshot, recordSightings, type Sighting } from "./realtime/state";
@@ -83,6 +84,8 @@ export class SiteDO extends DurableObject<SiteEnv> {
   private readonly flushTargets: FlushTargets;
   /** identify() ids to their keyed hashes, and their traits to the outbox. */
   private readonly userIds: UserIds;
+  /** The alarm's flush while it waits for D1 (forgetUser waits for it, see there). */
+  private flushing: Promise<void> | null = null;
 
   constructor(ctx: DurableObjectState, env: SiteEnv) {
     super(ctx, env);
@@ -144,6 +147,17 @@ export class SiteDO extends DurableObject<SiteEnv> {
   /** The stored form of an identify() id on this site (RPC: collector/user-hash-route.ts; the caller checked it with userIdProblem). */
   async hashUserId(id: string): Promise<string> {
     return userHash(userSecret(this.ctx.storage.sql), id);
+  }
+
+  /**
+   * Forgets a user's live visits and waiting rows before an erasure deletes theirs from D1 (RPC:
+   * collector/user-hash-route.ts; forget-user.ts). Answers once a flush that read them before
+   * has landed, so the D1 deletion that follows also takes what that flush wrote.
+   */
+  async forgetUser(userId: string): Promise<Forgotten> {
+    const forgotten = forgetUser(this.ctx.storage.sql, this.liveSessions, userId);
+    await this.flushing?.catch(() => {});
+    return forgotten;
   }
 
   /**
@@ -380,8 +394,10 @@ export class SiteDO extends DurableObject<SiteEnv> {
     this.alarmArmed = false;
     const socketsDue = expireSockets(this.ctx.getWebSockets(), this.clock());
     try {
-      await this.flushAndPrune();
+      this.flushing = this.flushAndPrune();
+      await this.flushing;
     } finally {
+      this.flushing = null;
       if (socketsDue !== null) await this.armBy(socketsDue);
     }
   }

@@ -133,6 +133,14 @@ export class LiveSessions {
     this.remember(session.visitor_id, session);
   }
 
+  /** Deletes the live sessions of `visitorIds` (an erasure, forget-user.ts), cache included. */
+  remove(visitorIds: readonly string[]): void {
+    for (const id of visitorIds) {
+      this.sql.exec("DELETE FROM live_sessions WHERE visitor_id = ?", id);
+      this.remember(id, null);
+    }
+  }
+
   /** pruneLiveSessions, and forgets the cache (it may hold the deleted sessions). */
   prune(): number {
     this.cache.clear();
