@@ -6,11 +6,14 @@ caller gets that hash from the collector (``user_hash_client``); this module fin
 visits by it and
 
 * ``export_user``: returns their sessions, events, web vitals and traits (nobody else's rows);
-* ``erase_user``: deletes those rows, a bounded batch of visits at a time, each batch one
-  transaction that also takes the visits' days out of the rollups (as a late row's trigger does:
-  readers read those days raw, so the numbers are right at once), then recomputes every affected
-  closed day with the cron's own statements (``rollups.days.rollup_day``). A day still open is
-  left dirty for the cron, which computes it when it closes.
+* ``erase_user``: first has the site's Durable Object forget the user's live visits and rows
+  still waiting for a flush (``forget``, the collector's ``/api/users/:site/forget``), so no
+  flush writes them back afterwards; then deletes the rows, a bounded batch of visits at a
+  time, each batch one transaction that also takes the visits' days out of the rollups (as a
+  late row's trigger does: readers read those days raw, so the numbers are right at once), then
+  recomputes every affected closed day with the cron's own statements
+  (``rollups.days.rollup_day``). A day still open is left dirty for the cron, which computes it
+  when it closes.
 
 The plain id is never stored or logged: the audit log keeps the hash's first characters.
 """
@@ -18,9 +21,10 @@ The plain id is never stored or logged: the audit log keeps the hash's first cha
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from .exceptions import AnalyticsError
@@ -33,6 +37,7 @@ __all__ = [
     "MAX_USER_ID_LENGTH",
     "SESSIONS_PER_BATCH",
     "Erasure",
+    "Forget",
     "UserIdRefused",
     "check_user_id",
     "checked_hash",
@@ -155,6 +160,17 @@ async def count_user(store: Store, *, site: Site, user_hash: str,
     return int(visits[0]["n"]), traits
 
 
+class Forgot(Protocol):
+    """What the collector's Durable Object forgot (``user_hash_client.Forgotten``)."""
+
+    @property
+    def sessions(self) -> int: ...
+
+
+# An erasure's first step: the site's DO drops the user's live visits and waiting rows.
+Forget = Callable[[str], Awaitable[Forgot]]
+
+
 @dataclass(frozen=True, kw_only=True)
 class Erasure:
     """What ``erase_user`` deleted and recomputed."""
@@ -166,22 +182,48 @@ class Erasure:
     days: tuple[str, ...] = ()
     recomputed: tuple[str, ...] = ()
     left_to_cron: tuple[str, ...] = ()
+    # Visits still going on that the collector dropped before the deletion.
+    live_sessions: int = 0
+    # Why the collector could not be asked to (None: it was, or no one asked it).
+    collector_error: str | None = None
 
     def detail(self) -> dict[str, Any]:
         """The audit log's record of it (the hash prefix, never the id)."""
-        return {"user": hash_prefix(self.user), "sessions": self.sessions, "events": self.events,
-                "traits": self.traits, "days": list(self.days)}
+        detail: dict[str, Any] = {
+            "user": hash_prefix(self.user), "sessions": self.sessions, "events": self.events,
+            "traits": self.traits, "days": list(self.days), "live_sessions": self.live_sessions}
+        if self.collector_error is not None:
+            detail["collector_error"] = self.collector_error
+        return detail
+
+    def warning(self) -> str | None:
+        """What to tell the person erasing when the collector could not be asked."""
+        if self.collector_error is None:
+            return None
+        return (f"{self.collector_error} A visit of this user still going on, or rows waiting "
+                "in the collector, may be stored again: run the erasure again later.")
 
 
 async def erase_user(store: Store, *, site: Site, user_hash: str, now_ms: int,
-                     home: Store | None = None, recompute_limit: int | None = None) -> Erasure:
+                     home: Store | None = None, recompute_limit: int | None = None,
+                     forget: Forget | None = None) -> Erasure:
     """Delete every visit, event, web vitals row and trait of ``user_hash`` on ``site`` from
     ``store`` (the site's data database; traits from ``home`` too when it is another), then
     recompute the rollups of the affected days that have closed: the latest
     ``recompute_limit`` of them (None: all). A day is about a second's work at 5,000 events a
     day, so a web request bounds it; the rest stay dirty for the cron and are read raw until
-    then, with the right numbers either way."""
+    then, with the right numbers either way.
+
+    ``forget`` (the collector's, ``UserHashClient.forget``) runs first, so nothing the
+    collector still holds of the user is written to D1 after the deletion. When it fails the
+    rows are deleted all the same, and ``Erasure.collector_error`` says why."""
     user_hash = checked_hash(user_hash)
+    live, problem = 0, None
+    if forget is not None:
+        try:
+            live = (await forget(user_hash)).sessions
+        except AnalyticsError as exc:
+            problem = str(exc)
     tz = ZoneInfo(site.timezone)
     visits = await _visits(store, site.id, user_hash)
     events = 0
@@ -210,7 +252,8 @@ async def erase_user(store: Store, *, site: Site, user_hash: str, now_ms: int,
     waiting = [d.isoformat() for d in sorted(days) if d not in chosen]
     return Erasure(user=user_hash, sessions=len(visits), events=events, traits=traits,
                    days=tuple(sorted(d.isoformat() for d in days)),
-                   recomputed=tuple(recomputed), left_to_cron=tuple(waiting))
+                   recomputed=tuple(recomputed), left_to_cron=tuple(waiting),
+                   live_sessions=live, collector_error=problem)
 
 
 async def export_user(store: Store, *, site: Site, user_hash: str,

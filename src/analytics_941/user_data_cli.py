@@ -65,11 +65,11 @@ async def run_user_data(
 ) -> None:
     """Run ``analytics-941 erase|export …``."""
     (site,) = await find_site([args.site])
+    client = UserHashClient(collector_url=settings.collector_url, site_id=site.id,
+                            secret=settings.secret.get_secret_value())
     if args.user_hash is not None:
         user_hash = args.user_hash.strip().lower()
     else:
-        client = UserHashClient(collector_url=settings.collector_url, site_id=site.id,
-                                secret=settings.secret.get_secret_value())
         user_hash = await client.hash(args.user)
     data = stores.for_site(site)
     if args.command == "export":
@@ -95,11 +95,15 @@ async def run_user_data(
         if answer.strip().lower() not in ("y", "yes"):
             raise ConfigError("nothing erased")
     done = await erase_user(data, site=site, user_hash=user_hash, now_ms=now_ms(),
-                            home=stores.home)
+                            home=stores.home, forget=client.forget)
+    if warning := done.warning():
+        print(f"warning: {warning}", file=sys.stderr)
     await audit.record(stores.home, "user_erase", actor=audit.CLI, sites=[site.id],
                        detail=done.detail())
     print(f"erased {done.sessions} visits, {done.events} events and {done.traits} traits of user "
           f"{hash_prefix(user_hash)}… on {site.domain}; recomputed "
           f"{len(done.recomputed)} days"
           + (f", {len(done.left_to_cron)} still open left to the cron" if done.left_to_cron
-             else ""))
+             else "")
+          + (f"; {done.live_sessions} visit(s) still going on stopped first"
+             if done.live_sessions else ""))

@@ -62,12 +62,14 @@ def make_privacy_router(*, render: Renderer, route_class: type[APIRoute]) -> API
                        keep_blank_values=True)
         return {name: values[0] for name, values in raw.items() if values}
 
+    def collector(site: Site) -> UserHashClient:
+        return UserHashClient(collector_url=settings.collector_url, site_id=site.id,
+                              secret=settings.secret.get_secret_value())
+
     async def user_hash(site: Site, form: dict[str, str]) -> str:
         if form.get("kind") == "hash":
             return checked_hash(form.get("user", "").strip().lower())
-        client = UserHashClient(collector_url=settings.collector_url, site_id=site.id,
-                                secret=settings.secret.get_secret_value())
-        return await client.hash(form.get("user", ""))
+        return await collector(site).hash(form.get("user", ""))
 
     async def refused(request: Request, site: Site, exc: AnalyticsError) -> Response:
         status = 400 if isinstance(exc, UserIdRefused) else 502
@@ -93,7 +95,7 @@ def make_privacy_router(*, render: Renderer, route_class: type[APIRoute]) -> API
             return await section(request, site, pending={
                 "hash": found, "prefix": hash_prefix(found), "visits": visits, "traits": traits})
         done = await erase_user(data, site=site, user_hash=found, now_ms=now_ms(), home=store,
-                                recompute_limit=RECOMPUTE_LIMIT)
+                                recompute_limit=RECOMPUTE_LIMIT, forget=collector(site).forget)
         await record(store, "user_erase", actor=Actor.of_user(user), sites=[site.id],
                      detail=done.detail())
         caches = caches_of(data)
@@ -103,7 +105,8 @@ def make_privacy_router(*, render: Renderer, route_class: type[APIRoute]) -> API
                  if done.left_to_cron else "")
         return await section(request, site, privacy_notice=(
             f"Erased {done.sessions} visits, {done.events} events and {done.traits} traits of "
-            f"user {hash_prefix(found)}…; recomputed {len(done.recomputed)} day(s){later}."))
+            f"user {hash_prefix(found)}…; recomputed {len(done.recomputed)} day(s){later}."
+            + (f" Warning: {warning}" if (warning := done.warning()) else "")))
 
     @router.post("/settings/sites/{domain}/privacy/export", name="analytics_941_privacy_export")
     async def export(request: Request, domain: str) -> Response:
