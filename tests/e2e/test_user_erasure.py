@@ -1,6 +1,8 @@
 """Erasure and access requests for real: the collector in `wrangler dev` hashes the ids (its
 `/api/users/:site/hash`, under the site's Durable Object secret), the CLI exports and erases by
 the plain id, and the site's settings erase another user in Chromium (find, confirm, erase).
+A user erased while still browsing: the collector stops the visit first, so nothing of it comes
+back and the browser's next event is a new, anonymous visit.
 Screenshots of the section (REPORT_SHOTS), laptop and phone, light and dark."""
 
 from __future__ import annotations
@@ -14,19 +16,24 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import httpx
 import pytest
 
 from analytics_941.settings import DEV_SECRET
 from analytics_941.user_hash_client import UserHashClient
 from scripts.devstack import BIN, ROOT
 
-from .conftest import DOMAIN, Stack, dashboard_context
+from .conftest import DOMAIN, Stack, cli, dashboard_context, wait_until
 from .test_a11y import _violations
 from .test_email_reports import SHOTS
 
 pytestmark = pytest.mark.e2e
 
 DAY_MS = 86_400_000
+LIVE_SITE = "erase-live.test"
+# Headless Chromium's own user agent is counted as a bot.
+DESKTOP = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+           "Chrome/156.0.0.0 Safari/537.36")
 
 
 def _run(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
@@ -130,3 +137,40 @@ def test_erase_and_export_by_the_plain_id(stack: Stack, browser: object, tmp_pat
                 view.locator("#privacy").screenshot(
                     path=str(SHOTS / f"privacy-{name}-{theme}.png"))
                 shot.close()
+
+
+def test_erasing_a_user_still_browsing_stops_their_visit(stack: Stack) -> None:
+    cli("sites", "add", LIVE_SITE, "--name", "Erase live", env=stack.env)
+    # Identity on before the collector first looks the site up (it caches sites).
+    with sqlite3.connect(stack.db_path) as conn:
+        conn.execute("UPDATE sites SET identity_enabled = 1 WHERE domain = ?", (LIVE_SITE,))
+        (site_id,) = conn.execute("SELECT id FROM sites WHERE domain = ?", (LIVE_SITE,)).fetchone()
+    conn.close()
+
+    def send(path: str, **extra: str) -> None:
+        sent = httpx.post(f"{stack.collector_url}/api/event",
+                          json={"n": "pageview", "u": f"https://{LIVE_SITE}{path}",
+                                "d": LIVE_SITE, **extra},
+                          headers={"User-Agent": DESKTOP, "X-Forwarded-For": "198.51.100.77"})
+        assert sent.status_code == 202 and "identity_dropped" not in sent.text, sent.text
+
+    send("/", U="customer-9")
+    send("/pricing", U="customer-9")
+    # At once: the rows may still wait in the collector, the visit is going on either way.
+    done = _run(stack, "erase", "--site", LIVE_SITE, "--user", "customer-9", "--yes")
+    assert done.returncode == 0, done.stderr
+    assert "1 visit(s) still going on stopped first" in done.stdout and not done.stderr
+    # No identify() now: had the visit not been stopped, this would continue it, identified.
+    send("/after")
+    wait_until(lambda: _rows(stack, "SELECT 1 FROM events WHERE site_id = ? AND pathname = "
+                             "'/after'", site_id), message="the next pageview in D1")
+    assert _rows(stack, "SELECT user_id, entry_page, pageviews FROM sessions WHERE site_id = ?",
+                 site_id) == [(None, "/after", 1)]
+    assert _rows(stack, "SELECT pathname FROM events WHERE site_id = ?", site_id) == [("/after",)]
+
+
+def _rows(stack: Stack, sql: str, *args: object) -> list[tuple[object, ...]]:
+    with sqlite3.connect(stack.db_path) as conn:
+        rows = conn.execute(sql, args).fetchall()
+    conn.close()
+    return rows
