@@ -283,10 +283,10 @@ def test_cli_export_and_erase_by_hash_are_audited_without_the_id(
     (visits,) = execute(cli_db, "SELECT COUNT(*) FROM sessions WHERE user_id = ?", X)[0]
     assert visits >= 9
     assert main(["erase", "--site", "bench.example", "--user-hash", X.upper(), "--yes"]) == 0
-    out, err = capsys.readouterr()
-    assert out.startswith(f"erased {visits} visits")
+    printed = capsys.readouterr()
+    assert printed.out.startswith(f"erased {visits} visits")
     # No collector listens here: its live visits could not be stopped, and the erasure says so.
-    assert "could not be reached" in err and "run the erasure again later" in err
+    assert "could not be reached" in printed.err and "run the erasure again later" in printed.err
     assert execute(cli_db, "SELECT COUNT(*) FROM sessions WHERE user_id = ?", X) == [(0,)]
     log = execute(cli_db, "SELECT kind, site_ref, actor_kind, detail FROM audit_log ORDER BY id")
     assert [(k, s, a) for k, s, a, _d in log] == [("user_export", SITE_ID, "cli"),
