@@ -151,11 +151,12 @@ export class SiteDO extends DurableObject<SiteEnv> {
 
   /**
    * Forgets a user's live visits and waiting rows before an erasure deletes theirs from D1 (RPC:
-   * collector/user-hash-route.ts; forget-user.ts). Answers once a flush that read them before
-   * has landed, so the D1 deletion that follows also takes what that flush wrote.
+   * collector/user-hash-route.ts; forget-user.ts). In the group commit, after the events that
+   * arrived before it; answers once a flush that read the user's rows before has landed, so the
+   * D1 deletion that follows also takes what that flush wrote.
    */
   async forgetUser(userId: string): Promise<Forgotten> {
-    const forgotten = forgetUser(this.ctx.storage.sql, this.liveSessions, userId);
+    const forgotten = await this.inBatch(() => forgetUser(this.ctx.storage.sql, this.liveSessions, userId));
     await this.flushing?.catch(() => {});
     return forgotten;
   }
