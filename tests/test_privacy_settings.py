@@ -69,6 +69,8 @@ def test_find_confirm_erase_and_audit(identified: Path, tmp_path: Path) -> None:
                                              "user_hash": X})
     assert done.status_code == 200
     assert done.context["privacy_notice"].startswith("Erased 2 visits, 6 events and 1 traits")
+    # The collector could not stop a visit still going on: the notice says so.
+    assert "could not be reached" in done.context["privacy_notice"]
     assert _rows(identified, "SELECT COUNT(*) FROM sessions WHERE user_id = ?", X) == [(0,)]
     assert _rows(identified, "SELECT COUNT(*) FROM events WHERE session_id IN ('A', 'E')") == [
         (0,)]
