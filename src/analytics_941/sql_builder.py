@@ -35,7 +35,9 @@ filter value the same way (``rollup_filtered_daily`` and ``_monthly``; they keep
 the totals and the breakdowns in ``FILTERED_ROLLUP_DIMENSIONS``; for the other breakdowns in
 ``FREQUENT_ROLLUP_DIMENSIONS`` it reads ``rollup_frequent_monthly`` and ``_daily`` for the
 whole months and the recent days that hold the filter's value (``rollups.frequent``), and raw
-rows for every other day.
+rows for every other day. Under one page (``is``, one value), the events' raw arm is written
+twice, guarded by ``<prefix>_page`` (one row: does the registry of frequent values hold the
+page?): a rare page's events are read through the page index, a frequent page's by time range.
 Output columns: ``d0``, ``d1``… for the dimensions (a time dimension yields its bucket index),
 one column per metric (``percentage`` holds visitors; the runner divides), ``c_<metric>`` for the
 comparison, and ``total_rows`` when asked.
@@ -45,6 +47,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from functools import partial
 
 from .instants import clipped
 from .periods import Units, bounds_ms, time_units
@@ -66,7 +69,7 @@ from .sql.params import Params
 from .sql.plan import Plan, plan_query
 from .sql.revenue import revenue_parts
 from .sql.vitals import vitals_side
-from .sql.where import Bounds, RawUnits, filters_sql, value_filters_sql
+from .sql.where import Bounds, RawUnits, filters_sql, frequent_page_sql, value_filters_sql
 from .store import Param
 
 __all__ = ["build_sql"]
@@ -100,9 +103,11 @@ def _side(
     site: str,
     params: Params,
     within: str = "",
+    page: str = "",
 ) -> str:
     """One side's CTE body: its arms (raw, and rollup when usable) summed into metrics;
-    ``within``, SQL of the only values of its one dimension needed (a group divisor's)."""
+    ``within``, SQL of the only values of its one dimension needed (a group divisor's);
+    ``page``, the CTE saying whether the filters' one page is frequent (``frequent_page_sql``)."""
     if table == "web_vitals":
         # Percentiles over each page view's row: raw, filtered as the events side.
         return vitals_side(
@@ -123,20 +128,29 @@ def _side(
         bounds = RawUnits(f"(SELECT start_ms, end_ms {raw})")
     where = filters_sql(query.filters, table=table, site=site, bounds=bounds, params=params,
                         goals=query.goals)
+    extra = []
     if rolled:
-        where = [*where, f"b.i NOT IN (SELECT i FROM {prefix}_done)"]
+        extra.append(f"b.i NOT IN (SELECT i FROM {prefix}_done)")
     if plan.goal_rollup is not None:
-        where = [*where, raw_units_left(prefix)]
+        extra.append(raw_units_left(prefix))
     if GOAL_DIMENSION in query.dimensions and table == "events":
-        where = [*where, raw_goal_prefilter(query, params)]
+        extra.append(raw_goal_prefilter(query, params))
     if within:
         # An index seek per value where one covers the column (a page: events_path).
-        where = [*where, f"{dims[0][1]} IN ({within})"]
+        extra.append(f"{dims[0][1]} IN ({within})")
     join = goal_join() if GOAL_DIMENSION in query.dimensions else ""
     money = (revenue_parts(query, params)
              if table == "events" and REVENUE_METRICS & set(metrics) else None)
-    arms = [raw_arm(table=table, units=units, site=site, dimensions=dims, parts=parts, where=where,
-                    join=join, extra_parts=money)]
+    arm = partial(raw_arm, table=table, units=units, site=site, dimensions=dims, parts=parts,
+                  join=join, extra_parts=money)
+    arms = [arm(where=[*where, *extra])]
+    if page and table == "events":
+        # One page: read through its index unless the registry of frequent values holds it.
+        # Its one row is joined first, so SQLite tests it once and runs one arm only.
+        hinted = filters_sql(query.filters, table=table, site=site, bounds=bounds,
+                             params=params, goals=query.goals, page_index=True)
+        arms = [arm(where=[*where, *extra, "g.held"], first=page),
+                arm(where=[*hinted, *extra, "NOT g.held"], first=page)]
     if rolled:
         arms += _rollup_arms(query, prefix=prefix, plan=plan, dims=dims, parts=parts, site=site,
                              params=params, within=within)
@@ -297,10 +311,15 @@ def _period_ctes(
     if plan.goal_rollup is not None:
         ctes += goal_rollup_ctes(query, prefix=prefix, site=site, params=params)
     sides = plan.sides
+    page = "" if "events" not in sides else frequent_page_sql(
+        query.filters, period=period, site=site, params=params)
+    if page:
+        ctes.append(f"{prefix}_page AS ({page})")
     for table in sides:
         body = _side(
             query, prefix=prefix, table=table, plan=plan, bounds=bounds, site=site, params=params,
             within=within if len(query.non_time_dimensions) == 1 else "",
+            page=f"{prefix}_page" if page else "",
         )
         name = prefix if len(sides) == 1 else f"{prefix}_{table[0]}"
         ctes.append(f"{name} AS ({body})")

@@ -61,9 +61,11 @@ __all__ = [
     "MONTH_PARAMS",
     "frequent_day_statements",
     "frequent_statements",
+    "held_value_sql",
     "is_recent",
     "month_params",
     "refresh_frequent_months",
+    "registry_keys",
     "relist_statement",
     "todo_sql",
     "unlist_day_statement",
@@ -135,6 +137,32 @@ def _pair_sql(
 # The day's rows are kept for the last FREQUENT_DAYS days (?6: the day's start, ?5: now).
 _RECENT = f"CAST(?6 AS INTEGER) >= CAST(?5 AS INTEGER) - {FREQUENT_DAYS * DAY_MS}"
 _OLDER = f"day < date(CAST(?5 AS INTEGER) / 1000, 'unixepoch', '-{FREQUENT_DAYS} days')"
+
+
+def registry_keys(first: date, last: date) -> tuple[list[str], list[str]]:
+    """The months and days whose rows per frequent value say whether a value is frequent around
+    the period ``first``..``last``: its months and the month before its last, and the
+    ``FREQUENT_DAYS`` days up to its last (the day rows kept; so "today" asks yesterday too)."""
+    months = {f"{first:%Y-%m}", f"{last.replace(day=1) - timedelta(days=1):%Y-%m}"}
+    month = first.replace(day=1)
+    while month <= last:
+        months.add(f"{month:%Y-%m}")
+        month = (month + timedelta(days=32)).replace(day=1)
+    days = [(last - timedelta(days=n)).isoformat() for n in range(FREQUENT_DAYS + 1)]
+    return sorted(months), days
+
+
+def held_value_sql(*, site: str, fdim: str, value: str, months: str, days: str) -> str:
+    """SQL, true when the registry holds ``value`` of the filter dimension ``fdim`` (``fdim`` and
+    ``value`` are placeholders) for one of ``months`` or ``days`` (placeholders of JSON lists,
+    ``registry_keys``): a few key seeks, whatever the site's size."""
+    held = f"h.site_id = {site} AND h.fdim = {fdim} AND h.fvalue = {value} AND h.dim = ''"
+    return (
+        f"(EXISTS (SELECT 1 FROM {PER_FREQUENT_VALUE.spans['month'][0]} AS h "
+        f"WHERE h.month IN (SELECT value FROM json_each({months})) AND {held}) "
+        f"OR EXISTS (SELECT 1 FROM {PER_FREQUENT_VALUE.daily} AS h "
+        f"WHERE h.day IN (SELECT value FROM json_each({days})) AND {held}))"
+    )
 
 
 def unlist_day_statement() -> RollupStatement:

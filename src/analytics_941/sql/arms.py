@@ -37,13 +37,16 @@ def raw_arm(
     where: Sequence[str],
     join: str = "",
     extra_parts: Mapping[str, str] | None = None,
+    first: str = "",
 ) -> str:
     """Parts of ``table`` per unit and dimension values: ``u, t, <aliases>, <parts>``.
 
     ``dimensions`` are (alias, expression) pairs; ``parts`` are names from ``sql.metrics``;
     ``join`` an extra JOIN clause (the rollups' rows of visits by viewed page); ``extra_parts``
     parts written for one query (revenue in its currency, ``sql.revenue``). The units drive the
-    join (CROSS JOIN fixes the order) so each unit is one index range scan.
+    join (CROSS JOIN fixes the order) so each unit is one index range scan. ``first``, a one-row
+    relation joined before the units as ``g``: a test of it in ``where`` is made once, not per
+    unit.
     """
     ts = TS[table]
     sources = EVENT_PARTS if table == "events" else {**SESSION_PARTS, **SESSION_DRIVEN_PARTS}
@@ -52,7 +55,8 @@ def raw_arm(
     select += [f"{expression} AS {alias}" for alias, expression in dimensions]
     select += [f"{sources[part]} AS {part}" for part in parts]
     sql = (
-        f"SELECT {', '.join(select)} FROM {units} AS b CROSS JOIN {table} "
+        f"SELECT {', '.join(select)} FROM {f'{first} AS g CROSS JOIN ' if first else ''}"
+        f"{units} AS b CROSS JOIN {table} "
         f"ON {table}.site_id = {site} AND {table}.{ts} >= b.start_ms AND {table}.{ts} < b.end_ms"
     )
     if join:

@@ -1,0 +1,110 @@
+"""A rare page's raw reads go through the page index; a frequent page's keep the time range.
+
+The registry of frequent values (``rollup_frequent_*``, ``rollups.frequent``) decides, inside
+the statement: the answers are the same either way, only the rows SQLite visits differ.
+Data: the bench generator at a small scale (40 days, Berlin time), rolled up with a threshold
+of 40 visits a month, so ``/`` is frequent and most pages are not.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from analytics_941 import SqliteStore, parse_query
+from analytics_941.rollups.jobs import refresh_rollups
+from analytics_941.sql_builder import build_sql
+from bench.datagen import SITE_ID, TIMEZONE, generate
+
+TODAY = date(2026, 3, 10)
+NOW = datetime(2026, 3, 10, 11, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import asyncio
+
+    path = tmp_path_factory.mktemp("rare") / "rolled.sqlite"
+    generate(path, events=6000, days=40, today=TODAY, rollups=False)
+    asyncio.run(refresh_rollups(SqliteStore(path=path), max_days=64,
+                                now_ms=int(NOW.timestamp() * 1000), min_visits=40))
+    return path
+
+
+def _statement(page: str, dimension: str = "os") -> tuple[str, list[Any]]:
+    query = parse_query({"site_id": SITE_ID, "date_range": "30d", "metrics": ["visitors"],
+                         "dimensions": [dimension], "filters": [["is", "page", [page]]]},
+                        timezone=TIMEZONE, now=NOW)
+    return build_sql(query)
+
+
+def _run(conn: sqlite3.Connection, page: str) -> tuple[list[Any], int]:
+    """The rows, and about how many thousand VM steps SQLite took for them."""
+    steps = [0]
+
+    def tick() -> int:
+        steps[0] += 1
+        return 0
+
+    sql, params = _statement(page)
+    conn.set_progress_handler(tick, 1000)
+    rows = conn.execute(sql, params).fetchall()
+    conn.set_progress_handler(None, 0)
+    return rows, steps[0]
+
+
+def _rare_page(conn: sqlite3.Connection) -> str:
+    """The most viewed page the registry holds for no month and no day."""
+    (page,) = conn.execute(
+        "SELECT pathname FROM events WHERE pathname NOT IN (SELECT fvalue FROM "
+        "rollup_frequent_monthly WHERE fdim = 'page' UNION SELECT fvalue FROM "
+        "rollup_frequent_daily WHERE fdim = 'page') GROUP BY 1 ORDER BY COUNT(*) DESC, 1"
+    ).fetchone()
+    return str(page)
+
+
+def test_the_plan_has_a_page_index_arm_beside_the_time_range(db: Path) -> None:
+    conn = sqlite3.connect(db)
+    sql, params = _statement(_rare_page(conn))
+    plan = " | ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params))
+    conn.close()
+    assert "SEARCH events USING INDEX events_path (site_id=? AND pathname=? AND ts>? AND ts<?)" \
+        in plan, plan
+    assert "SEARCH events USING PRIMARY KEY (site_id=? AND ts>? AND ts<?)" in plan, plan
+
+
+def test_a_rare_page_reads_its_events_through_the_index_with_the_same_answer(db: Path) -> None:
+    conn = sqlite3.connect(db)
+    page = _rare_page(conn)
+    held = conn.execute("SELECT COUNT(*) FROM rollup_frequent_monthly WHERE fvalue = ?",
+                        (page,)).fetchone()
+    assert held == (0,)
+    rare_rows, rare_steps = _run(conn, page)
+    assert rare_rows
+    # The same page listed as frequent (this month, which no rollup answers yet, so only the
+    # registry changes): the time range is read, the answer is the same.
+    conn.execute("INSERT INTO rollup_frequent_monthly (site_id, month, fdim, fvalue, dim, value) "
+                 "VALUES (?, '2026-03', 'page', ?, '', '')", (SITE_ID, page))
+    frequent_rows, frequent_steps = _run(conn, page)
+    conn.rollback()
+    conn.close()
+    assert frequent_rows == rare_rows
+    assert rare_steps * 3 < frequent_steps, (rare_steps, frequent_steps)
+
+
+def test_a_frequent_page_keeps_the_time_range(db: Path) -> None:
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT COUNT(*) FROM rollup_frequent_daily WHERE fdim = 'page' "
+                        "AND fvalue = '/' AND dim = ''").fetchone() != (0,)
+    rows, _ = _run(conn, "/")
+    # Taken out of the registry, "/" is read through the index instead: same rows.
+    conn.execute("DELETE FROM rollup_frequent_daily WHERE fvalue = '/'")
+    conn.execute("DELETE FROM rollup_frequent_monthly WHERE fvalue = '/'")
+    unlisted_rows, _ = _run(conn, "/")
+    conn.rollback()
+    conn.close()
+    assert rows and unlisted_rows == rows
