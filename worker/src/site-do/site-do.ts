@@ -18,7 +18,8 @@ import { UserIds } from "./user-ids";
 import { forgetUser, type Forgotten } from "./forget-user";
 import { type BulkItem, type BulkOutcome, migrateBulkKeys, pruneKeys, rememberKey, seenKey } from "./bulk-keys";
 import { closeIfExpired, expireSockets, type RealtimeAttachment, socketDue } from "./realtime/sockets";
-import { FEED_SIZE, type FeedItem, migrateRealtime, pruneRealtime, readSnapshot, recordSightings, type Sighting } from "./realtime/state";
+import { migrateRealtime, pruneRealtime } from "./realtime/state";
+import { RealtimeFeed } from "./realtime/feed";
 import { LiveSessions, migrateSiteStorage, pruneSalts, saltsFor } from "./site-storage";
 import { utcDay, visitorHash } from "./visitor-hash";
 import { userHash, userSecret } from "./user-hash";
@@ -27,9 +28,6 @@ import { bucketMessage } from "../words";
 
 /** Longest wait between two flush attempts while D1 keeps failing. */
 export const MAX_FLUSH_BACKOFF_MS = 5 * 60 * 1000;
-
-/** Realtime pushes after events are coalesced over this window (the issue allows ≤ 100 ms). */
-export const REALTIME_COALESCE_MS = 50;
 
 /**
  * The bindings SiteDO reads. The collector's Env (env.ts) extends it; declared here so this
@@ -70,12 +68,8 @@ export class SiteDO extends DurableObject<SiteEnv> {
   private prunedAt = 0;
   /** The salts of the last event's UTC day. */
   private salts: { day: string; today: string; yesterday: string | null } | null = null;
-  /** The current batch's accepted events, for the realtime state (see recordRealtime). */
-  private sightings: Sighting[] = [];
-  /** Feed items registered since the last realtime push; non-null while a push is scheduled. */
-  private pendingFeed: FeedItem[] | null = null;
-  /** When realtime windows were last pruned (wall clock, ms). */
-  private realtimePrunedAt = 0;
+  /** Sightings, pushes to dashboards and the realtime windows (see RealtimeFeed). */
+  private readonly realtime: RealtimeFeed;
   /** The outbox sequence (written back once per group commit, see OutboxSeq). */
   private readonly seqs = new OutboxSeq();
   /** Live sessions: storage behind an in-memory cache (see LiveSessions). */
@@ -98,6 +92,7 @@ export class SiteDO extends DurableObject<SiteEnv> {
     this.liveSessions = new LiveSessions(ctx.storage.sql);
     this.flushTargets = new FlushTargets(ctx.storage.sql);
     this.userIds = new UserIds(ctx.storage.sql);
+    this.realtime = new RealtimeFeed(ctx, () => this.clock());
     // Answered by the runtime without waking a hibernated DO (realtime.js pings every 30 s).
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
   }
@@ -126,8 +121,7 @@ export class SiteDO extends DurableObject<SiteEnv> {
 
   /** The realtime state now (RPC: the snapshot endpoint). */
   snapshot(now = Date.now()) {
-    this.pruneRealtimeSometimes(now);
-    return readSnapshot(this.ctx.storage.sql, now);
+    return this.realtime.snapshot(now);
   }
 
   /** A client may ask for a fresh snapshot with the text "snapshot"; anything else is ignored. */
@@ -241,7 +235,7 @@ export class SiteDO extends DurableObject<SiteEnv> {
       if (!engaged) return { visitorId: null, sessionId: null };
       this.liveSessions.save(engaged.session);
       this.userIds.storeTraits(event, userId);
-      this.sightings.push({ visitor: engaged.session.visitor_id, ts: event.ts });
+      this.realtime.see({ visitor: engaged.session.visitor_id, ts: event.ts });
       enqueueEngagement(sql, this.seqs, engaged.page, engaged.page.engaged, engaged.page.scroll, sessionRow(engaged.session));
       return { visitorId: engaged.session.visitor_id, sessionId: engaged.session.id };
     }
@@ -253,7 +247,7 @@ export class SiteDO extends DurableObject<SiteEnv> {
     const row = eventRow(event, session);
     enqueue(sql, this.seqs, row, sessionRow(session));
     if (event.page_title) enqueueTitle(sql, event, event.page_title);
-    this.sightings.push({
+    this.realtime.see({
       visitor: session.visitor_id,
       ts: event.ts,
       event: { name: event.name, path: event.pathname, source: row.source, country: row.country, device: row.device },
@@ -285,7 +279,7 @@ export class SiteDO extends DurableObject<SiteEnv> {
         return { ok: false as const, error };
       }
     });
-    this.recordRealtime();
+    this.realtime.record();
     try {
       // Still in the batch's synchronous stretch: the counter commits with the rows that used it.
       this.seqs.persist(this.ctx.storage.sql);
@@ -295,67 +289,6 @@ export class SiteDO extends DurableObject<SiteEnv> {
       return;
     }
     results.forEach((result, i) => (result.ok ? items[i]?.resolve(result.value) : items[i]?.reject(result.error)));
-  }
-
-  /**
-   * Writes the batch's sightings to the realtime tables, in the same synchronous stretch (so the
-   * same commit) as the events, then schedules a push. Best effort: a failure here is logged and
-   * never fails ingestion.
-   */
-  private recordRealtime(): void {
-    const sightings = this.sightings;
-    this.sightings = [];
-    if (sightings.length === 0) return;
-    try {
-      const feed = recordSightings(this.ctx.storage.sql, sightings);
-      this.schedulePush(feed);
-    } catch (error) {
-      console.error("realtime state update failed", error);
-    }
-  }
-
-  /**
-   * Schedules one push to the connected dashboards within REALTIME_COALESCE_MS: a burst of events
-   * becomes one message. The timer keeps the DO awake for that long, which is fine.
-   */
-  private schedulePush(items: readonly FeedItem[]): void {
-    if (this.pendingFeed === null) {
-      // No socket, no work: skip the timer and the queries entirely.
-      if (this.ctx.getWebSockets().length === 0) return;
-      this.pendingFeed = [];
-      setTimeout(() => this.push(), REALTIME_COALESCE_MS);
-    }
-    this.pendingFeed.push(...items);
-    // A dashboard shows FEED_SIZE events: a burst need not send more.
-    if (this.pendingFeed.length > FEED_SIZE) this.pendingFeed.splice(0, this.pendingFeed.length - FEED_SIZE);
-  }
-
-  /** Sends the delta: fresh aggregates plus the feed items since the last push, newest first. */
-  private push(): void {
-    const feed = this.pendingFeed ?? [];
-    this.pendingFeed = null;
-    const sockets = this.ctx.getWebSockets();
-    if (sockets.length === 0) return;
-    const now = Date.now();
-    this.pruneRealtimeSometimes(now);
-    const delta = { type: "delta", ...readSnapshot(this.ctx.storage.sql, now, false), events: feed.reverse() };
-    const message = JSON.stringify(delta);
-    const clock = this.clock();
-    for (const ws of sockets) {
-      // An expired token gets nothing more, even if the alarm that closes it is late.
-      if (closeIfExpired(ws, clock)) continue;
-      try {
-        ws.send(message);
-      } catch {
-        // A socket closing under us: its close handler cleans up.
-      }
-    }
-  }
-
-  private pruneRealtimeSometimes(now: number): void {
-    if (now - this.realtimePrunedAt < 10_000) return;
-    pruneRealtime(this.ctx.storage.sql, now);
-    this.realtimePrunedAt = now;
   }
 
   /** Today's and yesterday's salt for `ts`, read from storage once per UTC day (see saltsFor). */
