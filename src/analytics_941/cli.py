@@ -51,8 +51,7 @@ from .auth.roles import ROLES
 from .auth.setup_tokens import issue_setup_token
 from .auth.users import count_users, list_users
 from .exceptions import AnalyticsError, ConfigError
-from .funnels import MAX_STEPS, MIN_STEPS, add_funnel, list_funnels, remove_funnel
-from .goals import GoalError, add_goal, list_goals, parse_prop, remove_goal
+from .goals_cli import add_goal_parsers, run_goals
 from .identity_cli import add_identity_parser, run_identity
 from .imports_cli import add_import_parser, run_import
 from .settings import Settings
@@ -118,39 +117,7 @@ def _parser() -> argparse.ArgumentParser:
                       f"(default {SETTLE_S:g}: its site cache TTL plus the flush delay)")
     add_identity_parser(sites)
 
-    goals = commands.add_parser("goals", help="a site's goals (docs/goals.md)").add_subparsers(
-        dest="action", required=True
-    )
-    goal_add = goals.add_parser("add", help="add a page or event goal; it counts the past too")
-    goal_add.add_argument("--site", required=True, metavar="DOMAIN")
-    what = goal_add.add_mutually_exclusive_group(required=True)
-    what.add_argument("--page", metavar="PATTERN",
-                      help="a pageview of a path: * within a segment, ** across (/blog/**)")
-    what.add_argument("--event", metavar="NAME", help="a custom event with this name")
-    goal_add.add_argument("--prop", metavar="KEY=VALUE",
-                          help="only events with this property (with --event)")
-    goal_add.add_argument("--currency", metavar="CODE",
-                          help="a revenue goal: revenue in this ISO 4217 code (with --event)")
-    goal_add.add_argument("--name", help="display name (default: 'Visit PATTERN' or the event)")
-    goals.add_parser("list", help="list a site's goals (name, kind, match, property)") \
-        .add_argument("--site", required=True, metavar="DOMAIN")
-    goal_remove = goals.add_parser("remove", help="remove a goal (its events stay)")
-    goal_remove.add_argument("--site", required=True, metavar="DOMAIN")
-    goal_remove.add_argument("name", metavar="NAME", help="the goal's name, as goals list shows")
-
-    funnels = commands.add_parser("funnels", help="a site's funnels (docs/goals.md)") \
-        .add_subparsers(dest="action", required=True)
-    funnel_add = funnels.add_parser("add", help="save a funnel; it reports the past too")
-    funnel_add.add_argument("--site", required=True, metavar="DOMAIN")
-    funnel_add.add_argument("--name", required=True)
-    funnel_add.add_argument("--step", action="append", required=True, metavar="STEP",
-                            help=f"in order, {MIN_STEPS} to {MAX_STEPS} times: page:PATTERN "
-                            "(* within a segment, ** across) or goal:NAME")
-    funnels.add_parser("list", help="list a site's funnels (name, steps)") \
-        .add_argument("--site", required=True, metavar="DOMAIN")
-    funnel_remove = funnels.add_parser("remove", help="remove a funnel")
-    funnel_remove.add_argument("--site", required=True, metavar="DOMAIN")
-    funnel_remove.add_argument("name", metavar="NAME", help="the funnel's name")
+    add_goal_parsers(commands)
 
     tokens = commands.add_parser("tokens", help="API tokens").add_subparsers(
         dest="action", required=True
@@ -245,10 +212,8 @@ async def _run(args: argparse.Namespace, stores: Stores, settings: Settings) -> 
     elif args.command == "sites":
         print_table((s.id, s.domain, s.timezone, s.name, s.database)
                     for s in await list_sites(store))
-    elif args.command == "goals":
-        await _goals(args, store)
-    elif args.command == "funnels":
-        await _funnels(args, store)
+    elif args.command in ("goals", "funnels"):
+        await run_goals(args, store, find_site=lambda d: _sites(store, d), print_table=print_table)
     elif args.command == "tokens":
         sites = await _sites(store, args.site)
         secret, token = await create_token(
@@ -295,56 +260,6 @@ async def _run(args: argparse.Namespace, stores: Stores, settings: Settings) -> 
                          print_table=print_table)
     elif args.command in ("erase", "export"):
         await run_user_data(args, stores, settings, find_site=lambda d: _sites(store, d))
-
-
-async def _goals(args: argparse.Namespace, store: Store) -> None:
-    (site,) = await _sites(store, [args.site])
-    if args.action == "add":
-        if args.prop is not None and args.event is None:
-            raise GoalError("--prop goes with --event: a page goal matches no property.",
-                            field="prop")
-        goal = await add_goal(store, site_id=site.id, page=args.page, event=args.event,
-                              prop=parse_prop(args.prop) if args.prop is not None else None,
-                              name=args.name, currency=args.currency)
-        await audit.record(store, "goal_create", actor=audit.CLI, sites=[site.id],
-                           detail=audit.goal_detail(goal))
-        print(goal.name)
-    elif args.action == "list":
-        print_table([("name", "kind", "matches", "property", "currency")] + [
-            (g.name, g.kind, g.target, f"{g.prop_key}={g.prop_value}" if g.prop_key else "-",
-             g.currency or "-")
-            for g in await list_goals(store, site_id=site.id)
-        ])
-    else:
-        removed = await remove_goal(store, site_id=site.id, name=args.name)
-        if removed is None:
-            raise ConfigError(f"{site.domain} has no goal named {args.name!r}; "
-                              f"`analytics-941 goals list --site {site.domain}` lists them")
-        await audit.record(store, "goal_remove", actor=audit.CLI, sites=[site.id],
-                           detail=audit.goal_detail(removed))
-        print(f"removed {removed.name}")
-
-
-async def _funnels(args: argparse.Namespace, store: Store) -> None:
-    (site,) = await _sites(store, [args.site])
-    if args.action == "add":
-        funnel = await add_funnel(store, site_id=site.id, name=args.name, steps=args.step)
-        await audit.record(store, "funnel_create", actor=audit.CLI, sites=[site.id],
-                           detail={"funnel": funnel.name, "steps": len(funnel.steps)})
-        print(funnel.name)
-    elif args.action == "list":
-        print_table([("name", "steps")] + [
-            (f.name, " > ".join(step.text for step in f.steps))
-            for f in await list_funnels(store, site_id=site.id)
-        ])
-    else:
-        removed = await remove_funnel(store, site_id=site.id, name=args.name)
-        if removed is None:
-            raise ConfigError(f"{site.domain} has no funnel named {args.name!r}; "
-                              f"`analytics-941 funnels list --site {site.domain}` lists them")
-        await audit.record(store, "funnel_remove", actor=audit.CLI, sites=[site.id],
-                           detail={"funnel": removed.name, "steps": len(removed.steps)})
-        print(f"removed {removed.name}")
 
 
 async def _archive(args: argparse.Namespace, store: Store, settings: Settings) -> None:
