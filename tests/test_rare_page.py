@@ -36,13 +36,16 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _statement(page: str, dimension: str = "os") -> tuple[str, list[Any]]:
-    query = parse_query({"site_id": SITE_ID, "date_range": "30d", "metrics": ["visitors"],
+    """The 30 days by ``dimension`` under ``page``: a tab the rollups per frequent value hold
+    for frequent pages only (os: events drive; entry_page: visits drive)."""
+    metrics = ["visits", "bounce_rate"] if dimension == "entry_page" else ["visitors"]
+    query = parse_query({"site_id": SITE_ID, "date_range": "30d", "metrics": metrics,
                          "dimensions": [dimension], "filters": [["is", "page", [page]]]},
                         timezone=TIMEZONE, now=NOW)
     return build_sql(query)
 
 
-def _run(conn: sqlite3.Connection, page: str) -> tuple[list[Any], int]:
+def _run(conn: sqlite3.Connection, page: str, dimension: str = "os") -> tuple[list[Any], int]:
     """The rows, and about how many thousand VM steps SQLite took for them."""
     steps = [0]
 
@@ -50,7 +53,7 @@ def _run(conn: sqlite3.Connection, page: str) -> tuple[list[Any], int]:
         steps[0] += 1
         return 0
 
-    sql, params = _statement(page)
+    sql, params = _statement(page, dimension)
     conn.set_progress_handler(tick, 1000)
     rows = conn.execute(sql, params).fetchall()
     conn.set_progress_handler(None, 0)
@@ -67,29 +70,41 @@ def _rare_page(conn: sqlite3.Connection) -> str:
     return str(page)
 
 
-def test_the_plan_has_a_page_index_arm_beside_the_time_range(db: Path) -> None:
+@pytest.mark.parametrize(("dimension", "rare", "frequent"), [
+    ("os", "SEARCH events USING INDEX events_path (site_id=? AND pathname=? AND ts>? AND ts<?)",
+     "SEARCH events USING PRIMARY KEY (site_id=? AND ts>? AND ts<?)"),
+    ("entry_page", "SEARCH sessions USING INDEX sqlite_autoindex_sessions_1 (id=?)",
+     "SEARCH sessions USING INDEX sessions_site_started (site_id=? AND started_at>? AND "
+     "started_at<?)"),
+])
+def test_the_plan_has_a_page_index_arm_beside_the_time_range(
+    db: Path, dimension: str, rare: str, frequent: str
+) -> None:
     conn = sqlite3.connect(db)
-    sql, params = _statement(_rare_page(conn))
+    sql, params = _statement(_rare_page(conn), dimension)
     plan = " | ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params))
     conn.close()
-    assert "SEARCH events USING INDEX events_path (site_id=? AND pathname=? AND ts>? AND ts<?)" \
-        in plan, plan
-    assert "SEARCH events USING PRIMARY KEY (site_id=? AND ts>? AND ts<?)" in plan, plan
+    assert "events_path" in plan, plan
+    assert rare in plan, plan
+    assert frequent in plan, plan
 
 
-def test_a_rare_page_reads_its_events_through_the_index_with_the_same_answer(db: Path) -> None:
+@pytest.mark.parametrize("dimension", ["os", "entry_page"])
+def test_a_rare_page_is_read_through_the_index_with_the_same_answer(
+    db: Path, dimension: str
+) -> None:
     conn = sqlite3.connect(db)
     page = _rare_page(conn)
     held = conn.execute("SELECT COUNT(*) FROM rollup_frequent_monthly WHERE fvalue = ?",
                         (page,)).fetchone()
     assert held == (0,)
-    rare_rows, rare_steps = _run(conn, page)
+    rare_rows, rare_steps = _run(conn, page, dimension)
     assert rare_rows
     # The same page listed as frequent (this month, which no rollup answers yet, so only the
     # registry changes): the time range is read, the answer is the same.
     conn.execute("INSERT INTO rollup_frequent_monthly (site_id, month, fdim, fvalue, dim, value) "
                  "VALUES (?, '2026-03', 'page', ?, '', '')", (SITE_ID, page))
-    frequent_rows, frequent_steps = _run(conn, page)
+    frequent_rows, frequent_steps = _run(conn, page, dimension)
     conn.rollback()
     conn.close()
     assert frequent_rows == rare_rows
@@ -100,11 +115,11 @@ def test_a_frequent_page_keeps_the_time_range(db: Path) -> None:
     conn = sqlite3.connect(db)
     assert conn.execute("SELECT COUNT(*) FROM rollup_frequent_daily WHERE fdim = 'page' "
                         "AND fvalue = '/' AND dim = ''").fetchone() != (0,)
-    rows, _ = _run(conn, "/")
+    rows = [_run(conn, "/", dimension)[0] for dimension in ("os", "entry_page")]
     # Taken out of the registry, "/" is read through the index instead: same rows.
     conn.execute("DELETE FROM rollup_frequent_daily WHERE fvalue = '/'")
     conn.execute("DELETE FROM rollup_frequent_monthly WHERE fvalue = '/'")
-    unlisted_rows, _ = _run(conn, "/")
+    unlisted = [_run(conn, "/", dimension)[0] for dimension in ("os", "entry_page")]
     conn.rollback()
     conn.close()
-    assert rows and unlisted_rows == rows
+    assert all(rows) and unlisted == rows

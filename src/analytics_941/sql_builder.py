@@ -69,7 +69,14 @@ from .sql.params import Params
 from .sql.plan import Plan, plan_query
 from .sql.revenue import revenue_parts
 from .sql.vitals import vitals_side
-from .sql.where import Bounds, RawUnits, filters_sql, frequent_page_sql, value_filters_sql
+from .sql.where import (
+    Bounds,
+    RawUnits,
+    filters_sql,
+    frequent_page_sql,
+    page_sessions_sql,
+    value_filters_sql,
+)
 from .store import Param
 
 __all__ = ["build_sql"]
@@ -144,13 +151,16 @@ def _side(
     arm = partial(raw_arm, table=table, units=units, site=site, dimensions=dims, parts=parts,
                   join=join, extra_parts=money)
     arms = [arm(where=[*where, *extra])]
-    if page and table == "events":
-        # One page: read through its index unless the registry of frequent values holds it.
-        # Its one row is joined first, so SQLite tests it once and runs one arm only.
+    if page:
+        # One page: read through its index unless the registry of frequent values holds it
+        # (its events, or the visits of its events by their key). Its one row is joined
+        # first, so SQLite tests it once and runs one arm only.
         hinted = filters_sql(query.filters, table=table, site=site, bounds=bounds,
                              params=params, goals=query.goals, page_index=True)
+        ids = "" if table == "events" else page_sessions_sql(
+            query.filters, site=site, bounds=bounds, params=params)
         arms = [arm(where=[*where, *extra, "g.held"], first=page),
-                arm(where=[*hinted, *extra, "NOT g.held"], first=page)]
+                arm(where=[*hinted, *extra, "NOT g.held"], first=page, ids=ids)]
     if rolled:
         arms += _rollup_arms(query, prefix=prefix, plan=plan, dims=dims, parts=parts, site=site,
                              params=params, within=within)
@@ -311,8 +321,7 @@ def _period_ctes(
     if plan.goal_rollup is not None:
         ctes += goal_rollup_ctes(query, prefix=prefix, site=site, params=params)
     sides = plan.sides
-    page = "" if "events" not in sides else frequent_page_sql(
-        query.filters, period=period, site=site, params=params)
+    page = frequent_page_sql(query.filters, period=period, site=site, params=params)
     if page:
         ctes.append(f"{prefix}_page AS ({page})")
     for table in sides:

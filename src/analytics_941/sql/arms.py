@@ -38,6 +38,7 @@ def raw_arm(
     join: str = "",
     extra_parts: Mapping[str, str] | None = None,
     first: str = "",
+    ids: str = "",
 ) -> str:
     """Parts of ``table`` per unit and dimension values: ``u, t, <aliases>, <parts>``.
 
@@ -46,7 +47,8 @@ def raw_arm(
     parts written for one query (revenue in its currency, ``sql.revenue``). The units drive the
     join (CROSS JOIN fixes the order) so each unit is one index range scan. ``first``, a one-row
     relation joined before the units as ``g``: a test of it in ``where`` is made once, not per
-    unit.
+    unit. ``ids``, a SELECT of distinct ``id``s of ``table``: those rows are read by their key
+    instead of every row of the units (each finds its unit), for a few rows over a long range.
     """
     ts = TS[table]
     sources = EVENT_PARTS if table == "events" else {**SESSION_PARTS, **SESSION_DRIVEN_PARTS}
@@ -54,10 +56,13 @@ def raw_arm(
     select = ["b.i AS u", "b.t AS t"]
     select += [f"{expression} AS {alias}" for alias, expression in dimensions]
     select += [f"{sources[part]} AS {part}" for part in parts]
+    within = (f"{table}.site_id = {site} AND {table}.{ts} >= b.start_ms "
+              f"AND {table}.{ts} < b.end_ms")
+    source = (f"({ids}) AS p CROSS JOIN {table} ON {table}.id = p.id CROSS JOIN {units} AS b"
+              if ids else f"{units} AS b CROSS JOIN {table}")
     sql = (
         f"SELECT {', '.join(select)} FROM {f'{first} AS g CROSS JOIN ' if first else ''}"
-        f"{units} AS b CROSS JOIN {table} "
-        f"ON {table}.site_id = {site} AND {table}.{ts} >= b.start_ms AND {table}.{ts} < b.end_ms"
+        f"{source} ON {within}"
     )
     if join:
         sql += f" {join}"

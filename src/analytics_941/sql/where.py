@@ -33,7 +33,15 @@ from .glob import glob_pattern
 from .goals import custom_event_name, goal_test
 from .params import Params
 
-__all__ = ["Bounds", "RawUnits", "filters_sql", "frequent_page_sql", "glob_pattern", "lone_page"]
+__all__ = [
+    "Bounds",
+    "RawUnits",
+    "filters_sql",
+    "frequent_page_sql",
+    "glob_pattern",
+    "lone_page",
+    "page_sessions_sql",
+]
 
 DAY_MS = 86_400_000
 
@@ -234,14 +242,40 @@ def filters_sql(
     ``goals`` the site's goals an ``event:goal`` condition names. With ``page_index``, the
     ``lone_page`` test on events is marked rare, so SQLite reads the page's events through
     their index (events_path) instead of every event of the range: far faster for a rare page,
-    about twice slower for a frequent one (the caller knows which, ``sql_builder``).
+    about twice slower for a frequent one (the caller knows which, ``sql_builder``); on
+    sessions it is left out: the caller reads the visits of ``page_sessions_sql`` by their key.
     """
-    page = lone_page(nodes) if page_index and table == "events" else None
-    return [
-        f"likelihood(pathname = {params.ref(node.values[0])}, 0.001)" if node is page else
-        _node_sql(node, table=table, site=site, bounds=bounds, params=params, goals=goals)
-        for node in nodes
-    ]
+    page = lone_page(nodes) if page_index else None
+    clauses = []
+    for node in nodes:
+        if page is not None and node is page:
+            if table == "events":
+                clauses.append(f"likelihood(pathname = {params.ref(page.values[0])}, 0.001)")
+            continue
+        clauses.append(
+            _node_sql(node, table=table, site=site, bounds=bounds, params=params, goals=goals))
+    return clauses
+
+
+def page_sessions_sql(
+    nodes: tuple[FilterNode, ...], *, site: str, bounds: Bounds, params: Params
+) -> str:
+    """A SELECT of the distinct ids of the visits with an event on the ``lone_page`` in
+    ``bounds`` (as ``_leaf_sql`` finds them), through the page index."""
+    page = lone_page(nodes)
+    assert page is not None, "only under one page"
+    test = f"likelihood(e.pathname = {params.ref(page.values[0])}, 0.001)"
+    if isinstance(bounds, RawUnits):
+        return (
+            f"SELECT DISTINCT e.session_id AS id FROM {bounds.source} AS u CROSS JOIN events AS e "
+            f"ON e.site_id = {site} AND e.ts >= u.start_ms AND e.ts < u.end_ms + {DAY_MS} "
+            f"WHERE {test}"
+        )
+    lo, hi = params.ref(bounds[0]), params.ref(bounds[1] + DAY_MS)
+    return (
+        f"SELECT DISTINCT e.session_id AS id FROM events AS e WHERE e.site_id = {site} "
+        f"AND e.ts >= {lo} AND e.ts < {hi} AND {test}"
+    )
 
 
 def value_filters_sql(nodes: tuple[FilterNode, ...], *, expression: str, params: Params) -> str:
