@@ -1,13 +1,14 @@
 """A rare page's raw reads go through the page index; a frequent page's keep the time range.
 
-The registry of frequent values (``rollup_frequent_*``, ``rollups.frequent``) decides, inside
-the statement: the answers are the same either way, only the rows SQLite visits differ.
+The registry of frequent values (``rollup_frequent_*``, ``rollups.frequent``) decides per unit,
+inside the statement: the answers are the same either way, only the rows SQLite visits differ.
 Data: the bench generator at a small scale (40 days, Berlin time), rolled up with a threshold
 of 40 visits a month, so ``/`` is frequent and most pages are not.
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -100,10 +101,13 @@ def test_a_rare_page_is_read_through_the_index_with_the_same_answer(
     assert held == (0,)
     rare_rows, rare_steps = _run(conn, page, dimension)
     assert rare_rows
-    # The same page listed as frequent (this month, which no rollup answers yet, so only the
-    # registry changes): the time range is read, the answer is the same.
-    conn.execute("INSERT INTO rollup_frequent_monthly (site_id, month, fdim, fvalue, dim, value) "
-                 "VALUES (?, '2026-03', 'page', ?, '', '')", (SITE_ID, page))
+    # The same page held as frequent in February and March (February no longer listed as
+    # rolled up, so it reads raw rows, as March does): the time range is read, the answer is
+    # the same.
+    conn.execute("DELETE FROM rollup_frequent_months")
+    for month in ("2026-02", "2026-03"):
+        conn.execute("INSERT INTO rollup_frequent_monthly (site_id, month, fdim, fvalue, dim, "
+                     "value) VALUES (?, ?, 'page', ?, '', '')", (SITE_ID, month, page))
     frequent_rows, frequent_steps = _run(conn, page, dimension)
     conn.rollback()
     conn.close()
@@ -123,3 +127,20 @@ def test_a_frequent_page_keeps_the_time_range(db: Path) -> None:
     conn.rollback()
     conn.close()
     assert all(rows) and unlisted == rows
+
+
+def test_today_follows_the_recent_days_and_older_days_their_own(db: Path) -> None:
+    """The units where "/" counts as frequent: the days and months that hold it, and today
+    (not rolled up yet), since the recent days hold it; a rare page has none."""
+    conn = sqlite3.connect(db)
+    rare = _rare_page(conn)
+    dense = {}
+    for page in ("/", rare):
+        sql, params = _statement(page)
+        cte = sql.split("m_dense AS (", 1)[1].split("),\nm", 1)[0]
+        units = sql.split("m_units AS (", 1)[1].split("),\n", 1)[0]
+        part = f"WITH m_units AS ({units}) {cte}"
+        used = max(int(n) for n in re.findall(r"\?(\d+)", part))
+        dense[page] = conn.execute(part, params[:used]).fetchall()
+    conn.close()
+    assert len(dense["/"]) == 30 and dense[rare] == []

@@ -35,9 +35,9 @@ filter value the same way (``rollup_filtered_daily`` and ``_monthly``; they keep
 the totals and the breakdowns in ``FILTERED_ROLLUP_DIMENSIONS``; for the other breakdowns in
 ``FREQUENT_ROLLUP_DIMENSIONS`` it reads ``rollup_frequent_monthly`` and ``_daily`` for the
 whole months and the recent days that hold the filter's value (``rollups.frequent``), and raw
-rows for every other day. Under one page (``is``, one value), the events' raw arm is written
-twice, guarded by ``<prefix>_page`` (one row: does the registry of frequent values hold the
-page?): a rare page's events are read through the page index, a frequent page's by time range.
+rows for every other day. Under one page (``is``, one value), each raw arm is written twice:
+the units where the registry of frequent values says the page is frequent (``<prefix>_dense``)
+read their time range, the others the page's rows through the page index.
 Output columns: ``d0``, ``d1``… for the dimensions (a time dimension yields its bucket index),
 one column per metric (``percentage`` holds visitors; the runner divides), ``c_<metric>`` for the
 comparison, and ``total_rows`` when asked.
@@ -72,8 +72,8 @@ from .sql.vitals import vitals_side
 from .sql.where import (
     Bounds,
     RawUnits,
+    dense_units_sql,
     filters_sql,
-    frequent_page_sql,
     page_sessions_sql,
     value_filters_sql,
 )
@@ -110,11 +110,12 @@ def _side(
     site: str,
     params: Params,
     within: str = "",
-    page: str = "",
+    dense: str = "",
 ) -> str:
     """One side's CTE body: its arms (raw, and rollup when usable) summed into metrics;
     ``within``, SQL of the only values of its one dimension needed (a group divisor's);
-    ``page``, the CTE saying whether the filters' one page is frequent (``frequent_page_sql``)."""
+    ``dense``, the CTE of the units in which the filters' one page is frequent
+    (``dense_units_sql``)."""
     if table == "web_vitals":
         # Percentiles over each page view's row: raw, filtered as the events side.
         return vitals_side(
@@ -151,16 +152,16 @@ def _side(
     arm = partial(raw_arm, table=table, units=units, site=site, dimensions=dims, parts=parts,
                   join=join, extra_parts=money)
     arms = [arm(where=[*where, *extra])]
-    if page:
-        # One page: read through its index unless the registry of frequent values holds it
-        # (its events, or the visits of its events by their key). Its one row is joined
-        # first, so SQLite tests it once and runs one arm only.
+    if dense:
+        # One page: the units where it is frequent read every row of their range, the others
+        # its events through the page index (or the visits of those events by their key).
         hinted = filters_sql(query.filters, table=table, site=site, bounds=bounds,
                              params=params, goals=query.goals, page_index=True)
         ids = "" if table == "events" else page_sessions_sql(
-            query.filters, site=site, bounds=bounds, params=params)
-        arms = [arm(where=[*where, *extra, "g.held"], first=page),
-                arm(where=[*hinted, *extra, "NOT g.held"], first=page, ids=ids)]
+            query.filters, site=site, params=params,
+            units=f"(SELECT start_ms, end_ms FROM {prefix}_sparse)")
+        arms = [arm(where=[*where, *extra, f"b.i IN (SELECT i FROM {dense})"]),
+                arm(where=[*hinted, *extra], ids=ids, units=f"{prefix}_sparse")]
     if rolled:
         arms += _rollup_arms(query, prefix=prefix, plan=plan, dims=dims, parts=parts, site=site,
                              params=params, within=within)
@@ -321,14 +322,19 @@ def _period_ctes(
     if plan.goal_rollup is not None:
         ctes += goal_rollup_ctes(query, prefix=prefix, site=site, params=params)
     sides = plan.sides
-    page = frequent_page_sql(query.filters, period=period, site=site, params=params)
-    if page:
-        ctes.append(f"{prefix}_page AS ({page})")
+    dense = dense_units_sql(query.filters, units=f"{prefix}_units", last=period[1], site=site,
+                            params=params)
+    if dense:
+        # The other units left raw, as a table: a visit read by its key scans them for its own.
+        done = f" AND i NOT IN (SELECT i FROM {prefix}_done)" if plan.rollup_kind else ""
+        ctes += [f"{prefix}_dense AS ({dense})",
+                 f"{prefix}_sparse AS MATERIALIZED (SELECT * FROM {prefix}_units "
+                 f"WHERE i NOT IN (SELECT i FROM {prefix}_dense){done})"]
     for table in sides:
         body = _side(
             query, prefix=prefix, table=table, plan=plan, bounds=bounds, site=site, params=params,
             within=within if len(query.non_time_dimensions) == 1 else "",
-            page=f"{prefix}_page" if page else "",
+            dense=f"{prefix}_dense" if dense else "",
         )
         name = prefix if len(sides) == 1 else f"{prefix}_{table[0]}"
         ctes.append(f"{name} AS ({body})")

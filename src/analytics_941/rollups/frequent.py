@@ -54,18 +54,19 @@ from .kinds import (
     FREQUENT_MIN_VISITS,
     FREQUENT_ROLLUP_SET,
     PER_FREQUENT_VALUE,
+    PLAIN,
 )
 
 __all__ = [
     "MAX_MONTHS_PER_RUN",
     "MONTH_PARAMS",
+    "dense_units_sql",
     "frequent_day_statements",
     "frequent_statements",
-    "held_value_sql",
     "is_recent",
     "month_params",
+    "recent_days",
     "refresh_frequent_months",
-    "registry_keys",
     "relist_statement",
     "todo_sql",
     "unlist_day_statement",
@@ -139,30 +140,29 @@ _RECENT = f"CAST(?6 AS INTEGER) >= CAST(?5 AS INTEGER) - {FREQUENT_DAYS * DAY_MS
 _OLDER = f"day < date(CAST(?5 AS INTEGER) / 1000, 'unixepoch', '-{FREQUENT_DAYS} days')"
 
 
-def registry_keys(first: date, last: date) -> tuple[list[str], list[str]]:
-    """The months and days whose rows per frequent value say whether a value is frequent around
-    the period ``first``..``last``: its months and the month before its last, and the
-    ``FREQUENT_DAYS`` days up to its last (the day rows kept; so "today" asks yesterday too)."""
-    months = {f"{first:%Y-%m}", f"{last.replace(day=1) - timedelta(days=1):%Y-%m}"}
-    month = first.replace(day=1)
-    while month <= last:
-        months.add(f"{month:%Y-%m}")
-        month = (month + timedelta(days=32)).replace(day=1)
-    days = [(last - timedelta(days=n)).isoformat() for n in range(FREQUENT_DAYS + 1)]
-    return sorted(months), days
-
-
-def held_value_sql(*, site: str, fdim: str, value: str, months: str, days: str) -> str:
-    """SQL, true when the registry holds ``value`` of the filter dimension ``fdim`` (``fdim`` and
-    ``value`` are placeholders) for one of ``months`` or ``days`` (placeholders of JSON lists,
-    ``registry_keys``): a few key seeks, whatever the site's size."""
+def dense_units_sql(*, units: str, site: str, fdim: str, value: str, recent: str) -> str:
+    """SQL: the ``i`` of the ``units`` (a relation of ``i``, ``day``) in which the registry says
+    ``value`` of ``fdim`` is frequent (placeholders): their day or month holds it, or, for a day
+    not rolled up yet (today), it was held on one of the ``recent`` days (a placeholder of a
+    JSON list of 'YYYY-MM-DD', ``recent_days``). A few key seeks per unit, whatever the site's
+    size. Readers use it to choose how to read raw rows filtered on ``value``."""
     held = f"h.site_id = {site} AND h.fdim = {fdim} AND h.fvalue = {value} AND h.dim = ''"
+    monthly, daily = PER_FREQUENT_VALUE.spans["month"][0], PER_FREQUENT_VALUE.daily
     return (
-        f"(EXISTS (SELECT 1 FROM {PER_FREQUENT_VALUE.spans['month'][0]} AS h "
-        f"WHERE h.month IN (SELECT value FROM json_each({months})) AND {held}) "
-        f"OR EXISTS (SELECT 1 FROM {PER_FREQUENT_VALUE.daily} AS h "
-        f"WHERE h.day IN (SELECT value FROM json_each({days})) AND {held}))"
+        f"SELECT b.i AS i FROM {units} AS b "
+        f"WHERE EXISTS (SELECT 1 FROM {daily} AS h WHERE {held} AND h.day = b.day) "
+        f"OR EXISTS (SELECT 1 FROM {monthly} AS h WHERE {held} "
+        "AND h.month = substr(b.day, 1, 7)) "
+        f"OR (NOT EXISTS (SELECT 1 FROM {PLAIN.days} AS d WHERE d.site_id = {site} "
+        f"AND d.day = b.day) AND EXISTS (SELECT 1 FROM {daily} AS h WHERE {held} "
+        f"AND h.day IN (SELECT value FROM json_each({recent}))))"
     )
+
+
+def recent_days(last: date) -> list[str]:
+    """The ``FREQUENT_DAYS`` days before ``last`` and ``last``: the days whose rows per frequent
+    value are kept (so "today" asks yesterday and before)."""
+    return [(last - timedelta(days=n)).isoformat() for n in range(FREQUENT_DAYS + 1)]
 
 
 def unlist_day_statement() -> RollupStatement:

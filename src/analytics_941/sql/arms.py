@@ -37,7 +37,6 @@ def raw_arm(
     where: Sequence[str],
     join: str = "",
     extra_parts: Mapping[str, str] | None = None,
-    first: str = "",
     ids: str = "",
 ) -> str:
     """Parts of ``table`` per unit and dimension values: ``u, t, <aliases>, <parts>``.
@@ -45,10 +44,9 @@ def raw_arm(
     ``dimensions`` are (alias, expression) pairs; ``parts`` are names from ``sql.metrics``;
     ``join`` an extra JOIN clause (the rollups' rows of visits by viewed page); ``extra_parts``
     parts written for one query (revenue in its currency, ``sql.revenue``). The units drive the
-    join (CROSS JOIN fixes the order) so each unit is one index range scan. ``first``, a one-row
-    relation joined before the units as ``g``: a test of it in ``where`` is made once, not per
-    unit. ``ids``, a SELECT of distinct ``id``s of ``table``: those rows are read by their key
-    instead of every row of the units (each finds its unit), for a few rows over a long range.
+    join (CROSS JOIN fixes the order) so each unit is one index range scan. ``ids``, a SELECT of
+    distinct ``id``s of ``table``: those rows are read by their key instead of every row of the
+    units (each finds its unit), for a few rows over a long range.
     """
     ts = TS[table]
     sources = EVENT_PARTS if table == "events" else {**SESSION_PARTS, **SESSION_DRIVEN_PARTS}
@@ -61,8 +59,7 @@ def raw_arm(
     source = (f"({ids}) AS p CROSS JOIN {table} ON {table}.id = p.id CROSS JOIN {units} AS b"
               if ids else f"{units} AS b CROSS JOIN {table}")
     sql = (
-        f"SELECT {', '.join(select)} FROM {f'{first} AS g CROSS JOIN ' if first else ''}"
-        f"{source} ON {within}"
+        f"SELECT {', '.join(select)} FROM {source} ON {within}"
     )
     if join:
         sql += f" {join}"

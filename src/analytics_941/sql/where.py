@@ -27,7 +27,8 @@ from ..exceptions import QueryError
 from ..filters import REGEX_OPS, Behaviour, Condition, FilterNode, Negation
 from ..goals import Goal
 from ..query import GOAL_DIMENSION
-from ..rollups.frequent import held_value_sql, registry_keys
+from ..rollups.frequent import dense_units_sql as frequent_units_sql
+from ..rollups.frequent import recent_days
 from .columns import filter_sql_target
 from .glob import glob_pattern
 from .goals import custom_event_name, goal_test
@@ -36,8 +37,8 @@ from .params import Params
 __all__ = [
     "Bounds",
     "RawUnits",
+    "dense_units_sql",
     "filters_sql",
-    "frequent_page_sql",
     "glob_pattern",
     "lone_page",
     "page_sessions_sql",
@@ -210,20 +211,18 @@ def lone_page(nodes: tuple[FilterNode, ...]) -> Condition | None:
     return None
 
 
-def frequent_page_sql(
-    nodes: tuple[FilterNode, ...], *, period: tuple[date, date], site: str, params: Params
+def dense_units_sql(
+    nodes: tuple[FilterNode, ...], *, units: str, last: date, site: str, params: Params
 ) -> str:
-    """A one-row SELECT whose ``held`` says whether the registry of frequent values
-    (``rollups.frequent``) holds the ``lone_page`` around ``period``; '' without one."""
+    """A SELECT of the ``units`` (ending on ``last``) in which the ``lone_page`` is frequent
+    (``rollups.frequent.dense_units_sql``); '' without one."""
     page = lone_page(nodes)
     if page is None:
         return ""
-    months, days = registry_keys(*period)
-    return "SELECT " + held_value_sql(
-        site=site, fdim=params.ref("page"), value=params.ref(page.values[0]),
-        months=params.ref(json.dumps(months, separators=(",", ":"))),
-        days=params.ref(json.dumps(days, separators=(",", ":"))),
-    ) + " AS held"
+    return frequent_units_sql(
+        units=units, site=site, fdim=params.ref("page"), value=params.ref(page.values[0]),
+        recent=params.ref(json.dumps(recent_days(last), separators=(",", ":"))),
+    )
 
 
 def filters_sql(
@@ -257,24 +256,17 @@ def filters_sql(
     return clauses
 
 
-def page_sessions_sql(
-    nodes: tuple[FilterNode, ...], *, site: str, bounds: Bounds, params: Params
-) -> str:
+def page_sessions_sql(nodes: tuple[FilterNode, ...], *, site: str, units: str,
+                      params: Params) -> str:
     """A SELECT of the distinct ids of the visits with an event on the ``lone_page`` in
-    ``bounds`` (as ``_leaf_sql`` finds them), through the page index."""
+    ``units`` (SQL of rows ``start_ms, end_ms``), widened by a day as ``_leaf_sql`` does,
+    through the page index."""
     page = lone_page(nodes)
     assert page is not None, "only under one page"
-    test = f"likelihood(e.pathname = {params.ref(page.values[0])}, 0.001)"
-    if isinstance(bounds, RawUnits):
-        return (
-            f"SELECT DISTINCT e.session_id AS id FROM {bounds.source} AS u CROSS JOIN events AS e "
-            f"ON e.site_id = {site} AND e.ts >= u.start_ms AND e.ts < u.end_ms + {DAY_MS} "
-            f"WHERE {test}"
-        )
-    lo, hi = params.ref(bounds[0]), params.ref(bounds[1] + DAY_MS)
     return (
-        f"SELECT DISTINCT e.session_id AS id FROM events AS e WHERE e.site_id = {site} "
-        f"AND e.ts >= {lo} AND e.ts < {hi} AND {test}"
+        f"SELECT DISTINCT e.session_id AS id FROM {units} AS u CROSS JOIN events AS e "
+        f"ON e.site_id = {site} AND e.ts >= u.start_ms AND e.ts < u.end_ms + {DAY_MS} "
+        f"WHERE likelihood(e.pathname = {params.ref(page.values[0])}, 0.001)"
     )
 
 
