@@ -73,6 +73,7 @@ from .sql.where import (
     Bounds,
     RawUnits,
     dense_units_sql,
+    few_visits_sql,
     filters_sql,
     page_sessions_sql,
     value_filters_sql,
@@ -157,11 +158,18 @@ def _side(
         # its events through the page index (or the visits of those events by their key).
         hinted = filters_sql(query.filters, table=table, site=site, bounds=bounds,
                              params=params, goals=query.goals, page_index=True)
-        ids = "" if table == "events" else page_sessions_sql(
-            query.filters, site=site, params=params,
-            units=f"(SELECT start_ms, end_ms FROM {prefix}_sparse)")
-        arms = [arm(where=[*where, *extra, f"b.i IN (SELECT i FROM {dense})"]),
-                arm(where=[*hinted, *extra], ids=ids, units=f"{prefix}_sparse")]
+        sparse = f"{prefix}_sparse"
+        if table == "events":
+            arms = [arm(where=[*where, *extra, f"b.i IN (SELECT i FROM {dense})"]),
+                    arm(where=[*hinted, *extra], units=sparse)]
+        else:
+            # Visits by their key only while the page's are few (else by time, as before).
+            few = few_visits_sql(query.filters, site=site, units=units, sparse=sparse,
+                                 params=params)
+            ids = page_sessions_sql(query.filters, site=site, params=params,
+                                    units=f"(SELECT start_ms, end_ms FROM {sparse} WHERE {few})")
+            arms = [arm(where=[*where, *extra, f"(b.i IN (SELECT i FROM {dense}) OR NOT {few})"]),
+                    arm(where=[*hinted, *extra], ids=ids, units=sparse)]
     if rolled:
         arms += _rollup_arms(query, prefix=prefix, plan=plan, dims=dims, parts=parts, site=site,
                              params=params, within=within)
