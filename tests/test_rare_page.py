@@ -144,3 +144,25 @@ def test_today_follows_the_recent_days_and_older_days_their_own(db: Path) -> Non
         dense[page] = conn.execute(part, params[:used]).fetchall()
     conn.close()
     assert len(dense["/"]) == 30 and dense[rare] == []
+
+
+def test_visits_are_read_by_key_only_while_the_page_has_few(db: Path) -> None:
+    """Over 100 raw days of February, a rare page's visits are few enough to read by their
+    key; those of "/" (a large share of February's visits) are not."""
+    from analytics_941.filters import Condition
+    from analytics_941.sql.params import Params
+    from analytics_941.sql.where import few_visits_sql
+
+    conn = sqlite3.connect(db)
+    rare = _rare_page(conn)
+    answers = {}
+    for page in (rare, "/"):
+        params = Params()
+        site = params.ref(SITE_ID)
+        days = " UNION ALL ".join(f"SELECT {n} AS i" for n in range(100))
+        test = few_visits_sql((Condition(op="is", dimension="page", values=(page,)),),
+                              site=site, units="(SELECT '2026-02-15' AS day)",
+                              sparse=f"({days})", params=params)
+        (answers[page],) = conn.execute(f"SELECT {test}", params.check()).fetchone()
+    conn.close()
+    assert answers == {rare: 1, "/": 0}
