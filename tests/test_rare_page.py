@@ -150,8 +150,8 @@ def test_visits_are_read_by_key_only_while_the_page_has_few(db: Path) -> None:
     """Over 100 raw days of February, a rare page's visits are few enough to read by their
     key; those of "/" (a large share of February's visits) are not."""
     from analytics_941.filters import Condition
+    from analytics_941.sql.page_reads import few_visits_sql
     from analytics_941.sql.params import Params
-    from analytics_941.sql.where import few_visits_sql
 
     conn = sqlite3.connect(db)
     rare = _rare_page(conn)

@@ -35,9 +35,9 @@ filter value the same way (``rollup_filtered_daily`` and ``_monthly``; they keep
 the totals and the breakdowns in ``FILTERED_ROLLUP_DIMENSIONS``; for the other breakdowns in
 ``FREQUENT_ROLLUP_DIMENSIONS`` it reads ``rollup_frequent_monthly`` and ``_daily`` for the
 whole months and the recent days that hold the filter's value (``rollups.frequent``), and raw
-rows for every other day. Under one page (``is``, one value), each raw arm is written twice:
-the units where the registry of frequent values says the page is frequent (``<prefix>_dense``)
-read their time range, the others the page's rows through the page index.
+rows for every other day. Under one page (``is``, one value), each raw arm is written twice
+(``sql.page_reads``): the units where the page is frequent read their time range, the others
+the page's rows through the page index.
 Output columns: ``d0``, ``d1``… for the dimensions (a time dimension yields its bucket index),
 one column per metric (``percentage`` holds visitors; the runner divides), ``c_<metric>`` for the
 comparison, and ``total_rows`` when asked.
@@ -65,19 +65,12 @@ from .sql.goal_rollup import (
 from .sql.goals import goal_join, goal_rows_cte
 from .sql.imported import imported_arm, imported_ctes
 from .sql.metrics import FINALS, REVENUE_METRICS, parts_for
+from .sql.page_reads import page_arms, page_ctes
 from .sql.params import Params
 from .sql.plan import Plan, plan_query
 from .sql.revenue import revenue_parts
 from .sql.vitals import vitals_side
-from .sql.where import (
-    Bounds,
-    RawUnits,
-    dense_units_sql,
-    few_visits_sql,
-    filters_sql,
-    page_sessions_sql,
-    value_filters_sql,
-)
+from .sql.where import Bounds, RawUnits, filters_sql, value_filters_sql
 from .store import Param
 
 __all__ = ["build_sql"]
@@ -111,12 +104,11 @@ def _side(
     site: str,
     params: Params,
     within: str = "",
-    dense: str = "",
+    dense: bool = False,
 ) -> str:
     """One side's CTE body: its arms (raw, and rollup when usable) summed into metrics;
     ``within``, SQL of the only values of its one dimension needed (a group divisor's);
-    ``dense``, the CTE of the units in which the filters' one page is frequent
-    (``dense_units_sql``)."""
+    ``dense``, whether ``sql.page_reads.page_ctes`` wrote the filters' one page's CTEs."""
     if table == "web_vitals":
         # Percentiles over each page view's row: raw, filtered as the events side.
         return vitals_side(
@@ -154,22 +146,8 @@ def _side(
                   join=join, extra_parts=money)
     arms = [arm(where=[*where, *extra])]
     if dense:
-        # One page: the units where it is frequent read every row of their range, the others
-        # its events through the page index (or the visits of those events by their key).
-        hinted = filters_sql(query.filters, table=table, site=site, bounds=bounds,
-                             params=params, goals=query.goals, page_index=True)
-        sparse = f"{prefix}_sparse"
-        if table == "events":
-            arms = [arm(where=[*where, *extra, f"b.i IN (SELECT i FROM {dense})"]),
-                    arm(where=[*hinted, *extra], units=sparse)]
-        else:
-            # Visits by their key only while the page's are few (else by time, as before).
-            few = few_visits_sql(query.filters, site=site, units=units, sparse=sparse,
-                                 params=params)
-            ids = page_sessions_sql(query.filters, site=site, params=params,
-                                    units=f"(SELECT start_ms, end_ms FROM {sparse} WHERE {few})")
-            arms = [arm(where=[*where, *extra, f"(b.i IN (SELECT i FROM {dense}) OR NOT {few})"]),
-                    arm(where=[*hinted, *extra], ids=ids, units=sparse)]
+        arms = page_arms(query, prefix=prefix, table=table, arm=arm, where=where,
+                         extra=extra, bounds=bounds, site=site, params=params)
     if rolled:
         arms += _rollup_arms(query, prefix=prefix, plan=plan, dims=dims, parts=parts, site=site,
                              params=params, within=within)
@@ -330,19 +308,14 @@ def _period_ctes(
     if plan.goal_rollup is not None:
         ctes += goal_rollup_ctes(query, prefix=prefix, site=site, params=params)
     sides = plan.sides
-    dense = dense_units_sql(query.filters, units=f"{prefix}_units", last=period[1], site=site,
-                            params=params)
-    if dense:
-        # The other units left raw, as a table: a visit read by its key scans them for its own.
-        done = f" AND i NOT IN (SELECT i FROM {prefix}_done)" if plan.rollup_kind else ""
-        ctes += [f"{prefix}_dense AS ({dense})",
-                 f"{prefix}_sparse AS MATERIALIZED (SELECT * FROM {prefix}_units "
-                 f"WHERE i NOT IN (SELECT i FROM {prefix}_dense){done})"]
+    page = page_ctes(query, prefix=prefix, last=period[1], site=site, params=params,
+                     rolled=plan.rollup_kind is not None)
+    ctes += page
     for table in sides:
         body = _side(
             query, prefix=prefix, table=table, plan=plan, bounds=bounds, site=site, params=params,
             within=within if len(query.non_time_dimensions) == 1 else "",
-            dense=f"{prefix}_dense" if dense else "",
+            dense=bool(page),
         )
         name = prefix if len(sides) == 1 else f"{prefix}_{table[0]}"
         ctes.append(f"{name} AS ({body})")

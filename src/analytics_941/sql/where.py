@@ -20,15 +20,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from ..exceptions import QueryError
 from ..filters import REGEX_OPS, Behaviour, Condition, FilterNode, Negation
 from ..goals import Goal
 from ..query import GOAL_DIMENSION
-from ..rollups.frequent import dense_units_sql as frequent_units_sql
-from ..rollups.frequent import recent_days
 from .columns import filter_sql_target
 from .glob import glob_pattern
 from .goals import custom_event_name, goal_test
@@ -37,12 +34,9 @@ from .params import Params
 __all__ = [
     "Bounds",
     "RawUnits",
-    "dense_units_sql",
-    "few_visits_sql",
     "filters_sql",
     "glob_pattern",
     "lone_page",
-    "page_sessions_sql",
 ]
 
 DAY_MS = 86_400_000
@@ -212,20 +206,6 @@ def lone_page(nodes: tuple[FilterNode, ...]) -> Condition | None:
     return None
 
 
-def dense_units_sql(
-    nodes: tuple[FilterNode, ...], *, units: str, last: date, site: str, params: Params
-) -> str:
-    """A SELECT of the ``units`` (ending on ``last``) in which the ``lone_page`` is frequent
-    (``rollups.frequent.dense_units_sql``); '' without one."""
-    page = lone_page(nodes)
-    if page is None:
-        return ""
-    return frequent_units_sql(
-        units=units, site=site, fdim=params.ref("page"), value=params.ref(page.values[0]),
-        recent=params.ref(json.dumps(recent_days(last), separators=(",", ":"))),
-    )
-
-
 def filters_sql(
     nodes: tuple[FilterNode, ...],
     *,
@@ -255,46 +235,6 @@ def filters_sql(
         clauses.append(
             _node_sql(node, table=table, site=site, bounds=bounds, params=params, goals=goals))
     return clauses
-
-
-# Reading a visit by its key and scanning the units for its own costs about a ninth of reading
-# one of the range's visits by time (measured at 1 M events): worth it while the page's visits
-# times the units stay under nine times all visits. A short range always is.
-_KEY_READ_GAIN = 9
-_SHORT_UNITS = 62
-
-
-def few_visits_sql(nodes: tuple[FilterNode, ...], *, site: str, units: str, sparse: str,
-                   params: Params) -> str:
-    """SQL, true when the ``lone_page``'s visits are few enough, over the months of ``units``
-    (``rollup_filtered_monthly`` against ``rollup_monthly``), to read them by their key in
-    the ``sparse`` units (``page_sessions_sql``) rather than every visit of those units."""
-    page = lone_page(nodes)
-    assert page is not None, "only under one page"
-    months = f"SELECT DISTINCT substr(day, 1, 7) FROM {units}"
-    count = f"(SELECT COUNT(*) FROM {sparse})"
-    return (
-        f"({count} <= {_SHORT_UNITS} OR COALESCE((SELECT SUM(r.visits) FROM "
-        f"rollup_filtered_monthly AS r WHERE r.site_id = {site} AND r.month IN ({months}) "
-        f"AND r.fdim = {params.ref('page')} AND r.fvalue = {params.ref(page.values[0])} "
-        f"AND r.dim = ''), 0) * {count} < {_KEY_READ_GAIN} * COALESCE((SELECT SUM(r.visits) "
-        f"FROM rollup_monthly AS r WHERE r.site_id = {site} AND r.dim = '' "
-        f"AND r.month IN ({months}) AND r.value = ''), 0))"
-    )
-
-
-def page_sessions_sql(nodes: tuple[FilterNode, ...], *, site: str, units: str,
-                      params: Params) -> str:
-    """A SELECT of the distinct ids of the visits with an event on the ``lone_page`` in
-    ``units`` (SQL of rows ``start_ms, end_ms``), widened by a day as ``_leaf_sql`` does,
-    through the page index."""
-    page = lone_page(nodes)
-    assert page is not None, "only under one page"
-    return (
-        f"SELECT DISTINCT e.session_id AS id FROM {units} AS u CROSS JOIN events AS e "
-        f"ON e.site_id = {site} AND e.ts >= u.start_ms AND e.ts < u.end_ms + {DAY_MS} "
-        f"WHERE likelihood(e.pathname = {params.ref(page.values[0])}, 0.001)"
-    )
 
 
 def value_filters_sql(nodes: tuple[FilterNode, ...], *, expression: str, params: Params) -> str:
