@@ -254,8 +254,10 @@ def _binding_config(folder: Path) -> Path:
     text = (ROOT / "wrangler.toml").read_text()
     text = text.replace('main = "worker/src/index.ts"', f'main = "{ROOT}/worker/src/index.ts"')
     text = text.replace('migrations_dir = "migrations"', f'migrations_dir = "{ROOT}/migrations"')
-    text = text.replace('directory = "worker/tracker/dist"', f'directory = "{ROOT}/worker/tracker/dist"')
-    text = text.replace('watch_dir = "worker/tracker"', f'watch_dir = "{ROOT}/worker/tracker"\ncwd = "{ROOT}"')
+    text = text.replace('directory = "worker/tracker/dist"',
+                        f'directory = "{ROOT}/worker/tracker/dist"')
+    text = text.replace('watch_dir = "worker/tracker"',
+                        f'watch_dir = "{ROOT}/worker/tracker"\ncwd = "{ROOT}"')
     text = text.replace("[triggers]", '[[send_email]]\nname = "SEND_EMAIL"\n\n[triggers]', 1)
     path = folder / "wrangler.toml"
     path.write_text(text)
