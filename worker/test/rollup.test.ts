@@ -4,7 +4,7 @@ import { createExecutionContext, createScheduledController, waitOnExecutionConte
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
-import { refreshRollups, runCronEverywhere } from "../src/rollup/cron";
+import { refreshRollups, runCron, runCronEverywhere } from "../src/rollup/cron";
 import { refreshFrequentMonths } from "../src/rollup/frequent";
 import { rebuildTables } from "../src/rollup/rebuilds";
 import { FREQUENT_MIN_VISITS, FREQUENT_TODO } from "../src/rollup/statements";
@@ -226,6 +226,21 @@ describe("refreshFrequentMonths", () => {
     expect(await listedMonths("f1")).toEqual([{ month: "2026-02" }]);
     const rows = (await frequent("f1")).results;
     expect(rows.find((r) => r.fdim === "page" && r.dim === "entry_page")).toEqual({ fdim: "page", fvalue: "/a", dim: "entry_page", value: "/a", visitors: 29, visits: 29 });
+  }, MONTH_TEST_TIMEOUT_MS);
+
+  it("still takes a month when the goal job before it fails, and the run still reports the failure", async () => {
+    await site("f9");
+    const first = dayBounds("2026-02-01", TZ)[0];
+    for (let d = 0; d < 28; d++) await visit("f9", `g${d}`, first + d * DAY + 12 * HOUR, `v${d}`, "/g");
+    const now = first + 28 * DAY + 3 * HOUR;
+    const goalsDown = new Proxy(env.DB, {
+      get(target, property) {
+        if (property === "prepare") return () => { throw new Error("goals database down"); };
+        return Reflect.get(target, property);
+      },
+    });
+    await expect(runCron(env.DB, now, 40, 2, "DB", env.DB, goalsDown)).rejects.toThrow("goals database down");
+    expect(await listedMonths("f9")).toEqual([{ month: "2026-02" }]);
   }, MONTH_TEST_TIMEOUT_MS);
 
   it("lists a month past retention again without recomputing it from purged rows", async () => {

@@ -113,8 +113,8 @@ export interface CronResult {
 /**
  * One cron run in one database (`db`, bound as `database`): rollups (days, then months), then the
  * purge, then table rebuilds. The rollups read and write through `rollupDb`, which leaves part of
- * the run's query budget (budget.ts) to the purge and the rebuilds. The purge runs even when the
- * rollups failed (it only deletes days that are rolled up already). A spent budget ends a job
+ * the run's query budget (budget.ts) to the purge and the rebuilds. Every job runs even when an
+ * earlier one failed (the purge, for one, only deletes days that are rolled up already). A spent budget ends a job
  * quietly; any other failure is rethrown at the end so the run shows as failed in the cron logs,
  * and the next run retries all.
  */
@@ -127,32 +127,26 @@ export async function runCron(
   const failed = (error: unknown) => {
     if (!(error instanceof BudgetSpent)) failures.push(error);
   };
-  let rolled: RolledDay[] = [];
-  let goals: GoalDay[] = [];
-  let months: FrequentMonth[] = [];
-  let pruned: PrunedDay[] = [];
-  try {
-    rolled = await refreshRollups(rollupDb, nowMs, maxDays, minVisits);
-    // After the days: a goal's day is taken once its day is rolled up; goals live in `goalsDb`.
-    goals = await refreshGoalRollups(goalsDb, rollupDb);
-    // After the days: a month is taken once all its days are rolled up.
-    months = await refreshFrequentMonths(rollupDb, nowMs, MAX_MONTHS_PER_RUN, minVisits);
-    pruned = await pruneDays(rollupDb, nowMs);
-  } catch (error) {
-    failed(error);
-  }
-  let purged: PurgeResult = { events: 0, sessions: 0, more: false };
-  try {
-    purged = await purgeExpired(db, nowMs, MAX_PURGE_ROUNDS, workerEnv.ARCHIVE ?? null, MAX_ARCHIVE_DAYS_PER_RUN, database);
-  } catch (error) {
-    failed(error);
-  }
-  let rebuilt = 0;
-  try {
-    rebuilt = await rebuildTables(db, nowMs);
-  } catch (error) {
-    failed(error);
-  }
+  const run = async <T>(job: () => Promise<T>, none: T): Promise<T> => {
+    try {
+      return await job();
+    } catch (error) {
+      failed(error);
+      return none;
+    }
+  };
+  const rolled = await run(() => refreshRollups(rollupDb, nowMs, maxDays, minVisits), [] as RolledDay[]);
+  // Each job below takes only days or months rolled up already, so each is safe after another
+  // failed, and one job failing on every run (a bad goal, say) never starves the others. Goals
+  // live in `goalsDb`; a month is taken once all its days are rolled up.
+  const goals = await run(() => refreshGoalRollups(goalsDb, rollupDb), [] as GoalDay[]);
+  const months = await run(() => refreshFrequentMonths(rollupDb, nowMs, MAX_MONTHS_PER_RUN, minVisits), [] as FrequentMonth[]);
+  const pruned = await run(() => pruneDays(rollupDb, nowMs), [] as PrunedDay[]);
+  const purged = await run(
+    () => purgeExpired(db, nowMs, MAX_PURGE_ROUNDS, workerEnv.ARCHIVE ?? null, MAX_ARCHIVE_DAYS_PER_RUN, database),
+    { events: 0, sessions: 0, more: false } as PurgeResult,
+  );
+  const rebuilt = await run(() => rebuildTables(db, nowMs), 0);
   if (failures.length > 0) throw failures[0];
   return { rolled, goals, months, pruned, purged, rebuilt };
 }
