@@ -60,6 +60,12 @@ def _period_links(state: DashboardState, url: str, *, name: str = "page",
     ]
 
 
+def _filter_chips(state: DashboardState) -> list[tuple[str, str, str]]:
+    """(dimension label, operator label, value) of each filter, for a side page that keeps the
+    dashboard's filters (_side_header.html shows them as chips)."""
+    return [(DIMENSION_LABELS.get(d, d), OP_LABELS[o], v) for o, d, v in state.filters]
+
+
 def make_pages_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRouter:
     """Return the router serving the site list and every page of a site's dashboard."""
     router = APIRouter(route_class=route_class)
@@ -272,7 +278,7 @@ def make_pages_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
         url = f"{admitted.base}/performance"
         dimension = BREAKDOWNS[by][0]
         return side_render(request, "performance.html", admitted, state, url, page_context(page) | {
-            "filters": [(DIMENSION_LABELS.get(d, d), OP_LABELS[o], v) for o, d, v in state.filters],
+            "filters": _filter_chips(state),
             "clear_url": _with_param(replace(state, filters=()).url(url), "by", by),
             "by_url": lambda key: _with_param(state.url(url), "by", key),
             "filter_url": lambda value: _with_param(
@@ -295,7 +301,7 @@ def make_pages_router(*, render: Renderer, route_class: type[APIRoute]) -> APIRo
         return side_render(request, "users.html", admitted, state, url, {
             "page": page, "settings_url": f"{settings.mount_path}/settings/sites/"
                                           f"{admitted.site.domain}#identity",
-            "filters": [(DIMENSION_LABELS.get(d, d), OP_LABELS[o], v) for o, d, v in state.filters],
+            "filters": _filter_chips(state),
             "clear_url": replace(state, filters=()).url(url),
             "returning_url": lambda label: state.with_filter("is", "returning", label).url(
                 admitted.base),
