@@ -22,7 +22,6 @@ import { migrateRealtime, pruneRealtime } from "./realtime/state";
 import { RealtimeFeed } from "./realtime/feed";
 import { LiveSessions, migrateSiteStorage, pruneSalts, saltsFor } from "./site-storage";
 import { utcDay, visitorHash } from "./visitor-hash";
-import { userHash, userSecret } from "./user-hash";
 import { numberVar } from "../vars";
 import { bucketMessage } from "../words";
 
@@ -140,7 +139,7 @@ export class SiteDO extends DurableObject<SiteEnv> {
 
   /** The stored form of an identify() id on this site (RPC: collector/user-hash-route.ts; the caller checked it with userIdProblem). */
   async hashUserId(id: string): Promise<string> {
-    return userHash(userSecret(this.ctx.storage.sql), id);
+    return this.userIds.hash(id);
   }
 
   /**

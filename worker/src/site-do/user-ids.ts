@@ -22,6 +22,11 @@ export class UserIds {
   async of(event: CollectedEvent): Promise<string | null> {
     const id = event.identity?.id;
     if (id === undefined || userIdProblem(id) !== null) return null;
+    return this.hash(id);
+  }
+
+  /** The stored form of a checked id (also the erasure route's, through SiteDO.hashUserId). */
+  hash(id: string): Promise<string> {
     this.secret ??= userSecret(this.sql);
     return userHash(this.secret, id);
   }
