@@ -10,9 +10,11 @@ the day the bench runs.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
 import re
 import sqlite3
+import subprocess
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -63,8 +65,16 @@ POSITIONS = {p.name: p for p in (
 
 
 def _migrations() -> list[Path]:
-    """The migration files, in the order they apply."""
-    return sorted((ROOT / "migrations").glob("*.sql"))
+    """The committed migration files, in the order they apply: a cached dataset is shared by
+    every bench run, so a migration still being written in the work tree must not reach it."""
+    files = sorted((ROOT / "migrations").glob("*.sql"))
+    try:
+        listed = subprocess.run(["git", "ls-files", "migrations"], cwd=ROOT, check=True,
+                                capture_output=True, text=True).stdout.split()
+    except (OSError, subprocess.CalledProcessError):
+        return files
+    tracked = {Path(name).name for name in listed}
+    return [f for f in files if f.name in tracked]
 
 
 def dataset(events: int, position: Position) -> Path:
@@ -75,7 +85,10 @@ def dataset(events: int, position: Position) -> Path:
     path = CACHE / f"query-{events}-{position.today.isoformat()}-from-{first.isoformat()}.sqlite"
     meta = path.with_suffix(".json")
     if path.exists() and meta.exists() and json.loads(meta.read_text()).get("shape") == SHAPE:
-        upgrade(path, meta, now_ms=position.rollup_ms)
+        # Two bench runs at once must not apply the same migration twice.
+        with open(path.with_suffix(".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            upgrade(path, meta, now_ms=position.rollup_ms)
         return path
     path.unlink(missing_ok=True)
     print(f"  generating {events:,} events into {path.name} …", flush=True)
