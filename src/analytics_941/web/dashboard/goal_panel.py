@@ -17,11 +17,11 @@ from ...cache import ResultCache
 from ...filters import Condition
 from ...goals import MAX_GOALS, Goal
 from ...query import GOAL_DIMENSION, Query
-from ...runner import run_queries
+from ...runner import run_batch
 from ...sites import Site
 from ...sql.goal_currencies import other_currencies_statement
 from ...sql.revenue import money
-from ...store import Row, Store
+from ...store import Row, Statement, Store
 from .site_goals import read_goals
 from .state import DashboardState
 
@@ -108,8 +108,12 @@ def goals_query(site: Site, state: DashboardState, *, now: datetime | None = Non
 
 
 def candidates_query(site: Site, state: DashboardState, *, now: datetime | None = None) -> Query:
-    """The events sent in the period, any filter left out: the names a goal could count."""
-    plain = replace(state, filters=(), goals=())
+    """The custom events sent in the period, any filter left out: the names a goal could count.
+
+    Pageviews are filtered out in SQL, not after: the raw days (today) then count distinct
+    visitors over their few custom events, not over every pageview (the rollups answer the
+    same filter on their ``event:name`` rows)."""
+    plain = replace(state, filters=(), goals=()).with_filter("is_not", "event:name", "pageview")
     return plain.query(site, metrics=("visitors",), dimensions=["event:name"], compare=False,
                        limit=_CANDIDATE_ROWS, now=now)
 
@@ -206,14 +210,14 @@ async def load_goal_panel(
         queries.append(candidates_query(site, state, now=now))
     if state.goals:
         queries.append(goals_query(site, state, now=now))
-    results = await run_queries(store, queries, cache=cache)
-    other: list[str] = []
+    extra: list[Statement] = []
     if any(goal.currency for goal in state.goals):
-        # Never added to a goal's total: listed apart (one more statement, revenue goals only).
+        # Never added to a goal's total: listed apart (one more statement, revenue goals only,
+        # in the same batch: one round trip on D1).
         query = goals_query(site, state, now=now)
-        (rows,) = await store.batch([other_currencies_statement(query, state.goals,
-                                                                period=query.period)])
-        other = [_apart(row) for row in rows]
+        extra.append(other_currencies_statement(query, state.goals, period=query.period))
+    results, rowsets = await run_batch(store, queries, extra=extra, cache=cache)
+    other = [_apart(row) for rows in rowsets for row in rows]
     shown = len(SPECIAL_REPORTS)
     panel = goal_panel(
         state, base=base,
