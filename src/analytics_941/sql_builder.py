@@ -349,6 +349,11 @@ def _join_keys(query: Query) -> list[str]:
 
 
 def _order_by(query: Query) -> str:
+    return ", ".join(f"{term} {direction}" for term, direction in _order_terms(query))
+
+
+def _order_terms(query: Query) -> list[tuple[str, str]]:
+    """The final ORDER BY as (output column, ASC/DESC): a total order of the rows."""
     dims = {d: f"d{i}" for i, d in enumerate(query.dimensions)}
     if query.order_by:
         terms = [(dims.get(name, name), direction.upper()) for name, direction in query.order_by]
@@ -361,7 +366,7 @@ def _order_by(query: Query) -> str:
     # Dimension values break ties so the order (and so the golden tests) is deterministic.
     named = {term for term, _ in terms}
     terms += [(alias, "ASC") for alias in dims.values() if alias not in named]
-    return ", ".join(f"{term} {direction}" for term, direction in terms)
+    return terms
 
 
 def build_sql(query: Query) -> tuple[str, list[Param]]:
@@ -380,9 +385,10 @@ def build_sql(query: Query) -> tuple[str, list[Param]]:
     if compare is not None:
         ctes += _period_ctes(query, prefix="c", period=compare, plan=plan, params=params)
     # The divisors of conversion rates: the same query without its goal filters (and goals).
-    divisors = divisor_ctes(query, side="m", period=query.period)
+    order = _order_terms(query)
+    divisors = divisor_ctes(query, side="m", period=query.period, order=order)
     if compare is not None:
-        divisors += divisor_ctes(query, side="c", period=compare)
+        divisors += divisor_ctes(query, side="c", period=compare, order=order)
     for divisor in divisors:
         ctes += _period_ctes(divisor.query, prefix=divisor.prefix, period=divisor.period,
                              plan=plan_query(divisor.query), params=params,

@@ -12,6 +12,7 @@ Each divisor is a query of its own, written by the builder like any other (``<si
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -58,8 +59,34 @@ def _divisor_query(query: Query, dimensions: tuple[str, ...]) -> Query:
     })
 
 
-def divisor_ctes(query: Query, *, side: str, period: tuple[date, date]) -> list[Divisor]:
-    """The divisors ``query``'s conversion metrics need on ``side`` (``m`` or ``c``)."""
+# Columns of a side's CTE a group divisor's values may be ordered by (``_shown``): counts the
+# side holds itself, unlike the conversion rates (computed beside the divisor).
+_SIDE_ORDER = frozenset({"visitors", "events"})
+
+
+def _shown(query: Query, order: Sequence[tuple[str, str]], index: int) -> str:
+    """SQL of the values of dimension ``index`` on the rows the statement returns: the top
+    ``limit + offset`` rows of ``m`` in the statement's own order (a total order, the rows of
+    ``m`` being the rows returned), when every term of it is a column of ``m``; else every
+    value of ``m``. A panel filtered by a goal lists a few of its pages; the divisor then reads
+    those pages' visitors, not those of every page the goal converted on."""
+    columns = {f"d{i}": "t" if d in TIME_DIMENSIONS else f"d{i}"
+               for i, d in enumerate(query.dimensions) if d != GOAL_DIMENSION}
+    terms = []
+    for term, direction in order:
+        column = columns.get(term) or (term if term in _SIDE_ORDER else None)
+        if column is None or direction not in ("ASC", "DESC"):
+            return f"SELECT d{index} FROM m"
+        terms.append(f"{column} {direction}")
+    rows = int(query.limit) + int(query.offset)
+    return f"SELECT d{index} FROM m ORDER BY {', '.join(terms)} LIMIT {rows}"
+
+
+def divisor_ctes(query: Query, *, side: str, period: tuple[date, date],
+                 order: Sequence[tuple[str, str]] = ()) -> list[Divisor]:
+    """The divisors ``query``'s conversion metrics need on ``side`` (``m`` or ``c``); ``order``,
+    the statement's ORDER BY terms (output column, direction), lets a group divisor of one
+    dimension read only the values of the rows returned (``_shown``)."""
     out = []
     for metric in query.metrics:
         if metric not in CONVERSION_METRICS:
@@ -80,7 +107,8 @@ def divisor_ctes(query: Query, *, side: str, period: tuple[date, date]) -> list[
                     continue
                 if name not in TIME_DIMENSIONS:
                     keys.append(f"{prefix}.d{at} = {side}.d{i}")
-                    values.append(f"SELECT d{i} FROM {side}")
+                    # The comparison's rows shown are those joined to the main rows shown.
+                    values.append(_shown(query, order, i) if order else f"SELECT d{i} FROM {side}")
                 at += 1
             join = f"LEFT JOIN {prefix} ON {' AND '.join(keys)}"
         out.append(Divisor(prefix=prefix, query=_divisor_query(query, dims), period=period,
