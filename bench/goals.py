@@ -18,14 +18,21 @@ as a ratio, not with figures of other runs.
 
 The 10 M dataset runs when it is there (the query bench generates it); below 10 M each also runs
 over the last 300 days: about as many rows as 30 days hold at 10 M (a stand-in).
+
+With ``BENCH_GOALS_BASELINE=<work tree of an older commit>`` (``git worktree add``), each rolled
+statement set is timed instead against that commit's own statements for the same panel, in the
+same run and interleaved (``before``, ``after``): a change's effect, read as a ratio.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
 import statistics
+import subprocess
+import sys
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -150,23 +157,48 @@ def _source(events: int, position: Any) -> Path | None:
     return None if events >= 10_000_000 else dataset(events, position)
 
 
-def _raw_and_rolled(conn: sqlite3.Connection, label: str, raw: list[Any],
-                    rolled: list[Any]) -> None:
-    """Time both statement sets interleaved (raw, rolled, raw, …: the same load on both) and
-    print each p95 against the target, then rolled / raw of the medians."""
-    samples: dict[str, list[float]] = {"raw": [], "rolled": []}
-    timed(conn, raw), timed(conn, rolled)  # warm the page cache
+def _interleaved(conn: sqlite3.Connection, label: str, sets: dict[str, list[Any]]) -> None:
+    """Time the statement sets interleaved (first, second, first, …: the same load on each) and
+    print each p95 against the target, then second / first of the medians."""
+    samples: dict[str, list[float]] = {kind: [] for kind in sets}
+    for statements in sets.values():
+        timed(conn, statements)  # warm the page cache
     for _ in range(RUNS):
-        samples["raw"].append(timed(conn, raw))
-        samples["rolled"].append(timed(conn, rolled))
+        for kind, statements in sets.items():
+            samples[kind].append(timed(conn, statements))
     p50s = {}
     for kind, values in samples.items():
         values.sort()
         p50s[kind] = statistics.median(values)
         p95 = values[min(len(values) - 1, round(0.95 * (len(values) - 1)))]
         figure(f"{label}, {kind} p95 (p50 {p50s[kind]:.0f})", p95, "ms", target=TARGET_MS)
-    figure(f"{label}, rolled / raw (p50, same run)", round(100 * p50s["rolled"] / p50s["raw"], 1),
-           "%")
+    first, second = sets
+    figure(f"{label}, {second} / {first} (p50, same run)",
+           round(100 * p50s[second] / p50s[first], 1), "%")
+
+
+def _baseline_statements(tree: Path, events: int, days: int) -> dict[str, Any]:
+    """``goal_statements`` as the commit checked out in ``tree`` writes them (its own code, run
+    in a child process), for the dataset of ``events`` events."""
+    script = (
+        "import json, sqlite3, sys\n"
+        "from bench.datasets import POSITIONS\n"
+        "from bench.goals import POSITIONS_BY_SIZE, goal_statements\n"
+        "from bench.query import _site\n"
+        "events, days, path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]\n"
+        "position = POSITIONS[POSITIONS_BY_SIZE.get(events, '15th')]\n"
+        "site = _site(sqlite3.connect(f'file:{path}?mode=ro', uri=True))\n"
+        "out = goal_statements(site, days, position.now)\n"
+        "print(json.dumps({k: [[s, list(p)] for s, p in v] for k, v in out.items()}))\n"
+    )
+    position = POSITIONS[POSITIONS_BY_SIZE.get(events, "15th")]
+    source = _source(events, position)
+    assert source is not None, "the dataset the current statements run on"
+    env = {**os.environ, "PYTHONPATH": f"{tree / 'src'}{os.pathsep}{tree}"}
+    done = subprocess.run([sys.executable, "-c", script, str(events), str(days),
+                           str(source.with_name(f"goals-{source.name}"))],
+                          cwd=tree, env=env, check=True, capture_output=True, text=True)
+    return {k: [(sql, params) for sql, params in v] for k, v in json.loads(done.stdout).items()}
 
 
 def bench_goals() -> None:
@@ -185,8 +217,14 @@ def bench_goals() -> None:
         site = _site(conn)
         label = f"{events // 1_000_000}M {position.name}"
         runs = [30] if events >= 10_000_000 else [30, 300]
+        baseline = os.environ.get("BENCH_GOALS_BASELINE")
         for days in runs:
-            raw = goal_statements(site, days, position.now, tag="unlisted")
+            if baseline:
+                before = _baseline_statements(Path(baseline), events, days)
+            else:
+                before = goal_statements(site, days, position.now, tag="unlisted")
             for name, rolled in goal_statements(site, days, position.now).items():
-                _raw_and_rolled(conn, f"{label} {days}d {name}", raw[name], rolled)
+                kinds = ("before", "after") if baseline else ("raw", "rolled")
+                _interleaved(conn, f"{label} {days}d {name}",
+                             dict(zip(kinds, (before[name], rolled), strict=True)))
         conn.close()
