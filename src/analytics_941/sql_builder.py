@@ -143,7 +143,7 @@ def _side(
     money = (revenue_parts(query, params)
              if table == "events" and REVENUE_METRICS & set(metrics) else None)
     arm = partial(raw_arm, table=table, units=units, site=site, dimensions=dims, parts=parts,
-                  join=join, extra_parts=money)
+                  join=join, extra_parts=money, values_first=True)
     arms = [arm(where=[*where, *extra])]
     if dense:
         arms = page_arms(query, prefix=prefix, table=table, arm=arm, where=where,
@@ -162,7 +162,9 @@ def _side(
     finals = [f"{FINALS[m]} AS {m}" for m in metrics]
     selected = ", ".join([*(keys or ["0 AS t"]), *finals])
     body = f"SELECT {selected} FROM ({' UNION ALL '.join(arms)})"
-    return body + (f" GROUP BY {', '.join(keys)}" if keys else "")
+    # The values before the bucket: SQLite's sorter compares a leading text key in its fast
+    # path, and the bucket alone rarely tells rows apart (-7 % for 12 months of pages at 10 M).
+    return body + (f" GROUP BY {', '.join([*keys[1:], *keys[:1]])}" if keys else "")
 
 
 def _rollup_arms(

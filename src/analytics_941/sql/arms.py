@@ -38,6 +38,7 @@ def raw_arm(
     join: str = "",
     extra_parts: Mapping[str, str] | None = None,
     ids: str = "",
+    values_first: bool = False,
 ) -> str:
     """Parts of ``table`` per unit and dimension values: ``u, t, <aliases>, <parts>``.
 
@@ -46,7 +47,9 @@ def raw_arm(
     parts written for one query (revenue in its currency, ``sql.revenue``). The units drive the
     join (CROSS JOIN fixes the order) so each unit is one index range scan. ``ids``, a SELECT of
     distinct ``id``s of ``table``: those rows are read by their key instead of every row of the
-    units (each finds its unit), for a few rows over a long range.
+    units (each finds its unit), for a few rows over a long range. ``values_first`` groups by
+    the values before the unit: SQLite sorts faster on a leading text key (the reader's 12
+    months of pages, 10 M events: -8 %; the writers' generated statements keep the unit first).
     """
     ts = TS[table]
     sources = EVENT_PARTS if table == "events" else {**SESSION_PARTS, **SESSION_DRIVEN_PARTS}
@@ -65,7 +68,8 @@ def raw_arm(
         sql += f" {join}"
     if where:
         sql += " WHERE " + " AND ".join(where)
-    return sql + " GROUP BY " + ", ".join(["b.i", *(alias for alias, _ in dimensions)])
+    keys = [alias for alias, _ in dimensions]
+    return sql + " GROUP BY " + ", ".join([*keys, "b.i"] if values_first else ["b.i", *keys])
 
 
 def week_of(day: str) -> str:
