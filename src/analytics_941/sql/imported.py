@@ -137,11 +137,14 @@ def imported_arm(
     """
     select = ["b.i AS u", "b.t AS t", *(f"r.value AS {alias}" for alias in aliases)]
     select += [f"r.{p} AS {p}" if p in IMPORTED_PARTS else f"0 AS {p}" for p in parts]
+    done = f"SELECT id FROM imports WHERE site_id = {site} AND status = 'done'"
+    # Most sites import nothing: asked once, before the units are tested for native data (two
+    # seeks per unit, 5-10 % of a 12-month panel at 10 M events).
     sql = (
         f"SELECT {', '.join(select)} FROM {prefix}_units AS b JOIN imported_daily AS r "
         f"ON r.site_id = {site} AND r.dim = {params.ref(dim)} AND r.day = b.day "
-        f"WHERE b.i IN (SELECT i FROM {prefix}_imp) AND r.import_id IN "
-        f"(SELECT id FROM imports WHERE site_id = {site} AND status = 'done')"
+        f"WHERE EXISTS ({done}) AND b.i IN (SELECT i FROM {prefix}_imp) "
+        f"AND r.import_id IN ({done})"
     )
     # A property's rows are already those of its event: the event's name is in ``dim``.
     event = _named_event(query) if dim.startswith(PROP_PREFIX) else None
