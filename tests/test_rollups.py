@@ -53,6 +53,12 @@ def query(**spec: Any):  # type: ignore[no-untyped-def]
     )
 
 
+def data_days(done: list[tuple[str, date]]) -> list[tuple[str, date]]:
+    """The days of ``done`` holding data: a run after the first also lists the empty days of
+    January before it (test_rollup_gaps)."""
+    return [d for d in done if d[1] >= date(2026, 1, 30)]
+
+
 def execute(path: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
     with sqlite3.connect(path) as conn:
         rows = conn.execute(sql, params).fetchall()
@@ -221,7 +227,7 @@ async def test_a_late_event_for_a_closed_day_is_not_lost(paths: tuple[Path, Path
         ["is", "page", ["/late-page"]]]}]) == expected
     # ...and the next run recomputes exactly that day, after which the numbers still agree.
     done = await refresh_rollups(store, max_days=ALL_DAYS, now_ms=NOW_MS)
-    assert done == [(SITE_ID, date(2026, 3, 5))]
+    assert data_days(done) == [(SITE_ID, date(2026, 3, 5))]
     assert execute(rolled, "SELECT COUNT(*) FROM rollup_days WHERE day = ?", day) == [(1,)]
     assert execute(rolled, "SELECT visitors FROM rollup_daily WHERE dim = 'page' AND day = ? "
                    "AND value = '/late-page'", day) == [(1,)]
@@ -411,7 +417,7 @@ async def test_a_late_event_takes_its_month_out_until_recomputed(paths: tuple[Pa
                         [{"dimensions": ["Unknown"], "metrics": [1, 1]}]]
     assert await results(rolled, [spec, filtered]) == expected
     done = await refresh_rollups(store, max_days=ALL_DAYS, now_ms=NOW_MS)
-    assert done == [(SITE_ID, date(2026, 2, 14))]
+    assert data_days(done) == [(SITE_ID, date(2026, 2, 14))]
     assert execute(rolled, "SELECT visitors FROM rollup_monthly WHERE dim = 'page' "
                    "AND value = '/late-feb'") == [(1,)]
     assert execute(rolled, "SELECT dim, value, visitors FROM rollup_filtered_monthly "
@@ -449,7 +455,8 @@ async def test_the_filtered_rollups_migration_queues_rolled_up_days_for_the_cron
     await refresh_rollups(store, max_days=ALL_DAYS, now_ms=NOW_MS)
     tables = [f"SELECT * FROM rollup_filtered_{span} ORDER BY 1, 2, 3, 4, 5, 6"
               for span in ("daily", "monthly")]
-    listed = ["SELECT * FROM rollup_filtered_days ORDER BY 1, 2",
+    # (The empty days before the data are listed by later runs: test_rollup_gaps.)
+    listed = ["SELECT * FROM rollup_filtered_days WHERE day >= '2026-01-30' ORDER BY 1, 2",
               "SELECT * FROM rollup_filtered_months ORDER BY 1, 2"]
     before = [execute(rolled, sql) for sql in tables + listed]
     assert all(before) and len(before[2]) == 39
@@ -470,7 +477,7 @@ async def test_the_filtered_rollups_migration_queues_rolled_up_days_for_the_cron
     assert await results(rolled, [spec]) == expected and expected[0]
     assert execute(rolled, "SELECT COUNT(*) FROM rollup_days") == [(39,)]
     # The next cron runs recompute every queued day and list it: the same rows as before.
-    assert len(await refresh_rollups(store, max_days=ALL_DAYS, now_ms=NOW_MS)) == 39
+    assert len(data_days(await refresh_rollups(store, max_days=ALL_DAYS, now_ms=NOW_MS))) == 39
     assert [execute(rolled, sql) for sql in tables + listed] == before
     assert await results(rolled, [spec]) == expected
 
@@ -492,7 +499,7 @@ async def test_days_rolled_up_for_another_set_of_pairs_read_raw_until_redone(
     expected = await results(raw, [spec])
     assert await results(rolled, [spec]) == expected and expected[0]
     # The cron queues them again and redoes them for the current set.
-    assert len(await refresh_rollups(store, max_days=ALL_DAYS, now_ms=NOW_MS)) == 39
+    assert len(data_days(await refresh_rollups(store, max_days=ALL_DAYS, now_ms=NOW_MS))) == 39
     assert execute(rolled, "SELECT DISTINCT pairs FROM rollup_filtered_days") == [
         (FILTERED_ROLLUP_SET,)]
     assert execute(rolled, "SELECT pairs FROM rollup_filtered_months") == [(FILTERED_ROLLUP_SET,)]
@@ -654,7 +661,7 @@ async def test_a_late_event_takes_its_frequent_month_out_until_recomputed(
     done = await refresh_rollups(
         store, max_days=ALL_DAYS, now_ms=NOW_MS, min_visits=MIN_VISITS
     )
-    assert done == [(SITE_ID, date(2026, 2, 14))]
+    assert data_days(done) == [(SITE_ID, date(2026, 2, 14))]
     assert execute(rolled, "SELECT fdim, visitors FROM rollup_frequent_monthly "
                    "WHERE dim = 'os' AND value = 'LateOS' ORDER BY 1") == [
         ("country", 1), ("page", 1)]

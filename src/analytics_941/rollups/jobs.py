@@ -21,10 +21,13 @@ from ..store import Param, Statement, Store
 from .days import GRACE_MS, SLOT_MS, rollup_day
 from .frequent import MAX_MONTHS_PER_RUN, refresh_frequent_months
 from .goals import refresh_goal_rollups
+from .journeys import refresh_journey_rollups
 from .kinds import FREQUENT_MIN_VISITS, KINDS, RollupKind
 from .prune import prune_days
 
-__all__ = ["DIRTY_SQL", "MAX_DAYS_PER_RUN", "RETIME", "choose_days", "refresh_rollups"]
+__all__ = [
+    "DIRTY_SQL", "GAP_DAYS_SQL", "MAX_DAYS_PER_RUN", "RETIME", "choose_days", "refresh_rollups",
+]
 
 # Site-days recomputed per run by default (the Worker's ``ROLLUP_DAYS_PER_RUN`` var): a day is
 # about 46 short D1 calls, and D1 allows 1,000 queries per Worker invocation (paid plan), which
@@ -34,6 +37,42 @@ MAX_DAYS_PER_RUN = 12
 DIRTY_SQL = (
     "SELECT d.site_id AS site_id, d.slot AS slot, s.timezone AS tz FROM rollup_dirty AS d "
     "JOIN sites AS s ON s.id = d.site_id WHERE d.slot < ? ORDER BY d.slot LIMIT 20000"
+)
+
+# A month gets its rows only once every one of its days is listed, and a day is listed only once
+# something marks it dirty: a day without a single event (before the site's first, a quiet day on
+# a small site) never is, so its month was read day by day for ever and its days' rows per filter
+# value were never pruned. So mark the unlisted days of a month next to its listed ones: from a
+# listed day at the edge of a gap, k whole days of 24 hours on, plus 12, lands inside the k-th day
+# (days are 23 to 25 hours long, and a month holds at most two changes). An empty day then rolls
+# up to no rows and is listed. Only in months that are over (two days of slack for the site's
+# timezone; ?1: slots that ended, as DIRTY_SQL): a month's rows wait for its end anyway. A few a
+# run, so gaps never crowd out fresh days; they are oldest, so ``choose_days`` takes them first.
+GAP_DAYS_PER_RUN = 4
+_EDGE = (
+    "NOT EXISTS (SELECT 1 FROM rollup_days AS x WHERE x.site_id = r.site_id "
+    "AND x.day = date(r.day, '{} day'))"
+)
+GAP_DAYS_SQL = (
+    "WITH RECURSIVE k(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM k WHERE n < 30), "
+    "edge AS (SELECT r.site_id, r.day, r.start_ms, r.end_ms FROM rollup_days AS r "
+    "JOIN sites AS s ON s.id = r.site_id AND s.timezone = r.tz "
+    f"WHERE {_EDGE.format('-1')} OR {_EDGE.format('+1')}), "
+    "near AS (SELECT e.site_id, e.day, date(e.day, '-' || k.n || ' day') AS near, "
+    "(e.start_ms - k.n * 86400000 + 43200000) / 900000 AS slot FROM edge AS e, k "
+    "UNION ALL SELECT e.site_id, e.day, date(e.day, '+' || k.n || ' day'), "
+    "(e.end_ms + (k.n - 1) * 86400000 + 43200000) / 900000 FROM edge AS e, k) "
+    "INSERT OR IGNORE INTO rollup_dirty (site_id, slot) "
+    # A day between two edges is reached from both: one slot a day.
+    "SELECT g.site_id, g.slot FROM (SELECT n.site_id, n.near, MIN(n.slot) AS slot FROM near AS n "
+    "WHERE substr(n.near, 1, 7) = substr(n.day, 1, 7) GROUP BY n.site_id, n.near) AS g "
+    "WHERE g.slot < ?1 AND date(g.near, 'start of month', '+1 month') "
+    "<= date(?1 * 900, 'unixepoch', '-2 days') "
+    "AND NOT EXISTS (SELECT 1 FROM rollup_days AS x WHERE x.site_id = g.site_id "
+    "AND x.day = g.near) "
+    "AND NOT EXISTS (SELECT 1 FROM rollup_dirty AS y WHERE y.site_id = g.site_id "
+    "AND y.slot = g.slot) "
+    f"ORDER BY g.near LIMIT {GAP_DAYS_PER_RUN}"
 )
 
 
@@ -113,8 +152,9 @@ async def refresh_rollups(
     threshold), then prune old days' rows per filter value, then run steps of pending table
     rebuilds (``rebuilds``). Returns the (site id, day) pairs
     recomputed."""
-    await store.batch(RETIME)
-    rows = await store.execute(DIRTY_SQL, [(now_ms - grace_ms) // SLOT_MS])
+    ended = (now_ms - grace_ms) // SLOT_MS
+    await store.batch([*RETIME, (GAP_DAYS_SQL, [ended])])
+    rows = await store.execute(DIRTY_SQL, [ended])
     done = choose_days(rows, now_ms=now_ms, max_days=max_days, grace_ms=grace_ms)
     for site_id, day, tz in done:
         await rollup_day(
@@ -122,6 +162,7 @@ async def refresh_rollups(
         )
     # After the days: a goal's day is taken once its day is rolled up (``goals``).
     await refresh_goal_rollups(store)
+    await refresh_journey_rollups(store)
     await refresh_frequent_months(
         store, now_ms=now_ms, max_months=max_months, min_visits=min_visits
     )

@@ -27,7 +27,7 @@ from .goals import (
     GOALS_SQL,
     MAX_GOAL_DAYS_PER_RUN,
 )
-from .jobs import DIRTY_SQL, MAX_DAYS_PER_RUN, RETIME
+from .jobs import DIRTY_SQL, GAP_DAYS_SQL, MAX_DAYS_PER_RUN, RETIME
 from .kinds import FREQUENT_DAYS, FREQUENT_MIN_VISITS
 from .prune import PRUNE_PARAMS, PRUNE_TODO_SQL, prune_statements
 
@@ -59,6 +59,9 @@ def typescript_module() -> str:
         f"export const MAX_MONTHS_PER_RUN = {MAX_MONTHS_PER_RUN};\n\n"
         "/** The dirty quarter-hours that ended before ?1 (in slots), oldest first. */\n"
         f"export const DIRTY_SQL = {json.dumps(DIRTY_SQL)};\n\n"
+        "/** Mark a few unlisted days next to listed ones in their month (empty days, which\n"
+        " * nothing else marks); ?1: as DIRTY_SQL. */\n"
+        f"export const GAP_DAYS_SQL = {json.dumps(GAP_DAYS_SQL)};\n\n"
         "/** Recompute one day: the steps in order, each one call (a step of several statements:\n"
         " * one batch, one transaction). */\n"
         "export const ROLLUP_STEPS: RollupStatement[][] = "

@@ -23,7 +23,7 @@ import { pruneDays, type PrunedDay } from "./prune";
 import { MAX_PURGE_ROUNDS, purgeExpired, type PurgeResult } from "./purge";
 import { rebuildTables } from "./rebuilds";
 import { syncSiteCopies } from "./site-copies";
-import { DIRTY_SQL, FREQUENT_DAY_STATEMENTS, FREQUENT_MIN_VISITS, FREQUENT_RECENT_MS, GRACE_MS, MAX_DAYS_PER_RUN, MAX_MONTHS_PER_RUN, RETIME_STATEMENTS, ROLLUP_STEPS, SLOT_MS, type RollupParam } from "./statements";
+import { DIRTY_SQL, FREQUENT_DAY_STATEMENTS, GAP_DAYS_SQL, FREQUENT_MIN_VISITS, FREQUENT_RECENT_MS, GRACE_MS, MAX_DAYS_PER_RUN, MAX_MONTHS_PER_RUN, RETIME_STATEMENTS, ROLLUP_STEPS, SLOT_MS, type RollupParam } from "./statements";
 
 /** A recomputed day. */
 export interface RolledDay {
@@ -90,8 +90,9 @@ export function chooseDays(rows: DirtySlot[], nowMs: number, maxDays: number, gr
 
 /** Recomputes the dirty closed days (at most `maxDays`) and returns them. */
 export async function refreshRollups(db: D1Database, nowMs: number, maxDays = MAX_DAYS_PER_RUN, minVisits = FREQUENT_MIN_VISITS): Promise<RolledDay[]> {
-  await db.batch(RETIME_STATEMENTS.map((sql) => db.prepare(sql)));
-  const { results } = await db.prepare(DIRTY_SQL).bind(Math.floor((nowMs - GRACE_MS) / SLOT_MS)).all<DirtySlot>();
+  const ended = Math.floor((nowMs - GRACE_MS) / SLOT_MS);
+  await db.batch([...RETIME_STATEMENTS.map((sql) => db.prepare(sql)), db.prepare(GAP_DAYS_SQL).bind(ended)]);
+  const { results } = await db.prepare(DIRTY_SQL).bind(ended).all<DirtySlot>();
   const chosen = chooseDays(results, nowMs, maxDays);
   for (const item of chosen) await rollupDay(db, item.siteId, item.day, item.tz, nowMs, minVisits);
   return chosen.map(({ siteId, day }) => ({ siteId, day }));

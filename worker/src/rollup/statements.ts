@@ -22,6 +22,10 @@ export const MAX_MONTHS_PER_RUN = 1;
 /** The dirty quarter-hours that ended before ?1 (in slots), oldest first. */
 export const DIRTY_SQL = "SELECT d.site_id AS site_id, d.slot AS slot, s.timezone AS tz FROM rollup_dirty AS d JOIN sites AS s ON s.id = d.site_id WHERE d.slot < ? ORDER BY d.slot LIMIT 20000";
 
+/** Mark a few unlisted days next to listed ones in their month (empty days, which
+ * nothing else marks); ?1: as DIRTY_SQL. */
+export const GAP_DAYS_SQL = "WITH RECURSIVE k(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM k WHERE n < 30), edge AS (SELECT r.site_id, r.day, r.start_ms, r.end_ms FROM rollup_days AS r JOIN sites AS s ON s.id = r.site_id AND s.timezone = r.tz WHERE NOT EXISTS (SELECT 1 FROM rollup_days AS x WHERE x.site_id = r.site_id AND x.day = date(r.day, '-1 day')) OR NOT EXISTS (SELECT 1 FROM rollup_days AS x WHERE x.site_id = r.site_id AND x.day = date(r.day, '+1 day'))), near AS (SELECT e.site_id, e.day, date(e.day, '-' || k.n || ' day') AS near, (e.start_ms - k.n * 86400000 + 43200000) / 900000 AS slot FROM edge AS e, k UNION ALL SELECT e.site_id, e.day, date(e.day, '+' || k.n || ' day'), (e.end_ms + (k.n - 1) * 86400000 + 43200000) / 900000 FROM edge AS e, k) INSERT OR IGNORE INTO rollup_dirty (site_id, slot) SELECT g.site_id, g.slot FROM (SELECT n.site_id, n.near, MIN(n.slot) AS slot FROM near AS n WHERE substr(n.near, 1, 7) = substr(n.day, 1, 7) GROUP BY n.site_id, n.near) AS g WHERE g.slot < ?1 AND date(g.near, 'start of month', '+1 month') <= date(?1 * 900, 'unixepoch', '-2 days') AND NOT EXISTS (SELECT 1 FROM rollup_days AS x WHERE x.site_id = g.site_id AND x.day = g.near) AND NOT EXISTS (SELECT 1 FROM rollup_dirty AS y WHERE y.site_id = g.site_id AND y.slot = g.slot) ORDER BY g.near LIMIT 4";
+
 /** Recompute one day: the steps in order, each one call (a step of several statements:
  * one batch, one transaction). */
 export const ROLLUP_STEPS: RollupStatement[][] = [
