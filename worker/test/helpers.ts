@@ -3,6 +3,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { isDrop } from "../src/collector/ingest/drop";
 import { outboxSize } from "../src/site-do/outbox";
+import { readAnswer } from "../src/site-do/ingest-answer";
 import type { ClientInfo, CollectedEvent, SiteSettings } from "../src/contract";
 import { NO_ATTRIBUTION } from "../src/rows";
 
@@ -69,7 +70,7 @@ export async function ingestOk(
   client: ClientInfo,
   settings?: SiteSettings,
 ): Promise<{ visitorId: string; sessionId: string }> {
-  const result = await stub.ingest(event, client, settings);
+  const result = readAnswer(await stub.ingest(event, client, settings));
   if (isDrop(result)) throw new Error(`unexpected drop: ${result.reason}`);
   return result as { visitorId: string; sessionId: string };
 }

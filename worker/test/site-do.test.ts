@@ -4,6 +4,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { ClientInfo, CollectedEvent } from "../src/contract";
 import { utcDay } from "../src/site-do/visitor-hash";
+import { readAnswer } from "../src/site-do/ingest-answer";
 import { CHROME_UA, collectedEvent, createSite, ingestOk, postEvent, rows, siteStub } from "./helpers";
 
 const MINUTE = 60_000;
@@ -235,7 +236,7 @@ describe("engagement and bounces", () => {
 
   it("ignores a report without a live session", async () => {
     const siteId = await createSite("orphan.test");
-    const result = await siteStub(siteId).ingest(engagement(siteId, T0, "/", 5000, 10), CLIENT, SETTINGS);
+    const result = readAnswer(await siteStub(siteId).ingest(engagement(siteId, T0, "/", 5000, 10), CLIENT, SETTINGS));
     expect(result).toEqual({ visitorId: null, sessionId: null });
   });
 

@@ -13,6 +13,7 @@ import { flushDestination, FlushTargets, migrateFlushTarget } from "./flush-targ
 import { HOME_DATABASE } from "../databases";
 import { IpKeys, RateLimiter } from "./rate-limit";
 import { enqueueTitle } from "./titles";
+import { type IngestAnswer, packAnswer } from "./ingest-answer";
 import { applyEngagement, applyEvent, continues, DEFAULT_BOUNCE_THRESHOLD_MS, eventRow, SESSION_TIMEOUT_MS, sessionRow, switchesUser, vitalsPage } from "./session";
 import { UserIds } from "./user-ids";
 import { forgetUser, type Forgotten } from "./forget-user";
@@ -159,9 +160,10 @@ export class SiteDO extends DurableObject<SiteEnv> {
    * session snapshot are in durable storage and a flush alarm is pending. `client` is used for
    * the visitor hash only and is never stored. Time comes from `event.ts`, not the clock.
    * Answers a `rate_limited` drop instead when the visitor, the client IP or the site is over
-   * its limit (the drop's category names which).
+   * its limit (the drop's category names which). The answer is JSON text (ingest-answer.ts:
+   * `readAnswer` turns it back into the result or the drop).
    */
-  async ingest(event: CollectedEvent, client: ClientInfo, settings: SiteSettings = DEFAULT_SETTINGS): Promise<IngestResult | Drop> {
+  async ingest(event: CollectedEvent, client: ClientInfo, settings: SiteSettings = DEFAULT_SETTINGS): Promise<IngestAnswer> {
     const salts = this.saltsFor(event.ts);
     const [today, yesterday, ipKey, userId] = await Promise.all([
       visitorHash(salts.today, event.site_id, client.ip, client.userAgent),
@@ -170,7 +172,7 @@ export class SiteDO extends DurableObject<SiteEnv> {
       this.userIds.of(event),
     ]);
 
-    return this.inBatch(() => this.register(event, today, yesterday, ipKey, settings, userId));
+    return packAnswer(await this.inBatch(() => this.register(event, today, yesterday, ipKey, settings, userId)));
   }
 
   /**
@@ -234,7 +236,6 @@ export class SiteDO extends DurableObject<SiteEnv> {
       if (!engaged) return { visitorId: null, sessionId: null };
       this.liveSessions.save(engaged.session);
       this.userIds.storeTraits(event, userId);
-      this.realtime.see({ visitor: engaged.session.visitor_id, ts: event.ts });
       enqueueEngagement(sql, this.seqs, engaged.page, engaged.page.engaged, engaged.page.scroll, sessionRow(engaged.session));
       return { visitorId: engaged.session.visitor_id, sessionId: engaged.session.id };
     }
@@ -247,7 +248,6 @@ export class SiteDO extends DurableObject<SiteEnv> {
     enqueue(sql, this.seqs, row, sessionRow(session));
     if (event.page_title) enqueueTitle(sql, event, event.page_title);
     this.realtime.see({
-      visitor: session.visitor_id,
       ts: event.ts,
       event: { name: event.name, path: event.pathname, source: row.source, country: row.country, device: row.device },
     });

@@ -12,8 +12,23 @@ export function migrateSiteStorage(sql: SqlStorage): void {
   sql.exec(`CREATE TABLE IF NOT EXISTS live_sessions (
     visitor_id TEXT PRIMARY KEY,
     ended_at INTEGER NOT NULL,
-    session TEXT NOT NULL
+    session TEXT NOT NULL,
+    last_seen INTEGER
   )`);
+  addLastSeen(sql);
+  sql.exec("CREATE INDEX IF NOT EXISTS live_sessions_last_seen ON live_sessions (last_seen)");
+}
+
+/**
+ * `last_seen`: the visit's latest event or engagement report (LiveSession.last_seen), indexed so
+ * the realtime "visitors now" is a count over live visits (realtime/state.ts) instead of a table
+ * of its own that every event wrote to as well. Added to a table made before it.
+ */
+function addLastSeen(sql: SqlStorage): void {
+  const columns = sql.exec<{ name: string }>("PRAGMA table_info(live_sessions)").toArray().map((c) => c.name);
+  if (columns.includes("last_seen")) return;
+  sql.exec("ALTER TABLE live_sessions ADD COLUMN last_seen INTEGER");
+  sql.exec("UPDATE live_sessions SET last_seen = coalesce(json_extract(session, '$.last_seen'), ended_at)");
 }
 
 /**
@@ -61,9 +76,10 @@ export function findLiveSession(sql: SqlStorage, visitorIds: readonly string[]):
 /** Stores `session` as its visitor's current session (replacing a timed-out one). */
 export function saveLiveSession(sql: SqlStorage, session: LiveSession): void {
   sql.exec(
-    "INSERT OR REPLACE INTO live_sessions (visitor_id, ended_at, session) VALUES (?, ?, ?)",
+    "INSERT OR REPLACE INTO live_sessions (visitor_id, ended_at, last_seen, session) VALUES (?, ?, ?, ?)",
     session.visitor_id,
     session.ended_at,
+    session.last_seen ?? session.ended_at,
     JSON.stringify(session),
   );
 }

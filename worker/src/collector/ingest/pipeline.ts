@@ -19,6 +19,7 @@ import { type IdentityDropped, putIdentity } from "./identity";
 import type { ClientInfo, CollectedEvent, IngestResult } from "../../contract";
 import { type EventPayload, isWebUrl, parsePayload } from "./payload";
 import { readBody } from "./read-body";
+import { readAnswer } from "../../site-do/ingest-answer";
 import { scrubEvent } from "./scrub";
 import { isExcludedPath, isSiteHost } from "./site-rules";
 
@@ -106,14 +107,14 @@ async function runSiteSteps(
 async function registerSession(env: Env, site: Site, event: CollectedEvent, client: ClientInfo): Promise<IngestResult | Drop> {
   try {
     const stub = env.SITE_DO.get(siteObjectId(env.SITE_DO, site.id));
-    return await stub.ingest(event, client, {
+    return readAnswer(await stub.ingest(event, client, {
       rateLimitVisitor: site.rateLimitVisitor,
       rateLimitIp: numberVar(env.RATE_LIMIT_IP, DEFAULT_RATE_LIMIT_IP),
       // A site's own limit (> 0) wins; 0 means "not set": the collector's default applies.
       rateLimitSite: site.rateLimitSite > 0 ? site.rateLimitSite : numberVar(env.RATE_LIMIT_SITE_DEFAULT, DEFAULT_RATE_LIMIT_SITE),
       bounceThresholdMs: site.bounceThresholdMs,
       database: site.database,
-    });
+    }));
   } catch (error) {
     console.error("site durable object failed", error);
     return drop("unavailable", "event storage is temporarily unavailable; retry later");

@@ -2,7 +2,9 @@
  * The realtime state of a site, kept in the SiteDO's SQLite storage (so it survives eviction and
  * hibernation) as small aggregates, never raw events:
  *
- * - `rt_visitors`: visitor hash -> last seen (ms); "visitors now" counts the last 5 minutes.
+ * - "visitors now" counts the live visits (site-storage.ts's `live_sessions`) whose latest event
+ *   or engagement report is of the last 5 minutes: no table of its own, which would cost every
+ *   event one more write of a random page.
  * - `rt_counts`: per minute and dimension (pv, page, source, country, device) -> count; the
  *   per-minute bars use 30 minutes of `pv`, the top lists sum the last 5 minute buckets.
  * - `rt_feed`: the last FEED_SIZE events (name, path, country, ts): nothing identifying.
@@ -25,8 +27,8 @@ export const DIMENSIONS = ["page", "source", "country", "device"] as const satis
 
 /** Creates the tables if they do not exist yet. Idempotent; run in the DO constructor. */
 export function migrateRealtime(sql: SqlStorage): void {
-  sql.exec(`CREATE TABLE IF NOT EXISTS rt_visitors (visitor TEXT PRIMARY KEY, ts INTEGER NOT NULL)`);
-  sql.exec(`CREATE INDEX IF NOT EXISTS rt_visitors_ts ON rt_visitors (ts)`);
+  // Visitors now come from live_sessions (see the module comment).
+  sql.exec("DROP TABLE IF EXISTS rt_visitors");
   sql.exec(`CREATE TABLE IF NOT EXISTS rt_counts (
     minute INTEGER NOT NULL, dim TEXT NOT NULL, key TEXT NOT NULL, n INTEGER NOT NULL,
     PRIMARY KEY (minute, dim, key)
@@ -36,12 +38,10 @@ export function migrateRealtime(sql: SqlStorage): void {
   )`);
 }
 
-/** What one accepted event adds to the realtime state (`feed` null: an engagement report). */
+/** What one accepted event adds to the realtime state: its name and path and the session's attribution. */
 export interface Sighting {
-  visitor: string;
   ts: number;
-  /** The event's name and path and the session's attribution; absent for engagement reports. */
-  event?: { name: string; path: string; source: string | null; country: string | null; device: string | null };
+  event: { name: string; path: string; source: string | null; country: string | null; device: string | null };
 }
 
 /**
@@ -50,7 +50,6 @@ export interface Sighting {
  * costs a few upserts, and only the last FEED_SIZE events are written to the feed.
  */
 export function recordSightings(sql: SqlStorage, sightings: readonly Sighting[]): FeedItem[] {
-  const lastSeen = new Map<string, number>();
   const counts = new Map<string, { minute: number; dim: string; key: string; n: number }>();
   const feed: FeedItem[] = [];
   const bump = (minute: number, dim: string, key: string) => {
@@ -59,9 +58,7 @@ export function recordSightings(sql: SqlStorage, sightings: readonly Sighting[])
     if (entry) entry.n++;
     else counts.set(id, { minute, dim, key, n: 1 });
   };
-  for (const { visitor, ts, event } of sightings) {
-    lastSeen.set(visitor, Math.max(ts, lastSeen.get(visitor) ?? 0));
-    if (!event) continue;
+  for (const { ts, event } of sightings) {
     feed.push({ name: event.name, path: event.path, country: event.country, ts });
     if (event.name !== "pageview") continue;
     const minute = Math.floor(ts / MINUTE_MS);
@@ -70,12 +67,6 @@ export function recordSightings(sql: SqlStorage, sightings: readonly Sighting[])
     bump(minute, "source", event.source ?? "Direct / None");
     bump(minute, "country", event.country ?? "Unknown");
     bump(minute, "device", event.device ?? "Unknown");
-  }
-  for (const [visitor, ts] of lastSeen) {
-    sql.exec(
-      "INSERT INTO rt_visitors (visitor, ts) VALUES (?, ?) ON CONFLICT (visitor) DO UPDATE SET ts = max(ts, excluded.ts)",
-      visitor, ts,
-    );
   }
   for (const { minute, dim, key, n } of counts.values()) {
     sql.exec(
@@ -94,13 +85,12 @@ export function recordSightings(sql: SqlStorage, sightings: readonly Sighting[])
 
 /** Deletes what has left every window. Cheap (indexed); run now and then, not per event. */
 export function pruneRealtime(sql: SqlStorage, now: number): void {
-  sql.exec("DELETE FROM rt_visitors WHERE ts < ?", now - NOW_WINDOW_MS);
   sql.exec("DELETE FROM rt_counts WHERE minute <= ?", Math.floor(now / MINUTE_MS) - MINUTES);
 }
 
 /** The current state; `withFeed` false leaves `events` empty (a delta carries only new ones). */
 export function readSnapshot(sql: SqlStorage, now: number, withFeed = true): RealtimeSnapshot {
-  const visitors = sql.exec<{ n: number }>("SELECT count(*) AS n FROM rt_visitors WHERE ts > ?", now - NOW_WINDOW_MS).one().n;
+  const visitors = sql.exec<{ n: number }>("SELECT count(*) AS n FROM live_sessions WHERE last_seen > ?", now - NOW_WINDOW_MS).one().n;
   const current = Math.floor(now / MINUTE_MS);
   const minutes = new Array<number>(MINUTES).fill(0);
   for (const row of sql.exec<{ minute: number; n: number }>(
