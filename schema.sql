@@ -858,3 +858,31 @@ CREATE TABLE alert_mail_retries (
 CREATE INDEX alert_mail_retries_due ON alert_mail_retries (next_attempt_at);
 CREATE INDEX alert_mail_retries_log ON alert_mail_retries (log_id);
 CREATE INDEX alert_mail_retries_site ON alert_mail_retries (site_id, created_at);
+
+-- Migration 0033: journey rollups (migrations/0033_journey_rollups.sql: what the columns hold).
+CREATE TABLE journey_pages (
+  site_id TEXT NOT NULL,
+  pathname TEXT NOT NULL,
+  id INTEGER NOT NULL,
+  PRIMARY KEY (site_id, pathname)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX journey_pages_id ON journey_pages (site_id, id);
+CREATE TABLE journey_daily (
+  site_id TEXT NOT NULL,
+  day TEXT NOT NULL,
+  page INTEGER NOT NULL,
+  exits TEXT,
+  exits_cut INTEGER,
+  ahead TEXT,
+  ahead_cut INTEGER,
+  behind TEXT,
+  behind_cut INTEGER,
+  PRIMARY KEY (site_id, day, page)
+) WITHOUT ROWID;
+CREATE TABLE journey_rollup_days (
+  site_id TEXT NOT NULL,
+  day TEXT NOT NULL,
+  tz TEXT NOT NULL,
+  computed_at INTEGER NOT NULL,
+  PRIMARY KEY (site_id, day)
+) WITHOUT ROWID;

@@ -243,6 +243,7 @@ async def drain_rollups(path: Path, *, now_ms: int) -> tuple[int, int]:
     from analytics_941.rebuilds import rebuild_tables
     from analytics_941.rollups.frequent import refresh_frequent_months
     from analytics_941.rollups.jobs import refresh_rollups
+    from analytics_941.rollups.journeys import refresh_journey_rollups
     from analytics_941.rollups.prune import prune_days
 
     store = SqliteStore(path=path)
@@ -251,6 +252,9 @@ async def drain_rollups(path: Path, *, now_ms: int) -> tuple[int, int]:
         days += len(done)
     while done_months := await refresh_frequent_months(store, now_ms=now_ms):
         months += len(done_months)
+    # A run takes a bounded number of days' journey rows: all of them here (migration 0033).
+    while await refresh_journey_rollups(store):
+        pass
     while await prune_days(store, now_ms=now_ms):
         pass
     while await rebuild_tables(store, now_ms=now_ms):

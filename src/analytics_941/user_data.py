@@ -114,10 +114,17 @@ def _erase_statements(site_id: str, visits: list[Row], user_hash: str) -> list[S
             f"UNION SELECT ?1, a / {SLOT_MS} FROM ({_VISITS})",
             both,
         ),
-        # Goal rollups go with their days (first: they are found through rollup_days). Their
-        # reader already skips a listing older than the day's, but not one of the same ms.
+        # Goal and journey rollups go with their days (first: they are found through
+        # rollup_days). Their readers already skip a listing older than the day's, but not one
+        # of the same ms.
         (
             "DELETE FROM goal_rollup_days WHERE site_id = ?1 AND day IN (SELECT day FROM "
+            f"rollup_days WHERE site_id = ?1 AND EXISTS (SELECT 1 FROM ({_VISITS}) "
+            "WHERE start_ms <= b AND end_ms > a))",
+            both,
+        ),
+        (
+            "DELETE FROM journey_rollup_days WHERE site_id = ?1 AND day IN (SELECT day FROM "
             f"rollup_days WHERE site_id = ?1 AND EXISTS (SELECT 1 FROM ({_VISITS}) "
             "WHERE start_ms <= b AND end_ms > a))",
             both,

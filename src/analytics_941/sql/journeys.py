@@ -17,6 +17,14 @@ from datetime import date
 from ..periods import bounds_ms
 from ..query import Query
 from ..store import Param
+from .journey_rollup import (
+    flow_ranked,
+    journey_rollup_ctes,
+    neighbour,
+    side_ranked,
+    units_ctes,
+    units_param,
+)
 from .params import Params
 from .visits import visits_clause
 
@@ -36,43 +44,66 @@ def journey_sql(query: Query, page: str, *, period: tuple[date, date],
     * ``path_from`` / ``path_to``: the ``limit`` commonest paths of up to five pages starting
       or ending at ``page``, their pages joined by ``SEPARATOR``.
 
-    The visits that viewed ``page`` are found through the page index; their pageviews of the
-    period are ordered once, and one pass over them gives each view the four views before and
+    A visit is followed within one local day (one cut at midnight counts as two), so each day
+    is read from the journey rollups when they hold it (``sql.journey_rollup``; never under
+    filters) and from raw events otherwise; both give the same rows, summed before ranking.
+    Raw: the visits that viewed ``page`` are found through the page index; their pageviews of
+    each raw day are ordered once, and one pass gives each view the four views before and
     after it (``group_concat`` over a frame is cheaper in SQLite than eight ``LAG``/``LEAD``)."""
     params = Params()
     site = params.ref(query.site_id)
     start, end = bounds_ms(*period, tz=query.zone)
-    lo, hi = params.ref(start), params.ref(end)
     here = params.ref(page)
     visits = visits_clause(query, site=site, start=start, end=end, params=params)
+    units = units_ctes(site=site, tz=params.ref(query.timezone),
+                       units=params.ref(units_param(period, tz=query.zone)),
+                       rolled=not query.filters)
     top = params.ref(limit)
     sep = "char(1)"
     frame = PATH_PAGES - 1
     rest = "substr(forward, length(pathname) + 2)"
-    sql = (
-        "WITH views AS MATERIALIZED (SELECT pathname, "
+    # A reload (the page again) is no arrival from elsewhere, nor a departure: each run of
+    # views of the page counts once, arriving at its first, leaving from its last.
+    arrived, left = f"before IS NOT {here}", f"after IS NOT {here}"
+    paths_from, select_from = side_ranked(
+        "jpf", site=site, here=here, side="ahead", top=top,
+        raw=f"SELECT forward AS value, COUNT(*) AS n FROM here WHERE {left} GROUP BY 1")
+    paths_to, select_to = side_ranked(
+        "jpt", site=site, here=here, side="behind", top=top,
+        raw=f"SELECT backward AS value, COUNT(*) AS n FROM here WHERE {arrived} GROUP BY 1")
+    ctes = [
+        *units,
+        "views AS MATERIALIZED (SELECT pathname, "
         f"group_concat(pathname, {sep}) OVER (w ROWS BETWEEN CURRENT ROW AND {frame} FOLLOWING)"
         " AS forward, "
         f"group_concat(pathname, {sep}) OVER (w ROWS BETWEEN {frame} PRECEDING AND CURRENT ROW)"
         " AS backward, LAG(pathname) OVER w AS before "
-        f"FROM events WHERE site_id = {site} AND ts >= {lo} AND ts < {hi} "
-        f"AND name = 'pageview'{visits} AND session_id IN (SELECT session_id FROM events "
-        f"WHERE site_id = {site} AND pathname = {here} AND ts >= {lo} AND ts < {hi}) "
-        "WINDOW w AS (PARTITION BY session_id ORDER BY ts, id)),\n"
+        f"FROM jraw AS u CROSS JOIN events ON site_id = {site} AND ts >= u.start_ms "
+        f"AND ts < u.end_ms WHERE name = 'pageview'{visits} AND session_id IN ("
+        f"SELECT session_id FROM jraw AS v CROSS JOIN events ON site_id = {site} "
+        f"AND pathname = {here} AND ts >= v.start_ms AND ts < v.end_ms) "
+        "WINDOW w AS (PARTITION BY session_id, u.start_ms ORDER BY ts, id))",
         f"cut AS (SELECT forward, backward, before, {rest} AS rest FROM views "
-        f"WHERE pathname = {here}),\n"
+        f"WHERE pathname = {here})",
         f"here AS MATERIALIZED (SELECT forward, backward, before, CASE WHEN rest = '' THEN NULL "
         f"WHEN instr(rest, {sep}) > 0 THEN substr(rest, 1, instr(rest, {sep}) - 1) ELSE rest "
-        "END AS after FROM cut)\n"
-        # A reload (the page again) is no arrival from elsewhere, nor a departure: each run of
-        # views of the page counts once, arriving at its first, leaving from its last.
-        f"SELECT 'from' AS kind, before AS value, COUNT(*) AS times FROM here "
-        f"WHERE before IS NOT {here} GROUP BY 2\n"
-        f"UNION ALL SELECT 'to', after, COUNT(*) FROM here WHERE after IS NOT {here} GROUP BY 2\n"
-        "UNION ALL SELECT * FROM (SELECT 'path_from', forward, COUNT(*) AS n FROM here "
-        f"WHERE after IS NOT {here} GROUP BY 2 ORDER BY n DESC, 2 LIMIT {top})\n"
-        "UNION ALL SELECT * FROM (SELECT 'path_to', backward, COUNT(*) AS n FROM here "
-        f"WHERE before IS NOT {here} GROUP BY 2 ORDER BY n DESC, 2 LIMIT {top})"
+        "END AS after FROM cut)",
+        *journey_rollup_ctes(site=site, here=here),
+        f"jnear AS (SELECT 'from' AS kind, before AS value, COUNT(*) AS n FROM here "
+        f"WHERE {arrived} GROUP BY 2 UNION ALL SELECT 'to', after, COUNT(*) FROM here "
+        f"WHERE {left} GROUP BY 2 UNION ALL SELECT 'from', * FROM "
+        f"({neighbour(site=site, side='behind')}) UNION ALL SELECT 'to', * FROM "
+        f"({neighbour(site=site, side='ahead')}))",
+        *paths_from,
+        *paths_to,
+    ]
+    near = "SELECT * FROM (SELECT kind, value, SUM(n) AS times FROM jnear WHERE kind = '{}' " \
+        f"GROUP BY 2 ORDER BY 3 DESC, 2 LIMIT {top})"
+    sql = (
+        "WITH " + ",\n".join(ctes) + "\n"
+        f"{near.format('from')}\nUNION ALL {near.format('to')}\n"
+        f"UNION ALL SELECT 'path_from', * FROM ({select_from})\n"
+        f"UNION ALL SELECT 'path_to', * FROM ({select_to})"
     )
     return sql, params.check()
 
@@ -80,15 +111,24 @@ def journey_sql(query: Query, page: str, *, period: tuple[date, date],
 def flow_sql(query: Query, *, period: tuple[date, date], limit: int = 40
              ) -> tuple[str, list[Param]]:
     """Rows ``entry``, ``exit``, ``visits``: the most common (entry page, exit page) pairs of
-    the visits that started in the period."""
+    the visits that started in the period: from ``sessions`` for raw days, from the journey
+    rollups' exits for the days they hold (never under filters)."""
     params = Params()
     site = params.ref(query.site_id)
     start, end = bounds_ms(*period, tz=query.zone)
     visits = visits_clause(query, site=site, start=start, end=end, params=params, column="id")
+    units = units_ctes(site=site, tz=params.ref(query.timezone),
+                       units=params.ref(units_param(period, tz=query.zone)),
+                       rolled=not query.filters)
+    pairs, select = flow_ranked(
+        site=site, top=params.ref(limit),
+        raw="SELECT entry_page || char(1) || exit_page AS value, COUNT(*) AS n FROM jraw AS u "
+        f"CROSS JOIN sessions ON site_id = {site} AND started_at >= u.start_ms "
+        f"AND started_at < u.end_ms{visits} GROUP BY 1")
     sql = (
-        f"SELECT entry_page AS entry, exit_page AS exit, COUNT(*) AS visits FROM sessions "
-        f"WHERE site_id = {site} AND started_at >= {params.ref(start)} "
-        f"AND started_at < {params.ref(end)}{visits} GROUP BY 1, 2 "
-        f"ORDER BY visits DESC, 1, 2 LIMIT {params.ref(limit)}"
+        "WITH " + ",\n".join([*units, *pairs]) + "\n"
+        "SELECT substr(value, 1, instr(value, char(1)) - 1) AS entry, "
+        "substr(value, instr(value, char(1)) + 1) AS exit, n AS visits "
+        f"FROM ({select}) ORDER BY visits DESC, 1, 2"
     )
     return sql, params.check()

@@ -2,7 +2,8 @@
  * The Worker's cron (`scheduled`): first the rollups — recompute the closed site-local days that
  * have new or changed rows (rollup_dirty, filled by triggers), oldest first, each in a few short
  * calls (ROLLUP_STEPS), the twin of `refresh_rollups` in src/analytics_941/rollups/jobs.py, running
- * the same generated SQL; then the goal rollups of rolled-up days (goals.ts); then a month of the
+ * the same generated SQL; then the goal rollups of rolled-up days (goals.ts), and their journey
+ * rollups (journeys.ts); then a month of the
  * rollups per frequent filter value (frequent.ts) —
  * then the retention purge (purge.ts), which deletes only days the rollups already answer for,
  * after writing them to R2 for sites that archive raw rows (archive.ts) — then steps of pending
@@ -19,6 +20,7 @@ import { MAX_ARCHIVE_DAYS_PER_RUN } from "./archive";
 import { dayBounds, localDay } from "./days";
 import { refreshFrequentMonths, type FrequentMonth } from "./frequent";
 import { refreshGoalRollups, type GoalDay } from "./goals";
+import { refreshJourneyRollups, type JourneyDay } from "./journeys";
 import { pruneDays, type PrunedDay } from "./prune";
 import { MAX_PURGE_ROUNDS, purgeExpired, type PurgeResult } from "./purge";
 import { rebuildTables } from "./rebuilds";
@@ -103,6 +105,8 @@ export interface CronResult {
   rolled: RolledDay[];
   /** Site-days whose goal rows were redone (goals.ts). */
   goals: GoalDay[];
+  /** Site-days whose journey rows were redone (journeys.ts). */
+  journeys: JourneyDay[];
   months: FrequentMonth[];
   /** Days whose rows per filter value were pruned (prune.ts). */
   pruned: PrunedDay[];
@@ -141,6 +145,7 @@ export async function runCron(
   // failed, and one job failing on every run (a bad goal, say) never starves the others. Goals
   // live in `goalsDb`; a month is taken once all its days are rolled up.
   const goals = await run(() => refreshGoalRollups(goalsDb, rollupDb), [] as GoalDay[]);
+  const journeys = await run(() => refreshJourneyRollups(rollupDb), [] as JourneyDay[]);
   const months = await run(() => refreshFrequentMonths(rollupDb, nowMs, MAX_MONTHS_PER_RUN, minVisits), [] as FrequentMonth[]);
   const pruned = await run(() => pruneDays(rollupDb, nowMs), [] as PrunedDay[]);
   const purged = await run(
@@ -149,7 +154,7 @@ export async function runCron(
   );
   const rebuilt = await run(() => rebuildTables(db, nowMs), 0);
   if (failures.length > 0) throw failures[0];
-  return { rolled, goals, months, pruned, purged, rebuilt };
+  return { rolled, goals, journeys, months, pruned, purged, rebuilt };
 }
 
 /**

@@ -1,0 +1,153 @@
+"""The journey rollups (migration 0033): per site and local day, for each page, the next and
+previous pages of its views (up to four each way, as page ids) and the exit pages of the visits
+that entered on it, so the Journeys view (``sql.journey_rollup``) reads a row per day instead of
+ordering the pageviews of every visit that viewed the page.
+
+A day is computed from the raw events and sessions of a day ``rollup_days`` lists (its bounds
+come from that row) and listed in ``journey_rollup_days`` with that row's ``computed_at``: a late
+event unlists the day (the triggers of migration 0003), the reader then reads it raw, and
+``JOURNEY_TODO`` finds it for the next run. The windows are the raw read's own (``sql.journeys``:
+ordered by ``ts, id`` within a visit and a day), so a rolled-up day holds exactly what a raw
+read of that day counts (``tests/test_journey_rollup.py``).
+
+The statements are plain SQL with ``?1`` site, ``?2`` day, ``?3`` timezone; the Worker's twin
+(``worker/src/rollup/journeys.ts``) reads them from ``journey_statements.json``, which
+``scripts/generate.py`` is not needed for: ``tests/test_journey_rollup.py`` checks the file is
+this module's output.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..store import Param, Store
+
+__all__ = [
+    "JOURNEY_DAY_STATEMENTS",
+    "JOURNEY_READY_SQL",
+    "JOURNEY_TODO",
+    "MAX_JOURNEY_DAYS_PER_RUN",
+    "STATEMENTS_FILE",
+    "refresh_journey_rollups",
+    "statements_json",
+]
+
+# Site-days computed per run across sites: after the migration a year's days take six runs,
+# newest first (a day is one batch reading the day's pageviews twice and its visits once).
+MAX_JOURNEY_DAYS_PER_RUN = 62
+# Pages of the visit kept on each side of a view: the view's paths have up to five pages.
+AROUND = 4
+# Keys a page's row marks as its commonest on each side (its cut: the next one's count), and
+# (entry, exit) pairs the day's row holds (``sql.journey_rollup.ranked``: why).
+PATH_HEAD = 16
+FLOW_HEAD = 64
+JOURNEY_READY_SQL = (
+    "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'journey_rollup_days'"
+)
+# The site-days rolled up (for their site's timezone) whose journey rows are missing or were
+# made for another computation of the day: newest first.
+JOURNEY_TODO = (
+    "SELECT r.site_id AS site_id, r.day AS day, r.tz AS tz FROM rollup_days AS r "
+    "JOIN sites AS s ON s.id = r.site_id AND s.timezone = r.tz "
+    "LEFT JOIN journey_rollup_days AS j ON j.site_id = r.site_id AND j.day = r.day "
+    "AND j.tz = r.tz AND j.computed_at = r.computed_at "
+    f"WHERE j.day IS NULL ORDER BY r.day DESC, r.site_id LIMIT {MAX_JOURNEY_DAYS_PER_RUN}"
+)
+_DAY = "rollup_days AS l WHERE l.site_id = ?1 AND l.day = ?2 AND l.tz = ?3"
+_VIEWS = (
+    f"FROM (SELECT start_ms, end_ms FROM {_DAY}) AS l CROSS JOIN events AS e "
+    "ON e.site_id = ?1 AND e.ts >= l.start_ms AND e.ts < l.end_ms AND e.name = 'pageview'"
+)
+_VISITS = (
+    f"FROM (SELECT start_ms, end_ms FROM {_DAY}) AS l CROSS JOIN sessions AS s "
+    "ON s.site_id = ?1 AND s.started_at >= l.start_ms AND s.started_at < l.end_ms"
+)
+# The day's pages not numbered yet, busiest first, after the site's highest id.
+_NUMBER = (
+    "INSERT INTO journey_pages (site_id, pathname, id) "
+    "SELECT ?1, pathname, (SELECT COALESCE(MAX(id), 0) FROM journey_pages WHERE site_id = ?1) "
+    "+ ROW_NUMBER() OVER (ORDER BY SUM(n) DESC, pathname) FROM ("
+    f"SELECT e.pathname AS pathname, COUNT(*) AS n {_VIEWS} GROUP BY 1 "
+    f"UNION ALL SELECT s.entry_page, 1 {_VISITS} UNION ALL SELECT s.exit_page, 1 {_VISITS}) "
+    "WHERE pathname NOT IN (SELECT pathname FROM journey_pages WHERE site_id = ?1) "
+    "GROUP BY pathname"
+)
+_FRAME = f"ROWS BETWEEN 1 FOLLOWING AND {AROUND} FOLLOWING"
+
+
+def _side(name: str, column: str, top: int) -> str:
+    """A CTE of one side's rows per page: the JSON object of its keys (``o``) and its cut
+    (``c``: the count of the ``top + 1``-th commonest key, 0 when there are fewer)."""
+    return (
+        f"{name} AS (SELECT page, json_group_object(k, n) AS o, "
+        f"COALESCE(MAX(CASE WHEN rn = {top + 1} THEN n END), 0) AS c FROM (SELECT page, k, n, "
+        "ROW_NUMBER() OVER (PARTITION BY page ORDER BY n DESC, k) AS rn FROM "
+        f"({column})) GROUP BY 1)"
+    )
+
+
+_ROWS = (
+    "WITH v AS MATERIALIZED (SELECT p.id AS page, "
+    f"group_concat(p.id, ',') OVER (PARTITION BY e.session_id ORDER BY e.ts, e.id {_FRAME}) "
+    "AS ahead, "
+    "group_concat(p.id, ',') OVER (PARTITION BY e.session_id ORDER BY e.ts DESC, e.id DESC "
+    f"{_FRAME}) AS behind {_VIEWS} "
+    "JOIN journey_pages AS p ON p.site_id = ?1 AND p.pathname = e.pathname),\n"
+    + _side("a", "SELECT page, COALESCE(ahead, '') AS k, COUNT(*) AS n FROM v GROUP BY 1, 2",
+            PATH_HEAD) + ",\n"
+    + _side("b", "SELECT page, COALESCE(behind, '') AS k, COUNT(*) AS n FROM v GROUP BY 1, 2",
+            PATH_HEAD) + ",\n"
+    # The day's (entry, exit) pairs; the commonest go in the day's row (page 0), the rest in
+    # their entry page's row.
+    "x AS MATERIALIZED (SELECT i.id AS page, CAST(o.id AS TEXT) AS k, n, "
+    "ROW_NUMBER() OVER (ORDER BY n DESC, i.id, o.id) AS rn FROM ("
+    f"SELECT s.entry_page AS entry, s.exit_page AS leave, COUNT(*) AS n {_VISITS} GROUP BY 1, 2)"
+    " JOIN journey_pages AS i ON i.site_id = ?1 AND i.pathname = entry "
+    "JOIN journey_pages AS o ON o.site_id = ?1 AND o.pathname = leave),\n"
+    f"xc AS (SELECT COALESCE(MAX(CASE WHEN rn = {FLOW_HEAD + 1} THEN n END), 0) AS c FROM x),\n"
+    "f AS (SELECT page, json_group_object(k, n) AS o FROM x WHERE n <= (SELECT c FROM xc) "
+    "GROUP BY 1 UNION ALL SELECT 0, json_group_object(page || ',' || k, n) FROM x "
+    "WHERE n > (SELECT c FROM xc)),\n"
+    "p AS (SELECT page FROM a UNION SELECT page FROM f)\n"
+    "INSERT INTO journey_daily (site_id, day, page, exits, exits_cut, ahead, ahead_cut, behind, "
+    "behind_cut) SELECT ?1, ?2, p.page, f.o, CASE WHEN p.page = 0 THEN (SELECT c FROM xc) END, "
+    "a.o, a.c, b.o, b.c FROM p LEFT JOIN a ON a.page = p.page "
+    "LEFT JOIN b ON b.page = p.page LEFT JOIN f ON f.page = p.page"
+)
+# One site-day, in ONE batch (a transaction): a reader sees the old day or the new one.
+JOURNEY_DAY_STATEMENTS: tuple[str, ...] = (
+    "DELETE FROM journey_rollup_days WHERE site_id = ?1 AND day = ?2",
+    "DELETE FROM journey_daily WHERE site_id = ?1 AND day = ?2",
+    _NUMBER,
+    _ROWS,
+    # Listed only if the day still is, with the day's own stamp.
+    "INSERT INTO journey_rollup_days (site_id, day, tz, computed_at) "
+    f"SELECT ?1, ?2, ?3, l.computed_at FROM {_DAY}",
+)
+STATEMENTS_FILE = Path(__file__).resolve().parents[3] / "worker/src/rollup/journey-statements.json"
+
+
+def statements_json() -> str:
+    """What ``journey-statements.json`` holds: the Worker's copy of this module's SQL."""
+    return json.dumps({"ready": JOURNEY_READY_SQL, "todo": JOURNEY_TODO,
+                       "day": list(JOURNEY_DAY_STATEMENTS)}, indent=1) + "\n"
+
+
+async def refresh_journey_rollups(store: Store) -> int:
+    """The cron's journey job (the twin of ``worker/src/rollup/journeys.ts``): redo up to
+    ``MAX_JOURNEY_DAYS_PER_RUN`` site-days ``JOURNEY_TODO`` finds. Returns how many."""
+    (ready,) = await store.execute(JOURNEY_READY_SQL)
+    if int(ready["n"] or 0) < 1:
+        return 0
+    done = 0
+    for row in await store.execute(JOURNEY_TODO):
+        values: list[Param] = [str(row["site_id"]), str(row["day"]), str(row["tz"])]
+        await store.batch([(sql, values[: _highest(sql)]) for sql in JOURNEY_DAY_STATEMENTS])
+        done += 1
+    return done
+
+
+def _highest(sql: str) -> int:
+    """How many of ``?1``..``?3`` a statement binds (D1 refuses extra parameters)."""
+    return max(n for n in (1, 2, 3) if f"?{n}" in sql)

@@ -1,0 +1,216 @@
+"""Journey rollups against raw reads: a journey (pages before and after, common paths, entry ->
+exit pairs) read from the rollups of the closed days plus today's raw events is the one a raw
+read of every day gives, for a busy page (whose paths rank from the rows' commonest keys), a
+rare one (every key summed), a page nobody viewed, a late event and under a filter; and the
+Worker's copy of the statements is this module's."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from seeding import apply_schema
+
+from analytics_941 import SqliteStore
+from analytics_941.journey_report import Journey, run_journey
+from analytics_941.query import Query, make_query
+from analytics_941.rollups.jobs import refresh_rollups
+from analytics_941.rollups.journeys import STATEMENTS_FILE, statements_json
+from analytics_941.sql.journey_rollup import ranked
+from analytics_941.sql.journeys import flow_sql, journey_sql
+
+TZ = ZoneInfo("Europe/Berlin")
+TODAY = date(2026, 3, 12)
+DAYS = 5
+NOW = datetime(2026, 3, 12, 22, tzinfo=TZ)
+# The flow's top pairs compared: the commonest, which rank from the days' rows alone.
+FLOW_TOP = 10
+# A long tail too: more (entry, exit) pairs a day than the day's row holds.
+PAGES = ["/", "/pricing", "/docs", "/blog/a", "/blog/b", "/about", "/signup", "/rare",
+         *(f"/tail/{i}" for i in range(30))]
+WEIGHTS = [40, 12, 10, 6, 6, 4, 3, 0.2, *([0.5] * 30)]
+# Most visits take a common path from "/" or to it, so its commonest paths stand out of the
+# rest (each side then ranks from the rows' commonest keys alone).
+OTHERS = ["/pricing", "/docs", "/blog/a", "/blog/b", "/about", "/signup"]
+SCRIPTS = [["/", a, b] for a in OTHERS[:4] for b in OTHERS[4:]] + [
+    [a, b, "/"] for a in OTHERS[4:] for b in OTHERS[:4]]
+
+
+def _seed(path: Path) -> None:
+    """Visits of one to nine pages (reloads included) over DAYS days, some across midnight."""
+    rng = random.Random(15)  # noqa: S311 - reproducible test data
+    with sqlite3.connect(path) as conn:
+        conn.execute("INSERT INTO sites (id, domain, name, timezone, created_at) "
+                     "VALUES ('s1', 'example.com', 'Example', 'Europe/Berlin', 0)")
+        n = 0
+        for offset in range(DAYS):
+            day = TODAY - timedelta(days=DAYS - 1 - offset)
+            midnight = datetime(day.year, day.month, day.day, tzinfo=TZ)
+            for v in range(600):
+                late = v % 50 == 0  # starts at 23:57: runs past midnight
+                start = midnight + (timedelta(hours=23, minutes=57) if late
+                                    else timedelta(seconds=rng.randrange(20 * 3600)))
+                length = min(1 + int(rng.expovariate(0.6)), 9)
+                pages = [rng.choices(PAGES, WEIGHTS)[0]]
+                for _ in range(length - 1):
+                    pages.append(pages[-1] if rng.random() < 0.1
+                                 else rng.choices(PAGES, WEIGHTS)[0])
+                if rng.random() < 0.5:
+                    pages = list(rng.choice(SCRIPTS))
+                session, country = f"v{n}", "DE" if v % 3 else "US"
+                n += 1
+                t0 = int(start.timestamp() * 1000)
+                for i, page in enumerate(pages):
+                    conn.execute(
+                        "INSERT INTO events (id, site_id, ts, name, visitor_id, session_id, "
+                        "hostname, pathname, country) VALUES (?, 's1', ?, 'pageview', ?, ?, "
+                        "'example.com', ?, ?)",
+                        (f"{session}-{i}", t0 + i * 60_000, f"u{session}", session, page, country))
+                conn.execute(
+                    "INSERT INTO sessions (id, site_id, visitor_id, started_at, ended_at, "
+                    "hostname, entry_page, exit_page, pageviews, events, country) "
+                    "VALUES (?, 's1', ?, ?, ?, 'example.com', ?, ?, ?, ?, ?)",
+                    (session, f"u{session}", t0, t0 + 60_000 * (len(pages) - 1), pages[0],
+                     pages[-1], len(pages), len(pages), country))
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    path = apply_schema(tmp_path / "j.sqlite")
+    _seed(path)
+    return path
+
+
+def _query(filters: list[object] | None = None) -> Query:
+    return make_query(site_id="s1", date_range=[(TODAY - timedelta(days=DAYS - 1)).isoformat(),
+                                                 TODAY.isoformat()],
+                      metrics=["visitors"], filters=filters or [], timezone="Europe/Berlin",
+                      now=NOW.astimezone(UTC))
+
+
+def _listed(db: Path) -> int:
+    with sqlite3.connect(db) as conn:
+        return int(conn.execute("SELECT COUNT(*) FROM journey_rollup_days").fetchone()[0])
+
+
+async def _raw(db: Path, page: str, filters: list[object] | None = None) -> Journey:
+    """The journey with the rollups' listing hidden: every day read raw."""
+    store = SqliteStore(path=db)
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE hidden AS SELECT * FROM journey_rollup_days")
+        conn.execute("DELETE FROM journey_rollup_days")
+    try:
+        return await run_journey(store, _query(filters), page)
+    finally:
+        with sqlite3.connect(db) as conn:
+            conn.execute("INSERT INTO journey_rollup_days SELECT * FROM hidden")
+            conn.execute("DROP TABLE hidden")
+
+
+def _fast(db: Path, page: str) -> list[int]:
+    """Whether each side's paths of ``page``, and the flow, ranked from the rows' commonest
+    keys alone, and whether the flow's rows held keys past the day rows' cut."""
+    sql, params = journey_sql(_query(), page, period=_query().period)
+    head = sql[: sql.rindex("\nSELECT * FROM (SELECT kind")]
+    flow, flow_params = flow_sql(_query(), period=_query().period, limit=FLOW_TOP)
+    flow_head = flow[: flow.rindex("\nSELECT substr")]
+    with sqlite3.connect(db) as conn:
+        return [*(int(conn.execute(f"{head}\nSELECT fast FROM {name}m", params).fetchone()[0])
+                  for name in ("jpf", "jpt")),
+                int(conn.execute(f"{flow_head}\nSELECT fast AND bound > 0 FROM jflm",
+                                 flow_params).fetchone()[0])]
+
+
+async def test_rolled_up_days_answer_as_raw_reads(db: Path) -> None:
+    store = SqliteStore(path=db)
+    now_ms = int(NOW.timestamp() * 1000)
+    await refresh_rollups(store, now_ms=now_ms, max_days=64)
+    assert _listed(db) == DAYS - 1  # today is read raw
+    assert _fast(db, "/") == [1, 1, 1]
+    assert _fast(db, "/rare")[:2] == [0, 0]
+    for page in ("/", "/pricing", "/signup", "/rare", "/nowhere"):
+        rolled = await run_journey(store, _query(), page)
+        assert rolled == await _raw(db, page), page
+    flow, params = flow_sql(_query(), period=_query().period, limit=FLOW_TOP)
+    rows = await store.execute(flow, params)
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE hidden AS SELECT * FROM journey_rollup_days")
+        conn.execute("DELETE FROM journey_rollup_days")
+    assert rows == await store.execute(flow, params)
+    with sqlite3.connect(db) as conn:
+        conn.execute("INSERT INTO journey_rollup_days SELECT * FROM hidden")
+        conn.execute("DROP TABLE hidden")
+    home = await run_journey(store, _query(), "/")
+    assert len(home.paths_from) >= 5 and len(home.flow) == 40 and home.came_from
+    # A filter reads raw days: the same answer either way.
+    us = [["is", "visit:country", ["US"]]]
+    assert await run_journey(store, _query(us), "/") == await _raw(db, "/", us)
+
+
+async def test_a_late_event_sends_its_day_back_to_raw_reads(db: Path) -> None:
+    store = SqliteStore(path=db)
+    now_ms = int(NOW.timestamp() * 1000)
+    await refresh_rollups(store, now_ms=now_ms, max_days=64)
+    day = TODAY - timedelta(days=2)
+    ts = int(datetime(day.year, day.month, day.day, 12, tzinfo=TZ).timestamp() * 1000)
+    with sqlite3.connect(db) as conn:
+        conn.execute("INSERT INTO events (id, site_id, ts, name, visitor_id, session_id, "
+                     "hostname, pathname) VALUES ('late', 's1', ?, 'pageview', 'uv0', 'v1', "
+                     "'example.com', '/late')", (ts,))
+    late = await run_journey(store, _query(), "/")
+    assert late == await _raw(db, "/")
+    await refresh_rollups(store, now_ms=now_ms + 60_000, max_days=64)
+    assert _listed(db) == DAYS - 1
+    assert await run_journey(store, _query(), "/") == late
+
+
+def test_the_workers_statements_are_this_modules() -> None:
+    assert STATEMENTS_FILE.read_text() == statements_json(), (
+        "run: python -c 'from analytics_941.rollups.journeys import *; "
+        "STATEMENTS_FILE.write_text(statements_json())'")
+
+
+def _ranked_rows(rows: list[dict[str, int]], cuts: list[int], raw: dict[str, int],
+                 top: int) -> list[tuple[str, int]]:
+    """``ranked`` run on rows of keys (each with its cut) and raw counts, keys as values."""
+    entries = ", ".join(f"({i}, '{k}', {n})" for i, row in enumerate(rows) for k, n in row.items())
+    cut_rows = ", ".join(f"({i}, {c})" for i, c in enumerate(cuts))
+    raw_sql = (" UNION ALL ".join(f"SELECT '{v}' AS value, {n} AS n" for v, n in raw.items())
+               or "SELECT '' AS value, 0 AS n WHERE 0")
+    ctes, select = ranked(
+        "t", heads="SELECT k, n FROM ent WHERE n > cut",
+        tails="SELECT k, n FROM ent WHERE n <= cut AND k IN (SELECT k FROM {cands})",
+        everything="SELECT k, n FROM ent", bound="SELECT SUM(column2) FROM c", decode="k",
+        raw=raw_sql, top="?1")
+    sql = (f"WITH e AS (VALUES {entries}), c AS (VALUES {cut_rows}), ent AS (SELECT "
+           "e.column2 AS k, e.column3 AS n, c.column2 AS cut FROM e JOIN c ON c.column1 = "
+           f"e.column1), {', '.join(ctes)} {select}")
+    with sqlite3.connect(":memory:") as conn:
+        return [(str(v), int(n)) for v, n in conn.execute(sql, [top])]
+
+
+def test_ranking_from_the_commonest_keys_is_exact() -> None:
+    """Against summing every key: random rows, each cut at its (K+1)-th count as the writer
+    cuts, with raw counts on top (values some key has and values none has)."""
+    rng = random.Random(941)  # noqa: S311 - reproducible test data
+    keys = [chr(ord("a") + i) for i in range(12)]
+    for _trial in range(400):
+        rows, cuts = [], []
+        for _row in range(rng.randint(1, 6)):
+            row = {k: rng.choice([1, 1, 2, 2, 3, 5, 8, 30, 60]) for k in rng.sample(keys, 8)}
+            counts = sorted(row.values(), reverse=True)
+            head = rng.randint(1, 5)
+            rows.append(row)
+            cuts.append(counts[head] if len(counts) > head else 0)
+        raw = {v: rng.randint(1, 9) for v in rng.sample([*keys, "x", "y"], rng.randint(0, 4))}
+        top = rng.randint(1, 5)
+        total: dict[str, int] = dict(raw)
+        for row in rows:
+            for k, n in row.items():
+                total[k] = total.get(k, 0) + n
+        expected = sorted(total.items(), key=lambda item: (-item[1], item[0]))[:top]
+        assert _ranked_rows(rows, cuts, raw, top) == expected, (rows, cuts, raw, top)
