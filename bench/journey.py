@@ -66,17 +66,17 @@ def _cron_day_ms(path: Any) -> tuple[float, float]:
     for (sql,) in conn.execute("SELECT sql FROM d.sqlite_master WHERE type = 'table' AND "
                                "(name LIKE 'journey_%' OR name = 'rollup_days')").fetchall():
         conn.execute(sql)
-    days = conn.execute("SELECT site_id, day, tz FROM d.rollup_days ORDER BY day DESC "
-                        f"LIMIT {CRON_DAYS}").fetchall()
+    days = conn.execute("SELECT site_id, day, tz, computed_at FROM d.rollup_days "
+                        f"ORDER BY day DESC LIMIT {CRON_DAYS}").fetchall()
     samples = []
-    for site_id, day, tz in days:
+    for site_id, day, tz, stamp in days:
         conn.execute("INSERT INTO main.rollup_days SELECT * FROM d.rollup_days WHERE site_id = ? "
                      "AND day = ?", (site_id, day))
         started = time.perf_counter()
         with conn:
             for sql in JOURNEY_DAY_STATEMENTS:
-                highest = max(n for n in (1, 2, 3) if f"?{n}" in sql)
-                conn.execute(sql, [site_id, day, tz][:highest])
+                highest = max(n for n in (1, 2, 3, 4) if f"?{n}" in sql)
+                conn.execute(sql, [site_id, day, tz, stamp][:highest])
         samples.append((time.perf_counter() - started) * 1000)
     conn.close()
     return statistics.median(samples), max(samples)

@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 # Site-days computed per run across sites: after the migration a year's days take six runs,
-# newest first (a day is one batch reading the day's pageviews twice and its visits once).
+# newest first (a day is five calls reading the day's pageviews twice and its visits twice).
 MAX_JOURNEY_DAYS_PER_RUN = 62
 # Pages of the visit kept on each side of a view: the view's paths have up to five pages.
 AROUND = 4
@@ -48,7 +48,8 @@ JOURNEY_READY_SQL = (
 # The site-days rolled up (for their site's timezone) whose journey rows are missing or were
 # made for another computation of the day: newest first.
 JOURNEY_TODO = (
-    "SELECT r.site_id AS site_id, r.day AS day, r.tz AS tz FROM rollup_days AS r "
+    "SELECT r.site_id AS site_id, r.day AS day, r.tz AS tz, r.computed_at AS computed_at "
+    "FROM rollup_days AS r "
     "JOIN sites AS s ON s.id = r.site_id AND s.timezone = r.tz "
     "LEFT JOIN journey_rollup_days AS j ON j.site_id = r.site_id AND j.day = r.day "
     "AND j.tz = r.tz AND j.computed_at = r.computed_at "
@@ -115,15 +116,18 @@ _ROWS = (
     "a.o, a.c, b.o, b.c FROM p LEFT JOIN a ON a.page = p.page "
     "LEFT JOIN b ON b.page = p.page LEFT JOIN f ON f.page = p.page"
 )
-# One site-day, in ONE batch (a transaction): a reader sees the old day or the new one.
+# One site-day, a call each (D1 answers nothing else while a batch runs; the rows' statement
+# takes most of a second at 10 M): the listing goes first and comes back last, so between the
+# calls, or after one failed, a reader reads the day raw, and the next run redoes it.
 JOURNEY_DAY_STATEMENTS: tuple[str, ...] = (
     "DELETE FROM journey_rollup_days WHERE site_id = ?1 AND day = ?2",
     "DELETE FROM journey_daily WHERE site_id = ?1 AND day = ?2",
     _NUMBER,
     _ROWS,
-    # Listed only if the day still is, with the day's own stamp.
+    # Listed only if the day is still listed with the stamp the job found (?4): a late event
+    # or a recompute since then leaves it to the next run.
     "INSERT INTO journey_rollup_days (site_id, day, tz, computed_at) "
-    f"SELECT ?1, ?2, ?3, l.computed_at FROM {_DAY}",
+    f"SELECT ?1, ?2, ?3, l.computed_at FROM {_DAY} AND l.computed_at = ?4",
 )
 STATEMENTS_FILE = Path(__file__).resolve().parents[3] / "worker/src/rollup/journey-statements.json"
 
@@ -142,12 +146,14 @@ async def refresh_journey_rollups(store: Store) -> int:
         return 0
     done = 0
     for row in await store.execute(JOURNEY_TODO):
-        values: list[Param] = [str(row["site_id"]), str(row["day"]), str(row["tz"])]
-        await store.batch([(sql, values[: _highest(sql)]) for sql in JOURNEY_DAY_STATEMENTS])
+        values: list[Param] = [str(row["site_id"]), str(row["day"]), str(row["tz"]),
+                               int(row["computed_at"] or 0)]
+        for sql in JOURNEY_DAY_STATEMENTS:  # one call each: see JOURNEY_DAY_STATEMENTS
+            await store.execute(sql, values[: _highest(sql)])
         done += 1
     return done
 
 
 def _highest(sql: str) -> int:
-    """How many of ``?1``..``?3`` a statement binds (D1 refuses extra parameters)."""
-    return max(n for n in (1, 2, 3) if f"?{n}" in sql)
+    """How many of ``?1``..``?4`` a statement binds (D1 refuses extra parameters)."""
+    return max(n for n in (1, 2, 3, 4) if f"?{n}" in sql)
