@@ -26,10 +26,10 @@ from .where import DAY_MS, Bounds, filters_sql, lone_page
 
 __all__ = ["few_visits_sql", "page_arms", "page_ctes", "page_sessions_sql"]
 
-# Reading a visit by its key and scanning the units for its own costs about a ninth of reading
-# one of the range's visits by time (measured at 1 M events): worth it while the page's visits
-# times the units stay under nine times all visits. A short range always is.
-_KEY_READ_GAIN = 9
+# Reading a visit by its key (and its unit by its UTC day) costs about as much as reading 17-19
+# of the range's visits by time, however many units (12 months at 1 M and 10 M events): worth
+# it while the page has under a twentieth of all visits. A short range always is.
+_KEY_READ_COST = 20
 _SHORT_UNITS = 62
 
 
@@ -46,7 +46,7 @@ def few_visits_sql(nodes: tuple[FilterNode, ...], *, site: str, units: str, spar
         f"({count} <= {_SHORT_UNITS} OR COALESCE((SELECT SUM(r.visits) FROM "
         f"rollup_filtered_monthly AS r WHERE r.site_id = {site} AND r.month IN ({months}) "
         f"AND r.fdim = {params.ref('page')} AND r.fvalue = {params.ref(page.values[0])} "
-        f"AND r.dim = ''), 0) * {count} < {_KEY_READ_GAIN} * COALESCE((SELECT SUM(r.visits) "
+        f"AND r.dim = ''), 0) * {_KEY_READ_COST} < COALESCE((SELECT SUM(r.visits) "
         f"FROM rollup_monthly AS r WHERE r.site_id = {site} AND r.dim = '' "
         f"AND r.month IN ({months}) AND r.value = ''), 0))"
     )
