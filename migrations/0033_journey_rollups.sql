@@ -8,8 +8,8 @@
 --   exits:  for visits started that day on the page, their exit page's id -> visits, but for
 --           the day's commonest (entry, exit) pairs, which the day's row (page 0) holds as
 --           'entry,exit' -> visits.
--- A *_cut is the count of the first key past a row's commonest (its 17th key; the day row's
--- 65th pair): every key not above it counts at most that, which lets a reader rank the
+-- A *_cut is the count of the first key past a row's commonest (rollups/journeys.py: PATH_HEAD,
+-- FLOW_HEAD): every key not above it counts at most that, which lets a reader rank the
 -- commonest paths exactly without summing every key (sql/journey_rollup.py).
 -- A visit is cut at local midnight, as the raw read of the same days is (sql/journeys.py).
 -- The cron computes a day rollup_days lists and lists it in journey_rollup_days with that

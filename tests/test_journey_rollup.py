@@ -31,8 +31,8 @@ NOW = datetime(2026, 3, 12, 22, tzinfo=TZ)
 FLOW_TOP = 10
 # A long tail too: more (entry, exit) pairs a day than the day's row holds.
 PAGES = ["/", "/pricing", "/docs", "/blog/a", "/blog/b", "/about", "/signup", "/rare",
-         *(f"/tail/{i}" for i in range(30))]
-WEIGHTS = [40, 12, 10, 6, 6, 4, 3, 0.2, *([0.5] * 30)]
+         *(f"/tail/{i}" for i in range(80))]
+WEIGHTS = [40, 12, 10, 6, 6, 4, 3, 0.2, *([0.5] * 80)]
 # Most visits take a common path from "/" or to it, so its commonest paths stand out of the
 # rest (each side then ranks from the rows' commonest keys alone).
 OTHERS = ["/pricing", "/docs", "/blog/a", "/blog/b", "/about", "/signup"]

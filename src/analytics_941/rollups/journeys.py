@@ -40,8 +40,8 @@ MAX_JOURNEY_DAYS_PER_RUN = 62
 AROUND = 4
 # Keys a page's row marks as its commonest on each side (its cut: the next one's count), and
 # (entry, exit) pairs the day's row holds (``sql.journey_rollup.ranked``: why).
-PATH_HEAD = 16
-FLOW_HEAD = 64
+PATH_HEAD = 32
+FLOW_HEAD = 128
 JOURNEY_READY_SQL = (
     "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'journey_rollup_days'"
 )
