@@ -3,12 +3,14 @@ dashboard read or an ingest flush may wait that long behind it.
 
 On a copy of a dataset (bench/datasets.py, "now" on 15 July 2026), the cron's jobs run as a
 deployment runs them, every call timed: a closed day recomputed (a late row marked it dirty),
-a month of rollups per frequent value recomputed, and a bounded table rebuild (migration
-0016's, on a copy of the events made into the layout before it). Printed per job: the calls,
-the longest, the total, against the target of about 1 s for the longest.
+the goal rollups of a run (the bench's three goals, new: a run's worth of days), the journey
+rollups of that day, the statement marking empty days, a month of rollups per frequent value
+recomputed, and a bounded table rebuild (migration 0016's, on a copy of the events made into the
+layout before it; BENCH_CRON_REBUILD=0 leaves it out). Printed per job: the calls, the longest,
+the total, against the target of about 1 s for the longest.
 
-    python bench/run.py cron                      # 1 M events
-    BENCH_CRON_EVENTS=10000000 python bench/run.py cron
+    python bench/run.py cron                      # 1 M events, the 15th
+    BENCH_CRON_EVENTS=10000000 python bench/run.py cron     # 10 M, the 29th (cached datasets)
 """
 
 from __future__ import annotations
@@ -38,6 +40,9 @@ from bench.datasets import POSITIONS, dataset
 from bench.report import figure
 
 EVENTS = int(os.environ.get("BENCH_CRON_EVENTS", "1000000"))
+# The positions whose datasets the other benches make at each size: no new one is generated.
+POSITION = os.environ.get("BENCH_CRON_POSITION", "29th" if EVENTS >= 10_000_000 else "15th")
+REBUILD = os.environ.get("BENCH_CRON_REBUILD", "1") != "0"
 LONGEST_TARGET_MS = 1000.0
 
 
@@ -72,6 +77,32 @@ async def _day_as_the_worker(store: TimedStore, day: date, now_ms: int) -> None:
     if is_recent(start_ms=int(values["start_ms"] or 0), now_ms=now_ms):
         for s in frequent_day_statements():
             await store.execute(s.sql, [values[n] for n in s.params])
+
+
+async def _goals_and_journeys(store: TimedStore, path: Path, now_ms: int) -> None:
+    """Time a run of the goal job (the bench's goals, new, so every rolled-up day is owed), the
+    journey job (the day just recomputed is owed) and the statement marking empty days."""
+    from analytics_941.rollups.goals import refresh_goal_rollups
+    from analytics_941.rollups.jobs import GAP_DAYS_SQL
+    from analytics_941.rollups.journeys import refresh_journey_rollups
+    from bench.goals import _goals
+
+    conn = sqlite3.connect(path)
+    conn.executemany(
+        "INSERT OR REPLACE INTO goals (id, site_id, name, kind, target, created_at) "
+        "VALUES (?, ?, ?, ?, ?, 0)", [(g.id, SITE_ID, g.name, g.kind, g.target)
+                                      for g in _goals(SITE_ID, tag="cron-bench")])
+    conn.commit()
+    conn.close()
+    store.calls = []
+    days = await refresh_goal_rollups(store)
+    _report(f"goal rollups, one run ({days} site-days, 3 goals)", store.calls)
+    store.calls = []
+    days = await refresh_journey_rollups(store)
+    _report(f"journey rollups, one run ({days} site-days)", store.calls)
+    store.calls = []
+    await store.execute(GAP_DAYS_SQL, [(now_ms - 3_600_000) // 900_000])
+    _report("marking empty days", store.calls)
 
 
 def _report(job: str, calls: list[float]) -> None:
@@ -112,7 +143,7 @@ def _old_events_layout(path: Path) -> None:
 
 def bench_cron() -> None:
     """Print the longest call of each cron job at EVENTS events."""
-    position = POSITIONS["15th"]
+    position = POSITIONS[POSITION]
     source = dataset(EVENTS, position)
     with tempfile.TemporaryDirectory(dir=source.parent) as folder:
         path = Path(folder) / "cron.sqlite"
@@ -128,12 +159,18 @@ def bench_cron() -> None:
 
         store = TimedStore(path)
         # A day ten days ago, as if a late row had marked it.
-        asyncio.run(_day_as_the_worker(store, position.today - timedelta(days=10), now_ms))
+        # A millisecond later than the dataset's own rollups: a run's stamp is its own, so the
+        # goal and journey jobs see the day as recomputed.
+        asyncio.run(_day_as_the_worker(store, position.today - timedelta(days=10), now_ms + 1))
         _report("a day recomputed", store.calls)
+        store.calls = []
+        asyncio.run(_goals_and_journeys(store, path, now_ms))
         store.calls = []
         asyncio.run(refresh_frequent_months(store, now_ms=now_ms, max_months=1))
         _report(f"month {month} per frequent value", store.calls)
 
+        if not REBUILD:
+            return
         started = time.perf_counter()
         _old_events_layout(path)
         print(f"  events put back in the layout before 0016 in "
