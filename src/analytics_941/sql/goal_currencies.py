@@ -65,7 +65,9 @@ def other_currencies_statement(query: Query, goals: Sequence[Goal], *,
     rolled = (
         "SELECT gi.name AS goal, NULLIF(r.value, '') AS currency, r.revenue_sum AS amount, "
         "r.events AS orders FROM u AS b JOIN d ON d.i = b.i CROSS JOIN gi "
-        f"JOIN {GOAL_ROLLUP.daily} AS r ON r.site_id = {site} AND r.day = b.day "
+        # CROSS JOIN: the goal before the rows, so each day's rows are sought by goal and dim
+        # (``sql.goal_rollup.goal_rollup_arm``).
+        f"CROSS JOIN {GOAL_ROLLUP.daily} AS r ON r.site_id = {site} AND r.day = b.day "
         f"AND r.goal_id = gi.id AND r.dim = {params.ref(CURRENCY_DIM)} "
         "WHERE NULLIF(r.value, '') IS NOT gi.currency"
     )

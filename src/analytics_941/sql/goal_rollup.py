@@ -104,9 +104,12 @@ def goal_rollup_arm(
     value = "r.value" if dim else "gi.name"
     select = ["b.i AS u", "b.t AS t", f"{value} AS {aliases[0]}"]
     select += [f"r.{part} AS {part}" for part in parts]
+    # CROSS JOIN fixes the goal before the rows: SQLite otherwise reads every row of the day
+    # (each goal's rows of every dimension) and tests the goal last (300 days of the panel at
+    # 1 M: 51 -> 9 ms).
     return (
         f"SELECT {', '.join(select)} FROM {prefix}_units AS b "
         f"JOIN {prefix}_gdone AS d ON d.i = b.i CROSS JOIN {prefix}_gids AS gi "
-        f"JOIN {GOAL_ROLLUP.daily} AS r ON r.site_id = {site} AND r.day = b.day "
+        f"CROSS JOIN {GOAL_ROLLUP.daily} AS r ON r.site_id = {site} AND r.day = b.day "
         f"AND r.goal_id = gi.id AND r.dim = {params.ref(dim)}"
     )
