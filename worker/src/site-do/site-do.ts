@@ -26,6 +26,14 @@ import { utcDay, visitorHash } from "./visitor-hash";
 import { numberVar } from "../vars";
 import { bucketMessage } from "../words";
 
+/**
+ * How long the first event of a group commit waits for others (see SiteDO.inBatch). A commit is
+ * a durable write (an fsync of the DO's SQLite file locally, that blocks the whole isolate):
+ * with the next macrotask as the window, ~11 events shared one under the ingest bench's load;
+ * waiting 2 ms lets more share it, +15 % events/s and -9 % CPU per event in a simultaneous A/B.
+ */
+export const GROUP_COMMIT_WINDOW_MS = 2;
+
 /** Longest wait between two flush attempts while D1 keeps failing. */
 export const MAX_FLUSH_BACKOFF_MS = 5 * 60 * 1000;
 
@@ -256,15 +264,16 @@ export class SiteDO extends DurableObject<SiteEnv> {
 
   /**
    * Group commit. Storage writes made in one synchronous stretch are committed together, and a
-   * commit, not a statement, is what an event costs. So events whose hashes are ready wait for
-   * the next macrotask and are then registered in one go: under load dozens share one commit,
-   * alone an event waits a timer tick. Each caller is answered only after the batch's writes
-   * and the flush alarm are durable (the output gate holds the RPC answers until then).
+   * commit, not a statement, is what an event costs. So events whose hashes are ready wait up to
+   * GROUP_COMMIT_WINDOW_MS and are then registered in one go: under load dozens share one
+   * commit, alone an event waits those milliseconds. Each caller is answered only after the
+   * batch's writes and the flush alarm are durable (the output gate holds the RPC answers until
+   * then).
    */
   private inBatch<T>(work: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.batch.push({ work, resolve: resolve as (value: unknown) => void, reject });
-      if (this.batch.length === 1) setTimeout(() => void this.drainBatch(), 0);
+      if (this.batch.length === 1) setTimeout(() => void this.drainBatch(), GROUP_COMMIT_WINDOW_MS);
     });
   }
 

@@ -5,6 +5,7 @@
  * "Paid Social", "Email", "Display", "Affiliates", "Organic Video", "Paid Video", "Paid Other",
  * "SMS", "Push", "AI Assistants", "Referral".
  */
+import { queryParams } from "./page";
 import type { KnownSource } from "./referrer";
 
 /** Every channel the collector assigns. */
@@ -33,9 +34,13 @@ export const CLICK_IDS: Record<string, [Channel, string]> = {
   epik: ["Paid Social", "Pinterest"],
 };
 
+const CLICK_ID_ENTRIES = Object.entries(CLICK_IDS);
+
 /** The first click id present in a page URL, or null. */
 export function clickId(url: URL): [Channel, string] | null {
-  for (const [param, meaning] of Object.entries(CLICK_IDS)) if (url.searchParams.has(param)) return meaning;
+  const params = queryParams(url);
+  if (params === null) return null;
+  for (const [param, meaning] of CLICK_ID_ENTRIES) if (params.has(param)) return meaning;
   return null;
 }
 

@@ -14,10 +14,20 @@ export interface UtmTags {
   utm_content: string | null;
 }
 
+/**
+ * The URL's query parameters, or null when it has none (most pageviews). Read once per use:
+ * every `url.searchParams` is a call into the runtime, and the enrichment asked about twenty
+ * names (UTM tags, source, click ids) one call each, ~3 % of the collector's CPU in the bench.
+ */
+export function queryParams(url: URL): URLSearchParams | null {
+  return url.search === "" ? null : url.searchParams;
+}
+
 /** Reads utm_* query parameters from the page URL; empty values are null. */
 export function utmTags(url: URL): UtmTags {
+  const params = queryParams(url);
   const tag = (name: string): string | null => {
-    const value = url.searchParams.get(name)?.trim();
+    const value = params?.get(name)?.trim();
     return value ? value.slice(0, MAX_UTM_LENGTH) : null;
   };
   return {
@@ -35,8 +45,10 @@ export function utmTags(url: URL): UtmTags {
  */
 export function paramSource(url: URL, utmSource: string | null): string | null {
   if (utmSource) return utmSource;
+  const params = queryParams(url);
+  if (params === null) return null;
   for (const name of ["source", "ref"]) {
-    const value = url.searchParams.get(name)?.trim();
+    const value = params.get(name)?.trim();
     if (value) return value.slice(0, MAX_UTM_LENGTH);
   }
   return null;
