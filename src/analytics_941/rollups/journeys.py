@@ -33,9 +33,10 @@ __all__ = [
     "statements_json",
 ]
 
-# Site-days computed per run across sites: after the migration a year's days take six runs,
-# newest first (a day is five calls reading the day's pageviews twice and its visits twice).
-MAX_JOURNEY_DAYS_PER_RUN = 62
+# Site-days computed per run across sites, newest first: a day is five calls (reading the day's
+# pageviews twice and its visits twice), so 24 take 120 of the run's 900 D1 calls and leave the
+# months' job its share; after the migration a site's year takes 16 runs (four hours).
+MAX_JOURNEY_DAYS_PER_RUN = 24
 # Pages of the visit kept on each side of a view: the view's paths have up to five pages.
 AROUND = 4
 # Keys a page's row marks as its commonest on each side (its cut: the next one's count), and
