@@ -1,7 +1,7 @@
 """Reading the journey rollups (``rollups.journeys``): the CTEs splitting a period's days into
-rolled-up ones (``jdone``) and raw ones (``jraw``), and the arms turning a page's rows of the
-rolled-up days into the raw read's own rows (``kind``, ``value``, ``times``), so
-``sql.journeys`` sums both and ranks once.
+rolled-up ones (``jdone``) and raw ones (``jraw``), a page's keys of the rolled-up days, and
+``ranked``, which adds them to the raw days' rows and ranks the commonest exactly without
+summing every key; ``sql.journeys`` assembles the statements.
 
 A day is taken when ``rollup_days`` lists it for the query's timezone with the day's own bounds
 and ``journey_rollup_days`` lists it with the same ``computed_at``: a late event or an erased
