@@ -45,14 +45,16 @@ def units_ctes(*, site: str, tz: str, units: str, rolled: bool) -> list[str]:
     """``junits`` (the period's days), ``jdone`` (those the rollups answer; none when not
     ``rolled``) and ``jraw`` (the others, read raw)."""
     done = (
-        "SELECT u.day AS day FROM junits AS u JOIN rollup_days AS r ON r.site_id = "
+        "SELECT u.day AS day FROM junits AS u CROSS JOIN rollup_days AS r ON r.site_id = "
         f"{site} AND r.day = u.day AND r.tz = {tz} AND r.start_ms = u.start_ms "
-        f"AND r.end_ms = u.end_ms JOIN journey_rollup_days AS j ON j.site_id = {site} "
+        f"AND r.end_ms = u.end_ms CROSS JOIN journey_rollup_days AS j ON j.site_id = {site} "
         f"AND j.day = u.day AND j.tz = {tz} AND j.computed_at = r.computed_at"
         if rolled else "SELECT NULL AS day WHERE 0"
     )
     return [
-        "junits AS (SELECT json_extract(value, '$[0]') AS start_ms, "
+        # The joins below are CROSS: the days lead, each finding its rows by key (SQLite
+        # otherwise may scan a table's rows of the site and probe the days).
+        "junits AS MATERIALIZED (SELECT json_extract(value, '$[0]') AS start_ms, "
         "json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS day "
         f"FROM json_each({units}))",
         f"jdone AS MATERIALIZED ({done})",
@@ -115,7 +117,7 @@ def journey_rollup_ctes(*, site: str, here: str) -> list[str]:
     return [
         f"jpage AS (SELECT id FROM journey_pages WHERE site_id = {site} AND pathname = {here})",
         "jrows AS MATERIALIZED (SELECT r.ahead, r.ahead_cut, r.behind, r.behind_cut "
-        f"FROM jdone AS d JOIN journey_daily AS r ON r.site_id = {site} AND r.day = d.day "
+        f"FROM jdone AS d CROSS JOIN journey_daily AS r ON r.site_id = {site} AND r.day = d.day "
         f"AND r.page = {page})",
         *(f"j{side} AS (SELECT k.key AS k, k.value AS n, r.{side}_cut AS cut FROM jrows AS r, "
           f"json_each(r.{side}) AS k WHERE CAST(k.key AS INTEGER) IS NOT {page})"
@@ -157,13 +159,14 @@ def flow_ranked(*, site: str, raw: str, top: str) -> tuple[list[str], str]:
     """``ranked`` over the (entry, exit) pairs, keys 'entry,exit': heads in the days' rows
     (page 0), the rest in their entry page's row; values entry path ``char(1)`` exit path
     (which orders as the pair does: no path holds ``char(1)``)."""
-    days = (f"FROM jdone AS d JOIN journey_daily AS r ON r.site_id = {site} AND r.day = d.day")
+    days = f"FROM jdone AS d CROSS JOIN journey_daily AS r ON r.site_id = {site} AND r.day = d.day"
     heads = f"SELECT k.key AS k, k.value AS n {days} AND r.page = 0, json_each(r.exits) AS k"
-    pages = f"SELECT r.page || ',' || k.key AS k, k.value AS n {days} AND r.page > 0"
+    pages = f"SELECT r.page || ',' || k.key AS k, k.value AS n {days}"
+    # The candidates' entry pages only, each day's found by key (never page 0: ids start at 1).
     tails = (f"{pages} AND r.page IN (SELECT DISTINCT CAST(k AS INTEGER) FROM {{cands}}), "
              "json_each(r.exits) AS k WHERE r.page || ',' || k.key IN (SELECT k FROM {cands})")
     return ranked(
         "jfl", heads=heads, tails=tails,
-        everything=f"{heads} UNION ALL {pages}, json_each(r.exits) AS k",
+        everything=f"{heads} UNION ALL {pages} AND r.page > 0, json_each(r.exits) AS k",
         bound=f"SELECT SUM(r.exits_cut) {days} AND r.page = 0",
         decode=f"{_name(site, 'k', 0)} || char(1) || {_name(site, 'k', 1)}", raw=raw, top=top)
