@@ -204,6 +204,29 @@ async def test_erasure_in_several_batches_deletes_exactly_the_users_rows(
     assert (again.sessions, again.events, again.traits) == (0, 0, 0)
 
 
+async def test_a_path_only_the_user_viewed_leaves_no_title_and_no_journey_name(
+    paths: tuple[Path, Path, list[str]],
+) -> None:
+    erased, _fresh, xs = paths
+    private, shared = "/u/alice-smith", "/"
+    execute(erased, "UPDATE events SET pathname = ? WHERE session_id IN (?, ?) AND name = "
+            "'pageview'", private, xs[0], xs[-1])
+    for path, n in ((private, 7), (shared, 1)):
+        execute(erased, "INSERT INTO page_titles (site, path, title, ts) VALUES (?, ?, ?, 1)",
+                SITE_ID, path, f"Title of {path}")
+        execute(erased, "INSERT INTO journey_pages (site_id, pathname, id) VALUES (?, ?, ?)",
+                SITE_ID, path, n)
+    store = SqliteStore(path=erased)
+    site = await get_site_by_id(store, site_id=SITE_ID)
+    assert site is not None
+    await erase_user(store, site=site, user_hash=X, now_ms=NOW_MS)
+    assert execute(erased, "SELECT path FROM page_titles") == [(shared,)]
+    # The number stays (journey rows of other days may name it); the path does not.
+    assert execute(erased, "SELECT id, pathname FROM journey_pages ORDER BY id") == [
+        (1, shared), (7, "(erased 7)")]
+    assert execute(erased, "SELECT COUNT(*) FROM events WHERE pathname = ?", private) == [(0,)]
+
+
 async def test_export_holds_the_users_rows_and_nobody_elses(
     paths: tuple[Path, Path, list[str]],
 ) -> None:

@@ -101,6 +101,13 @@ _EVENTS_OF = (
     "AND e.ts <= json_extract(v.value, '$[2]') AND e.session_id = json_extract(v.value, '$[0]')"
 )
 
+_PATHS_OF = _EVENTS_OF.replace("SELECT e.ts, e.id", "SELECT DISTINCT e.pathname", 1)
+# Whether any other visit's event names the path (through events_path, which holds the visit).
+_VIEWED_ELSEWHERE = (
+    "EXISTS (SELECT 1 FROM events AS o WHERE o.site_id = ?1 AND o.pathname = {} "
+    "AND o.session_id NOT IN (SELECT json_extract(value, '$[0]') FROM json_each(?2)))"
+)
+
 
 def _erase_statements(site_id: str, visits: list[Row], user_hash: str) -> list[Statement]:
     """One batch of visits out, in one transaction: their days marked dirty and unlisted first
@@ -132,6 +139,20 @@ def _erase_statements(site_id: str, visits: list[Row], user_hash: str) -> list[S
         (
             f"DELETE FROM rollup_days WHERE site_id = ?1 AND EXISTS (SELECT 1 FROM ({_VISITS}) "
             "WHERE start_ms <= b AND end_ms > a)",
+            both,
+        ),
+        # A path only these visits viewed must not outlive them: its latest title goes, and
+        # its journey page number keeps its id (old journey rows name it) without its path.
+        (
+            "DELETE FROM page_titles WHERE site = ?1 AND path IN "
+            f"(SELECT pathname FROM ({_PATHS_OF})) "
+            f"AND NOT {_VIEWED_ELSEWHERE.format('page_titles.path')}",
+            both,
+        ),
+        (
+            "UPDATE journey_pages SET pathname = '(erased ' || id || ')' WHERE site_id = ?1 "
+            f"AND pathname IN (SELECT pathname FROM ({_PATHS_OF})) "
+            f"AND NOT {_VIEWED_ELSEWHERE.format('journey_pages.pathname')}",
             both,
         ),
         (f"DELETE FROM web_vitals WHERE site_id = ?1 AND (ts, event_id) IN ({_EVENTS_OF})", both),
