@@ -82,6 +82,7 @@ async def _day_as_the_worker(store: TimedStore, day: date, now_ms: int) -> None:
 async def _goals_and_journeys(store: TimedStore, path: Path, now_ms: int) -> None:
     """Time a run of the goal job (the bench's goals, new, so every rolled-up day is owed), the
     journey job (the day just recomputed is owed) and the statement marking empty days."""
+    from analytics_941.rollups.days import GRACE_MS, SLOT_MS
     from analytics_941.rollups.goals import refresh_goal_rollups
     from analytics_941.rollups.jobs import GAP_DAYS_SQL
     from analytics_941.rollups.journeys import refresh_journey_rollups
@@ -101,7 +102,7 @@ async def _goals_and_journeys(store: TimedStore, path: Path, now_ms: int) -> Non
     days = await refresh_journey_rollups(store)
     _report(f"journey rollups, one run ({days} site-days)", store.calls)
     store.calls = []
-    await store.execute(GAP_DAYS_SQL, [(now_ms - 3_600_000) // 900_000])
+    await store.execute(GAP_DAYS_SQL, [(now_ms - GRACE_MS) // SLOT_MS])
     _report("marking empty days", store.calls)
 
 

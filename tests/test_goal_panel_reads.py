@@ -23,6 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from test_goal_rollups import GOALS
 
 from analytics_941 import SqliteStore, parse_query, run_query
 from analytics_941.goals import Goal, list_goals
@@ -35,16 +36,6 @@ TODAY = date(2026, 3, 10)
 NOW = datetime(2026, 3, 10, 11, 0, tzinfo=UTC)
 NOW_MS = int(NOW.timestamp() * 1000)
 ZONE = ZoneInfo(TIMEZONE)
-# (id, name, kind, target, prop_key, prop_value, currency): every kind and wildcard.
-GOALS = [
-    ("g1", "Signup", "event", "Signup", "", "", None),
-    ("g2", "Pro signup", "event", "Signup", "plan", "pro", None),
-    ("g3", "Pricing", "page", "/pricing/*", "", "", None),
-    ("g4", "Docs", "page", "/docs/**", "", "", None),
-    ("g5", "Home", "page", "/", "", "", None),
-    # Sums its EUR amounts only: the USD ones and those without a currency are left out.
-    ("g6", "Purchase", "event", "Purchase", "", "", "EUR"),
-]
 COLUMNS = ("ts", "name", "visitor_id", "pathname", "props", "revenue", "revenue_currency",
            "country", "source")
 

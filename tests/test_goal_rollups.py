@@ -28,13 +28,15 @@ TODAY = date(2026, 3, 10)
 NOW = datetime(2026, 3, 10, 11, 0, tzinfo=UTC)
 NOW_MS = int(NOW.timestamp() * 1000)
 DAY_MS = 86_400_000
-# (id, name, kind, target, prop_key, prop_value, currency)
+# (id, name, kind, target, prop_key, prop_value, currency): every kind and wildcard (also
+# test_goal_panel_reads').
 GOALS = [
     ("g1", "Signup", "event", "Signup", "", "", None),
     ("g2", "Pro signup", "event", "Signup", "plan", "pro", None),
     ("g3", "Pricing", "page", "/pricing/*", "", "", None),
     ("g4", "Docs", "page", "/docs/**", "", "", None),
     ("g5", "Home", "page", "/", "", "", None),
+    # Sums its EUR amounts only: the USD ones and those without a currency are left out.
     ("g6", "Purchase", "event", "Purchase", "", "", "EUR"),
 ]
 

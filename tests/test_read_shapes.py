@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from test_rare_page import _rare_page
 
 from analytics_941 import SqliteStore
 from analytics_941.rollups.jobs import refresh_rollups
@@ -45,15 +46,6 @@ def _previous(sql: str) -> str:
     sql = re.sub(r" AND b\.k = sessions\.started_at / 86400000", "", sql)
     return re.sub(r"EXISTS \(SELECT id FROM imports WHERE site_id = \?\d+ AND status = 'done'\) "
                   "AND ", "", sql)
-
-
-def _rare_page(conn: sqlite3.Connection) -> str:
-    (page,) = conn.execute(
-        "SELECT pathname FROM events WHERE pathname NOT IN (SELECT fvalue FROM "
-        "rollup_frequent_monthly WHERE fdim = 'page' UNION SELECT fvalue FROM "
-        "rollup_frequent_daily WHERE fdim = 'page') GROUP BY 1 ORDER BY COUNT(*) DESC, 1"
-    ).fetchone()
-    return str(page)
 
 
 def test_today_is_partly_filled_and_older_days_are_rolled_up(conn: sqlite3.Connection) -> None:

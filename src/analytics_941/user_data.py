@@ -95,17 +95,18 @@ _VISITS = (
     "SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS a, "
     "json_extract(value, '$[2]') AS b FROM json_each(?2)"
 )
-_EVENTS_OF = (
-    "SELECT e.ts, e.id FROM json_each(?2) AS v CROSS JOIN events AS e NOT INDEXED "
+_OF_VISITS = (
+    "FROM json_each(?2) AS v CROSS JOIN events AS e NOT INDEXED "
     "ON e.site_id = ?1 AND e.ts >= json_extract(v.value, '$[1]') "
     "AND e.ts <= json_extract(v.value, '$[2]') AND e.session_id = json_extract(v.value, '$[0]')"
 )
-
-_PATHS_OF = _EVENTS_OF.replace("SELECT e.ts, e.id", "SELECT DISTINCT e.pathname", 1)
+_EVENTS_OF = f"SELECT e.ts, e.id {_OF_VISITS}"
+_PATHS_OF = f"SELECT DISTINCT e.pathname {_OF_VISITS}"
+_VISIT_IDS = "SELECT json_extract(value, '$[0]') FROM json_each(?2)"
 # Whether any other visit's event names the path (through events_path, which holds the visit).
 _VIEWED_ELSEWHERE = (
     "EXISTS (SELECT 1 FROM events AS o WHERE o.site_id = ?1 AND o.pathname = {} "
-    "AND o.session_id NOT IN (SELECT json_extract(value, '$[0]') FROM json_each(?2)))"
+    f"AND o.session_id NOT IN ({_VISIT_IDS}))"
 )
 
 
@@ -159,7 +160,7 @@ def _erase_statements(site_id: str, visits: list[Row], user_hash: str) -> list[S
         (f"DELETE FROM events WHERE site_id = ?1 AND (ts, id) IN ({_EVENTS_OF})", both),
         (
             "DELETE FROM sessions WHERE site_id = ?1 AND user_id = ?3 "
-            "AND id IN (SELECT json_extract(value, '$[0]') FROM json_each(?2))",
+            f"AND id IN ({_VISIT_IDS})",
             [*both, user_hash],
         ),
     ]
