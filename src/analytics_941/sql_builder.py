@@ -1,7 +1,8 @@
 """The one SQL builder: a ``Query`` in, ``(sql, params)`` out — for every page, partial, API call
 and CSV export. ``sql.plan`` decides how the query is answered (the sides read, their metrics,
 the rollup kind and whole spans); this module writes that ``Plan`` as SQL and decides nothing.
-The per-unit raw arm it shares with the rollup writers lives in ``sql.arms``.
+The per-unit raw arm it shares with the rollup writers lives in ``sql.arms``, the reads of
+rolled-up units and spans in ``sql.rollup_reads``.
 
 Rules it keeps, so the same SQL is safe and gives the same answer on local SQLite and on D1:
 
@@ -52,7 +53,7 @@ from functools import partial
 from .instants import clipped
 from .periods import Units, bounds_ms, time_units
 from .query import GOAL_DIMENSION, TIME_DIMENSIONS, Query
-from .sql.arms import raw_arm, week_of
+from .sql.arms import raw_arm
 from .sql.arms import units_cte as _units_cte
 from .sql.columns import dimension_sql
 from .sql.conversions import divisor_ctes, goals_broken_down, metric_sql
@@ -69,8 +70,9 @@ from .sql.page_reads import page_arms, page_ctes
 from .sql.params import Params
 from .sql.plan import Plan, plan_query
 from .sql.revenue import revenue_parts
+from .sql.rollup_reads import rollup_arms, rollup_ctes
 from .sql.vitals import vitals_side
-from .sql.where import Bounds, RawUnits, filters_sql, value_filters_sql
+from .sql.where import Bounds, RawUnits, filters_sql
 from .store import Param
 
 __all__ = ["build_sql"]
@@ -149,7 +151,7 @@ def _side(
         arms = page_arms(query, prefix=prefix, table=table, arm=arm, where=where,
                          extra=extra, bounds=bounds, site=site, params=params)
     if rolled:
-        arms += _rollup_arms(query, prefix=prefix, plan=plan, dims=dims, parts=parts, site=site,
+        arms += rollup_arms(query, prefix=prefix, plan=plan, dims=dims, parts=parts, site=site,
                              params=params, within=within)
     if plan.goal_rollup is not None:
         arms.append(goal_rollup_arm(prefix=prefix, site=site, dim=plan.goal_rollup, parts=parts,
@@ -167,131 +169,6 @@ def _side(
     return body + (f" GROUP BY {', '.join([*keys[1:], *keys[:1]])}" if keys else "")
 
 
-def _rollup_arms(
-    query: Query,
-    *,
-    prefix: str,
-    plan: Plan,
-    dims: list[tuple[str, str]],
-    parts: list[str],
-    site: str,
-    params: Params,
-    within: str = "",
-) -> list[str]:
-    """The arms reading the plan's rollup rows: per rolled-up day outside the whole spans, then
-    per whole span (only the values ``within`` gives, when set)."""
-    kind, dim = plan.rollup_kind, plan.rollup_dim
-    assert kind is not None and dim is not None, "only for plans the rollups serve"
-    select = ["b.i AS u", "b.t AS t", *(f"r.value AS {alias}" for alias, _ in dims)]
-    select += [f"r.{part} AS {part}" for part in parts]
-    match = f"r.site_id = {site} AND r.dim = {params.ref(dim)}"
-    if plan.rollup_filter is not None:
-        fdim, fvalue = plan.rollup_filter
-        match += f" AND r.fdim = {params.ref(fdim)} AND r.fvalue = {params.ref(fvalue)}"
-    if within:
-        match += f" AND r.value IN ({within})"
-    days = [
-        f"SELECT {', '.join(select)} FROM {prefix}_units AS b JOIN {kind.daily} AS r "
-        f"ON {match} AND r.day = b.day WHERE b.i IN (SELECT i FROM {prefix}_done)"
-        + "".join(
-            f" AND {_SPAN_KEYS[key]} NOT IN (SELECT {key} FROM {prefix}_{key}s)"
-            for key in plan.spans
-        )
-    ]
-    spans = [
-        f"SELECT {', '.join(['NULL AS u', *select[1:]])} FROM {prefix}_{key}s AS b "
-        f"JOIN {kind.spans[key][0]} AS r ON {match} AND r.{key} = b.{key}"
-        for key in plan.spans
-    ]
-    if query.filters and plan.rollup_filter is None:
-        clause = value_filters_sql(query.filters, expression="r.value", params=params)
-        days = [f"{day} AND {clause}" for day in days]
-        spans = [f"{span} WHERE {clause}" for span in spans]
-    return [*days, *spans]
-
-
-# SQL: the month and the week of a unit's day.
-_SPAN_KEYS = {"month": "substr(b.day, 1, 7)", "week": week_of("b.day")}
-_DAYS_IN_MONTH = (
-    "CAST(strftime('%d', date(MIN(b.day), 'start of month', '+1 month', '-1 day')) AS INTEGER)"
-)
-
-
-def _rollup_ctes(query: Query, *, prefix: str, plan: Plan, site: str, params: Params) -> list[str]:
-    """``<prefix>_done`` (the units the rollups answer) and the spans answering some of them."""
-    tables = plan.rollup_kind
-    assert tables is not None, "only for plans the rollups serve"
-    # A listed row counts when it was made for the site's timezone (and holds what the
-    # rollups hold now, when its kind says so).
-    listed = f"r.tz = {params.ref(query.timezone)}"
-    if tables.marked is not None:
-        column, value = tables.marked
-        listed += f" AND r.{column} = {params.ref(value)}"
-    # Days that ended before the site's first raw event have nothing to read: done, with no
-    # rows (else a range reaching back before a young site's data reads raw, and its filter
-    # subqueries span from there to today).
-    empty = (
-        f"SELECT b.i AS i FROM {prefix}_units AS b "
-        f"WHERE b.end_ms <= (SELECT MIN(e.ts) FROM events AS e WHERE e.site_id = {site})"
-    )
-    month, week = _SPAN_KEYS["month"], _SPAN_KEYS["week"]
-    rows, months_listed = tables.spans["month"]
-    # The months of the period whose days are all units here, in one bucket, and listed for
-    # the site's timezone; {done} and {held} narrow them per kind.
-    months = (
-        f"SELECT {month} AS month, MIN(b.t) AS t FROM {prefix}_units AS b {{done}}"
-        f"JOIN {months_listed} AS r ON r.site_id = {site} AND r.month = {month} AND {listed} "
-        f"{{held}}GROUP BY {month} HAVING COUNT(*) = {_DAYS_IN_MONTH} AND MIN(b.t) = MAX(b.t)"
-    )
-    if tables.months_alone:
-        # Listed months count by themselves (their days' rows may be pruned, or some values
-        # not kept): the whole months of the period, in one bucket, listed (and, for a held
-        # kind, holding the filter's value), then its listed days (that hold it).
-        days = (
-            f"SELECT b.i AS i FROM {prefix}_units AS b JOIN {tables.days} AS r "
-            f"ON r.site_id = {site} AND r.day = b.day AND {listed}"
-        )
-        held = ""
-        if tables.held:
-            assert plan.rollup_filter is not None, "only rollups per filter value hold some"
-            fdim, fvalue = plan.rollup_filter
-            value = (
-                f"h.site_id = {site} AND h.fdim = {params.ref(fdim)} "
-                f"AND h.fvalue = {params.ref(fvalue)} AND h.dim = ''"
-            )
-            days += (
-                f" WHERE EXISTS (SELECT 1 FROM {tables.daily} AS h WHERE {value} "
-                "AND h.day = b.day)"
-            )
-            held = f"WHERE EXISTS (SELECT 1 FROM {rows} AS h WHERE {value} AND h.month = {month}) "
-        if "month" not in plan.spans:
-            return [f"{prefix}_done AS ({days} UNION {empty})"]
-        return [
-            f"{prefix}_months AS ({months.format(done='', held=held)})",
-            f"{prefix}_done AS (SELECT b.i AS i FROM {prefix}_units AS b "
-            f"WHERE {month} IN (SELECT month FROM {prefix}_months) UNION {days} UNION {empty})",
-        ]
-    ctes = [
-        f"{prefix}_done AS (SELECT b.i AS i FROM {prefix}_units AS b JOIN {tables.days} AS r "
-        f"ON r.site_id = {site} AND r.day = b.day AND {listed} UNION {empty})"
-    ]
-    if "month" in plan.spans:
-        # The months whose days are also all rolled up.
-        done = f"JOIN {prefix}_done AS d ON d.i = b.i "
-        ctes.append(f"{prefix}_months AS ({months.format(done=done, held='')})")
-    if "week" in plan.spans:
-        # Then the whole ISO weeks among the other days, on the same conditions.
-        ctes.append(
-            f"{prefix}_weeks AS (SELECT {week} AS week, MIN(b.t) AS t "
-            f"FROM {prefix}_units AS b JOIN {prefix}_done AS d ON d.i = b.i "
-            f"JOIN {tables.spans['week'][1]} AS r ON r.site_id = {site} AND r.week = {week} "
-            f"AND {listed} "
-            f"WHERE {month} NOT IN (SELECT month FROM {prefix}_months) "
-            f"GROUP BY {week} HAVING COUNT(*) = 7 AND MIN(b.t) = MAX(b.t))"
-        )
-    return ctes
-
-
 def _period_ctes(
     query: Query, *, prefix: str, period: tuple[date, date], plan: Plan, params: Params,
     within: str = "",
@@ -304,7 +181,7 @@ def _period_ctes(
     bounds = bounds_ms(*period, tz=query.zone)
     ctes = [units_cte(f"{prefix}_units", units=units, params=params)]
     if plan.rollup_kind is not None:
-        ctes += _rollup_ctes(query, prefix=prefix, plan=plan, site=site, params=params)
+        ctes += rollup_ctes(query, prefix=prefix, plan=plan, site=site, params=params)
     if plan.imported_dim is not None:
         ctes += imported_ctes(prefix=prefix, site=site)
     if plan.goal_rollup is not None:
