@@ -4,7 +4,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { ClientInfo, CollectedEvent } from "../src/contract";
 import { readSnapshot } from "../src/site-do/realtime/state";
-import { migrateSiteStorage } from "../src/site-do/site-storage";
+import { migrateSiteStorage, pruneLiveSessions } from "../src/site-do/site-storage";
 import type { SiteDO } from "../src/site-do/site-do";
 import { CHROME_UA, collectedEvent, createSite, ingestOk, siteStub } from "./helpers";
 
@@ -42,5 +42,24 @@ describe("visitors now", () => {
       return readSnapshot(sql, now).visitors;
     });
     expect(visitors).toBe(1);
+  });
+
+  it("keeps through a prune a visit whose last event is old but whose engagement reports are not", async () => {
+    const siteId = await createSite("lv-prune.test");
+    const stub = siteStub(siteId);
+    const now = Date.now();
+    // Reading for 40 minutes: the pageview is older than the timeout, the last report is not.
+    await ingestOk(stub, pageview(siteId, now - 40 * MINUTE), CLIENT);
+    for (const [ago, engaged] of [[20, 1_200_000], [1, 2_340_000]] as const) {
+      const report = collectedEvent({ site_id: siteId, pathname: "/read", ts: now - ago * MINUTE, name: "engagement", engaged_ms: engaged, scroll_depth: 90, interactive: false });
+      await ingestOk(stub, report, CLIENT);
+    }
+    // Another visitor's pageview now: the newest activity the prune measures from.
+    await ingestOk(stub, pageview(siteId, now, "/other"), { ip: "198.51.100.41", userAgent: CHROME_UA });
+    const visitors = await runInDurableObject(stub, (_i: SiteDO, s) => {
+      pruneLiveSessions(s.storage.sql);
+      return readSnapshot(s.storage.sql, now).visitors;
+    });
+    expect(visitors).toBe(2);
   });
 });

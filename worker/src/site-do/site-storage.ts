@@ -85,12 +85,14 @@ export function saveLiveSession(sql: SqlStorage, session: LiveSession): void {
 }
 
 /**
- * Deletes sessions that can no longer continue. "Now" is the newest event seen, not the wall
+ * Deletes sessions that can no longer continue. "Now" is the newest activity seen, not the wall
  * clock, so the rule uses the same clock as the timeout itself (events are stamped by Workers).
+ * Measured on `last_seen`, as the timeout is: engagement reports keep a reader's visit going
+ * without moving `ended_at`.
  */
 export function pruneLiveSessions(sql: SqlStorage): number {
   const cursor = sql.exec(
-    "DELETE FROM live_sessions WHERE ended_at < (SELECT max(ended_at) FROM live_sessions) - ?",
+    "DELETE FROM live_sessions WHERE last_seen < (SELECT max(last_seen) FROM live_sessions) - ?",
     SESSION_TIMEOUT_MS,
   );
   return cursor.rowsWritten;
