@@ -7,6 +7,7 @@ import { archiveTokenKey } from "../src/collector/archive-routes";
 import { signToken, verifyToken } from "../src/collector/realtime/token";
 import { ARCHIVE_PAGE_ROWS, archiveDay, archiveKey, WEB_VITALS_COLUMNS } from "../src/rollup/archive";
 import { refreshRollups, runCron } from "../src/rollup/cron";
+import { refreshJourneyRollups } from "../src/rollup/journeys";
 import { PURGE_ROWS_PER_STATEMENT, purgeExpired } from "../src/rollup/purge";
 
 const NOW = Date.UTC(2026, 0, 20, 6);
@@ -45,6 +46,12 @@ async function raw(siteId: string): Promise<{ events: unknown[]; sessions: unkno
   const sessions = await env.DB.prepare("SELECT * FROM sessions WHERE site_id = ? ORDER BY id").bind(siteId).all();
   const vitals = await env.DB.prepare("SELECT * FROM web_vitals WHERE site_id = ? ORDER BY event_id").bind(siteId).all();
   return { events: events.results, sessions: sessions.results, web_vitals: vitals.results };
+}
+
+/** The closed days rolled up, with their journey rows, as the cron leaves them before a purge. */
+async function rolledUp(): Promise<void> {
+  await refreshRollups(env.DB, NOW);
+  await refreshJourneyRollups(env.DB);
 }
 
 async function rollups(siteId: string): Promise<unknown[]> {
@@ -150,7 +157,7 @@ describe("archive before purge", () => {
     await env.DB.prepare(`WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < ${n - 1})
       INSERT INTO events (id, site_id, ts, name, visitor_id, session_id, hostname, pathname)
       SELECT 'big-' || i, 'arc-big', ?1 + i % 7, 'pageview', 'v', 'big-s', 'x.test', '/' FROM s`).bind(AT).run();
-    await refreshRollups(env.DB, NOW);
+    await rolledUp();
     expect(await purgeExpired(env.DB, NOW, 1)).toMatchObject({ events: PURGE_ROWS_PER_STATEMENT, more: true });
     const key = archiveKey("arc-big", DAY);
     const first = await env.ARCHIVE?.head(key);
@@ -184,6 +191,7 @@ describe("archive before purge", () => {
           env.DB.prepare("INSERT INTO rollup_days (site_id, day, tz, start_ms, end_ms, computed_at) VALUES ('arc-slow', ?1, 'UTC', ?2, ?3, 0)")
             .bind(`2026-01-0${d}`, day(d), day(d + 1)),
           env.DB.prepare("INSERT INTO rollup_filtered_days (site_id, day, tz, pairs) VALUES ('arc-slow', ?1, 'UTC', 'x')").bind(`2026-01-0${d}`),
+          env.DB.prepare("INSERT INTO journey_rollup_days (site_id, day, tz, computed_at) VALUES ('arc-slow', ?1, 'UTC', 0)").bind(`2026-01-0${d}`),
         ]);
       }
     }
@@ -200,7 +208,7 @@ describe("archive before purge", () => {
     await site("arc-plain", { archive: 0 });
     await seedDay("arc-keep");
     await seedDay("arc-plain");
-    await refreshRollups(env.DB, NOW);
+    await rolledUp();
     expect(await purgeExpired(env.DB, NOW, 25, null)).toMatchObject({ events: 3, sessions: 2 }); // arc-plain only
     const failing = bucketWithPut(() => Promise.reject(new Error("R2 outage")));
     expect(await purgeExpired(env.DB, NOW, 25, failing)).toMatchObject({ events: 0, sessions: 0 });

@@ -40,8 +40,9 @@ async function rolledUp(siteId: string, ts: number, tz = TZ): Promise<void> {
   await env.DB.batch([
     env.DB.prepare("INSERT INTO rollup_days (site_id, day, tz, start_ms, end_ms, computed_at) VALUES (?, ?, ?, ?, ?, 0)")
       .bind(siteId, day, tz, start, end),
-    // The day's rows per filter value are listed too, as the cron lists them with the day.
+    // The day's rows per filter value and its journey rows are listed too, as the cron lists them.
     env.DB.prepare("INSERT INTO rollup_filtered_days (site_id, day, tz, pairs) VALUES (?, ?, ?, 'x')").bind(siteId, day, tz),
+    env.DB.prepare("INSERT INTO journey_rollup_days (site_id, day, tz, computed_at) VALUES (?, ?, ?, 0)").bind(siteId, day, tz),
   ]);
 }
 
@@ -89,6 +90,25 @@ describe("purgeExpired", () => {
     await env.DB.prepare("DELETE FROM rollup_filtered_days WHERE site_id = 'p-pruned'").run();
     await purgeExpired(env.DB, NOW);
     expect(await count("events", "p-pruned")).toBe(2);
+  });
+
+  it("keeps the raw rows of a day whose journey rows are missing or made for an older computation", async () => {
+    await site("p-journeys", 30);
+    const [missing, stale] = [NOW - 40 * DAY, NOW - 41 * DAY];
+    for (const ts of [missing, stale]) {
+      await visits("p-journeys", ts, 2);
+      await rolledUp("p-journeys", ts);
+    }
+    await env.DB.batch([
+      env.DB.prepare("DELETE FROM journey_rollup_days WHERE site_id = 'p-journeys' AND day = ?").bind(localDay(missing, TZ)),
+      env.DB.prepare("UPDATE rollup_days SET computed_at = 1 WHERE site_id = 'p-journeys' AND day = ?").bind(localDay(stale, TZ)),
+    ]);
+    await purgeExpired(env.DB, NOW);
+    expect(await count("events", "p-journeys")).toBe(4);
+    // Listed for the day's computation: the day goes.
+    await env.DB.prepare("UPDATE journey_rollup_days SET computed_at = 1 WHERE site_id = 'p-journeys'").run();
+    await purgeExpired(env.DB, NOW);
+    expect(await count("events", "p-journeys")).toBe(2);
   });
 
   it("deletes raw rows of rolled-up days past retention and keeps everything else", async () => {

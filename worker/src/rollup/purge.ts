@@ -7,7 +7,9 @@
  * (listed in rollup_days for the site's timezone), so a purge never removes rows the dashboard
  * still reads raw, and never leaves a day half gone for a later recompute. A day whose rows per
  * filter value were pruned (rollups/prune.py: only while the site had no retention) keeps its raw
- * rows too: its filtered views read them.
+ * rows too: its filtered views read them. So does a day whose journey rows (journeys.ts) are not
+ * made yet for its latest computation: the journey job goes newest first, and a backlog (after
+ * migration 0033, or a retention just set) would otherwise lose the oldest days' journeys.
  *
  * A site with `archive_raw` has each such day written to R2 first (archive.ts); for it only days
  * listed in raw_archives go, and nothing goes while the ARCHIVE bucket is missing.
@@ -54,6 +56,8 @@ function purgeSql(table: "events" | "sessions" | "web_vitals", column: "ts" | "s
              AND (json_extract(p.value, '$[3]') = 0
                   OR EXISTS (SELECT 1 FROM raw_archives AS a WHERE a.site_id = r.site_id AND a.day = r.day))
              AND EXISTS (SELECT 1 FROM rollup_filtered_days AS f WHERE f.site_id = r.site_id AND f.day = r.day)
+             AND EXISTS (SELECT 1 FROM journey_rollup_days AS j WHERE j.site_id = r.site_id AND j.day = r.day
+                         AND j.tz = r.tz AND j.computed_at = r.computed_at)
            FROM rollup_days AS r
            WHERE r.site_id = t.site_id AND r.start_ms <= t.${column} ORDER BY r.start_ms DESC LIMIT 1)
     LIMIT ${PURGE_ROWS_PER_STATEMENT})`;
