@@ -21,7 +21,8 @@ from .settings import Settings
 from .sites import Site, add_site, get_site, list_sites
 from .sql_builder import build_sql
 from .sqlite_store import SqliteStore
-from .store import Store, open_store
+from .store import Store
+from .stores import open_store
 from .web import setup_analytics
 
 __all__ = [

@@ -21,16 +21,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import Any, Protocol
 
 from .ttl_cache import TtlCache
-
-if TYPE_CHECKING:
-    from .auth.api_tokens import ApiToken
-    from .auth.roles import Role
-    from .auth.sessions import AuthSession
-    from .query import Query
-    from .sites import Site
 
 __all__ = [
     "CLOSED_TTL_S",
@@ -38,9 +31,7 @@ __all__ = [
     "LOOKUP_TTL_S",
     "OPEN_TTL_S",
     "ResultCache",
-    "SessionEntry",
     "StoreCaches",
-    "TokenEntry",
     "cache_for",
     "caches_of",
 ]
@@ -49,8 +40,15 @@ OPEN_TTL_S = 30.0
 CLOSED_TTL_S = 3600.0
 LOOKUP_TTL_S = 30.0
 LOOKUP_MAX_ENTRIES = 1024
-SessionEntry: TypeAlias = "tuple[AuthSession, dict[str, Role]]"
-TokenEntry: TypeAlias = "tuple[ApiToken, dict[str, Role]]"
+
+
+class _Query(Protocol):
+    """What a result is kept under: a ``query.Query`` (not imported: the stores' modules, which
+    the query's own imports reach, import this one)."""
+
+    def model_dump_json(self) -> str: ...
+
+    def includes_today(self) -> bool: ...
 
 
 class ResultCache:
@@ -70,15 +68,15 @@ class ResultCache:
         self._open_ttl = open_ttl_s
 
     @staticmethod
-    def key(query: Query) -> str:
+    def key(query: _Query) -> str:
         """The cache key of ``query``: its canonical JSON."""
         return query.model_dump_json()
 
-    def get(self, query: Query) -> dict[str, Any] | None:
+    def get(self, query: _Query) -> dict[str, Any] | None:
         """The cached result of ``query``, or None when absent or expired."""
         return self._entries.get(self.key(query))
 
-    def put(self, query: Query, result: dict[str, Any]) -> None:
+    def put(self, query: _Query, result: dict[str, Any]) -> None:
         """Keep ``result`` for ``query``, for a short time if its period reaches today."""
         ttl = self._open_ttl if query.includes_today() else None
         self._entries.put(self.key(query), result, ttl_s=ttl)
@@ -98,17 +96,18 @@ class StoreCaches:
     they live and die with the store, and two stores never share one.
 
     The lookups keep an answer for ``LOOKUP_TTL_S``; the ``forget_*`` methods are what a write in
-    this process calls so that it shows on the very next request.
+    this process calls so that it shows on the very next request. Their entries are typed where
+    they are put and read (auth, sites), which this module does not import.
     """
 
     results: ResultCache = field(default_factory=ResultCache)
-    #: cookie hash → (session, its user's roles)
-    sessions: TtlCache[str, SessionEntry] = field(default_factory=_lookup)
-    #: bearer secret hash → (token, the roles it opens)
-    tokens: TtlCache[str, TokenEntry] = field(default_factory=_lookup)
-    #: domain → site; misses are never kept, so a site added elsewhere shows at once
-    sites: TtlCache[str, Site] = field(default_factory=_lookup)
-    site_list: TtlCache[str, list[Site]] = field(default_factory=_lookup)
+    #: cookie hash → (auth.sessions.AuthSession, its user's roles)
+    sessions: TtlCache[str, Any] = field(default_factory=_lookup)
+    #: bearer secret hash → (auth.api_tokens.ApiToken, the roles it opens)
+    tokens: TtlCache[str, Any] = field(default_factory=_lookup)
+    #: domain → sites.Site; misses are never kept, so a site added elsewhere shows at once
+    sites: TtlCache[str, Any] = field(default_factory=_lookup)
+    site_list: TtlCache[str, Any] = field(default_factory=_lookup)
     #: site and period → the collector's drop counts (``web.dashboard.Rejections``)
     ingest_drops: TtlCache[str, Any] = field(default_factory=_lookup)
 

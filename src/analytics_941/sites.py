@@ -142,7 +142,7 @@ def _json_strings(value: object) -> tuple[str, ...]:
 async def list_sites(store: Store) -> list[Site]:
     """Return every site, ordered by domain (from the lookup cache, like ``get_site``)."""
     caches = caches_of(store)
-    cached = caches.site_list.get("all") if caches is not None else None
+    cached: list[Site] | None = caches.site_list.get("all") if caches is not None else None
     if cached is not None:
         return list(cached)
     rows = await store.execute(f"SELECT {_COLUMNS} FROM sites ORDER BY domain")
@@ -155,7 +155,7 @@ async def list_sites(store: Store) -> list[Site]:
 async def get_site(store: Store, *, domain: str) -> Site | None:
     """Return the site whose ``domain`` is ``domain``, or None."""
     caches = caches_of(store)
-    cached = caches.sites.get(domain) if caches is not None else None
+    cached: Site | None = caches.sites.get(domain) if caches is not None else None
     if cached is not None:
         return cached
     # Cached stores read every site in the one request: the dashboard's switcher lists them all

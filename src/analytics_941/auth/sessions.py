@@ -117,7 +117,8 @@ async def load_session_and_roles(
         return None
     token_hash = hash_token(token)
     caches = caches_of(store)
-    kept = caches.sessions.get(token_hash) if caches is not None else None
+    kept: tuple[AuthSession, dict[str, Role]] | None = (
+        caches.sessions.get(token_hash) if caches is not None else None)
     # A kept session still ends on time; only revocations elsewhere wait for the TTL.
     if kept is not None and kept[0].expires_at > now and kept[0].last_seen_at > now - idle_ms:
         return kept

@@ -149,7 +149,8 @@ async def _token_lookup(ctx: AuthContext, secret: str) -> tuple[ApiToken, dict[s
     on the D1 HTTP store (``store.caches.tokens``); raises ``AuthError`` (401)."""
     key = hash_token(secret)
     caches = caches_of(ctx.store)
-    kept = caches.tokens.get(key) if caches is not None else None
+    kept: tuple[ApiToken, dict[str, Role]] | None = (
+        caches.tokens.get(key) if caches is not None else None)
     if kept is None:
         token = await authenticate_token(ctx.store, secret=secret)
         kept = (token, await _token_roles(ctx, token))
