@@ -46,7 +46,6 @@ from . import audit
 from .archive_client import ArchiveClient
 from .auth.api_tokens import DEFAULT_SCOPES, SCOPES, create_token
 from .auth.invites import create_invite
-from .auth.names import unsafe_char
 from .auth.roles import ROLES
 from .auth.setup_tokens import issue_setup_token
 from .auth.users import count_users, list_users
@@ -59,6 +58,7 @@ from .site_move import SETTLE_S, move_site
 from .sites import Site, add_site, get_site, list_sites
 from .store import Store
 from .stores import Stores, open_stores
+from .unsafe_chars import unsafe_char
 from .user_data_cli import add_user_data_parsers, run_user_data
 
 __all__ = ["main"]

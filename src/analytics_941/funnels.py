@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from .auth.crypto import new_id
-from .auth.names import unsafe_char
 from .exceptions import ConfigError
 from .goals import Goal, GoalError, check_pattern, list_goals
 from .store import Row, Store
+from .unsafe_chars import unsafe_char
 
 __all__ = [
     "MAX_FUNNELS",

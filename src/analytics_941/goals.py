@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from .auth.crypto import new_id
-from .auth.names import unsafe_char
 from .exceptions import ConfigError
 from .store import Row, Store
+from .unsafe_chars import unsafe_char
 
 __all__ = [
     "MAX_GOALS",

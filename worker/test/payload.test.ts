@@ -30,6 +30,13 @@ describe("parsePayload", () => {
     }
   });
 
+  it("drops an amount beyond ten trillion either way, and keeps one at the bound", () => {
+    for (const revenue of [1e300, "-1e14", { amount: 1.7e308, currency: "EUR" }]) {
+      expect(parse({ n: "e", u: "https://a.test/", d: "a.test", revenue })).toMatchObject({ dropped: true, reason: "invalid", status: 400 });
+    }
+    expect(parse({ n: "e", u: "https://a.test/", d: "a.test", revenue: -1e13 })).toMatchObject({ revenue: -1e13 });
+  });
+
   it("keeps revenue's currency, upper-cased, and drops a code that is not three letters", () => {
     expect(parse({ n: "e", u: "https://a.test/", d: "a.test", revenue: { amount: "9", currency: " eur" } }))
       .toMatchObject({ revenue: 9, revenueCurrency: "EUR" });

@@ -18,10 +18,11 @@ rollups keep: a query asking for them reads raw events (within raw retention).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 
 from ..goals import Goal
 from ..periods import bounds_ms
@@ -111,9 +112,15 @@ def _grouped(amount: float) -> str:
     return f"{amount:,.2f}"
 
 
+# Enough digits for any finite float to one decimal (the default 28 fail above 1e27: a visitor
+# may send any amount, and a sum of them may be far larger).
+_WIDE = Context(prec=400)
+
+
 def _one_decimal(amount: float) -> str:
     # Half up, as money is rounded (format() would round 25.25 to 25.2).
-    text = str(Decimal(str(amount)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+    text = str(Decimal(str(amount)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP,
+                                             context=_WIDE))
     return text.removesuffix(".0")
 
 
@@ -130,6 +137,9 @@ def money(amount: float | None, currency: str | None) -> dict[str, object] | Non
     if currency is None:
         return None
     value = round(float(amount or 0), 2)
+    if not math.isfinite(value):
+        # Stored amounts whose sum overflows a float: no number to report (JSON has none).
+        return None
     symbol = _SYMBOLS.get(currency)
     sign, size = ("-" if value < 0 else ""), abs(value)
     if symbol:

@@ -75,8 +75,9 @@ class Revenue:
 
     currency: str
     orders: int
-    total: dict[str, Any]
-    average: dict[str, Any]
+    # None when the amounts add up past a float (sql.revenue.money).
+    total: dict[str, Any] | None
+    average: dict[str, Any] | None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -200,8 +201,9 @@ async def load_ecommerce_page(
     page.products = [Product(name=n, views=v[0], adds=v[1], purchases=v[2], revenue=v[3])
                      for n, v in ranked if n != "(none)"][:PRODUCT_ROWS]
     if currencies:
+        # A bucket whose amounts add up past a float has no value (sql.revenue.money): left out.
         page.series = [(str(r["dimensions"][0]), float(r["metrics"][0]["value"]))
-                       for r in money[-1]["results"]]
+                       for r in money[-1]["results"] if r["metrics"][0]]
     median = timing[0]["median_ms"] if timing else None
     page.median_seconds = round(float(median) / 1000, 1) if median is not None else None
     steps = [Step(kind="goal", target=f"{_NAME}{k}") for k in STEPS]

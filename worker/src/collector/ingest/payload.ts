@@ -77,6 +77,11 @@ export interface EventPayload {
 
 /** Longest page title kept, in characters (a longer one is cut, never a reason to drop). */
 export const MAX_TITLE_LENGTH = 150;
+/**
+ * Largest revenue amount, either sign: ten trillion, above any real order even in currencies of
+ * many digits, and far from where a sum of amounts overflows a float (which JSON cannot carry).
+ */
+export const MAX_REVENUE = 1e13;
 
 type Json = Record<string, unknown>;
 
@@ -287,6 +292,7 @@ function parseRevenue(value: unknown): { amount: number; currency: string | null
   const amount = object ? object.amount : value;
   const number = typeof amount === "number" ? amount : typeof amount === "string" && amount.trim() !== "" ? Number(amount) : NaN;
   if (!Number.isFinite(number)) return drop("invalid", "revenue must be a number");
+  if (Math.abs(number) > MAX_REVENUE) return drop("invalid", `revenue must be at most ${MAX_REVENUE.toExponential()} either way`);
   const code = object?.currency;
   if (code === undefined || code === null) return { amount: number, currency: null };
   if (typeof code !== "string" || !/^[A-Za-z]{3}$/.test(code.trim())) {
