@@ -2,7 +2,7 @@
 // realtime page's live visitors). Children of the sphere, so they turn with it.
 import { CircleGeometry, Color, Mesh, MeshBasicMaterial, Vector3 } from "three";
 
-const LIVE = "#16a34a";  // the realtime page's live dot (dashboard.css, .live-dot)
+const LIVE = "#16a34a";  // the realtime page's live dot (dashboard-controls.css, .live-dot)
 const FACING = new Vector3(0, 0, 1);  // a CircleGeometry's normal
 
 /** [lon, lat] in degrees → the point of the unit sphere under that texel of three's sphere. */
