@@ -3,10 +3,11 @@ panel's breakdown, the panels filtered by one goal (each row's group conversion 
 divisor reads only the rows returned) and the candidate events (custom events only).
 
 Data: the bench generator at a small scale (40 days, Berlin time, ``Signup`` events with a
-``plan`` property) plus purchases in EUR, USD and no currency and ``Newsletter`` events that no
-goal counts; every closed day rolled up (goal rollups included), and today, up to 11:00 UTC,
-read raw. The expected numbers are computed here in Python from the events table: visitors are
-distinct per local day and summed over days, as everywhere in 941.
+``plan`` property) plus purchases in EUR, USD and no currency, ``Newsletter`` events that no
+goal counts, a visit crossing midnight into today and a ``Retired`` event three days back; every
+closed day rolled up (goal rollups included), and today, up to 11:00 UTC, read raw. The
+expected numbers are computed here in Python from the events table: visitors are distinct per
+local day and summed over days, as everywhere in 941.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import re
 import sqlite3
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -58,6 +59,20 @@ def rolled(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 "'/checkout', ?, ?)",
                 [f"{event_id}-x", SITE_ID, ts + 1, name, visitor, session,
                  10.25 + n % 7 if name == "Purchase" else None, currency])
+        # A visit crossing midnight into today (its visitor counts on both days) and an event
+        # only an older day holds (tests/test_goal_once.py).
+        midnight = int(datetime.combine(TODAY, time(0), tzinfo=ZONE).timestamp() * 1000)
+        night = [(-60_000, "pageview", None), (-30_000, "Signup", '{"plan":"pro"}'),
+                 (30_000, "pageview", None), (60_000, "Signup", '{"plan":"pro"}')]
+        late = [(f"night-{n}", midnight + offset, name, "night-owl", props)
+                for n, (offset, name, props) in enumerate(night)]
+        late.append(("retired-0", midnight - 3 * 86_400_000 + 36_000_000, "Retired", "old-timer",
+                     None))
+        conn.executemany(
+            "INSERT INTO events (id, site_id, ts, name, visitor_id, session_id, hostname, "
+            "pathname, props) VALUES (?, ?, ?, ?, ?, 'night', 'x.test', '/pricing/pro', ?)",
+            [(event_id, SITE_ID, ts, name, visitor, props)
+             for event_id, ts, name, visitor, props in late])
         conn.executemany(
             "INSERT INTO goals (id, site_id, name, kind, target, prop_key, prop_value, "
             "created_at, currency) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)",
@@ -240,7 +255,7 @@ async def test_the_candidate_events_equal_a_fresh_count(rolled: Path,
             names[e["name"]].append(e)
     expected = sorted(((n, _visitors(rows_)) for n, rows_ in names.items()),
                       key=lambda row: (-row[1], row[0]))
-    assert {n for n, _ in expected} == {"Signup", "Purchase", "Newsletter"}
+    assert {n for n, _ in expected} == {"Signup", "Purchase", "Newsletter", "Retired"}
     # Any other filter is left out, and closed days come from the event:name rollups.
     assert rows == expected
     assert plan_query(query).rollup_dim == "event:name"

@@ -57,6 +57,13 @@ from .sql.arms import raw_arm
 from .sql.arms import units_cte as _units_cte
 from .sql.columns import dimension_sql
 from .sql.conversions import divisor_ctes, goals_broken_down, metric_sql
+from .sql.goal_once import (
+    once_arms,
+    once_cte,
+    once_divisor_arm,
+    one_pass,
+    rolled_divisor_units,
+)
 from .sql.goal_rollup import (
     goal_rollup_arm,
     goal_rollup_ctes,
@@ -107,10 +114,12 @@ def _side(
     params: Params,
     within: str = "",
     dense: bool = False,
+    once: str = "",
 ) -> str:
     """One side's CTE body: its arms (raw, and rollup when usable) summed into metrics;
     ``within``, SQL of the only values of its one dimension needed (a group divisor's);
-    ``dense``, whether ``sql.page_reads.page_ctes`` wrote the filters' one page's CTEs."""
+    ``dense``, whether ``sql.page_reads.page_ctes`` wrote the filters' one page's CTEs;
+    ``once``, the side whose ``<side>_once`` holds this divisor's raw units (``sql.goal_once``)."""
     if table == "web_vitals":
         # Percentiles over each page view's row: raw, filtered as the events side.
         return vitals_side(
@@ -141,12 +150,20 @@ def _side(
     if within:
         # An index seek per value where one covers the column (a page: events_path).
         extra.append(f"{dims[0][1]} IN ({within})")
+    single = table == "events" and one_pass(query)
+    if single:
+        extra.append(rolled_divisor_units(prefix))
     join = goal_join() if GOAL_DIMENSION in query.dimensions else ""
     money = (revenue_parts(query, params)
              if table == "events" and REVENUE_METRICS & set(metrics) else None)
     arm = partial(raw_arm, table=table, units=units, site=site, dimensions=dims, parts=parts,
                   join=join, extra_parts=money, values_first=True)
     arms = [arm(where=[*where, *extra])]
+    if once:
+        assert not where and not dense, "a divisor without filters"
+        arms = [once_divisor_arm(once)]
+    if single:
+        arms += once_arms(query, prefix=prefix, parts=parts, params=params)
     if dense:
         arms = page_arms(query, prefix=prefix, table=table, arm=arm, where=where,
                          extra=extra, bounds=bounds, site=site, params=params)
@@ -171,9 +188,10 @@ def _side(
 
 def _period_ctes(
     query: Query, *, prefix: str, period: tuple[date, date], plan: Plan, params: Params,
-    within: str = "",
+    within: str = "", once: str = "",
 ) -> list[str]:
-    """The CTEs of one period of ``query`` (``within``: a group divisor's, ``_side``)."""
+    """The CTEs of one period of ``query`` (``within``: a group divisor's, ``once``: the side
+    holding its raw units, ``_side``)."""
     site = params.ref(query.site_id)
     units = time_units(*period, tz=query.zone, interval=query.interval)
     if period == query.period:
@@ -186,6 +204,8 @@ def _period_ctes(
         ctes += imported_ctes(prefix=prefix, site=site)
     if plan.goal_rollup is not None:
         ctes += goal_rollup_ctes(query, prefix=prefix, site=site, params=params)
+    if one_pass(query):
+        ctes.append(once_cte(query, prefix=prefix, site=site, params=params))
     sides = plan.sides
     page = page_ctes(query, prefix=prefix, last=period[1], site=site, params=params,
                      rolled=plan.rollup_kind is not None)
@@ -194,7 +214,7 @@ def _period_ctes(
         body = _side(
             query, prefix=prefix, table=table, plan=plan, bounds=bounds, site=site, params=params,
             within=within if len(query.non_time_dimensions) == 1 else "",
-            dense=bool(page),
+            dense=bool(page), once=once,
         )
         name = prefix if len(sides) == 1 else f"{prefix}_{table[0]}"
         ctes.append(f"{name} AS ({body})")
@@ -271,7 +291,7 @@ def build_sql(query: Query) -> tuple[str, list[Param]]:
     for divisor in divisors:
         ctes += _period_ctes(divisor.query, prefix=divisor.prefix, period=divisor.period,
                              plan=plan_query(divisor.query), params=params,
-                             within=divisor.within)
+                             within=divisor.within, once="m" if one_pass(query) else "")
     dims = [
         f"m.t AS d{i}" if d in TIME_DIMENSIONS else f"m.d{i} AS d{i}"
         for i, d in enumerate(query.dimensions)

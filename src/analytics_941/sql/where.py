@@ -79,6 +79,10 @@ def _condition_sql(cond: Condition, *, expression: str, params: Params) -> str:
     if cond.op == "is" and expression in _EVENT_NAME and single != "pageview":
         # One custom event (the usual filter): an equality SQLite reads from its index.
         return custom_event_name(expression, params.ref(single))
+    if cond.op == "is_not" and expression in _EVENT_NAME and len(values) == 1:
+        # One name left out ("not a pageview", the goal panel's candidates): a comparison per
+        # row rather than a lookup in the list (today's 35,000 events at 10 M: 10 -> 5.5 ms).
+        return f"{expression} <> {params.ref(single)}"
     ref = params.ref(json.dumps(values, ensure_ascii=False, separators=(",", ":")))
     if cond.op == "is":
         test = f"{expression} IN (SELECT value FROM json_each({ref}))"

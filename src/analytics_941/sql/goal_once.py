@@ -1,0 +1,115 @@
+"""The Goal conversions panel's raw units in one scan: each goal's converting visitors and
+events and the conversion rate's divisor (every visitor) from ONE read of the units' events.
+
+The panel's ``event:goal`` breakdown with ``conversion_rate`` reads the units no rollup answers
+(today) twice: the goals' matches (``m``) and, for the divisor, the distinct visitors of the
+same events (``mt``). Each read costs a scan of the unit and a distinct count (10 M events at
+23:00 on the 29th: about 20 ms each). Here the events of the units the divisor reads raw
+(``mt_done`` left out) are grouped once per visitor and unit, each row carrying which goals it
+converts (one bit per goal, ``h``): a unit's visitors are its groups, a goal's visitors the
+groups with its bit, its events the rows with it. No distinct count remains, only that sort.
+
+Taken for the shape the panel asks (``one_pass``): the ``event:goal`` breakdown alone, metrics
+among visitors, events and ``conversion_rate``, no comparison, filters only top-level
+``event:goal`` conditions (the divisor then has none and reads the plain rollups), and a few
+goals (each one bit and one written-out test). Every other shape reads as before.
+
+The units are split so each is read once: the goal rollups' days (``m_gdone``) as before, the
+divisor's rolled-up days that the goal rollups lack (``mt_done``, after a goal changed) by the
+goal matches alone, the rest here. ``m_gdone`` lies within ``mt_done`` (both need the day in
+``rollup_days``), so the three parts never overlap.
+"""
+
+from __future__ import annotations
+
+from ..filters import Condition
+from ..goals import Goal
+from ..query import GOAL_DIMENSION, Query
+from .conversions import goals_broken_down
+from .goals import goal_test
+from .params import Params
+
+__all__ = ["ONCE_GOALS", "once_arms", "once_cte", "once_divisor_arm", "one_pass",
+           "rolled_divisor_units"]
+
+# Goals read in one pass at most: one bit and one written-out test each (``goals.goal_test``
+# writes up to 8 per statement before it reads them from JSON); more read as before.
+ONCE_GOALS = 8
+_METRICS = frozenset({"visitors", "events", "conversion_rate"})
+
+
+def one_pass(query: Query) -> bool:
+    """Whether ``query`` is the shape read in one pass (the module docstring)."""
+    goals = goals_broken_down(query)
+    return (
+        query.dimensions == (GOAL_DIMENSION,)
+        and "conversion_rate" in query.metrics
+        and set(query.metrics) <= _METRICS
+        and query.comparison_period is None
+        and all(isinstance(node, Condition) and node.dimension == GOAL_DIMENSION
+                for node in query.filters)
+        and 0 < len(goals) <= ONCE_GOALS
+    )
+
+
+def _divisor(prefix: str) -> str:
+    # The conversion rate's divisor of side ``prefix`` (sql.conversions.divisor_ctes).
+    return f"{prefix}t"
+
+
+def _test(goal: Goal, params: Params) -> str:
+    """SQL: the events row converts ``goal`` (its values bound one by one)."""
+    return goal_test(Condition(op="is", dimension=GOAL_DIMENSION, values=(goal.name,)),
+                     (goal,), params)
+
+
+def once_cte(query: Query, *, prefix: str, site: str, params: Params) -> str:
+    """``<prefix>_once``: per unit the divisor reads raw, ``u, t, visitors`` and per goal ``k``
+    (``goals_broken_down`` order) ``v<k>`` (its visitors) and ``e<k>`` (its events)."""
+    goals = goals_broken_down(query)
+    bits = " + ".join(f"CASE WHEN {_test(goal, params)} THEN {1 << k} ELSE 0 END"
+                      for k, goal in enumerate(goals))
+    per_visitor = ", ".join(f"COUNT(*) FILTER (WHERE h & {1 << k}) AS e{k}"
+                            for k in range(len(goals)))
+    per_unit = ", ".join(f"SUM(e{k} > 0) AS v{k}, SUM(e{k}) AS e{k}" for k in range(len(goals)))
+    # LIMIT -1 keeps the innermost SELECT a co-routine: ``h`` is computed once per event and the
+    # sorter holds (visitor, unit, bits), not the columns the tests read (flattened, SQLite sorts
+    # those and tests after the sort).
+    rows = (
+        f"SELECT b.i AS u, events.visitor_id AS v, {bits} AS h "
+        f"FROM {prefix}_units AS b CROSS JOIN events ON events.site_id = {site} "
+        f"AND events.ts >= b.start_ms AND events.ts < b.end_ms "
+        f"WHERE b.i NOT IN (SELECT i FROM {_divisor(prefix)}_done) LIMIT -1"
+    )
+    # The visitor first: SQLite's sorter compares a leading text key fastest (sql.arms).
+    visitors = f"SELECT u, {per_visitor} FROM ({rows}) GROUP BY v, u"
+    # The unit's bucket joins last: read per event, each row would extract it from the units'
+    # JSON again (-5 ms at 10 M).
+    units = f"SELECT u, COUNT(*) AS visitors, {per_unit} FROM ({visitors}) GROUP BY u"
+    return (f"{prefix}_once AS (SELECT o.*, b.t AS t FROM ({units}) AS o "
+            f"JOIN {prefix}_units AS b ON b.i = o.u)")
+
+
+def rolled_divisor_units(prefix: str) -> str:
+    """The goal-matching raw arm's extra condition: its units are those the divisor reads from
+    rollups (the others are ``<prefix>_once``'s)."""
+    return f"b.i IN (SELECT i FROM {_divisor(prefix)}_done)"
+
+
+def once_arms(query: Query, *, prefix: str, parts: list[str], params: Params) -> list[str]:
+    """The goal rows of ``<prefix>_once`` in the raw arm's columns (``u, t, d0``, d0 the goal's
+    name, then ``parts``): a goal with no event in a unit has no row there, as in a raw read."""
+    assert set(parts) <= {"visitors", "events"}, "the parts one_pass allows"
+    arms = []
+    for k, goal in enumerate(goals_broken_down(query)):
+        columns = {"visitors": f"v{k} AS visitors", "events": f"e{k} AS events"}
+        arms.append(f"SELECT u, t, {params.ref(goal.name)} AS d0, "
+                    f"{', '.join(columns[part] for part in parts)} "
+                    f"FROM {prefix}_once WHERE e{k} > 0")
+    return arms
+
+
+def once_divisor_arm(prefix: str) -> str:
+    """The divisor's raw arm (``u, t, visitors``): its units' visitors, from ``<prefix>_once``
+    of the side it divides (every unit there is one the divisor reads raw)."""
+    return f"SELECT u, t, visitors FROM {prefix}_once"
