@@ -37,6 +37,8 @@ def hostile(db: Path) -> Path:
         await add_goal(store, site_id="s1", page="/**", name="Any page")
         await add_goal(store, site_id="s1", event="Purchase", currency="EUR", name="Buy")
         await add_goal(store, site_id="s1", event="Add to cart", name="Cart")
+        await add_goal(store, site_id="s1", event="Purchase", prop=("product", "mug"),
+                       name="Mug")
         await add_funnel(store, site_id="s1", name="Through", steps=[
             {"page": "/**"}, {"goal": "Cart"}, {"goal": "Buy"}])
 
@@ -44,8 +46,8 @@ def hostile(db: Path) -> Path:
     with sqlite3.connect(db) as conn:
         rows = conn.execute(
             "SELECT id FROM events WHERE site_id = 's1' AND name = 'pageview' "
-            "ORDER BY ts DESC LIMIT 7").fetchall()
-        (a,), (b,), (c,), (d,), (e,), (f,), (g,) = rows
+            "ORDER BY ts DESC LIMIT 9").fetchall()
+        (a,), (b,), (c,), (d,), (e,), (f,), (g,), (h,), (i,) = rows
         conn.execute(f"UPDATE events SET pathname = {BAD_UTF8} WHERE id = ?", (a,))
         conn.execute("UPDATE events SET pathname = ? WHERE id = ?", (SEPARATED, b))
         conn.execute("UPDATE events SET pathname = ? WHERE id = ?", (HUGE, c))
@@ -57,6 +59,10 @@ def hostile(db: Path) -> Path:
         conn.executemany(
             "UPDATE events SET name = 'Purchase', revenue = 1.7e308, revenue_currency = 'USD' "
             "WHERE id = ?", [(e,), (f,)])
+        # Props that are not JSON (cut short; a raw control character), which json_extract
+        # refuses: each such row reads as having no props.
+        conn.executemany("UPDATE events SET name = 'Purchase', props = ? WHERE id = ?",
+                         [('{"product":"mug', h), ('{"product":"a\x1bb"}', i)])
         # A custom event whose name and prop would run as spreadsheet formulas.
         conn.execute("UPDATE events SET name = '=HYPERLINK(\"x\")', "
                      "props = '{\"product\":\"@SUM(1)\"}' WHERE id = ?", (g,))
@@ -75,6 +81,7 @@ def test_conversion_views_answer_despite_hostile_rows(hostile: Path, client: Tes
         f"{BASE}/funnels?period=7d&funnel=Through",
         f"{BASE}/journeys?period=7d",
         f"{BASE}/properties?period=7d",
+        f"{BASE}/properties?period=7d&key=product",
         f"{BASE}/ecommerce?period=7d",
     ]
     for url in pages:

@@ -224,4 +224,18 @@ describe("commerce webhook events", () => {
       site: "cm.test", goal: "Purchase", page: "/cart", hostname: "cm.test", source: "Newsletter", revenue: 42.5, currency: "EUR", timestamp: new Date(t0 + 122_000).toISOString(),
     } });
   });
+  it("match a goal's property on well-formed props and read a row of malformed props as having none", async () => {
+    const id = "cm-bad";
+    await env.DB.prepare("INSERT INTO sites (id, domain, name, timezone, created_at) VALUES (?1, ?1 || '.test', ?1, 'UTC', 0)").bind(id).run();
+    await env.DB.prepare("INSERT INTO webhook_endpoints (id, site_id, url, events, secret, created_at) VALUES ('cmb-ep', 'cm-bad', 'https://hooks.example.com/in', ?, 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 0)")
+      .bind(JSON.stringify(["conversion.completed"])).run();
+    await env.DB.prepare("INSERT INTO goals (id, site_id, name, kind, target, prop_key, prop_value, created_at) VALUES ('cmb-g', 'cm-bad', 'Pro purchase', 'event', 'purchase', 'plan', 'pro', 0)").run();
+    const t0 = NOW;
+    await emitCommerceEvents(env, env.DB, data, t0); // the cursors start now
+    // Written by something other than the collector: props that are not JSON at all.
+    const props = ['{"plan":"pro"}', '{"plan":"pro', `{"plan":"pro${String.fromCharCode(27)}"}`];
+    await env.DB.batch(props.map((p, i) => env.DB.prepare("INSERT INTO events (id, site_id, ts, name, visitor_id, session_id, hostname, pathname, props) VALUES (?, 'cm-bad', ?, 'purchase', 'v', 's', 'cm-bad.test', '/buy', ?)")
+      .bind(`cmb-${i}`, t0 + 60_000 + i, p)));
+    expect(await emitCommerceEvents(env, env.DB, data, t0 + 5 * 60_000)).toMatchObject({ conversions: 1 });
+  });
 });

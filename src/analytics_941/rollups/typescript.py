@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+from ..sql.goals import GOAL_MATCH
 from .arms import DAY_MS, ROLLUP_PARAMS, RollupStatement
 from .days import GRACE_MS, SLOT_MS, rollup_steps
 from .frequent import (
@@ -111,6 +112,9 @@ def _goal_section(listed: Callable[[list[RollupStatement]], list[dict[str, objec
         f"export const GOALS_SQL = {json.dumps(GOALS_SQL)};\n\n"
         "/** The days of site ?1 to redo for its goals ?2 (JSON rows by id), newest first. */\n"
         f"export const GOAL_TODO = {json.dumps(GOAL_TODO)};\n\n"
+        "/** SQL: an events row (its columns unqualified) converts the goal row `g` of "
+        "`goal_rows` (sql/goals.py GOAL_MATCH). */\n"
+        f"export const GOAL_MATCH_SQL = {json.dumps(GOAL_MATCH)};\n\n"
         "/** One site-day: run in ONE batch. */\n"
         "export const GOAL_DAY_STATEMENTS: { sql: string; params: GoalDayParam[] }[] = "
         f"{json.dumps(listed(list(GOAL_DAY_STATEMENTS)), indent=2)};\n"

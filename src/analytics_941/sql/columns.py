@@ -22,6 +22,7 @@ from ..dimensions import DIMENSIONS as DESCRIBED
 from ..query import GOAL_DIMENSION, PROP_PREFIX
 from .goals import GOAL_NAME
 from .params import Params
+from .props import PROPS
 
 __all__ = [
     "COLUMNS",
@@ -75,7 +76,7 @@ assert all(on_table(d, "events") for d in FILTERED_BY_VIEWS), "tested on the vis
 def _prop_sql(name: str, params: Params) -> str:
     key = name.removeprefix(PROP_PREFIX)
     # The key goes into a JSON path as a bound parameter, quoted so dots stay part of the key.
-    return f"COALESCE(json_extract(props, {params.ref('$.' + json.dumps(key))}), '(none)')"
+    return f"COALESCE(json_extract({PROPS}, {params.ref('$.' + json.dumps(key))}), '(none)')"
 
 
 def dimension_sql(name: str, *, table: str, params: Params) -> str | None:

@@ -10,9 +10,11 @@ The match reads the events row's own columns (``name``, ``pathname``, ``props``)
   two comparisons turn most rows away before the GLOB runs, and a pattern without ``*`` is an
   equality.
 * event goal: an event with that name and, when set, ``json_extract(props, '$."key"')`` equal
-  to the value (the collector stores property values as strings). Written out, the name test
-  is marked rare (``likelihood``) so that SQLite, without table statistics, reads the
-  ``events_name`` index (custom events only) rather than every event of the period.
+  to the value (the collector stores property values as strings; props that are not valid JSON,
+  which only a row written by something else could hold, match no property: ``props.PROPS``).
+  Written out, the name test is marked rare (``likelihood``) so that SQLite, without table
+  statistics, reads the ``events_name`` index (custom events only) rather than every event of
+  the period.
 
 A filter naming a few goals is written out per goal (so an event goal's name can use the
 ``events_name`` index); more, and the ``event:goal`` breakdown, read the goals from ONE JSON
@@ -32,9 +34,10 @@ from ..filters import Condition
 from ..goals import Goal
 from .glob import glob_pattern
 from .params import Params
+from .props import PROPS
 
-__all__ = ["GOAL_NAME", "custom_event_name", "goal_join", "goal_rows_cte", "goal_test",
-           "matching_goals"]
+__all__ = ["GOAL_MATCH", "GOAL_NAME", "custom_event_name", "goal_join", "goal_rows_cte",
+           "goal_test", "matching_goals"]
 
 # The goal's name in a raw arm joined with ``goal_join``.
 GOAL_NAME = "g.gname"
@@ -85,7 +88,8 @@ def goal_rows_cte(goals: Sequence[Goal], params: Params) -> str:
 
 
 def _match_row(column: Callable[[str], str]) -> str:
-    """SQL: the events row converts the goal whose fields ``column`` names (``gkind`` …)."""
+    """SQL: the events row converts the goal whose fields ``column`` names (``gkind`` …); the
+    events' own columns unqualified (the Worker's statements use it too: ``GOAL_MATCH_SQL``)."""
     kind, target, slashes = column("gkind"), column("gtarget"), column("gslashes")
     path, value = column("gpath"), column("gvalue")
     page = (
@@ -94,7 +98,7 @@ def _match_row(column: Callable[[str], str]) -> str:
     )
     event = (
         f"{kind} = 'event' AND name = {target} "
-        f"AND ({path} IS NULL OR json_extract(props, {path}) = {value})"
+        f"AND ({path} IS NULL OR json_extract({PROPS}, {path}) = {value})"
     )
     return f"(({page}) OR ({event}))"
 
@@ -121,7 +125,7 @@ def _match_inline(goal: Goal, params: Params) -> str:
     test = custom_event_name("name", params.ref(goal.target))
     if goal.prop_key:
         path = params.ref("$." + json.dumps(goal.prop_key))
-        test += f" AND json_extract(props, {path}) = {params.ref(goal.prop_value)}"
+        test += f" AND json_extract({PROPS}, {path}) = {params.ref(goal.prop_value)}"
     return f"({test})"
 
 
@@ -150,7 +154,11 @@ def goal_test(cond: Condition, goals: Sequence[Goal], params: Params) -> str:
     return f"EXISTS (SELECT 1 FROM json_each({params.ref(rows)}) AS gf WHERE {inner})"
 
 
+# SQL: the events row converts the goal row ``g`` (a ``goal_rows`` row).
+GOAL_MATCH = _match_row(lambda field: f"g.{field}")
+
+
 def goal_join() -> str:
     """The JOIN giving each converting events row one row per goal it converts (alias ``g``);
     the statement defines ``goal_rows`` (``goal_rows_cte``)."""
-    return f"JOIN goal_rows AS g ON {_match_row(lambda field: f'g.{field}')}"
+    return f"JOIN goal_rows AS g ON {GOAL_MATCH}"

@@ -15,7 +15,8 @@
  * Payloads carry the goal, page, source and revenue, never a visitor or visit id.
  */
 import type { Env } from "../env";
-import { goalRow, SLASHES } from "../reports/data";
+import { goalRow, goalRowsCte } from "../reports/data";
+import { GOAL_MATCH_SQL } from "../rollup/statements";
 import { BudgetSpent } from "../rollup/budget";
 import { SESSION_TIMEOUT_MS } from "../site-do/session";
 import { emitEvents, type EventType } from "../webhooks/events";
@@ -38,10 +39,9 @@ const CLAIM_SQL = "UPDATE alert_settings SET claimed_at = ?2 WHERE site_id = ?1 
 const MOVE_SQL = "UPDATE alert_settings SET conversion_ts = ?2, conversion_id = ?3, cart_ts = ?4, cart_id = ?5, claimed_at = 0 WHERE site_id = ?1 AND claimed_at = ?6";
 const GOALS_SQL = "SELECT name, kind, target, prop_key, prop_value FROM goals WHERE site_id = ? ORDER BY name LIMIT 100";
 
-const GOAL_ROWS = "goal_rows AS MATERIALIZED (SELECT json_extract(value, '$[0]') AS gkind, json_extract(value, '$[1]') AS gtarget, json_extract(value, '$[2]') AS gslashes, json_extract(value, '$[3]') AS gpath, json_extract(value, '$[4]') AS gvalue, json_extract(value, '$[5]') AS gname FROM json_each(?1)) ";
-// The match of reports/data.ts CONVERSIONS_SQL (and sql/goals.py), per event.
-const MATCH = `((g.gkind = 'page' AND e.name = 'pageview' AND e.pathname GLOB g.gtarget AND (g.gslashes < 0 OR ${SLASHES} = g.gslashes)) `
-  + "OR (g.gkind = 'event' AND e.name = g.gtarget AND (g.gpath IS NULL OR json_extract(e.props, g.gpath) = g.gvalue)))";
+const GOAL_ROWS = `${goalRowsCte("?1")} `;
+// The reader's own match, per event (sql/goals.py GOAL_MATCH).
+const MATCH = GOAL_MATCH_SQL;
 // Events past the cursor (ts, id) and before the settle line; one row per (event, goal reached).
 const CONVERSIONS_SQL = `WITH ${GOAL_ROWS}SELECT e.ts AS ts, e.id AS id, g.gname AS goal, e.hostname AS hostname, e.pathname AS page, e.source AS source, e.revenue AS revenue, e.revenue_currency AS currency `
   + `FROM events AS e JOIN goal_rows AS g ON ${MATCH} WHERE e.site_id = ?2 AND e.ts >= ?3 AND e.ts < ?4 AND (e.ts > ?3 OR e.id > ?5) ORDER BY e.ts, e.id, g.gname LIMIT ${SCAN_LIMIT}`;

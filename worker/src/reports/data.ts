@@ -7,6 +7,7 @@
  * rows is then rolled up, and a day without any rows has nothing to add.
  */
 import type { Period, ReportKind } from "./periods";
+import { GOAL_MATCH_SQL } from "../rollup/statements";
 
 export interface Row {
   value: string;
@@ -59,12 +60,12 @@ const TOP_SQL = `SELECT dim, value, visitors, pageviews FROM (SELECT r.dim AS di
 
 const GOALS_SQL = `SELECT name, kind, target, prop_key, prop_value FROM goals WHERE site_id = ? ORDER BY name LIMIT ${MAX_GOALS}`;
 
-// The match of src/analytics_941/sql/goals.py (_match_row), over one JSON parameter of goals.
-export const SLASHES = "length(e.pathname) - length(replace(e.pathname, '/', ''))";
-export const CONVERSIONS_SQL = "WITH goal_rows AS MATERIALIZED (SELECT json_extract(value, '$[0]') AS gkind, json_extract(value, '$[1]') AS gtarget, json_extract(value, '$[2]') AS gslashes, json_extract(value, '$[3]') AS gpath, json_extract(value, '$[4]') AS gvalue, json_extract(value, '$[5]') AS gname FROM json_each(?4)) "
-  + "SELECT g.gname AS name, COUNT(DISTINCT e.visitor_id) AS visitors, COUNT(*) AS conversions FROM events AS e JOIN goal_rows AS g ON "
-  + `((g.gkind = 'page' AND e.name = 'pageview' AND e.pathname GLOB g.gtarget AND (g.gslashes < 0 OR ${SLASHES} = g.gslashes)) `
-  + "OR (g.gkind = 'event' AND e.name = g.gtarget AND (g.gpath IS NULL OR json_extract(e.props, g.gpath) = g.gvalue))) "
+// The goal rows of one JSON parameter (?N), as sql/goals.py's goal_rows_cte unpacks them.
+export const goalRowsCte = (param: string): string => "goal_rows AS MATERIALIZED (SELECT json_extract(value, '$[0]') AS gkind, json_extract(value, '$[1]') AS gtarget, json_extract(value, '$[2]') AS gslashes, json_extract(value, '$[3]') AS gpath, json_extract(value, '$[4]') AS gvalue, json_extract(value, '$[5]') AS gname "
+  + `FROM json_each(${param}))`;
+// Conversions per goal: the reader's own match (GOAL_MATCH_SQL, generated from sql/goals.py).
+export const CONVERSIONS_SQL = `WITH ${goalRowsCte("?4")} `
+  + `SELECT g.gname AS name, COUNT(DISTINCT e.visitor_id) AS visitors, COUNT(*) AS conversions FROM events AS e JOIN goal_rows AS g ON ${GOAL_MATCH_SQL} `
   + "WHERE e.site_id = ?1 AND e.ts >= CAST(?2 AS INTEGER) AND e.ts < CAST(?3 AS INTEGER) GROUP BY g.gname";
 
 /** A goal as the JSON row CONVERSIONS_SQL unpacks (sql/goals.py `_row`). */
