@@ -10,9 +10,10 @@ converts (one bit per goal, ``h``): a unit's visitors are its groups, a goal's v
 groups with its bit, its events the rows with it. No distinct count remains, only that sort.
 
 Taken for the shape the panel asks (``one_pass``): the ``event:goal`` breakdown alone, metrics
-among visitors, events and ``conversion_rate``, no comparison, filters only top-level
-``event:goal`` conditions (the divisor then has none and reads the plain rollups), and a few
-goals (each one bit and one written-out test). Every other shape reads as before.
+among visitors, events, ``conversion_rate`` and the revenue metrics (each goal's amounts in its
+own currency, ``sql.revenue``, summed per visitor, then per unit), no comparison, filters only
+top-level ``event:goal`` conditions (the divisor then has none and reads the plain rollups),
+and a few goals (each one bit and one written-out test). Every other shape reads as before.
 
 The units are split so each is read once: the goal rollups' days (``m_gdone``) as before, the
 divisor's rolled-up days that the goal rollups lack (``mt_done``, after a goal changed) by the
@@ -27,6 +28,7 @@ from ..goals import Goal
 from ..query import GOAL_DIMENSION, Query
 from .conversions import goals_broken_down
 from .goals import goal_test
+from .metrics import REVENUE_METRICS
 from .params import Params
 
 __all__ = ["ONCE_GOALS", "once_arms", "once_cte", "once_divisor_arm", "one_pass",
@@ -35,7 +37,7 @@ __all__ = ["ONCE_GOALS", "once_arms", "once_cte", "once_divisor_arm", "one_pass"
 # Goals read in one pass at most: one bit and one written-out test each (``goals.goal_test``
 # writes up to 8 per statement before it reads them from JSON); more read as before.
 ONCE_GOALS = 8
-_METRICS = frozenset({"visitors", "events", "conversion_rate"})
+_METRICS = frozenset({"visitors", "events", "conversion_rate", *REVENUE_METRICS})
 
 
 def one_pass(query: Query) -> bool:
@@ -63,29 +65,43 @@ def _test(goal: Goal, params: Params) -> str:
                      (goal,), params)
 
 
+def _revenue(goal: Goal, k: int, params: Params) -> tuple[str, str]:
+    """Per visitor, goal ``k``'s revenue parts (``sql.revenue``): its amounts sent in its own
+    currency, their sum and count (NULL and 0 for a goal without a currency)."""
+    if not goal.currency:
+        return f"NULL AS r{k}", f"0 AS n{k}"
+    same = f"FILTER (WHERE h & {1 << k} AND c = {params.ref(goal.currency)})"
+    return f"SUM(r) {same} AS r{k}", f"COUNT(r) {same} AS n{k}"
+
+
 def once_cte(query: Query, *, prefix: str, site: str, params: Params) -> str:
     """``<prefix>_once``: per unit the divisor reads raw, ``u, t, visitors`` and per goal ``k``
-    (``goals_broken_down`` order) ``v<k>`` (its visitors) and ``e<k>`` (its events)."""
+    (``goals_broken_down`` order) ``v<k>`` (its visitors) and ``e<k>`` (its events), and with
+    revenue metrics ``r<k>`` and ``n<k>`` (its revenue parts)."""
     goals = goals_broken_down(query)
+    money = bool(REVENUE_METRICS & set(query.metrics))
     bits = " + ".join(f"CASE WHEN {_test(goal, params)} THEN {1 << k} ELSE 0 END"
                       for k, goal in enumerate(goals))
-    per_visitor = ", ".join(f"COUNT(*) FILTER (WHERE h & {1 << k}) AS e{k}"
-                            for k in range(len(goals)))
-    per_unit = ", ".join(f"SUM(e{k} > 0) AS v{k}, SUM(e{k}) AS e{k}" for k in range(len(goals)))
+    per_visitor = [f"COUNT(*) FILTER (WHERE h & {1 << k}) AS e{k}" for k in range(len(goals))]
+    per_unit = [f"SUM(e{k} > 0) AS v{k}, SUM(e{k}) AS e{k}" for k in range(len(goals))]
+    if money:
+        per_visitor += [part for k, goal in enumerate(goals) for part in _revenue(goal, k, params)]
+        per_unit += [f"SUM(r{k}) AS r{k}, SUM(n{k}) AS n{k}" for k in range(len(goals))]
     # LIMIT -1 keeps the innermost SELECT a co-routine: ``h`` is computed once per event and the
     # sorter holds (visitor, unit, bits), not the columns the tests read (flattened, SQLite sorts
     # those and tests after the sort).
     rows = (
-        f"SELECT b.i AS u, events.visitor_id AS v, {bits} AS h "
+        f"SELECT b.i AS u, events.visitor_id AS v, {bits} AS h"
+        f"{', revenue AS r, revenue_currency AS c' if money else ''} "
         f"FROM {prefix}_units AS b CROSS JOIN events ON events.site_id = {site} "
         f"AND events.ts >= b.start_ms AND events.ts < b.end_ms "
         f"WHERE b.i NOT IN (SELECT i FROM {_divisor(prefix)}_done) LIMIT -1"
     )
     # The visitor first: SQLite's sorter compares a leading text key fastest (sql.arms).
-    visitors = f"SELECT u, {per_visitor} FROM ({rows}) GROUP BY v, u"
+    visitors = f"SELECT u, {', '.join(per_visitor)} FROM ({rows}) GROUP BY v, u"
     # The unit's bucket joins last: read per event, each row would extract it from the units'
     # JSON again (-5 ms at 10 M).
-    units = f"SELECT u, COUNT(*) AS visitors, {per_unit} FROM ({visitors}) GROUP BY u"
+    units = f"SELECT u, COUNT(*) AS visitors, {', '.join(per_unit)} FROM ({visitors}) GROUP BY u"
     return (f"{prefix}_once AS (SELECT o.*, b.t AS t FROM ({units}) AS o "
             f"JOIN {prefix}_units AS b ON b.i = o.u)")
 
@@ -99,10 +115,10 @@ def rolled_divisor_units(prefix: str) -> str:
 def once_arms(query: Query, *, prefix: str, parts: list[str], params: Params) -> list[str]:
     """The goal rows of ``<prefix>_once`` in the raw arm's columns (``u, t, d0``, d0 the goal's
     name, then ``parts``): a goal with no event in a unit has no row there, as in a raw read."""
-    assert set(parts) <= {"visitors", "events"}, "the parts one_pass allows"
     arms = []
     for k, goal in enumerate(goals_broken_down(query)):
-        columns = {"visitors": f"v{k} AS visitors", "events": f"e{k} AS events"}
+        columns = {"visitors": f"v{k} AS visitors", "events": f"e{k} AS events",
+                   "revenue_sum": f"r{k} AS revenue_sum", "revenue_n": f"n{k} AS revenue_n"}
         arms.append(f"SELECT u, t, {params.ref(goal.name)} AS d0, "
                     f"{', '.join(columns[part] for part in parts)} "
                     f"FROM {prefix}_once WHERE e{k} > 0")
