@@ -19,9 +19,8 @@ from typing import Any, Literal
 
 from .auth.crypto import new_id
 from .exceptions import ConfigError
-from .goals import Goal, GoalError, check_pattern, list_goals
+from .goals import Goal, GoalError, check_pattern, list_goals, plain_text
 from .store import Row, Store
-from .unsafe_chars import unsafe_char
 
 __all__ = [
     "MAX_FUNNELS",
@@ -73,14 +72,7 @@ class Step:
 
 
 def _text(value: str, *, what: str, field: str) -> str:
-    value = value.strip()
-    if not value:
-        raise FunnelError(f"{what} is empty.", field=field)
-    if len(value) > MAX_NAME:
-        raise FunnelError(f"{what} is longer than {MAX_NAME} characters.", field=field)
-    if any(unsafe_char(char) for char in value):
-        raise FunnelError(f"{what} may not contain control characters.", field=field)
-    return value
+    return plain_text(value, what=what, field=field, max_len=MAX_NAME, error=FunnelError)
 
 
 def _page(pattern: str) -> Step:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -31,6 +32,7 @@ __all__ = [
     "check_pattern",
     "list_goals",
     "parse_prop",
+    "plain_text",
     "remove_goal",
 ]
 
@@ -92,21 +94,24 @@ class Goal:
         )
 
 
-def _plain_text(value: str, *, what: str, field: str, max_len: int) -> str:
+def plain_text(value: str, *, what: str, field: str, max_len: int,
+               error: Callable[..., ConfigError] = GoalError) -> str:
+    """``value`` stripped; raises ``error(message, field=field)`` when it is empty, longer than
+    ``max_len`` or holds an unsafe character (``unsafe_chars``): goals' and funnels' texts."""
     value = value.strip()
     if not value:
-        raise GoalError(f"{what} is empty.", field=field)
+        raise error(f"{what} is empty.", field=field)
     if len(value) > max_len:
-        raise GoalError(f"{what} is longer than {max_len} characters.", field=field)
+        raise error(f"{what} is longer than {max_len} characters.", field=field)
     if any(unsafe_char(char) for char in value):
-        raise GoalError(f"{what} may not contain control characters.", field=field)
+        raise error(f"{what} may not contain control characters.", field=field)
     return value
 
 
 def check_pattern(pattern: str) -> str:
     """A page pattern, checked: starts with ``/``, no spaces, and wildcards ``*`` (one segment)
     or ``**`` (any depth) — not both in one pattern, which GLOB cannot tell apart exactly."""
-    pattern = _plain_text(pattern, what="The page pattern", field="page", max_len=MAX_PATTERN)
+    pattern = plain_text(pattern, what="The page pattern", field="page", max_len=MAX_PATTERN)
     if not pattern.startswith("/"):
         raise GoalError(f"The page pattern {pattern!r} must start with / (such as /pricing "
                         "or /blog/**).", field="page")
@@ -124,7 +129,7 @@ def check_pattern(pattern: str) -> str:
 
 def check_event_name(name: str) -> str:
     """An event name, checked (``pageview`` is what page goals are for)."""
-    name = _plain_text(name, what="The event name", field="event", max_len=MAX_NAME)
+    name = plain_text(name, what="The event name", field="event", max_len=MAX_NAME)
     if name == "pageview":
         raise GoalError("Pageviews are counted by page goals: give a page pattern instead.",
                         field="event")
@@ -150,7 +155,7 @@ def parse_prop(text: str) -> tuple[str, str]:
     if not _PROP_KEY.match(key):
         raise GoalError(f"The property key {key!r} may hold letters, digits and _ . : - "
                         "(at most 64).", field="prop")
-    value = _plain_text(value, what="The property value", field="prop", max_len=MAX_NAME)
+    value = plain_text(value, what="The property value", field="prop", max_len=MAX_NAME)
     return key, value
 
 
@@ -191,7 +196,7 @@ async def add_goal(
     else:
         kind, target = "event", check_event_name(event or "")
         default = f"{target} ({prop[0]}={prop[1]})" if prop else target
-    label = _plain_text(name or default, what="The goal's name", field="name", max_len=MAX_NAME)
+    label = plain_text(name or default, what="The goal's name", field="name", max_len=MAX_NAME)
     key, value = prop or ("", "")
     existing = await list_goals(store, site_id=site_id)
     if len(existing) >= MAX_GOALS:
