@@ -21,7 +21,9 @@ over the last 300 days: about as many rows as 30 days hold at 10 M (a stand-in).
 
 With ``BENCH_GOALS_BASELINE=<work tree of an older commit>`` (``git worktree add``), each rolled
 statement set is timed instead against that commit's own statements for the same panel, in the
-same run and interleaved (``before``, ``after``): a change's effect, read as a ratio.
+same run and interleaved (``before``, ``after``): a change's effect, read as a ratio. Each pair
+also prints the ratio of the CPU time the statements took in this process, which other load on
+the machine disturbs far less than wall time. ``BENCH_QUERY_RUNS`` sets the runs (default 7).
 """
 
 from __future__ import annotations
@@ -157,15 +159,26 @@ def _source(events: int, position: Any) -> Path | None:
     return None if events >= 10_000_000 else dataset(events, position)
 
 
+def _timed(conn: sqlite3.Connection, statements: list[Any]) -> tuple[float, float]:
+    """Wall and CPU milliseconds of one run (SQLite runs in this process: its CPU time is what
+    the statements cost, whatever else the machine runs)."""
+    cpu = time.process_time()
+    wall = timed(conn, statements)
+    return wall, (time.process_time() - cpu) * 1000
+
+
 def _interleaved(conn: sqlite3.Connection, label: str, sets: dict[str, list[Any]]) -> None:
     """Time the statement sets interleaved (first, second, first, …: the same load on each) and
-    print each p95 against the target, then second / first of the medians."""
+    print each p95 against the target, then second / first of the medians, wall and CPU."""
     samples: dict[str, list[float]] = {kind: [] for kind in sets}
+    cpus: dict[str, list[float]] = {kind: [] for kind in sets}
     for statements in sets.values():
         timed(conn, statements)  # warm the page cache
     for _ in range(RUNS):
         for kind, statements in sets.items():
-            samples[kind].append(timed(conn, statements))
+            wall, cpu = _timed(conn, statements)
+            samples[kind].append(wall)
+            cpus[kind].append(cpu)
     p50s = {}
     for kind, values in samples.items():
         values.sort()
@@ -175,6 +188,9 @@ def _interleaved(conn: sqlite3.Connection, label: str, sets: dict[str, list[Any]
     first, second = sets
     figure(f"{label}, {second} / {first} (p50, same run)",
            round(100 * p50s[second] / p50s[first], 1), "%")
+    cpu = {kind: statistics.median(values) for kind, values in cpus.items()}
+    figure(f"{label}, {second} / {first} (CPU p50 {cpu[first]:.1f} -> {cpu[second]:.1f} ms)",
+           round(100 * cpu[second] / cpu[first], 1), "%")
 
 
 def _baseline_statements(tree: Path, events: int, days: int) -> dict[str, Any]:
