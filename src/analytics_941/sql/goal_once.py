@@ -74,14 +74,22 @@ def _revenue(goal: Goal, k: int, params: Params) -> tuple[str, str]:
     return f"SUM(r) {same} AS r{k}", f"COUNT(r) {same} AS n{k}"
 
 
+def _bits(goals: tuple[Goal, ...], params: Params) -> str:
+    """SQL: the goals the events row converts, one bit each (goal ``k``: ``1 << k``). A page goal
+    needs a pageview and an event goal anything else, so each row tests one kind only."""
+    def bits(kind: str) -> str:
+        return " + ".join([f"CASE WHEN {_test(goal, params)} THEN {1 << k} ELSE 0 END"
+                           for k, goal in enumerate(goals) if goal.kind == kind] or ["0"])
+    return f"CASE WHEN name = 'pageview' THEN {bits('page')} ELSE {bits('event')} END"
+
+
 def once_cte(query: Query, *, prefix: str, site: str, params: Params) -> str:
     """``<prefix>_once``: per unit the divisor reads raw, ``u, t, visitors`` and per goal ``k``
     (``goals_broken_down`` order) ``v<k>`` (its visitors) and ``e<k>`` (its events), and with
     revenue metrics ``r<k>`` and ``n<k>`` (its revenue parts)."""
     goals = goals_broken_down(query)
     money = bool(REVENUE_METRICS & set(query.metrics))
-    bits = " + ".join(f"CASE WHEN {_test(goal, params)} THEN {1 << k} ELSE 0 END"
-                      for k, goal in enumerate(goals))
+    bits = _bits(goals, params)
     per_visitor = [f"COUNT(*) FILTER (WHERE h & {1 << k}) AS e{k}" for k in range(len(goals))]
     # (expression, column) per unit, over the visitors' rows.
     per_unit = [("COUNT(*)", "visitors")]
