@@ -1,7 +1,7 @@
 """Journeys as statements with bound parameters only: how visits move between pages.
 
-A journey needs the order of pageviews within a visit, so these read raw events (never the
-rollups), and the query's filters keep whole visits (``visits_clause``), as funnels do. Two
+A journey needs the order of pageviews within a visit, so raw days read raw events, and the
+query's filters keep whole visits (tested on the visit's ``sessions`` row), as funnels do. Two
 statements:
 
 * ``journey_sql``: for one page, the pages visits came from and went to next, and the commonest
@@ -26,7 +26,7 @@ from .journey_rollup import (
     units_param,
 )
 from .params import Params
-from .visits import visits_clause
+from .where import DAY_MS, filters_sql
 
 __all__ = ["SEPARATOR", "flow_sql", "journey_sql"]
 
@@ -47,14 +47,18 @@ def journey_sql(query: Query, page: str, *, period: tuple[date, date],
     A visit is followed within one local day (one cut at midnight counts as two), so each day
     is read from the journey rollups when they hold it (``sql.journey_rollup``; never under
     filters) and from raw events otherwise; both give the same rows, summed before ranking.
-    Raw: the visits that viewed ``page`` are found through the page index; their pageviews of
-    each raw day are ordered once, and one pass gives each view the four views before and
-    after it (``group_concat`` over a frame is cheaper in SQLite than eight ``LAG``/``LEAD``)."""
+    Raw: the visits that viewed ``page`` are found through the page index, and those passing
+    the filters kept (``jvisits``); their pageviews of each raw day are ordered once, and two
+    frames give each view the four views before and after it. Each window function with
+    another frame costs SQLite a pass over the sorted rows (``LAG``/``LEAD`` always take their
+    own), so the page just before is read off the backward frame, not from a ``LAG``."""
     params = Params()
     site = params.ref(query.site_id)
     start, end = bounds_ms(*period, tz=query.zone)
     here = params.ref(page)
-    visits = visits_clause(query, site=site, start=start, end=end, params=params)
+    seen = (f"SELECT session_id FROM jraw AS v CROSS JOIN events ON site_id = {site} "
+            f"AND pathname = {here} AND ts >= v.start_ms AND ts < v.end_ms")
+    followed = _followed(query, seen, site=site, start=start, end=end, params=params)
     units = units_ctes(site=site, tz=params.ref(query.timezone),
                        units=params.ref(units_param(period, tz=query.zone)),
                        rolled=not query.filters)
@@ -62,6 +66,7 @@ def journey_sql(query: Query, page: str, *, period: tuple[date, date],
     sep = "char(1)"
     frame = PATH_PAGES - 1
     rest = "substr(forward, length(pathname) + 2)"
+    behind = "substr(backward, 1, length(backward) - length(pathname) - 1)"
     # A reload (the page again) is no arrival from elsewhere, nor a departure: each run of
     # views of the page counts once, arriving at its first, leaving from its last.
     arrived, left = f"before IS NOT {here}", f"after IS NOT {here}"
@@ -73,21 +78,23 @@ def journey_sql(query: Query, page: str, *, period: tuple[date, date],
         raw=f"SELECT backward AS value, COUNT(*) AS n FROM here WHERE {arrived} GROUP BY 1")
     ctes = [
         *units,
+        f"jvisits AS MATERIALIZED ({followed})",
         "views AS MATERIALIZED (SELECT pathname, "
         f"group_concat(pathname, {sep}) OVER (w ROWS BETWEEN CURRENT ROW AND {frame} FOLLOWING)"
         " AS forward, "
         f"group_concat(pathname, {sep}) OVER (w ROWS BETWEEN {frame} PRECEDING AND CURRENT ROW)"
-        " AS backward, LAG(pathname) OVER w AS before "
+        " AS backward "
         f"FROM jraw AS u CROSS JOIN events ON site_id = {site} AND ts >= u.start_ms "
-        f"AND ts < u.end_ms WHERE name = 'pageview'{visits} AND session_id IN ("
-        f"SELECT session_id FROM jraw AS v CROSS JOIN events ON site_id = {site} "
-        f"AND pathname = {here} AND ts >= v.start_ms AND ts < v.end_ms) "
+        "AND ts < u.end_ms WHERE name = 'pageview' AND session_id IN jvisits "
         "WINDOW w AS (PARTITION BY session_id, u.start_ms ORDER BY ts, id))",
-        f"cut AS (SELECT forward, backward, before, {rest} AS rest FROM views "
+        f"cut AS (SELECT forward, backward, {rest} AS rest, {behind} AS behind FROM views "
         f"WHERE pathname = {here})",
-        f"here AS MATERIALIZED (SELECT forward, backward, before, CASE WHEN rest = '' THEN NULL "
-        f"WHEN instr(rest, {sep}) > 0 THEN substr(rest, 1, instr(rest, {sep}) - 1) ELSE rest "
-        "END AS after FROM cut)",
+        # The page before is the last of ``behind``: rtrim drops its characters (every one
+        # but the separator) from the right, up to the separator before it.
+        "here AS MATERIALIZED (SELECT forward, backward, CASE WHEN behind = '' THEN NULL ELSE "
+        f"substr(behind, length(rtrim(behind, replace(behind, {sep}, ''))) + 1) END AS before, "
+        f"CASE WHEN rest = '' THEN NULL WHEN instr(rest, {sep}) > 0 THEN substr(rest, 1, "
+        f"instr(rest, {sep}) - 1) ELSE rest END AS after FROM cut)",
         *journey_rollup_ctes(site=site, here=here),
         f"jnear AS (SELECT 'from' AS kind, before AS value, COUNT(*) AS n FROM here "
         f"WHERE {arrived} GROUP BY 2 UNION ALL SELECT 'to', after, COUNT(*) FROM here "
@@ -116,7 +123,9 @@ def flow_sql(query: Query, *, period: tuple[date, date], limit: int = 40
     params = Params()
     site = params.ref(query.site_id)
     start, end = bounds_ms(*period, tz=query.zone)
-    visits = visits_clause(query, site=site, start=start, end=end, params=params, column="id")
+    # The filters test the visit's own row: no set of the visits that pass them to look up.
+    visits = "".join(f" AND {c}" for c in _visit_filters(query, site=site, start=start,
+                                                            end=end, params=params))
     units = units_ctes(site=site, tz=params.ref(query.timezone),
                        units=params.ref(units_param(period, tz=query.zone)),
                        rolled=not query.filters)
@@ -132,3 +141,23 @@ def flow_sql(query: Query, *, period: tuple[date, date], limit: int = 40
         f"FROM ({select}) ORDER BY visits DESC, 1, 2"
     )
     return sql, params.check()
+
+
+def _visit_filters(query: Query, *, site: str, start: int, end: int, params: Params) -> list[str]:
+    """The filters as clauses on a ``sessions`` row (a visit passes or not, whole)."""
+    if not query.filters:
+        return []
+    return filters_sql(query.filters, table="sessions", site=site, bounds=(start, end),
+                       params=params, goals=query.goals)
+
+
+def _followed(query: Query, seen: str, *, site: str, start: int, end: int, params: Params) -> str:
+    """The visits whose pageviews are ordered: those of ``seen`` (viewed the page on a raw day)
+    that pass the filters, as visits are taken elsewhere (started from a day before ``start``).
+    One small set to look each pageview up in, before the sort, rather than two large ones."""
+    clauses = _visit_filters(query, site=site, start=start, end=end, params=params)
+    if not clauses:
+        return seen
+    lo, hi = params.ref(start - DAY_MS), params.ref(end)
+    return (f"SELECT id FROM sessions WHERE site_id = {site} AND started_at >= {lo} "
+            f"AND started_at < {hi} AND {' AND '.join(clauses)} AND id IN ({seen})")
