@@ -79,10 +79,11 @@ def _condition_sql(cond: Condition, *, expression: str, params: Params) -> str:
     if cond.op == "is" and expression in _EVENT_NAME and single != "pageview":
         # One custom event (the usual filter): an equality SQLite reads from its index.
         return custom_event_name(expression, params.ref(single))
-    if cond.op == "is_not" and expression in _EVENT_NAME and len(values) == 1:
-        # One name left out ("not a pageview", the goal panel's candidates): a comparison per
-        # row rather than a lookup in the list (today's 35,000 events at 10 M: 10 -> 5.5 ms).
-        return f"{expression} <> {params.ref(single)}"
+    if cond.op == "is_not" and expression in _EVENT_NAME and values == ["pageview"]:
+        # Custom events only (the goal panel's candidates): our own constant, written out, costs
+        # one comparison per row; the list lookup, or even a bound value, costs more (the panel's
+        # candidates at 10 M: 7.1 -> 5.2 ms of CPU, at 1 M 0.64 -> 0.47).
+        return f"{expression} <> 'pageview'"
     ref = params.ref(json.dumps(values, ensure_ascii=False, separators=(",", ":")))
     if cond.op == "is":
         test = f"{expression} IN (SELECT value FROM json_each({ref}))"
