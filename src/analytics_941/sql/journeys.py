@@ -159,5 +159,8 @@ def _followed(query: Query, seen: str, *, site: str, start: int, end: int, param
     if not clauses:
         return seen
     lo, hi = params.ref(start - DAY_MS), params.ref(end)
-    return (f"SELECT id FROM sessions WHERE site_id = {site} AND started_at >= {lo} "
-            f"AND started_at < {hi} AND {' AND '.join(clauses)} AND id IN ({seen})")
+    # Each visit of ``seen`` found by its key: fewer rows than the period's visits (a rare
+    # page's, a handful), and SQLite would rather scan those by time and probe ``seen``.
+    return (f"SELECT s.id FROM (SELECT DISTINCT session_id AS sid FROM ({seen})) AS v "
+            f"CROSS JOIN sessions AS s ON s.id = v.sid WHERE s.site_id = {site} "
+            f"AND started_at >= {lo} AND started_at < {hi} AND {' AND '.join(clauses)}")
