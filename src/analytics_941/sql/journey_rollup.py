@@ -70,7 +70,7 @@ def _name(site: str, key: str, i: int) -> str:
 
 
 def ranked(name: str, *, heads: str, tails: str, everything: str, bound: str, decode: str,
-           raw: str, top: str) -> tuple[list[str], str]:
+           raw: str, top: str, rolled: bool = True) -> tuple[list[str], str]:
     """The ``top`` commonest values (rows ``value``, ``n``: most first, then by value) of the
     rolled-up days' keys and the raw days' ``raw`` rows (``value``, ``n``), summing only the
     keys that can rank. ``heads`` are each row's commonest keys (``k``, ``n``), ``tails``
@@ -83,7 +83,12 @@ def ranked(name: str, *, heads: str, tails: str, everything: str, bound: str, de
     bound reaches ``low`` are summed in full; the others, and keys in no head nor raw row (at
     most ``bound``), total less than ``low``, so they rank below the ``top`` (ties included).
     That needs ``low`` above ``bound`` (plus the largest raw count of a value no head holds):
-    otherwise every key is summed (a page seen rarely: few keys)."""
+    otherwise every key is summed (a page seen rarely: few keys).
+
+    Not ``rolled`` (a query with filters: no day from the rollups), the raw rows are the
+    values: they are ranked as they are, without the bounds' passes over them."""
+    if not rolled:
+        return [], f"SELECT value, n FROM ({raw}) ORDER BY n DESC, value LIMIT {top}"
     fast = f"(SELECT fast FROM {name}m)"
     ctes = [
         f"{name}k AS MATERIALIZED (SELECT k, SUM(n) AS n FROM ({heads}) GROUP BY 1)",
@@ -125,8 +130,8 @@ def journey_rollup_ctes(*, site: str, here: str) -> list[str]:
     ]
 
 
-def side_ranked(name: str, *, site: str, here: str, side: str, raw: str, top: str
-                ) -> tuple[list[str], str]:
+def side_ranked(name: str, *, site: str, here: str, side: str, raw: str, top: str,
+                rolled: bool) -> tuple[list[str], str]:
     """``ranked`` over the paths of one side of page ``here`` (``jahead``: from it,
     ``jbehind``: to it)."""
     entries = f"j{side}"
@@ -134,7 +139,8 @@ def side_ranked(name: str, *, site: str, here: str, side: str, raw: str, top: st
         name, heads=f"SELECT k, n FROM {entries} WHERE n > cut",
         tails=f"SELECT k, n FROM {entries} WHERE n <= cut AND k IN (SELECT k FROM {{cands}})",
         everything=f"SELECT k, n FROM {entries}", bound=f"SELECT SUM({side}_cut) FROM jrows",
-        decode=path(site=site, here=here, forward=side == "ahead"), raw=raw, top=top)
+        decode=path(site=site, here=here, forward=side == "ahead"), raw=raw, top=top,
+        rolled=rolled)
 
 
 def neighbour(*, site: str, side: str) -> str:
@@ -155,7 +161,7 @@ def path(*, site: str, here: str, forward: bool) -> str:
                           for i in reversed(range(AROUND))), here])
 
 
-def flow_ranked(*, site: str, raw: str, top: str) -> tuple[list[str], str]:
+def flow_ranked(*, site: str, raw: str, top: str, rolled: bool) -> tuple[list[str], str]:
     """``ranked`` over the (entry, exit) pairs, keys 'entry,exit': heads in the days' rows
     (page 0), the rest in their entry page's row; values entry path ``char(1)`` exit path
     (which orders as the pair does: no path holds ``char(1)``)."""
@@ -169,4 +175,5 @@ def flow_ranked(*, site: str, raw: str, top: str) -> tuple[list[str], str]:
         "jfl", heads=heads, tails=tails,
         everything=f"{heads} UNION ALL {pages} AND r.page > 0, json_each(r.exits) AS k",
         bound=f"SELECT SUM(r.exits_cut) {days} AND r.page = 0",
-        decode=f"{_name(site, 'k', 0)} || char(1) || {_name(site, 'k', 1)}", raw=raw, top=top)
+        decode=f"{_name(site, 'k', 0)} || char(1) || {_name(site, 'k', 1)}", raw=raw, top=top,
+        rolled=rolled)

@@ -71,10 +71,10 @@ def journey_sql(query: Query, page: str, *, period: tuple[date, date],
     # views of the page counts once, arriving at its first, leaving from its last.
     arrived, left = f"before IS NOT {here}", f"after IS NOT {here}"
     paths_from, select_from = side_ranked(
-        "jpf", site=site, here=here, side="ahead", top=top,
+        "jpf", site=site, here=here, side="ahead", top=top, rolled=not query.filters,
         raw=f"SELECT forward AS value, COUNT(*) AS n FROM here WHERE {left} GROUP BY 1")
     paths_to, select_to = side_ranked(
-        "jpt", site=site, here=here, side="behind", top=top,
+        "jpt", site=site, here=here, side="behind", top=top, rolled=not query.filters,
         raw=f"SELECT backward AS value, COUNT(*) AS n FROM here WHERE {arrived} GROUP BY 1")
     ctes = [
         *units,
@@ -130,7 +130,7 @@ def flow_sql(query: Query, *, period: tuple[date, date], limit: int = 40
                        units=params.ref(units_param(period, tz=query.zone)),
                        rolled=not query.filters)
     pairs, select = flow_ranked(
-        site=site, top=params.ref(limit),
+        site=site, top=params.ref(limit), rolled=not query.filters,
         raw="SELECT entry_page || char(1) || exit_page AS value, COUNT(*) AS n FROM jraw AS u "
         f"CROSS JOIN sessions ON site_id = {site} AND started_at >= u.start_ms "
         f"AND started_at < u.end_ms{visits} GROUP BY 1")
