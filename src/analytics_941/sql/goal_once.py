@@ -99,8 +99,8 @@ def once_cte(query: Query, *, prefix: str, site: str, params: Params) -> str:
         per_visitor += [part for k, goal in enumerate(goals) for part in _revenue(goal, k, params)]
         per_unit += [(f"SUM({name}{k})", f"{name}{k}") for k in range(len(goals)) for name in "rn"]
     # LIMIT -1 keeps the innermost SELECT a co-routine: ``h`` is computed once per event and the
-    # sorter holds (visitor, unit, bits), not the columns the tests read (flattened, SQLite sorts
-    # those and tests after the sort).
+    # sorter holds the visitor and the bits, not the columns the tests read (flattened, SQLite
+    # sorts those and tests after the sort).
     columns = (f"events.visitor_id AS v, {bits} AS h"
                f"{', revenue AS r, revenue_currency AS c' if money else ''}")
     within = (f"events.site_id = {site} AND events.ts >= b.start_ms "
