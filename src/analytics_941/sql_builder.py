@@ -61,7 +61,6 @@ from .sql.goal_once import (
     once_arms,
     once_cte,
     once_divisor_arm,
-    one_pass,
     rolled_divisor_units,
 )
 from .sql.goal_rollup import (
@@ -150,7 +149,7 @@ def _side(
     if within:
         # An index seek per value where one covers the column (a page: events_path).
         extra.append(f"{dims[0][1]} IN ({within})")
-    single = table == "events" and one_pass(query)
+    single = table == "events" and plan.one_pass
     if single:
         extra.append(rolled_divisor_units(prefix))
     join = goal_join() if GOAL_DIMENSION in query.dimensions else ""
@@ -204,7 +203,7 @@ def _period_ctes(
         ctes += imported_ctes(prefix=prefix, site=site)
     if plan.goal_rollup is not None:
         ctes += goal_rollup_ctes(query, prefix=prefix, site=site, params=params)
-    if one_pass(query):
+    if plan.one_pass:
         ctes.append(once_cte(query, prefix=prefix, site=site, params=params))
     sides = plan.sides
     page = page_ctes(query, prefix=prefix, last=period[1], site=site, params=params,
@@ -291,7 +290,7 @@ def build_sql(query: Query) -> tuple[str, list[Param]]:
     for divisor in divisors:
         ctes += _period_ctes(divisor.query, prefix=divisor.prefix, period=divisor.period,
                              plan=plan_query(divisor.query), params=params,
-                             within=divisor.within, once="m" if one_pass(query) else "")
+                             within=divisor.within, once="m" if plan.one_pass else "")
     dims = [
         f"m.t AS d{i}" if d in TIME_DIMENSIONS else f"m.d{i} AS d{i}"
         for i, d in enumerate(query.dimensions)

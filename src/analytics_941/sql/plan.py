@@ -25,6 +25,7 @@ from ..rollups.kinds import (
     RollupKind,
 )
 from .columns import FILTERED_BY_VIEWS, SESSION_ONLY, on_table
+from .goal_once import one_pass
 from .goal_rollup import goal_rollup_dim
 from .imported import imports_choice
 from .metrics import EVENT_METRICS, REVENUE_METRICS, SESSION_DRIVEN_PARTS, SESSION_METRICS
@@ -63,6 +64,9 @@ class Plan:
     # The goal rollups' ``dim`` whose rows answer the rolled-up days ('' = the ``event:goal``
     # breakdown; ``sql.goal_rollup``), or None.
     goal_rollup: str | None = None
+    # Today's events read once for the goals and their conversion rate's divisor
+    # (``sql.goal_once``: the Goal conversions panel's shape).
+    one_pass: bool = False
 
     @property
     def sides(self) -> tuple[str, ...]:
@@ -228,4 +232,5 @@ def plan_query(query: Query) -> Plan:
         vitals_metrics=vitals_metrics,
         imported_dim=imports_choice(query)[0] if summed else None,
         goal_rollup=None if session_metrics or vitals_metrics else goal_rollup_dim(query),
+        one_pass=one_pass(query),
     )
