@@ -3,11 +3,11 @@ events and the conversion rate's divisor (every visitor) from ONE read of the un
 
 The panel's ``event:goal`` breakdown with ``conversion_rate`` reads the units no rollup answers
 (today) twice: the goals' matches (``m``) and, for the divisor, the distinct visitors of the
-same events (``mt``). Each read costs a scan of the unit and a distinct count (10 M events at
-23:00 on the 29th: about 20 ms each). Here the events of the units the divisor reads raw
-(``mt_done`` left out) are grouped once per visitor and unit, each row carrying which goals it
-converts (one bit per goal, ``h``): a unit's visitors are its groups, a goal's visitors the
-groups with its bit, its events the rows with it. No distinct count remains, only that sort.
+same events (``mt``), each a scan of the unit and a distinct count. Here the events of the
+units the divisor reads raw (``mt_done`` left out) are grouped once per visitor and unit, each
+row carrying which goals it converts (one bit per goal, ``h``): a unit's visitors are its
+groups, a goal's visitors the groups with its bit, its events the rows with it. No distinct
+count remains, only that sort.
 
 Taken for the shape the panel asks (``one_pass``): the ``event:goal`` breakdown alone, metrics
 among visitors, events, ``conversion_rate`` and the revenue metrics (each goal's amounts in its
@@ -27,7 +27,7 @@ from ..filters import Condition
 from ..goals import Goal
 from ..query import GOAL_DIMENSION, Query
 from .conversions import goals_broken_down
-from .goals import goal_test
+from .goals import match_goal
 from .metrics import REVENUE_METRICS
 from .params import Params
 
@@ -59,12 +59,6 @@ def _divisor(prefix: str) -> str:
     return f"{prefix}t"
 
 
-def _test(goal: Goal, params: Params) -> str:
-    """SQL: the events row converts ``goal`` (its values bound one by one)."""
-    return goal_test(Condition(op="is", dimension=GOAL_DIMENSION, values=(goal.name,)),
-                     (goal,), params)
-
-
 def _revenue(goal: Goal, k: int, params: Params) -> tuple[str, str]:
     """Per visitor, goal ``k``'s revenue parts (``sql.revenue``): its amounts sent in its own
     currency, their sum and count (NULL and 0 for a goal without a currency)."""
@@ -78,7 +72,7 @@ def _bits(goals: tuple[Goal, ...], params: Params) -> str:
     """SQL: the goals the events row converts, one bit each (goal ``k``: ``1 << k``). A page goal
     needs a pageview and an event goal anything else, so each row tests one kind only."""
     def bits(kind: str) -> str:
-        return " + ".join([f"CASE WHEN {_test(goal, params)} THEN {1 << k} ELSE 0 END"
+        return " + ".join([f"CASE WHEN {match_goal(goal, params)} THEN {1 << k} ELSE 0 END"
                            for k, goal in enumerate(goals) if goal.kind == kind] or ["0"])
     return f"CASE WHEN name = 'pageview' THEN {bits('page')} ELSE {bits('event')} END"
 

@@ -37,7 +37,7 @@ from .params import Params
 from .props import PROPS
 
 __all__ = ["GOAL_MATCH", "GOAL_NAME", "custom_event_name", "goal_join", "goal_rows_cte",
-           "goal_test", "matching_goals"]
+           "goal_test", "match_goal", "matching_goals"]
 
 # The goal's name in a raw arm joined with ``goal_join``.
 GOAL_NAME = "g.gname"
@@ -111,7 +111,7 @@ def custom_event_name(expression: str, ref: str) -> str:
     return f"likelihood({expression} = {ref}, {_RARE}) AND {expression} <> 'pageview'"
 
 
-def _match_inline(goal: Goal, params: Params) -> str:
+def match_goal(goal: Goal, params: Params) -> str:
     """SQL: the events row converts ``goal``, its values bound one by one."""
     if goal.kind == "page":
         if "*" not in goal.target:
@@ -148,7 +148,7 @@ def goal_test(cond: Condition, goals: Sequence[Goal], params: Params) -> str:
     if not chosen:
         return "0"
     if len(chosen) <= _INLINE_GOALS:
-        return "(" + " OR ".join(_match_inline(goal, params) for goal in chosen) + ")"
+        return "(" + " OR ".join(match_goal(goal, params) for goal in chosen) + ")"
     rows = json.dumps([_row(goal) for goal in chosen], ensure_ascii=False, separators=(",", ":"))
     inner = _match_row(lambda field: f"json_extract(gf.value, '$[{_FIELDS.index(field)}]')")
     return f"EXISTS (SELECT 1 FROM json_each({params.ref(rows)}) AS gf WHERE {inner})"
