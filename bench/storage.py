@@ -109,6 +109,7 @@ def bench_storage() -> None:
         rows = conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
         figure(f"rows per {name} per event", rows / events, "rows")
     _filtered_rows(conn, sizes, events)
+    _plain_rows(conn, sizes, events)
     for plan, limit in PLANS.items():
         figure(f"events in {plan}", limit / per_event / 1e6, "M events")
     _columns(conn, events)
@@ -131,6 +132,19 @@ def _filtered_rows(conn: sqlite3.Connection, sizes: dict[str, int], events: int)
             "GROUP BY r.fdim, r.dim ORDER BY 3 DESC").fetchall()
         print("    " + ", ".join(f"{f}|{d or 'totals'} {n / total:.0%} (rare {rare / n:.0%})"
                                for f, d, n, rare in pairs), flush=True)
+
+
+def _plain_rows(conn: sqlite3.Connection, sizes: dict[str, int], events: int) -> None:
+    """Where the plain rollups go: their rows per event, and per breakdown the share of the days'
+    rows (a small site's day holds most of its pages once: its rows are nearly its events)."""
+    figure("rows per day and value per event (rollup_daily)",
+           conn.execute("SELECT COUNT(*) FROM rollup_daily").fetchone()[0] / events, "rows")
+    for table in PLAIN_ROLLUPS:
+        figure(f"  {table}", sizes.get(table, 0) / events, "B/event")
+    total = conn.execute("SELECT COUNT(*) FROM rollup_daily").fetchone()[0] or 1
+    dims = conn.execute("SELECT dim, COUNT(*) FROM rollup_daily GROUP BY dim ORDER BY 2 DESC "
+                        "LIMIT 8").fetchall()
+    print("    " + ", ".join(f"{d or 'totals'} {n / total:.0%}" for d, n in dims), flush=True)
 
 
 def _value_bytes(column: str) -> str:
