@@ -26,7 +26,7 @@ from .journey_rollup import (
     units_param,
 )
 from .params import Params
-from .where import DAY_MS, filters_sql
+from .visits import started_window, visit_filters
 
 __all__ = ["SEPARATOR", "flow_sql", "journey_sql"]
 
@@ -124,8 +124,8 @@ def flow_sql(query: Query, *, period: tuple[date, date], limit: int = 40
     site = params.ref(query.site_id)
     start, end = bounds_ms(*period, tz=query.zone)
     # The filters test the visit's own row: no set of the visits that pass them to look up.
-    visits = "".join(f" AND {c}" for c in _visit_filters(query, site=site, start=start,
-                                                            end=end, params=params))
+    visits = "".join(f" AND {c}" for c in visit_filters(query, site=site, start=start,
+                                                           end=end, params=params))
     units = units_ctes(site=site, tz=params.ref(query.timezone),
                        units=params.ref(units_param(period, tz=query.zone)),
                        rolled=not query.filters)
@@ -143,22 +143,14 @@ def flow_sql(query: Query, *, period: tuple[date, date], limit: int = 40
     return sql, params.check()
 
 
-def _visit_filters(query: Query, *, site: str, start: int, end: int, params: Params) -> list[str]:
-    """The filters as clauses on a ``sessions`` row (a visit passes or not, whole)."""
-    if not query.filters:
-        return []
-    return filters_sql(query.filters, table="sessions", site=site, bounds=(start, end),
-                       params=params, goals=query.goals)
-
-
 def _followed(query: Query, seen: str, *, site: str, start: int, end: int, params: Params) -> str:
     """The visits whose pageviews are ordered: those of ``seen`` (viewed the page on a raw day)
     that pass the filters, as visits are taken elsewhere (started from a day before ``start``).
     One small set to look each pageview up in, before the sort, rather than two large ones."""
-    clauses = _visit_filters(query, site=site, start=start, end=end, params=params)
+    clauses = visit_filters(query, site=site, start=start, end=end, params=params)
     if not clauses:
         return seen
-    lo, hi = params.ref(start - DAY_MS), params.ref(end)
+    lo, hi = started_window(start=start, end=end, params=params)
     # Each visit of ``seen`` found by its key: fewer rows than the period's visits (a rare
     # page's, a handful), and SQLite would rather scan those by time and probe ``seen``.
     return (f"SELECT s.id FROM (SELECT DISTINCT session_id AS sid FROM ({seen})) AS v "

@@ -11,18 +11,30 @@ from ..query import Query
 from .params import Params
 from .where import DAY_MS, filters_sql
 
-__all__ = ["visits_clause"]
+__all__ = ["started_window", "visit_filters", "visits_clause"]
+
+
+def visit_filters(query: Query, *, site: str, start: int, end: int, params: Params) -> list[str]:
+    """The query's filters as clauses on a ``sessions`` row (a visit passes or not, whole)."""
+    if not query.filters:
+        return []
+    return filters_sql(query.filters, table="sessions", site=site, bounds=(start, end),
+                       params=params, goals=query.goals)
+
+
+def started_window(*, start: int, end: int, params: Params) -> tuple[str, str]:
+    """The bound starts of the visits a period follows: from a day before ``start`` (a visit
+    may start before midnight) to ``end``."""
+    return params.ref(start - DAY_MS), params.ref(end)
 
 
 def visits_clause(query: Query, *, site: str, start: int, end: int, params: Params,
                   column: str = "session_id") -> str:
-    """SQL: `` AND <column> IN (the visits passing the query's filters)``; '' without filters.
-    Visits are taken from a day before ``start`` (a visit may start before midnight)."""
-    if not query.filters:
+    """SQL: `` AND <column> IN (the visits passing the query's filters)``; '' without filters."""
+    clauses = visit_filters(query, site=site, start=start, end=end, params=params)
+    if not clauses:
         return ""
-    clauses = filters_sql(query.filters, table="sessions", site=site, bounds=(start, end),
-                          params=params, goals=query.goals)
-    lo, hi = params.ref(start - DAY_MS), params.ref(end)
+    lo, hi = started_window(start=start, end=end, params=params)
     return (
         f" AND {column} IN (SELECT id FROM sessions WHERE site_id = {site} "
         f"AND started_at >= {lo} AND started_at < {hi} AND {' AND '.join(clauses)})"
