@@ -185,6 +185,9 @@ def bench_ingest() -> None:
            target=TARGET_SHARE_PCT, higher_is_better=True)
     figure("collector p50 latency", load["P50_MS"], "ms")
     figure("collector p99 latency", load["P99_MS"], "ms", target=TARGET_P99_MS)
+    if "P99_MS" in baseline:
+        # In the same run: what the collector adds to the tail the client alone leaves.
+        figure("collector p99 / hello-world p99", 100 * load["P99_MS"] / baseline["P99_MS"], "%")
     figure("rejected (non-202) responses", load["REJECTED"], "requests", target=0)
     figure("events in D1 after the drain", len(stored) + duplicates + foreign, "events")
     figure("accepted events missing from D1", len(accepted_ids - stored), "events", target=0)
