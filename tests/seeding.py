@@ -19,6 +19,26 @@ ROOT = Path(__file__).resolve().parent.parent
 HOSTILE_PATH = "/blog/<script>alert(1)</script>"
 
 
+def insert_visit(conn: sqlite3.Connection, *, session: str, country: str, started_at: int,
+                 ended_at: int, events: list[tuple[str, int, str, str]]) -> None:
+    """One visit of site ``s1`` (visitor ``u<session>``): its ``events``, each ``(id suffix, ts,
+    name, pathname)``, and its sessions row, whose entry and exit are its first and last
+    pageviews in time order (ties by name, then path)."""
+    for suffix, ts, name, page in events:
+        conn.execute(
+            "INSERT INTO events (id, site_id, ts, name, visitor_id, session_id, hostname, "
+            "pathname, country) VALUES (?, 's1', ?, ?, ?, ?, 'example.com', ?, ?)",
+            (f"{session}-{suffix}", ts, name, f"u{session}", session, page, country))
+    views = [page for _, _, name, page in sorted(events, key=lambda e: (e[1], e[2], e[3], e[0]))
+             if name == "pageview"]
+    conn.execute(
+        "INSERT INTO sessions (id, site_id, visitor_id, started_at, ended_at, hostname, "
+        "entry_page, exit_page, pageviews, events, country) "
+        "VALUES (?, 's1', ?, ?, ?, 'example.com', ?, ?, ?, ?, ?)",
+        (session, f"u{session}", started_at, ended_at, views[0], views[-1],
+         len(views), len(events), country))
+
+
 def apply_schema(path: Path) -> Path:
     """Create ``path`` with the project's schema.sql applied."""
     with sqlite3.connect(path) as conn:

@@ -13,7 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from seeding import apply_schema
+from seeding import apply_schema, insert_visit
 
 from analytics_941 import SqliteStore
 from analytics_941.journey_report import Journey, run_journey
@@ -64,18 +64,10 @@ def _seed(path: Path) -> None:
                 session, country = f"v{n}", "DE" if v % 3 else "US"
                 n += 1
                 t0 = int(start.timestamp() * 1000)
-                for i, page in enumerate(pages):
-                    conn.execute(
-                        "INSERT INTO events (id, site_id, ts, name, visitor_id, session_id, "
-                        "hostname, pathname, country) VALUES (?, 's1', ?, 'pageview', ?, ?, "
-                        "'example.com', ?, ?)",
-                        (f"{session}-{i}", t0 + i * 60_000, f"u{session}", session, page, country))
-                conn.execute(
-                    "INSERT INTO sessions (id, site_id, visitor_id, started_at, ended_at, "
-                    "hostname, entry_page, exit_page, pageviews, events, country) "
-                    "VALUES (?, 's1', ?, ?, ?, 'example.com', ?, ?, ?, ?, ?)",
-                    (session, f"u{session}", t0, t0 + 60_000 * (len(pages) - 1), pages[0],
-                     pages[-1], len(pages), len(pages), country))
+                insert_visit(conn, session=session, country=country, started_at=t0,
+                             ended_at=t0 + 60_000 * (len(pages) - 1),
+                             events=[(str(i), t0 + i * 60_000, "pageview", page)
+                                     for i, page in enumerate(pages)])
 
 
 @pytest.fixture

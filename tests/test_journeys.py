@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from seeding import apply_schema
+from seeding import apply_schema, insert_visit
 
 from analytics_941 import SqliteStore
 from analytics_941.journey_report import run_journey
@@ -35,18 +35,10 @@ def store(tmp_path: Path) -> SqliteStore:
         for session, country, offset, pages in VISITS:
             day = datetime(TODAY.year, TODAY.month, TODAY.day + offset, 12, tzinfo=UTC)
             start = int(day.timestamp() * 1000)
-            for i, page in enumerate(pages):
-                conn.execute(
-                    "INSERT INTO events (id, site_id, ts, name, visitor_id, session_id, "
-                    "hostname, pathname, country) VALUES (?, 's1', ?, 'pageview', ?, ?, "
-                    "'example.com', ?, ?)",
-                    (f"{session}-{i}", start + i * 1000, f"u{session}", session, page, country))
-            conn.execute(
-                "INSERT INTO sessions (id, site_id, visitor_id, started_at, ended_at, hostname, "
-                "entry_page, exit_page, pageviews, events, country) "
-                "VALUES (?, 's1', ?, ?, ?, 'example.com', ?, ?, ?, ?, ?)",
-                (session, f"u{session}", start, start + 1000 * len(pages), pages[0], pages[-1],
-                 len(pages), len(pages), country))
+            insert_visit(conn, session=session, country=country, started_at=start,
+                         ended_at=start + 1000 * len(pages),
+                         events=[(str(i), start + i * 1000, "pageview", page)
+                                 for i, page in enumerate(pages)])
     return SqliteStore(path=db)
 
 

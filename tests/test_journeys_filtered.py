@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from seeding import apply_schema
+from seeding import apply_schema, insert_visit
 
 from analytics_941 import SqliteStore
 from analytics_941.journey_report import ENTRANCE, EXIT, Journey, run_journey
@@ -60,19 +60,10 @@ def store(tmp_path: Path) -> SqliteStore:
                      "VALUES ('s1', 'example.com', 'Example', 'UTC', 0)")
         for session, country, start, events in VISITS:
             t0 = int(start.timestamp() * 1000)
-            for offset, name, page, suffix in events:
-                conn.execute(
-                    "INSERT INTO events (id, site_id, ts, name, visitor_id, session_id, "
-                    "hostname, pathname, country) VALUES (?, 's1', ?, ?, ?, ?, 'example.com', "
-                    "?, ?)", (f"{session}-{suffix}", t0 + offset, name, f"u{session}", session,
-                              page, country))
-            views = [page for _, name, page, _ in sorted(events) if name == "pageview"]
-            conn.execute(
-                "INSERT INTO sessions (id, site_id, visitor_id, started_at, ended_at, hostname, "
-                "entry_page, exit_page, pageviews, events, country) "
-                "VALUES (?, 's1', ?, ?, ?, 'example.com', ?, ?, ?, ?, ?)",
-                (session, f"u{session}", t0, t0 + events[-1][0], views[0], views[-1],
-                 len(views), len(events), country))
+            insert_visit(conn, session=session, country=country, started_at=t0,
+                         ended_at=t0 + events[-1][0],
+                         events=[(suffix, t0 + offset, name, page)
+                                 for offset, name, page, suffix in events])
     return SqliteStore(path=db)
 
 
