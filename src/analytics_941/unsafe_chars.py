@@ -52,4 +52,4 @@ def _stand_in(match: re.Match[str]) -> str:
 def visible(text: str) -> str:
     """``text`` as a page shows it: each unsafe character (tabs and line breaks aside, which HTML
     shows as white space) as its control picture (C0, DEL) or U+FFFD."""
-    return UNSAFE.sub(_stand_in, text) if UNSAFE.search(text) else text
+    return UNSAFE.sub(_stand_in, text)

@@ -8,10 +8,10 @@ paragraph separators, lone surrogates, bidirectional controls).
 
 from __future__ import annotations
 
-from ..unsafe_chars import BIDI_CONTROLS, unsafe_char
+from ..unsafe_chars import unsafe_char
 from .errors import AuthError
 
-__all__ = ["BIDI_CONTROLS", "check_name", "unsafe_char"]
+__all__ = ["check_name"]
 
 
 def check_name(value: str, *, what: str, max_len: int, default: str) -> str:

@@ -40,17 +40,15 @@ const MOVE_SQL = "UPDATE alert_settings SET conversion_ts = ?2, conversion_id = 
 const GOALS_SQL = "SELECT name, kind, target, prop_key, prop_value FROM goals WHERE site_id = ? ORDER BY name LIMIT 100";
 
 const GOAL_ROWS = `${goalRowsCte("?1")} `;
-// The reader's own match, per event (sql/goals.py GOAL_MATCH).
-const MATCH = GOAL_MATCH_SQL;
 // Events past the cursor (ts, id) and before the settle line; one row per (event, goal reached).
 const CONVERSIONS_SQL = `WITH ${GOAL_ROWS}SELECT e.ts AS ts, e.id AS id, g.gname AS goal, e.hostname AS hostname, e.pathname AS page, e.source AS source, e.revenue AS revenue, e.revenue_currency AS currency `
-  + `FROM events AS e JOIN goal_rows AS g ON ${MATCH} WHERE e.site_id = ?2 AND e.ts >= ?3 AND e.ts < ?4 AND (e.ts > ?3 OR e.id > ?5) ORDER BY e.ts, e.id, g.gname LIMIT ${SCAN_LIMIT}`;
+  + `FROM events AS e JOIN goal_rows AS g ON ${GOAL_MATCH_SQL} WHERE e.site_id = ?2 AND e.ts >= ?3 AND e.ts < ?4 AND (e.ts > ?3 OR e.id > ?5) ORDER BY e.ts, e.id, g.gname LIMIT ${SCAN_LIMIT}`;
 // Visits that ended past the cursor (ended_at, id), with what their events reached of the two
 // goals (?6 the add-to-cart goal, ?7 the purchase goal).
 const CARTS_SQL = `WITH ${GOAL_ROWS}, ended AS MATERIALIZED (SELECT id, started_at, ended_at, exit_page, source FROM sessions WHERE site_id = ?2 AND started_at >= ?3 - ?8 AND started_at < ?4 AND ended_at >= ?3 AND ended_at < ?4 AND (ended_at > ?3 OR id > ?5) ORDER BY ended_at, id LIMIT ${SCAN_LIMIT}) `
   + "SELECT s.id AS id, s.ended_at AS ended_at, s.started_at AS started_at, s.exit_page AS exit_page, s.source AS source, "
   + "(SELECT json_object('carts', COUNT(*) FILTER (WHERE g.gname = ?6), 'purchases', COUNT(*) FILTER (WHERE g.gname = ?7), 'revenue', SUM(e.revenue) FILTER (WHERE g.gname = ?6), 'currency', MAX(e.revenue_currency) FILTER (WHERE g.gname = ?6), 'page', MAX(e.pathname) FILTER (WHERE g.gname = ?6)) "
-  + `FROM events AS e JOIN goal_rows AS g ON ${MATCH} WHERE e.site_id = ?2 AND e.ts >= s.started_at AND e.ts <= s.ended_at AND e.session_id = s.id) AS reached FROM ended AS s ORDER BY s.ended_at, s.id`;
+  + `FROM events AS e JOIN goal_rows AS g ON ${GOAL_MATCH_SQL} WHERE e.site_id = ?2 AND e.ts >= s.started_at AND e.ts <= s.ended_at AND e.session_id = s.id) AS reached FROM ended AS s ORDER BY s.ended_at, s.id`;
 
 interface Cursor {
   cart_goal: string;
