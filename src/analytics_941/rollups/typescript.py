@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from ..sql.goals import GOAL_MATCH
+from ..sql.goals import GOAL_MATCH, goal_rows_from
 from .arms import DAY_MS, ROLLUP_PARAMS, RollupStatement
 from .days import GRACE_MS, SLOT_MS, rollup_steps
 from .frequent import (
@@ -100,7 +100,9 @@ def typescript_module() -> str:
 
 
 def _goal_section(listed: Callable[[list[RollupStatement]], list[dict[str, object]]]) -> str:
-    """The goal rollups' job (``rollups.goals``)."""
+    """The goal rollups' job (``rollups.goals``), and the goal match the Worker's other
+    statements share."""
+    rows_head, rows_tail = goal_rows_from("\0").split("\0")
     return (
         "\n// The goal rollups (rollups/goals.py).\n\n"
         f"export type GoalDayParam = {' | '.join(json.dumps(p) for p in GOAL_DAY_PARAMS)};\n\n"
@@ -115,6 +117,10 @@ def _goal_section(listed: Callable[[list[RollupStatement]], list[dict[str, objec
         "/** SQL: an events row (its columns unqualified) converts the goal row `g` of "
         "`goal_rows` (sql/goals.py GOAL_MATCH). */\n"
         f"export const GOAL_MATCH_SQL = {json.dumps(GOAL_MATCH)};\n\n"
+        "/** The CTE `goal_rows` unpacking the JSON goal rows (`goalRow`) bound at `param` "
+        "(sql/goals.py goal_rows_from). */\n"
+        f"export const goalRowsCte = (param: string): string => {json.dumps(rows_head)} + param "
+        f"+ {json.dumps(rows_tail)};\n\n"
         "/** One site-day: run in ONE batch. */\n"
         "export const GOAL_DAY_STATEMENTS: { sql: string; params: GoalDayParam[] }[] = "
         f"{json.dumps(listed(list(GOAL_DAY_STATEMENTS)), indent=2)};\n"

@@ -36,8 +36,8 @@ from .glob import glob_pattern
 from .params import Params
 from .props import PROPS
 
-__all__ = ["GOAL_MATCH", "GOAL_NAME", "custom_event_name", "goal_join", "goal_rows_cte",
-           "goal_test", "match_goal", "matching_goals"]
+__all__ = ["GOAL_MATCH", "GOAL_NAME", "custom_event_name", "goal_join", "goal_row",
+           "goal_rows_cte", "goal_rows_from", "goal_test", "match_goal", "matching_goals"]
 
 # The goal's name in a raw arm joined with ``goal_join``.
 GOAL_NAME = "g.gname"
@@ -45,7 +45,7 @@ GOAL_NAME = "g.gname"
 # written-out goal costs up to three of D1's 100 parameters).
 _INLINE_GOALS = 8
 _SLASHES = "length(pathname) - length(replace(pathname, '/', ''))"
-# The fields of a goal row, in ``_row``'s order.
+# The fields of a goal row, in ``goal_row``'s order.
 _FIELDS = ("gkind", "gtarget", "gslashes", "gpath", "gvalue", "gname", "gcurrency")
 # The chance SQLite assumes an event-goal name test passes: low, as custom events are few beside
 # pageviews. With no ``sqlite_stat1`` the planner otherwise prefers the period's primary-key range
@@ -69,7 +69,10 @@ def _prefix_range(target: str) -> tuple[str, str]:
     return start, start[:-1] + chr(code)
 
 
-def _row(goal: Goal) -> list[object]:
+def goal_row(goal: Goal) -> list[object]:
+    """The goal as one JSON row of ``goal_rows`` (``_FIELDS``' order); the Worker's ``goalRow``
+    and the goal rollups' ``goal_rows`` keep the contract in
+    tests/fixtures/contracts/goal_rows.json."""
     if goal.kind == "page":
         return ["page", glob_pattern(goal.target.replace("**", "*")), _slashes(goal), None, None,
                 goal.name, None]
@@ -80,8 +83,13 @@ def _row(goal: Goal) -> list[object]:
 def goal_rows_cte(goals: Sequence[Goal], params: Params) -> str:
     """The CTE ``goal_rows`` (``gkind, gtarget, gslashes, gpath, gvalue, gname, gcurrency``):
     the goals, unpacked from ONE JSON parameter once per statement."""
-    rows = [_row(goal) for goal in goals]
-    ref = params.ref(json.dumps(rows, ensure_ascii=False, separators=(",", ":")))
+    rows = [goal_row(goal) for goal in goals]
+    return goal_rows_from(params.ref(json.dumps(rows, ensure_ascii=False, separators=(",", ":"))))
+
+
+def goal_rows_from(ref: str) -> str:
+    """The CTE ``goal_rows`` unpacking the JSON rows (``goal_row``) bound at ``ref``; the
+    Worker's statements use it too (generated: ``goalRowsCte``)."""
     columns = ", ".join(f"json_extract(value, '$[{i}]') AS {name}"
                         for i, name in enumerate(_FIELDS))
     return f"goal_rows AS MATERIALIZED (SELECT {columns} FROM json_each({ref}))"
@@ -149,7 +157,8 @@ def goal_test(cond: Condition, goals: Sequence[Goal], params: Params) -> str:
         return "0"
     if len(chosen) <= _INLINE_GOALS:
         return "(" + " OR ".join(match_goal(goal, params) for goal in chosen) + ")"
-    rows = json.dumps([_row(goal) for goal in chosen], ensure_ascii=False, separators=(",", ":"))
+    rows = json.dumps([goal_row(goal) for goal in chosen], ensure_ascii=False,
+                      separators=(",", ":"))
     inner = _match_row(lambda field: f"json_extract(gf.value, '$[{_FIELDS.index(field)}]')")
     return f"EXISTS (SELECT 1 FROM json_each({params.ref(rows)}) AS gf WHERE {inner})"
 

@@ -7,7 +7,7 @@
  * rows is then rolled up, and a day without any rows has nothing to add.
  */
 import type { Period, ReportKind } from "./periods";
-import { GOAL_MATCH_SQL } from "../rollup/statements";
+import { GOAL_MATCH_SQL, goalRowsCte } from "../rollup/statements";
 
 export interface Row {
   value: string;
@@ -58,24 +58,35 @@ const TOTALS_SQL = `SELECT CASE WHEN r.day >= ?2 THEN 1 ELSE 0 END AS cur, COALE
 
 const TOP_SQL = `SELECT dim, value, visitors, pageviews FROM (SELECT r.dim AS dim, r.value AS value, SUM(r.visitors) AS visitors, SUM(r.pageviews) AS pageviews, ROW_NUMBER() OVER (PARTITION BY r.dim ORDER BY SUM(r.visitors) DESC, SUM(r.pageviews) DESC, r.value) AS rank ${ROLLED} AND r.dim IN ('page', 'source', 'country') AND r.day >= ?2 AND r.day <= ?3 GROUP BY r.dim, r.value) WHERE (dim = 'page' AND rank <= ${TOP.page}) OR (dim = 'source' AND rank <= ${TOP.source}) OR (dim = 'country' AND rank <= ${TOP.country}) ORDER BY dim, rank`;
 
-const GOALS_SQL = `SELECT name, kind, target, prop_key, prop_value FROM goals WHERE site_id = ? ORDER BY name LIMIT ${MAX_GOALS}`;
+const GOALS_SQL = `SELECT name, kind, target, prop_key, prop_value, currency FROM goals WHERE site_id = ? ORDER BY name LIMIT ${MAX_GOALS}`;
 
-// The goal rows of one JSON parameter (?N), as sql/goals.py's goal_rows_cte unpacks them.
-export const goalRowsCte = (param: string): string => "goal_rows AS MATERIALIZED (SELECT json_extract(value, '$[0]') AS gkind, json_extract(value, '$[1]') AS gtarget, json_extract(value, '$[2]') AS gslashes, json_extract(value, '$[3]') AS gpath, json_extract(value, '$[4]') AS gvalue, json_extract(value, '$[5]') AS gname "
-  + `FROM json_each(${param}))`;
 // Conversions per goal: the reader's own match (GOAL_MATCH_SQL, generated from sql/goals.py).
 export const CONVERSIONS_SQL = `WITH ${goalRowsCte("?4")} `
   + `SELECT g.gname AS name, COUNT(DISTINCT e.visitor_id) AS visitors, COUNT(*) AS conversions FROM events AS e JOIN goal_rows AS g ON ${GOAL_MATCH_SQL} `
   + "WHERE e.site_id = ?1 AND e.ts >= CAST(?2 AS INTEGER) AND e.ts < CAST(?3 AS INTEGER) GROUP BY g.gname";
 
-/** A goal as the JSON row CONVERSIONS_SQL unpacks (sql/goals.py `_row`). */
-export function goalRow(goal: { name: string; kind: string; target: string; prop_key: string; prop_value: string }): unknown[] {
+/** A goals row, as the statements that match goals read it. */
+export interface GoalRecord {
+  name: string;
+  kind: string;
+  target: string;
+  prop_key: string;
+  prop_value: string;
+  currency: string | null;
+}
+
+/**
+ * A goal as one JSON row of `goal_rows` (sql/goals.py `goal_row`; both keep the contract in
+ * tests/fixtures/contracts/goal_rows.json): a page pattern as a GLOB matching literally apart
+ * from `*` (`**` is `*` too, with any number of slashes), an event's prop as a JSON path.
+ */
+export function goalRow(goal: GoalRecord): unknown[] {
   if (goal.kind === "page") {
     const glob = goal.target.replace(/\*\*/g, "*").replace(/[[?]/g, (c) => `[${c}]`);
     const slashes = goal.target.includes("**") ? -1 : goal.target.split("/").length - 1;
-    return ["page", glob, slashes, null, null, goal.name];
+    return ["page", glob, slashes, null, null, goal.name, null];
   }
-  return ["event", goal.target, -1, goal.prop_key ? `$.${JSON.stringify(goal.prop_key)}` : null, goal.prop_value || null, goal.name];
+  return ["event", goal.target, -1, goal.prop_key ? `$.${JSON.stringify(goal.prop_key)}` : null, goal.prop_value || null, goal.name, goal.currency || null];
 }
 
 /** True once the rollups answer for every day of the period and of the one compared with. */
@@ -91,7 +102,7 @@ export async function periodReady(data: D1Database, siteId: string, period: Peri
  */
 export async function readReport(home: D1Database, data: D1Database, site: SiteRow, period: Period): Promise<ReportData> {
   const { current, previous } = period;
-  const goals = (await home.prepare(GOALS_SQL).bind(site.id).all<{ name: string; kind: string; target: string; prop_key: string; prop_value: string }>()).results;
+  const goals = (await home.prepare(GOALS_SQL).bind(site.id).all<GoalRecord>()).results;
   const args = [site.id, current.first, current.last, site.timezone, previous.first];
   const statements = [data.prepare(TOTALS_SQL).bind(...args), data.prepare(TOP_SQL).bind(...args.slice(0, 4))];
   if (goals.length > 0) {

@@ -2099,6 +2099,9 @@ export const GOAL_TODO = "SELECT r.day AS day, r.tz AS tz FROM rollup_days AS r 
 /** SQL: an events row (its columns unqualified) converts the goal row `g` of `goal_rows` (sql/goals.py GOAL_MATCH). */
 export const GOAL_MATCH_SQL = "((g.gkind = 'page' AND name = 'pageview' AND pathname GLOB g.gtarget AND (g.gslashes < 0 OR length(pathname) - length(replace(pathname, '/', '')) = g.gslashes)) OR (g.gkind = 'event' AND name = g.gtarget AND (g.gpath IS NULL OR json_extract((CASE WHEN json_valid(props) THEN props END), g.gpath) = g.gvalue)))";
 
+/** The CTE `goal_rows` unpacking the JSON goal rows (`goalRow`) bound at `param` (sql/goals.py goal_rows_from). */
+export const goalRowsCte = (param: string): string => "goal_rows AS MATERIALIZED (SELECT json_extract(value, '$[0]') AS gkind, json_extract(value, '$[1]') AS gtarget, json_extract(value, '$[2]') AS gslashes, json_extract(value, '$[3]') AS gpath, json_extract(value, '$[4]') AS gvalue, json_extract(value, '$[5]') AS gname, json_extract(value, '$[6]') AS gcurrency FROM json_each(" + param + "))";
+
 /** One site-day: run in ONE batch. */
 export const GOAL_DAY_STATEMENTS: { sql: string; params: GoalDayParam[] }[] = [
   {
