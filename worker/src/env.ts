@@ -3,10 +3,10 @@
  * (cloudflare-env.d.ts), so `env` imported from "cloudflare:workers" is typed the same way.
  */
 import type { SiteDO, SiteEnv } from "./site-do/site-do";
-import type { WebhookDO } from "./webhooks/webhook-do";
+import type { WebhookDO, WebhookEnv } from "./webhooks/webhook-do";
 
 /** Bindings and vars of the collector Worker and of SiteDO. */
-export interface Env extends SiteEnv {
+export interface Env extends SiteEnv, WebhookEnv {
   /** One SiteDO per site: sessions, visitor salts and the outbox to D1. */
   SITE_DO: DurableObjectNamespace<SiteDO>;
   /** Optional data databases `DB_2`, `DB_3`, …: the data of the sites placed in them (databases.ts). */
@@ -67,6 +67,4 @@ export interface Env extends SiteEnv {
   ALERTS_PER_RUN?: string;
   /** One WebhookDO per site: the delivery schedule of its webhooks (docs/webhooks.md). */
   WEBHOOK_DO?: DurableObjectNamespace<WebhookDO>;
-  /** "1" in development and tests only: webhooks may go to http and loopback/private hosts. */
-  WEBHOOK_DEV?: string;
 }

@@ -8,7 +8,6 @@
  * the site's settings show. A receiver deduplicates by `webhook-id`, which every attempt keeps.
  */
 import { DurableObject } from "cloudflare:workers";
-import type { Env } from "../env";
 import { destinationProblem } from "./destination";
 import { webhookHeaders } from "./sign";
 
@@ -38,8 +37,16 @@ export interface Attempt {
   error: string | null;
 }
 
+/** The bindings WebhookDO reads (env.ts's Env extends them, as SiteDO's SiteEnv). */
+export interface WebhookEnv {
+  /** The home database, where webhook_deliveries live. */
+  DB: D1Database;
+  /** "1" in development and tests only: webhooks may go to http and loopback/private hosts. */
+  WEBHOOK_DEV?: string;
+}
+
 /** Whether the collector may deliver to loopback/private http endpoints (tests, local dev). */
-export function devWebhooks(env: Env): boolean {
+export function devWebhooks(env: WebhookEnv): boolean {
   return env.WEBHOOK_DEV === "1" || env.WEBHOOK_DEV === "true";
 }
 
@@ -64,10 +71,10 @@ export async function attemptDelivery(job: WebhookJob, nowMs: number, dev: boole
 const LIVE_SQL = "SELECT id FROM webhook_deliveries WHERE id IN (SELECT value FROM json_each(?))";
 const LOG_SQL = "UPDATE webhook_deliveries SET status = ?2, attempts = ?3, last_status = ?4, last_error = ?5, next_attempt_at = ?6, delivered_at = ?7 WHERE id = ?1";
 
-export class WebhookDO extends DurableObject<Env> {
+export class WebhookDO extends DurableObject<WebhookEnv> {
   private readonly sql: SqlStorage;
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  constructor(ctx: DurableObjectState, env: WebhookEnv) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.sql.exec("CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, url TEXT NOT NULL, secret TEXT NOT NULL, body TEXT NOT NULL, attempts INTEGER NOT NULL, next_at INTEGER NOT NULL)");

@@ -6,7 +6,7 @@
  * "SMS", "Push", "AI Assistants", "Referral".
  */
 import { queryParams } from "./page";
-import type { KnownSource } from "./referrer";
+import type { KnownSource } from "./source-aliases";
 
 /** Every channel the collector assigns. */
 export type Channel =

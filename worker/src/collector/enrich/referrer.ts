@@ -9,16 +9,7 @@
  */
 import { REFERRERS } from "../../generated/referrers";
 import { MAX_URL_LENGTH } from "../ingest/payload";
-import { sourceAlias } from "./source-aliases";
-
-/** What the referrer list says about a source: its display name and medium. */
-export interface KnownSource {
-  name: string;
-  /** The list's medium: search, social, email, paid, referral, unknown — or "ai" (see below). */
-  medium: string;
-  /** Named by an ad account's shorthand (utm_source=fb-ads): paid traffic. */
-  paid?: boolean;
-}
+import { type KnownSource, sourceAlias } from "./source-aliases";
 
 /**
  * AI assistants, which the referrer list predates. Kept here, small and explicit, because site

@@ -5,7 +5,15 @@
  * Names are the ones the referrer list gives the same source, so both land in one row. An alias
  * for an ad account (`fb-ads`, `gads`, `adwords`) marks the visit paid (channel.ts).
  */
-import type { KnownSource } from "./referrer";
+
+/** What the referrer list (referrer.ts) or an alias says about a source: its display name and medium. */
+export interface KnownSource {
+  name: string;
+  /** The list's medium: search, social, email, paid, referral, unknown — or "ai" (referrer.ts's AI assistants). */
+  medium: string;
+  /** Named by an ad account's shorthand (utm_source=fb-ads): paid traffic. */
+  paid?: boolean;
+}
 
 type Alias = [name: string, medium: string, paid?: "paid"];
 
