@@ -22,7 +22,7 @@ import pytest
 from auth_support import signed_in_client
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from seeding import seed
 
@@ -189,6 +189,7 @@ def assert_answered(response: httpx.Response) -> None:
 
 @RUN
 @given(body=api_body, raw=st.booleans())
+@example(body={"site_id": "\ud800", "metrics": ["visitors"], "date_range": "7d"}, raw=True)
 def test_stats_api_v2_never_fails(hostile: tuple[TestClient, str], body: dict[str, Any],
                                   raw: bool) -> None:
     client, _slug = hostile

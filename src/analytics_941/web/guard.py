@@ -98,9 +98,11 @@ def error_id() -> str:
 
 
 def _reject_surrogates(body: bytes) -> None:
-    """Refuse a JSON body whose strings hold a lone UTF-16 surrogate (``"\\ud800"``): no store
-    can bind it, and it is never a real site name, filter value or setting."""
-    if b"\\u" not in body:  # the only way to write a surrogate in a valid UTF-8 body
+    """Refuse a JSON body whose strings hold a lone UTF-16 surrogate (``"\\ud800"``, or its
+    bytes sent raw, which Python's JSON parser decodes as one): no store can bind it, and it is
+    never a real site name, filter value or setting."""
+    # Written either way a surrogate shows: an escape, or the lead byte of its raw UTF-8 form.
+    if b"\\u" not in body and b"\xed" not in body:
         return
     try:
         value = json.loads(body)
