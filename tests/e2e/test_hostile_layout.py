@@ -1,0 +1,132 @@
+"""Layout under hostile text and narrow screens, measured in Chromium: a 2,000-character path
+and one with a bidi override and an ESC neither widen nor stretch the journeys page, the flow's
+labels stay inside its drawing, every settings tab shows on a phone, and the sign-in page keeps
+its theme button at the right.
+
+Runs on its own site (hostile.example) so other tests' numbers stay theirs.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from .conftest import Stack, dashboard_context
+
+pytestmark = pytest.mark.e2e
+
+SITE = "hostile.example"
+DAY_MS = 86_400_000
+LONG = ("/docs/" + "very-long-segment-" * 111)[:2000]
+RTL = "/files/report\u202egnp.exe\x1b[31mred"
+SCREENS = {"laptop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+# One line of a path, with room for a second: a path drawn in full is hundreds of pixels tall.
+TWO_LINES = 60
+
+
+@pytest.fixture(scope="module")
+def seeded(stack: Stack) -> Stack:
+    """Three visits LONG -> RTL and one that sees a 27-character page only, yesterday."""
+    now = int(time.time() * 1000)
+    visits = [[LONG, RTL]] * 3 + [["/blog/how-we-count-visitors"]]
+    with sqlite3.connect(stack.db_path, timeout=10) as conn:
+        conn.execute(
+            "INSERT OR IGNORE INTO sites (id, domain, name, domains, timezone, created_at) "
+            "VALUES ('hostile', ?, 'Hostile', ?, 'UTC', ?)",
+            (SITE, json.dumps([SITE]), now - 60 * DAY_MS))
+        for n, pages in enumerate(visits):
+            start = now - DAY_MS + n * 600_000
+            for i, path in enumerate(pages):
+                conn.execute(
+                    "INSERT OR IGNORE INTO events (id, site_id, ts, name, visitor_id, session_id, "
+                    "hostname, pathname) VALUES (?, 'hostile', ?, 'pageview', ?, ?, ?, ?)",
+                    (f"hostile-e{n}-{i}", start + i * 60_000, f"hostile-v{n}", f"hostile-s{n}",
+                     SITE, path))
+            conn.execute(
+                "INSERT OR IGNORE INTO sessions (id, site_id, visitor_id, started_at, ended_at, "
+                "hostname, entry_page, exit_page, pageviews, events, duration_ms, is_bounce) "
+                "VALUES (?, 'hostile', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (f"hostile-s{n}", f"hostile-v{n}", start, start + (len(pages) - 1) * 60_000, SITE,
+                 pages[0], pages[-1], len(pages), len(pages), (len(pages) - 1) * 60_000,
+                 int(len(pages) == 1)))
+    conn.close()
+    return stack
+
+
+@pytest.fixture(params=list(SCREENS))
+def page(request: pytest.FixtureRequest, seeded: Stack, browser: Any) -> Iterator[Any]:
+    context = dashboard_context(browser, seeded, viewport=SCREENS[request.param])
+    yield context.new_page()
+    context.close()
+
+
+def _overflow(page: Any) -> list[int]:
+    return list(page.evaluate("[document.scrollingElement.scrollWidth, innerWidth]"))
+
+
+def _heights(page: Any, selector: str) -> list[float]:
+    return list(page.eval_on_selector_all(
+        selector, "els => els.map(e => e.getBoundingClientRect().height)"))
+
+
+@pytest.mark.parametrize("shown", [LONG, RTL])
+def test_a_long_path_neither_widens_nor_stretches_the_journeys_page(
+    seeded: Stack, page: Any, shown: str
+) -> None:
+    page.goto(f"{seeded.dashboard_url}/{SITE}/journeys?period=7d&page={quote(shown)}")
+    page.wait_for_selector(".journey-paths li")
+    page.click(".journey-pairs summary")
+    width, viewport = _overflow(page)
+    assert width <= viewport
+    paths = _heights(page, ".journey-paths li .journey-path")
+    assert paths and max(paths) <= TWO_LINES, paths
+    pairs = _heights(page, ".journey-pairs tbody tr")
+    assert pairs and max(pairs) <= TWO_LINES, pairs
+    # The full path stays at hand: each shortened step and cell carries it as its title.
+    assert page.locator(f".journey-path [title='{LONG}']").count() >= 1
+    # The page picker keeps its button beside the field, on a phone too.
+    field = page.locator("#journey-page").bounding_box()
+    button = page.locator(".journeys-pick button").bounding_box()
+    assert abs(field["y"] + field["height"] / 2 - button["y"] - button["height"] / 2) < 4
+
+
+def test_the_flows_labels_stay_inside_its_drawing(seeded: Stack, page: Any) -> None:
+    page.goto(f"{seeded.dashboard_url}/{SITE}/journeys?period=7d")
+    page.wait_for_selector(".flow-label")
+    outside = page.evaluate("""() => {
+      const svg = document.querySelector('.journey-flow svg'), box = svg.viewBox.baseVal;
+      return [...svg.querySelectorAll('.flow-label')].map(t => [t.textContent, t.getBBox()])
+        .filter(([, b]) => b.x < box.x || b.x + b.width > box.x + box.width)
+        .map(([text]) => text);
+    }""")
+    assert outside == []
+    assert page.locator(".flow-label").count() == 4  # two entries, two exits
+
+
+def test_every_settings_tab_shows_on_a_phone(seeded: Stack, browser: Any) -> None:
+    context = dashboard_context(browser, seeded, viewport=SCREENS["phone"])
+    page = context.new_page()
+    page.goto(f"{seeded.dashboard_url}/settings/sites/{SITE}/goals")
+    rights = page.eval_on_selector_all(
+        ".settings-tabs a", "els => els.map(e => e.getBoundingClientRect().right)")
+    assert len(rights) == 4 and max(rights) <= SCREENS["phone"]["width"], rights
+    context.close()
+
+
+def test_the_sign_in_pages_theme_button_sits_at_the_right_on_a_phone(
+    seeded: Stack, browser: Any
+) -> None:
+    context = browser.new_context(viewport=SCREENS["phone"])
+    page = context.new_page()
+    page.goto(f"{seeded.dashboard_url}/login")
+    button = page.locator("[data-theme-button]")
+    button.wait_for(state="visible")
+    box = button.bounding_box()
+    assert box["x"] + box["width"] >= SCREENS["phone"]["width"] - 24, box
+    context.close()
