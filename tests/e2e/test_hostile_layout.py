@@ -1,7 +1,7 @@
 """Layout under hostile text and narrow screens, measured in Chromium: a 2,000-character path
-and one with a bidi override and an ESC neither widen nor stretch the journeys page, the flow's
-labels stay inside its drawing, every settings tab shows on a phone, and the sign-in page keeps
-its theme button at the right.
+and one with a bidi override and an ESC neither widen nor stretch the journeys, errors and clicks
+pages, the flow's labels stay inside its drawing, every settings tab shows on a phone, and the
+sign-in page keeps its theme button at the right.
 
 Runs on its own site (hostile.example) so other tests' numbers stay theirs.
 """
@@ -32,7 +32,8 @@ TWO_LINES = 60
 
 @pytest.fixture(scope="module")
 def seeded(stack: Stack) -> Stack:
-    """Three visits LONG -> RTL and one that sees a 27-character page only, yesterday."""
+    """Three visits LONG -> RTL and one that sees a 27-character page only, yesterday; the
+    first also has a JS error and a rage click (a 600-character selector) on LONG."""
     now = int(time.time() * 1000)
     visits = [[LONG, RTL]] * 3 + [["/blog/how-we-count-visitors"]]
     with sqlite3.connect(stack.db_path, timeout=10) as conn:
@@ -55,6 +56,14 @@ def seeded(stack: Stack) -> Stack:
                 (f"hostile-s{n}", f"hostile-v{n}", start, start + (len(pages) - 1) * 60_000, SITE,
                  pages[0], pages[-1], len(pages), len(pages), (len(pages) - 1) * 60_000,
                  int(len(pages) == 1)))
+        error = {"message": "x is undefined", "type": "TypeError", "stack": "at go (/a.js:1:2)",
+                 "fingerprint": "long-path"}
+        for name, props in (("JS error", error), ("Rage click", {"selector": "div." + "c" * 600})):
+            conn.execute(
+                "INSERT OR IGNORE INTO events (id, site_id, ts, name, visitor_id, session_id, "
+                "hostname, pathname, props) VALUES (?, 'hostile', ?, ?, 'hostile-v0', "
+                "'hostile-s0', ?, ?, ?)",
+                (f"hostile-{name}", now - DAY_MS + 1000, name, SITE, LONG, json.dumps(props)))
     conn.close()
     return stack
 
@@ -94,6 +103,22 @@ def test_a_long_path_neither_widens_nor_stretches_the_journeys_page(
     field = page.locator("#journey-page").bounding_box()
     button = page.locator(".journeys-pick button").bounding_box()
     assert abs(field["y"] + field["height"] / 2 - button["y"] - button["height"] / 2) < 4
+
+
+def test_a_long_path_and_selector_stay_short_on_the_errors_and_clicks_pages(
+    seeded: Stack, page: Any
+) -> None:
+    page.goto(f"{seeded.dashboard_url}/{SITE}/errors?period=7d&error=long-path")
+    rows = _heights(page, ".errors-detail tbody tr")
+    assert rows and max(rows) <= TWO_LINES, rows
+    assert page.locator(f".errors-detail [title='{LONG}']").count() == 1
+    page.goto(f"{seeded.dashboard_url}/{SITE}/clicks?period=7d")
+    heading = page.locator(".clicks-path")
+    assert heading.get_attribute("title") == LONG
+    # Two lines of the heading; three of the selector (its cell holds the whole as a title).
+    assert heading.bounding_box()["height"] <= TWO_LINES
+    assert page.locator(".clicks-page code.name").bounding_box()["height"] <= 1.5 * TWO_LINES
+    assert _overflow(page)[0] <= _overflow(page)[1]
 
 
 def test_the_flows_labels_stay_inside_its_drawing(seeded: Stack, page: Any) -> None:
