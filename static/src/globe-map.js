@@ -94,14 +94,16 @@ function rgb(colour) {
   return parts.slice(0, 3).map(Number);
 }
 
+// The map's .level-N fill-opacity (dashboard-controls.css), quietest first.
+const LEVELS = [0.3, 0.45, 0.6, 0.8, 1];
 const mix = (a, b, t) => a.map((v, k) => Math.round(v + (b[k] - v) * t));
 
 /**
  * The theme's colours for the globe, read from the page's custom properties: the sea a tint of
- * the accent, land without visitors a step from the card, borders the card itself.
- * @param {string[]} levels the five shades of visited countries (the map's)
+ * the accent, land without visitors a step from the card, borders the card itself, and visited
+ * countries in five shades of the accent over the card (the map's .level-N fill-opacity).
  */
-export function palette(levels) {
+export function palette() {
   const style = getComputedStyle(document.documentElement);
   const card = rgb(style.getPropertyValue("--card"));
   const text = rgb(style.getPropertyValue("--text"));
@@ -110,7 +112,7 @@ export function palette(levels) {
     sea: mix(card, accent, 0.14),
     land: mix(card, text, 0.1),
     border: card,
-    levels: levels.map(rgb),
+    levels: LEVELS.map((t) => mix(card, accent, t)),
   };
 }
 

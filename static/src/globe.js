@@ -13,8 +13,6 @@ import {
 import { HEIGHT, WIDTH, centres, countryIds, paint, palette } from "./globe-map.js";
 import { pointsLayer } from "./globe-points.js";
 
-// The map's five shades (dashboard-controls.css, .map-svg .level-N), lightest first.
-const LEVELS = ["#d9dbf7", "#b3b6ef", "#8c90e6", "#6a6edc", "#4b4fd0"];
 const SPIN = 0.08;            // radians a second when turning by itself
 const KEY_STEP = Math.PI / 12;
 const MAX_TILT = 1.2;
@@ -112,7 +110,7 @@ async function draw(el) {
   const globe = new Mesh(geometry, material);
   scene.add(globe);
   const recolour = () => {
-    paint(image, ids, codes, values, palette(LEVELS));
+    paint(image, ids, codes, values, palette());
     ctx.putImageData(image, 0, 0);
     texture.needsUpdate = true;
     render();
