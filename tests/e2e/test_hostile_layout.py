@@ -1,7 +1,8 @@
 """Layout under hostile text and narrow screens, measured in Chromium: a 2,000-character path
 and one with a bidi override and an ESC neither widen nor stretch the journeys, errors and clicks
 pages, the flow's labels stay inside its drawing, every settings tab shows on a phone, and the
-sign-in page keeps its theme button at the right.
+sign-in page keeps its theme button at the right, and the map's busiest country stands out most
+in either theme.
 
 Runs on its own site (hostile.example) so other tests' numbers stay theirs.
 """
@@ -32,8 +33,9 @@ TWO_LINES = 60
 
 @pytest.fixture(scope="module")
 def seeded(stack: Stack) -> Stack:
-    """Three visits LONG -> RTL and one that sees a 27-character page only, yesterday; the
-    first also has a JS error and a rage click (a 600-character selector) on LONG."""
+    """Three visits LONG -> RTL from Germany and one from the US that sees a 27-character page
+    only, yesterday; the first also has a JS error and a rage click (a 600-character selector)
+    on LONG."""
     now = int(time.time() * 1000)
     visits = [[LONG, RTL]] * 3 + [["/blog/how-we-count-visitors"]]
     with sqlite3.connect(stack.db_path, timeout=10) as conn:
@@ -46,16 +48,17 @@ def seeded(stack: Stack) -> Stack:
             for i, path in enumerate(pages):
                 conn.execute(
                     "INSERT OR IGNORE INTO events (id, site_id, ts, name, visitor_id, session_id, "
-                    "hostname, pathname) VALUES (?, 'hostile', ?, 'pageview', ?, ?, ?, ?)",
+                    "hostname, pathname, country) VALUES (?, 'hostile', ?, 'pageview', ?, ?, ?, ?, "
+                    "?)",
                     (f"hostile-e{n}-{i}", start + i * 60_000, f"hostile-v{n}", f"hostile-s{n}",
-                     SITE, path))
+                     SITE, path, "US" if n == 3 else "DE"))
             conn.execute(
                 "INSERT OR IGNORE INTO sessions (id, site_id, visitor_id, started_at, ended_at, "
-                "hostname, entry_page, exit_page, pageviews, events, duration_ms, is_bounce) "
-                "VALUES (?, 'hostile', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "hostname, entry_page, exit_page, pageviews, events, duration_ms, is_bounce, "
+                "country) VALUES (?, 'hostile', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (f"hostile-s{n}", f"hostile-v{n}", start, start + (len(pages) - 1) * 60_000, SITE,
                  pages[0], pages[-1], len(pages), len(pages), (len(pages) - 1) * 60_000,
-                 int(len(pages) == 1)))
+                 int(len(pages) == 1), "US" if n == 3 else "DE"))
         error = {"message": "x is undefined", "type": "TypeError", "stack": "at go (/a.js:1:2)",
                  "fingerprint": "long-path"}
         for name, props in (("JS error", error), ("Rage click", {"selector": "div." + "c" * 600})):
@@ -154,4 +157,32 @@ def test_the_sign_in_pages_theme_button_sits_at_the_right_on_a_phone(
     button.wait_for(state="visible")
     box = button.bounding_box()
     assert box["x"] + box["width"] >= SCREENS["phone"]["width"] - 24, box
+    context.close()
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_the_maps_busiest_country_stands_out_most_in_either_theme(
+    seeded: Stack, browser: Any, theme: str
+) -> None:
+    context = dashboard_context(browser, seeded, color_scheme=theme)
+    page = context.new_page()
+    page.goto(f"{seeded.dashboard_url}/{SITE}?period=7d")
+    page.locator(".map").scroll_into_view_if_needed()
+    page.wait_for_selector(".map-svg [data-code=DE]")
+    # Each country's colour as painted over the card (fill-opacity included), as its luminance's
+    # distance from the card's: Germany (3 visitors) must stand further out than the US (1).
+    distance = page.evaluate("""() => {
+      const rgb = (c) => c.match(/[\\d.]+/g).slice(0, 3).map(Number);
+      const lum = ([r, g, b]) => 0.2126 * r + 0.7152 * g + 0.0722 * b;
+      const card = rgb(getComputedStyle(document.querySelector('.card')).backgroundColor);
+      const out = {};
+      for (const code of ['DE', 'US']) {
+        const style = getComputedStyle(document.querySelector(`.map-svg [data-code=${code}]`));
+        const a = Number(style.fillOpacity);
+        const shown = rgb(style.fill).map((v, k) => card[k] * (1 - a) + v * a);
+        out[code] = Math.abs(lum(shown) - lum(card));
+      }
+      return out;
+    }""")
+    assert distance["DE"] > distance["US"] + 10, distance
     context.close()
