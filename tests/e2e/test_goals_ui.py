@@ -95,7 +95,7 @@ def test_goals_from_settings_and_the_panel_filter_the_dashboard(seeded: Stack, p
 
     # An event goal, one click from the panel: it lands on the settings with the goal listed.
     page.goto(dashboard)
-    _goal_panel(page).get_by_role("button", name="Make Signup a goal").click()
+    _goal_panel(page).get_by_role("button", name="Make it a goal: Signup").click()
     expect(page.locator("[data-goals]")).to_contain_text("Signup")
 
     page.goto(dashboard)

@@ -1,8 +1,9 @@
 """Layout under hostile text and narrow screens, measured in Chromium: a 2,000-character path
 and one with a bidi override and an ESC neither widen nor stretch the journeys, errors and clicks
 pages, the flow's labels stay inside its drawing, every settings tab shows on a phone, and the
-sign-in page keeps its theme button at the right, and the map's busiest country stands out most
-in either theme.
+sign-in page keeps its theme button at the right, the map's busiest country stands out most
+in either theme, and axe finds nothing serious where hostile text is shown (the goal panel's
+"Make it a goal" buttons, a stack that scrolls sideways).
 
 Runs on its own site (hostile.example) so other tests' numbers stay theirs.
 """
@@ -19,6 +20,7 @@ from urllib.parse import quote
 import pytest
 
 from .conftest import Stack, dashboard_context
+from .test_a11y import _violations
 
 pytestmark = pytest.mark.e2e
 
@@ -59,8 +61,8 @@ def seeded(stack: Stack) -> Stack:
                 (f"hostile-s{n}", f"hostile-v{n}", start, start + (len(pages) - 1) * 60_000, SITE,
                  pages[0], pages[-1], len(pages), len(pages), (len(pages) - 1) * 60_000,
                  int(len(pages) == 1), "US" if n == 3 else "DE"))
-        error = {"message": "x is undefined", "type": "TypeError", "stack": "at go (/a.js:1:2)",
-                 "fingerprint": "long-path"}
+        error = {"message": "x is undefined", "type": "TypeError", "fingerprint": "long-path",
+                 "stack": f"at go (https://{SITE}/{'a' * 600}.js:1:2)"}
         for name, props in (("JS error", error), ("Rage click", {"selector": "div." + "c" * 600})):
             conn.execute(
                 "INSERT OR IGNORE INTO events (id, site_id, ts, name, visitor_id, session_id, "
@@ -185,4 +187,27 @@ def test_the_maps_busiest_country_stands_out_most_in_either_theme(
       return out;
     }""")
     assert distance["DE"] > distance["US"] + 10, distance
+    context.close()
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_axe_finds_nothing_serious_around_hostile_text(
+    seeded: Stack, browser: Any, theme: str
+) -> None:
+    context = dashboard_context(browser, seeded, color_scheme=theme, bypass_csp=True)
+    page = context.new_page()
+    found = {}
+    for path, ready in ((f"/{SITE}?period=7d", ".goal-candidates button"),
+                        (f"/{SITE}/errors?period=7d&error=long-path", ".errors-body pre"),
+                        (f"/{SITE}/journeys?period=7d&page={quote(LONG)}", ".journey-paths"),
+                        (f"/{SITE}/clicks?period=7d", ".clicks-path")):
+        page.goto(seeded.dashboard_url + path)
+        page.evaluate("scrollTo(0, document.body.scrollHeight)")  # the goal panel loads in view
+        page.wait_for_selector(ready)
+        found[path] = _violations(page)
+    assert not any(found.values()), found
+    # The buttons' names start with what they show (WCAG 2.5.3, label in name).
+    page.goto(f"{seeded.dashboard_url}/{SITE}?period=7d")
+    page.locator("#panel-goals").scroll_into_view_if_needed()
+    page.get_by_role("button", name="Make it a goal: Rage click").wait_for()
     context.close()
