@@ -11,7 +11,8 @@ sequences and of names in Persian or Indic scripts, and tag characters of flag e
 invisible but cannot move or rewrite anything else on the line.
 
 Names people type are refused when they hold one (``auth.names``), the CLI prints them as
-escapes (``cli.cell``), and pages show them as visible stand-ins (``visible``).
+escapes (``cli.cell``), pages show them as visible stand-ins (``visible``), and the Worker's mails
+and alerts put a space in their place (``worker/src/unsafe-chars.ts``, generated from ``UNSAFE``).
 """
 
 from __future__ import annotations

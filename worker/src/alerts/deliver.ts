@@ -17,6 +17,7 @@ import { escapeHtml, plain } from "../reports/render";
 import { unsubscribeToken, unsubscribeUrl } from "../reports/tokens";
 import { emitEvent } from "../webhooks/events";
 import type { Finding, Rule } from "./rules";
+import { oneLine } from "../unsafe-chars";
 
 export interface AlertSite {
   id: string;
@@ -99,7 +100,7 @@ export function alertData(site: AlertSite, rule: Rule, finding: Finding, link: s
 
 /** A reason as one line of text (a goal's name is the owner's, but still no control characters). */
 function sentence(value: string): string {
-  return value.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]+/g, " ").trim().slice(0, 500);
+  return oneLine(value).slice(0, 500);
 }
 
 /** `sentence` escaped for HTML element content (escapeHtml would shorten it like a table cell). */

@@ -4,6 +4,7 @@
  * Every header value goes through `headerText` (control characters, CR and LF removed), so a
  * visitor-controlled string in a subject can never start a header of its own.
  */
+import { oneLine } from "../unsafe-chars";
 
 /** What every driver sends. `headers` are extra ones (List-Unsubscribe …), values cleaned too. */
 export interface MailMessage {
@@ -32,7 +33,7 @@ export function unsubscribeHeaders(url: string): Record<string, string> {
 
 /** A string safe as (part of) one header line: no control characters, no line breaks. */
 export function headerText(value: string): string {
-  return value.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " ").trim();
+  return oneLine(value);
 }
 
 /** An address as a mailbox: lowercase ASCII local@domain, no spaces or brackets, or null. */

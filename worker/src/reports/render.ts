@@ -8,6 +8,7 @@
 import type { MailMessage } from "../mail/message";
 import type { ReportData, Row } from "./data";
 import { periodLabel } from "./periods";
+import { oneLine } from "../unsafe-chars";
 
 /** The links a report carries: the dashboard for its period and the recipient's unsubscribe. */
 export interface ReportLinks {
@@ -19,7 +20,7 @@ const LONGEST = 90;
 
 /** Text fit for a plain-text line or a header: no control or bidi-override characters, bounded. */
 export function plain(value: string): string {
-  const clean = value.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]+/g, " ").trim();
+  const clean = oneLine(value);
   return clean.length > LONGEST ? `${clean.slice(0, LONGEST - 1)}…` : clean;
 }
 
