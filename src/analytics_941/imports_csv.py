@@ -27,6 +27,7 @@ from functools import cached_property
 
 from .exceptions import AnalyticsError
 from .plausible_values import view_for
+from .unsafe_chars import UNSAFE
 
 __all__ = [
     "IMPORTED_DIMENSIONS",
@@ -52,7 +53,6 @@ MAX_TEXT = 2000
 MAX_COUNT = 10**12
 MIN_DAY = date(2000, 1, 1)
 _NAME = re.compile(r"^(?:.*/)?(imported_[a-z_]+)_(\d{8})_(\d{8})\.csv$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 # Plausible table -> {our dimension: its column} (None: the table holds totals, dim '').
 _DIMS: dict[str, dict[str, str]] = {
@@ -122,8 +122,9 @@ def _count(value: str, *, where: str) -> int:
 def _text(value: str, *, where: str) -> str:
     if len(value) > MAX_TEXT:
         raise ImportError_(f"{where}: a value is longer than {MAX_TEXT} characters")
-    if _CONTROL.search(value):
-        raise ImportError_(f"{where}: a value holds control characters")
+    if UNSAFE.search(value):
+        raise ImportError_(f"{where}: a value holds control characters (or bidi controls, line "
+                           "separators, lone surrogates)")
     return value.strip()
 
 
