@@ -124,6 +124,12 @@ def test_a_long_path_and_selector_stay_short_on_the_errors_and_clicks_pages(
     assert heading.bounding_box()["height"] <= TWO_LINES
     assert page.locator(".clicks-page code.name").bounding_box()["height"] <= 1.5 * TWO_LINES
     assert _overflow(page)[0] <= _overflow(page)[1]
+    # The table that ends the card keeps the card's round corners (its background squared them).
+    corners = page.evaluate("""() => {
+      const box = document.querySelector('.clicks-page .table-scroll');
+      return [getComputedStyle(box).borderBottomLeftRadius,
+              getComputedStyle(box.closest('.card')).borderBottomLeftRadius]; }""")
+    assert corners[0] == corners[1] != "0px", corners
 
 
 def test_the_flows_labels_stay_inside_its_drawing(seeded: Stack, page: Any) -> None:
