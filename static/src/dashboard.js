@@ -82,7 +82,10 @@ function markScrolling(root) {
       const more = box.scrollWidth > box.clientWidth + 1;
       if (hint) hint.hidden = !more;
       box.toggleAttribute("tabindex", more);  // a scrolling region is reachable by keyboard
-      if (more) { box.tabIndex = 0; box.setAttribute("aria-label", "Table, scrolls sideways"); }
+      if (more) {
+        box.tabIndex = 0;
+        if (!box.hasAttribute("aria-label")) box.setAttribute("aria-label", "Table, scrolls sideways");
+      }
     };
     check();
     new ResizeObserver(check).observe(box);

@@ -143,6 +143,13 @@ def test_the_flows_labels_stay_inside_its_drawing(seeded: Stack, page: Any) -> N
     }""")
     assert outside == []
     assert page.locator(".flow-label").count() == 4  # two entries, two exits
+    # On a phone the drawing scrolls sideways: a hint says so and a keyboard can reach it.
+    phone = page.viewport_size["width"] < 640
+    flow = page.locator(".journey-flow")
+    assert flow.evaluate("f => f.scrollWidth > f.clientWidth + 1") == phone
+    assert page.locator("section[aria-labelledby=flow-title] [data-scroll-hint]").is_visible() \
+        == phone
+    assert (flow.get_attribute("tabindex") == "0") == phone
 
 
 def test_every_settings_tab_shows_on_a_phone(seeded: Stack, browser: Any) -> None:
