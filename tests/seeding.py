@@ -19,6 +19,12 @@ ROOT = Path(__file__).resolve().parent.parent
 HOSTILE_PATH = "/blog/<script>alert(1)</script>"
 
 
+def insert_site(conn: sqlite3.Connection, *, timezone: str = "UTC") -> None:
+    """Site ``s1`` (example.com) in ``timezone``: the site ``insert_visit`` writes to."""
+    conn.execute("INSERT INTO sites (id, domain, name, timezone, created_at) "
+                 "VALUES ('s1', 'example.com', 'Example', ?, 0)", (timezone,))
+
+
 def insert_visit(conn: sqlite3.Connection, *, session: str, country: str, started_at: int,
                  ended_at: int, events: list[tuple[str, int, str, str]]) -> None:
     """One visit of site ``s1`` (visitor ``u<session>``): its ``events``, each ``(id suffix, ts,

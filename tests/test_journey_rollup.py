@@ -13,7 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from seeding import apply_schema, insert_visit
+from seeding import apply_schema, insert_site, insert_visit
 
 from analytics_941 import SqliteStore
 from analytics_941.journey_report import Journey, run_journey
@@ -44,8 +44,7 @@ def _seed(path: Path) -> None:
     """Visits of one to nine pages (reloads included) over DAYS days, some across midnight."""
     rng = random.Random(15)  # noqa: S311 - reproducible test data
     with sqlite3.connect(path) as conn:
-        conn.execute("INSERT INTO sites (id, domain, name, timezone, created_at) "
-                     "VALUES ('s1', 'example.com', 'Example', 'Europe/Berlin', 0)")
+        insert_site(conn, timezone="Europe/Berlin")
         n = 0
         for offset in range(DAYS):
             day = TODAY - timedelta(days=DAYS - 1 - offset)

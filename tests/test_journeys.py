@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from seeding import apply_schema, insert_visit
+from seeding import apply_schema, insert_site, insert_visit
 
 from analytics_941 import SqliteStore
 from analytics_941.journey_report import run_journey
@@ -30,8 +30,7 @@ VISITS = [
 def store(tmp_path: Path) -> SqliteStore:
     db = apply_schema(tmp_path / "j.sqlite")
     with sqlite3.connect(db) as conn:
-        conn.execute("INSERT INTO sites (id, domain, name, timezone, created_at) "
-                     "VALUES ('s1', 'example.com', 'Example', 'UTC', 0)")
+        insert_site(conn)
         for session, country, offset, pages in VISITS:
             day = datetime(TODAY.year, TODAY.month, TODAY.day + offset, 12, tzinfo=UTC)
             start = int(day.timestamp() * 1000)

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from seeding import apply_schema, insert_visit
+from seeding import apply_schema, insert_site, insert_visit
 
 from analytics_941 import SqliteStore
 from analytics_941.journey_report import ENTRANCE, EXIT, Journey, run_journey
@@ -56,8 +56,7 @@ FILTERS: dict[str, list[object]] = {
 def store(tmp_path: Path) -> SqliteStore:
     db = apply_schema(tmp_path / "j.sqlite")
     with sqlite3.connect(db) as conn:
-        conn.execute("INSERT INTO sites (id, domain, name, timezone, created_at) "
-                     "VALUES ('s1', 'example.com', 'Example', 'UTC', 0)")
+        insert_site(conn)
         for session, country, start, events in VISITS:
             t0 = int(start.timestamp() * 1000)
             insert_visit(conn, session=session, country=country, started_at=t0,
