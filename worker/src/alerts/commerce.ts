@@ -15,7 +15,7 @@
  * Payloads carry the goal, page, source and revenue, never a visitor or visit id.
  */
 import type { Env } from "../env";
-import { type GoalRecord, goalRow } from "../reports/data";
+import { GOAL_COLUMNS, type GoalRecord, goalRow } from "../reports/data";
 import { GOAL_MATCH_SQL, goalRowsCte } from "../rollup/statements";
 import { BudgetSpent } from "../rollup/budget";
 import { SESSION_TIMEOUT_MS } from "../site-do/session";
@@ -37,7 +37,7 @@ const START_SQL = "INSERT INTO alert_settings (site_id, conversion_ts, cart_ts) 
 const CLAIM_SQL = "UPDATE alert_settings SET claimed_at = ?2 WHERE site_id = ?1 AND claimed_at <= ?2 - ?3 "
   + "RETURNING cart_goal, purchase_goal, conversion_ts, conversion_id, cart_ts, cart_id";
 const MOVE_SQL = "UPDATE alert_settings SET conversion_ts = ?2, conversion_id = ?3, cart_ts = ?4, cart_id = ?5, claimed_at = 0 WHERE site_id = ?1 AND claimed_at = ?6";
-const GOALS_SQL = "SELECT name, kind, target, prop_key, prop_value, currency FROM goals WHERE site_id = ? ORDER BY name LIMIT 100";
+const GOALS_SQL = `SELECT ${GOAL_COLUMNS} FROM goals WHERE site_id = ? ORDER BY name LIMIT 100`;
 
 const GOAL_ROWS = `${goalRowsCte("?1")} `;
 // Events past the cursor (ts, id) and before the settle line; one row per (event, goal reached).

@@ -14,7 +14,7 @@
  * - error_rate: `JS error` events per 100 pageviews in the last `window_hours` above
  *   `threshold`, once there were at least `min_volume` pageviews.
  */
-import { CONVERSIONS_SQL, type GoalRecord, goalRow } from "../reports/data";
+import { CONVERSIONS_SQL, GOAL_COLUMNS, type GoalRecord, goalRow } from "../reports/data";
 
 export const RULE_KINDS = ["spike", "drop", "no_events", "goal_above", "goal_below", "error_rate"] as const;
 export type RuleKind = (typeof RULE_KINDS)[number];
@@ -58,7 +58,7 @@ export interface Finding {
 const WEEKS_SQL = Array.from({ length: BASELINE_WEEKS + 1 }, (_, k) => `SELECT ${k} AS week, (SELECT COUNT(*) FROM events WHERE site_id = ? AND name = 'pageview' AND ts >= ? AND ts < ?) AS n`).join(" UNION ALL ");
 const LAST_EVENT_SQL = "SELECT ts FROM events WHERE site_id = ? AND ts >= ? ORDER BY ts DESC LIMIT 1";
 const ERRORS_SQL = "SELECT COALESCE(SUM(name = 'pageview'), 0) AS pageviews, COALESCE(SUM(name = 'JS error'), 0) AS errors FROM events WHERE site_id = ? AND ts >= ? AND ts < ?";
-const GOAL_SQL = "SELECT name, kind, target, prop_key, prop_value, currency FROM goals WHERE site_id = ? AND name = ?";
+const GOAL_SQL = `SELECT ${GOAL_COLUMNS} FROM goals WHERE site_id = ? AND name = ?`;
 
 /** The median of `values` (the mean of the middle two for an even count). */
 export function median(values: number[]): number {

@@ -58,14 +58,7 @@ const TOTALS_SQL = `SELECT CASE WHEN r.day >= ?2 THEN 1 ELSE 0 END AS cur, COALE
 
 const TOP_SQL = `SELECT dim, value, visitors, pageviews FROM (SELECT r.dim AS dim, r.value AS value, SUM(r.visitors) AS visitors, SUM(r.pageviews) AS pageviews, ROW_NUMBER() OVER (PARTITION BY r.dim ORDER BY SUM(r.visitors) DESC, SUM(r.pageviews) DESC, r.value) AS rank ${ROLLED} AND r.dim IN ('page', 'source', 'country') AND r.day >= ?2 AND r.day <= ?3 GROUP BY r.dim, r.value) WHERE (dim = 'page' AND rank <= ${TOP.page}) OR (dim = 'source' AND rank <= ${TOP.source}) OR (dim = 'country' AND rank <= ${TOP.country}) ORDER BY dim, rank`;
 
-const GOALS_SQL = `SELECT name, kind, target, prop_key, prop_value, currency FROM goals WHERE site_id = ? ORDER BY name LIMIT ${MAX_GOALS}`;
-
-// Conversions per goal: the reader's own match (GOAL_MATCH_SQL, generated from sql/goals.py).
-export const CONVERSIONS_SQL = `WITH ${goalRowsCte("?4")} `
-  + `SELECT g.gname AS name, COUNT(DISTINCT e.visitor_id) AS visitors, COUNT(*) AS conversions FROM events AS e JOIN goal_rows AS g ON ${GOAL_MATCH_SQL} `
-  + "WHERE e.site_id = ?1 AND e.ts >= CAST(?2 AS INTEGER) AND e.ts < CAST(?3 AS INTEGER) GROUP BY g.gname";
-
-/** A goals row, as the statements that match goals read it. */
+/** A goals row, as the statements that match goals read it (`SELECT ${GOAL_COLUMNS} FROM goals`). */
 export interface GoalRecord {
   name: string;
   kind: string;
@@ -74,6 +67,15 @@ export interface GoalRecord {
   prop_value: string;
   currency: string | null;
 }
+export const GOAL_COLUMNS = "name, kind, target, prop_key, prop_value, currency";
+
+const GOALS_SQL = `SELECT ${GOAL_COLUMNS} FROM goals WHERE site_id = ? ORDER BY name LIMIT ${MAX_GOALS}`;
+
+// Conversions per goal: the reader's own match (GOAL_MATCH_SQL, generated from sql/goals.py).
+export const CONVERSIONS_SQL = `WITH ${goalRowsCte("?4")} `
+  + `SELECT g.gname AS name, COUNT(DISTINCT e.visitor_id) AS visitors, COUNT(*) AS conversions FROM events AS e JOIN goal_rows AS g ON ${GOAL_MATCH_SQL} `
+  + "WHERE e.site_id = ?1 AND e.ts >= CAST(?2 AS INTEGER) AND e.ts < CAST(?3 AS INTEGER) GROUP BY g.gname";
+
 
 /**
  * A goal as one JSON row of `goal_rows` (sql/goals.py `goal_row`; both keep the contract in
