@@ -886,3 +886,26 @@ CREATE TABLE journey_rollup_days (
   computed_at INTEGER NOT NULL,
   PRIMARY KEY (site_id, day)
 ) WITHOUT ROWID;
+
+-- Migration 0034: funnel rollups (migrations/0034_funnel_rollups.sql: what the columns hold).
+CREATE TABLE funnel_daily (
+  site_id TEXT NOT NULL,
+  funnel_id TEXT NOT NULL,
+  day TEXT NOT NULL,
+  dim TEXT NOT NULL,
+  value TEXT NOT NULL,
+  step INTEGER NOT NULL,
+  gap INTEGER NOT NULL,
+  visits INTEGER NOT NULL DEFAULT 0,
+  visitors INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (site_id, funnel_id, day, dim, value, step, gap)
+) WITHOUT ROWID;
+CREATE TABLE funnel_rollup_days (
+  site_id TEXT NOT NULL,
+  day TEXT NOT NULL,
+  funnel_id TEXT NOT NULL,
+  tz TEXT NOT NULL,
+  steps TEXT NOT NULL,
+  computed_at INTEGER NOT NULL,
+  PRIMARY KEY (site_id, day, funnel_id)
+) WITHOUT ROWID;

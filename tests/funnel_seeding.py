@@ -20,6 +20,7 @@ sees /checkout/pay/x first (two segments: not ``/checkout/*``); P goes /shop, /c
 from __future__ import annotations
 
 import json
+import random
 import sqlite3
 from datetime import date
 from pathlib import Path
@@ -85,3 +86,53 @@ def seed_funnel_data(path: Path, *, today: date, timezone: str) -> Path:
             )
     conn.close()
     return path
+
+
+# The random visits' pages: two-segment and deeper paths for the wildcards.
+RANDOM_PAGES = ["/", "/shop", "/cart", "/checkout/pay", "/checkout/pay/x", "/docs/a", "/docs/a/b",
+                "/about"]
+VISITS = 1500
+
+
+def _events(rng: random.Random, start: int) -> list[tuple[int, str, str, str | None]]:
+    """One visit's events: (ts, name, pathname, props)."""
+    out: list[tuple[int, str, str, str | None]] = []
+    ts = start
+    for _ in range(rng.randint(1, 12)):
+        ts += rng.choice([0, 0, 1, 500, 60_000, 240_000])  # 0: the same millisecond
+        page = rng.choice(RANDOM_PAGES[:6] if rng.random() < 0.8 else RANDOM_PAGES)
+        roll = rng.random()
+        if roll < 0.12:
+            out.append((ts, "Purchase", page, json.dumps({"total": "10"})))
+        elif roll < 0.2:
+            plan = rng.choice(["pro", "free"])
+            out.append((ts, "Signup", page, json.dumps({"plan": plan})))
+        else:
+            out.append((ts, "pageview", page, None))
+    return out
+
+
+def seed_random_visits(path: Path, period: tuple[int, int]) -> None:
+    """VISITS random visits of site s1 over ``period`` (ids ``z…``): the tricky cases of
+    test_funnels_oracle.py's docstring, many times over."""
+    rng = random.Random(941)  # noqa: S311 - a fixed draw of test data, not a secret
+    start, end = period
+    conn = sqlite3.connect(path)
+    with conn:
+        for n in range(VISITS):
+            visitor = f"zv{rng.randint(0, VISITS // 3)}"  # some visitors come back
+            source = rng.choice(["Google", "Twitter", None])
+            # Some visits begin an hour before the period: their earlier events do not count.
+            begin = rng.randint(start - 3_600_000, end - 3_600_000)
+            events = _events(rng, begin)
+            for i, (ts, name, page, props) in enumerate(events):
+                conn.execute(
+                    "INSERT INTO events (id, site_id, ts, name, visitor_id, session_id, hostname, "
+                    "pathname, source, props) VALUES (?, 's1', ?, ?, ?, ?, 'example.com', ?, ?, ?)",
+                    (f"z{n}-{i}", ts, name, visitor, f"z{n}", page, source, props))
+            conn.execute(
+                "INSERT INTO sessions (id, site_id, visitor_id, started_at, ended_at, hostname, "
+                "entry_page, exit_page, source) VALUES (?, 's1', ?, ?, ?, 'example.com', ?, ?, ?)",
+                (f"z{n}", visitor, events[0][0], events[-1][0], events[0][2], events[-1][2],
+                 source))
+    conn.close()

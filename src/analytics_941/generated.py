@@ -18,6 +18,8 @@ from .dimensions import (
 )
 from .plausible_values import VIEWS
 from .rebuilds import typescript_module as rebuilds_module
+from .rollups.funnels import statements_json as funnel_statements_json
+from .rollups.journeys import statements_json as journey_statements_json
 from .rollups.kinds import PLAIN
 from .rollups.typescript import typescript_module
 from .unsafe_chars import unsafe_char
@@ -147,6 +149,8 @@ def unsafe_chars_module() -> str:
 FILES: dict[str, Callable[[], str]] = {
     "worker/src/rollup/statements.ts": typescript_module,
     "worker/src/rollup/rebuild-statements.ts": rebuilds_module,
+    "worker/src/rollup/journey-statements.json": journey_statements_json,
+    "worker/src/rollup/funnel-statements.json": funnel_statements_json,
     "worker/src/rows.ts": rows_module,
     "worker/src/unsafe-chars.ts": unsafe_chars_module,
     "docs/dimensions.md": dimensions_doc,

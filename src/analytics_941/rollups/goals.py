@@ -44,6 +44,7 @@ __all__ = [
     "GOAL_READY_SQL",
     "GOAL_TODO",
     "MAX_GOAL_DAYS_PER_RUN",
+    "goal_rows_sql",
     "goals_param",
     "refresh_goal_rollups",
 ]
@@ -72,22 +73,30 @@ _PAGE_SLASHES = (
     "CASE WHEN instr(target, '**') > 0 THEN -1 "
     "ELSE length(target) - length(replace(target, '/', '')) END"
 )
-# The reader's goal rows (``sql.goals._row``) from the JSON parameter ?4, written in SQL; the
-# goal's id stands in its ``gname``.
-_GOAL_ROWS = (
-    "goal_rows AS MATERIALIZED (SELECT gkind, "
-    f"CASE WHEN gkind = 'page' THEN {_PAGE_TARGET.replace('target', 'gsource')} "
-    "ELSE gsource END AS gtarget, "
-    f"CASE WHEN gkind = 'page' THEN {_PAGE_SLASHES.replace('target', 'gsource')} "
-    "ELSE -1 END AS gslashes, "
-    "CASE WHEN gkind = 'event' AND gkey != '' THEN '$.\"' || gkey || '\"' END AS gpath, "
-    "CASE WHEN gkind = 'event' AND gvalue0 != '' THEN gvalue0 END AS gvalue, "
-    "gid AS gname, CASE WHEN gkind = 'event' THEN gcurrency0 END AS gcurrency "
-    "FROM (SELECT json_extract(value, '$[0]') AS gid, json_extract(value, '$[1]') AS gkind, "
-    "json_extract(value, '$[2]') AS gsource, json_extract(value, '$[3]') AS gkey, "
-    "json_extract(value, '$[4]') AS gvalue0, json_extract(value, '$[5]') AS gcurrency0 "
-    "FROM json_each(?4)))"
-)
+
+
+def goal_rows_sql(ref: str, *, id_expr: str = "json_extract(value, '$[0]')", first: int = 1) -> str:
+    """The reader's goal rows (``sql.goals.goal_row``) from goal definitions in the JSON
+    parameter ``ref``, written in SQL: each element holds kind, target, prop_key, prop_value and
+    currency from index ``first`` on; ``id_expr`` (over ``json_each``'s row) stands in ``gname``."""
+    fields = ("gkind", "gsource", "gkey", "gvalue0", "gcurrency0")
+    unpacked = ", ".join(f"json_extract(value, '$[{first + i}]') AS {name}"
+                         for i, name in enumerate(fields))
+    return (
+        "goal_rows AS MATERIALIZED (SELECT gkind, "
+        f"CASE WHEN gkind = 'page' THEN {_PAGE_TARGET.replace('target', 'gsource')} "
+        "ELSE gsource END AS gtarget, "
+        f"CASE WHEN gkind = 'page' THEN {_PAGE_SLASHES.replace('target', 'gsource')} "
+        "ELSE -1 END AS gslashes, "
+        "CASE WHEN gkind = 'event' AND gkey != '' THEN '$.\"' || gkey || '\"' END AS gpath, "
+        "CASE WHEN gkind = 'event' AND gvalue0 != '' THEN gvalue0 END AS gvalue, "
+        "gid AS gname, CASE WHEN gkind = 'event' THEN gcurrency0 END AS gcurrency "
+        f"FROM (SELECT {id_expr} AS gid, {unpacked} FROM json_each({ref})))"
+    )
+
+
+# The goals of ?4 (a ``goals_param``), each goal's id in its ``gname``.
+_GOAL_ROWS = goal_rows_sql("?4")
 # The day's listing for the site's timezone: every statement reads its bounds from it.
 _LISTED = "rollup_days AS l WHERE l.site_id = ?1 AND l.day = ?2 AND l.tz = ?3"
 

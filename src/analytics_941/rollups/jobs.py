@@ -20,6 +20,7 @@ from ..rebuilds import rebuild_tables
 from ..store import Param, Statement, Store
 from .days import GRACE_MS, SLOT_MS, rollup_day
 from .frequent import MAX_MONTHS_PER_RUN, refresh_frequent_months
+from .funnels import refresh_funnel_rollups
 from .goals import refresh_goal_rollups
 from .journeys import refresh_journey_rollups
 from .kinds import FREQUENT_MIN_VISITS, KINDS, RollupKind
@@ -163,6 +164,7 @@ async def refresh_rollups(
     # After the days: a goal's day is taken once its day is rolled up (``goals``).
     await refresh_goal_rollups(store)
     await refresh_journey_rollups(store)
+    await refresh_funnel_rollups(store)
     await refresh_frequent_months(
         store, now_ms=now_ms, max_months=max_months, min_visits=min_visits
     )

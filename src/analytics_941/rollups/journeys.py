@@ -11,9 +11,9 @@ ordered by ``ts, id`` within a visit and a day), so a rolled-up day holds exactl
 read of that day counts (``tests/test_journey_rollup.py``).
 
 The statements are plain SQL with ``?1`` site, ``?2`` day, ``?3`` timezone; the Worker's twin
-(``worker/src/rollup/journeys.ts``) reads them from ``journey_statements.json``, which
-``scripts/generate.py`` is not needed for: ``tests/test_journey_rollup.py`` checks the file is
-this module's output.
+(``worker/src/rollup/journeys.ts``) reads them from ``journey-statements.json``, which
+``scripts/generate.py`` writes from this module (``tests/test_generated.py`` fails while it is
+stale).
 """
 
 from __future__ import annotations
@@ -130,12 +130,14 @@ JOURNEY_DAY_STATEMENTS: tuple[str, ...] = (
     "INSERT INTO journey_rollup_days (site_id, day, tz, computed_at) "
     f"SELECT ?1, ?2, ?3, l.computed_at FROM {_DAY} AND l.computed_at = ?4",
 )
+# The JSON file has no comments: its first key says where it comes from.
+GENERATED = "by scripts/generate.py from src/analytics_941/rollups/journeys.py: do not edit"
 STATEMENTS_FILE = Path(__file__).resolve().parents[3] / "worker/src/rollup/journey-statements.json"
 
 
 def statements_json() -> str:
     """What ``journey-statements.json`` holds: the Worker's copy of this module's SQL."""
-    return json.dumps({"ready": JOURNEY_READY_SQL, "todo": JOURNEY_TODO,
+    return json.dumps({"generated": GENERATED, "ready": JOURNEY_READY_SQL, "todo": JOURNEY_TODO,
                        "day": list(JOURNEY_DAY_STATEMENTS)}, indent=1) + "\n"
 
 

@@ -1,26 +1,25 @@
 """A funnel as ONE statement per period, written with bound parameters only.
 
-Order within a visit needs raw rows, so the statement reads the period's raw events (never the
-rollups):
+Order within a visit needs raw rows: a period's days are read from the funnel rollups where
+they hold the day for these steps (``rollups.funnels``: a saved funnel's, or any funnel with the
+same steps), and from raw events otherwise; both count the same, so the rows are summed.
 
-* ``hits``: the events of the period matching any step, with a bit per step in ``m`` (step K is
+* ``hits``: the raw days' events matching any step, with a bit per step in ``m`` (step K is
   ``1 << (K - 1)``), each step matched exactly as a goal is (``sql.goals``: a page step is a page
-  goal of its pattern). The query's filters keep whole visits (``sql.where`` on ``sessions``: a
-  page filter keeps the visits that viewed that page, not only those pageviews), so a funnel per
-  source or device is a filter.
-* ``f1`` … ``fN``: per visit, the time it first did step 1, then the first time after that it
-  did step 2, and so on. Taking the earliest match at each step finds a visit's way through the
-  funnel whenever there is one; other events between steps do not matter. Each ``fK`` row also
-  keeps the time of step K-1 (``prev``), so ``ts - prev`` is the time the visit took from step
-  K-1 to step K. ``fK`` scans ``hits`` for step K's bit and looks each row's visit up in
-  ``f(K-1)`` (CROSS JOIN fixes that order: the other one indexes every hit once per step).
-* the result: per step reached, ``visitors`` (distinct visitor ids), ``visits``, and the median of
-  the times from that step to the next (``median_ms``, over the visits that went on), read from
-  ``f(K+1)`` sorted, at its middle (no window over the rows).
+  goal of its pattern), and ``d``, the local day each was read under. The query's filters keep
+  whole visits (``sql.where`` on ``sessions``: a page filter keeps the visits that viewed that
+  page, not only those pageviews), so a funnel per source or device is a filter.
+* ``f1`` … ``fN`` (``sql.funnel_progress``): how far each visit got within each day.
+* ``frows``: the rolled-up days' rows, under no filter or one ``is`` filter on a dimension the
+  rollups keep (``FUNNEL_DIMENSIONS``); any other filter reads every day raw.
+* the result: per step reached, ``visitors`` (distinct per day, summed across days, as every
+  read counts them), ``visits``, and the median of the times from that step to the next
+  (``median_ms``, over the visits that went on: the raw days' gaps and the rolled-up days'
+  counted gaps together).
 
-A visit's steps count only within the period, and a step done on a later visit does not count:
-each visit is its own way through the funnel. Where the time goes at 10 M events (reading the
-range is most of it) is in docs/goals.md, Funnels, Speed.
+A visit is followed within one local day, cut at midnight (as journeys are), and only within the
+period; a step done on a later visit does not count: each visit is its own way through the
+funnel. Where the time goes at 10 M events is in docs/goals.md, Funnels, Speed.
 """
 
 from __future__ import annotations
@@ -28,15 +27,36 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+from ..filters import Condition
 from ..goals import Goal
 from ..periods import bounds_ms
 from ..query import Query
+from ..rollups.funnels import FUNNEL_DIMENSIONS, steps_param
 from ..store import Param
+from .funnel_progress import progress_ctes, weighted_median
 from .goals import match_goal
+from .journey_rollup import units_param
 from .params import Params
 from .visits import visits_clause
 
-__all__ = ["funnel_sql"]
+__all__ = ["funnel_sql", "rolled_filter"]
+
+
+def rolled_filter(query: Query) -> tuple[str, str] | None:
+    """The rollups' dimension and value answering ``query``'s filters (``('', '')`` for
+    none), or None when only raw events can: one case-sensitive ``is`` of one value on a kept
+    dimension (a visitor's visits may have two values in a day: summing rows would count it
+    twice)."""
+    if not query.filters:
+        return "", ""
+    (node, *rest) = query.filters
+    if rest or not isinstance(node, Condition) or node.op != "is" or not node.case_sensitive:
+        return None
+    if len(node.values) != 1:
+        return None
+    if node.dimension not in FUNNEL_DIMENSIONS[1:]:
+        return None
+    return node.dimension, node.values[0]
 
 
 def funnel_sql(
@@ -48,6 +68,7 @@ def funnel_sql(
     params = Params()
     site = params.ref(query.site_id)
     start, end = bounds_ms(*period, tz=query.zone)
+    tz = params.ref(query.timezone)
     # Each step's own goal alone (so two steps of one name stay two).
     tests = [match_goal(goal, params) for goal in steps]
     # CASE WHEN tests a step as WHERE does, stopping at the first false term (bench/funnel.py:
@@ -56,30 +77,50 @@ def funnel_sql(
     mask = " + ".join(f"CASE WHEN {test} THEN {1 << i} ELSE 0 END"
                       for i, test in enumerate(tests))
     visits = visits_clause(query, site=site, start=start, end=end, params=params)
-    ctes = [
-        f"hits AS MATERIALIZED (SELECT session_id AS sid, visitor_id AS vid, ts, {mask} AS m "
-        f"FROM events WHERE site_id = {site} AND ts >= {params.ref(start)} "
-        f"AND ts < {params.ref(end)} AND ({' OR '.join(tests)}){visits})",
-        "f1 AS MATERIALIZED (SELECT sid, vid, NULL AS prev, MIN(ts) AS ts FROM hits "
-        "WHERE m & 1 GROUP BY sid)",
-    ]
-    for k in range(2, len(steps) + 1):
-        ctes.append(
-            f"f{k} AS MATERIALIZED (SELECT f.sid, f.vid, f.ts AS prev, MIN(h.ts) AS ts "
-            f"FROM hits AS h CROSS JOIN f{k - 1} AS f ON f.sid = h.sid AND h.ts > f.ts "
-            f"WHERE h.m & {1 << (k - 1)} GROUP BY h.sid)"
+    rolled = rolled_filter(query)
+    done = "SELECT NULL AS day, NULL AS fid WHERE 0"
+    if rolled is not None:
+        # Any listed funnel with these steps answers; two saved twins must count once.
+        done = (
+            "SELECT u.day AS day, MIN(f.funnel_id) AS fid FROM funits AS u "
+            f"CROSS JOIN rollup_days AS r ON r.site_id = {site} AND r.day = u.day "
+            f"AND r.tz = {tz} AND r.start_ms = u.start_ms AND r.end_ms = u.end_ms "
+            f"CROSS JOIN funnel_rollup_days AS f ON f.site_id = {site} AND f.day = u.day "
+            f"AND f.tz = {tz} AND f.steps = json({params.ref(steps_param(steps))}) "
+            "AND f.computed_at = r.computed_at GROUP BY u.day"
         )
+    dim, value = rolled or ("", "")
+    ctes = [
+        # The joins are CROSS: the days lead, each finding its rows by key.
+        "funits AS MATERIALIZED (SELECT json_extract(value, '$[0]') AS start_ms, "
+        "json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS day "
+        f"FROM json_each({params.ref(units_param(period, tz=query.zone))}))",
+        f"fdone AS MATERIALIZED ({done})",
+        "fraw AS MATERIALIZED (SELECT start_ms, end_ms FROM funits "
+        "WHERE day NOT IN (SELECT day FROM fdone))",
+        "frows AS MATERIALIZED (SELECT r.step AS step, r.gap AS gap, SUM(r.visits) AS visits, "
+        "SUM(r.visitors) AS visitors FROM fdone AS d CROSS JOIN funnel_daily AS r "
+        f"ON r.site_id = {site} AND r.funnel_id = d.fid AND r.day = d.day "
+        f"AND r.dim = {params.ref(dim)} AND r.value = {params.ref(value)} GROUP BY 1, 2)",
+        f"hits AS MATERIALIZED (SELECT session_id AS sid, u.start_ms AS d, visitor_id AS vid, "
+        f"ts, {mask} AS m FROM fraw AS u CROSS JOIN events ON site_id = {site} "
+        f"AND ts >= u.start_ms AND ts < u.end_ms WHERE ({' OR '.join(tests)}){visits})",
+        *progress_ctes(len(steps)),
+    ]
     arms = []
     for k in range(1, len(steps) + 1):
         median = "NULL"
         if k < len(steps):
-            # The time from step K to K+1 is the gap of step K+1's rows, reported under step K:
-            # the middle one, or the mean of the middle two.
-            n = f"(SELECT COUNT(*) FROM f{k + 1})"
-            median = (f"(SELECT AVG(gap) FROM (SELECT ts - prev AS gap FROM f{k + 1} "
-                      f"ORDER BY gap LIMIT 2 - {n} % 2 OFFSET ({n} - 1) / 2))")
-        arms.append(f"SELECT {k} AS step, COUNT(DISTINCT vid) AS visitors, COUNT(*) AS visits, "
-                    f"{median} AS median_ms FROM f{k}")
+            # The time from step K to K+1 is the gap of step K+1's rows, reported under step K.
+            median = weighted_median(f"SELECT ts - prev AS gap, 1 AS n FROM f{k + 1} UNION ALL "
+                                     f"SELECT gap, visits FROM frows WHERE step = {k} "
+                                     "AND gap >= 0")
+        rolled_sum = f"(SELECT COALESCE(SUM({{}}), 0) FROM frows WHERE step = {k} AND gap < 0)"
+        arms.append(
+            f"SELECT {k} AS step, (SELECT COUNT(*) FROM (SELECT 1 FROM f{k} GROUP BY vid, d)) "
+            f"+ {rolled_sum.format('visitors')} AS visitors, (SELECT COUNT(*) FROM f{k}) "
+            f"+ {rolled_sum.format('visits')} AS visits, {median} AS median_ms"
+        )
     sql = (
         "WITH " + ",\n".join(ctes) + "\n"
         "SELECT step, visitors, visits, median_ms FROM (" + "\nUNION ALL ".join(arms) + ")\n"

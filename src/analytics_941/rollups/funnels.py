@@ -1,0 +1,192 @@
+"""The funnel rollups (migration 0034): per site, saved funnel and local day, each step's visits
+and visitors, and the times visits took to go on to the next step, in total and per value of a
+few visit dimensions, so a funnel over 30 days reads a few hundred rows per day instead of
+following every visit of the period through its raw events.
+
+A day is computed per funnel from the raw events of a day ``rollup_days`` lists (its bounds and
+timezone come from that row) with the reader's own CTEs (``sql.funnel_progress``): visits are
+followed within the day, so a rolled-up day holds exactly what a raw read of it counts
+(``tests/test_funnel_rollups.py``). Rows (``funnel_daily``): ``gap = -1`` holds a step's
+``visits`` and ``visitors`` (distinct per day, summed across days as every rollup's); ``gap >=
+0`` holds in ``visits`` how many visits went on from ``step`` to the next in ``gap`` ms.
+
+A funnel's steps travel as ONE JSON parameter of ``[kind, target, prop_key, prop_value]`` rows,
+one per step in order (``steps_param``: a page step is a page goal of its pattern, a goal step
+the goal's definition). The listing (``funnel_rollup_days``) stores ``json(steps)`` and the
+day's ``rollup_days.computed_at``; the reader takes a day of any funnel listed with its own
+steps and the day's current stamp, so editing a goal a step names, or a late event, sends days
+back to raw reads until the cron has redone them, and an API funnel with a saved funnel's steps
+reads its rows too.
+
+The statements are plain SQL with ``?1`` site, ``?2`` day, ``?3`` timezone, ``?4`` funnel id,
+``?5`` steps; the Worker's twin (``worker/src/rollup/funnels.ts``) reads them from
+``funnel-statements.json``, which ``scripts/generate.py`` writes from this module.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..goals import Goal
+from ..sql.columns import filter_sql_target
+from ..sql.funnel_progress import progress_ctes
+from ..sql.goals import goal_join
+from ..sql.params import Params
+from ..store import Param, Store
+from .goals import goal_rows_sql
+
+__all__ = [
+    "FUNNELS_SQL",
+    "FUNNEL_DAY_STATEMENTS",
+    "FUNNEL_DIMENSIONS",
+    "FUNNEL_READY_SQL",
+    "FUNNEL_TODO",
+    "MAX_FUNNEL_DAYS_PER_RUN",
+    "STATEMENTS_FILE",
+    "refresh_funnel_rollups",
+    "statements_json",
+    "steps_param",
+]
+
+# Funnel-days redone per site and run, newest first, across its funnels: a new funnel's month
+# takes one run, its year six (each funnel-day is one short batch reading the day's events).
+MAX_FUNNEL_DAYS_PER_RUN = 62
+# The visit dimensions a filtered funnel is kept per value of ('' = unfiltered): those of a
+# funnel per source or device; other filters read raw events.
+FUNNEL_DIMENSIONS = ("", "source", "channel", "country", "device", "browser", "os")
+# Step rows the statements follow (a saved funnel has at most 8; missing steps match nothing).
+_LEVELS = 8
+FUNNEL_READY_SQL = (
+    "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'funnel_rollup_days'"
+)
+# Every saved funnel (read from the home database, where funnels and goals live).
+FUNNELS_SQL = "SELECT site_id, id, steps FROM funnels ORDER BY site_id, id"
+# The days of site ?1 whose rows of funnel ?2 are missing, made for other steps than ?3 (a
+# steps_param) or for another computation of the day: newest first, at most ?4.
+FUNNEL_TODO = (
+    "SELECT r.day AS day, r.tz AS tz FROM rollup_days AS r "
+    "JOIN sites AS s ON s.id = r.site_id AND s.timezone = r.tz "
+    "LEFT JOIN funnel_rollup_days AS f ON f.site_id = r.site_id AND f.day = r.day "
+    "AND f.funnel_id = ?2 AND f.tz = r.tz AND f.steps = json(?3) "
+    "AND f.computed_at = r.computed_at "
+    "WHERE r.site_id = ?1 AND f.day IS NULL ORDER BY r.day DESC LIMIT ?4"
+)
+# Rows of site ?1's funnels other than those of ?2 (a JSON list of ids): removed funnels.
+FUNNEL_CLEANUP = (
+    "DELETE FROM funnel_daily WHERE site_id = ?1 AND funnel_id NOT IN "
+    "(SELECT value FROM json_each(?2))",
+    "DELETE FROM funnel_rollup_days WHERE site_id = ?1 AND funnel_id NOT IN "
+    "(SELECT value FROM json_each(?2))",
+)
+_LISTED = "rollup_days AS l WHERE l.site_id = ?1 AND l.day = ?2 AND l.tz = ?3"
+# The day's events matching a step, a bit per step; the step's number stands in ``gname``.
+_HITS = (
+    "hits AS MATERIALIZED (SELECT e.session_id AS sid, l.start_ms AS d, e.visitor_id AS vid, "
+    "e.ts AS ts, SUM(1 << (g.gname - 1)) AS m FROM rollup_days AS l CROSS JOIN events AS e "
+    f"ON e.site_id = l.site_id AND e.ts >= l.start_ms AND e.ts < l.end_ms {goal_join()} "
+    "WHERE l.site_id = ?1 AND l.day = ?2 AND l.tz = ?3 GROUP BY e.ts, e.id)"
+)
+# Each visit's step reached (``k``) and the time it took from the previous step (``gap``).
+_REACH = "reach AS (" + " UNION ALL ".join(
+    f"SELECT {k} AS k, sid, vid, {'NULL' if k == 1 else 'ts - prev'} AS gap FROM f{k}"
+    for k in range(1, _LEVELS + 1)) + ")"
+
+
+def _insert_sql(dim: str) -> str:
+    """The day's rows of one dimension ('' = unfiltered): one statement each, as D1 caps
+    compound SELECTs. A visit's value is what a filter on it tests (its ``sessions`` row)."""
+    if dim:
+        value = filter_sql_target(dim, table="sessions", params=Params())
+        assert value is not None and "?" not in value, "a column of the visit, no parameter"
+        valued = f"SELECT r.k, r.vid, r.gap, {value} AS v FROM reach AS r " \
+            "CROSS JOIN sessions ON sessions.id = r.sid"
+    else:
+        valued = "SELECT k, vid, gap, '' AS v FROM reach"
+    ctes = [goal_rows_sql("?5", id_expr="key + 1", first=0), _HITS, *progress_ctes(_LEVELS),
+            _REACH, f"rv AS MATERIALIZED ({valued})"]
+    head = f"SELECT ?1, ?4, ?2, '{dim}', v"
+    return (
+        "WITH " + ",\n".join(ctes) + "\n"
+        "INSERT INTO funnel_daily (site_id, funnel_id, day, dim, value, step, gap, visits, "
+        f"visitors) {head}, k, -1, COUNT(*), COUNT(DISTINCT vid) FROM rv "
+        "WHERE v IS NOT NULL GROUP BY v, k "
+        f"UNION ALL {head}, k - 1, gap, COUNT(*), 0 FROM rv WHERE k > 1 AND v IS NOT NULL "
+        "GROUP BY v, k, gap"
+    )
+
+
+# One funnel-day, run in ONE batch (a transaction), so a reader sees the old day or the new one.
+FUNNEL_DAY_STATEMENTS: tuple[str, ...] = (
+    "DELETE FROM funnel_rollup_days WHERE site_id = ?1 AND funnel_id = ?4 AND day = ?2",
+    "DELETE FROM funnel_daily WHERE site_id = ?1 AND funnel_id = ?4 AND day = ?2",
+    *(_insert_sql(dim) for dim in FUNNEL_DIMENSIONS),
+    # Listed only if the day still is, stamped with the day's own stamp (as goal rollups).
+    "INSERT INTO funnel_rollup_days (site_id, day, funnel_id, tz, steps, computed_at) "
+    f"SELECT ?1, ?2, ?4, ?3, json(?5), l.computed_at FROM {_LISTED}",
+)
+# The JSON file has no comments: its first key says where it comes from.
+GENERATED = "by scripts/generate.py from src/analytics_941/rollups/funnels.py: do not edit"
+STATEMENTS_FILE = Path(__file__).resolve().parents[3] / "worker/src/rollup/funnel-statements.json"
+
+
+def steps_param(goals: Sequence[Goal]) -> str:
+    """The JSON parameter naming a funnel's steps (``funnels.step_goals``' goals, in order) for
+    the writer and the reader: ``[kind, target, prop_key, prop_value]`` rows."""
+    rows = [[g.kind, g.target, g.prop_key, g.prop_value] for g in goals]
+    return json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+
+
+def statements_json() -> str:
+    """What ``funnel-statements.json`` holds: the Worker's copy of this module's SQL."""
+    return json.dumps({"generated": GENERATED, "ready": FUNNEL_READY_SQL,
+                       "funnels": FUNNELS_SQL, "todo": FUNNEL_TODO,
+                       "cleanup": list(FUNNEL_CLEANUP), "day": list(FUNNEL_DAY_STATEMENTS),
+                       "maxDaysPerRun": MAX_FUNNEL_DAYS_PER_RUN}, indent=1) + "\n"
+
+
+def _highest(sql: str) -> int:
+    """How many of ``?1``..``?5`` a statement binds (D1 refuses extra parameters)."""
+    return max(n for n in (1, 2, 3, 4, 5) if f"?{n}" in sql)
+
+
+async def refresh_funnel_rollups(store: Store, *, home: Store | None = None) -> int:
+    """The cron's funnel job (the twin of ``worker/src/rollup/funnels.ts``): per site of
+    ``store`` with saved funnels (read from ``home``, default ``store``), drop the rows of
+    removed funnels and redo up to ``MAX_FUNNEL_DAYS_PER_RUN`` funnel-days ``FUNNEL_TODO``
+    finds. A funnel naming a goal the site no longer has is skipped. Returns the days done."""
+    from ..funnels import FunnelError, parse_step, step_goals
+    from ..goals import list_goals
+
+    (ready,) = await store.execute(FUNNEL_READY_SQL)
+    if int(ready["n"] or 0) < 1:
+        return 0
+    here = {str(r["id"]) for r in await store.execute("SELECT id FROM sites")}
+    by_site: dict[str, list[tuple[str, str]]] = {}
+    for row in await (home or store).execute(FUNNELS_SQL):
+        by_site.setdefault(str(row["site_id"]), []).append((str(row["id"]), str(row["steps"])))
+    done = 0
+    for site_id in sorted(by_site.keys() & here):
+        funnels = by_site[site_id]
+        ids = json.dumps([fid for fid, _ in funnels])
+        for sql in FUNNEL_CLEANUP:
+            await store.execute(sql, [site_id, ids])
+        goals = await list_goals(home or store, site_id=site_id)
+        budget = MAX_FUNNEL_DAYS_PER_RUN
+        for funnel_id, encoded in funnels:
+            try:
+                steps = steps_param(step_goals(
+                    [parse_step(item) for item in json.loads(encoded)], goals))
+            except (FunnelError, ValueError):
+                continue
+            for row in await store.execute(FUNNEL_TODO, [site_id, funnel_id, steps, budget]):
+                values: list[Param] = [site_id, str(row["day"]), str(row["tz"]), funnel_id,
+                                       steps]
+                await store.batch([(sql, values[: _highest(sql)])
+                                   for sql in FUNNEL_DAY_STATEMENTS])
+                done += 1
+                budget -= 1
+            if budget <= 0:
+                break
+    return done
