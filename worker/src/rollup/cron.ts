@@ -3,7 +3,7 @@
  * have new or changed rows (rollup_dirty, filled by triggers), oldest first, each in a few short
  * calls (ROLLUP_STEPS), the twin of `refresh_rollups` in src/analytics_941/rollups/jobs.py, running
  * the same generated SQL; then the goal rollups of rolled-up days (goals.ts), and their journey
- * rollups (journeys.ts); then a month of the
+ * rollups (journeys.ts) and saved funnels' rollups (funnels.ts); then a month of the
  * rollups per frequent filter value (frequent.ts) —
  * then the retention purge (purge.ts), which deletes only days the rollups already answer for,
  * after writing them to R2 for sites that archive raw rows (archive.ts) — then steps of pending
@@ -19,6 +19,7 @@ import { AFTER_ROLLUPS_QUERIES, BudgetSpent, budgeted, CRON_D1_QUERIES, QueryBud
 import { MAX_ARCHIVE_DAYS_PER_RUN } from "./archive";
 import { dayBounds, localDay } from "./days";
 import { refreshFrequentMonths, type FrequentMonth } from "./frequent";
+import { refreshFunnelRollups, type FunnelDay } from "./funnels";
 import { refreshGoalRollups, type GoalDay } from "./goals";
 import { refreshJourneyRollups, type JourneyDay } from "./journeys";
 import { pruneDays, type PrunedDay } from "./prune";
@@ -107,6 +108,8 @@ export interface CronResult {
   goals: GoalDay[];
   /** Site-days whose journey rows were redone (journeys.ts). */
   journeys: JourneyDay[];
+  /** Funnel-days whose rows were redone (funnels.ts). */
+  funnels: FunnelDay[];
   months: FrequentMonth[];
   /** Days whose rows per filter value were pruned (prune.ts). */
   pruned: PrunedDay[];
@@ -146,6 +149,7 @@ export async function runCron(
   // live in `goalsDb`; a month is taken once all its days are rolled up.
   const goals = await run(() => refreshGoalRollups(goalsDb, rollupDb), [] as GoalDay[]);
   const journeys = await run(() => refreshJourneyRollups(rollupDb), [] as JourneyDay[]);
+  const funnels = await run(() => refreshFunnelRollups(goalsDb, rollupDb), [] as FunnelDay[]);
   const months = await run(() => refreshFrequentMonths(rollupDb, nowMs, MAX_MONTHS_PER_RUN, minVisits), [] as FrequentMonth[]);
   const pruned = await run(() => pruneDays(rollupDb, nowMs), [] as PrunedDay[]);
   const purged = await run(
@@ -154,7 +158,7 @@ export async function runCron(
   );
   const rebuilt = await run(() => rebuildTables(db, nowMs), 0);
   if (failures.length > 0) throw failures[0];
-  return { rolled, goals, journeys, months, pruned, purged, rebuilt };
+  return { rolled, goals, journeys, funnels, months, pruned, purged, rebuilt };
 }
 
 /**
