@@ -58,8 +58,11 @@ MAX_FUNNEL_DAYS_PER_RUN = 62
 FUNNEL_DIMENSIONS = ("", "source", "channel", "country", "device", "browser", "os")
 # Step rows the statements follow (a saved funnel has at most 8; missing steps match nothing).
 _LEVELS = 8
+# 2 once the database has the funnel rollup tables (migration 0034) and funnels (0020): one not
+# migrated yet, or code deployed before its migration, makes none rather than failing.
 FUNNEL_READY_SQL = (
-    "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'funnel_rollup_days'"
+    "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' "
+    "AND name IN ('funnels', 'funnel_rollup_days')"
 )
 # Every saved funnel (read from the home database, where funnels and goals live).
 FUNNELS_SQL = "SELECT site_id, id, steps FROM funnels ORDER BY site_id, id"
@@ -163,7 +166,7 @@ async def refresh_funnel_rollups(store: Store, *, home: Store | None = None) -> 
     from ..goals import list_goals
 
     (ready,) = await store.execute(FUNNEL_READY_SQL)
-    if int(ready["n"] or 0) < 1:
+    if int(ready["n"] or 0) < 2:
         return 0
     here = {str(r["id"]) for r in await store.execute("SELECT id FROM sites")}
     by_site: dict[str, list[tuple[str, str]]] = {}
