@@ -56,6 +56,7 @@ from .query import GOAL_DIMENSION, TIME_DIMENSIONS, Query
 from .sql.arms import raw_arm
 from .sql.arms import units_cte as _units_cte
 from .sql.columns import dimension_sql
+from .sql.compound import union_all
 from .sql.conversions import divisor_ctes, goals_broken_down, metric_sql
 from .sql.goal_once import (
     once_arms,
@@ -179,7 +180,7 @@ def _side(
     keys = ["t", *(alias for alias, _ in dims)] if query.dimensions else []
     finals = [f"{FINALS[m]} AS {m}" for m in metrics]
     selected = ", ".join([*(keys or ["0 AS t"]), *finals])
-    body = f"SELECT {selected} FROM ({' UNION ALL '.join(arms)})"
+    body = f"SELECT {selected} FROM ({union_all(arms)})"
     # The values before the bucket: SQLite's sorter compares a leading text key in its fast
     # path, and the bucket alone rarely tells rows apart (-7 % for 12 months of pages at 10 M).
     return body + (f" GROUP BY {', '.join([*keys[1:], *keys[:1]])}" if keys else "")

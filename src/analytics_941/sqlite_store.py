@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from .exceptions import QueryTimeout, StoreError, StoreUnavailable
+from .sql.compound import D1_COMPOUND_TERMS
 from .store import Param, Row, Statement
 
 __all__ = ["SqliteStore"]
@@ -23,6 +24,12 @@ __all__ = ["SqliteStore"]
 _BUSY_TIMEOUT_S = 5.0
 # SQLite calls the progress handler every this many virtual-machine steps (well under 1 ms).
 _PROGRESS_STEPS = 10_000
+
+
+# D1 refuses a compound SELECT of more than five terms and a statement of over 100 bound
+# parameters (workerd: "too many terms in compound SELECT").
+_D1_LIMITS = ((sqlite3.SQLITE_LIMIT_COMPOUND_SELECT, D1_COMPOUND_TERMS),
+              (sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 100))
 
 
 def _decode_text(raw: bytes) -> str:
@@ -60,6 +67,9 @@ class SqliteStore:
         # One stored value that is not valid UTF-8 (e.g. a lone surrogate workerd wrote) must
         # never fail a whole report: decode it with U+FFFD instead of raising.
         conn.text_factory = _decode_text
+        # D1's limits, so a statement D1 would refuse fails here too (locally and in tests).
+        for limit, value in _D1_LIMITS:
+            conn.setlimit(limit, value)
         return conn
 
     def _run(self, statements: Sequence[Statement]) -> list[list[Row]]:

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from ..goals import Goal
 from ..sql.columns import filter_sql_target
+from ..sql.compound import union_all
 from ..sql.funnel_progress import progress_ctes
 from ..sql.goals import goal_join
 from ..sql.params import Params
@@ -91,13 +92,10 @@ _HITS = (
     f"ON e.site_id = l.site_id AND e.ts >= l.start_ms AND e.ts < l.end_ms {goal_join()} "
     "WHERE l.site_id = ?1 AND l.day = ?2 AND l.tz = ?3 GROUP BY e.ts, e.id)"
 )
-# Each visit's step reached (``k``) and the time it took from the previous step (``gap``), in
-# compounds of four steps (D1 refuses a compound SELECT of more than five terms).
-_REACH = "reach AS (" + " UNION ALL ".join(
-    "SELECT * FROM (" + " UNION ALL ".join(
-        f"SELECT {k} AS k, sid, vid, {'NULL' if k == 1 else 'ts - prev'} AS gap FROM f{k}"
-        for k in range(first, min(first + 4, _LEVELS + 1))) + ")"
-    for first in range(1, _LEVELS + 1, 4)) + ")"
+# Each visit's step reached (``k``) and the time it took from the previous step (``gap``).
+_REACH = "reach AS (" + union_all([
+    f"SELECT {k} AS k, sid, vid, {'NULL' if k == 1 else 'ts - prev'} AS gap FROM f{k}"
+    for k in range(1, _LEVELS + 1)]) + ")"
 
 
 def _insert_sql(dim: str) -> str:

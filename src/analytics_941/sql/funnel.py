@@ -33,6 +33,7 @@ from ..periods import bounds_ms
 from ..query import Query
 from ..rollups.funnels import FUNNEL_DIMENSIONS, steps_param
 from ..store import Param
+from .compound import union_all
 from .funnel_progress import progress_ctes, weighted_median
 from .goals import match_goal
 from .journey_rollup import units_param
@@ -123,7 +124,7 @@ def funnel_sql(
         )
     sql = (
         "WITH " + ",\n".join(ctes) + "\n"
-        "SELECT step, visitors, visits, median_ms FROM (" + "\nUNION ALL ".join(arms) + ")\n"
+        f"SELECT step, visitors, visits, median_ms FROM ({union_all(arms)})\n"
         "WHERE visits > 0 ORDER BY step"
     )
     return sql, params.check()
