@@ -895,10 +895,10 @@ CREATE TABLE funnel_daily (
   dim TEXT NOT NULL,
   value TEXT NOT NULL,
   step INTEGER NOT NULL,
-  gap INTEGER NOT NULL,
   visits INTEGER NOT NULL DEFAULT 0,
   visitors INTEGER NOT NULL DEFAULT 0,
-  PRIMARY KEY (site_id, funnel_id, day, dim, value, step, gap)
+  gaps TEXT,
+  PRIMARY KEY (site_id, funnel_id, day, dim, value, step)
 ) WITHOUT ROWID;
 CREATE TABLE funnel_rollup_days (
   site_id TEXT NOT NULL,

@@ -160,4 +160,10 @@ async def test_changes_send_days_back_to_raw(db: Path) -> None:
                   "USING (site_id, day, tz, computed_at)") == _count(
         db, "SELECT COUNT(*) FROM funnel_rollup_days")
     assert await _report(db, shop_steps, []) == raw
+    # The site's last funnels removed: nothing of them is left.
+    for name in ("Shop", "Docs"):
+        await remove_funnel(store, site_id="s1", name=name)
+    await refresh_funnel_rollups(store)
+    assert _count(db, "SELECT COUNT(*) FROM funnel_daily") == 0
+    assert _count(db, "SELECT COUNT(*) FROM funnel_rollup_days") == 0
 

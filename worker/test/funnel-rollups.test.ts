@@ -46,12 +46,29 @@ async function funnel(siteId: string, id: string, steps: object[]) {
   await env.DB.prepare("INSERT INTO funnels (id, site_id, name, steps, created_at) VALUES (?, ?, ?, ?, 0)").bind(id, siteId, `Funnel ${id}`, JSON.stringify(steps)).run();
 }
 
+interface Row {
+  value: string;
+  step: number;
+  gap: number;
+  visits: number;
+  visitors: number;
+}
+
+/** A day's rows, each step's as gap -1 (visits and visitors) and one per gap of its array (how many visits went on in that time). */
 async function rows(db: D1Database, siteId: string, funnelId: string, day: string, dim = "") {
   const { results } = await db
-    .prepare("SELECT value, step, gap, visits, visitors FROM funnel_daily WHERE site_id = ? AND funnel_id = ? AND day = ? AND dim = ? ORDER BY value, step, gap")
+    .prepare("SELECT value, step, visits, visitors, gaps FROM funnel_daily WHERE site_id = ? AND funnel_id = ? AND day = ? AND dim = ?")
     .bind(siteId, funnelId, day, dim)
-    .all();
-  return results;
+    .all<{ value: string; step: number; visits: number; visitors: number; gaps: string | null }>();
+  const out: Row[] = [];
+  for (const r of results) {
+    out.push({ value: r.value, step: r.step, gap: -1, visits: r.visits, visitors: r.visitors });
+    const counts = new Map<number, number>();
+    for (const gap of JSON.parse(r.gaps ?? "[]") as number[]) counts.set(gap, (counts.get(gap) ?? 0) + 1);
+    for (const [gap, n] of counts) out.push({ value: r.value, step: r.step, gap, visits: n, visitors: 0 });
+  }
+  const order = (a: Row, b: Row) => (a.value < b.value ? -1 : a.value > b.value ? 1 : a.step - b.step || a.gap - b.gap);
+  return out.sort(order);
 }
 
 async function listed(db: D1Database, siteId: string) {

@@ -6,9 +6,10 @@ following every visit of the period through its raw events.
 A day is computed per funnel from the raw events of a day ``rollup_days`` lists (its bounds and
 timezone come from that row) with the reader's own CTEs (``sql.funnel_progress``): visits are
 followed within the day, so a rolled-up day holds exactly what a raw read of it counts
-(``tests/test_funnel_rollups.py``). Rows (``funnel_daily``): ``gap = -1`` holds a step's
-``visits`` and ``visitors`` (distinct per day, summed across days as every rollup's); ``gap >=
-0`` holds in ``visits`` how many visits went on from ``step`` to the next in ``gap`` ms.
+(``tests/test_funnel_rollups.py``). A row (``funnel_daily``) holds a step's ``visits`` and
+``visitors`` (distinct per day, summed across days as every rollup's) and in ``gaps`` the
+times in ms the visits that went on took to the next step, as one JSON array (a row per gap
+took eight times the bytes: most gaps are met once).
 
 A funnel's steps travel as ONE JSON parameter of ``[kind, target, prop_key, prop_value]`` rows,
 one per step in order (``steps_param``: a page step is a page goal of its pattern, a goal step
@@ -39,9 +40,11 @@ from ..store import Param, Store
 from .goals import goal_rows_sql
 
 __all__ = [
+    "FUNNELS_LISTED_SQL",
     "FUNNELS_SQL",
     "FUNNEL_DAY_STATEMENTS",
     "FUNNEL_DIMENSIONS",
+    "FUNNEL_DROP",
     "FUNNEL_READY_SQL",
     "FUNNEL_TODO",
     "MAX_FUNNEL_DAYS_PER_RUN",
@@ -77,12 +80,13 @@ FUNNEL_TODO = (
     "AND f.computed_at = r.computed_at "
     "WHERE r.site_id = ?1 AND f.day IS NULL ORDER BY r.day DESC LIMIT ?4"
 )
-# Rows of site ?1's funnels other than those of ?2 (a JSON list of ids): removed funnels.
-FUNNEL_CLEANUP = (
-    "DELETE FROM funnel_daily WHERE site_id = ?1 AND funnel_id NOT IN "
-    "(SELECT value FROM json_each(?2))",
-    "DELETE FROM funnel_rollup_days WHERE site_id = ?1 AND funnel_id NOT IN "
-    "(SELECT value FROM json_each(?2))",
+# The funnels with listed days, per site: those no longer saved are dropped (FUNNEL_DROP).
+FUNNELS_LISTED_SQL = "SELECT DISTINCT site_id, funnel_id FROM funnel_rollup_days"
+# A removed funnel ?2 of site ?1: its rows, then its listing (which finds the rows again if the
+# run stops between the two).
+FUNNEL_DROP = (
+    "DELETE FROM funnel_daily WHERE site_id = ?1 AND funnel_id = ?2",
+    "DELETE FROM funnel_rollup_days WHERE site_id = ?1 AND funnel_id = ?2",
 )
 _LISTED = "rollup_days AS l WHERE l.site_id = ?1 AND l.day = ?2 AND l.tz = ?3"
 # The day's events matching a step, a bit per step; the step's number stands in ``gname``.
@@ -109,15 +113,16 @@ def _insert_sql(dim: str) -> str:
     else:
         valued = "SELECT k, vid, gap, '' AS v FROM reach"
     ctes = [goal_rows_sql("?5", id_expr="key + 1", first=0), _HITS, *progress_ctes(_LEVELS),
-            _REACH, f"rv AS MATERIALIZED ({valued})"]
-    head = f"SELECT ?1, ?4, ?2, '{dim}', v"
+            _REACH, f"rv AS MATERIALIZED ({valued} WHERE v IS NOT NULL)",
+            # The times visits took to go on from step K (their gap at step K + 1).
+            "gaps AS (SELECT v, k - 1 AS k, json_group_array(gap) AS gaps FROM rv WHERE k > 1 "
+            "GROUP BY v, k)"]
     return (
         "WITH " + ",\n".join(ctes) + "\n"
-        "INSERT INTO funnel_daily (site_id, funnel_id, day, dim, value, step, gap, visits, "
-        f"visitors) {head}, k, -1, COUNT(*), COUNT(DISTINCT vid) FROM rv "
-        "WHERE v IS NOT NULL GROUP BY v, k "
-        f"UNION ALL {head}, k - 1, gap, COUNT(*), 0 FROM rv WHERE k > 1 AND v IS NOT NULL "
-        "GROUP BY v, k, gap"
+        "INSERT INTO funnel_daily (site_id, funnel_id, day, dim, value, step, visits, visitors, "
+        f"gaps) SELECT ?1, ?4, ?2, '{dim}', s.v, s.k, s.n, s.vn, g.gaps FROM (SELECT v, k, "
+        "COUNT(*) AS n, COUNT(DISTINCT vid) AS vn FROM rv GROUP BY v, k) AS s "
+        "LEFT JOIN gaps AS g ON g.v = s.v AND g.k = s.k"
     )
 
 
@@ -146,7 +151,8 @@ def statements_json() -> str:
     """What ``funnel-statements.json`` holds: the Worker's copy of this module's SQL."""
     return json.dumps({"generated": GENERATED, "ready": FUNNEL_READY_SQL,
                        "funnels": FUNNELS_SQL, "todo": FUNNEL_TODO,
-                       "cleanup": list(FUNNEL_CLEANUP), "day": list(FUNNEL_DAY_STATEMENTS),
+                       "listed": FUNNELS_LISTED_SQL, "drop": list(FUNNEL_DROP),
+                       "day": list(FUNNEL_DAY_STATEMENTS),
                        "maxDaysPerRun": MAX_FUNNEL_DAYS_PER_RUN}, indent=1) + "\n"
 
 
@@ -156,10 +162,10 @@ def _highest(sql: str) -> int:
 
 
 async def refresh_funnel_rollups(store: Store, *, home: Store | None = None) -> int:
-    """The cron's funnel job (the twin of ``worker/src/rollup/funnels.ts``): per site of
-    ``store`` with saved funnels (read from ``home``, default ``store``), drop the rows of
-    removed funnels and redo up to ``MAX_FUNNEL_DAYS_PER_RUN`` funnel-days ``FUNNEL_TODO``
-    finds. A funnel naming a goal the site no longer has is skipped. Returns the days done."""
+    """The cron's funnel job (the twin of ``worker/src/rollup/funnels.ts``): drop the rows of
+    removed funnels, then per site of ``store`` with saved funnels (read from ``home``, default
+    ``store``) redo up to ``MAX_FUNNEL_DAYS_PER_RUN`` funnel-days ``FUNNEL_TODO`` finds. A
+    funnel naming a goal the site no longer has is skipped. Returns the funnel-days done."""
     from ..funnels import FunnelError, parse_step, step_goals
     from ..goals import list_goals
 
@@ -170,18 +176,22 @@ async def refresh_funnel_rollups(store: Store, *, home: Store | None = None) -> 
     by_site: dict[str, list[tuple[str, str]]] = {}
     for row in await (home or store).execute(FUNNELS_SQL):
         by_site.setdefault(str(row["site_id"]), []).append((str(row["id"]), str(row["steps"])))
+    saved = {(site, fid) for site, funnels in by_site.items() for fid, _ in funnels}
+    for row in await store.execute(FUNNELS_LISTED_SQL):
+        key = (str(row["site_id"]), str(row["funnel_id"]))
+        if key[0] in here and key not in saved:
+            for sql in FUNNEL_DROP:
+                await store.execute(sql, list(key))
     done = 0
     for site_id in sorted(by_site.keys() & here):
-        funnels = by_site[site_id]
-        ids = json.dumps([fid for fid, _ in funnels])
-        for sql in FUNNEL_CLEANUP:
-            await store.execute(sql, [site_id, ids])
         goals = await list_goals(home or store, site_id=site_id)
         budget = MAX_FUNNEL_DAYS_PER_RUN
-        for funnel_id, encoded in funnels:
+        for funnel_id, encoded in by_site[site_id]:
             try:
-                steps = steps_param(step_goals(
-                    [parse_step(item) for item in json.loads(encoded)], goals))
+                items = json.loads(encoded)
+                if not isinstance(items, list):
+                    continue
+                steps = steps_param(step_goals([parse_step(item) for item in items], goals))
             except (FunnelError, ValueError):
                 continue
             for row in await store.execute(FUNNEL_TODO, [site_id, funnel_id, steps, budget]):

@@ -15,7 +15,7 @@ same steps), and from raw events otherwise; both count the same, so the rows are
 * the result: per step reached, ``visitors`` (distinct per day, summed across days, as every
   read counts them), ``visits``, and the median of the times from that step to the next
   (``median_ms``, over the visits that went on: the raw days' gaps and the rolled-up days'
-  counted gaps together).
+  arrays of gaps together).
 
 A visit is followed within one local day, cut at midnight (as journeys are), and only within the
 period; a step done on a later visit does not count: each visit is its own way through the
@@ -99,10 +99,10 @@ def funnel_sql(
         f"fdone AS MATERIALIZED ({done})",
         "fraw AS MATERIALIZED (SELECT start_ms, end_ms FROM funits "
         "WHERE day NOT IN (SELECT day FROM fdone))",
-        "frows AS MATERIALIZED (SELECT r.step AS step, r.gap AS gap, SUM(r.visits) AS visits, "
-        "SUM(r.visitors) AS visitors FROM fdone AS d CROSS JOIN funnel_daily AS r "
+        "frows AS MATERIALIZED (SELECT r.step AS step, r.visits AS visits, "
+        "r.visitors AS visitors, r.gaps AS gaps FROM fdone AS d CROSS JOIN funnel_daily AS r "
         f"ON r.site_id = {site} AND r.funnel_id = d.fid AND r.day = d.day "
-        f"AND r.dim = {params.ref(dim)} AND r.value = {params.ref(value)} GROUP BY 1, 2)",
+        f"AND r.dim = {params.ref(dim)} AND r.value = {params.ref(value)})",
         f"hits AS MATERIALIZED (SELECT session_id AS sid, u.start_ms AS d, visitor_id AS vid, "
         f"ts, {mask} AS m FROM fraw AS u CROSS JOIN events ON site_id = {site} "
         f"AND ts >= u.start_ms AND ts < u.end_ms WHERE ({' OR '.join(tests)}){visits})",
@@ -114,9 +114,9 @@ def funnel_sql(
         if k < len(steps):
             # The time from step K to K+1 is the gap of step K+1's rows, reported under step K.
             median = weighted_median(f"SELECT ts - prev AS gap, 1 AS n FROM f{k + 1} UNION ALL "
-                                     f"SELECT gap, visits FROM frows WHERE step = {k} "
-                                     "AND gap >= 0")
-        rolled_sum = f"(SELECT COALESCE(SUM({{}}), 0) FROM frows WHERE step = {k} AND gap < 0)"
+                                     "SELECT j.value, 1 FROM frows AS r, json_each(r.gaps) AS j "
+                                     f"WHERE r.step = {k}")
+        rolled_sum = f"(SELECT COALESCE(SUM({{}}), 0) FROM frows WHERE step = {k})"
         arms.append(
             f"SELECT {k} AS step, (SELECT COUNT(*) FROM (SELECT 1 FROM f{k} GROUP BY vid, d)) "
             f"+ {rolled_sum.format('visitors')} AS visitors, (SELECT COUNT(*) FROM f{k}) "

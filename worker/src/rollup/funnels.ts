@@ -1,8 +1,8 @@
 /**
  * The funnel rollups, the twin of `refresh_funnel_rollups` in src/analytics_941/rollups/funnels.py,
- * running the same SQL (funnel-statements.json, written from that module): per site placed in
- * this database with saved funnels (read from the home database, with the goals their steps
- * name), drop the rows of removed funnels, then redo the funnel-days the todo statement finds,
+ * running the same SQL (funnel-statements.json, written from that module): drop the rows of
+ * removed funnels, then per site placed in this database with saved funnels (read from the home
+ * database, with the goals their steps name) redo the funnel-days the todo statement finds,
  * newest first, at most maxDaysPerRun per site across its funnels; each funnel-day ONE batch
  * (a transaction), so a reader sees the old day or the new one. Runs after the days.
  */
@@ -95,21 +95,26 @@ function bySiteOf<T extends { site_id: string }>(rows: readonly T[]): Map<string
   return grouped;
 }
 
-/** Drops removed funnels' rows and redoes the funnel-days the todo statement names; returns them. */
+/** Drops removed funnels' rows and redoes the funnel-days the todo statement names; returns those. */
 export async function refreshFunnelRollups(home: D1Database, db: D1Database): Promise<FunnelDay[]> {
   // 2: the funnels (0020) and funnel rollup (0034) tables are there.
   if (((await db.prepare(statements.ready).first<number>("n")) ?? 0) < 2) return [];
   // Only the sites placed in this database (a data database holds copies of theirs).
   const here = new Set((await db.prepare("SELECT id FROM sites").all<{ id: string }>()).results.map((r) => r.id));
   const funnelRows = (await home.prepare(statements.funnels).all<{ site_id: string; id: string; steps: string }>()).results;
+  // Removed funnels (a site's last one included): their rows, then their listing.
+  const saved = new Set(funnelRows.map((f) => JSON.stringify([f.site_id, f.id])));
+  const listed = (await db.prepare(statements.listed).all<{ site_id: string; funnel_id: string }>()).results;
+  for (const row of listed) {
+    if (!here.has(row.site_id) || saved.has(JSON.stringify([row.site_id, row.funnel_id]))) continue;
+    for (const sql of statements.drop) await db.prepare(sql).bind(row.site_id, row.funnel_id).run();
+  }
   const bySite = bySiteOf(funnelRows.filter((f) => here.has(f.site_id)));
   if (bySite.size === 0) return [];
   const goals = bySiteOf((await home.prepare(GOALS).all<FunnelGoal & { site_id: string }>()).results);
   const done: FunnelDay[] = [];
   // FUNNELS_SQL orders by site id, as the Python job's sorted sites.
   for (const [siteId, funnels] of bySite) {
-    const ids = JSON.stringify(funnels.map((f) => f.id));
-    for (const sql of statements.cleanup) await db.prepare(sql).bind(siteId, ids).run();
     let budget = statements.maxDaysPerRun;
     for (const funnel of funnels) {
       const steps = funnelStepsParam(funnel.steps, goals.get(siteId) ?? []);
