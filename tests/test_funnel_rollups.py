@@ -52,6 +52,20 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
                             timezone=TZ)
     seed_random_visits(path, bounds_ms(TODAY - timedelta(days=DAYS - 1), TODAY,
                                        tz=_query([]).zone))
+    # A Google visit from yesterday evening into today (read raw): its piece of today goes
+    # through the shop, and a filter must still find the visit, which started yesterday.
+    today, _ = bounds_ms(TODAY, TODAY, tz=_query([]).zone)
+    hits = [(-300_000, "/about"), (300_000, "/shop"), (360_000, "/cart")]
+    with sqlite3.connect(path) as conn:
+        conn.executemany(
+            "INSERT INTO events (id, site_id, ts, name, visitor_id, session_id, hostname, "
+            "pathname, source) VALUES (?, 's1', ?, 'pageview', 'night-v', 'night', "
+            "'example.com', ?, 'Google')",
+            [(f"night-{i}", today + offset, page) for i, (offset, page) in enumerate(hits)])
+        conn.execute(
+            "INSERT INTO sessions (id, site_id, visitor_id, started_at, ended_at, hostname, "
+            "entry_page, exit_page, source) VALUES ('night', 's1', 'night-v', ?, ?, "
+            "'example.com', '/about', '/cart', 'Google')", (today - 300_000, today + 360_000))
     return path
 
 

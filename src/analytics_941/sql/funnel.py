@@ -39,6 +39,7 @@ from .goals import match_goal
 from .journey_rollup import units_param
 from .params import Params
 from .visits import visits_clause
+from .where import DAY_MS
 
 __all__ = ["funnel_sql", "rolled_filter"]
 
@@ -77,7 +78,9 @@ def funnel_sql(
     # Step bits are whole numbers we made: safe inlined, here and below.
     mask = " + ".join(f"CASE WHEN {test} THEN {1 << i} ELSE 0 END"
                       for i, test in enumerate(tests))
-    visits = visits_clause(query, site=site, start=start, end=end, params=params)
+    # Only the raw days' visits (from a day before the first: a visit may cross midnight).
+    window = (f"(SELECT MIN(start_ms) FROM fraw) - {DAY_MS}", "(SELECT MAX(end_ms) FROM fraw)")
+    visits = visits_clause(query, site=site, start=start, end=end, params=params, window=window)
     rolled = rolled_filter(query)
     done = "SELECT NULL AS day, NULL AS fid WHERE 0"
     if rolled is not None:

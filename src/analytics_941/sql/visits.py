@@ -29,12 +29,14 @@ def started_window(*, start: int, end: int, params: Params) -> tuple[str, str]:
 
 
 def visits_clause(query: Query, *, site: str, start: int, end: int, params: Params,
-                  column: str = "session_id") -> str:
-    """SQL: `` AND <column> IN (the visits passing the query's filters)``; '' without filters."""
+                  column: str = "session_id", window: tuple[str, str] | None = None) -> str:
+    """SQL: `` AND <column> IN (the visits passing the query's filters)``; '' without filters.
+    ``window`` (SQL of the first and last start) narrows the visits looked at, when only part
+    of the period is read raw."""
     clauses = visit_filters(query, site=site, start=start, end=end, params=params)
     if not clauses:
         return ""
-    lo, hi = started_window(start=start, end=end, params=params)
+    lo, hi = window or started_window(start=start, end=end, params=params)
     return (
         f" AND {column} IN (SELECT id FROM sessions WHERE site_id = {site} "
         f"AND started_at >= {lo} AND started_at < {hi} AND {' AND '.join(clauses)})"
