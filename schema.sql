@@ -893,12 +893,8 @@ CREATE TABLE funnel_daily (
   funnel_id TEXT NOT NULL,
   day TEXT NOT NULL,
   dim TEXT NOT NULL,
-  value TEXT NOT NULL,
-  step INTEGER NOT NULL,
-  visits INTEGER NOT NULL DEFAULT 0,
-  visitors INTEGER NOT NULL DEFAULT 0,
-  gaps TEXT,
-  PRIMARY KEY (site_id, funnel_id, day, dim, value, step)
+  data TEXT NOT NULL,
+  PRIMARY KEY (site_id, funnel_id, day, dim)
 ) WITHOUT ROWID;
 CREATE TABLE funnel_rollup_days (
   site_id TEXT NOT NULL,

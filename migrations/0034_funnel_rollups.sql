@@ -1,9 +1,10 @@
 -- Funnel rollups (issue 15, docs/goals.md "Funnels"): per site, saved funnel and site-local day,
 -- so a funnel over a month reads rows per day instead of following every visit through its raw
 -- events (src/analytics_941/rollups/funnels.py computes them; sql/funnel.py reads them).
--- funnel_daily, per dimension of the visit (`dim`, '' = unfiltered) and its `value`, per step:
--- the `visits` and `visitors` (distinct per day) that reached it, and in `gaps` a JSON array of
--- the times in ms the visits that went on took to the next step (for the medians; NULL: none).
+-- funnel_daily, per dimension of the visit (`dim`, '' = unfiltered), holds in `data` a JSON
+-- object from each value of it ('' when unfiltered) to its steps reached, each
+-- [step, visits, visitors, gaps]: the visits and visitors (distinct per day) that reached the
+-- step, and an array of the times in ms the visits that went on took to the next step.
 -- A visit is followed within one local day, cut at midnight, as the raw read of the same days.
 -- The cron computes a funnel's day from the raw events of a day rollup_days lists and lists it
 -- in funnel_rollup_days with the JSON of the step definitions it used (`steps`) and the day's
@@ -14,12 +15,8 @@ CREATE TABLE funnel_daily (
   funnel_id TEXT NOT NULL,
   day TEXT NOT NULL,
   dim TEXT NOT NULL,
-  value TEXT NOT NULL,
-  step INTEGER NOT NULL,
-  visits INTEGER NOT NULL DEFAULT 0,
-  visitors INTEGER NOT NULL DEFAULT 0,
-  gaps TEXT,
-  PRIMARY KEY (site_id, funnel_id, day, dim, value, step)
+  data TEXT NOT NULL,
+  PRIMARY KEY (site_id, funnel_id, day, dim)
 ) WITHOUT ROWID;
 CREATE TABLE funnel_rollup_days (
   site_id TEXT NOT NULL,

@@ -54,18 +54,21 @@ interface Row {
   visitors: number;
 }
 
-/** A day's rows, each step's as gap -1 (visits and visitors) and one per gap of its array (how many visits went on in that time). */
+/** A day's rows of a dimension, each value's steps as gap -1 (visits and visitors) and one per gap of its array (how many visits went on in that time). */
 async function rows(db: D1Database, siteId: string, funnelId: string, day: string, dim = "") {
-  const { results } = await db
-    .prepare("SELECT value, step, visits, visitors, gaps FROM funnel_daily WHERE site_id = ? AND funnel_id = ? AND day = ? AND dim = ?")
+  const row = await db
+    .prepare("SELECT data FROM funnel_daily WHERE site_id = ? AND funnel_id = ? AND day = ? AND dim = ?")
     .bind(siteId, funnelId, day, dim)
-    .all<{ value: string; step: number; visits: number; visitors: number; gaps: string | null }>();
+    .first<{ data: string }>();
   const out: Row[] = [];
-  for (const r of results) {
-    out.push({ value: r.value, step: r.step, gap: -1, visits: r.visits, visitors: r.visitors });
-    const counts = new Map<number, number>();
-    for (const gap of JSON.parse(r.gaps ?? "[]") as number[]) counts.set(gap, (counts.get(gap) ?? 0) + 1);
-    for (const [gap, n] of counts) out.push({ value: r.value, step: r.step, gap, visits: n, visitors: 0 });
+  const data = JSON.parse(row?.data ?? "{}") as Record<string, [number, number, number, number[]][]>;
+  for (const [value, steps] of Object.entries(data)) {
+    for (const [step, visits, visitors, gaps] of steps) {
+      out.push({ value, step, gap: -1, visits, visitors });
+      const counts = new Map<number, number>();
+      for (const gap of gaps) counts.set(gap, (counts.get(gap) ?? 0) + 1);
+      for (const [gap, n] of counts) out.push({ value, step, gap, visits: n, visitors: 0 });
+    }
   }
   const order = (a: Row, b: Row) => (a.value < b.value ? -1 : a.value > b.value ? 1 : a.step - b.step || a.gap - b.gap);
   return out.sort(order);

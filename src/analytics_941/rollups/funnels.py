@@ -6,10 +6,12 @@ following every visit of the period through its raw events.
 A day is computed per funnel from the raw events of a day ``rollup_days`` lists (its bounds and
 timezone come from that row) with the reader's own CTEs (``sql.funnel_progress``): visits are
 followed within the day, so a rolled-up day holds exactly what a raw read of it counts
-(``tests/test_funnel_rollups.py``). A row (``funnel_daily``) holds a step's ``visits`` and
-``visitors`` (distinct per day, summed across days as every rollup's) and in ``gaps`` the
-times in ms the visits that went on took to the next step, as one JSON array (a row per gap
-took eight times the bytes: most gaps are met once).
+(``tests/test_funnel_rollups.py``). A row (``funnel_daily``) holds a day's numbers for one
+dimension, in ``data``: a JSON object from each value of it ('' unfiltered) to its steps, each
+``[step, visits, visitors, gaps]``: visitors are distinct per day (summed across days as every
+rollup's), ``gaps`` the times in ms the visits that went on took to the next step. (A row per
+gap took 24 times the bytes, a row per step and value three times: most values of a source or
+a country are met a few times a day, and a row's key repeats the site, funnel and day.)
 
 A funnel's steps travel as ONE JSON parameter of ``[kind, target, prop_key, prop_value]`` rows,
 one per step in order (``steps_param``: a page step is a page goal of its pattern, a goal step
@@ -116,13 +118,17 @@ def _insert_sql(dim: str) -> str:
             _REACH, f"rv AS MATERIALIZED ({valued} WHERE v IS NOT NULL)",
             # The times visits took to go on from step K (their gap at step K + 1).
             "gaps AS (SELECT v, k - 1 AS k, json_group_array(gap) AS gaps FROM rv WHERE k > 1 "
-            "GROUP BY v, k)"]
+            "GROUP BY v, k)",
+            "steps AS (SELECT v, k, COUNT(*) AS n, COUNT(DISTINCT vid) AS vn FROM rv "
+            "GROUP BY v, k)",
+            "per AS (SELECT s.v AS v, json_group_array(json_array(s.k, s.n, s.vn, "
+            "json(COALESCE(g.gaps, '[]')))) AS a FROM steps AS s LEFT JOIN gaps AS g "
+            "ON g.v = s.v AND g.k = s.k GROUP BY s.v)"]
     return (
         "WITH " + ",\n".join(ctes) + "\n"
-        "INSERT INTO funnel_daily (site_id, funnel_id, day, dim, value, step, visits, visitors, "
-        f"gaps) SELECT ?1, ?4, ?2, '{dim}', s.v, s.k, s.n, s.vn, g.gaps FROM (SELECT v, k, "
-        "COUNT(*) AS n, COUNT(DISTINCT vid) AS vn FROM rv GROUP BY v, k) AS s "
-        "LEFT JOIN gaps AS g ON g.v = s.v AND g.k = s.k"
+        "INSERT INTO funnel_daily (site_id, funnel_id, day, dim, data) "
+        f"SELECT ?1, ?4, ?2, '{dim}', json_group_object(v, json(a)) FROM per "
+        "HAVING COUNT(*) > 0"
     )
 
 

@@ -102,10 +102,13 @@ def funnel_sql(
         f"fdone AS MATERIALIZED ({done})",
         "fraw AS MATERIALIZED (SELECT start_ms, end_ms FROM funits "
         "WHERE day NOT IN (SELECT day FROM fdone))",
-        "frows AS MATERIALIZED (SELECT r.step AS step, r.visits AS visits, "
-        "r.visitors AS visitors, r.gaps AS gaps FROM fdone AS d CROSS JOIN funnel_daily AS r "
+        # A rolled-up day's steps of the value (``rollups.funnels``: the rows' shape).
+        "frows AS MATERIALIZED (SELECT json_extract(s.value, '$[0]') AS step, "
+        "json_extract(s.value, '$[1]') AS visits, json_extract(s.value, '$[2]') AS visitors, "
+        "json_extract(s.value, '$[3]') AS gaps FROM fdone AS d CROSS JOIN funnel_daily AS r "
         f"ON r.site_id = {site} AND r.funnel_id = d.fid AND r.day = d.day "
-        f"AND r.dim = {params.ref(dim)} AND r.value = {params.ref(value)})",
+        f"AND r.dim = {params.ref(dim)} CROSS JOIN json_each(r.data) AS v "
+        f"CROSS JOIN json_each(v.value) AS s WHERE v.key = {params.ref(value)})",
         f"hits AS MATERIALIZED (SELECT session_id AS sid, u.start_ms AS d, visitor_id AS vid, "
         f"ts, {mask} AS m FROM fraw AS u CROSS JOIN events ON site_id = {site} "
         f"AND ts >= u.start_ms AND ts < u.end_ms WHERE ({' OR '.join(tests)}){visits})",
