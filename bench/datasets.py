@@ -13,13 +13,16 @@ import asyncio
 import fcntl
 import json
 import re
+import shutil
 import sqlite3
 import subprocess
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bench.datagen import ROOT, SHAPE, TIMEZONE, drain_rollups, generate
@@ -159,3 +162,38 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def rolled_copy(source: Path, prefix: str, *, migrations: dict[str, str],
+                prepare: Callable[[sqlite3.Connection], None],
+                job: Callable[[Any], Awaitable[int]], what: str) -> Path:
+    """A copy of ``source`` named ``<prefix>-<name>``, with the ``migrations`` (table -> file)
+    it lacks applied, ``prepare`` run on it (the bench's goals or funnels) and ``job`` (a cron
+    job, given the copy's store) run until it has nothing left: made once, then reused. The
+    shared dataset is left as it is."""
+    from analytics_941 import SqliteStore
+
+    path = source.with_name(f"{prefix}-{source.name}")
+    if path.exists():
+        return path
+    print(f"  copying {source.name} for the {what} …", flush=True)
+    partial = path.with_suffix(".partial")
+    shutil.copyfile(source, partial)
+    conn = sqlite3.connect(partial)
+    try:
+        for table, migration in migrations.items():
+            if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)
+                                ).fetchone():
+                conn.executescript((ROOT / "migrations" / migration).read_text())
+        prepare(conn)
+        conn.commit()
+    finally:
+        conn.close()
+    started = time.perf_counter()
+    store = SqliteStore(path=partial)
+    days = 0
+    while done := asyncio.run(job(store)):
+        days += done
+    print(f"  {days} days of {what} in {time.perf_counter() - started:.0f} s", flush=True)
+    partial.rename(path)
+    return path

@@ -23,17 +23,15 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sqlite3
 import statistics
-import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bench.datagen import ROOT, TIMEZONE
-from bench.datasets import POSITIONS, dataset
+from bench.datagen import TIMEZONE
+from bench.datasets import POSITIONS, dataset, rolled_copy
 from bench.query import RUNS, _site, timed
 from bench.report import figure
 
@@ -70,25 +68,9 @@ def funnel_statements(site: Any, steps: list[str], filters: list[Any], now: Any,
 def funnel_copy(source: Path) -> Path:
     """A copy of ``source`` with the bench's goal and funnels saved and their rollups for every
     rolled-up day: made once, then reused."""
-    import asyncio
-
-    from analytics_941 import SqliteStore
     from analytics_941.rollups.funnels import refresh_funnel_rollups
 
-    path = source.with_name(f"funnels-{source.name}")
-    if path.exists():
-        return path
-    print(f"  copying {source.name} for the funnel rollups …", flush=True)
-    partial = path.with_suffix(".partial")
-    shutil.copyfile(source, partial)
-    conn = sqlite3.connect(partial)
-    try:
-        # The datasets predate the funnels table; the funnel rollups may be newer than them.
-        for table, migration in (("funnels", "0020_funnels.sql"),
-                                 ("funnel_rollup_days", "0034_funnel_rollups.sql")):
-            if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)
-                                ).fetchone():
-                conn.executescript((ROOT / "migrations" / migration).read_text())
+    def prepare(conn: sqlite3.Connection) -> None:
         site = _site(conn)
         conn.execute("INSERT OR REPLACE INTO goals (id, site_id, name, kind, target, created_at) "
                      "VALUES ('bench-signup', ?, 'Signup', 'event', 'Signup', 0)", (site.id,))
@@ -98,18 +80,12 @@ def funnel_copy(source: Path) -> Path:
             # Ids as long as saved funnels' (22 characters): every row of theirs holds one.
             [(f"bench-funnel-{n:09d}", site.id, name, json.dumps([step_json(s) for s in steps]))
              for n, (name, steps) in enumerate(FUNNELS.items())])
-        conn.commit()
-    finally:
-        conn.close()
-    started = time.perf_counter()
-    store = SqliteStore(path=partial)
-    days = 0
-    while done := asyncio.run(refresh_funnel_rollups(store)):
-        days += done
-    print(f"  {days} funnel-days of rollups in {time.perf_counter() - started:.0f} s",
-          flush=True)
-    partial.rename(path)
-    return path
+
+    # The datasets predate the funnels table; the funnel rollups may be newer than them.
+    return rolled_copy(source, "funnels",
+                       migrations={"funnels": "0020_funnels.sql",
+                                   "funnel_rollup_days": "0034_funnel_rollups.sql"},
+                       prepare=prepare, job=refresh_funnel_rollups, what="funnel rollups")
 
 
 def step_json(text: str) -> dict[str, str]:

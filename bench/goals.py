@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -40,8 +39,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.datagen import ROOT
-from bench.datasets import CACHE, POSITIONS, dataset
+from bench.datasets import CACHE, POSITIONS, dataset, rolled_copy
 from bench.query import RUNS, _site, timed
 from bench.report import figure
 
@@ -62,38 +60,17 @@ def _goals(site_id: str, *, tag: str = "bench") -> tuple[Any, ...]:
 def goal_copy(source: Path, *, now_ms: int) -> Path:
     """A copy of ``source`` with the goal rollup tables (migration 0031), the bench's goals and
     their goal rollups for every rolled-up day: made once, then reused."""
-    import asyncio
-
-    from analytics_941 import SqliteStore
     from analytics_941.rollups.goals import refresh_goal_rollups
 
-    path = source.with_name(f"goals-{source.name}")
-    if path.exists():
-        return path
-    print(f"  copying {source.name} for the goal rollups …", flush=True)
-    partial = path.with_suffix(".partial")
-    shutil.copyfile(source, partial)
-    conn = sqlite3.connect(partial)
-    try:
-        if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'goal_rollup_days'"
-                            ).fetchone():
-            conn.executescript((ROOT / "migrations" / "0031_goal_rollups.sql").read_text())
+    def prepare(conn: sqlite3.Connection) -> None:
         (site_id,) = conn.execute("SELECT id FROM sites").fetchone()
         conn.executemany(
             "INSERT OR REPLACE INTO goals (id, site_id, name, kind, target, created_at) "
             "VALUES (?, ?, ?, ?, ?, 0)",
             [(g.id, site_id, g.name, g.kind, g.target) for g in _goals(site_id)])
-        conn.commit()
-    finally:
-        conn.close()
-    started = time.perf_counter()
-    store = SqliteStore(path=partial)
-    days = 0
-    while done := asyncio.run(refresh_goal_rollups(store)):
-        days += done
-    print(f"  {days} days of goal rollups in {time.perf_counter() - started:.0f} s", flush=True)
-    partial.rename(path)
-    return path
+
+    return rolled_copy(source, "goals", migrations={"goal_rollup_days": "0031_goal_rollups.sql"},
+                       prepare=prepare, job=refresh_goal_rollups, what="goal rollups")
 
 
 def panel_statements(site: Any, days: int, now: datetime, *, tag: str = "bench") -> list[Any]:
