@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,6 +16,7 @@ from fastapi.testclient import TestClient
 from seeding import seed
 
 from analytics_941 import Settings, SqliteStore, setup_analytics
+from analytics_941.sqlite_store import D1_LIMITS
 from analytics_941.store import Param, Row, Statement
 
 # A fixed "now": 2026-03-10 12:00 in New York. The 7-day range 03-04..03-10 contains the US DST
@@ -76,3 +79,25 @@ def client(db: Path, tmp_path: Path) -> TestClient:
     app = FastAPI()
     setup_analytics(app, Settings(sqlite_path=db, project_dir=tmp_path))
     return signed_in_client(app, db)
+
+
+class _D1Connection(sqlite3.Connection):
+    """A connection holding D1's limits (SqliteStore's ``_D1_LIMITS``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for limit, value in D1_LIMITS:
+            self.setlimit(limit, value)
+
+
+@pytest.fixture(autouse=True)
+def _d1_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every SQLite connection a test opens holds D1's limits, so a statement D1 would refuse
+    fails here too, whether a test runs it through SqliteStore or on a connection of its own."""
+    real = sqlite3.connect
+
+    def connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        kwargs.setdefault("factory", _D1Connection)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sqlite3, "connect", connect)

@@ -152,6 +152,7 @@ def test_visits_are_read_by_key_only_while_the_page_has_few(db: Path) -> None:
     """Over 100 raw days of February, a rare page's visits are few enough to read by their
     key; those of "/" (a large share of February's visits) are not."""
     from analytics_941.filters import Condition
+    from analytics_941.sql.compound import union_all
     from analytics_941.sql.page_reads import few_visits_sql
     from analytics_941.sql.params import Params
 
@@ -161,7 +162,7 @@ def test_visits_are_read_by_key_only_while_the_page_has_few(db: Path) -> None:
     for page in (rare, "/"):
         params = Params()
         site = params.ref(SITE_ID)
-        days = " UNION ALL ".join(f"SELECT {n} AS i" for n in range(100))
+        days = union_all([f"SELECT {n} AS i" for n in range(100)])
         test = few_visits_sql((Condition(op="is", dimension="page", values=(page,)),),
                               site=site, units="(SELECT '2026-02-15' AS day)",
                               sparse=f"({days})", params=params)

@@ -18,7 +18,7 @@ from .exceptions import QueryTimeout, StoreError, StoreUnavailable
 from .sql.compound import D1_COMPOUND_TERMS
 from .store import Param, Row, Statement
 
-__all__ = ["SqliteStore"]
+__all__ = ["D1_LIMITS", "SqliteStore"]
 
 # How long to wait for workerd's write lock before giving up, in seconds.
 _BUSY_TIMEOUT_S = 5.0
@@ -28,7 +28,7 @@ _PROGRESS_STEPS = 10_000
 
 # D1 refuses a compound SELECT of more than five terms and a statement of over 100 bound
 # parameters (workerd: "too many terms in compound SELECT").
-_D1_LIMITS = ((sqlite3.SQLITE_LIMIT_COMPOUND_SELECT, D1_COMPOUND_TERMS),
+D1_LIMITS = ((sqlite3.SQLITE_LIMIT_COMPOUND_SELECT, D1_COMPOUND_TERMS),
               (sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 100))
 
 
@@ -68,7 +68,7 @@ class SqliteStore:
         # never fail a whole report: decode it with U+FFFD instead of raising.
         conn.text_factory = _decode_text
         # D1's limits, so a statement D1 would refuse fails here too (locally and in tests).
-        for limit, value in _D1_LIMITS:
+        for limit, value in D1_LIMITS:
             conn.setlimit(limit, value)
         return conn
 
