@@ -139,6 +139,14 @@ async def test_the_rows_answer_without_the_raw_events(db: Path) -> None:
     # An API funnel with the saved funnel's steps in other spelling reads the same rows.
     spelled = ["/shop", "/cart", "page:/checkout/*", "Purchase"]
     assert await _report(db, spelled, []) == before[0]
+    # A stored row that is not valid JSON (hand-written) breaks no read: it counts nothing.
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE funnel_daily SET data = '{\"\": [[1, 2' WHERE dim = '' AND day = ?",
+                     ((TODAY - timedelta(days=1)).isoformat(),))
+        conn.execute("UPDATE funnel_daily SET data = ' [1, [2' WHERE dim = 'source'")
+    broken = [await _report(db, steps, filters) for filters in kept[:2]]
+    assert 0 < broken[0][0]["visits"] < before[0][0]["visits"]
+    assert broken[1][0]["visits"] < before[1][0]["visits"]
 
 
 async def test_changes_send_days_back_to_raw(db: Path) -> None:

@@ -107,7 +107,9 @@ def funnel_sql(
         "json_extract(s.value, '$[1]') AS visits, json_extract(s.value, '$[2]') AS visitors, "
         "json_extract(s.value, '$[3]') AS gaps FROM fdone AS d CROSS JOIN funnel_daily AS r "
         f"ON r.site_id = {site} AND r.funnel_id = d.fid AND r.day = d.day "
-        f"AND r.dim = {params.ref(dim)} CROSS JOIN json_each(r.data) AS v "
+        # A row that is not valid JSON (only a hand-written one can be) counts nothing.
+        f"AND r.dim = {params.ref(dim)} CROSS JOIN json_each(CASE WHEN json_valid(r.data) "
+        "THEN r.data END) AS v "
         f"CROSS JOIN json_each(v.value) AS s WHERE v.key = {params.ref(value)})",
         f"hits AS MATERIALIZED (SELECT session_id AS sid, u.start_ms AS d, visitor_id AS vid, "
         f"ts, {mask} AS m FROM fraw AS u CROSS JOIN events ON site_id = {site} "
