@@ -24,6 +24,7 @@ from typing import Any, Literal, TypeAlias, cast, get_args
 
 from .plausible_values import view_for
 from .regex import compile_pattern
+from .sql.glob import GLOB_BYTES, glob_fits, glob_pattern
 
 __all__ = [
     "FILTER_OPS",
@@ -222,6 +223,10 @@ def make_condition(
     if op in REGEX_OPS:
         for text in texts:
             compile_pattern(text)  # raises ValueError naming what RE2 refuses
+    if op in ("matches_wildcard", "matches_wildcard_not") and not all(
+            glob_fits(glob_pattern(text)) for text in texts):
+        raise ValueError(f"a wildcard pattern is longer than the database matches: at most "
+                         f"{GLOB_BYTES} bytes")
     if raw_name == "visit:city" and any(text.strip().isdigit() for text in texts):
         # Plausible's GeoNames ids: Cloudflare gives the collector city names only, so an id
         # would match nothing; say so rather than answer 0 (docs/api.md).

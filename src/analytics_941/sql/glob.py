@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-__all__ = ["glob_pattern"]
+__all__ = ["GLOB_BYTES", "glob_fits", "glob_pattern"]
+
+# D1 refuses a LIKE or GLOB pattern longer than this many bytes ("LIKE or GLOB pattern too
+# complex"); SQLite's own default is 50,000.
+GLOB_BYTES = 50
 
 
 def glob_pattern(pattern: str) -> str:
@@ -16,3 +20,8 @@ def glob_pattern(pattern: str) -> str:
         else:
             out.append(char)
     return "".join(out)
+
+
+def glob_fits(pattern: str) -> bool:
+    """Whether ``pattern`` (a GLOB pattern) is short enough for D1."""
+    return len(pattern.encode("utf-8", "surrogatepass")) <= GLOB_BYTES

@@ -32,7 +32,7 @@ from collections.abc import Callable, Sequence
 
 from ..filters import Condition
 from ..goals import Goal
-from .glob import glob_pattern
+from .glob import GLOB_BYTES, glob_fits, glob_pattern
 from .params import Params
 from .props import PROPS
 
@@ -95,13 +95,32 @@ def goal_rows_from(ref: str) -> str:
     return f"goal_rows AS MATERIALIZED (SELECT {columns} FROM json_each({ref}))"
 
 
+def _unescaped(glob: str) -> str:
+    """SQL: the literal text a GLOB pattern without wildcards (``glob_pattern``'s) matches."""
+    return f"replace(replace({glob}, '[?]', '?'), '[[]', '[')"
+
+
 def _match_row(column: Callable[[str], str]) -> str:
     """SQL: the events row converts the goal whose fields ``column`` names (``gkind`` …); the
-    events' own columns unqualified (the Worker's statements use it too: ``GOAL_MATCH_SQL``)."""
+    events' own columns unqualified (the Worker's statements use it too: ``GOAL_MATCH_SQL``).
+
+    D1 refuses a GLOB pattern of more than ``GLOB_BYTES`` bytes, so a page pattern is a GLOB
+    only from its first ``*`` on: without one it is an equality, and the literal start before
+    it is compared as text (a pattern whose wildcard part is still too long, which
+    ``goals.check_pattern`` refuses and only an older row can hold, matches nothing)."""
     kind, target, slashes = column("gkind"), column("gtarget"), column("gslashes")
     path, value = column("gpath"), column("gvalue")
+    star = f"instr({target}, '*')"
+    head = _unescaped(f"substr({target}, 1, {star} - 1)")
+    tail = f"substr({target}, {star})"
+    pattern = (
+        f"CASE WHEN {star} = 0 THEN pathname = {_unescaped(target)} "
+        f"WHEN length(CAST({tail} AS BLOB)) > {GLOB_BYTES} THEN 0 "
+        f"ELSE substr(pathname, 1, length({head})) = {head} "
+        f"AND substr(pathname, length({head}) + 1) GLOB {tail} END"
+    )
     page = (
-        f"{kind} = 'page' AND name = 'pageview' AND pathname GLOB {target} "
+        f"{kind} = 'page' AND name = 'pageview' AND ({pattern}) "
         f"AND ({slashes} < 0 OR {_SLASHES} = {slashes})"
     )
     event = (
@@ -124,10 +143,16 @@ def match_goal(goal: Goal, params: Params) -> str:
     if goal.kind == "page":
         if "*" not in goal.target:
             return f"(name = 'pageview' AND pathname = {params.ref(goal.target)})"
+        # GLOB only from the first * on (D1's limit on GLOB patterns: ``_match_row``).
+        head = goal.target.split("*", 1)[0]
+        tail = glob_pattern(goal.target[len(head):].replace("**", "*"))
+        if not glob_fits(tail):
+            return "0"
         start, above = _prefix_range(goal.target)
         test = (f"name = 'pageview' AND pathname >= {params.ref(start)} "
-                f"AND pathname < {params.ref(above)}")
-        test += f" AND pathname GLOB {params.ref(glob_pattern(goal.target.replace('**', '*')))}"
+                f"AND pathname < {params.ref(above)} "
+                f"AND substr(pathname, 1, {len(head)}) = {params.ref(head)} "
+                f"AND substr(pathname, {len(head) + 1}) GLOB {params.ref(tail)}")
         slashes = _slashes(goal)  # a whole number we computed: safe inlined
         return f"({test} AND {_SLASHES} = {int(slashes)})" if slashes >= 0 else f"({test})"
     test = custom_event_name("name", params.ref(goal.target))
