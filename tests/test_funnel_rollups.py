@@ -21,6 +21,7 @@ from analytics_941.funnel_report import run_funnel
 from analytics_941.funnels import add_funnel, check_steps, remove_funnel
 from analytics_941.goals import add_goal, list_goals
 from analytics_941.periods import bounds_ms
+from analytics_941.rollups import funnels as funnel_rollups
 from analytics_941.rollups.funnels import refresh_funnel_rollups
 from analytics_941.rollups.jobs import refresh_rollups
 
@@ -189,3 +190,17 @@ async def test_changes_send_days_back_to_raw(db: Path) -> None:
     assert _count(db, "SELECT COUNT(*) FROM funnel_daily") == 0
     assert _count(db, "SELECT COUNT(*) FROM funnel_rollup_days") == 0
 
+
+
+async def test_funnels_waiting_share_a_run(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Six funnel-days a run: each of the three funnels gets its latest two first.
+    monkeypatch.setattr(funnel_rollups, "MAX_FUNNEL_DAYS_PER_RUN", 6)
+    await _roll(db)
+    with sqlite3.connect(db) as conn:
+        per = conn.execute("SELECT funnel_id, COUNT(*), MAX(day) FROM funnel_rollup_days "
+                           "GROUP BY 1").fetchall()
+        latest = conn.execute("SELECT MAX(day) FROM rollup_days WHERE site_id = 's1'"
+                              ).fetchone()[0]
+    assert [(n, day) for _, n, day in per] == [(2, latest)] * 3
+    # What one funnel does not need goes to the others: six more days, in order.
+    assert await refresh_funnel_rollups(SqliteStore(path=db)) == 6

@@ -56,8 +56,9 @@ __all__ = [
     "steps_param",
 ]
 
-# Funnel-days redone per site and run, newest first, across its funnels: a new funnel's month
-# takes one run, its year six (each funnel-day is one short batch reading the day's events).
+# Funnel-days redone per site and run, newest first, across its funnels (an even share each,
+# then what is left: ``_turns``): a new funnel's month takes one run, its year six (each
+# funnel-day is one short batch reading the day's events).
 MAX_FUNNEL_DAYS_PER_RUN = 62
 # The visit dimensions a filtered funnel is kept per value of ('' = unfiltered): those of a
 # funnel per source or device; other filters read raw events.
@@ -191,7 +192,7 @@ async def refresh_funnel_rollups(store: Store, *, home: Store | None = None) -> 
     done = 0
     for site_id in sorted(by_site.keys() & here):
         goals = await list_goals(home or store, site_id=site_id)
-        budget = MAX_FUNNEL_DAYS_PER_RUN
+        funnels: list[tuple[str, str]] = []
         for funnel_id, encoded in by_site[site_id]:
             try:
                 items = json.loads(encoded)
@@ -200,13 +201,32 @@ async def refresh_funnel_rollups(store: Store, *, home: Store | None = None) -> 
                 steps = steps_param(step_goals([parse_step(item) for item in items], goals))
             except (FunnelError, ValueError):
                 continue
-            for row in await store.execute(FUNNEL_TODO, [site_id, funnel_id, steps, budget]):
+            funnels.append((funnel_id, steps))
+        done += await _redo_site(store, site_id, funnels)
+    return done
+
+
+async def _redo_site(store: Store, site_id: str, funnels: list[tuple[str, str]]) -> int:
+    """Redo up to ``MAX_FUNNEL_DAYS_PER_RUN`` of the site's funnel-days (``_turns``)."""
+    budget = MAX_FUNNEL_DAYS_PER_RUN
+    for limit in _turns(len(funnels)):
+        for funnel_id, steps in funnels:
+            if budget <= 0:
+                return MAX_FUNNEL_DAYS_PER_RUN
+            rows = await store.execute(FUNNEL_TODO, [site_id, funnel_id, steps,
+                                                     min(limit, budget)])
+            for row in rows:
                 values: list[Param] = [site_id, str(row["day"]), str(row["tz"]), funnel_id,
                                        steps]
                 await store.batch([(sql, values[: _highest(sql)])
                                    for sql in FUNNEL_DAY_STATEMENTS])
-                done += 1
-                budget -= 1
-            if budget <= 0:
-                break
-    return done
+            budget -= len(rows)
+    return MAX_FUNNEL_DAYS_PER_RUN - budget
+
+
+def _turns(funnels: int) -> tuple[int, ...]:
+    """The days each funnel may take in a site's run, in two passes: first an even share (so
+    several funnels waiting each get their latest days), then what is left, in order."""
+    if funnels == 0:
+        return ()
+    return (-(-MAX_FUNNEL_DAYS_PER_RUN // funnels), MAX_FUNNEL_DAYS_PER_RUN)

@@ -3,7 +3,8 @@
  * running the same SQL (funnel-statements.json, written from that module): drop the rows of
  * removed funnels, then per site placed in this database with saved funnels (read from the home
  * database, with the goals their steps name) redo the funnel-days the todo statement finds,
- * newest first, at most maxDaysPerRun per site across its funnels; each funnel-day ONE batch
+ * newest first, at most maxDaysPerRun per site across its funnels (an even share each first,
+ * then what is left); each funnel-day ONE batch
  * (a transaction), so a reader sees the old day or the new one. Runs after the days.
  */
 import statements from "./funnel-statements.json";
@@ -115,18 +116,25 @@ export async function refreshFunnelRollups(home: D1Database, db: D1Database): Pr
   const done: FunnelDay[] = [];
   // FUNNELS_SQL orders by site id, as the Python job's sorted sites.
   for (const [siteId, funnels] of bySite) {
-    let budget = statements.maxDaysPerRun;
+    const resolved: { id: string; steps: string }[] = [];
     for (const funnel of funnels) {
       const steps = funnelStepsParam(funnel.steps, goals.get(siteId) ?? []);
-      if (steps === null) continue;
-      const todo = await db.prepare(statements.todo).bind(siteId, funnel.id, steps, budget).all<{ day: string; tz: string }>();
-      for (const row of todo.results) {
-        const values = [siteId, row.day, row.tz, funnel.id, steps];
-        await db.batch(statements.day.map((sql) => db.prepare(sql).bind(...values.slice(0, highest(sql)))));
-        done.push({ siteId, funnelId: funnel.id, day: row.day });
-        budget -= 1;
+      if (steps !== null) resolved.push({ id: funnel.id, steps });
+    }
+    let budget = statements.maxDaysPerRun;
+    // Two passes, as the Python job's `_turns`: an even share each, then what is left, in order.
+    const turns = resolved.length === 0 ? [] : [Math.ceil(statements.maxDaysPerRun / resolved.length), statements.maxDaysPerRun];
+    for (const limit of turns) {
+      for (const funnel of resolved) {
+        if (budget <= 0) break;
+        const todo = await db.prepare(statements.todo).bind(siteId, funnel.id, funnel.steps, Math.min(limit, budget)).all<{ day: string; tz: string }>();
+        for (const row of todo.results) {
+          const values = [siteId, row.day, row.tz, funnel.id, funnel.steps];
+          await db.batch(statements.day.map((sql) => db.prepare(sql).bind(...values.slice(0, highest(sql)))));
+          done.push({ siteId, funnelId: funnel.id, day: row.day });
+        }
+        budget -= todo.results.length;
       }
-      if (budget <= 0) break;
     }
   }
   return done;
