@@ -34,9 +34,9 @@ from ..query import Query
 from ..rollups.funnels import FUNNEL_DIMENSIONS, steps_param
 from ..store import Param
 from .compound import union_all
-from .funnel_progress import progress_ctes, weighted_median
+from .funnel_progress import median, progress_ctes
 from .goals import match_goal
-from .journey_rollup import units_param
+from .local_days import day_split_ctes, units_param
 from .params import Params
 from .visits import visits_clause
 from .where import DAY_MS
@@ -95,13 +95,7 @@ def funnel_sql(
         )
     dim, value = rolled or ("", "")
     ctes = [
-        # The joins are CROSS: the days lead, each finding its rows by key.
-        "funits AS MATERIALIZED (SELECT json_extract(value, '$[0]') AS start_ms, "
-        "json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS day "
-        f"FROM json_each({params.ref(units_param(period, tz=query.zone))}))",
-        f"fdone AS MATERIALIZED ({done})",
-        "fraw AS MATERIALIZED (SELECT start_ms, end_ms FROM funits "
-        "WHERE day NOT IN (SELECT day FROM fdone))",
+        *day_split_ctes("f", units=params.ref(units_param(period, tz=query.zone)), done=done),
         # A rolled-up day's steps of the value (``rollups.funnels``: the rows' shape).
         "frows AS MATERIALIZED (SELECT json_extract(s.value, '$[0]') AS step, "
         "json_extract(s.value, '$[1]') AS visits, json_extract(s.value, '$[2]') AS visitors, "
@@ -118,17 +112,17 @@ def funnel_sql(
     ]
     arms = []
     for k in range(1, len(steps) + 1):
-        median = "NULL"
+        middle = "NULL"
         if k < len(steps):
             # The time from step K to K+1 is the gap of step K+1's rows, reported under step K.
-            median = weighted_median(f"SELECT ts - prev AS gap, 1 AS n FROM f{k + 1} UNION ALL "
-                                     "SELECT j.value, 1 FROM frows AS r, json_each(r.gaps) AS j "
-                                     f"WHERE r.step = {k}")
+            middle = median(f"SELECT ts - prev AS gap FROM f{k + 1} UNION ALL "
+                            "SELECT j.value FROM frows AS r, json_each(r.gaps) AS j "
+                            f"WHERE r.step = {k}")
         rolled_sum = f"(SELECT COALESCE(SUM({{}}), 0) FROM frows WHERE step = {k})"
         arms.append(
             f"SELECT {k} AS step, (SELECT COUNT(*) FROM (SELECT 1 FROM f{k} GROUP BY vid, d)) "
             f"+ {rolled_sum.format('visitors')} AS visitors, (SELECT COUNT(*) FROM f{k}) "
-            f"+ {rolled_sum.format('visits')} AS visits, {median} AS median_ms"
+            f"+ {rolled_sum.format('visits')} AS visits, {middle} AS median_ms"
         )
     sql = (
         "WITH " + ",\n".join(ctes) + "\n"

@@ -16,7 +16,7 @@ that order: the other one indexes every hit once per step).
 
 from __future__ import annotations
 
-__all__ = ["progress_ctes", "weighted_median"]
+__all__ = ["median", "progress_ctes"]
 
 
 def progress_ctes(steps: int) -> list[str]:
@@ -33,12 +33,12 @@ def progress_ctes(steps: int) -> list[str]:
     return ctes
 
 
-def weighted_median(rows: str) -> str:
-    """SQL: the median of the values of ``rows`` (a SELECT of ``gap, n``: ``n`` times the value
-    ``gap``): the middle one, or the mean of the middle two; NULL when there are none. The
-    running count passes the lower middle position first at the lower middle value."""
+def median(rows: str) -> str:
+    """SQL: the median of ``rows`` (a SELECT of one column, ``gap``): the middle value, or the
+    mean of the middle two; NULL when there are none. Numbered in order, the first row past
+    each middle position is the value there."""
     return (
         "(SELECT (MIN(CASE WHEN c > (t - 1) / 2 THEN gap END) + MIN(CASE WHEN c > t / 2 "
-        "THEN gap END)) / 2.0 FROM (SELECT gap, SUM(n) OVER (ORDER BY gap) AS c, "
-        f"SUM(n) OVER () AS t FROM (SELECT gap, SUM(n) AS n FROM ({rows}) GROUP BY gap)))"
+        "THEN gap END)) / 2.0 FROM (SELECT gap, ROW_NUMBER() OVER (ORDER BY gap) AS c, "
+        f"COUNT(*) OVER () AS t FROM ({rows})))"
     )

@@ -14,12 +14,8 @@ read's path text (pages joined by ``char(1)``) with one index lookup per id.
 
 from __future__ import annotations
 
-import json
-from datetime import date, timedelta
-from zoneinfo import ZoneInfo
-
-from ..periods import local_midnight_ms
 from ..rollups.journeys import AROUND
+from .local_days import day_split_ctes
 
 __all__ = [
     "flow_ranked",
@@ -28,17 +24,7 @@ __all__ = [
     "ranked",
     "side_ranked",
     "units_ctes",
-    "units_param",
 ]
-
-
-def units_param(period: tuple[date, date], *, tz: ZoneInfo) -> str:
-    """The period's local days as ONE JSON parameter of ``[start_ms, end_ms, day]`` rows."""
-    first, last = period
-    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-    return json.dumps([[local_midnight_ms(d, tz=tz), local_midnight_ms(d + timedelta(days=1),
-                                                                        tz=tz), d.isoformat()]
-                       for d in days], separators=(",", ":"))
 
 
 def units_ctes(*, site: str, tz: str, units: str, rolled: bool) -> list[str]:
@@ -51,16 +37,7 @@ def units_ctes(*, site: str, tz: str, units: str, rolled: bool) -> list[str]:
         f"AND j.day = u.day AND j.tz = {tz} AND j.computed_at = r.computed_at"
         if rolled else "SELECT NULL AS day WHERE 0"
     )
-    return [
-        # The joins below are CROSS: the days lead, each finding its rows by key (SQLite
-        # otherwise may scan a table's rows of the site and probe the days).
-        "junits AS MATERIALIZED (SELECT json_extract(value, '$[0]') AS start_ms, "
-        "json_extract(value, '$[1]') AS end_ms, json_extract(value, '$[2]') AS day "
-        f"FROM json_each({units}))",
-        f"jdone AS MATERIALIZED ({done})",
-        "jraw AS MATERIALIZED (SELECT start_ms, end_ms FROM junits "
-        "WHERE day NOT IN (SELECT day FROM jdone))",
-    ]
+    return day_split_ctes("j", units=units, done=done)
 
 
 def _name(site: str, key: str, i: int) -> str:

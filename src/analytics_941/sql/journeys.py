@@ -23,8 +23,8 @@ from .journey_rollup import (
     neighbour,
     side_ranked,
     units_ctes,
-    units_param,
 )
+from .local_days import units_param
 from .params import Params
 from .visits import started_window, visit_filters
 
