@@ -42,11 +42,15 @@ class RollupStatement:
     params: tuple[str, ...]
 
 
+def bound_params(sql: str) -> int:
+    """How many of the values ``?1``..``?N`` a statement binds: its highest ``?N`` (D1 refuses
+    more values than a statement has parameters)."""
+    return max((int(n) for n in re.findall(r"\?(\d+)", sql)), default=0)
+
+
 def day_statement(sql: str) -> RollupStatement:
-    """A statement of a day's recompute, bound to as many of ``ROLLUP_PARAMS`` as it refers to
-    (D1 refuses more values than a statement has parameters)."""
-    highest = max((int(n) for n in re.findall(r"\?(\d+)", sql)), default=0)
-    return RollupStatement(sql=sql, params=ROLLUP_PARAMS[:highest])
+    """A statement of a day's recompute, bound to as many of ``ROLLUP_PARAMS`` as it refers to."""
+    return RollupStatement(sql=sql, params=ROLLUP_PARAMS[:bound_params(sql)])
 
 
 # A page filter keeps the visits that *viewed* a matching page (sql.where): for rollups per page

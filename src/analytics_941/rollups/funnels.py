@@ -39,6 +39,7 @@ from ..sql.funnel_progress import progress_ctes
 from ..sql.goals import goal_join
 from ..sql.params import Params
 from ..store import Param, Store
+from .arms import bound_params
 from .goals import goal_rows_sql
 
 __all__ = [
@@ -163,10 +164,6 @@ def statements_json() -> str:
                        "maxDaysPerRun": MAX_FUNNEL_DAYS_PER_RUN}, indent=1) + "\n"
 
 
-def _highest(sql: str) -> int:
-    """How many of ``?1``..``?5`` a statement binds (D1 refuses extra parameters)."""
-    return max(n for n in (1, 2, 3, 4, 5) if f"?{n}" in sql)
-
 
 async def refresh_funnel_rollups(store: Store, *, home: Store | None = None) -> int:
     """The cron's funnel job (the twin of ``worker/src/rollup/funnels.ts``): drop the rows of
@@ -208,20 +205,20 @@ async def refresh_funnel_rollups(store: Store, *, home: Store | None = None) -> 
 
 async def _redo_site(store: Store, site_id: str, funnels: list[tuple[str, str]]) -> int:
     """Redo up to ``MAX_FUNNEL_DAYS_PER_RUN`` of the site's funnel-days (``_turns``)."""
-    budget = MAX_FUNNEL_DAYS_PER_RUN
+    done = 0
     for limit in _turns(len(funnels)):
         for funnel_id, steps in funnels:
-            if budget <= 0:
-                return MAX_FUNNEL_DAYS_PER_RUN
-            rows = await store.execute(FUNNEL_TODO, [site_id, funnel_id, steps,
-                                                     min(limit, budget)])
+            left = MAX_FUNNEL_DAYS_PER_RUN - done
+            if left <= 0:
+                return done
+            rows = await store.execute(FUNNEL_TODO, [site_id, funnel_id, steps, min(limit, left)])
             for row in rows:
                 values: list[Param] = [site_id, str(row["day"]), str(row["tz"]), funnel_id,
                                        steps]
-                await store.batch([(sql, values[: _highest(sql)])
+                await store.batch([(sql, values[: bound_params(sql)])
                                    for sql in FUNNEL_DAY_STATEMENTS])
-            budget -= len(rows)
-    return MAX_FUNNEL_DAYS_PER_RUN - budget
+            done += len(rows)
+    return done
 
 
 def _turns(funnels: int) -> tuple[int, ...]:

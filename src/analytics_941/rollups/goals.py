@@ -23,7 +23,6 @@ reading the day's events once).
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
 
 from ..goals import Goal
@@ -33,7 +32,7 @@ from ..sql.metrics import EVENT_PARTS
 from ..sql.params import Params
 from ..sql.revenue import currency_parts
 from ..store import Param, Store
-from .arms import RollupStatement
+from .arms import RollupStatement, bound_params
 from .kinds import GOAL_ROLLUP
 
 __all__ = [
@@ -136,8 +135,7 @@ def _currency_sql() -> str:
 
 
 def _statement(sql: str) -> RollupStatement:
-    highest = max(int(n) for n in re.findall(r"\?(\d+)", sql))
-    return RollupStatement(sql=sql, params=GOAL_DAY_PARAMS[:highest])
+    return RollupStatement(sql=sql, params=GOAL_DAY_PARAMS[:bound_params(sql)])
 
 
 # One site-day: run in ONE batch (a transaction), so a reader sees the old day or the new one.

@@ -22,6 +22,7 @@ import json
 from pathlib import Path
 
 from ..store import Param, Store
+from .arms import bound_params
 
 __all__ = [
     "JOURNEY_DAY_STATEMENTS",
@@ -152,11 +153,6 @@ async def refresh_journey_rollups(store: Store) -> int:
         values: list[Param] = [str(row["site_id"]), str(row["day"]), str(row["tz"]),
                                int(row["computed_at"] or 0)]
         for sql in JOURNEY_DAY_STATEMENTS:  # one call each: see JOURNEY_DAY_STATEMENTS
-            await store.execute(sql, values[: _highest(sql)])
+            await store.execute(sql, values[: bound_params(sql)])
         done += 1
     return done
-
-
-def _highest(sql: str) -> int:
-    """How many of ``?1``..``?4`` a statement binds (D1 refuses extra parameters)."""
-    return max(n for n in (1, 2, 3, 4) if f"?{n}" in sql)

@@ -7,6 +7,7 @@
  * then what is left); each funnel-day ONE batch
  * (a transaction), so a reader sees the old day or the new one. Runs after the days.
  */
+import { boundParams } from "./bind";
 import statements from "./funnel-statements.json";
 
 /** A site's funnel-day whose rows were redone. */
@@ -26,11 +27,6 @@ export interface FunnelGoal {
 }
 
 const GOALS = "SELECT site_id, name, kind, target, prop_key, prop_value FROM goals";
-
-/** How many of ?1 (site), ?2 (day), ?3 (timezone), ?4 (funnel), ?5 (steps) a statement binds: D1 refuses extra ones. */
-function highest(sql: string): number {
-  return [5, 4, 3, 2, 1].find((n) => sql.includes(`?${n}`)) ?? 0;
-}
 
 /**
  * One stored step as `parse_step` reads it: `{"page": P}` / `{"goal": NAME}`, or the text forms
@@ -130,7 +126,7 @@ export async function refreshFunnelRollups(home: D1Database, db: D1Database): Pr
         const todo = await db.prepare(statements.todo).bind(siteId, funnel.id, funnel.steps, Math.min(limit, budget)).all<{ day: string; tz: string }>();
         for (const row of todo.results) {
           const values = [siteId, row.day, row.tz, funnel.id, funnel.steps];
-          await db.batch(statements.day.map((sql) => db.prepare(sql).bind(...values.slice(0, highest(sql)))));
+          await db.batch(statements.day.map((sql) => db.prepare(sql).bind(...values.slice(0, boundParams(sql)))));
           done.push({ siteId, funnelId: funnel.id, day: row.day });
         }
         budget -= todo.results.length;

@@ -6,17 +6,13 @@
  * newest first, at most 24 a run; each day five calls on the database holding the site's
  * events. Runs after the days, so a day rolled up this run is taken.
  */
+import { boundParams } from "./bind";
 import statements from "./journey-statements.json";
 
 /** A site-day whose journey rows were redone. */
 export interface JourneyDay {
   siteId: string;
   day: string;
-}
-
-/** How many of ?1 (site), ?2 (day), ?3 (timezone), ?4 (the day's stamp) a statement binds: D1 refuses extra ones. */
-function highest(sql: string): number {
-  return [4, 3, 2, 1].find((n) => sql.includes(`?${n}`)) ?? 0;
 }
 
 /** Redoes the journey rows of the days the todo statement names, and returns them. */
@@ -28,7 +24,7 @@ export async function refreshJourneyRollups(db: D1Database): Promise<JourneyDay[
     const values = [row.site_id, row.day, row.tz, row.computed_at];
     // A call each, not one batch: D1 answers nothing else while a batch runs. The listing goes
     // first and comes back last, so a reader reads the day raw in between.
-    for (const sql of statements.day) await db.prepare(sql).bind(...values.slice(0, highest(sql))).run();
+    for (const sql of statements.day) await db.prepare(sql).bind(...values.slice(0, boundParams(sql))).run();
     done.push({ siteId: row.site_id, day: row.day });
   }
   return done;
