@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from seeding import seed
 
 from analytics_941 import Settings, SqliteStore, setup_analytics
-from analytics_941.sqlite_store import D1_LIMITS
+from analytics_941.sqlite_store import D1Connection
 from analytics_941.store import Param, Row, Statement
 
 # A fixed "now": 2026-03-10 12:00 in New York. The 7-day range 03-04..03-10 contains the US DST
@@ -81,15 +81,6 @@ def client(db: Path, tmp_path: Path) -> TestClient:
     return signed_in_client(app, db)
 
 
-class _D1Connection(sqlite3.Connection):
-    """A connection holding D1's limits (SqliteStore's ``_D1_LIMITS``)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for limit, value in D1_LIMITS:
-            self.setlimit(limit, value)
-
-
 @pytest.fixture(autouse=True)
 def _d1_limits(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every SQLite connection a test opens holds D1's limits, so a statement D1 would refuse
@@ -97,7 +88,7 @@ def _d1_limits(monkeypatch: pytest.MonkeyPatch) -> None:
     real = sqlite3.connect
 
     def connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
-        kwargs.setdefault("factory", _D1Connection)
+        kwargs.setdefault("factory", D1Connection)
         return real(*args, **kwargs)
 
     monkeypatch.setattr(sqlite3, "connect", connect)

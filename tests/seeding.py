@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -17,6 +18,21 @@ from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 HOSTILE_PATH = "/blog/<script>alert(1)</script>"
+
+
+@contextmanager
+def rows_hidden(path: Path, table: str) -> Iterator[None]:
+    """``table``'s rows set aside while the block runs (a rollup's listing: every day then reads
+    raw), and put back after it. ``table`` is a name the test writes."""
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"CREATE TABLE hidden AS SELECT * FROM {table}")
+        conn.execute(f"DELETE FROM {table}")
+    try:
+        yield
+    finally:
+        with sqlite3.connect(path) as conn:
+            conn.execute(f"INSERT INTO {table} SELECT * FROM hidden")
+            conn.execute("DROP TABLE hidden")
 
 
 def insert_site(conn: sqlite3.Connection, *, timezone: str = "UTC") -> None:

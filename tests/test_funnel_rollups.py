@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from conftest import NOW, TODAY, TZ
 from funnel_seeding import seed_funnel_data, seed_random_visits
+from seeding import rows_hidden
 
 from analytics_941 import SqliteStore, parse_query
 from analytics_941.funnel_report import run_funnel
@@ -96,15 +97,8 @@ async def _report(db: Path, steps: list[str], filters: list[Any]) -> list[dict[s
 
 async def _raw(db: Path, steps: list[str], filters: list[Any]) -> list[dict[str, Any]]:
     """The funnel with the rollups' listing hidden: every day read raw."""
-    with sqlite3.connect(db) as conn:
-        conn.execute("CREATE TABLE hidden AS SELECT * FROM funnel_rollup_days")
-        conn.execute("DELETE FROM funnel_rollup_days")
-    try:
+    with rows_hidden(db, "funnel_rollup_days"):
         return await _report(db, steps, filters)
-    finally:
-        with sqlite3.connect(db) as conn:
-            conn.execute("INSERT INTO funnel_rollup_days SELECT * FROM hidden")
-            conn.execute("DROP TABLE hidden")
 
 
 async def _roll(db: Path, *, later_ms: int = 0) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from seeding import apply_schema, insert_site, insert_visit
+from seeding import apply_schema, insert_site, insert_visit, rows_hidden
 
 from analytics_941 import SqliteStore
 from analytics_941.journey_report import Journey, run_journey
@@ -90,16 +90,8 @@ def _listed(db: Path) -> int:
 
 async def _raw(db: Path, page: str, filters: list[object] | None = None) -> Journey:
     """The journey with the rollups' listing hidden: every day read raw."""
-    store = SqliteStore(path=db)
-    with sqlite3.connect(db) as conn:
-        conn.execute("CREATE TABLE hidden AS SELECT * FROM journey_rollup_days")
-        conn.execute("DELETE FROM journey_rollup_days")
-    try:
-        return await run_journey(store, _query(filters), page)
-    finally:
-        with sqlite3.connect(db) as conn:
-            conn.execute("INSERT INTO journey_rollup_days SELECT * FROM hidden")
-            conn.execute("DROP TABLE hidden")
+    with rows_hidden(db, "journey_rollup_days"):
+        return await run_journey(SqliteStore(path=db), _query(filters), page)
 
 
 def _fast(db: Path, page: str) -> list[int]:
@@ -128,13 +120,8 @@ async def test_rolled_up_days_answer_as_raw_reads(db: Path) -> None:
         assert rolled == await _raw(db, page), page
     flow, params = flow_sql(_query(), period=_query().period, limit=FLOW_TOP)
     rows = await store.execute(flow, params)
-    with sqlite3.connect(db) as conn:
-        conn.execute("CREATE TABLE hidden AS SELECT * FROM journey_rollup_days")
-        conn.execute("DELETE FROM journey_rollup_days")
-    assert rows == await store.execute(flow, params)
-    with sqlite3.connect(db) as conn:
-        conn.execute("INSERT INTO journey_rollup_days SELECT * FROM hidden")
-        conn.execute("DROP TABLE hidden")
+    with rows_hidden(db, "journey_rollup_days"):
+        assert rows == await store.execute(flow, params)
     home = await run_journey(store, _query(), "/")
     assert len(home.paths_from) >= 5 and len(home.flow) == 40 and home.came_from
     # A filter reads raw days: the same answer either way.

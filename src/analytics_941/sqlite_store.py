@@ -12,14 +12,14 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import closing
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from .exceptions import QueryTimeout, StoreError, StoreUnavailable
 from .sql.compound import D1_COMPOUND_TERMS
 from .sql.glob import GLOB_BYTES
 from .store import Param, Row, Statement
 
-__all__ = ["D1_LIMITS", "SqliteStore"]
+__all__ = ["D1_LIMITS", "D1Connection", "SqliteStore"]
 
 # How long to wait for workerd's write lock before giving up, in seconds.
 _BUSY_TIMEOUT_S = 5.0
@@ -36,6 +36,16 @@ D1_LIMITS = ((sqlite3.SQLITE_LIMIT_COMPOUND_SELECT, D1_COMPOUND_TERMS),
              (sqlite3.SQLITE_LIMIT_FUNCTION_ARG, 32),
              (sqlite3.SQLITE_LIMIT_LIKE_PATTERN_LENGTH, GLOB_BYTES),
              (sqlite3.SQLITE_LIMIT_LENGTH, 2_000_000))
+
+
+class D1Connection(sqlite3.Connection):
+    """A SQLite connection holding ``D1_LIMITS``, so a statement D1 would refuse fails here too
+    (locally, and on every connection the tests open)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for limit, value in D1_LIMITS:
+            self.setlimit(limit, value)
 
 
 def _decode_text(raw: bytes) -> str:
@@ -65,7 +75,8 @@ class SqliteStore:
         try:
             # mode=rw: never create an empty database by accident (a typo would read as "no data").
             conn = sqlite3.connect(
-                f"file:{path}?mode=rw", uri=True, timeout=_BUSY_TIMEOUT_S, isolation_level=None
+                f"file:{path}?mode=rw", uri=True, timeout=_BUSY_TIMEOUT_S, isolation_level=None,
+                factory=D1Connection,
             )
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"cannot open SQLite database {path}: {exc}") from exc
@@ -73,9 +84,6 @@ class SqliteStore:
         # One stored value that is not valid UTF-8 (e.g. a lone surrogate workerd wrote) must
         # never fail a whole report: decode it with U+FFFD instead of raising.
         conn.text_factory = _decode_text
-        # D1's limits, so a statement D1 would refuse fails here too (locally and in tests).
-        for limit, value in D1_LIMITS:
-            conn.setlimit(limit, value)
         return conn
 
     def _run(self, statements: Sequence[Statement]) -> list[list[Row]]:
