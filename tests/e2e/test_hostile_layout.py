@@ -162,6 +162,27 @@ def test_every_settings_tab_shows_on_a_phone(seeded: Stack, browser: Any) -> Non
     context.close()
 
 
+def test_the_account_links_take_one_line_and_show_whole_on_a_phone(
+    seeded: Stack, browser: Any
+) -> None:
+    context = dashboard_context(browser, seeded, viewport=SCREENS["phone"])
+    page = context.new_page()
+    page.goto(f"{seeded.dashboard_url}/{SITE}?period=7d")
+    shown = page.eval_on_selector_all(
+        ".usernav a, .usernav button", "els => els.filter(e => e.offsetParent)"
+        ".map(e => { const r = e.getBoundingClientRect(); return [e.textContent.trim(), r.top, "
+        "r.left, r.right]; })")
+    names = [name for name, *_ in shown]
+    assert "Log out" in names and "API tokens" in names, names
+    assert len({round(top) for _, top, _, _ in shown}) == 1, shown
+    assert all(left >= 0 and right <= SCREENS["phone"]["width"] for *_, left, right in shown), shown
+    # Beside the brand, above the links: the theme button stays on the first row, at the right.
+    button = page.locator("[data-theme-button]").bounding_box()
+    assert button["y"] + button["height"] <= shown[0][1], (button, shown)
+    assert button["x"] + button["width"] >= SCREENS["phone"]["width"] - 24, button
+    context.close()
+
+
 def test_the_sign_in_pages_theme_button_sits_at_the_right_on_a_phone(
     seeded: Stack, browser: Any
 ) -> None:
