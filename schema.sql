@@ -905,3 +905,17 @@ CREATE TABLE funnel_rollup_days (
   computed_at INTEGER NOT NULL,
   PRIMARY KEY (site_id, day, funnel_id)
 ) WITHOUT ROWID;
+
+-- Migration 0035: journey rows per visit value (migrations/0035_journey_values.sql: what the columns hold).
+CREATE TABLE journey_values (
+  site_id TEXT NOT NULL,
+  day TEXT NOT NULL,
+  page INTEGER NOT NULL,
+  dim TEXT NOT NULL,
+  value TEXT NOT NULL,
+  ahead TEXT,
+  ahead_cut INTEGER,
+  behind TEXT,
+  behind_cut INTEGER,
+  PRIMARY KEY (site_id, day, page, dim, value)
+) WITHOUT ROWID;

@@ -1,8 +1,9 @@
 """Journey rollups against raw reads: a journey (pages before and after, common paths, entry ->
 exit pairs) read from the rollups of the closed days plus today's raw events is the one a raw
 read of every day gives, for a busy page (whose paths rank from the rows' commonest keys), a
-rare one (every key summed), a page nobody viewed, a late event and under a filter; and the
-Worker's copy of the statements is this module's."""
+rare one (every key summed), a page nobody viewed, a late event, and a busy page under one
+filter on a visit value (its rows per value) or other filters (raw); and the Worker's copy of
+the statements is this module's."""
 
 from __future__ import annotations
 
@@ -13,13 +14,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from seeding import apply_schema, insert_site, insert_visit, rows_hidden
+from seeding import ROOT, apply_schema, insert_site, insert_visit, rows_hidden
 
 from analytics_941 import SqliteStore
 from analytics_941.journey_report import Journey, run_journey
 from analytics_941.query import Query, make_query
 from analytics_941.rollups.jobs import refresh_rollups
-from analytics_941.rollups.journeys import STATEMENTS_FILE, statements_json
+from analytics_941.rollups.journeys import STATEMENTS_FILE, VALUE_MIN_VIEWS, statements_json
 from analytics_941.sql.journey_rollup import ranked
 from analytics_941.sql.journeys import flow_sql, journey_sql
 
@@ -124,9 +125,37 @@ async def test_rolled_up_days_answer_as_raw_reads(db: Path) -> None:
         assert rows == await store.execute(flow, params)
     home = await run_journey(store, _query(), "/")
     assert len(home.paths_from) >= 5 and len(home.flow) == 40 and home.came_from
-    # A filter reads raw days: the same answer either way.
-    us = [["is", "visit:country", ["US"]]]
-    assert await run_journey(store, _query(us), "/") == await _raw(db, "/", us)
+
+
+async def test_a_busy_page_under_one_visit_value_reads_its_rows_as_raw_reads(db: Path) -> None:
+    """"/" has over VALUE_MIN_VIEWS views each closed day, so those days hold its rows per
+    visit value: under one such filter they answer (a value with no visit there included) as
+    a raw read of every day does; other pages, and other filters, read raw."""
+    store = SqliteStore(path=db)
+    await refresh_rollups(store, now_ms=int(NOW.timestamp() * 1000), max_days=64)
+    with sqlite3.connect(db) as conn:
+        held = conn.execute("SELECT p.pathname, COUNT(*) FROM journey_values AS v JOIN "
+                            "journey_pages AS p ON p.site_id = v.site_id AND p.id = v.page "
+                            "WHERE v.dim = '' GROUP BY 1").fetchall()
+        assert VALUE_MIN_VIEWS == 500 and held == [("/", DAYS - 1)]
+        # Each view of "/" counts once per dimension, under its visit's value.
+        views = conn.execute("SELECT COUNT(*) FROM events WHERE pathname = '/' AND ts < ?",
+                             (int(datetime(TODAY.year, TODAY.month, TODAY.day,
+                                           tzinfo=TZ).timestamp() * 1000),)).fetchone()[0]
+        for dim in ("country", "source", "os"):
+            counted = conn.execute(
+                "SELECT SUM(n.value) FROM journey_values AS v, json_each(v.ahead) AS n "
+                "WHERE v.dim = ?", (dim,)).fetchone()[0]
+            assert counted == views, dim
+    filters: list[list[object]] = [
+        [["is", "visit:country", ["US"]]], [["is", "visit:country", ["DE"]]],
+        [["is", "visit:source", ["Direct / None"]]], [["is", "visit:country", ["FR"]]],
+        [["is", "visit:country", ["US", "DE"]]], [["is_not", "visit:country", ["US"]]]]
+    for page in ("/", "/pricing"):
+        for f in filters:
+            assert await run_journey(store, _query(f), page) == await _raw(db, page, f), (page, f)
+    us = await run_journey(store, _query(filters[0]), "/")
+    assert us.came_from and us.paths_from and us.paths_to
 
 
 async def test_a_late_event_sends_its_day_back_to_raw_reads(db: Path) -> None:
@@ -144,6 +173,32 @@ async def test_a_late_event_sends_its_day_back_to_raw_reads(db: Path) -> None:
     await refresh_rollups(store, now_ms=now_ms + 60_000, max_days=64)
     assert _listed(db) == DAYS - 1
     assert await run_journey(store, _query(), "/") == late
+
+
+async def test_the_migration_has_recent_days_redone_and_keeps_purged_ones(db: Path) -> None:
+    """Migration 0035 unlists a site's last 35 days listed that still have raw events, so the
+    job redoes them with rows per value; a day whose events are gone keeps its rows."""
+    store = SqliteStore(path=db)
+    now_ms = int(NOW.timestamp() * 1000)
+    await refresh_rollups(store, now_ms=now_ms, max_days=64)
+    migration = (ROOT / "migrations" / "0035_journey_values.sql").read_text()
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM journey_values")  # as before the migration: none
+        purged = (TODAY - timedelta(days=3)).isoformat()
+        bounds = conn.execute("SELECT start_ms, end_ms FROM rollup_days WHERE day = ?",
+                              (purged,)).fetchone()
+        conn.execute("DELETE FROM events WHERE ts >= ? AND ts < ?", bounds)
+        conn.executescript(migration[migration.index("DELETE FROM journey_rollup_days"):])
+        assert [d for (d,) in conn.execute("SELECT day FROM journey_rollup_days")] == [purged]
+    await refresh_rollups(store, now_ms=now_ms + 60_000, max_days=64)
+    assert _listed(db) == DAYS - 1
+    with sqlite3.connect(db) as conn:
+        held = [d for (d,) in conn.execute("SELECT day FROM journey_values WHERE dim = '' "
+                                           "ORDER BY day")]
+        assert purged not in held and len(held) == DAYS - 2
+        # The purged day kept its rows: the unfiltered journey still counts its views.
+        assert conn.execute("SELECT COUNT(*) FROM journey_daily WHERE day = ?",
+                            (purged,)).fetchone()[0] > 0
 
 
 def test_the_workers_statements_are_this_modules() -> None:

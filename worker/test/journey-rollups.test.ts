@@ -1,6 +1,7 @@
 // The journey rollups in workerd: the cron's statements (journey-statements.json, the Python
 // module's own) number a rolled-up day's pages, count each page's next and previous pages and
-// its visits' exits, list the day with its stamp, and redo the day after a late event.
+// its visits' exits, list the day with its stamp, and redo the day after a late event; a busy
+// page's are kept per visit value too.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { runCronEverywhere } from "../src/rollup/cron";
@@ -76,5 +77,45 @@ describe("journey rollups", () => {
     expect(again.DB?.journeys).toEqual([{ siteId: site, day: "2026-05-11" }]);
     const pricing = (await rows(site, "2026-05-11")).find((r) => r.page === "/pricing");
     expect(pricing?.behind).toEqual({ "": 1, "3": 1 });
+  });
+
+  it("keep a busy page's neighbours per visit value, with a marker for the day", async () => {
+    const site = "journeys2";
+    await env.DB.prepare("INSERT INTO sites (id, domain, name, timezone, created_at) VALUES (?, ?, ?, ?, 0)").bind(site, "j2.test", site, TZ).run();
+    // 500 visits "/" -> /pricing (VALUE_MIN_VIEWS: "/" is busy), every fifth from Google; one
+    // visit to /blog, which stays below it.
+    for (let batch = 0; batch < 5; batch++) {
+      const statements = [];
+      for (let n = batch * 100; n < (batch + 1) * 100; n++) {
+        const id = `busy${n}`;
+        const start = DAY1 + HOUR + n * 1000;
+        const source = n % 5 === 0 ? "Google" : null;
+        for (const [i, path] of ["/", "/pricing"].entries()) {
+          statements.push(
+            env.DB.prepare("INSERT INTO events (id, site_id, ts, name, visitor_id, session_id, hostname, pathname) VALUES (?, ?, ?, 'pageview', ?, ?, 'j2.test', ?)").bind(`${id}-${i}`, site, start + i * 100, `v-${id}`, id, path),
+          );
+        }
+        statements.push(
+          env.DB.prepare("INSERT INTO sessions (id, site_id, visitor_id, started_at, ended_at, hostname, entry_page, exit_page, pageviews, events, source) VALUES (?, ?, ?, ?, ?, 'j2.test', '/', '/pricing', 2, 2, ?)").bind(id, site, `v-${id}`, start, start + 100, source),
+        );
+      }
+      await env.DB.batch(statements);
+    }
+    await visit(site, "lone", DAY1 + 5 * HOUR, ["/blog"]);
+    await runCronEverywhere(env, NOW);
+    const { results } = await env.DB.prepare(
+      "SELECT p.pathname AS page, v.dim, v.value, v.ahead, v.behind FROM journey_values AS v JOIN journey_pages AS p ON p.site_id = v.site_id AND p.id = v.page WHERE v.site_id = ? AND v.day = '2026-05-10' AND p.pathname = '/' AND v.dim IN ('', 'source') ORDER BY v.dim, v.value",
+    )
+      .bind(site)
+      .all<{ page: string; dim: string; value: string; ahead: string | null; behind: string | null }>();
+    const pricing = (await env.DB.prepare("SELECT id FROM journey_pages WHERE site_id = ? AND pathname = '/pricing'").bind(site).first<number>("id")) ?? 0;
+    expect(results).toEqual([
+      { page: "/", dim: "", value: "", ahead: null, behind: null },
+      { page: "/", dim: "source", value: "Direct / None", ahead: JSON.stringify({ [pricing]: 400 }), behind: JSON.stringify({ "": 400 }) },
+      { page: "/", dim: "source", value: "Google", ahead: JSON.stringify({ [pricing]: 100 }), behind: JSON.stringify({ "": 100 }) },
+    ]);
+    // /pricing was viewed 500 times too: held as well; /blog (once) is not.
+    const held = await env.DB.prepare("SELECT p.pathname FROM journey_values AS v JOIN journey_pages AS p ON p.site_id = v.site_id AND p.id = v.page WHERE v.site_id = ? AND v.dim = '' ORDER BY 1").bind(site).all();
+    expect(held.results).toEqual([{ pathname: "/" }, { pathname: "/pricing" }]);
   });
 });

@@ -33,14 +33,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..goals import Goal
-from ..sql.columns import filter_sql_target
 from ..sql.compound import union_all
 from ..sql.funnel_progress import progress_ctes
 from ..sql.goals import goal_join
-from ..sql.params import Params
 from ..store import Param, Store
 from .arms import bound_params
 from .goals import goal_rows_sql
+from .visit_values import VISIT_VALUE_DIMENSIONS, visit_value_sql
 
 __all__ = [
     "FUNNELS_LISTED_SQL",
@@ -63,7 +62,7 @@ __all__ = [
 MAX_FUNNEL_DAYS_PER_RUN = 62
 # The visit dimensions a filtered funnel is kept per value of ('' = unfiltered): those of a
 # funnel per source or device; other filters read raw events.
-FUNNEL_DIMENSIONS = ("", "source", "channel", "country", "device", "browser", "os")
+FUNNEL_DIMENSIONS = ("", *VISIT_VALUE_DIMENSIONS)
 # Step rows the statements follow (a saved funnel has at most 8; missing steps match nothing).
 _LEVELS = 8
 # 2 once the database has the funnel rollup tables (migration 0034) and funnels (0020): one not
@@ -110,9 +109,7 @@ def _insert_sql(dim: str) -> str:
     """The day's rows of one dimension ('' = unfiltered): one statement each, as D1 caps
     compound SELECTs. A visit's value is what a filter on it tests (its ``sessions`` row)."""
     if dim:
-        value = filter_sql_target(dim, table="sessions", params=Params())
-        assert value is not None and "?" not in value, "a column of the visit, no parameter"
-        valued = f"SELECT r.k, r.vid, r.gap, {value} AS v FROM reach AS r " \
+        valued = f"SELECT r.k, r.vid, r.gap, {visit_value_sql(dim)} AS v FROM reach AS r " \
             "CROSS JOIN sessions ON sessions.id = r.sid"
     else:
         valued = "SELECT k, vid, gap, '' AS v FROM reach"

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from ..store import Param, Store
 from .arms import bound_params
+from .visit_values import VISIT_VALUE_DIMENSIONS, visit_value_sql
 
 __all__ = [
     "JOURNEY_DAY_STATEMENTS",
@@ -30,13 +31,14 @@ __all__ = [
     "JOURNEY_TODO",
     "MAX_JOURNEY_DAYS_PER_RUN",
     "STATEMENTS_FILE",
+    "VALUE_MIN_VIEWS",
     "refresh_journey_rollups",
     "statements_json",
 ]
 
-# Site-days computed per run across sites, newest first: a day is five calls (reading the day's
-# pageviews twice and its visits twice), so 24 take 120 of the run's 900 D1 calls and leave the
-# months' job its share; after the migration a site's year takes 16 runs (four hours).
+# Site-days computed per run across sites, newest first: a day is seven calls (reading the day's
+# pageviews five times and its visits twice), so 24 take 168 of the run's 900 D1 calls and leave
+# the months' job its share; after migration 0033 a site's year took 16 runs (four hours).
 MAX_JOURNEY_DAYS_PER_RUN = 24
 # Pages of the visit kept on each side of a view: the view's paths have up to five pages.
 AROUND = 4
@@ -44,6 +46,11 @@ AROUND = 4
 # (entry, exit) pairs the day's row holds (``sql.journey_rollup.ranked``: why).
 PATH_HEAD = 32
 FLOW_HEAD = 128
+# A page with at least this many pageviews in a day also gets that day's rows per visit value
+# (``_VALUES``), so the Journeys view under one filter on such a value reads rows: a busier page
+# read raw under a filter takes over 500 ms at 10 M events a year (docs/goals.md, Journeys).
+# 0 keeps none (every filtered view reads raw); a change applies to the days redone after it.
+VALUE_MIN_VIEWS = 500
 JOURNEY_READY_SQL = (
     "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'journey_rollup_days'"
 )
@@ -79,24 +86,30 @@ _NUMBER = (
 _FRAME = f"ROWS BETWEEN 1 FOLLOWING AND {AROUND} FOLLOWING"
 
 
-def _side(name: str, column: str, top: int) -> str:
-    """A CTE of one side's rows per page: the JSON object of its keys (``o``) and its cut
-    (``c``: the count of the ``top + 1``-th commonest key, 0 when there are fewer)."""
+def _side(name: str, column: str, top: int, *, by: str = "page") -> str:
+    """A CTE of one side's rows per ``by`` (a page, or a page and a visit value): the JSON
+    object of its keys (``o``) and its cut (``c``: the count of the ``top + 1``-th commonest
+    key, 0 when there are fewer)."""
     return (
-        f"{name} AS (SELECT page, json_group_object(k, n) AS o, "
-        f"COALESCE(MAX(CASE WHEN rn = {top + 1} THEN n END), 0) AS c FROM (SELECT page, k, n, "
-        "ROW_NUMBER() OVER (PARTITION BY page ORDER BY n DESC, k) AS rn FROM "
-        f"({column})) GROUP BY 1)"
+        f"{name} AS (SELECT {by}, json_group_object(k, n) AS o, "
+        f"COALESCE(MAX(CASE WHEN rn = {top + 1} THEN n END), 0) AS c FROM (SELECT {by}, k, n, "
+        f"ROW_NUMBER() OVER (PARTITION BY {by} ORDER BY n DESC, k) AS rn FROM "
+        f"({column})) GROUP BY {by})"
     )
 
 
-_ROWS = (
-    "WITH v AS MATERIALIZED (SELECT p.id AS page, "
+# Each of the day's pageviews with the ids of the up to four pages after it and before it in its
+# visit (nearest first).
+_WINDOWS = (
+    "SELECT e.session_id AS sid, p.id AS page, e.pathname AS pathname, "
     f"group_concat(p.id, ',') OVER (PARTITION BY e.session_id ORDER BY e.ts, e.id {_FRAME}) "
     "AS ahead, "
     "group_concat(p.id, ',') OVER (PARTITION BY e.session_id ORDER BY e.ts DESC, e.id DESC "
     f"{_FRAME}) AS behind {_VIEWS} "
-    "JOIN journey_pages AS p ON p.site_id = ?1 AND p.pathname = e.pathname),\n"
+    "JOIN journey_pages AS p ON p.site_id = ?1 AND p.pathname = e.pathname"
+)
+_ROWS = (
+    f"WITH v AS MATERIALIZED ({_WINDOWS}),\n"
     + _side("a", "SELECT page, COALESCE(ahead, '') AS k, COUNT(*) AS n FROM v GROUP BY 1, 2",
             PATH_HEAD) + ",\n"
     + _side("b", "SELECT page, COALESCE(behind, '') AS k, COUNT(*) AS n FROM v GROUP BY 1, 2",
@@ -118,14 +131,43 @@ _ROWS = (
     "a.o, a.c, b.o, b.c FROM p LEFT JOIN a ON a.page = p.page "
     "LEFT JOIN b ON b.page = p.page LEFT JOIN f ON f.page = p.page"
 )
+_DIMS = "'" + json.dumps(list(VISIT_VALUE_DIMENSIONS), separators=(",", ":")) + "'"
+_VALUE = "CASE d.value " + " ".join(
+    f"WHEN '{dim}' THEN {visit_value_sql(dim)}" for dim in VISIT_VALUE_DIMENSIONS) + " END"
+# The day's busy pages (``VALUE_MIN_VIEWS``): their sides per visit value, and a marker row each
+# (dim and value '') saying the day holds them; a page without a value's row then had no view
+# from that value's visits.
+_VALUES = (
+    "WITH held AS MATERIALIZED (SELECT e.pathname AS pathname "
+    f"{_VIEWS} GROUP BY 1 HAVING COUNT(*) >= {VALUE_MIN_VIEWS} AND {VALUE_MIN_VIEWS} > 0),\n"
+    f"hv AS MATERIALIZED (SELECT DISTINCT e.session_id {_VIEWS} "
+    "WHERE e.pathname IN (SELECT pathname FROM held)),\n"
+    f"v AS MATERIALIZED ({_WINDOWS} WHERE e.session_id IN hv),\n"
+    f"k AS MATERIALIZED (SELECT v.page AS page, d.value AS dim, {_VALUE} AS value, "
+    "COALESCE(v.ahead, '') AS ahead, COALESCE(v.behind, '') AS behind FROM v "
+    f"CROSS JOIN sessions ON sessions.id = v.sid CROSS JOIN json_each({_DIMS}) AS d "
+    "WHERE v.pathname IN (SELECT pathname FROM held)),\n"
+    + _side("a", "SELECT page, dim, value, ahead AS k, COUNT(*) AS n FROM k "
+            "WHERE value IS NOT NULL GROUP BY 1, 2, 3, 4", PATH_HEAD, by="page, dim, value")
+    + ",\n"
+    + _side("b", "SELECT page, dim, value, behind AS k, COUNT(*) AS n FROM k "
+            "WHERE value IS NOT NULL GROUP BY 1, 2, 3, 4", PATH_HEAD, by="page, dim, value")
+    + "\nINSERT INTO journey_values (site_id, day, page, dim, value, ahead, ahead_cut, behind, "
+    "behind_cut) SELECT ?1, ?2, a.page, a.dim, a.value, a.o, a.c, b.o, b.c FROM a "
+    "JOIN b ON b.page = a.page AND b.dim = a.dim AND b.value = a.value "
+    "UNION ALL SELECT ?1, ?2, p.id, '', '', NULL, NULL, NULL, NULL FROM journey_pages AS p "
+    "WHERE p.site_id = ?1 AND p.pathname IN (SELECT pathname FROM held)"
+)
 # One site-day, a call each (D1 answers nothing else while a batch runs; the rows' statement
 # takes most of a second at 10 M): the listing goes first and comes back last, so between the
 # calls, or after one failed, a reader reads the day raw, and the next run redoes it.
 JOURNEY_DAY_STATEMENTS: tuple[str, ...] = (
     "DELETE FROM journey_rollup_days WHERE site_id = ?1 AND day = ?2",
     "DELETE FROM journey_daily WHERE site_id = ?1 AND day = ?2",
+    "DELETE FROM journey_values WHERE site_id = ?1 AND day = ?2",
     _NUMBER,
     _ROWS,
+    _VALUES,
     # Listed only if the day is still listed with the stamp the job found (?4): a late event
     # or a recompute since then leaves it to the next run.
     "INSERT INTO journey_rollup_days (site_id, day, tz, computed_at) "

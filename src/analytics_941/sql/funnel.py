@@ -11,7 +11,7 @@ same steps), and from raw events otherwise; both count the same, so the rows are
   page, not only those pageviews), so a funnel per source or device is a filter.
 * ``f1`` … ``fN`` (``sql.funnel_progress``): how far each visit got within each day.
 * ``frows``: the rolled-up days' rows, under no filter or one ``is`` filter on a dimension the
-  rollups keep (``FUNNEL_DIMENSIONS``); any other filter reads every day raw.
+  rollups keep (``rollups.visit_values``); any other filter reads every day raw.
 * the result: per step reached, ``visitors`` (distinct per day, summed across days, as every
   read counts them), ``visits``, and the median of the times from that step to the next
   (``median_ms``, over the visits that went on: the raw days' gaps and the rolled-up days'
@@ -27,11 +27,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from ..filters import Condition
 from ..goals import Goal
 from ..periods import bounds_ms
 from ..query import Query
-from ..rollups.funnels import FUNNEL_DIMENSIONS, steps_param
+from ..rollups.funnels import steps_param
+from ..rollups.visit_values import rolled_filter
 from ..store import Param
 from .compound import union_all
 from .funnel_progress import median, progress_ctes
@@ -41,24 +41,7 @@ from .params import Params
 from .visits import visits_clause
 from .where import DAY_MS
 
-__all__ = ["funnel_sql", "rolled_filter"]
-
-
-def rolled_filter(query: Query) -> tuple[str, str] | None:
-    """The rollups' dimension and value answering ``query``'s filters (``('', '')`` for
-    none), or None when only raw events can: one case-sensitive ``is`` of one value on a kept
-    dimension (a visitor's visits may have two values in a day: summing rows would count it
-    twice)."""
-    if not query.filters:
-        return "", ""
-    (node, *rest) = query.filters
-    if rest or not isinstance(node, Condition) or node.op != "is" or not node.case_sensitive:
-        return None
-    if len(node.values) != 1:
-        return None
-    if node.dimension not in FUNNEL_DIMENSIONS[1:]:
-        return None
-    return node.dimension, node.values[0]
+__all__ = ["funnel_sql"]
 
 
 def funnel_sql(

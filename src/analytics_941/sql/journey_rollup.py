@@ -5,8 +5,9 @@ summing every key; ``sql.journeys`` assembles the statements.
 
 A day is taken when ``rollup_days`` lists it for the query's timezone with the day's own bounds
 and ``journey_rollup_days`` lists it with the same ``computed_at``: a late event or an erased
-visit leaves it to raw reads until the cron has redone it. A query with filters reads every day
-raw (the rows hold no visit attributes).
+visit leaves it to raw reads until the cron has redone it. Under one filter the rows per visit
+value answer (``rollups.visit_values``), for the days that hold them for the page (a busy one
+that day: ``journey_values``' marker row); any other filter reads every day raw.
 
 The rows keep page ids (``journey_pages``); an arm decodes a key of up to four ids into the raw
 read's path text (pages joined by ``char(1)``) with one index lookup per id.
@@ -21,20 +22,25 @@ __all__ = [
     "flow_ranked",
     "journey_rollup_ctes",
     "neighbour",
+    "page_id",
     "ranked",
     "side_ranked",
     "units_ctes",
 ]
 
 
-def units_ctes(*, site: str, tz: str, units: str, rolled: bool) -> list[str]:
+def units_ctes(*, site: str, tz: str, units: str, rolled: bool,
+               held: str | None = None) -> list[str]:
     """``junits`` (the period's days), ``jdone`` (those the rollups answer; none when not
-    ``rolled``) and ``jraw`` (the others, read raw)."""
+    ``rolled``) and ``jraw`` (the others, read raw). With ``held`` (SQL: a page's id), only the
+    days holding that page's rows per visit value (its marker row) are answered."""
+    marker = (f" CROSS JOIN journey_values AS m ON m.site_id = {site} AND m.day = u.day "
+              f"AND m.page = {held} AND m.dim = '' AND m.value = ''" if held else "")
     done = (
         "SELECT u.day AS day FROM junits AS u CROSS JOIN rollup_days AS r ON r.site_id = "
         f"{site} AND r.day = u.day AND r.tz = {tz} AND r.start_ms = u.start_ms "
         f"AND r.end_ms = u.end_ms CROSS JOIN journey_rollup_days AS j ON j.site_id = {site} "
-        f"AND j.day = u.day AND j.tz = {tz} AND j.computed_at = r.computed_at"
+        f"AND j.day = u.day AND j.tz = {tz} AND j.computed_at = r.computed_at{marker}"
         if rolled else "SELECT NULL AS day WHERE 0"
     )
     return day_split_ctes("j", units=units, done=done)
@@ -91,16 +97,26 @@ def ranked(name: str, *, heads: str, tails: str, everything: str, bound: str, de
     return ctes, select
 
 
-def journey_rollup_ctes(*, site: str, here: str) -> list[str]:
-    """``jrows`` (page ``here``'s rows of the rolled-up days), ``jahead`` and ``jbehind``
-    (their keys, ``k``, ``n`` and the row's ``cut``, but those of views followed, or
-    preceded, by a reload)."""
+def page_id(*, site: str, here: str) -> str:
+    """A SELECT of page ``here``'s id in the journey rows (none when no day numbered it)."""
+    return f"SELECT id FROM journey_pages WHERE site_id = {site} AND pathname = {here}"
+
+
+def journey_rollup_ctes(*, site: str, here: str,
+                        value: tuple[str, str] | None = None) -> list[str]:
+    """``jrows`` (page ``here``'s rows of the rolled-up days: ``journey_daily``'s, or with
+    ``value`` (SQL: a dimension and its value) those of the visits of that value,
+    ``journey_values``'), ``jahead`` and ``jbehind`` (their keys, ``k``, ``n`` and the row's
+    ``cut``, but those of views followed, or preceded, by a reload)."""
     page = "(SELECT id FROM jpage)"
+    rows = (f"journey_daily AS r ON r.site_id = {site} AND r.day = d.day AND r.page = {page}"
+            if value is None else
+            f"journey_values AS r ON r.site_id = {site} AND r.day = d.day AND r.page = {page} "
+            f"AND r.dim = {value[0]} AND r.value = {value[1]}")
     return [
-        f"jpage AS (SELECT id FROM journey_pages WHERE site_id = {site} AND pathname = {here})",
+        f"jpage AS ({page_id(site=site, here=here)})",
         "jrows AS MATERIALIZED (SELECT r.ahead, r.ahead_cut, r.behind, r.behind_cut "
-        f"FROM jdone AS d CROSS JOIN journey_daily AS r ON r.site_id = {site} AND r.day = d.day "
-        f"AND r.page = {page})",
+        f"FROM jdone AS d CROSS JOIN {rows})",
         *(f"j{side} AS (SELECT k.key AS k, k.value AS n, r.{side}_cut AS cut FROM jrows AS r, "
           f"json_each(r.{side}) AS k WHERE CAST(k.key AS INTEGER) IS NOT {page})"
           for side in ("ahead", "behind")),

@@ -16,11 +16,13 @@ from datetime import date
 
 from ..periods import bounds_ms
 from ..query import Query
+from ..rollups.visit_values import rolled_filter
 from ..store import Param
 from .journey_rollup import (
     flow_ranked,
     journey_rollup_ctes,
     neighbour,
+    page_id,
     side_ranked,
     units_ctes,
 )
@@ -45,8 +47,9 @@ def journey_sql(query: Query, page: str, *, period: tuple[date, date],
       or ending at ``page``, their pages joined by ``SEPARATOR``.
 
     A visit is followed within one local day (one cut at midnight counts as two), so each day
-    is read from the journey rollups when they hold it (``sql.journey_rollup``; never under
-    filters) and from raw events otherwise; both give the same rows, summed before ranking.
+    is read from the journey rollups when they hold it (``sql.journey_rollup``; under a filter
+    only one on a visit value, for a page busy that day) and from raw events otherwise; both
+    give the same rows, summed before ranking.
     Raw: the visits that viewed ``page`` are found through the page index, and those passing
     the filters kept (``jvisits``); their pageviews of each raw day are ordered once, and two
     frames give each view the four views before and after it. Each window function with
@@ -59,9 +62,16 @@ def journey_sql(query: Query, page: str, *, period: tuple[date, date],
     seen = (f"SELECT session_id FROM jraw AS v CROSS JOIN events ON site_id = {site} "
             f"AND pathname = {here} AND ts >= v.start_ms AND ts < v.end_ms")
     followed = _followed(query, seen, site=site, start=start, end=end, params=params)
+    # Unfiltered, the rolled-up days' rows; under one filter on a visit value, those of the
+    # value for the days that held the page (a busy one); else every day raw.
+    rolled = rolled_filter(query)
+    value = held = None
+    if rolled is not None and rolled != ("", ""):
+        value = (params.ref(rolled[0]), params.ref(rolled[1]))
+        held = f"({page_id(site=site, here=here)})"
     units = units_ctes(site=site, tz=params.ref(query.timezone),
                        units=params.ref(units_param(period, tz=query.zone)),
-                       rolled=not query.filters)
+                       rolled=rolled is not None, held=held)
     top = params.ref(limit)
     sep = "char(1)"
     frame = PATH_PAGES - 1
@@ -71,10 +81,10 @@ def journey_sql(query: Query, page: str, *, period: tuple[date, date],
     # views of the page counts once, arriving at its first, leaving from its last.
     arrived, left = f"before IS NOT {here}", f"after IS NOT {here}"
     paths_from, select_from = side_ranked(
-        "jpf", site=site, here=here, side="ahead", top=top, rolled=not query.filters,
+        "jpf", site=site, here=here, side="ahead", top=top, rolled=rolled is not None,
         raw=f"SELECT forward AS value, COUNT(*) AS n FROM here WHERE {left} GROUP BY 1")
     paths_to, select_to = side_ranked(
-        "jpt", site=site, here=here, side="behind", top=top, rolled=not query.filters,
+        "jpt", site=site, here=here, side="behind", top=top, rolled=rolled is not None,
         raw=f"SELECT backward AS value, COUNT(*) AS n FROM here WHERE {arrived} GROUP BY 1")
     ctes = [
         *units,
@@ -95,7 +105,7 @@ def journey_sql(query: Query, page: str, *, period: tuple[date, date],
         f"substr(behind, length(rtrim(behind, replace(behind, {sep}, ''))) + 1) END AS before, "
         f"CASE WHEN rest = '' THEN NULL WHEN instr(rest, {sep}) > 0 THEN substr(rest, 1, "
         f"instr(rest, {sep}) - 1) ELSE rest END AS after FROM cut)",
-        *journey_rollup_ctes(site=site, here=here),
+        *journey_rollup_ctes(site=site, here=here, value=value),
         f"jnear AS (SELECT 'from' AS kind, before AS value, COUNT(*) AS n FROM here "
         f"WHERE {arrived} GROUP BY 2 UNION ALL SELECT 'to', after, COUNT(*) FROM here "
         f"WHERE {left} GROUP BY 2 UNION ALL SELECT 'from', * FROM "

@@ -3,7 +3,7 @@
  * src/analytics_941/rollups/journeys.py, running the same SQL (journey-statements.json, written
  * from that module; tests/test_journey_rollup.py fails while it is stale): the rolled-up
  * site-days whose journey rows are missing or were made for an older computation of the day,
- * newest first, at most 24 a run; each day five calls on the database holding the site's
+ * newest first, at most 24 a run; each day seven calls on the database holding the site's
  * events. Runs after the days, so a day rolled up this run is taken.
  */
 import { boundParams } from "./bind";
