@@ -5,6 +5,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { runCronEverywhere } from "../src/rollup/cron";
+import { refreshJourneyRollups } from "../src/rollup/journeys";
 
 const TZ = "Europe/Berlin";
 // 2026-05-10 00:00 in Berlin (CEST, UTC+2).
@@ -82,27 +83,23 @@ describe("journey rollups", () => {
   it("keep a busy page's neighbours per visit value, with a marker for the day", async () => {
     const site = "journeys2";
     await env.DB.prepare("INSERT INTO sites (id, domain, name, timezone, created_at) VALUES (?, ?, ?, ?, 0)").bind(site, "j2.test", site, TZ).run();
-    // 500 visits "/" -> /pricing (VALUE_MIN_VIEWS: "/" is busy), every fifth from Google; one
-    // visit to /blog, which stays below it.
-    for (let batch = 0; batch < 5; batch++) {
-      const statements = [];
-      for (let n = batch * 100; n < (batch + 1) * 100; n++) {
-        const id = `busy${n}`;
-        const start = DAY1 + HOUR + n * 1000;
-        const source = n % 5 === 0 ? "Google" : null;
-        for (const [i, path] of ["/", "/pricing"].entries()) {
-          statements.push(
-            env.DB.prepare("INSERT INTO events (id, site_id, ts, name, visitor_id, session_id, hostname, pathname) VALUES (?, ?, ?, 'pageview', ?, ?, 'j2.test', ?)").bind(`${id}-${i}`, site, start + i * 100, `v-${id}`, id, path),
-          );
-        }
-        statements.push(
-          env.DB.prepare("INSERT INTO sessions (id, site_id, visitor_id, started_at, ended_at, hostname, entry_page, exit_page, pageviews, events, source) VALUES (?, ?, ?, ?, ?, 'j2.test', '/', '/pricing', 2, 2, ?)").bind(id, site, `v-${id}`, start, start + 100, source),
-        );
-      }
-      await env.DB.batch(statements);
-    }
+    // 5,000 visits "/" -> /pricing (10,000 pageviews: VALUE_MIN_DAY_VIEWS; "/" and /pricing have
+    // VALUE_MIN_VIEWS), every fifth from Google; one visit to /blog, which stays below it.
+    const visits = "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 4999)";
+    await env.DB.batch([
+      ...["/", "/pricing"].map((path, step) =>
+        env.DB.prepare(
+          `INSERT INTO events (id, site_id, ts, name, visitor_id, session_id, hostname, pathname) ${visits} SELECT 'busy' || i || '-' || ?1, ?2, ?3 + i * 1000 + ?1 * 100, 'pageview', 'v-busy' || i, 'busy' || i, 'j2.test', ?4 FROM n`,
+        ).bind(step, site, DAY1 + HOUR, path),
+      ),
+      env.DB.prepare(
+        `INSERT INTO sessions (id, site_id, visitor_id, started_at, ended_at, hostname, entry_page, exit_page, pageviews, events, source) ${visits} SELECT 'busy' || i, ?1, 'v-busy' || i, ?2 + i * 1000, ?2 + i * 1000 + 100, 'j2.test', '/', '/pricing', 2, 2, CASE WHEN i % 5 = 0 THEN 'Google' END FROM n`,
+      ).bind(site, DAY1 + HOUR),
+    ]);
     await visit(site, "lone", DAY1 + 5 * HOUR, ["/blog"]);
-    await runCronEverywhere(env, NOW);
+    // The day as the day rollups list it (the journey job's input), without running them.
+    await env.DB.prepare("INSERT INTO rollup_days (site_id, day, tz, start_ms, end_ms, computed_at) VALUES (?, '2026-05-10', ?, ?, ?, 1)").bind(site, TZ, DAY1, DAY1 + 24 * HOUR).run();
+    expect(await refreshJourneyRollups(env.DB)).toEqual([{ siteId: site, day: "2026-05-10" }]);
     const { results } = await env.DB.prepare(
       "SELECT p.pathname AS page, v.dim, v.value, v.ahead, v.behind FROM journey_values AS v JOIN journey_pages AS p ON p.site_id = v.site_id AND p.id = v.page WHERE v.site_id = ? AND v.day = '2026-05-10' AND p.pathname = '/' AND v.dim IN ('', 'source') ORDER BY v.dim, v.value",
     )
@@ -111,10 +108,10 @@ describe("journey rollups", () => {
     const pricing = (await env.DB.prepare("SELECT id FROM journey_pages WHERE site_id = ? AND pathname = '/pricing'").bind(site).first<number>("id")) ?? 0;
     expect(results).toEqual([
       { page: "/", dim: "", value: "", ahead: null, behind: null },
-      { page: "/", dim: "source", value: "Direct / None", ahead: JSON.stringify({ [pricing]: 400 }), behind: JSON.stringify({ "": 400 }) },
-      { page: "/", dim: "source", value: "Google", ahead: JSON.stringify({ [pricing]: 100 }), behind: JSON.stringify({ "": 100 }) },
+      { page: "/", dim: "source", value: "Direct / None", ahead: JSON.stringify({ [pricing]: 4000 }), behind: JSON.stringify({ "": 4000 }) },
+      { page: "/", dim: "source", value: "Google", ahead: JSON.stringify({ [pricing]: 1000 }), behind: JSON.stringify({ "": 1000 }) },
     ]);
-    // /pricing was viewed 500 times too: held as well; /blog (once) is not.
+    // /pricing was viewed 5,000 times too: held as well; /blog (once) is not.
     const held = await env.DB.prepare("SELECT p.pathname FROM journey_values AS v JOIN journey_pages AS p ON p.site_id = v.site_id AND p.id = v.page WHERE v.site_id = ? AND v.dim = '' ORDER BY 1").bind(site).all();
     expect(held.results).toEqual([{ pathname: "/" }, { pathname: "/pricing" }]);
   });

@@ -31,6 +31,7 @@ __all__ = [
     "JOURNEY_TODO",
     "MAX_JOURNEY_DAYS_PER_RUN",
     "STATEMENTS_FILE",
+    "VALUE_MIN_DAY_VIEWS",
     "VALUE_MIN_VIEWS",
     "refresh_journey_rollups",
     "statements_json",
@@ -46,11 +47,14 @@ AROUND = 4
 # (entry, exit) pairs the day's row holds (``sql.journey_rollup.ranked``: why).
 PATH_HEAD = 32
 FLOW_HEAD = 128
-# A page with at least this many pageviews in a day also gets that day's rows per visit value
-# (``_VALUES``), so the Journeys view under one filter on such a value reads rows: a busier page
-# read raw under a filter takes over 500 ms at 10 M events a year (docs/goals.md, Journeys).
-# 0 keeps none (every filtered view reads raw); a change applies to the days redone after it.
+# A page with at least VALUE_MIN_VIEWS pageviews in a day of at least VALUE_MIN_DAY_VIEWS also
+# gets that day's rows per visit value (``_VALUES``), so the Journeys view under one filter on
+# such a value reads rows. A raw read under a filter costs with the period's pageviews (every
+# one is looked at) and the page's: at 10 M events a year (about 26,000 pageviews a day) a page
+# of 500 views a day takes about 500 ms, while at 1 M even the busiest page takes under 150
+# (docs/goals.md, Journeys). 0 keeps none; a change applies to the days redone after it.
 VALUE_MIN_VIEWS = 500
+VALUE_MIN_DAY_VIEWS = 10_000
 JOURNEY_READY_SQL = (
     "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'journey_rollup_days'"
 )
@@ -134,12 +138,14 @@ _ROWS = (
 _DIMS = "'" + json.dumps(list(VISIT_VALUE_DIMENSIONS), separators=(",", ":")) + "'"
 _VALUE = "CASE d.value " + " ".join(
     f"WHEN '{dim}' THEN {visit_value_sql(dim)}" for dim in VISIT_VALUE_DIMENSIONS) + " END"
-# The day's busy pages (``VALUE_MIN_VIEWS``): their sides per visit value, and a marker row each
+# The day's busy pages (?5 ``VALUE_MIN_VIEWS``, on a day of ?6 ``VALUE_MIN_DAY_VIEWS``): their
+# sides per visit value, and a marker row each
 # (dim and value '') saying the day holds them; a page without a value's row then had no view
 # from that value's visits.
 _VALUES = (
-    "WITH held AS MATERIALIZED (SELECT e.pathname AS pathname "
-    f"{_VIEWS} GROUP BY 1 HAVING COUNT(*) >= {VALUE_MIN_VIEWS} AND {VALUE_MIN_VIEWS} > 0),\n"
+    "WITH held AS MATERIALIZED (SELECT pathname FROM (SELECT e.pathname AS pathname, "
+    f"COUNT(*) AS n, SUM(COUNT(*)) OVER () AS total {_VIEWS} GROUP BY 1) "
+    "WHERE n >= ?5 AND ?5 > 0 AND total >= ?6),\n"
     f"hv AS MATERIALIZED (SELECT DISTINCT e.session_id {_VIEWS} "
     "WHERE e.pathname IN (SELECT pathname FROM held)),\n"
     f"v AS MATERIALIZED ({_WINDOWS} WHERE e.session_id IN hv),\n"
@@ -181,19 +187,22 @@ STATEMENTS_FILE = Path(__file__).resolve().parents[3] / "worker/src/rollup/journ
 def statements_json() -> str:
     """What ``journey-statements.json`` holds: the Worker's copy of this module's SQL."""
     return json.dumps({"generated": GENERATED, "ready": JOURNEY_READY_SQL, "todo": JOURNEY_TODO,
-                       "day": list(JOURNEY_DAY_STATEMENTS)}, indent=1) + "\n"
+                       "day": list(JOURNEY_DAY_STATEMENTS),
+                       "valueMinViews": [VALUE_MIN_VIEWS, VALUE_MIN_DAY_VIEWS]}, indent=1) + "\n"
 
 
-async def refresh_journey_rollups(store: Store) -> int:
+async def refresh_journey_rollups(store: Store, *, min_views: int = VALUE_MIN_VIEWS,
+                                  min_day_views: int = VALUE_MIN_DAY_VIEWS) -> int:
     """The cron's journey job (the twin of ``worker/src/rollup/journeys.ts``): redo up to
-    ``MAX_JOURNEY_DAYS_PER_RUN`` site-days ``JOURNEY_TODO`` finds. Returns how many."""
+    ``MAX_JOURNEY_DAYS_PER_RUN`` site-days ``JOURNEY_TODO`` finds, holding rows per visit value
+    for pages of ``min_views`` on days of ``min_day_views``. Returns how many."""
     (ready,) = await store.execute(JOURNEY_READY_SQL)
     if int(ready["n"] or 0) < 1:
         return 0
     done = 0
     for row in await store.execute(JOURNEY_TODO):
         values: list[Param] = [str(row["site_id"]), str(row["day"]), str(row["tz"]),
-                               int(row["computed_at"] or 0)]
+                               int(row["computed_at"] or 0), min_views, min_day_views]
         for sql in JOURNEY_DAY_STATEMENTS:  # one call each: see JOURNEY_DAY_STATEMENTS
             await store.execute(sql, values[: bound_params(sql)])
         done += 1

@@ -21,7 +21,7 @@ export async function refreshJourneyRollups(db: D1Database): Promise<JourneyDay[
   const { results } = await db.prepare(statements.todo).all<{ site_id: string; day: string; tz: string; computed_at: number }>();
   const done: JourneyDay[] = [];
   for (const row of results) {
-    const values = [row.site_id, row.day, row.tz, row.computed_at];
+    const values = [row.site_id, row.day, row.tz, row.computed_at, ...statements.valueMinViews];
     // A call each, not one batch: D1 answers nothing else while a batch runs. The listing goes
     // first and comes back last, so a reader reads the day raw in between.
     for (const sql of statements.day) await db.prepare(sql).bind(...values.slice(0, boundParams(sql))).run();
