@@ -139,9 +139,9 @@ _DIMS = "'" + json.dumps(list(VISIT_VALUE_DIMENSIONS), separators=(",", ":")) + 
 _VALUE = "CASE d.value " + " ".join(
     f"WHEN '{dim}' THEN {visit_value_sql(dim)}" for dim in VISIT_VALUE_DIMENSIONS) + " END"
 # The day's busy pages (?5 ``VALUE_MIN_VIEWS``, on a day of ?6 ``VALUE_MIN_DAY_VIEWS``): their
-# sides per visit value, and a marker row each
-# (dim and value '') saying the day holds them; a page without a value's row then had no view
-# from that value's visits.
+# sides per visit value, and a marker row each (dim and value '') saying the day holds them, so
+# a value without a row had no view of the page. The windows are ``_ROWS``' own, read for the
+# visits that viewed a busy page (a visit's windows need all its views, not only those).
 _VALUES = (
     "WITH held AS MATERIALIZED (SELECT pathname FROM (SELECT e.pathname AS pathname, "
     f"COUNT(*) AS n, SUM(COUNT(*)) OVER () AS total {_VIEWS} GROUP BY 1) "
