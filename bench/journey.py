@@ -11,7 +11,9 @@ The position is ``BENCH_JOURNEY_POSITION``; by default the 29th at 10 M and the 
 the cached datasets are (another position at 10 M would generate one: ~50 minutes). Closed days
 are read from the journey rollups (migration 0033), today raw; a filter reads every day raw.
 Also timed: the cron's journey job for one day (its statements, writing into memory).
-Below 10 M each also runs over the last 300 days: about as many rows as 30 days hold at 10 M.
+Below 10 M each also runs over the last 300 days, unfiltered: a long range, read from 300 day
+rows, printed beside the 30-day figures without their target (it was a stand-in for the raw
+rows of 30 days at 10 M when every day was read raw; the 10 M dataset times those now).
 """
 
 from __future__ import annotations
@@ -99,7 +101,7 @@ def bench_journey() -> None:
                 statements = journey_statements(site, page, filters, position.now, days=days)
                 p50, p95 = _p50_p95(conn, statements)
                 figure(f"{events // 1_000_000}M {days}d journey of {page}, {name} p95 "
-                       f"(p50 {p50:.0f})", p95, "ms", target=TARGET_MS)
+                       f"(p50 {p50:.0f})", p95, "ms", target=TARGET_MS if days == 30 else None)
         conn.close()
         p50, slowest = _cron_day_ms(path)
         figure(f"{events // 1_000_000}M cron: a day's journey rows (slowest {slowest:.0f})", p50,
