@@ -66,7 +66,8 @@ def ranked(name: str, *, heads: str, tails: str, everything: str, bound: str, de
     bound reaches ``low`` are summed in full; the others, and keys in no head nor raw row (at
     most ``bound``), total less than ``low``, so they rank below the ``top`` (ties included).
     That needs ``low`` above ``bound`` (plus the largest raw count of a value no head holds):
-    otherwise every key is summed (a page seen rarely: few keys).
+    otherwise every key is summed, and only the keys whose sum plus the largest raw count
+    reaches the ``top``-th sum are decoded (a key below it totals less than ``top`` others).
 
     Not ``rolled`` (a query with filters: no day from the rollups), the raw rows are the
     values: they are ranked as they are, without the bounds' passes over them."""
@@ -86,13 +87,21 @@ def ranked(name: str, *, heads: str, tails: str, everything: str, bound: str, de
         f"{name}c AS MATERIALIZED (SELECT k FROM {name}l, {name}m WHERE fast "
         "AND k IS NOT NULL AND n + bound >= low)",
         f"{name}t AS (SELECT k, SUM(n) AS n FROM ({tails.format(cands=name + 'c')}) GROUP BY 1)",
+        # Not fast: every key summed, but only those that can still rank decoded (a path's
+        # decoding is a lookup per page): the ``top``-th sum is a lower bound of the ``top``-th
+        # total, and a key's total is at most its sum plus the largest raw count.
+        f"{name}s AS MATERIALIZED (SELECT k, SUM(n) AS n FROM ({everything}) "
+        f"WHERE NOT {fast} GROUP BY 1)",
+        f"{name}x AS MATERIALIZED (SELECT COALESCE((SELECT n FROM {name}s ORDER BY n DESC "
+        f"LIMIT 1 OFFSET {top} - 1), 0) AS low, COALESCE((SELECT MAX(n) FROM {name}w), 0) "
+        "AS rawmax)",
     ]
     select = (
         f"SELECT value, n FROM (SELECT l.value AS value, l.n + COALESCE(t.n, 0) AS n "
         f"FROM {name}c AS c JOIN {name}l AS l ON l.k = c.k LEFT JOIN {name}t AS t ON t.k = c.k "
-        f"UNION ALL SELECT value, SUM(n) FROM (SELECT {decode} AS value, n FROM (SELECT k, "
-        f"SUM(n) AS n FROM ({everything}) WHERE NOT {fast} GROUP BY 1) UNION ALL SELECT value, "
-        f"n FROM {name}w WHERE NOT {fast}) GROUP BY 1) ORDER BY n DESC, value LIMIT {top}"
+        f"UNION ALL SELECT value, SUM(n) FROM (SELECT {decode} AS value, n FROM {name}s, "
+        f"{name}x WHERE n + rawmax >= low UNION ALL SELECT value, n FROM {name}w "
+        f"WHERE NOT {fast}) GROUP BY 1) ORDER BY n DESC, value LIMIT {top}"
     )
     return ctes, select
 
