@@ -61,7 +61,12 @@ def _cron_day_ms(path: Any) -> tuple[float, float]:
     """The journey job's statements for each of the last closed days, timed in a database in
     memory that holds the day's listing and the journey tables, the dataset attached read-only
     (its events and sessions are read through it): p50 and the slowest, in ms."""
-    from analytics_941.rollups.journeys import JOURNEY_DAY_STATEMENTS
+    from analytics_941.rollups.arms import bound_params
+    from analytics_941.rollups.journeys import (
+        JOURNEY_DAY_STATEMENTS,
+        VALUE_MIN_DAY_VIEWS,
+        VALUE_MIN_VIEWS,
+    )
 
     conn = sqlite3.connect(":memory:")
     conn.execute("ATTACH ? AS d", (f"file:{path}?mode=ro",))
@@ -76,9 +81,9 @@ def _cron_day_ms(path: Any) -> tuple[float, float]:
                      "AND day = ?", (site_id, day))
         started = time.perf_counter()
         with conn:
+            values = [site_id, day, tz, stamp, VALUE_MIN_VIEWS, VALUE_MIN_DAY_VIEWS]
             for sql in JOURNEY_DAY_STATEMENTS:
-                highest = max(n for n in (1, 2, 3, 4) if f"?{n}" in sql)
-                conn.execute(sql, [site_id, day, tz, stamp][:highest])
+                conn.execute(sql, values[: bound_params(sql)])
         samples.append((time.perf_counter() - started) * 1000)
     conn.close()
     return statistics.median(samples), max(samples)
