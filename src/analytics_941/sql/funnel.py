@@ -36,7 +36,7 @@ from ..store import Param
 from .compound import union_all
 from .funnel_progress import median, progress_ctes
 from .goals import match_goal
-from .local_days import day_split_ctes, units_param
+from .local_days import day_split_ctes, rolled_day_join, units_param
 from .params import Params
 from .visits import visits_clause
 from .where import DAY_MS
@@ -70,9 +70,8 @@ def funnel_sql(
         # Any listed funnel with these steps answers; two saved twins must count once.
         done = (
             "SELECT u.day AS day, MIN(f.funnel_id) AS fid FROM funits AS u "
-            f"CROSS JOIN rollup_days AS r ON r.site_id = {site} AND r.day = u.day "
-            f"AND r.tz = {tz} AND r.start_ms = u.start_ms AND r.end_ms = u.end_ms "
-            f"CROSS JOIN funnel_rollup_days AS f ON f.site_id = {site} AND f.day = u.day "
+            f"{rolled_day_join(site=site, tz=tz)} CROSS JOIN funnel_rollup_days AS f "
+            f"ON f.site_id = {site} AND f.day = u.day "
             f"AND f.tz = {tz} AND f.steps = json({params.ref(steps_param(steps))}) "
             "AND f.computed_at = r.computed_at GROUP BY u.day"
         )

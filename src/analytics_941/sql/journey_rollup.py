@@ -16,7 +16,7 @@ read's path text (pages joined by ``char(1)``) with one index lookup per id.
 from __future__ import annotations
 
 from ..rollups.journeys import AROUND
-from .local_days import day_split_ctes
+from .local_days import day_split_ctes, rolled_day_join
 
 __all__ = [
     "flow_ranked",
@@ -37,9 +37,8 @@ def units_ctes(*, site: str, tz: str, units: str, rolled: bool,
     marker = (f" CROSS JOIN journey_values AS m ON m.site_id = {site} AND m.day = u.day "
               f"AND m.page = {held} AND m.dim = '' AND m.value = ''" if held else "")
     done = (
-        "SELECT u.day AS day FROM junits AS u CROSS JOIN rollup_days AS r ON r.site_id = "
-        f"{site} AND r.day = u.day AND r.tz = {tz} AND r.start_ms = u.start_ms "
-        f"AND r.end_ms = u.end_ms CROSS JOIN journey_rollup_days AS j ON j.site_id = {site} "
+        f"SELECT u.day AS day FROM junits AS u {rolled_day_join(site=site, tz=tz)} "
+        f"CROSS JOIN journey_rollup_days AS j ON j.site_id = {site} "
         f"AND j.day = u.day AND j.tz = {tz} AND j.computed_at = r.computed_at{marker}"
         if rolled else "SELECT NULL AS day WHERE 0"
     )

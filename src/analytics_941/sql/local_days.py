@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from ..periods import local_midnight_ms
 
-__all__ = ["day_split_ctes", "units_param"]
+__all__ = ["day_split_ctes", "rolled_day_join", "units_param"]
 
 
 def units_param(period: tuple[date, date], *, tz: ZoneInfo) -> str:
@@ -19,6 +19,14 @@ def units_param(period: tuple[date, date], *, tz: ZoneInfo) -> str:
     return json.dumps([[local_midnight_ms(d, tz=tz), local_midnight_ms(d + timedelta(days=1),
                                                                         tz=tz), d.isoformat()]
                        for d in days], separators=(",", ":"))
+
+
+def rolled_day_join(*, site: str, tz: str) -> str:
+    """SQL: ``CROSS JOIN rollup_days AS r`` on a day ``u`` (of ``<prefix>units``) rolled up for
+    timezone ``tz`` with the day's own bounds; a rollup of the day answers only if it was made
+    for ``r.computed_at``."""
+    return (f"CROSS JOIN rollup_days AS r ON r.site_id = {site} AND r.day = u.day "
+            f"AND r.tz = {tz} AND r.start_ms = u.start_ms AND r.end_ms = u.end_ms")
 
 
 def day_split_ctes(prefix: str, *, units: str, done: str) -> list[str]:
