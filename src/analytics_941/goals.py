@@ -19,7 +19,7 @@ from typing import Literal
 
 from .auth.crypto import new_id
 from .exceptions import ConfigError
-from .sql.glob import GLOB_BYTES, glob_fits, glob_pattern
+from .sql.glob import GLOB_BYTES, glob_fits, wildcard_tail
 from .store import Row, Store
 from .unsafe_chars import unsafe_char
 
@@ -125,12 +125,10 @@ def check_pattern(pattern: str) -> str:
         raise GoalError(f"The page pattern {pattern!r} mixes * and **: use * (within one path "
                         "segment) or ** (across segments) in one pattern, not both.",
                         field="page")
-    if "*" in pattern:
-        tail = pattern[pattern.index("*"):]
-        if not glob_fits(glob_pattern(tail.replace("**", "*"))):
-            raise GoalError(f"The page pattern {pattern!r} is too long from its first * on: "
-                            f"the database matches at most {GLOB_BYTES} bytes there (the start "
-                            "before it may be longer).", field="page")
+    if not glob_fits(wildcard_tail(pattern)):
+        raise GoalError(f"The page pattern {pattern!r} is too long from its first * on: "
+                        f"the database matches at most {GLOB_BYTES} bytes there (the start "
+                        "before it may be longer).", field="page")
     return pattern
 
 

@@ -32,7 +32,7 @@ from collections.abc import Callable, Sequence
 
 from ..filters import Condition
 from ..goals import Goal
-from .glob import GLOB_BYTES, glob_fits, glob_pattern
+from .glob import GLOB_BYTES, glob_fits, glob_pattern, wildcard_tail
 from .params import Params
 from .props import PROPS
 
@@ -145,7 +145,7 @@ def match_goal(goal: Goal, params: Params) -> str:
             return f"(name = 'pageview' AND pathname = {params.ref(goal.target)})"
         # GLOB only from the first * on (D1's limit on GLOB patterns: ``_match_row``).
         head = goal.target.split("*", 1)[0]
-        tail = glob_pattern(goal.target[len(head):].replace("**", "*"))
+        tail = wildcard_tail(goal.target)
         if not glob_fits(tail):
             return "0"
         start, above = _prefix_range(goal.target)
